@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Sluice target shares: Swift 6 mode, strict concurrency, explicit `any`.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "Columnar", swiftSettings: strict),
+        .target(name: "Expressions", dependencies: ["Columnar"], swiftSettings: strict),
+        .target(name: "NodeKit", dependencies: ["Columnar", "Expressions", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "Runtime", dependencies: ["NodeKit"], swiftSettings: strict),
+        .target(name: "NodesFile", dependencies: ["NodeKit"], swiftSettings: strict),
+        .target(name: "NodesTransform", dependencies: ["NodeKit"], swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform"], swiftSettings: strict),
+        .executableTarget(
+            name: "sluice",
+            dependencies: ["Runtime", "BuiltinNodes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .testTarget(name: "ColumnarTests", dependencies: ["Columnar"], swiftSettings: strict),
+        .testTarget(name: "ExpressionsTests", dependencies: ["Expressions"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "NodeKitTests", dependencies: ["NodeKit", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesFileTests", dependencies: ["NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesTransformTests", dependencies: ["NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "BuiltinNodes"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,66 @@
+/// An immutable slice of a stream: a schema and one column per field, all the same length.
+///
+/// Batches are shared, not copied, when an edge fans out: columns are copy-on-write arrays
+/// that are never mutated after `finish()`.
+public struct RecordBatch: Sendable, Equatable {
+    public let schema: Schema
+    public let columns: [Column]
+    public let count: Int
+
+    public init(schema: Schema, columns: [Column]) {
+        precondition(schema.count == columns.count, "schema has \(schema.count) fields but \(columns.count) columns were given")
+        let count = columns.first?.count ?? 0
+        for column in columns { precondition(column.count == count, "columns of one batch differ in length") }
+        self.schema = schema
+        self.columns = columns
+        self.count = count
+    }
+
+    /// A batch with no columns and `count` rows (for sources that only count).
+    public init(emptyRows count: Int) {
+        schema = .empty
+        columns = []
+        self.count = count
+    }
+
+    public static func empty(_ schema: Schema) -> RecordBatch {
+        RecordBatch(schema: schema, columns: schema.fields.map { Column.nulls(type: $0.type, count: 0) })
+    }
+
+    public func column(named name: String) -> Column? { schema.index(of: name).map { columns[$0] } }
+
+    /// Row `i` as scalars, in schema order (for previews, logs and rejects; not for hot loops).
+    public func row(_ i: Int) -> [Value] { columns.map { $0.value(at: i) } }
+
+    /// The rows whose flag is set.
+    public func filtered(_ keep: [Bool]) -> RecordBatch {
+        var kept = 0
+        for k in keep where k { kept &+= 1 }
+        if kept == count { return self }
+        return RecordBatch(schema: schema, columns: columns.map { $0.filtered(keep, keptCount: kept) })
+    }
+
+    public func slice(_ range: Range<Int>) -> RecordBatch {
+        if range == 0..<count { return self }
+        return RecordBatch(schema: schema, columns: columns.map { $0.slice(range) })
+    }
+
+    /// Only the named columns, in the order given.
+    public func projected(_ names: [String]) -> RecordBatch {
+        let indices = names.compactMap { schema.index(of: $0) }
+        return RecordBatch(schema: Schema(indices.map { schema.fields[$0] }), columns: indices.map { columns[$0] })
+    }
+
+    /// Approximate bytes held by the column buffers.
+    public var byteSize: Int {
+        columns.reduce(0) { total, column in
+            let size = switch column.buffer {
+            case let .bool(v): v.count
+            case let .int64(v): v.count * 8
+            case let .float64(v): v.count * 8
+            case let .bytes(b): b.data.count + b.offsets.count * 8
+            }
+            return total + size
+        }
+    }
+}

@@ -1,0 +1,309 @@
+import Columnar
+
+/// Evaluates a bound tree over one batch, one whole column per node.
+///
+/// Arithmetic, comparisons, Boolean logic and IS NULL run as typed loops over contiguous buffers;
+/// functions, CASE and casts go row by row over scalar values, which is slower but rarely hot.
+struct Evaluator {
+    let batch: RecordBatch
+    let state: EvaluationState
+
+    var count: Int { state.count }
+
+    func evaluate(_ node: BoundNode) -> Column {
+        switch node {
+        case let .column(index, _): return batch.columns[index]
+        case let .constant(value, type): return Column.constant(value, type: type, count: count)
+        case let .arithmetic(op, l, r, type, span): return arithmetic(op, evaluate(l), evaluate(r), type, span)
+        case let .compare(op, l, r): return compare(op, l, r)
+        case let .and(l, r): return logical(evaluate(l), evaluate(r), isAnd: true)
+        case let .or(l, r): return logical(evaluate(l), evaluate(r), isAnd: false)
+        case let .not(e):
+            let c = evaluate(e)
+            return Column(type: .bool, buffer: .bool(c.boolValues.map { !$0 }), validity: c.validity)
+        case let .isNull(e, negated):
+            let c = evaluate(e)
+            var out = [Bool](repeating: negated, count: count)
+            if let validity = c.validity { for i in 0..<count { out[i] = validity[i] == negated } }
+            return Column(type: .bool, buffer: .bool(out), validity: nil)
+        case let .inList(e, items, negated): return inList(evaluate(e), items, negated: negated)
+        case let .like(e, p, caseInsensitive, negated, span): return like(e, p, caseInsensitive, negated, span)
+        case let .caseWhen(pairs, otherwise, type): return caseWhen(pairs, otherwise, type)
+        case let .cast(e, type, span):
+            let input = evaluate(e)
+            if input.type.storage == type.storage, input.type == .json || type == .string && input.type == .json {
+                return Column(type: type, buffer: input.buffer, validity: input.validity)
+            }
+            return rowwise([input], type: type, strict: true, span: span) { (v: [Value]) throws(RowFailure) -> Value in try Casts.cast(v[0], to: type) }
+        case let .function(implementation, args, type, strict, span):
+            return rowwise(args.map(evaluate), type: type, strict: strict, span: span, implementation)
+        }
+    }
+
+    // MARK: - Row-by-row fallback
+
+    private func rowwise(_ inputs: [Column], type: DataType, strict: Bool, span: Span,
+                         _ body: ([Value]) throws(RowFailure) -> Value) -> Column {
+        var builder = ColumnBuilder(type: type, capacity: count)
+        var args = [Value](repeating: .null, count: inputs.count)
+        for row in 0..<count {
+            var anyNull = false
+            for (i, column) in inputs.enumerated() {
+                args[i] = column.value(at: row)
+                if args[i].isNull { anyNull = true }
+            }
+            if strict && anyNull { builder.appendNull(); continue }
+            do {
+                builder.append(try body(args))
+            } catch {
+                state.fail(row: row, error, span: span)
+                builder.appendNull()
+            }
+        }
+        return builder.finish()
+    }
+
+    // MARK: - Arithmetic
+
+    private func arithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, _ type: DataType, _ span: Span) -> Column {
+        let validity = Bitmap.intersect(l.validity, r.validity)
+        if case .float64 = l.buffer, case .float64 = r.buffer {
+            let a = l.float64Values, b = r.float64Values
+            var out = [Double](repeating: 0, count: count)
+            switch op {
+            case .add: for i in 0..<count { out[i] = a[i] + b[i] }
+            case .subtract: for i in 0..<count { out[i] = a[i] - b[i] }
+            case .multiply: for i in 0..<count { out[i] = a[i] * b[i] }
+            case .divide, .modulo:
+                for i in 0..<count {
+                    if b[i] == 0 {
+                        if validity?[i] ?? true { state.fail(row: i, .divisionByZero, span: span) }
+                        continue
+                    }
+                    out[i] = op == .divide ? a[i] / b[i] : a[i].truncatingRemainder(dividingBy: b[i])
+                }
+            default: preconditionFailure("not an arithmetic operator: \(op)")
+            }
+            return Column(type: .float64, buffer: .float64(out), validity: failedRowsCleared(validity))
+        }
+        let a = l.int64Values, b = r.int64Values
+        var out = [Int64](repeating: 0, count: count)
+        var overflow = false
+        for i in 0..<count {
+            let (v, o): (Int64, Bool)
+            switch op {
+            case .add: (v, o) = a[i].addingReportingOverflow(b[i])
+            case .subtract: (v, o) = a[i].subtractingReportingOverflow(b[i])
+            case .multiply: (v, o) = a[i].multipliedReportingOverflow(by: b[i])
+            case .divide, .modulo:
+                if b[i] == 0 {
+                    if validity?[i] ?? true { state.fail(row: i, .divisionByZero, span: span) }
+                    continue
+                }
+                (v, o) = op == .divide ? a[i].dividedReportingOverflow(by: b[i]) : a[i].remainderReportingOverflow(dividingBy: b[i])
+            default: preconditionFailure("not an arithmetic operator: \(op)")
+            }
+            out[i] = v
+            if o, validity?[i] ?? true {
+                overflow = true
+                state.fail(row: i, .outOfRange(type == .date ? "date" : "int64"), span: span)
+            }
+        }
+        _ = overflow
+        return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
+    }
+
+    /// Rows that failed evaluate to NULL.
+    private func failedRowsCleared(_ validity: Bitmap?) -> Bitmap? {
+        guard !state.rowErrors.isEmpty else { return validity }
+        var v = validity ?? Bitmap(repeating: true, count: count)
+        for row in state.rowErrors.keys { v.clear(row) }
+        return v
+    }
+
+    // MARK: - Comparison
+
+    private func compare(_ op: BinaryOperator, _ l: BoundNode, _ r: BoundNode) -> Column {
+        let left = evaluate(l)
+        // A constant string on the right compares without materializing a column of copies.
+        if case let .constant(.string(s), _) = r, case let .bytes(buffer) = left.buffer {
+            return compareBytes(op, left, buffer, Array(s.utf8))
+        }
+        let right = evaluate(r)
+        let validity = Bitmap.intersect(left.validity, right.validity)
+        var out = [Bool](repeating: false, count: count)
+        switch (left.buffer, right.buffer) {
+        case let (.int64(a), .int64(b)): Self.compareLoop(op, a, b, &out)
+        case let (.float64(a), .float64(b)): Self.compareLoop(op, a, b, &out)
+        case let (.bool(a), .bool(b)): Self.compareLoop(op, a.map { $0 ? 1 : 0 }, b.map { $0 ? 1 : 0 }, &out)
+        case let (.bytes(a), .bytes(b)):
+            a.data.withUnsafeBufferPointer { ad in
+                b.data.withUnsafeBufferPointer { bd in
+                    for i in 0..<count {
+                        let c = Self.lexicographic(UnsafeBufferPointer(rebasing: ad[a.range(i)]), UnsafeBufferPointer(rebasing: bd[b.range(i)]))
+                        out[i] = Self.holds(op, c)
+                    }
+                }
+            }
+        default: preconditionFailure("comparison operands were not coerced to one type")
+        }
+        return Column(type: .bool, buffer: .bool(out), validity: validity)
+    }
+
+    private func compareBytes(_ op: BinaryOperator, _ left: Column, _ a: ByteBuffer, _ constant: [UInt8]) -> Column {
+        var out = [Bool](repeating: false, count: count)
+        a.data.withUnsafeBufferPointer { data in
+            constant.withUnsafeBufferPointer { k in
+                a.offsets.withUnsafeBufferPointer { offsets in
+                    if op == .equal || op == .notEqual {
+                        let wantEqual = op == .equal
+                        for i in 0..<count {
+                            let start = offsets[i], length = offsets[i + 1] - start
+                            let equal = length == k.count && (length == 0 || memcmp(data.baseAddress! + start, k.baseAddress!, length) == 0)
+                            out[i] = equal == wantEqual
+                        }
+                    } else {
+                        for i in 0..<count {
+                            out[i] = Self.holds(op, Self.lexicographic(UnsafeBufferPointer(rebasing: data[offsets[i]..<offsets[i + 1]]), k))
+                        }
+                    }
+                }
+            }
+        }
+        return Column(type: .bool, buffer: .bool(out), validity: left.validity)
+    }
+
+    @inline(__always)
+    static func compareLoop<T: Comparable>(_ op: BinaryOperator, _ a: [T], _ b: [T], _ out: inout [Bool]) {
+        switch op {
+        case .equal: for i in out.indices { out[i] = a[i] == b[i] }
+        case .notEqual: for i in out.indices { out[i] = a[i] != b[i] }
+        case .less: for i in out.indices { out[i] = a[i] < b[i] }
+        case .lessOrEqual: for i in out.indices { out[i] = a[i] <= b[i] }
+        case .greater: for i in out.indices { out[i] = a[i] > b[i] }
+        case .greaterOrEqual: for i in out.indices { out[i] = a[i] >= b[i] }
+        default: preconditionFailure("not a comparison: \(op)")
+        }
+    }
+
+    /// Byte-wise comparison (C collation): negative, zero or positive.
+    @inline(__always)
+    static func lexicographic(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    @inline(__always)
+    static func holds(_ op: BinaryOperator, _ c: Int) -> Bool {
+        switch op {
+        case .equal: c == 0
+        case .notEqual: c != 0
+        case .less: c < 0
+        case .lessOrEqual: c <= 0
+        case .greater: c > 0
+        default: c >= 0
+        }
+    }
+
+    // MARK: - Boolean logic (three-valued, as SQL)
+
+    private func logical(_ l: Column, _ r: Column, isAnd: Bool) -> Column {
+        let a = l.boolValues, b = r.boolValues
+        var out = [Bool](repeating: false, count: count)
+        if l.validity == nil, r.validity == nil {
+            if isAnd { for i in 0..<count { out[i] = a[i] && b[i] } } else { for i in 0..<count { out[i] = a[i] || b[i] } }
+            return Column(type: .bool, buffer: .bool(out), validity: nil)
+        }
+        var validity = Bitmap(repeating: true, count: count)
+        for i in 0..<count {
+            let lv = !l.isNull(i), rv = !r.isNull(i)
+            if isAnd {
+                if (lv && !a[i]) || (rv && !b[i]) { out[i] = false } else if lv && rv { out[i] = true } else { validity.clear(i) }
+            } else {
+                if (lv && a[i]) || (rv && b[i]) { out[i] = true } else if lv && rv { out[i] = false } else { validity.clear(i) }
+            }
+        }
+        return Column(type: .bool, buffer: .bool(out), validity: validity)
+    }
+
+    // MARK: - IN, LIKE, CASE
+
+    private func inList(_ subject: Column, _ items: [BoundNode], negated: Bool) -> Column {
+        let constants = items.compactMap(\.constantValue)
+        var out = [Bool](repeating: false, count: count)
+        var validity = subject.validity ?? Bitmap(repeating: true, count: count)
+        if constants.count == items.count {
+            let listHasNull = constants.contains { $0.isNull }
+            let set = Set(constants.filter { !$0.isNull })
+            for i in 0..<count where !subject.isNull(i) {
+                let found = set.contains(subject.value(at: i))
+                if !found && listHasNull { validity.clear(i) } else { out[i] = found != negated }
+            }
+            return Column(type: .bool, buffer: .bool(out), validity: validity)
+        }
+        let columns = items.map(evaluate)
+        for i in 0..<count where !subject.isNull(i) {
+            let v = subject.value(at: i)
+            var found = false, sawNull = false
+            for column in columns {
+                let item = column.value(at: i)
+                if item.isNull { sawNull = true } else if item == v { found = true; break }
+            }
+            if !found && sawNull { validity.clear(i) } else { out[i] = found != negated }
+        }
+        return Column(type: .bool, buffer: .bool(out), validity: validity)
+    }
+
+    private func like(_ subjectNode: BoundNode, _ patternNode: BoundNode, _ caseInsensitive: Bool, _ negated: Bool, _ span: Span) -> Column {
+        let subject = evaluate(subjectNode)
+        if subjectNode.isNullConstant || patternNode.isNullConstant { return Column.nulls(type: .bool, count: count) }
+        var out = [Bool](repeating: false, count: count)
+        let buffer = subject.byteValues
+        if case let .string(p)? = patternNode.constantValue {
+            let pattern = LikePattern(caseInsensitive ? p.lowercased() : p)
+            buffer.data.withUnsafeBufferPointer { data in
+                for i in 0..<count where !subject.isNull(i) {
+                    if caseInsensitive {
+                        var lowered = buffer.string(at: i).lowercased()
+                        out[i] = lowered.withUTF8 { pattern.matches($0) } != negated
+                    } else {
+                        out[i] = pattern.matches(UnsafeBufferPointer(rebasing: data[buffer.range(i)])) != negated
+                    }
+                }
+            }
+            return Column(type: .bool, buffer: .bool(out), validity: subject.validity)
+        }
+        let patterns = evaluate(patternNode)
+        for i in 0..<count where !subject.isNull(i) && !patterns.isNull(i) {
+            let pattern = LikePattern(caseInsensitive ? patterns.byteValues.string(at: i).lowercased() : patterns.byteValues.string(at: i))
+            var text = caseInsensitive ? buffer.string(at: i).lowercased() : buffer.string(at: i)
+            out[i] = text.withUTF8 { pattern.matches($0) } != negated
+        }
+        return Column(type: .bool, buffer: .bool(out), validity: Bitmap.intersect(subject.validity, patterns.validity))
+    }
+
+    private func caseWhen(_ pairs: [(BoundNode, BoundNode)], _ otherwise: BoundNode, _ type: DataType) -> Column {
+        let conditions = pairs.map { evaluate($0.0) }
+        let results = pairs.map { evaluate($0.1) }
+        let fallback = evaluate(otherwise)
+        var builder = ColumnBuilder(type: type, capacity: count)
+        rows: for i in 0..<count {
+            for (c, condition) in conditions.enumerated() where !condition.isNull(i) && condition.boolValues[i] {
+                builder.append(from: results[c], i)
+                continue rows
+            }
+            builder.append(from: fallback, i)
+        }
+        return builder.finish()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
