@@ -1,0 +1,123 @@
+public import Columnar
+public import Expressions
+
+/// A node type: declared once by its `spec`, configured from settings, planned against input schemas.
+///
+/// Planning happens before any data moves: `plan` checks settings against the input schemas,
+/// returns the output schemas, and the work to run.
+public protocol NodeType: Sendable {
+    static var spec: NodeSpec { get }
+    init(settings: Settings) throws(ConfigError)
+    func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan
+    /// The input columns this node reads when its consumers need `demand` of its output columns
+    /// (`nil` = every column). Used to push projection down to sources.
+    func requiredInputColumns(for demand: Set<String>?) -> Set<String>?
+}
+
+extension NodeType {
+    public func requiredInputColumns(for demand: Set<String>?) -> Set<String>? { nil }
+}
+
+/// What the planner knows when it plans one node.
+public struct PlanRequest: Sendable {
+    public let node: String
+    /// Input schemas by port; a fan-in port has one schema per incoming edge.
+    public let inputs: [String: [Schema]]
+    public let environment: ExpressionEnvironment
+    /// Columns the consumers need; a source with the `projection` capability may produce only these.
+    public let projection: Set<String>?
+
+    public init(node: String, inputs: [String: [Schema]], environment: ExpressionEnvironment, projection: Set<String>?) {
+        self.node = node
+        self.inputs = inputs
+        self.environment = environment
+        self.projection = projection
+    }
+
+    /// The schema arriving on a single-edge port.
+    public func input(_ port: String = "in") throws(ConfigError) -> Schema {
+        guard let schemas = inputs[port], let first = schemas.first else {
+            throw ConfigError(code: "unconnected_port", message: "input port '\(port)' is not connected", node: node, field: port)
+        }
+        return first
+    }
+
+    /// Binds an expression setting against a schema; errors point at the setting and the span inside it.
+    public func bind(_ expression: Expression, to schema: Schema, field: String, location: SourceLocation?, predicate: Bool = false) throws(ConfigError) -> BoundExpression {
+        do {
+            return predicate ? try expression.bindPredicate(to: schema, environment: environment) : try expression.bind(to: schema, environment: environment)
+        } catch {
+            throw ConfigError(code: error.code, message: error.description, location: location, node: node, field: field)
+        }
+    }
+}
+
+/// The outcome of planning a node: its output schemas by port, and its work.
+public struct NodePlan: Sendable {
+    public let outputs: [String: Schema]
+    public let work: any NodeWork
+
+    public init(outputs: [String: Schema], work: any NodeWork) {
+        self.outputs = outputs
+        self.work = work
+    }
+}
+
+/// The work a planned node does during a run. Called once per attempt.
+///
+/// A sink returns a `PendingCommit`: the runtime commits it only when every upstream node finished
+/// and the run is still healthy, or aborts it otherwise (e.g. a file sink renames its temporary file
+/// on commit and deletes it on abort).
+public protocol NodeWork: Sendable {
+    func run(_ context: any NodeContext) async throws -> (any PendingCommit)?
+}
+
+/// Output a sink wrote during the run but has not yet made visible.
+public protocol PendingCommit: Sendable {
+    /// Makes the output visible atomically. Called at most once.
+    func commit() async throws
+    /// Discards the output. Called at most once, instead of `commit`.
+    func abort() async
+}
+
+/// Severity of a run log line.
+public enum LogLevel: String, Sendable, Comparable, CaseIterable {
+    case debug, info, warning, error
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// What a running node sees of the runtime: its inputs, outputs, the reject store, logs and counters.
+public protocol NodeContext: Sendable {
+    var node: String { get }
+    var runID: String { get }
+    var traceID: String { get }
+    /// True in `sluice preview`: sinks must not write anything.
+    var isPreview: Bool { get }
+    /// The batches arriving on an input port, ending when every upstream producer finished.
+    func input(_ port: String) -> BatchStream
+    /// Sends a batch to every edge leaving `port`; suspends while a consumer is behind (backpressure).
+    func emit(_ batch: RecordBatch, on port: String) async throws
+    /// Hands failed records to the reject store; throws when the run's reject policy says stop.
+    func reject(_ records: [RejectedRecord]) async throws
+    func log(_ level: LogLevel, _ message: String)
+    /// Adds to the node's byte counter (bytes read by sources, written by sinks).
+    func addBytes(_ count: Int)
+}
+
+/// The batches of one input port as an async sequence.
+public struct BatchStream: AsyncSequence, Sendable {
+    public typealias Element = RecordBatch
+    let next: @Sendable () async throws -> RecordBatch?
+
+    public init(next: @escaping @Sendable () async throws -> RecordBatch?) { self.next = next }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let next: @Sendable () async throws -> RecordBatch?
+        public mutating func next() async throws -> RecordBatch? { try await next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(next: next) }
+}

@@ -1,0 +1,45 @@
+/// A node's settings as declared, read through typed fields: `let path = try settings[Self.path]`.
+public struct Settings: Sendable {
+    public let node: String
+    public let raw: Setting
+    /// Directory relative paths resolve against (the pipeline file's directory).
+    public let baseDirectory: String
+
+    public init(node: String, raw: Setting, baseDirectory: String = ".") {
+        self.node = node
+        self.raw = raw
+        self.baseDirectory = baseDirectory
+    }
+
+    /// The field's value, its default, or an error naming node, field and location.
+    public subscript<T>(_ field: Field<T>) -> T {
+        get throws(ConfigError) {
+            guard let setting = raw[field.name], !(isNull(setting) && T.valueWhenMissing != nil) else {
+                if let value = field.defaultValue { return value }
+                if let missing = T.valueWhenMissing { return missing }
+                throw ConfigError(code: "missing_field", message: "missing required setting '\(field.name)': \(field.summary)",
+                                  location: raw.location, node: node, field: field.name, expected: T.fieldKind.description)
+            }
+            do { return try T(setting: setting, field: field.name) } catch { throw error.at(node: node, field: field.name, location: setting.location) }
+        }
+    }
+
+    /// Whether the key is present.
+    public func has<T>(_ field: Field<T>) -> Bool { raw[field.name] != nil }
+
+    /// The location of a field's value (or of the settings block), for later errors.
+    public func location<T>(of field: Field<T>) -> SourceLocation? { raw[field.name]?.location ?? raw.location }
+
+    /// A configuration error attributed to this node and field.
+    public func error<T>(_ field: Field<T>, _ message: String, code: String = "invalid_value", expected: String? = nil) -> ConfigError {
+        ConfigError(code: code, message: message, location: location(of: field), node: node, field: field.name, expected: expected)
+    }
+
+    /// Resolves a path relative to the pipeline file's directory.
+    public func resolvePath(_ path: String) -> String {
+        if path.hasPrefix("/") || baseDirectory == "." || baseDirectory.isEmpty { return path }
+        return baseDirectory + "/" + path
+    }
+
+    private func isNull(_ s: Setting) -> Bool { if case .null = s.kind { true } else { false } }
+}

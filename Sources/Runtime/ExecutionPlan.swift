@@ -1,0 +1,33 @@
+public import Columnar
+public import NodeKit
+
+/// A node ready to run: its spec, declaration, schemas and work.
+public struct PlannedNode: Sendable {
+    public let id: String
+    public let spec: NodeSpec
+    public let declaration: NodeDeclaration
+    public let inputSchemas: [String: [Schema]]
+    public let outputSchemas: [String: Schema]
+    public let work: any NodeWork
+    public let retry: RetrySettings
+    public let timeout: Duration?
+
+    /// True for nodes with no data inputs (they start the flow; `maxConcurrency` limits these).
+    public var isSource: Bool { !spec.inputs.contains { $0.kind == .data } }
+}
+
+/// A validated, typed, topologically ordered pipeline, ready for the executor.
+public struct ExecutionPlan: Sendable {
+    public let document: PipelineDocument
+    /// Nodes in topological order (every node after all its upstream nodes).
+    public let nodes: [PlannedNode]
+    public let edges: [EdgeDeclaration]
+    public let parameters: [String: Value]
+    /// Set for `sluice preview`: the node whose first output rows are collected; sinks are not run.
+    public let previewNode: String?
+
+    public func node(_ id: String) -> PlannedNode? { nodes.first { $0.id == id } }
+
+    public var dataEdges: [EdgeDeclaration] { edges.filter { $0.kind == .data } }
+    public var signalEdges: [EdgeDeclaration] { edges.filter { $0.kind == .signal } }
+}

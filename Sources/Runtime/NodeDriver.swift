@@ -1,0 +1,112 @@
+import Columnar
+import NodeKit
+
+/// Drives one node through a run: waits for signals, takes a source slot, runs attempts with
+/// retries and a timeout, commits or aborts a sink's output, and reports events.
+struct NodeDriver {
+    let node: PlannedNode
+    let context: NodeRunContext
+    let options: RunOptions
+    let coordinator: RunCoordinator
+    let slots: SourceSlots?
+    let signals: Set<String>
+
+    func run() async {
+        let events = options.events
+        if !(await coordinator.waitForCompletion(of: signals)) || coordinator.isTearingDown {
+            finishOutputs()
+            coordinator.setOutcome(node.id, .skipped)
+            coordinator.complete(node.id, succeeded: false)
+            events.send(.nodeFinished(node: node.id, outcome: .skipped, counts: NodeCounts(), duration: .zero, error: "skipped: an upstream signal did not succeed"))
+            return
+        }
+        if let slots { await slots.acquire() }
+        defer { slots?.release() }
+
+        let started = ContinuousClock.now
+        coordinator.setRunning(node.id, true)
+        var retry = RetryStateMachine(policy: node.retry)
+        var attempt = 1
+        while true {
+            events.send(.nodeStarted(node: node.id, attempt: attempt))
+            let before = coordinator.counts(node.id)
+            do {
+                let pending = try await runAttempt()
+                finishOutputs()
+                try await settle(pending)
+                finish(.succeeded, started, error: nil)
+                return
+            } catch {
+                let after = coordinator.counts(node.id)
+                let moved = after.recordsIn != before.recordsIn || after.recordsOut != before.recordsOut
+                if coordinator.isTearingDown || error is RunAborted || error is CancellationError {
+                    finishOutputs()
+                    finish(.cancelled, started, error: nil)
+                    return
+                }
+                let nodeError = error as? NodeError
+                if case let .retry(after: delay) = retry.attemptFailed(isRetryable: nodeError?.isRetryable ?? false, movedRecords: moved) {
+                    events.send(.nodeRetrying(node: node.id, attempt: attempt + 1, after: delay, error: "\(error)"))
+                    do { try await options.clock.sleep(for: delay) } catch {
+                        finishOutputs()
+                        finish(.cancelled, started, error: nil)
+                        return
+                    }
+                    attempt += 1
+                    continue
+                }
+                let message = "node '\(node.id)' (\(node.spec.reference)) failed: \(error)"
+                coordinator.fail(message)
+                finishOutputs()
+                finish(.failed, started, error: "\(error)")
+                return
+            }
+        }
+    }
+
+    private func runAttempt() async throws -> (any PendingCommit)? {
+        let work = node.work, context = context
+        guard let timeout = node.timeout else { return try await work.run(context) }
+        let clock = options.clock, id = node.id
+        return try await withThrowingTaskGroup(of: PendingBox.self) { group in
+            group.addTask { PendingBox(pending: try await work.run(context)) }
+            group.addTask {
+                try await clock.sleep(for: timeout)
+                throw NodeError(code: "timeout", message: "node '\(id)' did not finish within \(timeout)", isRetryable: true)
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first.pending
+        }
+    }
+
+    /// Commits a sink's output if the run is still healthy, otherwise aborts it.
+    private func settle(_ pending: (any PendingCommit)?) async throws {
+        guard let pending else { return }
+        guard coordinator.canCommit, !context.isPreview else {
+            await pending.abort()
+            throw RunAborted()
+        }
+        do { try await pending.commit() } catch {
+            await pending.abort()
+            throw error
+        }
+        options.events.send(.nodeCommitted(node: node.id))
+    }
+
+    private func finishOutputs() {
+        for channels in context.outputs.values { for channel in channels { channel.finishProducer() } }
+    }
+
+    private func finish(_ outcome: NodeOutcome, _ started: ContinuousClock.Instant, error: String?) {
+        coordinator.setRunning(node.id, false)
+        coordinator.setOutcome(node.id, outcome)
+        coordinator.complete(node.id, succeeded: outcome == .succeeded)
+        options.events.send(.nodeFinished(node: node.id, outcome: outcome, counts: coordinator.counts(node.id), duration: ContinuousClock.now - started, error: error))
+    }
+}
+
+/// Carries a pending commit out of a task group child.
+struct PendingBox: Sendable {
+    let pending: (any PendingCommit)?
+}

@@ -1,0 +1,84 @@
+import Columnar
+import Foundation
+import NodeKit
+import Synchronization
+
+/// Collects the first rows a previewed node emits.
+final class PreviewCollector: Sendable {
+    let limit: Int
+    private let batches = Mutex<[RecordBatch]>([])
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Adds a batch; true once `limit` rows are held.
+    func add(_ batch: RecordBatch) -> Bool {
+        batches.withLock { held in
+            let have = held.reduce(0) { $0 + $1.count }
+            if have < limit { held.append(batch.slice(0..<min(batch.count, limit - have))) }
+            return held.reduce(0) { $0 + $1.count } >= limit
+        }
+    }
+
+    var collected: [RecordBatch] { batches.withLock { $0 } }
+}
+
+/// The runtime's side of `NodeContext` for one node in one run.
+struct NodeRunContext: NodeContext {
+    let node: String
+    let runID: String
+    let traceID: String
+    let isPreview: Bool
+    let inputs: [String: BoundedChannel<RecordBatch>]
+    let outputs: [String: [BoundedChannel<RecordBatch>]]
+    let coordinator: RunCoordinator
+    let events: any RunEventSink
+    let rejects: any RejectStore
+    let settings: RunSettings
+    let collector: PreviewCollector?
+    let collectedPort: String?
+
+    func input(_ port: String) -> BatchStream {
+        guard let channel = inputs[port] else { return BatchStream { nil } }
+        let coordinator = coordinator, node = node
+        return BatchStream {
+            let batch = try await channel.receive()
+            if let batch { coordinator.add(node, recordsIn: batch.count) }
+            return batch
+        }
+    }
+
+    func emit(_ batch: RecordBatch, on port: String) async throws {
+        guard batch.count > 0 else { return }
+        coordinator.add(node, recordsOut: batch.count)
+        if let collector, port == collectedPort, collector.add(batch) {
+            coordinator.finishPreview()
+            throw RunAborted()
+        }
+        for channel in outputs[port] ?? [] { try await channel.send(batch) }
+    }
+
+    func reject(_ records: [RejectedRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let total = coordinator.addRejected(node, records.count)
+        do {
+            try rejects.write(records.map { RejectPacket(runID: runID, traceID: traceID, node: node, record: $0) })
+        } catch {
+            throw NodeError(code: "reject_store_failed", message: "cannot write rejected records", cause: "\(error)")
+        }
+        let first = records[0]
+        let where_ = [first.source.map { URL(fileURLWithPath: $0).lastPathComponent }, first.line.map { "line \($0)" }, first.row.map { "row \($0)" }]
+            .compactMap { $0 }.joined(separator: " ")
+        if settings.onRecordError == .fail {
+            throw NodeError(code: "record_error", message: "record rejected (\(where_.isEmpty ? "" : where_ + ": ")\(first.message)) and onRecordError is 'fail'")
+        }
+        if let max = settings.maxRejected, total > max {
+            throw NodeError(code: "max_rejected_exceeded", message: "\(total) records rejected, more than maxRejected = \(max); last: \(where_.isEmpty ? "" : where_ + ": ")\(first.message)")
+        }
+    }
+
+    func log(_ level: LogLevel, _ message: String) {
+        events.send(.log(node: node, level: level, message: message))
+    }
+
+    func addBytes(_ count: Int) { coordinator.add(node, bytes: count) }
+}

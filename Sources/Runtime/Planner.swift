@@ -1,0 +1,222 @@
+public import Columnar
+import Expressions
+public import NodeKit
+
+/// Validates a pipeline document and turns it into an `ExecutionPlan` before any data moves.
+///
+/// Steps: resolve node types and versions; check settings against specs; check edges and ports;
+/// detect cycles (naming the nodes); order nodes topologically; infer every schema from the sources down;
+/// push column projection down to sources; plan again with the narrowed schemas.
+/// Every problem found is reported, not only the first.
+public struct Planner: Sendable {
+    public let registry: NodeRegistry
+
+    public init(registry: NodeRegistry) { self.registry = registry }
+
+    /// Plans `document`. `previewNode` keeps only that node and its upstream, with sinks disabled.
+    public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, baseDirectory: String,
+                     previewNode: String? = nil) throws(ConfigErrors) -> ExecutionPlan {
+        var errors: [ConfigError] = []
+        let environment = ExpressionEnvironment(parameters: parameters, now: now)
+
+        // 1. Node types and settings.
+        var instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)] = [:]
+        var order: [String] = []
+        for declaration in document.nodes {
+            if instances[declaration.id] != nil || order.contains(declaration.id) {
+                errors.append(ConfigError(code: "duplicate_id", message: "node id '\(declaration.id)' is used twice", location: declaration.location, node: declaration.id, field: "id"))
+                continue
+            }
+            order.append(declaration.id)
+            guard let type = registry.resolve(declaration.type) else {
+                errors.append(registry.unknown(declaration.type, node: declaration.id, location: declaration.location))
+                continue
+            }
+            let problems = type.spec.check(declaration.settings, node: declaration.id)
+            if !problems.isEmpty { errors += problems; continue }
+            do {
+                let node = try type.init(settings: Settings(node: declaration.id, raw: declaration.settings, baseDirectory: baseDirectory))
+                instances[declaration.id] = (type, node, declaration)
+            } catch {
+                errors.append(error.at(node: declaration.id, location: declaration.location))
+            }
+        }
+
+        // 2. Edges and ports.
+        var edges: [EdgeDeclaration] = []
+        for edge in document.edges {
+            var ok = true
+            for (end, ref) in [("from", edge.from), ("to", edge.to)] where !order.contains(ref.node) {
+                errors.append(ConfigError(code: "unknown_node", message: "edge \(end) '\(ref)' names no node; nodes are: \(order.joined(separator: ", "))",
+                                          location: edge.location, field: end))
+                ok = false
+            }
+            guard ok else { continue }
+            if let source = instances[edge.from.node], let target = instances[edge.to.node] {
+                guard let out = source.type.spec.allOutputs.first(where: { $0.name == edge.from.port }) else {
+                    errors.append(portError(edge, "from", source.type.spec.allOutputs.map(\.name), output: true))
+                    continue
+                }
+                guard let into = target.type.spec.allInputs.first(where: { $0.name == edge.to.port }) else {
+                    errors.append(portError(edge, "to", target.type.spec.allInputs.map(\.name), output: false))
+                    continue
+                }
+                if edge.kind == .data, out.kind != .data || into.kind != .data {
+                    errors.append(ConfigError(code: "port_kind_mismatch", message: "data edge \(edge.from) → \(edge.to) connects a signal port; add 'kind: signal' or use data ports",
+                                              location: edge.location, field: "kind"))
+                    continue
+                }
+            }
+            edges.append(edge)
+        }
+        for (id, entry) in instances {
+            for port in entry.type.spec.inputs where port.kind == .data {
+                let incoming = edges.filter { $0.kind == .data && $0.to.node == id && $0.to.port == port.name }
+                if incoming.isEmpty {
+                    errors.append(ConfigError(code: "unconnected_port", message: "input port '\(port.name)' is not connected; add an edge to \(id).\(port.name)",
+                                              location: entry.declaration.location, node: id, field: port.name))
+                } else if incoming.count > 1, !entry.type.spec.capabilities.contains(.fanIn) {
+                    errors.append(ConfigError(code: "too_many_inputs", message: "input port '\(port.name)' accepts one edge but has \(incoming.count); use a union node to merge streams",
+                                              location: incoming[1].location, node: id, field: port.name))
+                }
+            }
+        }
+
+        // 3. Cycles and order.
+        let sorted: [String]
+        switch TopologicalOrder.sort(nodes: order, edges: edges.map { ($0.from.node, $0.to.node) }) {
+        case let .success(s): sorted = s
+        case let .failure(cycle):
+            errors.append(ConfigError(code: "cycle", message: "the pipeline has a cycle: \(cycle.nodes.joined(separator: " → "))",
+                                      location: document.node(cycle.nodes[0])?.location, node: cycle.nodes[0]))
+            throw ConfigErrors(errors)
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+
+        var kept = Set(sorted)
+        if let previewNode {
+            guard order.contains(previewNode) else {
+                throw ConfigErrors([ConfigError(code: "unknown_node", message: "no node '\(previewNode)' to preview; nodes are: \(order.joined(separator: ", "))")])
+            }
+            kept = ancestors(of: previewNode, edges: edges.filter { $0.kind == .data })
+        }
+        let keptEdges = edges.filter { kept.contains($0.from.node) && kept.contains($0.to.node) }
+        let keptOrder = sorted.filter { kept.contains($0) }
+
+        // 4. Schemas, then projection pushdown, then final schemas.
+        let firstPass = try inferSchemas(keptOrder, instances, keptEdges, environment, projections: [:])
+        var demand: [String: Set<String>?] = [:]
+        for id in keptOrder.reversed() {
+            let consumers = keptEdges.filter { $0.kind == .data && $0.from.node == id }
+            guard !consumers.isEmpty, id != previewNode else { demand[id] = .some(nil); continue }
+            var needed: Set<String>? = []
+            for edge in consumers {
+                let consumerDemand = demand[edge.to.node] ?? nil
+                guard let required = instances[edge.to.node]!.node.requiredInputColumns(for: consumerDemand) else { needed = nil; break }
+                needed?.formUnion(required)
+            }
+            demand[id] = .some(needed)
+        }
+        var projections: [String: Set<String>] = [:]
+        for id in keptOrder where instances[id]!.type.spec.capabilities.contains(.projection) {
+            if case let .some(.some(columns)) = demand[id], let full = firstPass[id]?.outputs["out"], columns.count < full.count {
+                projections[id] = columns
+            }
+        }
+        let plans = projections.isEmpty ? firstPass : try inferSchemas(keptOrder, instances, keptEdges, environment, projections: projections)
+
+        let planned = keptOrder.map { id in
+            let entry = instances[id]!
+            let spec = entry.type.spec
+            return PlannedNode(id: id, spec: spec, declaration: entry.declaration, inputSchemas: inputSchemas(id, keptEdges, plans),
+                               outputSchemas: plans[id]!.outputs, work: plans[id]!.work,
+                               retry: entry.declaration.retry ?? spec.defaults.retry, timeout: entry.declaration.timeout ?? spec.defaults.timeout)
+        }
+        return ExecutionPlan(document: document, nodes: planned, edges: keptEdges, parameters: parameters, previewNode: previewNode)
+    }
+
+    private func portError(_ edge: EdgeDeclaration, _ end: String, _ ports: [String], output: Bool) -> ConfigError {
+        let ref = end == "from" ? edge.from : edge.to
+        return ConfigError(code: "unknown_port", message: "node '\(ref.node)' has no \(output ? "output" : "input") port '\(ref.port)'",
+                           location: edge.location, node: ref.node, field: end, expected: "one of: \(ports.joined(separator: ", "))")
+    }
+
+    private func inputSchemas(_ id: String, _ edges: [EdgeDeclaration], _ plans: [String: NodePlan]) -> [String: [Schema]] {
+        var inputs: [String: [Schema]] = [:]
+        for edge in edges where edge.kind == .data && edge.to.node == id {
+            if let schema = plans[edge.from.node]?.outputs[edge.from.port] { inputs[edge.to.port, default: []].append(schema) }
+        }
+        return inputs
+    }
+
+    private func inferSchemas(_ order: [String], _ instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)],
+                              _ edges: [EdgeDeclaration], _ environment: ExpressionEnvironment,
+                              projections: [String: Set<String>]) throws(ConfigErrors) -> [String: NodePlan] {
+        var plans: [String: NodePlan] = [:]
+        var errors: [ConfigError] = []
+        var blocked = Set<String>()
+        for id in order {
+            let upstream = edges.filter { $0.kind == .data && $0.to.node == id }.map(\.from.node)
+            if upstream.contains(where: blocked.contains) { blocked.insert(id); continue }
+            let entry = instances[id]!
+            let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans), environment: environment, projection: projections[id])
+            do {
+                plans[id] = try entry.node.plan(request)
+            } catch {
+                errors.append(error.at(node: id, location: entry.declaration.location))
+                blocked.insert(id)
+            }
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        return plans
+    }
+
+    private func ancestors(of node: String, edges: [EdgeDeclaration]) -> Set<String> {
+        var result: Set<String> = [node]
+        var frontier = [node]
+        while let current = frontier.popLast() {
+            for edge in edges where edge.to.node == current && !result.contains(edge.from.node) {
+                result.insert(edge.from.node)
+                frontier.append(edge.from.node)
+            }
+        }
+        return result
+    }
+}
+
+/// Kahn's algorithm with cycle reporting.
+public enum TopologicalOrder {
+    public struct Cycle: Error, Equatable {
+        /// The nodes around the cycle, the first repeated at the end: `a → b → a`.
+        public let nodes: [String]
+    }
+
+    /// Orders `nodes` so every edge goes forward; ties keep declaration order.
+    public static func sort(nodes: [String], edges: [(String, String)]) -> Result<[String], Cycle> {
+        var indegree = Dictionary(uniqueKeysWithValues: nodes.map { ($0, 0) })
+        var successors: [String: [String]] = [:]
+        for (from, to) in edges where indegree[from] != nil && indegree[to] != nil {
+            successors[from, default: []].append(to)
+            indegree[to]! += 1
+        }
+        var ready = nodes.filter { indegree[$0] == 0 }
+        var sorted: [String] = []
+        while !ready.isEmpty {
+            let node = ready.removeFirst()
+            sorted.append(node)
+            for next in successors[node] ?? [] {
+                indegree[next]! -= 1
+                if indegree[next] == 0 { ready.append(next) }
+            }
+        }
+        guard sorted.count < nodes.count else { return .success(sorted) }
+        // Walk successors among the remaining nodes until one repeats: that walk closes the cycle.
+        let remaining = Set(nodes).subtracting(sorted)
+        var path: [String] = [nodes.first { remaining.contains($0) }!]
+        while true {
+            let next = (successors[path.last!] ?? []).first { remaining.contains($0) }!
+            if let start = path.firstIndex(of: next) { return .failure(Cycle(nodes: Array(path[start...]) + [next])) }
+            path.append(next)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+public import Columnar
+import NodeKit
+import Foundation
+
+/// How to run a plan: identities, where events and rejects go, channel sizes and the clock.
+public struct RunOptions: Sendable {
+    public var runID: String
+    public var traceID: String
+    public var events: any RunEventSink
+    public var rejects: any RejectStore
+    /// Batches buffered per edge; memory per edge is bounded by capacity × batch size.
+    public var channelCapacity: Int
+    public var progressInterval: Duration
+    public var clock: any Clock<Duration>
+    /// Rows to collect when the plan previews a node.
+    public var previewLimit: Int
+
+    public init(runID: String = RunOptions.newID(), traceID: String = RunOptions.newID(), events: any RunEventSink, rejects: any RejectStore,
+                channelCapacity: Int = 4, progressInterval: Duration = .milliseconds(250), clock: any Clock<Duration> = ContinuousClock(), previewLimit: Int = 20) {
+        self.runID = runID
+        self.traceID = traceID
+        self.events = events
+        self.rejects = rejects
+        self.channelCapacity = channelCapacity
+        self.progressInterval = progressInterval
+        self.clock = clock
+        self.previewLimit = previewLimit
+    }
+
+    /// A random 128-bit identifier in lowercase hex.
+    public static func newID() -> String {
+        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
+
+/// The outcome of a run: its summary and, for previews, the collected rows.
+public struct RunResult: Sendable {
+    public let summary: RunSummary
+    public let preview: [RecordBatch]
+}
+
+/// Runs an `ExecutionPlan`: one task group per run, one child task per node, bounded channels on edges.
+///
+/// Cancelling the calling task (Ctrl-C) tears the run down: channels fail, nodes stop, pending
+/// sink commits are aborted, so no half-written output becomes visible.
+public struct RunExecutor: Sendable {
+    public init() {}
+
+    public func run(_ plan: ExecutionPlan, options: RunOptions) async -> RunResult {
+        let started = ContinuousClock.now
+        // One channel per connected input port; fan-in ports get one producer per edge.
+        var inputChannels: [String: [String: BoundedChannel<RecordBatch>]] = [:]
+        var outputChannels: [String: [String: [BoundedChannel<RecordBatch>]]] = [:]
+        var all: [BoundedChannel<RecordBatch>] = []
+        for node in plan.nodes {
+            for port in node.spec.inputs where port.kind == .data {
+                let producers = plan.dataEdges.filter { $0.to.node == node.id && $0.to.port == port.name }.count
+                guard producers > 0 else { continue }
+                let channel = BoundedChannel<RecordBatch>(capacity: options.channelCapacity, producers: producers)
+                inputChannels[node.id, default: [:]][port.name] = channel
+                all.append(channel)
+            }
+        }
+        for edge in plan.dataEdges {
+            if let channel = inputChannels[edge.to.node]?[edge.to.port] {
+                outputChannels[edge.from.node, default: [:]][edge.from.port, default: []].append(channel)
+            }
+        }
+        let coordinator = RunCoordinator(channels: all)
+        let inputsByNode = inputChannels, outputsByNode = outputChannels
+        let collector = plan.previewNode.map { _ in PreviewCollector(limit: options.previewLimit) }
+        let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
+        options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))
+
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Bool.self) { outer in
+                outer.addTask {
+                    await withTaskGroup(of: Void.self) { group in
+                        for node in plan.nodes {
+                            let context = NodeRunContext(
+                                node: node.id, runID: options.runID, traceID: options.traceID, isPreview: plan.previewNode != nil,
+                                inputs: inputsByNode[node.id] ?? [:], outputs: outputsByNode[node.id] ?? [:], coordinator: coordinator,
+                                events: options.events, rejects: options.rejects, settings: plan.document.settings,
+                                collector: node.id == plan.previewNode ? collector : nil,
+                                collectedPort: node.spec.outputs.first { $0.kind == .data }?.name)
+                            let waitFor = Set(plan.signalEdges.filter { $0.to.node == node.id }.map(\.from.node))
+                            group.addTask {
+                                await NodeDriver(node: node, context: context, options: options, coordinator: coordinator,
+                                                 slots: node.isSource ? slots : nil, signals: waitFor).run()
+                            }
+                        }
+                        for await _ in group where coordinator.isTearingDown { group.cancelAll() }
+                    }
+                    return true
+                }
+                outer.addTask {
+                    while !Task.isCancelled {
+                        do { try await options.clock.sleep(for: options.progressInterval) } catch { break }
+                        for (node, counts) in coordinator.runningCounts() { options.events.send(.nodeProgress(node: node, counts: counts)) }
+                    }
+                    return false
+                }
+                _ = await outer.next()
+                outer.cancelAll()
+            }
+        } onCancel: {
+            coordinator.cancel()
+        }
+
+        let final = coordinator.allNodesEnded()
+        options.rejects.close()
+        let status: RunStatus
+        var error: String?
+        switch final {
+        case .succeeded: status = .succeeded
+        case let .failed(reason): status = .failed; error = reason
+        case .cancelled where coordinator.previewComplete: status = .succeeded
+        default: status = .cancelled; error = "run cancelled"
+        }
+        let summary = RunSummary(
+            runID: options.runID, traceID: options.traceID, status: status, error: error,
+            nodes: plan.nodes.map { ($0.id, coordinator.outcome($0.id) ?? .cancelled, coordinator.counts($0.id)) },
+            rejected: coordinator.totalRejected, rejectLocation: coordinator.totalRejected > 0 ? options.rejects.location : nil,
+            duration: ContinuousClock.now - started)
+        options.events.send(.runFinished(summary))
+        return RunResult(summary: summary, preview: collector?.collected ?? [])
+    }
+}
