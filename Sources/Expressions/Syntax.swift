@@ -91,6 +91,12 @@ public struct Expression: Sendable, CustomStringConvertible {
         syntax = try parser.parseExpression()
     }
 
+    /// Wraps a sub-tree of a parsed expression (e.g. an aggregate's argument); spans keep pointing into `source`.
+    public init(syntax: Syntax, source: String) {
+        self.source = source
+        self.syntax = syntax
+    }
+
     public var referencedColumns: Set<String> { syntax.referencedColumns }
     public var description: String { source }
 }

@@ -102,9 +102,17 @@ public protocol NodeContext: Sendable {
     func emit(_ batch: RecordBatch, on port: String) async throws
     /// Hands failed records to the reject store; throws when the run's reject policy says stop.
     func reject(_ records: [RejectedRecord]) async throws
+    /// Stops reading a port early (e.g. `limit` has enough rows); upstream producers are told to stop.
+    func closeInput(_ port: String)
     func log(_ level: LogLevel, _ message: String)
     /// Adds to the node's byte counter (bytes read by sources, written by sinks).
     func addBytes(_ count: Int)
+}
+
+/// Thrown by `emit` when no consumer wants more rows (every downstream node closed its input).
+/// A source may let it propagate: the runtime treats it as a normal end.
+public struct DownstreamClosed: Error, Sendable {
+    public init() {}
 }
 
 /// The batches of one input port as an async sequence.

@@ -14,6 +14,7 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         var receiver: CheckedContinuation<Element?, any Error>?
         var senders: [(id: Int, element: Element, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID = 0
+        var closedForReading = false
 
         var buffered: Int { buffer.count - head }
 
@@ -28,7 +29,7 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         }
     }
 
-    private enum SendOutcome { case done, wait, failed(any Error) }
+    private enum SendOutcome { case done, dropped, wait, failed(any Error) }
     private enum ReceiveOutcome { case element(Element?), wait, failed(any Error) }
 
     let capacity: Int
@@ -40,9 +41,12 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         state = Mutex(State(producers: producers))
     }
 
-    func send(_ element: Element) async throws {
+    /// Sends an element; returns false (dropping it) when the consumer closed the channel for reading.
+    @discardableResult
+    func send(_ element: Element) async throws -> Bool {
         let outcome: SendOutcome = state.withLock { s in
             if let failure = s.failure { return .failed(failure) }
+            if s.closedForReading { return .dropped }
             if let receiver = s.receiver {
                 s.receiver = nil
                 receiver.resume(returning: element)
@@ -55,7 +59,8 @@ final class BoundedChannel<Element: Sendable>: Sendable {
             return .wait
         }
         switch outcome {
-        case .done: return
+        case .done: return true
+        case .dropped: return false
         case let .failed(error): throw error
         case .wait: break
         }
@@ -68,6 +73,7 @@ final class BoundedChannel<Element: Sendable>: Sendable {
                 state.withLock { s in
                     if let failure = s.failure { continuation.resume(throwing: failure); return }
                     if Task.isCancelled { continuation.resume(throwing: CancellationError()); return }
+                    if s.closedForReading { continuation.resume(); return }
                     if let receiver = s.receiver {
                         s.receiver = nil
                         receiver.resume(returning: element)
@@ -89,7 +95,21 @@ final class BoundedChannel<Element: Sendable>: Sendable {
                 }
             }
         }
+        return state.withLock { !$0.closedForReading }
     }
+
+    /// The consumer wants no more: buffered and waiting elements are dropped, later sends return false.
+    func closeForReading() {
+        state.withLock { s in
+            s.closedForReading = true
+            s.buffer.removeAll()
+            s.head = 0
+            for sender in s.senders { sender.continuation.resume() }
+            s.senders.removeAll()
+        }
+    }
+
+    var isClosedForReading: Bool { state.withLock { $0.closedForReading } }
 
     /// The next element, or `nil` once every producer finished and the buffer is drained.
     func receive() async throws -> Element? {

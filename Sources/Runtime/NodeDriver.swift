@@ -31,7 +31,8 @@ struct NodeDriver {
             events.send(.nodeStarted(node: node.id, attempt: attempt))
             let before = coordinator.counts(node.id)
             do {
-                let pending = try await runAttempt()
+                let pending: (any PendingCommit)?
+                do { pending = try await runAttempt() } catch is DownstreamClosed { pending = nil }
                 finishOutputs()
                 try await settle(pending)
                 finish(.succeeded, started, error: nil)

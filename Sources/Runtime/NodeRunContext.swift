@@ -54,8 +54,14 @@ struct NodeRunContext: NodeContext {
             coordinator.finishPreview()
             throw RunAborted()
         }
-        for channel in outputs[port] ?? [] { try await channel.send(batch) }
+        var wanted = false
+        for channel in outputs[port] ?? [] where try await channel.send(batch) { wanted = true }
+        if !wanted, collector == nil, !outputs.isEmpty, outputs.values.allSatisfy({ $0.allSatisfy(\.isClosedForReading) }) {
+            throw DownstreamClosed()
+        }
     }
+
+    func closeInput(_ port: String) { inputs[port]?.closeForReading() }
 
     func reject(_ records: [RejectedRecord]) async throws {
         guard !records.isEmpty else { return }

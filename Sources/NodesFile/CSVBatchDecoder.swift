@@ -1,0 +1,134 @@
+import Columnar
+import NodeKit
+
+/// Turns scanned CSV records into typed column batches; rows that do not fit are collected as rejects.
+///
+/// A row with a bad value is appended (as NULLs) and dropped when the batch is finished, so the
+/// common case (no bad rows) never copies columns.
+final class CSVBatchDecoder {
+    private let scanner: CSVScanner
+    private let types: [DataType]
+    private let names: [String]
+    private let nullMarkers: [[UInt8]]
+    /// For each output column, the position of its field in a record.
+    private let fieldIndex: [Int]
+    private let expectedFields: Int
+    private let batchRows: Int
+    private var decoders: [FieldDecoder]
+    private var fields: [FieldSpan] = []
+    private var scratch: [UInt8] = []
+    private(set) var rows = 0
+    private var badRows: [Int] = []
+    var rejects: [RejectedRecord] = []
+    /// Line number of the next record.
+    var line = 1
+    var source = ""
+
+    init(scanner: CSVScanner, names: [String], types: [DataType], fieldIndex: [Int], expectedFields: Int, nullMarkers: [[UInt8]], batchRows: Int) {
+        self.scanner = scanner
+        self.names = names
+        self.types = types
+        self.fieldIndex = fieldIndex
+        self.expectedFields = expectedFields
+        self.nullMarkers = nullMarkers
+        self.batchRows = batchRows
+        decoders = types.map { FieldDecoder(type: $0, nullMarkers: nullMarkers, capacity: batchRows) }
+    }
+
+    var isFull: Bool { rows >= batchRows }
+
+    /// Decodes records from `b[start...]` until the batch is full or the bytes run out.
+    /// Returns where decoding stopped; when `atEOF` is false an incomplete tail is left for the next call.
+    func decode(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> Int {
+        var pos = start
+        while rows < batchRows, pos < b.count {
+            switch scanner.scan(b, from: pos, atEOF: atEOF, fields: &fields) {
+            case .incomplete:
+                return pos
+            case let .malformed(next, newlines, reason):
+                reject(b, pos, next, code: "malformed_record", message: reason, field: nil)
+                line &+= newlines
+                pos = next
+            case let .record(next, newlines):
+                defer {
+                    line &+= newlines
+                    pos = next
+                }
+                if fields.count == 1, !fields[0].quoted, fields[0].start == fields[0].end { continue } // blank line
+                guard fields.count == expectedFields else {
+                    reject(b, pos, next, code: "ragged_row", message: "expected \(expectedFields) fields but found \(fields.count)", field: nil)
+                    continue
+                }
+                var bad = false
+                for k in 0..<fieldIndex.count {
+                    let span = fields[fieldIndex[k]]
+                    var ok: Bool
+                    if span.hasEscapedQuote {
+                        unescape(b, span)
+                        ok = scratch.withUnsafeBufferPointer { decoders[k].append($0, quoted: true) }
+                    } else {
+                        ok = decoders[k].append(UnsafeBufferPointer(rebasing: b[span.start..<span.end]), quoted: span.quoted)
+                    }
+                    if !ok, !bad {
+                        bad = true
+                        let text = String(decoding: UnsafeBufferPointer(rebasing: b[span.start..<span.end]), as: UTF8.self)
+                        reject(b, pos, next, code: "invalid_value", message: "column '\(names[k])': \"\(text)\" is not a valid \(types[k])", field: names[k])
+                    }
+                }
+                if bad { badRows.append(rows) }
+                rows &+= 1
+            }
+        }
+        return pos
+    }
+
+    /// The decoded rows as a batch (bad rows removed); resets for the next batch.
+    func finishBatch(schema: Schema) -> RecordBatch {
+        var columns: [Column] = []
+        for k in decoders.indices { columns.append(decoders[k].builder.finish()) }
+        var batch = RecordBatch(schema: schema, columns: columns)
+        if !badRows.isEmpty {
+            var keep = [Bool](repeating: true, count: rows)
+            for r in badRows { keep[r] = false }
+            batch = batch.filtered(keep)
+        }
+        rows = 0
+        badRows.removeAll(keepingCapacity: true)
+        return batch
+    }
+
+    /// The field values of one record, unescaped (for the header).
+    func recordStrings(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
+        fields.map { span in
+            if span.hasEscapedQuote { unescape(b, span); return String(decoding: scratch, as: UTF8.self) }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[span.start..<span.end]), as: UTF8.self)
+        }
+    }
+
+    /// Scans just one record (the header), returning its next position or nil if more bytes are needed.
+    func scanHeader(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> (next: Int, names: [String])? {
+        switch scanner.scan(b, from: start, atEOF: atEOF, fields: &fields) {
+        case .incomplete: return nil
+        case let .record(next, newlines), let .malformed(next, newlines, _):
+            line &+= newlines
+            return (next, recordStrings(b))
+        }
+    }
+
+    private func unescape(_ b: UnsafeBufferPointer<UInt8>, _ span: FieldSpan) {
+        scratch.removeAll(keepingCapacity: true)
+        var i = span.start
+        while i < span.end {
+            scratch.append(b[i])
+            if b[i] == scanner.quote { i &+= 1 }
+            i &+= 1
+        }
+    }
+
+    private func reject(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, code: String, message: String, field: String?) {
+        var e = end
+        while e > start, b[e - 1] == 10 || b[e - 1] == 13 { e -= 1 }
+        let raw = String(decoding: UnsafeBufferPointer(rebasing: b[start..<e]), as: UTF8.self)
+        rejects.append(RejectedRecord(code: code, message: "line \(line): \(message)", field: field, source: source, line: line, payload: .text(raw)))
+    }
+}

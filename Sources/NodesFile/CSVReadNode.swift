@@ -1,0 +1,227 @@
+import Columnar
+import Foundation
+public import NodeKit
+
+/// Reads delimited text files (one file or a glob) into typed batches.
+///
+/// RFC 4180 quoting, CRLF or LF, UTF-8 with or without BOM. The schema is declared, inferred from a
+/// sample, or both (declared types override inferred ones). Malformed lines, ragged rows and values
+/// that do not fit their column are rejected with their line number, never dropped or merged.
+public struct CSVReadNode: NodeType {
+    enum Encoding: String, Choice { case utf8 = "utf-8" }
+
+    static let path = Field<String>("path", summary: "A file or glob such as data/*.csv, relative to the pipeline file.", example: "data/orders.csv")
+    static let delimiter = Field<String>("delimiter", summary: "Field separator: one character, or 'tab'.", default: ",")
+    static let quote = Field<String>("quote", summary: "Quote character.", default: "\"")
+    static let header = Field<Bool>("header", summary: "Whether the first line holds column names.", default: true)
+    static let nullValues = Field<[String]>("nullValues", summary: "Unquoted values read as NULL. A quoted empty string is an empty string.", default: [""])
+    static let schema = Field<SchemaDeclaration?>("schema", summary: "Column types (all or some columns); the rest are inferred.", example: "{id: int64, zip: string}")
+    static let inferRows = Field<Int>("inferRows", summary: "Rows sampled to infer column types.", default: 10_000)
+    static let encoding = Field<Encoding>("encoding", summary: "Text encoding (a UTF-8 byte order mark is skipped).", default: .utf8)
+    static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 32_768)
+
+    public static let spec = NodeSpec(
+        id: "csv.read", version: 1, category: .source, title: "CSV file",
+        summary: "Reads CSV or other delimited files into typed rows.",
+        inputs: [], outputs: [.data("out")],
+        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, batchRows.spec],
+        capabilities: [.projection], icon: "file-csv")
+
+    let settings: Settings
+    let pattern: String
+    let scanner: CSVScanner
+    let header: Bool
+    let nullMarkers: [[UInt8]]
+    let declared: Schema?
+    let inferRows: Int
+    let batchRows: Int
+
+    public init(settings: Settings) throws(ConfigError) {
+        self.settings = settings
+        pattern = settings.resolvePath(try settings[Self.path])
+        func singleByte<T>(_ text: String, _ field: Field<T>) throws(ConfigError) -> UInt8 {
+            if text == "tab" || text == "\\t" { return 9 }
+            guard text.utf8.count == 1, let b = text.utf8.first else { throw settings.error(field, "must be a single ASCII character, got '\(text)'") }
+            return b
+        }
+        let delimiter = try singleByte(try settings[Self.delimiter], Self.delimiter)
+        let quote = try singleByte(try settings[Self.quote], Self.quote)
+        if delimiter == quote || delimiter == 10 || delimiter == 13 { throw settings.error(Self.delimiter, "the delimiter must differ from the quote and from line ends") }
+        scanner = CSVScanner(delimiter: delimiter, quote: quote)
+        header = try settings[Self.header]
+        nullMarkers = try settings[Self.nullValues].map { Array($0.utf8) }
+        declared = try settings[Self.schema]?.schema
+        inferRows = try settings[Self.inferRows]
+        batchRows = try settings[Self.batchRows]
+        _ = try settings[Self.encoding]
+        if batchRows < 1 { throw settings.error(Self.batchRows, "must be ≥ 1") }
+        if !header, declared == nil { } // columns are named column_1, column_2, … and inferred
+    }
+
+    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+        let files = FileMatcher.expand(pattern)
+        guard let first = files.first else {
+            throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found")
+        }
+        let sample: CSVSample
+        do { sample = try CSVSample.read(path: first, scanner: scanner, header: header, rows: inferRows, nullMarkers: nullMarkers) } catch {
+            throw settings.error(Self.path, "\(error)", code: "file_unreadable")
+        }
+        var names = sample.names
+        if let declared, !header {
+            guard declared.count == names.count || names.isEmpty else {
+                throw settings.error(Self.schema, "the schema declares \(declared.count) columns but '\(first)' has \(names.count)")
+            }
+            names = declared.names
+        }
+        var fields: [SchemaField] = []
+        for (i, name) in names.enumerated() {
+            let type = declared?.field(named: name)?.type ?? (i < sample.inferred.count ? sample.inferred[i] : .string)
+            fields.append(SchemaField(name, type))
+        }
+        if let declared {
+            for field in declared.fields where !names.contains(field.name) {
+                throw settings.error(Self.schema, "declared column '\(field.name)' is not in the file; its columns are: \(names.joined(separator: ", "))", code: "unknown_column")
+            }
+        }
+        let full = Schema(fields)
+        var positions = Array(full.fields.indices)
+        if let projection = request.projection { positions = positions.filter { projection.contains(full.fields[$0].name) } }
+        let output = Schema(positions.map { full.fields[$0] })
+        let work = Work(files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
+                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows)
+        return NodePlan(outputs: ["out": output], work: work)
+    }
+
+    struct Work: NodeWork {
+        let files: [String]
+        let scanner: CSVScanner
+        let header: Bool
+        let headerNames: [String]
+        let fullSchema: Schema
+        let output: Schema
+        let positions: [Int]
+        let nullMarkers: [[UInt8]]
+        let batchRows: Int
+
+        func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            for file in files {
+                try await read(file, context)
+            }
+            return nil
+        }
+
+        private func read(_ path: String, _ context: any NodeContext) async throws {
+            let input: FileInput
+            do { input = try FileInput(path: path) } catch { throw NodeError(code: "file_unreadable", message: "\(error)", isRetryable: false) }
+            let decoder = CSVBatchDecoder(scanner: scanner, names: output.names, types: output.fields.map(\.type), fieldIndex: positions,
+                                          expectedFields: fullSchema.count, nullMarkers: nullMarkers, batchRows: batchRows)
+            decoder.source = path
+            context.addBytes(try input.refill(consumed: 0))
+            var pos = CSVSample.bomLength(input.buffer, input.filled)
+            if header {
+                while true {
+                    let found = input.buffer.withUnsafeBufferPointer { b in
+                        decoder.scanHeader(UnsafeBufferPointer(rebasing: b[0..<input.filled]), from: pos, atEOF: input.atEOF)
+                    }
+                    if let found {
+                        pos = found.next
+                        if found.names != headerNames {
+                            throw NodeError(code: "header_mismatch", message: "'\(path)' has columns \(found.names.joined(separator: ", ")) but the first file has \(headerNames.joined(separator: ", "))")
+                        }
+                        break
+                    }
+                    if input.atEOF { return }
+                    context.addBytes(try input.refill(consumed: pos))
+                    pos = 0
+                }
+            }
+            while true {
+                pos = input.buffer.withUnsafeBufferPointer { b in
+                    decoder.decode(UnsafeBufferPointer(rebasing: b[0..<input.filled]), from: pos, atEOF: input.atEOF)
+                }
+                if !decoder.rejects.isEmpty {
+                    let rejects = decoder.rejects
+                    decoder.rejects.removeAll()
+                    try await context.reject(rejects)
+                }
+                if decoder.isFull {
+                    try Task.checkCancellation()
+                    try await context.emit(decoder.finishBatch(schema: output), on: "out")
+                    continue
+                }
+                if input.atEOF, pos >= input.filled { break }
+                context.addBytes(try input.refill(consumed: pos))
+                pos = 0
+            }
+            if decoder.rows > 0 { try await context.emit(decoder.finishBatch(schema: output), on: "out") }
+        }
+    }
+}
+
+/// The first records of a file: column names and inferred types.
+struct CSVSample {
+    var rawNames: [String]
+    var names: [String]
+    var inferred: [DataType]
+
+    static func bomLength(_ buffer: [UInt8], _ filled: Int) -> Int {
+        filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
+    }
+
+    static func read(path: String, scanner: CSVScanner, header: Bool, rows: Int, nullMarkers: [[UInt8]]) throws -> CSVSample {
+        let input = try FileInput(path: path, chunkSize: 1 << 20)
+        try input.refill(consumed: 0)
+        var pos = bomLength(input.buffer, input.filled)
+        var fields: [FieldSpan] = []
+        var names: [String]?
+        var inference: [TypeInference] = []
+        var seen = 0
+        let markers = Set(nullMarkers)
+        while seen < rows {
+            let outcome = input.buffer.withUnsafeBufferPointer { b -> (ScanOutcome, [String]?) in
+                let buffer = UnsafeBufferPointer(rebasing: b[0..<input.filled])
+                let result = scanner.scan(buffer, from: pos, atEOF: input.atEOF, fields: &fields)
+                guard case .record = result else { return (result, nil) }
+                let values = fields.map { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0.start..<$0.end]), as: UTF8.self) }
+                if names != nil || !header {
+                    if inference.isEmpty { inference = Array(repeating: TypeInference(), count: fields.count) }
+                    if fields.count == inference.count, !(fields.count == 1 && fields[0].start == fields[0].end) {
+                        for (k, span) in fields.enumerated() {
+                            let slice = UnsafeBufferPointer(rebasing: buffer[span.start..<span.end])
+                            if span.quoted, span.start == span.end { continue }
+                            if !span.quoted, markers.contains(Array(slice)) { continue }
+                            inference[k].observe(slice)
+                        }
+                    }
+                }
+                return (result, values)
+            }
+            switch outcome.0 {
+            case .incomplete:
+                if input.atEOF { break }
+                try input.refill(consumed: pos)
+                pos = 0
+                continue
+            case let .record(next, _), let .malformed(next, _, _):
+                pos = next
+                if header, names == nil, let values = outcome.1 { names = values.map { $0.replacingOccurrences(of: "\"\"", with: "\"") } } else { seen += 1 }
+            }
+            if input.atEOF, pos >= input.filled { break }
+            if pos >= input.filled { try input.refill(consumed: pos); pos = 0 }
+        }
+        let raw = names ?? (0..<inference.count).map { "column_\($0 + 1)" }
+        return CSVSample(rawNames: raw, names: uniqued(raw), inferred: inference.map(\.inferred))
+    }
+
+    /// Empty names become column_N; repeated names get _2, _3 … suffixes.
+    static func uniqued(_ names: [String]) -> [String] {
+        var seen: [String: Int] = [:]
+        return names.enumerated().map { i, raw in
+            let name = raw.trimmingCharacters(in: .whitespaces).isEmpty ? "column_\(i + 1)" : raw
+            let n = seen[name, default: 0] + 1
+            seen[name] = n
+            return n == 1 ? name : "\(name)_\(n)"
+        }
+    }
+}

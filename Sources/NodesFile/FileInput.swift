@@ -1,0 +1,67 @@
+import Foundation
+
+/// Reads a file in large chunks into a growable byte buffer, keeping the unconsumed tail.
+///
+/// Uses POSIX `read` directly: no Foundation `Data` per chunk on the hot path.
+final class FileInput {
+    let path: String
+    private let fd: Int32
+    private(set) var buffer: [UInt8]
+    /// Valid bytes in `buffer`.
+    private(set) var filled = 0
+    private(set) var atEOF = false
+    private(set) var totalRead = 0
+
+    init(path: String, chunkSize: Int = 4 << 20) throws {
+        self.path = path
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FileInputError(path: path, reason: String(cString: strerror(errno))) }
+        buffer = [UInt8](repeating: 0, count: chunkSize)
+    }
+
+    deinit { close(fd) }
+
+    /// Drops bytes before `consumed`, then reads more; grows the buffer when a single record fills it.
+    /// Returns the number of bytes read (0 at end of file).
+    @discardableResult
+    func refill(consumed: Int) throws -> Int {
+        if consumed > 0 {
+            let remaining = filled - consumed
+            if remaining > 0 {
+                buffer.withUnsafeMutableBufferPointer { b in
+                    _ = memmove(b.baseAddress!, b.baseAddress! + consumed, remaining)
+                }
+            }
+            filled = remaining
+        }
+        if filled == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+        let capacity = buffer.count - filled
+        let count = buffer.withUnsafeMutableBufferPointer { b in
+            read(fd, b.baseAddress! + filled, capacity)
+        }
+        guard count >= 0 else { throw FileInputError(path: path, reason: String(cString: strerror(errno))) }
+        if count == 0 { atEOF = true }
+        filled += count
+        totalRead += count
+        return count
+    }
+}
+
+struct FileInputError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "cannot read '\(path)': \(reason)" }
+}
+
+/// Expands a path or glob (`data/*.csv`) into sorted file paths.
+enum FileMatcher {
+    static func expand(_ pattern: String) -> [String] {
+        guard pattern.contains(where: { "*?[".contains($0) }) else {
+            return FileManager.default.fileExists(atPath: pattern) ? [pattern] : []
+        }
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { i in result.gl_pathv[i].map { String(cString: $0) } }.sorted()
+    }
+}
