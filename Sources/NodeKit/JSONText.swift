@@ -44,6 +44,13 @@ public enum JSONText {
         }
     }
 
+    /// A Swift string as JSON string text, quotes included.
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        appendString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// `{"k": v, …}` for named values in order.
     public static func object(_ fields: [(String, Value)]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]

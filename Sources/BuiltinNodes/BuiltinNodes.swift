@@ -1,0 +1,13 @@
+public import NodeKit
+import NodesFile
+import NodesTransform
+
+/// Every node type this build ships, as one explicit list (the registry reads nothing else).
+public enum BuiltinNodes {
+    public static let all: [any NodeType.Type] = [
+        CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self,
+        FilterNode.self, ComputeNode.self, SelectNode.self, AggregateNode.self, LimitNode.self, UnionNode.self, LogNode.self,
+    ]
+
+    public static let registry = NodeRegistry(all)
+}

@@ -1,0 +1,69 @@
+import Foundation
+import NodeKit
+
+/// Writes to a temporary file beside the target and renames it into place on commit,
+/// so an aborted or killed run never leaves a half-written file at the target path.
+final class AtomicFileOutput {
+    let target: String
+    let temporary: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var bytesWritten = 0
+    static let flushThreshold = 1 << 20
+
+    init(target: String, runID: String) throws {
+        self.target = target
+        let url = URL(fileURLWithPath: target)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).sluice-\(runID).tmp").path
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw NodeError(code: "file_unwritable", message: "cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(Self.flushThreshold + 4096)
+    }
+
+    deinit { close(fd) }
+
+    /// Appends bytes with `body`; flushes to the file when the buffer is large.
+    @inline(__always)
+    func write(_ body: (inout [UInt8]) -> Void) throws {
+        body(&buffer)
+        if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    func flush() throws {
+        var offset = 0
+        try buffer.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                guard n > 0 else { throw NodeError(code: "file_unwritable", message: "cannot write '\(temporary)': \(String(cString: strerror(errno)))") }
+                offset += n
+            }
+        }
+        bytesWritten += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and closes the temporary file; the output is then ready to commit.
+    func finish() throws -> PendingFile {
+        try flush()
+        guard fsync(fd) == 0 else { throw NodeError(code: "file_unwritable", message: "cannot sync '\(temporary)': \(String(cString: strerror(errno)))") }
+        return PendingFile(temporary: temporary, target: target)
+    }
+
+    /// Removes the temporary file (after a failure).
+    func discard() { unlink(temporary) }
+}
+
+/// A finished temporary file waiting to be renamed onto its target.
+struct PendingFile: PendingCommit {
+    let temporary: String
+    let target: String
+
+    func commit() async throws {
+        guard rename(temporary, target) == 0 else {
+            throw NodeError(code: "file_unwritable", message: "cannot move output into place at '\(target)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func abort() async { unlink(temporary) }
+}

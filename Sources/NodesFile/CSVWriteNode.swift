@@ -1,0 +1,122 @@
+import Columnar
+import Foundation
+public import NodeKit
+
+/// Writes rows to a CSV file atomically: a temporary file renamed into place when the run commits.
+public struct CSVWriteNode: NodeType {
+    static let path = Field<String>("path", summary: "Output file, relative to the pipeline file. Replaced atomically on commit.", example: "out/orders.csv")
+    static let delimiter = Field<String>("delimiter", summary: "Field separator: one character, or 'tab'.", default: ",")
+    static let header = Field<Bool>("header", summary: "Write a header line.", default: true)
+    static let nullValue = Field<String>("nullValue", summary: "Text written for NULL (empty strings are quoted to stay distinct).", default: "")
+    static let lineEnding = Field<LineEnding>("lineEnding", summary: "Line ending.", default: .lf)
+
+    enum LineEnding: String, Choice { case lf, crlf }
+
+    public static let spec = NodeSpec(
+        id: "csv.write", version: 1, category: .sink, title: "CSV file",
+        summary: "Writes rows to a CSV file; the file appears only when the run commits.",
+        inputs: [.data("in")], outputs: [],
+        fields: [path.spec, delimiter.spec, header.spec, nullValue.spec, lineEnding.spec],
+        capabilities: [.transactionalSink], icon: "file-export")
+
+    let path: String
+    let delimiter: UInt8
+    let header: Bool
+    let nullValue: [UInt8]
+    let lineEnding: [UInt8]
+
+    public init(settings: Settings) throws(ConfigError) {
+        path = settings.resolvePath(try settings[Self.path])
+        let d = try settings[Self.delimiter]
+        if d == "tab" || d == "\\t" { delimiter = 9 } else {
+            guard d.utf8.count == 1, let b = d.utf8.first, b != UInt8(ascii: "\""), b != 10, b != 13 else {
+                throw settings.error(Self.delimiter, "must be a single character other than a quote or line end")
+            }
+            delimiter = b
+        }
+        header = try settings[Self.header]
+        nullValue = Array(try settings[Self.nullValue].utf8)
+        lineEnding = try settings[Self.lineEnding] == .lf ? [10] : [13, 10]
+    }
+
+    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+        NodePlan(outputs: [:], work: Work(node: self, schema: try request.input()))
+    }
+
+    struct Work: NodeWork {
+        let node: CSVWriteNode
+        let schema: Schema
+
+        func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            if context.isPreview {
+                for try await _ in context.input("in") {}
+                return nil
+            }
+            let output = try AtomicFileOutput(target: node.path, runID: context.runID)
+            do {
+                if node.header {
+                    try output.write { out in
+                        for (i, name) in schema.names.enumerated() {
+                            if i > 0 { out.append(node.delimiter) }
+                            appendQuotedIfNeeded(Array(name.utf8), to: &out)
+                        }
+                        out.append(contentsOf: node.lineEnding)
+                    }
+                }
+                for try await batch in context.input("in") {
+                    let before = output.bytesWritten
+                    try write(batch, output)
+                    context.addBytes(output.bytesWritten - before)
+                }
+                return try output.finish()
+            } catch {
+                output.discard()
+                throw error
+            }
+        }
+
+        private func write(_ batch: RecordBatch, _ output: AtomicFileOutput) throws {
+            let columns = batch.columns
+            let textual = columns.map { $0.type.storage == .bytes }
+            for row in 0..<batch.count {
+                try output.write { out in
+                    for (c, column) in columns.enumerated() {
+                        if c > 0 { out.append(node.delimiter) }
+                        if column.isNull(row) { out.append(contentsOf: node.nullValue); continue }
+                        if textual[c] {
+                            let b = column.byteValues
+                            b.data.withUnsafeBufferPointer { appendQuotedIfNeeded(UnsafeBufferPointer(rebasing: $0[b.range(row)]), to: &out) }
+                        } else {
+                            ValueFormatting.appendText(column, row, to: &out)
+                        }
+                    }
+                    out.append(contentsOf: node.lineEnding)
+                }
+            }
+        }
+
+        /// Quotes a field that is empty (to differ from NULL), equals the null text, or holds a delimiter, quote, CR or LF.
+        @inline(__always)
+        private func appendQuotedIfNeeded(_ field: some Collection<UInt8>, to out: inout [UInt8]) {
+            var needs = field.isEmpty || (!node.nullValue.isEmpty && field.elementsEqual(node.nullValue))
+            var hasQuote = false
+            if !needs {
+                for b in field {
+                    if b == node.delimiter || b == 10 || b == 13 { needs = true }
+                    if b == 34 { needs = true; hasQuote = true; break }
+                }
+            }
+            guard needs else { out.append(contentsOf: field); return }
+            out.append(34)
+            if hasQuote {
+                for b in field {
+                    out.append(b)
+                    if b == 34 { out.append(34) }
+                }
+            } else {
+                out.append(contentsOf: field)
+            }
+            out.append(34)
+        }
+    }
+}

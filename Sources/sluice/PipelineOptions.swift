@@ -1,0 +1,66 @@
+import ArgumentParser
+import BuiltinNodes
+import Columnar
+import Foundation
+import NodeKit
+import Runtime
+
+/// Options shared by commands that read a pipeline file.
+struct PipelineOptions: ParsableArguments {
+    @Argument(help: "The pipeline file (YAML or JSON).")
+    var file: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value, NAME=VALUE (repeatable).", valueName: "name=value"))
+    var parameters: [String] = []
+
+    /// Loads and plans the pipeline; prints every problem and exits 2 when it is invalid.
+    func plan(previewNode: String? = nil, output: Output) throws -> ExecutionPlan {
+        do {
+            let document = try PipelineDocument.load(path: file)
+            var overrides: [String: String] = [:]
+            for pair in parameters {
+                guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                    throw ConfigErrors([ConfigError(code: "invalid_value", message: "--param '\(pair)' must look like name=value", field: "param")])
+                }
+                overrides[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            }
+            let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
+            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            return try Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: base, previewNode: previewNode)
+        } catch let error as ConfigErrors {
+            output.problems(error.errors)
+            throw ExitStatus.invalid
+        }
+    }
+}
+
+/// Where command output goes: human text on stdout/stderr, or JSON lines.
+struct Output: Sendable {
+    let json: Bool
+
+    func problems(_ errors: [ConfigError]) {
+        if json {
+            for e in errors {
+                print(JSONText.object([("event", .string("invalid")), ("code", .string(e.code)), ("message", .string(e.message)),
+                                       ("file", e.location?.file.map(Value.string) ?? .null), ("line", e.location.map { .int(Int64($0.line)) } ?? .null),
+                                       ("column", e.location.map { .int(Int64($0.column)) } ?? .null),
+                                       ("node", e.node.map(Value.string) ?? .null), ("field", e.field.map(Value.string) ?? .null),
+                                       ("expected", e.expected.map(Value.string) ?? .null)]))
+            }
+        } else {
+            let noun = errors.count == 1 ? "problem" : "problems"
+            Terminal.error("pipeline is invalid (\(errors.count) \(noun)):")
+            for e in errors { Terminal.error("  " + e.description.replacingOccurrences(of: "\n", with: "\n    ")) }
+        }
+    }
+}
+
+/// Writes to stderr.
+enum Terminal {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static var isInteractive: Bool { isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
+}
