@@ -28,12 +28,13 @@ let package = Package(
             name: "sluice",
             dependencies: ["Runtime", "BuiltinNodes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        .target(name: "SluiceTestSupport", dependencies: ["Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
         .testTarget(name: "ColumnarTests", dependencies: ["Columnar"], swiftSettings: strict),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "NodeKitTests", dependencies: ["NodeKit", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesFileTests", dependencies: ["NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesTransformTests", dependencies: ["NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodeKitTests", dependencies: ["SluiceTestSupport", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
     ]
 )

@@ -93,7 +93,11 @@ public struct ColumnBuilder {
         case let (.int64, .decimal(v, scale)):
             if case let .decimal(_, target) = type { appendInt64(rescale(v, from: scale, to: target)) } else { appendInt64(v / Int64(pow10(scale))) }
         case let (.int64, .float(d)):
-            if case let .decimal(_, scale) = type { appendInt64(Int64((d * pow10(scale)).rounded())) } else { appendInt64(Int64(d)) }
+            if case let .decimal(_, scale) = type {
+                if let v = DecimalText.fromDouble(d, scale: scale) { appendInt64(v) } else { appendNull() }
+            } else {
+                appendInt64(Int64(d))
+            }
         case let (.float64, .float(d)): appendDouble(d)
         case let (.float64, .int(i)): appendDouble(Double(i))
         case let (.float64, .decimal(v, scale)): appendDouble(Double(v) / pow10(scale))

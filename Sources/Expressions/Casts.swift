@@ -98,49 +98,11 @@ enum Casts {
         }
     }
 
-    /// Parses a plain decimal string (`-12.345`) into an integer scaled by 10^scale, rounding half away from zero.
-    static func parseDecimal(_ s: String, scale: Int) -> Int64? {
-        var negative = false
-        var integer: Int64 = 0
-        var fraction: Int64 = 0
-        var fractionDigits = 0
-        var roundUp = false
-        var seenPoint = false
-        var digits = 0
-        for (i, c) in s.utf8.enumerated() {
-            switch c {
-            case UInt8(ascii: "-") where i == 0: negative = true
-            case UInt8(ascii: "+") where i == 0: break
-            case UInt8(ascii: ".") where !seenPoint: seenPoint = true
-            case 48...57:
-                digits += 1
-                let d = Int64(c - 48)
-                if !seenPoint {
-                    guard integer < 922_337_203_685_477_580 else { return nil }
-                    integer = integer * 10 + d
-                } else if fractionDigits < scale {
-                    fraction = fraction * 10 + d
-                    fractionDigits += 1
-                } else if fractionDigits == scale {
-                    roundUp = d >= 5
-                    fractionDigits += 1
-                }
-            default: return nil
-            }
-        }
-        guard digits > 0 else { return nil }
-        var fractionScaled = fraction
-        for _ in min(fractionDigits, scale)..<scale { fractionScaled *= 10 }
-        let (m, o1) = integer.multipliedReportingOverflow(by: Int64(pow10(scale)))
-        let (v, o2) = m.addingReportingOverflow(fractionScaled + (roundUp ? 1 : 0))
-        guard !o1, !o2 else { return nil }
-        return negative ? -v : v
-    }
+    static func parseDecimal(_ s: String, scale: Int) -> Int64? { DecimalText.parse(s, scale: scale) }
 
     static func decimal(_ d: Double, precision: Int, scale: Int) throws(RowFailure) -> Value {
-        let scaled = (d * pow10(scale)).rounded(.toNearestOrAwayFromZero)
-        guard scaled.isFinite, abs(scaled) < pow10(precision) else { throw .outOfRange("decimal(\(precision),\(scale))") }
-        return .decimal(Int64(scaled), scale: scale)
+        guard let v = DecimalText.fromDouble(d, scale: scale), Double(v.magnitude) < pow10(precision) else { throw .outOfRange("decimal(\(precision),\(scale))") }
+        return .decimal(v, scale: scale)
     }
 }
 

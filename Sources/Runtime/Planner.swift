@@ -189,6 +189,8 @@ public enum TopologicalOrder {
     public struct Cycle: Error, Equatable {
         /// The nodes around the cycle, the first repeated at the end: `a → b → a`.
         public let nodes: [String]
+
+        public init(nodes: [String]) { self.nodes = nodes }
     }
 
     /// Orders `nodes` so every edge goes forward; ties keep declaration order.
