@@ -144,3 +144,53 @@ public enum CivilTime {
         return (v < 0 ? "-" : "") + (s.count >= width ? s : String(repeating: "0", count: width - s.count) + s)
     }
 }
+
+extension CivilTime {
+    @inline(__always)
+    static func appendDigits(_ v: Int64, width: Int, to out: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor &*= 10 }
+        var rest = v
+        while divisor > 0 {
+            out.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 48)
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// Appends `YYYY-MM-DD` without building a String (years outside 0…9999 fall back to `formatDate`).
+    @inline(__always)
+    public static func appendDate(days: Int64, to out: inout [UInt8]) {
+        let (y, m, d) = civil(days: days)
+        guard (0...9999).contains(y) else { out.append(contentsOf: formatDate(days: days).utf8); return }
+        appendDigits(y, width: 4, to: &out)
+        out.append(45)
+        appendDigits(m, width: 2, to: &out)
+        out.append(45)
+        appendDigits(d, width: 2, to: &out)
+    }
+
+    /// Appends the same text as `formatTimestamp` without building a String.
+    @inline(__always)
+    public static func appendTimestamp(micros: Int64, to out: inout [UInt8]) {
+        var day = micros / microsPerDay
+        var rest = micros % microsPerDay
+        if rest < 0 { rest += microsPerDay; day -= 1 }
+        appendDate(days: day, to: &out)
+        let seconds = rest / microsPerSecond
+        out.append(84) // T
+        appendDigits(seconds / 3600, width: 2, to: &out)
+        out.append(58)
+        appendDigits(seconds / 60 % 60, width: 2, to: &out)
+        out.append(58)
+        appendDigits(seconds % 60, width: 2, to: &out)
+        var fraction = rest % microsPerSecond
+        if fraction != 0 {
+            var width = 6
+            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+            out.append(46)
+            appendDigits(fraction, width: width, to: &out)
+        }
+        out.append(90) // Z
+    }
+}

@@ -7,8 +7,8 @@ final class AtomicFileOutput {
     let target: String
     let temporary: String
     private let fd: Int32
-    private var buffer: [UInt8] = []
     private(set) var bytesWritten = 0
+    /// Writers hand over their bytes once they hold about this many.
     static let flushThreshold = 1 << 20
 
     init(target: String, runID: String) throws {
@@ -18,34 +18,26 @@ final class AtomicFileOutput {
         temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).sluice-\(runID).tmp").path
         fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw NodeError(code: "file_unwritable", message: "cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
-        buffer.reserveCapacity(Self.flushThreshold + 4096)
     }
 
     deinit { close(fd) }
 
-    /// Appends bytes with `body`; flushes to the file when the buffer is large.
-    @inline(__always)
-    func write(_ body: (inout [UInt8]) -> Void) throws {
-        body(&buffer)
-        if buffer.count >= Self.flushThreshold { try flush() }
-    }
-
-    func flush() throws {
+    /// Writes `bytes` to the temporary file and empties the array (keeping its capacity for reuse).
+    func write(_ bytes: inout [UInt8]) throws {
         var offset = 0
-        try buffer.withUnsafeBytes { raw in
+        try bytes.withUnsafeBytes { raw in
             while offset < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 guard n > 0 else { throw NodeError(code: "file_unwritable", message: "cannot write '\(temporary)': \(String(cString: strerror(errno)))") }
                 offset += n
             }
         }
-        bytesWritten += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        bytesWritten += bytes.count
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Flushes, syncs and closes the temporary file; the output is then ready to commit.
     func finish() throws -> PendingFile {
-        try flush()
         guard fsync(fd) == 0 else { throw NodeError(code: "file_unwritable", message: "cannot sync '\(temporary)': \(String(cString: strerror(errno)))") }
         return PendingFile(temporary: temporary, target: target)
     }

@@ -40,13 +40,24 @@ final class CSVBatchDecoder {
     /// Decodes records from `b[start...]` until the batch is full or the bytes run out.
     /// Returns where decoding stopped; when `atEOF` is false an incomplete tail is left for the next call.
     func decode(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> Int {
+        // Work on locals: class properties would pay an exclusivity check on every field.
+        var decoders = self.decoders, fields = self.fields, rows = self.rows, line = self.line
+        self.decoders = []
+        self.fields = []
+        defer {
+            self.decoders = decoders
+            self.fields = fields
+            self.rows = rows
+            self.line = line
+        }
+        let fieldIndex = self.fieldIndex, expectedFields = self.expectedFields, batchRows = self.batchRows
         var pos = start
         while rows < batchRows, pos < b.count {
             switch scanner.scan(b, from: pos, atEOF: atEOF, fields: &fields) {
             case .incomplete:
                 return pos
             case let .malformed(next, newlines, reason):
-                reject(b, pos, next, code: "malformed_record", message: reason, field: nil)
+                reject(b, pos, next, line: line, code: "malformed_record", message: reason, field: nil)
                 line &+= newlines
                 pos = next
             case let .record(next, newlines):
@@ -56,7 +67,7 @@ final class CSVBatchDecoder {
                 }
                 if fields.count == 1, !fields[0].quoted, fields[0].start == fields[0].end { continue } // blank line
                 guard fields.count == expectedFields else {
-                    reject(b, pos, next, code: "ragged_row", message: "expected \(expectedFields) fields but found \(fields.count)", field: nil)
+                    reject(b, pos, next, line: line, code: "ragged_row", message: "expected \(expectedFields) fields but found \(fields.count)", field: nil)
                     continue
                 }
                 var bad = false
@@ -72,7 +83,7 @@ final class CSVBatchDecoder {
                     if !ok, !bad {
                         bad = true
                         let text = String(decoding: UnsafeBufferPointer(rebasing: b[span.start..<span.end]), as: UTF8.self)
-                        reject(b, pos, next, code: "invalid_value", message: "column '\(names[k])': \"\(text)\" is not a valid \(types[k])", field: names[k])
+                        reject(b, pos, next, line: line, code: "invalid_value", message: "column '\(names[k])': \"\(text)\" is not a valid \(types[k])", field: names[k])
                     }
                 }
                 if bad { badRows.append(rows) }
@@ -125,10 +136,11 @@ final class CSVBatchDecoder {
         }
     }
 
-    private func reject(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, code: String, message: String, field: String?) {
+    private func reject(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, line: Int, code: String, message: String, field: String?) {
         var e = end
         while e > start, b[e - 1] == 10 || b[e - 1] == 13 { e -= 1 }
         let raw = String(decoding: UnsafeBufferPointer(rebasing: b[start..<e]), as: UTF8.self)
-        rejects.append(RejectedRecord(code: code, message: "line \(line): \(message)", field: field, source: source, line: line, payload: .text(raw)))
+        // `line` is relative to where this decoder started; the reader adds the offset and the "line N:" prefix.
+        rejects.append(RejectedRecord(code: code, message: message, field: field, source: source, line: line, payload: .text(raw)))
     }
 }

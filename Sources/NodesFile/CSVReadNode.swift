@@ -19,12 +19,13 @@ public struct CSVReadNode: NodeType {
     static let inferRows = Field<Int>("inferRows", summary: "Rows sampled to infer column types.", default: 10_000)
     static let encoding = Field<Encoding>("encoding", summary: "Text encoding (a UTF-8 byte order mark is skipped).", default: .utf8)
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 32_768)
+    static let threads = Field<Int>("threads", summary: "Chunks decoded in parallel ahead of the output; 0 = one less than the cores (at least 1), leaving a core for downstream nodes.", default: 0)
 
     public static let spec = NodeSpec(
         id: "csv.read", version: 1, category: .source, title: "CSV file",
         summary: "Reads CSV or other delimited files into typed rows.",
         inputs: [], outputs: [.data("out")],
-        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, batchRows.spec],
+        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, batchRows.spec, threads.spec],
         capabilities: [.projection], icon: "file-csv")
 
     let settings: Settings
@@ -35,6 +36,7 @@ public struct CSVReadNode: NodeType {
     let declared: Schema?
     let inferRows: Int
     let batchRows: Int
+    let threads: Int
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -55,7 +57,9 @@ public struct CSVReadNode: NodeType {
         batchRows = try settings[Self.batchRows]
         _ = try settings[Self.encoding]
         if batchRows < 1 { throw settings.error(Self.batchRows, "must be ≥ 1") }
-        if !header, declared == nil { } // columns are named column_1, column_2, … and inferred
+        let requested = try settings[Self.threads]
+        if requested < 0 { throw settings.error(Self.threads, "must be ≥ 0") }
+        threads = requested > 0 ? requested : max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
     }
 
     public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
@@ -89,7 +93,7 @@ public struct CSVReadNode: NodeType {
         if let projection = request.projection { positions = positions.filter { projection.contains(full.fields[$0].name) } }
         let output = Schema(positions.map { full.fields[$0] })
         let work = Work(files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
-                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows)
+                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads)
         return NodePlan(outputs: ["out": output], work: work)
     }
 
@@ -103,6 +107,8 @@ public struct CSVReadNode: NodeType {
         let positions: [Int]
         let nullMarkers: [[UInt8]]
         let batchRows: Int
+        /// Chunk decodes allowed in flight beyond the one being merged.
+        let workers: Int
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
             for file in files {
@@ -111,18 +117,45 @@ public struct CSVReadNode: NodeType {
             return nil
         }
 
-        private func read(_ path: String, _ context: any NodeContext) async throws {
-            let input: FileInput
-            do { input = try FileInput(path: path) } catch { throw NodeError(code: "file_unreadable", message: "\(error)", isRetryable: false) }
+        /// What one chunk decoded to; line numbers in `rejects` are relative to the chunk's first line.
+        struct ChunkResult: Sendable {
+            let index: Int
+            let batches: [RecordBatch]
+            let rejects: [RejectedRecord]
+            let lines: Int
+        }
+
+        private func makeDecoder(_ path: String) -> CSVBatchDecoder {
             let decoder = CSVBatchDecoder(scanner: scanner, names: output.names, types: output.fields.map(\.type), fieldIndex: positions,
                                           expectedFields: fullSchema.count, nullMarkers: nullMarkers, batchRows: batchRows)
             decoder.source = path
+            return decoder
+        }
+
+        /// Decodes one chunk of whole records (runs on any core).
+        private func decode(_ chunk: CSVChunk, _ path: String) -> ChunkResult {
+            let decoder = makeDecoder(path)
+            var batches: [RecordBatch] = []
+            var pos = 0
+            chunk.bytes.withUnsafeBufferPointer { b in
+                while pos < b.count {
+                    pos = decoder.decode(b, from: pos, atEOF: true)
+                    if decoder.isFull || pos >= b.count, decoder.rows > 0 { batches.append(decoder.finishBatch(schema: output)) }
+                }
+            }
+            return ChunkResult(index: chunk.index, batches: batches, rejects: decoder.rejects, lines: decoder.line - 1)
+        }
+
+        private func read(_ path: String, _ context: any NodeContext) async throws {
+            let input: FileInput
+            do { input = try FileInput(path: path) } catch { throw NodeError(code: "file_unreadable", message: "\(error)", isRetryable: false) }
+            let headerReader = makeDecoder(path)
             context.addBytes(try input.refill(consumed: 0))
             var pos = CSVSample.bomLength(input.buffer, input.filled)
             if header {
                 while true {
                     let found = input.buffer.withUnsafeBufferPointer { b in
-                        decoder.scanHeader(UnsafeBufferPointer(rebasing: b[0..<input.filled]), from: pos, atEOF: input.atEOF)
+                        headerReader.scanHeader(UnsafeBufferPointer(rebasing: b[0..<input.filled]), from: pos, atEOF: input.atEOF)
                     }
                     if let found {
                         pos = found.next
@@ -136,25 +169,46 @@ public struct CSVReadNode: NodeType {
                     pos = 0
                 }
             }
-            while true {
-                pos = input.buffer.withUnsafeBufferPointer { b in
-                    decoder.decode(UnsafeBufferPointer(rebasing: b[0..<input.filled]), from: pos, atEOF: input.atEOF)
+            let chunker = CSVChunker(input: input, from: pos, quote: scanner.quote)
+            var nextLine = headerReader.line
+            var bytesBefore = input.totalRead
+            try await withThrowingTaskGroup(of: ChunkResult.self) { group in
+                var pending: [Int: ChunkResult] = [:]
+                var nextIndex = 0, inFlight = 0
+                func emitReady() async throws {
+                    while let result = pending.removeValue(forKey: nextIndex) {
+                        if !result.rejects.isEmpty {
+                            let base = nextLine - 1
+                            try await context.reject(result.rejects.map { r in
+                                var fixed = r
+                                fixed.line = (r.line ?? 0) + base
+                                fixed.message = "line \(fixed.line!): \(r.message)"
+                                return fixed
+                            })
+                        }
+                        for batch in result.batches { try await context.emit(batch, on: "out") }
+                        nextLine += result.lines
+                        nextIndex += 1
+                    }
                 }
-                if !decoder.rejects.isEmpty {
-                    let rejects = decoder.rejects
-                    decoder.rejects.removeAll()
-                    try await context.reject(rejects)
-                }
-                if decoder.isFull {
+                while let chunk = try chunker.next() {
                     try Task.checkCancellation()
-                    try await context.emit(decoder.finishBatch(schema: output), on: "out")
-                    continue
+                    context.addBytes(input.totalRead - bytesBefore)
+                    bytesBefore = input.totalRead
+                    group.addTask { decode(chunk, path) }
+                    inFlight += 1
+                    while inFlight > workers {
+                        guard let result = try await group.next() else { break }
+                        inFlight -= 1
+                        pending[result.index] = result
+                        try await emitReady()
+                    }
                 }
-                if input.atEOF, pos >= input.filled { break }
-                context.addBytes(try input.refill(consumed: pos))
-                pos = 0
+                while let result = try await group.next() {
+                    pending[result.index] = result
+                    try await emitReady()
+                }
             }
-            if decoder.rows > 0 { try await context.emit(decoder.finishBatch(schema: output), on: "out") }
         }
     }
 }

@@ -53,21 +53,22 @@ public struct CSVWriteNode: NodeType {
                 return nil
             }
             let output = try AtomicFileOutput(target: node.path, runID: context.runID)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(AtomicFileOutput.flushThreshold + (1 << 16))
             do {
                 if node.header {
-                    try output.write { out in
-                        for (i, name) in schema.names.enumerated() {
-                            if i > 0 { out.append(node.delimiter) }
-                            appendQuotedIfNeeded(Array(name.utf8), to: &out)
-                        }
-                        out.append(contentsOf: node.lineEnding)
+                    for (i, name) in schema.names.enumerated() {
+                        if i > 0 { bytes.append(node.delimiter) }
+                        appendQuotedIfNeeded(UnsafeBufferPointer(start: Array(name.utf8), count: name.utf8.count), to: &bytes)
                     }
+                    bytes.append(contentsOf: node.lineEnding)
                 }
                 for try await batch in context.input("in") {
-                    let before = output.bytesWritten
-                    try write(batch, output)
-                    context.addBytes(output.bytesWritten - before)
+                    let before = output.bytesWritten + bytes.count
+                    try write(batch, &bytes, output)
+                    context.addBytes(output.bytesWritten + bytes.count - before)
                 }
+                try output.write(&bytes)
                 return try output.finish()
             } catch {
                 output.discard()
@@ -75,35 +76,36 @@ public struct CSVWriteNode: NodeType {
             }
         }
 
-        private func write(_ batch: RecordBatch, _ output: AtomicFileOutput) throws {
-            let columns = batch.columns
-            let textual = columns.map { $0.type.storage == .bytes }
-            for row in 0..<batch.count {
-                try output.write { out in
-                    for (c, column) in columns.enumerated() {
-                        if c > 0 { out.append(node.delimiter) }
-                        if column.isNull(row) { out.append(contentsOf: node.nullValue); continue }
-                        if textual[c] {
-                            let b = column.byteValues
-                            b.data.withUnsafeBufferPointer { appendQuotedIfNeeded(UnsafeBufferPointer(rebasing: $0[b.range(row)]), to: &out) }
+        private func write(_ batch: RecordBatch, _ bytes: inout [UInt8], _ output: AtomicFileOutput) throws {
+            let delimiter = node.delimiter, nullValue = node.nullValue, lineEnding = node.lineEnding
+            try batch.withCursors { cursors in
+                for row in 0..<batch.count {
+                    for c in 0..<cursors.count {
+                        if c > 0 { bytes.append(delimiter) }
+                        let cursor = cursors[c]
+                        if cursor.isNull(row) { bytes.append(contentsOf: nullValue); continue }
+                        if cursor.type.storage == .bytes {
+                            appendQuotedIfNeeded(cursor.bytes(row), to: &bytes)
                         } else {
-                            ValueFormatting.appendText(column, row, to: &out)
+                            ValueFormatting.appendScalar(cursor, row, to: &bytes)
                         }
                     }
-                    out.append(contentsOf: node.lineEnding)
+                    bytes.append(contentsOf: lineEnding)
+                    if bytes.count >= AtomicFileOutput.flushThreshold { try output.write(&bytes) }
                 }
             }
         }
 
         /// Quotes a field that is empty (to differ from NULL), equals the null text, or holds a delimiter, quote, CR or LF.
         @inline(__always)
-        private func appendQuotedIfNeeded(_ field: some Collection<UInt8>, to out: inout [UInt8]) {
+        private func appendQuotedIfNeeded(_ field: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
             var needs = field.isEmpty || (!node.nullValue.isEmpty && field.elementsEqual(node.nullValue))
             var hasQuote = false
             if !needs {
-                for b in field {
-                    if b == node.delimiter || b == 10 || b == 13 { needs = true }
-                    if b == 34 { needs = true; hasQuote = true; break }
+                let delimiter = node.delimiter
+                for b in field where b == delimiter || b == 10 || b == 13 || b == 34 {
+                    needs = true
+                    if b == 34 { hasQuote = true; break }
                 }
             }
             guard needs else { out.append(contentsOf: field); return }

@@ -30,6 +30,7 @@ public struct JSONLWriteNode: NodeType {
                 return nil
             }
             let output = try AtomicFileOutput(target: path, runID: context.runID)
+            let nullBytes: [UInt8] = Array("null".utf8)
             var keys: [[UInt8]] = []
             for name in schema.names {
                 var key: [UInt8] = []
@@ -37,29 +38,33 @@ public struct JSONLWriteNode: NodeType {
                 key.append(UInt8(ascii: ":"))
                 keys.append(key)
             }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(AtomicFileOutput.flushThreshold + (1 << 16))
             do {
                 for try await batch in context.input("in") {
-                    let before = output.bytesWritten
-                    for row in 0..<batch.count {
-                        try output.write { out in
-                            out.append(UInt8(ascii: "{"))
-                            for (c, column) in batch.columns.enumerated() {
-                                if c > 0 { out.append(UInt8(ascii: ",")) }
-                                out.append(contentsOf: keys[c])
-                                if column.isNull(row) { out.append(contentsOf: Array("null".utf8)); continue }
-                                switch column.type {
-                                case .string, .bytes:
-                                    let b = column.byteValues
-                                    b.data.withUnsafeBufferPointer { JSONText.appendString(UnsafeBufferPointer(rebasing: $0[b.range(row)]), to: &out) }
-                                case .int64, .bool: ValueFormatting.appendText(column, row, to: &out)
-                                default: JSONText.appendValue(column.value(at: row), to: &out)
+                    let before = output.bytesWritten + bytes.count
+                    try batch.withCursors { cursors in
+                        for row in 0..<batch.count {
+                            bytes.append(UInt8(ascii: "{"))
+                            for c in 0..<cursors.count {
+                                if c > 0 { bytes.append(UInt8(ascii: ",")) }
+                                bytes.append(contentsOf: keys[c])
+                                let cursor = cursors[c]
+                                if cursor.isNull(row) { bytes.append(contentsOf: nullBytes); continue }
+                                switch cursor.type {
+                                case .string, .bytes: JSONText.appendString(cursor.bytes(row), to: &bytes)
+                                case .json: bytes.append(contentsOf: cursor.bytes(row))
+                                case .int64, .bool: ValueFormatting.appendScalar(cursor, row, to: &bytes)
+                                default: JSONText.appendValue(batch.columns[c].value(at: row), to: &bytes)
                                 }
                             }
-                            out.append(contentsOf: [UInt8(ascii: "}"), 10])
+                            bytes.append(contentsOf: [UInt8(ascii: "}"), 10])
+                            if bytes.count >= AtomicFileOutput.flushThreshold { try output.write(&bytes) }
                         }
                     }
-                    context.addBytes(output.bytesWritten - before)
+                    context.addBytes(output.bytesWritten + bytes.count - before)
                 }
+                try output.write(&bytes)
                 return try output.finish()
             } catch {
                 output.discard()

@@ -7,8 +7,8 @@ import Synchronization
 /// `fail(_:)` wakes every waiter with the error (used to tear a run down). Waiting is cancellable.
 final class BoundedChannel<Element: Sendable>: Sendable {
     private struct State {
+        /// At most `capacity` elements (a handful of batches), so removing from the front is cheap.
         var buffer: [Element] = []
-        var head = 0
         var producers: Int
         var failure: (any Error)?
         var receiver: CheckedContinuation<Element?, any Error>?
@@ -16,17 +16,10 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         var nextID = 0
         var closedForReading = false
 
-        var buffered: Int { buffer.count - head }
+        var buffered: Int { buffer.count }
 
-        mutating func popFirst() -> Element {
-            let element = buffer[head]
-            head += 1
-            if head > 64, head * 2 > buffer.count {
-                buffer.removeFirst(head)
-                head = 0
-            }
-            return element
-        }
+        /// Removes the element so the channel never keeps a consumed batch alive.
+        mutating func popFirst() -> Element { buffer.removeFirst() }
     }
 
     private enum SendOutcome { case done, dropped, wait, failed(any Error) }
@@ -103,7 +96,6 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         state.withLock { s in
             s.closedForReading = true
             s.buffer.removeAll()
-            s.head = 0
             for sender in s.senders { sender.continuation.resume() }
             s.senders.removeAll()
         }
@@ -172,7 +164,6 @@ final class BoundedChannel<Element: Sendable>: Sendable {
             for sender in s.senders { sender.continuation.resume(throwing: error) }
             s.senders.removeAll()
             s.buffer.removeAll()
-            s.head = 0
         }
     }
 }
