@@ -59,7 +59,7 @@ public struct CSVWriteNode: NodeType {
                 if node.header {
                     for (i, name) in schema.names.enumerated() {
                         if i > 0 { bytes.append(node.delimiter) }
-                        appendQuotedIfNeeded(UnsafeBufferPointer(start: Array(name.utf8), count: name.utf8.count), to: &bytes)
+                        Array(name.utf8).withUnsafeBufferPointer { appendQuotedIfNeeded($0, to: &bytes) }
                     }
                     bytes.append(contentsOf: node.lineEnding)
                 }

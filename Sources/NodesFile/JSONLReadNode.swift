@@ -37,6 +37,7 @@ public struct JSONLReadNode: NodeType {
         let files = FileMatcher.expand(pattern)
         guard let first = files.first else { throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found") }
         var order: [String] = []
+        var seenKeys = Set<String>()
         var types: [String: DataType] = [:]
         do {
             var seen = 0
@@ -45,7 +46,7 @@ public struct JSONLReadNode: NodeType {
                 guard let object = JSONLines.object(line) else { return true }
                 seen += 1
                 for (key, value) in object.pairs {
-                    if types[key] == nil { order.append(key) }
+                    if seenKeys.insert(key).inserted { order.append(key) }
                     types[key] = JSONLines.widen(types[key], JSONLines.type(of: value))
                 }
                 return true
@@ -71,7 +72,7 @@ public struct JSONLReadNode: NodeType {
                 var rows = 0
                 var rejects: [RejectedRecord] = []
                 var pending: [RecordBatch] = []
-                let positions = Dictionary(uniqueKeysWithValues: schema.names.enumerated().map { ($1, $0) })
+                let positions = Dictionary(schema.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
                 do {
                     try JSONLines.forEachLine(path: file) { line, number in
                         if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return true }
