@@ -34,22 +34,38 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
+/// The write end of the self-pipe the signal handler writes to (set before the handler is installed).
+nonisolated(unsafe) private var interruptPipeWrite: Int32 = -1
+
 /// Runs work in a child task that SIGINT and SIGTERM cancel, so a run can abort cleanly.
+///
+/// A real signal handler (whichever thread the kernel picks) writes a byte to a pipe; a watcher thread
+/// blocked on the pipe cancels the task. Nothing can swallow the signal, and busy node tasks cannot
+/// delay the cancellation.
 enum Interruptible {
     static func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) async -> T {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let task = Task.detached { await work() }
-        let sources = [SIGINT, SIGTERM].map { sig in
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return await work() }
+        interruptPipeWrite = fds[1]
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            var byte: UInt8 = 1
+            _ = write(interruptPipeWrite, &byte, 1)
         }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+        // Awaited below, so not orphaned; detached so cancelling it does not cancel the caller.
+        let task = Task.detached { await work() }
+        let readEnd = fds[0]
+        let watcher = Thread {
+            var byte: UInt8 = 0
+            if read(readEnd, &byte, 1) == 1, byte == 1 { task.cancel() }
+        }
+        watcher.start()
         let value = await task.value
-        for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        var done: UInt8 = 0
+        _ = write(fds[1], &done, 1) // wakes the watcher, which then exits
         return value
     }
 }
