@@ -146,51 +146,78 @@ public enum CivilTime {
 }
 
 extension CivilTime {
+    /// The most bytes `writeTimestamp` writes.
+    public static let maxTimestampLength = 32
+
     @inline(__always)
-    static func appendDigits(_ v: Int64, width: Int, to out: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor &*= 10 }
+    static func writeDigits(_ v: Int64, width: Int, to p: UnsafeMutablePointer<UInt8>) {
         var rest = v
-        while divisor > 0 {
-            out.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 48)
-            rest %= divisor
-            divisor /= 10
+        var i = width &- 1
+        while i >= 0 {
+            p[i] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+            rest /= 10
+            i &-= 1
         }
     }
 
-    /// Appends `YYYY-MM-DD` without building a String (years outside 0…9999 fall back to `formatDate`).
+    /// Writes `YYYY-MM-DD` at `p` and returns the length (years outside 0…9999 use `formatDate`).
     @inline(__always)
-    public static func appendDate(days: Int64, to out: inout [UInt8]) {
+    public static func writeDate(days: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
         let (y, m, d) = civil(days: days)
-        guard (0...9999).contains(y) else { out.append(contentsOf: formatDate(days: days).utf8); return }
-        appendDigits(y, width: 4, to: &out)
-        out.append(45)
-        appendDigits(m, width: 2, to: &out)
-        out.append(45)
-        appendDigits(d, width: 2, to: &out)
+        guard (0...9999).contains(y) else {
+            let text = Array(formatDate(days: days).utf8.prefix(maxTimestampLength))
+            for (i, b) in text.enumerated() { p[i] = b }
+            return text.count
+        }
+        writeDigits(y, width: 4, to: p)
+        p[4] = 45
+        writeDigits(m, width: 2, to: p + 5)
+        p[7] = 45
+        writeDigits(d, width: 2, to: p + 8)
+        return 10
     }
 
-    /// Appends the same text as `formatTimestamp` without building a String.
+    /// Writes the same text as `formatTimestamp` at `p` and returns the length (at most `maxTimestampLength`).
     @inline(__always)
-    public static func appendTimestamp(micros: Int64, to out: inout [UInt8]) {
+    public static func writeTimestamp(micros: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
         var day = micros / microsPerDay
         var rest = micros % microsPerDay
         if rest < 0 { rest += microsPerDay; day -= 1 }
-        appendDate(days: day, to: &out)
+        var n = writeDate(days: day, to: p)
+        guard n == 10 else { return n }
         let seconds = rest / microsPerSecond
-        out.append(84) // T
-        appendDigits(seconds / 3600, width: 2, to: &out)
-        out.append(58)
-        appendDigits(seconds / 60 % 60, width: 2, to: &out)
-        out.append(58)
-        appendDigits(seconds % 60, width: 2, to: &out)
+        p[10] = 84 // T
+        writeDigits(seconds / 3600, width: 2, to: p + 11)
+        p[13] = 58
+        writeDigits(seconds / 60 % 60, width: 2, to: p + 14)
+        p[16] = 58
+        writeDigits(seconds % 60, width: 2, to: p + 17)
+        n = 19
         var fraction = rest % microsPerSecond
         if fraction != 0 {
             var width = 6
             while fraction % 10 == 0 { fraction /= 10; width -= 1 }
-            out.append(46)
-            appendDigits(fraction, width: width, to: &out)
+            p[19] = 46
+            writeDigits(fraction, width: width, to: p + 20)
+            n = 20 + width
         }
-        out.append(90) // Z
+        p[n] = 90 // Z
+        return n + 1
+    }
+
+    /// Appends `YYYY-MM-DD` to a byte array.
+    public static func appendDate(days: Int64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxTimestampLength) { p in
+            let n = writeDate(days: days, to: p.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[0..<n]))
+        }
+    }
+
+    /// Appends an ISO-8601 UTC timestamp to a byte array.
+    public static func appendTimestamp(micros: Int64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxTimestampLength) { p in
+            let n = writeTimestamp(micros: micros, to: p.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[0..<n]))
+        }
     }
 }

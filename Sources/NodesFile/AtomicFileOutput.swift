@@ -24,16 +24,24 @@ final class AtomicFileOutput {
 
     /// Writes `bytes` to the temporary file and empties the array (keeping its capacity for reuse).
     func write(_ bytes: inout [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try write($0) }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the buffer's bytes to the temporary file and empties it.
+    func write(_ buffer: inout TextBuffer) throws {
+        try write(buffer.bytes)
+        buffer.removeAll()
+    }
+
+    private func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         var offset = 0
-        try bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                guard n > 0 else { throw NodeError(code: "file_unwritable", message: "cannot write '\(temporary)': \(String(cString: strerror(errno)))") }
-                offset += n
-            }
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            guard n > 0 else { throw NodeError(code: "file_unwritable", message: "cannot write '\(temporary)': \(String(cString: strerror(errno)))") }
+            offset += n
         }
         bytesWritten += bytes.count
-        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Flushes, syncs and closes the temporary file; the output is then ready to commit.

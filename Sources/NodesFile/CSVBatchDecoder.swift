@@ -15,7 +15,7 @@ final class CSVBatchDecoder {
     private let expectedFields: Int
     private let batchRows: Int
     private var decoders: [FieldDecoder]
-    private var fields: [FieldSpan] = []
+    private let fields: FieldSpans
     private var scratch: [UInt8] = []
     private(set) var rows = 0
     private var badRows: [Int] = []
@@ -33,6 +33,7 @@ final class CSVBatchDecoder {
         self.nullMarkers = nullMarkers
         self.batchRows = batchRows
         decoders = types.map { FieldDecoder(type: $0, nullMarkers: nullMarkers, capacity: batchRows) }
+        fields = FieldSpans(capacity: expectedFields + 1)
     }
 
     var isFull: Bool { rows >= batchRows }
@@ -41,19 +42,18 @@ final class CSVBatchDecoder {
     /// Returns where decoding stopped; when `atEOF` is false an incomplete tail is left for the next call.
     func decode(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> Int {
         // Work on locals: class properties would pay an exclusivity check on every field.
-        var decoders = self.decoders, fields = self.fields, rows = self.rows, line = self.line
+        var decoders = self.decoders, rows = self.rows, line = self.line
+        let fields = self.fields
         self.decoders = []
-        self.fields = []
         defer {
             self.decoders = decoders
-            self.fields = fields
             self.rows = rows
             self.line = line
         }
         let fieldIndex = self.fieldIndex, expectedFields = self.expectedFields, batchRows = self.batchRows
         var pos = start
         while rows < batchRows, pos < b.count {
-            switch scanner.scan(b, from: pos, atEOF: atEOF, fields: &fields) {
+            switch scanner.scan(b, from: pos, atEOF: atEOF, fields: fields) {
             case .incomplete:
                 return pos
             case let .malformed(next, newlines, reason):
@@ -110,7 +110,7 @@ final class CSVBatchDecoder {
 
     /// The field values of one record, unescaped (for the header).
     func recordStrings(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
-        fields.map { span in
+        fields.array.map { span in
             if span.hasEscapedQuote { unescape(b, span); return String(decoding: scratch, as: UTF8.self) }
             return String(decoding: UnsafeBufferPointer(rebasing: b[span.start..<span.end]), as: UTF8.self)
         }
@@ -118,7 +118,7 @@ final class CSVBatchDecoder {
 
     /// Scans just one record (the header), returning its next position or nil if more bytes are needed.
     func scanHeader(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> (next: Int, names: [String])? {
-        switch scanner.scan(b, from: start, atEOF: atEOF, fields: &fields) {
+        switch scanner.scan(b, from: start, atEOF: atEOF, fields: fields) {
         case .incomplete: return nil
         case let .record(next, newlines), let .malformed(next, newlines, _):
             line &+= newlines

@@ -227,7 +227,7 @@ struct CSVSample {
         let input = try FileInput(path: path, chunkSize: 1 << 20)
         try input.refill(consumed: 0)
         var pos = bomLength(input.buffer, input.filled)
-        var fields: [FieldSpan] = []
+        let spans = FieldSpans(capacity: 4096)
         var names: [String]?
         var inference: [TypeInference] = []
         var seen = 0
@@ -235,7 +235,8 @@ struct CSVSample {
         while seen < rows {
             let outcome = input.buffer.withUnsafeBufferPointer { b -> (ScanOutcome, [String]?) in
                 let buffer = UnsafeBufferPointer(rebasing: b[0..<input.filled])
-                let result = scanner.scan(buffer, from: pos, atEOF: input.atEOF, fields: &fields)
+                let result = scanner.scan(buffer, from: pos, atEOF: input.atEOF, fields: spans)
+                let fields = spans.array
                 guard case .record = result else { return (result, nil) }
                 let values = fields.map { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0.start..<$0.end]), as: UTF8.self) }
                 if names != nil || !header {

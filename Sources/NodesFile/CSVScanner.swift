@@ -16,17 +16,86 @@ enum ScanOutcome {
     case malformed(next: Int, newlines: Int, reason: String)
 }
 
+/// Fixed storage for the field spans of one record, reused for every record (no array appends).
+///
+/// Holds up to `capacity` spans; a record with more fields is still counted (and then rejected as ragged).
+final class FieldSpans {
+    let capacity: Int
+    let base: UnsafeMutablePointer<FieldSpan>
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    func append(_ span: FieldSpan) {
+        if count < capacity { base[count] = span }
+        count &+= 1
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> FieldSpan { base[i] }
+
+    /// The stored spans as an array (for the header and sampling, not the hot path).
+    var array: [FieldSpan] { (0..<min(count, capacity)).map { base[$0] } }
+}
+
 /// An RFC 4180 record scanner over raw bytes: delimiter, quote, CRLF or LF, quoted fields with
 /// embedded delimiters, doubled quotes and newlines. It finds field spans only; decoding is separate.
 struct CSVScanner {
     let delimiter: UInt8
     let quote: UInt8
 
+    init(delimiter: UInt8, quote: UInt8) {
+        self.delimiter = delimiter
+        self.quote = quote
+        delimiterWord = UInt64(delimiter) &* Self.ones
+        quoteWord = UInt64(quote) &* Self.ones
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+    private static let lfWord: UInt64 = 10 &* ones
+    private static let crWord: UInt64 = 13 &* ones
+    private let delimiterWord: UInt64
+    private let quoteWord: UInt64
+
+    /// High bit set in each byte of `w` equal to the byte in `pattern` (exact for the lowest match).
+    @inline(__always)
+    private static func matches(_ w: UInt64, _ pattern: UInt64) -> UInt64 {
+        let x = w ^ pattern
+        return (x &- ones) & ~x & highs
+    }
+
+    /// The position of the first delimiter, quote, CR or LF at or after `from`, 8 bytes at a time.
+    @inline(__always)
+    private func firstSpecial(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        var j = from
+        let n = b.count
+        let raw = UnsafeRawPointer(b.baseAddress!)
+        while j &+ 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            let m = Self.matches(w, delimiterWord) | Self.matches(w, quoteWord) | Self.matches(w, Self.lfWord) | Self.matches(w, Self.crWord)
+            if m != 0 { return j &+ (m.trailingZeroBitCount &>> 3) }
+            j &+= 8
+        }
+        while j < n {
+            let c = b[j]
+            if c == delimiter || c == quote || c == 10 || c == 13 { return j }
+            j &+= 1
+        }
+        return n
+    }
+
     /// Scans one record starting at `start`; fills `fields` with its spans.
     /// `atEOF` says no more bytes follow, so a record without a final newline is complete.
     @inline(__always)
-    func scan(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool, fields: inout [FieldSpan]) -> ScanOutcome {
-        fields.removeAll(keepingCapacity: true)
+    func scan(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool, fields: FieldSpans) -> ScanOutcome {
+        fields.count = 0
         let n = b.count
         var i = start
         var newlines = 0
@@ -61,13 +130,8 @@ struct CSVScanner {
                 return skipLine(b, from: i, atEOF: atEOF, newlines: newlines, reason: "unexpected character after a closing quote")
             }
             // Unquoted field: runs to the delimiter or the line end.
-            var j = i
-            while j < n {
-                let c = b[j]
-                if c == delimiter || c == lf || c == cr { break }
-                if c == quote { return skipLine(b, from: j, atEOF: atEOF, newlines: newlines, reason: "a quote inside an unquoted field") }
-                j &+= 1
-            }
+            let j = firstSpecial(b, from: i)
+            if j < n, b[j] == quote { return skipLine(b, from: j, atEOF: atEOF, newlines: newlines, reason: "a quote inside an unquoted field") }
             if j >= n {
                 if !atEOF { return .incomplete }
                 fields.append(FieldSpan(start: i, end: j, quoted: false, hasEscapedQuote: false))

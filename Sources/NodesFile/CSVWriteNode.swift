@@ -53,22 +53,21 @@ public struct CSVWriteNode: NodeType {
                 return nil
             }
             let output = try AtomicFileOutput(target: node.path, runID: context.runID)
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(AtomicFileOutput.flushThreshold + (1 << 16))
+            var buffer = TextBuffer(capacity: AtomicFileOutput.flushThreshold + (1 << 16))
             do {
                 if node.header {
                     for (i, name) in schema.names.enumerated() {
-                        if i > 0 { bytes.append(node.delimiter) }
-                        Array(name.utf8).withUnsafeBufferPointer { appendQuotedIfNeeded($0, to: &bytes) }
+                        if i > 0 { buffer.append(contentsOf: [node.delimiter]) }
+                        Array(name.utf8).withUnsafeBufferPointer { appendQuotedIfNeeded($0, to: &buffer) }
                     }
-                    bytes.append(contentsOf: node.lineEnding)
+                    buffer.append(contentsOf: node.lineEnding)
                 }
                 for try await batch in context.input("in") {
-                    let before = output.bytesWritten + bytes.count
-                    try write(batch, &bytes, output)
-                    context.addBytes(output.bytesWritten + bytes.count - before)
+                    let before = output.bytesWritten + buffer.count
+                    try write(batch, &buffer, output)
+                    context.addBytes(output.bytesWritten + buffer.count - before)
                 }
-                try output.write(&bytes)
+                try output.write(&buffer)
                 return try output.finish()
             } catch {
                 output.discard()
@@ -76,29 +75,34 @@ public struct CSVWriteNode: NodeType {
             }
         }
 
-        private func write(_ batch: RecordBatch, _ bytes: inout [UInt8], _ output: AtomicFileOutput) throws {
-            let delimiter = node.delimiter, nullValue = node.nullValue, lineEnding = node.lineEnding
-            try batch.withCursors { cursors in
-                for row in 0..<batch.count {
-                    for c in 0..<cursors.count {
-                        if c > 0 { bytes.append(delimiter) }
-                        let cursor = cursors[c]
-                        if cursor.isNull(row) { bytes.append(contentsOf: nullValue); continue }
-                        if cursor.type.storage == .bytes {
-                            appendQuotedIfNeeded(cursor.bytes(row), to: &bytes)
-                        } else {
-                            ValueFormatting.appendScalar(cursor, row, to: &bytes)
+        private func write(_ batch: RecordBatch, _ buffer: inout TextBuffer, _ output: AtomicFileOutput) throws {
+            let delimiter = node.delimiter, lineEnding = node.lineEnding
+            let rowOverhead = batch.columns.count * (1 + node.nullValue.count) + lineEnding.count
+            try node.nullValue.withUnsafeBufferPointer { nullValue in
+                try batch.withCursors { cursors in
+                    for row in 0..<batch.count {
+                        buffer.reserve(rowOverhead)
+                        for c in 0..<cursors.count {
+                            if c > 0 { buffer.append(delimiter) }
+                            let cursor = cursors[c]
+                            if cursor.isNull(row) { buffer.append(nullValue); continue }
+                            if cursor.type.storage == .bytes {
+                                appendQuotedIfNeeded(cursor.bytes(row), to: &buffer)
+                            } else {
+                                ValueFormatting.appendScalar(cursor, row, to: &buffer)
+                            }
                         }
+                        buffer.reserve(lineEnding.count)
+                        for b in lineEnding { buffer.append(b) }
+                        if buffer.count >= AtomicFileOutput.flushThreshold { try output.write(&buffer) }
                     }
-                    bytes.append(contentsOf: lineEnding)
-                    if bytes.count >= AtomicFileOutput.flushThreshold { try output.write(&bytes) }
                 }
             }
         }
 
         /// Quotes a field that is empty (to differ from NULL), equals the null text, or holds a delimiter, quote, CR or LF.
         @inline(__always)
-        private func appendQuotedIfNeeded(_ field: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        private func appendQuotedIfNeeded(_ field: UnsafeBufferPointer<UInt8>, to out: inout TextBuffer) {
             var needs = field.isEmpty || (!node.nullValue.isEmpty && field.elementsEqual(node.nullValue))
             var hasQuote = false
             if !needs {
@@ -108,7 +112,8 @@ public struct CSVWriteNode: NodeType {
                     if b == 34 { hasQuote = true; break }
                 }
             }
-            guard needs else { out.append(contentsOf: field); return }
+            out.reserve(field.count &* 2 &+ 2)
+            guard needs else { out.append(field); return }
             out.append(34)
             if hasQuote {
                 for b in field {
@@ -116,7 +121,7 @@ public struct CSVWriteNode: NodeType {
                     if b == 34 { out.append(34) }
                 }
             } else {
-                out.append(contentsOf: field)
+                out.append(field)
             }
             out.append(34)
         }

@@ -54,7 +54,8 @@ public struct JSONLWriteNode: NodeType {
                                 switch cursor.type {
                                 case .string, .bytes: JSONText.appendString(cursor.bytes(row), to: &bytes)
                                 case .json: bytes.append(contentsOf: cursor.bytes(row))
-                                case .int64, .bool: ValueFormatting.appendScalar(cursor, row, to: &bytes)
+                                case .int64: bytes.append(contentsOf: String(cursor.ints![row]).utf8)
+                                case .bool: bytes.append(contentsOf: (cursor.bools![row] ? "true" : "false").utf8)
                                 default: JSONText.appendValue(batch.columns[c].value(at: row), to: &bytes)
                                 }
                             }
