@@ -23,6 +23,10 @@ final class CSVBatchDecoder {
     /// Line number of the next record.
     var line = 1
     var source = ""
+    /// When set, an unterminated quoted field stops decoding instead of being rejected: the bytes may
+    /// continue in the next chunk. `unterminatedAt` then holds where that record starts.
+    var stopAtUnterminated = false
+    private(set) var unterminatedAt: Int?
 
     init(scanner: CSVScanner, names: [String], types: [DataType], fieldIndex: [Int], expectedFields: Int, nullMarkers: [[UInt8]], batchRows: Int) {
         self.scanner = scanner
@@ -56,6 +60,14 @@ final class CSVBatchDecoder {
             switch scanner.scan(b, from: pos, atEOF: atEOF, fields: fields) {
             case .incomplete:
                 return pos
+            case let .unterminated(next, newlines):
+                if stopAtUnterminated {
+                    unterminatedAt = pos
+                    return b.count
+                }
+                reject(b, pos, next, line: line, code: "malformed_record", message: "unterminated quoted field: missing closing quote", field: nil)
+                line &+= newlines
+                pos = next
             case let .malformed(next, newlines, reason):
                 reject(b, pos, next, line: line, code: "malformed_record", message: reason, field: nil)
                 line &+= newlines
@@ -120,7 +132,7 @@ final class CSVBatchDecoder {
     func scanHeader(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> (next: Int, names: [String])? {
         switch scanner.scan(b, from: start, atEOF: atEOF, fields: fields) {
         case .incomplete: return nil
-        case let .record(next, newlines), let .malformed(next, newlines, _):
+        case let .record(next, newlines), let .malformed(next, newlines, _), let .unterminated(next, newlines):
             line &+= newlines
             return (next, recordStrings(b))
         }

@@ -4,6 +4,8 @@ import Foundation
 struct CSVChunk: Sendable {
     let index: Int
     let bytes: [UInt8]
+    /// True when the chunk ends at the end of the file.
+    let isLast: Bool
 }
 
 /// Cuts a file into chunks that end on record boundaries, so chunks can be decoded in parallel.
@@ -40,13 +42,13 @@ final class CSVChunker {
                 let bytes = Array(input.buffer[position..<(position + cut)])
                 position += cut
                 defer { index += 1 }
-                return CSVChunk(index: index, bytes: bytes)
+                return CSVChunk(index: index, bytes: bytes, isLast: input.atEOF && position >= input.filled)
             }
             if input.atEOF {
                 let bytes = Array(input.buffer[position..<input.filled])
                 position = input.filled
                 defer { index += 1 }
-                return CSVChunk(index: index, bytes: bytes)
+                return CSVChunk(index: index, bytes: bytes, isLast: true)
             }
             // No complete record in the buffered bytes: read more (the buffer grows if it is full).
             try input.refill(consumed: position)

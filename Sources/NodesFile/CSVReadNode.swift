@@ -19,13 +19,14 @@ public struct CSVReadNode: NodeType {
     static let inferRows = Field<Int>("inferRows", summary: "Rows sampled to infer column types.", default: 10_000)
     static let encoding = Field<Encoding>("encoding", summary: "Text encoding (a UTF-8 byte order mark is skipped).", default: .utf8)
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 32_768)
+    static let chunkBytes = Field<Int>("chunkBytes", summary: "Bytes read per chunk for parallel decoding (a longer record grows its chunk).", default: 4 << 20)
     static let threads = Field<Int>("threads", summary: "Chunks decoded in parallel ahead of the output; 0 = one less than the cores (at least 1), leaving a core for downstream nodes.", default: 0)
 
     public static let spec = NodeSpec(
         id: "csv.read", version: 1, category: .source, title: "CSV file",
         summary: "Reads CSV or other delimited files into typed rows.",
         inputs: [], outputs: [.data("out")],
-        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, batchRows.spec, threads.spec],
+        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, batchRows.spec, threads.spec, chunkBytes.spec],
         capabilities: [.projection], icon: "file-csv")
 
     let settings: Settings
@@ -37,6 +38,7 @@ public struct CSVReadNode: NodeType {
     let inferRows: Int
     let batchRows: Int
     let threads: Int
+    let chunkBytes: Int
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -57,6 +59,8 @@ public struct CSVReadNode: NodeType {
         batchRows = try settings[Self.batchRows]
         _ = try settings[Self.encoding]
         if batchRows < 1 { throw settings.error(Self.batchRows, "must be ≥ 1") }
+        chunkBytes = try settings[Self.chunkBytes]
+        if chunkBytes < 16 { throw settings.error(Self.chunkBytes, "must be at least 16") }
         let requested = try settings[Self.threads]
         if requested < 0 { throw settings.error(Self.threads, "must be ≥ 0") }
         threads = requested > 0 ? requested : max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
@@ -93,7 +97,7 @@ public struct CSVReadNode: NodeType {
         if let projection = request.projection { positions = positions.filter { projection.contains(full.fields[$0].name) } }
         let output = Schema(positions.map { full.fields[$0] })
         let work = Work(files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
-                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads)
+                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads, chunkBytes: chunkBytes)
         return NodePlan(outputs: ["out": output], work: work)
     }
 
@@ -109,6 +113,7 @@ public struct CSVReadNode: NodeType {
         let batchRows: Int
         /// Chunk decodes allowed in flight beyond the one being merged.
         let workers: Int
+        let chunkBytes: Int
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
             for file in files {
@@ -119,10 +124,15 @@ public struct CSVReadNode: NodeType {
 
         /// What one chunk decoded to; line numbers in `rejects` are relative to the chunk's first line.
         struct ChunkResult: Sendable {
-            let index: Int
+            let chunk: CSVChunk
             let batches: [RecordBatch]
             let rejects: [RejectedRecord]
+            /// Lines consumed, up to the start of `tail` if there is one.
             let lines: Int
+            /// An unterminated quoted record at the end of a chunk that is not the file's last: it may
+            /// continue in the next chunk, so the merge decodes it again together with that chunk.
+            let tail: [UInt8]?
+            var index: Int { chunk.index }
         }
 
         private func makeDecoder(_ path: String) -> CSVBatchDecoder {
@@ -135,6 +145,7 @@ public struct CSVReadNode: NodeType {
         /// Decodes one chunk of whole records (runs on any core).
         private func decode(_ chunk: CSVChunk, _ path: String) -> ChunkResult {
             let decoder = makeDecoder(path)
+            decoder.stopAtUnterminated = !chunk.isLast
             var batches: [RecordBatch] = []
             var pos = 0
             chunk.bytes.withUnsafeBufferPointer { b in
@@ -143,12 +154,13 @@ public struct CSVReadNode: NodeType {
                     if decoder.isFull || pos >= b.count, decoder.rows > 0 { batches.append(decoder.finishBatch(schema: output)) }
                 }
             }
-            return ChunkResult(index: chunk.index, batches: batches, rejects: decoder.rejects, lines: decoder.line - 1)
+            let tail = decoder.unterminatedAt.map { Array(chunk.bytes[$0...]) }
+            return ChunkResult(chunk: chunk, batches: batches, rejects: decoder.rejects, lines: decoder.line - 1, tail: tail)
         }
 
         private func read(_ path: String, _ context: any NodeContext) async throws {
             let input: FileInput
-            do { input = try FileInput(path: path) } catch { throw NodeError(code: "file_unreadable", message: "\(error)", isRetryable: false) }
+            do { input = try FileInput(path: path, chunkSize: chunkBytes) } catch { throw NodeError(code: "file_unreadable", message: "\(error)", isRetryable: false) }
             let headerReader = makeDecoder(path)
             context.addBytes(try input.refill(consumed: 0))
             var pos = CSVSample.bomLength(input.buffer, input.filled)
@@ -175,8 +187,14 @@ public struct CSVReadNode: NodeType {
             try await withThrowingTaskGroup(of: ChunkResult.self) { group in
                 var pending: [Int: ChunkResult] = [:]
                 var nextIndex = 0, inFlight = 0
+                var carry: [UInt8] = []
                 func emitReady() async throws {
-                    while let result = pending.removeValue(forKey: nextIndex) {
+                    while var result = pending.removeValue(forKey: nextIndex) {
+                        if !carry.isEmpty {
+                            // The previous chunk ended inside a quoted field: decode it with this chunk, in order.
+                            result = decode(CSVChunk(index: result.index, bytes: carry + result.chunk.bytes, isLast: result.chunk.isLast), path)
+                            carry = []
+                        }
                         if !result.rejects.isEmpty {
                             let base = nextLine - 1
                             try await context.reject(result.rejects.map { r in
@@ -188,6 +206,7 @@ public struct CSVReadNode: NodeType {
                         }
                         for batch in result.batches { try await context.emit(batch, on: "out") }
                         nextLine += result.lines
+                        carry = result.tail ?? []
                         nextIndex += 1
                     }
                 }
@@ -206,6 +225,11 @@ public struct CSVReadNode: NodeType {
                 }
                 while let result = try await group.next() {
                     pending[result.index] = result
+                    try await emitReady()
+                }
+                if !carry.isEmpty {
+                    // The file ended inside the quoted field: reject it as the sequential reader would.
+                    pending[nextIndex] = decode(CSVChunk(index: nextIndex, bytes: [], isLast: true), path)
                     try await emitReady()
                 }
             }
@@ -258,7 +282,7 @@ struct CSVSample {
                 try input.refill(consumed: pos)
                 pos = 0
                 continue
-            case let .record(next, _), let .malformed(next, _, _):
+            case let .record(next, _), let .malformed(next, _, _), let .unterminated(next, _):
                 pos = next
                 if header, names == nil, let values = outcome.1 { names = values.map { $0.replacingOccurrences(of: "\"\"", with: "\"") } } else { seen += 1 }
             }

@@ -14,6 +14,8 @@ enum ScanOutcome {
     case incomplete
     /// The record is malformed; skip to `next` (just past its line end) and reject it.
     case malformed(next: Int, newlines: Int, reason: String)
+    /// At the end of the bytes, a quoted field is still open: it runs to `next` (the end).
+    case unterminated(next: Int, newlines: Int)
 }
 
 /// Fixed storage for the field spans of one record, reused for every record (no array appends).
@@ -111,7 +113,7 @@ struct CSVScanner {
                         if b[j] == lf { newlines &+= 1 }
                         j &+= 1
                     }
-                    if j >= n { return atEOF ? malformedToEnd(b, from: start, newlines: newlines, reason: "unterminated quoted field: missing closing quote") : .incomplete }
+                    if j >= n { return atEOF ? .unterminated(next: n, newlines: newlines) : .incomplete }
                     if j &+ 1 < n, b[j &+ 1] == quote { escaped = true; j &+= 2; continue }
                     if j &+ 1 >= n, !atEOF { return .incomplete }
                     break
@@ -156,7 +158,4 @@ struct CSVScanner {
         return .malformed(next: j &+ 1, newlines: newlines &+ 1, reason: reason)
     }
 
-    private func malformedToEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int, newlines: Int, reason: String) -> ScanOutcome {
-        .malformed(next: b.count, newlines: newlines, reason: reason)
-    }
 }
