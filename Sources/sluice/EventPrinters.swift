@@ -62,6 +62,7 @@ final class HumanEventPrinter: RunEventSink {
         var lines: [String: NodeLine] = [:]
         var drawn = 0
         var lastDraw: ContinuousClock.Instant?
+        var finished = false
     }
 
     private let live: Bool
@@ -98,6 +99,7 @@ final class HumanEventPrinter: RunEventSink {
             case let .runFinished(summary):
                 if live { redraw(&s, force: true) }
                 s.drawn = 0
+                s.finished = true
                 var text = summary.status == .succeeded ? "✔ succeeded" : summary.status == .failed ? "✘ failed" : "■ cancelled"
                 text += " in \(String(format: "%.2f", Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18))s"
                 let read = summary.nodes.filter { $0.counts.recordsIn == 0 }.reduce(0) { $0 + $1.counts.recordsOut + $1.counts.rejected }
@@ -106,7 +108,7 @@ final class HumanEventPrinter: RunEventSink {
                 if let error = summary.error { text += "\n  \(error)" }
                 print(text)
             }
-            if live { redraw(&s, force: false) }
+            if live, !s.finished { redraw(&s, force: false) }
         }
         fflush(nil)
     }
