@@ -64,3 +64,13 @@ public struct RecordBatch: Sendable, Equatable {
         }
     }
 }
+
+extension RecordBatch {
+    /// The batch without the given rows (rows that were rejected); the batch itself when there are none.
+    public func removing(rows: some Collection<Int>) -> RecordBatch {
+        guard !rows.isEmpty else { return self }
+        var keep = [Bool](repeating: true, count: count)
+        for r in rows { keep[r] = false }
+        return filtered(keep)
+    }
+}

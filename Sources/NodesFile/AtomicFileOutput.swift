@@ -67,3 +67,22 @@ struct PendingFile: PendingCommit {
 
     func abort() async { unlink(temporary) }
 }
+
+/// The shared shape of file sinks: in a preview, drain the input and write nothing; otherwise write
+/// through an `AtomicFileOutput` and discard it on any error, so no partial file survives.
+enum FileSink {
+    static func run(_ context: any NodeContext, path: String, _ write: (AtomicFileOutput) async throws -> Void) async throws -> (any PendingCommit)? {
+        if context.isPreview {
+            for try await _ in context.input("in") {}
+            return nil
+        }
+        let output = try AtomicFileOutput(target: path, runID: context.runID)
+        do {
+            try await write(output)
+            return try output.finish()
+        } catch {
+            output.discard()
+            throw error
+        }
+    }
+}

@@ -109,12 +109,7 @@ final class CSVBatchDecoder {
     func finishBatch(schema: Schema) -> RecordBatch {
         var columns: [Column] = []
         for k in decoders.indices { columns.append(decoders[k].builder.finish()) }
-        var batch = RecordBatch(schema: schema, columns: columns)
-        if !badRows.isEmpty {
-            var keep = [Bool](repeating: true, count: rows)
-            for r in badRows { keep[r] = false }
-            batch = batch.filtered(keep)
-        }
+        let batch = RecordBatch(schema: schema, columns: columns).removing(rows: badRows)
         rows = 0
         badRows.removeAll(keepingCapacity: true)
         return batch

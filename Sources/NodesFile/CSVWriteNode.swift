@@ -48,13 +48,8 @@ public struct CSVWriteNode: NodeType {
         let schema: Schema
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            if context.isPreview {
-                for try await _ in context.input("in") {}
-                return nil
-            }
-            let output = try AtomicFileOutput(target: node.path, runID: context.runID)
-            var buffer = TextBuffer(capacity: AtomicFileOutput.flushThreshold + (1 << 16))
-            do {
+            try await FileSink.run(context, path: node.path) { output in
+                var buffer = TextBuffer(capacity: AtomicFileOutput.flushThreshold + (1 << 16))
                 if node.header {
                     for (i, name) in schema.names.enumerated() {
                         if i > 0 { buffer.append(contentsOf: [node.delimiter]) }
@@ -68,10 +63,6 @@ public struct CSVWriteNode: NodeType {
                     context.addBytes(output.bytesWritten + buffer.count - before)
                 }
                 try output.write(&buffer)
-                return try output.finish()
-            } catch {
-                output.discard()
-                throw error
             }
         }
 

@@ -131,12 +131,7 @@ final class JSONLBatchDecoder {
     func finishBatch() -> RecordBatch {
         var columns: [Column] = []
         for k in builders.indices { columns.append(builders[k].finish()) }
-        var batch = RecordBatch(schema: schema, columns: columns)
-        if !badRows.isEmpty {
-            var keep = [Bool](repeating: true, count: rows)
-            for r in badRows { keep[r] = false }
-            batch = batch.filtered(keep)
-        }
+        let batch = RecordBatch(schema: schema, columns: columns).removing(rows: badRows)
         rows = 0
         badRows.removeAll(keepingCapacity: true)
         return batch

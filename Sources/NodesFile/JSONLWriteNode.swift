@@ -25,11 +25,10 @@ public struct JSONLWriteNode: NodeType {
         let schema: Schema
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            if context.isPreview {
-                for try await _ in context.input("in") {}
-                return nil
-            }
-            let output = try AtomicFileOutput(target: path, runID: context.runID)
+            try await FileSink.run(context, path: path) { output in try await write(context, output) }
+        }
+
+        private func write(_ context: any NodeContext, _ output: AtomicFileOutput) async throws {
             let nullBytes: [UInt8] = Array("null".utf8)
             var keys: [[UInt8]] = []
             for name in schema.names {
@@ -40,37 +39,31 @@ public struct JSONLWriteNode: NodeType {
             }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(AtomicFileOutput.flushThreshold + (1 << 16))
-            do {
-                for try await batch in context.input("in") {
-                    let before = output.bytesWritten + bytes.count
-                    try batch.withCursors { cursors in
-                        for row in 0..<batch.count {
-                            bytes.append(UInt8(ascii: "{"))
-                            for c in 0..<cursors.count {
-                                if c > 0 { bytes.append(UInt8(ascii: ",")) }
-                                bytes.append(contentsOf: keys[c])
-                                let cursor = cursors[c]
-                                if cursor.isNull(row) { bytes.append(contentsOf: nullBytes); continue }
-                                switch cursor.type {
-                                case .string, .bytes: JSONText.appendString(cursor.bytes(row), to: &bytes)
-                                case .json: bytes.append(contentsOf: cursor.bytes(row))
-                                case .int64: bytes.append(contentsOf: String(cursor.ints![row]).utf8)
-                                case .bool: bytes.append(contentsOf: (cursor.bools![row] ? "true" : "false").utf8)
-                                default: JSONText.appendValue(batch.columns[c].value(at: row), to: &bytes)
-                                }
+            for try await batch in context.input("in") {
+                let before = output.bytesWritten + bytes.count
+                try batch.withCursors { cursors in
+                    for row in 0..<batch.count {
+                        bytes.append(UInt8(ascii: "{"))
+                        for c in 0..<cursors.count {
+                            if c > 0 { bytes.append(UInt8(ascii: ",")) }
+                            bytes.append(contentsOf: keys[c])
+                            let cursor = cursors[c]
+                            if cursor.isNull(row) { bytes.append(contentsOf: nullBytes); continue }
+                            switch cursor.type {
+                            case .string, .bytes: JSONText.appendString(cursor.bytes(row), to: &bytes)
+                            case .json: bytes.append(contentsOf: cursor.bytes(row))
+                            case .int64: bytes.append(contentsOf: String(cursor.ints![row]).utf8)
+                            case .bool: bytes.append(contentsOf: (cursor.bools![row] ? "true" : "false").utf8)
+                            default: JSONText.appendValue(batch.columns[c].value(at: row), to: &bytes)
                             }
-                            bytes.append(contentsOf: [UInt8(ascii: "}"), 10])
-                            if bytes.count >= AtomicFileOutput.flushThreshold { try output.write(&bytes) }
                         }
+                        bytes.append(contentsOf: [UInt8(ascii: "}"), 10])
+                        if bytes.count >= AtomicFileOutput.flushThreshold { try output.write(&bytes) }
                     }
-                    context.addBytes(output.bytesWritten + bytes.count - before)
                 }
-                try output.write(&bytes)
-                return try output.finish()
-            } catch {
-                output.discard()
-                throw error
+                context.addBytes(output.bytesWritten + bytes.count - before)
             }
+            try output.write(&bytes)
         }
     }
 }

@@ -76,9 +76,7 @@ public struct ComputeNode: NodeType {
                         rejects += RejectedRecord.rows(of: input, errors: [r: error], field: failedField[r]!, firstRow: row)
                     }
                     try await context.reject(rejects)
-                    var keep = [Bool](repeating: true, count: batch.count)
-                    for r in failed.keys { keep[r] = false }
-                    batch = batch.filtered(keep)
+                    batch = batch.removing(rows: failed.keys)
                 }
                 row += input.count
                 try await context.emit(batch, on: "out")

@@ -89,9 +89,7 @@ public struct SelectNode: NodeType {
                 var batch = RecordBatch(schema: output, columns: columns)
                 if !failed.isEmpty {
                     try await context.reject(RejectedRecord.rows(of: base, errors: failed, field: "cast", firstRow: row))
-                    var keep = [Bool](repeating: true, count: batch.count)
-                    for r in failed.keys { keep[r] = false }
-                    batch = batch.filtered(keep)
+                    batch = batch.removing(rows: failed.keys)
                 }
                 row += input.count
                 try await context.emit(batch, on: "out")
