@@ -7,9 +7,12 @@ public struct RecordBatch: Sendable, Equatable {
     public let columns: [Column]
     public let count: Int
 
-    public init(schema: Schema, columns: [Column]) {
+    /// A batch of `columns`; `count` is required when there are no columns (a batch of rows whose
+    /// values nobody needs, e.g. for `count(*)`), and otherwise must match the columns.
+    public init(schema: Schema, columns: [Column], count explicitCount: Int? = nil) {
         precondition(schema.count == columns.count, "schema has \(schema.count) fields but \(columns.count) columns were given")
-        let count = columns.first?.count ?? 0
+        let count = columns.first?.count ?? explicitCount ?? 0
+        if let explicitCount { precondition(explicitCount == count, "row count \(explicitCount) differs from the columns' \(count)") }
         for column in columns { precondition(column.count == count, "columns of one batch differ in length") }
         self.schema = schema
         self.columns = columns
@@ -37,18 +40,18 @@ public struct RecordBatch: Sendable, Equatable {
         var kept = 0
         for k in keep where k { kept &+= 1 }
         if kept == count { return self }
-        return RecordBatch(schema: schema, columns: columns.map { $0.filtered(keep, keptCount: kept) })
+        return RecordBatch(schema: schema, columns: columns.map { $0.filtered(keep, keptCount: kept) }, count: kept)
     }
 
     public func slice(_ range: Range<Int>) -> RecordBatch {
         if range == 0..<count { return self }
-        return RecordBatch(schema: schema, columns: columns.map { $0.slice(range) })
+        return RecordBatch(schema: schema, columns: columns.map { $0.slice(range) }, count: range.count)
     }
 
     /// Only the named columns, in the order given.
     public func projected(_ names: [String]) -> RecordBatch {
         let indices = names.compactMap { schema.index(of: $0) }
-        return RecordBatch(schema: Schema(indices.map { schema.fields[$0] }), columns: indices.map { columns[$0] })
+        return RecordBatch(schema: Schema(indices.map { schema.fields[$0] }), columns: indices.map { columns[$0] }, count: count)
     }
 
     /// Approximate bytes held by the column buffers.
@@ -69,6 +72,7 @@ extension RecordBatch {
     /// The batch without the given rows (rows that were rejected); the batch itself when there are none.
     public func removing(rows: some Collection<Int>) -> RecordBatch {
         guard !rows.isEmpty else { return self }
+        precondition(rows.allSatisfy { $0 >= 0 && $0 < count }, "row index out of range")
         var keep = [Bool](repeating: true, count: count)
         for r in rows { keep[r] = false }
         return filtered(keep)

@@ -109,7 +109,7 @@ final class CSVBatchDecoder {
     func finishBatch(schema: Schema) -> RecordBatch {
         var columns: [Column] = []
         for k in decoders.indices { columns.append(decoders[k].builder.finish()) }
-        let batch = RecordBatch(schema: schema, columns: columns).removing(rows: badRows)
+        let batch = RecordBatch(schema: schema, columns: columns, count: rows).removing(rows: badRows)
         rows = 0
         badRows.removeAll(keepingCapacity: true)
         return batch

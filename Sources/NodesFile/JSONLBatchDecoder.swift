@@ -131,7 +131,7 @@ final class JSONLBatchDecoder {
     func finishBatch() -> RecordBatch {
         var columns: [Column] = []
         for k in builders.indices { columns.append(builders[k].finish()) }
-        let batch = RecordBatch(schema: schema, columns: columns).removing(rows: badRows)
+        let batch = RecordBatch(schema: schema, columns: columns, count: rows).removing(rows: badRows)
         rows = 0
         badRows.removeAll(keepingCapacity: true)
         return batch

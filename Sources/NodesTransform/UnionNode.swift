@@ -50,7 +50,7 @@ public struct UnionNode: NodeType {
                 let columns = schema.fields.map { field in
                     batch.column(named: field.name) ?? Column.nulls(type: field.type, count: batch.count)
                 }
-                try await context.emit(RecordBatch(schema: schema, columns: columns), on: "out")
+                try await context.emit(RecordBatch(schema: schema, columns: columns, count: batch.count), on: "out")
             }
             return nil
         }

@@ -85,6 +85,32 @@ import Testing
         ])
     }
 
+    @Test func countStarNeedsNoColumnsButCountsEveryRow() async throws {
+        let run = try await harness.run("""
+        apiVersion: sluice/v1
+        name: t
+        nodes:
+          - {id: src, type: csv.read, settings: {path: orders.csv}}
+          - {id: last, type: aggregate, settings: {aggregates: {n: "count(*)"}}}
+        edges:
+          - {from: src.out, to: last.in}
+        """, preview: "last")
+        let plan = try harness.plan("""
+        apiVersion: sluice/v1
+        name: t
+        nodes:
+          - {id: src, type: csv.read, settings: {path: orders.csv}}
+          - {id: last, type: aggregate, settings: {aggregates: {n: "count(*)"}}}
+          - {id: out, type: csv.write, settings: {path: n.csv}}
+        edges:
+          - {from: src.out, to: last.in}
+          - {from: last.out, to: out.in}
+        """)
+        #expect(plan.node("src")?.outputSchemas["out"]?.count == 0)
+        #expect(rows(run.result.preview) == [[.int(6)]])
+        #expect(run.summary.counts("src")?.recordsOut == 6)
+    }
+
     @Test func aggregateWithoutGroupsGivesOneRowEvenForNoInput() async throws {
         let (_, out) = try await through("""
           - {id: none, type: filter, settings: {where: "id < 0"}}
