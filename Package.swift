@@ -23,7 +23,9 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(name: "NodesFile", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(name: "NodesTransform", dependencies: ["NodeKit"], swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform"], swiftSettings: strict),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "NodesSQLite", dependencies: ["NodeKit", "CSQLite"], swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform", "NodesSQLite"], swiftSettings: strict),
         .executableTarget(
             name: "sluice",
             dependencies: ["Runtime", "BuiltinNodes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -35,6 +37,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
     ]
 )

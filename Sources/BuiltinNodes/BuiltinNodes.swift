@@ -1,5 +1,6 @@
 public import NodeKit
 import NodesFile
+import NodesSQLite
 import NodesTransform
 
 /// Every node type this build ships, as one explicit list (the registry reads nothing else).
@@ -7,7 +8,11 @@ public enum BuiltinNodes {
     public static let all: [any NodeType.Type] = [
         CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self,
         FilterNode.self, ComputeNode.self, SelectNode.self, AggregateNode.self, LimitNode.self, UnionNode.self, LogNode.self,
+        SQLiteReadNode.self, SQLiteWriteNode.self,
     ]
+
+    /// Every connection type this build knows.
+    public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec]
 
     public static let registry = NodeRegistry(all)
 }

@@ -4,11 +4,19 @@ public struct Settings: Sendable {
     public let raw: Setting
     /// Directory relative paths resolve against (the pipeline file's directory).
     public let baseDirectory: String
+    /// The connections nodes may name (`connection: warehouse`).
+    public let connections: ConnectionCatalog
 
-    public init(node: String, raw: Setting, baseDirectory: String = ".") {
+    public init(node: String, raw: Setting, baseDirectory: String = ".", connections: ConnectionCatalog = .empty) {
         self.node = node
         self.raw = raw
         self.baseDirectory = baseDirectory
+        self.connections = connections
+    }
+
+    /// The connection a `connection` field names, checked to be of `type`.
+    public func connection(_ field: Field<String>, type: String) throws(ConfigError) -> Connection {
+        try connections.connection(try self[field], type: type, node: node, field: field.name, location: location(of: field))
     }
 
     /// The field's value, its default, or an error naming node, field and location.

@@ -15,7 +15,7 @@ public struct Planner: Sendable {
 
     /// Plans `document`. `previewNode` keeps only that node and its upstream, with sinks disabled.
     public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, baseDirectory: String,
-                     previewNode: String? = nil) throws(ConfigErrors) -> ExecutionPlan {
+                     connections: ConnectionCatalog = .empty, previewNode: String? = nil) throws(ConfigErrors) -> ExecutionPlan {
         var errors: [ConfigError] = []
         let environment = ExpressionEnvironment(parameters: parameters, now: now)
 
@@ -35,7 +35,7 @@ public struct Planner: Sendable {
             let problems = type.spec.check(declaration.settings, node: declaration.id)
             if !problems.isEmpty { errors += problems; continue }
             do {
-                let node = try type.init(settings: Settings(node: declaration.id, raw: declaration.settings, baseDirectory: baseDirectory))
+                let node = try type.init(settings: Settings(node: declaration.id, raw: declaration.settings, baseDirectory: baseDirectory, connections: connections))
                 instances[declaration.id] = (type, node, declaration)
             } catch {
                 errors.append(error.at(node: declaration.id, location: declaration.location))

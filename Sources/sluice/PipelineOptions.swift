@@ -13,6 +13,16 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value, NAME=VALUE (repeatable).", valueName: "name=value"))
     var parameters: [String] = []
 
+    @Option(help: ArgumentHelp("Connections file (default: connections.yaml beside the pipeline, if present).", valueName: "file"))
+    var connections: String?
+
+    /// The connections for this run: --connections, or connections.yaml beside the pipeline, or none.
+    func connectionCatalog() throws(ConfigErrors) -> ConnectionCatalog {
+        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("connections.yaml").path
+        guard let path = connections ?? (FileManager.default.fileExists(atPath: beside) ? beside : nil) else { return .empty }
+        return try ConnectionsFile.load(path: path, specs: BuiltinNodes.connectionTypes)
+    }
+
     /// Loads and plans the pipeline; prints every problem and exits 2 when it is invalid.
     func plan(previewNode: String? = nil, output: Output) throws -> ExecutionPlan {
         do {
@@ -27,7 +37,8 @@ struct PipelineOptions: ParsableArguments {
             let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
-            return try Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: base, previewNode: previewNode)
+            return try Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: base,
+                                                                     connections: try connectionCatalog(), previewNode: previewNode)
         } catch let error as ConfigErrors {
             output.problems(error.errors)
             throw ExitStatus.invalid

@@ -72,16 +72,27 @@ public struct PipelineHarness: Sendable {
     public let registry: NodeRegistry
     public let directory: TemporaryDirectory
 
-    public init(registry: NodeRegistry = BuiltinNodes.registry, directory: TemporaryDirectory) {
+    public let connections: ConnectionCatalog
+
+    public init(registry: NodeRegistry = BuiltinNodes.registry, directory: TemporaryDirectory, connections: ConnectionCatalog = .empty) {
         self.registry = registry
         self.directory = directory
+        self.connections = connections
+    }
+
+    /// A harness whose connections come from `yaml` (a connections.yaml text written into the directory).
+    public init(directory: TemporaryDirectory, connectionsYAML yaml: String, environment: [String: String] = [:]) throws {
+        try directory.write("connections.yaml", yaml)
+        self.init(directory: directory, connections: try ConnectionsFile.parse(yaml, file: directory.file("connections.yaml"),
+                                                                              specs: BuiltinNodes.connectionTypes, environment: environment))
     }
 
     /// Parses and plans `yaml`, resolving relative paths against the temporary directory.
     public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) throws -> ExecutionPlan {
         let document = try PipelineDocument.parse(yaml, file: directory.file("pipeline.yaml"))
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-        return try Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, baseDirectory: directory.path, previewNode: preview)
+        return try Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, baseDirectory: directory.path,
+                                                    connections: connections, previewNode: preview)
     }
 
     /// The planning problems of `yaml` (empty when it is valid).

@@ -1,0 +1,148 @@
+import CSQLite
+import Columnar
+import NodeKit
+
+/// An error from SQLite: the result code and SQLite's message (which never contains secrets).
+struct SQLiteError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+
+    var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
+    var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+    var description: String { message }
+}
+
+/// One SQLite connection, used by one node task at a time (not shared across tasks).
+final class SQLiteDatabase {
+    let path: String
+    private(set) var handle: OpaquePointer?
+
+    init(path: String, readOnly: Bool) throws(SQLiteError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(db)
+            throw SQLiteError(code: rc, message: "cannot open SQLite database '\(path)': \(message)")
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 10_000)
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    func execute(_ sql: String) throws(SQLiteError) {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(error)
+            throw SQLiteError(code: rc, message: message)
+        }
+    }
+
+    func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle))) }
+        return SQLiteStatement(statement, database: handle)
+    }
+
+    /// Columns of a table as SQLite reports them: name, declared type, not-null, primary-key position.
+    func tableColumns(_ table: QualifiedName) throws(SQLiteError) -> [(name: String, declared: String, notNull: Bool, primaryKey: Int)] {
+        let schema = table.schema.map { SQLText.quote($0) + "." } ?? ""
+        let statement = try prepare("PRAGMA \(schema)table_info(\(SQLText.quote(table.name)))")
+        var columns: [(String, String, Bool, Int)] = []
+        while try statement.step() {
+            columns.append((statement.text(1), statement.text(2), statement.int(3) != 0, Int(statement.int(5))))
+        }
+        return columns
+    }
+}
+
+/// A prepared statement with binding and column access.
+final class SQLiteStatement {
+    private let statement: OpaquePointer
+    private let database: OpaquePointer?
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(_ statement: OpaquePointer, database: OpaquePointer?) {
+        self.statement = statement
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    /// Advances; true when a row is available, false when done.
+    func step() throws(SQLiteError) -> Bool {
+        let rc = sqlite3_step(statement)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(database)))
+    }
+
+    func reset() {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
+    var columnCount: Int { Int(sqlite3_column_count(statement)) }
+    func parameterIndex(_ name: String) -> Int { Int(sqlite3_bind_parameter_index(statement, name)) }
+    func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(statement, Int32(i))) }
+    func declaredType(_ i: Int) -> String? { sqlite3_column_decltype(statement, Int32(i)).map { String(cString: $0) } }
+    func storageClass(_ i: Int) -> Int32 { sqlite3_column_type(statement, Int32(i)) }
+    func int(_ i: Int) -> Int64 { sqlite3_column_int64(statement, Int32(i)) }
+    func double(_ i: Int) -> Double { sqlite3_column_double(statement, Int32(i)) }
+
+    func text(_ i: Int) -> String {
+        guard let p = sqlite3_column_text(statement, Int32(i)) else { return "" }
+        return String(cString: p)
+    }
+
+    /// The raw bytes of a text or blob value.
+    func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let count = Int(sqlite3_column_bytes(statement, Int32(i)))
+        if storageClass(i) == SQLITE_BLOB {
+            return UnsafeBufferPointer(start: sqlite3_column_blob(statement, Int32(i))?.assumingMemoryBound(to: UInt8.self), count: count)
+        }
+        return UnsafeBufferPointer(start: sqlite3_column_text(statement, Int32(i)), count: count)
+    }
+
+    func bindNull(_ i: Int) { sqlite3_bind_null(statement, Int32(i)) }
+    func bind(_ i: Int, _ v: Int64) { sqlite3_bind_int64(statement, Int32(i), v) }
+    func bind(_ i: Int, _ v: Double) { sqlite3_bind_double(statement, Int32(i), v) }
+
+    func bindText(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
+        if let base = bytes.baseAddress {
+            sqlite3_bind_text(statement, Int32(i), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+        } else {
+            sqlite3_bind_text(statement, Int32(i), "", 0, Self.transient)
+        }
+    }
+
+    func bindBlob(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
+        sqlite3_bind_blob(statement, Int32(i), bytes.baseAddress, Int32(bytes.count), Self.transient)
+    }
+
+    func bindText(_ i: Int, _ text: String) {
+        var text = text
+        text.withUTF8 { bindText(i, $0) }
+    }
+
+    /// Binds a scalar with the storage the type mapping uses (dates and timestamps as ISO text).
+    func bind(_ i: Int, _ value: Value) {
+        switch value {
+        case .null: bindNull(i)
+        case let .bool(b): bind(i, Int64(b ? 1 : 0))
+        case let .int(v): bind(i, v)
+        case let .float(d): bind(i, d)
+        case let .decimal(v, scale): bind(i, Double(v) / pow10(scale))
+        case let .string(s), let .json(s): bindText(i, s)
+        case let .bytes(b): b.withUnsafeBufferPointer { bindBlob(i, $0) }
+        case .date, .timestamp: bindText(i, value.description)
+        }
+    }
+}

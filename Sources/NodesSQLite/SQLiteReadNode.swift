@@ -1,0 +1,164 @@
+import CSQLite
+import Columnar
+import Expressions
+public import NodeKit
+
+/// Reads a SQLite table (or the result of a query with bound parameters) into typed batches.
+public struct SQLiteReadNode: NodeType {
+    static let connection = Field<String>("connection", summary: "A sqlite connection from connections.yaml.", example: "local")
+    static let table = Field<String?>("table", summary: "Table to read (or give a query).", example: "orders")
+    static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
+    static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")
+    static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
+
+    public static let spec = NodeSpec(
+        id: "sqlite.read", version: 1, category: .source, title: "SQLite table",
+        summary: "Reads a SQLite table or query into typed rows.",
+        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec],
+        capabilities: [.projection], icon: "database")
+
+    let settings: Settings
+    let path: String
+    let table: QualifiedName?
+    let query: String?
+    let parameters: NamedValues<Expression>?
+    let batchRows: Int
+
+    public init(settings: Settings) throws(ConfigError) {
+        self.settings = settings
+        path = try SQLiteConnection.path(of: try settings.connection(Self.connection, type: "sqlite"))
+        let tableText = try settings[Self.table]
+        query = try settings[Self.query]
+        parameters = try settings[Self.parameters]
+        batchRows = max(1, try settings[Self.batchRows])
+        switch (tableText, query) {
+        case (nil, nil): throw settings.error(Self.table, "give a table or a query", code: "missing_field")
+        case (.some, .some): throw settings.error(Self.query, "give a table or a query, not both")
+        default: break
+        }
+        if let tableText {
+            guard let name = QualifiedName(parsing: tableText) else { throw settings.error(Self.table, "'\(tableText)' is not a table name") }
+            table = name
+        } else {
+            table = nil
+        }
+    }
+
+    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+        do {
+            let db = try SQLiteDatabase(path: path, readOnly: true)
+            var sql: String
+            var schema: Schema
+            if let table {
+                let columns = try db.tableColumns(table)
+                guard !columns.isEmpty else { throw settings.error(Self.table, "table \(table) does not exist in \(path)", code: "unknown_table") }
+                schema = Schema(columns.map { SchemaField($0.name, SQLiteTypes.dataType(declared: $0.declared), nullable: !$0.notNull) })
+                if let projection = request.projection { schema = schema.projected(projection) }
+                let list = schema.names.isEmpty ? "1" : schema.names.map(SQLText.quote).joined(separator: ", ")
+                sql = "SELECT \(list) FROM \(table.quoted)"
+            } else {
+                sql = query!
+                schema = .empty
+            }
+            var bound: [(String, Value)] = []
+            for entry in parameters?.entries ?? [] {
+                let value = try request.bind(entry.value, to: .empty, field: "parameters.\(entry.name)", location: entry.location)
+                guard let constant = value.constantValue else { throw settings.error(Self.parameters, "parameter :\(entry.name) must not depend on columns") }
+                bound.append((entry.name, constant))
+            }
+            if table == nil {
+                let statement = try db.prepare(sql)
+                for (name, value) in bound {
+                    let index = statement.parameterIndex(":" + name)
+                    guard index > 0 else { throw settings.error(Self.parameters, "the query has no parameter :\(name)", code: "invalid_value") }
+                    statement.bind(index, value)
+                }
+                schema = try Self.querySchema(statement)
+            }
+            return NodePlan(outputs: ["out": schema], work: Work(path: path, sql: sql, schema: schema, parameters: bound, batchRows: batchRows))
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw settings.error(Self.connection, "\(error)", code: "database_error")
+        }
+    }
+
+    /// Column types of a query: declared types where SQLite knows them; for expressions, the storage class
+    /// of the first non-NULL value among the first 100 rows (string when all are NULL).
+    static func querySchema(_ statement: SQLiteStatement) throws(SQLiteError) -> Schema {
+        var types: [DataType?] = (0..<statement.columnCount).map { statement.declaredType($0).map { SQLiteTypes.dataType(declared: $0) } }
+        var sampled = 0
+        while types.contains(where: { $0 == nil }), sampled < 100, try statement.step() {
+            for i in types.indices where types[i] == nil {
+                switch statement.storageClass(i) {
+                case SQLITE_INTEGER: types[i] = .int64
+                case SQLITE_FLOAT: types[i] = .float64
+                case SQLITE_TEXT: types[i] = .string
+                case SQLITE_BLOB: types[i] = .bytes
+                default: break
+                }
+            }
+            sampled += 1
+        }
+        return Schema((0..<statement.columnCount).map { SchemaField(statement.columnName($0), types[$0] ?? .string) })
+    }
+
+    struct Work: NodeWork {
+        let path: String
+        let sql: String
+        let schema: Schema
+        let parameters: [(String, Value)]
+        let batchRows: Int
+
+        func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            let statement: SQLiteStatement
+            let db: SQLiteDatabase
+            do {
+                db = try SQLiteDatabase(path: path, readOnly: true)
+                statement = try db.prepare(sql)
+            } catch {
+                throw NodeError(code: "database_unavailable", message: "\(error)", isRetryable: error.isBusy)
+            }
+            for (name, value) in parameters {
+                let index = statement.parameterIndex(":" + name)
+                guard index > 0 else { throw NodeError(code: "invalid_query", message: "the query has no parameter :\(name)") }
+                statement.bind(index, value)
+            }
+            var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
+            var rows = 0, row = 0
+            var bad: [Int] = []
+            var rejects: [RejectedRecord] = []
+            while true {
+                let more: Bool
+                do { more = try statement.step() } catch {
+                    throw NodeError(code: "database_error", message: "reading \(path): \(error)", isRetryable: error.isBusy)
+                }
+                if more {
+                    var failed: String?
+                    for k in builders.indices where !SQLiteTypes.append(statement, k, to: &builders[k]) && failed == nil { failed = schema.fields[k].name }
+                    if let failed {
+                        bad.append(rows)
+                        let values = (0..<statement.columnCount).map { (name: statement.columnName($0), value: Value.string(statement.text($0))) }
+                        rejects.append(RejectedRecord(code: "invalid_value", message: "row \(row): column '\(failed)' holds \"\(statement.text(schema.index(of: failed)!))\", not a \(schema.field(named: failed)!.type)",
+                                                      field: failed, source: path, row: row, payload: .row(values)))
+                    }
+                    rows += 1
+                    row += 1
+                }
+                if rows == batchRows || (!more && rows > 0) {
+                    try await context.reject(rejects)
+                    rejects.removeAll()
+                    let columns = builders.indices.map { builders[$0].finish() }
+                    try await context.emit(RecordBatch(schema: schema, columns: columns, count: rows).removing(rows: bad), on: "out")
+                    rows = 0
+                    bad.removeAll()
+                    try Task.checkCancellation()
+                }
+                if !more { break }
+            }
+            withExtendedLifetime(db) {}
+            return nil
+        }
+
+    }
+}

@@ -1,0 +1,183 @@
+import CSQLite
+import Columnar
+import Foundation
+public import NodeKit
+import Synchronization
+
+/// Writes rows into a SQLite table inside one transaction that commits with the run.
+///
+/// One prepared statement in one transaction; a row the database refuses (a constraint) is rejected
+/// with SQLite's reason and the load goes on.
+public struct SQLiteWriteNode: NodeType {
+    static let connection = Field<String>("connection", summary: "A sqlite connection from connections.yaml.", example: "local")
+    static let table = Field<String>("table", summary: "Target table; created from the input schema if missing.", example: "orders")
+    static let mode = Field<TableWriteMode>("mode", summary: "append, replace (atomic swap), merge (upsert on key) or create (fail if it exists).", default: .append)
+    static let key = Field<[String]>("key", summary: "Columns identifying a row (required for merge; the primary key of created tables).", default: [])
+    static let schemaDrift = Field<SchemaDriftPolicy>("schemaDrift", summary: "New input columns: evolve (add them), freeze (fail), discard (drop them).", default: .evolve)
+
+    public static let spec = NodeSpec(
+        id: "sqlite.write", version: 1, category: .sink, title: "SQLite table",
+        summary: "Loads rows into a SQLite table; nothing is visible until the run commits.",
+        inputs: [.data("in")], outputs: [], fields: [connection.spec, table.spec, mode.spec, key.spec, schemaDrift.spec],
+        capabilities: [.transactionalSink], icon: "database")
+
+    let settings: Settings
+    let path: String
+    let table: QualifiedName
+    let mode: TableWriteMode
+    let key: [String]
+    let drift: SchemaDriftPolicy
+
+    public init(settings: Settings) throws(ConfigError) {
+        self.settings = settings
+        path = try SQLiteConnection.path(of: try settings.connection(Self.connection, type: "sqlite"))
+        let text = try settings[Self.table]
+        guard let table = QualifiedName(parsing: text) else { throw settings.error(Self.table, "'\(text)' is not a table name") }
+        self.table = table
+        mode = try settings[Self.mode]
+        key = try settings[Self.key]
+        drift = try settings[Self.schemaDrift]
+        if mode == .merge, key.isEmpty { throw settings.error(Self.key, "merge needs the key columns that identify a row", code: "missing_field") }
+    }
+
+    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+        let input = try request.input()
+        for column in key where input.index(of: column) == nil {
+            throw settings.error(Self.key, "key column '\(column)' is not in the input; its columns are: \(input.names.joined(separator: ", "))", code: "unknown_column")
+        }
+        return NodePlan(outputs: [:], work: Work(node: self, input: input))
+    }
+
+    struct Work: NodeWork {
+        let node: SQLiteWriteNode
+        let input: Schema
+
+        func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            if context.isPreview {
+                for try await _ in context.input("in") {}
+                return nil
+            }
+            let db: SQLiteDatabase
+            do {
+                db = try SQLiteDatabase(path: node.path, readOnly: false)
+                try db.execute("BEGIN IMMEDIATE")
+            } catch {
+                throw NodeError(code: "database_unavailable", message: "\(error)", isRetryable: error.isBusy)
+            }
+            do {
+                let (insert, columns) = try prepareTarget(db)
+                var row = 0
+                for try await batch in context.input("in") {
+                    var rejects: [RejectedRecord] = []
+                    let positions = columns.map { batch.schema.index(of: $0)! }
+                    try batch.withCursors { cursors in
+                        for r in 0..<batch.count {
+                            for (p, position) in positions.enumerated() { SQLiteTypes.bind(insert, p + 1, cursors[position], r) }
+                            do {
+                                _ = try insert.step()
+                            } catch let error as SQLiteError where error.isConstraint || error.code & 0xFF == SQLITE_MISMATCH || error.code & 0xFF == SQLITE_TOOBIG {
+                                rejects.append(RejectedRecord(code: "constraint_violation", message: "row \(row + r): \(error.message)", row: row + r,
+                                                              payload: .row(zip(batch.schema.names, batch.row(r)).map { ($0, $1) })))
+                            }
+                            insert.reset()
+                        }
+                    }
+                    row += batch.count
+                    try await context.reject(rejects)
+                }
+                return Pending(db: db, finish: node.mode == .replace ? swapStatements() : [])
+            } catch let error as SQLiteError {
+                try? db.execute("ROLLBACK")
+                throw NodeError(code: "database_error", message: "writing \(node.table) in \(node.path): \(error)", isRetryable: error.isBusy)
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+
+        /// Creates or evolves the target (or the replacement table) and prepares the insert.
+        private func prepareTarget(_ db: SQLiteDatabase) throws -> (SQLiteStatement, [String]) {
+            let existing = try db.tableColumns(node.table)
+            if node.mode == .create, !existing.isEmpty {
+                throw NodeError(code: "table_exists", message: "table \(node.table) already exists and mode is create")
+            }
+            var target = node.table
+            var columns = input.names
+            if node.mode == .replace || existing.isEmpty {
+                if node.mode == .replace { target = staging }
+                try db.execute("DROP TABLE IF EXISTS \(staging.quoted)")
+                let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(SQLiteTypes.declared($0.type))" }
+                let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
+                try db.execute("CREATE TABLE \(target.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
+            } else {
+                let drift = SchemaDrift(input: input, tableColumns: existing.map(\.name))
+                if !drift.isEmpty {
+                    switch node.drift {
+                    case .freeze: throw NodeError(code: "schema_drift", message: "table \(node.table): \(drift.description) (schemaDrift is freeze)")
+                    case .discard: columns.removeAll { name in drift.added.contains { $0.name == name } }
+                    case .evolve:
+                        for field in drift.added {
+                            try db.execute("ALTER TABLE \(node.table.quoted) ADD COLUMN \(SQLText.quote(field.name)) \(SQLiteTypes.declared(field.type))")
+                        }
+                    }
+                }
+            }
+            let list = columns.map(SQLText.quote).joined(separator: ", ")
+            let values = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+            var sql = "INSERT INTO \(target.quoted) (\(list)) VALUES (\(values))"
+            if node.mode == .merge {
+                let updates = columns.filter { !node.key.contains($0) }.map { "\(SQLText.quote($0)) = excluded.\(SQLText.quote($0))" }
+                let conflict = "ON CONFLICT (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
+                sql += updates.isEmpty ? " \(conflict) DO NOTHING" : " \(conflict) DO UPDATE SET \(updates.joined(separator: ", "))"
+            }
+            let statement: SQLiteStatement
+            do {
+                statement = try db.prepare(sql)
+            } catch {
+                let message = error.message
+                guard node.mode == .merge, message.contains("ON CONFLICT") else { throw error }
+                throw NodeError(code: "merge_without_unique_key", message: "table \(node.table) needs a primary key or unique index on (\(node.key.joined(separator: ", "))) for merge")
+            }
+            return (statement, columns)
+        }
+
+        private var staging: QualifiedName { QualifiedName(schema: node.table.schema, name: node.table.name + "__sluice_new") }
+
+        private func swapStatements() -> [String] {
+            ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
+        }
+    }
+
+    /// The open transaction; committing runs the swap (for replace) and COMMIT atomically.
+    final class Pending: PendingCommit {
+        // Touched only by the node driver, once, after the node's work returned (commit or abort).
+        private let db: Mutex<SQLiteDatabase?>
+        private let finish: [String]
+
+        init(db: sending SQLiteDatabase, finish: [String]) {
+            self.db = Mutex(db)
+            self.finish = finish
+        }
+
+        func commit() async throws {
+            try db.withLock { db in
+                guard let database = db else { return }
+                do {
+                    for statement in finish { try database.execute(statement) }
+                    try database.execute("COMMIT")
+                } catch {
+                    try? database.execute("ROLLBACK")
+                    throw NodeError(code: "commit_failed", message: "\(error)", isRetryable: (error as? SQLiteError)?.isBusy ?? false)
+                }
+                db = nil
+            }
+        }
+
+        func abort() async {
+            db.withLock { db in
+                try? db?.execute("ROLLBACK")
+                db = nil
+            }
+        }
+    }
+}

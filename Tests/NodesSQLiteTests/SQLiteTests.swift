@@ -1,0 +1,210 @@
+import Columnar
+import Foundation
+import NodeKit
+import Runtime
+import SluiceTestSupport
+import Testing
+
+/// sqlite.read and sqlite.write against real database files.
+@Suite struct SQLiteTests {
+    let dir: TemporaryDirectory
+    let harness: PipelineHarness
+
+    init() throws {
+        dir = try TemporaryDirectory()
+        harness = try PipelineHarness(directory: dir, connectionsYAML: "local: {type: sqlite, path: data/local.db}\n")
+        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
+    }
+
+    func sqlite(_ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [dir.file("data/local.db"), sql]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func load(_ csv: String, table: String, settings: String = "", csvSettings: String = "") async throws -> HarnessRun {
+        try dir.write("in.csv", csv)
+        return try await harness.run("""
+        apiVersion: sluice/v1
+        name: load
+        nodes:
+          - {id: src, type: csv.read, settings: {path: in.csv\(csvSettings)}}
+          - {id: load, type: sqlite.write, settings: {connection: local, table: '\(table)'\(settings)}}
+        edges:
+          - {from: src.out, to: load.in}
+        """)
+    }
+
+    @Test func typesRoundTripThroughATable() async throws {
+        let csv = #"""
+        id,name,amount,price,ok,day,at,doc
+        1,Ann,1.5,12.34,true,2024-02-29,2024-03-10T01:30:00.25Z,"{""a"":1}"
+        2,"Bö ""quoted""",-0.25,-0.01,false,1900-01-01,1969-12-31T23:59:59Z,[]
+        3,,,,,,,
+
+        """#
+        let run = try await load(csv, table: "things", csvSettings: ", schema: {price: 'decimal(10,2)', doc: json}")
+        #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
+        #expect(try sqlite("SELECT typeof(id), typeof(amount), typeof(day) FROM things LIMIT 1") == "integer|real|text")
+        let back = try await harness.run("""
+        apiVersion: sluice/v1
+        name: back
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: local, table: things}}
+          - {id: last, type: limit, settings: {count: 10}}
+        edges:
+          - {from: src.out, to: last.in}
+        """, preview: "last")
+        #expect(back.result.preview.first?.schema.fields.map(\.type) == [.int64, .string, .float64, .decimal(precision: 10, scale: 2), .bool, .date, .timestamp, .json])
+        let values = rows(back.result.preview)
+        #expect(values[0] == [.int(1), .string("Ann"), .float(1.5), .decimal(1234, scale: 2), .bool(true), .date(CivilTime.parseDate("2024-02-29")!),
+                              .timestamp(CivilTime.parseTimestamp("2024-03-10T01:30:00.25Z")!), .json(#"{"a":1}"#)])
+        #expect(values[1][1] == .string("Bö \"quoted\""))
+        #expect(values[2].dropFirst().allSatisfy { $0.isNull })
+    }
+
+    @Test func oddNamesAreQuotedEverywhere() async throws {
+        let run = try await load("\"Order Id\",\"say \"\"hi\"\"\",Ünïcode\n1,x,y\n", table: "\"My \"\"Table\"\"\"", settings: ", mode: merge, key: ['Order Id']")
+        #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
+        #expect(try sqlite(#"SELECT "Order Id", "say ""hi""", "Ünïcode" FROM "My ""Table""""#) == "1|x|y")
+    }
+
+    @Test func appendReplaceMergeAndCreate() async throws {
+        #expect(try await load("id,v\n1,a\n2,b\n", table: "t", settings: ", key: [id]").summary.status == .succeeded)
+        #expect(try await load("id,v\n3,c\n", table: "t").summary.status == .succeeded)
+        #expect(try sqlite("SELECT group_concat(v, '') FROM (SELECT v FROM t ORDER BY id)") == "abc")
+        #expect(try await load("id,v\n2,B\n4,d\n", table: "t", settings: ", mode: merge, key: [id]").summary.status == .succeeded)
+        #expect(try sqlite("SELECT group_concat(v, '') FROM (SELECT v FROM t ORDER BY id)") == "aBcd")
+        #expect(try await load("id,v\n9,z\n", table: "t", settings: ", mode: replace").summary.status == .succeeded)
+        #expect(try sqlite("SELECT group_concat(id || v, ',') FROM t") == "9z")
+        let create = try await load("id,v\n1,a\n", table: "t", settings: ", mode: create")
+        #expect(create.summary.status == .failed)
+        #expect(create.summary.error?.contains("already exists") == true)
+        #expect(try sqlite("SELECT count(*) FROM t") == "1")
+    }
+
+    @Test func constraintViolationsAreRejectedNotFatal() async throws {
+        _ = try sqlite("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE)")
+        let run = try await load("id,email\n1,a@x\n2,a@x\n3,\n4,d@x\n", table: "u")
+        #expect(run.summary.status == .succeeded)
+        #expect(run.rejects.map(\.record.code) == ["constraint_violation", "constraint_violation"])
+        #expect(run.rejects.first?.record.message.contains("UNIQUE") == true)
+        #expect(try sqlite("SELECT group_concat(id) FROM u") == "1,4")
+    }
+
+    @Test func schemaDriftPolicies() async throws {
+        _ = try await load("id,v\n1,a\n", table: "d")
+        let frozen = try await load("id,v,extra\n2,b,x\n", table: "d", settings: ", schemaDrift: freeze")
+        #expect(frozen.summary.status == .failed)
+        #expect(frozen.summary.error?.contains("+extra string") == true)
+        #expect(try await load("id,v,extra\n3,c,x\n", table: "d", settings: ", schemaDrift: discard").summary.status == .succeeded)
+        #expect(try sqlite("SELECT count(*) FROM pragma_table_info('d')") == "2")
+        #expect(try await load("id,v,extra\n4,d,y\n", table: "d", settings: ", schemaDrift: evolve").summary.status == .succeeded)
+        #expect(try sqlite("SELECT group_concat(coalesce(extra, '-'), '') FROM (SELECT extra FROM d ORDER BY id)") == "--y")
+    }
+
+    @Test func aFailedRunLeavesTheTableUntouched() async throws {
+        _ = try await load("n\n1\n", table: "f")
+        try dir.write("in.csv", "n\n5\n0\n7\n")
+        let run = try await harness.run("""
+        apiVersion: sluice/v1
+        name: fail
+        settings: {onRecordError: fail}
+        nodes:
+          - {id: src, type: csv.read, settings: {path: in.csv}}
+          - {id: calc, type: compute, settings: {columns: {n: "10 / n"}}}
+          - {id: load, type: sqlite.write, settings: {connection: local, table: f, mode: replace}}
+        edges:
+          - {from: src.out, to: calc.in}
+          - {from: calc.out, to: load.in}
+        """)
+        #expect(run.summary.status == .failed)
+        #expect(try sqlite("SELECT group_concat(n) FROM f") == "1")
+        #expect(try sqlite("SELECT count(*) FROM sqlite_master WHERE name LIKE '%sluice%'") == "0")
+    }
+
+    @Test func queriesTakeBoundParameters() async throws {
+        _ = try await load("id,amount\n1,10\n2,60\n3,80\n", table: "o")
+        let run = try await harness.run("""
+        apiVersion: sluice/v1
+        name: q
+        parameters: {min: {type: int64, default: 50}}
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: local, query: "SELECT id, amount * 2 AS twice FROM o WHERE amount > :min ORDER BY id", parameters: {min: "${min}"}}}
+          - {id: last, type: limit, settings: {count: 10}}
+        edges:
+          - {from: src.out, to: last.in}
+        """, parameters: ["min": "55"], preview: "last")
+        #expect(rows(run.result.preview) == [[.int(2), .int(120)], [.int(3), .int(160)]])
+    }
+
+    @Test func badConnectionsAreConfigurationErrors() {
+        let problems = harness.problems("""
+        apiVersion: sluice/v1
+        name: q
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: nowhere, table: x}}
+        edges: []
+        """)
+        #expect(problems.first?.code == "unknown_connection")
+        #expect(problems.first?.expected == "one of: local")
+        let missingTable = harness.problems("""
+        apiVersion: sluice/v1
+        name: q
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: local, table: nope}}
+        edges: []
+        """)
+        #expect(missingTable.first?.code == "database_error" || missingTable.first?.code == "unknown_table")
+    }
+}
+
+@Suite struct ConnectionsFileTests {
+    @Test func secretsResolveAndNeverPrint() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("pw.txt", "from-a-file\n")
+        let yaml = """
+        a: {type: sqlite, path: a.db}
+        """
+        let catalog = try ConnectionsFile.parse(yaml, file: dir.file("connections.yaml"), specs: [ConnectionSpec(
+            type: "sqlite", summary: "", fields: [FieldSpec(name: "path", kind: .path, summary: "p", isRequired: true, defaultText: nil, example: nil),
+                                                  FieldSpec(name: "password", kind: .string, summary: "p", isRequired: false, defaultText: nil, example: nil)],
+            secretFields: ["password"])], environment: [:])
+        #expect(catalog.connections["a"]?.type == "sqlite")
+        let withSecrets = try ConnectionsFile.parse("""
+        env: {type: db, password: "${env:DB_PASSWORD}"}
+        file: {type: db, password: "${file:pw.txt}"}
+        plain: {type: db, password: hunter2}
+        """, file: dir.file("connections.yaml"), specs: [ConnectionSpec(type: "db", summary: "", fields: [
+            FieldSpec(name: "password", kind: .string, summary: "p", isRequired: false, defaultText: nil, example: nil)], secretFields: ["password"])],
+            environment: ["DB_PASSWORD": "from-env"])
+        #expect(withSecrets.connections["env"]?.secrets["password"]?.reveal() == "from-env")
+        #expect(withSecrets.connections["file"]?.secrets["password"]?.reveal() == "from-a-file")
+        let printed = "\(withSecrets.connections.values.map { "\($0) \($0.secrets) \(String(reflecting: $0.secrets))" })"
+        for secret in ["from-env", "from-a-file", "hunter2"] { #expect(!printed.contains(secret)) }
+    }
+
+    @Test func problemsAreLocatedAndSecretFree() {
+        do {
+            _ = try ConnectionsFile.parse("""
+            a: {type: db, password: "${env:MISSING}", colour: red}
+            b: {type: nope}
+            c: {path: x}
+            """, file: "connections.yaml", specs: [ConnectionSpec(type: "db", summary: "", fields: [
+                FieldSpec(name: "password", kind: .string, summary: "p", isRequired: false, defaultText: nil, example: nil)], secretFields: ["password"])],
+                environment: [:])
+            Issue.record("expected errors")
+        } catch {
+            #expect(Set(error.errors.map(\.code)) == ["unresolved_reference", "unknown_key", "unknown_connection_type", "missing_field"])
+            #expect(error.errors.allSatisfy { $0.location?.line != nil })
+            #expect(error.errors.first { $0.code == "unresolved_reference" }?.message.contains("MISSING is not set") == true)
+        }
+    }
+}
