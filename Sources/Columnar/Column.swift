@@ -1,7 +1,7 @@
 /// Variable-length values (strings, bytes, json) as one contiguous UTF-8 buffer plus offsets.
 ///
 /// Value `i` occupies `data[offsets[i]..<offsets[i + 1]]`; `offsets.count == count + 1`.
-public struct ByteBuffer: Sendable, Equatable {
+public struct VariableWidthBuffer: Sendable, Equatable {
     public let offsets: [Int]
     public let data: [UInt8]
 
@@ -30,7 +30,7 @@ public enum ColumnBuffer: Sendable, Equatable {
     case bool([Bool])
     case int64([Int64])
     case float64([Double])
-    case bytes(ByteBuffer)
+    case bytes(VariableWidthBuffer)
 }
 
 /// An immutable column: a typed contiguous buffer plus an optional validity bitmap (`nil` = no nulls).
@@ -75,7 +75,7 @@ public struct Column: Sendable, Equatable {
         return v
     }
 
-    public var byteValues: ByteBuffer {
+    public var byteValues: VariableWidthBuffer {
         guard case let .bytes(v) = buffer else { preconditionFailure("column of type \(type) has no byte buffer") }
         return v
     }

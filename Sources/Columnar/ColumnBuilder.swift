@@ -155,7 +155,7 @@ public struct ColumnBuilder {
         case .bool: .bool(bools)
         case .int64: .int64(ints)
         case .float64: .float64(doubles)
-        case .bytes: .bytes(ByteBuffer(offsets: offsets, data: data))
+        case .bytes: .bytes(VariableWidthBuffer(offsets: offsets, data: data))
         }
         var finalValidity: Bitmap?
         if var words = validWords {

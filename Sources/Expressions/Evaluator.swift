@@ -150,7 +150,7 @@ struct Evaluator {
         return Column(type: .bool, buffer: .bool(out), validity: validity)
     }
 
-    private func compareBytes(_ op: BinaryOperator, _ left: Column, _ a: ByteBuffer, _ constant: [UInt8]) -> Column {
+    private func compareBytes(_ op: BinaryOperator, _ left: Column, _ a: VariableWidthBuffer, _ constant: [UInt8]) -> Column {
         var out = [Bool](repeating: false, count: count)
         a.data.withUnsafeBufferPointer { data in
             constant.withUnsafeBufferPointer { k in

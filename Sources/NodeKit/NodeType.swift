@@ -8,7 +8,8 @@ public import Expressions
 public protocol NodeType: Sendable {
     static var spec: NodeSpec { get }
     init(settings: Settings) throws(ConfigError)
-    func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan
+    /// Async because sources may ask a database for a table's columns.
+    func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan
     /// The input columns this node reads when its consumers need `demand` of its output columns
     /// (`nil` = every column). Used to push projection down to sources.
     func requiredInputColumns(for demand: Set<String>?) -> Set<String>?

@@ -66,7 +66,7 @@ public struct CSVReadNode: NodeType {
         threads = requested > 0 ? requested : max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let files = FileMatcher.expand(pattern)
         guard let first = files.first else {
             throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found")

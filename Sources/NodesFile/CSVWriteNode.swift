@@ -39,7 +39,7 @@ public struct CSVWriteNode: NodeType {
         lineEnding = try settings[Self.lineEnding] == .lf ? [10] : [13, 10]
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         NodePlan(outputs: [:], work: Work(node: self, schema: try request.input()))
     }
 

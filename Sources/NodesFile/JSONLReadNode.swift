@@ -32,7 +32,7 @@ public struct JSONLReadNode: NodeType {
         batchRows = max(1, try settings[Self.batchRows])
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let files = FileMatcher.expand(pattern)
         guard let first = files.first else { throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found") }
         var order: [String] = []

@@ -16,7 +16,7 @@ public struct JSONLWriteNode: NodeType {
         path = settings.resolvePath(try settings[Self.path])
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         NodePlan(outputs: [:], work: Work(path: path, schema: try request.input()))
     }
 

@@ -44,7 +44,7 @@ public struct SQLiteReadNode: NodeType {
         }
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         do {
             let db = try SQLiteDatabase(path: path, readOnly: true)
             var sql: String

@@ -40,7 +40,7 @@ public struct SQLiteWriteNode: NodeType {
         if mode == .merge, key.isEmpty { throw settings.error(Self.key, "merge needs the key columns that identify a row", code: "missing_field") }
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
         for column in key where input.index(of: column) == nil {
             throw settings.error(Self.key, "key column '\(column)' is not in the input; its columns are: \(input.names.joined(separator: ", "))", code: "unknown_column")

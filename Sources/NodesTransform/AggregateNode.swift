@@ -53,7 +53,7 @@ public struct AggregateNode: NodeType {
         self.aggregates = aggregates
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
         var fields: [SchemaField] = []
         for name in groupBy {

@@ -18,7 +18,7 @@ public struct ComputeNode: NodeType {
         if columns.entries.isEmpty { throw settings.error(Self.columns, "list at least one column to compute") }
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         var schema = try request.input()
         var steps: [Work.Step] = []
         for entry in columns.entries {

@@ -20,7 +20,7 @@ public struct FilterNode: NodeType {
         location = settings.location(of: Self.condition)
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let schema = try request.input()
         let bound = try request.bind(condition, to: schema, field: Self.condition.name, location: location, predicate: true)
         return NodePlan(outputs: ["out": schema], work: Work(condition: bound))

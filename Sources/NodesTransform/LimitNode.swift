@@ -20,7 +20,7 @@ public struct LimitNode: NodeType {
         if offset < 0 { throw settings.error(Self.offset, "offset must be ≥ 0") }
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         NodePlan(outputs: ["out": try request.input()], work: Work(count: count, offset: offset))
     }
 

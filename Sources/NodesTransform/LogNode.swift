@@ -18,7 +18,7 @@ public struct LogNode: NodeType {
         label = try settings[Self.label]
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         NodePlan(outputs: ["out": try request.input()], work: Work(sample: sample, label: label ?? request.node))
     }
 

@@ -34,7 +34,7 @@ public struct SelectNode: NodeType {
         settings.error(field, "unknown column '\(name)'; available columns: \(schema.names.joined(separator: ", "))", code: "unknown_column")
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
         var names = keep ?? input.names
         for name in names where input.index(of: name) == nil { throw missing(name, Self.keep, input) }

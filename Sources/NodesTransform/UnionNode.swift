@@ -16,7 +16,7 @@ public struct UnionNode: NodeType {
         allowMissing = try settings[Self.allowMissing]
     }
 
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let inputs = request.inputs["in"] ?? []
         guard var fields = inputs.first?.fields else { return NodePlan(outputs: ["out": try request.input()], work: Work(schema: .empty)) }
         for (n, schema) in inputs.enumerated().dropFirst() {

@@ -15,7 +15,7 @@ public struct Planner: Sendable {
 
     /// Plans `document`. `previewNode` keeps only that node and its upstream, with sinks disabled.
     public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, baseDirectory: String,
-                     connections: ConnectionCatalog = .empty, previewNode: String? = nil) throws(ConfigErrors) -> ExecutionPlan {
+                     connections: ConnectionCatalog = .empty, previewNode: String? = nil) async throws(ConfigErrors) -> ExecutionPlan {
         var errors: [ConfigError] = []
         let environment = ExpressionEnvironment(parameters: parameters, now: now)
 
@@ -104,7 +104,7 @@ public struct Planner: Sendable {
         let keptOrder = sorted.filter { kept.contains($0) }
 
         // 4. Schemas, then projection pushdown, then final schemas.
-        let firstPass = try inferSchemas(keptOrder, instances, keptEdges, environment, projections: [:])
+        let firstPass = try await inferSchemas(keptOrder, instances, keptEdges, environment, projections: [:])
         var demand: [String: Set<String>?] = [:]
         for id in keptOrder.reversed() {
             let consumers = keptEdges.filter { $0.kind == .data && $0.from.node == id }
@@ -123,7 +123,7 @@ public struct Planner: Sendable {
                 projections[id] = columns
             }
         }
-        let plans = projections.isEmpty ? firstPass : try inferSchemas(keptOrder, instances, keptEdges, environment, projections: projections)
+        let plans = projections.isEmpty ? firstPass : try await inferSchemas(keptOrder, instances, keptEdges, environment, projections: projections)
 
         let planned = keptOrder.map { id in
             let entry = instances[id]!
@@ -151,7 +151,7 @@ public struct Planner: Sendable {
 
     private func inferSchemas(_ order: [String], _ instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)],
                               _ edges: [EdgeDeclaration], _ environment: ExpressionEnvironment,
-                              projections: [String: Set<String>]) throws(ConfigErrors) -> [String: NodePlan] {
+                              projections: [String: Set<String>]) async throws(ConfigErrors) -> [String: NodePlan] {
         var plans: [String: NodePlan] = [:]
         var errors: [ConfigError] = []
         var blocked = Set<String>()
@@ -161,7 +161,7 @@ public struct Planner: Sendable {
             let entry = instances[id]!
             let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans), environment: environment, projection: projections[id])
             do {
-                plans[id] = try entry.node.plan(request)
+                plans[id] = try await entry.node.plan(request)
             } catch {
                 errors.append(error.at(node: id, location: entry.declaration.location))
                 blocked.insert(id)

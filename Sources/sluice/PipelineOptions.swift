@@ -24,7 +24,7 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// Loads and plans the pipeline; prints every problem and exits 2 when it is invalid.
-    func plan(previewNode: String? = nil, output: Output) throws -> ExecutionPlan {
+    func plan(previewNode: String? = nil, output: Output) async throws -> ExecutionPlan {
         do {
             let document = try PipelineDocument.load(path: file)
             var overrides: [String: String] = [:]
@@ -37,7 +37,7 @@ struct PipelineOptions: ParsableArguments {
             let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
-            return try Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: base,
+            return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: base,
                                                                      connections: try connectionCatalog(), previewNode: previewNode)
         } catch let error as ConfigErrors {
             output.problems(error.errors)

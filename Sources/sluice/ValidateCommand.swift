@@ -13,7 +13,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let plan = try pipeline.plan(output: Output(json: json))
+        let plan = try await pipeline.plan(output: Output(json: json))
         if json {
             print(JSONText.object([("event", .string("valid")), ("nodes", .int(Int64(plan.nodes.count))), ("edges", .int(Int64(plan.edges.count)))]))
             return
@@ -45,7 +45,7 @@ struct PreviewCommand: AsyncParsableCommand {
 
     func run() async throws {
         let output = Output(json: json)
-        let plan = try pipeline.plan(previewNode: node, output: output)
+        let plan = try await pipeline.plan(previewNode: node, output: output)
         guard let target = plan.node(node), let port = target.spec.outputs.first(where: { $0.kind == .data }), let schema = target.outputSchemas[port.name] else {
             output.problems([ConfigError(code: "no_output", message: "node '\(node)' has no data output to preview; preview the node that feeds it", node: node)])
             throw ExitStatus.invalid

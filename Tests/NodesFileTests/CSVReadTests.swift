@@ -98,7 +98,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("in.csv", text)
-        let plan = try PipelineHarness(directory: dir).plan("""
+        let plan = try await PipelineHarness(directory: dir).plan("""
         apiVersion: sluice/v1
         name: t
         nodes:
@@ -144,6 +144,6 @@ import Testing
         let mismatch = try await harness.run(yaml)
         #expect(mismatch.summary.status == .failed)
         #expect(mismatch.summary.error?.contains("has columns a, c") == true)
-        #expect(harness.problems(yaml.replacingOccurrences(of: "part-*.csv", with: "nothing-*.csv")).first?.code == "file_not_found")
+        #expect(await harness.problems(yaml.replacingOccurrences(of: "part-*.csv", with: "nothing-*.csv")).first?.code == "file_not_found")
     }
 }

@@ -144,8 +144,8 @@ import Testing
         #expect(rows(run.result.preview) == [[.int(2), .int(120)], [.int(3), .int(160)]])
     }
 
-    @Test func badConnectionsAreConfigurationErrors() {
-        let problems = harness.problems("""
+    @Test func badConnectionsAreConfigurationErrors() async {
+        let problems = await harness.problems("""
         apiVersion: sluice/v1
         name: q
         nodes:
@@ -154,7 +154,7 @@ import Testing
         """)
         #expect(problems.first?.code == "unknown_connection")
         #expect(problems.first?.expected == "one of: local")
-        let missingTable = harness.problems("""
+        let missingTable = await harness.problems("""
         apiVersion: sluice/v1
         name: q
         nodes:
@@ -166,7 +166,7 @@ import Testing
 }
 
 @Suite struct ConnectionsFileTests {
-    @Test func secretsResolveAndNeverPrint() throws {
+    @Test func secretsResolveAndNeverPrint() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("pw.txt", "from-a-file\n")
@@ -191,7 +191,7 @@ import Testing
         for secret in ["from-env", "from-a-file", "hunter2"] { #expect(!printed.contains(secret)) }
     }
 
-    @Test func problemsAreLocatedAndSecretFree() {
+    @Test func problemsAreLocatedAndSecretFree() async {
         do {
             _ = try ConnectionsFile.parse("""
             a: {type: db, password: "${env:MISSING}", colour: red}

@@ -63,7 +63,7 @@ import Testing
           - {id: last, type: select, settings: {drop: [qty, status], rename: {amount: value}, cast: {id: string}}}
         """, "  - {from: src.out, to: last.in}")
         #expect(renamed.first == [.string("1"), .string("DE"), .float(10.5)])
-        #expect(harness.problems("""
+        #expect(await harness.problems("""
         apiVersion: sluice/v1
         name: t
         nodes:
@@ -95,7 +95,7 @@ import Testing
         edges:
           - {from: src.out, to: last.in}
         """, preview: "last")
-        let plan = try harness.plan("""
+        let plan = try await harness.plan("""
         apiVersion: sluice/v1
         name: t
         nodes:
@@ -119,8 +119,8 @@ import Testing
         #expect(out == [[.int(0), .null]])
     }
 
-    @Test func aggregateRejectsBadSettingsAtPlanTime() {
-        let problems = harness.problems("""
+    @Test func aggregateRejectsBadSettingsAtPlanTime() async {
+        let problems = await harness.problems("""
         apiVersion: sluice/v1
         name: t
         nodes:

@@ -18,8 +18,8 @@ import Testing
         "apiVersion: sluice/v1\nname: t\nnodes:\n\(nodes)\nedges:\n\(edges)\n"
     }
 
-    @Test func cyclesNameTheirNodes() {
-        let problems = harness.problems(pipeline("""
+    @Test func cyclesNameTheirNodes() async {
+        let problems = await harness.problems(pipeline("""
           - {id: src, type: test.generate}
           - {id: a, type: union}
           - {id: b, type: filter, settings: {where: "n > 0"}}
@@ -35,8 +35,8 @@ import Testing
         #expect(problems.first?.message.contains("a → b → c → a") == true, "\(problems)")
     }
 
-    @Test func unknownColumnListsTheAvailableOnes() {
-        let problems = harness.problems(pipeline("""
+    @Test func unknownColumnListsTheAvailableOnes() async {
+        let problems = await harness.problems(pipeline("""
           - {id: orders, type: csv.read, settings: {path: orders.csv}}
           - {id: paid, type: filter, settings: {where: "stauts = 'paid'"}}
         """, "  - {from: orders.out, to: paid.in}"))
@@ -47,8 +47,8 @@ import Testing
         #expect(p.location?.line == 5)
     }
 
-    @Test func everyProblemIsReportedAtOnce() {
-        let problems = harness.problems(pipeline("""
+    @Test func everyProblemIsReportedAtOnce() async {
+        let problems = await harness.problems(pipeline("""
           - {id: a, type: csv.reed, settings: {path: orders.csv}}
           - {id: b, type: filter, settings: {wher: "x"}}
           - {id: c, type: limit, settings: {count: 1}}
@@ -59,8 +59,8 @@ import Testing
         #expect(problems.contains { $0.code == "unknown_node_type" && $0.message.contains("did you mean 'csv.read'") })
     }
 
-    @Test func portsAreChecked() {
-        let problems = harness.problems(pipeline("""
+    @Test func portsAreChecked() async {
+        let problems = await harness.problems(pipeline("""
           - {id: a, type: test.generate}
           - {id: b, type: test.generate}
           - {id: f, type: filter, settings: {where: "n > 1"}}
@@ -75,8 +75,8 @@ import Testing
         #expect(problems.contains { $0.code == "unconnected_port" && $0.node == "g" })
     }
 
-    @Test func schemasAreInferredBeforeDataMoves() throws {
-        let plan = try harness.plan(pipeline("""
+    @Test func schemasAreInferredBeforeDataMoves() async throws {
+        let plan = try await harness.plan(pipeline("""
           - {id: orders, type: csv.read, settings: {path: orders.csv}}
           - {id: taxed, type: compute, settings: {columns: {total: "amount * 1.2", id: "CAST(id AS string)"}}}
           - {id: out, type: csv.write, settings: {path: out.csv}}
@@ -87,8 +87,8 @@ import Testing
         #expect(plan.nodes.map(\.id) == ["orders", "taxed", "out"])
     }
 
-    @Test func projectionIsPushedDownToSources() throws {
-        let plan = try harness.plan(pipeline("""
+    @Test func projectionIsPushedDownToSources() async throws {
+        let plan = try await harness.plan(pipeline("""
           - {id: orders, type: csv.read, settings: {path: orders.csv}}
           - {id: paid, type: filter, settings: {where: "status = 'paid'"}}
           - {id: totals, type: aggregate, settings: {aggregates: {total: "sum(amount)"}}}
@@ -101,8 +101,8 @@ import Testing
         #expect(plan.node("orders")?.outputSchemas["out"]?.names == ["status", "amount"])
     }
 
-    @Test func previewKeepsOnlyUpstreamNodes() throws {
-        let plan = try harness.plan(pipeline("""
+    @Test func previewKeepsOnlyUpstreamNodes() async throws {
+        let plan = try await harness.plan(pipeline("""
           - {id: orders, type: csv.read, settings: {path: orders.csv}}
           - {id: paid, type: filter, settings: {where: "status = 'paid'"}}
           - {id: out, type: csv.write, settings: {path: out.csv}}
@@ -111,7 +111,7 @@ import Testing
         #expect(plan.node("orders")?.outputSchemas["out"]?.names == ["id", "status", "amount", "note"])
     }
 
-    @Test func topologicalOrderReportsTheCycle() {
+    @Test func topologicalOrderReportsTheCycle() async {
         #expect(TopologicalOrder.sort(nodes: ["a", "b", "c"], edges: [("b", "c"), ("a", "b")]) == .success(["a", "b", "c"]))
         #expect(TopologicalOrder.sort(nodes: ["x", "a", "b"], edges: [("a", "b"), ("b", "a")]) == .failure(.init(nodes: ["a", "b", "a"])))
     }

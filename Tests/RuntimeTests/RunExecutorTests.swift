@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func cancellingTheRunAbortsSinks() async throws {
-        let plan = try harness.plan(pipeline("""
+        let plan = try await harness.plan(pipeline("""
           - {id: gen, type: test.generate, settings: {hang: true}}
           - {id: out, type: test.sink, settings: {key: \(key)}}
         """, "  - {from: gen.out, to: out.in}"))

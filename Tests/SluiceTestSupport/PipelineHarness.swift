@@ -88,17 +88,17 @@ public struct PipelineHarness: Sendable {
     }
 
     /// Parses and plans `yaml`, resolving relative paths against the temporary directory.
-    public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) throws -> ExecutionPlan {
+    public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) async throws -> ExecutionPlan {
         let document = try PipelineDocument.parse(yaml, file: directory.file("pipeline.yaml"))
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-        return try Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, baseDirectory: directory.path,
+        return try await Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, baseDirectory: directory.path,
                                                     connections: connections, previewNode: preview)
     }
 
     /// The planning problems of `yaml` (empty when it is valid).
-    public func problems(_ yaml: String) -> [ConfigError] {
+    public func problems(_ yaml: String) async -> [ConfigError] {
         do {
-            _ = try plan(yaml)
+            _ = try await plan(yaml)
             return []
         } catch let error as ConfigErrors {
             return error.errors
@@ -109,7 +109,7 @@ public struct PipelineHarness: Sendable {
 
     public func run(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil, previewLimit: Int = 20,
                     channelCapacity: Int = 4, clock: any Clock<Duration> = ContinuousClock()) async throws -> HarnessRun {
-        let plan = try plan(yaml, parameters: parameters, preview: preview)
+        let plan = try await plan(yaml, parameters: parameters, preview: preview)
         return await run(plan, previewLimit: previewLimit, channelCapacity: channelCapacity, clock: clock)
     }
 

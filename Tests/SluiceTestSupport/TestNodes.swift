@@ -42,7 +42,7 @@ public struct GenerateNode: NodeType {
         key = try settings[Self.key]; batches = try settings[Self.batches]; rows = try settings[Self.rows]
         failures = try settings[Self.failures]; hang = try settings[Self.hang]
     }
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan {
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         NodePlan(outputs: ["out": Schema([SchemaField("n", .int64)])], work: self)
     }
 }
@@ -72,7 +72,7 @@ public struct FailNode: NodeType, NodeWork {
                                       inputs: [.data("in")], outputs: [.data("out")], fields: [after.spec])
     let after: Int
     public init(settings: Settings) throws(ConfigError) { after = try settings[Self.after] }
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan { NodePlan(outputs: ["out": try request.input()], work: self) }
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan { NodePlan(outputs: ["out": try request.input()], work: self) }
     public func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
         var seen = 0
         for try await batch in context.input("in") {
@@ -93,7 +93,7 @@ public struct SinkNode: NodeType {
                                       inputs: [.data("in")], outputs: [], fields: [key.spec, label.spec], capabilities: [.transactionalSink])
     let key: String, label: String
     public init(settings: Settings) throws(ConfigError) { key = try settings[Self.key]; label = try settings[Self.label] }
-    public func plan(_ request: PlanRequest) throws(ConfigError) -> NodePlan { NodePlan(outputs: [:], work: Work(key: key, label: label)) }
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan { NodePlan(outputs: [:], work: Work(key: key, label: label)) }
 
     struct Work: NodeWork {
         let key: String, label: String

@@ -1,0 +1,105 @@
+import Logging
+import NIOSSL
+public import NodeKit
+import PostgresNIO
+
+/// The `postgres` connection type: where the server is and how to log in.
+public enum PostgresConnectionType {
+    enum SSLMode: String, Choice { case disable, prefer, require }
+
+    static let host = Field<String>("host", summary: "Server host name or address.", example: "127.0.0.1")
+    static let port = Field<Int>("port", summary: "Server port.", default: 5432)
+    static let database = Field<String>("database", summary: "Database name.", example: "analytics")
+    static let user = Field<String>("user", summary: "User name.", example: "loader")
+    static let password = Field<String?>("password", summary: "Password (a secret: write it as ${env:NAME} or ${file:PATH}).", example: "${env:WAREHOUSE_PASSWORD}")
+    static let sslmode = Field<SSLMode>("sslmode", summary: "TLS: disable, prefer (use it if the server offers it) or require.", default: .prefer)
+
+    public static let spec = ConnectionSpec(type: "postgres", summary: "A PostgreSQL server (9.6 or newer).",
+                                            fields: [host.spec, port.spec, database.spec, user.spec, password.spec, sslmode.spec],
+                                            secretFields: ["password"])
+}
+
+/// A resolved PostgreSQL endpoint. Its description names host, port, database and user, never the password.
+struct PostgresEndpoint: Sendable, CustomStringConvertible {
+    let host: String
+    let port: Int
+    let database: String
+    let user: String
+    let password: Secret?
+    let sslmode: PostgresConnectionType.SSLMode
+
+    init(_ connection: Connection) throws(ConfigError) {
+        let fields = connection.fields
+        host = try fields[PostgresConnectionType.host]
+        port = try fields[PostgresConnectionType.port]
+        database = try fields[PostgresConnectionType.database]
+        user = try fields[PostgresConnectionType.user]
+        sslmode = try fields[PostgresConnectionType.sslmode]
+        password = connection.secrets["password"]
+    }
+
+    var description: String { "PostgreSQL at \(host):\(port), database \(database), user \(user)" }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "sluice.postgres")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Opens a connection; failures are retryable node errors that say where, never with what password.
+    func connect() async throws -> PostgresConnection {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            switch sslmode {
+            case .disable: tls = .disable
+            case .prefer, .require:
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                configuration.certificateVerification = .none // libpq's prefer/require encrypt without verifying
+                let context = try NIOSSLContext(configuration: configuration)
+                tls = sslmode == .prefer ? .prefer(context) : .require(context)
+            }
+        } catch {
+            throw NodeError(code: "tls_unavailable", message: "cannot set up TLS for \(self)", cause: "\(error)")
+        }
+        let configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password?.reveal(), database: database, tls: tls)
+        do {
+            return try await PostgresConnection.connect(configuration: configuration, id: Int.random(in: 1...Int.max), logger: Self.logger)
+        } catch {
+            throw NodeError(code: "connection_failed", message: "cannot connect to \(self)", isRetryable: true, cause: PostgresErrors.reason(error))
+        }
+    }
+}
+
+/// Safe, useful messages from postgres-nio errors (its own descriptions hide everything on purpose).
+enum PostgresErrors {
+    /// The server's message and SQLSTATE, or the connection problem.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo, let message = info[.message] {
+                let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                let detail = info[.detail].map { ": \($0)" } ?? ""
+                return message + detail + state
+            }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        if let error = error as? NodeError { return error.description }
+        return "\(error)"
+    }
+
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Whether the server refused a value or row (class 22 data exception, 23 integrity violation) rather than failed.
+    static func isRowProblem(_ error: any Error) -> Bool {
+        guard let state = sqlState(error) else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
+    }
+
+    /// Whether trying again may help (connection lost, serialization failure, deadlock).
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let state = sqlState(error) else { return !(error is NodeError) }
+        return state.hasPrefix("08") || state == "40001" || state == "40P01" || state.hasPrefix("57P")
+    }
+}

@@ -1,0 +1,258 @@
+import Columnar
+import NIOCore
+import NodeKit
+import PostgresNIO
+
+/// A column as the PostgreSQL catalog describes it.
+struct PostgresColumn: Sendable {
+    let name: String
+    let oid: UInt32
+    let typmod: Int32
+    /// `format_type(oid, typmod)`, e.g. `numeric(12,2)`, `timestamp with time zone`, `integer[]`.
+    let formatted: String
+    let notNull: Bool
+}
+
+/// The documented mapping between PostgreSQL types and Sluice types (docs/connectors/postgres.md).
+///
+/// Reads select non-core types as text (`::text`, arrays through `array_to_json`), so decoding only
+/// handles bool, integers, floats, numeric, text, date, timestamps and bytea, in binary or text format.
+enum PostgresTypes {
+    static let epochOffsetDays: Int64 = 10_957 // 1970-01-01 → 2000-01-01
+    static let epochOffsetMicros: Int64 = 946_684_800_000_000
+
+    static func dataType(_ c: PostgresColumn) -> DataType {
+        if c.formatted.hasSuffix("[]") { return .json }
+        switch c.oid {
+        case 16: return .bool
+        case 20, 21, 23, 26: return .int64
+        case 700, 701: return .float64
+        case 1700:
+            guard c.typmod >= 4 else { return .float64 }
+            let precision = Int((c.typmod - 4) >> 16 & 0xFFFF), scale = Int((c.typmod - 4) & 0xFFFF)
+            return precision <= 18 ? .decimal(precision: precision, scale: scale) : .string
+        case 1082: return .date
+        case 1114, 1184: return .timestamp
+        case 114, 3802: return .json
+        case 17: return .bytes
+        default: return .string // text, varchar, char, name, uuid, and anything else as its text form
+        }
+    }
+
+    /// The select-list expression that yields the column in a form `append` decodes.
+    static func selectExpression(_ c: PostgresColumn, from source: String = "") -> String {
+        let column = source + SQLText.quote(c.name)
+        if c.formatted.hasSuffix("[]") { return "array_to_json(\(column))::text AS \(SQLText.quote(c.name))" }
+        switch dataType(c) {
+        case .string where ![25, 1043, 1042, 19].contains(c.oid), .json: return "\(column)::text AS \(SQLText.quote(c.name))"
+        case .float64 where c.oid == 1700: return "\(column)::float8 AS \(SQLText.quote(c.name))"
+        default: return column
+        }
+    }
+
+    /// The column type Sluice creates for a Sluice type.
+    static func declared(_ type: DataType) -> String {
+        switch type {
+        case .bool: "boolean"
+        case .int64: "bigint"
+        case .float64: "double precision"
+        case let .decimal(p, s): "numeric(\(p),\(s))"
+        case .string: "text"
+        case .bytes: "bytea"
+        case .date: "date"
+        case .timestamp: "timestamp with time zone"
+        case .json: "jsonb"
+        }
+    }
+
+    /// Columns of a table from the catalog (empty if it does not exist).
+    static func columns(of table: QualifiedName, on connection: PostgresConnection) async throws -> [PostgresColumn] {
+        var binds = PostgresBindings()
+        try binds.append(table.name)
+        try binds.append(table.schema)
+        let sql = """
+            SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, format_type(a.atttypid, a.atttypmod), a.attnotnull
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = $1 AND n.nspname = coalesce($2, current_schema()) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """
+        var result: [PostgresColumn] = []
+        for try await (name, oid, typmod, formatted, notNull) in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: PostgresEndpoint.logger)
+            .decode((String, Int64, Int64, String, Bool).self) {
+            result.append(PostgresColumn(name: name, oid: UInt32(oid), typmod: Int32(typmod), formatted: formatted, notNull: notNull))
+        }
+        return result
+    }
+
+    // MARK: - Decoding cells
+
+    /// Appends a cell to `builder`; false (appending NULL) when the value does not fit the column type.
+    static func append(_ cell: PostgresCell, to builder: inout ColumnBuilder) -> Bool {
+        guard var bytes = cell.bytes else { builder.appendNull(); return true }
+        if cell.format == .text {
+            let text = bytes.readString(length: bytes.readableBytes) ?? ""
+            return appendText(text, oid: cell.dataType.rawValue, to: &builder)
+        }
+        let oid = cell.dataType.rawValue
+        switch (builder.type, oid) {
+        case (.bool, 16):
+            guard let b = bytes.readInteger(as: UInt8.self) else { break }
+            builder.appendBool(b != 0)
+            return true
+        case (.int64, 20):
+            guard let v = bytes.readInteger(as: Int64.self) else { break }
+            builder.appendInt64(v)
+            return true
+        case (.int64, 23):
+            guard let v = bytes.readInteger(as: Int32.self) else { break }
+            builder.appendInt64(Int64(v))
+            return true
+        case (.int64, 21):
+            guard let v = bytes.readInteger(as: Int16.self) else { break }
+            builder.appendInt64(Int64(v))
+            return true
+        case (.int64, 26):
+            guard let v = bytes.readInteger(as: UInt32.self) else { break }
+            builder.appendInt64(Int64(v))
+            return true
+        case (.float64, 701):
+            guard let bits = bytes.readInteger(as: UInt64.self) else { break }
+            builder.appendDouble(Double(bitPattern: bits))
+            return true
+        case (.float64, 700):
+            guard let bits = bytes.readInteger(as: UInt32.self) else { break }
+            builder.appendDouble(Double(Float(bitPattern: bits)))
+            return true
+        case (.decimal(_, let scale), 1700):
+            guard let v = numeric(&bytes, scale: scale) else { break }
+            builder.appendInt64(v)
+            return true
+        case (.date, 1082):
+            guard let d = bytes.readInteger(as: Int32.self), d != .max, d != .min else { break }
+            builder.appendInt64(Int64(d) + epochOffsetDays)
+            return true
+        case (.timestamp, 1114), (.timestamp, 1184):
+            guard let t = bytes.readInteger(as: Int64.self), t != .max, t != .min else { break }
+            builder.appendInt64(t + epochOffsetMicros)
+            return true
+        case (.bytes, _), (.string, _), (.json, _):
+            bytes.withUnsafeReadableBytes { raw in builder.appendBytes(raw.bindMemory(to: UInt8.self)) }
+            return true
+        default: break
+        }
+        builder.appendNull()
+        return false
+    }
+
+    /// Decodes a binary numeric into an integer scaled by 10^scale (nil for NaN, infinities or overflow).
+    static func numeric(_ bytes: inout ByteBuffer, scale: Int) -> Int64? {
+        guard let count = bytes.readInteger(as: Int16.self), let weight = bytes.readInteger(as: Int16.self),
+              let sign = bytes.readInteger(as: UInt16.self), bytes.readInteger(as: Int16.self) != nil else { return nil }
+        guard sign == 0 || sign == 0x4000 else { return nil }
+        var value: Int64 = 0
+        var exponent = Int(weight) * 4 // power of ten of the first digit group's last digit
+        for _ in 0..<Int(count) {
+            guard let group = bytes.readInteger(as: Int16.self) else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10_000)
+            let (a, o2) = m.addingReportingOverflow(Int64(group))
+            guard !o1, !o2 else { return nil }
+            value = a
+            exponent -= 4
+        }
+        // value × 10^(exponent + 4) is the number; scale it to 10^-scale.
+        var shift = exponent + 4 + scale
+        while shift > 0 {
+            let (m, o) = value.multipliedReportingOverflow(by: 10)
+            guard !o else { return nil }
+            value = m
+            shift -= 1
+        }
+        if shift < 0 {
+            var divisor: Int64 = 1
+            for _ in 0..<(-shift) { divisor *= 10 }
+            let remainder = value % divisor
+            value /= divisor
+            if remainder * 2 >= divisor { value += 1 }
+        }
+        return sign == 0x4000 ? -value : value
+    }
+
+    /// Text-format cells (rare: postgres-nio asks for binary) go through the type's input rules.
+    static func appendText(_ text: String, oid: UInt32, to builder: inout ColumnBuilder) -> Bool {
+        switch builder.type {
+        case .bool: if text == "t" || text == "f" { builder.appendBool(text == "t"); return true }
+        case .int64: if let v = Int64(text) { builder.appendInt64(v); return true }
+        case .float64: if let v = Double(text) ?? (text == "NaN" ? .nan : nil) { builder.appendDouble(v); return true }
+        case let .decimal(_, scale): if let v = DecimalText.parse(text, scale: scale) { builder.appendInt64(v); return true }
+        case .date: if let v = CivilTime.parseDate(text) { builder.appendInt64(v); return true }
+        case .timestamp: if let v = CivilTime.parseTimestamp(text) { builder.appendInt64(v); return true }
+        case .string, .json, .bytes: builder.appendString(text); return true
+        }
+        builder.appendNull()
+        return false
+    }
+
+    // MARK: - COPY text encoding
+
+    /// Appends one row of the batch in COPY text format (tab-separated, `\N` for NULL, backslash escapes).
+    static func appendCopyRow(_ cursors: [ColumnCursor], _ row: Int, to out: inout ByteBuffer) {
+        for (c, cursor) in cursors.enumerated() {
+            if c > 0 { out.writeInteger(UInt8(9)) }
+            if cursor.isNull(row) { out.writeStaticString("\\N"); continue }
+            switch cursor.type {
+            case .int64: out.writeString(String(cursor.ints![row]))
+            case .float64:
+                let d = cursor.doubles![row]
+                out.writeString(d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : "\(d)")
+            case .bool: out.writeStaticString(cursor.bools![row] ? "t" : "f")
+            case let .decimal(_, scale): out.writeString(formatDecimal(cursor.ints![row], scale: scale))
+            case .date: out.writeString(postgresText(date: cursor.ints![row]))
+            case .timestamp: out.writeString(postgresText(timestamp: cursor.ints![row]))
+            case .string, .json: appendEscaped(cursor.bytes(row), to: &out)
+            case .bytes:
+                out.writeStaticString("\\\\x")
+                for b in cursor.bytes(row) { out.writeString(hex[Int(b)]) }
+            }
+        }
+        out.writeInteger(UInt8(10))
+    }
+
+    /// `YYYY-MM-DD`, with PostgreSQL's ` BC` suffix for years before 1 (year 0 is 1 BC).
+    static func postgresText(date days: Int64) -> String {
+        let (y, m, d) = CivilTime.civil(days: days)
+        guard y <= 0 else { return CivilTime.formatDate(days: days) }
+        let shifted = CivilTime.days(year: 1 - y, month: m, day: d)
+        return CivilTime.formatDate(days: shifted) + " BC"
+    }
+
+    /// An ISO timestamp in UTC that PostgreSQL reads back exactly (BC years included).
+    static func postgresText(timestamp micros: Int64) -> String {
+        var day = micros / CivilTime.microsPerDay
+        var rest = micros % CivilTime.microsPerDay
+        if rest < 0 { rest += CivilTime.microsPerDay; day -= 1 }
+        let (y, _, _) = CivilTime.civil(days: day)
+        guard y <= 0 else { return CivilTime.formatTimestamp(micros: micros) }
+        let time = CivilTime.formatTimestamp(micros: rest).dropFirst(10).dropLast() // "THH:MM:SS[.f]"
+        return postgresText(date: day).replacingOccurrences(of: " BC", with: "") + time + "+00 BC"
+    }
+
+    private static let hex: [String] = (0..<256).map { String(format: "%02x", $0) }
+
+    @inline(__always)
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteBuffer) {
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == 92 || b == 9 || b == 10 || b == 13 {
+            if i > start { out.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<i])) }
+            switch b {
+            case 92: out.writeStaticString("\\\\")
+            case 9: out.writeStaticString("\\t")
+            case 10: out.writeStaticString("\\n")
+            default: out.writeStaticString("\\r")
+            }
+            start = i + 1
+        }
+        if start < bytes.count { out.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<bytes.count])) }
+    }
+}
+
+import Foundation

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The test run's throwaway PostgreSQL cluster (DESIGN §8): started by `scripts/test` (which exports
+/// SLUICE_TEST_POSTGRES), or on first use by `scripts/pg-cluster` when tests run alone; then it stops
+/// when this process exits.
+public enum PostgresTestServer {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    public static let url: String = {
+        if let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"], !url.isEmpty { return url }
+        let dir = "/tmp/sluice-pg-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let result = try! run(root.appendingPathComponent("scripts/pg-cluster").path, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"])
+        precondition(result.status == 0, "could not start PostgreSQL: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
+
+    public static var port: Int { Int(url.split(separator: ":").last!.split(separator: "/").first!)! }
+
+    /// A new, empty database for one test (so tests can run in parallel); returns its name.
+    public static func createDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        _ = try psql("postgres", "CREATE DATABASE \(name)")
+        return name
+    }
+
+    /// Runs SQL with psql in `database` and returns the unaligned, tuples-only output (fields separated by |).
+    @discardableResult
+    public static func psql(_ database: String, _ sql: String) throws -> String {
+        let result = try run("/usr/bin/psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-c", sql])
+        guard result.status == 0 else { throw PSQLFailure(message: result.stderr) }
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    public struct PSQLFailure: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
