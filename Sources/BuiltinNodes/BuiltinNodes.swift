@@ -1,5 +1,6 @@
 public import NodeKit
 import NodesFile
+import NodesPostgres
 import NodesSQLite
 import NodesTransform
 
@@ -8,11 +9,11 @@ public enum BuiltinNodes {
     public static let all: [any NodeType.Type] = [
         CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self,
         FilterNode.self, ComputeNode.self, SelectNode.self, AggregateNode.self, LimitNode.self, UnionNode.self, LogNode.self,
-        SQLiteReadNode.self, SQLiteWriteNode.self,
+        SQLiteReadNode.self, SQLiteWriteNode.self, PostgresReadNode.self, PostgresWriteNode.self,
     ]
 
     /// Every connection type this build knows.
-    public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec]
+    public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec, PostgresConnectionType.spec]
 
     public static let registry = NodeRegistry(all)
 }

@@ -79,7 +79,7 @@ public struct PostgresReadNode: NodeType {
         if let projection = request.projection { columns = columns.filter { projection.contains($0.name) } }
         let schema = Schema(columns.map { SchemaField($0.name, PostgresTypes.dataType($0), nullable: !$0.notNull) })
         let source = table.map(\.quoted) ?? "(\(positional!.sql)) AS sluice_query"
-        let list = columns.isEmpty ? "1" : columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
+        let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
         let sql = "SELECT \(list) FROM \(source)"
         let binds = (positional?.names ?? []).map { values[$0]! }
         return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, schema: schema, batchRows: batchRows))
@@ -131,7 +131,7 @@ public struct PostgresReadNode: NodeType {
             var rejects: [RejectedRecord] = []
             for try await row in rows {
                 var failed: String?
-                for (k, cell) in row.enumerated() where !PostgresTypes.append(cell, to: &builders[k]) && failed == nil {
+                for (k, cell) in row.enumerated() where k < builders.count && !PostgresTypes.append(cell, to: &builders[k]) && failed == nil {
                     failed = schema.fields[k].name
                 }
                 if let failed {

@@ -68,12 +68,11 @@ enum PostgresTypes {
     /// Columns of a table from the catalog (empty if it does not exist).
     static func columns(of table: QualifiedName, on connection: PostgresConnection) async throws -> [PostgresColumn] {
         var binds = PostgresBindings()
-        try binds.append(table.name)
-        try binds.append(table.schema)
+        try binds.append(table.quoted) // resolved like the table name in a query (search path, temp tables)
         let sql = """
             SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, format_type(a.atttypid, a.atttypmod), a.attnotnull
-            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relname = $1 AND n.nspname = coalesce($2, current_schema()) AND a.attnum > 0 AND NOT a.attisdropped
+            FROM pg_attribute a
+            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum
             """
         var result: [PostgresColumn] = []

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The test run's throwaway PostgreSQL cluster (DESIGN §8): started by `scripts/test` (which exports
 /// SLUICE_TEST_POSTGRES), or on first use by `scripts/pg-cluster` when tests run alone; then it stops
@@ -10,9 +13,9 @@ public enum PostgresTestServer {
     public static let url: String = {
         if let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"], !url.isEmpty { return url }
         let dir = "/tmp/sluice-pg-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let result = try! run(root.appendingPathComponent("scripts/pg-cluster").path, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"])
-        precondition(result.status == 0, "could not start PostgreSQL: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = spawn(root.appendingPathComponent("scripts/pg-cluster").path, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"])
+        precondition(result.status == 0, "could not start PostgreSQL (exit \(result.status)): \(result.output)")
+        return result.output.split(separator: "\n").last.map(String.init) ?? ""
     }()
 
     public static var port: Int { Int(url.split(separator: ":").last!.split(separator: "/").first!)! }
@@ -35,6 +38,31 @@ public enum PostgresTestServer {
     public struct PSQLFailure: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
+    }
+
+    /// posix_spawn + waitpid: the cluster script leaves a daemon behind, which Foundation's `Process`
+    /// does not cope with (its wait never returns), so this call manages the child itself.
+    static func spawn(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return (-1, "pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(fds[1])
+        guard rc == 0 else { close(fds[0]); return (rc, "posix_spawn failed: \(rc)") }
+        let output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return (code, String(decoding: output, as: UTF8.self))
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -1,0 +1,248 @@
+import Columnar
+import NIOCore
+public import NodeKit
+import PostgresNIO
+
+/// Loads rows into a PostgreSQL table with COPY FROM STDIN inside one transaction that commits with the run.
+public struct PostgresWriteNode: NodeType {
+    static let connection = Field<String>("connection", summary: "A postgres connection from connections.yaml.", example: "warehouse")
+    static let table = Field<String>("table", summary: "Target table, optionally schema-qualified; created from the input schema if missing.", example: "analytics.orders")
+    static let mode = Field<TableWriteMode>("mode", summary: "append, replace (build a new table, swap atomically), merge (upsert on key) or create (fail if it exists).", default: .append)
+    static let key = Field<[String]>("key", summary: "Columns identifying a row (required for merge; the primary key of created tables).", default: [])
+    static let schemaDrift = Field<SchemaDriftPolicy>("schemaDrift", summary: "New input columns: evolve (add them; widen integer columns that receive floats), freeze (fail), discard (drop them).", default: .evolve)
+
+    public static let spec = NodeSpec(
+        id: "postgres.write", version: 1, category: .sink, title: "PostgreSQL table",
+        summary: "Loads rows into a PostgreSQL table with COPY; nothing is visible until the run commits.",
+        inputs: [.data("in")], outputs: [], fields: [connection.spec, table.spec, mode.spec, key.spec, schemaDrift.spec],
+        capabilities: [.transactionalSink], icon: "database")
+
+    let settings: Settings
+    let endpoint: PostgresEndpoint
+    let table: QualifiedName
+    let mode: TableWriteMode
+    let key: [String]
+    let drift: SchemaDriftPolicy
+
+    public init(settings: Settings) throws(ConfigError) {
+        self.settings = settings
+        endpoint = try PostgresEndpoint(try settings.connection(Self.connection, type: "postgres"))
+        let text = try settings[Self.table]
+        guard let table = QualifiedName(parsing: text) else { throw settings.error(Self.table, "'\(text)' is not a table name") }
+        self.table = table
+        mode = try settings[Self.mode]
+        key = try settings[Self.key]
+        drift = try settings[Self.schemaDrift]
+        if mode == .merge, key.isEmpty { throw settings.error(Self.key, "merge needs the key columns that identify a row", code: "missing_field") }
+    }
+
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
+        let input = try request.input()
+        for column in key where input.index(of: column) == nil {
+            throw settings.error(Self.key, "key column '\(column)' is not in the input; its columns are: \(input.names.joined(separator: ", "))", code: "unknown_column")
+        }
+        return NodePlan(outputs: [:], work: PostgresLoad(node: self, input: input))
+    }
+}
+
+/// The work of `postgres.write` for one run.
+struct PostgresLoad: NodeWork {
+    let node: PostgresWriteNode
+    let input: Schema
+    var logger: Logger { PostgresEndpoint.logger }
+
+    /// Where COPY goes and what finishes the load.
+    struct Target {
+        var copyInto: QualifiedName
+        var columns: [String]
+        /// Statements that move a merged batch from the staging table into the target.
+        var upsert: [String]
+        var finish: [String]
+    }
+
+    func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+        if context.isPreview {
+            for try await _ in context.input("in") {}
+            return nil
+        }
+        let connection = try await node.endpoint.connect()
+        do {
+            try await execute(connection, "BEGIN")
+            let target = try await prepare(connection)
+            var row = 0
+            for try await batch in context.input("in") {
+                try Task.checkCancellation()
+                let before = row
+                row += batch.count
+                try await load(batch, firstRow: before, into: target, on: connection, context)
+            }
+            return PostgresPending(connection: connection, finish: target.finish, endpoint: node.endpoint)
+        } catch {
+            try? await execute(connection, "ROLLBACK")
+            try? await connection.close()
+            if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
+            throw NodeError(code: "database_error", message: "writing \(node.table) on \(node.endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+        }
+    }
+
+    private func execute(_ connection: PostgresConnection, _ sql: String) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+
+    /// Creates, evolves or stages the table and decides where COPY goes.
+    private func prepare(_ connection: PostgresConnection) async throws -> Target {
+        let existing = try await PostgresTypes.columns(of: node.table, on: connection)
+        if node.mode == .create, !existing.isEmpty {
+            throw NodeError(code: "table_exists", message: "table \(node.table) already exists and mode is create")
+        }
+        if let schema = node.table.schema { try await execute(connection, "CREATE SCHEMA IF NOT EXISTS \(SQLText.quote(schema))") }
+        var target = Target(copyInto: node.table, columns: input.names, upsert: [], finish: [])
+        let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
+        let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
+        if node.mode == .replace {
+            let staging = QualifiedName(schema: node.table.schema, name: node.table.name + "__sluice_new")
+            try await execute(connection, "DROP TABLE IF EXISTS \(staging.quoted)")
+            try await execute(connection, "CREATE TABLE \(staging.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
+            target.copyInto = staging
+            target.finish = ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
+            return target
+        }
+        if existing.isEmpty {
+            try await execute(connection, "CREATE TABLE \(node.table.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
+        } else {
+            let drift = SchemaDrift(input: input, tableColumns: existing.map(\.name))
+            if !drift.isEmpty {
+                switch node.drift {
+                case .freeze: throw NodeError(code: "schema_drift", message: "table \(node.table): \(drift.description) (schemaDrift is freeze)")
+                case .discard: target.columns.removeAll { name in drift.added.contains { $0.name == name } }
+                case .evolve:
+                    for field in drift.added {
+                        try await execute(connection, "ALTER TABLE \(node.table.quoted) ADD COLUMN \(SQLText.quote(field.name)) \(PostgresTypes.declared(field.type))")
+                    }
+                }
+            }
+            if node.drift == .evolve {
+                for column in existing where [20, 21, 23].contains(column.oid) && input.field(named: column.name)?.type == .float64 {
+                    try await execute(connection, "ALTER TABLE \(node.table.quoted) ALTER COLUMN \(SQLText.quote(column.name)) TYPE double precision")
+                }
+            }
+        }
+        if node.mode == .merge {
+            let staging = QualifiedName(schema: nil, name: "sluice_merge_\(UInt32.random(in: 0...UInt32.max))")
+            try await execute(connection, "CREATE TEMP TABLE \(staging.quoted) (LIKE \(node.table.quoted) INCLUDING DEFAULTS) ON COMMIT DROP")
+            let list = target.columns.map(SQLText.quote).joined(separator: ", ")
+            let updates = target.columns.filter { !node.key.contains($0) }.map { "\(SQLText.quote($0)) = EXCLUDED.\(SQLText.quote($0))" }
+            let conflict = "ON CONFLICT (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
+            target.upsert = ["INSERT INTO \(node.table.quoted) (\(list)) SELECT \(list) FROM \(staging.quoted) \(conflict) "
+                + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))"), "TRUNCATE \(staging.quoted)"]
+            target.copyInto = staging
+        }
+        return target
+    }
+
+    /// COPYs a batch in a savepoint; on a data or constraint error, redoes it row by row and rejects the refused rows.
+    private func load(_ batch: RecordBatch, firstRow: Int, into target: Target, on connection: PostgresConnection, _ context: any NodeContext) async throws {
+        let projected = batch.projected(target.columns)
+        try await execute(connection, "SAVEPOINT sluice_batch")
+        do {
+            try await copy(projected, 0..<projected.count, into: target, on: connection, context)
+            try await execute(connection, "RELEASE SAVEPOINT sluice_batch")
+            return
+        } catch where PostgresErrors.isRowProblem(error) {
+            try await execute(connection, "ROLLBACK TO SAVEPOINT sluice_batch")
+        } catch {
+            if let reason = mergeProblem(error) { throw reason }
+            throw error
+        }
+        var rejects: [RejectedRecord] = []
+        var states: Set<String> = []
+        for r in 0..<projected.count {
+            try await execute(connection, "SAVEPOINT sluice_row")
+            do {
+                try await copy(projected, r..<(r + 1), into: target, on: connection, context)
+                try await execute(connection, "RELEASE SAVEPOINT sluice_row")
+            } catch where PostgresErrors.isRowProblem(error) {
+                try await execute(connection, "ROLLBACK TO SAVEPOINT sluice_row")
+                states.insert(PostgresErrors.sqlState(error) ?? "")
+                rejects.append(RejectedRecord(code: "rejected_by_database", message: "row \(firstRow + r): \(PostgresErrors.reason(error))", row: firstRow + r,
+                                              payload: .row(zip(projected.schema.names, projected.row(r)).map { ($0, $1) })))
+            }
+        }
+        if rejects.count == projected.count, projected.count > 1, states.count == 1 {
+            throw NodeError(code: "load_failed", message: "every row of a batch was refused by \(node.table): \(rejects[0].message)")
+        }
+        try await execute(connection, "RELEASE SAVEPOINT sluice_batch")
+        try await context.reject(rejects)
+    }
+
+    private func mergeProblem(_ error: any Error) -> NodeError? {
+        guard PostgresErrors.sqlState(error) == "42P10" else { return nil }
+        return NodeError(code: "merge_without_unique_key", message: "table \(node.table) needs a primary key or unique constraint on (\(node.key.joined(separator: ", "))) for merge")
+    }
+
+    /// COPY FROM STDIN of rows `range`, streamed in ~1 MB chunks; for merge, then upserts from the staging table.
+    private func copy(_ batch: RecordBatch, _ range: Range<Int>, into target: Target, on connection: PostgresConnection, _ context: any NodeContext) async throws {
+        // postgres-nio wraps the table and column names in double quotes as given: escape embedded quotes and
+        // join schema and table so the result is "schema"."table".
+        let escaped = { (name: String) in name.replacingOccurrences(of: "\"", with: "\"\"") }
+        let tableName = target.copyInto.schema.map { escaped($0) + "\".\"" } ?? ""
+        var bytes = 0
+        try await connection.copyFrom(table: tableName + escaped(target.copyInto.name), columns: target.columns.map(escaped), logger: logger) { writer in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20)
+            try await withCursorsAsync(batch) { cursors in
+                for row in range {
+                    PostgresTypes.appendCopyRow(cursors, row, to: &buffer)
+                    if buffer.readableBytes >= 1 << 20 {
+                        bytes += buffer.readableBytes
+                        try await writer.write(buffer)
+                        buffer.clear()
+                    }
+                }
+            }
+            if buffer.readableBytes > 0 {
+                bytes += buffer.readableBytes
+                try await writer.write(buffer)
+            }
+        }
+        context.addBytes(bytes)
+        for statement in target.upsert {
+            do { try await execute(connection, statement) } catch {
+                if let reason = mergeProblem(error) { throw reason }
+                throw error
+            }
+        }
+    }
+
+    /// Cursors cannot cross an `await`, so rows are encoded in synchronous slices between writes.
+    private func withCursorsAsync(_ batch: RecordBatch, _ body: ([ColumnCursor]) async throws -> Void) async throws {
+        // The batch owns the buffers the cursors point into; keep it alive until `body` is done.
+        let cursors = batch.withCursors { $0 }
+        defer { withExtendedLifetime(batch) {} }
+        try await body(cursors)
+    }
+}
+
+/// The open transaction of a load; commit runs the swap (for replace) and COMMIT together.
+struct PostgresPending: PendingCommit {
+    let connection: PostgresConnection
+    let finish: [String]
+    let endpoint: PostgresEndpoint
+
+    func commit() async throws {
+        do {
+            for statement in finish { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresEndpoint.logger) }
+            try await connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: PostgresEndpoint.logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+            try? await connection.close()
+            throw NodeError(code: "commit_failed", message: "committing on \(endpoint)", isRetryable: false, cause: PostgresErrors.reason(error))
+        }
+    }
+
+    func abort() async {
+        try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+        try? await connection.close()
+    }
+}
