@@ -103,11 +103,39 @@ public protocol NodeContext: Sendable {
     func emit(_ batch: RecordBatch, on port: String) async throws
     /// Hands failed records to the reject store; throws when the run's reject policy says stop.
     func reject(_ records: [RejectedRecord]) async throws
+    /// Publishes the state a source reached (its cursor); sinks downstream commit it with their data.
+    func publishState(_ value: String)
+    /// The state published by the sources upstream of this node (for a sink, once its input ended).
+    func upstreamState() -> [StateEntry]
+    /// The state last committed for this node by the state stores downstream of it, one value per store
+    /// (empty on a first run or when nothing downstream stores state).
+    func committedState() async throws -> [String]
     /// Stops reading a port early (e.g. `limit` has enough rows); upstream producers are told to stop.
     func closeInput(_ port: String)
     func log(_ level: LogLevel, _ message: String)
     /// Adds to the node's byte counter (bytes read by sources, written by sinks).
     func addBytes(_ count: Int)
+}
+
+/// A source's state for one pipeline, as committed in a destination: `key` is `pipeline/node`.
+public struct StateEntry: Sendable, Hashable {
+    public let pipeline: String
+    public let node: String
+    /// Opaque to the runtime (sources store JSON).
+    public let value: String
+
+    public init(pipeline: String, node: String, value: String) {
+        self.pipeline = pipeline
+        self.node = node
+        self.value = value
+    }
+}
+
+/// Work of a sink that stores source state in its destination, in the same transaction as the data
+/// (DESIGN §5); sources downstream-connected to it read their last committed state from it.
+public protocol StateStore: NodeWork {
+    /// The last committed state of `node` in `pipeline`, if any.
+    func committedState(pipeline: String, node: String) async throws -> String?
 }
 
 /// Thrown by `emit` when no consumer wants more rows (every downstream node closed its input).

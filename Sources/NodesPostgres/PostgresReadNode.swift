@@ -10,11 +10,16 @@ public struct PostgresReadNode: NodeType {
     static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
     static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
+    static let mode = Field<ReadMode>("mode", summary: "full reads everything; incremental reads rows after the cursor committed by the last run.", default: .full)
+    static let cursor = Field<String?>("cursor", summary: "Incremental: the column that grows with changes (updated_at, id).", example: "updated_at")
+    static let key = Field<[String]>("key", summary: "Incremental: tie-breaker columns, so rows sharing a cursor value are neither skipped nor re-read.", default: [])
+    static let lookback = Field<String?>("lookback", summary: "Incremental: also re-read rows this far behind the cursor (an interval such as '10 minutes', or a number), for late commits; pair with a merge sink.")
+    static let nullCursor = Field<NullCursorPolicy>("nullCursor", summary: "Incremental: rows whose cursor is NULL are read on every run (always) or rejected so they are visible (reject).", default: .always)
 
     public static let spec = NodeSpec(
         id: "postgres.read", version: 1, category: .source, title: "PostgreSQL table",
         summary: "Streams a PostgreSQL table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec],
+        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec, mode.spec, cursor.spec, key.spec, lookback.spec, nullCursor.spec],
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
@@ -23,6 +28,11 @@ public struct PostgresReadNode: NodeType {
     let query: String?
     let parameters: NamedValues<Expression>?
     let batchRows: Int
+    let mode: ReadMode
+    let cursor: String?
+    let key: [String]
+    let lookback: String?
+    let nullCursor: NullCursorPolicy
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -31,6 +41,13 @@ public struct PostgresReadNode: NodeType {
         query = try settings[Self.query]
         parameters = try settings[Self.parameters]
         batchRows = max(1, try settings[Self.batchRows])
+        mode = try settings[Self.mode]
+        cursor = try settings[Self.cursor]
+        key = try settings[Self.key]
+        lookback = try settings[Self.lookback]
+        nullCursor = try settings[Self.nullCursor]
+        if mode == .incremental, cursor == nil { throw settings.error(Self.cursor, "incremental mode needs a cursor column", code: "missing_field") }
+        if mode == .full, cursor != nil || !key.isEmpty { throw settings.error(Self.mode, "cursor and key take effect in mode: incremental") }
         switch (tableText, query) {
         case (nil, nil): throw settings.error(Self.table, "give a table or a query", code: "missing_field")
         case (.some, .some): throw settings.error(Self.query, "give a table or a query, not both")
@@ -75,14 +92,31 @@ public struct PostgresReadNode: NodeType {
         if let table, described.isEmpty {
             throw settings.error(Self.table, "table \(table) does not exist in \(endpoint)", code: "unknown_table")
         }
+        var incremental: IncrementalPlan?
+        if mode == .incremental, let cursor {
+            func column<T>(_ name: String, _ field: Field<T>) throws(ConfigError) -> PostgresColumn {
+                guard let c = described.first(where: { $0.name == name }) else {
+                    throw settings.error(field, "column '\(name)' is not in \(table?.description ?? "the query"); its columns are: \(described.map(\.name).joined(separator: ", "))", code: "unknown_column")
+                }
+                return c
+            }
+            let cursorColumn = try column(cursor, Self.cursor)
+            var keyColumns: [PostgresColumn] = []
+            for name in key { keyColumns.append(try column(name, Self.key)) }
+            incremental = IncrementalPlan(cursor: cursorColumn, key: keyColumns, lookback: lookback, nulls: nullCursor)
+        }
         var columns = described
-        if let projection = request.projection { columns = columns.filter { projection.contains($0.name) } }
+        if let projection = request.projection {
+            // The cursor and key columns are always read: the state is taken from them.
+            let needed = projection.union([cursor].compactMap { $0 } + key)
+            columns = columns.filter { needed.contains($0.name) }
+        }
         let schema = Schema(columns.map { SchemaField($0.name, PostgresTypes.dataType($0), nullable: !$0.notNull) })
         let source = table.map(\.quoted) ?? "(\(positional!.sql)) AS sluice_query"
         let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
         let sql = "SELECT \(list) FROM \(source)"
         let binds = (positional?.names ?? []).map { values[$0]! }
-        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, schema: schema, batchRows: batchRows))
+        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, schema: schema, batchRows: batchRows, incremental: incremental))
     }
 
     /// The result columns of a query, found without running it: its result shape goes into a temporary
@@ -98,7 +132,7 @@ public struct PostgresReadNode: NodeType {
             try await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
             return columns
         } catch {
-            try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+            _ = try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
             throw error
         }
     }
@@ -109,11 +143,22 @@ public struct PostgresReadNode: NodeType {
         let binds: [Value]
         let schema: Schema
         let batchRows: Int
+        let incremental: IncrementalPlan?
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            // Incremental reads start after the state committed with the data of the last successful run.
+            var state: CursorState?
+            if let incremental {
+                let stored = try await context.committedState().compactMap(CursorState.parse)
+                state = incremental.earliest(stored, order: CursorText.less(PostgresTypes.dataType(incremental.cursor)))
+                if stored.isEmpty { context.log(.info, "no committed cursor: reading everything") } else {
+                    context.log(.info, "reading rows after cursor \(state!.cursor)" + (state!.key.isEmpty ? "" : " / key \(state!.key.joined(separator: ", "))"))
+                }
+            }
             let connection = try await endpoint.connect()
             do {
-                try await stream(connection, context)
+                if incremental != nil { try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: PostgresEndpoint.logger) }
+                try await stream(connection, context, after: state)
                 try? await connection.close()
                 return nil
             } catch {
@@ -123,8 +168,24 @@ public struct PostgresReadNode: NodeType {
             }
         }
 
-        private func stream(_ connection: PostgresConnection, _ context: any NodeContext) async throws {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: try PostgresValues.bindings(binds)), logger: PostgresEndpoint.logger)
+        private func stream(_ connection: PostgresConnection, _ context: any NodeContext, after state: CursorState?) async throws {
+            var query = sql
+            var values = binds
+            var cursorIndex: Int?, keyIndexes: [Int] = []
+            if let incremental {
+                let clause = incremental.clause(after: state)
+                // Parameters of the base query come first; the cursor's take the next numbers.
+                var filter = clause.sql
+                for i in stride(from: clause.binds.count, through: 1, by: -1) { filter = filter.replacingOccurrences(of: "$\(i)", with: "$\(i + binds.count)") }
+                query = "SELECT * FROM (\(sql)) AS sluice_read" + filter
+                values += clause.binds.map(Value.string)
+                cursorIndex = schema.index(of: incremental.cursor.name)
+                keyIndexes = incremental.key.compactMap { schema.index(of: $0.name) }
+            }
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: query, binds: try PostgresValues.bindings(values)), logger: PostgresEndpoint.logger)
+            // The cursor and key cells of the newest row that has a cursor (rows arrive ordered by them).
+            var lastCursorCell: PostgresCell?
+            var lastKeyCells: [PostgresCell?] = Array(repeating: nil, count: keyIndexes.count)
             var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
             var count = 0, index = 0
             var bad: [Int] = []
@@ -133,6 +194,22 @@ public struct PostgresReadNode: NodeType {
                 var failed: String?
                 for (k, cell) in row.enumerated() where k < builders.count && !PostgresTypes.append(cell, to: &builders[k]) && failed == nil {
                     failed = schema.fields[k].name
+                }
+                if let cursorIndex, failed == nil, cursorIndex < row.count {
+                    let cells = Array(row)
+                    if cells[cursorIndex].bytes != nil {
+                        lastCursorCell = cells[cursorIndex]
+                        for (i, k) in keyIndexes.enumerated() { lastKeyCells[i] = cells[k] }
+                    } else if incremental?.nulls == .reject {
+                        failed = incremental!.cursor.name
+                        bad.append(count)
+                        rejects.append(RejectedRecord(code: "null_cursor", message: "row \(index): cursor column '\(failed!)' is NULL (nullCursor is reject)", field: failed, row: index,
+                                                      payload: .row(row.map { ($0.columnName, Value.string(($0.bytes.map { String(buffer: $0) }) ?? "NULL")) })))
+                        count += 1
+                        index += 1
+                        if count == batchRows { try await flush(&builders, &count, &bad, &rejects, context) }
+                        continue
+                    }
                 }
                 if let failed {
                     bad.append(count)
@@ -146,6 +223,22 @@ public struct PostgresReadNode: NodeType {
                 }
             }
             if count > 0 { try await flush(&builders, &count, &bad, &rejects, context) }
+            if incremental != nil {
+                try await connection.query("COMMIT", logger: PostgresEndpoint.logger)
+                if let cell = lastCursorCell, let cursorIndex {
+                    let newState = CursorState(cursor: Self.text(cell, schema.fields[cursorIndex].type),
+                                               key: zip(lastKeyCells, keyIndexes).map { Self.text($0.0!, schema.fields[$0.1].type) })
+                    context.publishState(newState.json)
+                    context.log(.info, "new cursor \(newState.cursor) (committed with the data)")
+                }
+            }
+        }
+
+        /// A cell's value as cursor text (decoded through the column's type).
+        static func text(_ cell: PostgresCell, _ type: DataType) -> String {
+            var builder = ColumnBuilder(type: type, capacity: 1)
+            _ = PostgresTypes.append(cell, to: &builder)
+            return CursorText.text(builder.finish().value(at: 0))
         }
 
         private func flush(_ builders: inout [ColumnBuilder], _ count: inout Int, _ bad: inout [Int], _ rejects: inout [RejectedRecord], _ context: any NodeContext) async throws {

@@ -45,8 +45,8 @@ public struct PostgresWriteNode: NodeType {
     }
 }
 
-/// The work of `postgres.write` for one run.
-struct PostgresLoad: NodeWork {
+/// The work of `postgres.write` for one run; also the state store of the sources upstream of it.
+struct PostgresLoad: StateStore {
     let node: PostgresWriteNode
     let input: Schema
     var logger: Logger { PostgresEndpoint.logger }
@@ -76,13 +76,39 @@ struct PostgresLoad: NodeWork {
                 row += batch.count
                 try await load(batch, firstRow: before, into: target, on: connection, context)
             }
-            return PostgresPending(connection: connection, finish: target.finish, endpoint: node.endpoint)
+            let state = context.upstreamState()
+            return PostgresPending(connection: connection, finish: target.finish + (state.isEmpty ? [] : Self.stateStatements(state)), endpoint: node.endpoint)
         } catch {
             try? await execute(connection, "ROLLBACK")
             try? await connection.close()
             if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
             throw NodeError(code: "database_error", message: "writing \(node.table) on \(node.endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
         }
+    }
+
+    /// The table that holds committed source state in the destination database.
+    static let stateTable = "sluice_state"
+
+    /// Statements that store `state` in the destination, run in the load's transaction just before COMMIT.
+    static func stateStatements(_ state: [StateEntry]) -> [String] {
+        ["CREATE TABLE IF NOT EXISTS \(stateTable) (pipeline text NOT NULL, node text NOT NULL, state text NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (pipeline, node))"]
+            + state.map { entry in
+                "INSERT INTO \(stateTable) (pipeline, node, state) VALUES (\(SQLText.literal(entry.pipeline)), \(SQLText.literal(entry.node)), \(SQLText.literal(entry.value))) "
+                    + "ON CONFLICT (pipeline, node) DO UPDATE SET state = EXCLUDED.state, committed_at = now()"
+            }
+    }
+
+    func committedState(pipeline: String, node: String) async throws -> String? {
+        let connection = try await self.node.endpoint.connect()
+        defer { Task { try? await connection.close() } }
+        var binds = PostgresBindings()
+        try binds.append(pipeline)
+        try binds.append(node)
+        let exists = try await connection.query(PostgresQuery(unsafeSQL: "SELECT to_regclass('\(Self.stateTable)') IS NOT NULL"), logger: logger).decode(Bool.self)
+        for try await found in exists where !found { return nil }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT state FROM \(Self.stateTable) WHERE pipeline = $1 AND node = $2", binds: binds), logger: logger)
+        for try await state in rows.decode(String.self) { return state }
+        return nil
     }
 
     private func execute(_ connection: PostgresConnection, _ sql: String) async throws {

@@ -48,7 +48,7 @@ public struct SQLiteWriteNode: NodeType {
         return NodePlan(outputs: [:], work: Work(node: self, input: input))
     }
 
-    struct Work: NodeWork {
+    struct Work: StateStore {
         let node: SQLiteWriteNode
         let input: Schema
 
@@ -85,7 +85,10 @@ public struct SQLiteWriteNode: NodeType {
                     row += batch.count
                     try await context.reject(rejects)
                 }
-                return Pending(db: db, finish: node.mode == .replace ? swapStatements() : [])
+                let state = context.upstreamState()
+                let stateStatements = state.isEmpty ? [] : ["CREATE TABLE IF NOT EXISTS sluice_state (pipeline TEXT NOT NULL, node TEXT NOT NULL, state TEXT NOT NULL, committed_at TEXT NOT NULL, PRIMARY KEY (pipeline, node))"]
+                    + state.map { "INSERT INTO sluice_state VALUES (\(SQLText.literal($0.pipeline)), \(SQLText.literal($0.node)), \(SQLText.literal($0.value)), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (pipeline, node) DO UPDATE SET state = excluded.state, committed_at = excluded.committed_at" }
+                return Pending(db: db, finish: (node.mode == .replace ? swapStatements() : []) + stateStatements)
             } catch let error as SQLiteError {
                 try? db.execute("ROLLBACK")
                 throw NodeError(code: "database_error", message: "writing \(node.table) in \(node.path): \(error)", isRetryable: error.isBusy)
@@ -139,6 +142,16 @@ public struct SQLiteWriteNode: NodeType {
                 throw NodeError(code: "merge_without_unique_key", message: "table \(node.table) needs a primary key or unique index on (\(node.key.joined(separator: ", "))) for merge")
             }
             return (statement, columns)
+        }
+
+        func committedState(pipeline: String, node: String) async throws -> String? {
+            guard FileManager.default.fileExists(atPath: self.node.path) else { return nil }
+            let db = try SQLiteDatabase(path: self.node.path, readOnly: true)
+            guard try !db.tableColumns(QualifiedName(schema: nil, name: "sluice_state")).isEmpty else { return nil }
+            let statement = try db.prepare("SELECT state FROM sluice_state WHERE pipeline = ? AND node = ?")
+            statement.bindText(1, pipeline)
+            statement.bindText(2, node)
+            return try statement.step() ? statement.text(0) : nil
         }
 
         private var staging: QualifiedName { QualifiedName(schema: node.table.schema, name: node.table.name + "__sluice_new") }

@@ -36,6 +36,25 @@ struct NodeRunContext: NodeContext {
     let settings: RunSettings
     let collector: PreviewCollector?
     let collectedPort: String?
+    let pipeline: String
+    /// Nodes upstream of this one (through data edges), whose published state a sink commits.
+    let ancestors: [String]
+    /// State stores downstream of this node, where its committed state lives.
+    let stores: [any StateStore]
+
+    func publishState(_ value: String) { coordinator.publishState(node, value) }
+
+    func upstreamState() -> [StateEntry] {
+        coordinator.states(of: ancestors).map { StateEntry(pipeline: pipeline, node: $0.0, value: $0.1) }
+    }
+
+    func committedState() async throws -> [String] {
+        var values: [String] = []
+        for store in stores {
+            if let value = try await store.committedState(pipeline: pipeline, node: node) { values.append(value) }
+        }
+        return values
+    }
 
     func input(_ port: String) -> BatchStream {
         guard let channel = inputs[port] else { return BatchStream { nil } }

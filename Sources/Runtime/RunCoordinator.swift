@@ -17,6 +17,7 @@ final class RunCoordinator: Sendable {
         var rejected = 0
         var previewComplete = false
         var completion: [String: Bool] = [:]
+        var states: [String: String] = [:]
         var waiters: [(nodes: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = []
     }
 
@@ -95,6 +96,14 @@ final class RunCoordinator: Sendable {
 
     func setOutcome(_ node: String, _ outcome: NodeOutcome) { state.withLock { $0.outcomes[node] = outcome } }
     func outcome(_ node: String) -> NodeOutcome? { state.withLock { $0.outcomes[node] } }
+
+    // MARK: Source state
+
+    func publishState(_ node: String, _ value: String) { state.withLock { $0.states[node] = value } }
+
+    func states(of nodes: [String]) -> [(String, String)] {
+        state.withLock { s in nodes.compactMap { node in s.states[node].map { (node, $0) } } }
+    }
 
     // MARK: Signal edges
 

@@ -68,6 +68,18 @@ public struct RunExecutor: Sendable {
         }
         let coordinator = RunCoordinator(channels: all)
         let inputsByNode = inputChannels, outputsByNode = outputChannels
+        // Upstream and downstream reachability over data edges, for committing source state with sink data.
+        var upstream: [String: Set<String>] = [:], downstream: [String: Set<String>] = [:]
+        for node in plan.nodes {
+            var seen = Set<String>(), frontier = [node.id]
+            while let current = frontier.popLast() {
+                for edge in plan.dataEdges where edge.to.node == current && seen.insert(edge.from.node).inserted { frontier.append(edge.from.node) }
+            }
+            upstream[node.id] = seen
+            for ancestor in seen { downstream[ancestor, default: []].insert(node.id) }
+        }
+        let ancestorsByNode = upstream.mapValues { Array($0).sorted() }
+        let storesByNode = downstream.mapValues { ids in plan.nodes.filter { ids.contains($0.id) }.compactMap { $0.work as? any StateStore } }
         let collector = plan.previewNode.map { _ in PreviewCollector(limit: options.previewLimit) }
         let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
         options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))
@@ -82,7 +94,8 @@ public struct RunExecutor: Sendable {
                                 inputs: inputsByNode[node.id] ?? [:], outputs: outputsByNode[node.id] ?? [:], coordinator: coordinator,
                                 events: options.events, rejects: options.rejects, settings: plan.document.settings,
                                 collector: node.id == plan.previewNode ? collector : nil,
-                                collectedPort: node.spec.outputs.first { $0.kind == .data }?.name)
+                                collectedPort: node.spec.outputs.first { $0.kind == .data }?.name,
+                                pipeline: plan.document.name, ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
                             let waitFor = Set(plan.signalEdges.filter { $0.to.node == node.id }.map(\.from.node))
                             group.addTask {
                                 await NodeDriver(node: node, context: context, options: options, coordinator: coordinator,

@@ -1,0 +1,82 @@
+import Columnar
+import Foundation
+import NodeKit
+import PostgresNIO
+
+/// Full or incremental reads.
+enum ReadMode: String, Choice { case full, incremental }
+
+/// What an incremental read does with rows whose cursor is NULL (they can never be "after" a cursor).
+enum NullCursorPolicy: String, Choice {
+    /// Read them on every run (pair with a merge sink so they are not duplicated).
+    case always
+    /// Send them to the reject store on every run, so they are visible and counted.
+    case reject
+}
+
+/// The state of an incremental read, as stored in `sluice_state`: the last (cursor, key…) read, as text.
+struct CursorState: Codable, Equatable {
+    var cursor: String
+    var key: [String]
+
+    var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
+
+    static func parse(_ text: String) -> CursorState? { try? JSONDecoder().decode(CursorState.self, from: Data(text.utf8)) }
+}
+
+/// The incremental part of a read plan: which columns form the cursor tuple and how to filter.
+struct IncrementalPlan: Sendable {
+    let cursor: PostgresColumn
+    let key: [PostgresColumn]
+    let lookback: String?
+    let nulls: NullCursorPolicy
+
+    /// `WHERE … ORDER BY …` for a read after `state` (nil: the first run reads everything).
+    func clause(after state: CursorState?) -> (sql: String, binds: [String]) {
+        let c = SQLText.quote(cursor.name)
+        let order = " ORDER BY \(c) NULLS FIRST" + key.map { ", " + SQLText.quote($0.name) }.joined()
+        guard let state else { return (order, []) }
+        var binds = [state.cursor]
+        var condition: String
+        if let lookback {
+            binds.append(lookback)
+            let isTemporal = [1082, 1114, 1184].contains(cursor.oid)
+            condition = "\(c) >= $1::\(cursor.formatted) - $2::\(isTemporal ? "interval" : cursor.formatted)"
+        } else {
+            let columns = ([cursor] + key).map { SQLText.quote($0.name) }.joined(separator: ", ")
+            let values = ([cursor] + key).enumerated().map { "$\($0.offset + 1)::\($0.element.formatted)" }.joined(separator: ", ")
+            binds += state.key
+            condition = key.isEmpty ? "\(c) > $1::\(cursor.formatted)" : "(\(columns)) > (\(values))"
+        }
+        return (" WHERE \(condition) OR \(c) IS NULL" + order, binds)
+    }
+
+    /// The earliest of several committed states (several state stores downstream): nobody misses rows.
+    func earliest(_ states: [CursorState], order: (String, String) -> Bool) -> CursorState? {
+        states.min { a, b in a.cursor == b.cursor ? a.key.lexicographicallyPrecedes(b.key) : order(a.cursor, b.cursor) }
+    }
+}
+
+/// Text forms of cursor values that PostgreSQL reads back exactly (ISO UTC timestamps with microseconds,
+/// shortest round-trip doubles, exact decimals).
+enum CursorText {
+    static func text(_ value: Value) -> String {
+        switch value {
+        case let .timestamp(t): PostgresTypes.postgresText(timestamp: t)
+        case let .date(d): PostgresTypes.postgresText(date: d)
+        default: value.description
+        }
+    }
+
+    /// Orders two cursor texts of one column type.
+    static func less(_ type: DataType) -> (String, String) -> Bool {
+        { a, b in
+            switch type {
+            case .int64, .decimal, .float64: (Double(a) ?? 0) < (Double(b) ?? 0)
+            case .timestamp: (CivilTime.parseTimestamp(a) ?? 0) < (CivilTime.parseTimestamp(b) ?? 0)
+            case .date: (CivilTime.parseDate(a) ?? 0) < (CivilTime.parseDate(b) ?? 0)
+            default: a < b
+            }
+        }
+    }
+}
