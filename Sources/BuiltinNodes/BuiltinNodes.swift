@@ -15,5 +15,8 @@ public enum BuiltinNodes {
     /// Every connection type this build knows.
     public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec, PostgresConnectionType.spec]
 
+    /// Schema discovery per connection type.
+    public static let discoverers: [any Discoverer.Type] = [SQLiteDiscovery.self, PostgresDiscovery.self]
+
     public static let registry = NodeRegistry(all)
 }

@@ -3,6 +3,7 @@ import Foundation
 import NodeKit
 import Runtime
 import SluiceTestSupport
+import NodesPostgres
 import Testing
 
 /// postgres.read and postgres.write against the run's throwaway PostgreSQL 15 cluster.
@@ -183,6 +184,17 @@ import Testing
         #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
         #expect(run.result.preview.first?.schema.fields.map(\.type) == [.int64, .float64, .string, .string])
         #expect(rows(run.result.preview) == [[.int(2), .float(120), .string("it's :not"), .string("60.00")], [.int(3), .float(160), .string("it's :not"), .string("80.00")]])
+    }
+
+    @Test func discoveryListsTablesColumnsTypesAndKeys() async throws {
+        try psql("CREATE SCHEMA s; CREATE TABLE s.orders (id bigint, line int, amount numeric(10,2) NOT NULL, note text, PRIMARY KEY (line, id)); CREATE VIEW s.v AS SELECT id FROM s.orders")
+        let tables = try await PostgresDiscovery.discover(harness.connections.connections["warehouse"]!, schema: "s")
+        #expect(tables.map(\.name) == ["orders", "v"])
+        let orders = tables[0]
+        #expect(orders.primaryKey == ["line", "id"])
+        #expect(orders.columns.map(\.databaseType) == ["bigint", "integer", "numeric(10,2)", "text"])
+        #expect(orders.columns.map(\.type) == [.int64, .int64, .decimal(precision: 10, scale: 2), .string])
+        #expect(orders.columns.map(\.nullable) == [false, false, false, true])
     }
 
     @Test func unreachableServersFailWithARetryableErrorThatNamesThemButNotThePassword() async throws {

@@ -3,6 +3,7 @@ import Foundation
 import NodeKit
 import Runtime
 import SluiceTestSupport
+import NodesSQLite
 import Testing
 
 /// sqlite.read and sqlite.write against real database files.
@@ -142,6 +143,15 @@ import Testing
           - {from: src.out, to: last.in}
         """, parameters: ["min": "55"], preview: "last")
         #expect(rows(run.result.preview) == [[.int(2), .int(120)], [.int(3), .int(160)]])
+    }
+
+    @Test func discoveryListsTablesColumnsTypesAndKeys() async throws {
+        _ = try sqlite("CREATE TABLE a (id INTEGER, k TEXT NOT NULL, at TIMESTAMP, PRIMARY KEY (k, id)); CREATE VIEW b AS SELECT id FROM a")
+        let tables = try await SQLiteDiscovery.discover(harness.connections.connections["local"]!, schema: nil)
+        #expect(tables.map(\.name) == ["a", "b"])
+        #expect(tables[0].primaryKey == ["k", "id"])
+        #expect(tables[0].columns.map(\.type) == [.int64, .string, .timestamp])
+        #expect(tables[0].columns.map(\.nullable) == [true, false, true])
     }
 
     @Test func badConnectionsAreConfigurationErrors() async {

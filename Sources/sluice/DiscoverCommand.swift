@@ -1,0 +1,61 @@
+import ArgumentParser
+import BuiltinNodes
+import Columnar
+import Foundation
+import NodeKit
+
+/// `sluice discover CONNECTION`: tables, columns, types, nullability and primary keys of a connection.
+struct DiscoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "discover", abstract: "List the tables, columns, types and primary keys of a connection.")
+
+    @Argument(help: "The connection's name in the connections file.")
+    var connection: String
+
+    @Option(help: "Only this schema (PostgreSQL).")
+    var schema: String?
+
+    @Option(help: ArgumentHelp("Connections file.", valueName: "file"))
+    var connections = "connections.yaml"
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let catalog: ConnectionCatalog
+        do { catalog = try ConnectionsFile.load(path: connections, specs: BuiltinNodes.connectionTypes) } catch {
+            Output(json: json).problems(error.errors)
+            throw ExitStatus.invalid
+        }
+        guard let named = catalog.connections[connection] else {
+            Terminal.error("no connection named '\(connection)' in \(connections); known: \(catalog.connections.keys.sorted().joined(separator: ", "))")
+            throw ExitStatus.invalid
+        }
+        guard let discoverer = BuiltinNodes.discoverers.first(where: { $0.connectionType == named.type }) else {
+            Terminal.error("\(named.type) connections cannot be discovered")
+            throw ExitStatus.invalid
+        }
+        let tables: [TableDescription]
+        do { tables = try await discoverer.discover(named, schema: schema) } catch {
+            Terminal.error("discovery failed: \(error)")
+            throw ExitStatus.failed
+        }
+        if json {
+            print("[" + tables.map { table in
+                JSONText.object([
+                    ("schema", table.schema.map(Value.string) ?? .null), ("name", .string(table.name)),
+                    ("primary_key", .json("[" + table.primaryKey.map(JSONText.quoted).joined(separator: ",") + "]")),
+                    ("columns", .json("[" + table.columns.map { JSONText.object([("name", .string($0.name)), ("database_type", .string($0.databaseType)),
+                                                                                 ("type", .string($0.type.description)), ("nullable", .bool($0.nullable))]) }.joined(separator: ",") + "]")),
+                ])
+            }.joined(separator: ",\n") + "]")
+            return
+        }
+        for table in tables {
+            print((table.schema.map { "\($0)." } ?? "") + table.name + (table.primaryKey.isEmpty ? "" : "  (primary key: \(table.primaryKey.joined(separator: ", ")))"))
+            let width = table.columns.map(\.name.count).max() ?? 0
+            for column in table.columns {
+                print("  \(column.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(column.databaseType) → \(column.type)\(column.nullable ? "" : " not null")")
+            }
+        }
+    }
+}
