@@ -19,6 +19,9 @@ struct PostgresColumn: Sendable {
 /// handles bool, integers, floats, numeric, text, date, timestamps and bytea, in binary or text format.
 enum PostgresTypes {
     static let epochOffsetDays: Int64 = 10_957 // 1970-01-01 → 2000-01-01
+    /// 0001-01-01: earlier dates need PostgreSQL's BC notation.
+    static let yearOneDays = CivilTime.days(year: 1, month: 1, day: 1)
+    static let yearOneMicros = yearOneDays * CivilTime.microsPerDay
     static let epochOffsetMicros: Int64 = 946_684_800_000_000
 
     static func dataType(_ c: PostgresColumn) -> DataType {
@@ -199,14 +202,32 @@ enum PostgresTypes {
             if c > 0 { out.writeInteger(UInt8(9)) }
             if cursor.isNull(row) { out.writeStaticString("\\N"); continue }
             switch cursor.type {
-            case .int64: out.writeString(String(cursor.ints![row]))
+            case .int64:
+                let v = cursor.ints![row]
+                out.writeWithUnsafeMutableBytes(minimumWritableBytes: NumberText.maxLength) { NumberText.writeInt(v, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
             case .float64:
                 let d = cursor.doubles![row]
-                out.writeString(d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : "\(d)")
+                if d.isFinite {
+                    out.writeWithUnsafeMutableBytes(minimumWritableBytes: NumberText.maxLength) { NumberText.writeDouble(d, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+                } else {
+                    out.writeString(d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")
+                }
             case .bool: out.writeStaticString(cursor.bools![row] ? "t" : "f")
             case let .decimal(_, scale): out.writeString(formatDecimal(cursor.ints![row], scale: scale))
-            case .date: out.writeString(postgresText(date: cursor.ints![row]))
-            case .timestamp: out.writeString(postgresText(timestamp: cursor.ints![row]))
+            case .date:
+                let d = cursor.ints![row]
+                if d >= Self.yearOneDays {
+                    out.writeWithUnsafeMutableBytes(minimumWritableBytes: CivilTime.maxTimestampLength) { CivilTime.writeDate(days: d, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+                } else {
+                    out.writeString(postgresText(date: d))
+                }
+            case .timestamp:
+                let t = cursor.ints![row]
+                if t >= Self.yearOneMicros {
+                    out.writeWithUnsafeMutableBytes(minimumWritableBytes: CivilTime.maxTimestampLength) { CivilTime.writeTimestamp(micros: t, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+                } else {
+                    out.writeString(postgresText(timestamp: t))
+                }
             case .string, .json: appendEscaped(cursor.bytes(row), to: &out)
             case .bytes:
                 out.writeStaticString("\\\\x")
