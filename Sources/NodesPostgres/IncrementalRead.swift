@@ -3,27 +3,6 @@ import Foundation
 import NodeKit
 import PostgresNIO
 
-/// Full or incremental reads.
-enum ReadMode: String, Choice { case full, incremental }
-
-/// What an incremental read does with rows whose cursor is NULL (they can never be "after" a cursor).
-enum NullCursorPolicy: String, Choice {
-    /// Read them on every run (pair with a merge sink so they are not duplicated).
-    case always
-    /// Send them to the reject store on every run, so they are visible and counted.
-    case reject
-}
-
-/// The state of an incremental read, as stored in `sluice_state`: the last (cursor, key…) read, as text.
-struct CursorState: Codable, Equatable {
-    var cursor: String
-    var key: [String]
-
-    var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
-
-    static func parse(_ text: String) -> CursorState? { try? JSONDecoder().decode(CursorState.self, from: Data(text.utf8)) }
-}
-
 /// The incremental part of a read plan: which columns form the cursor tuple and how to filter.
 struct IncrementalPlan: Sendable {
     let cursor: PostgresColumn

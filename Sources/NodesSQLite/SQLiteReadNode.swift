@@ -10,11 +10,15 @@ public struct SQLiteReadNode: NodeType {
     static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
     static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
+    static let mode = Field<ReadMode>("mode", summary: "full reads everything; incremental reads rows after the cursor committed by the last run.", default: .full)
+    static let cursor = Field<String?>("cursor", summary: "Incremental: the column that grows with changes (compared as stored).", example: "updated_at")
+    static let key = Field<[String]>("key", summary: "Incremental: tie-breaker columns, so rows sharing a cursor value are neither skipped nor re-read.", default: [])
+    static let nullCursor = Field<NullCursorPolicy>("nullCursor", summary: "Incremental: rows whose cursor is NULL are read on every run (always) or rejected so they are visible (reject).", default: .always)
 
     public static let spec = NodeSpec(
         id: "sqlite.read", version: 1, category: .source, title: "SQLite table",
         summary: "Reads a SQLite table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec],
+        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec, mode.spec, cursor.spec, key.spec, nullCursor.spec],
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
@@ -23,6 +27,10 @@ public struct SQLiteReadNode: NodeType {
     let query: String?
     let parameters: NamedValues<Expression>?
     let batchRows: Int
+    let mode: ReadMode
+    let cursor: String?
+    let key: [String]
+    let nullCursor: NullCursorPolicy
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -31,6 +39,12 @@ public struct SQLiteReadNode: NodeType {
         query = try settings[Self.query]
         parameters = try settings[Self.parameters]
         batchRows = max(1, try settings[Self.batchRows])
+        mode = try settings[Self.mode]
+        cursor = try settings[Self.cursor]
+        key = try settings[Self.key]
+        nullCursor = try settings[Self.nullCursor]
+        if mode == .incremental, cursor == nil { throw settings.error(Self.cursor, "incremental mode needs a cursor column", code: "missing_field") }
+        if mode == .full, cursor != nil || !key.isEmpty { throw settings.error(Self.mode, "cursor and key take effect in mode: incremental") }
         switch (tableText, query) {
         case (nil, nil): throw settings.error(Self.table, "give a table or a query", code: "missing_field")
         case (.some, .some): throw settings.error(Self.query, "give a table or a query, not both")
@@ -53,7 +67,7 @@ public struct SQLiteReadNode: NodeType {
                 let columns = try db.tableColumns(table)
                 guard !columns.isEmpty else { throw settings.error(Self.table, "table \(table) does not exist in \(path)", code: "unknown_table") }
                 schema = Schema(columns.map { SchemaField($0.name, SQLiteTypes.dataType(declared: $0.declared), nullable: !$0.notNull) })
-                if let projection = request.projection { schema = schema.projected(projection) }
+                if let projection = request.projection { schema = schema.projected(projection.union([cursor].compactMap { $0 } + key)) }
                 let list = schema.names.isEmpty ? "1" : schema.names.map(SQLText.quote).joined(separator: ", ")
                 sql = "SELECT \(list) FROM \(table.quoted)"
             } else {
@@ -75,7 +89,16 @@ public struct SQLiteReadNode: NodeType {
                 }
                 schema = try Self.querySchema(statement)
             }
-            return NodePlan(outputs: ["out": schema], work: Work(path: path, sql: sql, schema: schema, parameters: bound, batchRows: batchRows))
+            var incremental: Work.Incremental?
+            if mode == .incremental, let cursor {
+                for name in [cursor] + key where schema.index(of: name) == nil {
+                    let message = "column '\(name)' is not in the source; its columns are: \(schema.names.joined(separator: ", "))"
+                    throw name == cursor ? settings.error(Self.cursor, message, code: "unknown_column") : settings.error(Self.key, message, code: "unknown_column")
+                }
+                incremental = Work.Incremental(cursor: schema.index(of: cursor)!, key: key.map { schema.index(of: $0)! }, nulls: nullCursor)
+                sql = "SELECT * FROM (\(sql)) AS sluice_read"
+            }
+            return NodePlan(outputs: ["out": schema], work: Work(path: path, sql: sql, schema: schema, parameters: bound, batchRows: batchRows, incremental: incremental))
         } catch let error as ConfigError {
             throw error
         } catch {
@@ -109,13 +132,47 @@ public struct SQLiteReadNode: NodeType {
         let schema: Schema
         let parameters: [(String, Value)]
         let batchRows: Int
+        let incremental: Incremental?
+
+        /// Positions of the cursor and key columns in the schema, and the NULL-cursor policy.
+        struct Incremental: Sendable {
+            let cursor: Int
+            let key: [Int]
+            let nulls: NullCursorPolicy
+        }
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
             let statement: SQLiteStatement
             let db: SQLiteDatabase
+            var state: CursorState?
+            if let incremental {
+                state = try await context.committedState().compactMap(CursorState.parse).min { a, b in
+                    Self.less(a.cursor, b.cursor, schema.fields[incremental.cursor].type)
+                }
+            }
             do {
                 db = try SQLiteDatabase(path: path, readOnly: true)
-                statement = try db.prepare(sql)
+                if let incremental {
+                    // One read transaction: a consistent snapshot of the rows and of the cursor they lead to.
+                    try db.execute("BEGIN")
+                    let columns = ([incremental.cursor] + incremental.key).map { SQLText.quote(schema.fields[$0].name) }
+                    var filter = ""
+                    if state != nil {
+                        let placeholders = columns.map { _ in "?" }.joined(separator: ", ")
+                        filter = columns.count == 1 ? " WHERE \(columns[0]) > ? OR \(columns[0]) IS NULL"
+                            : " WHERE (\(columns.joined(separator: ", "))) > (\(placeholders)) OR \(columns[0]) IS NULL"
+                    }
+                    statement = try db.prepare(sql + filter + " ORDER BY " + columns.joined(separator: ", "))
+                    if let state {
+                        let offset = parameters.count
+                        for (i, (text, column)) in zip([state.cursor] + state.key, [incremental.cursor] + incremental.key).enumerated() {
+                            Self.bindCursor(statement, offset + i + 1, text, schema.fields[column].type)
+                        }
+                    }
+                    context.log(.info, state.map { "reading rows after cursor \($0.cursor)" } ?? "no committed cursor: reading everything")
+                } else {
+                    statement = try db.prepare(sql)
+                }
             } catch {
                 throw NodeError(code: "database_unavailable", message: "\(error)", isRetryable: error.isBusy)
             }
@@ -125,6 +182,7 @@ public struct SQLiteReadNode: NodeType {
                 statement.bind(index, value)
             }
             var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
+            var lastCursor: CursorState?
             var rows = 0, row = 0
             var bad: [Int] = []
             var rejects: [RejectedRecord] = []
@@ -135,6 +193,13 @@ public struct SQLiteReadNode: NodeType {
                 }
                 if more {
                     var failed: String?
+                    if let incremental {
+                        if statement.storageClass(incremental.cursor) == SQLITE_NULL {
+                            if incremental.nulls == .reject { failed = schema.fields[incremental.cursor].name }
+                        } else {
+                            lastCursor = CursorState(cursor: statement.text(incremental.cursor), key: incremental.key.map { statement.text($0) })
+                        }
+                    }
                     for k in builders.indices where !SQLiteTypes.append(statement, k, to: &builders[k]) && failed == nil { failed = schema.fields[k].name }
                     if let failed {
                         bad.append(rows)
@@ -156,8 +221,31 @@ public struct SQLiteReadNode: NodeType {
                 }
                 if !more { break }
             }
+            if incremental != nil {
+                try? db.execute("COMMIT")
+                if let lastCursor {
+                    context.publishState(lastCursor.json)
+                    context.log(.info, "new cursor \(lastCursor.cursor) (committed with the data)")
+                }
+            }
             withExtendedLifetime(db) {}
             return nil
+        }
+
+        /// Binds a cursor or key value back with the storage its column type uses.
+        static func bindCursor(_ statement: SQLiteStatement, _ index: Int, _ text: String, _ type: DataType) {
+            switch type {
+            case .int64, .bool: if let v = Int64(text) { statement.bind(index, v) } else { statement.bindText(index, text) }
+            case .float64, .decimal: if let v = Double(text) { statement.bind(index, v) } else { statement.bindText(index, text) }
+            default: statement.bindText(index, text)
+            }
+        }
+
+        static func less(_ a: String, _ b: String, _ type: DataType) -> Bool {
+            switch type {
+            case .int64, .float64, .decimal, .bool: (Double(a) ?? 0) < (Double(b) ?? 0)
+            default: a < b
+            }
         }
 
     }

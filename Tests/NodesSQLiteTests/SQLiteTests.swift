@@ -154,6 +154,33 @@ import Testing
         #expect(tables[0].columns.map(\.nullable) == [true, false, true])
     }
 
+    @Test func incrementalReadsResumeFromTheCursorCommittedWithTheData() async throws {
+        _ = try sqlite("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT, updated_at TIMESTAMP); " +
+                       "INSERT INTO src VALUES (1, 'a', '2024-01-01T00:00:00Z'), (2, 'b', '2024-01-01T00:00:00Z'), (3, 'c', '2024-01-01T00:00:00Z'), (4, 'n', NULL)")
+        let sync = { () async throws -> HarnessRun in
+            try await self.harness.run("""
+            apiVersion: sluice/v1
+            name: sync
+            nodes:
+              - {id: src, type: sqlite.read, settings: {connection: local, table: src, mode: incremental, cursor: updated_at, key: [id], batchRows: 2}}
+              - {id: dst, type: sqlite.write, settings: {connection: local, table: dst, mode: merge, key: [id]}}
+            edges:
+              - {from: src.out, to: dst.in}
+            """)
+        }
+        let first = try await sync()
+        #expect(first.summary.status == .succeeded, "\(first.summary.error ?? "")")
+        #expect(first.summary.counts("src")?.recordsOut == 4)
+        #expect(try sqlite("SELECT state FROM sluice_state WHERE pipeline = 'sync'").contains("2024-01-01T00:00:00Z"))
+        // Same cursor value, higher key: picked up; the NULL-cursor row is read again (merged).
+        _ = try sqlite("INSERT INTO src VALUES (5, 'e', '2024-01-01T00:00:00Z'); UPDATE src SET v = 'B', updated_at = '2024-02-01T00:00:00Z' WHERE id = 2")
+        let second = try await sync()
+        #expect(second.summary.counts("src")?.recordsOut == 3)
+        #expect(try sqlite("SELECT group_concat(v, '') FROM (SELECT v FROM dst ORDER BY id)") == "aBcne")
+        let idle = try await sync()
+        #expect(idle.summary.counts("src")?.recordsOut == 1) // only the NULL-cursor row
+    }
+
     @Test func badConnectionsAreConfigurationErrors() async {
         let problems = await harness.problems("""
         apiVersion: sluice/v1
