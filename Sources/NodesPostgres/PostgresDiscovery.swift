@@ -8,9 +8,19 @@ public enum PostgresDiscovery: Discoverer {
     public static func discover(_ connection: Connection, schema: String?) async throws -> [TableDescription] {
         let endpoint = try PostgresEndpoint(connection)
         let session = try await endpoint.connect()
-        defer { Task { try? await session.close() } }
+        do {
+            let tables = try await describe(session, schema: schema)
+            try? await session.close()
+            return tables
+        } catch {
+            try? await session.close()
+            throw error
+        }
+    }
+
+    private static func describe(_ session: PostgresConnection, schema: String?) async throws -> [TableDescription] {
         var binds = PostgresBindings()
-        try binds.append(schema)
+        binds.append(schema)
         let sql = """
             SELECT n.nspname::text, c.relname::text, a.attname::text, a.atttypid::int8, a.atttypmod::int8, format_type(a.atttypid, a.atttypmod),
                    NOT a.attnotnull, CASE WHEN a.attnum = ANY (i.indkey::int2[]) THEN array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) + 1 ELSE 0 END::int8

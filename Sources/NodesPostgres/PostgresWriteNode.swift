@@ -66,6 +66,7 @@ struct PostgresLoad: StateStore {
             return nil
         }
         let connection = try await node.endpoint.connect()
+        if node.mode == .replace { return try await replace(connection, context) }
         do {
             try await execute(connection, "BEGIN")
             let target = try await prepare(connection)
@@ -86,6 +87,68 @@ struct PostgresLoad: StateStore {
         }
     }
 
+    /// `replace` with parallel COPY streams: the staging table is created and committed first (nobody reads
+    /// it), `streams` connections load alternate batches concurrently and commit into it, and the swap
+    /// (drop old, rename new, store state) is one transaction at commit. Abort or a crash before the swap
+    /// leaves the target untouched; a leftover staging table is dropped by the next run.
+    private func replace(_ connection: PostgresConnection, _ context: any NodeContext) async throws -> (any PendingCommit)? {
+        let staging = QualifiedName(schema: node.table.schema, name: node.table.name + "__sluice_new")
+        let dropStaging = "DROP TABLE IF EXISTS \(staging.quoted)"
+        var streams: [PostgresConnection] = []
+        do {
+            if let schema = node.table.schema { try await execute(connection, "CREATE SCHEMA IF NOT EXISTS \(SQLText.quote(schema))") }
+            let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
+            let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
+            try await execute(connection, dropStaging)
+            try await execute(connection, "CREATE TABLE \(staging.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
+            let target = Target(copyInto: staging, columns: input.names, upsert: [], finish: [])
+            for _ in 0..<Self.replaceStreams {
+                let stream = try await node.endpoint.connect()
+                streams.append(stream)
+                try await execute(stream, "BEGIN")
+            }
+            var row = 0
+            var pending: [(RecordBatch, Int)] = []
+            func flush() async throws {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (i, (batch, first)) in pending.enumerated() {
+                        let stream = streams[i]
+                        group.addTask { try await load(batch, firstRow: first, into: target, on: stream, context) }
+                    }
+                    try await group.waitForAll()
+                }
+                pending.removeAll()
+            }
+            for try await batch in context.input("in") {
+                try Task.checkCancellation()
+                pending.append((batch, row))
+                row += batch.count
+                if pending.count == streams.count { try await flush() }
+            }
+            try await flush()
+            for stream in streams {
+                try await execute(stream, "COMMIT")
+                try? await stream.close()
+            }
+            try await execute(connection, "BEGIN")
+            let state = context.upstreamState()
+            let swap = ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
+            return PostgresPending(connection: connection, finish: swap + (state.isEmpty ? [] : Self.stateStatements(state)), endpoint: node.endpoint, onAbort: [dropStaging])
+        } catch {
+            for stream in streams {
+                _ = try? await stream.query("ROLLBACK", logger: logger)
+                try? await stream.close()
+            }
+            _ = try? await connection.query(PostgresQuery(unsafeSQL: dropStaging), logger: logger)
+            try? await connection.close()
+            if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
+            throw NodeError(code: "database_error", message: "writing \(node.table) on \(node.endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+        }
+    }
+
+    /// Concurrent COPY streams of `replace`.
+    static let replaceStreams = 2
+
     /// The table that holds committed source state in the destination database.
     static let stateTable = "sluice_state"
 
@@ -100,10 +163,20 @@ struct PostgresLoad: StateStore {
 
     func committedState(pipeline: String, node: String) async throws -> String? {
         let connection = try await self.node.endpoint.connect()
-        defer { Task { try? await connection.close() } }
+        do {
+            let state = try await lookup(pipeline: pipeline, node: node, on: connection)
+            try? await connection.close()
+            return state
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    private func lookup(pipeline: String, node: String, on connection: PostgresConnection) async throws -> String? {
         var binds = PostgresBindings()
-        try binds.append(pipeline)
-        try binds.append(node)
+        binds.append(pipeline)
+        binds.append(node)
         let exists = try await connection.query(PostgresQuery(unsafeSQL: "SELECT to_regclass('\(Self.stateTable)') IS NOT NULL"), logger: logger).decode(Bool.self)
         for try await found in exists where !found { return nil }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT state FROM \(Self.stateTable) WHERE pipeline = $1 AND node = $2", binds: binds), logger: logger)
@@ -125,14 +198,6 @@ struct PostgresLoad: StateStore {
         var target = Target(copyInto: node.table, columns: input.names, upsert: [], finish: [])
         let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
         let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
-        if node.mode == .replace {
-            let staging = QualifiedName(schema: node.table.schema, name: node.table.name + "__sluice_new")
-            try await execute(connection, "DROP TABLE IF EXISTS \(staging.quoted)")
-            try await execute(connection, "CREATE TABLE \(staging.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
-            target.copyInto = staging
-            target.finish = ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
-            return target
-        }
         if existing.isEmpty {
             try await execute(connection, "CREATE TABLE \(node.table.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
         } else {
@@ -254,6 +319,8 @@ struct PostgresPending: PendingCommit {
     let connection: PostgresConnection
     let finish: [String]
     let endpoint: PostgresEndpoint
+    /// Statements run (outside the rolled-back transaction) when the output is discarded.
+    var onAbort: [String] = []
 
     func commit() async throws {
         do {
@@ -261,14 +328,16 @@ struct PostgresPending: PendingCommit {
             try await connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: PostgresEndpoint.logger)
             try? await connection.close()
         } catch {
-            try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+            _ = try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+            for statement in onAbort { _ = try? await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresEndpoint.logger) }
             try? await connection.close()
             throw NodeError(code: "commit_failed", message: "committing on \(endpoint)", isRetryable: false, cause: PostgresErrors.reason(error))
         }
     }
 
     func abort() async {
-        try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+        _ = try? await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: PostgresEndpoint.logger)
+        for statement in onAbort { _ = try? await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresEndpoint.logger) }
         try? await connection.close()
     }
 }
