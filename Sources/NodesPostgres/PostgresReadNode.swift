@@ -5,72 +5,38 @@ import PostgresNIO
 
 /// Streams a PostgreSQL table or query result into typed batches, with backpressure.
 public struct PostgresReadNode: NodeType {
-    static let connection = Field<String>("connection", summary: "A postgres connection from connections.yaml.", example: "warehouse")
-    static let table = Field<String?>("table", summary: "Table to read, optionally schema-qualified (or give a query).", example: "public.orders")
-    static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
-    static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")
-    static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
-    static let mode = Field<ReadMode>("mode", summary: "full reads everything; incremental reads rows after the cursor committed by the last run.", default: .full)
-    static let cursor = Field<String?>("cursor", summary: "Incremental: the column that grows with changes (updated_at, id).", example: "updated_at")
-    static let key = Field<[String]>("key", summary: "Incremental: tie-breaker columns, so rows sharing a cursor value are neither skipped nor re-read.", default: [])
     static let lookback = Field<String?>("lookback", summary: "Incremental: also re-read rows this far behind the cursor (an interval such as '10 minutes', or a number), for late commits; pair with a merge sink.")
-    static let nullCursor = Field<NullCursorPolicy>("nullCursor", summary: "Incremental: rows whose cursor is NULL are read on every run (always) or rejected so they are visible (reject).", default: .always)
 
     public static let spec = NodeSpec(
         id: "postgres.read", version: 1, category: .source, title: "PostgreSQL table",
         summary: "Streams a PostgreSQL table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec, mode.spec, cursor.spec, key.spec, lookback.spec, nullCursor.spec],
+        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields("postgres") + [lookback.spec],
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
+    let options: TableSourceOptions
     let endpoint: PostgresEndpoint
-    let table: QualifiedName?
-    let query: String?
-    let parameters: NamedValues<Expression>?
-    let batchRows: Int
-    let mode: ReadMode
-    let cursor: String?
-    let key: [String]
     let lookback: String?
-    let nullCursor: NullCursorPolicy
+    var table: QualifiedName? { options.table }
+    var query: String? { options.query }
+    var batchRows: Int { options.batchRows }
+    var mode: ReadMode { options.mode }
+    var cursor: String? { options.cursor }
+    var key: [String] { options.key }
+    var nullCursor: NullCursorPolicy { options.nullCursor }
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        endpoint = try PostgresEndpoint(try settings.connection(Self.connection, type: "postgres"))
-        let tableText = try settings[Self.table]
-        query = try settings[Self.query]
-        parameters = try settings[Self.parameters]
-        batchRows = max(1, try settings[Self.batchRows])
-        mode = try settings[Self.mode]
-        cursor = try settings[Self.cursor]
-        key = try settings[Self.key]
+        options = try TableSourceOptions(settings, type: "postgres")
+        endpoint = try PostgresEndpoint(options.connection)
         lookback = try settings[Self.lookback]
-        nullCursor = try settings[Self.nullCursor]
-        if mode == .incremental, cursor == nil { throw settings.error(Self.cursor, "incremental mode needs a cursor column", code: "missing_field") }
-        if mode == .full, cursor != nil || !key.isEmpty { throw settings.error(Self.mode, "cursor and key take effect in mode: incremental") }
-        switch (tableText, query) {
-        case (nil, nil): throw settings.error(Self.table, "give a table or a query", code: "missing_field")
-        case (.some, .some): throw settings.error(Self.query, "give a table or a query, not both")
-        default: break
-        }
-        if let tableText {
-            guard let name = QualifiedName(parsing: tableText) else { throw settings.error(Self.table, "'\(tableText)' is not a table name") }
-            table = name
-        } else {
-            table = nil
-        }
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
-        var values: [String: Value] = [:]
-        for entry in parameters?.entries ?? [] {
-            let bound = try request.bind(entry.value, to: .empty, field: "parameters.\(entry.name)", location: entry.location)
-            guard let constant = bound.constantValue else { throw settings.error(Self.parameters, "parameter :\(entry.name) must not depend on columns") }
-            values[entry.name] = constant
-        }
+        let values = Dictionary(try options.parameterValues(request, settings), uniquingKeysWith: { first, _ in first })
         let positional = query.map(SQLParameters.positional)
         for name in positional?.names ?? [] where values[name] == nil {
-            throw settings.error(Self.parameters, "the query uses :\(name) but parameters has no '\(name)'", code: "missing_field")
+            throw settings.error(TableSourceOptions.parameters, "the query uses :\(name) but parameters has no '\(name)'", code: "missing_field")
         }
         let described: [PostgresColumn]
         do {
@@ -87,10 +53,10 @@ public struct PostgresReadNode: NodeType {
                 throw error
             }
         } catch {
-            throw settings.error(table == nil ? Self.query : Self.table, "\(endpoint): \(PostgresErrors.reason(error))", code: "database_error")
+            throw settings.error(table == nil ? TableSourceOptions.query : TableSourceOptions.table, "\(endpoint): \(PostgresErrors.reason(error))", code: "database_error")
         }
         if let table, described.isEmpty {
-            throw settings.error(Self.table, "table \(table) does not exist in \(endpoint)", code: "unknown_table")
+            throw settings.error(TableSourceOptions.table, "table \(table) does not exist in \(endpoint)", code: "unknown_table")
         }
         var incremental: IncrementalPlan?
         if mode == .incremental, let cursor {
@@ -100,17 +66,13 @@ public struct PostgresReadNode: NodeType {
                 }
                 return c
             }
-            let cursorColumn = try column(cursor, Self.cursor)
+            let cursorColumn = try column(cursor, TableSourceOptions.cursor)
             var keyColumns: [PostgresColumn] = []
-            for name in key { keyColumns.append(try column(name, Self.key)) }
+            for name in key { keyColumns.append(try column(name, TableSourceOptions.key)) }
             incremental = IncrementalPlan(cursor: cursorColumn, key: keyColumns, lookback: lookback, nulls: nullCursor)
         }
         var columns = described
-        if let projection = request.projection {
-            // The cursor and key columns are always read: the state is taken from them.
-            let needed = projection.union([cursor].compactMap { $0 } + key)
-            columns = columns.filter { needed.contains($0.name) }
-        }
+        if let needed = options.needed(request.projection) { columns = columns.filter { needed.contains($0.name) } }
         let schema = Schema(columns.map { SchemaField($0.name, PostgresTypes.dataType($0), nullable: !$0.notNull) })
         let source = table.map(\.quoted) ?? "(\(positional!.sql)) AS sluice_query"
         let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")

@@ -5,42 +5,29 @@ import PostgresNIO
 
 /// Loads rows into a PostgreSQL table with COPY FROM STDIN inside one transaction that commits with the run.
 public struct PostgresWriteNode: NodeType {
-    static let connection = Field<String>("connection", summary: "A postgres connection from connections.yaml.", example: "warehouse")
-    static let table = Field<String>("table", summary: "Target table, optionally schema-qualified; created from the input schema if missing.", example: "analytics.orders")
-    static let mode = Field<TableWriteMode>("mode", summary: "append, replace (build a new table, swap atomically), merge (upsert on key) or create (fail if it exists).", default: .append)
-    static let key = Field<[String]>("key", summary: "Columns identifying a row (required for merge; the primary key of created tables).", default: [])
-    static let schemaDrift = Field<SchemaDriftPolicy>("schemaDrift", summary: "New input columns: evolve (add them; widen integer columns that receive floats), freeze (fail), discard (drop them).", default: .evolve)
-
     public static let spec = NodeSpec(
         id: "postgres.write", version: 1, category: .sink, title: "PostgreSQL table",
         summary: "Loads rows into a PostgreSQL table with COPY; nothing is visible until the run commits.",
-        inputs: [.data("in")], outputs: [], fields: [connection.spec, table.spec, mode.spec, key.spec, schemaDrift.spec],
+        inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields("postgres"),
         capabilities: [.transactionalSink], icon: "database")
 
     let settings: Settings
+    let options: TableSinkOptions
     let endpoint: PostgresEndpoint
-    let table: QualifiedName
-    let mode: TableWriteMode
-    let key: [String]
-    let drift: SchemaDriftPolicy
+    var table: QualifiedName { options.table }
+    var mode: TableWriteMode { options.mode }
+    var key: [String] { options.key }
+    var drift: SchemaDriftPolicy { options.drift }
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        endpoint = try PostgresEndpoint(try settings.connection(Self.connection, type: "postgres"))
-        let text = try settings[Self.table]
-        guard let table = QualifiedName(parsing: text) else { throw settings.error(Self.table, "'\(text)' is not a table name") }
-        self.table = table
-        mode = try settings[Self.mode]
-        key = try settings[Self.key]
-        drift = try settings[Self.schemaDrift]
-        if mode == .merge, key.isEmpty { throw settings.error(Self.key, "merge needs the key columns that identify a row", code: "missing_field") }
+        options = try TableSinkOptions(settings, type: "postgres")
+        endpoint = try PostgresEndpoint(options.connection)
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
-        for column in key where input.index(of: column) == nil {
-            throw settings.error(Self.key, "key column '\(column)' is not in the input; its columns are: \(input.names.joined(separator: ", "))", code: "unknown_column")
-        }
+        try options.check(input, settings)
         return NodePlan(outputs: [:], work: PostgresLoad(node: self, input: input))
     }
 }

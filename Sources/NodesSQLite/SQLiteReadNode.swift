@@ -5,57 +5,27 @@ public import NodeKit
 
 /// Reads a SQLite table (or the result of a query with bound parameters) into typed batches.
 public struct SQLiteReadNode: NodeType {
-    static let connection = Field<String>("connection", summary: "A sqlite connection from connections.yaml.", example: "local")
-    static let table = Field<String?>("table", summary: "Table to read (or give a query).", example: "orders")
-    static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
-    static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")
-    static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
-    static let mode = Field<ReadMode>("mode", summary: "full reads everything; incremental reads rows after the cursor committed by the last run.", default: .full)
-    static let cursor = Field<String?>("cursor", summary: "Incremental: the column that grows with changes (compared as stored).", example: "updated_at")
-    static let key = Field<[String]>("key", summary: "Incremental: tie-breaker columns, so rows sharing a cursor value are neither skipped nor re-read.", default: [])
-    static let nullCursor = Field<NullCursorPolicy>("nullCursor", summary: "Incremental: rows whose cursor is NULL are read on every run (always) or rejected so they are visible (reject).", default: .always)
-
     public static let spec = NodeSpec(
         id: "sqlite.read", version: 1, category: .source, title: "SQLite table",
         summary: "Reads a SQLite table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: [connection.spec, table.spec, query.spec, parameters.spec, batchRows.spec, mode.spec, cursor.spec, key.spec, nullCursor.spec],
+        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields("sqlite"),
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
+    let options: TableSourceOptions
     let path: String
-    let table: QualifiedName?
-    let query: String?
-    let parameters: NamedValues<Expression>?
-    let batchRows: Int
-    let mode: ReadMode
-    let cursor: String?
-    let key: [String]
-    let nullCursor: NullCursorPolicy
+    var table: QualifiedName? { options.table }
+    var query: String? { options.query }
+    var batchRows: Int { options.batchRows }
+    var mode: ReadMode { options.mode }
+    var cursor: String? { options.cursor }
+    var key: [String] { options.key }
+    var nullCursor: NullCursorPolicy { options.nullCursor }
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        path = try SQLiteConnection.path(of: try settings.connection(Self.connection, type: "sqlite"))
-        let tableText = try settings[Self.table]
-        query = try settings[Self.query]
-        parameters = try settings[Self.parameters]
-        batchRows = max(1, try settings[Self.batchRows])
-        mode = try settings[Self.mode]
-        cursor = try settings[Self.cursor]
-        key = try settings[Self.key]
-        nullCursor = try settings[Self.nullCursor]
-        if mode == .incremental, cursor == nil { throw settings.error(Self.cursor, "incremental mode needs a cursor column", code: "missing_field") }
-        if mode == .full, cursor != nil || !key.isEmpty { throw settings.error(Self.mode, "cursor and key take effect in mode: incremental") }
-        switch (tableText, query) {
-        case (nil, nil): throw settings.error(Self.table, "give a table or a query", code: "missing_field")
-        case (.some, .some): throw settings.error(Self.query, "give a table or a query, not both")
-        default: break
-        }
-        if let tableText {
-            guard let name = QualifiedName(parsing: tableText) else { throw settings.error(Self.table, "'\(tableText)' is not a table name") }
-            table = name
-        } else {
-            table = nil
-        }
+        options = try TableSourceOptions(settings, type: "sqlite")
+        path = try SQLiteConnection.path(of: options.connection)
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
@@ -65,26 +35,21 @@ public struct SQLiteReadNode: NodeType {
             var schema: Schema
             if let table {
                 let columns = try db.tableColumns(table)
-                guard !columns.isEmpty else { throw settings.error(Self.table, "table \(table) does not exist in \(path)", code: "unknown_table") }
+                guard !columns.isEmpty else { throw settings.error(TableSourceOptions.table, "table \(table) does not exist in \(path)", code: "unknown_table") }
                 schema = Schema(columns.map { SchemaField($0.name, SQLiteTypes.dataType(declared: $0.declared), nullable: !$0.notNull) })
-                if let projection = request.projection { schema = schema.projected(projection.union([cursor].compactMap { $0 } + key)) }
+                if let needed = options.needed(request.projection) { schema = schema.projected(needed) }
                 let list = schema.names.isEmpty ? "1" : schema.names.map(SQLText.quote).joined(separator: ", ")
                 sql = "SELECT \(list) FROM \(table.quoted)"
             } else {
                 sql = query!
                 schema = .empty
             }
-            var bound: [(String, Value)] = []
-            for entry in parameters?.entries ?? [] {
-                let value = try request.bind(entry.value, to: .empty, field: "parameters.\(entry.name)", location: entry.location)
-                guard let constant = value.constantValue else { throw settings.error(Self.parameters, "parameter :\(entry.name) must not depend on columns") }
-                bound.append((entry.name, constant))
-            }
+            let bound = try options.parameterValues(request, settings)
             if table == nil {
                 let statement = try db.prepare(sql)
                 for (name, value) in bound {
                     let index = statement.parameterIndex(":" + name)
-                    guard index > 0 else { throw settings.error(Self.parameters, "the query has no parameter :\(name)", code: "invalid_value") }
+                    guard index > 0 else { throw settings.error(TableSourceOptions.parameters, "the query has no parameter :\(name)", code: "invalid_value") }
                     statement.bind(index, value)
                 }
                 schema = try Self.querySchema(statement)
@@ -93,7 +58,7 @@ public struct SQLiteReadNode: NodeType {
             if mode == .incremental, let cursor {
                 for name in [cursor] + key where schema.index(of: name) == nil {
                     let message = "column '\(name)' is not in the source; its columns are: \(schema.names.joined(separator: ", "))"
-                    throw name == cursor ? settings.error(Self.cursor, message, code: "unknown_column") : settings.error(Self.key, message, code: "unknown_column")
+                    throw name == cursor ? settings.error(TableSourceOptions.cursor, message, code: "unknown_column") : settings.error(TableSourceOptions.key, message, code: "unknown_column")
                 }
                 incremental = Work.Incremental(cursor: schema.index(of: cursor)!, key: key.map { schema.index(of: $0)! }, nulls: nullCursor)
                 sql = "SELECT * FROM (\(sql)) AS sluice_read"
@@ -102,7 +67,7 @@ public struct SQLiteReadNode: NodeType {
         } catch let error as ConfigError {
             throw error
         } catch {
-            throw settings.error(Self.connection, "\(error)", code: "database_error")
+            throw settings.error(TableSourceOptions.connection("sqlite"), "\(error)", code: "database_error")
         }
     }
 

@@ -9,42 +9,29 @@ import Synchronization
 /// One prepared statement in one transaction; a row the database refuses (a constraint) is rejected
 /// with SQLite's reason and the load goes on.
 public struct SQLiteWriteNode: NodeType {
-    static let connection = Field<String>("connection", summary: "A sqlite connection from connections.yaml.", example: "local")
-    static let table = Field<String>("table", summary: "Target table; created from the input schema if missing.", example: "orders")
-    static let mode = Field<TableWriteMode>("mode", summary: "append, replace (atomic swap), merge (upsert on key) or create (fail if it exists).", default: .append)
-    static let key = Field<[String]>("key", summary: "Columns identifying a row (required for merge; the primary key of created tables).", default: [])
-    static let schemaDrift = Field<SchemaDriftPolicy>("schemaDrift", summary: "New input columns: evolve (add them), freeze (fail), discard (drop them).", default: .evolve)
-
     public static let spec = NodeSpec(
         id: "sqlite.write", version: 1, category: .sink, title: "SQLite table",
         summary: "Loads rows into a SQLite table; nothing is visible until the run commits.",
-        inputs: [.data("in")], outputs: [], fields: [connection.spec, table.spec, mode.spec, key.spec, schemaDrift.spec],
+        inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields("sqlite"),
         capabilities: [.transactionalSink], icon: "database")
 
     let settings: Settings
+    let options: TableSinkOptions
     let path: String
-    let table: QualifiedName
-    let mode: TableWriteMode
-    let key: [String]
-    let drift: SchemaDriftPolicy
+    var table: QualifiedName { options.table }
+    var mode: TableWriteMode { options.mode }
+    var key: [String] { options.key }
+    var drift: SchemaDriftPolicy { options.drift }
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        path = try SQLiteConnection.path(of: try settings.connection(Self.connection, type: "sqlite"))
-        let text = try settings[Self.table]
-        guard let table = QualifiedName(parsing: text) else { throw settings.error(Self.table, "'\(text)' is not a table name") }
-        self.table = table
-        mode = try settings[Self.mode]
-        key = try settings[Self.key]
-        drift = try settings[Self.schemaDrift]
-        if mode == .merge, key.isEmpty { throw settings.error(Self.key, "merge needs the key columns that identify a row", code: "missing_field") }
+        options = try TableSinkOptions(settings, type: "sqlite")
+        path = try SQLiteConnection.path(of: options.connection)
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
-        for column in key where input.index(of: column) == nil {
-            throw settings.error(Self.key, "key column '\(column)' is not in the input; its columns are: \(input.names.joined(separator: ", "))", code: "unknown_column")
-        }
+        try options.check(input, settings)
         return NodePlan(outputs: [:], work: Work(node: self, input: input))
     }
 
