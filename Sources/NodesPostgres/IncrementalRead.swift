@@ -30,10 +30,6 @@ struct IncrementalPlan: Sendable {
         return (" WHERE \(condition) OR \(c) IS NULL" + order, binds)
     }
 
-    /// The earliest of several committed states (several state stores downstream): nobody misses rows.
-    func earliest(_ states: [CursorState], order: (String, String) -> Bool) -> CursorState? {
-        states.min { a, b in a.cursor == b.cursor ? a.key.lexicographicallyPrecedes(b.key) : order(a.cursor, b.cursor) }
-    }
 }
 
 /// Text forms of cursor values that PostgreSQL reads back exactly (ISO UTC timestamps with microseconds,
@@ -47,15 +43,4 @@ enum CursorText {
         }
     }
 
-    /// Orders two cursor texts of one column type.
-    static func less(_ type: DataType) -> (String, String) -> Bool {
-        { a, b in
-            switch type {
-            case .int64, .decimal, .float64: (Double(a) ?? 0) < (Double(b) ?? 0)
-            case .timestamp: (CivilTime.parseTimestamp(a) ?? 0) < (CivilTime.parseTimestamp(b) ?? 0)
-            case .date: (CivilTime.parseDate(a) ?? 0) < (CivilTime.parseDate(b) ?? 0)
-            default: a < b
-            }
-        }
-    }
 }

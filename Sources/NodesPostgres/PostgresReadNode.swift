@@ -112,7 +112,7 @@ public struct PostgresReadNode: NodeType {
             var state: CursorState?
             if let incremental {
                 let stored = try await context.committedState().compactMap(CursorState.parse)
-                state = incremental.earliest(stored, order: CursorText.less(PostgresTypes.dataType(incremental.cursor)))
+                state = CursorState.earliest(stored, cursorType: PostgresTypes.dataType(incremental.cursor))
                 if stored.isEmpty { context.log(.info, "no committed cursor: reading everything") } else {
                     context.log(.info, "reading rows after cursor \(state!.cursor)" + (state!.key.isEmpty ? "" : " / key \(state!.key.joined(separator: ", "))"))
                 }
@@ -148,20 +148,23 @@ public struct PostgresReadNode: NodeType {
             // The cursor and key cells of the newest row that has a cursor (rows arrive ordered by them).
             var lastCursorCell: PostgresCell?
             var lastKeyCells: [PostgresCell?] = Array(repeating: nil, count: keyIndexes.count)
+            var lastCursorKeys = lastKeyCells
             var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
             var count = 0, index = 0
             var bad: [Int] = []
             var rejects: [RejectedRecord] = []
             for try await row in rows {
                 var failed: String?
-                for (k, cell) in row.enumerated() where k < builders.count && !PostgresTypes.append(cell, to: &builders[k]) && failed == nil {
-                    failed = schema.fields[k].name
+                var cursorCell: PostgresCell?
+                for (k, cell) in row.enumerated() where k < builders.count {
+                    if k == cursorIndex { cursorCell = cell }
+                    if let i = keyIndexes.firstIndex(of: k) { lastKeyCells[i] = cell }
+                    if !PostgresTypes.append(cell, to: &builders[k]), failed == nil { failed = schema.fields[k].name }
                 }
-                if let cursorIndex, failed == nil, cursorIndex < row.count {
-                    let cells = Array(row)
-                    if cells[cursorIndex].bytes != nil {
-                        lastCursorCell = cells[cursorIndex]
-                        for (i, k) in keyIndexes.enumerated() { lastKeyCells[i] = cells[k] }
+                if let cell = cursorCell, failed == nil {
+                    if cell.bytes != nil {
+                        lastCursorCell = cell
+                        lastCursorKeys = lastKeyCells
                     } else if incremental?.nulls == .reject {
                         failed = incremental!.cursor.name
                         bad.append(count)
@@ -189,7 +192,7 @@ public struct PostgresReadNode: NodeType {
                 try await connection.query("COMMIT", logger: PostgresEndpoint.logger)
                 if let cell = lastCursorCell, let cursorIndex {
                     let newState = CursorState(cursor: Self.text(cell, schema.fields[cursorIndex].type),
-                                               key: zip(lastKeyCells, keyIndexes).map { Self.text($0.0!, schema.fields[$0.1].type) })
+                                               key: zip(lastCursorKeys, keyIndexes).map { Self.text($0.0!, schema.fields[$0.1].type) })
                     context.publishState(newState.json)
                     context.log(.info, "new cursor \(newState.cursor) (committed with the data)")
                 }

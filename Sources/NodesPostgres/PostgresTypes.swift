@@ -71,7 +71,7 @@ enum PostgresTypes {
     /// Columns of a table from the catalog (empty if it does not exist).
     static func columns(of table: QualifiedName, on connection: PostgresConnection) async throws -> [PostgresColumn] {
         var binds = PostgresBindings()
-        try binds.append(table.quoted) // resolved like the table name in a query (search path, temp tables)
+        binds.append(table.quoted) // resolved like the table name in a query (search path, temp tables)
         let sql = """
             SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, format_type(a.atttypid, a.atttypmod), a.attnotnull
             FROM pg_attribute a

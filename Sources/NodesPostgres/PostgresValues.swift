@@ -10,14 +10,14 @@ enum PostgresValues {
         for value in values {
             switch value {
             case .null: binds.appendNull()
-            case let .bool(b): try binds.append(b)
-            case let .int(i): try binds.append(i)
-            case let .float(d): try binds.append(d)
-            case let .decimal(v, scale): try binds.append(Double(v) / pow10(scale))
-            case let .string(s), let .json(s): try binds.append(s)
-            case let .bytes(b): try binds.append(ByteBuffer(bytes: b))
-            case let .date(d): try binds.append(Date(timeIntervalSince1970: Double(d) * 86_400))
-            case let .timestamp(t): try binds.append(Date(timeIntervalSince1970: Double(t) / 1_000_000))
+            case let .bool(b): binds.append(b)
+            case let .int(i): binds.append(i)
+            case let .float(d): binds.append(d)
+            case let .decimal(v, scale): binds.append(Double(v) / pow10(scale))
+            case let .string(s), let .json(s): binds.append(s)
+            case let .bytes(b): binds.append(ByteBuffer(bytes: b))
+            case let .date(d): binds.append(Date(timeIntervalSince1970: Double(d) * 86_400))
+            case let .timestamp(t): binds.append(Date(timeIntervalSince1970: Double(t) / 1_000_000))
             }
         }
         return binds

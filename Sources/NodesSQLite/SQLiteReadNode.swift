@@ -111,9 +111,7 @@ public struct SQLiteReadNode: NodeType {
             let db: SQLiteDatabase
             var state: CursorState?
             if let incremental {
-                state = try await context.committedState().compactMap(CursorState.parse).min { a, b in
-                    Self.less(a.cursor, b.cursor, schema.fields[incremental.cursor].type)
-                }
+                state = CursorState.earliest(try await context.committedState().compactMap(CursorState.parse), cursorType: schema.fields[incremental.cursor].type)
             }
             do {
                 db = try SQLiteDatabase(path: path, readOnly: true)
@@ -203,13 +201,6 @@ public struct SQLiteReadNode: NodeType {
             case .int64, .bool: if let v = Int64(text) { statement.bind(index, v) } else { statement.bindText(index, text) }
             case .float64, .decimal: if let v = Double(text) { statement.bind(index, v) } else { statement.bindText(index, text) }
             default: statement.bindText(index, text)
-            }
-        }
-
-        static func less(_ a: String, _ b: String, _ type: DataType) -> Bool {
-            switch type {
-            case .int64, .float64, .decimal, .bool: (Double(a) ?? 0) < (Double(b) ?? 0)
-            default: a < b
             }
         }
 

@@ -7,26 +7,9 @@ import Testing
     static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(".build/debug/sluice").path
 
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static func sluice(_ arguments: [String], in directory: String) throws -> Result {
+    static func sluice(_ arguments: [String], in directory: String) throws -> ProcessResult {
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the binary first: swift build")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return try runProcess(binary, arguments, in: directory)
     }
 
     @Test func initThenValidateThenRun() throws {

@@ -15,7 +15,7 @@ import Testing
         for name in try FileManager.default.subpathsOfDirectory(atPath: examples.path) where !name.hasPrefix("out") && !name.hasPrefix(".sluice") {
             let source = examples.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory)
             if !isDirectory.boolValue { try dir.write(name, try Data(contentsOf: source)) }
         }
         return dir

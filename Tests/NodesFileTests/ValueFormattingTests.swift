@@ -12,7 +12,7 @@ import Testing
 
     @Test func doublesRoundTripAndMatchTheShortestForm() {
         var generator = SystemRandomNumberGenerator()
-        var samples: [Double] = [0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1.005, 123.45, 1059.66, 148.14000000000001, 99999999.9999, 1e10 + 0.5, 1e-7, 5e-324, .greatestFiniteMagnitude, .pi]
+        var samples: [Double] = [0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1.005, 123.45, 1059.66, 148.14000000000001, 99999999.9999, 1e10 + 0.5, 1e-7, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .pi]
         for _ in 0..<20_000 {
             samples.append(Double(Int.random(in: -10_000_000...10_000_000, using: &generator)) / 100)
             samples.append(Double.random(in: -1e6...1e6, using: &generator))

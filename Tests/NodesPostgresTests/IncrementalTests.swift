@@ -23,6 +23,7 @@ import Testing
         """)
     }
 
+    @discardableResult
     func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(database, sql) }
 
     func sync(_ extra: String = "", sink: String = "{connection: warehouse, table: dw.dst, mode: merge, key: [id]}") async throws -> HarnessRun {

@@ -22,6 +22,7 @@ import Testing
         """, environment: ["WAREHOUSE_PASSWORD": Self.secret])
     }
 
+    @discardableResult
     func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(database, sql) }
 
     func load(_ csv: String, table: String, settings: String = "", csvSettings: String = "") async throws -> HarnessRun {

@@ -30,7 +30,7 @@ public enum PostgresTestServer {
     /// Runs SQL with psql in `database` and returns the unaligned, tuples-only output (fields separated by |).
     @discardableResult
     public static func psql(_ database: String, _ sql: String) throws -> String {
-        let result = try run("/usr/bin/psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-c", sql])
+        let result = try runProcess("/usr/bin/psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-c", sql])
         guard result.status == 0 else { throw PSQLFailure(message: result.stderr) }
         return result.stdout.trimmingCharacters(in: .newlines)
     }
@@ -63,19 +63,5 @@ public enum PostgresTestServer {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return (code, String(decoding: output, as: UTF8.self))
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }
