@@ -18,6 +18,14 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "Columnar", swiftSettings: strict),
@@ -38,9 +46,33 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres"], swiftSettings: strict),
+        .target(
+            name: "Store",
+            dependencies: [
+                "NodeKit", "NodesSQLite", "NodesPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["Store", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Store", "Workers", "Runtime", "BuiltinNodes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "sluice",
-            dependencies: ["Runtime", "BuiltinNodes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "BuiltinNodes", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "SluiceTestSupport", dependencies: ["Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
         .testTarget(name: "ColumnarTests", dependencies: ["Columnar"], swiftSettings: strict),
@@ -51,6 +83,12 @@ let package = Package(
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["SluiceTestSupport", "Server", "Store", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
+            swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
     ]
 )

@@ -14,7 +14,10 @@ public enum ConnectionsFile {
         return try parse(text, file: path, specs: specs, environment: environment)
     }
 
-    public static func parse(_ text: String, file: String?, specs: [ConnectionSpec], environment: [String: String]) throws(ConfigErrors) -> ConnectionCatalog {
+    /// Parses connections. With `resolveReferences: false` (connections stored by the server) values are taken
+    /// literally, so a stored value cannot read the server's environment or files.
+    public static func parse(_ text: String, file: String?, specs: [ConnectionSpec], environment: [String: String],
+                             resolveReferences: Bool = true) throws(ConfigErrors) -> ConnectionCatalog {
         let root: Setting
         do { root = try YAMLReader.read(text, file: file) } catch { throw ConfigErrors([error]) }
         guard let entries = root.entries else {
@@ -49,7 +52,7 @@ public enum ConnectionsFile {
                     continue
                 }
                 var value = field.value
-                if let text = field.value.scalarText, case .string = field.value.kind, text.hasPrefix("${"), text.hasSuffix("}") {
+                if resolveReferences, let text = field.value.scalarText, case .string = field.value.kind, text.hasPrefix("${"), text.hasSuffix("}") {
                     do { value = Setting(.string(try resolve(text, base: base, environment: environment)), location: field.value.location) } catch {
                         errors.append(ConfigError(code: "unresolved_reference", message: "\(subject), field '\(field.key)': \(error.message)",
                                                   location: field.value.location, field: "\(entry.key).\(field.key)"))

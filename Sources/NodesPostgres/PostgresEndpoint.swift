@@ -71,9 +71,9 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
 }
 
 /// Safe, useful messages from postgres-nio errors (its own descriptions hide everything on purpose).
-enum PostgresErrors {
+package enum PostgresErrors {
     /// The server's message and SQLSTATE, or the connection problem.
-    static func reason(_ error: any Error) -> String {
+    package static func reason(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let info = error.serverInfo, let message = info[.message] {
                 let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
@@ -87,7 +87,7 @@ enum PostgresErrors {
         return "\(error)"
     }
 
-    static func sqlState(_ error: any Error) -> String? {
+    package static func sqlState(_ error: any Error) -> String? {
         (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
@@ -98,7 +98,7 @@ enum PostgresErrors {
     }
 
     /// Whether trying again may help (connection lost, serialization failure, deadlock).
-    static func isRetryable(_ error: any Error) -> Bool {
+    package static func isRetryable(_ error: any Error) -> Bool {
         guard let state = sqlState(error) else { return !(error is NodeError) }
         return state.hasPrefix("08") || state == "40001" || state == "40P01" || state.hasPrefix("57P")
     }

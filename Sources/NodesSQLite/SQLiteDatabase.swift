@@ -3,21 +3,21 @@ import Columnar
 import NodeKit
 
 /// An error from SQLite: the result code and SQLite's message (which never contains secrets).
-struct SQLiteError: Error, CustomStringConvertible {
-    let code: Int32
-    let message: String
+package struct SQLiteError: Error, CustomStringConvertible {
+    package let code: Int32
+    package let message: String
 
-    var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
-    var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
-    var description: String { message }
+    package var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
+    package var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+    package var description: String { message }
 }
 
 /// One SQLite connection, used by one node task at a time (not shared across tasks).
-final class SQLiteDatabase {
-    let path: String
-    private(set) var handle: OpaquePointer?
+package final class SQLiteDatabase {
+    package let path: String
+    package private(set) var handle: OpaquePointer?
 
-    init(path: String, readOnly: Bool) throws(SQLiteError) {
+    package init(path: String, readOnly: Bool) throws(SQLiteError) {
         self.path = path
         var db: OpaquePointer?
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -34,7 +34,7 @@ final class SQLiteDatabase {
 
     deinit { sqlite3_close_v2(handle) }
 
-    func execute(_ sql: String) throws(SQLiteError) {
+    package func execute(_ sql: String) throws(SQLiteError) {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -44,7 +44,7 @@ final class SQLiteDatabase {
         }
     }
 
-    func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+    package func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle))) }
@@ -64,7 +64,7 @@ final class SQLiteDatabase {
 }
 
 /// A prepared statement with binding and column access.
-final class SQLiteStatement {
+package final class SQLiteStatement {
     private let statement: OpaquePointer
     private let database: OpaquePointer?
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -77,33 +77,36 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(statement) }
 
     /// Advances; true when a row is available, false when done.
-    func step() throws(SQLiteError) -> Bool {
+    package func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(statement)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
         throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(database)))
     }
 
-    func reset() {
+    package func reset() {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
     }
 
-    var columnCount: Int { Int(sqlite3_column_count(statement)) }
-    func parameterIndex(_ name: String) -> Int { Int(sqlite3_bind_parameter_index(statement, name)) }
-    func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(statement, Int32(i))) }
-    func declaredType(_ i: Int) -> String? { sqlite3_column_decltype(statement, Int32(i)).map { String(cString: $0) } }
-    func storageClass(_ i: Int) -> Int32 { sqlite3_column_type(statement, Int32(i)) }
-    func int(_ i: Int) -> Int64 { sqlite3_column_int64(statement, Int32(i)) }
-    func double(_ i: Int) -> Double { sqlite3_column_double(statement, Int32(i)) }
+    package var columnCount: Int { Int(sqlite3_column_count(statement)) }
+    package func parameterIndex(_ name: String) -> Int { Int(sqlite3_bind_parameter_index(statement, name)) }
+    package var parameterCount: Int { Int(sqlite3_bind_parameter_count(statement)) }
+    /// The name of parameter `i` (1-based) as written in the SQL, e.g. "$2"; nil for a bare "?".
+    package func parameterName(_ i: Int) -> String? { sqlite3_bind_parameter_name(statement, Int32(i)).map { String(cString: $0) } }
+    package func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(statement, Int32(i))) }
+    package func declaredType(_ i: Int) -> String? { sqlite3_column_decltype(statement, Int32(i)).map { String(cString: $0) } }
+    package func storageClass(_ i: Int) -> Int32 { sqlite3_column_type(statement, Int32(i)) }
+    package func int(_ i: Int) -> Int64 { sqlite3_column_int64(statement, Int32(i)) }
+    package func double(_ i: Int) -> Double { sqlite3_column_double(statement, Int32(i)) }
 
-    func text(_ i: Int) -> String {
+    package func text(_ i: Int) -> String {
         guard let p = sqlite3_column_text(statement, Int32(i)) else { return "" }
         return String(cString: p)
     }
 
     /// The raw bytes of a text or blob value.
-    func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    package func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> {
         let count = Int(sqlite3_column_bytes(statement, Int32(i)))
         if storageClass(i) == SQLITE_BLOB {
             return UnsafeBufferPointer(start: sqlite3_column_blob(statement, Int32(i))?.assumingMemoryBound(to: UInt8.self), count: count)
@@ -111,11 +114,11 @@ final class SQLiteStatement {
         return UnsafeBufferPointer(start: sqlite3_column_text(statement, Int32(i)), count: count)
     }
 
-    func bindNull(_ i: Int) { sqlite3_bind_null(statement, Int32(i)) }
-    func bind(_ i: Int, _ v: Int64) { sqlite3_bind_int64(statement, Int32(i), v) }
-    func bind(_ i: Int, _ v: Double) { sqlite3_bind_double(statement, Int32(i), v) }
+    package func bindNull(_ i: Int) { sqlite3_bind_null(statement, Int32(i)) }
+    package func bind(_ i: Int, _ v: Int64) { sqlite3_bind_int64(statement, Int32(i), v) }
+    package func bind(_ i: Int, _ v: Double) { sqlite3_bind_double(statement, Int32(i), v) }
 
-    func bindText(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
+    package func bindText(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
         if let base = bytes.baseAddress {
             sqlite3_bind_text(statement, Int32(i), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
         } else {
@@ -123,17 +126,17 @@ final class SQLiteStatement {
         }
     }
 
-    func bindBlob(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
+    package func bindBlob(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
         sqlite3_bind_blob(statement, Int32(i), bytes.baseAddress, Int32(bytes.count), Self.transient)
     }
 
-    func bindText(_ i: Int, _ text: String) {
+    package func bindText(_ i: Int, _ text: String) {
         var text = text
         text.withUTF8 { bindText(i, $0) }
     }
 
     /// Binds a scalar with the storage the type mapping uses (dates and timestamps as ISO text).
-    func bind(_ i: Int, _ value: Value) {
+    package func bind(_ i: Int, _ value: Value) {
         switch value {
         case .null: bindNull(i)
         case let .bool(b): bind(i, Int64(b ? 1 : 0))

@@ -1,0 +1,7 @@
+import Hummingbird
+import JWTKit
+import HummingbirdBcrypt
+import HummingbirdWebSocket
+import Prometheus
+import ServiceLifecycle
+import _CryptoExtras

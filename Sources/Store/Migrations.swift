@@ -1,0 +1,111 @@
+import Foundation
+
+/// The metadata store's schema, as an ordered list of migrations both dialects run.
+///
+/// Append only: a released migration never changes. Times are Unix milliseconds (BIGINT), identifiers
+/// are generated text ids, flags are 0/1 integers, so one SQL text serves SQLite and PostgreSQL;
+/// `{blob}` is the one type that differs (BLOB / BYTEA).
+enum Migrations {
+    static let all: [(version: Int64, statements: [String])] = [
+        (1, [
+            """
+            CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL, disabled BIGINT NOT NULL DEFAULT 0)
+            """,
+            """
+            CREATE TABLE refresh_tokens (
+                id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, family TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+                spent_at BIGINT, revoked_at BIGINT)
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family)",
+            """
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, last_used_at BIGINT, revoked_at BIGINT)
+            """,
+            """
+            CREATE TABLE vault (
+                id BIGINT PRIMARY KEY, kdf TEXT NOT NULL, rounds BIGINT NOT NULL, salt {blob} NOT NULL,
+                wrapped_key {blob} NOT NULL, key_version BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE connections (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL, settings TEXT NOT NULL,
+                sealed_secrets {blob}, secret_fields TEXT NOT NULL, key_version BIGINT, created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, discovery TEXT, discovered_at BIGINT)
+            """,
+            """
+            CREATE TABLE pipelines (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, current_revision BIGINT NOT NULL, created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE pipeline_revisions (
+                pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE, revision BIGINT NOT NULL,
+                document TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL, created_at BIGINT NOT NULL,
+                PRIMARY KEY (pipeline_id, revision))
+            """,
+            """
+            CREATE TABLE pipeline_shares (
+                pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, role TEXT NOT NULL,
+                PRIMARY KEY (pipeline_id, user_id))
+            """,
+            """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY, pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+                revision BIGINT NOT NULL, parameters TEXT NOT NULL, status TEXT NOT NULL, attempt BIGINT NOT NULL,
+                max_attempts BIGINT NOT NULL, requested_by TEXT NOT NULL, queued_at BIGINT NOT NULL, started_at BIGINT,
+                finished_at BIGINT, worker_id TEXT, lease_expires_at BIGINT, cancel_requested BIGINT NOT NULL DEFAULT 0,
+                error TEXT, rejected BIGINT NOT NULL DEFAULT 0, replay_of TEXT)
+            """,
+            "CREATE INDEX runs_queue ON runs (status, queued_at)",
+            "CREATE INDEX runs_pipeline ON runs (pipeline_id, queued_at)",
+            """
+            CREATE TABLE run_nodes (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, node TEXT NOT NULL, status TEXT NOT NULL,
+                records_in BIGINT NOT NULL, records_out BIGINT NOT NULL, rejected BIGINT NOT NULL, bytes BIGINT NOT NULL,
+                duration_ms BIGINT NOT NULL, error TEXT, PRIMARY KEY (run_id, node))
+            """,
+            """
+            CREATE TABLE run_logs (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq BIGINT NOT NULL, at BIGINT NOT NULL,
+                level TEXT NOT NULL, node TEXT, message TEXT NOT NULL, PRIMARY KEY (run_id, seq))
+            """,
+            """
+            CREATE TABLE run_rejects (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq BIGINT NOT NULL, node TEXT NOT NULL,
+                packet TEXT NOT NULL, PRIMARY KEY (run_id, seq))
+            """,
+            """
+            CREATE TABLE audit_log (
+                id TEXT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT, action TEXT NOT NULL, target TEXT, detail TEXT,
+                address TEXT)
+            """,
+            "CREATE INDEX audit_log_at ON audit_log (at)",
+        ]),
+    ]
+
+    /// Brings the store to the latest version. Safe to call from several processes at once.
+    static func run(on database: any StoreDatabase, now: Int64) async throws {
+        try await database.transaction { session in
+            if database.dialect == .postgres {
+                // Serializes concurrent starts; released at commit.
+                try await session.execute("SELECT pg_advisory_xact_lock(7243015)")
+            }
+            try await session.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(try await session.query("SELECT version FROM schema_migrations").compactMap { $0.int("version") })
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await session.execute(statement.replacingOccurrences(of: "{blob}", with: database.dialect == .postgres ? "BYTEA" : "BLOB"))
+                }
+                try await session.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", .int(migration.version), .int(now))
+            }
+        }
+    }
+}

@@ -1,0 +1,300 @@
+import Foundation
+
+/// A run as the queue stores it, with its per-node counters when loaded singly.
+public struct RunRecord: Sendable, Equatable {
+    public var id: String
+    public var pipelineID: String
+    public var revision: Int64
+    /// Parameter overrides as a JSON object text of strings.
+    public var parametersJSON: String
+    public var phase: RunPhase
+    public var attempt: Int64
+    public var maxAttempts: Int64
+    public var requestedBy: String
+    public var queuedAt: Int64
+    public var startedAt: Int64?
+    public var finishedAt: Int64?
+    public var workerID: String?
+    public var leaseExpiresAt: Int64?
+    public var cancelRequested: Bool
+    public var error: String?
+    public var rejected: Int64
+    public var replayOf: String?
+    public var nodes: [RunNodeRecord] = []
+
+    init(row: SQLRow) {
+        id = row.string("id")
+        pipelineID = row.string("pipeline_id")
+        revision = row.int("revision") ?? 0
+        parametersJSON = row.string("parameters")
+        phase = RunPhase(rawValue: row.string("status")) ?? .failed
+        attempt = row.int("attempt") ?? 0
+        maxAttempts = row.int("max_attempts") ?? 1
+        requestedBy = row.string("requested_by")
+        queuedAt = row.int("queued_at") ?? 0
+        startedAt = row.int("started_at")
+        finishedAt = row.int("finished_at")
+        workerID = row.text("worker_id")
+        leaseExpiresAt = row.int("lease_expires_at")
+        cancelRequested = row.int("cancel_requested") == 1
+        error = row.text("error")
+        rejected = row.int("rejected") ?? 0
+        replayOf = row.text("replay_of")
+    }
+}
+
+/// One node's status and counters within a run.
+public struct RunNodeRecord: Sendable, Equatable, Codable {
+    public var node: String
+    public var status: String
+    public var recordsIn: Int64
+    public var recordsOut: Int64
+    public var rejected: Int64
+    public var bytes: Int64
+    public var durationMillis: Int64
+    public var error: String?
+
+    public init(node: String, status: String, recordsIn: Int64 = 0, recordsOut: Int64 = 0, rejected: Int64 = 0, bytes: Int64 = 0, durationMillis: Int64 = 0, error: String? = nil) {
+        self.node = node
+        self.status = status
+        self.recordsIn = recordsIn
+        self.recordsOut = recordsOut
+        self.rejected = rejected
+        self.bytes = bytes
+        self.durationMillis = durationMillis
+        self.error = error
+    }
+}
+
+/// One log line of a run.
+public struct RunLogLine: Sendable, Equatable, Codable {
+    public var seq: Int64
+    public var at: Int64
+    public var level: String
+    public var node: String?
+    public var message: String
+}
+
+/// What a lease holder learns from a heartbeat.
+public enum HeartbeatResult: Sendable, Equatable {
+    case renewed(cancelRequested: Bool)
+    /// The run is no longer this worker's (lease expired and reclaimed, or finished elsewhere): stop without committing.
+    case lost
+}
+
+/// Which runs to list.
+public struct RunFilter: Sendable {
+    public var pipelineIDs: [String]?
+    public var phase: RunPhase?
+    public var limit: Int = 50
+    /// Only runs queued before this time (paging).
+    public var before: Int64?
+
+    public init(pipelineIDs: [String]? = nil, phase: RunPhase? = nil, limit: Int = 50, before: Int64? = nil) {
+        self.pipelineIDs = pipelineIDs
+        self.phase = phase
+        self.limit = limit
+        self.before = before
+    }
+}
+
+extension MetadataStore {
+    static let runColumns = """
+        id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, started_at, finished_at,
+        worker_id, lease_expires_at, cancel_requested, error, rejected, replay_of
+        """
+
+    /// Queues a run of one revision.
+    public func enqueueRun(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3, replayOf: String? = nil) async throws -> RunRecord {
+        let id = Self.newID(), at = now()
+        return try await transaction { session in
+            let rows = try await session.query("""
+                INSERT INTO runs (id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, replay_of)
+                VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8) RETURNING \(Self.runColumns)
+                """, .text(id), .text(pipelineID), .int(revision), .text(parametersJSON), .int(maxAttempts), .text(requestedBy), .int(at), .optional(replayOf))
+            return RunRecord(row: rows[0])
+        }
+    }
+
+    /// Claims the oldest queued run for `workerID` with a lease of `leaseMillis`, or nil when the queue is empty.
+    ///
+    /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on or take the same row.
+    /// SQLite: the transaction is `BEGIN IMMEDIATE`, which already serializes claims.
+    public func claimRun(workerID: String, leaseMillis: Int64) async throws -> RunRecord? {
+        guard case .moveTo(.running) = RunLifecycle.transition(from: .queued, on: .claim) else { return nil }
+        let at = now()
+        let lock = database.dialect == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
+        return try await transaction { session in
+            try await session.first("""
+                UPDATE runs SET status = 'running', worker_id = $1, lease_expires_at = $2, attempt = attempt + 1,
+                    started_at = COALESCE(started_at, $3)
+                WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1 \(lock))
+                RETURNING \(Self.runColumns)
+                """, .text(workerID), .int(at + leaseMillis), .int(at)).map(RunRecord.init(row:))
+        }
+    }
+
+    /// Renews the lease if `workerID` still holds the run.
+    public func heartbeat(runID: String, workerID: String, leaseMillis: Int64) async throws -> HeartbeatResult {
+        let at = now()
+        return try await transaction { session in
+            guard let row = try await session.first("""
+                UPDATE runs SET lease_expires_at = $3 WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING cancel_requested
+                """, .text(runID), .text(workerID), .int(at + leaseMillis)) else { return .lost }
+            return .renewed(cancelRequested: row.int("cancel_requested") == 1)
+        }
+    }
+
+    /// Ends a run the worker holds. Returns false when the lease was lost (the result is then discarded).
+    public func finishRun(runID: String, workerID: String, phase: RunPhase, error: String?, rejected: Int64) async throws -> Bool {
+        guard case .moveTo(phase) = RunLifecycle.transition(from: .running, on: .finish(phase)) else { return false }
+        let at = now()
+        return try await transaction { session in
+            try await session.query("""
+                UPDATE runs SET status = $3, finished_at = $4, error = $5, rejected = $6, worker_id = NULL, lease_expires_at = NULL
+                WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING id
+                """, .text(runID), .text(workerID), .text(phase.rawValue), .int(at), .optional(error), .int(rejected)).count == 1
+        }
+    }
+
+    /// Gives a run back to the queue (graceful shutdown); the attempt is not counted against its retries.
+    public func handBack(runID: String, workerID: String) async throws -> Bool {
+        guard case .moveTo(.queued) = RunLifecycle.transition(from: .running, on: .handBack) else { return false }
+        return try await transaction { session in
+            try await session.query("""
+                UPDATE runs SET status = 'queued', worker_id = NULL, lease_expires_at = NULL, attempt = attempt - 1
+                WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING id
+                """, .text(runID), .text(workerID)).count == 1
+        }
+    }
+
+    /// Requeues (or fails, when out of attempts) runs whose lease expired. Returns the runs it moved and where.
+    public func reclaimExpiredLeases() async throws -> [(runID: String, phase: RunPhase)] {
+        let at = now()
+        return try await transaction { session in
+            let expired = try await session.query("SELECT id, attempt, max_attempts FROM runs WHERE status = 'running' AND lease_expires_at < $1", .int(at))
+            var moved: [(String, RunPhase)] = []
+            for row in expired {
+                let id = row.string("id")
+                guard case let .moveTo(phase) = RunLifecycle.transition(from: .running, on: .leaseExpired(attempt: row.int("attempt") ?? 0, maxAttempts: row.int("max_attempts") ?? 1)) else { continue }
+                let finished: SQLValue = phase.isFinal ? .int(at) : .null
+                let error: SQLValue = phase.isFinal ? .text("the worker running it stopped responding (lease expired) and no attempts are left") : .null
+                let updated = try await session.query("""
+                    UPDATE runs SET status = $2, worker_id = NULL, lease_expires_at = NULL, finished_at = $3, error = $4
+                    WHERE id = $1 AND status = 'running' AND lease_expires_at < $5 RETURNING id
+                    """, .text(id), .text(phase.rawValue), finished, error, .int(at))
+                if !updated.isEmpty { moved.append((id, phase)) }
+            }
+            return moved
+        }
+    }
+
+    /// Cancels a queued run at once, or flags a running one for its worker. Returns the run afterwards.
+    public func requestCancel(runID: String) async throws -> RunRecord? {
+        let at = now()
+        return try await transaction { session in
+            guard let row = try await session.first("SELECT status FROM runs WHERE id = $1", .text(runID)) else { return nil }
+            switch RunLifecycle.transition(from: RunPhase(rawValue: row.string("status")) ?? .failed, on: .cancel) {
+            case .moveTo(let phase):
+                try await session.execute("UPDATE runs SET status = $2, finished_at = $3, cancel_requested = 1 WHERE id = $1 AND status = 'queued'",
+                                          .text(runID), .text(phase.rawValue), .int(at))
+            case .signalCancel:
+                try await session.execute("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'", .text(runID))
+            case .ignore:
+                break
+            }
+            return try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(runID)).map(RunRecord.init(row:))
+        }
+    }
+
+    public func run(id: String) async throws -> RunRecord? {
+        try await transaction { session in
+            guard var run = try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(id)).map(RunRecord.init(row:)) else { return nil }
+            run.nodes = try await session.query("SELECT node, status, records_in, records_out, rejected, bytes, duration_ms, error FROM run_nodes WHERE run_id = $1 ORDER BY node", .text(id))
+                .map { RunNodeRecord(node: $0.string("node"), status: $0.string("status"), recordsIn: $0.int("records_in") ?? 0, recordsOut: $0.int("records_out") ?? 0,
+                                     rejected: $0.int("rejected") ?? 0, bytes: $0.int("bytes") ?? 0, durationMillis: $0.int("duration_ms") ?? 0, error: $0.text("error")) }
+            return run
+        }
+    }
+
+    /// Runs newest first, filtered.
+    public func runs(_ filter: RunFilter) async throws -> [RunRecord] {
+        try await transaction { session in
+            var sql = "SELECT \(Self.runColumns) FROM runs WHERE queued_at < $1"
+            var binds: [SQLValue] = [.int(filter.before ?? Int64.max)]
+            if let phase = filter.phase {
+                binds.append(.text(phase.rawValue))
+                sql += " AND status = $\(binds.count)"
+            }
+            if let ids = filter.pipelineIDs {
+                if ids.isEmpty { return [] }
+                let placeholders = ids.map { id -> String in binds.append(.text(id)); return "$\(binds.count)" }
+                sql += " AND pipeline_id IN (\(placeholders.joined(separator: ", ")))"
+            }
+            binds.append(.int(Int64(filter.limit)))
+            sql += " ORDER BY queued_at DESC, id DESC LIMIT $\(binds.count)"
+            return try await session.query(sql, binds).map(RunRecord.init(row:))
+        }
+    }
+
+    /// Writes the latest counters of a run's nodes (idempotent).
+    public func recordNodes(runID: String, _ nodes: [RunNodeRecord]) async throws {
+        guard !nodes.isEmpty else { return }
+        try await transaction { session in
+            for n in nodes {
+                try await session.execute("""
+                    INSERT INTO run_nodes (run_id, node, status, records_in, records_out, rejected, bytes, duration_ms, error)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    ON CONFLICT (run_id, node) DO UPDATE SET status = excluded.status, records_in = excluded.records_in,
+                        records_out = excluded.records_out, rejected = excluded.rejected, bytes = excluded.bytes,
+                        duration_ms = excluded.duration_ms, error = excluded.error
+                    """, .text(runID), .text(n.node), .text(n.status), .int(n.recordsIn), .int(n.recordsOut), .int(n.rejected), .int(n.bytes),
+                    .int(n.durationMillis), .optional(n.error))
+            }
+        }
+    }
+
+    /// Appends log lines; sequence numbers continue from the last one stored.
+    public func appendLogs(runID: String, _ lines: [(at: Int64, level: String, node: String?, message: String)]) async throws {
+        guard !lines.isEmpty else { return }
+        try await transaction { session in
+            var seq = try await session.first("SELECT COALESCE(MAX(seq), 0) AS s FROM run_logs WHERE run_id = $1", .text(runID))?.int("s") ?? 0
+            for line in lines {
+                seq += 1
+                try await session.execute("INSERT INTO run_logs (run_id, seq, at, level, node, message) VALUES ($1, $2, $3, $4, $5, $6)",
+                                          .text(runID), .int(seq), .int(line.at), .text(line.level), .optional(line.node), .text(line.message))
+            }
+        }
+    }
+
+    /// Log lines after `afterSeq`, oldest first.
+    public func logs(runID: String, afterSeq: Int64, limit: Int) async throws -> [RunLogLine] {
+        try await transaction { session in
+            try await session.query("SELECT seq, at, level, node, message FROM run_logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                                    .text(runID), .int(afterSeq), .int(Int64(limit)))
+                .map { RunLogLine(seq: $0.int("seq") ?? 0, at: $0.int("at") ?? 0, level: $0.string("level"), node: $0.text("node"), message: $0.string("message")) }
+        }
+    }
+
+    /// Keeps rejected records (one JSON packet each).
+    public func appendRejects(runID: String, _ packets: [(node: String, json: String)]) async throws {
+        guard !packets.isEmpty else { return }
+        try await transaction { session in
+            var seq = try await session.first("SELECT COALESCE(MAX(seq), 0) AS s FROM run_rejects WHERE run_id = $1", .text(runID))?.int("s") ?? 0
+            for packet in packets {
+                seq += 1
+                try await session.execute("INSERT INTO run_rejects (run_id, seq, node, packet) VALUES ($1, $2, $3, $4)",
+                                          .text(runID), .int(seq), .text(packet.node), .text(packet.json))
+            }
+        }
+    }
+
+    /// Rejected-record packets after `afterSeq`, oldest first.
+    public func rejects(runID: String, afterSeq: Int64, limit: Int) async throws -> [(seq: Int64, node: String, json: String)] {
+        try await transaction { session in
+            try await session.query("SELECT seq, node, packet FROM run_rejects WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                                    .text(runID), .int(afterSeq), .int(Int64(limit)))
+                .map { ($0.int("seq") ?? 0, $0.string("node"), $0.string("packet")) }
+        }
+    }
+}
