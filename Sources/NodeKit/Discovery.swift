@@ -29,6 +29,20 @@ public struct TableDescription: Sendable {
     }
 }
 
+extension TableDescription {
+    /// Tables as a JSON array: schema, name, primary_key, columns (name, database_type, type, nullable).
+    public static func json(_ tables: [TableDescription]) -> String {
+        "[" + tables.map { table in
+            JSONText.object([
+                ("schema", table.schema.map(Value.string) ?? .null), ("name", .string(table.name)),
+                ("primary_key", .json("[" + table.primaryKey.map(JSONText.quoted).joined(separator: ",") + "]")),
+                ("columns", .json("[" + table.columns.map { JSONText.object([("name", .string($0.name)), ("database_type", .string($0.databaseType)),
+                                                                             ("type", .string($0.type.description)), ("nullable", .bool($0.nullable))]) }.joined(separator: ",") + "]")),
+            ])
+        }.joined(separator: ",\n") + "]"
+    }
+}
+
 /// Lists the tables of a connection of one type (`sluice discover`, the editor's schema browser).
 public protocol Discoverer: Sendable {
     static var connectionType: String { get }

@@ -12,6 +12,11 @@ public struct ConnectionRecord: Sendable, Equatable {
     public var updatedAt: Int64
     public var keyVersion: Int64?
 
+    /// A record that is not stored (yet): for validating input before saving it.
+    public static func preview(name: String, type: String, settingsJSON: String) -> ConnectionRecord {
+        ConnectionRecord(row: SQLRow(columns: ["id", "name", "type", "settings"], values: [.text(""), .text(name), .text(type), .text(settingsJSON)]))
+    }
+
     init(row: SQLRow) {
         id = row.string("id")
         name = row.string("name")

@@ -73,6 +73,14 @@ public struct RunLogLine: Sendable, Equatable, Codable {
     public var level: String
     public var node: String?
     public var message: String
+
+    public init(seq: Int64, at: Int64, level: String, node: String?, message: String) {
+        self.seq = seq
+        self.at = at
+        self.level = level
+        self.node = node
+        self.message = message
+    }
 }
 
 /// What a lease holder learns from a heartbeat.

@@ -40,14 +40,7 @@ struct DiscoverCommand: AsyncParsableCommand {
             throw ExitStatus.failed
         }
         if json {
-            print("[" + tables.map { table in
-                JSONText.object([
-                    ("schema", table.schema.map(Value.string) ?? .null), ("name", .string(table.name)),
-                    ("primary_key", .json("[" + table.primaryKey.map(JSONText.quoted).joined(separator: ",") + "]")),
-                    ("columns", .json("[" + table.columns.map { JSONText.object([("name", .string($0.name)), ("database_type", .string($0.databaseType)),
-                                                                                 ("type", .string($0.type.description)), ("nullable", .bool($0.nullable))]) }.joined(separator: ",") + "]")),
-                ])
-            }.joined(separator: ",\n") + "]")
+            print(TableDescription.json(tables))
             return
         }
         for table in tables {

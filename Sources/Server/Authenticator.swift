@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+import Hummingbird
+import JWTKit
+import Store
+
+/// The claims of a short-lived access token: who, which role, which login session (`sid`), until when.
+struct AccessClaims: JWTPayload {
+    var sub: SubjectClaim
+    var name: String
+    var role: String
+    var sid: String
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// Issues and checks credentials: JWT access tokens (HS256, key kept in the store so every server accepts
+/// every other's tokens) and API tokens (`sla_…`, stored hashed).
+struct Authenticator: Sendable {
+    let keys: JWTKeyCollection
+    let store: MetadataStore
+    let accessLifetimeSeconds: Int64
+
+    static func make(store: MetadataStore, accessLifetimeSeconds: Int64) async throws -> Authenticator {
+        let secret = try await store.settingCreatingIfAbsent("jwt_signing_key") {
+            SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+        }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: Data(base64Encoded: secret) ?? Data(secret.utf8))), digestAlgorithm: .sha256)
+        return Authenticator(keys: keys, store: store, accessLifetimeSeconds: accessLifetimeSeconds)
+    }
+
+    func accessToken(for user: User, session: String) async throws -> String {
+        let now = Date(timeIntervalSince1970: Double(store.now()) / 1000)
+        let claims = AccessClaims(sub: SubjectClaim(value: user.id), name: user.name, role: user.role.rawValue, sid: session,
+                                  exp: ExpirationClaim(value: now.addingTimeInterval(Double(accessLifetimeSeconds))), iat: IssuedAtClaim(value: now))
+        return try await keys.sign(claims)
+    }
+
+    /// The user behind an `Authorization: Bearer …` header, or nil when there is none; throws 401 when it is invalid.
+    func authenticate(_ request: Request) async throws -> User? {
+        guard let header = request.headers[.authorization] else { return nil }
+        guard header.lowercased().hasPrefix("bearer ") else { throw APIError.unauthenticated }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let user: User?
+        if token.hasPrefix("sla_") {
+            user = try await store.userForAPIToken(token)
+        } else {
+            guard let claims = try? await keys.verify(token, as: AccessClaims.self) else {
+                throw APIError(.unauthorized, "invalid_token", "the access token is invalid or expired; refresh it or sign in again")
+            }
+            // Logout and refresh-token reuse revoke the session at once, not only at expiry.
+            guard try await store.isFamilyActive(claims.sid) else {
+                throw APIError(.unauthorized, "session_revoked", "this session was signed out; sign in again")
+            }
+            user = try await store.user(id: claims.sub.value)
+        }
+        guard let user, !user.disabled else { throw APIError(.unauthorized, "invalid_token", "the token does not belong to an active user") }
+        return user
+    }
+
+    /// The session id inside an access token (for logout).
+    func session(of request: Request) async -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        return try? await keys.verify(String(header.dropFirst(7)), as: AccessClaims.self).sid
+    }
+}

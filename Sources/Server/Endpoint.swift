@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Store
+
+/// Who may call an endpoint before any per-pipeline sharing check.
+public enum Access: Sendable {
+    case anyone, user, admin
+}
+
+/// One API operation, declared once: the router registers it and the OpenAPI document describes it
+/// from the same value, so the two cannot disagree.
+public struct Endpoint: Sendable {
+    public let method: HTTPRequest.Method
+    /// OpenAPI-style path: `/api/v1/pipelines/{id}`.
+    public let path: String
+    public let operationID: String
+    public let summary: String
+    public let tag: String
+    public let access: Access
+    public let query: [QueryParameter]
+    public let requestSchema: JSONValue?
+    public let status: HTTPResponse.Status
+    /// The success body's schema; nil for 204.
+    public let responseSchema: JSONValue?
+    /// Content type of the success body (JSON unless a download).
+    public let contentType: String
+    let handler: @Sendable (APICall) async throws -> APIReply
+
+    init(_ method: HTTPRequest.Method, _ path: String, _ operationID: String, _ summary: String, tag: String, access: Access = .user,
+         query: [QueryParameter] = [], request: JSONValue? = nil, status: HTTPResponse.Status = .ok, response: JSONValue?,
+         contentType: String = "application/json", handler: @escaping @Sendable (APICall) async throws -> APIReply) {
+        self.method = method
+        self.path = path
+        self.operationID = operationID
+        self.summary = summary
+        self.tag = tag
+        self.access = access
+        self.query = query
+        self.requestSchema = request
+        self.status = status
+        self.responseSchema = response
+        self.contentType = contentType
+        self.handler = handler
+    }
+
+    /// The path in Hummingbird's syntax (`:id`).
+    var routerPath: String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : String(part)
+        }.joined(separator: "/")
+    }
+
+    var pathParameters: [String] {
+        path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+    }
+}
+
+/// A query-string parameter an endpoint accepts.
+public struct QueryParameter: Sendable {
+    public let name: String
+    public let schema: JSONValue
+    public let description: String
+}
+
+/// One incoming call, authenticated according to its endpoint.
+struct APICall: Sendable {
+    let request: Request
+    let context: AppContext
+    let body: ByteBuffer?
+    /// The caller; nil only on `.anyone` endpoints without credentials.
+    let user: User?
+    let state: ServerState
+
+    var address: String? { context.remoteAddress?.ipAddress }
+
+    func parameter(_ name: String) -> String { context.parameters.get(name) ?? "" }
+
+    func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
+
+    func queryInt(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = query(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.invalid("query parameter '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
+        }
+        return number
+    }
+
+    /// The caller (for `.user`/`.admin` endpoints, always present).
+    var caller: User {
+        get throws { guard let user else { throw APIError.unauthenticated }; return user }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        guard let body, body.readableBytes > 0 else { throw APIError.invalid("this request needs a JSON body") }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw APIError.from(error)
+        }
+    }
+}
+
+/// A reply: status, content type and body bytes.
+struct APIReply: Sendable {
+    var status: HTTPResponse.Status
+    var contentType: String
+    var body: Data
+    var headers: [(HTTPField.Name, String)] = []
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> APIReply {
+        APIReply(status: status, contentType: "application/json", body: try JSONCoding.encoder.encode(value))
+    }
+
+    static let noContent = APIReply(status: .noContent, contentType: "application/json", body: Data())
+}
+
+/// The API's JSON conventions: snake_case keys, sorted output.
+enum JSONCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+}
+
+/// JSON Schema fragments for the OpenAPI document.
+enum Schema {
+    static let string: JSONValue = .object(["type": .string("string")])
+    static let integer: JSONValue = .object(["type": .string("integer")])
+    static let number: JSONValue = .object(["type": .string("number")])
+    static let boolean: JSONValue = .object(["type": .string("boolean")])
+    static let any: JSONValue = .object([:])
+    static let anyObject: JSONValue = .object(["type": .string("object")])
+
+    static func ref(_ name: String) -> JSONValue { .object(["$ref": .string("#/components/schemas/\(name)")]) }
+    static func array(_ items: JSONValue) -> JSONValue { .object(["type": .string("array"), "items": items]) }
+    static func nullable(_ schema: JSONValue) -> JSONValue { .object(["anyOf": .array([schema, .object(["type": .string("null")])])]) }
+    static func enumeration(_ values: [String]) -> JSONValue { .object(["type": .string("string"), "enum": .array(values.map(JSONValue.string))]) }
+    static func map(_ values: JSONValue) -> JSONValue { .object(["type": .string("object"), "additionalProperties": values]) }
+
+    /// An object; every property is required unless listed in `optional`.
+    static func object(_ properties: [String: JSONValue], optional: Set<String> = []) -> JSONValue {
+        .object(["type": .string("object"), "properties": .object(properties),
+                 "required": .array(properties.keys.filter { !optional.contains($0) }.sorted().map(JSONValue.string))])
+    }
+}

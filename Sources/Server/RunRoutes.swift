@@ -1,0 +1,161 @@
+import Foundation
+import NodeKit
+import Store
+
+/// Runs: start, list, inspect, cancel, logs (paged and followable), rejected records.
+enum RunRoutes {
+    struct RunView: Encodable {
+        var id: String, pipelineId: String, revision: Int64, parameters: JSONValue, status: String, attempt: Int64, maxAttempts: Int64
+        var requestedBy: String, queuedAt: Int64, startedAt: Int64?, finishedAt: Int64?, cancelRequested: Bool, error: String?, rejected: Int64
+        var nodes: [RunNodeRecord]?
+        init(_ r: RunRecord, withNodes: Bool = false) {
+            id = r.id; pipelineId = r.pipelineID; revision = r.revision; parameters = JSONValue.parse(r.parametersJSON) ?? .object([:]); status = r.phase.rawValue
+            attempt = r.attempt; maxAttempts = r.maxAttempts; requestedBy = r.requestedBy; queuedAt = r.queuedAt; startedAt = r.startedAt
+            finishedAt = r.finishedAt; cancelRequested = r.cancelRequested; error = r.error; rejected = r.rejected; nodes = withNodes ? r.nodes : nil
+        }
+    }
+    struct StartInput: Decodable { var revision: Int64?; var parameters: [String: String]?; var maxAttempts: Int64? }
+    struct LogPage: Encodable { var lines: [RunLogLine]; var next: Int64; var finished: Bool }
+
+    static let nodeSchema = Schema.object(["node": Schema.string, "status": Schema.string, "records_in": Schema.integer, "records_out": Schema.integer,
+                                           "rejected": Schema.integer, "bytes": Schema.integer, "duration_millis": Schema.integer,
+                                           "error": Schema.nullable(Schema.string)], optional: ["error"])
+    static let schema = Schema.object([
+        "id": Schema.string, "pipeline_id": Schema.string, "revision": Schema.integer, "parameters": Schema.map(Schema.string),
+        "status": Schema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": Schema.integer, "max_attempts": Schema.integer,
+        "requested_by": Schema.string, "queued_at": Schema.integer, "started_at": Schema.nullable(Schema.integer), "finished_at": Schema.nullable(Schema.integer),
+        "cancel_requested": Schema.boolean, "error": Schema.nullable(Schema.string), "rejected": Schema.integer, "nodes": Schema.array(nodeSchema),
+    ], optional: ["started_at", "finished_at", "error", "nodes"])
+    static let logSchema = Schema.object(["seq": Schema.integer, "at": Schema.integer, "level": Schema.string, "node": Schema.nullable(Schema.string),
+                                          "message": Schema.string], optional: ["node"])
+
+    static let endpoints: [Endpoint] = [
+        Endpoint(.post, "/api/v1/pipelines/{id}/runs", "startRun", "Queues a run of a revision (default: current) with parameters.", tag: "runs",
+                 request: Schema.object(["revision": Schema.integer, "parameters": Schema.map(Schema.string), "max_attempts": Schema.integer],
+                                        optional: ["revision", "parameters", "max_attempts"]),
+                 status: .created, response: Schema.ref("Run")) { call in
+            let user = try call.caller
+            let pipeline = try await call.state.requireRole(.runner, on: call.parameter("id"), for: user)
+            let input: StartInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(StartInput.self) : StartInput()
+            let revision = input.revision ?? pipeline.currentRevision
+            guard let saved = try await call.state.store.revision(pipelineID: pipeline.id, revision: revision) else { throw APIError.notFound("revision \(revision)") }
+            let parameters = input.parameters ?? [:]
+            // Parameters are checked now, so a typo is a 422 here rather than a failed run later.
+            let document = try PipelineDocument.parse(saved.document, file: "revision \(revision)")
+            _ = try ParameterValues.resolve(document.parameters, overrides: parameters)
+            let attempts = input.maxAttempts ?? 3
+            guard (1...10).contains(attempts) else { throw APIError.invalid("max_attempts must be 1 to 10", field: "max_attempts") }
+            let run = try await call.state.store.enqueueRun(pipelineID: pipeline.id, revision: revision, parametersJSON: JSONValue.object(parameters.mapValues(JSONValue.string)).text,
+                                                            requestedBy: user.name, maxAttempts: attempts)
+            call.state.bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: pipeline.id, phase: .queued, at: run.queuedAt))
+            return try .json(RunView(run), status: .created)
+        },
+        Endpoint(.get, "/api/v1/runs", "listRuns", "Runs you can see, newest first.", tag: "runs",
+                 query: [QueryParameter(name: "pipeline", schema: Schema.string, description: "only this pipeline's runs"),
+                         QueryParameter(name: "status", schema: Schema.enumeration(RunPhase.allCases.map(\.rawValue)), description: "only runs in this status"),
+                         QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 500, default 50"),
+                         QueryParameter(name: "before", schema: Schema.integer, description: "only runs queued before this time (Unix ms), for paging")],
+                 response: Schema.array(Schema.ref("Run"))) { call in
+            let user = try call.caller
+            var visible: [String]? = user.role == .admin ? nil : try await call.state.store.pipelines(visibleTo: user).map(\.0.id)
+            if let pipeline = call.query("pipeline") { visible = (visible ?? [pipeline]).filter { $0 == pipeline } }
+            var phase: RunPhase?
+            if let text = call.query("status") {
+                guard let value = RunPhase(rawValue: text) else { throw APIError.invalid("status must be one of \(RunPhase.allCases.map(\.rawValue).joined(separator: ", "))", field: "status") }
+                phase = value
+            }
+            let before = try call.query("before").map { text -> Int64 in
+                guard let value = Int64(text) else { throw APIError.invalid("before must be Unix milliseconds", field: "before") }
+                return value
+            }
+            let filter = RunFilter(pipelineIDs: visible, phase: phase, limit: try call.queryInt("limit", default: 50, range: 1...500), before: before)
+            return try .json(try await call.state.store.runs(filter).map { RunView($0) })
+        },
+        Endpoint(.get, "/api/v1/runs/{id}", "getRun", "A run with per-node status and counters.", tag: "runs", response: Schema.ref("Run")) { call in
+            try .json(RunView(try await run(call, needs: .viewer), withNodes: true))
+        },
+        Endpoint(.post, "/api/v1/runs/{id}/cancel", "cancelRun", "Cancels a queued run, or asks the worker running it to stop.", tag: "runs",
+                 response: Schema.ref("Run")) { call in
+            let existing = try await run(call, needs: .runner)
+            guard let run = try await call.state.store.requestCancel(runID: existing.id) else { throw APIError.notFound("run") }
+            try await call.state.store.audit(actor: try call.caller.name, action: "run_cancel", target: run.id, address: call.address)
+            return try .json(RunView(run, withNodes: true))
+        },
+        Endpoint(.get, "/api/v1/runs/{id}/logs", "runLogs", "Log lines after ?after=SEQ; ?wait=SECONDS waits for new lines (follow).", tag: "runs",
+                 query: [QueryParameter(name: "after", schema: Schema.integer, description: "last sequence number already seen (default 0)"),
+                         QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 1000, default 200"),
+                         QueryParameter(name: "wait", schema: Schema.integer, description: "0 to 30 seconds to wait for new lines")],
+                 response: Schema.object(["lines": Schema.array(logSchema), "next": Schema.integer, "finished": Schema.boolean])) { call in
+            let existing = try await run(call, needs: .viewer)
+            let after = Int64(try call.queryInt("after", default: 0, range: 0...Int.max))
+            let limit = try call.queryInt("limit", default: 200, range: 1...1000)
+            let deadline = ContinuousClock.now + .seconds(try call.queryInt("wait", default: 0, range: 0...30))
+            while true {
+                let lines = try await call.state.store.logs(runID: existing.id, afterSeq: after, limit: limit)
+                let finished = try await call.state.store.run(id: existing.id)?.phase.isFinal ?? true
+                if !lines.isEmpty || finished || ContinuousClock.now >= deadline {
+                    return try .json(LogPage(lines: lines, next: lines.last?.seq ?? after, finished: finished))
+                }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        },
+        Endpoint(.get, "/api/v1/runs/{id}/rejects", "runRejects", "Rejected records with their error packets, as JSON lines (?format=csv for CSV).",
+                 tag: "runs", query: [QueryParameter(name: "format", schema: Schema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],
+                 response: Schema.string, contentType: "application/x-ndjson") { call in
+            let existing = try await run(call, needs: .viewer)
+            var packets: [String] = []
+            var after: Int64 = 0
+            while true {
+                let page = try await call.state.store.rejects(runID: existing.id, afterSeq: after, limit: 5000)
+                packets += page.map(\.json)
+                guard let last = page.last, page.count == 5000 else { break }
+                after = last.seq
+            }
+            switch call.query("format") ?? "jsonl" {
+            case "jsonl":
+                return APIReply(status: .ok, contentType: "application/x-ndjson", body: Data(packets.map { $0 + "\n" }.joined().utf8),
+                                headers: [(.contentDisposition, "attachment; filename=\"rejects-\(existing.id).jsonl\"")])
+            case "csv":
+                return APIReply(status: .ok, contentType: "text/csv", body: Data(RejectsCSV.render(packets).utf8),
+                                headers: [(.contentDisposition, "attachment; filename=\"rejects-\(existing.id).csv\"")])
+            default:
+                throw APIError.invalid("format must be jsonl or csv", field: "format")
+            }
+        },
+    ]
+
+    static func run(_ call: APICall, needs role: ShareRole) async throws -> RunRecord {
+        let user = try call.caller
+        guard let run = try await call.state.store.run(id: call.parameter("id")), (try await call.state.store.role(of: user, on: run.pipelineID)) != nil else {
+            throw APIError.notFound("run '\(call.parameter("id"))'")
+        }
+        _ = try await call.state.requireRole(role, on: run.pipelineID, for: user)
+        return run
+    }
+}
+
+/// Rejected-record packets as CSV: one column per packet field, the record itself as JSON text.
+enum RejectsCSV {
+    static let columns = ["run_id", "node", "code", "message", "field", "source", "line", "row", "trace_id", "raw", "record"]
+
+    static func render(_ packets: [String]) -> String {
+        var out = columns.joined(separator: ",") + "\n"
+        for text in packets {
+            let packet = JSONValue.parse(text) ?? .object([:])
+            out += columns.map { column -> String in
+                let value: String = switch packet[column] {
+                case let .string(s)?: s
+                case let .int(i)?: String(i)
+                case .null?, nil: ""
+                case let other?: other.text
+                }
+                return quote(value)
+            }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func quote(_ value: String) -> String {
+        value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+    }
+}

@@ -1,7 +1,0 @@
-import Hummingbird
-import JWTKit
-import HummingbirdBcrypt
-import HummingbirdWebSocket
-import Prometheus
-import ServiceLifecycle
-import _CryptoExtras

@@ -1,0 +1,78 @@
+import Foundation
+import Prometheus
+public import Store
+import Workers
+
+/// How the server runs: where it keeps data, where it listens, how many workers it embeds, token lifetimes.
+public struct ServerConfiguration: Sendable {
+    public var dataDirectory: String
+    public var host: String
+    public var port: Int
+    public var store: StoreLocation
+    public var workers: Int
+    public var accessTokenSeconds: Int64 = 15 * 60
+    public var refreshTokenMillis: Int64 = 30 * 24 * 3600 * 1000
+    public var bcryptCost: UInt8 = 11
+    public var leaseMillis: Int64 = 30_000
+
+    public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, store: StoreLocation? = nil, workers: Int = 2) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.store = store ?? .sqlite(path: dataDirectory + "/sluice.db")
+        self.workers = workers
+    }
+
+    /// Relative file paths in pipelines resolve here.
+    public var workspace: String { dataDirectory + "/files" }
+}
+
+/// Everything a route needs, shared by all requests: store, vault, auth, event bus, metrics.
+public final class ServerState: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: MetadataStore
+    public let vault: Vault
+    public let bus: any EventBus
+    let authenticator: Authenticator
+    let throttle = LoginThrottle()
+    let metrics: PrometheusCollectorRegistry
+    let requests: Counter
+    let failures: Counter
+    let connections: StoredConnections
+
+    init(configuration: ServerConfiguration, store: MetadataStore, vault: Vault, bus: any EventBus, authenticator: Authenticator, metrics: PrometheusCollectorRegistry) {
+        self.configuration = configuration
+        self.store = store
+        self.vault = vault
+        self.bus = bus
+        self.authenticator = authenticator
+        self.metrics = metrics
+        requests = metrics.makeCounter(name: "sluice_http_requests_total", help: "HTTP API requests served")
+        failures = metrics.makeCounter(name: "sluice_http_errors_total", help: "HTTP API requests answered with a 5xx status")
+        connections = StoredConnections(store: store, vault: vault)
+    }
+
+    /// Opens the store (migrating it), loads the signing key, and prepares the vault (still locked).
+    public static func open(_ configuration: ServerConfiguration, bus: any EventBus = LocalEventBus()) async throws -> ServerState {
+        try FileManager.default.createDirectory(atPath: configuration.workspace, withIntermediateDirectories: true)
+        let store = try await MetadataStore.open(configuration.store)
+        let authenticator = try await Authenticator.make(store: store, accessLifetimeSeconds: configuration.accessTokenSeconds)
+        return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator,
+                           metrics: PrometheusCollectorRegistry())
+    }
+
+    /// The worker pool that executes runs from this server's store.
+    public func workerPool(count: Int) -> WorkerPool {
+        WorkerPool(store: store, vault: vault, bus: bus,
+                   configuration: WorkerConfiguration(leaseMillis: configuration.leaseMillis, workspace: configuration.workspace), count: count)
+    }
+
+    /// The user's role on a pipeline, or 404 when it is not shared with them (not 403: its existence is not revealed).
+    func requireRole(_ needed: ShareRole, on pipelineID: String, for user: User) async throws -> PipelineRecord {
+        guard let pipeline = try await store.pipeline(id: pipelineID), let role = try await store.role(of: user, on: pipelineID) else {
+            throw APIError.notFound("pipeline '\(pipelineID)'")
+        }
+        guard role >= needed else { throw APIError.forbidden("this needs the \(needed.rawValue) role on the pipeline; you are \(role.rawValue)") }
+        return pipeline
+    }
+}

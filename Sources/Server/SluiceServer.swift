@@ -1,0 +1,125 @@
+import Foundation
+import HummingbirdBcrypt
+public import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+public import Store
+import Workers
+
+/// Runs the worker pool as a service: on graceful shutdown it stops claiming and lets current runs finish.
+struct WorkerPoolService: Service {
+    let pool: WorkerPool
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await pool.run()
+        } onGracefulShutdown: {
+            pool.stopClaiming()
+        }
+    }
+}
+
+/// `sluice serve`, `sluice worker` and `sluice user add`, as functions the CLI calls.
+public enum SluiceServer {
+    /// Builds the HTTP application (routes, worker pool service); `onRunning` receives the bound address.
+    public static func application(_ state: ServerState, workers: Int, onRunning: @escaping @Sendable (String) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        var logger = Logger(label: "sluice.server")
+        logger.logLevel = .warning
+        let services: [any Service] = workers > 0 ? [WorkerPoolService(pool: state.workerPool(count: workers))] : []
+        return Application(router: APIRouter.router(state),
+                           configuration: .init(address: .hostname(state.configuration.host, port: state.configuration.port), serverName: "sluice"),
+                           services: services,
+                           onServerRunning: { channel in
+                               let port = channel.localAddress?.port ?? state.configuration.port
+                               await onRunning("http://\(state.configuration.host):\(port)")
+                           },
+                           logger: logger)
+    }
+
+    /// Starts the server and blocks until SIGTERM/SIGINT. Prints the URL, and on first start the one-time setup token.
+    public static func serve(_ configuration: ServerConfiguration, masterPasswordFile: String?, print: @escaping @Sendable (String) -> Void) async throws {
+        let state = try await ServerState.open(configuration)
+        let setupToken = try await prepareSetup(state)
+        try await unlockFromFile(state, path: masterPasswordFile, print: print)
+        let app = application(state, workers: configuration.workers) { url in
+            print("Sluice is running at \(url)  (store: \(state.store.database.description), workers: \(configuration.workers))")
+            if let setupToken {
+                print("First start: create the first admin and the vault at \(url)/#setup=\(setupToken)")
+                print("  or: curl -X POST \(url)/api/v1/setup -H 'Content-Type: application/json' -d '{\"token\":\"\(setupToken)\",\"username\":\"admin\",\"password\":\"…\",\"master_password\":\"…\"}'")
+                print("  or headless: sluice user add admin --role admin --password-file FILE --master-password-file FILE")
+            }
+        }
+        try await app.runService()
+        await state.store.database.close()
+    }
+
+    /// `sluice worker`: executes queued runs from a shared store, with no HTTP server.
+    public static func work(_ configuration: ServerConfiguration, masterPasswordFile: String?, print: @escaping @Sendable (String) -> Void) async throws {
+        let state = try await ServerState.open(configuration)
+        try await unlockFromFile(state, path: masterPasswordFile, print: print)
+        var logger = Logger(label: "sluice.worker")
+        logger.logLevel = .warning
+        print("Sluice worker: \(configuration.workers) worker(s) on \(state.store.database.description)")
+        let group = ServiceGroup(configuration: .init(services: [WorkerPoolService(pool: state.workerPool(count: configuration.workers))],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await state.store.database.close()
+    }
+
+    /// `sluice user add`: creates a user from the shell; the first admin also sets up the vault.
+    public static func addUser(_ configuration: ServerConfiguration, name: String, role: User.Role, password: String, masterPassword: String?) async throws -> String {
+        try UserRoutes.checkName(name)
+        try UserRoutes.checkPassword(password)
+        let state = try await ServerState.open(configuration)
+        do {
+            let message = try await addUser(state, name: name, role: role, password: password, masterPassword: masterPassword)
+            await state.store.database.close()
+            return message
+        } catch {
+            await state.store.database.close()
+            throw error
+        }
+    }
+
+    static func addUser(_ state: ServerState, name: String, role: User.Role, password: String, masterPassword: String?) async throws -> String {
+        var notes: [String] = []
+        if try await state.vault.status() == .uninitialized {
+            guard let masterPassword else {
+                throw APIError(.badRequest, "vault_uninitialized", "the vault is not set up yet: pass --master-password-file (or SLUICE_MASTER_PASSWORD_FILE) to create it")
+            }
+            try await state.vault.initialize(password: masterPassword)
+            notes.append("vault created")
+        }
+        let user = try await state.store.createUser(name: name, role: role, passwordHash: Bcrypt.hash(password, cost: state.configuration.bcryptCost))
+        try await state.store.setSetting("setup_token", nil)
+        try await state.store.audit(actor: "cli", action: "user_create", target: user.name, detail: "sluice user add")
+        return "created \(role.rawValue) '\(user.name)'" + (notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")
+    }
+
+    /// On a store without users, makes a one-time setup token (stored hashed) and returns it.
+    static func prepareSetup(_ state: ServerState) async throws -> String? {
+        guard try await state.store.userCount() == 0 else { return nil }
+        let token = OpaqueToken.make(prefix: "sls_")
+        try await state.store.setSetting("setup_token", OpaqueToken.digest(token))
+        return token
+    }
+
+    /// Unlocks the vault with the password in `path` (or `SLUICE_MASTER_PASSWORD_FILE`), for headless hosts.
+    static func unlockFromFile(_ state: ServerState, path: String?, print: @Sendable (String) -> Void) async throws {
+        guard let path = path ?? ProcessInfo.processInfo.environment["SLUICE_MASTER_PASSWORD_FILE"], !path.isEmpty else { return }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw APIError(.badRequest, "unreadable_file", "cannot read the master password file \(path)")
+        }
+        let password = text.hasSuffix("\n") ? String(text.dropLast()) : text
+        switch try await state.vault.status() {
+        case .uninitialized: print("vault not set up yet; it will be created with the first admin")
+        case .locked:
+            try await state.vault.unlock(password: password)
+            try await state.store.audit(actor: "server", action: "vault_unlock", detail: "master password file")
+            print("vault unlocked from \(path)")
+        case .unlocked: break
+        }
+    }
+}

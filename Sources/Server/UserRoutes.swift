@@ -1,0 +1,92 @@
+import Foundation
+import HummingbirdBcrypt
+import Store
+
+/// User administration (admins) and the audit log.
+enum UserRoutes {
+    struct UserView: Codable {
+        var id: String, name: String, role: String, createdAt: Int64, disabled: Bool
+        init(_ user: User) { id = user.id; name = user.name; role = user.role.rawValue; createdAt = user.createdAt; disabled = user.disabled }
+    }
+    struct NewUser: Codable { var name: String; var password: String; var role: String }
+    struct UserChange: Codable { var role: String?; var password: String?; var disabled: Bool? }
+
+    static let schema = Schema.object(["id": Schema.string, "name": Schema.string, "role": Schema.enumeration(["admin", "member"]),
+                                       "created_at": Schema.integer, "disabled": Schema.boolean])
+    static let auditSchema = Schema.object(["id": Schema.string, "at": Schema.integer, "actor": Schema.nullable(Schema.string), "action": Schema.string,
+                                            "target": Schema.nullable(Schema.string), "detail": Schema.nullable(Schema.string),
+                                            "address": Schema.nullable(Schema.string)], optional: ["actor", "target", "detail", "address"])
+
+    static func checkPassword(_ password: String) throws {
+        guard password.count >= 10 else { throw APIError.invalid("passwords need at least 10 characters", field: "password") }
+    }
+
+    static func checkName(_ name: String) throws {
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "._-@".contains($0) }) else {
+            throw APIError.invalid("user names have 1 to 64 letters, digits, '.', '_', '-' or '@'", field: "name")
+        }
+    }
+
+    static func role(_ text: String) throws -> User.Role {
+        guard let role = User.Role(rawValue: text) else { throw APIError.invalid("role must be admin or member", field: "role") }
+        return role
+    }
+
+    static let endpoints: [Endpoint] = [
+        Endpoint(.get, "/api/v1/users", "listUsers", "All users.", tag: "users", access: .admin, response: Schema.array(Schema.ref("User"))) { call in
+            try .json(try await call.state.store.users().map(UserView.init))
+        },
+        Endpoint(.post, "/api/v1/users", "createUser", "Creates a user.", tag: "users", access: .admin,
+                 request: Schema.object(["name": Schema.string, "password": Schema.string, "role": Schema.enumeration(["admin", "member"])]),
+                 status: .created, response: Schema.ref("User")) { call in
+            let input = try call.decode(NewUser.self)
+            try checkName(input.name)
+            try checkPassword(input.password)
+            let user = try await call.state.store.createUser(name: input.name, role: try role(input.role),
+                                                             passwordHash: Bcrypt.hash(input.password, cost: call.state.configuration.bcryptCost))
+            try await call.state.store.audit(actor: try call.caller.name, action: "user_create", target: user.name, address: call.address)
+            return try .json(UserView(user), status: .created)
+        },
+        Endpoint(.patch, "/api/v1/users/{id}", "updateUser", "Changes a user's role, password or disabled flag.", tag: "users", access: .admin,
+                 request: Schema.object(["role": Schema.enumeration(["admin", "member"]), "password": Schema.string, "disabled": Schema.boolean],
+                                        optional: ["role", "password", "disabled"]),
+                 response: Schema.ref("User")) { call in
+            let input = try call.decode(UserChange.self)
+            let store = call.state.store
+            guard let existing = try await store.user(id: call.parameter("id")) else { throw APIError.notFound("user") }
+            let newRole = try input.role.map(role)
+            if existing.role == .admin, !existing.disabled, newRole == .member || input.disabled == true, try await store.activeAdminCount() <= 1 {
+                throw APIError(.conflict, "last_admin", "this is the last active admin; make another admin first")
+            }
+            if let password = input.password { try checkPassword(password) }
+            let hash = input.password.map { Bcrypt.hash($0, cost: call.state.configuration.bcryptCost) }
+            guard let user = try await store.updateUser(id: existing.id, role: newRole, passwordHash: hash, disabled: input.disabled) else { throw APIError.notFound("user") }
+            if input.disabled == true || input.password != nil {
+                // Existing sessions end when the password changes or the account is disabled.
+                try await store.transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", .text(user.id), .int(store.now())) }
+            }
+            try await store.audit(actor: try call.caller.name, action: "user_update", target: user.name, detail: input.password != nil ? "password changed" : nil, address: call.address)
+            return try .json(UserView(user))
+        },
+        Endpoint(.delete, "/api/v1/users/{id}", "deleteUser", "Deletes a user (not the last admin).", tag: "users", access: .admin, status: .noContent, response: nil) { call in
+            let store = call.state.store
+            guard let existing = try await store.user(id: call.parameter("id")) else { throw APIError.notFound("user") }
+            if existing.role == .admin, try await store.activeAdminCount() <= 1 { throw APIError(.conflict, "last_admin", "this is the last active admin") }
+            _ = try await store.deleteUser(id: existing.id)
+            try await store.audit(actor: try call.caller.name, action: "user_delete", target: existing.name, address: call.address)
+            return .noContent
+        },
+        Endpoint(.get, "/api/v1/audit", "listAudit", "The audit log, newest first.", tag: "users", access: .admin,
+                 query: [QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 1000, default 100"),
+                         QueryParameter(name: "before", schema: Schema.integer, description: "only entries before this time (Unix ms)"),
+                         QueryParameter(name: "action", schema: Schema.string, description: "only this action")],
+                 response: Schema.array(auditSchema)) { call in
+            let limit = try call.queryInt("limit", default: 100, range: 1...1000)
+            let before = try call.query("before").map { text -> Int64 in
+                guard let value = Int64(text) else { throw APIError.invalid("before must be Unix milliseconds", field: "before") }
+                return value
+            }
+            return try .json(try await call.state.store.auditLog(limit: limit, before: before, action: call.query("action")))
+        },
+    ]
+}

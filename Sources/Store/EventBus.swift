@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+
+/// A live update about a run, as WebSocket clients receive it (JSON).
+public struct RunUpdate: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case status, progress, log, finished }
+
+    public var kind: Kind
+    public var runID: String
+    public var pipelineID: String
+    public var phase: RunPhase?
+    public var nodes: [RunNodeRecord]?
+    /// Records per second out of each node since the previous progress update.
+    public var rates: [String: Double]?
+    public var log: RunLogLine?
+    public var error: String?
+    public var at: Int64
+
+    public init(kind: Kind, runID: String, pipelineID: String, phase: RunPhase? = nil, nodes: [RunNodeRecord]? = nil,
+                rates: [String: Double]? = nil, log: RunLogLine? = nil, error: String? = nil, at: Int64) {
+        self.kind = kind
+        self.runID = runID
+        self.pipelineID = pipelineID
+        self.phase = phase
+        self.nodes = nodes
+        self.rates = rates
+        self.log = log
+        self.error = error
+        self.at = at
+    }
+}
+
+/// Carries run updates from whoever executes a run to everyone watching: in-process, or across processes.
+public protocol EventBus: Sendable {
+    func publish(_ update: RunUpdate)
+    /// A bounded stream of every update published after the call (slow readers lose the oldest, never block publishers).
+    func subscribe() -> AsyncStream<RunUpdate>
+}
+
+/// Delivers updates within one process.
+public final class LocalEventBus: EventBus {
+    private let subscribers = Mutex<[UUID: AsyncStream<RunUpdate>.Continuation]>([:])
+
+    public init() {}
+
+    public func publish(_ update: RunUpdate) {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(update) }
+    }
+
+    public func subscribe() -> AsyncStream<RunUpdate> {
+        let (stream, continuation) = AsyncStream.makeStream(of: RunUpdate.self, bufferingPolicy: .bufferingNewest(1024))
+        let id = UUID()
+        continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
+        subscribers.withLock { $0[id] = continuation }
+        return stream
+    }
+}

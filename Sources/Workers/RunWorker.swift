@@ -1,0 +1,174 @@
+import BuiltinNodes
+import Columnar
+import Foundation
+import NodeKit
+import Runtime
+import Store
+import Synchronization
+
+/// How workers behave: identity, lease length, polling, and where relative file paths in pipelines resolve.
+public struct WorkerConfiguration: Sendable {
+    public var workerID: String
+    /// How long a claim lasts without a heartbeat; heartbeats renew it every third of this.
+    public var leaseMillis: Int64
+    /// How long an idle worker waits before asking the queue again.
+    public var pollInterval: Duration
+    /// How often counters and logs are written to the store while a run executes.
+    public var flushInterval: Duration
+    /// The directory relative file paths in pipelines resolve against.
+    public var workspace: String
+
+    public init(workerID: String = WorkerConfiguration.defaultWorkerID(), leaseMillis: Int64 = 30_000, pollInterval: Duration = .milliseconds(200),
+                flushInterval: Duration = .seconds(1), workspace: String) {
+        self.workerID = workerID
+        self.leaseMillis = leaseMillis
+        self.pollInterval = pollInterval
+        self.flushInterval = flushInterval
+        self.workspace = workspace
+    }
+
+    /// host:pid:random, so a restarted process never reuses a dead one's identity.
+    public static func defaultWorkerID() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(MetadataStore.newID().prefix(8))"
+    }
+}
+
+/// Executes one claimed run: plans its revision, runs it while renewing the lease, records counters, logs
+/// and rejects, and reports the outcome — or, when the lease is lost, stops and reports nothing.
+struct RunWorker: Sendable {
+    let store: MetadataStore
+    let connections: StoredConnections
+    let bus: any EventBus
+    let configuration: WorkerConfiguration
+
+    enum Ending: Equatable { case finished(RunPhase), abandoned, handedBack }
+
+    private enum Stop: Sendable { case none, cancelRequested, leaseLost, shutdown }
+
+    /// Why the run is being stopped; the first reason wins, except that a lost lease overrides all.
+    private final class StopReason: Sendable {
+        private let value = Mutex(Stop.none)
+        var current: Stop { value.withLock { $0 } }
+        func set(_ reason: Stop) { value.withLock { if $0 == .none || reason == .leaseLost { $0 = reason } } }
+    }
+
+    func execute(_ run: RunRecord) async -> Ending {
+        let stop = StopReason()
+        bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: run.pipelineID, phase: .running, at: store.now()))
+        let plan: ExecutionPlan
+        do {
+            plan = try await self.plan(run)
+        } catch {
+            let message = Self.message(error)
+            try? await store.appendLogs(runID: run.id, [(store.now(), "error", nil, message)])
+            return await finish(run, phase: .failed, error: message, rejected: 0)
+        }
+
+        let progress = RunProgress(runID: run.id, pipelineID: run.pipelineID, bus: bus, now: store.now)
+        let rejects = StoreRejectStore()
+        let options = RunOptions(runID: run.id, traceID: run.id, events: progress, rejects: rejects)
+        // Awaited below; cancelled by the heartbeat (user cancel, lost lease) or by shutdown.
+        let runTask = Task { await RunExecutor().run(plan, options: options) }
+        let result = await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await heartbeat(run, stop: stop, runTask: runTask) }
+                group.addTask { await flushLoop(run, progress: progress, rejects: rejects) }
+                let result = await runTask.value
+                group.cancelAll()
+                return result
+            }
+        } onCancel: {
+            stop.set(.shutdown)
+            runTask.cancel()
+        }
+        await flush(run, progress: progress, rejects: rejects)
+
+        switch stop.current {
+        case .leaseLost:
+            try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "this worker lost the run's lease; another worker will retry it")])
+            return .abandoned
+        case .shutdown:
+            _ = try? await store.handBack(runID: run.id, workerID: configuration.workerID)
+            try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "the worker shut down; the run goes back to the queue")])
+            bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: run.pipelineID, phase: .queued, at: store.now()))
+            return .handedBack
+        case .none, .cancelRequested:
+            let summary = result.summary
+            let phase: RunPhase = switch summary.status {
+            case .succeeded: .succeeded
+            case .failed: .failed
+            case .cancelled: .cancelled
+            }
+            return await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
+        }
+    }
+
+    private func plan(_ run: RunRecord) async throws -> ExecutionPlan {
+        guard let revision = try await store.revision(pipelineID: run.pipelineID, revision: run.revision) else {
+            throw StoreError(.notFound, "revision \(run.revision) of the pipeline no longer exists")
+        }
+        let document = try PipelineDocument.parse(revision.document, file: "revision \(run.revision)")
+        let overrides = (try? JSONSerialization.jsonObject(with: Data(run.parametersJSON.utf8))) as? [String: String] ?? [:]
+        let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
+        let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog)
+    }
+
+    private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>) async {
+        var lease = LeaseStateMachine(expiresAt: run.leaseExpiresAt ?? store.now() + configuration.leaseMillis)
+        let interval = Duration.milliseconds(max(configuration.leaseMillis / 3, 10))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            let action: LeaseStateMachine.Action
+            do {
+                switch try await store.heartbeat(runID: run.id, workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) {
+                case let .renewed(cancelRequested):
+                    action = lease.heartbeatRenewed(expiresAt: store.now() + configuration.leaseMillis, cancelRequested: cancelRequested)
+                case .lost:
+                    action = lease.heartbeatLost()
+                }
+            } catch {
+                action = lease.heartbeatFailed(now: store.now())
+            }
+            switch action {
+            case .none: continue
+            case .cancelRun:
+                stop.set(.cancelRequested)
+                runTask.cancel()
+            case .abandonRun:
+                stop.set(.leaseLost)
+                runTask.cancel()
+                return
+            }
+        }
+    }
+
+    private func flushLoop(_ run: RunRecord, progress: RunProgress, rejects: StoreRejectStore) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.flushInterval) } catch { return }
+            await flush(run, progress: progress, rejects: rejects)
+        }
+    }
+
+    private func flush(_ run: RunRecord, progress: RunProgress, rejects: StoreRejectStore) async {
+        let (nodes, logs) = progress.drain()
+        if let nodes { try? await store.recordNodes(runID: run.id, nodes) }
+        try? await store.appendLogs(runID: run.id, logs)
+        try? await store.appendRejects(runID: run.id, rejects.drain())
+    }
+
+    private func finish(_ run: RunRecord, phase: RunPhase, error: String?, rejected: Int64, nodes: [RunNodeRecord]? = nil) async -> Ending {
+        let finished = (try? await store.finishRun(runID: run.id, workerID: configuration.workerID, phase: phase, error: error, rejected: rejected)) ?? false
+        guard finished else { return .abandoned }
+        bus.publish(RunUpdate(kind: .finished, runID: run.id, pipelineID: run.pipelineID, phase: phase, nodes: nodes, error: error, at: store.now()))
+        return .finished(phase)
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let errors = error as? ConfigErrors { return errors.errors.map(\.description).joined(separator: "\n") }
+        if let error = error as? VaultError { return error.message }
+        if let error = error as? StoreError { return error.message }
+        return "\(error)"
+    }
+}

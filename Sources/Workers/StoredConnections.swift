@@ -1,0 +1,51 @@
+import BuiltinNodes
+import Foundation
+public import NodeKit
+public import Store
+
+/// Turns connections stored by the server into the `ConnectionCatalog` the planner uses, opening secrets with the vault.
+public struct StoredConnections: Sendable {
+    public let store: MetadataStore
+    public let vault: Vault
+
+    public init(store: MetadataStore, vault: Vault) {
+        self.store = store
+        self.vault = vault
+    }
+
+    /// A catalog with the named connections (all when `names` is nil). Fails with "vault is locked" when a
+    /// needed connection has secrets and the vault is locked.
+    public func catalog(names: Set<String>? = nil) async throws -> ConnectionCatalog {
+        var records = try await store.connections()
+        if let names { records = records.filter { names.contains($0.name) } }
+        var connections: [Connection] = []
+        for record in records {
+            var secrets: [String: String] = [:]
+            if let sealed = try await store.sealedSecrets(connectionID: record.id) {
+                secrets = try await vault.open(sealed.sealed, connectionID: record.id, keyVersion: sealed.keyVersion)
+            }
+            connections.append(try Self.connection(record, secrets: secrets))
+        }
+        return ConnectionCatalog(connections, source: "the server's connections")
+    }
+
+    /// Builds one connection; values are literal (no `${env:…}` on the server).
+    public static func connection(_ record: ConnectionRecord, secrets: [String: String]) throws(ConfigErrors) -> Connection {
+        let settings = (try? JSONSerialization.jsonObject(with: Data(record.settingsJSON.utf8))) as? [String: Any] ?? [:]
+        var merged = settings
+        merged["type"] = record.type
+        for (key, value) in secrets { merged[key] = value }
+        let data = (try? JSONSerialization.data(withJSONObject: [record.name: merged], options: [.sortedKeys])) ?? Data("{}".utf8)
+        let catalog = try ConnectionsFile.parse(String(decoding: data, as: UTF8.self), file: nil, specs: BuiltinNodes.connectionTypes,
+                                                environment: [:], resolveReferences: false)
+        guard let connection = catalog.connections[record.name] else {
+            throw ConfigErrors([ConfigError(code: "invalid_value", message: "connection '\(record.name)' could not be read", field: "name")])
+        }
+        return connection
+    }
+
+    /// The connection names a pipeline's nodes refer to (their `connection` settings).
+    public static func referencedNames(_ document: PipelineDocument) -> Set<String> {
+        Set(document.nodes.compactMap { $0.settings["connection"]?.scalarText })
+    }
+}

@@ -1,0 +1,68 @@
+public import Store
+import Synchronization
+
+/// A pool of workers in one process: each claims runs from the queue and executes them; one reaper
+/// requeues runs whose worker died (lease expired).
+///
+/// `run()` lives until its task is cancelled (hard stop: running runs are handed back to the queue).
+/// `stopClaiming()` is the graceful path: no new claims, current runs finish, then `run()` returns.
+public final class WorkerPool: Sendable {
+    public let store: MetadataStore
+    public let vault: Vault
+    public let bus: any EventBus
+    public let configuration: WorkerConfiguration
+    public let count: Int
+    private let claiming = Mutex(true)
+    private let active = Mutex<Set<String>>([])
+
+    public init(store: MetadataStore, vault: Vault, bus: any EventBus, configuration: WorkerConfiguration, count: Int) {
+        self.store = store
+        self.vault = vault
+        self.bus = bus
+        self.configuration = configuration
+        self.count = count
+    }
+
+    public func stopClaiming() { claiming.withLock { $0 = false } }
+
+    /// Ids of the runs executing in this process now.
+    public var activeRuns: Set<String> { active.withLock { $0 } }
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask { await self.workerLoop(index: index) }
+            }
+            group.addTask { await self.reaperLoop() }
+            // The reaper stops when claiming stops; the workers when their current run is done.
+            await group.waitForAll()
+        }
+    }
+
+    private func workerLoop(index: Int) async {
+        var configuration = self.configuration
+        if count > 1 { configuration.workerID += "#\(index)" }
+        let worker = RunWorker(store: store, connections: StoredConnections(store: store, vault: vault), bus: bus, configuration: configuration)
+        while !Task.isCancelled, claiming.withLock({ $0 }) {
+            let claimed: RunRecord?
+            do { claimed = try await store.claimRun(workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) } catch { claimed = nil }
+            guard let run = claimed else {
+                do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
+                continue
+            }
+            active.withLock { _ = $0.insert(run.id) }
+            _ = await worker.execute(run)
+            active.withLock { _ = $0.remove(run.id) }
+        }
+    }
+
+    private func reaperLoop() async {
+        while !Task.isCancelled, claiming.withLock({ $0 }) {
+            for (runID, phase) in (try? await store.reclaimExpiredLeases()) ?? [] {
+                try? await store.appendLogs(runID: runID, [(store.now(), "warning", nil, "the worker holding this run stopped responding; run \(phase == .queued ? "requeued" : "failed")")])
+                bus.publish(RunUpdate(kind: .status, runID: runID, pipelineID: "", phase: phase, at: store.now()))
+            }
+            do { try await Task.sleep(for: .milliseconds(max(configuration.leaseMillis / 2, 50))) } catch { return }
+        }
+    }
+}

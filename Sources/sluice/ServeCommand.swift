@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Server
+import Store
+
+/// Options shared by the commands that open a server's store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Data directory (default: $SLUICE_HOME or ./.sluice).", valueName: "dir"))
+    var dataDir: String?
+
+    @Option(help: ArgumentHelp("Metadata store: postgres://user:password@host:port/database (default: SQLite in the data directory).", valueName: "url"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("File holding the vault's master password (or set SLUICE_MASTER_PASSWORD_FILE).", valueName: "file"))
+    var masterPasswordFile: String?
+
+    func configuration(listen: String = "127.0.0.1:8080", workers: Int = 2) throws -> ServerConfiguration {
+        let directory = dataDir ?? ProcessInfo.processInfo.environment["SLUICE_HOME"] ?? ".sluice"
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen must look like HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        let location: StoreLocation?
+        do { location = try store.map(StoreLocation.parse) } catch { throw ValidationError(error.message) }
+        return ServerConfiguration(dataDirectory: URL(fileURLWithPath: directory).standardizedFileURL.path, host: String(listen[..<colon]), port: port,
+                                   store: location, workers: workers)
+    }
+}
+
+/// `sluice serve`: the server with its web UI, API and embedded workers.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the Sluice server (API, web UI, workers). Zero config: SQLite in ./.sluice.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: "Embedded workers executing runs (0: only API; use `sluice worker` elsewhere).")
+    var workers = 2
+
+    func run() async throws {
+        let configuration = try storeOptions.configuration(listen: listen, workers: workers)
+        do {
+            try await SluiceServer.serve(configuration, masterPasswordFile: storeOptions.masterPasswordFile) { Terminal.line($0) }
+        } catch {
+            Terminal.error("sluice serve: \(ServerErrors.message(error))")
+            throw ExitStatus.failed
+        }
+    }
+}
+
+/// `sluice worker`: executes queued runs from a shared PostgreSQL store, with no HTTP server.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run workers only, against a shared store (--store postgres://…).")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Concurrent runs in this process.")
+    var workers = 2
+
+    func run() async throws {
+        let configuration = try storeOptions.configuration(workers: workers)
+        do {
+            try await SluiceServer.work(configuration, masterPasswordFile: storeOptions.masterPasswordFile) { Terminal.line($0) }
+        } catch {
+            Terminal.error("sluice worker: \(ServerErrors.message(error))")
+            throw ExitStatus.failed
+        }
+    }
+}
+
+/// `sluice user add`: creates users from the shell (the first admin also creates the vault).
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage server users from the shell.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create a user (headless setup of the first admin).")
+
+        @Argument(help: "User name.")
+        var name: String
+
+        @Option(help: "admin or member.")
+        var role = "member"
+
+        @Option(help: ArgumentHelp("File holding the user's password.", valueName: "file"))
+        var passwordFile: String
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() async throws {
+            guard let role = User.Role(rawValue: role) else { throw ValidationError("--role must be admin or member") }
+            let password = try Self.readSecret(passwordFile, what: "password")
+            let masterFile = storeOptions.masterPasswordFile ?? ProcessInfo.processInfo.environment["SLUICE_MASTER_PASSWORD_FILE"]
+            let master = try masterFile.map { try Self.readSecret($0, what: "master password") }
+            do {
+                print(try await SluiceServer.addUser(try storeOptions.configuration(), name: name, role: role, password: password, masterPassword: master))
+            } catch {
+                Terminal.error("sluice user add: \(ServerErrors.message(error))")
+                throw ExitStatus.failed
+            }
+        }
+
+        static func readSecret(_ path: String, what: String) throws -> String {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read the \(what) file \(path)") }
+            return text.hasSuffix("\n") ? String(text.dropLast()) : text
+        }
+    }
+}
