@@ -53,9 +53,10 @@ public final class ServerState: Sendable {
     }
 
     /// Opens the store (migrating it), loads the signing key, and prepares the vault (still locked).
-    public static func open(_ configuration: ServerConfiguration, bus: any EventBus = LocalEventBus()) async throws -> ServerState {
+    public static func open(_ configuration: ServerConfiguration, bus: any EventBus = LocalEventBus(),
+                            now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow) async throws -> ServerState {
         try FileManager.default.createDirectory(atPath: configuration.workspace, withIntermediateDirectories: true)
-        let store = try await MetadataStore.open(configuration.store)
+        let store = try await MetadataStore.open(configuration.store, now: now)
         let authenticator = try await Authenticator.make(store: store, accessLifetimeSeconds: configuration.accessTokenSeconds)
         return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator,
                            metrics: PrometheusCollectorRegistry())
