@@ -25,7 +25,8 @@ public enum APIRouter {
 
     static func respond(_ endpoint: Endpoint, request: Request, context: AppContext, state: ServerState) async throws -> Response {
         var request = request
-        let user = try await state.authenticator.authenticate(request)
+        // Public endpoints ignore credentials: a stale access token must not block login or refresh.
+        let user = endpoint.access == .anyone ? nil : try await state.authenticator.authenticate(request)
         switch endpoint.access {
         case .anyone: break
         case .user: guard user != nil else { throw APIError.unauthenticated }

@@ -27,7 +27,7 @@ struct Authenticator: Sendable {
 
     static func make(store: MetadataStore, accessLifetimeSeconds: Int64) async throws -> Authenticator {
         let secret = try await store.settingCreatingIfAbsent("jwt_signing_key") {
-            SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+            Data(SecureRandom.bytes(32)).base64EncodedString()
         }
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(key: SymmetricKey(data: Data(base64Encoded: secret) ?? Data(secret.utf8))), digestAlgorithm: .sha256)
@@ -54,10 +54,10 @@ struct Authenticator: Sendable {
                 throw APIError(.unauthorized, "invalid_token", "the access token is invalid or expired; refresh it or sign in again")
             }
             // Logout and refresh-token reuse revoke the session at once, not only at expiry.
-            guard try await store.isFamilyActive(claims.sid) else {
+            guard let sessionUser = try await store.sessionUser(userID: claims.sub.value, family: claims.sid) else {
                 throw APIError(.unauthorized, "session_revoked", "this session was signed out; sign in again")
             }
-            user = try await store.user(id: claims.sub.value)
+            user = sessionUser
         }
         guard let user, !user.disabled else { throw APIError(.unauthorized, "invalid_token", "the token does not belong to an active user") }
         return user

@@ -10,8 +10,11 @@ enum OpenAPIDocument {
     ]
 
     static let endpoint = Endpoint(.get, "/api/v1/openapi.json", "openapi", "This document.", tag: "system", access: .anyone, response: Schema.anyObject) { _ in
-        APIReply(status: .ok, contentType: "application/json", body: Data(document(APIRouter.endpoints()).text.utf8))
+        APIReply(status: .ok, contentType: "application/json", body: text)
     }
+
+    /// The document's bytes, built once: the endpoint table does not change while the process runs.
+    static let text = Data(document(APIRouter.endpoints()).text.utf8)
 
     static func document(_ endpoints: [Endpoint]) -> JSONValue {
         var paths: [String: [String: JSONValue]] = [:]

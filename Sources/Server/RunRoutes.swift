@@ -125,11 +125,9 @@ enum RunRoutes {
     ]
 
     static func run(_ call: APICall, needs role: ShareRole) async throws -> RunRecord {
-        let user = try call.caller
-        guard let run = try await call.state.store.run(id: call.parameter("id")), (try await call.state.store.role(of: user, on: run.pipelineID)) != nil else {
-            throw APIError.notFound("run '\(call.parameter("id"))'")
-        }
-        _ = try await call.state.requireRole(role, on: run.pipelineID, for: user)
+        guard let run = try await call.state.store.run(id: call.parameter("id")) else { throw APIError.notFound("run '\(call.parameter("id"))'") }
+        // 404 when the pipeline is not shared with the caller, 403 when the role is too low.
+        _ = try await call.state.requireRole(role, on: run.pipelineID, for: try call.caller)
         return run
     }
 }

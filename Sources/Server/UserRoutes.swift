@@ -63,7 +63,7 @@ enum UserRoutes {
             guard let user = try await store.updateUser(id: existing.id, role: newRole, passwordHash: hash, disabled: input.disabled) else { throw APIError.notFound("user") }
             if input.disabled == true || input.password != nil {
                 // Existing sessions end when the password changes or the account is disabled.
-                try await store.transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", .text(user.id), .int(store.now())) }
+                try await store.revokeSessions(userID: user.id)
             }
             try await store.audit(actor: try call.caller.name, action: "user_update", target: user.name, detail: input.password != nil ? "password changed" : nil, address: call.address)
             return try .json(UserView(user))

@@ -98,13 +98,10 @@ struct PostgresSession: StoreSession {
         }
     }
 
-    func execute(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> Int {
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) {
         do {
             let rows = try await connection.query(Self.query(sql, binds), logger: PostgresStoreDatabase.logger)
-            var count = 0
-            for try await _ in rows { count += 1 }
-            // postgres-nio does not expose the command tag's row count for writes; RETURNING rows count instead.
-            return count
+            for try await _ in rows {}
         } catch {
             throw Self.storeError(error)
         }

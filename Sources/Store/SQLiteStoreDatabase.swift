@@ -54,14 +54,14 @@ private struct SQLiteSession: StoreSession, @unchecked Sendable {
     }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
-        try rows(sql, binds).rows
+        try rows(sql, binds)
     }
 
-    func execute(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> Int {
-        try rows(sql, binds).changes
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) {
+        _ = try rows(sql, binds)
     }
 
-    private func rows(_ sql: String, _ binds: [SQLValue]) throws(StoreError) -> (rows: [SQLRow], changes: Int) {
+    private func rows(_ sql: String, _ binds: [SQLValue]) throws(StoreError) -> [SQLRow] {
         do {
             let statement = try connection.prepare(sql)
             for index in stride(from: 1, through: statement.parameterCount, by: 1) {
@@ -93,7 +93,7 @@ private struct SQLiteSession: StoreSession, @unchecked Sendable {
                 }
                 rows.append(SQLRow(columns: columns, values: values))
             }
-            return (rows, Int(sqlite3_changes(connection.handle)))
+            return rows
         } catch let error as SQLiteError {
             throw Self.storeError(error)
         } catch let error as StoreError {

@@ -7,15 +7,14 @@ public enum SQLDialect: String, Sendable {
 public protocol StoreSession: Sendable {
     /// Runs a statement and returns all its rows (metadata queries are small; large ones page with LIMIT).
     func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow]
-    /// Runs a statement and returns how many rows it changed.
-    @discardableResult
-    func execute(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> Int
+    /// Runs a statement for its effect. To learn which rows changed, `query` with `RETURNING`
+    /// (portable; postgres-nio does not report affected-row counts).
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws(StoreError)
 }
 
 extension StoreSession {
     public func query(_ sql: String, _ binds: SQLValue...) async throws(StoreError) -> [SQLRow] { try await query(sql, binds) }
-    @discardableResult
-    public func execute(_ sql: String, _ binds: SQLValue...) async throws(StoreError) -> Int { try await execute(sql, binds) }
+    public func execute(_ sql: String, _ binds: SQLValue...) async throws(StoreError) { try await execute(sql, binds) }
     public func first(_ sql: String, _ binds: SQLValue...) async throws(StoreError) -> SQLRow? { try await query(sql, binds).first }
 }
 

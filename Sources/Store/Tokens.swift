@@ -1,12 +1,18 @@
 import Crypto
 import Foundation
 
+/// Cryptographically secure random bytes (BoringSSL's generator, through swift-crypto).
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
+    }
+}
+
 /// Opaque bearer tokens (refresh tokens, API tokens, setup tokens): random, shown once, stored only as SHA-256.
 public enum OpaqueToken {
     /// A new random token with a readable prefix, e.g. `slr_…` (refresh) or `sla_…` (API).
     public static func make(prefix: String) -> String {
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let text = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let text = Data(SecureRandom.bytes(32)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         return prefix + text
     }
 
@@ -69,6 +75,22 @@ extension MetadataStore {
     public func revokeFamily(_ family: String) async throws {
         let at = now()
         try await transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL", .text(family), .int(at)) }
+    }
+
+    /// Ends every session of a user (password changed, account disabled).
+    public func revokeSessions(userID: String) async throws {
+        let at = now()
+        try await transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", .text(userID), .int(at)) }
+    }
+
+    /// The user of a live session: one transaction per authenticated request (the hot path of every call).
+    /// Nil when the session was revoked (logout, refresh-token reuse) or the user no longer exists.
+    public func sessionUser(userID: String, family: String) async throws -> User? {
+        try await transaction { session in
+            let live = try await session.first("SELECT 1 AS ok FROM refresh_tokens WHERE family = $1 AND revoked_at IS NULL LIMIT 1", .text(family))
+            guard live != nil else { return nil }
+            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(userID)).map(User.init(row:))
+        }
     }
 
     /// The family a refresh token belongs to, if it exists.

@@ -50,7 +50,7 @@ public final class Vault: Sendable {
     public func initialize(password: String) async throws {
         try Self.checkStrength(password)
         let dataKey = SymmetricKey(size: .bits256)
-        let salt = Self.randomBytes(16)
+        let salt = SecureRandom.bytes(16)
         let kek = try Self.deriveKey(password, salt: salt, rounds: Self.rounds)
         let wrapped = try Self.wrap(dataKey, with: kek, keyVersion: 1)
         let at = store.now()
@@ -85,7 +85,7 @@ public final class Vault: Sendable {
         guard let dataKey = try? Self.unwrap(record.wrappedKey, with: oldKEK, keyVersion: record.keyVersion) else {
             throw VaultError(code: .wrongPassword, message: "the current master password is wrong")
         }
-        let salt = Self.randomBytes(16)
+        let salt = SecureRandom.bytes(16)
         let kek = try Self.deriveKey(new, salt: salt, rounds: Self.rounds)
         let wrapped = try Self.wrap(dataKey, with: kek, keyVersion: record.keyVersion)
         let at = store.now()
@@ -199,9 +199,5 @@ public final class Vault: Sendable {
         } catch {
             throw VaultError(code: .tampered, message: "sealed secrets failed authentication (altered ciphertext, wrong row or wrong key version)")
         }
-    }
-
-    static func randomBytes(_ count: Int) -> [UInt8] {
-        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 }

@@ -15,6 +15,7 @@ final class RunProgress: RunEventSink {
         var pendingLogs: [(at: Int64, level: String, node: String?, message: String)] = []
         var logSeq: Int64 = 0
         var lastOut: [String: (records: Int64, at: Int64)] = [:]
+        var lastPublished: Int64?
         var dirty = false
     }
 
@@ -45,7 +46,8 @@ final class RunProgress: RunEventSink {
             if attempt > 1 { log(at: at, level: "info", node: node, message: "attempt \(attempt)") }
         case let .nodeProgress(node, counts):
             update(node) { Self.apply(counts, to: &$0) }
-            publishProgress(at: at)
+            // Every node reports each interval; one update per interval carries them all.
+            publishProgress(at: at, atMostEvery: 200)
         case let .nodeRetrying(node, attempt, after, error):
             log(at: at, level: "warning", node: node, message: "attempt \(attempt) failed, retrying in \(after): \(error)")
         case let .nodeFinished(node, outcome, counts, duration, error):
@@ -56,7 +58,7 @@ final class RunProgress: RunEventSink {
                 $0.error = error
             }
             if let error { log(at: at, level: "error", node: node, message: error) }
-            publishProgress(at: at)
+            publishProgress(at: at, atMostEvery: 0)
         case let .nodeCommitted(node):
             log(at: at, level: "info", node: node, message: "committed")
         case let .log(node, level, message):
@@ -98,8 +100,11 @@ final class RunProgress: RunEventSink {
         bus.publish(RunUpdate(kind: .log, runID: runID, pipelineID: pipelineID, log: RunLogLine(seq: seq, at: at, level: level, node: node, message: message), at: at))
     }
 
-    private func publishProgress(at: Int64) {
-        let (nodes, rates) = state.withLock { s -> ([RunNodeRecord], [String: Double]) in
+    /// Publishes all nodes' counters and rates, unless the last update is younger than `interval` milliseconds.
+    private func publishProgress(at: Int64, atMostEvery interval: Int64) {
+        let update = state.withLock { s -> ([RunNodeRecord], [String: Double])? in
+            if let last = s.lastPublished, at - last < interval { return nil }
+            s.lastPublished = at
             var rates: [String: Double] = [:]
             for (name, record) in s.nodes {
                 if let last = s.lastOut[name], at > last.at {
@@ -109,6 +114,7 @@ final class RunProgress: RunEventSink {
             }
             return (s.order.compactMap { s.nodes[$0] }, rates)
         }
+        guard let (nodes, rates) = update else { return }
         bus.publish(RunUpdate(kind: .progress, runID: runID, pipelineID: pipelineID, phase: .running, nodes: nodes, rates: rates, at: at))
     }
 
