@@ -1,10 +1,14 @@
 import Hummingbird
+import HummingbirdWebSocket
 import NIOCore
 
-/// The request context of every route: Hummingbird's core storage plus the client's address (for rate limits and the audit log).
-public struct AppContext: RequestContext, RemoteAddressRequestContext {
+/// The request context of every route: Hummingbird's core storage, the client's address (for rate limits and the audit log)
+/// and the WebSocket handler slot the events route fills.
+public struct AppContext: RequestContext, RemoteAddressRequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// Set by the events route when it accepts a WebSocket upgrade.
+    public let webSocket = WebSocketHandlerReference<AppContext>()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

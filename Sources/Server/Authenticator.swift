@@ -43,9 +43,19 @@ struct Authenticator: Sendable {
 
     /// The user behind an `Authorization: Bearer …` header, or nil when there is none; throws 401 when it is invalid.
     func authenticate(_ request: Request) async throws -> User? {
-        guard let header = request.headers[.authorization] else { return nil }
-        guard header.lowercased().hasPrefix("bearer ") else { throw APIError.unauthenticated }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard request.headers[.authorization] != nil else { return nil }
+        guard let token = Self.bearerToken(request) else { throw APIError.unauthenticated }
+        return try await authenticate(token: token)
+    }
+
+    /// The token of an `Authorization: Bearer …` header.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The active user behind an access token or API token; throws 401 when it is invalid, expired or revoked.
+    func authenticate(token: String) async throws -> User {
         let user: User?
         if token.hasPrefix("sla_") {
             user = try await store.userForAPIToken(token)

@@ -53,13 +53,21 @@ public final class ServerState: Sendable {
     }
 
     /// Opens the store (migrating it), loads the signing key, and prepares the vault (still locked).
-    public static func open(_ configuration: ServerConfiguration, bus: any EventBus = LocalEventBus(),
+    /// Without a `bus`, a PostgreSQL store gets one over LISTEN/NOTIFY (so every process sees every run) and SQLite a local one.
+    public static func open(_ configuration: ServerConfiguration, bus: (any EventBus)? = nil,
                             now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow) async throws -> ServerState {
         try FileManager.default.createDirectory(atPath: configuration.workspace, withIntermediateDirectories: true)
         let store = try await MetadataStore.open(configuration.store, now: now)
+        let bus = bus ?? ((store.database as? PostgresStoreDatabase).map { PostgresEventBus(database: $0) } ?? LocalEventBus())
         let authenticator = try await Authenticator.make(store: store, accessLifetimeSeconds: configuration.accessTokenSeconds)
         return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator,
                            metrics: PrometheusCollectorRegistry())
+    }
+
+    /// Stops the event bus and closes the store.
+    public func close() async {
+        if let bus = bus as? PostgresEventBus { await bus.close() }
+        await store.database.close()
     }
 
     /// The worker pool that executes runs from this server's store.

@@ -29,6 +29,7 @@ public enum SluiceServer {
         logger.logLevel = .warning
         let services: [any Service] = workers > 0 ? [WorkerPoolService(pool: state.workerPool(count: workers))] : []
         return Application(router: APIRouter.router(state),
+                           server: .http1WebSocketUpgrade(webSocketRouter: EventRoutes.webSocketRouter(state)),
                            configuration: .init(address: .hostname(state.configuration.host, port: state.configuration.port), serverName: "sluice"),
                            services: services,
                            onServerRunning: { channel in
@@ -52,7 +53,7 @@ public enum SluiceServer {
             }
         }
         try await app.runService()
-        await state.store.database.close()
+        await state.close()
     }
 
     /// `sluice worker`: executes queued runs from a shared store, with no HTTP server.
@@ -65,7 +66,7 @@ public enum SluiceServer {
         let group = ServiceGroup(configuration: .init(services: [WorkerPoolService(pool: state.workerPool(count: configuration.workers))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        await state.store.database.close()
+        await state.close()
     }
 
     /// `sluice user add`: creates a user from the shell; the first admin also sets up the vault.
@@ -75,10 +76,10 @@ public enum SluiceServer {
         let state = try await ServerState.open(configuration)
         do {
             let message = try await addUser(state, name: name, role: role, password: password, masterPassword: masterPassword)
-            await state.store.database.close()
+            await state.close()
             return message
         } catch {
-            await state.store.database.close()
+            await state.close()
             throw error
         }
     }

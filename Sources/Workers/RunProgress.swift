@@ -47,7 +47,7 @@ final class RunProgress: RunEventSink {
         case let .nodeProgress(node, counts):
             update(node) { Self.apply(counts, to: &$0) }
             // Every node reports each interval; one update per interval carries them all.
-            publishProgress(at: at, atMostEvery: 200)
+            publishProgress(at: at, atMostEvery: 250)
         case let .nodeRetrying(node, attempt, after, error):
             log(at: at, level: "warning", node: node, message: "attempt \(attempt) failed, retrying in \(after): \(error)")
         case let .nodeFinished(node, outcome, counts, duration, error):

@@ -26,6 +26,22 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// Options of the commands that execute runs (`serve`, `worker`).
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "Concurrent runs in this process (serve: 0 runs only the API; use `sluice worker` elsewhere).")
+    var workers = 2
+
+    @Option(help: ArgumentHelp("Seconds a claim on a run lasts without a heartbeat: a dead worker's runs are retried after this.", valueName: "seconds"))
+    var leaseSeconds = 30
+
+    func apply(to configuration: inout ServerConfiguration) throws {
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
+        guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 2 to 3600") }
+        configuration.workers = workers
+        configuration.leaseMillis = Int64(leaseSeconds) * 1000
+    }
+}
+
 /// `sluice serve`: the server with its web UI, API and embedded workers.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the Sluice server (API, web UI, workers). Zero config: SQLite in ./.sluice.")
@@ -35,11 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
     var listen = "127.0.0.1:8080"
 
-    @Option(help: "Embedded workers executing runs (0: only API; use `sluice worker` elsewhere).")
-    var workers = 2
+    @OptionGroup var workerOptions: WorkerOptions
 
     func run() async throws {
-        let configuration = try storeOptions.configuration(listen: listen, workers: workers)
+        var configuration = try storeOptions.configuration(listen: listen)
+        try workerOptions.apply(to: &configuration)
         do {
             try await SluiceServer.serve(configuration, masterPasswordFile: storeOptions.masterPasswordFile) { Terminal.line($0) }
         } catch {
@@ -55,11 +71,11 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(help: "Concurrent runs in this process.")
-    var workers = 2
+    @OptionGroup var workerOptions: WorkerOptions
 
     func run() async throws {
-        let configuration = try storeOptions.configuration(workers: workers)
+        var configuration = try storeOptions.configuration()
+        try workerOptions.apply(to: &configuration)
         do {
             try await SluiceServer.work(configuration, masterPasswordFile: storeOptions.masterPasswordFile) { Terminal.line($0) }
         } catch {

@@ -32,7 +32,7 @@ struct AuthorizationTests {
         let past = try await ServerState.open(harness.state.configuration, now: { MetadataStore.systemNow() - 2 * 3600 * 1000 })
         let (_, family) = try await past.store.issueRefreshToken(userID: harness.admin.id, lifetimeMillis: 10 * 24 * 3600 * 1000)
         let expired = try await past.authenticator.accessToken(for: harness.admin, session: family)
-        await past.store.database.close()
+        await past.close()
         let ids = try await fixtures(harness)
         try await harness.withClient { client in
             for endpoint in APIRouter.endpoints() where endpoint.access != .anyone {

@@ -23,9 +23,10 @@ struct ServerHarness {
     /// Every response body seen, to check that no secret ever appears in one.
     let transcript = Transcript()
 
-    static func make(withUsers: Bool = true) async throws -> ServerHarness {
+    /// A harness on a temp SQLite store, or on `store` (e.g. a database of the test PostgreSQL cluster).
+    static func make(withUsers: Bool = true, store: StoreLocation? = nil) async throws -> ServerHarness {
         let directory = try TemporaryDirectory()
-        var configuration = ServerConfiguration(dataDirectory: directory.path, port: 0, workers: 0)
+        var configuration = ServerConfiguration(dataDirectory: directory.path, port: 0, store: store, workers: 0)
         configuration.bcryptCost = 4
         configuration.leaseMillis = 3_000
         let state = try await ServerState.open(configuration)
@@ -37,7 +38,7 @@ struct ServerHarness {
     }
 
     func close() async {
-        await state.store.database.close()
+        await state.close()
         directory.remove()
     }
 

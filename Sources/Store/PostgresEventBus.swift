@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Carries run updates between processes sharing a PostgreSQL store, over `LISTEN`/`NOTIFY`.
+///
+/// Local subscribers get every update at once (published here or received from another process);
+/// updates published here are also sent with `pg_notify` on one channel, tagged with this process's
+/// origin so it ignores its own echo. Live updates are best effort (the store holds the truth): when
+/// PostgreSQL is unreachable the bus keeps delivering locally and reconnects in the background.
+public final class PostgresEventBus: EventBus {
+    /// The notification channel every Sluice process listens on.
+    public static let channel = "sluice_events"
+    /// PostgreSQL rejects payloads of 8000 bytes or more; updates are split or trimmed below this.
+    static let payloadLimit = 7_800
+
+    private let local = LocalEventBus()
+    private let database: PostgresStoreDatabase
+    private let origin = MetadataStore.newID()
+    /// Payloads waiting to be sent (oldest dropped beyond 4096), and the signal that wakes the sender.
+    private let pending = Mutex<[String]>([])
+    private let wake: AsyncStream<Void>.Continuation
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let listening = Mutex(false)
+
+    /// Starts listening and sending at once; call `close` before closing the store.
+    public init(database: PostgresStoreDatabase) {
+        self.database = database
+        let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.wake = wake
+        let listener = Task { [weak self] in _ = await self?.listenLoop() }
+        let sender = Task { [weak self] in
+            for await _ in signals { await self?.sendPending() }
+        }
+        tasks.withLock { $0 = [listener, sender] }
+    }
+
+    public func publish(_ update: RunUpdate) {
+        local.publish(update)
+        let payloads = Self.payloads(update, origin: origin)
+        pending.withLock { queue in
+            queue.append(contentsOf: payloads)
+            if queue.count > 4096 { queue.removeFirst(queue.count - 4096) }
+        }
+        wake.yield()
+    }
+
+    public func subscribe() -> AsyncStream<RunUpdate> { local.subscribe() }
+
+    /// True once this process is listening (tests wait for it before publishing elsewhere).
+    public var isListening: Bool { listening.withLock { $0 } }
+
+    /// Stops listening and sending (pending notifications are dropped).
+    public func close() async {
+        wake.finish()
+        let running = tasks.withLock { t in defer { t = [] }; return t }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+
+    private func listenLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await database.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        self.listening.withLock { $0 = true }
+                        for try await notification in notifications {
+                            guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(notification.payload.utf8)),
+                                  envelope.origin != self.origin else { continue }
+                            self.local.publish(envelope.update)
+                        }
+                    }
+                }
+            } catch {}
+            listening.withLock { $0 = false }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Sends every queued payload, up to 64 per round trip.
+    private func sendPending() async {
+        while true {
+            let batch = pending.withLock { queue -> [String] in
+                let batch = Array(queue.prefix(64))
+                queue.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            let calls = batch.indices.map { "pg_notify('\(Self.channel)', $\($0 + 1))" }.joined(separator: ", ")
+            _ = try? await database.transaction { session in
+                try await session.execute("SELECT \(calls)", batch.map { SQLValue.text($0) })
+            }
+        }
+    }
+
+    private struct Envelope: Codable {
+        var origin: String
+        var update: RunUpdate
+    }
+
+    /// The update as one or more notification payloads under the size limit: node lists are split,
+    /// long log messages and errors are trimmed (the store keeps them whole).
+    static func payloads(_ update: RunUpdate, origin: String) -> [String] {
+        let encoder = JSONEncoder()
+        guard let data = try? encoder.encode(Envelope(origin: origin, update: update)) else { return [] }
+        if data.count < payloadLimit { return [String(decoding: data, as: UTF8.self)] }
+        if let nodes = update.nodes, nodes.count > 1 {
+            let half = nodes.count / 2
+            var first = update, second = update
+            first.nodes = Array(nodes[..<half])
+            second.nodes = Array(nodes[half...])
+            return payloads(first, origin: origin) + payloads(second, origin: origin)
+        }
+        var trimmed = update
+        trimmed.log?.message = String(update.log?.message.prefix(2000) ?? "")
+        trimmed.error = update.error.map { String($0.prefix(2000)) }
+        trimmed.nodes = update.nodes?.map { node in
+            var node = node
+            node.error = node.error.map { String($0.prefix(2000)) }
+            return node
+        }
+        guard let data = try? encoder.encode(Envelope(origin: origin, update: trimmed)), data.count < payloadLimit else { return [] }
+        return [String(decoding: data, as: UTF8.self)]
+    }
+}
