@@ -53,6 +53,16 @@ struct PostgresLoad: StateStore {
             return nil
         }
         let connection = try await node.endpoint.connect()
+        do {
+            if try await Self.alreadyCommitted(context, on: connection) {
+                try? await connection.close()
+                return nil
+            }
+        } catch {
+            try? await connection.close()
+            throw NodeError(code: "database_error", message: "checking earlier commits of this run in \(node.endpoint)", isRetryable: PostgresErrors.isRetryable(error),
+                            cause: PostgresErrors.reason(error))
+        }
         if node.mode == .replace { return try await replace(connection, context) }
         do {
             try await execute(connection, "BEGIN")
@@ -65,7 +75,8 @@ struct PostgresLoad: StateStore {
                 try await load(batch, firstRow: before, into: target, on: connection, context)
             }
             let state = context.upstreamState()
-            return PostgresPending(connection: connection, finish: target.finish + (state.isEmpty ? [] : Self.stateStatements(state)), endpoint: node.endpoint)
+            return PostgresPending(connection: connection, finish: target.finish + (state.isEmpty ? [] : Self.stateStatements(state)) + Self.markerStatements(context),
+                                   endpoint: node.endpoint)
         } catch {
             try? await execute(connection, "ROLLBACK")
             try? await connection.close()
@@ -120,7 +131,8 @@ struct PostgresLoad: StateStore {
             try await execute(connection, "BEGIN")
             let state = context.upstreamState()
             let swap = ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
-            return PostgresPending(connection: connection, finish: swap + (state.isEmpty ? [] : Self.stateStatements(state)), endpoint: node.endpoint, onAbort: [dropStaging])
+            return PostgresPending(connection: connection, finish: swap + (state.isEmpty ? [] : Self.stateStatements(state)) + Self.markerStatements(context),
+                                   endpoint: node.endpoint, onAbort: [dropStaging])
         } catch {
             for stream in streams {
                 _ = try? await stream.query("ROLLBACK", logger: logger)
@@ -146,6 +158,38 @@ struct PostgresLoad: StateStore {
                 "INSERT INTO \(stateTable) (pipeline, node, state) VALUES (\(SQLText.literal(entry.pipeline)), \(SQLText.literal(entry.node)), \(SQLText.literal(entry.value))) "
                     + "ON CONFLICT (pipeline, node) DO UPDATE SET state = EXCLUDED.state, committed_at = now()"
             }
+    }
+
+    /// The table of commit markers: one row per (run, sink node), written in the load's transaction. A run
+    /// retried after its worker died between committing and reporting success finds its marker and writes nothing.
+    static let commitsTable = "sluice_commits"
+
+    /// True when an earlier attempt of this run already committed this node (the input is then closed unread).
+    /// Creates the marker table first, outside any transaction, so concurrent first runs cannot race on it.
+    static func alreadyCommitted(_ context: any NodeContext, on connection: PostgresConnection) async throws -> Bool {
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(commitsTable) (run_id text NOT NULL, node text NOT NULL, "
+                + "committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (run_id, node))"), logger: PostgresEndpoint.logger)
+        } catch {
+            // Another session created it at the same moment; the lookup below sees it.
+        }
+        var binds = PostgresBindings()
+        binds.append(context.runID)
+        binds.append(context.node)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(commitsTable) WHERE run_id = $1 AND node = $2", binds: binds),
+                                              logger: PostgresEndpoint.logger)
+        var found = false
+        for try await _ in rows { found = true }
+        guard found else { return false }
+        context.log(.warning, "an earlier attempt of run \(context.runID) already committed this node's data; not writing it again")
+        context.closeInput("in")
+        return true
+    }
+
+    /// The marker of this commit (and pruning of markers older than 30 days), run in the load's transaction.
+    static func markerStatements(_ context: any NodeContext) -> [String] {
+        ["INSERT INTO \(commitsTable) (run_id, node) VALUES (\(SQLText.literal(context.runID)), \(SQLText.literal(context.node)))",
+         "DELETE FROM \(commitsTable) WHERE committed_at < now() - interval '30 days'"]
     }
 
     func committedState(pipeline: String, node: String) async throws -> String? {

@@ -52,6 +52,12 @@ public struct SQLiteWriteNode: NodeType {
                 throw NodeError(code: "database_unavailable", message: "\(error)", isRetryable: error.isBusy)
             }
             do {
+                if try alreadyCommitted(db, context) {
+                    try db.execute("ROLLBACK")
+                    context.log(.warning, "an earlier attempt of run \(context.runID) already committed this node's data; not writing it again")
+                    context.closeInput("in")
+                    return nil
+                }
                 let (insert, columns) = try prepareTarget(db)
                 var row = 0
                 for try await batch in context.input("in") {
@@ -75,7 +81,7 @@ public struct SQLiteWriteNode: NodeType {
                 let state = context.upstreamState()
                 let stateStatements = state.isEmpty ? [] : ["CREATE TABLE IF NOT EXISTS sluice_state (pipeline TEXT NOT NULL, node TEXT NOT NULL, state TEXT NOT NULL, committed_at TEXT NOT NULL, PRIMARY KEY (pipeline, node))"]
                     + state.map { "INSERT INTO sluice_state VALUES (\(SQLText.literal($0.pipeline)), \(SQLText.literal($0.node)), \(SQLText.literal($0.value)), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (pipeline, node) DO UPDATE SET state = excluded.state, committed_at = excluded.committed_at" }
-                return Pending(db: db, finish: (node.mode == .replace ? swapStatements() : []) + stateStatements)
+                return Pending(db: db, finish: (node.mode == .replace ? swapStatements() : []) + stateStatements + markerStatements(context))
             } catch let error as SQLiteError {
                 try? db.execute("ROLLBACK")
                 throw NodeError(code: "database_error", message: "writing \(node.table) in \(node.path): \(error)", isRetryable: error.isBusy)
@@ -129,6 +135,21 @@ public struct SQLiteWriteNode: NodeType {
                 throw NodeError(code: "merge_without_unique_key", message: "table \(node.table) needs a primary key or unique index on (\(node.key.joined(separator: ", "))) for merge")
             }
             return (statement, columns)
+        }
+
+        /// True when an earlier attempt of this run already committed this node (see `sluice_commits` in docs/connectors).
+        private func alreadyCommitted(_ db: SQLiteDatabase, _ context: any NodeContext) throws -> Bool {
+            try db.execute("CREATE TABLE IF NOT EXISTS sluice_commits (run_id TEXT NOT NULL, node TEXT NOT NULL, committed_at TEXT NOT NULL, PRIMARY KEY (run_id, node))")
+            let statement = try db.prepare("SELECT 1 FROM sluice_commits WHERE run_id = ? AND node = ?")
+            statement.bindText(1, context.runID)
+            statement.bindText(2, context.node)
+            return try statement.step()
+        }
+
+        /// The marker of this commit, and pruning of markers older than 30 days, in the load's transaction.
+        private func markerStatements(_ context: any NodeContext) -> [String] {
+            ["INSERT INTO sluice_commits VALUES (\(SQLText.literal(context.runID)), \(SQLText.literal(context.node)), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+             "DELETE FROM sluice_commits WHERE committed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days')"]
         }
 
         func committedState(pipeline: String, node: String) async throws -> String? {

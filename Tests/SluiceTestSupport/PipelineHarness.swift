@@ -43,6 +43,10 @@ public final class EventLog: RunEventSink {
     public init() {}
     public func send(_ event: RunEvent) { storage.withLock { $0.append(event) } }
     public var events: [RunEvent] { storage.withLock { $0 } }
+    /// The log lines nodes wrote.
+    public var logs: [(node: String?, message: String)] {
+        events.compactMap { if case let .log(node, _, message) = $0 { (node, message) } else { nil } }
+    }
 
     /// Log messages written by nodes.
     public var messages: [String] {
@@ -107,16 +111,18 @@ public struct PipelineHarness: Sendable {
         }
     }
 
+    /// `runID` defaults to a fresh id; pass the same one twice to act as a retried run.
     public func run(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil, previewLimit: Int = 20,
-                    channelCapacity: Int = 4, clock: any Clock<Duration> = ContinuousClock()) async throws -> HarnessRun {
+                    channelCapacity: Int = 4, clock: any Clock<Duration> = ContinuousClock(), runID: String = RunOptions.newID()) async throws -> HarnessRun {
         let plan = try await plan(yaml, parameters: parameters, preview: preview)
-        return await run(plan, previewLimit: previewLimit, channelCapacity: channelCapacity, clock: clock)
+        return await run(plan, previewLimit: previewLimit, channelCapacity: channelCapacity, clock: clock, runID: runID)
     }
 
-    public func run(_ plan: ExecutionPlan, previewLimit: Int = 20, channelCapacity: Int = 4, clock: any Clock<Duration> = ContinuousClock()) async -> HarnessRun {
+    public func run(_ plan: ExecutionPlan, previewLimit: Int = 20, channelCapacity: Int = 4, clock: any Clock<Duration> = ContinuousClock(),
+                    runID: String = RunOptions.newID()) async -> HarnessRun {
         let events = EventLog()
         let rejects = MemoryRejectStore()
-        let options = RunOptions(events: events, rejects: rejects, channelCapacity: channelCapacity, clock: clock, previewLimit: previewLimit)
+        let options = RunOptions(runID: runID, events: events, rejects: rejects, channelCapacity: channelCapacity, clock: clock, previewLimit: previewLimit)
         let result = await RunExecutor().run(plan, options: options)
         return HarnessRun(result: result, rejects: rejects.packets, events: events)
     }
