@@ -221,7 +221,7 @@ struct PostgresLoad: StateStore {
 
     /// Creates, evolves or stages the table and decides where COPY goes.
     private func prepare(_ connection: PostgresConnection) async throws -> Target {
-        let existing = try await PostgresTypes.columns(of: node.table, on: connection)
+        var existing = try await PostgresTypes.columns(of: node.table, on: connection)
         if node.mode == .create, !existing.isEmpty {
             throw NodeError(code: "table_exists", message: "table \(node.table) already exists and mode is create")
         }
@@ -229,9 +229,12 @@ struct PostgresLoad: StateStore {
         var target = Target(copyInto: node.table, columns: input.names, upsert: [], finish: [])
         let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
         let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
-        if existing.isEmpty {
-            try await execute(connection, "CREATE TABLE \(node.table.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
-        } else {
+        if existing.isEmpty, try await !createTable(connection, "CREATE TABLE \(node.table.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))") {
+            // Another load created it first (two runs into a new table at once): use theirs, as an existing table.
+            if node.mode == .create { throw NodeError(code: "table_exists", message: "table \(node.table) was created by another load and mode is create") }
+            existing = try await PostgresTypes.columns(of: node.table, on: connection)
+        }
+        if !existing.isEmpty {
             let drift = SchemaDrift(input: input, tableColumns: existing.map(\.name))
             if !drift.isEmpty {
                 switch node.drift {
@@ -260,6 +263,20 @@ struct PostgresLoad: StateStore {
             target.copyInto = staging
         }
         return target
+    }
+
+    /// Creates the target in a savepoint; false when a concurrent transaction created the same table first
+    /// (PostgreSQL makes the second creator wait for the first to commit, then reports a duplicate type).
+    private func createTable(_ connection: PostgresConnection, _ sql: String) async throws -> Bool {
+        try await execute(connection, "SAVEPOINT sluice_create")
+        do {
+            try await execute(connection, sql)
+            try await execute(connection, "RELEASE SAVEPOINT sluice_create")
+            return true
+        } catch where ["23505", "42P07"].contains(PostgresErrors.sqlState(error)) {
+            try await execute(connection, "ROLLBACK TO SAVEPOINT sluice_create")
+            return false
+        }
     }
 
     /// COPYs a batch in a savepoint; on a data or constraint error, redoes it row by row and rejects the refused rows.
