@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SluiceTestSupport", "Server", "Store", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            dependencies: ["SluiceTestSupport", "Server", "Store", "NodesSQLite", .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
             swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),

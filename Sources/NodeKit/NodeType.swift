@@ -136,6 +136,8 @@ public struct StateEntry: Sendable, Hashable {
 public protocol StateStore: NodeWork {
     /// The last committed state of `node` in `pipeline`, if any.
     func committedState(pipeline: String, node: String) async throws -> String?
+    /// Forgets the committed state of `node` in `pipeline` (its next run starts from the beginning); false when there was none.
+    func resetState(pipeline: String, node: String) async throws -> Bool
 }
 
 /// Thrown by `emit` when no consumer wants more rows (every downstream node closed its input).

@@ -204,6 +204,25 @@ struct PostgresLoad: StateStore {
         }
     }
 
+    func resetState(pipeline: String, node: String) async throws -> Bool {
+        let connection = try await self.node.endpoint.connect()
+        do {
+            var found = false
+            if try await lookup(pipeline: pipeline, node: node, on: connection) != nil {
+                var binds = PostgresBindings()
+                binds.append(pipeline)
+                binds.append(node)
+                try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(Self.stateTable) WHERE pipeline = $1 AND node = $2", binds: binds), logger: logger)
+                found = true
+            }
+            try? await connection.close()
+            return found
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     private func lookup(pipeline: String, node: String, on connection: PostgresConnection) async throws -> String? {
         var binds = PostgresBindings()
         binds.append(pipeline)

@@ -162,6 +162,16 @@ public struct SQLiteWriteNode: NodeType {
             return try statement.step() ? statement.text(0) : nil
         }
 
+        func resetState(pipeline: String, node: String) async throws -> Bool {
+            guard try await committedState(pipeline: pipeline, node: node) != nil else { return false }
+            let db = try SQLiteDatabase(path: self.node.path, readOnly: false)
+            let statement = try db.prepare("DELETE FROM sluice_state WHERE pipeline = ? AND node = ?")
+            statement.bindText(1, pipeline)
+            statement.bindText(2, node)
+            _ = try statement.step()
+            return true
+        }
+
         private var staging: QualifiedName { QualifiedName(schema: node.table.schema, name: node.table.name + "__sluice_new") }
 
         private func swapStatements() -> [String] {

@@ -30,4 +30,27 @@ public struct ExecutionPlan: Sendable {
 
     public var dataEdges: [EdgeDeclaration] { edges.filter { $0.kind == .data } }
     public var signalEdges: [EdgeDeclaration] { edges.filter { $0.kind == .signal } }
+
+    /// For each node, the nodes upstream of it over data edges.
+    public func upstreamNodes() -> [String: Set<String>] {
+        var upstream: [String: Set<String>] = [:]
+        for node in nodes {
+            var seen = Set<String>(), frontier = [node.id]
+            while let current = frontier.popLast() {
+                for edge in dataEdges where edge.to.node == current && seen.insert(edge.from.node).inserted { frontier.append(edge.from.node) }
+            }
+            upstream[node.id] = seen
+        }
+        return upstream
+    }
+
+    /// For each node with state stores downstream of it, those stores (by sink id), where its committed state lives.
+    public func stateStores() -> [String: [(sink: String, store: any StateStore)]] {
+        var result: [String: [(sink: String, store: any StateStore)]] = [:]
+        for (sink, ancestors) in upstreamNodes() {
+            guard let store = node(sink)?.work as? any StateStore else { continue }
+            for ancestor in ancestors { result[ancestor, default: []].append((sink, store)) }
+        }
+        return result.mapValues { $0.sorted { $0.sink < $1.sink } }
+    }
 }

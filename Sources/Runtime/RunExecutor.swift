@@ -69,17 +69,8 @@ public struct RunExecutor: Sendable {
         let coordinator = RunCoordinator(channels: all)
         let inputsByNode = inputChannels, outputsByNode = outputChannels
         // Upstream and downstream reachability over data edges, for committing source state with sink data.
-        var upstream: [String: Set<String>] = [:], downstream: [String: Set<String>] = [:]
-        for node in plan.nodes {
-            var seen = Set<String>(), frontier = [node.id]
-            while let current = frontier.popLast() {
-                for edge in plan.dataEdges where edge.to.node == current && seen.insert(edge.from.node).inserted { frontier.append(edge.from.node) }
-            }
-            upstream[node.id] = seen
-            for ancestor in seen { downstream[ancestor, default: []].insert(node.id) }
-        }
-        let ancestorsByNode = upstream.mapValues { Array($0).sorted() }
-        let storesByNode = downstream.mapValues { ids in plan.nodes.filter { ids.contains($0.id) }.compactMap { $0.work as? any StateStore } }
+        let ancestorsByNode = plan.upstreamNodes().mapValues { Array($0).sorted() }
+        let storesByNode = plan.stateStores().mapValues { $0.map(\.store) }
         let collector = plan.previewNode.map { _ in PreviewCollector(limit: options.previewLimit) }
         let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
         options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))

@@ -44,7 +44,7 @@ enum OpenAPIDocument {
         if endpoint.access != .anyone { statuses += ["401", "403"] }
         if !endpoint.pathParameters.isEmpty { statuses.append("404") }
         if endpoint.method == .put || endpoint.method == .post { statuses += ["409", "422"] }
-        if endpoint.path.hasSuffix("/discover") { statuses.append("502") }
+        if endpoint.path.hasSuffix("/discover") || endpoint.path.contains("/state") { statuses.append("502") }
         if endpoint.status == .switchingProtocols { statuses.append("426") }
         for status in statuses { responses[status] = error }
         var parameters: [JSONValue] = endpoint.pathParameters.map {

@@ -61,10 +61,7 @@ enum PipelineRoutes {
             let input = try call.decode(ValidateInput.self)
             do {
                 let (_, document) = try parse(input.document)
-                let catalog = try await call.state.connections.catalog(names: StoredConnections.referencedNames(document))
-                let values = try ParameterValues.resolve(document.parameters, overrides: [:])
-                _ = try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: call.state.store.now() * 1000,
-                                                                            baseDirectory: call.state.configuration.workspace, connections: catalog)
+                _ = try await call.state.plan(document)
                 return try .json(Validation(valid: true, problems: []))
             } catch let errors as ConfigErrors {
                 return try .json(Validation(valid: false, problems: errors.errors.map(\.json)))

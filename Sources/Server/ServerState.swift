@@ -1,4 +1,7 @@
+import BuiltinNodes
 import Foundation
+import NodeKit
+import Runtime
 import Prometheus
 public import Store
 import Workers
@@ -68,6 +71,14 @@ public final class ServerState: Sendable {
     public func close() async {
         if let bus = bus as? PostgresEventBus { await bus.close() }
         await store.database.close()
+    }
+
+    /// Plans a document against the stored connections (parameters at their defaults, or `parameters`).
+    func plan(_ document: PipelineDocument, parameters: [String: String] = [:]) async throws -> ExecutionPlan {
+        let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
+        let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
+        return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: store.now() * 1000,
+                                                                      baseDirectory: configuration.workspace, connections: catalog)
     }
 
     /// The worker pool that executes runs from this server's store.

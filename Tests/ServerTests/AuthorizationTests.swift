@@ -65,6 +65,8 @@ struct AuthorizationTests {
     func pipelineRoutesNeedASharedPipelineAndTheRightRole() async throws {
         let harness = try await ServerHarness.make()
         let ids = try await fixtures(harness)
+        // The state route plans the pipeline, which reads its input file's header.
+        try "id\n1\n".write(toFile: harness.state.configuration.workspace + "/in.csv", atomically: true, encoding: .utf8)
         let scoped = APIRouter.endpoints().filter { $0.path.hasPrefix("/api/v1/pipelines/{id}") || $0.path.hasPrefix("/api/v1/runs/{id}") }
         #expect(scoped.count >= 15)
         try await harness.withClient { client in
