@@ -26,11 +26,13 @@ public struct Endpoint: Sendable {
     public let responseSchema: JSONValue?
     /// Content type of the success body (JSON unless a download).
     public let contentType: String
+    /// Other content types the success body may have (e.g. CSV on request).
+    public let alternativeContentTypes: [String]
     let handler: @Sendable (APICall) async throws -> APIReply
 
     init(_ method: HTTPRequest.Method, _ path: String, _ operationID: String, _ summary: String, tag: String, access: Access = .user,
          query: [QueryParameter] = [], request: JSONValue? = nil, status: HTTPResponse.Status = .ok, response: JSONValue?,
-         contentType: String = "application/json", handler: @escaping @Sendable (APICall) async throws -> APIReply) {
+         contentType: String = "application/json", alternativeContentTypes: [String] = [], handler: @escaping @Sendable (APICall) async throws -> APIReply) {
         self.method = method
         self.path = path
         self.operationID = operationID
@@ -42,6 +44,7 @@ public struct Endpoint: Sendable {
         self.status = status
         self.responseSchema = response
         self.contentType = contentType
+        self.alternativeContentTypes = alternativeContentTypes
         self.handler = handler
     }
 

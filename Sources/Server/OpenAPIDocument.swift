@@ -19,7 +19,7 @@ enum OpenAPIDocument {
     static func document(_ endpoints: [Endpoint]) -> JSONValue {
         var paths: [String: [String: JSONValue]] = [:]
         for endpoint in endpoints {
-            paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation(endpoint)
+            paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation(endpoint, endpoints)
         }
         return .object([
             "openapi": .string("3.1.0"),
@@ -33,17 +33,35 @@ enum OpenAPIDocument {
         ])
     }
 
-    static func operation(_ endpoint: Endpoint) -> JSONValue {
+    /// Links from a create operation to the operations on what it created (`/api/v1/runs/{id}` after starting a run),
+    /// so clients and fuzzers can follow them.
+    static func links(_ endpoint: Endpoint, _ all: [Endpoint]) -> [String: JSONValue] {
+        guard endpoint.method == .post, endpoint.status == .created, let collection = endpoint.path.split(separator: "/").last, !collection.hasPrefix("{") else { return [:] }
+        let item = "/api/v1/\(collection)/{id}"
+        var links: [String: JSONValue] = [:]
+        for target in all where target.path == item || target.path.hasPrefix(item + "/") {
+            links[target.operationID] = .object(["operationId": .string(target.operationID), "parameters": .object(["id": .string("$response.body#/id")])])
+        }
+        return links
+    }
+
+    static func operation(_ endpoint: Endpoint, _ all: [Endpoint] = []) -> JSONValue {
         var responses: [String: JSONValue] = [:]
-        let success: JSONValue = endpoint.responseSchema.map { schema in
-            .object(["description": .string("success"), "content": .object([endpoint.contentType.split(separator: ";")[0].description: .object(["schema": schema])])])
+        var success: JSONValue = endpoint.responseSchema.map { schema in
+            let types = [endpoint.contentType] + endpoint.alternativeContentTypes
+            return .object(["description": .string("success"),
+                            "content": .object(Dictionary(uniqueKeysWithValues: types.map { ($0.split(separator: ";")[0].description, JSONValue.object(["schema": schema])) }))])
         } ?? .object(["description": .string("success, no body")])
+        if case var .object(fields) = success, !links(endpoint, all).isEmpty {
+            fields["links"] = .object(links(endpoint, all))
+            success = .object(fields)
+        }
         responses[String(endpoint.status.code)] = success
         let error = JSONValue.object(["description": .string("error"), "content": .object(["application/json": .object(["schema": Schema.ref("Error")])])])
-        var statuses = ["400", "429", "500", "503"]
-        if endpoint.access != .anyone { statuses += ["401", "403"] }
+        // Public endpoints answer 401/403 too: wrong password (login), spent refresh token, wrong setup token.
+        var statuses = ["400", "401", "403", "429", "500", "503"]
         if !endpoint.pathParameters.isEmpty { statuses.append("404") }
-        if endpoint.method == .put || endpoint.method == .post { statuses += ["409", "422"] }
+        if endpoint.method != .get { statuses += ["409", "422"] }
         if endpoint.path.hasSuffix("/discover") || endpoint.path.contains("/state") { statuses.append("502") }
         if endpoint.status == .switchingProtocols { statuses.append("426") }
         for status in statuses { responses[status] = error }

@@ -101,7 +101,7 @@ enum RunRoutes {
         },
         Endpoint(.get, "/api/v1/runs/{id}/rejects", "runRejects", "Rejected records with their error packets, as JSON lines (?format=csv for CSV).",
                  tag: "runs", query: [QueryParameter(name: "format", schema: Schema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],
-                 response: Schema.string, contentType: "application/x-ndjson") { call in
+                 response: Schema.string, contentType: "application/x-ndjson", alternativeContentTypes: ["text/csv"]) { call in
             let existing = try await run(call, needs: .viewer)
             var packets: [String] = []
             var after: Int64 = 0
