@@ -79,3 +79,48 @@ struct StateRouteTests {
         await harness.close()
     }
 }
+
+/// A run that needs a sealed secret while the vault is locked fails at once with "vault is locked".
+@Suite(.serialized)
+struct LockedVaultRunTests {
+    @Test
+    func aRunNeedingASecretFailsWithVaultIsLocked() async throws {
+        let source = try PostgresTestServer.createDatabase()
+        try PostgresTestServer.psql(source, "CREATE TABLE src (id int)")
+        let harness = try await ServerHarness.make()
+        try await harness.withLiveServer(workers: 1) { client in
+            let (root, _) = try await client.login("root", ServerHarness.adminPassword)
+            let created = try await client.call(.post, "/api/v1/connections", token: root, json: .object([
+                "name": .string("pg"), "type": .string("postgres"),
+                "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(PostgresTestServer.port)), "database": .string(source),
+                                     "user": .string("postgres"), "sslmode": .string("disable")]),
+                "secrets": .object(["password": .string("locked-vault-secret")]),
+            ]))
+            #expect(created.status == .created, "\(created.text)")
+            let document = """
+                apiVersion: sluice/v1
+                name: needs-secret
+                nodes:
+                  - {id: src, type: postgres.read, settings: {connection: pg, table: src}}
+                  - {id: out, type: csv.write, settings: {path: out.csv}}
+                edges:
+                  - {from: src.out, to: out.in}
+                """
+            let pipeline = try #require(try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(document)])).body["id"]?.stringValue)
+            #expect(try await client.call(.post, "/api/v1/vault/lock", token: root).body["status"] == .string("locked"))
+            let started = try await client.call(.post, "/api/v1/pipelines/\(pipeline)/runs", token: root, json: .object([:]))
+            let runID = try #require(started.body["id"]?.stringValue, "\(started.text)")
+            var run = JSONValue.null
+            for _ in 0..<200 {
+                run = try await client.call(.get, "/api/v1/runs/\(runID)", token: root).body
+                if !["queued", "running"].contains(run["status"]?.stringValue ?? "") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(run["status"] == .string("failed"))
+            let error = run["error"]?.stringValue ?? ""
+            #expect(error.contains("vault is locked") && !error.lowercased().contains("decrypt") && !error.contains("locked-vault-secret"), "\(error)")
+            #expect(run["attempt"] == .int(1), "a locked vault is not retried: an admin must act")
+        }
+        await harness.close()
+    }
+}
