@@ -8,10 +8,13 @@ enum RunRoutes {
         var id: String, pipelineId: String, revision: Int64, parameters: JSONValue, status: String, attempt: Int64, maxAttempts: Int64
         var requestedBy: String, queuedAt: Int64, startedAt: Int64?, finishedAt: Int64?, cancelRequested: Bool, error: String?, rejected: Int64
         var nodes: [RunNodeRecord]?
+        /// The run whose rejected records this run replays.
+        var replayOf: String?
         init(_ r: RunRecord, withNodes: Bool = false) {
             id = r.id; pipelineId = r.pipelineID; revision = r.revision; parameters = JSONValue.parse(r.parametersJSON) ?? .object([:]); status = r.phase.rawValue
             attempt = r.attempt; maxAttempts = r.maxAttempts; requestedBy = r.requestedBy; queuedAt = r.queuedAt; startedAt = r.startedAt
             finishedAt = r.finishedAt; cancelRequested = r.cancelRequested; error = r.error; rejected = r.rejected; nodes = withNodes ? r.nodes : nil
+            replayOf = r.replayOf
         }
     }
     struct StartInput: Decodable { var revision: Int64?; var parameters: [String: String]?; var maxAttempts: Int64? }
@@ -25,7 +28,8 @@ enum RunRoutes {
         "status": Schema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": Schema.integer, "max_attempts": Schema.integer,
         "requested_by": Schema.string, "queued_at": Schema.integer, "started_at": Schema.nullable(Schema.integer), "finished_at": Schema.nullable(Schema.integer),
         "cancel_requested": Schema.boolean, "error": Schema.nullable(Schema.string), "rejected": Schema.integer, "nodes": Schema.array(nodeSchema),
-    ], optional: ["started_at", "finished_at", "error", "nodes"])
+        "replay_of": Schema.nullable(Schema.string),
+    ], optional: ["started_at", "finished_at", "error", "nodes", "replay_of"])
     static let logSchema = Schema.object(["seq": Schema.integer, "at": Schema.integer, "level": Schema.string, "node": Schema.nullable(Schema.string),
                                           "message": Schema.string], optional: ["node"])
 
@@ -80,6 +84,27 @@ enum RunRoutes {
             guard let run = try await call.state.store.requestCancel(runID: existing.id) else { throw APIError.notFound("run") }
             try await call.state.store.audit(actor: try call.caller.name, action: "run_cancel", target: run.id, address: call.address)
             return try .json(RunView(run, withNodes: true))
+        },
+        Endpoint(.post, "/api/v1/runs/{id}/replay", "replayRejects",
+                 "Queues a run that feeds this run's rejected records back in (after a fix), through the pipeline's current revision (or `revision`).",
+                 tag: "runs", request: Schema.object(["revision": Schema.integer], optional: ["revision"]), status: .created, response: Schema.ref("Run")) { call in
+            let original = try await run(call, needs: .runner)
+            let user = try call.caller
+            guard original.phase.isFinal else { throw APIError(.conflict, "run_not_finished", "the run is still \(original.phase.rawValue); replay its rejects once it ends") }
+            let firstReject = try await call.state.store.rejects(runID: original.id, afterSeq: 0, limit: 1)
+            guard !firstReject.isEmpty else {
+                throw APIError(.unprocessableContent, "nothing_to_replay", "run \(original.id) rejected no records")
+            }
+            struct ReplayInput: Decodable { var revision: Int64? }
+            let input: ReplayInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(ReplayInput.self) : ReplayInput()
+            guard let pipeline = try await call.state.store.pipeline(id: original.pipelineID) else { throw APIError.notFound("pipeline") }
+            let revision = input.revision ?? pipeline.currentRevision
+            guard try await call.state.store.revision(pipelineID: pipeline.id, revision: revision) != nil else { throw APIError.notFound("revision \(revision)") }
+            let run = try await call.state.store.enqueueRun(pipelineID: pipeline.id, revision: revision, parametersJSON: original.parametersJSON,
+                                                            requestedBy: user.name, maxAttempts: original.maxAttempts, replayOf: original.id)
+            try await call.state.store.audit(actor: user.name, action: "run_replay", target: run.id, detail: "replays rejects of \(original.id)", address: call.address)
+            call.state.bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: pipeline.id, phase: .queued, at: run.queuedAt))
+            return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs/{id}/logs", "runLogs", "Log lines after ?after=SEQ; ?wait=SECONDS waits for new lines (follow).", tag: "runs",
                  query: [QueryParameter(name: "after", schema: Schema.integer, description: "last sequence number already seen (default 0)"),

@@ -57,7 +57,9 @@ struct RunWorker: Sendable {
         bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: run.pipelineID, phase: .running, at: store.now()))
         let plan: ExecutionPlan
         do {
-            plan = try await self.plan(run)
+            let notes: [String]
+            (plan, notes) = try await self.plan(run)
+            if !notes.isEmpty { try? await store.appendLogs(runID: run.id, notes.map { (store.now(), "info", nil, "replay: " + $0) }) }
         } catch {
             let message = Self.message(error)
             try? await store.appendLogs(runID: run.id, [(store.now(), "error", nil, message)])
@@ -103,7 +105,8 @@ struct RunWorker: Sendable {
         }
     }
 
-    private func plan(_ run: RunRecord) async throws -> ExecutionPlan {
+    /// The run's plan; for a replay, the plan of the rewritten document (with what was rewritten, for the log).
+    private func plan(_ run: RunRecord) async throws -> (ExecutionPlan, [String]) {
         guard let revision = try await store.revision(pipelineID: run.pipelineID, revision: run.revision) else {
             throw StoreError(.notFound, "revision \(run.revision) of the pipeline no longer exists")
         }
@@ -112,7 +115,20 @@ struct RunWorker: Sendable {
         let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
         let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog)
+        let planner = Planner(registry: BuiltinNodes.registry)
+        let plan = try await planner.plan(document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog)
+        guard let original = run.replayOf else { return (plan, []) }
+        var rejects: [(node: String, json: String)] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.rejects(runID: original, afterSeq: after, limit: 5000)
+            rejects += page.map { ($0.node, $0.json) }
+            guard let last = page.last, page.count == 5000 else { break }
+            after = last.seq
+        }
+        let replay = try ReplayDocument.make(original: document, plan: plan, rejects: rejects,
+                                             directory: configuration.workspace + "/.replay/\(run.id)", runID: run.id)
+        return (try await planner.plan(replay.document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog), replay.notes)
     }
 
     private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>) async {
