@@ -34,13 +34,7 @@ struct ReplayTests {
                 """
             }
             func runToEnd(_ started: (status: HTTPResponse.Status, body: JSONValue, text: String)) async throws -> JSONValue {
-                let id = try #require(started.body["id"]?.stringValue, "\(started.text)")
-                for _ in 0..<300 {
-                    let run = try await client.call(.get, "/api/v1/runs/\(id)", token: root).body
-                    if !["queued", "running"].contains(run["status"]?.stringValue ?? "") { return run }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                return .null
+                try await client.finishedRun(try #require(started.body["id"]?.stringValue, "\(started.text)"), token: root)
             }
             func rows(_ sql: String) throws -> String {
                 let statement = try SQLiteDatabase(path: workspace + "/dest.db", readOnly: true).prepare(sql)

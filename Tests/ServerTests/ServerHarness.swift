@@ -73,6 +73,17 @@ struct ServerHarness {
             }
         }
 
+        /// Polls a run until it leaves queued/running (up to 15 s) and returns it.
+        func finishedRun(_ id: String, token: String) async throws -> JSONValue {
+            var run = JSONValue.null
+            for _ in 0..<300 {
+                run = try await call(.get, "/api/v1/runs/\(id)", token: token).body
+                if !["queued", "running"].contains(run["status"]?.stringValue ?? "") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return run
+        }
+
         /// Signs in and returns (access token, refresh token).
         func login(_ name: String, _ password: String) async throws -> (access: String, refresh: String) {
             let reply = try await call(.post, "/api/v1/auth/login", json: .object(["username": .string(name), "password": .string(password)]))

@@ -39,12 +39,7 @@ struct StateRouteTests {
             func runToEnd() async throws -> String {
                 let started = try await client.call(.post, "/api/v1/pipelines/\(pipeline)/runs", token: root, json: .object([:]))
                 let id = try #require(started.body["id"]?.stringValue, "\(started.text)")
-                for _ in 0..<300 {
-                    let status = try await client.call(.get, "/api/v1/runs/\(id)", token: root).body["status"]?.stringValue ?? ""
-                    if !["queued", "running"].contains(status) { return status }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                return "timeout"
+                return try await client.finishedRun(id, token: root)["status"]?.stringValue ?? "timeout"
             }
             func rows() throws -> Int {
                 let statement = try SQLiteDatabase(path: destination, readOnly: true).prepare("SELECT count(*) FROM copy")
@@ -110,12 +105,7 @@ struct LockedVaultRunTests {
             #expect(try await client.call(.post, "/api/v1/vault/lock", token: root).body["status"] == .string("locked"))
             let started = try await client.call(.post, "/api/v1/pipelines/\(pipeline)/runs", token: root, json: .object([:]))
             let runID = try #require(started.body["id"]?.stringValue, "\(started.text)")
-            var run = JSONValue.null
-            for _ in 0..<200 {
-                run = try await client.call(.get, "/api/v1/runs/\(runID)", token: root).body
-                if !["queued", "running"].contains(run["status"]?.stringValue ?? "") { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let run = try await client.finishedRun(runID, token: root)
             #expect(run["status"] == .string("failed"))
             let error = run["error"]?.stringValue ?? ""
             #expect(error.contains("vault is locked") && !error.lowercased().contains("decrypt") && !error.contains("locked-vault-secret"), "\(error)")
