@@ -26,12 +26,12 @@ import Testing
     @discardableResult
     func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(database, sql) }
 
-    func sync(_ extra: String = "", sink: String = "{connection: warehouse, table: dw.dst, mode: merge, key: [id]}") async throws -> HarnessRun {
+    func sync(_ extra: String = "", sink: String = "{connection: warehouse, table: dw.dst, mode: merge, key: [id]}", batchRows: Int = 3) async throws -> HarnessRun {
         try await harness.run("""
         apiVersion: sluice/v1
         name: sync
         nodes:
-          - {id: orders, type: postgres.read, settings: {connection: warehouse, table: src, mode: incremental, cursor: updated_at, key: [id], batchRows: 3\(extra)}}
+          - {id: orders, type: postgres.read, settings: {connection: warehouse, table: src, mode: incremental, cursor: updated_at, key: [id], batchRows: \(batchRows)\(extra)}}
           - {id: load, type: postgres.write, settings: \(sink)}
         edges:
           - {from: orders.out, to: load.in}
@@ -96,5 +96,33 @@ import Testing
         let withLookback = try await sync(", lookback: '30 minutes'")
         #expect(withLookback.summary.counts("orders")?.recordsOut == 2) // row 2 again (merged) and the late row 3
         #expect(try psql("SELECT string_agg(v, ',' ORDER BY id) FROM dw.dst") == "a,b,late")
+    }
+
+    @Test func rowsWrittenWhileASyncIsReadingAreNeitherSkippedNorDoubled() async throws {
+        let rows = 100_000
+        try psql("INSERT INTO src SELECT g, 'v', '2024-01-01'::timestamptz + g * interval '1 second' FROM generate_series(1, \(rows)) g")
+        let reading = Task { try await sync(batchRows: 500) }
+        // Wait until the read is in flight, then write: new rows after every cursor, and an update of a row
+        // the sync has probably read already (its cursor moves past the end).
+        let finder = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%FROM \"src\"%' AND pid <> pg_backend_pid()"
+        var polls = 0
+        while try psql(finder) == "0", polls < 2000 {
+            polls += 1
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        try psql("""
+            INSERT INTO src SELECT g, 'late', '2030-01-01'::timestamptz + g * interval '1 second' FROM generate_series(\(rows + 1), \(rows + 50)) g;
+            UPDATE src SET v = 'changed', updated_at = '2031-01-01' WHERE id = 1;
+            """)
+        let stillReading = try psql(finder) != "0"
+        let first = try await reading.value
+        #expect(first.summary.status == .succeeded, "\(first.summary.error ?? "")")
+        #expect(stillReading, "the writes landed after the read finished; the test needs a slower read")
+        // The first sync read one consistent snapshot: exactly the rows that existed when it started.
+        #expect(first.summary.counts("orders")?.recordsOut == Int(rows))
+        let second = try await sync(batchRows: 500)
+        #expect(second.summary.counts("orders")?.recordsOut == 51, "the 50 new rows and the updated one")
+        #expect(try psql("SELECT count(*), count(*) FILTER (WHERE v = 'late'), count(*) FILTER (WHERE v = 'changed') FROM dw.dst") == "\(rows + 50)|50|1")
+        #expect(try await sync(batchRows: 500).summary.counts("orders")?.recordsOut == 0)
     }
 }
