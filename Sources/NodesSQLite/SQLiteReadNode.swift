@@ -5,10 +5,12 @@ public import NodeKit
 
 /// Reads a SQLite table (or the result of a query with bound parameters) into typed batches.
 public struct SQLiteReadNode: NodeType {
+    static let lookback = Field<String?>("lookback", summary: "Incremental: also re-read rows this far behind the cursor ('10 minutes', '2 days', or a number for numeric cursors), for late writes; pair with a merge sink.")
+
     public static let spec = NodeSpec(
         id: "sqlite.read", version: 1, category: .source, title: "SQLite table",
         summary: "Reads a SQLite table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields("sqlite"),
+        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields("sqlite") + [lookback.spec],
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
@@ -21,11 +23,33 @@ public struct SQLiteReadNode: NodeType {
     var cursor: String? { options.cursor }
     var key: [String] { options.key }
     var nullCursor: NullCursorPolicy { options.nullCursor }
+    let lookback: String?
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
         options = try TableSourceOptions(settings, type: "sqlite")
         path = try SQLiteConnection.path(of: options.connection)
+        lookback = try settings[Self.lookback]
+    }
+
+    /// The lower bound of a lookback read, as SQL over the bound cursor value (`?`), for the cursor's type.
+    func lookbackBound(_ cursorType: DataType) throws(ConfigError) -> String? {
+        guard let lookback else { return nil }
+        switch cursorType {
+        case .int64, .float64, .decimal:
+            guard let amount = Double(lookback), amount >= 0 else {
+                throw settings.error(Self.lookback, "'\(lookback)' is not a number; a numeric cursor looks back by a number", expected: "a number such as 100")
+            }
+            return "(? - \(amount))"
+        case .timestamp, .date:
+            guard let match = lookback.wholeMatch(of: /\s*(\d+(?:\.\d+)?)\s+(second|minute|hour|day|month|year)s?\s*/) else {
+                throw settings.error(Self.lookback, "'\(lookback)' is not a duration", expected: "a number and a unit: seconds, minutes, hours, days, months or years, e.g. '10 minutes'")
+            }
+            let modifier = SQLText.literal("-\(match.1) \(match.2)s")
+            return cursorType == .date ? "date(?, \(modifier))" : "strftime('%Y-%m-%dT%H:%M:%fZ', ?, \(modifier))"
+        default:
+            throw settings.error(Self.lookback, "lookback needs a numeric, date or timestamp cursor; '\(cursor ?? "")' is \(cursorType)")
+        }
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
@@ -60,7 +84,9 @@ public struct SQLiteReadNode: NodeType {
                     let message = "column '\(name)' is not in the source; its columns are: \(schema.names.joined(separator: ", "))"
                     throw name == cursor ? settings.error(TableSourceOptions.cursor, message, code: "unknown_column") : settings.error(TableSourceOptions.key, message, code: "unknown_column")
                 }
-                incremental = Work.Incremental(cursor: schema.index(of: cursor)!, key: key.map { schema.index(of: $0)! }, nulls: nullCursor)
+                let position = schema.index(of: cursor)!
+                incremental = Work.Incremental(cursor: position, key: key.map { schema.index(of: $0)! }, nulls: nullCursor,
+                                               lookback: try lookbackBound(schema.fields[position].type))
                 sql = "SELECT * FROM (\(sql)) AS sluice_read"
             }
             return NodePlan(outputs: ["out": schema], work: Work(path: path, sql: sql, schema: schema, parameters: bound, batchRows: batchRows, incremental: incremental))
@@ -104,6 +130,8 @@ public struct SQLiteReadNode: NodeType {
             let cursor: Int
             let key: [Int]
             let nulls: NullCursorPolicy
+            /// With a lookback: SQL for the lower bound over the bound cursor value; rows from there on are read again.
+            let lookback: String?
         }
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
@@ -122,13 +150,19 @@ public struct SQLiteReadNode: NodeType {
                     var filter = ""
                     if state != nil {
                         let placeholders = columns.map { _ in "?" }.joined(separator: ", ")
-                        filter = columns.count == 1 ? " WHERE \(columns[0]) > ? OR \(columns[0]) IS NULL"
-                            : " WHERE (\(columns.joined(separator: ", "))) > (\(placeholders)) OR \(columns[0]) IS NULL"
+                        if let bound = incremental.lookback {
+                            filter = " WHERE \(columns[0]) >= \(bound) OR \(columns[0]) IS NULL"
+                        } else {
+                            filter = columns.count == 1 ? " WHERE \(columns[0]) > ? OR \(columns[0]) IS NULL"
+                                : " WHERE (\(columns.joined(separator: ", "))) > (\(placeholders)) OR \(columns[0]) IS NULL"
+                        }
                     }
                     statement = try db.prepare(sql + filter + " ORDER BY " + columns.joined(separator: ", "))
                     if let state {
                         let offset = parameters.count
-                        for (i, (text, column)) in zip([state.cursor] + state.key, [incremental.cursor] + incremental.key).enumerated() {
+                        let bound = incremental.lookback == nil ? Array(zip([state.cursor] + state.key, [incremental.cursor] + incremental.key))
+                            : [(state.cursor, incremental.cursor)]
+                        for (i, (text, column)) in bound.enumerated() {
                             Self.bindCursor(statement, offset + i + 1, text, schema.fields[column].type)
                         }
                     }

@@ -203,6 +203,41 @@ import Testing
         #expect(idle.summary.counts("src")?.recordsOut == 1) // only the NULL-cursor row
     }
 
+    @Test func lookbackRereadsLateWritesBehindTheCursor() async throws {
+        _ = try sqlite("CREATE TABLE ev (id INTEGER PRIMARY KEY, v TEXT, seq INTEGER, at TIMESTAMP); " +
+                       "INSERT INTO ev VALUES (1, 'a', 10, '2024-01-01T10:00:00Z'), (2, 'b', 20, '2024-01-01T11:00:00Z')")
+        func sync(_ cursor: String, _ lookback: String?) async throws -> HarnessRun {
+            try await harness.run("""
+            apiVersion: sluice/v1
+            name: late-\(cursor)
+            nodes:
+              - {id: src, type: sqlite.read, settings: {connection: local, table: ev, mode: incremental, cursor: \(cursor), key: [id]\(lookback.map { ", lookback: '\($0)'" } ?? "")}}
+              - {id: dst, type: sqlite.write, settings: {connection: local, table: ev_\(cursor), mode: merge, key: [id]}}
+            edges:
+              - {from: src.out, to: dst.in}
+            """)
+        }
+        #expect(try await sync("seq", "5").summary.status == .succeeded)
+        #expect(try await sync("at", "30 minutes").summary.status == .succeeded)
+        // A write that landed late, behind both cursors.
+        _ = try sqlite("INSERT INTO ev VALUES (3, 'late', 15, '2024-01-01T10:45:00Z')")
+        #expect(try await sync("seq", nil).summary.counts("src")?.recordsOut == 0)
+        #expect(try await sync("seq", "10").summary.counts("src")?.recordsOut == 3, "10, 15 and 20 are within 10 of 20")
+        #expect(try await sync("at", "30 minutes").summary.counts("src")?.recordsOut == 2, "10:45 and 11:00")
+        #expect(try sqlite("SELECT group_concat(v) FROM (SELECT v FROM ev_seq ORDER BY id)") == "a,b,late")
+        #expect(try sqlite("SELECT group_concat(v) FROM (SELECT v FROM ev_at ORDER BY id)") == "a,b,late")
+        let problems = await harness.problems("""
+        apiVersion: sluice/v1
+        name: bad
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: local, table: ev, mode: incremental, cursor: at, key: [id], lookback: soon}}
+          - {id: dst, type: sqlite.write, settings: {connection: local, table: x}}
+        edges:
+          - {from: src.out, to: dst.in}
+        """)
+        #expect(problems.first?.field == "lookback" && problems.first?.message.contains("'soon' is not a duration") == true, "\(problems)")
+    }
+
     @Test func badConnectionsAreConfigurationErrors() async {
         let problems = await harness.problems("""
         apiVersion: sluice/v1
