@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(name: "NodesFile", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(name: "NodesTransform", dependencies: ["NodeKit"], swiftSettings: strict),
+        .target(name: "Scheduler", dependencies: ["Columnar"], swiftSettings: strict),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "NodesSQLite", dependencies: ["NodeKit", "CSQLite"], swiftSettings: strict),
         .target(
@@ -72,7 +73,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "sluice",
-            dependencies: ["Runtime", "BuiltinNodes", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "BuiltinNodes", "Server", "Scheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "SluiceTestSupport", dependencies: ["Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
         .testTarget(name: "ColumnarTests", dependencies: ["Columnar"], swiftSettings: strict),
@@ -83,6 +84,7 @@ let package = Package(
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",

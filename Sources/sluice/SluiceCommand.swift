@@ -7,7 +7,7 @@ struct SluiceCommand: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "Sluice: build, run and watch data pipelines.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ValidateCommand.self, PreviewCommand.self, NodesCommand.self, DiscoverCommand.self, InitCommand.self,
+        subcommands: [RunCommand.self, ValidateCommand.self, PreviewCommand.self, NodesCommand.self, DiscoverCommand.self, InitCommand.self, CronCommand.self,
                       ServeCommand.self, WorkerCommand.self, UserCommand.self])
 }
 

@@ -27,6 +27,16 @@ import Testing
         #expect(dir.exists("out/paid_by_country.csv"))
     }
 
+    @Test func cronNextPrintsFireTimesWithOffsets() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let next = try Self.sluice(["cron", "next", "30 2 * * *", "--tz", "Europe/Berlin", "--from", "2024-03-30T00:00:00Z", "--count", "3"], in: dir.path)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stdout == "2024-03-30T02:30:00+01:00\n2024-03-31T03:00:00+02:00\n2024-04-01T02:30:00+02:00\n")
+        let bad = try Self.sluice(["cron", "next", "61 * * * *"], in: dir.path)
+        #expect(bad.status == 2 && bad.stderr.contains("minute value 61 is outside 0-59"))
+    }
+
     @Test func jsonEventsAreOneObjectPerLine() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
