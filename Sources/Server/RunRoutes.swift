@@ -128,14 +128,7 @@ enum RunRoutes {
                  tag: "runs", query: [QueryParameter(name: "format", schema: Schema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],
                  response: Schema.string, contentType: "application/x-ndjson", alternativeContentTypes: ["text/csv"]) { call in
             let existing = try await run(call, needs: .viewer)
-            var packets: [String] = []
-            var after: Int64 = 0
-            while true {
-                let page = try await call.state.store.rejects(runID: existing.id, afterSeq: after, limit: 5000)
-                packets += page.map(\.json)
-                guard let last = page.last, page.count == 5000 else { break }
-                after = last.seq
-            }
+            let packets = try await call.state.store.allRejects(runID: existing.id).map(\.json)
             switch call.query("format") ?? "jsonl" {
             case "jsonl":
                 return APIReply(status: .ok, contentType: "application/x-ndjson", body: Data(packets.map { $0 + "\n" }.joined().utf8),

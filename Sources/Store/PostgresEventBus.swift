@@ -88,8 +88,9 @@ public final class PostgresEventBus: EventBus {
             }
             if batch.isEmpty { return }
             let calls = batch.indices.map { "pg_notify('\(Self.channel)', $\($0 + 1))" }.joined(separator: ", ")
-            _ = try? await database.transaction { session in
-                try await session.execute("SELECT \(calls)", batch.map { SQLValue.text($0) })
+            // One autocommitted statement: NOTIFY needs no surrounding transaction.
+            _ = try? await database.withConnection { connection in
+                try await connection.query(PostgresSession.query("SELECT \(calls)", batch.map { SQLValue.text($0) }), logger: PostgresStoreDatabase.logger)
             }
         }
     }

@@ -177,11 +177,11 @@ extension MetadataStore {
     }
 
     /// Requeues (or fails, when out of attempts) runs whose lease expired. Returns the runs it moved and where.
-    public func reclaimExpiredLeases() async throws -> [(runID: String, phase: RunPhase)] {
+    public func reclaimExpiredLeases() async throws -> [(runID: String, pipelineID: String, phase: RunPhase)] {
         let at = now()
         return try await transaction { session in
-            let expired = try await session.query("SELECT id, attempt, max_attempts FROM runs WHERE status = 'running' AND lease_expires_at < $1", .int(at))
-            var moved: [(String, RunPhase)] = []
+            let expired = try await session.query("SELECT id, pipeline_id, attempt, max_attempts FROM runs WHERE status = 'running' AND lease_expires_at < $1", .int(at))
+            var moved: [(String, String, RunPhase)] = []
             for row in expired {
                 let id = row.string("id")
                 guard case let .moveTo(phase) = RunLifecycle.transition(from: .running, on: .leaseExpired(attempt: row.int("attempt") ?? 0, maxAttempts: row.int("max_attempts") ?? 1)) else { continue }
@@ -191,7 +191,7 @@ extension MetadataStore {
                     UPDATE runs SET status = $2, worker_id = NULL, lease_expires_at = NULL, finished_at = $3, error = $4
                     WHERE id = $1 AND status = 'running' AND lease_expires_at < $5 RETURNING id
                     """, .text(id), .text(phase.rawValue), finished, error, .int(at))
-                if !updated.isEmpty { moved.append((id, phase)) }
+                if !updated.isEmpty { moved.append((id, row.string("pipeline_id"), phase)) }
             }
             return moved
         }
@@ -276,6 +276,16 @@ extension MetadataStore {
     }
 
     /// Log lines after `afterSeq`, oldest first.
+    /// Every rejected-record packet of a run, in order (read in pages).
+    public func allRejects(runID: String) async throws -> [(seq: Int64, node: String, json: String)] {
+        var packets: [(seq: Int64, node: String, json: String)] = []
+        while true {
+            let page = try await rejects(runID: runID, afterSeq: packets.last?.seq ?? 0, limit: 5000)
+            packets += page
+            if page.count < 5000 { return packets }
+        }
+    }
+
     public func logs(runID: String, afterSeq: Int64, limit: Int) async throws -> [RunLogLine] {
         try await transaction { session in
             try await session.query("SELECT seq, at, level, node, message FROM run_logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",

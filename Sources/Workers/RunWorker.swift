@@ -118,14 +118,7 @@ struct RunWorker: Sendable {
         let planner = Planner(registry: BuiltinNodes.registry)
         let plan = try await planner.plan(document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog)
         guard let original = run.replayOf else { return (plan, []) }
-        var rejects: [(node: String, json: String)] = []
-        var after: Int64 = 0
-        while true {
-            let page = try await store.rejects(runID: original, afterSeq: after, limit: 5000)
-            rejects += page.map { ($0.node, $0.json) }
-            guard let last = page.last, page.count == 5000 else { break }
-            after = last.seq
-        }
+        let rejects = try await store.allRejects(runID: original).map { (node: $0.node, json: $0.json) }
         let replay = try ReplayDocument.make(original: document, plan: plan, rejects: rejects,
                                              directory: configuration.workspace + "/.replay/\(run.id)", runID: run.id)
         return (try await planner.plan(replay.document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog), replay.notes)

@@ -58,9 +58,8 @@ public final class WorkerPool: Sendable {
 
     private func reaperLoop() async {
         while !Task.isCancelled, claiming.withLock({ $0 }) {
-            for (runID, phase) in (try? await store.reclaimExpiredLeases()) ?? [] {
+            for (runID, pipelineID, phase) in (try? await store.reclaimExpiredLeases()) ?? [] {
                 try? await store.appendLogs(runID: runID, [(store.now(), "warning", nil, "the worker holding this run stopped responding; run \(phase == .queued ? "requeued" : "failed")")])
-                let pipelineID = (try? await store.run(id: runID))?.pipelineID ?? ""
                 bus.publish(RunUpdate(kind: .status, runID: runID, pipelineID: pipelineID, phase: phase, at: store.now()))
             }
             do { try await Task.sleep(for: .milliseconds(max(configuration.leaseMillis / 2, 50))) } catch { return }
