@@ -62,22 +62,30 @@ struct ScaleOutTests {
         }
 
         // The first worker starts alone, so it surely holds runs; the other two join; then it is killed with SIGKILL
-        // while it holds runs. The runs still marked as its own afterwards died with it.
+        // while it holds runs. It is frozen (SIGSTOP) while the store is asked which runs it holds, so no run can
+        // finish between the question and the kill: the runs marked as its own at that moment died with it.
         func startWorker(_ index: Int) throws -> ChildProcess {
             try ChildProcess(SluiceBinary.path, ["worker", "--workers", "2", "--lease-seconds", "3"] + storeArguments, logPath: dir.file("worker\(index).log"))
         }
         let victim = try startWorker(0)
         let heldByVictim = "SELECT id FROM runs WHERE status = 'running' AND worker_id LIKE '%:\(victim.pid):%'"
-        func waitUntilVictimHoldsRuns() async throws {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try PostgresTestServer.psql(store, heldByVictim).isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        var held: [String] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        var survivors: [ChildProcess] = []
+        while held.isEmpty, ContinuousClock.now < deadline {
+            victim.pause()
+            held = try PostgresTestServer.psql(store, heldByVictim).split(separator: "\n").map(String.init)
+            if held.isEmpty {
+                victim.resume()
+                try await Task.sleep(for: .milliseconds(5))
+            } else if survivors.isEmpty {
+                // The others start while the first is frozen holding runs; it is killed once they are up.
+                survivors = [try startWorker(1), try startWorker(2)]
+                for worker in survivors { #expect(await worker.waitForOutput("Sluice worker"), "\(worker.output)") }
+                held = try PostgresTestServer.psql(store, heldByVictim).split(separator: "\n").map(String.init)
+            }
         }
-        try await waitUntilVictimHoldsRuns()
-        let survivors = [try startWorker(1), try startWorker(2)]
-        for worker in survivors { #expect(await worker.waitForOutput("Sluice worker"), "\(worker.output)") }
-        try await waitUntilVictimHoldsRuns()
         victim.killHard()
-        let held = try PostgresTestServer.psql(store, heldByVictim).split(separator: "\n").map(String.init)
         try #require(!held.isEmpty, "the first worker (pid \(victim.pid)) held no run when it was killed")
 
         // Every run reaches a final state (the killed worker's after its lease expires).

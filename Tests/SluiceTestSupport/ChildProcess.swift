@@ -48,6 +48,12 @@ public final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGSTOP: freezes the process (it keeps its sockets and holds whatever it held) until `resume()`.
+    public func pause() { if process.isRunning { kill(pid, SIGSTOP) } }
+
+    /// SIGCONT: lets a paused process go on.
+    public func resume() { if process.isRunning { kill(pid, SIGCONT) } }
+
     /// SIGKILL: the process gets no chance to clean up.
     public func killHard() {
         guard process.isRunning else { return }
