@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "Columnar", swiftSettings: strict),
@@ -34,7 +35,10 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(name: "NodesFile", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(name: "NodesTransform", dependencies: ["NodeKit"], swiftSettings: strict),
-        .target(name: "Scheduler", dependencies: ["Columnar"], swiftSettings: strict),
+        .target(
+            name: "Scheduler",
+            dependencies: ["Store", "Expressions", "NodeKit", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: strict),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "NodesSQLite", dependencies: ["NodeKit", "CSQLite"], swiftSettings: strict),
         .target(
@@ -61,7 +65,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Store", "Workers", "Runtime", "BuiltinNodes",
+                "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -84,7 +88,7 @@ let package = Package(
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "Scheduler", "Store", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",

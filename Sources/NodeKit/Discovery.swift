@@ -47,4 +47,7 @@ extension TableDescription {
 public protocol Discoverer: Sendable {
     static var connectionType: String { get }
     static func discover(_ connection: Connection, schema: String?) async throws -> [TableDescription]
+    /// Runs one read-only query and returns its first row as text (NULL as nil), or nil when it has no rows.
+    /// Used by database-watermark triggers; small results only.
+    static func firstRow(_ connection: Connection, sql: String) async throws -> [String?]?
 }

@@ -81,7 +81,11 @@ struct DocumentReader {
                 if coordinates.count != 2 { fail("invalid_value", "layout of '\(entry.key)' must be [x, y]", at: entry.value, field: "layout") } else { layout[entry.key] = coordinates }
             }
         }
-        return PipelineDocument(name: name, description: description, parameters: parameterList, settings: settings, nodes: nodes, edges: edges, layout: layout, file: file)
+        var document = PipelineDocument(name: name, description: description, parameters: parameterList, settings: settings, nodes: nodes, edges: edges, layout: layout, file: file)
+        if let list = root["triggers"] {
+            if let items = list.list { document.triggers = items } else { fail("invalid_value", "'triggers' must be a list", at: list, field: "triggers") }
+        }
+        return document
     }
 
     mutating func string(_ setting: Setting?, field: String, required: Bool, at parent: Setting, node: String? = nil) -> String? {

@@ -11,6 +11,8 @@ public struct PipelineDocument: Sendable {
     public var nodes: [NodeDeclaration]
     public var edges: [EdgeDeclaration]
     public var layout: [String: [Double]]
+    /// The `triggers:` list as written (the scheduler reads and checks it; runs ignore it).
+    public var triggers: [Setting] = []
     /// The file the document came from, used in error locations and to resolve relative paths.
     public var file: String?
 

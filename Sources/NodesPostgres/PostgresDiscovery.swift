@@ -18,6 +18,22 @@ public enum PostgresDiscovery: Discoverer {
         }
     }
 
+    public static func firstRow(_ connection: Connection, sql: String) async throws -> [String?]? {
+        let session = try await PostgresEndpoint(connection).connect()
+        do {
+            var first: [String?]?
+            let rows = try await session.query(PostgresQuery(unsafeSQL: sql), logger: PostgresEndpoint.logger)
+            for try await row in rows where first == nil {
+                first = row.map { cell in cell.bytes == nil ? nil : (try? cell.decode(String.self)) ?? String(buffer: cell.bytes!) }
+            }
+            try? await session.close()
+            return first
+        } catch {
+            try? await session.close()
+            throw error
+        }
+    }
+
     private static func describe(_ session: PostgresConnection, schema: String?) async throws -> [TableDescription] {
         var binds = PostgresBindings()
         binds.append(schema)

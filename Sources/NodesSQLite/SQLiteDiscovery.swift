@@ -1,3 +1,4 @@
+import CSQLite
 public import NodeKit
 
 /// Tables and views of a SQLite database.
@@ -16,5 +17,12 @@ public enum SQLiteDiscovery: Discoverer {
                 columns: columns.map { .init(name: $0.name, databaseType: $0.declared, type: SQLiteTypes.dataType(declared: $0.declared), nullable: !$0.notNull) },
                 primaryKey: columns.filter { $0.primaryKey > 0 }.sorted { $0.primaryKey < $1.primaryKey }.map(\.name))
         }
+    }
+
+    public static func firstRow(_ connection: Connection, sql: String) async throws -> [String?]? {
+        let db = try SQLiteDatabase(path: try SQLiteConnection.path(of: connection), readOnly: true)
+        let statement = try db.prepare(sql)
+        guard try statement.step() else { return nil }
+        return (0..<statement.columnCount).map { statement.storageClass($0) == SQLITE_NULL ? nil : statement.text($0) }
     }
 }

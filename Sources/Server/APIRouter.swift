@@ -9,7 +9,8 @@ public enum APIRouter {
     /// Every endpoint of the API, in documentation order.
     static func endpoints() -> [Endpoint] {
         SystemRoutes.endpoints + AuthRoutes.endpoints + UserRoutes.endpoints + VaultRoutes.endpoints + ConnectionRoutes.endpoints
-            + PipelineRoutes.endpoints + StateRoutes.endpoints + RunRoutes.endpoints + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
+            + PipelineRoutes.endpoints + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
+            + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
     }
 
     public static func router(_ state: ServerState) -> Router<AppContext> {

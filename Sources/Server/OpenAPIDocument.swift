@@ -1,10 +1,11 @@
 import Foundation
+import Store
 
 /// The OpenAPI 3.1 document, generated from the endpoint table the router is built from.
 enum OpenAPIDocument {
     static let components: [String: JSONValue] = [
         "User": UserRoutes.schema, "Connection": ConnectionRoutes.schema, "Pipeline": PipelineRoutes.schema,
-        "Revision": PipelineRoutes.revisionSchema, "Run": RunRoutes.schema,
+        "Revision": PipelineRoutes.revisionSchema, "Run": RunRoutes.schema, "Trigger": TriggerRoutes.schema,
         "Error": Schema.object(["error": Schema.object(["code": Schema.string, "message": Schema.string, "node": Schema.nullable(Schema.string),
                                                         "field": Schema.nullable(Schema.string)])]),
     ]
@@ -64,6 +65,7 @@ enum OpenAPIDocument {
         if endpoint.method != .get { statuses += ["409", "422"] }
         if endpoint.path.hasSuffix("/discover") || endpoint.path.contains("/state") { statuses.append("502") }
         if endpoint.status == .switchingProtocols { statuses.append("426") }
+        if endpoint.path.hasPrefix("/hooks/") { statuses.append("413") }
         for status in statuses { responses[status] = error }
         var parameters: [JSONValue] = endpoint.pathParameters.map {
             .object(["name": .string($0), "in": .string("path"), "required": .bool(true), "schema": Schema.string])

@@ -2,6 +2,7 @@ import BuiltinNodes
 import Foundation
 import NodeKit
 import Runtime
+import Scheduler
 import Store
 import Workers
 
@@ -53,6 +54,7 @@ enum PipelineRoutes {
             let input = try call.decode(SaveInput.self)
             let (text, document) = try parse(input.document)
             let record = try await call.state.store.createPipeline(name: document.name, document: text, message: input.message ?? "created", author: user)
+            try await DeclaredTriggers.sync(try DeclaredTriggers.definitions(document), pipeline: record, store: call.state.store, author: user.name)
             return try .json(PipelineView(record, role: .owner, document: text), status: .created)
         },
         Endpoint(.post, "/api/v1/pipelines/validate", "validatePipeline", "Checks a document without saving it: every problem with node, field and line.",
@@ -157,7 +159,9 @@ enum PipelineRoutes {
         case .object: text = value.text
         default: throw APIError.invalid("document must be YAML/JSON text or a JSON object", field: "document")
         }
-        return (text, try PipelineDocument.parse(text, file: "document"))
+        let document = try PipelineDocument.parse(text, file: "document")
+        _ = try DeclaredTriggers.definitions(document)
+        return (text, document)
     }
 
     static func revision(_ call: APICall, _ pipeline: PipelineRecord, _ text: String) async throws -> PipelineRevision {
@@ -171,6 +175,9 @@ enum PipelineRoutes {
         do {
             guard let saved = try await call.state.store.savePipeline(id: pipeline.id, name: name, document: text, message: message, author: try call.caller, base: base) else {
                 throw APIError.notFound("pipeline")
+            }
+            if let document = try? PipelineDocument.parse(text, file: "document") {
+                try await DeclaredTriggers.sync(try DeclaredTriggers.definitions(document), pipeline: saved, store: call.state.store, author: try call.caller.name)
             }
             return saved
         } catch let stale as StaleRevision {

@@ -3,6 +3,7 @@ import Foundation
 import NodeKit
 import Runtime
 import Prometheus
+public import Scheduler
 public import Store
 import Workers
 
@@ -17,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var refreshTokenMillis: Int64 = 30 * 24 * 3600 * 1000
     public var bcryptCost: UInt8 = 11
     public var leaseMillis: Int64 = 30_000
+    /// Whether this server takes part in scheduling triggers (one server at a time holds the role).
+    public var scheduling = true
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, store: StoreLocation? = nil, workers: Int = 2) {
         self.dataDirectory = dataDirectory
@@ -42,6 +45,8 @@ public final class ServerState: Sendable {
     let requests: Counter
     let failures: Counter
     let connections: StoredConnections
+    /// Turns trigger events into runs (webhooks, fire now, and the scheduler).
+    public let dispatcher: TriggerDispatcher
 
     init(configuration: ServerConfiguration, store: MetadataStore, vault: Vault, bus: any EventBus, authenticator: Authenticator, metrics: PrometheusCollectorRegistry) {
         self.configuration = configuration
@@ -53,6 +58,25 @@ public final class ServerState: Sendable {
         requests = metrics.makeCounter(name: "sluice_http_requests_total", help: "HTTP API requests served")
         failures = metrics.makeCounter(name: "sluice_http_errors_total", help: "HTTP API requests answered with a 5xx status")
         connections = StoredConnections(store: store, vault: vault)
+        dispatcher = TriggerDispatcher(store: store) { runID, pipelineID in
+            bus.publish(RunUpdate(kind: .status, runID: runID, pipelineID: pipelineID, phase: .queued, at: store.now()))
+        }
+    }
+
+    /// The scheduler for this server's triggers; watermark triggers query the stored connections.
+    public func scheduler() -> TriggerScheduler {
+        let connections = connections
+        let probes = TriggerProbes { name, sql in
+            let catalog = try await connections.catalog(names: [name])
+            guard let connection = catalog.connections[name] else {
+                throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection")
+            }
+            guard let discoverer = BuiltinNodes.discoverers.first(where: { $0.connectionType == connection.type }) else {
+                throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; watermarks need postgres or sqlite", field: "settings.connection")
+            }
+            return try await discoverer.firstRow(connection, sql: sql)
+        }
+        return TriggerScheduler(store: store, dispatcher: dispatcher, probes: probes)
     }
 
     /// Opens the store (migrating it), loads the signing key, and prepares the vault (still locked).

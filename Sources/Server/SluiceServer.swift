@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 public import Store
+import Scheduler
 import Workers
 
 /// Runs the worker pool as a service: on graceful shutdown it stops claiming and lets current runs finish.
@@ -20,14 +21,27 @@ struct WorkerPoolService: Service {
     }
 }
 
+/// Runs the trigger scheduler as a service: it schedules while this process holds the scheduling role.
+struct SchedulerService: Service {
+    let scheduler: TriggerScheduler
+    let announce: @Sendable (String) -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await scheduler.run(announce: announce)
+        }
+    }
+}
+
 /// `sluice serve`, `sluice worker` and `sluice user add`, as functions the CLI calls.
 public enum SluiceServer {
     /// Builds the HTTP application (routes, worker pool service); `onRunning` receives the bound address.
-    public static func application(_ state: ServerState, workers: Int, onRunning: @escaping @Sendable (String) async -> Void = { _ in })
-        -> some ApplicationProtocol {
+    public static func application(_ state: ServerState, workers: Int, scheduling: Bool = false, announce: @escaping @Sendable (String) -> Void = { _ in },
+                                   onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
         var logger = Logger(label: "sluice.server")
         logger.logLevel = .warning
-        let services: [any Service] = workers > 0 ? [WorkerPoolService(pool: state.workerPool(count: workers))] : []
+        var services: [any Service] = workers > 0 ? [WorkerPoolService(pool: state.workerPool(count: workers))] : []
+        if scheduling { services.append(SchedulerService(scheduler: state.scheduler(), announce: announce)) }
         return Application(router: APIRouter.router(state),
                            server: .http1WebSocketUpgrade(webSocketRouter: EventRoutes.webSocketRouter(state)),
                            configuration: .init(address: .hostname(state.configuration.host, port: state.configuration.port), serverName: "sluice"),
@@ -44,7 +58,7 @@ public enum SluiceServer {
         let state = try await ServerState.open(configuration)
         let setupToken = try await prepareSetup(state)
         try await unlockFromFile(state, path: masterPasswordFile, print: print)
-        let app = application(state, workers: configuration.workers) { url in
+        let app = application(state, workers: configuration.workers, scheduling: configuration.scheduling, announce: print) { url in
             print("Sluice is running at \(url)  (store: \(state.store.database.description), workers: \(configuration.workers))")
             if let setupToken {
                 print("First start: create the first admin and the vault at \(url)/#setup=\(setupToken)")

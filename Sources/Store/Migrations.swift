@@ -89,6 +89,37 @@ enum Migrations {
             """,
             "CREATE INDEX audit_log_at ON audit_log (at)",
         ]),
+        (2, [
+            // Triggers: what starts runs by itself. `state` is the kind's JSON state (last fire time, watermark, seen files…),
+            // `state_version` guards it so two schedulers can never fire the same event; `declared_in` marks a trigger
+            // declared by a pipeline document's `triggers:` block (it lives and dies with that pipeline).
+            """
+            CREATE TABLE triggers (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, settings TEXT NOT NULL, rule TEXT,
+                enabled BIGINT NOT NULL, overlap TEXT NOT NULL, missed TEXT NOT NULL, missed_cap BIGINT NOT NULL,
+                declared_in TEXT REFERENCES pipelines(id) ON DELETE CASCADE, state TEXT NOT NULL, state_version BIGINT NOT NULL,
+                secret_hash TEXT, sealed_secret {blob}, key_version BIGINT, created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE trigger_pipelines (
+                trigger_id TEXT NOT NULL REFERENCES triggers(id) ON DELETE CASCADE,
+                pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE, parameters TEXT NOT NULL,
+                PRIMARY KEY (trigger_id, pipeline_id))
+            """,
+            """
+            CREATE TABLE trigger_firings (
+                id TEXT PRIMARY KEY, trigger_id TEXT NOT NULL REFERENCES triggers(id) ON DELETE CASCADE, at BIGINT NOT NULL,
+                event TEXT NOT NULL, rule_result TEXT NOT NULL, runs TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT)
+            """,
+            "CREATE INDEX trigger_firings_at ON trigger_firings (trigger_id, at)",
+            """
+            CREATE TABLE webhook_deliveries (
+                trigger_id TEXT NOT NULL REFERENCES triggers(id) ON DELETE CASCADE, signature TEXT NOT NULL, at BIGINT NOT NULL,
+                PRIMARY KEY (trigger_id, signature))
+            """,
+            "ALTER TABLE runs ADD COLUMN trigger_id TEXT",
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

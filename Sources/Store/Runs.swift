@@ -20,6 +20,8 @@ public struct RunRecord: Sendable, Equatable {
     public var error: String?
     public var rejected: Int64
     public var replayOf: String?
+    /// The trigger whose firing queued this run, if any.
+    public var triggerID: String?
     public var nodes: [RunNodeRecord] = []
 
     init(row: SQLRow) {
@@ -40,6 +42,7 @@ public struct RunRecord: Sendable, Equatable {
         error = row.text("error")
         rejected = row.int("rejected") ?? 0
         replayOf = row.text("replay_of")
+        triggerID = row.text("trigger_id")
     }
 }
 
@@ -94,12 +97,15 @@ public enum HeartbeatResult: Sendable, Equatable {
 public struct RunFilter: Sendable {
     public var pipelineIDs: [String]?
     public var phase: RunPhase?
+    /// Only runs queued by this trigger.
+    public var triggerID: String?
     public var limit: Int = 50
     /// Only runs queued before this time (paging).
     public var before: Int64?
 
-    public init(pipelineIDs: [String]? = nil, phase: RunPhase? = nil, limit: Int = 50, before: Int64? = nil) {
+    public init(pipelineIDs: [String]? = nil, phase: RunPhase? = nil, triggerID: String? = nil, limit: Int = 50, before: Int64? = nil) {
         self.pipelineIDs = pipelineIDs
+        self.triggerID = triggerID
         self.phase = phase
         self.limit = limit
         self.before = before
@@ -109,7 +115,7 @@ public struct RunFilter: Sendable {
 extension MetadataStore {
     static let runColumns = """
         id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, started_at, finished_at,
-        worker_id, lease_expires_at, cancel_requested, error, rejected, replay_of
+        worker_id, lease_expires_at, cancel_requested, error, rejected, replay_of, trigger_id
         """
 
     /// Queues a run of one revision.
@@ -233,6 +239,10 @@ extension MetadataStore {
             if let phase = filter.phase {
                 binds.append(.text(phase.rawValue))
                 sql += " AND status = $\(binds.count)"
+            }
+            if let trigger = filter.triggerID {
+                binds.append(.text(trigger))
+                sql += " AND trigger_id = $\(binds.count)"
             }
             if let ids = filter.pipelineIDs {
                 if ids.isEmpty { return [] }

@@ -113,6 +113,14 @@ public final class Vault: Sendable {
                 let sealed = try Self.seal(plain, key: newKey, context: id, keyVersion: version)
                 try await session.execute("UPDATE connections SET sealed_secrets = $2, key_version = $3 WHERE id = $1", .text(id), .blob(sealed), .int(version))
             }
+            // Webhook signing secrets are sealed the same way, with "trigger:<id>" as their context.
+            let triggers = try await session.query("SELECT id, sealed_secret, key_version FROM triggers WHERE sealed_secret IS NOT NULL")
+            for row in triggers {
+                let context = "trigger:" + row.string("id")
+                let plain = try Self.open(row.blob("sealed_secret") ?? [], key: current.dataKey, context: context, keyVersion: row.int("key_version") ?? 0)
+                let sealed = try Self.seal(plain, key: newKey, context: context, keyVersion: version)
+                try await session.execute("UPDATE triggers SET sealed_secret = $2, key_version = $3 WHERE id = $1", .text(row.string("id")), .blob(sealed), .int(version))
+            }
             let updated = try await session.query("UPDATE vault SET wrapped_key = $1, key_version = $2, updated_at = $3 WHERE id = 1 AND key_version = $4 RETURNING id",
                                                    .blob(wrapped), .int(version), .int(at), .int(current.keyVersion))
             guard updated.count == 1 else { throw StoreError(.conflict, "the data key was rotated by another server at the same time; try again") }

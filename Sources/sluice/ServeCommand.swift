@@ -53,9 +53,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var workerOptions: WorkerOptions
 
+    @Flag(help: "Do not take part in scheduling triggers (another server schedules; webhooks still work here).")
+    var noScheduler = false
+
     func run() async throws {
         var configuration = try storeOptions.configuration(listen: listen)
         try workerOptions.apply(to: &configuration)
+        configuration.scheduling = !noScheduler
         do {
             try await SluiceServer.serve(configuration, masterPasswordFile: storeOptions.masterPasswordFile) { Terminal.line($0) }
         } catch {

@@ -1,0 +1,160 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NodeKit
+public import Store
+
+/// What polled triggers need from outside: database queries on named connections, and an HTTP client.
+public struct TriggerProbes: Sendable {
+    /// The first row of a query on a named connection, as text (watermark triggers).
+    public var firstRow: @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?
+    public var http: HTTPClient
+
+    public init(firstRow: @escaping @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?, http: HTTPClient = .shared) {
+        self.firstRow = firstRow
+        self.http = http
+    }
+}
+
+/// A poll's result: events to fire (each with the state to save with it) and the state to save when nothing fired.
+struct PollResult {
+    var events: [(event: TriggerEvent, state: JSONValue)] = []
+    /// State to save without a firing (a baseline, files still settling, an error), or nil when unchanged.
+    var quietState: JSONValue?
+}
+
+extension JSONValue {
+    var objectValue: [String: JSONValue] { if case let .object(o) = self { o } else { [:] } }
+    var intValue: Int64? { if case let .int(i) = self { i } else { nil } }
+}
+
+/// `watermark`: polls a value (`max(column)` of a table, or a query's first value) and fires when it grows.
+enum WatermarkPoll {
+    static func poll(_ settings: WatermarkSettings, state: JSONValue, probes: TriggerProbes) async throws -> PollResult {
+        var state = state.objectValue
+        let old = state["watermark"]?.stringValue
+        let sql: String
+        if let query = settings.query {
+            sql = query
+        } else {
+            let table = QualifiedName(parsing: settings.table!)?.quoted ?? SQLText.quote(settings.table!)
+            let column = SQLText.quote(settings.column!)
+            let newRows = old.map { "(SELECT count(*) FROM \(table) WHERE \(column) > \(literal($0)))" } ?? "NULL"
+            sql = "SELECT CAST(max(\(column)) AS TEXT), \(newRows) FROM \(table)"
+        }
+        let row = try await probes.firstRow(settings.connection, sql)
+        guard let value = row?.first ?? nil else { return PollResult() }
+        state["watermark"] = .string(value)
+        guard let old else {
+            if settings.fireOnFirst { return PollResult(events: [(TriggerEvent(["old_watermark": .null, "new_watermark": .string(value), "new_rows": .null]), .object(state))]) }
+            return PollResult(quietState: .object(state))
+        }
+        guard greater(value, than: old) else { return PollResult() }
+        let newRows: JSONValue = settings.query == nil ? (row?.dropFirst().first.flatMap { $0 }.flatMap { Int64($0) }.map(JSONValue.int) ?? .null) : .null
+        return PollResult(events: [(TriggerEvent(["old_watermark": .string(old), "new_watermark": .string(value), "new_rows": newRows]), .object(state))])
+    }
+
+    /// Numbers compare as numbers; other values (ISO dates and timestamps) in text order.
+    static func greater(_ a: String, than b: String) -> Bool {
+        if let x = Double(a), let y = Double(b) { return x > y }
+        return a > b
+    }
+
+    /// The old watermark as a SQL literal: numbers bare, anything else quoted (the database casts it to the column's type).
+    static func literal(_ text: String) -> String {
+        Double(text) != nil && !text.contains(where: { $0.isLetter }) ? text : SQLText.literal(text)
+    }
+}
+
+/// `file`: new files matching a glob, fired once each after their size stayed the same for the settle time.
+///
+/// State: `seen` maps a file name to `size:mtime` of the version already fired (the same name with another size
+/// or modification time is a new file); `pending` holds files still settling. With `after: move`, a fired file is
+/// moved to `processed/` in the directory and the event's `path` is where it was moved.
+enum FileArrivalPoll {
+    static func poll(_ settings: FileArrivalSettings, state: JSONValue, now: Int64) throws -> PollResult {
+        let manager = FileManager.default
+        var seen = state["seen"]?.objectValue ?? [:]
+        var pending = state["pending"]?.objectValue ?? [:]
+        let before = JSONValue.object(["seen": .object(seen), "pending": .object(pending)])
+        guard let names = try? manager.contentsOfDirectory(atPath: settings.directory) else {
+            throw TriggerConfigError("unreadable_directory", "cannot read directory '\(settings.directory)'", field: "settings.directory")
+        }
+        var result = PollResult()
+        var present: Set<String> = []
+        for name in names.sorted() where fnmatch(settings.glob, name, 0) == 0 && !name.hasPrefix(".") {
+            let path = settings.directory + "/" + name
+            guard let attributes = try? manager.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            present.insert(name)
+            let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            let modified = Int64(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)
+            let identity = "\(size):\(modified)"
+            if seen[name]?.stringValue == identity {
+                if settings.moveToProcessed { try? moveToProcessed(settings, name) }
+                continue
+            }
+            if let waiting = pending[name]?.objectValue, waiting["identity"]?.stringValue == identity {
+                guard now - (waiting["since"]?.intValue ?? now) >= settings.settleMillis else { continue }
+                pending[name] = nil
+                seen[name] = .string(identity)
+                let firedPath = settings.moveToProcessed ? settings.directory + "/processed/" + name : path
+                let event = TriggerEvent(["path": .string(firedPath), "name": .string(name), "size": .int(size), "modified_at": .string(TimeTriggers.iso(modified))])
+                result.events.append((event, .object(["seen": .object(seen), "pending": .object(pending)])))
+            } else {
+                pending[name] = .object(["identity": .string(identity), "since": .int(now)])
+            }
+        }
+        // Forget files that are gone (a later file with the same name is new); moved files are gone once moved.
+        for name in seen.keys where !present.contains(name) { seen[name] = nil }
+        for name in pending.keys where !present.contains(name) { pending[name] = nil }
+        let after = JSONValue.object(["seen": .object(seen), "pending": .object(pending)])
+        if result.events.isEmpty, after != before { result.quietState = after }
+        if !result.events.isEmpty, after != result.events.last!.state { result.events[result.events.count - 1].state = after }
+        return result
+    }
+
+    /// Moves a fired file to `processed/` (after its firing committed).
+    static func moveToProcessed(_ settings: FileArrivalSettings, _ name: String) throws {
+        let manager = FileManager.default
+        let folder = settings.directory + "/processed"
+        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let target = folder + "/" + name
+        if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
+        try manager.moveItem(atPath: settings.directory + "/" + name, toPath: target)
+    }
+}
+
+/// `http_poll`: fetches a URL (conditionally, with the last ETag / Last-Modified) and fires when the ETag,
+/// Last-Modified or the body's SHA-256 changed. The first successful poll records a baseline without firing.
+enum HTTPPoll {
+    static let bodyLimit = 16 * 1024 * 1024
+
+    static func poll(_ settings: HTTPPollSettings, state: JSONValue, probes: TriggerProbes) async throws -> PollResult {
+        var state = state.objectValue
+        var request = HTTPClientRequest(url: settings.url)
+        for (name, value) in settings.headers { request.headers.add(name: name, value: value) }
+        if let etag = state["etag"]?.stringValue { request.headers.add(name: "If-None-Match", value: etag) }
+        if let modified = state["last_modified"]?.stringValue { request.headers.add(name: "If-Modified-Since", value: modified) }
+        let response = try await probes.http.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds)))
+        if response.status == .notModified { return PollResult() }
+        guard (200..<300).contains(response.status.code) else {
+            throw TriggerConfigError("http_status", "\(settings.url) answered \(response.status.code) \(response.status.reasonPhrase)", field: "settings.url")
+        }
+        let body = try await response.body.collect(upTo: bodyLimit)
+        let hash = SHA256.hash(data: body.readableBytesView).map { String(format: "%02x", $0) }.joined()
+        let etag = response.headers.first(name: "ETag"), modified = response.headers.first(name: "Last-Modified")
+        let changed = state["body_hash"]?.stringValue != hash || state["etag"]?.stringValue != etag || state["last_modified"]?.stringValue != modified
+        let hadBaseline = state["body_hash"] != nil
+        state["body_hash"] = .string(hash)
+        state["etag"] = etag.map(JSONValue.string) ?? .null
+        state["last_modified"] = modified.map(JSONValue.string) ?? .null
+        guard hadBaseline else { return PollResult(quietState: .object(state)) }
+        guard changed else { return PollResult() }
+        let text = body.readableBytes <= 65_536 ? String(buffer: body) : nil
+        let event = TriggerEvent(["url": .string(settings.url), "status": .int(Int64(response.status.code)), "etag": etag.map(JSONValue.string) ?? .null,
+                                  "last_modified": modified.map(JSONValue.string) ?? .null, "body_hash": .string(hash), "body": text.map(JSONValue.string) ?? .null])
+        return PollResult(events: [(event, .object(state))])
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+public import Store
+
+/// Turns one trigger event into runs: checks the rule, applies the overlap policy, maps event fields to run
+/// parameters, and records the firing, its runs and the trigger's new state in one store transaction.
+public struct TriggerDispatcher: Sendable {
+    public let store: MetadataStore
+    /// Told about every run a firing queued (the server announces it to live subscribers).
+    public let onQueued: @Sendable (_ runID: String, _ pipelineID: String) -> Void
+
+    public init(store: MetadataStore, onQueued: @escaping @Sendable (_ runID: String, _ pipelineID: String) -> Void = { _, _ in }) {
+        self.store = store
+        self.onQueued = onQueued
+    }
+
+    /// Fires `event`. With `expectedVersion`, nothing is recorded (nil) if the trigger's state changed since it
+    /// was read: another scheduler handled the event. `newState` is saved with the firing.
+    @discardableResult
+    public func fire(_ trigger: TriggerRecord, rule: TriggerRule?, event: TriggerEvent, expectedVersion: Int64?, newState: JSONValue?) async throws -> TriggerFiring? {
+        var firing = TriggerFiring(triggerID: trigger.id, at: store.now(), eventJSON: event.json, ruleResult: "none", outcome: "fired")
+        var runs: [TriggeredRun] = [], cancelling: [String] = [], notes: [String] = []
+        var passes = true
+        if let rule {
+            do {
+                passes = try rule.evaluate(event)
+                firing.ruleResult = passes ? "true" : "false"
+            } catch {
+                passes = false
+                firing.ruleResult = "error: \(error.message)"
+                notes.append("the rule could not be evaluated: \(error.message)")
+            }
+        }
+        if passes {
+            for link in trigger.links {
+                guard let pipeline = try await store.pipeline(id: link.pipelineID) else {
+                    notes.append("pipeline \(link.pipelineID) no longer exists")
+                    continue
+                }
+                let parameters: [String: String]
+                do { parameters = try ParameterTemplate.render(link.parameters, event: event) } catch {
+                    notes.append("\(pipeline.name): \(error.message)")
+                    continue
+                }
+                let active = try await store.activeRuns(pipelineID: pipeline.id)
+                switch OverlapPolicy(rawValue: trigger.overlap) ?? .skip {
+                case .skip where !active.isEmpty:
+                    notes.append("\(pipeline.name): skipped, run \(active[0].id) is still \(active[0].phase.rawValue) (overlap: skip)")
+                    continue
+                case .cancelPrevious where !active.isEmpty:
+                    cancelling += active.map(\.id)
+                    notes.append("\(pipeline.name): cancelled \(active.count) earlier run(s) (overlap: cancel-previous)")
+                default:
+                    break
+                }
+                runs.append(TriggeredRun(pipelineID: pipeline.id, revision: pipeline.currentRevision,
+                                         parametersJSON: JSONValue.object(parameters.mapValues(JSONValue.string)).text))
+            }
+        }
+        firing.outcome = !passes ? (firing.ruleResult.hasPrefix("error") ? "failed" : "filtered")
+            : !runs.isEmpty ? "fired" : notes.contains(where: { $0.contains("(overlap: skip)") }) ? "skipped" : trigger.links.isEmpty ? "fired" : "failed"
+        firing.detail = notes.isEmpty ? nil : notes.joined(separator: "; ")
+        guard let recorded = try await store.recordFiring(firing, runs: runs, cancelling: cancelling, requestedBy: "trigger:\(trigger.name)",
+                                                          expectedVersion: expectedVersion, newStateJSON: newState?.text) else { return nil }
+        for (runID, run) in zip(recorded.runIDs, runs) { onQueued(runID, run.pipelineID) }
+        return recorded
+    }
+
+    /// Records a firing that creates no runs (missed fire times dropped by policy), with the new state.
+    @discardableResult
+    public func note(_ trigger: TriggerRecord, outcome: String, detail: String, event: TriggerEvent, expectedVersion: Int64?, newState: JSONValue?) async throws -> TriggerFiring? {
+        let firing = TriggerFiring(triggerID: trigger.id, at: store.now(), eventJSON: event.json, ruleResult: "none", outcome: outcome, detail: detail)
+        return try await store.recordFiring(firing, runs: [], requestedBy: "trigger:\(trigger.name)", expectedVersion: expectedVersion, newStateJSON: newState?.text)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+import NodeKit
+public import Store
+import Synchronization
+
+/// The scheduler: checks every enabled trigger (time triggers every tick, polled ones at their `poll_every`)
+/// and fires what is due through the dispatcher.
+///
+/// One scheduler at a time: `run()` ticks only while this process holds the scheduling role
+/// (`MetadataStore.whileLeader`). Every firing commits with a check of the trigger's state version, so even
+/// two schedulers could not fire the same fire time, watermark or file twice. Tests call `tick()` with an
+/// injected store clock instead of sleeping.
+public final class TriggerScheduler: Sendable {
+    public let store: MetadataStore
+    public let dispatcher: TriggerDispatcher
+    let probes: TriggerProbes
+    let logger: Logger
+    /// Trigger id → the store time its next poll is due.
+    private let nextPoll = Mutex<[String: Int64]>([:])
+    /// Trigger id → the last poll error logged (logged again only when it changes).
+    private let lastErrors = Mutex<[String: String]>([:])
+    private let leading = Mutex(false)
+
+    public init(store: MetadataStore, dispatcher: TriggerDispatcher, probes: TriggerProbes, logger: Logger = Logger(label: "sluice.scheduler")) {
+        self.store = store
+        self.dispatcher = dispatcher
+        self.probes = probes
+        self.logger = logger
+    }
+
+    /// True while this process holds the scheduling role.
+    public var isLeader: Bool { leading.withLock { $0 } }
+
+    /// Ticks once a second while this process holds the scheduling role; stands by (retrying every second)
+    /// while another does. Returns when the task is cancelled.
+    public func run(announce: @escaping @Sendable (String) -> Void = { _ in }) async {
+        var announcedStandby = false
+        while !Task.isCancelled {
+            let led = (try? await store.whileLeader { stillLeader in
+                self.leading.withLock { $0 = true }
+                announce("this process runs the scheduler")
+                while !Task.isCancelled, await stillLeader() {
+                    await self.tick()
+                    try? await Task.sleep(for: .seconds(1))
+                }
+                self.leading.withLock { $0 = false }
+            }) ?? false
+            if led {
+                announcedStandby = false
+            } else if !announcedStandby {
+                announce("another process runs the scheduler; this one stands by")
+                announcedStandby = true
+            }
+            if !Task.isCancelled { try? await Task.sleep(for: .seconds(1)) }
+        }
+    }
+
+    /// Checks every enabled polled trigger once; returns the firings recorded.
+    @discardableResult
+    public func tick() async -> [TriggerFiring] {
+        guard let triggers = try? await store.triggers() else { return [] }
+        var firings: [TriggerFiring] = []
+        for trigger in triggers where trigger.enabled {
+            guard let kind = TriggerKind(rawValue: trigger.kind), kind.isPolled else { continue }
+            do {
+                firings += try await check(trigger)
+                lastErrors.withLock { $0[trigger.id] = nil }
+            } catch {
+                let message = (error as? TriggerConfigError)?.message ?? (error as? NodeError)?.message ?? "\(error)"
+                let isNew = lastErrors.withLock { errors in
+                    defer { errors[trigger.id] = message }
+                    return errors[trigger.id] != message
+                }
+                if isNew { logger.warning("trigger '\(trigger.name)' could not check for events: \(message)") }
+            }
+        }
+        return firings
+    }
+
+    /// Checks one trigger now (also "fire now" for polled kinds' state); returns its firings.
+    func check(_ trigger: TriggerRecord) async throws -> [TriggerFiring] {
+        let definition = try TriggerDefinition.load(trigger)
+        let now = store.now()
+        let state = JSONValue.parse(trigger.stateJSON) ?? .object([:])
+        switch definition.settings {
+        case let .interval(interval) where interval.fromLastRun:
+            return try await checkFromLastRun(trigger, definition, interval, state: state, now: now)
+        case .cron, .interval:
+            return try await checkSchedule(trigger, definition, state: state, now: now)
+        case .webhook:
+            return []
+        case let .watermark(settings):
+            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
+            return try await apply(try await WatermarkPoll.poll(settings, state: state, probes: probes), trigger, definition)
+        case let .file(settings):
+            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
+            let fired = try await apply(try FileArrivalPoll.poll(settings, state: state, now: now), trigger, definition)
+            if settings.moveToProcessed {
+                for firing in fired { if let name = JSONValue.parse(firing.eventJSON)?["name"]?.stringValue { try? FileArrivalPoll.moveToProcessed(settings, name) } }
+            }
+            return fired
+        case let .httpPoll(settings):
+            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
+            return try await apply(try await HTTPPoll.poll(settings, state: state, probes: probes), trigger, definition)
+        }
+    }
+
+    private func pollDue(_ trigger: TriggerRecord, every: Int64, now: Int64) -> Bool {
+        nextPoll.withLock { next in
+            if let due = next[trigger.id], due > now { return false }
+            next[trigger.id] = now + every
+            return true
+        }
+    }
+
+    /// Fires a poll's events in order, each committing with the state after it.
+    private func apply(_ result: PollResult, _ trigger: TriggerRecord, _ definition: TriggerDefinition) async throws -> [TriggerFiring] {
+        var version = trigger.stateVersion
+        var firings: [TriggerFiring] = []
+        for (event, state) in result.events {
+            guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: version, newState: state) else { return firings }
+            firings.append(firing)
+            version += 1
+        }
+        if result.events.isEmpty, let quiet = result.quietState {
+            _ = try await store.saveTriggerState(id: trigger.id, expectedVersion: version, stateJSON: quiet.text)
+        }
+        return firings
+    }
+
+    /// `cron` and clock-aligned `interval`: fires the scheduled times due since `last`, after the missed policy.
+    private func checkSchedule(_ trigger: TriggerRecord, _ definition: TriggerDefinition, state: JSONValue, now: Int64) async throws -> [TriggerFiring] {
+        guard let last = state["last"]?.intValue else {
+            // A new trigger starts counting now: it does not fire for times before it existed.
+            _ = try await store.saveTriggerState(id: trigger.id, expectedVersion: trigger.stateVersion, stateJSON: JSONValue.object(["last": .int(now)]).text)
+            return []
+        }
+        let due = TimeTriggers.due(definition.settings, last: last, now: now, missed: definition.missed, cap: definition.missedCap)
+        guard due.last != last else { return [] }
+        var version = trigger.stateVersion
+        var firings: [TriggerFiring] = []
+        let missedCount = due.fire.filter(\.missed).count + due.dropped
+        if due.dropped > 0 {
+            let newState: JSONValue = .object(["last": .int(due.fire.first.map { $0.at - 1 } ?? due.last)])
+            let event = TriggerEvent(["dropped": .int(Int64(due.dropped)), "until": .string(TimeTriggers.iso(due.last))])
+            guard let note = try await dispatcher.note(trigger, outcome: "missed", detail: "\(due.dropped) fire time(s) passed while no scheduler ran and were not fired (missed: \(definition.missed.rawValue))",
+                                                       event: event, expectedVersion: version, newState: newState) else { return [] }
+            firings.append(note)
+            version += 1
+        }
+        for (index, time) in due.fire.enumerated() {
+            let newState: JSONValue = .object(["last": .int(index == due.fire.count - 1 ? due.last : time.at)])
+            let event = TriggerEvent(["scheduled_at": .string(TimeTriggers.iso(time.at)), "fired_at": .string(TimeTriggers.iso(now)),
+                                      "missed": .bool(time.missed), "missed_count": .int(Int64(time.missed ? missedCount : 0))])
+            guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: version, newState: newState) else { return firings }
+            firings.append(firing)
+            version += 1
+        }
+        return firings
+    }
+
+    /// `interval` with `align: last_run`: fires N after the end of the last run this trigger queued (or after its
+    /// last firing when it queued none), never while that run is still queued or running.
+    private func checkFromLastRun(_ trigger: TriggerRecord, _ definition: TriggerDefinition, _ interval: IntervalSettings, state: JSONValue, now: Int64) async throws -> [TriggerFiring] {
+        guard let last = state["last"]?.intValue else {
+            _ = try await store.saveTriggerState(id: trigger.id, expectedVersion: trigger.stateVersion, stateJSON: JSONValue.object(["last": .int(now)]).text)
+            return []
+        }
+        var base = last
+        if let latest = try await store.runs(RunFilter(triggerID: trigger.id, limit: 1)).first, latest.queuedAt >= last {
+            guard latest.phase.isFinal else { return [] }
+            base = max(base, latest.finishedAt ?? last)
+        }
+        guard now >= base + interval.everyMillis else { return [] }
+        let event = TriggerEvent(["scheduled_at": .string(TimeTriggers.iso(base + interval.everyMillis)), "fired_at": .string(TimeTriggers.iso(now)),
+                                  "missed": .bool(false), "missed_count": .int(0)])
+        guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: trigger.stateVersion,
+                                                     newState: .object(["last": .int(now)])) else { return [] }
+        return [firing]
+    }
+}
