@@ -1,3 +1,4 @@
+import Foundation
 public import NodeKit
 import PostgresNIO
 
@@ -24,7 +25,14 @@ public enum PostgresDiscovery: Discoverer {
             var first: [String?]?
             let rows = try await session.query(PostgresQuery(unsafeSQL: sql), logger: PostgresEndpoint.logger)
             for try await row in rows where first == nil {
-                first = row.map { cell in cell.bytes == nil ? nil : (try? cell.decode(String.self)) ?? String(buffer: cell.bytes!) }
+                first = row.map { cell -> String? in
+                    guard cell.bytes != nil else { return nil }
+                    if let text = try? cell.decode(String.self) { return text }
+                    if let number = try? cell.decode(Int64.self) { return String(number) }
+                    if let number = try? cell.decode(Double.self) { return String(number) }
+                    if let flag = try? cell.decode(Bool.self) { return String(flag) }
+                    return (try? cell.decode(Date.self)).map { ISO8601DateFormatter().string(from: $0) }
+                }
             }
             try? await session.close()
             return first

@@ -41,7 +41,7 @@ enum WatermarkPoll {
         } else {
             let table = QualifiedName(parsing: settings.table!)?.quoted ?? SQLText.quote(settings.table!)
             let column = SQLText.quote(settings.column!)
-            let newRows = old.map { "(SELECT count(*) FROM \(table) WHERE \(column) > \(literal($0)))" } ?? "NULL"
+            let newRows = old.map { "CAST((SELECT count(*) FROM \(table) WHERE \(column) > \(literal($0))) AS TEXT)" } ?? "NULL"
             sql = "SELECT CAST(max(\(column)) AS TEXT), \(newRows) FROM \(table)"
         }
         let row = try await probes.firstRow(settings.connection, sql)

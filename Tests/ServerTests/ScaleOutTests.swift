@@ -1,4 +1,5 @@
 import Foundation
+import Store
 @testable import Server
 import SluiceTestSupport
 import Testing

@@ -60,9 +60,11 @@ struct ServerHarness {
         let harness: ServerHarness
 
         @discardableResult
-        func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: JSONValue? = nil, raw: String? = nil) async throws -> (status: HTTPResponse.Status, body: JSONValue, text: String) {
+        func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: JSONValue? = nil, raw: String? = nil,
+                  headers extra: [String: String] = [:]) async throws -> (status: HTTPResponse.Status, body: JSONValue, text: String) {
             var headers = HTTPFields()
             if let token { headers[.authorization] = "Bearer \(token)" }
+            for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
             var body: ByteBuffer?
             if let json { body = ByteBuffer(string: json.text); headers[.contentType] = "application/json" }
             if let raw { body = ByteBuffer(string: raw); headers[.contentType] = "application/json" }
