@@ -285,14 +285,15 @@ struct PostgresLoad: StateStore {
     }
 
     /// Creates the target in a savepoint; false when a concurrent transaction created the same table first
-    /// (PostgreSQL makes the second creator wait for the first to commit, then reports a duplicate type).
+    /// (PostgreSQL makes the second creator wait for the first to commit, then reports a duplicate key in `pg_type`
+    /// (23505), or, when the first committed before the second looked, a duplicate table (42P07) or row type (42710)).
     private func createTable(_ connection: PostgresConnection, _ sql: String) async throws -> Bool {
         try await execute(connection, "SAVEPOINT sluice_create")
         do {
             try await execute(connection, sql)
             try await execute(connection, "RELEASE SAVEPOINT sluice_create")
             return true
-        } catch where ["23505", "42P07"].contains(PostgresErrors.sqlState(error)) {
+        } catch where ["23505", "42P07", "42710"].contains(PostgresErrors.sqlState(error)) {
             try await execute(connection, "ROLLBACK TO SAVEPOINT sluice_create")
             return false
         }
