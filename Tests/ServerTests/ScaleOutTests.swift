@@ -62,32 +62,37 @@ struct ScaleOutTests {
             #expect(run["status"] == .string("queued"), "\(run.text)")
         }
 
-        // The first worker starts alone, so it surely holds runs; the other two join; then it is killed with SIGKILL
-        // while it holds runs. It is frozen (SIGSTOP) while the store is asked which runs it holds, so no run can
-        // finish between the question and the kill: the runs marked as its own at that moment died with it.
+        // The first worker starts alone, so it surely holds runs; it is killed with SIGKILL while it holds some, then
+        // the other two start and must finish everything. The watching runs on its own thread: under a full test run
+        // the test process's task pool can be starved for seconds, long enough for the worker to finish every run.
+        // The worker is frozen (SIGSTOP) while the store is asked which runs it holds, so none can finish before the kill.
         func startWorker(_ index: Int) throws -> ChildProcess {
             try ChildProcess(SluiceBinary.path, ["worker", "--workers", "2", "--lease-seconds", "3"] + storeArguments, logPath: dir.file("worker\(index).log"))
         }
         let victim = try startWorker(0)
         let heldByVictim = "SELECT id FROM runs WHERE status = 'running' AND worker_id LIKE '%:\(victim.pid):%'"
-        var held: [String] = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        var survivors: [ChildProcess] = []
-        while held.isEmpty, ContinuousClock.now < deadline {
-            victim.pause()
-            held = try PostgresTestServer.psql(store, heldByVictim).split(separator: "\n").map(String.init)
-            if held.isEmpty {
-                victim.resume()
-                try await Task.sleep(for: .milliseconds(5))
-            } else if survivors.isEmpty {
-                // The others start while the first is frozen holding runs; it is killed once they are up.
-                survivors = [try startWorker(1), try startWorker(2)]
-                for worker in survivors { #expect(await worker.waitForOutput("Sluice worker"), "\(worker.output)") }
-                held = try PostgresTestServer.psql(store, heldByVictim).split(separator: "\n").map(String.init)
+        let held: [String] = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                func heldRuns() -> [String] { ((try? PostgresTestServer.psql(store, heldByVictim)) ?? "").split(separator: "\n").map(String.init) }
+                let deadline = Date().addingTimeInterval(120)
+                var held: [String] = []
+                while held.isEmpty, Date() < deadline {
+                    if heldRuns().isEmpty { usleep(2_000); continue }
+                    victim.pause()
+                    held = heldRuns()
+                    if held.isEmpty { victim.resume() }
+                }
+                victim.killHard()
+                continuation.resume(returning: held)
             }
         }
-        victim.killHard()
-        try #require(!held.isEmpty, "the first worker (pid \(victim.pid)) held no run when it was killed")
+        if held.isEmpty {
+            let runs = (try? PostgresTestServer.psql(store, "SELECT status || ' ' || count(*) || ' ' || COALESCE(min(worker_id), '-') FROM runs GROUP BY status")) ?? "?"
+            Issue.record("the first worker (pid \(victim.pid)) held no run when it was killed; runs: \(runs); its output: \(victim.output)")
+            return
+        }
+        let survivors = [try startWorker(1), try startWorker(2)]
+        for worker in survivors { #expect(await worker.waitForOutput("Sluice worker"), "\(worker.output)") }
 
         // Every run reaches a final state (the killed worker's after its lease expires).
         let finalDeadline = ContinuousClock.now + .seconds(300)
