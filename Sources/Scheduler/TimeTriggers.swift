@@ -64,9 +64,5 @@ enum TimeTriggers {
         return Due(fire: fire, dropped: dropped, last: newest)
     }
 
-    static func iso(_ millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000))
-    }
+    static func iso(_ millis: Int64) -> String { TriggerEvent.isoTime(millis) }
 }

@@ -19,7 +19,7 @@ public struct TriggerDispatcher: Sendable {
     public func fire(_ trigger: TriggerRecord, rule: TriggerRule?, event: TriggerEvent, expectedVersion: Int64?, newState: JSONValue?) async throws -> TriggerFiring? {
         var firing = TriggerFiring(triggerID: trigger.id, at: store.now(), eventJSON: event.json, ruleResult: "none", outcome: "fired")
         var runs: [TriggeredRun] = [], cancelling: [String] = [], notes: [String] = []
-        var passes = true
+        var passes = true, skipped = 0
         if let rule {
             do {
                 passes = try rule.evaluate(event)
@@ -45,6 +45,7 @@ public struct TriggerDispatcher: Sendable {
                 switch OverlapPolicy(rawValue: trigger.overlap) ?? .skip {
                 case .skip where !active.isEmpty:
                     notes.append("\(pipeline.name): skipped, run \(active[0].id) is still \(active[0].phase.rawValue) (overlap: skip)")
+                    skipped += 1
                     continue
                 case .cancelPrevious where !active.isEmpty:
                     cancelling += active.map(\.id)
@@ -56,8 +57,14 @@ public struct TriggerDispatcher: Sendable {
                                          parametersJSON: JSONValue.object(parameters.mapValues(JSONValue.string)).text))
             }
         }
-        firing.outcome = !passes ? (firing.ruleResult.hasPrefix("error") ? "failed" : "filtered")
-            : !runs.isEmpty ? "fired" : notes.contains(where: { $0.contains("(overlap: skip)") }) ? "skipped" : trigger.links.isEmpty ? "fired" : "failed"
+        // fired: some run queued (or nothing is linked); skipped: only the overlap policy stopped it; failed: a link or the rule failed.
+        if !passes {
+            firing.outcome = firing.ruleResult == "false" ? "filtered" : "failed"
+        } else if !runs.isEmpty || trigger.links.isEmpty {
+            firing.outcome = "fired"
+        } else {
+            firing.outcome = skipped > 0 ? "skipped" : "failed"
+        }
         firing.detail = notes.isEmpty ? nil : notes.joined(separator: "; ")
         guard let recorded = try await store.recordFiring(firing, runs: runs, cancelling: cancelling, requestedBy: "trigger:\(trigger.name)",
                                                           expectedVersion: expectedVersion, newStateJSON: newState?.text) else { return nil }

@@ -12,6 +12,11 @@ public struct TriggerEvent: Sendable, Equatable {
 
     public var json: String { JSONValue.object(fields).text }
 
+    /// A store time (Unix milliseconds) as event fields and listings show it: ISO-8601 in UTC, whole seconds.
+    public static func isoTime(_ millis: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000))
+    }
+
     /// The value at a dotted path, or nil when the event has no such field.
     public func value(at path: String) -> JSONValue? {
         var current: JSONValue = .object(fields)

@@ -116,7 +116,7 @@ enum TriggerRoutes {
                  tag: "triggers", request: Schema.object(["event": Schema.anyObject], optional: ["event"]), status: .created, response: firingSchema) { call in
             let user = try call.caller
             let trigger = try await require(.runner, call)
-            var fields: [String: JSONValue] = ["manual": .bool(true), "fired_by": .string(user.name), "fired_at": .string(iso(call.state.store.now()))]
+            var fields: [String: JSONValue] = ["manual": .bool(true), "fired_by": .string(user.name), "fired_at": .string(TriggerEvent.isoTime(call.state.store.now()))]
             if let body = call.body, body.readableBytes > 0, let extra = try call.decode(FireInput.self).event {
                 guard case let .object(object) = extra else { throw APIError.invalid("event must be an object", field: "event") }
                 fields.merge(object) { _, given in given }
@@ -224,10 +224,5 @@ enum TriggerRoutes {
             stored.keyVersion = sealed.keyVersion
         }
         return (secret, stored)
-    }
-
-    static func iso(_ millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000))
     }
 }

@@ -120,14 +120,22 @@ extension MetadataStore {
 
     /// Queues a run of one revision.
     public func enqueueRun(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3, replayOf: String? = nil) async throws -> RunRecord {
-        let id = Self.newID(), at = now()
+        let at = now()
         return try await transaction { session in
-            let rows = try await session.query("""
-                INSERT INTO runs (id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, replay_of)
-                VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8) RETURNING \(Self.runColumns)
-                """, .text(id), .text(pipelineID), .int(revision), .text(parametersJSON), .int(maxAttempts), .text(requestedBy), .int(at), .optional(replayOf))
-            return RunRecord(row: rows[0])
+            try await Self.insertRun(pipelineID: pipelineID, revision: revision, parametersJSON: parametersJSON, requestedBy: requestedBy,
+                                     maxAttempts: maxAttempts, replayOf: replayOf, triggerID: nil, at: at, in: session)
         }
+    }
+
+    /// Inserts a queued run inside an open transaction (runs queued by hand, by replay, or by a trigger's firing).
+    static func insertRun(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3,
+                          replayOf: String? = nil, triggerID: String?, at: Int64, in session: any StoreSession) async throws -> RunRecord {
+        let rows = try await session.query("""
+            INSERT INTO runs (id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, replay_of, trigger_id)
+            VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $9) RETURNING \(runColumns)
+            """, .text(newID()), .text(pipelineID), .int(revision), .text(parametersJSON), .int(maxAttempts), .text(requestedBy), .int(at),
+               .optional(replayOf), .optional(triggerID))
+        return RunRecord(row: rows[0])
     }
 
     /// Claims the oldest queued run for `workerID` with a lease of `leaseMillis`, or nil when the queue is empty.
@@ -207,18 +215,24 @@ extension MetadataStore {
     public func requestCancel(runID: String) async throws -> RunRecord? {
         let at = now()
         return try await transaction { session in
-            guard let row = try await session.first("SELECT status FROM runs WHERE id = $1", .text(runID)) else { return nil }
-            switch RunLifecycle.transition(from: RunPhase(rawValue: row.string("status")) ?? .failed, on: .cancel) {
-            case .moveTo(let phase):
-                try await session.execute("UPDATE runs SET status = $2, finished_at = $3, cancel_requested = 1 WHERE id = $1 AND status = 'queued'",
-                                          .text(runID), .text(phase.rawValue), .int(at))
-            case .signalCancel:
-                try await session.execute("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'", .text(runID))
-            case .ignore:
-                break
-            }
+            guard try await Self.cancelRun(runID, at: at, in: session) else { return nil }
             return try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(runID)).map(RunRecord.init(row:))
         }
+    }
+
+    /// Cancels a queued run or flags a running one, inside an open transaction; false when the run does not exist.
+    static func cancelRun(_ runID: String, at: Int64, in session: any StoreSession) async throws -> Bool {
+        guard let row = try await session.first("SELECT status FROM runs WHERE id = $1", .text(runID)) else { return false }
+        switch RunLifecycle.transition(from: RunPhase(rawValue: row.string("status")) ?? .failed, on: .cancel) {
+        case .moveTo(let phase):
+            try await session.execute("UPDATE runs SET status = $2, finished_at = $3, cancel_requested = 1 WHERE id = $1 AND status = 'queued'",
+                                      .text(runID), .text(phase.rawValue), .int(at))
+        case .signalCancel:
+            try await session.execute("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'", .text(runID))
+        case .ignore:
+            break
+        }
+        return true
     }
 
     public func run(id: String) async throws -> RunRecord? {

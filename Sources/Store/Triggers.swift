@@ -284,19 +284,11 @@ extension MetadataStore {
                 let binds: [SQLValue] = [.text(firing.triggerID), .text(newStateJSON)] + (expectedVersion.map { [SQLValue.int($0)] } ?? [])
                 if try await session.query(sql, binds).isEmpty { return nil }
             }
-            for runID in cancelling {
-                try await session.execute("UPDATE runs SET status = 'cancelled', finished_at = $2, cancel_requested = 1 WHERE id = $1 AND status = 'queued'",
-                                          .text(runID), .int(at))
-                try await session.execute("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'", .text(runID))
-            }
+            for runID in cancelling { _ = try await Self.cancelRun(runID, at: at, in: session) }
             var recorded = firing
             for run in runs {
-                let id = Self.newID()
-                try await session.execute("""
-                    INSERT INTO runs (id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, trigger_id)
-                    VALUES ($1, $2, $3, $4, 'queued', 0, 3, $5, $6, $7)
-                    """, .text(id), .text(run.pipelineID), .int(run.revision), .text(run.parametersJSON), .text(requestedBy), .int(at), .text(firing.triggerID))
-                recorded.runIDs.append(id)
+                recorded.runIDs.append(try await Self.insertRun(pipelineID: run.pipelineID, revision: run.revision, parametersJSON: run.parametersJSON,
+                                                                requestedBy: requestedBy, triggerID: firing.triggerID, at: at, in: session).id)
             }
             try await session.execute("""
                 INSERT INTO trigger_firings (id, trigger_id, at, event, rule_result, runs, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -338,6 +330,12 @@ extension MetadataStore {
 
     /// Triggers declared by a pipeline's document.
     public func declaredTriggers(pipelineID: String) async throws -> [TriggerRecord] {
-        try await triggers().filter { $0.declaredIn == pipelineID }
+        try await transaction { session in
+            var declared: [TriggerRecord] = []
+            for row in try await session.query("SELECT id FROM triggers WHERE declared_in = $1 ORDER BY name", .text(pipelineID)) {
+                if let trigger = try await Self.trigger(id: row.string("id"), in: session) { declared.append(trigger) }
+            }
+            return declared
+        }
     }
 }

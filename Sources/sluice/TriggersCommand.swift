@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Scheduler
 import Server
 import Store
 
@@ -31,7 +32,7 @@ struct TriggersCommand: AsyncParsableCommand {
                         "last_fired_at": last.map { .int($0.at) } ?? .null, "last_outcome": last.map { .string($0.outcome) } ?? .null,
                     ]).text)
                 } else {
-                    let when = last.map { "\(Self.iso($0.at)) \($0.outcome)" } ?? "never fired"
+                    let when = last.map { "\(TriggerEvent.isoTime($0.at)) \($0.outcome)" } ?? "never fired"
                     lines.append("\(trigger.name)\t\(trigger.kind)\t\(trigger.enabled ? "enabled" : "disabled")\t→ \(names.joined(separator: ", "))\t\(when)\t\(trigger.id)")
                 }
             }
@@ -39,8 +40,6 @@ struct TriggersCommand: AsyncParsableCommand {
             if lines.isEmpty, !json { print("no triggers") }
             for line in lines { print(line) }
         }
-
-        static func iso(_ millis: Int64) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000)) }
     }
 
     struct History: AsyncParsableCommand {
@@ -67,7 +66,7 @@ struct TriggersCommand: AsyncParsableCommand {
                     ]).text)
                 } else {
                     let runs = firing.runIDs.isEmpty ? "no runs" : "runs " + firing.runIDs.joined(separator: ", ")
-                    print("\(List.iso(firing.at))\t\(firing.outcome)\trule: \(firing.ruleResult)\t\(runs)\t\(firing.eventJSON)\(firing.detail.map { "\t\($0)" } ?? "")")
+                    print("\(TriggerEvent.isoTime(firing.at))\t\(firing.outcome)\trule: \(firing.ruleResult)\t\(runs)\t\(firing.eventJSON)\(firing.detail.map { "\t\($0)" } ?? "")")
                 }
             }
             if firings.isEmpty, !json { print("'\(found.name)' has not fired yet") }
