@@ -21,6 +21,8 @@ public final class TriggerScheduler: Sendable {
     /// Trigger id → the last poll error logged (logged again only when it changes).
     private let lastErrors = Mutex<[String: String]>([:])
     private let leading = Mutex(false)
+    /// Parsed definitions by trigger id, reused while the stored definition is the same (ticks run every second).
+    private let definitions = Mutex<[String: (source: String, definition: TriggerDefinition)]>([:])
 
     public init(store: MetadataStore, dispatcher: TriggerDispatcher, probes: TriggerProbes, logger: Logger = Logger(label: "sluice.scheduler")) {
         self.store = store
@@ -80,7 +82,7 @@ public final class TriggerScheduler: Sendable {
 
     /// Checks one trigger now (also "fire now" for polled kinds' state); returns its firings.
     func check(_ trigger: TriggerRecord) async throws -> [TriggerFiring] {
-        let definition = try TriggerDefinition.load(trigger)
+        let definition = try definition(of: trigger)
         let now = store.now()
         let state = JSONValue.parse(trigger.stateJSON) ?? .object([:])
         switch definition.settings {
@@ -104,6 +106,14 @@ public final class TriggerScheduler: Sendable {
             guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
             return try await apply(try await HTTPPoll.poll(settings, state: state, probes: probes), trigger, definition)
         }
+    }
+
+    private func definition(of trigger: TriggerRecord) throws -> TriggerDefinition {
+        let source = [trigger.kind, trigger.settingsJSON, trigger.rule ?? "", trigger.overlap, trigger.missed, String(trigger.missedCap)].joined(separator: "\u{1}")
+        if let cached = definitions.withLock({ $0[trigger.id] }), cached.source == source { return cached.definition }
+        let definition = try TriggerDefinition.load(trigger)
+        definitions.withLock { $0[trigger.id] = (source, definition) }
+        return definition
     }
 
     private func pollDue(_ trigger: TriggerRecord, every: Int64, now: Int64) -> Bool {
