@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "NodesTransform", dependencies: ["NodeKit"], swiftSettings: strict),
         .target(
             name: "Scheduler",
-            dependencies: ["Store", "Expressions", "NodeKit", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["Store", "Expressions", "NodeKit", "NodesMail", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: strict),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "NodesSQLite", dependencies: ["NodeKit", "CSQLite"], swiftSettings: strict),
@@ -50,7 +51,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres"], swiftSettings: strict),
+        .target(
+            name: "NodesMail",
+            dependencies: [
+                "NodeKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
@@ -88,6 +98,7 @@ let package = Package(
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodesMail"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "Scheduler", "Store", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(

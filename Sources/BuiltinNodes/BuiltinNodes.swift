@@ -1,5 +1,6 @@
 public import NodeKit
 import NodesFile
+import NodesMail
 import NodesPostgres
 import NodesSQLite
 import NodesTransform
@@ -13,10 +14,13 @@ public enum BuiltinNodes {
     ]
 
     /// Every connection type this build knows.
-    public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec, PostgresConnectionType.spec]
+    public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec, PostgresConnectionType.spec, IMAPConnectionType.spec]
 
     /// Schema discovery per connection type.
     public static let discoverers: [any Discoverer.Type] = [SQLiteDiscovery.self, PostgresDiscovery.self]
+
+    /// Connection tests for types without schema discovery.
+    public static let connectionChecks: [any ConnectionCheck.Type] = [IMAPConnectionCheck.self]
 
     public static let registry = NodeRegistry(all)
 }

@@ -51,3 +51,10 @@ public protocol Discoverer: Sendable {
     /// Used by database-watermark triggers; small results only.
     static func firstRow(_ connection: Connection, sql: String) async throws -> [String?]?
 }
+
+/// Proves a connection works, for connection types without schema discovery (mail servers):
+/// connects, logs in and returns a short summary ("logged in; 3 mailboxes: INBOX, …").
+public protocol ConnectionCheck: Sendable {
+    static var connectionType: String { get }
+    static func check(_ connection: Connection) async throws -> String
+}
