@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler",
+                "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "NodesMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodesMail"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "Scheduler", "Store", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "Scheduler", "Store", "BuiltinNodes", "NodesMail"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",

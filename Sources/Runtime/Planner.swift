@@ -35,7 +35,8 @@ public struct Planner: Sendable {
             let problems = type.spec.check(declaration.settings, node: declaration.id)
             if !problems.isEmpty { errors += problems; continue }
             do {
-                let node = try type.init(settings: Settings(node: declaration.id, raw: declaration.settings, baseDirectory: baseDirectory, connections: connections))
+                let raw = try SettingParameters.substitute(declaration.settings, spec: type.spec, parameters: parameters, node: declaration.id)
+                let node = try type.init(settings: Settings(node: declaration.id, raw: raw, baseDirectory: baseDirectory, connections: connections))
                 instances[declaration.id] = (type, node, declaration)
             } catch {
                 errors.append(error.at(node: declaration.id, location: declaration.location))

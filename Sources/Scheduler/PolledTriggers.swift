@@ -4,17 +4,29 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NodeKit
+public import NodesMail
 public import Store
 
-/// What polled triggers need from outside: database queries on named connections, and an HTTP client.
+/// What polled triggers need from outside: database queries and mail servers on named connections,
+/// an HTTP client, and a directory for files triggers hand to runs (mail attachments).
 public struct TriggerProbes: Sendable {
     /// The first row of a query on a named connection, as text (watermark triggers).
     public var firstRow: @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?
+    /// The IMAP server a named connection points at, with its password opened (mailbox triggers).
+    public var imapEndpoint: @Sendable (_ connection: String) async throws -> IMAPEndpoint
     public var http: HTTPClient
+    /// Where mailbox triggers save attachments (`<directory>/<trigger id>/<uidvalidity>-<uid>/`).
+    public var filesDirectory: String
 
-    public init(firstRow: @escaping @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?, http: HTTPClient = .shared) {
+    public init(firstRow: @escaping @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?,
+                imapEndpoint: @escaping @Sendable (_ connection: String) async throws -> IMAPEndpoint = { name in
+                    throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection")
+                },
+                http: HTTPClient = .shared, filesDirectory: String = NSTemporaryDirectory() + "sluice-trigger-files") {
         self.firstRow = firstRow
+        self.imapEndpoint = imapEndpoint
         self.http = http
+        self.filesDirectory = filesDirectory
     }
 }
 
@@ -23,6 +35,8 @@ struct PollResult {
     var events: [(event: TriggerEvent, state: JSONValue)] = []
     /// State to save without a firing (a baseline, files still settling, an error), or nil when unchanged.
     var quietState: JSONValue?
+    /// Something to record before the events, with no runs (a mailbox whose UIDVALIDITY changed).
+    var notice: (outcome: String, detail: String, event: TriggerEvent, state: JSONValue)?
 }
 
 extension JSONValue {

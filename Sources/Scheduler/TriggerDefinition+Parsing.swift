@@ -51,7 +51,8 @@ public struct TriggerDefinition: Sendable {
         case let .bool(b)?: enabled = b
         default: throw TriggerConfigError("'enabled' must be true or false", field: "enabled")
         }
-        let overlap = try choice(fields["overlap"], OverlapPolicy.self, field: "overlap") ?? .skip
+        // A skipped schedule tick comes again; a skipped event (a mail, a file, a webhook call) would be lost.
+        let overlap = try choice(fields["overlap"], OverlapPolicy.self, field: "overlap") ?? (kind == .cron || kind == .interval ? .skip : .queue)
         let missed = try choice(fields["missed"], MissedPolicy.self, field: "missed") ?? .latest
         var missedCap = 10
         if let value = fields["missed_cap"], value != .null {
@@ -112,7 +113,9 @@ public struct TriggerDefinition: Sendable {
             TriggerEvent(["path": .string(""), "name": .string(""), "size": .int(0), "modified_at": .string("")])
         case .httpPoll:
             TriggerEvent(["url": .string(""), "status": .int(0), "etag": .string(""), "last_modified": .string(""), "body_hash": .string(""), "body": .string("")])
-        case .webhook, .imap:
+        case .imap:
+            TriggerEvent(IMAPPoll.sampleFields)
+        case .webhook:
             nil
         }
     }

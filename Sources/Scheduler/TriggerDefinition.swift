@@ -48,6 +48,7 @@ public enum TriggerSettings: Sendable {
     case watermark(WatermarkSettings)
     case file(FileArrivalSettings)
     case httpPoll(HTTPPollSettings)
+    case imap(IMAPTriggerSettings)
 
     /// Validates `settings` (a JSON object) for `kind`; every problem names its field under `settings.`.
     public static func parse(kind: TriggerKind, _ settings: JSONValue) throws(TriggerConfigError) -> TriggerSettings {
@@ -101,7 +102,18 @@ public enum TriggerSettings: Sendable {
             let timeout = try reader.int("timeout_seconds", in: 1...600) ?? 30
             parsed = .httpPoll(HTTPPollSettings(url: url, pollMillis: every, headers: headers, timeoutSeconds: timeout))
         case .imap:
-            throw TriggerConfigError("unsupported_kind", "the imap trigger kind is not available in this version", field: "kind")
+            let connection = try reader.string("connection", required: true)!
+            let mailbox = try reader.string("mailbox") ?? "INBOX"
+            let from = try reader.string("from"), to = try reader.string("to"), subject = try reader.string("subject")
+            let hasAttachment = try reader.bool("has_attachment")
+            let every = try reader.duration("poll_every") ?? 60_000
+            let start = try reader.choice("start", ["new", "all"]) ?? "new"
+            let perPoll = try reader.int("max_messages_per_poll", in: 1...1000) ?? 50
+            let maxBytes = try reader.int("max_message_bytes", in: 1024...(1 << 30)) ?? 25 << 20
+            let directory = try reader.string("attachments_directory")
+            parsed = .imap(IMAPTriggerSettings(connection: connection, mailbox: mailbox, from: from, to: to, subject: subject, hasAttachment: hasAttachment,
+                                               pollMillis: every, includeExisting: start == "all", maxMessagesPerPoll: perPoll, maxMessageBytes: maxBytes,
+                                               attachmentsDirectory: directory))
         }
         try reader.finish()
         return parsed
@@ -114,6 +126,7 @@ public enum TriggerSettings: Sendable {
         case let .watermark(s): s.pollMillis
         case let .file(s): s.pollMillis
         case let .httpPoll(s): s.pollMillis
+        case let .imap(s): s.pollMillis
         }
     }
 }
@@ -158,6 +171,24 @@ public struct HTTPPollSettings: Sendable {
     public let pollMillis: Int64
     public let headers: [String: String]
     public let timeoutSeconds: Int
+}
+
+/// `imap`: new mail in a mailbox, polled by UID; `from`, `to` and `subject` are IMAP SEARCH filters (case-insensitive
+/// substrings), `has_attachment` is checked on the fetched message.
+public struct IMAPTriggerSettings: Sendable {
+    public let connection: String
+    public let mailbox: String
+    public let from: String?
+    public let to: String?
+    public let subject: String?
+    public let hasAttachment: Bool?
+    public let pollMillis: Int64
+    /// `start: all`: the first poll fires for the mail already in the mailbox (default: only mail that arrives later).
+    public let includeExisting: Bool
+    public let maxMessagesPerPoll: Int
+    /// Larger messages fire with their headers only (`too_large: true`, no body, no attachments).
+    public let maxMessageBytes: Int
+    public let attachmentsDirectory: String?
 }
 
 /// Reads typed fields from a settings object and rejects unknown ones.

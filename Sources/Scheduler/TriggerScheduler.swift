@@ -105,6 +105,13 @@ public final class TriggerScheduler: Sendable {
         case let .httpPoll(settings):
             guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
             return try await apply(try await HTTPPoll.poll(settings, state: state, probes: probes), trigger, definition)
+        case let .imap(settings):
+            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
+            let result = try await IMAPPoll.poll(settings, triggerID: trigger.id, state: state, probes: probes)
+            // On an error, attachments stay: some events may have queued runs that need them.
+            let fired = try await apply(result, trigger, definition)
+            IMAPPoll.removeUnusedAttachments(result, firings: fired)
+            return fired
         }
     }
 
@@ -128,6 +135,12 @@ public final class TriggerScheduler: Sendable {
     private func apply(_ result: PollResult, _ trigger: TriggerRecord, _ definition: TriggerDefinition) async throws -> [TriggerFiring] {
         var version = trigger.stateVersion
         var firings: [TriggerFiring] = []
+        if let notice = result.notice {
+            guard let noted = try await dispatcher.note(trigger, outcome: notice.outcome, detail: notice.detail, event: notice.event,
+                                                        expectedVersion: version, newState: notice.state) else { return [] }
+            firings.append(noted)
+            version += 1
+        }
         for (event, state) in result.events {
             guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: version, newState: state) else { return firings }
             firings.append(firing)

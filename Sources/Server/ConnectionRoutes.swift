@@ -74,10 +74,15 @@ enum ConnectionRoutes {
             try await call.state.store.audit(actor: user.name, action: "connection_delete", target: existing.name, address: call.address)
             return .noContent
         },
-        Endpoint(.post, "/api/v1/connections/{id}/test", "testConnection", "Connects and lists tables to prove the connection works.", tag: "connections",
+        Endpoint(.post, "/api/v1/connections/{id}/test", "testConnection", "Connects and lists tables (mail servers: logs in and lists mailboxes) to prove the connection works.", tag: "connections",
                  response: Schema.object(["ok": Schema.boolean, "message": Schema.string, "tables": Schema.nullable(Schema.integer)], optional: ["tables"])) { call in
             let existing = try await record(call)
             do {
+                if let check = BuiltinNodes.connectionChecks.first(where: { $0.connectionType == existing.type }) {
+                    let catalog = try await call.state.connections.catalog(names: [existing.name])
+                    guard let connection = catalog.connections[existing.name] else { throw APIError.notFound("connection") }
+                    return try .json(TestResult(ok: true, message: try await check.check(connection), tables: nil))
+                }
                 let tables = try await discover(existing, call: call, schema: nil)
                 return try .json(TestResult(ok: true, message: "connected", tables: tables.count))
             } catch let error as VaultError {

@@ -1,6 +1,7 @@
 import BuiltinNodes
 import Foundation
 import NodeKit
+import NodesMail
 import Runtime
 import Prometheus
 public import Scheduler
@@ -63,19 +64,30 @@ public final class ServerState: Sendable {
         }
     }
 
-    /// The scheduler for this server's triggers; watermark triggers query the stored connections.
+    /// The scheduler for this server's triggers: watermark triggers query the stored connections, mailbox
+    /// triggers log in with them and save attachments under the workspace's `trigger-files/`.
     public func scheduler() -> TriggerScheduler {
         let connections = connections
-        let probes = TriggerProbes { name, sql in
+        @Sendable func connection(_ name: String) async throws -> Connection {
             let catalog = try await connections.catalog(names: [name])
             guard let connection = catalog.connections[name] else {
                 throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection")
             }
+            return connection
+        }
+        let probes = TriggerProbes(firstRow: { name, sql in
+            let connection = try await connection(name)
             guard let discoverer = BuiltinNodes.discoverers.first(where: { $0.connectionType == connection.type }) else {
                 throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; watermarks need postgres or sqlite", field: "settings.connection")
             }
             return try await discoverer.firstRow(connection, sql: sql)
-        }
+        }, imapEndpoint: { name in
+            let connection = try await connection(name)
+            guard connection.type == IMAPConnectionType.spec.type else {
+                throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; mailbox triggers need an imap connection", field: "settings.connection")
+            }
+            do throws(ConfigError) { return try IMAPEndpoint(connection) } catch { throw TriggerConfigError(error.code, error.message, field: "settings.connection") }
+        }, filesDirectory: configuration.workspace + "/trigger-files")
         return TriggerScheduler(store: store, dispatcher: dispatcher, probes: probes)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NodeKit
+import NodesMail
 import NodesSQLite
 import NodesPostgres
 @testable import Scheduler
@@ -26,13 +27,16 @@ struct SchedulerFixture {
     let scheduler: TriggerScheduler
 
     static func make(at iso: String = "2026-03-01T00:00:30Z", store location: StoreLocation? = nil,
-                     firstRow: @escaping @Sendable (String, String) async throws -> [String?]? = { _, _ in nil }) async throws -> SchedulerFixture {
+                     firstRow: @escaping @Sendable (String, String) async throws -> [String?]? = { _, _ in nil },
+                     imapEndpoint: (@Sendable (String) async throws -> IMAPEndpoint)? = nil) async throws -> SchedulerFixture {
         let directory = try TemporaryDirectory()
         let clock = ManualClock(iso)
         let store = try await MetadataStore.open(location ?? .sqlite(path: directory.path + "/store.db"), now: { clock.now })
         let user = try await store.createUser(name: "root-\(UUID().uuidString.prefix(6))", role: .admin, passwordHash: "x")
         let pipeline = try await store.createPipeline(name: "p-\(UUID().uuidString.prefix(6))", document: "apiVersion: sluice/v1\nname: p\nnodes: []\n", message: "", author: user)
-        let scheduler = TriggerScheduler(store: store, dispatcher: TriggerDispatcher(store: store), probes: TriggerProbes(firstRow: firstRow))
+        var probes = TriggerProbes(firstRow: firstRow, filesDirectory: directory.path + "/files")
+        if let imapEndpoint { probes.imapEndpoint = imapEndpoint }
+        let scheduler = TriggerScheduler(store: store, dispatcher: TriggerDispatcher(store: store), probes: probes)
         return SchedulerFixture(directory: directory, clock: clock, store: store, pipeline: pipeline, scheduler: scheduler)
     }
 
