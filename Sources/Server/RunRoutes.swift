@@ -57,6 +57,7 @@ enum RunRoutes {
         Endpoint(.get, "/api/v1/runs", "listRuns", "Runs you can see, newest first.", tag: "runs",
                  query: [QueryParameter(name: "pipeline", schema: Schema.string, description: "only this pipeline's runs"),
                          QueryParameter(name: "status", schema: Schema.enumeration(RunPhase.allCases.map(\.rawValue)), description: "only runs in this status"),
+                         QueryParameter(name: "trigger", schema: Schema.string, description: "only runs queued by this trigger (its id)"),
                          QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 500, default 50"),
                          QueryParameter(name: "before", schema: Schema.integer, description: "only runs queued before this time (Unix ms), for paging")],
                  response: Schema.array(Schema.ref("Run"))) { call in
@@ -72,7 +73,8 @@ enum RunRoutes {
                 guard let value = Int64(text) else { throw APIError.invalid("before must be Unix milliseconds", field: "before") }
                 return value
             }
-            let filter = RunFilter(pipelineIDs: visible, phase: phase, limit: try call.queryInt("limit", default: 50, range: 1...500), before: before)
+            let filter = RunFilter(pipelineIDs: visible, phase: phase, triggerID: call.query("trigger"),
+                                   limit: try call.queryInt("limit", default: 50, range: 1...500), before: before)
             return try .json(try await call.state.store.runs(filter).map { RunView($0) })
         },
         Endpoint(.get, "/api/v1/runs/{id}", "getRun", "A run with per-node status and counters.", tag: "runs", response: Schema.ref("Run")) { call in

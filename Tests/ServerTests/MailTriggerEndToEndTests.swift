@@ -81,7 +81,16 @@ struct MailTriggerEndToEndTests {
             #expect(try statement.step() && statement.text(0) == "A-1:3,B-2:5")
             let history = try await client.call(.get, "/api/v1/triggers/\(triggerID)/history", token: root)
             #expect(history.text.contains("Invoice 2026-17"))
+            let runs = try await client.call(.get, "/api/v1/runs?trigger=\(triggerID)", token: root)
+            #expect(runs.body.items.compactMap { $0["id"]?.stringValue } == firings.first?.runIDs, "\(runs.text)")
+            let none = try await client.call(.get, "/api/v1/runs?trigger=no-such-trigger", token: root)
+            #expect(none.body.items.isEmpty)
             #expect(await harness.state.scheduler().tick().isEmpty, "no new mail: no firing")
         }
     }
+}
+
+extension JSONValue {
+    /// The elements of an array (empty for anything else).
+    var items: [JSONValue] { if case let .array(a) = self { a } else { [] } }
 }
