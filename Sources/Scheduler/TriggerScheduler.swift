@@ -23,6 +23,12 @@ public final class TriggerScheduler: Sendable {
     private let leading = Mutex(false)
     /// Parsed definitions by trigger id, reused while the stored definition is the same (ticks run every second).
     private let definitions = Mutex<[String: (source: String, definition: TriggerDefinition)]>([:])
+    /// The trigger list as last loaded, with the store's fingerprint then; reloaded when the fingerprint changes,
+    /// and at least every `fullReloadMillis` (so 10,000 idle triggers cost one small query per tick).
+    private let loaded = Mutex<(fingerprint: String, at: Int64, triggers: [TriggerRecord])?>(nil)
+    static let fullReloadMillis: Int64 = 60_000
+    /// Time triggers' next fire time, valid while their state version is the one it was computed for.
+    private let nextFire = Mutex<[String: (stateVersion: Int64, at: Int64)]>([:])
 
     public init(store: MetadataStore, dispatcher: TriggerDispatcher, probes: TriggerProbes, logger: Logger = Logger(label: "sluice.scheduler")) {
         self.store = store
@@ -44,7 +50,9 @@ public final class TriggerScheduler: Sendable {
                 announce("this process runs the scheduler")
                 while !Task.isCancelled, await stillLeader() {
                     await self.tick()
-                    try? await Task.sleep(for: .seconds(1))
+                    // Tick just after each whole second of the store clock: cron seconds fire a few ms late, not up to 1 s.
+                    let intoSecond = self.store.now() % 1000
+                    try? await Task.sleep(for: .milliseconds(1000 - intoSecond + 5))
                 }
                 self.leading.withLock { $0 = false }
             }) ?? false
@@ -61,7 +69,7 @@ public final class TriggerScheduler: Sendable {
     /// Checks every enabled polled trigger once; returns the firings recorded.
     @discardableResult
     public func tick() async -> [TriggerFiring] {
-        guard let triggers = try? await store.triggers() else { return [] }
+        guard let triggers = await currentTriggers() else { return [] }
         var firings: [TriggerFiring] = []
         for trigger in triggers where trigger.enabled {
             guard let kind = TriggerKind(rawValue: trigger.kind), kind.isPolled else { continue }
@@ -80,10 +88,22 @@ public final class TriggerScheduler: Sendable {
         return firings
     }
 
+    /// The triggers, from memory while the store's fingerprint is unchanged.
+    private func currentTriggers() async -> [TriggerRecord]? {
+        let now = store.now()
+        guard let fingerprint = try? await store.triggersFingerprint() else { return nil }
+        if let cached = loaded.withLock({ $0 }), cached.fingerprint == fingerprint, now - cached.at < Self.fullReloadMillis { return cached.triggers }
+        guard let triggers = try? await store.triggers() else { return nil }
+        loaded.withLock { $0 = (fingerprint, now, triggers) }
+        return triggers
+    }
+
     /// Checks one trigger now (also "fire now" for polled kinds' state); returns its firings.
     func check(_ trigger: TriggerRecord) async throws -> [TriggerFiring] {
         let definition = try definition(of: trigger)
         let now = store.now()
+        // A time trigger whose next fire time is known and not yet reached: nothing to parse or compute.
+        if let next = nextFire.withLock({ $0[trigger.id] }), next.stateVersion == trigger.stateVersion, now < next.at { return [] }
         let state = JSONValue.parse(trigger.stateJSON) ?? .object([:])
         switch definition.settings {
         case let .interval(interval) where interval.fromLastRun:
@@ -120,6 +140,7 @@ public final class TriggerScheduler: Sendable {
         if let cached = definitions.withLock({ $0[trigger.id] }), cached.source == source { return cached.definition }
         let definition = try TriggerDefinition.load(trigger)
         definitions.withLock { $0[trigger.id] = (source, definition) }
+        nextFire.withLock { $0[trigger.id] = nil }
         return definition
     }
 
@@ -160,7 +181,11 @@ public final class TriggerScheduler: Sendable {
             return []
         }
         let due = TimeTriggers.due(definition.settings, last: last, now: now, missed: definition.missed, cap: definition.missedCap)
-        guard due.last != last else { return [] }
+        guard due.last != last else {
+            // Nothing due: remember when something will be, so later ticks skip this trigger cheaply.
+            if let next = TimeTriggers.next(definition.settings, after: last) { nextFire.withLock { $0[trigger.id] = (trigger.stateVersion, next) } }
+            return []
+        }
         var version = trigger.stateVersion
         var firings: [TriggerFiring] = []
         let missedCount = due.fire.filter(\.missed).count + due.dropped

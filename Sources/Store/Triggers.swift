@@ -150,6 +150,18 @@ extension MetadataStore {
         """
 
     /// Every trigger with its links, by name.
+    /// A cheap fingerprint of all triggers and their links: it changes whenever a trigger is created, edited,
+    /// enabled, deleted, fires or saves state, or loses a link (the scheduler reloads its list only then).
+    public func triggersFingerprint() async throws -> String {
+        try await transaction { session in
+            let row = try await session.first("""
+                SELECT CAST(count(*) AS TEXT) AS n, CAST(coalesce(sum(updated_at), 0) AS TEXT) AS u, CAST(coalesce(sum(state_version), 0) AS TEXT) AS v,
+                       CAST((SELECT count(*) FROM trigger_pipelines) AS TEXT) AS l FROM triggers
+                """)
+            return ["n", "u", "v", "l"].map { row?.string($0) ?? "" }.joined(separator: ":")
+        }
+    }
+
     public func triggers() async throws -> [TriggerRecord] {
         try await transaction { session in
             var triggers = try await session.query("SELECT \(Self.triggerColumns) FROM triggers ORDER BY name").map(TriggerRecord.init(row:))

@@ -14,6 +14,7 @@ public final class WorkerPool: Sendable {
     public let count: Int
     private let claiming = Mutex(true)
     private let active = Mutex<Set<String>>([])
+    private let wakeup = QueueWakeup()
 
     public init(store: MetadataStore, vault: Vault, bus: any EventBus, configuration: WorkerConfiguration, count: Int) {
         self.store = store
@@ -29,13 +30,22 @@ public final class WorkerPool: Sendable {
     public var activeRuns: Set<String> { active.withLock { $0 } }
 
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<count {
-                group.addTask { await self.workerLoop(index: index) }
+        await withTaskGroup(of: Void.self) { outer in
+            // Queued runs (from the API, triggers, retries; other processes through a shared bus) wake idle workers.
+            outer.addTask {
+                for await update in self.bus.subscribe() where update.kind == .status && update.phase == .queued {
+                    self.wakeup.signal()
+                }
             }
-            group.addTask { await self.reaperLoop() }
-            // The reaper stops when claiming stops; the workers when their current run is done.
-            await group.waitForAll()
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<count {
+                    group.addTask { await self.workerLoop(index: index) }
+                }
+                group.addTask { await self.reaperLoop() }
+                // The reaper stops when claiming stops; the workers when their current run is done.
+                await group.waitForAll()
+            }
+            outer.cancelAll()
         }
     }
 
@@ -44,10 +54,12 @@ public final class WorkerPool: Sendable {
         if count > 1 { configuration.workerID += "#\(index)" }
         let worker = RunWorker(store: store, connections: StoredConnections(store: store, vault: vault), bus: bus, configuration: configuration)
         while !Task.isCancelled, claiming.withLock({ $0 }) {
+            let seen = wakeup.generation
             let claimed: RunRecord?
             do { claimed = try await store.claimRun(workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) } catch { claimed = nil }
             guard let run = claimed else {
-                do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
+                await wakeup.wait(after: seen, timeout: configuration.pollInterval)
+                if Task.isCancelled { return }
                 continue
             }
             active.withLock { _ = $0.insert(run.id) }
