@@ -49,13 +49,7 @@ public enum NodeCatalog {
             func ports(_ list: [PortSpec]) -> String {
                 "[" + list.map { JSONText.object([("name", .string($0.name)), ("kind", .string($0.kind.rawValue)), ("summary", .string($0.summary))]) }.joined(separator: ",") + "]"
             }
-            let fields = "[" + spec.fields.map { f in
-                var pairs: [(String, Value)] = [("name", .string(f.name)), ("kind", .string(f.kind.jsonName)), ("type", .string(f.kind.description)),
-                                                ("summary", .string(f.summary)), ("required", .bool(f.isRequired)),
-                                                ("default", f.defaultText.map(Value.string) ?? .null), ("example", f.example.map(Value.string) ?? .null)]
-                if case let .choice(words) = f.kind { pairs.append(("choices", .json("[" + words.map(JSONText.quoted).joined(separator: ",") + "]"))) }
-                return JSONText.object(pairs)
-            }.joined(separator: ",") + "]"
+            let fields = fieldsJSON(spec.fields)
             return JSONText.object([
                 ("id", .string(spec.id)), ("version", .int(Int64(spec.version))), ("reference", .string(spec.reference)),
                 ("category", .string(spec.category.rawValue)), ("title", .string(spec.title)), ("summary", .string(spec.summary)),
@@ -65,6 +59,25 @@ public enum NodeCatalog {
             ])
         }
         return "[" + items.joined(separator: ",\n") + "]\n"
+    }
+
+    /// Setting fields as a JSON array: name, kind, type text, summary, required, default, example, choices, secret.
+    static func fieldsJSON(_ fields: [FieldSpec], secrets: Set<String> = []) -> String {
+        "[" + fields.map { f in
+            var pairs: [(String, Value)] = [("name", .string(f.name)), ("kind", .string(f.kind.jsonName)), ("type", .string(f.kind.description)),
+                                            ("summary", .string(f.summary)), ("required", .bool(f.isRequired)),
+                                            ("default", f.defaultText.map(Value.string) ?? .null), ("example", f.example.map(Value.string) ?? .null)]
+            if case let .choice(words) = f.kind { pairs.append(("choices", .json("[" + words.map(JSONText.quoted).joined(separator: ",") + "]"))) }
+            if secrets.contains(f.name) { pairs.append(("secret", .bool(true))) }
+            return JSONText.object(pairs)
+        }.joined(separator: ",") + "]"
+    }
+
+    /// Connection type specs as a JSON array (for the UI's connection forms); secret fields are marked.
+    public static func connectionTypesJSON(_ specs: [ConnectionSpec]) -> String {
+        "[" + specs.map { spec in
+            JSONText.object([("type", .string(spec.type)), ("summary", .string(spec.summary)), ("fields", .json(fieldsJSON(spec.fields, secrets: spec.secretFields)))])
+        }.joined(separator: ",\n") + "]\n"
     }
 
     private static func escape(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }

@@ -16,6 +16,7 @@ public enum APIRouter {
     public static func router(_ state: ServerState) -> Router<AppContext> {
         let router = Router(context: AppContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware(state: state))
+        WebAssets.add(to: router)
         for endpoint in endpoints() {
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context -> Response in
                 try await respond(endpoint, request: request, context: context, state: state)

@@ -56,5 +56,9 @@ enum SystemRoutes {
                  response: Schema.array(Schema.anyObject)) { _ in
             APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.json(BuiltinNodes.registry.specs).utf8))
         },
+        Endpoint(.get, "/api/v1/connection-types", "listConnectionTypes", "Connection types and their fields (secret fields marked), for connection forms.",
+                 tag: "system", response: Schema.array(Schema.anyObject)) { _ in
+            APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.connectionTypesJSON(BuiltinNodes.connectionTypes).utf8))
+        },
     ]
 }

@@ -1,0 +1,82 @@
+// @ts-check
+// Pipelines: search, last run, run now, delete (confirmed), import and export of the YAML document.
+import { api } from "../api.js";
+import { errorText, h, show, time } from "../dom.js";
+
+/** @param {HTMLElement} view */
+export async function pipelinesPage(view) {
+  const pipelines = await api("GET", "/api/v1/pipelines");
+  const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "pipeline-search", placeholder: "Search pipelines", "aria-label": "Search pipelines" }));
+  const message = h("div", { role: "status", id: "pipelines-message" });
+  const body = h("tbody");
+  const table = h("table", { "aria-label": "Pipelines" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Revision"), h("th", {}, "Your role"), h("th", {}, "Last run"), h("th", {}, "Updated"), h("th", {}, "Actions"))), body);
+  const lastRuns = new Map(await Promise.all(pipelines.map(async (/** @type {any} */ p) => {
+    const runs = await api("GET", `/api/v1/runs?pipeline=${encodeURIComponent(p.id)}&limit=1`);
+    return /** @type {[string, any]} */ ([p.id, runs[0] ?? null]);
+  })));
+
+  function render() {
+    const query = search.value.trim().toLowerCase();
+    const shown = pipelines.filter((/** @type {any} */ p) => p.name.toLowerCase().includes(query));
+    show(body, ...shown.map((/** @type {any} */ p) => {
+      const last = lastRuns.get(p.id);
+      const canRun = ["owner", "editor", "runner"].includes(p.role);
+      return h("tr", { "data-pipeline": p.name },
+        h("td", { class: "name" }, p.name),
+        h("td", {}, String(p.current_revision)),
+        h("td", {}, p.role),
+        h("td", {}, last ? h("span", { class: `status ${last.status}` }, last.status) : "never", last ? h("div", { class: "hint" }, time(last.queued_at)) : null),
+        h("td", {}, time(p.updated_at)),
+        h("td", {}, h("div", { class: "row" },
+          canRun ? h("button", { type: "button", onclick: () => runNow(p) }, "Run now") : null,
+          h("button", { type: "button", onclick: () => exportYAML(p) }, "Export"),
+          p.role === "owner" ? h("button", { type: "button", class: "danger", onclick: () => remove(p) }, "Delete") : null)));
+    }));
+    if (shown.length === 0) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, pipelines.length ? "No pipeline matches." : "No pipelines yet: import a pipeline document.")));
+  }
+
+  /** @param {any} pipeline */
+  async function runNow(pipeline) {
+    try {
+      const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, {});
+      show(message, h("p", { class: "ok" }, `Run of ${pipeline.name} queued. `, h("a", { href: `#/runs?pipeline=${pipeline.id}` }, "See runs")));
+      lastRuns.set(pipeline.id, run);
+      render();
+    } catch (error) { show(message, errorText(error)); }
+  }
+
+  /** @param {any} pipeline */
+  async function exportYAML(pipeline) {
+    const full = await api("GET", `/api/v1/pipelines/${pipeline.id}`);
+    const link = h("a", { href: URL.createObjectURL(new Blob([full.document], { type: "application/yaml" })), download: `${pipeline.name}.yaml` });
+    link.click();
+  }
+
+  /** @param {any} pipeline */
+  async function remove(pipeline) {
+    if (!confirm(`Delete pipeline "${pipeline.name}" with all its revisions and runs? This cannot be undone.`)) return;
+    try {
+      await api("DELETE", `/api/v1/pipelines/${pipeline.id}`);
+      pipelines.splice(pipelines.indexOf(pipeline), 1);
+      render();
+    } catch (error) { show(message, errorText(error)); }
+  }
+
+  const importBox = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "import-yaml", "aria-label": "Pipeline document (YAML)", placeholder: "apiVersion: sluice/v1\nname: …" }));
+  const file = /** @type {HTMLInputElement} */ (h("input", { type: "file", accept: ".yaml,.yml", "aria-label": "Pipeline file", onchange: async () => {
+    if (file.files && file.files[0]) importBox.value = await file.files[0].text();
+  } }));
+  const importMessage = h("div");
+  const importForm = h("form", { class: "card", onsubmit: async (/** @type {Event} */ event) => {
+    event.preventDefault();
+    try {
+      await api("POST", "/api/v1/pipelines", { document: importBox.value, message: "imported" });
+      await pipelinesPage(view);
+    } catch (error) { show(importMessage, errorText(error)); }
+  } }, h("h2", {}, "Import a pipeline document"), file, importBox, importMessage, h("p", {}, h("button", { class: "primary", type: "submit" }, "Import")));
+
+  search.addEventListener("input", render);
+  render();
+  show(view, h("div", { class: "spread" }, h("h1", {}, "Pipelines"), search), message, table, importForm);
+}
