@@ -17,10 +17,16 @@ const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
 /** @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>} */
 const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage };
 
-/** The signed-in user (null when signed out). @type {any} */
+/**
+ * The signed-in user (null when signed out).
+ * @type {any}
+ */
 let me = null;
 
-/** Renders the page the hash names. */
+/**
+ * Renders the page the hash names.
+ * @returns {Promise<void>}
+ */
 async function route() {
   const hash = location.hash;
   if (hash.startsWith("#setup=")) return setupPage(view, decodeURIComponent(hash.slice(7)));

@@ -22,17 +22,27 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-/** Replaces an element's content. @param {Element} element @param {...(Node|string)} children */
+/**
+ * Replaces an element's content.
+ * @param {Element} element
+ * @param {...(Node|string)} children
+ */
 export function show(element, ...children) {
   element.replaceChildren(...children);
 }
 
-/** A readable local time for Unix milliseconds. @param {number|null|undefined} millis */
+/**
+ * A readable local time for Unix milliseconds.
+ * @param {number|null|undefined} millis
+ */
 export function time(millis) {
   return millis ? new Date(millis).toLocaleString() : "—";
 }
 
-/** A message element for an error (the API's message, with its field). @param {any} error */
+/**
+ * A message element for an error (the API's message, with its field).
+ * @param {any} error
+ */
 export function errorText(error) {
   const field = error && error.field ? ` (${error.field})` : "";
   return h("p", { class: "error", role: "alert" }, (error && error.message ? error.message : String(error)) + field);

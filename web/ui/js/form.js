@@ -115,7 +115,11 @@ export function renderFields(fields, options = {}) {
       if (failed) throw new Error("some fields need attention");
       return { settings, secrets };
     },
-    /** Shows an error from the server on its field (or returns false when there is no such field). @param {string|null} name @param {string} message */
+    /**
+     * Shows an error from the server on its field (or returns false when there is no such field).
+     * @param {string|null} name
+     * @param {string} message
+     */
     showError(name, message) {
       const key = (name ?? "").replace(/^(settings|secrets)\./, "");
       const control = controls.get(key);

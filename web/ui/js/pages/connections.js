@@ -4,7 +4,10 @@ import { api } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
 
-/** @param {HTMLElement} view @param {any} me */
+/**
+ * @param {HTMLElement} view
+ * @param {any} me
+ */
 export async function connectionsPage(view, me) {
   const [connections, types] = await Promise.all([api("GET", "/api/v1/connections"), api("GET", "/api/v1/connection-types")]);
   const detail = h("div");

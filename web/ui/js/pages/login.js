@@ -2,7 +2,10 @@
 import { api, keepTokens } from "../api.js";
 import { errorText, h, show } from "../dom.js";
 
-/** The sign-in form. @param {HTMLElement} view */
+/**
+ * The sign-in form.
+ * @param {HTMLElement} view
+ */
 export async function loginPage(view) {
   const username = /** @type {HTMLInputElement} */ (h("input", { id: "login-username", autocomplete: "username", required: true }));
   const password = /** @type {HTMLInputElement} */ (h("input", { id: "login-password", type: "password", autocomplete: "current-password", required: true }));

@@ -3,7 +3,10 @@
 import { api, keepTokens } from "../api.js";
 import { errorText, h, show } from "../dom.js";
 
-/** @param {HTMLElement} view @param {string} token */
+/**
+ * @param {HTMLElement} view
+ * @param {string} token
+ */
 export async function setupPage(view, token) {
   const username = /** @type {HTMLInputElement} */ (h("input", { id: "setup-username", autocomplete: "username", value: "admin", required: true }));
   const password = /** @type {HTMLInputElement} */ (h("input", { id: "setup-password", type: "password", autocomplete: "new-password", required: true, minlength: 12 }));
