@@ -101,42 +101,42 @@ extension WebAssets {
             "Owpjb25zdCBiYW5uZXIgPSAvKiogQHR5cGUge0hUTUxFbGVtZW50fSAqLyAoZG9jdW1lbnQuZ2V0RWxlbWVudEJ5SWQoImJhbm5lciIpKTsKCi8qKiBAdHlw" +
             "ZSB7UmVjb3JkPHN0cmluZywgKHZpZXc6IEhUTUxFbGVtZW50LCBtZTogYW55KSA9PiBQcm9taXNlPHZvaWQ+Pn0gKi8KY29uc3QgcGFnZXMgPSB7IHBpcGVs" +
             "aW5lczogcGlwZWxpbmVzUGFnZSwgY29ubmVjdGlvbnM6IGNvbm5lY3Rpb25zUGFnZSwgcnVuczogcnVuc1BhZ2UsIHRva2VuczogdG9rZW5zUGFnZSB9OwoK" +
-            "LyoqIFRoZSBzaWduZWQtaW4gdXNlciAobnVsbCB3aGVuIHNpZ25lZCBvdXQpLiBAdHlwZSB7YW55fSAqLwpsZXQgbWUgPSBudWxsOwoKLyoqIFJlbmRlcnMg" +
-            "dGhlIHBhZ2UgdGhlIGhhc2ggbmFtZXMuICovCmFzeW5jIGZ1bmN0aW9uIHJvdXRlKCkgewogIGNvbnN0IGhhc2ggPSBsb2NhdGlvbi5oYXNoOwogIGlmICho" +
-            "YXNoLnN0YXJ0c1dpdGgoIiNzZXR1cD0iKSkgcmV0dXJuIHNldHVwUGFnZSh2aWV3LCBkZWNvZGVVUklDb21wb25lbnQoaGFzaC5zbGljZSg3KSkpOwogIGlm" +
-            "ICghc2lnbmVkSW4oKSkgewogICAgbWUgPSBudWxsOwogICAgcmVuZGVyQ2hyb21lKCk7CiAgICBjb25zdCBzdGF0dXMgPSBhd2FpdCBhcGkoIkdFVCIsICIv" +
-            "YXBpL3YxL3NldHVwIik7CiAgICBpZiAoc3RhdHVzLm5lZWRzX3NldHVwKSB7CiAgICAgIHNob3codmlldywgaCgic2VjdGlvbiIsIHsgY2xhc3M6ICJjYXJk" +
-            "IG5hcnJvdyIgfSwgaCgiaDEiLCB7fSwgIldlbGNvbWUgdG8gU2x1aWNlIiksCiAgICAgICAgaCgicCIsIHt9LCAiVGhpcyBzZXJ2ZXIgaGFzIG5vIGFkbWlu" +
-            "aXN0cmF0b3IgeWV0LiBPcGVuIHRoZSBzZXR1cCBsaW5rIHRoYXQgYHNsdWljZSBzZXJ2ZWAgcHJpbnRlZCBvbiBpdHMgZmlyc3Qgc3RhcnQgKGl0IGVuZHMg" +
-            "d2l0aCAjc2V0dXA94oCmKSwgb3IgcnVuIGBzbHVpY2UgdXNlciBhZGQgTkFNRSAtLXJvbGUgYWRtaW5gIG9uIHRoZSBzZXJ2ZXIuIikpKTsKICAgICAgcmV0" +
-            "dXJuOwogICAgfQogICAgcmV0dXJuIGxvZ2luUGFnZSh2aWV3KTsKICB9CiAgaWYgKCFtZSkgewogICAgdHJ5IHsgbWUgPSBhd2FpdCBhcGkoIkdFVCIsICIv" +
-            "YXBpL3YxL2F1dGgvbWUiKTsgfSBjYXRjaCB7IGZvcmdldFRva2VucygpOyByZXR1cm4gcm91dGUoKTsgfQogIH0KICByZW5kZXJDaHJvbWUoKTsKICBhd2Fp" +
-            "dCByZW5kZXJWYXVsdEJhbm5lcigpOwogIGNvbnN0IG5hbWUgPSAoaGFzaC5yZXBsYWNlKC9eI1wvPy8sICIiKS5zcGxpdCgvWy8/XS8pWzBdKSB8fCAicGlw" +
-            "ZWxpbmVzIjsKICBjb25zdCBwYWdlID0gcGFnZXNbbmFtZV0gPz8gcGlwZWxpbmVzUGFnZTsKICBmb3IgKGNvbnN0IGl0ZW0gb2YgbmF2LnF1ZXJ5U2VsZWN0" +
-            "b3JBbGwoImEiKSkgewogICAgaWYgKGl0ZW0uZ2V0QXR0cmlidXRlKCJocmVmIikgPT09IGAjLyR7bmFtZX1gKSBpdGVtLnNldEF0dHJpYnV0ZSgiYXJpYS1j" +
-            "dXJyZW50IiwgInBhZ2UiKTsgZWxzZSBpdGVtLnJlbW92ZUF0dHJpYnV0ZSgiYXJpYS1jdXJyZW50Iik7CiAgfQogIGF3YWl0IHBhZ2UodmlldywgbWUpOwp9" +
-            "CgpmdW5jdGlvbiByZW5kZXJDaHJvbWUoKSB7CiAgbmF2LmhpZGRlbiA9ICFtZTsKICBpZiAoIW1lKSB7IHNob3coYWNjb3VudCk7IHJldHVybjsgfQogIHNo" +
-            "b3coYWNjb3VudCwgaCgic3BhbiIsIHsgImRhdGEtdGVzdGlkIjogInNpZ25lZC1pbi1hcyIgfSwgYCR7bWUubmFtZX0gKCR7bWUucm9sZX0pYCksCiAgICBo" +
-            "KCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiBsb2dvdXQgfSwgIlNpZ24gb3V0IikpOwp9Cgphc3luYyBmdW5jdGlvbiBsb2dvdXQoKSB7" +
-            "CiAgdHJ5IHsgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvYXV0aC9sb2dvdXQiLCB7fSk7IH0gY2F0Y2ggeyAvKiBzaWduaW5nIG91dCBhbnl3YXkgKi8g" +
-            "fQogIGZvcmdldFRva2VucygpOwogIG1lID0gbnVsbDsKICBsb2NhdGlvbi5oYXNoID0gIiMvbG9naW4iOwogIGF3YWl0IHJvdXRlKCk7Cn0KCi8qKiBBZG1p" +
-            "bnMgc2VlIGFuIHVubG9jayBmb3JtIHdoaWxlIHRoZSB2YXVsdCBpcyBsb2NrZWQ7IG90aGVycyBhIG5vdGUuICovCmFzeW5jIGZ1bmN0aW9uIHJlbmRlclZh" +
-            "dWx0QmFubmVyKCkgewogIGNvbnN0IHZhdWx0ID0gYXdhaXQgYXBpKCJHRVQiLCAiL2FwaS92MS92YXVsdCIpOwogIGlmICh2YXVsdC5zdGF0dXMgIT09ICJs" +
-            "b2NrZWQiKSB7IHNob3coYmFubmVyKTsgcmV0dXJuOyB9CiAgaWYgKG1lLnJvbGUgIT09ICJhZG1pbiIpIHsgc2hvdyhiYW5uZXIsIGgoInNwYW4iLCB7fSwg" +
-            "IlRoZSB2YXVsdCBpcyBsb2NrZWQ6IHJ1bnMgdGhhdCBuZWVkIGNvbm5lY3Rpb24gc2VjcmV0cyB3YWl0IHVudGlsIGFuIGFkbWluIHVubG9ja3MgaXQuIikp" +
-            "OyByZXR1cm47IH0KICBjb25zdCBwYXNzd29yZCA9IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyB0eXBlOiAicGFzc3dv" +
-            "cmQiLCBpZDogInZhdWx0LXBhc3N3b3JkIiwgYXV0b2NvbXBsZXRlOiAiY3VycmVudC1wYXNzd29yZCIsICJhcmlhLWxhYmVsIjogIk1hc3RlciBwYXNzd29y" +
-            "ZCIgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJzcGFuIiwgeyByb2xlOiAiYWxlcnQiIH0pOwogIGNvbnN0IGZvcm0gPSBoKCJmb3JtIiwgeyBvbnN1Ym1p" +
-            "dDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgpOwogICAgdHJ5IHsgYXdhaXQgYXBp" +
-            "KCJQT1NUIiwgIi9hcGkvdjEvdmF1bHQvdW5sb2NrIiwgeyBwYXNzd29yZDogcGFzc3dvcmQudmFsdWUgfSk7IHNob3coYmFubmVyKTsgfQogICAgY2F0Y2gg" +
-            "KGVycm9yKSB7IG1lc3NhZ2UudGV4dENvbnRlbnQgPSAvKiogQHR5cGUge0Vycm9yfSAqLyAoZXJyb3IpLm1lc3NhZ2U7IH0KICB9IH0sIGgoInN0cm9uZyIs" +
-            "IHt9LCAiVGhlIHZhdWx0IGlzIGxvY2tlZC4iKSwgcGFzc3dvcmQsIGgoImJ1dHRvbiIsIHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlwZTogInN1Ym1pdCIgfSwg" +
-            "IlVubG9jayIpLCBtZXNzYWdlKTsKICBzaG93KGJhbm5lciwgZm9ybSk7Cn0KCndpbmRvdy5hZGRFdmVudExpc3RlbmVyKCJoYXNoY2hhbmdlIiwgKCkgPT4g" +
-            "eyByb3V0ZSgpLmNhdGNoKHNob3dGYWlsdXJlKTsgfSk7CndpbmRvdy5hZGRFdmVudExpc3RlbmVyKCJzbHVpY2U6c2lnbmVkLW91dCIsICgpID0+IHsgbWUg" +
-            "PSBudWxsOyBsb2NhdGlvbi5oYXNoID0gIiMvbG9naW4iOyB9KTsKcm91dGUoKS5jYXRjaChzaG93RmFpbHVyZSk7CgovKiogQHBhcmFtIHthbnl9IGVycm9y" +
-            "ICovCmZ1bmN0aW9uIHNob3dGYWlsdXJlKGVycm9yKSB7CiAgc2hvdyh2aWV3LCBoKCJzZWN0aW9uIiwgeyBjbGFzczogImNhcmQiIH0sIGgoImgxIiwge30s" +
-            "ICJTb21ldGhpbmcgd2VudCB3cm9uZyIpLCBoKCJwIiwgeyBjbGFzczogImVycm9yIiB9LCBlcnJvciAmJiBlcnJvci5tZXNzYWdlID8gZXJyb3IubWVzc2Fn" +
-            "ZSA6IFN0cmluZyhlcnJvcikpKSk7Cn0K"),
+            "LyoqCiAqIFRoZSBzaWduZWQtaW4gdXNlciAobnVsbCB3aGVuIHNpZ25lZCBvdXQpLgogKiBAdHlwZSB7YW55fQogKi8KbGV0IG1lID0gbnVsbDsKCi8qKgog" +
+            "KiBSZW5kZXJzIHRoZSBwYWdlIHRoZSBoYXNoIG5hbWVzLgogKiBAcmV0dXJucyB7UHJvbWlzZTx2b2lkPn0KICovCmFzeW5jIGZ1bmN0aW9uIHJvdXRlKCkg" +
+            "ewogIGNvbnN0IGhhc2ggPSBsb2NhdGlvbi5oYXNoOwogIGlmIChoYXNoLnN0YXJ0c1dpdGgoIiNzZXR1cD0iKSkgcmV0dXJuIHNldHVwUGFnZSh2aWV3LCBk" +
+            "ZWNvZGVVUklDb21wb25lbnQoaGFzaC5zbGljZSg3KSkpOwogIGlmICghc2lnbmVkSW4oKSkgewogICAgbWUgPSBudWxsOwogICAgcmVuZGVyQ2hyb21lKCk7" +
+            "CiAgICBjb25zdCBzdGF0dXMgPSBhd2FpdCBhcGkoIkdFVCIsICIvYXBpL3YxL3NldHVwIik7CiAgICBpZiAoc3RhdHVzLm5lZWRzX3NldHVwKSB7CiAgICAg" +
+            "IHNob3codmlldywgaCgic2VjdGlvbiIsIHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIgfSwgaCgiaDEiLCB7fSwgIldlbGNvbWUgdG8gU2x1aWNlIiksCiAgICAg" +
+            "ICAgaCgicCIsIHt9LCAiVGhpcyBzZXJ2ZXIgaGFzIG5vIGFkbWluaXN0cmF0b3IgeWV0LiBPcGVuIHRoZSBzZXR1cCBsaW5rIHRoYXQgYHNsdWljZSBzZXJ2" +
+            "ZWAgcHJpbnRlZCBvbiBpdHMgZmlyc3Qgc3RhcnQgKGl0IGVuZHMgd2l0aCAjc2V0dXA94oCmKSwgb3IgcnVuIGBzbHVpY2UgdXNlciBhZGQgTkFNRSAtLXJv" +
+            "bGUgYWRtaW5gIG9uIHRoZSBzZXJ2ZXIuIikpKTsKICAgICAgcmV0dXJuOwogICAgfQogICAgcmV0dXJuIGxvZ2luUGFnZSh2aWV3KTsKICB9CiAgaWYgKCFt" +
+            "ZSkgewogICAgdHJ5IHsgbWUgPSBhd2FpdCBhcGkoIkdFVCIsICIvYXBpL3YxL2F1dGgvbWUiKTsgfSBjYXRjaCB7IGZvcmdldFRva2VucygpOyByZXR1cm4g" +
+            "cm91dGUoKTsgfQogIH0KICByZW5kZXJDaHJvbWUoKTsKICBhd2FpdCByZW5kZXJWYXVsdEJhbm5lcigpOwogIGNvbnN0IG5hbWUgPSAoaGFzaC5yZXBsYWNl" +
+            "KC9eI1wvPy8sICIiKS5zcGxpdCgvWy8/XS8pWzBdKSB8fCAicGlwZWxpbmVzIjsKICBjb25zdCBwYWdlID0gcGFnZXNbbmFtZV0gPz8gcGlwZWxpbmVzUGFn" +
+            "ZTsKICBmb3IgKGNvbnN0IGl0ZW0gb2YgbmF2LnF1ZXJ5U2VsZWN0b3JBbGwoImEiKSkgewogICAgaWYgKGl0ZW0uZ2V0QXR0cmlidXRlKCJocmVmIikgPT09" +
+            "IGAjLyR7bmFtZX1gKSBpdGVtLnNldEF0dHJpYnV0ZSgiYXJpYS1jdXJyZW50IiwgInBhZ2UiKTsgZWxzZSBpdGVtLnJlbW92ZUF0dHJpYnV0ZSgiYXJpYS1j" +
+            "dXJyZW50Iik7CiAgfQogIGF3YWl0IHBhZ2UodmlldywgbWUpOwp9CgpmdW5jdGlvbiByZW5kZXJDaHJvbWUoKSB7CiAgbmF2LmhpZGRlbiA9ICFtZTsKICBp" +
+            "ZiAoIW1lKSB7IHNob3coYWNjb3VudCk7IHJldHVybjsgfQogIHNob3coYWNjb3VudCwgaCgic3BhbiIsIHsgImRhdGEtdGVzdGlkIjogInNpZ25lZC1pbi1h" +
+            "cyIgfSwgYCR7bWUubmFtZX0gKCR7bWUucm9sZX0pYCksCiAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiBsb2dvdXQgfSwgIlNp" +
+            "Z24gb3V0IikpOwp9Cgphc3luYyBmdW5jdGlvbiBsb2dvdXQoKSB7CiAgdHJ5IHsgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvYXV0aC9sb2dvdXQiLCB7" +
+            "fSk7IH0gY2F0Y2ggeyAvKiBzaWduaW5nIG91dCBhbnl3YXkgKi8gfQogIGZvcmdldFRva2VucygpOwogIG1lID0gbnVsbDsKICBsb2NhdGlvbi5oYXNoID0g" +
+            "IiMvbG9naW4iOwogIGF3YWl0IHJvdXRlKCk7Cn0KCi8qKiBBZG1pbnMgc2VlIGFuIHVubG9jayBmb3JtIHdoaWxlIHRoZSB2YXVsdCBpcyBsb2NrZWQ7IG90" +
+            "aGVycyBhIG5vdGUuICovCmFzeW5jIGZ1bmN0aW9uIHJlbmRlclZhdWx0QmFubmVyKCkgewogIGNvbnN0IHZhdWx0ID0gYXdhaXQgYXBpKCJHRVQiLCAiL2Fw" +
+            "aS92MS92YXVsdCIpOwogIGlmICh2YXVsdC5zdGF0dXMgIT09ICJsb2NrZWQiKSB7IHNob3coYmFubmVyKTsgcmV0dXJuOyB9CiAgaWYgKG1lLnJvbGUgIT09" +
+            "ICJhZG1pbiIpIHsgc2hvdyhiYW5uZXIsIGgoInNwYW4iLCB7fSwgIlRoZSB2YXVsdCBpcyBsb2NrZWQ6IHJ1bnMgdGhhdCBuZWVkIGNvbm5lY3Rpb24gc2Vj" +
+            "cmV0cyB3YWl0IHVudGlsIGFuIGFkbWluIHVubG9ja3MgaXQuIikpOyByZXR1cm47IH0KICBjb25zdCBwYXNzd29yZCA9IC8qKiBAdHlwZSB7SFRNTElucHV0" +
+            "RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyB0eXBlOiAicGFzc3dvcmQiLCBpZDogInZhdWx0LXBhc3N3b3JkIiwgYXV0b2NvbXBsZXRlOiAiY3VycmVudC1w" +
+            "YXNzd29yZCIsICJhcmlhLWxhYmVsIjogIk1hc3RlciBwYXNzd29yZCIgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJzcGFuIiwgeyByb2xlOiAiYWxlcnQi" +
+            "IH0pOwogIGNvbnN0IGZvcm0gPSBoKCJmb3JtIiwgeyBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVu" +
+            "dC5wcmV2ZW50RGVmYXVsdCgpOwogICAgdHJ5IHsgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvdmF1bHQvdW5sb2NrIiwgeyBwYXNzd29yZDogcGFzc3dv" +
+            "cmQudmFsdWUgfSk7IHNob3coYmFubmVyKTsgfQogICAgY2F0Y2ggKGVycm9yKSB7IG1lc3NhZ2UudGV4dENvbnRlbnQgPSAvKiogQHR5cGUge0Vycm9yfSAq" +
+            "LyAoZXJyb3IpLm1lc3NhZ2U7IH0KICB9IH0sIGgoInN0cm9uZyIsIHt9LCAiVGhlIHZhdWx0IGlzIGxvY2tlZC4iKSwgcGFzc3dvcmQsIGgoImJ1dHRvbiIs" +
+            "IHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlwZTogInN1Ym1pdCIgfSwgIlVubG9jayIpLCBtZXNzYWdlKTsKICBzaG93KGJhbm5lciwgZm9ybSk7Cn0KCndpbmRv" +
+            "dy5hZGRFdmVudExpc3RlbmVyKCJoYXNoY2hhbmdlIiwgKCkgPT4geyByb3V0ZSgpLmNhdGNoKHNob3dGYWlsdXJlKTsgfSk7CndpbmRvdy5hZGRFdmVudExp" +
+            "c3RlbmVyKCJzbHVpY2U6c2lnbmVkLW91dCIsICgpID0+IHsgbWUgPSBudWxsOyBsb2NhdGlvbi5oYXNoID0gIiMvbG9naW4iOyB9KTsKcm91dGUoKS5jYXRj" +
+            "aChzaG93RmFpbHVyZSk7CgovKiogQHBhcmFtIHthbnl9IGVycm9yICovCmZ1bmN0aW9uIHNob3dGYWlsdXJlKGVycm9yKSB7CiAgc2hvdyh2aWV3LCBoKCJz" +
+            "ZWN0aW9uIiwgeyBjbGFzczogImNhcmQiIH0sIGgoImgxIiwge30sICJTb21ldGhpbmcgd2VudCB3cm9uZyIpLCBoKCJwIiwgeyBjbGFzczogImVycm9yIiB9" +
+            "LCBlcnJvciAmJiBlcnJvci5tZXNzYWdlID8gZXJyb3IubWVzc2FnZSA6IFN0cmluZyhlcnJvcikpKSk7Cn0K"),
         "ui/js/dom.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEEgdGlueSBlbGVtZW50IGJ1aWxkZXI6IHRleHQgaXMgYWx3YXlzIHRleHQgKG5ldmVyIHBhcnNlZCBhcyBIVE1MKS4KCi8qKgog" +
             "KiBAcGFyYW0ge3N0cmluZ30gdGFnCiAqIEBwYXJhbSB7UmVjb3JkPHN0cmluZywgYW55Pn0gW2F0dHJpYnV0ZXNdICBvbiogaGFuZGxlcnMsIGBjbGFzc2As" +
@@ -149,14 +149,14 @@ extension WebAssets {
             "ZW50LnNldEF0dHJpYnV0ZShuYW1lLCBTdHJpbmcodmFsdWUpKTsKICB9CiAgZm9yIChjb25zdCBjaGlsZCBvZiBjaGlsZHJlbi5mbGF0KCkpIHsKICAgIGlm" +
             "IChjaGlsZCA9PT0gbnVsbCB8fCBjaGlsZCA9PT0gdW5kZWZpbmVkIHx8IGNoaWxkID09PSBmYWxzZSkgY29udGludWU7CiAgICBlbGVtZW50LmFwcGVuZCh0" +
             "eXBlb2YgY2hpbGQgPT09ICJvYmplY3QiID8gY2hpbGQgOiBkb2N1bWVudC5jcmVhdGVUZXh0Tm9kZShTdHJpbmcoY2hpbGQpKSk7CiAgfQogIHJldHVybiBl" +
-            "bGVtZW50Owp9CgovKiogUmVwbGFjZXMgYW4gZWxlbWVudCdzIGNvbnRlbnQuIEBwYXJhbSB7RWxlbWVudH0gZWxlbWVudCBAcGFyYW0gey4uLihOb2RlfHN0" +
-            "cmluZyl9IGNoaWxkcmVuICovCmV4cG9ydCBmdW5jdGlvbiBzaG93KGVsZW1lbnQsIC4uLmNoaWxkcmVuKSB7CiAgZWxlbWVudC5yZXBsYWNlQ2hpbGRyZW4o" +
-            "Li4uY2hpbGRyZW4pOwp9CgovKiogQSByZWFkYWJsZSBsb2NhbCB0aW1lIGZvciBVbml4IG1pbGxpc2Vjb25kcy4gQHBhcmFtIHtudW1iZXJ8bnVsbHx1bmRl" +
-            "ZmluZWR9IG1pbGxpcyAqLwpleHBvcnQgZnVuY3Rpb24gdGltZShtaWxsaXMpIHsKICByZXR1cm4gbWlsbGlzID8gbmV3IERhdGUobWlsbGlzKS50b0xvY2Fs" +
-            "ZVN0cmluZygpIDogIuKAlCI7Cn0KCi8qKiBBIG1lc3NhZ2UgZWxlbWVudCBmb3IgYW4gZXJyb3IgKHRoZSBBUEkncyBtZXNzYWdlLCB3aXRoIGl0cyBmaWVs" +
-            "ZCkuIEBwYXJhbSB7YW55fSBlcnJvciAqLwpleHBvcnQgZnVuY3Rpb24gZXJyb3JUZXh0KGVycm9yKSB7CiAgY29uc3QgZmllbGQgPSBlcnJvciAmJiBlcnJv" +
-            "ci5maWVsZCA/IGAgKCR7ZXJyb3IuZmllbGR9KWAgOiAiIjsKICByZXR1cm4gaCgicCIsIHsgY2xhc3M6ICJlcnJvciIsIHJvbGU6ICJhbGVydCIgfSwgKGVy" +
-            "cm9yICYmIGVycm9yLm1lc3NhZ2UgPyBlcnJvci5tZXNzYWdlIDogU3RyaW5nKGVycm9yKSkgKyBmaWVsZCk7Cn0K"),
+            "bGVtZW50Owp9CgovKioKICogUmVwbGFjZXMgYW4gZWxlbWVudCdzIGNvbnRlbnQuCiAqIEBwYXJhbSB7RWxlbWVudH0gZWxlbWVudAogKiBAcGFyYW0gey4u" +
+            "LihOb2RlfHN0cmluZyl9IGNoaWxkcmVuCiAqLwpleHBvcnQgZnVuY3Rpb24gc2hvdyhlbGVtZW50LCAuLi5jaGlsZHJlbikgewogIGVsZW1lbnQucmVwbGFj" +
+            "ZUNoaWxkcmVuKC4uLmNoaWxkcmVuKTsKfQoKLyoqCiAqIEEgcmVhZGFibGUgbG9jYWwgdGltZSBmb3IgVW5peCBtaWxsaXNlY29uZHMuCiAqIEBwYXJhbSB7" +
+            "bnVtYmVyfG51bGx8dW5kZWZpbmVkfSBtaWxsaXMKICovCmV4cG9ydCBmdW5jdGlvbiB0aW1lKG1pbGxpcykgewogIHJldHVybiBtaWxsaXMgPyBuZXcgRGF0" +
+            "ZShtaWxsaXMpLnRvTG9jYWxlU3RyaW5nKCkgOiAi4oCUIjsKfQoKLyoqCiAqIEEgbWVzc2FnZSBlbGVtZW50IGZvciBhbiBlcnJvciAodGhlIEFQSSdzIG1l" +
+            "c3NhZ2UsIHdpdGggaXRzIGZpZWxkKS4KICogQHBhcmFtIHthbnl9IGVycm9yCiAqLwpleHBvcnQgZnVuY3Rpb24gZXJyb3JUZXh0KGVycm9yKSB7CiAgY29u" +
+            "c3QgZmllbGQgPSBlcnJvciAmJiBlcnJvci5maWVsZCA/IGAgKCR7ZXJyb3IuZmllbGR9KWAgOiAiIjsKICByZXR1cm4gaCgicCIsIHsgY2xhc3M6ICJlcnJv" +
+            "ciIsIHJvbGU6ICJhbGVydCIgfSwgKGVycm9yICYmIGVycm9yLm1lc3NhZ2UgPyBlcnJvci5tZXNzYWdlIDogU3RyaW5nKGVycm9yKSkgKyBmaWVsZCk7Cn0K"),
         "ui/js/form.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIE9uZSBnZW5lcmljIGZvcm0gcmVuZGVyZXIsIGRyaXZlbiBieSBmaWVsZCBzcGVjcyAobm9kZSBzZXR0aW5ncyBhbmQgY29ubmVj" +
             "dGlvbiBmaWVsZHMgYWxpa2UpLgppbXBvcnQgeyBoIH0gZnJvbSAiLi9kb20uanMiOwoKLyoqCiAqIEB0eXBlZGVmIHt7bmFtZTogc3RyaW5nLCBraW5kOiBz" +
@@ -221,93 +221,93 @@ extension WebAssets {
             "IGlmIChmaWVsZC5zZWNyZXQpIHNlY3JldHNbZmllbGQubmFtZV0gPSBTdHJpbmcodmFsdWUpOyBlbHNlIHNldHRpbmdzW2ZpZWxkLm5hbWVdID0gdmFsdWU7" +
             "CiAgICAgICAgfSBjYXRjaCAoZSkgewogICAgICAgICAgZXJyb3IudGV4dENvbnRlbnQgPSAvKiogQHR5cGUge0Vycm9yfSAqLyAoZSkubWVzc2FnZTsKICAg" +
             "ICAgICAgIGZhaWxlZCA9IHRydWU7CiAgICAgICAgfQogICAgICB9CiAgICAgIGlmIChmYWlsZWQpIHRocm93IG5ldyBFcnJvcigic29tZSBmaWVsZHMgbmVl" +
-            "ZCBhdHRlbnRpb24iKTsKICAgICAgcmV0dXJuIHsgc2V0dGluZ3MsIHNlY3JldHMgfTsKICAgIH0sCiAgICAvKiogU2hvd3MgYW4gZXJyb3IgZnJvbSB0aGUg" +
-            "c2VydmVyIG9uIGl0cyBmaWVsZCAob3IgcmV0dXJucyBmYWxzZSB3aGVuIHRoZXJlIGlzIG5vIHN1Y2ggZmllbGQpLiBAcGFyYW0ge3N0cmluZ3xudWxsfSBu" +
-            "YW1lIEBwYXJhbSB7c3RyaW5nfSBtZXNzYWdlICovCiAgICBzaG93RXJyb3IobmFtZSwgbWVzc2FnZSkgewogICAgICBjb25zdCBrZXkgPSAobmFtZSA/PyAi" +
-            "IikucmVwbGFjZSgvXihzZXR0aW5nc3xzZWNyZXRzKVwuLywgIiIpOwogICAgICBjb25zdCBjb250cm9sID0gY29udHJvbHMuZ2V0KGtleSk7CiAgICAgIGlm" +
-            "ICghY29udHJvbCkgcmV0dXJuIGZhbHNlOwogICAgICBjb250cm9sLmVycm9yLnRleHRDb250ZW50ID0gbWVzc2FnZTsKICAgICAgY29udHJvbC5pbnB1dC5m" +
-            "b2N1cygpOwogICAgICByZXR1cm4gdHJ1ZTsKICAgIH0sCiAgfTsKfQo="),
+            "ZCBhdHRlbnRpb24iKTsKICAgICAgcmV0dXJuIHsgc2V0dGluZ3MsIHNlY3JldHMgfTsKICAgIH0sCiAgICAvKioKICAgICAqIFNob3dzIGFuIGVycm9yIGZy" +
+            "b20gdGhlIHNlcnZlciBvbiBpdHMgZmllbGQgKG9yIHJldHVybnMgZmFsc2Ugd2hlbiB0aGVyZSBpcyBubyBzdWNoIGZpZWxkKS4KICAgICAqIEBwYXJhbSB7" +
+            "c3RyaW5nfG51bGx9IG5hbWUKICAgICAqIEBwYXJhbSB7c3RyaW5nfSBtZXNzYWdlCiAgICAgKi8KICAgIHNob3dFcnJvcihuYW1lLCBtZXNzYWdlKSB7CiAg" +
+            "ICAgIGNvbnN0IGtleSA9IChuYW1lID8/ICIiKS5yZXBsYWNlKC9eKHNldHRpbmdzfHNlY3JldHMpXC4vLCAiIik7CiAgICAgIGNvbnN0IGNvbnRyb2wgPSBj" +
+            "b250cm9scy5nZXQoa2V5KTsKICAgICAgaWYgKCFjb250cm9sKSByZXR1cm4gZmFsc2U7CiAgICAgIGNvbnRyb2wuZXJyb3IudGV4dENvbnRlbnQgPSBtZXNz" +
+            "YWdlOwogICAgICBjb250cm9sLmlucHV0LmZvY3VzKCk7CiAgICAgIHJldHVybiB0cnVlOwogICAgfSwKICB9Owp9Cg=="),
         "ui/js/pages/connections.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIENvbm5lY3Rpb25zOiBsaXN0LCBjcmVhdGUgYW5kIGVkaXQgZnJvbSB0aGUgY29ubmVjdGlvbiB0eXBlJ3Mgc3BlYywgdGVzdCwg" +
             "YW5kIGJyb3dzZSB0aGUgc2NoZW1hLgppbXBvcnQgeyBhcGkgfSBmcm9tICIuLi9hcGkuanMiOwppbXBvcnQgeyBlcnJvclRleHQsIGgsIHNob3csIHRpbWUg" +
-            "fSBmcm9tICIuLi9kb20uanMiOwppbXBvcnQgeyByZW5kZXJGaWVsZHMgfSBmcm9tICIuLi9mb3JtLmpzIjsKCi8qKiBAcGFyYW0ge0hUTUxFbGVtZW50fSB2" +
-            "aWV3IEBwYXJhbSB7YW55fSBtZSAqLwpleHBvcnQgYXN5bmMgZnVuY3Rpb24gY29ubmVjdGlvbnNQYWdlKHZpZXcsIG1lKSB7CiAgY29uc3QgW2Nvbm5lY3Rp" +
-            "b25zLCB0eXBlc10gPSBhd2FpdCBQcm9taXNlLmFsbChbYXBpKCJHRVQiLCAiL2FwaS92MS9jb25uZWN0aW9ucyIpLCBhcGkoIkdFVCIsICIvYXBpL3YxL2Nv" +
-            "bm5lY3Rpb24tdHlwZXMiKV0pOwogIGNvbnN0IGRldGFpbCA9IGgoImRpdiIpOwogIGNvbnN0IHJvd3MgPSBjb25uZWN0aW9ucy5tYXAoKC8qKiBAdHlwZSB7" +
-            "YW55fSAqLyBjKSA9PiBoKCJ0ciIsIHsgImRhdGEtY29ubmVjdGlvbiI6IGMubmFtZSB9LAogICAgaCgidGQiLCB7IGNsYXNzOiAibmFtZSIgfSwgYy5uYW1l" +
-            "KSwgaCgidGQiLCB7fSwgYy50eXBlKSwgaCgidGQiLCB7fSwgdGltZShjLnVwZGF0ZWRfYXQpKSwKICAgIGgoInRkIiwge30sIGgoImRpdiIsIHsgY2xhc3M6" +
-            "ICJyb3ciIH0sCiAgICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IHRlc3QoYykgfSwgIlRlc3QiKSwKICAgICAgaCgi" +
-            "YnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gYnJvd3NlKGMpIH0sICJCcm93c2Ugc2NoZW1hIiksCiAgICAgIG1lLnJvbGUgPT09" +
-            "ICJhZG1pbiIgPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBlZGl0KGMpIH0sICJFZGl0IikgOiBudWxsKSkpKTsKICBj" +
-            "b25zdCB0YWJsZSA9IGgoInRhYmxlIiwgeyAiYXJpYS1sYWJlbCI6ICJDb25uZWN0aW9ucyIgfSwKICAgIGgoInRoZWFkIiwge30sIGgoInRyIiwge30sIGgo" +
-            "InRoIiwge30sICJOYW1lIiksIGgoInRoIiwge30sICJUeXBlIiksIGgoInRoIiwge30sICJVcGRhdGVkIiksIGgoInRoIiwge30sICJBY3Rpb25zIikpKSwK" +
-            "ICAgIGgoInRib2R5Iiwge30sIC4uLihyb3dzLmxlbmd0aCA/IHJvd3MgOiBbaCgidHIiLCB7fSwgaCgidGQiLCB7IGNvbHNwYW46IDQsIGNsYXNzOiAiZW1w" +
-            "dHkiIH0sICJObyBjb25uZWN0aW9ucyB5ZXQuIikpXSkpKTsKCiAgLyoqIEBwYXJhbSB7YW55fSBjb25uZWN0aW9uICovCiAgYXN5bmMgZnVuY3Rpb24gdGVz" +
-            "dChjb25uZWN0aW9uKSB7CiAgICBzaG93KGRldGFpbCwgaCgicCIsIHsgcm9sZTogInN0YXR1cyIgfSwgYFRlc3RpbmcgJHtjb25uZWN0aW9uLm5hbWV94oCm" +
-            "YCkpOwogICAgdHJ5IHsKICAgICAgY29uc3QgcmVzdWx0ID0gYXdhaXQgYXBpKCJQT1NUIiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlk" +
-            "fS90ZXN0YCk7CiAgICAgIHNob3coZGV0YWlsLCBoKCJkaXYiLCB7IGNsYXNzOiAiY2FyZCIsICJkYXRhLXRlc3RpZCI6ICJ0ZXN0LXJlc3VsdCIgfSwgaCgi" +
-            "aDIiLCB7fSwgYFRlc3Qgb2YgJHtjb25uZWN0aW9uLm5hbWV9YCksCiAgICAgICAgaCgicCIsIHsgY2xhc3M6IHJlc3VsdC5vayA/ICJvayIgOiAiZXJyb3Ii" +
-            "LCByb2xlOiAic3RhdHVzIiB9LCByZXN1bHQub2sgPyAi4pyTICIgOiAi4pyXICIsIHJlc3VsdC5tZXNzYWdlLAogICAgICAgICAgcmVzdWx0LnRhYmxlcyAh" +
-            "PT0gdW5kZWZpbmVkICYmIHJlc3VsdC50YWJsZXMgIT09IG51bGwgPyBgIOKAlCAke3Jlc3VsdC50YWJsZXN9IHRhYmxlKHMpYCA6ICIiKSkpOwogICAgfSBj" +
-            "YXRjaCAoZXJyb3IpIHsgc2hvdyhkZXRhaWwsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfQoKICAvKiogQHBhcmFtIHthbnl9IGNvbm5lY3Rpb24gKi8KICBh" +
-            "c3luYyBmdW5jdGlvbiBicm93c2UoY29ubmVjdGlvbiwgcmVmcmVzaCA9IGZhbHNlKSB7CiAgICBzaG93KGRldGFpbCwgaCgicCIsIHsgcm9sZTogInN0YXR1" +
-            "cyIgfSwgYFJlYWRpbmcgdGhlIHNjaGVtYSBvZiAke2Nvbm5lY3Rpb24ubmFtZX3igKZgKSk7CiAgICB0cnkgewogICAgICBjb25zdCBzY2hlbWEgPSBhd2Fp" +
-            "dCBhcGkoIkdFVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVjdGlvbi5pZH0vZGlzY292ZXIke3JlZnJlc2ggPyAiP3JlZnJlc2g9dHJ1ZSIgOiAi" +
-            "In1gKTsKICAgICAgc2hvdyhkZXRhaWwsIGgoInNlY3Rpb24iLCB7IGNsYXNzOiAiY2FyZCIsICJkYXRhLXRlc3RpZCI6ICJzY2hlbWEtYnJvd3NlciIgfSwK" +
-            "ICAgICAgICBoKCJkaXYiLCB7IGNsYXNzOiAic3ByZWFkIiB9LCBoKCJoMiIsIHt9LCBgU2NoZW1hIG9mICR7Y29ubmVjdGlvbi5uYW1lfWApLAogICAgICAg" +
-            "ICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gYnJvd3NlKGNvbm5lY3Rpb24sIHRydWUpIH0sICJSZWZyZXNoIikpLAog" +
-            "ICAgICAgIGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgYFJlYWQgJHt0aW1lKHNjaGVtYS5kaXNjb3ZlcmVkX2F0KX1gKSwKICAgICAgICAuLi5zY2hlbWEu" +
-            "dGFibGVzLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHQpID0+IGgoImRldGFpbHMiLCB7ICJkYXRhLXRhYmxlIjogdC5uYW1lIH0sCiAgICAgICAgICBoKCJz" +
-            "dW1tYXJ5Iiwge30sIGAke3Quc2NoZW1hID8gdC5zY2hlbWEgKyAiLiIgOiAiIn0ke3QubmFtZX1gLCBoKCJzcGFuIiwgeyBjbGFzczogImhpbnQiIH0sIGAg" +
-            "JHt0LmNvbHVtbnMubGVuZ3RofSBjb2x1bW4ocylgKSksCiAgICAgICAgICBoKCJ0YWJsZSIsIHt9LCBoKCJ0aGVhZCIsIHt9LCBoKCJ0ciIsIHt9LCBoKCJ0" +
-            "aCIsIHt9LCAiQ29sdW1uIiksIGgoInRoIiwge30sICJEYXRhYmFzZSB0eXBlIiksIGgoInRoIiwge30sICJTbHVpY2UgdHlwZSIpLCBoKCJ0aCIsIHt9LCAi" +
-            "TnVsbGFibGUiKSwgaCgidGgiLCB7fSwgIktleSIpKSksCiAgICAgICAgICAgIGgoInRib2R5Iiwge30sIC4uLnQuY29sdW1ucy5tYXAoKC8qKiBAdHlwZSB7" +
-            "YW55fSAqLyBjb2wpID0+IGgoInRyIiwge30sCiAgICAgICAgICAgICAgaCgidGQiLCB7fSwgY29sLm5hbWUpLCBoKCJ0ZCIsIHt9LCBjb2wuZGF0YWJhc2Vf" +
-            "dHlwZSA/PyAiIiksIGgoInRkIiwge30sIGNvbC50eXBlID8/ICIiKSwgaCgidGQiLCB7fSwgY29sLm51bGxhYmxlID8gInllcyIgOiAibm8iKSwKICAgICAg" +
-            "ICAgICAgICBoKCJ0ZCIsIHt9LCBjb2wucHJpbWFyeV9rZXkgPyAicHJpbWFyeSIgOiAiIikpKSkpKSkpKTsKICAgIH0gY2F0Y2ggKGVycm9yKSB7IHNob3co" +
-            "ZGV0YWlsLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0KCiAgLyoqIEBwYXJhbSB7YW55fSBbZXhpc3RpbmddICovCiAgZnVuY3Rpb24gZWRpdChleGlzdGlu" +
-            "ZykgewogICAgY29uc3QgdHlwZSA9IC8qKiBAdHlwZSB7SFRNTFNlbGVjdEVsZW1lbnR9ICovIChoKCJzZWxlY3QiLCB7IGlkOiAiY29ubmVjdGlvbi10eXBl" +
-            "IiwgZGlzYWJsZWQ6ICEhZXhpc3RpbmcgfSwKICAgICAgLi4udHlwZXMubWFwKCgvKiogQHR5cGUge2FueX0gKi8gdCkgPT4gaCgib3B0aW9uIiwgeyB2YWx1" +
-            "ZTogdC50eXBlIH0sIGAke3QudHlwZX0g4oCUICR7dC5zdW1tYXJ5fWApKSkpOwogICAgaWYgKGV4aXN0aW5nKSB0eXBlLnZhbHVlID0gZXhpc3RpbmcudHlw" +
-            "ZTsKICAgIGNvbnN0IG5hbWUgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgaWQ6ICJjb25uZWN0aW9uLW5hbWUiLCBy" +
-            "ZXF1aXJlZDogdHJ1ZSwgdmFsdWU6IGV4aXN0aW5nID8gZXhpc3RpbmcubmFtZSA6ICIiIH0pKTsKICAgIGNvbnN0IGZpZWxkc0JveCA9IGgoImRpdiIpOwog" +
-            "ICAgY29uc3QgbWVzc2FnZSA9IGgoImRpdiIpOwogICAgLyoqIEB0eXBlIHtSZXR1cm5UeXBlPHR5cGVvZiByZW5kZXJGaWVsZHM+fSAqLwogICAgbGV0IGZp" +
-            "ZWxkcyA9IHJlbmRlckZpZWxkcyhbXSk7CiAgICBjb25zdCByZW5kZXJUeXBlID0gKCkgPT4gewogICAgICBjb25zdCBzcGVjID0gdHlwZXMuZmluZCgoLyoq" +
-            "IEB0eXBlIHthbnl9ICovIHQpID0+IHQudHlwZSA9PT0gdHlwZS52YWx1ZSk7CiAgICAgIGZpZWxkcyA9IHJlbmRlckZpZWxkcyhzcGVjLmZpZWxkcywgeyBp" +
-            "bml0aWFsOiBleGlzdGluZyA/IGV4aXN0aW5nLnNldHRpbmdzIDoge30sIHNlY3JldHNTZXQ6IGV4aXN0aW5nID8gZXhpc3Rpbmcuc2VjcmV0c19zZXQgOiBb" +
-            "XSwgaWRQcmVmaXg6ICJjb25uZWN0aW9uIiB9KTsKICAgICAgc2hvdyhmaWVsZHNCb3gsIGZpZWxkcy5lbGVtZW50KTsKICAgIH07CiAgICB0eXBlLmFkZEV2" +
-            "ZW50TGlzdGVuZXIoImNoYW5nZSIsIHJlbmRlclR5cGUpOwogICAgcmVuZGVyVHlwZSgpOwogICAgY29uc3QgZm9ybSA9IGgoImZvcm0iLCB7IGNsYXNzOiAi" +
-            "Y2FyZCIsICJhcmlhLWxhYmVsIjogZXhpc3RpbmcgPyBgRWRpdCAke2V4aXN0aW5nLm5hbWV9YCA6ICJOZXcgY29ubmVjdGlvbiIsIG9uc3VibWl0OiBhc3lu" +
-            "YyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgICAgZXZlbnQucHJldmVudERlZmF1bHQoKTsKICAgICAgc2hvdyhtZXNzYWdlKTsKICAg" +
-            "ICAgbGV0IHZhbHVlczsKICAgICAgdHJ5IHsgdmFsdWVzID0gZmllbGRzLnZhbHVlcygpOyB9IGNhdGNoIHsgcmV0dXJuOyB9CiAgICAgIHRyeSB7CiAgICAg" +
-            "ICAgY29uc3QgYm9keSA9IHsgbmFtZTogbmFtZS52YWx1ZSwgdHlwZTogdHlwZS52YWx1ZSwgc2V0dGluZ3M6IHZhbHVlcy5zZXR0aW5ncywgc2VjcmV0czog" +
-            "dmFsdWVzLnNlY3JldHMgfTsKICAgICAgICBpZiAoZXhpc3RpbmcpIGF3YWl0IGFwaSgiUFVUIiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtleGlzdGluZy5p" +
-            "ZH1gLCBib2R5KTsgZWxzZSBhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9jb25uZWN0aW9ucyIsIGJvZHkpOwogICAgICAgIGF3YWl0IGNvbm5lY3Rpb25z" +
-            "UGFnZSh2aWV3LCBtZSk7CiAgICAgIH0gY2F0Y2ggKGVycm9yKSB7CiAgICAgICAgY29uc3QgZSA9IC8qKiBAdHlwZSB7YW55fSAqLyAoZXJyb3IpOwogICAg" +
-            "ICAgIGlmICghKGUuZmllbGQgJiYgZmllbGRzLnNob3dFcnJvcihlLmZpZWxkLCBlLm1lc3NhZ2UpKSkgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3Ip" +
-            "KTsKICAgICAgfQogICAgfSB9LAogICAgaCgiaDIiLCB7fSwgZXhpc3RpbmcgPyBgRWRpdCAke2V4aXN0aW5nLm5hbWV9YCA6ICJOZXcgY29ubmVjdGlvbiIp" +
-            "LAogICAgaCgibGFiZWwiLCB7IGZvcjogImNvbm5lY3Rpb24tdHlwZSIgfSwgIlR5cGUiKSwgdHlwZSwKICAgIGgoImxhYmVsIiwgeyBmb3I6ICJjb25uZWN0" +
-            "aW9uLW5hbWUiIH0sICJOYW1lIiksIG5hbWUsCiAgICBmaWVsZHNCb3gsIG1lc3NhZ2UsCiAgICBoKCJwIiwgeyBjbGFzczogInJvdyIgfSwgaCgiYnV0dG9u" +
-            "IiwgeyBjbGFzczogInByaW1hcnkiLCB0eXBlOiAic3VibWl0IiB9LCAiU2F2ZSIpLCBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAo" +
-            "KSA9PiBzaG93KGRldGFpbCkgfSwgIkNhbmNlbCIpKSk7CiAgICBzaG93KGRldGFpbCwgZm9ybSk7CiAgICBuYW1lLmZvY3VzKCk7CiAgfQoKICBzaG93KHZp" +
-            "ZXcsIGgoImRpdiIsIHsgY2xhc3M6ICJzcHJlYWQiIH0sIGgoImgxIiwge30sICJDb25uZWN0aW9ucyIpLAogICAgbWUucm9sZSA9PT0gImFkbWluIiA/IGgo" +
-            "ImJ1dHRvbiIsIHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IGVkaXQoKSB9LCAiTmV3IGNvbm5lY3Rpb24iKSA6" +
-            "IG51bGwpLCB0YWJsZSwgZGV0YWlsKTsKfQo="),
+            "fSBmcm9tICIuLi9kb20uanMiOwppbXBvcnQgeyByZW5kZXJGaWVsZHMgfSBmcm9tICIuLi9mb3JtLmpzIjsKCi8qKgogKiBAcGFyYW0ge0hUTUxFbGVtZW50" +
+            "fSB2aWV3CiAqIEBwYXJhbSB7YW55fSBtZQogKi8KZXhwb3J0IGFzeW5jIGZ1bmN0aW9uIGNvbm5lY3Rpb25zUGFnZSh2aWV3LCBtZSkgewogIGNvbnN0IFtj" +
+            "b25uZWN0aW9ucywgdHlwZXNdID0gYXdhaXQgUHJvbWlzZS5hbGwoW2FwaSgiR0VUIiwgIi9hcGkvdjEvY29ubmVjdGlvbnMiKSwgYXBpKCJHRVQiLCAiL2Fw" +
+            "aS92MS9jb25uZWN0aW9uLXR5cGVzIildKTsKICBjb25zdCBkZXRhaWwgPSBoKCJkaXYiKTsKICBjb25zdCByb3dzID0gY29ubmVjdGlvbnMubWFwKCgvKiog" +
+            "QHR5cGUge2FueX0gKi8gYykgPT4gaCgidHIiLCB7ICJkYXRhLWNvbm5lY3Rpb24iOiBjLm5hbWUgfSwKICAgIGgoInRkIiwgeyBjbGFzczogIm5hbWUiIH0s" +
+            "IGMubmFtZSksIGgoInRkIiwge30sIGMudHlwZSksIGgoInRkIiwge30sIHRpbWUoYy51cGRhdGVkX2F0KSksCiAgICBoKCJ0ZCIsIHt9LCBoKCJkaXYiLCB7" +
+            "IGNsYXNzOiAicm93IiB9LAogICAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiB0ZXN0KGMpIH0sICJUZXN0IiksCiAg" +
+            "ICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IGJyb3dzZShjKSB9LCAiQnJvd3NlIHNjaGVtYSIpLAogICAgICBtZS5y" +
+            "b2xlID09PSAiYWRtaW4iID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gZWRpdChjKSB9LCAiRWRpdCIpIDogbnVsbCkp" +
+            "KSk7CiAgY29uc3QgdGFibGUgPSBoKCJ0YWJsZSIsIHsgImFyaWEtbGFiZWwiOiAiQ29ubmVjdGlvbnMiIH0sCiAgICBoKCJ0aGVhZCIsIHt9LCBoKCJ0ciIs" +
+            "IHt9LCBoKCJ0aCIsIHt9LCAiTmFtZSIpLCBoKCJ0aCIsIHt9LCAiVHlwZSIpLCBoKCJ0aCIsIHt9LCAiVXBkYXRlZCIpLCBoKCJ0aCIsIHt9LCAiQWN0aW9u" +
+            "cyIpKSksCiAgICBoKCJ0Ym9keSIsIHt9LCAuLi4ocm93cy5sZW5ndGggPyByb3dzIDogW2goInRyIiwge30sIGgoInRkIiwgeyBjb2xzcGFuOiA0LCBjbGFz" +
+            "czogImVtcHR5IiB9LCAiTm8gY29ubmVjdGlvbnMgeWV0LiIpKV0pKSk7CgogIC8qKiBAcGFyYW0ge2FueX0gY29ubmVjdGlvbiAqLwogIGFzeW5jIGZ1bmN0" +
+            "aW9uIHRlc3QoY29ubmVjdGlvbikgewogICAgc2hvdyhkZXRhaWwsIGgoInAiLCB7IHJvbGU6ICJzdGF0dXMiIH0sIGBUZXN0aW5nICR7Y29ubmVjdGlvbi5u" +
+            "YW1lfeKApmApKTsKICAgIHRyeSB7CiAgICAgIGNvbnN0IHJlc3VsdCA9IGF3YWl0IGFwaSgiUE9TVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVj" +
+            "dGlvbi5pZH0vdGVzdGApOwogICAgICBzaG93KGRldGFpbCwgaCgiZGl2IiwgeyBjbGFzczogImNhcmQiLCAiZGF0YS10ZXN0aWQiOiAidGVzdC1yZXN1bHQi" +
+            "IH0sIGgoImgyIiwge30sIGBUZXN0IG9mICR7Y29ubmVjdGlvbi5uYW1lfWApLAogICAgICAgIGgoInAiLCB7IGNsYXNzOiByZXN1bHQub2sgPyAib2siIDog" +
+            "ImVycm9yIiwgcm9sZTogInN0YXR1cyIgfSwgcmVzdWx0Lm9rID8gIuKckyAiIDogIuKclyAiLCByZXN1bHQubWVzc2FnZSwKICAgICAgICAgIHJlc3VsdC50" +
+            "YWJsZXMgIT09IHVuZGVmaW5lZCAmJiByZXN1bHQudGFibGVzICE9PSBudWxsID8gYCDigJQgJHtyZXN1bHQudGFibGVzfSB0YWJsZShzKWAgOiAiIikpKTsK" +
+            "ICAgIH0gY2F0Y2ggKGVycm9yKSB7IHNob3coZGV0YWlsLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0KCiAgLyoqIEBwYXJhbSB7YW55fSBjb25uZWN0aW9u" +
+            "ICovCiAgYXN5bmMgZnVuY3Rpb24gYnJvd3NlKGNvbm5lY3Rpb24sIHJlZnJlc2ggPSBmYWxzZSkgewogICAgc2hvdyhkZXRhaWwsIGgoInAiLCB7IHJvbGU6" +
+            "ICJzdGF0dXMiIH0sIGBSZWFkaW5nIHRoZSBzY2hlbWEgb2YgJHtjb25uZWN0aW9uLm5hbWV94oCmYCkpOwogICAgdHJ5IHsKICAgICAgY29uc3Qgc2NoZW1h" +
+            "ID0gYXdhaXQgYXBpKCJHRVQiLCBgL2FwaS92MS9jb25uZWN0aW9ucy8ke2Nvbm5lY3Rpb24uaWR9L2Rpc2NvdmVyJHtyZWZyZXNoID8gIj9yZWZyZXNoPXRy" +
+            "dWUiIDogIiJ9YCk7CiAgICAgIHNob3coZGV0YWlsLCBoKCJzZWN0aW9uIiwgeyBjbGFzczogImNhcmQiLCAiZGF0YS10ZXN0aWQiOiAic2NoZW1hLWJyb3dz" +
+            "ZXIiIH0sCiAgICAgICAgaCgiZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwgaCgiaDIiLCB7fSwgYFNjaGVtYSBvZiAke2Nvbm5lY3Rpb24ubmFtZX1gKSwK" +
+            "ICAgICAgICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IGJyb3dzZShjb25uZWN0aW9uLCB0cnVlKSB9LCAiUmVmcmVz" +
+            "aCIpKSwKICAgICAgICBoKCJwIiwgeyBjbGFzczogImhpbnQiIH0sIGBSZWFkICR7dGltZShzY2hlbWEuZGlzY292ZXJlZF9hdCl9YCksCiAgICAgICAgLi4u" +
+            "c2NoZW1hLnRhYmxlcy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyB0KSA9PiBoKCJkZXRhaWxzIiwgeyAiZGF0YS10YWJsZSI6IHQubmFtZSB9LAogICAgICAg" +
+            "ICAgaCgic3VtbWFyeSIsIHt9LCBgJHt0LnNjaGVtYSA/IHQuc2NoZW1hICsgIi4iIDogIiJ9JHt0Lm5hbWV9YCwgaCgic3BhbiIsIHsgY2xhc3M6ICJoaW50" +
+            "IiB9LCBgICR7dC5jb2x1bW5zLmxlbmd0aH0gY29sdW1uKHMpYCkpLAogICAgICAgICAgaCgidGFibGUiLCB7fSwgaCgidGhlYWQiLCB7fSwgaCgidHIiLCB7" +
+            "fSwgaCgidGgiLCB7fSwgIkNvbHVtbiIpLCBoKCJ0aCIsIHt9LCAiRGF0YWJhc2UgdHlwZSIpLCBoKCJ0aCIsIHt9LCAiU2x1aWNlIHR5cGUiKSwgaCgidGgi" +
+            "LCB7fSwgIk51bGxhYmxlIiksIGgoInRoIiwge30sICJLZXkiKSkpLAogICAgICAgICAgICBoKCJ0Ym9keSIsIHt9LCAuLi50LmNvbHVtbnMubWFwKCgvKiog" +
+            "QHR5cGUge2FueX0gKi8gY29sKSA9PiBoKCJ0ciIsIHt9LAogICAgICAgICAgICAgIGgoInRkIiwge30sIGNvbC5uYW1lKSwgaCgidGQiLCB7fSwgY29sLmRh" +
+            "dGFiYXNlX3R5cGUgPz8gIiIpLCBoKCJ0ZCIsIHt9LCBjb2wudHlwZSA/PyAiIiksIGgoInRkIiwge30sIGNvbC5udWxsYWJsZSA/ICJ5ZXMiIDogIm5vIiks" +
+            "CiAgICAgICAgICAgICAgaCgidGQiLCB7fSwgY29sLnByaW1hcnlfa2V5ID8gInByaW1hcnkiIDogIiIpKSkpKSkpKSk7CiAgICB9IGNhdGNoIChlcnJvcikg" +
+            "eyBzaG93KGRldGFpbCwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICB9CgogIC8qKiBAcGFyYW0ge2FueX0gW2V4aXN0aW5nXSAqLwogIGZ1bmN0aW9uIGVkaXQo" +
+            "ZXhpc3RpbmcpIHsKICAgIGNvbnN0IHR5cGUgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBpZDogImNvbm5lY3Rp" +
+            "b24tdHlwZSIsIGRpc2FibGVkOiAhIWV4aXN0aW5nIH0sCiAgICAgIC4uLnR5cGVzLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHQpID0+IGgoIm9wdGlvbiIs" +
+            "IHsgdmFsdWU6IHQudHlwZSB9LCBgJHt0LnR5cGV9IOKAlCAke3Quc3VtbWFyeX1gKSkpKTsKICAgIGlmIChleGlzdGluZykgdHlwZS52YWx1ZSA9IGV4aXN0" +
+            "aW5nLnR5cGU7CiAgICBjb25zdCBuYW1lID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkOiAiY29ubmVjdGlvbi1u" +
+            "YW1lIiwgcmVxdWlyZWQ6IHRydWUsIHZhbHVlOiBleGlzdGluZyA/IGV4aXN0aW5nLm5hbWUgOiAiIiB9KSk7CiAgICBjb25zdCBmaWVsZHNCb3ggPSBoKCJk" +
+            "aXYiKTsKICAgIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICAgIC8qKiBAdHlwZSB7UmV0dXJuVHlwZTx0eXBlb2YgcmVuZGVyRmllbGRzPn0gKi8KICAg" +
+            "IGxldCBmaWVsZHMgPSByZW5kZXJGaWVsZHMoW10pOwogICAgY29uc3QgcmVuZGVyVHlwZSA9ICgpID0+IHsKICAgICAgY29uc3Qgc3BlYyA9IHR5cGVzLmZp" +
+            "bmQoKC8qKiBAdHlwZSB7YW55fSAqLyB0KSA9PiB0LnR5cGUgPT09IHR5cGUudmFsdWUpOwogICAgICBmaWVsZHMgPSByZW5kZXJGaWVsZHMoc3BlYy5maWVs" +
+            "ZHMsIHsgaW5pdGlhbDogZXhpc3RpbmcgPyBleGlzdGluZy5zZXR0aW5ncyA6IHt9LCBzZWNyZXRzU2V0OiBleGlzdGluZyA/IGV4aXN0aW5nLnNlY3JldHNf" +
+            "c2V0IDogW10sIGlkUHJlZml4OiAiY29ubmVjdGlvbiIgfSk7CiAgICAgIHNob3coZmllbGRzQm94LCBmaWVsZHMuZWxlbWVudCk7CiAgICB9OwogICAgdHlw" +
+            "ZS5hZGRFdmVudExpc3RlbmVyKCJjaGFuZ2UiLCByZW5kZXJUeXBlKTsKICAgIHJlbmRlclR5cGUoKTsKICAgIGNvbnN0IGZvcm0gPSBoKCJmb3JtIiwgeyBj" +
+            "bGFzczogImNhcmQiLCAiYXJpYS1sYWJlbCI6IGV4aXN0aW5nID8gYEVkaXQgJHtleGlzdGluZy5uYW1lfWAgOiAiTmV3IGNvbm5lY3Rpb24iLCBvbnN1Ym1p" +
+            "dDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICAgIHNob3cobWVzc2Fn" +
+            "ZSk7CiAgICAgIGxldCB2YWx1ZXM7CiAgICAgIHRyeSB7IHZhbHVlcyA9IGZpZWxkcy52YWx1ZXMoKTsgfSBjYXRjaCB7IHJldHVybjsgfQogICAgICB0cnkg" +
+            "ewogICAgICAgIGNvbnN0IGJvZHkgPSB7IG5hbWU6IG5hbWUudmFsdWUsIHR5cGU6IHR5cGUudmFsdWUsIHNldHRpbmdzOiB2YWx1ZXMuc2V0dGluZ3MsIHNl" +
+            "Y3JldHM6IHZhbHVlcy5zZWNyZXRzIH07CiAgICAgICAgaWYgKGV4aXN0aW5nKSBhd2FpdCBhcGkoIlBVVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7ZXhp" +
+            "c3RpbmcuaWR9YCwgYm9keSk7IGVsc2UgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvY29ubmVjdGlvbnMiLCBib2R5KTsKICAgICAgICBhd2FpdCBjb25u" +
+            "ZWN0aW9uc1BhZ2UodmlldywgbWUpOwogICAgICB9IGNhdGNoIChlcnJvcikgewogICAgICAgIGNvbnN0IGUgPSAvKiogQHR5cGUge2FueX0gKi8gKGVycm9y" +
+            "KTsKICAgICAgICBpZiAoIShlLmZpZWxkICYmIGZpZWxkcy5zaG93RXJyb3IoZS5maWVsZCwgZS5tZXNzYWdlKSkpIHNob3cobWVzc2FnZSwgZXJyb3JUZXh0" +
+            "KGVycm9yKSk7CiAgICAgIH0KICAgIH0gfSwKICAgIGgoImgyIiwge30sIGV4aXN0aW5nID8gYEVkaXQgJHtleGlzdGluZy5uYW1lfWAgOiAiTmV3IGNvbm5l" +
+            "Y3Rpb24iKSwKICAgIGgoImxhYmVsIiwgeyBmb3I6ICJjb25uZWN0aW9uLXR5cGUiIH0sICJUeXBlIiksIHR5cGUsCiAgICBoKCJsYWJlbCIsIHsgZm9yOiAi" +
+            "Y29ubmVjdGlvbi1uYW1lIiB9LCAiTmFtZSIpLCBuYW1lLAogICAgZmllbGRzQm94LCBtZXNzYWdlLAogICAgaCgicCIsIHsgY2xhc3M6ICJyb3ciIH0sIGgo" +
+            "ImJ1dHRvbiIsIHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlwZTogInN1Ym1pdCIgfSwgIlNhdmUiKSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25j" +
+            "bGljazogKCkgPT4gc2hvdyhkZXRhaWwpIH0sICJDYW5jZWwiKSkpOwogICAgc2hvdyhkZXRhaWwsIGZvcm0pOwogICAgbmFtZS5mb2N1cygpOwogIH0KCiAg" +
+            "c2hvdyh2aWV3LCBoKCJkaXYiLCB7IGNsYXNzOiAic3ByZWFkIiB9LCBoKCJoMSIsIHt9LCAiQ29ubmVjdGlvbnMiKSwKICAgIG1lLnJvbGUgPT09ICJhZG1p" +
+            "biIgPyBoKCJidXR0b24iLCB7IGNsYXNzOiAicHJpbWFyeSIsIHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBlZGl0KCkgfSwgIk5ldyBjb25uZWN0" +
+            "aW9uIikgOiBudWxsKSwgdGFibGUsIGRldGFpbCk7Cn0K"),
         "ui/js/pages/login.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCmltcG9ydCB7IGFwaSwga2VlcFRva2VucyB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZy" +
-            "b20gIi4uL2RvbS5qcyI7CgovKiogVGhlIHNpZ24taW4gZm9ybS4gQHBhcmFtIHtIVE1MRWxlbWVudH0gdmlldyAqLwpleHBvcnQgYXN5bmMgZnVuY3Rpb24g" +
-            "bG9naW5QYWdlKHZpZXcpIHsKICBjb25zdCB1c2VybmFtZSA9IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyBpZDogImxv" +
-            "Z2luLXVzZXJuYW1lIiwgYXV0b2NvbXBsZXRlOiAidXNlcm5hbWUiLCByZXF1aXJlZDogdHJ1ZSB9KSk7CiAgY29uc3QgcGFzc3dvcmQgPSAvKiogQHR5cGUg" +
-            "e0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgaWQ6ICJsb2dpbi1wYXNzd29yZCIsIHR5cGU6ICJwYXNzd29yZCIsIGF1dG9jb21wbGV0ZTog" +
-            "ImN1cnJlbnQtcGFzc3dvcmQiLCByZXF1aXJlZDogdHJ1ZSB9KSk7CiAgY29uc3QgbWVzc2FnZSA9IGgoImRpdiIpOwogIHNob3codmlldywgaCgiZm9ybSIs" +
-            "IHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIsIG9uc3VibWl0OiBhc3luYyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgIGV2ZW50LnByZXZl" +
-            "bnREZWZhdWx0KCk7CiAgICB0cnkgewogICAgICBrZWVwVG9rZW5zKGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL2F1dGgvbG9naW4iLCB7IHVzZXJuYW1l" +
-            "OiB1c2VybmFtZS52YWx1ZSwgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlIH0pKTsKICAgICAgbG9jYXRpb24uaGFzaCA9ICIjL3BpcGVsaW5lcyI7CiAgICAg" +
-            "IHdpbmRvdy5kaXNwYXRjaEV2ZW50KG5ldyBIYXNoQ2hhbmdlRXZlbnQoImhhc2hjaGFuZ2UiKSk7CiAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3Nh" +
-            "Z2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfSB9LAogIGgoImgxIiwge30sICJTaWduIGluIiksCiAgaCgibGFiZWwiLCB7IGZvcjogImxvZ2luLXVzZXJu" +
-            "YW1lIiB9LCAiVXNlciBuYW1lIiksIHVzZXJuYW1lLAogIGgoImxhYmVsIiwgeyBmb3I6ICJsb2dpbi1wYXNzd29yZCIgfSwgIlBhc3N3b3JkIiksIHBhc3N3" +
-            "b3JkLAogIG1lc3NhZ2UsCiAgaCgicCIsIHt9LCBoKCJidXR0b24iLCB7IGNsYXNzOiAicHJpbWFyeSIsIHR5cGU6ICJzdWJtaXQiIH0sICJTaWduIGluIikp" +
-            "KSk7CiAgdXNlcm5hbWUuZm9jdXMoKTsKfQo="),
+            "b20gIi4uL2RvbS5qcyI7CgovKioKICogVGhlIHNpZ24taW4gZm9ybS4KICogQHBhcmFtIHtIVE1MRWxlbWVudH0gdmlldwogKi8KZXhwb3J0IGFzeW5jIGZ1" +
+            "bmN0aW9uIGxvZ2luUGFnZSh2aWV3KSB7CiAgY29uc3QgdXNlcm5hbWUgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsg" +
+            "aWQ6ICJsb2dpbi11c2VybmFtZSIsIGF1dG9jb21wbGV0ZTogInVzZXJuYW1lIiwgcmVxdWlyZWQ6IHRydWUgfSkpOwogIGNvbnN0IHBhc3N3b3JkID0gLyoq" +
+            "IEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkOiAibG9naW4tcGFzc3dvcmQiLCB0eXBlOiAicGFzc3dvcmQiLCBhdXRvY29t" +
+            "cGxldGU6ICJjdXJyZW50LXBhc3N3b3JkIiwgcmVxdWlyZWQ6IHRydWUgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICBzaG93KHZpZXcsIGgo" +
+            "ImZvcm0iLCB7IGNsYXNzOiAiY2FyZCBuYXJyb3ciLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVu" +
+            "dC5wcmV2ZW50RGVmYXVsdCgpOwogICAgdHJ5IHsKICAgICAga2VlcFRva2Vucyhhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9hdXRoL2xvZ2luIiwgeyB1" +
+            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9waXBlbGluZXMi" +
+            "OwogICAgICB3aW5kb3cuZGlzcGF0Y2hFdmVudChuZXcgSGFzaENoYW5nZUV2ZW50KCJoYXNoY2hhbmdlIikpOwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hv" +
+            "dyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0gfSwKICBoKCJoMSIsIHt9LCAiU2lnbiBpbiIpLAogIGgoImxhYmVsIiwgeyBmb3I6ICJsb2dp" +
+            "bi11c2VybmFtZSIgfSwgIlVzZXIgbmFtZSIpLCB1c2VybmFtZSwKICBoKCJsYWJlbCIsIHsgZm9yOiAibG9naW4tcGFzc3dvcmQiIH0sICJQYXNzd29yZCIp" +
+            "LCBwYXNzd29yZCwKICBtZXNzYWdlLAogIGgoInAiLCB7fSwgaCgiYnV0dG9uIiwgeyBjbGFzczogInByaW1hcnkiLCB0eXBlOiAic3VibWl0IiB9LCAiU2ln" +
+            "biBpbiIpKSkpOwogIHVzZXJuYW1lLmZvY3VzKCk7Cn0K"),
         "ui/js/pages/pipelines.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFBpcGVsaW5lczogc2VhcmNoLCBsYXN0IHJ1biwgcnVuIG5vdywgZGVsZXRlIChjb25maXJtZWQpLCBpbXBvcnQgYW5kIGV4cG9y" +
             "dCBvZiB0aGUgWUFNTCBkb2N1bWVudC4KaW1wb3J0IHsgYXBpIH0gZnJvbSAiLi4vYXBpLmpzIjsKaW1wb3J0IHsgZXJyb3JUZXh0LCBoLCBzaG93LCB0aW1l" +
@@ -392,27 +392,27 @@ extension WebAssets {
         "ui/js/pages/setup.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEZpcnN0IHJ1bjogdGhlIGZpcnN0IGFkbWluIGFuZCB0aGUgdmF1bHQncyBtYXN0ZXIgcGFzc3dvcmQsIHdpdGggdGhlIG9uZS10" +
             "aW1lIHNldHVwIHRva2VuIGZyb20gdGhlIGxpbmsuCmltcG9ydCB7IGFwaSwga2VlcFRva2VucyB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9y" +
-            "VGV4dCwgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CgovKiogQHBhcmFtIHtIVE1MRWxlbWVudH0gdmlldyBAcGFyYW0ge3N0cmluZ30gdG9rZW4gKi8K" +
-            "ZXhwb3J0IGFzeW5jIGZ1bmN0aW9uIHNldHVwUGFnZSh2aWV3LCB0b2tlbikgewogIGNvbnN0IHVzZXJuYW1lID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVt" +
-            "ZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkOiAic2V0dXAtdXNlcm5hbWUiLCBhdXRvY29tcGxldGU6ICJ1c2VybmFtZSIsIHZhbHVlOiAiYWRtaW4iLCByZXF1" +
-            "aXJlZDogdHJ1ZSB9KSk7CiAgY29uc3QgcGFzc3dvcmQgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgaWQ6ICJzZXR1" +
-            "cC1wYXNzd29yZCIsIHR5cGU6ICJwYXNzd29yZCIsIGF1dG9jb21wbGV0ZTogIm5ldy1wYXNzd29yZCIsIHJlcXVpcmVkOiB0cnVlLCBtaW5sZW5ndGg6IDEy" +
-            "IH0pKTsKICBjb25zdCBtYXN0ZXIgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgaWQ6ICJzZXR1cC1tYXN0ZXIiLCB0" +
-            "eXBlOiAicGFzc3dvcmQiLCBhdXRvY29tcGxldGU6ICJuZXctcGFzc3dvcmQiLCByZXF1aXJlZDogdHJ1ZSwgbWlubGVuZ3RoOiAxMiB9KSk7CiAgY29uc3Qg" +
-            "bWVzc2FnZSA9IGgoImRpdiIpOwogIGNvbnN0IGZvcm0gPSBoKCJmb3JtIiwgeyBjbGFzczogImNhcmQgbmFycm93Iiwgb25zdWJtaXQ6IGFzeW5jICgvKiog" +
-            "QHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgZXZlbnQucHJldmVudERlZmF1bHQoKTsKICAgIHRyeSB7CiAgICAgIGF3YWl0IGFwaSgiUE9TVCIs" +
-            "ICIvYXBpL3YxL3NldHVwIiwgeyB0b2tlbiwgdXNlcm5hbWU6IHVzZXJuYW1lLnZhbHVlLCBwYXNzd29yZDogcGFzc3dvcmQudmFsdWUsIG1hc3Rlcl9wYXNz" +
-            "d29yZDogbWFzdGVyLnZhbHVlIH0pOwogICAgICBrZWVwVG9rZW5zKGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL2F1dGgvbG9naW4iLCB7IHVzZXJuYW1l" +
-            "OiB1c2VybmFtZS52YWx1ZSwgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlIH0pKTsKICAgICAgbG9jYXRpb24uaGFzaCA9ICIjL3BpcGVsaW5lcyI7CiAgICB9" +
-            "IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfSB9LAogIGgoImgxIiwge30sICJTZXQgdXAgU2x1aWNlIiks" +
-            "CiAgaCgicCIsIHsgY2xhc3M6ICJoaW50IiB9LCAiQ3JlYXRlIHRoZSBmaXJzdCBhZG1pbmlzdHJhdG9yIGFuZCB0aGUgdmF1bHQgdGhhdCBlbmNyeXB0cyBj" +
-            "b25uZWN0aW9uIHNlY3JldHMuIFRoZSBtYXN0ZXIgcGFzc3dvcmQgaXMgbmV2ZXIgc3RvcmVkOiBrZWVwIGl0IHNhZmUsIGl0IHVubG9ja3MgdGhlIHZhdWx0" +
-            "IGFmdGVyIGV2ZXJ5IHJlc3RhcnQuIiksCiAgaCgibGFiZWwiLCB7IGZvcjogInNldHVwLXVzZXJuYW1lIiB9LCAiQWRtaW4gdXNlciBuYW1lIiksIHVzZXJu" +
-            "YW1lLAogIGgoImxhYmVsIiwgeyBmb3I6ICJzZXR1cC1wYXNzd29yZCIgfSwgIkFkbWluIHBhc3N3b3JkICIsIGgoInNwYW4iLCB7IGNsYXNzOiAiaGludCIg" +
-            "fSwgIihhdCBsZWFzdCAxMiBjaGFyYWN0ZXJzKSIpKSwgcGFzc3dvcmQsCiAgaCgibGFiZWwiLCB7IGZvcjogInNldHVwLW1hc3RlciIgfSwgIlZhdWx0IG1h" +
-            "c3RlciBwYXNzd29yZCAiLCBoKCJzcGFuIiwgeyBjbGFzczogImhpbnQiIH0sICIoYXQgbGVhc3QgMTIgY2hhcmFjdGVycykiKSksIG1hc3RlciwKICBtZXNz" +
-            "YWdlLAogIGgoInAiLCB7fSwgaCgiYnV0dG9uIiwgeyBjbGFzczogInByaW1hcnkiLCB0eXBlOiAic3VibWl0IiB9LCAiQ3JlYXRlIGFkbWluIGFuZCB2YXVs" +
-            "dCIpKSk7CiAgc2hvdyh2aWV3LCBmb3JtKTsKICB1c2VybmFtZS5mb2N1cygpOwp9Cg=="),
+            "VGV4dCwgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CgovKioKICogQHBhcmFtIHtIVE1MRWxlbWVudH0gdmlldwogKiBAcGFyYW0ge3N0cmluZ30gdG9r" +
+            "ZW4KICovCmV4cG9ydCBhc3luYyBmdW5jdGlvbiBzZXR1cFBhZ2UodmlldywgdG9rZW4pIHsKICBjb25zdCB1c2VybmFtZSA9IC8qKiBAdHlwZSB7SFRNTElu" +
+            "cHV0RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyBpZDogInNldHVwLXVzZXJuYW1lIiwgYXV0b2NvbXBsZXRlOiAidXNlcm5hbWUiLCB2YWx1ZTogImFkbWlu" +
+            "IiwgcmVxdWlyZWQ6IHRydWUgfSkpOwogIGNvbnN0IHBhc3N3b3JkID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlk" +
+            "OiAic2V0dXAtcGFzc3dvcmQiLCB0eXBlOiAicGFzc3dvcmQiLCBhdXRvY29tcGxldGU6ICJuZXctcGFzc3dvcmQiLCByZXF1aXJlZDogdHJ1ZSwgbWlubGVu" +
+            "Z3RoOiAxMiB9KSk7CiAgY29uc3QgbWFzdGVyID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkOiAic2V0dXAtbWFz" +
+            "dGVyIiwgdHlwZTogInBhc3N3b3JkIiwgYXV0b2NvbXBsZXRlOiAibmV3LXBhc3N3b3JkIiwgcmVxdWlyZWQ6IHRydWUsIG1pbmxlbmd0aDogMTIgfSkpOwog" +
+            "IGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICBjb25zdCBmb3JtID0gaCgiZm9ybSIsIHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIsIG9uc3VibWl0OiBhc3lu" +
+            "YyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICB0cnkgewogICAgICBhd2FpdCBhcGko" +
+            "IlBPU1QiLCAiL2FwaS92MS9zZXR1cCIsIHsgdG9rZW4sIHVzZXJuYW1lOiB1c2VybmFtZS52YWx1ZSwgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlLCBtYXN0" +
+            "ZXJfcGFzc3dvcmQ6IG1hc3Rlci52YWx1ZSB9KTsKICAgICAga2VlcFRva2Vucyhhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9hdXRoL2xvZ2luIiwgeyB1" +
+            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9waXBlbGluZXMi" +
+            "OwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0gfSwKICBoKCJoMSIsIHt9LCAiU2V0IHVwIFNs" +
+            "dWljZSIpLAogIGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgIkNyZWF0ZSB0aGUgZmlyc3QgYWRtaW5pc3RyYXRvciBhbmQgdGhlIHZhdWx0IHRoYXQgZW5j" +
+            "cnlwdHMgY29ubmVjdGlvbiBzZWNyZXRzLiBUaGUgbWFzdGVyIHBhc3N3b3JkIGlzIG5ldmVyIHN0b3JlZDoga2VlcCBpdCBzYWZlLCBpdCB1bmxvY2tzIHRo" +
+            "ZSB2YXVsdCBhZnRlciBldmVyeSByZXN0YXJ0LiIpLAogIGgoImxhYmVsIiwgeyBmb3I6ICJzZXR1cC11c2VybmFtZSIgfSwgIkFkbWluIHVzZXIgbmFtZSIp" +
+            "LCB1c2VybmFtZSwKICBoKCJsYWJlbCIsIHsgZm9yOiAic2V0dXAtcGFzc3dvcmQiIH0sICJBZG1pbiBwYXNzd29yZCAiLCBoKCJzcGFuIiwgeyBjbGFzczog" +
+            "ImhpbnQiIH0sICIoYXQgbGVhc3QgMTIgY2hhcmFjdGVycykiKSksIHBhc3N3b3JkLAogIGgoImxhYmVsIiwgeyBmb3I6ICJzZXR1cC1tYXN0ZXIiIH0sICJW" +
+            "YXVsdCBtYXN0ZXIgcGFzc3dvcmQgIiwgaCgic3BhbiIsIHsgY2xhc3M6ICJoaW50IiB9LCAiKGF0IGxlYXN0IDEyIGNoYXJhY3RlcnMpIikpLCBtYXN0ZXIs" +
+            "CiAgbWVzc2FnZSwKICBoKCJwIiwge30sIGgoImJ1dHRvbiIsIHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlwZTogInN1Ym1pdCIgfSwgIkNyZWF0ZSBhZG1pbiBh" +
+            "bmQgdmF1bHQiKSkpOwogIHNob3codmlldywgZm9ybSk7CiAgdXNlcm5hbWUuZm9jdXMoKTsKfQo="),
         "ui/js/pages/tokens.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEFQSSB0b2tlbnMgZm9yIGF1dG9tYXRpb246IHRoZSB2YWx1ZSBpcyBzaG93biBvbmNlLCB3aGVuIGNyZWF0ZWQuCmltcG9ydCB7" +
             "IGFwaSB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9yVGV4dCwgaCwgc2hvdywgdGltZSB9IGZyb20gIi4uL2RvbS5qcyI7CgovKiogQHBhcmFt" +
