@@ -23,6 +23,7 @@ enum PipelineRoutes {
     /// A save: the document (YAML/JSON text, or a JSON object), a message, and for updates the revision it was based on.
     struct SaveInput: Decodable { var document: JSONValue; var message: String?; var baseRevision: Int64? }
     struct ValidateInput: Decodable { var document: JSONValue }
+    struct ParseInput: Decodable { var document: String }
     struct Validation: Encodable { var valid: Bool; var problems: [JSONValue] }
     struct ShareView: Codable { var userId: String; var userName: String; var role: String }
     struct ShareInput: Codable { var role: String }
@@ -70,6 +71,16 @@ enum PipelineRoutes {
             } catch let error as APIError where error.status == .unprocessableContent {
                 return try .json(Validation(valid: false, problems: (error.extra["problems"].flatMap { if case let .array(a) = $0 { a } else { nil } }) ?? []))
             }
+        },
+        Endpoint(.post, "/api/v1/pipelines/parse", "parsePipeline", "Reads a YAML document into its JSON form (for the editor); syntax errors name line and column.",
+                 tag: "pipelines", request: Schema.object(["document": Schema.string]), response: Schema.object(["document": Schema.anyObject])) { call in
+            let input = try call.decode(ParseInput.self)
+            let root: Setting
+            do throws(ConfigError) { root = try YAMLReader.read(input.document, file: "document") } catch {
+                throw APIError(.unprocessableContent, error.code, error.description, field: "document")
+            }
+            guard case .map = root.kind else { throw APIError.invalid("a pipeline document is a mapping (apiVersion, name, nodes, edges)", field: "document") }
+            return try .json(["document": json(root)])
         },
         Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: Schema.ref("Pipeline")) { call in
             let user = try call.caller
@@ -152,6 +163,19 @@ enum PipelineRoutes {
     ]
 
     /// The document's text as stored (YAML/JSON text as given, or a JSON object's text) and its parsed form.
+    /// A setting tree as JSON (locations dropped).
+    static func json(_ setting: Setting) -> JSONValue {
+        switch setting.kind {
+        case .null: .null
+        case let .bool(b): .bool(b)
+        case let .int(i): .int(i)
+        case let .double(d): .double(d)
+        case let .string(s): .string(s)
+        case let .list(items): .array(items.map(json))
+        case let .map(entries): .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
     static func parse(_ value: JSONValue) throws -> (String, PipelineDocument) {
         let text: String
         switch value {

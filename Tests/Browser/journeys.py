@@ -153,7 +153,87 @@ def journey_pipelines_import_and_run(server, driver):
     driver.save_screenshot(os.path.join(shots, "runs.png"))
 
 
-journeys = [journey_setup_login_connection, journey_pipelines_import_and_run]
+def drag_to_canvas(driver, node_type, x, y):
+    from selenium.webdriver.common.action_chains import ActionChains
+    fill(driver, "palette-search", node_type)  # the palette is searchable; the item is then in view
+    item = visible(driver, By.CSS_SELECTOR, f".palette-item[data-type='{node_type}']")
+    canvas = driver.find_element(By.ID, "canvas")
+    box = canvas.rect
+    ActionChains(driver).move_to_element(item).click_and_hold().move_by_offset(5, 5) \
+        .move_to_element_with_offset(canvas, x - box["width"] / 2, y - box["height"] / 2).release().perform()
+
+
+def connect(driver, source, target):
+    from selenium.webdriver.common.action_chains import ActionChains
+    a = driver.find_element(By.CSS_SELECTOR, f"[data-port='{source}'][data-side=out]")
+    b = driver.find_element(By.CSS_SELECTOR, f"[data-port='{target}'][data-side=in]")
+    ActionChains(driver).move_to_element(a).click_and_hold().move_by_offset(10, 10).move_to_element(b).release().perform()
+
+
+def configure(driver, node, values):
+    from selenium.webdriver.common.action_chains import ActionChains
+    header = driver.find_element(By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")
+    ActionChains(driver).move_to_element(header).click().perform()
+    text_in(driver, By.CSS_SELECTOR, "#panel h2", node)
+    for field, value in values.items():
+        fill(driver, f"setting-{field}", value)
+    driver.find_element(By.ID, "apply-settings").click()
+    # Applying validates on the server; wait for its answer (it redraws the canvas).
+    wait(driver, lambda d: "problem" in d.find_element(By.ID, "editor-status").text or "Valid" in d.find_element(By.ID, "editor-status").text)
+
+
+def journey_editor_build_save_run(server, driver):
+    """Drag CSV read → filter → compute → SQLite write onto the canvas, connect their ports, configure each
+    through its form (an invalid expression shows its error on the field, a cycle is refused), save, run."""
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.LINK_TEXT, "New pipeline").click()
+    visible(driver, By.ID, "canvas")
+    fill(driver, "palette-search", "csv")
+    text_in(driver, By.CSS_SELECTOR, ".palette", "csv.read")
+    assert "filter" not in driver.find_element(By.CSS_SELECTOR, ".palette").text
+    fill(driver, "palette-search", " ")  # clear() alone fires no input event
+    for node_type, x, y in (("csv.read", 120, 100), ("filter", 360, 100), ("compute", 120, 300), ("sqlite.write", 360, 300)):
+        drag_to_canvas(driver, node_type, x, y)
+    for node in ("csv_read", "filter", "compute", "sqlite_write"):
+        visible(driver, By.CSS_SELECTOR, f"g[data-node='{node}']")
+    connect(driver, "csv_read.out", "filter.in")
+    connect(driver, "filter.out", "compute.in")
+    connect(driver, "compute.out", "sqlite_write.in")
+    text_in(driver, By.ID, "editor-status", "Connected compute.out → sqlite_write.in")
+    connect(driver, "csv_read.done", "compute.in")
+    text_in(driver, By.ID, "editor-status", "cannot connect to data input")
+    connect(driver, "sqlite_write.done", "csv_read.start")
+    text_in(driver, By.ID, "editor-status", "would make a cycle")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path[data-edge]")) == 3
+
+    fill(driver, "pipeline-name", "build-by-hand")
+    configure(driver, "csv_read", {"path": "in.csv"})
+    configure(driver, "filter", {"where": "amount >"})
+    text_in(driver, By.ID, "setting-where-error", "expected")
+    assert "invalid" in driver.find_element(By.CSS_SELECTOR, "g[data-node=filter]").get_attribute("class")
+    driver.save_screenshot(os.path.join(shots, "editor-invalid.png"))
+    configure(driver, "filter", {"where": "amount > 10"})
+    configure(driver, "compute", {"columns": '{"doubled": "amount * 2"}'})
+    configure(driver, "sqlite_write", {"connection": "shop", "table": "doubled"})
+    text_in(driver, By.ID, "editor-status", "Valid")
+    driver.find_element(By.ID, "save-pipeline").click()
+    text_in(driver, By.ID, "editor-status", "Saved revision 1. Valid")
+    text_in(driver, By.ID, "revision-hint", "revision 1, your role: owner")
+    driver.save_screenshot(os.path.join(shots, "editor.png"))
+    driver.find_element(By.ID, "run-pipeline").click()
+    for _ in range(100):
+        visible(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody tr")
+        body = driver.find_element(By.CSS_SELECTOR, "table[aria-label=Runs] tbody").text
+        if "succeeded" in body or "failed" in body: break
+        time.sleep(0.1)
+        driver.find_element(By.ID, "runs-status").send_keys("s")  # re-query the list
+        driver.find_element(By.ID, "runs-status").send_keys("Any")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody", "succeeded")
+    with sqlite3.connect(os.path.join(server.dir, "shop.db")) as db:
+        assert db.execute("SELECT id, doubled FROM doubled ORDER BY id").fetchall() == [(2, 40)]
+
+
+journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run]
 failed = 0
 server = Server()
 driver = browser()

@@ -22,10 +22,14 @@ export class ApiError extends Error {
 const ACCESS = "sluice.access";
 const REFRESH = "sluice.refresh";
 
-/** @returns {boolean} */
+/**
+ * @returns {boolean}
+ */
 export function signedIn() { return sessionStorage.getItem(ACCESS) !== null; }
 
-/** @param {{access_token: string, refresh_token: string}} pair */
+/**
+ * @param {{access_token: string, refresh_token: string}} pair
+ */
 export function keepTokens(pair) {
   sessionStorage.setItem(ACCESS, pair.access_token);
   sessionStorage.setItem(REFRESH, pair.refresh_token);
@@ -50,7 +54,9 @@ export function decodeError(status, text) {
   return new ApiError(status, "http_" + status, text || `HTTP ${status}`);
 }
 
-/** @returns {Promise<boolean>} */
+/**
+ * @returns {Promise<boolean>}
+ */
 async function refresh() {
   const token = sessionStorage.getItem(REFRESH);
   if (!token) return false;
@@ -69,7 +75,9 @@ async function refresh() {
  */
 export async function api(method, path, body) {
   for (let attempt = 0; attempt < 2; attempt++) {
-    /** @type {Record<string, string>} */
+    /**
+     * @type {Record<string, string>}
+     */
     const headers = {};
     const access = sessionStorage.getItem(ACCESS);
     if (access) headers["Authorization"] = "Bearer " + access;

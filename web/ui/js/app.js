@@ -8,14 +8,17 @@ import { pipelinesPage } from "./pages/pipelines.js";
 import { connectionsPage } from "./pages/connections.js";
 import { runsPage } from "./pages/runs.js";
 import { tokensPage } from "./pages/tokens.js";
+import { editorPage } from "./pages/editor.js";
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 const nav = /** @type {HTMLElement} */ (document.getElementById("nav"));
 const account = /** @type {HTMLElement} */ (document.getElementById("account"));
 const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
 
-/** @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>} */
-const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage };
+/**
+ * @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>}
+ */
+const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage };
 
 /**
  * The signed-in user (null when signed out).
@@ -48,6 +51,7 @@ async function route() {
   await renderVaultBanner();
   const name = (hash.replace(/^#\/?/, "").split(/[/?]/)[0]) || "pipelines";
   const page = pages[name] ?? pipelinesPage;
+  view.classList.remove("wide");
   for (const item of nav.querySelectorAll("a")) {
     if (item.getAttribute("href") === `#/${name}`) item.setAttribute("aria-current", "page"); else item.removeAttribute("aria-current");
   }
@@ -88,7 +92,9 @@ window.addEventListener("hashchange", () => { route().catch(showFailure); });
 window.addEventListener("sluice:signed-out", () => { me = null; location.hash = "#/login"; });
 route().catch(showFailure);
 
-/** @param {any} error */
+/**
+ * @param {any} error
+ */
 function showFailure(error) {
   show(view, h("section", { class: "card" }, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, error && error.message ? error.message : String(error))));
 }

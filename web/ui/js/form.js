@@ -46,21 +46,30 @@ export function parseValue(field, raw) {
  * Renders a form for `fields`. `initial` holds current values; `secretsSet` names secret fields already stored
  * (their values are never shown: leaving them empty keeps them).
  * @param {FieldSpec[]} fields
- * @param {{initial?: Record<string, unknown>, secretsSet?: string[], idPrefix?: string}} [options]
+ * @param {{initial?: Record<string, unknown>, secretsSet?: string[], idPrefix?: string, connections?: string[]}} [options]
  */
 export function renderFields(fields, options = {}) {
   const initial = options.initial ?? {};
   const secretsSet = new Set(options.secretsSet ?? []);
   const prefix = options.idPrefix ?? "f";
-  /** @type {Map<string, {field: FieldSpec, input: HTMLInputElement|HTMLSelectElement, error: HTMLElement}>} */
+  /**
+   * @type {Map<string, {field: FieldSpec, input: HTMLInputElement|HTMLSelectElement, error: HTMLElement}>}
+   */
   const controls = new Map();
   const element = h("div", { class: "fields" });
   for (const field of fields) {
     const id = `${prefix}-${field.name}`;
     const current = initial[field.name];
-    /** @type {HTMLInputElement|HTMLSelectElement} */
+    /**
+     * @type {HTMLInputElement|HTMLSelectElement}
+     */
     let input;
-    if (field.kind === "choice") {
+    if (field.kind === "connection" && options.connections) {
+      const select = /** @type {HTMLSelectElement} */ (h("select", { id, name: field.name }, h("option", { value: "" }, "— choose a connection —"),
+        ...options.connections.map((c) => h("option", { value: c }, c))));
+      select.value = current !== undefined ? String(current) : "";
+      input = select;
+    } else if (field.kind === "choice") {
       const select = /** @type {HTMLSelectElement} */ (h("select", { id, name: field.name }));
       if (!field.required) select.append(h("option", { value: "" }, field.default ? `default (${field.default})` : "—"));
       for (const choice of field.choices ?? []) select.append(h("option", { value: choice }, choice));

@@ -21,7 +21,9 @@ export async function connectionsPage(view, me) {
     h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Type"), h("th", {}, "Updated"), h("th", {}, "Actions"))),
     h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 4, class: "empty" }, "No connections yet."))])));
 
-  /** @param {any} connection */
+  /**
+   * @param {any} connection
+   */
   async function test(connection) {
     show(detail, h("p", { role: "status" }, `Testing ${connection.name}…`));
     try {
@@ -32,7 +34,9 @@ export async function connectionsPage(view, me) {
     } catch (error) { show(detail, errorText(error)); }
   }
 
-  /** @param {any} connection */
+  /**
+   * @param {any} connection
+   */
   async function browse(connection, refresh = false) {
     show(detail, h("p", { role: "status" }, `Reading the schema of ${connection.name}…`));
     try {
@@ -50,7 +54,9 @@ export async function connectionsPage(view, me) {
     } catch (error) { show(detail, errorText(error)); }
   }
 
-  /** @param {any} [existing] */
+  /**
+   * @param {any} [existing]
+   */
   function edit(existing) {
     const type = /** @type {HTMLSelectElement} */ (h("select", { id: "connection-type", disabled: !!existing },
       ...types.map((/** @type {any} */ t) => h("option", { value: t.type }, `${t.type} — ${t.summary}`))));
@@ -58,7 +64,9 @@ export async function connectionsPage(view, me) {
     const name = /** @type {HTMLInputElement} */ (h("input", { id: "connection-name", required: true, value: existing ? existing.name : "" }));
     const fieldsBox = h("div");
     const message = h("div");
-    /** @type {ReturnType<typeof renderFields>} */
+    /**
+     * @type {ReturnType<typeof renderFields>}
+     */
     let fields = renderFields([]);
     const renderType = () => {
       const spec = types.find((/** @type {any} */ t) => t.type === type.value);

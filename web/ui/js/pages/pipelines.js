@@ -3,7 +3,9 @@
 import { api } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
 
-/** @param {HTMLElement} view */
+/**
+ * @param {HTMLElement} view
+ */
 export async function pipelinesPage(view) {
   const pipelines = await api("GET", "/api/v1/pipelines");
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "pipeline-search", placeholder: "Search pipelines", "aria-label": "Search pipelines" }));
@@ -23,7 +25,7 @@ export async function pipelinesPage(view) {
       const last = lastRuns.get(p.id);
       const canRun = ["owner", "editor", "runner"].includes(p.role);
       return h("tr", { "data-pipeline": p.name },
-        h("td", { class: "name" }, p.name),
+        h("td", { class: "name" }, h("a", { href: `#/edit/${p.id}` }, p.name)),
         h("td", {}, String(p.current_revision)),
         h("td", {}, p.role),
         h("td", {}, last ? h("span", { class: `status ${last.status}` }, last.status) : "never", last ? h("div", { class: "hint" }, time(last.queued_at)) : null),
@@ -36,7 +38,9 @@ export async function pipelinesPage(view) {
     if (shown.length === 0) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, pipelines.length ? "No pipeline matches." : "No pipelines yet: import a pipeline document.")));
   }
 
-  /** @param {any} pipeline */
+  /**
+   * @param {any} pipeline
+   */
   async function runNow(pipeline) {
     try {
       const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, {});
@@ -46,14 +50,18 @@ export async function pipelinesPage(view) {
     } catch (error) { show(message, errorText(error)); }
   }
 
-  /** @param {any} pipeline */
+  /**
+   * @param {any} pipeline
+   */
   async function exportYAML(pipeline) {
     const full = await api("GET", `/api/v1/pipelines/${pipeline.id}`);
     const link = h("a", { href: URL.createObjectURL(new Blob([full.document], { type: "application/yaml" })), download: `${pipeline.name}.yaml` });
     link.click();
   }
 
-  /** @param {any} pipeline */
+  /**
+   * @param {any} pipeline
+   */
   async function remove(pipeline) {
     if (!confirm(`Delete pipeline "${pipeline.name}" with all its revisions and runs? This cannot be undone.`)) return;
     try {
@@ -78,5 +86,6 @@ export async function pipelinesPage(view) {
 
   search.addEventListener("input", render);
   render();
-  show(view, h("div", { class: "spread" }, h("h1", {}, "Pipelines"), search), message, table, importForm);
+  show(view, h("div", { class: "spread" }, h("h1", {}, "Pipelines"), h("div", { class: "row" }, search, h("a", { class: "button primary", href: "#/new" }, "New pipeline"))),
+    message, table, importForm);
 }

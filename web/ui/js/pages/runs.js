@@ -5,7 +5,9 @@ import { h, show, time } from "../dom.js";
 
 const statuses = ["", "queued", "running", "succeeded", "failed", "cancelled"];
 
-/** @param {HTMLElement} view */
+/**
+ * @param {HTMLElement} view
+ */
 export async function runsPage(view) {
   const params = new URLSearchParams(location.hash.split("?")[1] ?? "");
   const pipelines = await api("GET", "/api/v1/pipelines");

@@ -3,7 +3,9 @@
 import { api } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
 
-/** @param {HTMLElement} view */
+/**
+ * @param {HTMLElement} view
+ */
 export async function tokensPage(view) {
   const tokens = await api("GET", "/api/v1/tokens");
   const name = /** @type {HTMLInputElement} */ (h("input", { id: "token-name", required: true, placeholder: "ci-deploy" }));

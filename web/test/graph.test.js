@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { autoLayout, newNodeId, refusal, specFor } from "../ui/js/graph.js";
+import { toYAML } from "../ui/js/yaml.js";
+
+const specs = [
+  { id: "csv.read", reference: "csv.read@1", category: "source", title: "CSV", inputs: [], outputs: [{ name: "out", kind: "data" }, { name: "done", kind: "signal" }], fields: [], capabilities: [] },
+  { id: "filter", reference: "filter@1", category: "transform", title: "Filter", inputs: [{ name: "in", kind: "data" }], outputs: [{ name: "out", kind: "data" }, { name: "done", kind: "signal" }], fields: [], capabilities: [] },
+  { id: "union", reference: "union@1", category: "transform", title: "Union", inputs: [{ name: "in", kind: "data" }], outputs: [{ name: "out", kind: "data" }, { name: "done", kind: "signal" }], fields: [], capabilities: ["fanIn"] },
+];
+const doc = () => ({ nodes: [{ id: "a", type: "csv.read" }, { id: "b", type: "filter" }, { id: "c", type: "filter" }, { id: "u", type: "union" }],
+                     edges: [{ from: "a.out", to: "b.in" }, { from: "b.out", to: "c.in" }] });
+
+test("allowed connections", () => {
+  assert.equal(refusal(doc(), specs, "c.out", "u.in"), null);
+  assert.equal(refusal(doc(), specs, "a.done", "c.start"), null);
+  assert.equal(specFor(specs, "filter@1")?.id, "filter");
+});
+
+test("refused connections say why", () => {
+  assert.match(refusal(doc(), specs, "a.out", "b.in") ?? "", /already connected/);
+  assert.match(refusal(doc(), specs, "a.out", "c.in") ?? "", /takes one edge/);
+  assert.match(refusal(doc(), specs, "c.out", "b.in") ?? "", /takes one edge|cycle/);
+  assert.match(refusal(doc(), specs, "a.done", "u.in") ?? "", /signal output 'done' cannot connect to data input/);
+  assert.match(refusal(doc(), specs, "b.out", "b.in") ?? "", /itself/);
+  const d = doc();
+  d.edges.push({ from: "c.out", to: "u.in" });
+  assert.match(refusal(d, specs, "u.out", "a.start") ?? "", /data output 'out' cannot connect to signal/);
+  assert.match(refusal(d, specs, "u.done", "a.start") ?? "", /cycle: a already leads to u/);
+});
+
+test("ids and layout", () => {
+  assert.equal(newNodeId(doc(), "csv.read"), "csv_read");
+  assert.equal(newNodeId({ nodes: [{ id: "filter", type: "filter" }], edges: [] }, "filter@1"), "filter_2");
+  assert.deepEqual(autoLayout(doc()), { a: [40, 40], b: [280, 40], c: [520, 40], u: [40, 160] });
+});
+
+test("documents are written as YAML the server reads", () => {
+  const text = toYAML({ nodes: [{ id: "a", type: "csv.read", settings: { path: "in \"x\".csv", header: true } }], name: "p", apiVersion: "sluice/v1",
+                        edges: [], layout: { a: [40, 80] } });
+  assert.equal(text, 'apiVersion: "sluice/v1"\nname: "p"\nnodes:\n  - id: "a"\n    type: "csv.read"\n    settings:\n      path: "in \\"x\\".csv"\n      header: true\nedges: []\nlayout:\n  a:\n    - 40\n    - 80\n');
+});

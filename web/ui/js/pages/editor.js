@@ -1,0 +1,451 @@
+// @ts-check
+// The pipeline editor: a palette of node types, an SVG canvas (drag, pan, zoom, connect typed ports), a settings
+// panel rendered from the node's spec, validation shown on nodes and fields, and save with conflict handling.
+import { api } from "../api.js";
+import { errorText, h, show } from "../dom.js";
+import { renderFields } from "../form.js";
+import { autoLayout, inputsOf, newNodeId, refusal, specFor, splitRef } from "../graph.js";
+import { toYAML } from "../yaml.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const NODE_WIDTH = 180, HEADER = 30, PORT_GAP = 20;
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string|number>} [attributes]
+ * @returns {SVGElement}
+ */
+function s(tag, attributes = {}) {
+  const element = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  return element;
+}
+
+/**
+ * @param {HTMLElement} view
+ * @param {any} me
+ */
+export async function editorPage(view, me) {
+  const id = location.hash.split("/")[2] ?? "";
+  const [specs, connections] = await Promise.all([api("GET", "/api/v1/node-types"), api("GET", "/api/v1/connections")]);
+  /**
+   * @type {any}
+   */
+  let pipeline = null;
+  /**
+   * @type {any}
+   */
+  let doc = { apiVersion: "sluice/v1", name: "new-pipeline", nodes: [], edges: [], layout: {} };
+  if (id) {
+    pipeline = await api("GET", `/api/v1/pipelines/${id}`);
+    doc = (await api("POST", "/api/v1/pipelines/parse", { document: pipeline.document })).document;
+    doc.nodes ??= []; doc.edges ??= [];
+    if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
+  }
+  const canEdit = !pipeline || pipeline.role === "owner" || pipeline.role === "editor";
+  const view_ = { x: 0, y: 0, zoom: 1 };
+  /**
+   * @type {{kind: "node"|"edge", id: string}|null}
+   */
+  let selection = null;
+  /**
+   * @type {any[]}
+   */
+  let problems = [];
+
+  // ---- layout of the page
+  const status = h("div", { id: "editor-status", role: "status", "aria-live": "polite", class: "editor-status" });
+  const name = /** @type {HTMLInputElement} */ (h("input", { id: "pipeline-name", "aria-label": "Pipeline name", value: doc.name, disabled: !canEdit }));
+  const svg = /** @type {SVGSVGElement} */ (/** @type {unknown} */ (s("svg", { class: "canvas", id: "canvas", tabindex: 0, role: "application", "aria-label": "Pipeline canvas" })));
+  const world = s("g", { id: "world" });
+  const edgeLayer = s("g"), nodeLayer = s("g"), ghost = s("path", { class: "edge ghost" });
+  world.append(edgeLayer, nodeLayer, ghost);
+  svg.append(world);
+  const panel = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
+  const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
+  const paletteList = h("div");
+  const palette = h("aside", { class: "palette", "aria-label": "Node types" }, search, paletteList);
+
+  // ---- palette
+  function renderPalette() {
+    const query = search.value.trim().toLowerCase();
+    const byCategory = new Map();
+    for (const spec of specs) {
+      if (query && !`${spec.id} ${spec.title} ${spec.summary}`.toLowerCase().includes(query)) continue;
+      if (!byCategory.has(spec.category)) byCategory.set(spec.category, []);
+      byCategory.get(spec.category).push(spec);
+    }
+    show(paletteList, ...[...byCategory].map(([category, list]) => h("section", {}, h("h3", {}, category),
+      ...list.map((/** @type {any} */ spec) => h("button", { type: "button", class: "palette-item", "data-type": spec.id, title: spec.summary, disabled: !canEdit,
+        onpointerdown: (/** @type {PointerEvent} */ event) => startPaletteDrag(event, spec),
+        onkeydown: (/** @type {KeyboardEvent} */ event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); addNode(spec, freeSpot()); } } },
+        spec.title || spec.id, h("span", { class: "hint" }, ` ${spec.id}`))))));
+  }
+  search.addEventListener("input", renderPalette);
+
+  /**
+   * @param {PointerEvent} event
+   * @param {any} spec
+   */
+  function startPaletteDrag(event, spec) {
+    if (!canEdit) return;
+    event.preventDefault();
+    const marker = h("div", { class: "drag-marker" }, spec.id);
+    document.body.append(marker);
+    const move = (/** @type {PointerEvent} */ e) => { marker.style.left = `${e.clientX + 8}px`; marker.style.top = `${e.clientY + 8}px`; };
+    move(event);
+    const up = (/** @type {PointerEvent} */ e) => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      marker.remove();
+      const box = svg.getBoundingClientRect();
+      if (e.clientX >= box.left && e.clientX <= box.right && e.clientY >= box.top && e.clientY <= box.bottom) addNode(spec, toWorld(e.clientX, e.clientY));
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  }
+
+  /**
+   * @param {number} clientX
+   * @param {number} clientY
+   * @returns {number[]}
+   */
+  function toWorld(clientX, clientY) {
+    const box = svg.getBoundingClientRect();
+    return [Math.round((clientX - box.left - view_.x) / view_.zoom - NODE_WIDTH / 2), Math.round((clientY - box.top - view_.y) / view_.zoom - HEADER / 2)];
+  }
+
+  function freeSpot() {
+    const taken = Object.values(doc.layout ?? {});
+    const y = taken.length ? Math.max(...taken.map((p) => /** @type {number[]} */ (p)[1])) + 120 : 40;
+    return [40, y];
+  }
+
+  /**
+   * @param {any} spec
+   * @param {number[]} at
+   */
+  function addNode(spec, at) {
+    const nodeId = newNodeId(doc, spec.id);
+    doc.nodes.push({ id: nodeId, type: spec.id, settings: {} });
+    doc.layout[nodeId] = at;
+    selection = { kind: "node", id: nodeId };
+    render();
+    say(`Added ${nodeId}.`);
+  }
+
+  // ---- canvas
+  /**
+   * @param {any} node
+   */
+  function portsOf(node) {
+    const spec = specFor(specs, node.type);
+    return { spec, inputs: spec ? inputsOf(spec) : [], outputs: spec ? spec.outputs : [] };
+  }
+
+  /**
+   * @param {string} ref
+   * @param {"in"|"out"} side
+   * @returns {number[]}
+   */
+  function portPosition(ref, side) {
+    const { node: nodeId, port } = splitRef(ref);
+    const node = doc.nodes.find((/** @type {any} */ n) => n.id === nodeId);
+    const [x, y] = doc.layout[nodeId] ?? [0, 0];
+    const ports = node ? (side === "in" ? portsOf(node).inputs : portsOf(node).outputs) : [];
+    const index = Math.max(0, ports.findIndex((/** @type {any} */ p) => p.name === port));
+    return [side === "in" ? x : x + NODE_WIDTH, y + HEADER + 10 + index * PORT_GAP];
+  }
+
+  /**
+   * @param {number[]} a
+   * @param {number[]} b
+   */
+  function curve(a, b) {
+    const dx = Math.max(40, Math.abs(b[0] - a[0]) / 2);
+    return `M${a[0]},${a[1]} C${a[0] + dx},${a[1]} ${b[0] - dx},${b[1]} ${b[0]},${b[1]}`;
+  }
+
+  function render() {
+    world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+    edgeLayer.replaceChildren(...doc.edges.map((/** @type {any} */ edge, /** @type {number} */ index) => {
+      const path = s("path", { class: `edge ${edge.kind === "signal" ? "signal" : ""} ${selection?.kind === "edge" && selection.id === String(index) ? "selected" : ""}`,
+        d: curve(portPosition(edge.from, "out"), portPosition(edge.to, "in")), "data-edge": `${edge.from}->${edge.to}` });
+      path.addEventListener("pointerdown", (event) => { event.stopPropagation(); selection = { kind: "edge", id: String(index) }; render(); });
+      return path;
+    }));
+    nodeLayer.replaceChildren(...doc.nodes.map(renderNode));
+    renderPanel();
+  }
+
+  /**
+   * @param {any} node
+   */
+  function renderNode(node) {
+    const { spec, inputs, outputs } = portsOf(node);
+    const [x, y] = doc.layout[node.id] ?? [0, 0];
+    const height = HEADER + Math.max(inputs.length, outputs.length) * PORT_GAP + 8;
+    const nodeProblems = problems.filter((p) => p.node === node.id);
+    const group = s("g", { class: `node ${selection?.kind === "node" && selection.id === node.id ? "selected" : ""} ${nodeProblems.length ? "invalid" : ""}`,
+      transform: `translate(${x},${y})`, "data-node": node.id });
+    const title = s("title");
+    title.textContent = nodeProblems.map((p) => p.message).join("\n") || (spec ? spec.summary ?? "" : `unknown type ${node.type}`);
+    const label = s("text", { x: 10, y: 19, class: "node-title" });
+    label.textContent = node.id.length > 22 ? node.id.slice(0, 21) + "…" : node.id;
+    const type = s("text", { x: NODE_WIDTH - 8, y: 19, class: "node-type", "text-anchor": "end" });
+    type.textContent = node.type.length > 14 ? node.type.slice(0, 13) + "…" : node.type;
+    group.append(title, s("rect", { width: NODE_WIDTH, height, rx: 6, class: "node-body", style: spec?.color ? `--node-color:${spec.color}` : "" }),
+      s("rect", { width: NODE_WIDTH, height: HEADER - 4, rx: 6, class: "node-header" }), label, type);
+    inputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => {
+      const circle = s("circle", { cx: 0, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port in ${port.kind}`, "data-port": `${node.id}.${port.name}`, "data-side": "in" });
+      const text = s("text", { x: 10, y: HEADER + 14 + i * PORT_GAP, class: "port-label" });
+      text.textContent = port.name;
+      group.append(circle, text);
+    });
+    outputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => {
+      const circle = s("circle", { cx: NODE_WIDTH, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port out ${port.kind}`, "data-port": `${node.id}.${port.name}`, "data-side": "out" });
+      const text = s("text", { x: NODE_WIDTH - 10, y: HEADER + 14 + i * PORT_GAP, class: "port-label", "text-anchor": "end" });
+      text.textContent = port.name;
+      group.append(circle, text);
+    });
+    return group;
+  }
+
+  /**
+   * Moves one node and its edges without re-rendering the rest (dragging stays fast on large graphs).
+   * @param {string} nodeId
+   */
+  function moveNode(nodeId) {
+    const [x, y] = doc.layout[nodeId];
+    nodeLayer.querySelector(`g[data-node="${CSS.escape(nodeId)}"]`)?.setAttribute("transform", `translate(${x},${y})`);
+    doc.edges.forEach((/** @type {any} */ edge) => {
+      if (splitRef(edge.from).node !== nodeId && splitRef(edge.to).node !== nodeId) return;
+      edgeLayer.querySelector(`path[data-edge="${CSS.escape(`${edge.from}->${edge.to}`)}"]`)?.setAttribute("d", curve(portPosition(edge.from, "out"), portPosition(edge.to, "in")));
+    });
+  }
+
+  svg.addEventListener("pointerdown", (event) => {
+    const target = /** @type {Element} */ (event.target);
+    const port = target.closest("[data-port]");
+    const nodeElement = target.closest("[data-node]");
+    svg.focus();
+    if (port && port.getAttribute("data-side") === "out" && canEdit) return startConnect(event, /** @type {string} */ (port.getAttribute("data-port")));
+    if (nodeElement) return startNodeDrag(event, /** @type {string} */ (nodeElement.getAttribute("data-node")));
+    selection = null;
+    render();
+    startPan(event);
+  });
+
+  /**
+   * @param {PointerEvent} event
+   * @param {string} nodeId
+   */
+  function startNodeDrag(event, nodeId) {
+    selection = { kind: "node", id: nodeId };
+    render();
+    if (!canEdit) return;
+    const start = [event.clientX, event.clientY], origin = [...doc.layout[nodeId]];
+    const move = (/** @type {PointerEvent} */ e) => {
+      doc.layout[nodeId] = [Math.round(origin[0] + (e.clientX - start[0]) / view_.zoom), Math.round(origin[1] + (e.clientY - start[1]) / view_.zoom)];
+      moveNode(nodeId);
+    };
+    const up = () => { window.removeEventListener("pointermove", move); window.removeEventListener("pointerup", up); };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  }
+
+  /**
+   * @param {PointerEvent} event
+   */
+  function startPan(event) {
+    const start = [event.clientX, event.clientY], origin = [view_.x, view_.y];
+    const move = (/** @type {PointerEvent} */ e) => {
+      view_.x = origin[0] + e.clientX - start[0];
+      view_.y = origin[1] + e.clientY - start[1];
+      world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+    };
+    const up = () => { window.removeEventListener("pointermove", move); window.removeEventListener("pointerup", up); };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  }
+
+  /**
+   * @param {PointerEvent} event
+   * @param {string} from
+   */
+  function startConnect(event, from) {
+    event.stopPropagation();
+    const a = portPosition(from, "out");
+    const move = (/** @type {PointerEvent} */ e) => {
+      const box = svg.getBoundingClientRect();
+      ghost.setAttribute("d", curve(a, [(e.clientX - box.left - view_.x) / view_.zoom, (e.clientY - box.top - view_.y) / view_.zoom]));
+    };
+    const up = (/** @type {PointerEvent} */ e) => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      ghost.setAttribute("d", "");
+      const over = document.elementFromPoint(e.clientX, e.clientY)?.closest("[data-port][data-side=in]");
+      if (!over) return;
+      connect(from, /** @type {string} */ (over.getAttribute("data-port")));
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  }
+
+  /**
+   * Adds an edge, or says why it cannot be added.
+   * @param {string} from
+   * @param {string} to
+   */
+  function connect(from, to) {
+    const reason = refusal(doc, specs, from, to);
+    if (reason) { say(`Cannot connect ${from} → ${to}: ${reason}`, true); return false; }
+    const fromPort = portsOf(doc.nodes.find((/** @type {any} */ n) => n.id === splitRef(from).node)).outputs.find((/** @type {any} */ p) => p.name === splitRef(from).port);
+    doc.edges.push(fromPort?.kind === "signal" ? { from, to, kind: "signal" } : { from, to });
+    render();
+    say(`Connected ${from} → ${to}.`);
+    return true;
+  }
+
+  svg.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    const box = svg.getBoundingClientRect();
+    const factor = Math.exp(-event.deltaY * 0.0015);
+    const zoom = Math.min(2.5, Math.max(0.2, view_.zoom * factor));
+    const px = event.clientX - box.left, py = event.clientY - box.top;
+    view_.x = px - (px - view_.x) * (zoom / view_.zoom);
+    view_.y = py - (py - view_.y) * (zoom / view_.zoom);
+    view_.zoom = zoom;
+    world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+  }, { passive: false });
+
+  svg.addEventListener("keydown", (event) => {
+    if ((event.key === "Delete" || event.key === "Backspace") && selection && canEdit) {
+      event.preventDefault();
+      if (selection.kind === "node") {
+        const gone = selection.id;
+        doc.nodes = doc.nodes.filter((/** @type {any} */ n) => n.id !== gone);
+        doc.edges = doc.edges.filter((/** @type {any} */ e) => splitRef(e.from).node !== gone && splitRef(e.to).node !== gone);
+        delete doc.layout[gone];
+        say(`Deleted ${gone}.`);
+      } else {
+        doc.edges.splice(Number(selection.id), 1);
+        say("Deleted the edge.");
+      }
+      selection = null;
+      render();
+    }
+  });
+
+  // ---- settings panel
+  function renderPanel() {
+    const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
+      h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
+    if (!selection || selection.kind !== "node") {
+      show(panel, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette; connect an output port (right) to an input port (left). Delete removes the selection.`), problemList ?? "");
+      return;
+    }
+    const node = doc.nodes.find((/** @type {any} */ n) => n.id === selection?.id);
+    if (!node) return;
+    /**
+     * @type {any}
+     */
+    const spec = specFor(specs, node.type);
+    if (!spec) { show(panel, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
+    const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections: connections.map((/** @type {any} */ c) => c.name) });
+    for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message);
+    const message = h("div");
+    show(panel, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
+      h("form", { "aria-label": `Settings of ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
+        event.preventDefault();
+        try {
+          node.settings = fields.values().settings;
+          say(`Applied the settings of ${node.id}.`);
+          validate();
+        } catch { show(message, h("p", { class: "error" }, "Some settings need attention.")); }
+      } }, fields.element, message, canEdit ? h("p", {}, h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply")) : null),
+      problemList ?? "");
+  }
+
+  // ---- validate, save
+  /**
+   * @param {string} text
+   * @param {boolean} [bad]
+   */
+  function say(text, bad = false) {
+    status.textContent = text;
+    status.classList.toggle("error", bad);
+  }
+
+  function documentText() {
+    doc.name = name.value.trim() || doc.name;
+    return toYAML(doc);
+  }
+
+  async function validate() {
+    const result = await api("POST", "/api/v1/pipelines/validate", { document: documentText() });
+    problems = result.problems;
+    render();
+    say(result.valid ? "Valid: the planner accepts this pipeline." : `${problems.length} problem(s): see the nodes marked in red.`, !result.valid);
+    return result.valid;
+  }
+
+  /**
+   * @param {boolean} [overwrite]
+   */
+  async function save(overwrite = false) {
+    const text = documentText();
+    const message = /** @type {HTMLInputElement} */ (document.getElementById("save-message")).value;
+    try {
+      if (!pipeline) {
+        pipeline = await api("POST", "/api/v1/pipelines", { document: text, message: message || "created in the editor" });
+        history.replaceState(null, "", `#/edit/${pipeline.id}`);
+      } else {
+        const base = overwrite ? (await api("GET", `/api/v1/pipelines/${pipeline.id}`)).current_revision : pipeline.current_revision;
+        pipeline = await api("PUT", `/api/v1/pipelines/${pipeline.id}`, { document: text, message: message || "saved in the editor", base_revision: base });
+      }
+      showRevision();
+      await validate();
+      say(`Saved revision ${pipeline.current_revision}. ${status.textContent}`);
+    } catch (error) {
+      const e = /** @type {any} */ (error);
+      if (e.status === 409) {
+        say("Someone saved a newer revision while you were editing.", true);
+        show(conflict, h("div", { class: "card", role: "alertdialog", "aria-label": "Save conflict" }, h("p", {}, e.message),
+          h("div", { class: "row" }, h("button", { type: "button", onclick: () => { location.reload(); } }, "Reload theirs (drop my changes)"),
+            h("button", { type: "button", class: "danger", onclick: () => { show(conflict); save(true); } }, "Overwrite with mine"))));
+      } else {
+        show(conflict, errorText(error));
+      }
+    }
+  }
+
+  async function runNow() {
+    if (!pipeline) { say("Save the pipeline before running it.", true); return; }
+    const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, {});
+    say(`Run ${run.id.slice(0, 8)} queued.`);
+    location.hash = `#/runs?pipeline=${pipeline.id}`;
+  }
+
+  const conflict = h("div");
+  const revisionHint = h("span", { class: "hint", id: "revision-hint" });
+  function showRevision() {
+    revisionHint.textContent = pipeline ? `revision ${pipeline.current_revision}, your role: ${pipeline.role}` : "not saved yet";
+  }
+  const toolbar = h("div", { class: "toolbar" }, name,
+    h("button", { type: "button", onclick: validate }, "Validate"),
+    h("button", { type: "button", onclick: () => { doc.layout = autoLayout(doc); render(); } }, "Auto-layout"),
+    canEdit ? h("input", { id: "save-message", placeholder: "Revision message (optional)", "aria-label": "Revision message" }) : null,
+    canEdit ? h("button", { type: "button", class: "primary", id: "save-pipeline", onclick: () => save() }, "Save") : null,
+    !pipeline || ["owner", "editor", "runner"].includes(pipeline.role) ? h("button", { type: "button", id: "run-pipeline", onclick: runNow }, "Run") : null,
+    revisionHint);
+  showRevision();
+  show(view, h("div", { class: "editor" }, toolbar, status, conflict, h("div", { class: "editor-body" }, palette, svg, panel)));
+  view.classList.add("wide");
+  renderPalette();
+  render();
+  if (doc.nodes.length && pipeline) await validate();
+  // For tests and tooling: the editor's state and actions.
+  /** @type {any} */ (window).sluiceEditor = { doc: () => doc, connect, render, view: view_ };
+  void me;
+}
