@@ -109,16 +109,28 @@ struct ReplayDocument {
 
     /// A `jsonl.read` node over `rows`, typed with `schema` (columns in order).
     private static func rowsReader(id: String, rows: [[String: Any]], schema: Schema, path: String) throws -> NodeDeclaration {
+        // Keys in the schema's column order (jsonl.read orders columns as the lines do), then any others.
         var text = ""
+        let order = schema.fields.map(\.name)
         for row in rows {
-            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
-            text += String(decoding: data, as: UTF8.self) + "\n"
+            var pairs: [String] = [], seen: Set<String> = []
+            for key in order + row.keys.sorted() where seen.insert(key).inserted {
+                guard let value = row[key] else { continue }
+                pairs.append(Self.jsonFragment(key) + ":" + Self.jsonFragment(value))
+            }
+            text += "{" + pairs.joined(separator: ",") + "}\n"
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let columns = schema.fields.map { Setting.Entry(key: $0.name, keyLocation: nil, value: Setting(.string($0.type.description))) }
         return NodeDeclaration(id: id, type: NodeTypeReference(name: "jsonl.read"),
                                settings: Setting(.map([Setting.Entry(key: "path", keyLocation: nil, value: Setting(.string(path))),
                                                        Setting.Entry(key: "schema", keyLocation: nil, value: Setting(.map(columns)))])))
+    }
+
+    /// One JSON value as text (strings, numbers, booleans, null, nested values).
+    private static func jsonFragment(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     private static func value(of settings: Setting, key: String) -> String? {

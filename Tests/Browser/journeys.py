@@ -221,19 +221,64 @@ def journey_editor_build_save_run(server, driver):
     text_in(driver, By.ID, "revision-hint", "revision 1, your role: owner")
     driver.save_screenshot(os.path.join(shots, "editor.png"))
     driver.find_element(By.ID, "run-pipeline").click()
-    for _ in range(100):
-        visible(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody tr")
-        body = driver.find_element(By.CSS_SELECTOR, "table[aria-label=Runs] tbody").text
-        if "succeeded" in body or "failed" in body: break
-        time.sleep(0.1)
-        driver.find_element(By.ID, "runs-status").send_keys("s")  # re-query the list
-        driver.find_element(By.ID, "runs-status").send_keys("Any")
-    text_in(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody", "succeeded")
+    # Live over the WebSocket: every node reaches succeeded with its counts, on the canvas.
+    text_in(driver, By.CSS_SELECTOR, "g[data-node=filter] .node-counters", "succeeded · in 2 · out 1", timeout=30)
+    text_in(driver, By.CSS_SELECTOR, "g[data-node=compute] .node-counters", "succeeded · in 1 · out 1", timeout=30)
+    text_in(driver, By.CSS_SELECTOR, "g[data-node=sqlite_write] .node-counters", "succeeded · in 1", timeout=30)
+    text_in(driver, By.ID, "editor-status", "succeeded", timeout=30)
+    driver.save_screenshot(os.path.join(shots, "editor-run.png"))
+    driver.find_element(By.ID, "open-run").click()
+    text_in(driver, By.ID, "run-status", "succeeded")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label=Nodes]", "sqlite_write")
+    visible(driver, By.CSS_SELECTOR, "svg.timeline")
     with sqlite3.connect(os.path.join(server.dir, "shop.db")) as db:
         assert db.execute("SELECT id, doubled FROM doubled ORDER BY id").fetchall() == [(2, 40)]
 
 
-journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run]
+def journey_rejects_and_replay(server, driver):
+    """A run with a bad row shows the reject with its reason; after the fix in the editor, replaying it loads the row."""
+    with open(os.path.join(server.dir, "data", "files", "ratio.csv"), "w") as f:
+        f.write("id,amount\n1,10\n2,0\n3,5\n")
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.ID, "import-yaml").send_keys(
+        "apiVersion: sluice/v1\nname: ratios\nnodes:\n  - {id: src, type: csv.read, settings: {path: ratio.csv}}\n"
+        "  - {id: calc, type: compute, settings: {columns: {ratio: \"100 / amount\"}}}\n"
+        "  - {id: out, type: csv.write, settings: {path: ratios.csv}}\nedges:\n  - {from: src.out, to: calc.in}\n  - {from: calc.out, to: out.in}\n")
+    driver.find_element(By.XPATH, "//button[text()='Import']").click()
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=ratios]")
+    row.find_element(By.XPATH, ".//button[text()='Run now']").click()
+    text_in(driver, By.ID, "pipelines-message", "queued")
+    driver.find_element(By.LINK_TEXT, "See runs").click()
+    visible(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody a.status").click()
+    text_in(driver, By.ID, "run-status", "succeeded", timeout=30)
+    text_in(driver, By.ID, "rejects", "Rejected records (1)")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Rejected records']", "division by zero")
+    driver.save_screenshot(os.path.join(shots, "run-rejects.png"))
+    failed_run = driver.current_url
+
+    # The fix, in the editor: the compute node's expression.
+    driver.find_element(By.LINK_TEXT, "ratios").click()
+    visible(driver, By.CSS_SELECTOR, "g[data-node=calc]")
+    text_in(driver, By.ID, "editor-status", "Valid")
+    configure(driver, "calc", {"columns": '{"ratio": "100 / (amount + 1)"}'})
+    driver.find_element(By.ID, "save-pipeline").click()
+    text_in(driver, By.ID, "editor-status", "Saved revision 2")
+
+    driver.get(failed_run)
+    visible(driver, By.ID, "replay-rejects").click()
+    wait(driver, lambda d: d.current_url != failed_run)
+    text_in(driver, By.ID, "run-status", "succeeded", timeout=30)
+    text_in(driver, By.CSS_SELECTOR, "main", "replays")
+    assert not driver.find_elements(By.CSS_SELECTOR, "#rejects h2"), "the replay rejected nothing"
+    files = os.listdir(os.path.join(server.dir, "data", "files"))
+    replayed = [name for name in files if name.startswith("ratios.replay-")]
+    assert len(replayed) == 1, files
+    with open(os.path.join(server.dir, "data", "files", replayed[0])) as f:
+        content = f.read()
+        assert content.splitlines()[1:] == ["2,0,100"], content
+
+
+journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay]
 failed = 0
 server = Server()
 driver = browser()

@@ -40,3 +40,17 @@ test("documents are written as YAML the server reads", () => {
                         edges: [], layout: { a: [40, 80] } });
   assert.equal(text, 'apiVersion: "sluice/v1"\nname: "p"\nnodes:\n  - id: "a"\n    type: "csv.read"\n    settings:\n      path: "in \\"x\\".csv"\n      header: true\nedges: []\nlayout:\n  a:\n    - 40\n    - 80\n');
 });
+
+import { transition } from "../ui/js/events.js";
+
+test("the live connection reconnects with a growing delay and re-subscribes when ready", () => {
+  assert.deepEqual(transition("idle", "start", 0), { state: "connecting", action: "connect" });
+  assert.deepEqual(transition("connecting", "opened", 0), { state: "authenticating", action: "authenticate" });
+  assert.deepEqual(transition("authenticating", "authenticated", 0), { state: "ready", action: "resubscribe" });
+  assert.deepEqual(transition("ready", "lost", 0), { state: "waiting", action: "wait", delayMs: 1000 });
+  assert.deepEqual(transition("connecting", "lost", 3), { state: "waiting", action: "wait", delayMs: 8000 });
+  assert.deepEqual(transition("waiting", "lost", 9), { state: "waiting", action: "wait", delayMs: 30000 });
+  assert.deepEqual(transition("waiting", "retry", 1), { state: "connecting", action: "connect" });
+  assert.deepEqual(transition("ready", "stop", 0), { state: "closed", action: "close" });
+  assert.deepEqual(transition("closed", "lost", 0), { state: "closed", action: "none" });
+});

@@ -22,6 +22,9 @@ export class ApiError extends Error {
 const ACCESS = "sluice.access";
 const REFRESH = "sluice.refresh";
 
+/** @returns {string|null} */
+export function accessToken() { return sessionStorage.getItem(ACCESS); }
+
 /**
  * @returns {boolean}
  */
@@ -91,6 +94,6 @@ export async function api(method, path, body) {
       throw error;
     }
     if (response.status === 204 || text === "") return null;
-    return (response.headers.get("Content-Type") ?? "").includes("json") ? JSON.parse(text) : text;
+    return (response.headers.get("Content-Type") ?? "").startsWith("application/json") ? JSON.parse(text) : text;
   }
 }

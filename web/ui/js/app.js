@@ -9,6 +9,7 @@ import { connectionsPage } from "./pages/connections.js";
 import { runsPage } from "./pages/runs.js";
 import { tokensPage } from "./pages/tokens.js";
 import { editorPage } from "./pages/editor.js";
+import { runPage } from "./pages/run.js";
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 const nav = /** @type {HTMLElement} */ (document.getElementById("nav"));
@@ -18,7 +19,7 @@ const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
 /**
  * @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>}
  */
-const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage };
+const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage };
 
 /**
  * The signed-in user (null when signed out).
@@ -52,8 +53,9 @@ async function route() {
   const name = (hash.replace(/^#\/?/, "").split(/[/?]/)[0]) || "pipelines";
   const page = pages[name] ?? pipelinesPage;
   view.classList.remove("wide");
+  const section = name === "run" ? "runs" : name === "edit" || name === "new" ? "pipelines" : name;
   for (const item of nav.querySelectorAll("a")) {
-    if (item.getAttribute("href") === `#/${name}`) item.setAttribute("aria-current", "page"); else item.removeAttribute("aria-current");
+    if (item.getAttribute("href") === `#/${section}`) item.setAttribute("aria-current", "page"); else item.removeAttribute("aria-current");
   }
   await page(view, me);
 }

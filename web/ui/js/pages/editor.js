@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
 import { renderFields } from "../form.js";
 import { autoLayout, inputsOf, newNodeId, refusal, specFor, splitRef } from "../graph.js";
+import { live } from "../live.js";
 import { toYAML } from "../yaml.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -175,6 +176,7 @@ export async function editorPage(view, me) {
       return path;
     }));
     nodeLayer.replaceChildren(...doc.nodes.map(renderNode));
+    for (const n of runNodes.values()) overlay(n);
     renderPanel();
   }
 
@@ -420,11 +422,47 @@ export async function editorPage(view, me) {
     }
   }
 
+  /**
+   * Live run overlay: node id → its status and counters in the run being watched.
+   * @type {Map<string, any>}
+   */
+  const runNodes = new Map();
+
+  /**
+   * Shows a node's run status and counters on the canvas (only that node is touched).
+   * @param {any} n
+   */
+  function overlay(n) {
+    runNodes.set(n.node, n);
+    const group = nodeLayer.querySelector(`g[data-node="${CSS.escape(n.node)}"]`);
+    if (!group) return;
+    group.classList.remove("run-queued", "run-running", "run-succeeded", "run-failed", "run-skipped", "run-cancelled");
+    group.classList.add(`run-${n.status}`);
+    let counters = group.querySelector(".node-counters");
+    if (!counters) {
+      counters = s("text", { x: 10, y: -6, class: "node-counters" });
+      group.append(counters);
+    }
+    counters.textContent = `${n.status} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}`;
+  }
+
   async function runNow() {
     if (!pipeline) { say("Save the pipeline before running it.", true); return; }
     const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, {});
-    say(`Run ${run.id.slice(0, 8)} queued.`);
-    location.hash = `#/runs?pipeline=${pipeline.id}`;
+    runNodes.clear();
+    for (const node of doc.nodes) overlay({ node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
+    show(conflict, h("p", {}, `Run ${run.id.slice(0, 8)} queued. `, h("a", { href: `#/run/${run.id}`, id: "open-run" }, "Open the run")));
+    const stop = live.subscribe({ run: run.id }, (data) => {
+      if (!svg.isConnected) { stop(); return; }
+      const nodes = data.type === "snapshot" ? data.run?.nodes : data.type === "update" && data.update.run_id === run.id ? data.update.nodes : null;
+      for (const n of nodes ?? []) overlay(n);
+      const phase = data.type === "snapshot" ? data.run?.status : data.type === "update" && data.update.run_id === run.id ? data.update.phase : null;
+      if (phase) say(`Run ${run.id.slice(0, 8)}: ${phase}.`, phase === "failed");
+      if (data.type === "update" && data.update.kind === "finished") {
+        stop();
+        api("GET", `/api/v1/runs/${run.id}`).then((final) => { for (const n of final.nodes ?? []) overlay(n); say(`Run ${run.id.slice(0, 8)}: ${final.status}.`, final.status !== "succeeded"); });
+      }
+    });
   }
 
   const conflict = h("div");

@@ -25,7 +25,7 @@ export async function runsPage(view) {
     if (params.get("trigger")) query.set("trigger", params.get("trigger") ?? "");
     const runs = await api("GET", `/api/v1/runs?${query}`);
     show(body, ...runs.map((/** @type {any} */ r) => h("tr", { "data-run": r.id },
-      h("td", { class: "name" }, names.get(r.pipeline_id) ?? r.pipeline_id), h("td", {}, h("span", { class: `status ${r.status}` }, r.status)),
+      h("td", { class: "name" }, names.get(r.pipeline_id) ?? r.pipeline_id), h("td", {}, h("a", { href: `#/run/${r.id}`, class: `status ${r.status}` }, r.status)),
       h("td", {}, time(r.queued_at)), h("td", {}, r.started_at && r.finished_at ? `${((r.finished_at - r.started_at) / 1000).toFixed(2)} s` : "—"),
       h("td", {}, r.requested_by), h("td", { class: "name" }, r.error ?? ""))));
     if (runs.length === 0) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No runs match.")));

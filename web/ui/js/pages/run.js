@@ -1,0 +1,157 @@
+// @ts-check
+// One run: status, per-node counters and rates (live over the WebSocket), a timeline when finished, the log
+// stream, and rejected records with download and replay.
+import { api } from "../api.js";
+import { errorText, h, show, time } from "../dom.js";
+import { live } from "../live.js";
+
+/**
+ * @param {HTMLElement} view
+ */
+export async function runPage(view) {
+  const id = location.hash.split("/")[2] ?? "";
+  let run = await api("GET", `/api/v1/runs/${id}`);
+  const pipeline = await api("GET", `/api/v1/pipelines/${run.pipeline_id}`).catch(() => null);
+  /**
+   * @type {Record<string, number>}
+   */
+  let rates = {};
+  const header = h("div");
+  const nodesBox = h("div");
+  const timeline = h("div");
+  const logBox = h("pre", { class: "log", id: "run-log", "aria-label": "Run log", tabindex: 0 });
+  const rejectsBox = h("div", { id: "rejects" });
+  const message = h("div");
+  let logSeq = 0;
+
+  function renderHeader() {
+    show(header, h("div", { class: "spread" },
+      h("h1", {}, "Run of ", pipeline ? h("a", { href: `#/edit/${pipeline.id}` }, pipeline.name) : run.pipeline_id),
+      h("div", { class: "row" },
+        !["succeeded", "failed", "cancelled"].includes(run.status) ? h("button", { type: "button", onclick: cancel }, "Cancel") : null)),
+      h("p", {}, h("span", { class: `status ${run.status}`, id: "run-status" }, run.status),
+        ` · revision ${run.revision} · attempt ${run.attempt} of ${run.max_attempts} · queued ${time(run.queued_at)}`,
+        run.finished_at && run.started_at ? ` · took ${((run.finished_at - run.started_at) / 1000).toFixed(2)} s` : "",
+        ` · started by ${run.requested_by}`, run.replay_of ? h("span", {}, " · replays ", h("a", { href: `#/run/${run.replay_of}` }, "an earlier run")) : null),
+      run.error ? h("p", { class: "error", role: "alert" }, run.error) : "");
+  }
+
+  function renderNodes() {
+    const nodes = run.nodes ?? [];
+    show(nodesBox, h("table", { "aria-label": "Nodes" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Status"), h("th", {}, "In"), h("th", {}, "Out"), h("th", {}, "Rejected"), h("th", {}, "Rate"), h("th", {}, "Time"))),
+      h("tbody", {}, ...nodes.map((/** @type {any} */ n) => h("tr", { "data-node": n.node },
+        h("td", { class: "name" }, n.node), h("td", {}, h("span", { class: `status ${n.status}` }, n.status)),
+        h("td", {}, String(n.records_in)), h("td", {}, String(n.records_out)), h("td", {}, String(n.rejected)),
+        h("td", {}, rates[n.node] ? `${Math.round(rates[n.node]).toLocaleString()} rows/s` : ""),
+        h("td", {}, n.duration_millis ? `${(n.duration_millis / 1000).toFixed(2)} s` : ""),
+        n.error ? h("td", { class: "error" }, n.error) : null)))));
+    if (["succeeded", "failed", "cancelled"].includes(run.status) && nodes.length) renderTimeline(nodes);
+  }
+
+  /**
+   * A bar per node, as long as its duration.
+   * @param {any[]} nodes
+   */
+  function renderTimeline(nodes) {
+    const longest = Math.max(1, ...nodes.map((n) => n.duration_millis ?? 0));
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "timeline");
+    svg.setAttribute("viewBox", `0 0 600 ${nodes.length * 22 + 4}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", "Node durations");
+    nodes.forEach((n, i) => {
+      const label = document.createElementNS("http://www.w3.org/2000/svg", "text");
+      label.setAttribute("x", "0"); label.setAttribute("y", String(i * 22 + 15));
+      label.textContent = n.node.slice(0, 18);
+      const bar = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+      bar.setAttribute("x", "150"); bar.setAttribute("y", String(i * 22 + 4)); bar.setAttribute("height", "14");
+      bar.setAttribute("width", String(Math.max(2, 440 * (n.duration_millis ?? 0) / longest)));
+      bar.setAttribute("class", `bar ${n.status}`);
+      svg.append(label, bar);
+    });
+    show(timeline, h("h2", {}, "Timeline"), svg);
+  }
+
+  async function loadLogs() {
+    const page = await api("GET", `/api/v1/runs/${id}/logs?after=${logSeq}&limit=1000`);
+    for (const line of page.lines) appendLog(line);
+  }
+
+  /**
+   * @param {any} line
+   */
+  function appendLog(line) {
+    if (line.seq <= logSeq) return;
+    logSeq = line.seq;
+    logBox.append(`${new Date(line.at).toLocaleTimeString()} ${line.level.padEnd(7)} ${line.node ? `[${line.node}] ` : ""}${line.message}\n`);
+  }
+
+  async function loadRejects() {
+    if (!run.rejected) { show(rejectsBox); return; }
+    const text = await api("GET", `/api/v1/runs/${id}/rejects`);
+    const packets = String(text).split("\n").filter((l) => l.trim()).slice(0, 100).map((l) => JSON.parse(l));
+    const canReplay = pipeline && ["owner", "editor", "runner"].includes(pipeline.role) && ["succeeded", "failed", "cancelled"].includes(run.status);
+    show(rejectsBox, h("h2", {}, `Rejected records (${run.rejected})`),
+      h("p", { class: "row" },
+        h("a", { class: "button", href: `/api/v1/runs/${id}/rejects?format=csv`, onclick: download("csv") }, "Download CSV"),
+        h("a", { class: "button", href: `/api/v1/runs/${id}/rejects`, onclick: download("jsonl") }, "Download JSON lines"),
+        canReplay ? h("button", { type: "button", class: "primary", id: "replay-rejects", onclick: replay }, "Replay rejects") : null),
+      h("table", { "aria-label": "Rejected records" }, h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Row"), h("th", {}, "Reason"), h("th", {}, "Record"))),
+        h("tbody", {}, ...packets.map((p) => h("tr", {}, h("td", {}, p.node ?? ""), h("td", {}, p.row ?? ""),
+          h("td", { class: "name" }, `${p.code ?? ""}: ${p.message ?? ""}${p.field ? ` (${p.field})` : ""}`),
+          h("td", { class: "name" }, h("code", {}, JSON.stringify(p.record ?? p.line ?? p.values ?? ""))))))));
+  }
+
+  /**
+   * Downloads with the access token (a plain link cannot send it).
+   * @param {string} format
+   */
+  function download(format) {
+    return async (/** @type {Event} */ event) => {
+      event.preventDefault();
+      const body = await api("GET", `/api/v1/runs/${id}/rejects${format === "csv" ? "?format=csv" : ""}`);
+      const link = h("a", { href: URL.createObjectURL(new Blob([body])), download: `rejects-${id}.${format}` });
+      link.click();
+    };
+  }
+
+  async function replay() {
+    try {
+      const next = await api("POST", `/api/v1/runs/${id}/replay`, {});
+      location.hash = `#/run/${next.id}`;
+    } catch (error) { show(message, errorText(error)); }
+  }
+
+  async function cancel() {
+    try { run = await api("POST", `/api/v1/runs/${id}/cancel`, {}); renderHeader(); } catch (error) { show(message, errorText(error)); }
+  }
+
+  renderHeader();
+  renderNodes();
+  await loadLogs();
+  await loadRejects();
+  show(view, header, message, h("h2", {}, "Nodes"), nodesBox, timeline, rejectsBox, h("h2", {}, "Log"), logBox);
+
+  if (!["succeeded", "failed", "cancelled"].includes(run.status)) {
+    const stop = live.subscribe({ run: id }, async (data) => {
+      if (!view.isConnected || !location.hash.startsWith(`#/run/${id}`)) { stop(); return; }
+      if (data.type === "snapshot" && data.run?.id === id) { run = data.run; renderHeader(); renderNodes(); }
+      if (data.type !== "update" || data.update.run_id !== id) return;
+      const update = data.update;
+      if (update.nodes) run.nodes = update.nodes;
+      if (update.rates) rates = update.rates;
+      if (update.log) appendLog(update.log);
+      if (update.phase) run.status = update.phase;
+      if (update.kind === "finished") {
+        stop();
+        run = await api("GET", `/api/v1/runs/${id}`);
+        rates = {};
+        await loadLogs();
+        await loadRejects();
+      }
+      renderHeader();
+      renderNodes();
+    });
+  }
+}
