@@ -278,7 +278,80 @@ def journey_rejects_and_replay(server, driver):
         assert content.splitlines()[1:] == ["2,0,100"], content
 
 
-journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay]
+def journey_triggers(server, driver):
+    """Create a webhook trigger linked to a pipeline (its secret shown once), see a bad cron refused on its field,
+    fire the trigger now and find the firing in its history."""
+    driver.find_element(By.LINK_TEXT, "Triggers").click()
+    visible(driver, By.XPATH, "//button[text()='New trigger']").click()
+    fill(driver, "trigger-name", "nightly")
+    fill(driver, "trigger-settings", '{"schedule": "61 * * * *"}')
+    driver.find_element(By.ID, "trigger-save").click()
+    text_in(driver, By.ID, "trigger-settings-error", "settings.schedule")
+    visible(driver, By.ID, "trigger-kind").send_keys("webhook")
+    fill(driver, "trigger-name", "orders-hook")
+    driver.find_element(By.ID, "trigger-pipeline").send_keys("copy-orders")
+    driver.find_element(By.ID, "trigger-save").click()
+    secret = visible(driver, By.CSS_SELECTOR, "[data-testid=webhook-secret]").text
+    assert secret.startswith("slw_"), secret
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook]")
+    assert "copy-orders" in row.text and "enabled" in row.text
+    row.find_element(By.XPATH, ".//button[text()='Fire now']").click()
+    text_in(driver, By.ID, "triggers-message", "orders-hook fired: fired, 1 run(s) queued")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-trigger=orders-hook]").find_element(By.XPATH, ".//button[text()='History']").click()
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label=Firings]", "fired")
+    driver.save_screenshot(os.path.join(shots, "triggers.png"))
+    driver.find_element(By.CSS_SELECTOR, "tr[data-trigger=orders-hook]").find_element(By.XPATH, ".//button[text()='Disable']").click()
+    text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook]", "disabled")
+
+
+def sign_in(driver, server, name, password):
+    if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
+        driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    fill(driver, "login-username", name)
+    fill(driver, "login-password", password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=signed-in-as]", f"{name} (")
+
+
+def journey_roles(server, driver):
+    """An admin adds two users and shares a pipeline: the viewer can neither edit nor run it, the runner can run
+    it but not edit it."""
+    driver.find_element(By.LINK_TEXT, "Users").click()
+    for name in ("vera", "rui"):
+        fill(driver, "new-user-name", name)
+        fill(driver, "new-user-password", f"{name} has a long password")
+        driver.find_element(By.XPATH, "//button[text()='Create user']").click()
+        visible(driver, By.CSS_SELECTOR, f"tr[data-user={name}]")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Audit log']", "user_create")
+    driver.save_screenshot(os.path.join(shots, "users.png"))
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.LINK_TEXT, "copy-orders").click()
+    for name, role in (("vera", "viewer"), ("rui", "runner")):
+        visible(driver, By.ID, "share-user").send_keys(name)
+        driver.find_element(By.ID, "share-role").send_keys(role)
+        driver.find_element(By.ID, "share-add").click()
+        text_in(driver, By.ID, "sharing", f"{name}: {role}")
+
+    sign_in(driver, server, "vera", "vera has a long password")
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=copy-orders]")
+    assert "viewer" in row.text and not row.find_elements(By.XPATH, ".//button[text()='Run now']"), row.text
+    row.find_element(By.LINK_TEXT, "copy-orders").click()
+    text_in(driver, By.ID, "read-only", "your role on this pipeline is viewer")
+    assert not driver.find_elements(By.ID, "save-pipeline") and not driver.find_elements(By.ID, "run-pipeline")
+    assert all(not item.is_enabled() for item in driver.find_elements(By.CSS_SELECTOR, ".palette-item"))
+
+    sign_in(driver, server, "rui", "rui has a long password")
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=copy-orders]")
+    row.find_element(By.LINK_TEXT, "copy-orders").click()
+    text_in(driver, By.ID, "read-only", "your role on this pipeline is runner")
+    assert not driver.find_elements(By.ID, "save-pipeline")
+    visible(driver, By.ID, "run-pipeline").click()
+    text_in(driver, By.ID, "editor-status", "succeeded", timeout=30)
+    sign_in(driver, server, "admin", ADMIN_PASSWORD)
+
+
+journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
+            journey_triggers, journey_roles]
 failed = 0
 server = Server()
 driver = browser()

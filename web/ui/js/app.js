@@ -10,6 +10,8 @@ import { runsPage } from "./pages/runs.js";
 import { tokensPage } from "./pages/tokens.js";
 import { editorPage } from "./pages/editor.js";
 import { runPage } from "./pages/run.js";
+import { usersPage } from "./pages/users.js";
+import { triggersPage } from "./pages/triggers.js";
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 const nav = /** @type {HTMLElement} */ (document.getElementById("nav"));
@@ -19,7 +21,7 @@ const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
 /**
  * @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>}
  */
-const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage };
+const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage, users: usersPage, triggers: triggersPage };
 
 /**
  * The signed-in user (null when signed out).
@@ -63,6 +65,7 @@ async function route() {
 function renderChrome() {
   nav.hidden = !me;
   if (!me) { show(account); return; }
+  /** @type {HTMLElement} */ (document.getElementById("nav-users")).hidden = me.role !== "admin";
   show(account, h("span", { "data-testid": "signed-in-as" }, `${me.name} (${me.role})`),
     h("button", { type: "button", onclick: logout }, "Sign out"));
 }

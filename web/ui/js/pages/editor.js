@@ -344,7 +344,9 @@ export async function editorPage(view, me) {
     const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
       h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
     if (!selection || selection.kind !== "node") {
-      show(panel, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette; connect an output port (right) to an input port (left). Delete removes the selection.`), problemList ?? "");
+      show(panel, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette; connect an output port (right) to an input port (left). Delete removes the selection.`),
+        canEdit ? "" : h("p", { class: "hint", id: "read-only" }, `Read only: your role on this pipeline is ${pipeline?.role}.`),
+        problemList ?? "", sharing);
       return;
     }
     const node = doc.nodes.find((/** @type {any} */ n) => n.id === selection?.id);
@@ -367,6 +369,31 @@ export async function editorPage(view, me) {
         } catch { show(message, h("p", { class: "error" }, "Some settings need attention.")); }
       } }, fields.element, message, canEdit ? h("p", {}, h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply")) : null),
       problemList ?? "");
+  }
+
+  // ---- sharing (owners change it; everyone who sees the pipeline sees who else does)
+  const sharing = h("section", { id: "sharing" });
+  async function renderSharing() {
+    if (!pipeline) { show(sharing); return; }
+    const shares = await api("GET", `/api/v1/pipelines/${pipeline.id}/shares`);
+    const owner = pipeline.role === "owner";
+    /** @type {any[]|null} */
+    const users = owner && me.role === "admin" ? await api("GET", "/api/v1/users") : null;
+    const who = users
+      ? /** @type {HTMLSelectElement} */ (h("select", { id: "share-user", "aria-label": "User" }, ...users.filter((u) => u.id !== me.id).map((u) => h("option", { value: u.id }, u.name))))
+      : /** @type {HTMLInputElement} */ (h("input", { id: "share-user", "aria-label": "User id", placeholder: "user id" }));
+    const role = /** @type {HTMLSelectElement} */ (h("select", { id: "share-role", "aria-label": "Role" }, ...["viewer", "runner", "editor", "owner"].map((r) => h("option", { value: r }, r))));
+    const message = h("div");
+    show(sharing, h("h2", {}, "Shared with"),
+      h("ul", { class: "shares" }, ...shares.map((/** @type {any} */ share) => h("li", { "data-share": share.user_name }, `${share.user_name}: ${share.role} `,
+        owner && share.user_id !== me.id ? h("button", { type: "button", class: "danger", onclick: async () => {
+          try { await api("DELETE", `/api/v1/pipelines/${pipeline.id}/shares/${share.user_id}`); await renderSharing(); } catch (error) { show(message, errorText(error)); }
+        } }, "Remove") : null))),
+      owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
+        event.preventDefault();
+        try { await api("PUT", `/api/v1/pipelines/${pipeline.id}/shares/${who.value}`, { role: role.value }); await renderSharing(); }
+        catch (error) { show(message, errorText(error)); }
+      } }, who, role, h("button", { type: "submit", id: "share-add" }, "Share")) : "", message);
   }
 
   // ---- validate, save
@@ -407,6 +434,7 @@ export async function editorPage(view, me) {
         pipeline = await api("PUT", `/api/v1/pipelines/${pipeline.id}`, { document: text, message: message || "saved in the editor", base_revision: base });
       }
       showRevision();
+      await renderSharing();
       await validate();
       say(`Saved revision ${pipeline.current_revision}. ${status.textContent}`);
     } catch (error) {
@@ -482,6 +510,7 @@ export async function editorPage(view, me) {
   view.classList.add("wide");
   renderPalette();
   render();
+  await renderSharing();
   if (doc.nodes.length && pipeline) await validate();
   // For tests and tooling: the editor's state and actions.
   /** @type {any} */ (window).sluiceEditor = { doc: () => doc, connect, render, view: view_ };

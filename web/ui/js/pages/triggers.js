@@ -1,0 +1,131 @@
+// @ts-check
+// Triggers: list, create and edit per kind, link pipelines with parameter mapping, enable/disable, fire now,
+// and the history of firings.
+import { api } from "../api.js";
+import { errorText, h, show, time } from "../dom.js";
+
+/** A starting point for each kind's settings (the server checks them and names the field that is wrong). */
+export const templates = {
+  cron: { schedule: "0 2 * * *", timezone: "Europe/Berlin" },
+  interval: { every: "15m", align: "clock" },
+  webhook: { auth: "token" },
+  watermark: { connection: "warehouse", table: "public.orders", column: "updated_at", poll_every: "30s" },
+  file: { directory: "/data/incoming", glob: "*.csv", settle: "5s", after: "remember" },
+  http_poll: { url: "https://example.com/feed.json", poll_every: "5m" },
+  imap: { connection: "mail", mailbox: "INBOX", subject: "invoice", has_attachment: true, poll_every: "1m" },
+};
+
+/**
+ * @param {HTMLElement} view
+ * @param {any} [_me]
+ * @param {HTMLElement} [notice]  shown above the list (e.g. a new webhook's secret)
+ */
+export async function triggersPage(view, _me, notice) {
+  const [triggers, pipelines] = await Promise.all([api("GET", "/api/v1/triggers"), api("GET", "/api/v1/pipelines")]);
+  const names = new Map(pipelines.map((/** @type {any} */ p) => [p.id, p.name]));
+  const detail = h("div", { id: "trigger-detail" });
+  const message = h("div", { id: "triggers-message" }, notice ?? "");
+
+  /**
+   * @param {any} trigger
+   * @param {string} path
+   */
+  async function act(trigger, path) {
+    try {
+      const result = await api("POST", `/api/v1/triggers/${trigger.id}/${path}`, path === "fire" ? {} : undefined);
+      if (path === "fire") show(message, h("p", { class: "ok" }, `${trigger.name} fired: ${result.outcome}${result.runs?.length ? `, ${result.runs.length} run(s) queued` : ""}.`));
+      else await triggersPage(view);
+    } catch (error) { show(message, errorText(error)); }
+  }
+
+  /** @param {any} trigger */
+  async function history(trigger) {
+    const firings = await api("GET", `/api/v1/triggers/${trigger.id}/history?limit=50`);
+    show(detail, h("section", { class: "card" }, h("h2", {}, `Firings of ${trigger.name}`),
+      h("table", { "aria-label": "Firings" }, h("thead", {}, h("tr", {}, h("th", {}, "Time"), h("th", {}, "Outcome"), h("th", {}, "Rule"), h("th", {}, "Runs"), h("th", {}, "Detail"), h("th", {}, "Event"))),
+        h("tbody", {}, ...firings.map((/** @type {any} */ f) => h("tr", {}, h("td", {}, time(f.at)), h("td", {}, h("span", { class: `status ${f.outcome === "fired" ? "succeeded" : f.outcome === "failed" ? "failed" : ""}` }, f.outcome)),
+          h("td", {}, f.rule_result), h("td", {}, ...f.runs.map((/** @type {string} */ id) => h("a", { href: `#/run/${id}` }, id.slice(0, 8) + " "))),
+          h("td", { class: "name" }, f.detail ?? ""), h("td", { class: "name" }, h("details", {}, h("summary", {}, "event"), h("code", {}, JSON.stringify(f.event)))))),
+          ...(firings.length ? [] : [h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No firings yet."))])))));
+  }
+
+  /** @param {any} [existing] */
+  function edit(existing) {
+    const kind = /** @type {HTMLSelectElement} */ (h("select", { id: "trigger-kind", disabled: !!existing }, ...Object.keys(templates).map((k) => h("option", { value: k }, k))));
+    const name = /** @type {HTMLInputElement} */ (h("input", { id: "trigger-name", required: true, value: existing?.name ?? "" }));
+    const settings = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "trigger-settings", "aria-describedby": "trigger-settings-error" }));
+    const rule = /** @type {HTMLInputElement} */ (h("input", { id: "trigger-rule", placeholder: "e.g. new_rows > 100", value: existing?.rule ?? "" }));
+    const overlap = /** @type {HTMLSelectElement} */ (h("select", { id: "trigger-overlap" }, h("option", { value: "" }, "default for the kind"),
+      ...["skip", "queue", "cancel-previous"].map((o) => h("option", { value: o }, o))));
+    const pipeline = /** @type {HTMLSelectElement} */ (h("select", { id: "trigger-pipeline" }, h("option", { value: "" }, "— no pipeline —"),
+      ...pipelines.map((/** @type {any} */ p) => h("option", { value: p.id }, p.name))));
+    const parameters = /** @type {HTMLInputElement} */ (h("input", { id: "trigger-parameters", placeholder: '{"since": "${event.old_watermark}"}' }));
+    const errors = { settings: h("div", { class: "field-error", id: "trigger-settings-error", role: "alert" }), rule: h("div", { class: "field-error", role: "alert" }),
+      name: h("div", { class: "field-error", role: "alert" }), pipelines: h("div", { class: "field-error", role: "alert" }) };
+    const formMessage = h("div");
+    if (existing) {
+      kind.value = existing.kind;
+      settings.value = JSON.stringify(existing.settings, null, 2);
+      overlap.value = existing.overlap;
+      const link = existing.pipelines[0];
+      if (link) { pipeline.value = link.pipeline_id; parameters.value = Object.keys(link.parameters ?? {}).length ? JSON.stringify(link.parameters) : ""; }
+    } else {
+      settings.value = JSON.stringify(templates.cron, null, 2);
+      kind.addEventListener("change", () => { settings.value = JSON.stringify(/** @type {any} */ (templates)[kind.value], null, 2); });
+    }
+    const form = h("form", { class: "card", "aria-label": existing ? `Edit ${existing.name}` : "New trigger", onsubmit: async (/** @type {Event} */ event) => {
+      event.preventDefault();
+      for (const e of Object.values(errors)) e.textContent = "";
+      show(formMessage);
+      /** @type {any} */
+      let parsedSettings, parsedParameters = {};
+      try { parsedSettings = JSON.parse(settings.value || "{}"); } catch { errors.settings.textContent = "settings must be a JSON object"; return; }
+      try { if (parameters.value.trim()) parsedParameters = JSON.parse(parameters.value); } catch { errors.pipelines.textContent = "parameters must be a JSON object"; return; }
+      /** @type {any} */
+      const body = { name: name.value, kind: kind.value, settings: parsedSettings, rule: rule.value.trim() || null,
+        pipelines: pipeline.value ? [{ pipeline_id: pipeline.value, parameters: parsedParameters }] : [] };
+      if (overlap.value) body.overlap = overlap.value;
+      if (existing) body.enabled = existing.enabled;
+      try {
+        const saved = existing ? await api("PUT", `/api/v1/triggers/${existing.id}`, body) : await api("POST", "/api/v1/triggers", body);
+        await triggersPage(view, _me, saved.secret ? h("div", { class: "card", role: "status" }, h("strong", {}, "Webhook secret (shown once): "),
+          h("code", { "data-testid": "webhook-secret" }, saved.secret),
+          h("p", { class: "hint" }, `POST ${location.origin}${saved.webhook_path ?? `/hooks/${saved.id}`} with Authorization: Bearer <secret>`)) : undefined);
+      } catch (error) {
+        const e = /** @type {any} */ (error);
+        const field = String(e.field ?? "");
+        const target = field.startsWith("settings") ? errors.settings : field === "rule" ? errors.rule : field === "name" ? errors.name : field.startsWith("pipelines") || field.startsWith("parameters") ? errors.pipelines : null;
+        if (target) target.textContent = `${field}: ${e.message}`; else show(formMessage, errorText(error));
+      }
+    } },
+    h("h2", {}, existing ? `Edit ${existing.name}` : "New trigger"),
+    h("label", { for: "trigger-name" }, "Name"), name, errors.name,
+    h("label", { for: "trigger-kind" }, "Kind"), kind,
+    h("label", { for: "trigger-settings" }, "Settings ", h("span", { class: "hint" }, "(JSON; see docs/scheduling.md for each kind's settings)")), settings, errors.settings,
+    h("label", { for: "trigger-rule" }, "Rule ", h("span", { class: "hint" }, "(optional expression over the event's fields)")), rule, errors.rule,
+    h("label", { for: "trigger-overlap" }, "When the pipeline is still running"), overlap,
+    h("label", { for: "trigger-pipeline" }, "Pipeline to start"), pipeline,
+    h("label", { for: "trigger-parameters" }, "Run parameters from the event ", h("span", { class: "hint" }, "(JSON: parameter → template such as ${event.path})")), parameters, errors.pipelines,
+    formMessage,
+    h("p", { class: "row" }, h("button", { type: "submit", class: "primary", id: "trigger-save" }, "Save"), h("button", { type: "button", onclick: () => show(detail) }, "Cancel")));
+    show(detail, form);
+    name.focus();
+  }
+
+  const rows = triggers.map((/** @type {any} */ t) => h("tr", { "data-trigger": t.name },
+    h("td", { class: "name" }, t.name, t.declared_in ? h("div", { class: "hint" }, "declared in the pipeline document") : null),
+    h("td", {}, t.kind), h("td", {}, t.enabled ? "enabled" : "disabled"),
+    h("td", { class: "name" }, t.pipelines.map((/** @type {any} */ l) => names.get(l.pipeline_id) ?? l.pipeline_id).join(", ")),
+    h("td", {}, h("div", { class: "row" },
+      h("button", { type: "button", onclick: () => act(t, t.enabled ? "disable" : "enable") }, t.enabled ? "Disable" : "Enable"),
+      h("button", { type: "button", onclick: () => act(t, "fire") }, "Fire now"),
+      h("button", { type: "button", onclick: () => history(t) }, "History"),
+      t.declared_in ? null : h("button", { type: "button", onclick: () => edit(t) }, "Edit"),
+      t.declared_in ? null : h("button", { type: "button", class: "danger", onclick: async () => {
+        if (!confirm(`Delete trigger "${t.name}" and its history?`)) return;
+        try { await api("DELETE", `/api/v1/triggers/${t.id}`); await triggersPage(view); } catch (error) { show(message, errorText(error)); }
+      } }, "Delete")))));
+  show(view, h("div", { class: "spread" }, h("h1", {}, "Triggers"), h("button", { type: "button", class: "primary", onclick: () => edit() }, "New trigger")), message,
+    h("table", { "aria-label": "Triggers" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Kind"), h("th", {}, "State"), h("th", {}, "Pipelines"), h("th", {}, "Actions"))),
+      h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No triggers yet."))]))), detail);
+}
