@@ -350,8 +350,75 @@ def journey_roles(server, driver):
     sign_in(driver, server, "admin", ADMIN_PASSWORD)
 
 
+LARGE_GRAPH_SCRIPT = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  const token = sessionStorage.getItem("sluice.access");
+  const lines = ["apiVersion: sluice/v1", "name: large-graph", "nodes:", "  - {id: n0, type: csv.read, settings: {path: in.csv}}"];
+  for (let i = 1; i < 500; i++) lines.push(`  - {id: n${i}, type: filter, settings: {where: "amount > ${i}"}}`);
+  lines.push("edges:");
+  for (let i = 1; i < 500; i++) lines.push(`  - {from: n${i - 1}.out, to: n${i}.in}`);
+  for (let i = 0; i < 101; i++) lines.push(`  - {from: n${i * 4}.done, to: n${i * 4 + 3}.start, kind: signal}`);
+  const response = await fetch("/api/v1/pipelines", { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ document: lines.join("\n") + "\n" }) });
+  const pipeline = await response.json();
+  const opened = performance.now();
+  location.hash = `#/edit/${pipeline.id}`;
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  while (document.querySelectorAll("#canvas g[data-node]").length < 500) await frame();
+  const openMs = performance.now() - opened;
+  const edges = document.querySelectorAll("#canvas path[data-edge]").length;
+  const svg = document.getElementById("canvas");
+  const at = (el) => { const r = el.getBoundingClientRect(); return [r.left + r.width / 2, r.top + 8]; };
+  // One frame's work per move: the handler plus the style and layout it causes (forced here), timed with the Performance API.
+  async function gesture(target, dx, dy, moves) {
+    const [x, y] = at(target);
+    const costs = [];
+    target.dispatchEvent(new PointerEvent("pointerdown", { bubbles: true, clientX: x, clientY: y, pointerId: 1, button: 0 }));
+    for (let i = 1; i <= moves; i++) {
+      await frame();
+      const start = performance.now();
+      window.dispatchEvent(new PointerEvent("pointermove", { bubbles: true, clientX: x + dx * i, clientY: y + dy * i, pointerId: 1 }));
+      svg.getBoundingClientRect(); document.body.offsetHeight;
+      costs.push(performance.now() - start);
+    }
+    window.dispatchEvent(new PointerEvent("pointerup", { bubbles: true, clientX: x + dx * moves, clientY: y + dy * moves, pointerId: 1 }));
+    await frame();
+    costs.sort((a, b) => a - b);
+    return { p50: costs[Math.floor(costs.length / 2)], p95: costs[Math.floor(costs.length * 0.95)], max: costs[costs.length - 1] };
+  }
+  const node = document.querySelector('#canvas g[data-node="n250"] .node-header');
+  const drag = await gesture(node, 3, 2, 60);
+  const box = svg.getBoundingClientRect();
+  const background = document.elementFromPoint(box.right - 5, box.bottom - 5);
+  const pan = await gesture(background, -4, -3, 60);
+  done({ openMs, nodes: document.querySelectorAll("#canvas g[data-node]").length, edges, drag, pan });
+})().catch((e) => done({ error: String(e) }));
+"""
+
+
+def journey_large_graph(server, driver):
+    """An editor with 500 nodes and 600 edges renders them all and opens in under 1 s; the work per pointer move
+    while dragging a node and panning is measured with the Performance API and reported."""
+    driver.set_script_timeout(120)
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.ID, "pipeline-search")
+    result = driver.execute_async_script(LARGE_GRAPH_SCRIPT)
+    assert "error" not in result, result
+    assert result["nodes"] == 500 and result["edges"] == 600, result
+    line = (f"500 nodes, 600 edges: opened in {result['openMs']:.0f} ms; per-move work dragging a node p50 {result['drag']['p50']:.2f} ms, "
+            f"p95 {result['drag']['p95']:.2f} ms, max {result['drag']['max']:.2f} ms; panning p50 {result['pan']['p50']:.2f} ms, "
+            f"p95 {result['pan']['p95']:.2f} ms, max {result['pan']['max']:.2f} ms")
+    print("  " + line)
+    with open(os.path.join(shots, "large-graph.txt"), "w") as f:
+        f.write(line + "\n")
+    driver.save_screenshot(os.path.join(shots, "editor-large.png"))
+    assert result["openMs"] < 1000, line
+    # Frame work is reported, not asserted: it is over the 16 ms aim today (see docs/performance.md, issue 6).
+
+
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_roles]
+            journey_triggers, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()

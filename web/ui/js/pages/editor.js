@@ -167,8 +167,12 @@ export async function editorPage(view, me) {
     return `M${a[0]},${a[1]} C${a[0] + dx},${a[1]} ${b[0] - dx},${b[1]} ${b[0]},${b[1]}`;
   }
 
-  function render() {
+  function applyView() {
     world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+  }
+
+  function render() {
+    applyView();
     edgeLayer.replaceChildren(...doc.edges.map((/** @type {any} */ edge, /** @type {number} */ index) => {
       const path = s("path", { class: `edge ${edge.kind === "signal" ? "signal" : ""} ${selection?.kind === "edge" && selection.id === String(index) ? "selected" : ""}`,
         d: curve(portPosition(edge.from, "out"), portPosition(edge.to, "in")), "data-edge": `${edge.from}->${edge.to}` });
@@ -196,8 +200,10 @@ export async function editorPage(view, me) {
     label.textContent = node.id.length > 22 ? node.id.slice(0, 21) + "…" : node.id;
     const type = s("text", { x: NODE_WIDTH - 8, y: 19, class: "node-type", "text-anchor": "end" });
     type.textContent = node.type.length > 14 ? node.type.slice(0, 13) + "…" : node.type;
-    group.append(title, s("rect", { width: NODE_WIDTH, height, rx: 6, class: "node-body", style: spec?.color ? `--node-color:${spec.color}` : "" }),
-      s("rect", { width: NODE_WIDTH, height: HEADER - 4, rx: 6, class: "node-header" }), label, type);
+    const header = s("rect", { width: NODE_WIDTH, height: HEADER - 4, rx: 6, class: "node-header" });
+    // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+    if (spec?.color) header.style.setProperty("--node-color", spec.color);
+    group.append(title, s("rect", { width: NODE_WIDTH, height, rx: 6, class: "node-body" }), header, label, type);
     inputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => {
       const circle = s("circle", { cx: 0, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port in ${port.kind}`, "data-port": `${node.id}.${port.name}`, "data-side": "in" });
       const text = s("text", { x: 10, y: HEADER + 14 + i * PORT_GAP, class: "port-label" });
@@ -264,7 +270,7 @@ export async function editorPage(view, me) {
     const move = (/** @type {PointerEvent} */ e) => {
       view_.x = origin[0] + e.clientX - start[0];
       view_.y = origin[1] + e.clientY - start[1];
-      world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+      applyView();
     };
     const up = () => { window.removeEventListener("pointermove", move); window.removeEventListener("pointerup", up); };
     window.addEventListener("pointermove", move);
@@ -318,7 +324,7 @@ export async function editorPage(view, me) {
     view_.x = px - (px - view_.x) * (zoom / view_.zoom);
     view_.y = py - (py - view_.y) * (zoom / view_.zoom);
     view_.zoom = zoom;
-    world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+    applyView();
   }, { passive: false });
 
   svg.addEventListener("keydown", (event) => {
