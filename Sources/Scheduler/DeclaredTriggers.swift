@@ -13,7 +13,7 @@ public enum DeclaredTriggers {
         var definitions: [TriggerDefinition] = [], errors: [ConfigError] = []
         for (index, entry) in document.triggers.enumerated() {
             do throws(TriggerConfigError) {
-                let definition = try TriggerDefinition.parse(json(entry), readsLinks: false)
+                let definition = try TriggerDefinition.parse(JSONValue(entry), readsLinks: false)
                 if definitions.contains(where: { $0.name == definition.name }) {
                     throw TriggerConfigError("duplicate_trigger", "two triggers are named '\(definition.name)'", field: "name")
                 }
@@ -46,19 +46,6 @@ public enum DeclaredTriggers {
             }
         }
         for trigger in existing where !kept.contains(trigger.id) { try await store.deleteTrigger(id: trigger.id) }
-    }
-
-    /// A setting tree as JSON.
-    static func json(_ setting: Setting) -> JSONValue {
-        switch setting.kind {
-        case .null: .null
-        case let .bool(b): .bool(b)
-        case let .int(i): .int(i)
-        case let .double(d): .double(d)
-        case let .string(s): .string(s)
-        case let .list(items): .array(items.map(json))
-        case let .map(entries): .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { a, _ in a }))
-        }
     }
 
     /// The location of a dotted field (`settings.schedule`) inside an entry, for error messages.

@@ -80,7 +80,7 @@ enum PipelineRoutes {
                 throw APIError(.unprocessableContent, error.code, error.description, field: "document")
             }
             guard case .map = root.kind else { throw APIError.invalid("a pipeline document is a mapping (apiVersion, name, nodes, edges)", field: "document") }
-            return try .json(["document": json(root)])
+            return try .json(["document": JSONValue(root)])
         },
         Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: Schema.ref("Pipeline")) { call in
             let user = try call.caller
@@ -163,19 +163,6 @@ enum PipelineRoutes {
     ]
 
     /// The document's text as stored (YAML/JSON text as given, or a JSON object's text) and its parsed form.
-    /// A setting tree as JSON (locations dropped).
-    static func json(_ setting: Setting) -> JSONValue {
-        switch setting.kind {
-        case .null: .null
-        case let .bool(b): .bool(b)
-        case let .int(i): .int(i)
-        case let .double(d): .double(d)
-        case let .string(s): .string(s)
-        case let .list(items): .array(items.map(json))
-        case let .map(entries): .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { first, _ in first }))
-        }
-    }
-
     static func parse(_ value: JSONValue) throws -> (String, PipelineDocument) {
         let text: String
         switch value {
