@@ -399,7 +399,8 @@ const done = arguments[arguments.length - 1];
 
 def journey_large_graph(server, driver):
     """An editor with 500 nodes and 600 edges renders them all and opens in under 1 s; the work per pointer move
-    while dragging a node and panning is measured with the Performance API and reported."""
+    while dragging a node and panning (handler, style and layout), measured with the Performance API, stays under a
+    16 ms frame."""
     driver.set_script_timeout(120)
     driver.find_element(By.LINK_TEXT, "Pipelines").click()
     visible(driver, By.ID, "pipeline-search")
@@ -414,7 +415,7 @@ def journey_large_graph(server, driver):
         f.write(line + "\n")
     driver.save_screenshot(os.path.join(shots, "editor-large.png"))
     assert result["openMs"] < 1000, line
-    # Frame work is reported, not asserted: it is over the 16 ms aim today (see docs/performance.md, issue 6).
+    assert result["drag"]["p95"] < 16 and result["pan"]["p95"] < 16, line
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,

@@ -57,10 +57,15 @@ export async function editorPage(view, me) {
   // ---- layout of the page
   const status = h("div", { id: "editor-status", role: "status", "aria-live": "polite", class: "editor-status" });
   const name = /** @type {HTMLInputElement} */ (h("input", { id: "pipeline-name", "aria-label": "Pipeline name", value: doc.name, disabled: !canEdit }));
-  const svg = /** @type {SVGSVGElement} */ (/** @type {unknown} */ (s("svg", { class: "canvas", id: "canvas", tabindex: 0, role: "application", "aria-label": "Pipeline canvas" })));
-  const world = s("g", { id: "world" });
-  const edgeLayer = s("g"), nodeLayer = s("g"), ghost = s("path", { class: "edge ghost" });
-  world.append(edgeLayer, nodeLayer, ghost);
+  // The canvas is HTML: a "world" layer moved by a CSS transform (pan and zoom) holding one SVG with every edge
+  // and one small SVG per node, each placed by its own CSS transform. Moving a node then lays out that node
+  // only; in one big SVG the browser laid out all 500 nodes again on every move (see docs/performance.md).
+  const svg = h("div", { class: "canvas", id: "canvas", tabindex: 0, role: "application", "aria-label": "Pipeline canvas" });
+  const world = h("div", { class: "world", id: "world" });
+  const edgeLayer = s("svg", { class: "edges", width: 1, height: 1 }), nodeLayer = h("div", { class: "nodes" }), ghost = s("path", { class: "edge ghost" });
+  const edgePaths = s("g");
+  edgeLayer.append(edgePaths, ghost);
+  world.append(edgeLayer, nodeLayer);
   svg.append(world);
   const panel = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
@@ -168,7 +173,7 @@ export async function editorPage(view, me) {
   }
 
   function applyView() {
-    world.setAttribute("transform", `translate(${view_.x},${view_.y}) scale(${view_.zoom})`);
+    world.style.transform = `translate(${view_.x}px,${view_.y}px) scale(${view_.zoom})`;
   }
 
   function render() {
@@ -193,7 +198,7 @@ export async function editorPage(view, me) {
     const height = HEADER + Math.max(inputs.length, outputs.length) * PORT_GAP + 8;
     const nodeProblems = problems.filter((p) => p.node === node.id);
     const group = s("g", { class: `node ${selection?.kind === "node" && selection.id === node.id ? "selected" : ""} ${nodeProblems.length ? "invalid" : ""}`,
-      transform: `translate(${x},${y})`, "data-node": node.id });
+      "data-node": node.id });
     const title = s("title");
     title.textContent = nodeProblems.map((p) => p.message).join("\n") || (spec ? spec.summary ?? "" : `unknown type ${node.type}`);
     const label = s("text", { x: 10, y: 19, class: "node-title" });
@@ -216,7 +221,11 @@ export async function editorPage(view, me) {
       text.textContent = port.name;
       group.append(circle, text);
     });
-    return group;
+    // Its own small SVG, placed with a CSS transform (ports stick out by their radius: overflow is visible).
+    const box = /** @type {SVGElement} */ (s("svg", { class: "node-box", width: NODE_WIDTH, height, "data-node-box": node.id }));
+    box.style.transform = `translate(${x}px,${y}px)`;
+    box.append(group);
+    return box;
   }
 
   /**
@@ -225,10 +234,11 @@ export async function editorPage(view, me) {
    */
   function moveNode(nodeId) {
     const [x, y] = doc.layout[nodeId];
-    nodeLayer.querySelector(`g[data-node="${CSS.escape(nodeId)}"]`)?.setAttribute("transform", `translate(${x},${y})`);
+    const box = /** @type {HTMLElement|null} */ (nodeLayer.querySelector(`svg[data-node-box="${CSS.escape(nodeId)}"]`));
+    if (box) box.style.transform = `translate(${x}px,${y}px)`;
     doc.edges.forEach((/** @type {any} */ edge) => {
       if (splitRef(edge.from).node !== nodeId && splitRef(edge.to).node !== nodeId) return;
-      edgeLayer.querySelector(`path[data-edge="${CSS.escape(`${edge.from}->${edge.to}`)}"]`)?.setAttribute("d", curve(portPosition(edge.from, "out"), portPosition(edge.to, "in")));
+      edgePaths.querySelector(`path[data-edge="${CSS.escape(`${edge.from}->${edge.to}`)}"]`)?.setAttribute("d", curve(portPosition(edge.from, "out"), portPosition(edge.to, "in")));
     });
   }
 
