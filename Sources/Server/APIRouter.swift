@@ -9,7 +9,7 @@ public enum APIRouter {
     /// Every endpoint of the API, in documentation order.
     static func endpoints() -> [Endpoint] {
         SystemRoutes.endpoints + AuthRoutes.endpoints + UserRoutes.endpoints + VaultRoutes.endpoints + ConnectionRoutes.endpoints
-            + PipelineRoutes.endpoints + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
+            + PipelineRoutes.endpoints + [PreviewRoutes.endpoint] + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
             + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
     }
 

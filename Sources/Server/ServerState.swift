@@ -110,11 +110,11 @@ public final class ServerState: Sendable {
     }
 
     /// Plans a document against the stored connections (parameters at their defaults, or `parameters`).
-    func plan(_ document: PipelineDocument, parameters: [String: String] = [:]) async throws -> ExecutionPlan {
+    func plan(_ document: PipelineDocument, parameters: [String: String] = [:], previewNode: String? = nil) async throws -> ExecutionPlan {
         let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
         return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: store.now() * 1000,
-                                                                      baseDirectory: configuration.workspace, connections: catalog)
+                                                                      baseDirectory: configuration.workspace, connections: catalog, previewNode: previewNode)
     }
 
     /// The worker pool that executes runs from this server's store.

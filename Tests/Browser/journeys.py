@@ -213,6 +213,12 @@ def journey_editor_build_save_run(server, driver):
     assert "invalid" in driver.find_element(By.CSS_SELECTOR, "g[data-node=filter]").get_attribute("class")
     driver.save_screenshot(os.path.join(shots, "editor-invalid.png"))
     configure(driver, "filter", {"where": "amount > 10"})
+    driver.find_element(By.ID, "preview-node").click()
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Preview of filter']", "amount")
+    preview = driver.find_element(By.CSS_SELECTOR, "table[aria-label='Preview of filter']")
+    assert [c.text.split("\n") for c in preview.find_elements(By.TAG_NAME, "th")] == [["id", "int64"], ["amount", "int64"]], preview.text
+    assert [r.text for r in preview.find_elements(By.CSS_SELECTOR, "tbody tr")] == ["2 20"], preview.text
+    driver.save_screenshot(os.path.join(shots, "editor-preview.png"))
     configure(driver, "compute", {"columns": '{"doubled": "amount * 2"}'})
     configure(driver, "sqlite_write", {"connection": "shop", "table": "doubled"})
     text_in(driver, By.ID, "editor-status", "Valid")

@@ -372,6 +372,7 @@ export async function editorPage(view, me) {
      */
     const spec = specFor(specs, node.type);
     if (!spec) { show(panel, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
+    if (previewBox.dataset.node !== node.id) { show(previewBox); previewBox.dataset.node = ""; }
     const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections: connections.map((/** @type {any} */ c) => c.name) });
     for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message);
     const message = h("div");
@@ -383,8 +384,28 @@ export async function editorPage(view, me) {
           say(`Applied the settings of ${node.id}.`);
           validate();
         } catch { show(message, h("p", { class: "error" }, "Some settings need attention.")); }
-      } }, fields.element, message, canEdit ? h("p", {}, h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply")) : null),
-      problemList ?? "");
+      } }, fields.element, message, h("p", { class: "row" },
+        canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
+        spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
+      previewBox, problemList ?? "");
+  }
+
+  // ---- data preview: the node's first rows (its upstream runs on the server with sinks disabled)
+  const previewBox = h("section", { id: "preview", "aria-live": "polite" });
+  /** @param {string} nodeId */
+  async function preview(nodeId) {
+    previewBox.dataset.node = nodeId;
+    show(previewBox, h("p", { class: "hint" }, `Reading the first rows of ${nodeId}…`));
+    try {
+      const result = await api("POST", "/api/v1/pipelines/preview", { document: documentText(), node: nodeId, limit: 20 });
+      show(previewBox, h("h2", {}, `Preview of ${nodeId}`),
+        h("p", { class: result.status === "succeeded" ? "hint" : "error" }, `${result.rows.length} row(s)`, result.error ? ` — ${result.error}` : ""),
+        h("div", { class: "preview-scroll" }, h("table", { "aria-label": `Preview of ${nodeId}` },
+          h("thead", {}, h("tr", {}, ...result.columns.map((/** @type {any} */ c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
+          h("tbody", {}, ...result.rows.map((/** @type {any[]} */ row) => h("tr", {}, ...row.map((v) => h("td", {}, v === null ? "NULL" : String(v)))))))),
+        result.rejected.length ? h("div", { "data-testid": "preview-rejects" }, h("h3", {}, `${result.rejected.length} record(s) rejected upstream`),
+          h("ul", {}, ...result.rejected.map((/** @type {any} */ r) => h("li", {}, `${r.node}: ${r.message}`)))) : "");
+    } catch (error) { show(previewBox, errorText(error)); }
   }
 
   // ---- sharing (owners change it; everyone who sees the pipeline sees who else does)
