@@ -196,6 +196,10 @@ def journey_editor_build_save_run(server, driver):
         drag_to_canvas(driver, node_type, x, y)
     for node in ("csv_read", "filter", "compute", "sqlite_write"):
         visible(driver, By.CSS_SELECTOR, f"g[data-node='{node}']")
+    driver.find_element(By.ID, "undo").click()
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "g[data-node='sqlite_write']"))
+    driver.find_element(By.ID, "redo").click()
+    visible(driver, By.CSS_SELECTOR, "g[data-node='sqlite_write']")
     connect(driver, "csv_read.out", "filter.in")
     connect(driver, "filter.out", "compute.in")
     connect(driver, "compute.out", "sqlite_write.in")
@@ -269,6 +273,12 @@ def journey_rejects_and_replay(server, driver):
     configure(driver, "calc", {"columns": '{"ratio": "100 / (amount + 1)"}'})
     driver.find_element(By.ID, "save-pipeline").click()
     text_in(driver, By.ID, "editor-status", "Saved revision 2")
+    driver.find_element(By.ID, "show-history").click()
+    text_in(driver, By.CSS_SELECTOR, "li[data-revision='2']", "(current)")
+    visible(driver, By.CSS_SELECTOR, "li[data-revision='1']").find_element(By.XPATH, ".//button[text()='Compare with current']").click()
+    text_in(driver, By.ID, "diff", "columns.ratio: 100 / amount → 100 / (amount + 1)")
+    assert "diff-changed" in driver.find_element(By.CSS_SELECTOR, "g[data-node=calc]").get_attribute("class")
+    driver.save_screenshot(os.path.join(shots, "editor-history.png"))
 
     driver.get(failed_run)
     visible(driver, By.ID, "replay-rejects").click()

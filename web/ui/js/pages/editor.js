@@ -2,7 +2,7 @@
 // The pipeline editor: a palette of node types, an SVG canvas (drag, pan, zoom, connect typed ports), a settings
 // panel rendered from the node's spec, validation shown on nodes and fields, and save with conflict handling.
 import { api } from "../api.js";
-import { errorText, h, show } from "../dom.js";
+import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
 import { autoLayout, inputsOf, newNodeId, refusal, specFor, splitRef } from "../graph.js";
 import { live } from "../live.js";
@@ -72,6 +72,33 @@ export async function editorPage(view, me) {
   const paletteList = h("div");
   const palette = h("aside", { class: "palette", "aria-label": "Node types" }, search, paletteList);
 
+  // ---- undo and redo: snapshots of the document taken before each change
+  /** @type {string[]} */
+  const undoStack = [];
+  /** @type {string[]} */
+  const redoStack = [];
+  function remember() {
+    undoStack.push(JSON.stringify(doc));
+    if (undoStack.length > 200) undoStack.shift();
+    redoStack.length = 0;
+  }
+  /**
+   * @param {string[]} from
+   * @param {string[]} to
+   * @param {string} verb
+   */
+  function travel(from, to, verb) {
+    const snapshot = from.pop();
+    if (!snapshot) { say(`Nothing to ${verb}.`); return; }
+    to.push(JSON.stringify(doc));
+    doc = JSON.parse(snapshot);
+    selection = null;
+    render();
+    say(`${verb === "undo" ? "Undid" : "Redid"} the last change.`);
+  }
+  const undo = () => travel(undoStack, redoStack, "undo");
+  const redo = () => travel(redoStack, undoStack, "redo");
+
   // ---- palette
   function renderPalette() {
     const query = search.value.trim().toLowerCase();
@@ -133,6 +160,7 @@ export async function editorPage(view, me) {
    */
   function addNode(spec, at) {
     const nodeId = newNodeId(doc, spec.id);
+    remember();
     doc.nodes.push({ id: nodeId, type: spec.id, settings: {} });
     doc.layout[nodeId] = at;
     selection = { kind: "node", id: nodeId };
@@ -263,7 +291,10 @@ export async function editorPage(view, me) {
     render();
     if (!canEdit) return;
     const start = [event.clientX, event.clientY], origin = [...doc.layout[nodeId]];
+    const before = JSON.stringify(doc);
+    let moved = false;
     const move = (/** @type {PointerEvent} */ e) => {
+      if (!moved) { moved = true; undoStack.push(before); redoStack.length = 0; }
       doc.layout[nodeId] = [Math.round(origin[0] + (e.clientX - start[0]) / view_.zoom), Math.round(origin[1] + (e.clientY - start[1]) / view_.zoom)];
       moveNode(nodeId);
     };
@@ -319,6 +350,7 @@ export async function editorPage(view, me) {
     const reason = refusal(doc, specs, from, to);
     if (reason) { say(`Cannot connect ${from} → ${to}: ${reason}`, true); return false; }
     const fromPort = portsOf(doc.nodes.find((/** @type {any} */ n) => n.id === splitRef(from).node)).outputs.find((/** @type {any} */ p) => p.name === splitRef(from).port);
+    remember();
     doc.edges.push(fromPort?.kind === "signal" ? { from, to, kind: "signal" } : { from, to });
     render();
     say(`Connected ${from} → ${to}.`);
@@ -338,8 +370,11 @@ export async function editorPage(view, me) {
   }, { passive: false });
 
   svg.addEventListener("keydown", (event) => {
+    if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { event.preventDefault(); if (event.shiftKey) redo(); else undo(); return; }
+    if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "y") { event.preventDefault(); redo(); return; }
     if ((event.key === "Delete" || event.key === "Backspace") && selection && canEdit) {
       event.preventDefault();
+      remember();
       if (selection.kind === "node") {
         const gone = selection.id;
         doc.nodes = doc.nodes.filter((/** @type {any} */ n) => n.id !== gone);
@@ -380,7 +415,9 @@ export async function editorPage(view, me) {
       h("form", { "aria-label": `Settings of ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
         event.preventDefault();
         try {
-          node.settings = fields.values().settings;
+          const settings = fields.values().settings;
+          remember();
+          node.settings = settings;
           say(`Applied the settings of ${node.id}.`);
           validate();
         } catch { show(message, h("p", { class: "error" }, "Some settings need attention.")); }
@@ -406,6 +443,51 @@ export async function editorPage(view, me) {
         result.rejected.length ? h("div", { "data-testid": "preview-rejects" }, h("h3", {}, `${result.rejected.length} record(s) rejected upstream`),
           h("ul", {}, ...result.rejected.map((/** @type {any} */ r) => h("li", {}, `${r.node}: ${r.message}`)))) : "");
     } catch (error) { show(previewBox, errorText(error)); }
+  }
+
+  // ---- revision history: list, visual diff against the current revision (on the canvas too), restore
+  async function showHistory() {
+    if (!pipeline) { say("Save the pipeline to start its history.", true); return; }
+    const revisions = await api("GET", `/api/v1/pipelines/${pipeline.id}/revisions`);
+    selection = null;
+    render();
+    const diffBox = h("div", { id: "diff" });
+    /** @param {any} revision */
+    async function compare(revision) {
+      const diff = await api("GET", `/api/v1/pipelines/${pipeline.id}/diff?from=${revision.revision}&to=${pipeline.current_revision}`);
+      for (const box of nodeLayer.querySelectorAll("g[data-node]")) box.classList.remove("diff-added", "diff-changed");
+      for (const id of diff.nodes_added) nodeLayer.querySelector(`g[data-node="${CSS.escape(id)}"]`)?.classList.add("diff-added");
+      for (const change of diff.nodes_changed) nodeLayer.querySelector(`g[data-node="${CSS.escape(change.id)}"]`)?.classList.add("diff-changed");
+      /** @param {string} title @param {(Node|string)[]} items */
+      const list = (title, items) => items.length ? h("div", {}, h("h3", {}, title), h("ul", {}, ...items.map((i) => h("li", {}, i)))) : "";
+      const empty = !diff.nodes_added.length && !diff.nodes_removed.length && !diff.nodes_changed.length && !diff.edges_added.length && !diff.edges_removed.length && !diff.settings_changed.length;
+      show(diffBox, h("h2", {}, `Revision ${revision.revision} → ${pipeline.current_revision}`),
+        empty ? h("p", { class: "hint" }, "No differences in nodes, edges or settings.") : "",
+        list("Nodes added (green on the canvas)", diff.nodes_added),
+        list("Nodes removed", diff.nodes_removed),
+        list("Nodes changed (amber on the canvas)", diff.nodes_changed.map((/** @type {any} */ c) => h("span", {}, h("strong", {}, c.id),
+          c.type_before !== c.type_after && c.type_before ? ` type ${c.type_before} → ${c.type_after}` : "",
+          ...c.settings.map((/** @type {any} */ x) => h("div", { class: "hint" }, `${x.path}: ${x.before ?? "—"} → ${x.after ?? "—"}`))))),
+        list("Edges added", diff.edges_added), list("Edges removed", diff.edges_removed),
+        list("Pipeline settings", diff.settings_changed.map((/** @type {any} */ x) => `${x.path}: ${x.before ?? "—"} → ${x.after ?? "—"}`)));
+    }
+    /** @param {any} revision */
+    async function restore(revision) {
+      if (!confirm(`Restore revision ${revision.revision}? It becomes a new revision; nothing is lost.`)) return;
+      pipeline = await api("POST", `/api/v1/pipelines/${pipeline.id}/revisions/${revision.revision}/restore`);
+      doc = (await api("POST", "/api/v1/pipelines/parse", { document: pipeline.document })).document;
+      doc.nodes ??= []; doc.edges ??= [];
+      if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
+      name.value = doc.name;
+      showRevision();
+      render();
+      say(`Restored revision ${revision.revision} as revision ${pipeline.current_revision}.`);
+    }
+    show(panel, h("h2", {}, "Revisions"), h("ul", { class: "revisions" }, ...revisions.map((/** @type {any} */ r) => h("li", { "data-revision": String(r.revision) },
+      h("strong", {}, `#${r.revision}`), ` ${r.message} — ${r.author}, ${time(r.created_at)} `,
+      r.revision === pipeline.current_revision ? h("span", { class: "hint" }, "(current)") : h("span", { class: "row" },
+        h("button", { type: "button", onclick: () => compare(r) }, "Compare with current"),
+        canEdit ? h("button", { type: "button", onclick: () => restore(r) }, "Restore") : null)))), diffBox);
   }
 
   // ---- sharing (owners change it; everyone who sees the pipeline sees who else does)
@@ -537,7 +619,10 @@ export async function editorPage(view, me) {
   }
   const toolbar = h("div", { class: "toolbar" }, name,
     h("button", { type: "button", onclick: validate }, "Validate"),
-    h("button", { type: "button", onclick: () => { doc.layout = autoLayout(doc); render(); } }, "Auto-layout"),
+    h("button", { type: "button", onclick: () => { remember(); doc.layout = autoLayout(doc); render(); } }, "Auto-layout"),
+    canEdit ? h("button", { type: "button", id: "undo", title: "Undo (Ctrl+Z)", onclick: undo }, "Undo") : null,
+    canEdit ? h("button", { type: "button", id: "redo", title: "Redo (Ctrl+Shift+Z)", onclick: redo }, "Redo") : null,
+    h("button", { type: "button", id: "show-history", onclick: () => showHistory() }, "History"),
     canEdit ? h("input", { id: "save-message", placeholder: "Revision message (optional)", "aria-label": "Revision message" }) : null,
     canEdit ? h("button", { type: "button", class: "primary", id: "save-pipeline", onclick: () => save() }, "Save") : null,
     !pipeline || ["owner", "editor", "runner"].includes(pipeline.role) ? h("button", { type: "button", id: "run-pipeline", onclick: runNow }, "Run") : null,
