@@ -132,8 +132,9 @@ def journey_pipelines_import_and_run(server, driver):
         f.write("id,amount\n1,10\n2,20\n")
     driver.find_element(By.LINK_TEXT, "Pipelines").click()
     visible(driver, By.ID, "import-yaml").send_keys(
-        "apiVersion: sluice/v1\nname: copy-orders\nnodes:\n  - {id: src, type: csv.read, settings: {path: in.csv}}\n"
-        "  - {id: out, type: csv.write, settings: {path: out.csv}}\nedges:\n  - {from: src.out, to: out.in}\n")
+        "apiVersion: sluice/v1\nname: copy-orders\nparameters:\n  minimum: {type: int64, default: 0}\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: in.csv}}\n  - {id: keep, type: filter, settings: {where: \"amount > ${minimum}\"}}\n"
+        "  - {id: out, type: csv.write, settings: {path: out.csv}}\nedges:\n  - {from: src.out, to: keep.in}\n  - {from: keep.out, to: out.in}\n")
     driver.find_element(By.XPATH, "//button[text()='Import']").click()
     row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=copy-orders]")
     fill(driver, "pipeline-search", "nothing-like-this")
@@ -141,6 +142,10 @@ def journey_pipelines_import_and_run(server, driver):
     fill(driver, "pipeline-search", "copy")
     row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=copy-orders]")
     row.find_element(By.XPATH, ".//button[text()='Run now']").click()
+    # The pipeline declares a parameter: the run dialog asks for it, prefilled with its default.
+    assert visible(driver, By.ID, "param-minimum").get_attribute("value") == "0"
+    fill(driver, "param-minimum", "15")
+    driver.find_element(By.ID, "run-with-parameters").click()
     text_in(driver, By.ID, "pipelines-message", "queued")
     driver.save_screenshot(os.path.join(shots, "pipelines.png"))
     for _ in range(100):
@@ -151,6 +156,8 @@ def journey_pipelines_import_and_run(server, driver):
         time.sleep(0.1)
     text_in(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody", "succeeded")
     driver.save_screenshot(os.path.join(shots, "runs.png"))
+    with open(os.path.join(server.dir, "data", "files", "out.csv")) as f:
+        assert f.read() == "id,amount\n2,20\n", "the run used minimum = 15"
 
 
 def drag_to_canvas(driver, node_type, x, y):
@@ -200,6 +207,25 @@ def journey_editor_build_save_run(server, driver):
     wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "g[data-node='sqlite_write']"))
     driver.find_element(By.ID, "redo").click()
     visible(driver, By.CSS_SELECTOR, "g[data-node='sqlite_write']")
+    # Multi-select with shift-click, copy, paste (new ids, the edge between them kept), delete both.
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    connect(driver, "csv_read.out", "filter.in")
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node=csv_read] .node-header")).click().perform()
+    ActionChains(driver).key_down(Keys.SHIFT).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node=filter] .node-header")).click().key_up(Keys.SHIFT).perform()
+    text_in(driver, By.ID, "editor-status", "2 node(s) selected")
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("c").key_up(Keys.CONTROL).perform()
+    text_in(driver, By.ID, "editor-status", "Copied 2 node(s)")
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("v").key_up(Keys.CONTROL).perform()
+    text_in(driver, By.ID, "editor-status", "Pasted 2 node(s): csv_read_2, filter_2")
+    visible(driver, By.CSS_SELECTOR, "path[data-edge='csv_read_2.out->filter_2.in']")
+    ActionChains(driver).send_keys(Keys.DELETE).perform()
+    text_in(driver, By.ID, "editor-status", "Deleted csv_read_2, filter_2")
+    assert not driver.find_elements(By.CSS_SELECTOR, "g[data-node=csv_read_2]")
+    driver.find_element(By.ID, "undo").click()  # back to before the paste… and once more to before the first edge
+    driver.find_element(By.ID, "undo").click()
+    driver.find_element(By.ID, "undo").click()
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "path[data-edge]"))
     connect(driver, "csv_read.out", "filter.in")
     connect(driver, "filter.out", "compute.in")
     connect(driver, "compute.out", "sqlite_write.in")
@@ -362,6 +388,7 @@ def journey_roles(server, driver):
     text_in(driver, By.ID, "read-only", "your role on this pipeline is runner")
     assert not driver.find_elements(By.ID, "save-pipeline")
     visible(driver, By.ID, "run-pipeline").click()
+    visible(driver, By.ID, "run-with-parameters").click()  # the default minimum
     text_in(driver, By.ID, "editor-status", "succeeded", timeout=30)
     sign_in(driver, server, "admin", ADMIN_PASSWORD)
 
@@ -404,11 +431,13 @@ const done = arguments[arguments.length - 1];
     return { p50: costs[Math.floor(costs.length / 2)], p95: costs[Math.floor(costs.length * 0.95)], max: costs[costs.length - 1] };
   }
   const node = document.querySelector('#canvas g[data-node="n250"] .node-header');
+  const edgeBefore = document.querySelector('#canvas path[data-edge="n249.out->n250.in"]').getAttribute("d");
   const drag = await gesture(node, 3, 2, 60);
+  const edgeFollowed = document.querySelector('#canvas path[data-edge="n249.out->n250.in"]').getAttribute("d") !== edgeBefore;
   const box = svg.getBoundingClientRect();
   const background = document.elementFromPoint(box.right - 5, box.bottom - 5);
   const pan = await gesture(background, -4, -3, 60);
-  done({ openMs, nodes: document.querySelectorAll("#canvas g[data-node]").length, edges, drag, pan });
+  done({ openMs, nodes: document.querySelectorAll("#canvas g[data-node]").length, edges, drag, pan, edgeFollowed });
 })().catch((e) => done({ error: String(e) }));
 """
 
@@ -423,6 +452,7 @@ def journey_large_graph(server, driver):
     result = driver.execute_async_script(LARGE_GRAPH_SCRIPT)
     assert "error" not in result, result
     assert result["nodes"] == 500 and result["edges"] == 600, result
+    assert result["edgeFollowed"], "the dragged node's edges follow it"
     line = (f"500 nodes, 600 edges: opened in {result['openMs']:.0f} ms; per-move work dragging a node p50 {result['drag']['p50']:.2f} ms, "
             f"p95 {result['drag']['p95']:.2f} ms, max {result['drag']['max']:.2f} ms; panning p50 {result['pan']['p50']:.2f} ms, "
             f"p95 {result['pan']['p95']:.2f} ms, max {result['pan']['max']:.2f} ms")

@@ -6,6 +6,7 @@ import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
 import { autoLayout, inputsOf, newNodeId, refusal, specFor, splitRef } from "../graph.js";
 import { live } from "../live.js";
+import { askParameters } from "../run-dialog.js";
 import { toYAML } from "../yaml.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -53,6 +54,8 @@ export async function editorPage(view, me) {
    * @type {any[]}
    */
   let problems = [];
+  /** Nodes selected together (shift-click); the last one clicked is `selection` and shows in the panel. */
+  const multi = new Set();
 
   // ---- layout of the page
   const status = h("div", { id: "editor-status", role: "status", "aria-live": "polite", class: "editor-status" });
@@ -206,7 +209,7 @@ export async function editorPage(view, me) {
 
   function render() {
     applyView();
-    edgeLayer.replaceChildren(...doc.edges.map((/** @type {any} */ edge, /** @type {number} */ index) => {
+    edgePaths.replaceChildren(...doc.edges.map((/** @type {any} */ edge, /** @type {number} */ index) => {
       const path = s("path", { class: `edge ${edge.kind === "signal" ? "signal" : ""} ${selection?.kind === "edge" && selection.id === String(index) ? "selected" : ""}`,
         d: curve(portPosition(edge.from, "out"), portPosition(edge.to, "in")), "data-edge": `${edge.from}->${edge.to}` });
       path.addEventListener("pointerdown", (event) => { event.stopPropagation(); selection = { kind: "edge", id: String(index) }; render(); });
@@ -225,7 +228,7 @@ export async function editorPage(view, me) {
     const [x, y] = doc.layout[node.id] ?? [0, 0];
     const height = HEADER + Math.max(inputs.length, outputs.length) * PORT_GAP + 8;
     const nodeProblems = problems.filter((p) => p.node === node.id);
-    const group = s("g", { class: `node ${selection?.kind === "node" && selection.id === node.id ? "selected" : ""} ${nodeProblems.length ? "invalid" : ""}`,
+    const group = s("g", { class: `node ${(selection?.kind === "node" && selection.id === node.id) || multi.has(node.id) ? "selected" : ""} ${nodeProblems.length ? "invalid" : ""}`,
       "data-node": node.id });
     const title = s("title");
     title.textContent = nodeProblems.map((p) => p.message).join("\n") || (spec ? spec.summary ?? "" : `unknown type ${node.type}`);
@@ -278,6 +281,7 @@ export async function editorPage(view, me) {
     if (port && port.getAttribute("data-side") === "out" && canEdit) return startConnect(event, /** @type {string} */ (port.getAttribute("data-port")));
     if (nodeElement) return startNodeDrag(event, /** @type {string} */ (nodeElement.getAttribute("data-node")));
     selection = null;
+    multi.clear();
     render();
     startPan(event);
   });
@@ -287,8 +291,15 @@ export async function editorPage(view, me) {
    * @param {string} nodeId
    */
   function startNodeDrag(event, nodeId) {
+    if (event.shiftKey) {
+      if (selection?.kind === "node") multi.add(selection.id);
+      if (multi.has(nodeId) && multi.size > 1) multi.delete(nodeId); else multi.add(nodeId);
+    } else {
+      multi.clear();
+    }
     selection = { kind: "node", id: nodeId };
     render();
+    if (event.shiftKey) { say(`${multi.size} node(s) selected.`); return; }
     if (!canEdit) return;
     const start = [event.clientX, event.clientY], origin = [...doc.layout[nodeId]];
     const before = JSON.stringify(doc);
@@ -369,19 +380,66 @@ export async function editorPage(view, me) {
     applyView();
   }, { passive: false });
 
+  /** The selected nodes: the shift-click set, or the one selected node. */
+  function selectedNodes() {
+    const ids = new Set(multi);
+    if (selection?.kind === "node") ids.add(selection.id);
+    return ids;
+  }
+
+  /** Copies the selected nodes with their settings, positions and the edges between them (kept across pipelines). */
+  function copy() {
+    const ids = selectedNodes();
+    if (!ids.size) return;
+    const nodes = doc.nodes.filter((/** @type {any} */ n) => ids.has(n.id));
+    const edges = doc.edges.filter((/** @type {any} */ e) => ids.has(splitRef(e.from).node) && ids.has(splitRef(e.to).node));
+    const layout = Object.fromEntries(nodes.map((/** @type {any} */ n) => [n.id, doc.layout[n.id]]));
+    localStorage.setItem("sluice.clipboard", JSON.stringify({ nodes, edges, layout }));
+    say(`Copied ${nodes.length} node(s).`);
+  }
+
+  /** Pastes copied nodes with new ids, 40 px down and right, and selects them. */
+  function paste() {
+    const text = localStorage.getItem("sluice.clipboard");
+    if (!text) { say("Nothing to paste: copy nodes first (Ctrl+C)."); return; }
+    const clip = JSON.parse(text);
+    remember();
+    /** @type {Map<string, string>} */
+    const ids = new Map();
+    multi.clear();
+    for (const node of clip.nodes) {
+      const id = newNodeId(doc, node.type);
+      ids.set(node.id, id);
+      doc.nodes.push({ ...JSON.parse(JSON.stringify(node)), id });
+      const [x, y] = clip.layout[node.id] ?? freeSpot();
+      doc.layout[id] = [x + 40, y + 40];
+      multi.add(id);
+    }
+    for (const edge of clip.edges) {
+      const from = splitRef(edge.from), to = splitRef(edge.to);
+      doc.edges.push({ ...edge, from: `${ids.get(from.node)}.${from.port}`, to: `${ids.get(to.node)}.${to.port}` });
+    }
+    selection = null;
+    render();
+    say(`Pasted ${clip.nodes.length} node(s): ${[...ids.values()].join(", ")}.`);
+  }
+
   svg.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "c") { event.preventDefault(); copy(); return; }
+    if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "v") { event.preventDefault(); paste(); return; }
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { event.preventDefault(); if (event.shiftKey) redo(); else undo(); return; }
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "y") { event.preventDefault(); redo(); return; }
-    if ((event.key === "Delete" || event.key === "Backspace") && selection && canEdit) {
+    if ((event.key === "Delete" || event.key === "Backspace") && (selection || multi.size) && canEdit) {
       event.preventDefault();
       remember();
-      if (selection.kind === "node") {
-        const gone = selection.id;
-        doc.nodes = doc.nodes.filter((/** @type {any} */ n) => n.id !== gone);
-        doc.edges = doc.edges.filter((/** @type {any} */ e) => splitRef(e.from).node !== gone && splitRef(e.to).node !== gone);
-        delete doc.layout[gone];
-        say(`Deleted ${gone}.`);
-      } else {
+      if (selection?.kind !== "edge") {
+        const gone = selectedNodes();
+        doc.nodes = doc.nodes.filter((/** @type {any} */ n) => !gone.has(n.id));
+        doc.edges = doc.edges.filter((/** @type {any} */ e) => !gone.has(splitRef(e.from).node) && !gone.has(splitRef(e.to).node));
+        for (const id of gone) delete doc.layout[id];
+        multi.clear();
+        say(`Deleted ${[...gone].join(", ")}.`);
+      } else if (selection) {
         doc.edges.splice(Number(selection.id), 1);
         say("Deleted the edge.");
       }
@@ -595,7 +653,11 @@ export async function editorPage(view, me) {
 
   async function runNow() {
     if (!pipeline) { say("Save the pipeline before running it.", true); return; }
-    const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, {});
+    const parameters = await askParameters(doc.parameters);
+    if (parameters === null) return;
+    /** @type {any} */
+    let run;
+    try { run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, { parameters }); } catch (error) { say(/** @type {Error} */ (error).message, true); return; }
     runNodes.clear();
     for (const node of doc.nodes) overlay({ node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
     show(conflict, h("p", {}, `Run ${run.id.slice(0, 8)} queued. `, h("a", { href: `#/run/${run.id}`, id: "open-run" }, "Open the run")));

@@ -2,6 +2,7 @@
 // Pipelines: search, last run, run now, delete (confirmed), import and export of the YAML document.
 import { api } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
+import { askParameters } from "../run-dialog.js";
 
 /**
  * @param {HTMLElement} view
@@ -43,7 +44,11 @@ export async function pipelinesPage(view) {
    */
   async function runNow(pipeline) {
     try {
-      const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, {});
+      const full = await api("GET", `/api/v1/pipelines/${pipeline.id}`);
+      const parsed = (await api("POST", "/api/v1/pipelines/parse", { document: full.document })).document;
+      const parameters = await askParameters(parsed.parameters);
+      if (parameters === null) return;
+      const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, { parameters });
       show(message, h("p", { class: "ok" }, `Run of ${pipeline.name} queued. `, h("a", { href: `#/runs?pipeline=${pipeline.id}` }, "See runs")));
       lastRuns.set(pipeline.id, run);
       render();
