@@ -97,7 +97,15 @@ extension WebAssets {
             "IGF1dG87IG1heC1oZWlnaHQ6IDMyMHB4OyB9IC5wcmV2aWV3LXNjcm9sbCB0YWJsZSB7IGZvbnQtc2l6ZTogMTIuNXB4OyB9Ci5ub2RlLmRpZmYtYWRkZWQg" +
             "Lm5vZGUtYm9keSB7IHN0cm9rZTogdmFyKC0tb2spOyBzdHJva2Utd2lkdGg6IDM7IGZpbGw6ICNlZWZiZjE7IH0KLm5vZGUuZGlmZi1jaGFuZ2VkIC5ub2Rl" +
             "LWJvZHkgeyBzdHJva2U6ICNiZjg3MDA7IHN0cm9rZS13aWR0aDogMzsgZmlsbDogI2ZmZjhlNTsgfQoucmV2aXNpb25zIHsgcGFkZGluZy1sZWZ0OiAxNnB4" +
-            "OyB9IC5yZXZpc2lvbnMgbGkgeyBtYXJnaW46IDZweCAwOyB9Cg=="),
+            "OyB9IC5yZXZpc2lvbnMgbGkgeyBtYXJnaW46IDZweCAwOyB9Ci5lZGdlLmZsb3dpbmcgeyBzdHJva2U6IHZhcigtLWFjY2VudCk7IHN0cm9rZS1kYXNoYXJy" +
+            "YXk6IDggNjsgYW5pbWF0aW9uOiBmbG93IDAuNnMgbGluZWFyIGluZmluaXRlOyB9CkBrZXlmcmFtZXMgZmxvdyB7IHRvIHsgc3Ryb2tlLWRhc2hvZmZzZXQ6" +
+            "IC0xNDsgfSB9CkBtZWRpYSAocHJlZmVycy1yZWR1Y2VkLW1vdGlvbjogcmVkdWNlKSB7IC5lZGdlLmZsb3dpbmcgeyBhbmltYXRpb246IG5vbmU7IH0gfQou" +
+            "Y2hhcnRzIHsgZGlzcGxheTogZmxleDsgZ2FwOiAxNnB4OyBmbGV4LXdyYXA6IHdyYXA7IG1hcmdpbi1ib3R0b206IDE2cHg7IH0KLmNoYXJ0IHsgbWFyZ2lu" +
+            "OiAwOyBiYWNrZ3JvdW5kOiB2YXIoLS1wYW5lbCk7IGJvcmRlcjogMXB4IHNvbGlkIHZhcigtLWxpbmUpOyBib3JkZXItcmFkaXVzOiA4cHg7IHBhZGRpbmc6" +
+            "IDhweCAxMnB4OyB3aWR0aDogMzQwcHg7IH0KLmNoYXJ0IGZpZ2NhcHRpb24geyBmb250LXNpemU6IDEzcHg7IGNvbG9yOiB2YXIoLS1tdXRlZCk7IGZvbnQt" +
+            "d2VpZ2h0OiA2MDA7IH0KLmNoYXJ0IC5iYXIgeyBmaWxsOiAjOGZiM2U4OyB9IC5jaGFydCAuYmFyLmZhaWxlZCB7IGZpbGw6ICNlOGEzOWM7IH0KLmNoYXJ0" +
+            "IHRleHQgeyBmb250LXNpemU6IDExcHg7IGZpbGw6IHZhcigtLW11dGVkKTsgfQoucm93IHNlbGVjdCwgLnJvdyBpbnB1dDpub3QoW3R5cGU9ImNoZWNrYm94" +
+            "Il0pIHsgd2lkdGg6IGF1dG87IH0K"),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
@@ -884,44 +892,46 @@ extension WebAssets {
             "c3QuYWRkKGBydW4tJHtuLnN0YXR1c31gKTsKICAgIGxldCBjb3VudGVycyA9IGdyb3VwLnF1ZXJ5U2VsZWN0b3IoIi5ub2RlLWNvdW50ZXJzIik7CiAgICBp" +
             "ZiAoIWNvdW50ZXJzKSB7CiAgICAgIGNvdW50ZXJzID0gcygidGV4dCIsIHsgeDogMTAsIHk6IC02LCBjbGFzczogIm5vZGUtY291bnRlcnMiIH0pOwogICAg" +
             "ICBncm91cC5hcHBlbmQoY291bnRlcnMpOwogICAgfQogICAgY291bnRlcnMudGV4dENvbnRlbnQgPSBgJHtuLnN0YXR1c30gwrcgaW4gJHtuLnJlY29yZHNf" +
-            "aW59IMK3IG91dCAke24ucmVjb3Jkc19vdXR9JHtuLnJlamVjdGVkID8gYCDCtyByZWplY3RlZCAke24ucmVqZWN0ZWR9YCA6ICIifWA7CiAgfQoKICBhc3lu" +
-            "YyBmdW5jdGlvbiBydW5Ob3coKSB7CiAgICBpZiAoIXBpcGVsaW5lKSB7IHNheSgiU2F2ZSB0aGUgcGlwZWxpbmUgYmVmb3JlIHJ1bm5pbmcgaXQuIiwgdHJ1" +
-            "ZSk7IHJldHVybjsgfQogICAgY29uc3QgcGFyYW1ldGVycyA9IGF3YWl0IGFza1BhcmFtZXRlcnMoZG9jLnBhcmFtZXRlcnMpOwogICAgaWYgKHBhcmFtZXRl" +
-            "cnMgPT09IG51bGwpIHJldHVybjsKICAgIC8qKiBAdHlwZSB7YW55fSAqLwogICAgbGV0IHJ1bjsKICAgIHRyeSB7IHJ1biA9IGF3YWl0IGFwaSgiUE9TVCIs" +
-            "IGAvYXBpL3YxL3BpcGVsaW5lcy8ke3BpcGVsaW5lLmlkfS9ydW5zYCwgeyBwYXJhbWV0ZXJzIH0pOyB9IGNhdGNoIChlcnJvcikgeyBzYXkoLyoqIEB0eXBl" +
-            "IHtFcnJvcn0gKi8gKGVycm9yKS5tZXNzYWdlLCB0cnVlKTsgcmV0dXJuOyB9CiAgICBydW5Ob2Rlcy5jbGVhcigpOwogICAgZm9yIChjb25zdCBub2RlIG9m" +
-            "IGRvYy5ub2Rlcykgb3ZlcmxheSh7IG5vZGU6IG5vZGUuaWQsIHN0YXR1czogInF1ZXVlZCIsIHJlY29yZHNfaW46IDAsIHJlY29yZHNfb3V0OiAwLCByZWpl" +
-            "Y3RlZDogMCB9KTsKICAgIHNob3coY29uZmxpY3QsIGgoInAiLCB7fSwgYFJ1biAke3J1bi5pZC5zbGljZSgwLCA4KX0gcXVldWVkLiBgLCBoKCJhIiwgeyBo" +
-            "cmVmOiBgIy9ydW4vJHtydW4uaWR9YCwgaWQ6ICJvcGVuLXJ1biIgfSwgIk9wZW4gdGhlIHJ1biIpKSk7CiAgICBjb25zdCBzdG9wID0gbGl2ZS5zdWJzY3Jp" +
-            "YmUoeyBydW46IHJ1bi5pZCB9LCAoZGF0YSkgPT4gewogICAgICBpZiAoIXN2Zy5pc0Nvbm5lY3RlZCkgeyBzdG9wKCk7IHJldHVybjsgfQogICAgICBjb25z" +
-            "dCBub2RlcyA9IGRhdGEudHlwZSA9PT0gInNuYXBzaG90IiA/IGRhdGEucnVuPy5ub2RlcyA6IGRhdGEudHlwZSA9PT0gInVwZGF0ZSIgJiYgZGF0YS51cGRh" +
-            "dGUucnVuX2lkID09PSBydW4uaWQgPyBkYXRhLnVwZGF0ZS5ub2RlcyA6IG51bGw7CiAgICAgIGZvciAoY29uc3QgbiBvZiBub2RlcyA/PyBbXSkgb3Zlcmxh" +
-            "eShuKTsKICAgICAgY29uc3QgcGhhc2UgPSBkYXRhLnR5cGUgPT09ICJzbmFwc2hvdCIgPyBkYXRhLnJ1bj8uc3RhdHVzIDogZGF0YS50eXBlID09PSAidXBk" +
-            "YXRlIiAmJiBkYXRhLnVwZGF0ZS5ydW5faWQgPT09IHJ1bi5pZCA/IGRhdGEudXBkYXRlLnBoYXNlIDogbnVsbDsKICAgICAgaWYgKHBoYXNlKSBzYXkoYFJ1" +
-            "biAke3J1bi5pZC5zbGljZSgwLCA4KX06ICR7cGhhc2V9LmAsIHBoYXNlID09PSAiZmFpbGVkIik7CiAgICAgIGlmIChkYXRhLnR5cGUgPT09ICJ1cGRhdGUi" +
-            "ICYmIGRhdGEudXBkYXRlLmtpbmQgPT09ICJmaW5pc2hlZCIpIHsKICAgICAgICBzdG9wKCk7CiAgICAgICAgYXBpKCJHRVQiLCBgL2FwaS92MS9ydW5zLyR7" +
-            "cnVuLmlkfWApLnRoZW4oKGZpbmFsKSA9PiB7IGZvciAoY29uc3QgbiBvZiBmaW5hbC5ub2RlcyA/PyBbXSkgb3ZlcmxheShuKTsgc2F5KGBSdW4gJHtydW4u" +
-            "aWQuc2xpY2UoMCwgOCl9OiAke2ZpbmFsLnN0YXR1c30uYCwgZmluYWwuc3RhdHVzICE9PSAic3VjY2VlZGVkIik7IH0pOwogICAgICB9CiAgICB9KTsKICB9" +
-            "CgogIGNvbnN0IGNvbmZsaWN0ID0gaCgiZGl2Iik7CiAgY29uc3QgcmV2aXNpb25IaW50ID0gaCgic3BhbiIsIHsgY2xhc3M6ICJoaW50IiwgaWQ6ICJyZXZp" +
-            "c2lvbi1oaW50IiB9KTsKICBmdW5jdGlvbiBzaG93UmV2aXNpb24oKSB7CiAgICByZXZpc2lvbkhpbnQudGV4dENvbnRlbnQgPSBwaXBlbGluZSA/IGByZXZp" +
-            "c2lvbiAke3BpcGVsaW5lLmN1cnJlbnRfcmV2aXNpb259LCB5b3VyIHJvbGU6ICR7cGlwZWxpbmUucm9sZX1gIDogIm5vdCBzYXZlZCB5ZXQiOwogIH0KICBj" +
-            "b25zdCB0b29sYmFyID0gaCgiZGl2IiwgeyBjbGFzczogInRvb2xiYXIiIH0sIG5hbWUsCiAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNs" +
-            "aWNrOiB2YWxpZGF0ZSB9LCAiVmFsaWRhdGUiKSwKICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IHsgcmVtZW1iZXIo" +
-            "KTsgZG9jLmxheW91dCA9IGF1dG9MYXlvdXQoZG9jKTsgcmVuZGVyKCk7IH0gfSwgIkF1dG8tbGF5b3V0IiksCiAgICBjYW5FZGl0ID8gaCgiYnV0dG9uIiwg" +
-            "eyB0eXBlOiAiYnV0dG9uIiwgaWQ6ICJ1bmRvIiwgdGl0bGU6ICJVbmRvIChDdHJsK1opIiwgb25jbGljazogdW5kbyB9LCAiVW5kbyIpIDogbnVsbCwKICAg" +
-            "IGNhbkVkaXQgPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBpZDogInJlZG8iLCB0aXRsZTogIlJlZG8gKEN0cmwrU2hpZnQrWikiLCBvbmNsaWNr" +
-            "OiByZWRvIH0sICJSZWRvIikgOiBudWxsLAogICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgaWQ6ICJzaG93LWhpc3RvcnkiLCBvbmNsaWNrOiAo" +
-            "KSA9PiBzaG93SGlzdG9yeSgpIH0sICJIaXN0b3J5IiksCiAgICBjYW5FZGl0ID8gaCgiaW5wdXQiLCB7IGlkOiAic2F2ZS1tZXNzYWdlIiwgcGxhY2Vob2xk" +
-            "ZXI6ICJSZXZpc2lvbiBtZXNzYWdlIChvcHRpb25hbCkiLCAiYXJpYS1sYWJlbCI6ICJSZXZpc2lvbiBtZXNzYWdlIiB9KSA6IG51bGwsCiAgICBjYW5FZGl0" +
-            "ID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJwcmltYXJ5IiwgaWQ6ICJzYXZlLXBpcGVsaW5lIiwgb25jbGljazogKCkgPT4gc2F2" +
-            "ZSgpIH0sICJTYXZlIikgOiBudWxsLAogICAgIXBpcGVsaW5lIHx8IFsib3duZXIiLCAiZWRpdG9yIiwgInJ1bm5lciJdLmluY2x1ZGVzKHBpcGVsaW5lLnJv" +
-            "bGUpID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgaWQ6ICJydW4tcGlwZWxpbmUiLCBvbmNsaWNrOiBydW5Ob3cgfSwgIlJ1biIpIDogbnVsbCwK" +
-            "ICAgIHJldmlzaW9uSGludCk7CiAgc2hvd1JldmlzaW9uKCk7CiAgc2hvdyh2aWV3LCBoKCJkaXYiLCB7IGNsYXNzOiAiZWRpdG9yIiB9LCB0b29sYmFyLCBz" +
-            "dGF0dXMsIGNvbmZsaWN0LCBoKCJkaXYiLCB7IGNsYXNzOiAiZWRpdG9yLWJvZHkiIH0sIHBhbGV0dGUsIHN2ZywgcGFuZWwpKSk7CiAgdmlldy5jbGFzc0xp" +
-            "c3QuYWRkKCJ3aWRlIik7CiAgcmVuZGVyUGFsZXR0ZSgpOwogIHJlbmRlcigpOwogIGF3YWl0IHJlbmRlclNoYXJpbmcoKTsKICBpZiAoZG9jLm5vZGVzLmxl" +
-            "bmd0aCAmJiBwaXBlbGluZSkgYXdhaXQgdmFsaWRhdGUoKTsKICAvLyBGb3IgdGVzdHMgYW5kIHRvb2xpbmc6IHRoZSBlZGl0b3IncyBzdGF0ZSBhbmQgYWN0" +
-            "aW9ucy4KICAvKiogQHR5cGUge2FueX0gKi8gKHdpbmRvdykuc2x1aWNlRWRpdG9yID0geyBkb2M6ICgpID0+IGRvYywgY29ubmVjdCwgcmVuZGVyLCB2aWV3" +
-            "OiB2aWV3XyB9OwogIHZvaWQgbWU7Cn0K"),
+            "aW59IMK3IG91dCAke24ucmVjb3Jkc19vdXR9JHtuLnJlamVjdGVkID8gYCDCtyByZWplY3RlZCAke24ucmVqZWN0ZWR9YCA6ICIifWA7CiAgICAvLyBFZGdl" +
+            "cyBvdXQgb2YgYSBydW5uaW5nIG5vZGUgc2hvdyBkYXRhIGZsb3dpbmcuCiAgICBmb3IgKGNvbnN0IHBhdGggb2YgZWRnZVBhdGhzLnF1ZXJ5U2VsZWN0b3JB" +
+            "bGwoYHBhdGhbZGF0YS1lZGdlXj0iJHtDU1MuZXNjYXBlKG4ubm9kZSl9LiJdYCkpIHBhdGguY2xhc3NMaXN0LnRvZ2dsZSgiZmxvd2luZyIsIG4uc3RhdHVz" +
+            "ID09PSAicnVubmluZyIpOwogIH0KCiAgYXN5bmMgZnVuY3Rpb24gcnVuTm93KCkgewogICAgaWYgKCFwaXBlbGluZSkgeyBzYXkoIlNhdmUgdGhlIHBpcGVs" +
+            "aW5lIGJlZm9yZSBydW5uaW5nIGl0LiIsIHRydWUpOyByZXR1cm47IH0KICAgIGNvbnN0IHBhcmFtZXRlcnMgPSBhd2FpdCBhc2tQYXJhbWV0ZXJzKGRvYy5w" +
+            "YXJhbWV0ZXJzKTsKICAgIGlmIChwYXJhbWV0ZXJzID09PSBudWxsKSByZXR1cm47CiAgICAvKiogQHR5cGUge2FueX0gKi8KICAgIGxldCBydW47CiAgICB0" +
+            "cnkgeyBydW4gPSBhd2FpdCBhcGkoIlBPU1QiLCBgL2FwaS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vcnVuc2AsIHsgcGFyYW1ldGVycyB9KTsgfSBj" +
+            "YXRjaCAoZXJyb3IpIHsgc2F5KC8qKiBAdHlwZSB7RXJyb3J9ICovIChlcnJvcikubWVzc2FnZSwgdHJ1ZSk7IHJldHVybjsgfQogICAgcnVuTm9kZXMuY2xl" +
+            "YXIoKTsKICAgIGZvciAoY29uc3Qgbm9kZSBvZiBkb2Mubm9kZXMpIG92ZXJsYXkoeyBub2RlOiBub2RlLmlkLCBzdGF0dXM6ICJxdWV1ZWQiLCByZWNvcmRz" +
+            "X2luOiAwLCByZWNvcmRzX291dDogMCwgcmVqZWN0ZWQ6IDAgfSk7CiAgICBzaG93KGNvbmZsaWN0LCBoKCJwIiwge30sIGBSdW4gJHtydW4uaWQuc2xpY2Uo" +
+            "MCwgOCl9IHF1ZXVlZC4gYCwgaCgiYSIsIHsgaHJlZjogYCMvcnVuLyR7cnVuLmlkfWAsIGlkOiAib3Blbi1ydW4iIH0sICJPcGVuIHRoZSBydW4iKSkpOwog" +
+            "ICAgY29uc3Qgc3RvcCA9IGxpdmUuc3Vic2NyaWJlKHsgcnVuOiBydW4uaWQgfSwgKGRhdGEpID0+IHsKICAgICAgaWYgKCFzdmcuaXNDb25uZWN0ZWQpIHsg" +
+            "c3RvcCgpOyByZXR1cm47IH0KICAgICAgY29uc3Qgbm9kZXMgPSBkYXRhLnR5cGUgPT09ICJzbmFwc2hvdCIgPyBkYXRhLnJ1bj8ubm9kZXMgOiBkYXRhLnR5" +
+            "cGUgPT09ICJ1cGRhdGUiICYmIGRhdGEudXBkYXRlLnJ1bl9pZCA9PT0gcnVuLmlkID8gZGF0YS51cGRhdGUubm9kZXMgOiBudWxsOwogICAgICBmb3IgKGNv" +
+            "bnN0IG4gb2Ygbm9kZXMgPz8gW10pIG92ZXJsYXkobik7CiAgICAgIGNvbnN0IHBoYXNlID0gZGF0YS50eXBlID09PSAic25hcHNob3QiID8gZGF0YS5ydW4/" +
+            "LnN0YXR1cyA6IGRhdGEudHlwZSA9PT0gInVwZGF0ZSIgJiYgZGF0YS51cGRhdGUucnVuX2lkID09PSBydW4uaWQgPyBkYXRhLnVwZGF0ZS5waGFzZSA6IG51" +
+            "bGw7CiAgICAgIGlmIChwaGFzZSkgc2F5KGBSdW4gJHtydW4uaWQuc2xpY2UoMCwgOCl9OiAke3BoYXNlfS5gLCBwaGFzZSA9PT0gImZhaWxlZCIpOwogICAg" +
+            "ICBpZiAoZGF0YS50eXBlID09PSAidXBkYXRlIiAmJiBkYXRhLnVwZGF0ZS5raW5kID09PSAiZmluaXNoZWQiKSB7CiAgICAgICAgc3RvcCgpOwogICAgICAg" +
+            "IGFwaSgiR0VUIiwgYC9hcGkvdjEvcnVucy8ke3J1bi5pZH1gKS50aGVuKChmaW5hbCkgPT4geyBmb3IgKGNvbnN0IG4gb2YgZmluYWwubm9kZXMgPz8gW10p" +
+            "IG92ZXJsYXkobik7IHNheShgUnVuICR7cnVuLmlkLnNsaWNlKDAsIDgpfTogJHtmaW5hbC5zdGF0dXN9LmAsIGZpbmFsLnN0YXR1cyAhPT0gInN1Y2NlZWRl" +
+            "ZCIpOyB9KTsKICAgICAgfQogICAgfSk7CiAgfQoKICBjb25zdCBjb25mbGljdCA9IGgoImRpdiIpOwogIGNvbnN0IHJldmlzaW9uSGludCA9IGgoInNwYW4i" +
+            "LCB7IGNsYXNzOiAiaGludCIsIGlkOiAicmV2aXNpb24taGludCIgfSk7CiAgZnVuY3Rpb24gc2hvd1JldmlzaW9uKCkgewogICAgcmV2aXNpb25IaW50LnRl" +
+            "eHRDb250ZW50ID0gcGlwZWxpbmUgPyBgcmV2aXNpb24gJHtwaXBlbGluZS5jdXJyZW50X3JldmlzaW9ufSwgeW91ciByb2xlOiAke3BpcGVsaW5lLnJvbGV9" +
+            "YCA6ICJub3Qgc2F2ZWQgeWV0IjsKICB9CiAgY29uc3QgdG9vbGJhciA9IGgoImRpdiIsIHsgY2xhc3M6ICJ0b29sYmFyIiB9LCBuYW1lLAogICAgaCgiYnV0" +
+            "dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogdmFsaWRhdGUgfSwgIlZhbGlkYXRlIiksCiAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24i" +
+            "LCBvbmNsaWNrOiAoKSA9PiB7IHJlbWVtYmVyKCk7IGRvYy5sYXlvdXQgPSBhdXRvTGF5b3V0KGRvYyk7IHJlbmRlcigpOyB9IH0sICJBdXRvLWxheW91dCIp" +
+            "LAogICAgY2FuRWRpdCA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGlkOiAidW5kbyIsIHRpdGxlOiAiVW5kbyAoQ3RybCtaKSIsIG9uY2xpY2s6" +
+            "IHVuZG8gfSwgIlVuZG8iKSA6IG51bGwsCiAgICBjYW5FZGl0ID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgaWQ6ICJyZWRvIiwgdGl0bGU6ICJS" +
+            "ZWRvIChDdHJsK1NoaWZ0K1opIiwgb25jbGljazogcmVkbyB9LCAiUmVkbyIpIDogbnVsbCwKICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGlk" +
+            "OiAic2hvdy1oaXN0b3J5Iiwgb25jbGljazogKCkgPT4gc2hvd0hpc3RvcnkoKSB9LCAiSGlzdG9yeSIpLAogICAgY2FuRWRpdCA/IGgoImlucHV0IiwgeyBp" +
+            "ZDogInNhdmUtbWVzc2FnZSIsIHBsYWNlaG9sZGVyOiAiUmV2aXNpb24gbWVzc2FnZSAob3B0aW9uYWwpIiwgImFyaWEtbGFiZWwiOiAiUmV2aXNpb24gbWVz" +
+            "c2FnZSIgfSkgOiBudWxsLAogICAgY2FuRWRpdCA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAicHJpbWFyeSIsIGlkOiAic2F2ZS1w" +
+            "aXBlbGluZSIsIG9uY2xpY2s6ICgpID0+IHNhdmUoKSB9LCAiU2F2ZSIpIDogbnVsbCwKICAgICFwaXBlbGluZSB8fCBbIm93bmVyIiwgImVkaXRvciIsICJy" +
+            "dW5uZXIiXS5pbmNsdWRlcyhwaXBlbGluZS5yb2xlKSA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGlkOiAicnVuLXBpcGVsaW5lIiwgb25jbGlj" +
+            "azogcnVuTm93IH0sICJSdW4iKSA6IG51bGwsCiAgICByZXZpc2lvbkhpbnQpOwogIHNob3dSZXZpc2lvbigpOwogIHNob3codmlldywgaCgiZGl2IiwgeyBj" +
+            "bGFzczogImVkaXRvciIgfSwgdG9vbGJhciwgc3RhdHVzLCBjb25mbGljdCwgaCgiZGl2IiwgeyBjbGFzczogImVkaXRvci1ib2R5IiB9LCBwYWxldHRlLCBz" +
+            "dmcsIHBhbmVsKSkpOwogIHZpZXcuY2xhc3NMaXN0LmFkZCgid2lkZSIpOwogIHJlbmRlclBhbGV0dGUoKTsKICByZW5kZXIoKTsKICBhd2FpdCByZW5kZXJT" +
+            "aGFyaW5nKCk7CiAgaWYgKGRvYy5ub2Rlcy5sZW5ndGggJiYgcGlwZWxpbmUpIGF3YWl0IHZhbGlkYXRlKCk7CiAgLy8gRm9yIHRlc3RzIGFuZCB0b29saW5n" +
+            "OiB0aGUgZWRpdG9yJ3Mgc3RhdGUgYW5kIGFjdGlvbnMuCiAgLyoqIEB0eXBlIHthbnl9ICovICh3aW5kb3cpLnNsdWljZUVkaXRvciA9IHsgZG9jOiAoKSA9" +
+            "PiBkb2MsIGNvbm5lY3QsIHJlbmRlciwgdmlldzogdmlld18gfTsKICB2b2lkIG1lOwp9Cg=="),
         "ui/js/pages/login.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCmltcG9ydCB7IGFwaSwga2VlcFRva2VucyB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZy" +
             "b20gIi4uL2RvbS5qcyI7CgovKioKICogVGhlIHNpZ24taW4gZm9ybS4KICogQHBhcmFtIHtIVE1MRWxlbWVudH0gdmlldwogKi8KZXhwb3J0IGFzeW5jIGZ1" +
@@ -1100,19 +1110,46 @@ extension WebAssets {
             "YXN5bmMgZnVuY3Rpb24gbG9hZCgpIHsKICAgIGNvbnN0IHF1ZXJ5ID0gbmV3IFVSTFNlYXJjaFBhcmFtcygpOwogICAgaWYgKHBpcGVsaW5lLnZhbHVlKSBx" +
             "dWVyeS5zZXQoInBpcGVsaW5lIiwgcGlwZWxpbmUudmFsdWUpOwogICAgaWYgKHN0YXR1cy52YWx1ZSkgcXVlcnkuc2V0KCJzdGF0dXMiLCBzdGF0dXMudmFs" +
             "dWUpOwogICAgaWYgKHBhcmFtcy5nZXQoInRyaWdnZXIiKSkgcXVlcnkuc2V0KCJ0cmlnZ2VyIiwgcGFyYW1zLmdldCgidHJpZ2dlciIpID8/ICIiKTsKICAg" +
-            "IGNvbnN0IHJ1bnMgPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3J1bnM/JHtxdWVyeX1gKTsKICAgIHNob3coYm9keSwgLi4ucnVucy5tYXAoKC8qKiBA" +
-            "dHlwZSB7YW55fSAqLyByKSA9PiBoKCJ0ciIsIHsgImRhdGEtcnVuIjogci5pZCB9LAogICAgICBoKCJ0ZCIsIHsgY2xhc3M6ICJuYW1lIiB9LCBuYW1lcy5n" +
-            "ZXQoci5waXBlbGluZV9pZCkgPz8gci5waXBlbGluZV9pZCksIGgoInRkIiwge30sIGgoImEiLCB7IGhyZWY6IGAjL3J1bi8ke3IuaWR9YCwgY2xhc3M6IGBz" +
-            "dGF0dXMgJHtyLnN0YXR1c31gIH0sIHIuc3RhdHVzKSksCiAgICAgIGgoInRkIiwge30sIHRpbWUoci5xdWV1ZWRfYXQpKSwgaCgidGQiLCB7fSwgci5zdGFy" +
-            "dGVkX2F0ICYmIHIuZmluaXNoZWRfYXQgPyBgJHsoKHIuZmluaXNoZWRfYXQgLSByLnN0YXJ0ZWRfYXQpIC8gMTAwMCkudG9GaXhlZCgyKX0gc2AgOiAi4oCU" +
-            "IiksCiAgICAgIGgoInRkIiwge30sIHIucmVxdWVzdGVkX2J5KSwgaCgidGQiLCB7IGNsYXNzOiAibmFtZSIgfSwgci5lcnJvciA/PyAiIikpKSk7CiAgICBp" +
-            "ZiAocnVucy5sZW5ndGggPT09IDApIGJvZHkuYXBwZW5kKGgoInRyIiwge30sIGgoInRkIiwgeyBjb2xzcGFuOiA2LCBjbGFzczogImVtcHR5IiB9LCAiTm8g" +
-            "cnVucyBtYXRjaC4iKSkpOwogIH0KICBwaXBlbGluZS5hZGRFdmVudExpc3RlbmVyKCJjaGFuZ2UiLCBsb2FkKTsKICBzdGF0dXMuYWRkRXZlbnRMaXN0ZW5l" +
-            "cigiY2hhbmdlIiwgbG9hZCk7CiAgYXdhaXQgbG9hZCgpOwogIHNob3codmlldywgaCgiZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwgaCgiaDEiLCB7fSwg" +
-            "IlJ1bnMiKSwgaCgiZGl2IiwgeyBjbGFzczogInJvdyIgfSwgcGlwZWxpbmUsIHN0YXR1cykpLAogICAgaCgidGFibGUiLCB7ICJhcmlhLWxhYmVsIjogIlJ1" +
-            "bnMiIH0sIGgoInRoZWFkIiwge30sIGgoInRyIiwge30sIGgoInRoIiwge30sICJQaXBlbGluZSIpLCBoKCJ0aCIsIHt9LCAiU3RhdHVzIiksIGgoInRoIiwg" +
-            "e30sICJRdWV1ZWQiKSwgaCgidGgiLCB7fSwgIkR1cmF0aW9uIiksIGgoInRoIiwge30sICJTdGFydGVkIGJ5IiksIGgoInRoIiwge30sICJFcnJvciIpKSks" +
-            "IGJvZHkpKTsKfQo="),
+            "IGNvbnN0IHJ1bnMgPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3J1bnM/JHtxdWVyeX1gKTsKICAgIGF3YWl0IHJlbmRlckNoYXJ0KHJ1bnMpOwogICAg" +
+            "c2hvdyhib2R5LCAuLi5ydW5zLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHIpID0+IGgoInRyIiwgeyAiZGF0YS1ydW4iOiByLmlkIH0sCiAgICAgIGgoInRk" +
+            "IiwgeyBjbGFzczogIm5hbWUiIH0sIG5hbWVzLmdldChyLnBpcGVsaW5lX2lkKSA/PyByLnBpcGVsaW5lX2lkKSwgaCgidGQiLCB7fSwgaCgiYSIsIHsgaHJl" +
+            "ZjogYCMvcnVuLyR7ci5pZH1gLCBjbGFzczogYHN0YXR1cyAke3Iuc3RhdHVzfWAgfSwgci5zdGF0dXMpKSwKICAgICAgaCgidGQiLCB7fSwgdGltZShyLnF1" +
+            "ZXVlZF9hdCkpLCBoKCJ0ZCIsIHt9LCByLnN0YXJ0ZWRfYXQgJiYgci5maW5pc2hlZF9hdCA/IGAkeygoci5maW5pc2hlZF9hdCAtIHIuc3RhcnRlZF9hdCkg" +
+            "LyAxMDAwKS50b0ZpeGVkKDIpfSBzYCA6ICLigJQiKSwKICAgICAgaCgidGQiLCB7fSwgci5yZXF1ZXN0ZWRfYnkpLCBoKCJ0ZCIsIHsgY2xhc3M6ICJuYW1l" +
+            "IiB9LCByLmVycm9yID8/ICIiKSkpKTsKICAgIGlmIChydW5zLmxlbmd0aCA9PT0gMCkgYm9keS5hcHBlbmQoaCgidHIiLCB7fSwgaCgidGQiLCB7IGNvbHNw" +
+            "YW46IDYsIGNsYXNzOiAiZW1wdHkiIH0sICJObyBydW5zIG1hdGNoLiIpKSk7CiAgfQogIGNvbnN0IGNoYXJ0ID0gaCgiZGl2IiwgeyBpZDogInJ1bnMtY2hh" +
+            "cnQiIH0pOwogIC8qKgogICAqIER1cmF0aW9uIGFuZCByb3dzIG9mIGEgcGlwZWxpbmUncyBsYXN0IGZpbmlzaGVkIHJ1bnMsIG9sZGVzdCBmaXJzdCAocm93" +
+            "czogdGhlIG1vc3QgYW55IG5vZGUgcHV0IG91dCkuCiAgICogQHBhcmFtIHthbnlbXX0gcnVucwogICAqLwogIGFzeW5jIGZ1bmN0aW9uIHJlbmRlckNoYXJ0" +
+            "KHJ1bnMpIHsKICAgIGlmICghcGlwZWxpbmUudmFsdWUpIHsgc2hvdyhjaGFydCk7IHJldHVybjsgfQogICAgY29uc3QgZmluaXNoZWQgPSBydW5zLmZpbHRl" +
+            "cigocikgPT4gci5zdGFydGVkX2F0ICYmIHIuZmluaXNoZWRfYXQpLnNsaWNlKDAsIDMwKS5yZXZlcnNlKCk7CiAgICBpZiAoZmluaXNoZWQubGVuZ3RoIDwg" +
+            "MikgeyBzaG93KGNoYXJ0KTsgcmV0dXJuOyB9CiAgICBjb25zdCBkZXRhaWxzID0gYXdhaXQgUHJvbWlzZS5hbGwoZmluaXNoZWQubWFwKChyKSA9PiBhcGko" +
+            "IkdFVCIsIGAvYXBpL3YxL3J1bnMvJHtyLmlkfWApKSk7CiAgICBjb25zdCBwb2ludHMgPSBkZXRhaWxzLm1hcCgocikgPT4gKHsgaWQ6IHIuaWQsIHN0YXR1" +
+            "czogci5zdGF0dXMsIHNlY29uZHM6IChyLmZpbmlzaGVkX2F0IC0gci5zdGFydGVkX2F0KSAvIDEwMDAsCiAgICAgIHJvd3M6IE1hdGgubWF4KDAsIC4uLihy" +
+            "Lm5vZGVzID8/IFtdKS5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBuKSA9PiBuLnJlY29yZHNfb3V0KSkgfSkpOwogICAgc2hvdyhjaGFydCwgaCgiZGl2Iiwg" +
+            "eyBjbGFzczogImNoYXJ0cyIgfSwgYmFycygiRHVyYXRpb24gKHMpIiwgcG9pbnRzLCAocCkgPT4gcC5zZWNvbmRzLCAodikgPT4gdi50b0ZpeGVkKDIpKSwg" +
+            "YmFycygiUm93cyIsIHBvaW50cywgKHApID0+IHAucm93cywgKHYpID0+IFN0cmluZyh2KSkpKTsKICB9CiAgcGlwZWxpbmUuYWRkRXZlbnRMaXN0ZW5lcigi" +
+            "Y2hhbmdlIiwgbG9hZCk7CiAgc3RhdHVzLmFkZEV2ZW50TGlzdGVuZXIoImNoYW5nZSIsIGxvYWQpOwogIGF3YWl0IGxvYWQoKTsKICBzaG93KHZpZXcsIGgo" +
+            "ImRpdiIsIHsgY2xhc3M6ICJzcHJlYWQiIH0sIGgoImgxIiwge30sICJSdW5zIiksIGgoImRpdiIsIHsgY2xhc3M6ICJyb3ciIH0sIHBpcGVsaW5lLCBzdGF0" +
+            "dXMpKSwgY2hhcnQsCiAgICBoKCJ0YWJsZSIsIHsgImFyaWEtbGFiZWwiOiAiUnVucyIgfSwgaCgidGhlYWQiLCB7fSwgaCgidHIiLCB7fSwgaCgidGgiLCB7" +
+            "fSwgIlBpcGVsaW5lIiksIGgoInRoIiwge30sICJTdGF0dXMiKSwgaCgidGgiLCB7fSwgIlF1ZXVlZCIpLCBoKCJ0aCIsIHt9LCAiRHVyYXRpb24iKSwgaCgi" +
+            "dGgiLCB7fSwgIlN0YXJ0ZWQgYnkiKSwgaCgidGgiLCB7fSwgIkVycm9yIikpKSwgYm9keSkpOwp9CgovKioKICogQSBzbWFsbCBiYXIgY2hhcnQgKFNWRyks" +
+            "IG9uZSBiYXIgcGVyIHJ1bjsgZWFjaCBiYXIncyB0aXRsZSBuYW1lcyB0aGUgcnVuIGFuZCBpdHMgdmFsdWUuCiAqIEBwYXJhbSB7c3RyaW5nfSB0aXRsZQog" +
+            "KiBAcGFyYW0ge2FueVtdfSBwb2ludHMKICogQHBhcmFtIHsocDogYW55KSA9PiBudW1iZXJ9IHZhbHVlCiAqIEBwYXJhbSB7KHY6IG51bWJlcikgPT4gc3Ry" +
+            "aW5nfSBmb3JtYXQKICovCmZ1bmN0aW9uIGJhcnModGl0bGUsIHBvaW50cywgdmFsdWUsIGZvcm1hdCkgewogIGNvbnN0IE5TID0gImh0dHA6Ly93d3cudzMu" +
+            "b3JnLzIwMDAvc3ZnIiwgd2lkdGggPSAzMDAsIGhlaWdodCA9IDExMCwgdG9wID0gTWF0aC5tYXgoLi4ucG9pbnRzLm1hcCh2YWx1ZSksIDFlLTkpOwogIGNv" +
+            "bnN0IHN2ZyA9IGRvY3VtZW50LmNyZWF0ZUVsZW1lbnROUyhOUywgInN2ZyIpOwogIHN2Zy5zZXRBdHRyaWJ1dGUoInZpZXdCb3giLCBgMCAwICR7d2lkdGh9" +
+            "ICR7aGVpZ2h0ICsgMTZ9YCk7CiAgc3ZnLnNldEF0dHJpYnV0ZSgicm9sZSIsICJpbWciKTsKICBzdmcuc2V0QXR0cmlidXRlKCJhcmlhLWxhYmVsIiwgYCR7" +
+            "dGl0bGV9IHBlciBydW4sIG9sZGVzdCBmaXJzdDsgdGhlIGxhcmdlc3QgaXMgJHtmb3JtYXQodG9wKX1gKTsKICBjb25zdCBzdGVwID0gd2lkdGggLyBwb2lu" +
+            "dHMubGVuZ3RoOwogIHBvaW50cy5mb3JFYWNoKChwLCBpKSA9PiB7CiAgICBjb25zdCBiYXIgPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50TlMoTlMsICJyZWN0" +
+            "Iik7CiAgICBjb25zdCBoXyA9IE1hdGgubWF4KDEsICh2YWx1ZShwKSAvIHRvcCkgKiBoZWlnaHQpOwogICAgYmFyLnNldEF0dHJpYnV0ZSgieCIsIFN0cmlu" +
+            "ZyhpICogc3RlcCArIDEpKTsgYmFyLnNldEF0dHJpYnV0ZSgid2lkdGgiLCBTdHJpbmcoTWF0aC5tYXgoMSwgc3RlcCAtIDIpKSk7CiAgICBiYXIuc2V0QXR0" +
+            "cmlidXRlKCJ5IiwgU3RyaW5nKGhlaWdodCAtIGhfKSk7IGJhci5zZXRBdHRyaWJ1dGUoImhlaWdodCIsIFN0cmluZyhoXykpOwogICAgYmFyLnNldEF0dHJp" +
+            "YnV0ZSgiY2xhc3MiLCBgYmFyICR7cC5zdGF0dXN9YCk7CiAgICBjb25zdCB0aXAgPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50TlMoTlMsICJ0aXRsZSIpOwog" +
+            "ICAgdGlwLnRleHRDb250ZW50ID0gYHJ1biAke3AuaWQuc2xpY2UoMCwgOCl9OiAke2Zvcm1hdCh2YWx1ZShwKSl9YDsKICAgIGJhci5hcHBlbmQodGlwKTsK" +
+            "ICAgIHN2Zy5hcHBlbmQoYmFyKTsKICB9KTsKICBjb25zdCBsYWJlbCA9IGRvY3VtZW50LmNyZWF0ZUVsZW1lbnROUyhOUywgInRleHQiKTsKICBsYWJlbC5z" +
+            "ZXRBdHRyaWJ1dGUoIngiLCAiMCIpOyBsYWJlbC5zZXRBdHRyaWJ1dGUoInkiLCBTdHJpbmcoaGVpZ2h0ICsgMTQpKTsKICBsYWJlbC50ZXh0Q29udGVudCA9" +
+            "IGBtYXggJHtmb3JtYXQodG9wKX1gOwogIHN2Zy5hcHBlbmQobGFiZWwpOwogIHJldHVybiBoKCJmaWd1cmUiLCB7IGNsYXNzOiAiY2hhcnQiIH0sIGgoImZp" +
+            "Z2NhcHRpb24iLCB7fSwgdGl0bGUpLCBzdmcpOwp9Cg=="),
         "ui/js/pages/setup.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEZpcnN0IHJ1bjogdGhlIGZpcnN0IGFkbWluIGFuZCB0aGUgdmF1bHQncyBtYXN0ZXIgcGFzc3dvcmQsIHdpdGggdGhlIG9uZS10" +
             "aW1lIHNldHVwIHRva2VuIGZyb20gdGhlIGxpbmsuCmltcG9ydCB7IGFwaSwga2VlcFRva2VucyB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9y" +

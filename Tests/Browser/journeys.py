@@ -312,6 +312,11 @@ def journey_rejects_and_replay(server, driver):
     text_in(driver, By.ID, "run-status", "succeeded", timeout=30)
     text_in(driver, By.CSS_SELECTOR, "main", "replays")
     assert not driver.find_elements(By.CSS_SELECTOR, "#rejects h2"), "the replay rejected nothing"
+    driver.find_element(By.LINK_TEXT, "Runs").click()
+    visible(driver, By.ID, "runs-pipeline").send_keys("ratios")
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs-chart figure")) == 2)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#runs-chart figure:first-child rect.bar")) == 2, "one bar per finished run"
+    driver.save_screenshot(os.path.join(shots, "runs-chart.png"))
     files = os.listdir(os.path.join(server.dir, "data", "files"))
     replayed = [name for name in files if name.startswith("ratios.replay-")]
     assert len(replayed) == 1, files

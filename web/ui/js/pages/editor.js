@@ -649,6 +649,8 @@ export async function editorPage(view, me) {
       group.append(counters);
     }
     counters.textContent = `${n.status} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}`;
+    // Edges out of a running node show data flowing.
+    for (const path of edgePaths.querySelectorAll(`path[data-edge^="${CSS.escape(n.node)}."]`)) path.classList.toggle("flowing", n.status === "running");
   }
 
   async function runNow() {
