@@ -62,7 +62,7 @@ public enum NodeCatalog {
     }
 
     /// Setting fields as a JSON array: name, kind, type text, summary, required, default, example, choices, secret.
-    static func fieldsJSON(_ fields: [FieldSpec], secrets: Set<String> = []) -> String {
+    public static func fieldsJSON(_ fields: [FieldSpec], secrets: Set<String> = []) -> String {
         "[" + fields.map { f in
             var pairs: [(String, Value)] = [("name", .string(f.name)), ("kind", .string(f.kind.jsonName)), ("type", .string(f.kind.description)),
                                             ("summary", .string(f.summary)), ("required", .bool(f.isRequired)),

@@ -1,5 +1,6 @@
 import BuiltinNodes
 import Foundation
+import Scheduler
 import HummingbirdBcrypt
 import NodeKit
 import Prometheus
@@ -55,6 +56,11 @@ enum SystemRoutes {
         Endpoint(.get, "/api/v1/node-types", "listNodeTypes", "The node type catalog (specs drive the editor's forms).", tag: "system",
                  response: Schema.array(Schema.anyObject)) { _ in
             APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.json(BuiltinNodes.registry.specs).utf8))
+        },
+        Endpoint(.get, "/api/v1/trigger-kinds", "listTriggerKinds", "Trigger kinds and their settings fields, for trigger forms.",
+                 tag: "triggers", response: Schema.array(Schema.anyObject)) { _ in
+            let items = TriggerKind.allCases.map { kind in "{\"kind\":\"\(kind.rawValue)\",\"fields\":\(NodeCatalog.fieldsJSON(kind.fields))}" }
+            return APIReply(status: .ok, contentType: "application/json", body: Data(("[" + items.joined(separator: ",") + "]").utf8))
         },
         Endpoint(.get, "/api/v1/connection-types", "listConnectionTypes", "Connection types and their fields (secret fields marked), for connection forms.",
                  tag: "system", response: Schema.array(Schema.anyObject)) { _ in

@@ -40,3 +40,9 @@ test("the error envelope becomes an ApiError with its field", () => {
   assert.equal(plain.code, "http_502");
   assert.equal(plain.message, "Bad Gateway");
 });
+
+test("a boolean without a default can stay unset", () => {
+  assert.equal(parseValue(field("boolean"), ""), undefined);
+  assert.equal(parseValue(field("boolean"), "true"), true);
+  assert.equal(parseValue(field("boolean"), "false"), false);
+});

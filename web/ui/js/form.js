@@ -15,7 +15,7 @@ import { h } from "./dom.js";
  * @returns {unknown} undefined when the field is left empty
  */
 export function parseValue(field, raw) {
-  if (field.kind === "boolean") return raw === true ? true : raw === false ? false : undefined;
+  if (field.kind === "boolean") return raw === true || raw === "true" ? true : raw === false || raw === "false" ? false : undefined;
   const text = String(raw).trim();
   if (text === "") return undefined;
   switch (field.kind) {
@@ -74,6 +74,12 @@ export function renderFields(fields, options = {}) {
       if (!field.required) select.append(h("option", { value: "" }, field.default ? `default (${field.default})` : "—"));
       for (const choice of field.choices ?? []) select.append(h("option", { value: choice }, choice));
       select.value = current !== undefined ? String(current) : (field.required && field.default ? field.default : "");
+      input = select;
+    } else if (field.kind === "boolean" && field.default === null) {
+      // No default: "not set" is a third answer (e.g. a filter that applies only when given).
+      const select = /** @type {HTMLSelectElement} */ (h("select", { id, name: field.name }, h("option", { value: "" }, "—"),
+        h("option", { value: "true" }, "yes"), h("option", { value: "false" }, "no")));
+      select.value = current === true ? "true" : current === false ? "false" : "";
       input = select;
     } else if (field.kind === "boolean") {
       input = /** @type {HTMLInputElement} */ (h("input", { id, name: field.name, type: "checkbox" }));

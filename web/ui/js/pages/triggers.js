@@ -3,17 +3,7 @@
 // and the history of firings.
 import { api } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
-
-/** A starting point for each kind's settings (the server checks them and names the field that is wrong). */
-export const templates = {
-  cron: { schedule: "0 2 * * *", timezone: "Europe/Berlin" },
-  interval: { every: "15m", align: "clock" },
-  webhook: { auth: "token" },
-  watermark: { connection: "warehouse", table: "public.orders", column: "updated_at", poll_every: "30s" },
-  file: { directory: "/data/incoming", glob: "*.csv", settle: "5s", after: "remember" },
-  http_poll: { url: "https://example.com/feed.json", poll_every: "5m" },
-  imap: { connection: "mail", mailbox: "INBOX", subject: "invoice", has_attachment: true, poll_every: "1m" },
-};
+import { renderFields } from "../form.js";
 
 /**
  * @param {HTMLElement} view
@@ -21,7 +11,8 @@ export const templates = {
  * @param {HTMLElement} [notice]  shown above the list (e.g. a new webhook's secret)
  */
 export async function triggersPage(view, _me, notice) {
-  const [triggers, pipelines] = await Promise.all([api("GET", "/api/v1/triggers"), api("GET", "/api/v1/pipelines")]);
+  const [triggers, pipelines, kinds, connections] = await Promise.all([api("GET", "/api/v1/triggers"), api("GET", "/api/v1/pipelines"),
+    api("GET", "/api/v1/trigger-kinds"), api("GET", "/api/v1/connections")]);
   const names = new Map(pipelines.map((/** @type {any} */ p) => [p.id, p.name]));
   const detail = h("div", { id: "trigger-detail" });
   const message = h("div", { id: "triggers-message" }, notice ?? "");
@@ -51,9 +42,17 @@ export async function triggersPage(view, _me, notice) {
 
   /** @param {any} [existing] */
   function edit(existing) {
-    const kind = /** @type {HTMLSelectElement} */ (h("select", { id: "trigger-kind", disabled: !!existing }, ...Object.keys(templates).map((k) => h("option", { value: k }, k))));
+    const kind = /** @type {HTMLSelectElement} */ (h("select", { id: "trigger-kind", disabled: !!existing }, ...kinds.map((/** @type {any} */ k) => h("option", { value: k.kind }, k.kind))));
     const name = /** @type {HTMLInputElement} */ (h("input", { id: "trigger-name", required: true, value: existing?.name ?? "" }));
-    const settings = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "trigger-settings", "aria-describedby": "trigger-settings-error" }));
+    const settingsBox = h("div", { id: "trigger-settings" });
+    /** @type {ReturnType<typeof renderFields>} */
+    let settings = renderFields([]);
+    const renderKind = () => {
+      const fields = kinds.find((/** @type {any} */ k) => k.kind === kind.value)?.fields ?? [];
+      settings = renderFields(fields, { initial: existing && existing.kind === kind.value ? existing.settings : {}, idPrefix: "trigger-setting",
+                                        connections: connections.map((/** @type {any} */ c) => c.name) });
+      show(settingsBox, settings.element);
+    };
     const rule = /** @type {HTMLInputElement} */ (h("input", { id: "trigger-rule", placeholder: "e.g. new_rows > 100", value: existing?.rule ?? "" }));
     const overlap = /** @type {HTMLSelectElement} */ (h("select", { id: "trigger-overlap" }, h("option", { value: "" }, "default for the kind"),
       ...["skip", "queue", "cancel-previous"].map((o) => h("option", { value: o }, o))));
@@ -65,21 +64,19 @@ export async function triggersPage(view, _me, notice) {
     const formMessage = h("div");
     if (existing) {
       kind.value = existing.kind;
-      settings.value = JSON.stringify(existing.settings, null, 2);
       overlap.value = existing.overlap;
       const link = existing.pipelines[0];
       if (link) { pipeline.value = link.pipeline_id; parameters.value = Object.keys(link.parameters ?? {}).length ? JSON.stringify(link.parameters) : ""; }
-    } else {
-      settings.value = JSON.stringify(templates.cron, null, 2);
-      kind.addEventListener("change", () => { settings.value = JSON.stringify(/** @type {any} */ (templates)[kind.value], null, 2); });
     }
+    kind.addEventListener("change", renderKind);
+    renderKind();
     const form = h("form", { class: "card", "aria-label": existing ? `Edit ${existing.name}` : "New trigger", onsubmit: async (/** @type {Event} */ event) => {
       event.preventDefault();
       for (const e of Object.values(errors)) e.textContent = "";
       show(formMessage);
       /** @type {any} */
       let parsedSettings, parsedParameters = {};
-      try { parsedSettings = JSON.parse(settings.value || "{}"); } catch { errors.settings.textContent = "settings must be a JSON object"; return; }
+      try { parsedSettings = settings.values().settings; } catch { return; }
       try { if (parameters.value.trim()) parsedParameters = JSON.parse(parameters.value); } catch { errors.pipelines.textContent = "parameters must be a JSON object"; return; }
       /** @type {any} */
       const body = { name: name.value, kind: kind.value, settings: parsedSettings, rule: rule.value.trim() || null,
@@ -94,6 +91,7 @@ export async function triggersPage(view, _me, notice) {
       } catch (error) {
         const e = /** @type {any} */ (error);
         const field = String(e.field ?? "");
+        if (field.startsWith("settings.") && settings.showError(field, e.message)) return;
         const target = field.startsWith("settings") ? errors.settings : field === "rule" ? errors.rule : field === "name" ? errors.name : field.startsWith("pipelines") || field.startsWith("parameters") ? errors.pipelines : null;
         if (target) target.textContent = `${field}: ${e.message}`; else show(formMessage, errorText(error));
       }
@@ -101,7 +99,7 @@ export async function triggersPage(view, _me, notice) {
     h("h2", {}, existing ? `Edit ${existing.name}` : "New trigger"),
     h("label", { for: "trigger-name" }, "Name"), name, errors.name,
     h("label", { for: "trigger-kind" }, "Kind"), kind,
-    h("label", { for: "trigger-settings" }, "Settings ", h("span", { class: "hint" }, "(JSON; see docs/scheduling.md for each kind's settings)")), settings, errors.settings,
+    h("h3", {}, "Settings"), settingsBox, errors.settings,
     h("label", { for: "trigger-rule" }, "Rule ", h("span", { class: "hint" }, "(optional expression over the event's fields)")), rule, errors.rule,
     h("label", { for: "trigger-overlap" }, "When the pipeline is still running"), overlap,
     h("label", { for: "trigger-pipeline" }, "Pipeline to start"), pipeline,
