@@ -13,11 +13,22 @@ public struct Planner: Sendable {
 
     public init(registry: NodeRegistry) { self.registry = registry }
 
-    /// Plans `document`. `previewNode` keeps only that node and its upstream, with sinks disabled.
+    /// Plans `document`. `previewNode` keeps only that node and its data upstream (the rest is not checked), with sinks disabled.
     public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, baseDirectory: String,
                      connections: ConnectionCatalog = .empty, previewNode: String? = nil) async throws(ConfigErrors) -> ExecutionPlan {
         var errors: [ConfigError] = []
         let environment = ExpressionEnvironment(parameters: parameters, now: now)
+        // A preview plans only the node and what feeds it: the rest of the document may be unfinished (the editor
+        // previews while a pipeline is being built).
+        var document = document
+        if let previewNode {
+            guard document.node(previewNode) != nil else {
+                throw ConfigErrors([ConfigError(code: "unknown_node", message: "no node '\(previewNode)' to preview; nodes are: \(document.nodes.map(\.id).joined(separator: ", "))")])
+            }
+            let kept = ancestors(of: previewNode, edges: document.edges.filter { $0.kind == .data })
+            document.nodes = document.nodes.filter { kept.contains($0.id) }
+            document.edges = document.edges.filter { kept.contains($0.from.node) && kept.contains($0.to.node) }
+        }
 
         // 1. Node types and settings.
         var instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)] = [:]
@@ -94,21 +105,11 @@ public struct Planner: Sendable {
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
 
-        var kept = Set(sorted)
-        if let previewNode {
-            guard order.contains(previewNode) else {
-                throw ConfigErrors([ConfigError(code: "unknown_node", message: "no node '\(previewNode)' to preview; nodes are: \(order.joined(separator: ", "))")])
-            }
-            kept = ancestors(of: previewNode, edges: edges.filter { $0.kind == .data })
-        }
-        let keptEdges = edges.filter { kept.contains($0.from.node) && kept.contains($0.to.node) }
-        let keptOrder = sorted.filter { kept.contains($0) }
-
         // 4. Schemas, then projection pushdown, then final schemas.
-        let firstPass = try await inferSchemas(keptOrder, instances, keptEdges, environment, projections: [:])
+        let firstPass = try await inferSchemas(sorted, instances, edges, environment, projections: [:])
         var demand: [String: Set<String>?] = [:]
-        for id in keptOrder.reversed() {
-            let consumers = keptEdges.filter { $0.kind == .data && $0.from.node == id }
+        for id in sorted.reversed() {
+            let consumers = edges.filter { $0.kind == .data && $0.from.node == id }
             guard !consumers.isEmpty, id != previewNode else { demand[id] = .some(nil); continue }
             var needed: Set<String>? = []
             for edge in consumers {
@@ -119,21 +120,21 @@ public struct Planner: Sendable {
             demand[id] = .some(needed)
         }
         var projections: [String: Set<String>] = [:]
-        for id in keptOrder where instances[id]!.type.spec.capabilities.contains(.projection) {
+        for id in sorted where instances[id]!.type.spec.capabilities.contains(.projection) {
             if case let .some(.some(columns)) = demand[id], let full = firstPass[id]?.outputs["out"], columns.count < full.count {
                 projections[id] = columns
             }
         }
-        let plans = projections.isEmpty ? firstPass : try await inferSchemas(keptOrder, instances, keptEdges, environment, projections: projections)
+        let plans = projections.isEmpty ? firstPass : try await inferSchemas(sorted, instances, edges, environment, projections: projections)
 
-        let planned = keptOrder.map { id in
+        let planned = sorted.map { id in
             let entry = instances[id]!
             let spec = entry.type.spec
-            return PlannedNode(id: id, spec: spec, declaration: entry.declaration, inputSchemas: inputSchemas(id, keptEdges, plans),
+            return PlannedNode(id: id, spec: spec, declaration: entry.declaration, inputSchemas: inputSchemas(id, edges, plans),
                                outputSchemas: plans[id]!.outputs, work: plans[id]!.work,
                                retry: entry.declaration.retry ?? spec.defaults.retry, timeout: entry.declaration.timeout ?? spec.defaults.timeout)
         }
-        return ExecutionPlan(document: document, nodes: planned, edges: keptEdges, parameters: parameters, previewNode: previewNode)
+        return ExecutionPlan(document: document, nodes: planned, edges: edges, parameters: parameters, previewNode: previewNode)
     }
 
     private func portError(_ edge: EdgeDeclaration, _ end: String, _ ports: [String], output: Bool) -> ConfigError {

@@ -46,25 +46,24 @@ struct PreviewCommand: AsyncParsableCommand {
     func run() async throws {
         let output = Output(json: json)
         let plan = try await pipeline.plan(previewNode: node, output: output)
-        guard let target = plan.node(node), let port = target.spec.outputs.first(where: { $0.kind == .data }), let schema = target.outputSchemas[port.name] else {
+        guard NodePreview.schema(of: plan) != nil else {
             output.problems([ConfigError(code: "no_output", message: "node '\(node)' has no data output to preview; preview the node that feeds it", node: node)])
             throw ExitStatus.invalid
         }
-        let rejects = MemoryRejectStore()
-        let options = RunOptions(events: PreviewEvents(), rejects: rejects, previewLimit: limit)
-        let result = await Interruptible.run { await RunExecutor().run(plan, options: options) }
-        guard result.summary.status == .succeeded else {
-            Terminal.error("preview failed: \(result.summary.error ?? "cancelled")")
+        let limit = limit
+        guard let preview = await Interruptible.run({ await NodePreview.run(plan, limit: limit, events: PreviewEvents()) }) else { throw ExitStatus.invalid }
+        guard preview.summary.status == .succeeded else {
+            Terminal.error("preview failed: \(preview.summary.error ?? "cancelled")")
             throw ExitStatus.failed
         }
-        let rows = result.preview.flatMap { batch in (0..<batch.count).map { batch.row($0) } }
+        let rows = preview.rows, schema = preview.schema
         if json {
             for row in rows { print(JSONText.object(Array(zip(schema.names, row)))) }
             return
         }
         print(Table.render(header: schema.fields.map { "\($0.name)\n\($0.type)" }, rows: rows.map { $0.map { $0.isNull ? "NULL" : $0.description } }))
-        print("\(rows.count) row\(rows.count == 1 ? "" : "s")" + (rejects.packets.isEmpty ? "" : ", \(rejects.packets.count) rejected upstream:"))
-        for packet in rejects.packets.prefix(10) { print("  \(packet.node): \(packet.record.message)") }
+        print("\(rows.count) row\(rows.count == 1 ? "" : "s")" + (preview.rejects.isEmpty ? "" : ", \(preview.rejects.count) rejected upstream:"))
+        for packet in preview.rejects.prefix(10) { print("  \(packet.node): \(packet.record.message)") }
     }
 }
 

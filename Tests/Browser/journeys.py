@@ -78,6 +78,18 @@ def fill(driver, element_id, value):
     element.send_keys(value)
 
 
+def import_pipeline(server, driver, name, data_file, data, document):
+    """Writes the pipeline's input file into the server workspace, imports the document on the Pipelines page and
+    returns its row."""
+    os.makedirs(os.path.join(server.dir, "data", "files"), exist_ok=True)
+    with open(os.path.join(server.dir, "data", "files", data_file), "w") as f:
+        f.write(data)
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.ID, "import-yaml").send_keys(document)
+    driver.find_element(By.XPATH, "//button[text()='Import']").click()
+    return visible(driver, By.CSS_SELECTOR, f"tr[data-pipeline={name}]")
+
+
 def journey_setup_login_connection(server, driver):
     """First-run setup → sign out → sign in → create a SQLite connection through its form → test it."""
     driver.get(server.setup_link)
@@ -127,16 +139,10 @@ def journey_setup_login_connection(server, driver):
 
 def journey_pipelines_import_and_run(server, driver):
     """Import a pipeline document, find it by search, run it now, and see the run succeed in the runs list."""
-    os.makedirs(os.path.join(server.dir, "data", "files"), exist_ok=True)
-    with open(os.path.join(server.dir, "data", "files", "in.csv"), "w") as f:
-        f.write("id,amount\n1,10\n2,20\n")
-    driver.find_element(By.LINK_TEXT, "Pipelines").click()
-    visible(driver, By.ID, "import-yaml").send_keys(
+    row = import_pipeline(server, driver, "copy-orders", "in.csv", "id,amount\n1,10\n2,20\n",
         "apiVersion: sluice/v1\nname: copy-orders\nparameters:\n  minimum: {type: int64, default: 0}\nnodes:\n"
         "  - {id: src, type: csv.read, settings: {path: in.csv}}\n  - {id: keep, type: filter, settings: {where: \"amount > ${minimum}\"}}\n"
         "  - {id: out, type: csv.write, settings: {path: out.csv}}\nedges:\n  - {from: src.out, to: keep.in}\n  - {from: keep.out, to: out.in}\n")
-    driver.find_element(By.XPATH, "//button[text()='Import']").click()
-    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=copy-orders]")
     fill(driver, "pipeline-search", "nothing-like-this")
     text_in(driver, By.CSS_SELECTOR, "table[aria-label=Pipelines]", "No pipeline matches.")
     fill(driver, "pipeline-search", "copy")
@@ -273,15 +279,10 @@ def journey_editor_build_save_run(server, driver):
 
 def journey_rejects_and_replay(server, driver):
     """A run with a bad row shows the reject with its reason; after the fix in the editor, replaying it loads the row."""
-    with open(os.path.join(server.dir, "data", "files", "ratio.csv"), "w") as f:
-        f.write("id,amount\n1,10\n2,0\n3,5\n")
-    driver.find_element(By.LINK_TEXT, "Pipelines").click()
-    visible(driver, By.ID, "import-yaml").send_keys(
+    row = import_pipeline(server, driver, "ratios", "ratio.csv", "id,amount\n1,10\n2,0\n3,5\n",
         "apiVersion: sluice/v1\nname: ratios\nnodes:\n  - {id: src, type: csv.read, settings: {path: ratio.csv}}\n"
         "  - {id: calc, type: compute, settings: {columns: {ratio: \"100 / amount\"}}}\n"
         "  - {id: out, type: csv.write, settings: {path: ratios.csv}}\nedges:\n  - {from: src.out, to: calc.in}\n  - {from: calc.out, to: out.in}\n")
-    driver.find_element(By.XPATH, "//button[text()='Import']").click()
-    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=ratios]")
     row.find_element(By.XPATH, ".//button[text()='Run now']").click()
     text_in(driver, By.ID, "pipelines-message", "queued")
     driver.find_element(By.LINK_TEXT, "See runs").click()

@@ -97,3 +97,15 @@ export async function api(method, path, body) {
     return (response.headers.get("Content-Type") ?? "").startsWith("application/json") ? JSON.parse(text) : text;
   }
 }
+
+/**
+ * A pipeline document's JSON form (the server reads the YAML), with `nodes` and `edges` always present.
+ * @param {string} text
+ * @returns {Promise<any>}
+ */
+export async function parseDocument(text) {
+  const document = (await api("POST", "/api/v1/pipelines/parse", { document: text })).document;
+  document.nodes ??= [];
+  document.edges ??= [];
+  return document;
+}

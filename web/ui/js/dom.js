@@ -47,3 +47,13 @@ export function errorText(error) {
   const field = error && error.field ? ` (${error.field})` : "";
   return h("p", { class: "error", role: "alert" }, (error && error.message ? error.message : String(error)) + field);
 }
+
+/**
+ * Saves text as a file through the browser (for content fetched with the access token, which a plain link cannot send).
+ * @param {string} name
+ * @param {string} text
+ * @param {string} [type]
+ */
+export function download(name, text, type = "application/octet-stream") {
+  h("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name }).click();
+}

@@ -1,7 +1,7 @@
 // @ts-check
 // The pipeline editor: a palette of node types, an SVG canvas (drag, pan, zoom, connect typed ports), a settings
 // panel rendered from the node's spec, validation shown on nodes and fields, and save with conflict handling.
-import { api } from "../api.js";
+import { api, parseDocument } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
 import { autoLayout, inputsOf, newNodeId, refusal, specFor, splitRef } from "../graph.js";
@@ -24,6 +24,16 @@ function s(tag, attributes = {}) {
 }
 
 /**
+ * A stored document ready for the canvas: nodes without a saved position are laid out.
+ * @param {string} text
+ */
+async function loadDocument(text) {
+  const doc = await parseDocument(text);
+  if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
+  return doc;
+}
+
+/**
  * @param {HTMLElement} view
  * @param {any} me
  */
@@ -40,9 +50,7 @@ export async function editorPage(view, me) {
   let doc = { apiVersion: "sluice/v1", name: "new-pipeline", nodes: [], edges: [], layout: {} };
   if (id) {
     pipeline = await api("GET", `/api/v1/pipelines/${id}`);
-    doc = (await api("POST", "/api/v1/pipelines/parse", { document: pipeline.document })).document;
-    doc.nodes ??= []; doc.edges ??= [];
-    if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
+    doc = await loadDocument(pipeline.document);
   }
   const canEdit = !pipeline || pipeline.role === "owner" || pipeline.role === "editor";
   const view_ = { x: 0, y: 0, zoom: 1 };
@@ -533,9 +541,7 @@ export async function editorPage(view, me) {
     async function restore(revision) {
       if (!confirm(`Restore revision ${revision.revision}? It becomes a new revision; nothing is lost.`)) return;
       pipeline = await api("POST", `/api/v1/pipelines/${pipeline.id}/revisions/${revision.revision}/restore`);
-      doc = (await api("POST", "/api/v1/pipelines/parse", { document: pipeline.document })).document;
-      doc.nodes ??= []; doc.edges ??= [];
-      if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
+      doc = await loadDocument(pipeline.document);
       name.value = doc.name;
       showRevision();
       render();

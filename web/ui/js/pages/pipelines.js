@@ -1,7 +1,7 @@
 // @ts-check
 // Pipelines: search, last run, run now, delete (confirmed), import and export of the YAML document.
-import { api } from "../api.js";
-import { errorText, h, show, time } from "../dom.js";
+import { api, parseDocument } from "../api.js";
+import { download, errorText, h, show, time } from "../dom.js";
 import { askParameters } from "../run-dialog.js";
 
 /**
@@ -45,7 +45,7 @@ export async function pipelinesPage(view) {
   async function runNow(pipeline) {
     try {
       const full = await api("GET", `/api/v1/pipelines/${pipeline.id}`);
-      const parsed = (await api("POST", "/api/v1/pipelines/parse", { document: full.document })).document;
+      const parsed = await parseDocument(full.document);
       const parameters = await askParameters(parsed.parameters);
       if (parameters === null) return;
       const run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, { parameters });
@@ -60,8 +60,7 @@ export async function pipelinesPage(view) {
    */
   async function exportYAML(pipeline) {
     const full = await api("GET", `/api/v1/pipelines/${pipeline.id}`);
-    const link = h("a", { href: URL.createObjectURL(new Blob([full.document], { type: "application/yaml" })), download: `${pipeline.name}.yaml` });
-    link.click();
+    download(`${pipeline.name}.yaml`, full.document, "application/yaml");
   }
 
   /**

@@ -2,7 +2,7 @@
 // One run: status, per-node counters and rates (live over the WebSocket), a timeline when finished, the log
 // stream, and rejected records with download and replay.
 import { api } from "../api.js";
-import { errorText, h, show, time } from "../dom.js";
+import { download, errorText, h, show, time } from "../dom.js";
 import { live } from "../live.js";
 
 /**
@@ -94,8 +94,8 @@ export async function runPage(view) {
     const canReplay = pipeline && ["owner", "editor", "runner"].includes(pipeline.role) && ["succeeded", "failed", "cancelled"].includes(run.status);
     show(rejectsBox, h("h2", {}, `Rejected records (${run.rejected})`),
       h("p", { class: "row" },
-        h("a", { class: "button", href: `/api/v1/runs/${id}/rejects?format=csv`, onclick: download("csv") }, "Download CSV"),
-        h("a", { class: "button", href: `/api/v1/runs/${id}/rejects`, onclick: download("jsonl") }, "Download JSON lines"),
+        h("a", { class: "button", href: `/api/v1/runs/${id}/rejects?format=csv`, onclick: downloadRejects("csv") }, "Download CSV"),
+        h("a", { class: "button", href: `/api/v1/runs/${id}/rejects`, onclick: downloadRejects("jsonl") }, "Download JSON lines"),
         canReplay ? h("button", { type: "button", class: "primary", id: "replay-rejects", onclick: replay }, "Replay rejects") : null),
       h("table", { "aria-label": "Rejected records" }, h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Row"), h("th", {}, "Reason"), h("th", {}, "Record"))),
         h("tbody", {}, ...packets.map((p) => h("tr", {}, h("td", {}, p.node ?? ""), h("td", {}, p.row ?? ""),
@@ -107,12 +107,10 @@ export async function runPage(view) {
    * Downloads with the access token (a plain link cannot send it).
    * @param {string} format
    */
-  function download(format) {
+  function downloadRejects(format) {
     return async (/** @type {Event} */ event) => {
       event.preventDefault();
-      const body = await api("GET", `/api/v1/runs/${id}/rejects${format === "csv" ? "?format=csv" : ""}`);
-      const link = h("a", { href: URL.createObjectURL(new Blob([body])), download: `rejects-${id}.${format}` });
-      link.click();
+      download(`rejects-${id}.${format}`, await api("GET", `/api/v1/runs/${id}/rejects${format === "csv" ? "?format=csv" : ""}`));
     };
   }
 
