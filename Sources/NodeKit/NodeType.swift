@@ -115,6 +115,9 @@ public protocol NodeContext: Sendable {
     func log(_ level: LogLevel, _ message: String)
     /// Adds to the node's byte counter (bytes read by sources, written by sinks).
     func addBytes(_ count: Int)
+    /// Declares how many bytes this node expects to read in all (a file source's file sizes), so viewers
+    /// can show its progress as `bytes / expected`; nodes that cannot know leave it unset.
+    func expectBytes(_ total: Int)
 }
 
 /// A source's state for one pipeline, as committed in a destination: `key` is `pipeline/node`.

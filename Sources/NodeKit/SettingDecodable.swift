@@ -155,3 +155,16 @@ extension Choice {
     }
     public static func describe(_ value: Self) -> String { value.rawValue }
 }
+
+/// The name of a connection (from connections.yaml or the server's store); a field of this type is a
+/// connection picker in the UI and `connection` in the node docs.
+public struct ConnectionName: SettingDecodable, Hashable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+    public static var fieldKind: FieldKind { .connection }
+    public init(setting: Setting, field: String) throws(ConfigError) {
+        guard let text = setting.scalarText else { throw Self.mismatch(setting, field) }
+        name = text
+    }
+    public static func describe(_ value: Self) -> String { value.name }
+}

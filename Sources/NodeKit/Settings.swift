@@ -15,8 +15,8 @@ public struct Settings: Sendable {
     }
 
     /// The connection a `connection` field names, checked to be of `type`.
-    public func connection(_ field: Field<String>, type: String) throws(ConfigError) -> Connection {
-        try connections.connection(try self[field], type: type, node: node, field: field.name, location: location(of: field))
+    public func connection(_ field: Field<ConnectionName>, type: String) throws(ConfigError) -> Connection {
+        try connections.connection(try self[field].name, type: type, node: node, field: field.name, location: location(of: field))
     }
 
     /// The field's value, its default, or an error naming node, field and location.

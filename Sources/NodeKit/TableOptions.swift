@@ -3,7 +3,7 @@ public import Expressions
 /// The settings every database sink shares (connection, table, mode, key, schema drift), declared and
 /// validated once; connector sinks add only what differs.
 public struct TableSinkOptions: Sendable {
-    public static func connection(_ type: String) -> Field<String> {
+    public static func connection(_ type: String) -> Field<ConnectionName> {
         Field("connection", summary: "A \(type) connection from connections.yaml.", example: type == "postgres" ? "warehouse" : "local")
     }
     public static let table = Field<String>("table", summary: "Target table, optionally schema-qualified; created from the input schema if missing.", example: "analytics.orders")
@@ -41,7 +41,7 @@ public struct TableSinkOptions: Sendable {
 /// The settings every database source shares (connection, table or query with parameters, batch size,
 /// incremental cursor), declared and validated once.
 public struct TableSourceOptions: Sendable {
-    public static func connection(_ type: String) -> Field<String> { TableSinkOptions.connection(type) }
+    public static func connection(_ type: String) -> Field<ConnectionName> { TableSinkOptions.connection(type) }
     public static let table = Field<String?>("table", summary: "Table to read, optionally schema-qualified (or give a query).", example: "public.orders")
     public static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
     public static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")

@@ -116,6 +116,7 @@ public struct CSVReadNode: NodeType {
         let chunkBytes: Int
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            context.expectBytes(FileInput.totalSize(of: files))
             for file in files {
                 try await read(file, context)
             }

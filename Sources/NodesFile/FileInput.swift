@@ -21,6 +21,14 @@ final class FileInput {
 
     deinit { close(fd) }
 
+    /// The sizes of `paths` added up (files that cannot be read count 0: reading them reports the error).
+    static func totalSize(of paths: [String]) -> Int {
+        paths.reduce(0) { total, path in
+            var info = stat()
+            return total + (stat(path, &info) == 0 ? Int(info.st_size) : 0)
+        }
+    }
+
     /// Drops bytes before `consumed`, then reads more; grows the buffer when a single record fills it.
     /// Returns the number of bytes read (0 at end of file).
     @discardableResult

@@ -60,6 +60,7 @@ public struct JSONLReadNode: NodeType {
         let batchRows: Int
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            context.expectBytes(FileInput.totalSize(of: files))
             for file in files { try await read(file, context) }
             return nil
         }

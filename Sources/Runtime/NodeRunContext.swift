@@ -106,4 +106,6 @@ struct NodeRunContext: NodeContext {
     }
 
     func addBytes(_ count: Int) { coordinator.add(node, bytes: count) }
+
+    func expectBytes(_ total: Int) { coordinator.expect(node, bytes: total) }
 }

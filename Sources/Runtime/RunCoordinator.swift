@@ -74,6 +74,10 @@ final class RunCoordinator: Sendable {
         }
     }
 
+    func expect(_ node: String, bytes: Int) {
+        state.withLock { $0.counts[node, default: NodeCounts()].bytesExpected = bytes }
+    }
+
     /// Adds rejected records to the run total and returns the new total.
     func addRejected(_ node: String, _ count: Int) -> Int {
         state.withLock { s in

@@ -6,12 +6,20 @@ public struct NodeCounts: Sendable, Equatable, Codable {
     public var recordsOut: Int = 0
     public var rejected: Int = 0
     public var bytes: Int = 0
+    /// The bytes the node expects to read in all (0 = unknown); progress is `bytes / bytesExpected`.
+    public var bytesExpected: Int = 0
 
-    public init(recordsIn: Int = 0, recordsOut: Int = 0, rejected: Int = 0, bytes: Int = 0) {
+    public init(recordsIn: Int = 0, recordsOut: Int = 0, rejected: Int = 0, bytes: Int = 0, bytesExpected: Int = 0) {
         self.recordsIn = recordsIn
         self.recordsOut = recordsOut
         self.rejected = rejected
         self.bytes = bytes
+        self.bytesExpected = bytesExpected
+    }
+
+    /// How far the node is, from 0 to 1, when it declared what it expects to read.
+    public var progress: Double? {
+        bytesExpected > 0 ? min(1, Double(bytes) / Double(bytesExpected)) : nil
     }
 }
 

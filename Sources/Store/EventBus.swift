@@ -12,18 +12,21 @@ public struct RunUpdate: Sendable, Codable, Equatable {
     public var nodes: [RunNodeRecord]?
     /// Records per second out of each node since the previous progress update.
     public var rates: [String: Double]?
+    /// How far each node that knows its total work is, from 0 to 1 (file sources: bytes read of the file sizes).
+    public var progress: [String: Double]?
     public var log: RunLogLine?
     public var error: String?
     public var at: Int64
 
     public init(kind: Kind, runID: String, pipelineID: String, phase: RunPhase? = nil, nodes: [RunNodeRecord]? = nil,
-                rates: [String: Double]? = nil, log: RunLogLine? = nil, error: String? = nil, at: Int64) {
+                rates: [String: Double]? = nil, progress: [String: Double]? = nil, log: RunLogLine? = nil, error: String? = nil, at: Int64) {
         self.kind = kind
         self.runID = runID
         self.pipelineID = pipelineID
         self.phase = phase
         self.nodes = nodes
         self.rates = rates
+        self.progress = progress
         self.log = log
         self.error = error
         self.at = at

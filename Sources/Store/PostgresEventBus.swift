@@ -111,6 +111,12 @@ public final class PostgresEventBus: EventBus {
             var first = update, second = update
             first.nodes = Array(nodes[..<half])
             second.nodes = Array(nodes[half...])
+            // Rates and progress travel with their nodes.
+            for part in [\RunUpdate.rates, \RunUpdate.progress] {
+                let firstNames = Set(nodes[..<half].map(\.node))
+                first[keyPath: part] = update[keyPath: part]?.filter { firstNames.contains($0.key) }
+                second[keyPath: part] = update[keyPath: part]?.filter { !firstNames.contains($0.key) }
+            }
             return payloads(first, origin: origin) + payloads(second, origin: origin)
         }
         var trimmed = update

@@ -15,6 +15,7 @@ final class RunProgress: RunEventSink {
         var pendingLogs: [(at: Int64, level: String, node: String?, message: String)] = []
         var logSeq: Int64 = 0
         var lastOut: [String: (records: Int64, at: Int64)] = [:]
+        var progress: [String: Double] = [:]
         var lastPublished: Int64?
         var dirty = false
     }
@@ -46,6 +47,7 @@ final class RunProgress: RunEventSink {
             if attempt > 1 { log(at: at, level: "info", node: node, message: "attempt \(attempt)") }
         case let .nodeProgress(node, counts):
             update(node) { Self.apply(counts, to: &$0) }
+            if let fraction = counts.progress { state.withLock { $0.progress[node] = fraction } }
             // Every node reports each interval; one update per interval carries them all.
             publishProgress(at: at, atMostEvery: 250)
         case let .nodeRetrying(node, attempt, after, error):
@@ -102,7 +104,7 @@ final class RunProgress: RunEventSink {
 
     /// Publishes all nodes' counters and rates, unless the last update is younger than `interval` milliseconds.
     private func publishProgress(at: Int64, atMostEvery interval: Int64) {
-        let update = state.withLock { s -> ([RunNodeRecord], [String: Double])? in
+        let update = state.withLock { s -> ([RunNodeRecord], [String: Double], [String: Double])? in
             if let last = s.lastPublished, at - last < interval { return nil }
             s.lastPublished = at
             var rates: [String: Double] = [:]
@@ -112,10 +114,11 @@ final class RunProgress: RunEventSink {
                 }
                 s.lastOut[name] = (record.recordsOut, at)
             }
-            return (s.order.compactMap { s.nodes[$0] }, rates)
+            return (s.order.compactMap { s.nodes[$0] }, rates, s.progress)
         }
-        guard let (nodes, rates) = update else { return }
-        bus.publish(RunUpdate(kind: .progress, runID: runID, pipelineID: pipelineID, phase: .running, nodes: nodes, rates: rates, at: at))
+        guard let (nodes, rates, progress) = update else { return }
+        bus.publish(RunUpdate(kind: .progress, runID: runID, pipelineID: pipelineID, phase: .running, nodes: nodes, rates: rates,
+                              progress: progress.isEmpty ? nil : progress, at: at))
     }
 
     private static func apply(_ counts: NodeCounts, to record: inout RunNodeRecord) {

@@ -74,6 +74,10 @@ def text_in(driver, by, value, text, timeout=10):
 
 def fill(driver, element_id, value):
     element = visible(driver, By.ID, element_id)
+    if element.tag_name == "select":  # a choice or a connection picker
+        from selenium.webdriver.support.ui import Select
+        Select(element).select_by_value(value)
+        return
     element.clear()
     element.send_keys(value)
 
@@ -234,8 +238,21 @@ def journey_editor_build_save_run(server, driver):
     wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "path[data-edge]"))
     connect(driver, "csv_read.out", "filter.in")
     connect(driver, "filter.out", "compute.in")
-    connect(driver, "compute.out", "sqlite_write.in")
+    # Without a pointer: choose the node from the list, then its output's target from the inputs it may reach.
+    canvas = driver.find_element(By.ID, "canvas")
+    canvas.send_keys(Keys.ESCAPE)
+    fill(driver, "go-to-node", "compute")
+    text_in(driver, By.CSS_SELECTOR, "#panel h2", "compute")
+    offered = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#connect-out option")]
+    assert "sqlite_write.in" in offered and "csv_read.start" not in offered and "filter.in" not in offered, offered
+    fill(driver, "connect-out", "sqlite_write.in")
+    driver.find_element(By.ID, "connect-out-button").click()
     text_in(driver, By.ID, "editor-status", "Connected compute.out → sqlite_write.in")
+    text_in(driver, By.CSS_SELECTOR, ".edge-list", "compute.out → sqlite_write.in")
+    # Arrow keys move the selected node (20 px a press).
+    before = driver.execute_script("return window.sluiceEditor.doc().layout.compute")
+    canvas.send_keys(Keys.ARROW_RIGHT)
+    assert driver.execute_script("return window.sluiceEditor.doc().layout.compute") == [before[0] + 20, before[1]]
     connect(driver, "csv_read.done", "compute.in")
     text_in(driver, By.ID, "editor-status", "cannot connect to data input")
     connect(driver, "sqlite_write.done", "csv_read.start")
@@ -244,6 +261,11 @@ def journey_editor_build_save_run(server, driver):
 
     fill(driver, "pipeline-name", "build-by-hand")
     configure(driver, "csv_read", {"path": "in.csv"})
+    # While typing, before Apply: the expression's syntax error shows under the field.
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='filter'] .node-header")).click().perform()
+    fill(driver, "setting-where", "amount >")
+    text_in(driver, By.ID, "setting-where-error", "expected")
+    assert "where" not in (driver.execute_script("return window.sluiceEditor.doc().nodes.find(n => n.id === 'filter').settings") or {})
     configure(driver, "filter", {"where": "amount >"})
     text_in(driver, By.ID, "setting-where-error", "expected")
     assert "invalid" in driver.find_element(By.CSS_SELECTOR, "g[data-node=filter]").get_attribute("class")
@@ -268,6 +290,10 @@ def journey_editor_build_save_run(server, driver):
     text_in(driver, By.CSS_SELECTOR, "g[data-node=compute] .node-counters", "succeeded · in 1 · out 1", timeout=30)
     text_in(driver, By.CSS_SELECTOR, "g[data-node=sqlite_write] .node-counters", "succeeded · in 1", timeout=30)
     text_in(driver, By.ID, "editor-status", "succeeded", timeout=30)
+    # Every node's progress bar is full once it succeeded.
+    for node in ("csv_read", "filter", "compute", "sqlite_write"):
+        bar = driver.find_element(By.CSS_SELECTOR, f"g[data-node={node}] .node-progress")
+        assert bar.get_attribute("data-progress") == "1.000", (node, bar.get_attribute("data-progress"))
     driver.save_screenshot(os.path.join(shots, "editor-run.png"))
     driver.find_element(By.ID, "open-run").click()
     text_in(driver, By.ID, "run-status", "succeeded")

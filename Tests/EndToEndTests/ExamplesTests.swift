@@ -51,7 +51,11 @@ import Testing
 
         """)
         // 11 input records: 10 read, 1 rejected with its line number; nothing lost.
-        #expect(run.summary.counts("orders") == NodeCounts(recordsIn: 0, recordsOut: 10, rejected: 1, bytes: run.summary.counts("orders")!.bytes))
+        let orders = try #require(run.summary.counts("orders"))
+        #expect(orders == NodeCounts(recordsIn: 0, recordsOut: 10, rejected: 1, bytes: orders.bytes, bytesExpected: orders.bytes))
+        // The source declared the file's size before reading and read all of it: its progress is complete.
+        let size = try FileManager.default.attributesOfItem(atPath: dir.file("data/orders.csv"))[.size] as? Int
+        #expect(orders.bytesExpected == size && orders.progress == 1)
         let reject = try #require(run.rejects.first)
         #expect(reject.record.line == 10 && reject.record.field == "amount" && reject.record.code == "invalid_value")
         if case let .text(raw) = reject.record.payload { #expect(raw.hasPrefix("9,102,")) } else { Issue.record("raw text expected") }

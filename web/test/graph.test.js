@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { autoLayout, newNodeId, refusal, specFor } from "../ui/js/graph.js";
+import { autoLayout, connectableTargets, newNodeId, refusal, runProgress, specFor } from "../ui/js/graph.js";
 import { toYAML } from "../ui/js/yaml.js";
 
 const specs = [
@@ -27,6 +27,23 @@ test("refused connections say why", () => {
   d.edges.push({ from: "c.out", to: "u.in" });
   assert.match(refusal(d, specs, "u.out", "a.start") ?? "", /data output 'out' cannot connect to signal/);
   assert.match(refusal(d, specs, "u.done", "a.start") ?? "", /cycle: a already leads to u/);
+});
+
+test("keyboard connecting offers only the inputs an edge may reach", () => {
+  assert.deepEqual(connectableTargets(doc(), specs, "c.out"), ["u.in"]);
+  assert.deepEqual(connectableTargets(doc(), specs, "a.done"), ["b.start", "c.start", "u.start"]);
+  assert.deepEqual(connectableTargets(doc(), specs, "c.done"), ["u.start"]);
+});
+
+test("run progress: own, inherited from upstream, done when succeeded", () => {
+  const d = doc();
+  d.edges.push({ from: "c.out", to: "u.in" });
+  const running = runProgress(d, new Map([["a", "running"], ["b", "running"], ["c", "queued"], ["u", "queued"]]), { a: 0.25 });
+  assert.deepEqual([...running], [["a", 0.25], ["b", 0.25], ["c", 0.25], ["u", 0.25]]);
+  const sourceDone = runProgress(d, new Map([["a", "succeeded"], ["b", "running"]]), { a: 1 });
+  assert.equal(sourceDone.get("a"), 1);
+  assert.equal(sourceDone.get("b"), 0.99, "a node below a finished source is not done until it finishes");
+  assert.equal(runProgress(d, new Map(), {}).get("b"), null, "no source knows its size: unknown");
 });
 
 test("ids and layout", () => {

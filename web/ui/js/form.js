@@ -67,6 +67,10 @@ export function renderFields(fields, options = {}) {
     if (field.kind === "connection" && options.connections) {
       const select = /** @type {HTMLSelectElement} */ (h("select", { id, name: field.name }, h("option", { value: "" }, "— choose a connection —"),
         ...options.connections.map((c) => h("option", { value: c }, c))));
+      // A name that is not (or not yet) a stored connection, or a ${parameter}, is kept, never silently dropped.
+      if (current !== undefined && current !== "" && !options.connections.includes(String(current))) {
+        select.append(h("option", { value: String(current) }, `${current} (not a stored connection)`));
+      }
       select.value = current !== undefined ? String(current) : "";
       input = select;
     } else if (field.kind === "choice") {
@@ -134,13 +138,14 @@ export function renderFields(fields, options = {}) {
      * Shows an error from the server on its field (or returns false when there is no such field).
      * @param {string|null} name
      * @param {string} message
+     * @param {{focus?: boolean}} [options] focus the field (default); off while the user is typing elsewhere
      */
-    showError(name, message) {
+    showError(name, message, options = {}) {
       const key = (name ?? "").replace(/^(settings|secrets)\./, "");
       const control = controls.get(key);
       if (!control) return false;
       control.error.textContent = message;
-      control.input.focus();
+      if (options.focus !== false) control.input.focus();
       return true;
     },
   };

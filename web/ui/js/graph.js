@@ -135,3 +135,69 @@ export function autoLayout(doc, columnWidth = 240, rowHeight = 120) {
   }
   return layout;
 }
+
+/**
+ * The input ports `from` (an output, `node.port`) may be connected to, each as `node.port`: every input of every
+ * other node that `refusal` accepts and that is not connected from `from` already. For keyboard connecting.
+ * @param {Doc} doc
+ * @param {NodeSpec[]} specs
+ * @param {string} from
+ * @returns {string[]}
+ */
+export function connectableTargets(doc, specs, from) {
+  const existing = new Set(doc.edges.filter((e) => e.from === from).map((e) => e.to));
+  /** @type {string[]} */
+  const targets = [];
+  for (const node of doc.nodes) {
+    const spec = specFor(specs, node.type);
+    if (!spec) continue;
+    for (const port of inputsOf(spec)) {
+      const to = `${node.id}.${port.name}`;
+      if (!existing.has(to) && refusal(doc, specs, from, to) === null) targets.push(to);
+    }
+  }
+  return targets;
+}
+
+/**
+ * How far each node of a run is, from 0 to 1, or null when unknown. A succeeded node is done; a node that
+ * reports its own progress (a file source: bytes read of the files' sizes) shows it; any other node is as far as
+ * the least advanced node upstream of it, since data streams through (below 1 until it finishes itself).
+ * @param {Doc} doc
+ * @param {Map<string, string>} statuses node id → run status
+ * @param {Record<string, number>} reported node id → progress the node reported
+ * @returns {Map<string, number|null>}
+ */
+export function runProgress(doc, statuses, reported) {
+  /** @type {Map<string, string[]>} */
+  const upstream = new Map();
+  for (const edge of doc.edges) {
+    const to = splitRef(edge.to).node;
+    upstream.set(to, [...(upstream.get(to) ?? []), splitRef(edge.from).node]);
+  }
+  /** @type {Map<string, number|null>} */
+  const result = new Map();
+  /**
+   * @param {string} id
+   * @param {Set<string>} visiting
+   * @returns {number|null}
+   */
+  const visit = (id, visiting) => {
+    const known = result.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return null;
+    visiting.add(id);
+    /** @type {number|null} */
+    let value = null;
+    if (statuses.get(id) === "succeeded") value = 1;
+    else if (reported[id] !== undefined) value = Math.min(1, Math.max(0, reported[id]));
+    else {
+      const above = (upstream.get(id) ?? []).map((u) => visit(u, visiting));
+      if (above.length && above.every((v) => v !== null)) value = Math.min(0.99, ...above.map((v) => v ?? 0));
+    }
+    result.set(id, value);
+    return value;
+  };
+  for (const node of doc.nodes) visit(node.id, new Set());
+  return result;
+}

@@ -4,7 +4,8 @@
 import { api, parseDocument } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
-import { autoLayout, inputsOf, newNodeId, refusal, specFor, splitRef } from "../graph.js";
+import { autoLayout, inputsOf, newNodeId, refusal, runProgress, specFor, splitRef } from "../graph.js";
+import { connectionsSection, nodePicker } from "./editor-keyboard.js";
 import { live } from "../live.js";
 import { askParameters } from "../run-dialog.js";
 import { toYAML } from "../yaml.js";
@@ -437,6 +438,18 @@ export async function editorPage(view, me) {
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "v") { event.preventDefault(); paste(); return; }
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { event.preventDefault(); if (event.shiftKey) redo(); else undo(); return; }
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "y") { event.preventDefault(); redo(); return; }
+    if (event.key === "Escape") { selection = null; multi.clear(); render(); return; }
+    const nudge = { ArrowLeft: [-20, 0], ArrowRight: [20, 0], ArrowUp: [0, -20], ArrowDown: [0, 20] }[event.key];
+    if (nudge && canEdit && selectedNodes().size) {
+      event.preventDefault();
+      remember();
+      for (const id of selectedNodes()) {
+        const [x, y] = doc.layout[id] ?? [0, 0];
+        doc.layout[id] = [x + nudge[0], y + nudge[1]];
+        moveNode(id);
+      }
+      return;
+    }
     if ((event.key === "Delete" || event.key === "Backspace") && (selection || multi.size) && canEdit) {
       event.preventDefault();
       remember();
@@ -461,7 +474,8 @@ export async function editorPage(view, me) {
     const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
       h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
     if (!selection || selection.kind !== "node") {
-      show(panel, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette; connect an output port (right) to an input port (left). Delete removes the selection.`),
+      show(panel, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette (or press Enter on one); connect an output port (right) to an input port (left), or choose a node below and connect it from its Edges list. Arrow keys move the selection, Delete removes it.`),
+        doc.nodes.length ? nodePicker(doc, selectNode) : "",
         canEdit ? "" : h("p", { class: "hint", id: "read-only" }, `Read only: your role on this pipeline is ${pipeline?.role}.`),
         problemList ?? "", sharing);
       return;
@@ -475,7 +489,7 @@ export async function editorPage(view, me) {
     if (!spec) { show(panel, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
     if (previewBox.dataset.node !== node.id) { show(previewBox); previewBox.dataset.node = ""; }
     const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections: connections.map((/** @type {any} */ c) => c.name) });
-    for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message);
+    for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
     const message = h("div");
     show(panel, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
       h("form", { "aria-label": `Settings of ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
@@ -490,7 +504,62 @@ export async function editorPage(view, me) {
       } }, fields.element, message, h("p", { class: "row" },
         canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
         spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
+      connectionsSection({ doc, specs, nodeId: node.id, outputs: spec.outputs, canEdit, connect, removeEdge }),
       previewBox, problemList ?? "");
+    if (canEdit) checkWhileTyping(fields, node);
+  }
+
+  /**
+   * Selects a node from the keyboard: centres the canvas on it and moves focus to its settings.
+   * @param {string} nodeId
+   */
+  function selectNode(nodeId) {
+    const [x, y] = doc.layout[nodeId] ?? [0, 0];
+    const box = svg.getBoundingClientRect();
+    view_.x = Math.round(box.width / 2 - (x + NODE_WIDTH / 2) * view_.zoom);
+    view_.y = Math.round(box.height / 2 - (y + HEADER) * view_.zoom);
+    selection = { kind: "node", id: nodeId };
+    multi.clear();
+    render();
+    /** @type {HTMLElement|null} */ (panel.querySelector("input, select, textarea, button"))?.focus();
+  }
+
+  /** @param {number} index */
+  function removeEdge(index) {
+    const [edge] = doc.edges.slice(index, index + 1);
+    if (!edge) return;
+    remember();
+    doc.edges.splice(index, 1);
+    render();
+    say(`Removed the edge ${edge.from} → ${edge.to}.`);
+  }
+
+  /**
+   * Checks the settings being typed, 400 ms after the last keystroke: values that do not parse are marked at
+   * once; the rest go to the server's validation as a draft of the pipeline, and its errors on this node's
+   * fields (expression syntax, unknown columns, wrong types) show under them. Nothing is applied until Apply.
+   * @param {{element: HTMLElement, values: () => {settings: Record<string, unknown>}, showError: (name: string, message: string, options?: {focus?: boolean}) => boolean}} fields
+   * @param {any} node
+   */
+  function checkWhileTyping(fields, node) {
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let timer;
+    let sequence = 0;
+    fields.element.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const mine = ++sequence;
+        /** @type {Record<string, unknown>} */
+        let settings;
+        try { settings = fields.values().settings; } catch { return; }
+        const draft = { ...doc, nodes: doc.nodes.map((/** @type {any} */ n) => n.id === node.id ? { ...n, settings } : n) };
+        /** @type {any} */
+        let result;
+        try { result = await api("POST", "/api/v1/pipelines/validate", { document: toYAML(draft) }); } catch { return; }
+        if (mine !== sequence || !fields.element.isConnected) return;
+        for (const p of result.problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
+      }, 400);
+    });
   }
 
   // ---- data preview: the node's first rows (its upstream runs on the server with sinks disabled)
@@ -638,6 +707,13 @@ export async function editorPage(view, me) {
    * @type {Map<string, any>}
    */
   const runNodes = new Map();
+  /** How far each node of the watched run is (see runProgress), and its records per second. */
+  let liveProgress = new Map(), liveRates = /** @type {Record<string, number>} */ ({}), reportedProgress = /** @type {Record<string, number>} */ ({});
+  /** Recomputes every node's progress from the statuses and the progress sources reported, then redraws them. */
+  function overlayAll() {
+    liveProgress = runProgress(doc, new Map([...runNodes.values()].map((n) => [n.node, n.status])), reportedProgress);
+    for (const n of runNodes.values()) overlay(n);
+  }
 
   /**
    * Shows a node's run status and counters on the canvas (only that node is touched).
@@ -654,7 +730,19 @@ export async function editorPage(view, me) {
       counters = s("text", { x: 10, y: -6, class: "node-counters" });
       group.append(counters);
     }
-    counters.textContent = `${n.status} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}`;
+    const fraction = liveProgress.get(n.node) ?? null, rate = liveRates[n.node];
+    counters.textContent = `${n.status}${fraction !== null && n.status !== "succeeded" ? ` ${Math.floor(fraction * 100)}%` : ""} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}${n.status === "running" && rate ? ` · ${Math.round(rate).toLocaleString()}/s` : ""}`;
+    // The progress bar along the node's bottom edge: its share when known, a moving stripe while running when not.
+    let bar = group.querySelector(".node-progress");
+    if (!bar) {
+      const bottom = Number(group.parentElement?.getAttribute("height") ?? 60) - 5;
+      group.append(s("rect", { x: 4, y: bottom, width: NODE_WIDTH - 8, height: 3, rx: 1.5, class: "node-progress-track" }));
+      bar = s("rect", { x: 4, y: bottom, width: 0, height: 3, rx: 1.5, class: "node-progress" });
+      group.append(bar);
+    }
+    bar.setAttribute("width", String(Math.round((NODE_WIDTH - 8) * (fraction ?? (n.status === "running" ? 0.3 : 0)))));
+    bar.classList.toggle("unknown", fraction === null && n.status === "running");
+    bar.setAttribute("data-progress", fraction === null ? "" : fraction.toFixed(3));
     // Edges out of a running node show data flowing.
     for (const path of edgePaths.querySelectorAll(`path[data-edge^="${CSS.escape(n.node)}."]`)) path.classList.toggle("flowing", n.status === "running");
   }
@@ -667,17 +755,25 @@ export async function editorPage(view, me) {
     let run;
     try { run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, { parameters }); } catch (error) { say(/** @type {Error} */ (error).message, true); return; }
     runNodes.clear();
-    for (const node of doc.nodes) overlay({ node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
+    reportedProgress = /** @type {Record<string, number>} */ ({});
+    liveRates = /** @type {Record<string, number>} */ ({});
+    for (const node of doc.nodes) runNodes.set(node.id, { node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
+    overlayAll();
     show(conflict, h("p", {}, `Run ${run.id.slice(0, 8)} queued. `, h("a", { href: `#/run/${run.id}`, id: "open-run" }, "Open the run")));
     const stop = live.subscribe({ run: run.id }, (data) => {
       if (!svg.isConnected) { stop(); return; }
       const nodes = data.type === "snapshot" ? data.run?.nodes : data.type === "update" && data.update.run_id === run.id ? data.update.nodes : null;
-      for (const n of nodes ?? []) overlay(n);
+      if (data.type === "update" && data.update.run_id === run.id) {
+        if (data.update.progress) reportedProgress = data.update.progress;
+        if (data.update.rates) liveRates = data.update.rates;
+      }
+      for (const n of nodes ?? []) runNodes.set(n.node, n);
+      if (nodes) overlayAll();
       const phase = data.type === "snapshot" ? data.run?.status : data.type === "update" && data.update.run_id === run.id ? data.update.phase : null;
       if (phase) say(`Run ${run.id.slice(0, 8)}: ${phase}.`, phase === "failed");
       if (data.type === "update" && data.update.kind === "finished") {
         stop();
-        api("GET", `/api/v1/runs/${run.id}`).then((final) => { for (const n of final.nodes ?? []) overlay(n); say(`Run ${run.id.slice(0, 8)}: ${final.status}.`, final.status !== "succeeded"); });
+        api("GET", `/api/v1/runs/${run.id}`).then((final) => { for (const n of final.nodes ?? []) runNodes.set(n.node, n); overlayAll(); say(`Run ${run.id.slice(0, 8)}: ${final.status}.`, final.status !== "succeeded"); });
       }
     });
   }

@@ -16,6 +16,11 @@ export async function runPage(view) {
    * @type {Record<string, number>}
    */
   let rates = {};
+  /**
+   * How far nodes that know their total work are (file sources), from 0 to 1.
+   * @type {Record<string, number>}
+   */
+  let progress = {};
   const header = h("div");
   const nodesBox = h("div");
   const timeline = h("div");
@@ -41,7 +46,8 @@ export async function runPage(view) {
     show(nodesBox, h("table", { "aria-label": "Nodes" },
       h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Status"), h("th", {}, "In"), h("th", {}, "Out"), h("th", {}, "Rejected"), h("th", {}, "Rate"), h("th", {}, "Time"))),
       h("tbody", {}, ...nodes.map((/** @type {any} */ n) => h("tr", { "data-node": n.node },
-        h("td", { class: "name" }, n.node), h("td", {}, h("span", { class: `status ${n.status}` }, n.status)),
+        h("td", { class: "name" }, n.node), h("td", {}, h("span", { class: `status ${n.status}` }, n.status),
+          n.status === "running" && progress[n.node] !== undefined ? h("progress", { max: 1, value: progress[n.node], "aria-label": `${n.node}: ${Math.floor(progress[n.node] * 100)}%` }) : null),
         h("td", {}, String(n.records_in)), h("td", {}, String(n.records_out)), h("td", {}, String(n.rejected)),
         h("td", {}, rates[n.node] ? `${Math.round(rates[n.node]).toLocaleString()} rows/s` : ""),
         h("td", {}, n.duration_millis ? `${(n.duration_millis / 1000).toFixed(2)} s` : ""),
@@ -139,6 +145,7 @@ export async function runPage(view) {
       const update = data.update;
       if (update.nodes) run.nodes = update.nodes;
       if (update.rates) rates = update.rates;
+      if (update.progress) progress = update.progress;
       if (update.log) appendLog(update.log);
       if (update.phase) run.status = update.phase;
       if (update.kind === "finished") {
