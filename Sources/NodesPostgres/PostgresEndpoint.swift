@@ -38,6 +38,15 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
         password = connection.secrets["password"]
     }
 
+    init(host: String, port: Int, database: String, user: String, password: Secret?, sslmode: PostgresConnectionType.SSLMode) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = password
+        self.sslmode = sslmode
+    }
+
     var description: String { "PostgreSQL at \(host):\(port), database \(database), user \(user)" }
 
     static let logger: Logger = {
@@ -84,11 +93,12 @@ package enum PostgresErrors {
             return "\(error.code)"
         }
         if let error = error as? NodeError { return error.description }
+        if let error = error as? PostgresWireError { return error.description }
         return "\(error)"
     }
 
     package static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState]
+        (error as? PSQLError)?.serverInfo?[.sqlState] ?? (error as? PostgresWireError)?.sqlState
     }
 
     /// Whether the server refused a value or row (class 22 data exception, 23 integrity violation) rather than failed.

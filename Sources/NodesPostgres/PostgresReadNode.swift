@@ -78,7 +78,8 @@ public struct PostgresReadNode: NodeType {
         let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
         let sql = "SELECT \(list) FROM \(source)"
         let binds = (positional?.names ?? []).map { values[$0]! }
-        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, schema: schema, batchRows: batchRows, incremental: incremental))
+        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, schema: schema, oids: columns.map(PostgresTypes.resultOID),
+                                                             batchRows: batchRows, incremental: incremental))
     }
 
     /// The result columns of a query, found without running it: its result shape goes into a temporary
@@ -104,10 +105,13 @@ public struct PostgresReadNode: NodeType {
         let sql: String
         let binds: [Value]
         let schema: Schema
+        /// The result type of each selected column (binary COPY sends none).
+        let oids: [UInt32]
         let batchRows: Int
         let incremental: IncrementalPlan?
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            if incremental == nil { return try await copy(context) }
             // Incremental reads start after the state committed with the data of the last successful run.
             var state: CursorState?
             if let incremental {
@@ -125,6 +129,28 @@ public struct PostgresReadNode: NodeType {
                 return nil
             } catch {
                 try? await connection.close()
+                if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
+                throw NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+            }
+        }
+
+        /// A full read: `COPY (SELECT …) TO STDOUT` in binary on a wire-protocol connection of our own,
+        /// decoded in place from the receive buffer (postgres-nio 1.x has no COPY TO, and its per-row,
+        /// per-cell decoding was half of a table-to-table copy's time; see docs/performance.md).
+        private func copy(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            var select = sql
+            for (i, value) in binds.enumerated().reversed() { select = select.replacingOccurrences(of: "$\(i + 1)", with: PostgresValues.literal(value)) }
+            do {
+                try await PostgresWireSession.withSession(endpoint) { session in
+                    var decoder = BinaryCopyDecoder(schema: schema, oids: oids, batchRows: batchRows)
+                    try await session.copyOut(select, into: &decoder) { decoder in
+                        let (batch, rejects) = decoder.takeBatch()
+                        try await context.reject(rejects)
+                        try await context.emit(batch, on: "out")
+                    }
+                }
+                return nil
+            } catch {
                 if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
                 throw NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
             }

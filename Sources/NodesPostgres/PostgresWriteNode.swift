@@ -67,12 +67,11 @@ struct PostgresLoad: StateStore {
         do {
             try await execute(connection, "BEGIN")
             let target = try await prepare(connection)
+            var batches = context.input("in").makeAsyncIterator()
             var row = 0
-            for try await batch in context.input("in") {
+            while let batch = try await batches.next() {
                 try Task.checkCancellation()
-                let before = row
-                row += batch.count
-                try await load(batch, firstRow: before, into: target, on: connection, context)
+                row += try await loadSpan(batch, firstRow: row, next: { try await batches.next() }, into: target, on: connection, context)
             }
             let state = context.upstreamState()
             return PostgresPending(connection: connection, finish: target.finish + (state.isEmpty ? [] : Self.stateStatements(state)) + Self.markerStatements(context),
@@ -299,6 +298,45 @@ struct PostgresLoad: StateStore {
         }
     }
 
+    /// Rows one COPY (in one savepoint) may span. A COPY per 16k-row batch left the server idle between
+    /// commands; spanning batches keeps it parsing while the next ones arrive (docs/performance.md).
+    static let spanRows = 131_072
+
+    /// COPYs `first` and the batches that follow, up to `spanRows` rows, as one COPY in one savepoint, sending
+    /// each batch as it arrives; returns the rows taken. When the server refuses a row, the span is rolled back
+    /// and loaded batch by batch (each finds and rejects its refused rows), so only that span is redone.
+    private func loadSpan(_ first: RecordBatch, firstRow: Int, next: () async throws -> RecordBatch?, into target: Target,
+                          on connection: PostgresConnection, _ context: any NodeContext) async throws -> Int {
+        var span = [first]
+        var rows = first.count
+        try await execute(connection, "SAVEPOINT sluice_span")
+        do {
+            try await copyRows(into: target, on: connection, context) { write in
+                try await write(first.projected(target.columns), nil)
+                while rows < Self.spanRows, let batch = try await next() {
+                    try Task.checkCancellation()
+                    span.append(batch)
+                    rows += batch.count
+                    try await write(batch.projected(target.columns), nil)
+                }
+            }
+            try await execute(connection, "RELEASE SAVEPOINT sluice_span")
+            return rows
+        } catch where PostgresErrors.isRowProblem(error) {
+            try await execute(connection, "ROLLBACK TO SAVEPOINT sluice_span")
+        } catch {
+            if let reason = mergeProblem(error) { throw reason }
+            throw error
+        }
+        var row = firstRow
+        for batch in span {
+            try await load(batch, firstRow: row, into: target, on: connection, context)
+            row += batch.count
+        }
+        try await execute(connection, "RELEASE SAVEPOINT sluice_span")
+        return rows
+    }
+
     /// COPYs a batch in a savepoint; on a data or constraint error, redoes it row by row and rejects the refused rows.
     private func load(_ batch: RecordBatch, firstRow: Int, into target: Target, on connection: PostgresConnection, _ context: any NodeContext) async throws {
         let projected = batch.projected(target.columns)
@@ -339,8 +377,15 @@ struct PostgresLoad: StateStore {
         return NodeError(code: "merge_without_unique_key", message: "table \(node.table) needs a primary key or unique constraint on (\(node.key.joined(separator: ", "))) for merge")
     }
 
-    /// COPY FROM STDIN of rows `range`, streamed in ~1 MB chunks; for merge, then upserts from the staging table.
+    /// COPY FROM STDIN of rows `range` of a batch; for merge, then upserts from the staging table.
     private func copy(_ batch: RecordBatch, _ range: Range<Int>, into target: Target, on connection: PostgresConnection, _ context: any NodeContext) async throws {
+        try await copyRows(into: target, on: connection, context) { write in try await write(batch, range) }
+    }
+
+    /// One COPY FROM STDIN of the rows `produce` hands to its `write` (whole batches, or a range of rows),
+    /// streamed in ~1 MB chunks; for merge, then upserts from the staging table.
+    private func copyRows(into target: Target, on connection: PostgresConnection, _ context: any NodeContext,
+                          _ produce: (_ write: (RecordBatch, Range<Int>?) async throws -> Void) async throws -> Void) async throws {
         // postgres-nio wraps the table and column names in double quotes as given: escape embedded quotes and
         // join schema and table so the result is "schema"."table".
         let escaped = { (name: String) in name.replacingOccurrences(of: "\"", with: "\"\"") }
@@ -349,13 +394,15 @@ struct PostgresLoad: StateStore {
         try await connection.copyFrom(table: tableName + escaped(target.copyInto.name), columns: target.columns.map(escaped), logger: logger) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20)
-            try await withCursorsAsync(batch) { cursors in
-                for row in range {
-                    PostgresTypes.appendCopyRow(cursors, row, to: &buffer)
-                    if buffer.readableBytes >= 1 << 20 {
-                        bytes += buffer.readableBytes
-                        try await writer.write(buffer)
-                        buffer.clear()
+            try await produce { batch, range in
+                try await withCursorsAsync(batch) { cursors in
+                    for row in range ?? 0..<batch.count {
+                        PostgresTypes.appendCopyRow(cursors, row, to: &buffer)
+                        if buffer.readableBytes >= 1 << 20 {
+                            bytes += buffer.readableBytes
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
                     }
                 }
             }

@@ -138,11 +138,14 @@ import Testing
         #expect(merge.summary.error?.contains("primary key or unique constraint on (id)") == true)
     }
 
-    @Test func refusedRowsAreRejectedWithTheServersReason() async throws {
+    /// One batch, and many small batches that one COPY spans (the refused rows sit in different batches of
+    /// the span: the span is redone batch by batch and only the refused rows are rejected, numbered as before).
+    @Test(arguments: ["", ", batchRows: 300"])
+    func refusedRowsAreRejectedWithTheServersReason(batching: String) async throws {
         try psql("CREATE TABLE u (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, qty integer CHECK (qty > 0))")
         var csv = "id,email,qty\n"
         for i in 1...2000 { csv += i == 500 ? "\(i),dup@x,1\n" : i == 501 ? "\(i),dup@x,1\n" : i == 900 ? "\(i),,1\n" : i == 1500 ? "\(i),q@x,-1\n" : "\(i),u\(i)@x,\(i)\n" }
-        let run = try await load(csv, table: "u", csvSettings: ", schema: {email: string}")
+        let run = try await load(csv, table: "u", csvSettings: ", schema: {email: string}\(batching)")
         #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
         #expect(run.rejects.compactMap(\.record.row) == [500, 899, 1499])
         #expect(run.rejects.map(\.record.code).allSatisfy { $0 == "rejected_by_database" })

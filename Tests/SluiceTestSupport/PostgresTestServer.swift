@@ -5,7 +5,7 @@ import Glibc
 
 /// The test run's throwaway PostgreSQL cluster (DESIGN §8): started by `scripts/test` (which exports
 /// SLUICE_TEST_POSTGRES), or on first use by `scripts/pg-cluster` when tests run alone; then it stops
-/// when this process exits.
+/// when this process exits. It accepts TLS as well (a self-signed certificate), so both connection paths are tested.
 public enum PostgresTestServer {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -13,7 +13,7 @@ public enum PostgresTestServer {
     public static let url: String = {
         if let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"], !url.isEmpty { return url }
         let dir = "/tmp/sluice-pg-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let result = spawn(root.appendingPathComponent("scripts/pg-cluster").path, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"])
+        let result = spawn(root.appendingPathComponent("scripts/pg-cluster").path, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)", "--tls"])
         precondition(result.status == 0, "could not start PostgreSQL (exit \(result.status)): \(result.output)")
         return result.output.split(separator: "\n").last.map(String.init) ?? ""
     }()
@@ -25,6 +25,18 @@ public enum PostgresTestServer {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         _ = try psql("postgres", "CREATE DATABASE \(name)")
         return name
+    }
+
+    /// Adds a login role that must authenticate with `method` (`scram-sha-256`, `md5` or `password`) over TCP:
+    /// a rule for that role goes first in the cluster's pg_hba.conf (the cluster trusts everyone else) and the
+    /// server reloads it. The password is stored as MD5 for `md5`, else as SCRAM.
+    public static func addPasswordRole(_ role: String, password: String, method: String) throws {
+        let encryption = method == "md5" ? "md5" : "scram-sha-256"
+        try psql("postgres", "SET password_encryption = '\(encryption)'; CREATE ROLE \(role) LOGIN PASSWORD '\(password)'")
+        let hbaFile = try psql("postgres", "SHOW hba_file")
+        let current = try String(contentsOfFile: hbaFile, encoding: .utf8)
+        try ("host all \(role) 127.0.0.1/32 \(method)\n" + current).write(toFile: hbaFile, atomically: false, encoding: .utf8)
+        try psql("postgres", "SELECT pg_reload_conf()")
     }
 
     /// Runs SQL with psql in `database` and returns the unaligned, tuples-only output (fields separated by |).
