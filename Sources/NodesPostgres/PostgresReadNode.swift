@@ -45,7 +45,7 @@ public struct PostgresReadNode: NodeType {
                 if let table {
                     described = try await PostgresTypes.columns(of: table, on: connection)
                 } else {
-                    described = try await Self.describe(positional!.sql, names: positional!.names, values: values, on: connection)
+                    described = try await Self.describe(SQLParameters.inlined(query!) { PostgresValues.literal(values[$0]!) }, on: connection)
                 }
                 try? await connection.close()
             } catch {
@@ -78,15 +78,15 @@ public struct PostgresReadNode: NodeType {
         let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
         let sql = "SELECT \(list) FROM \(source)"
         let binds = (positional?.names ?? []).map { values[$0]! }
-        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, schema: schema, oids: columns.map(PostgresTypes.resultOID),
-                                                             batchRows: batchRows, incremental: incremental))
+        // COPY binds nothing: full reads send the query with its parameters as literals.
+        let copySource = table.map(\.quoted) ?? "(\(SQLParameters.inlined(query!) { PostgresValues.literal(values[$0]!) })) AS sluice_query"
+        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, copySQL: "SELECT \(list) FROM \(copySource)",
+                                                             schema: schema, oids: columns.map(PostgresTypes.resultOID), batchRows: batchRows, incremental: incremental))
     }
 
-    /// The result columns of a query, found without running it: its result shape goes into a temporary
-    /// table (parameters inlined as literals) inside a transaction that is rolled back.
-    static func describe(_ sql: String, names: [String], values: [String: Value], on connection: PostgresConnection) async throws -> [PostgresColumn] {
-        var probe = sql
-        for (i, name) in names.enumerated().reversed() { probe = probe.replacingOccurrences(of: "$\(i + 1)", with: PostgresValues.literal(values[name]!)) }
+    /// The result columns of a query (its parameters inlined as literals), found without running it: its
+    /// result shape goes into a temporary table inside a transaction that is rolled back.
+    static func describe(_ probe: String, on connection: PostgresConnection) async throws -> [PostgresColumn] {
         let table = "sluice_probe_\(UInt32.random(in: 0...UInt32.max))"
         try await connection.query(PostgresQuery(unsafeSQL: "BEGIN"), logger: PostgresEndpoint.logger)
         do {
@@ -104,6 +104,8 @@ public struct PostgresReadNode: NodeType {
         let endpoint: PostgresEndpoint
         let sql: String
         let binds: [Value]
+        /// The same SELECT with parameters inlined, for binary COPY.
+        let copySQL: String
         let schema: Schema
         /// The result type of each selected column (binary COPY sends none).
         let oids: [UInt32]
@@ -129,8 +131,7 @@ public struct PostgresReadNode: NodeType {
                 return nil
             } catch {
                 try? await connection.close()
-                if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
-                throw NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+                throw readFailure(error)
             }
         }
 
@@ -138,12 +139,10 @@ public struct PostgresReadNode: NodeType {
         /// decoded in place from the receive buffer (postgres-nio 1.x has no COPY TO, and its per-row,
         /// per-cell decoding was half of a table-to-table copy's time; see docs/performance.md).
         private func copy(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            var select = sql
-            for (i, value) in binds.enumerated().reversed() { select = select.replacingOccurrences(of: "$\(i + 1)", with: PostgresValues.literal(value)) }
             do {
                 try await PostgresWireSession.withSession(endpoint) { session in
                     var decoder = BinaryCopyDecoder(schema: schema, oids: oids, batchRows: batchRows)
-                    try await session.copyOut(select, into: &decoder) { decoder in
+                    try await session.copyOut(copySQL, into: &decoder) { decoder in
                         let (batch, rejects) = decoder.takeBatch()
                         try await context.reject(rejects)
                         try await context.emit(batch, on: "out")
@@ -151,9 +150,14 @@ public struct PostgresReadNode: NodeType {
                 }
                 return nil
             } catch {
-                if error is NodeError || error is CancellationError || Task.isCancelled { throw error }
-                throw NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+                throw readFailure(error)
             }
+        }
+
+        /// Node errors and cancellation as they are; anything else as a database error naming the server.
+        private func readFailure(_ error: any Error) -> any Error {
+            if error is NodeError || error is CancellationError || Task.isCancelled { return error }
+            return NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
         }
 
         private func stream(_ connection: PostgresConnection, _ context: any NodeContext, after state: CursorState?) async throws {

@@ -1,7 +1,19 @@
-/// Rewrites `:name` parameters in SQL to PostgreSQL's `$1`, `$2`… outside strings, quoted names,
-/// comments and `::` casts. Returns the rewritten SQL and the names in `$n` order.
+/// Rewrites `:name` parameters in SQL outside strings, quoted names, comments and `::` casts: to
+/// PostgreSQL's `$1`, `$2`… for bound parameters, or to literals where nothing can be bound (COPY).
 enum SQLParameters {
+    /// The SQL with `$n` placeholders, and the names in `$n` order.
     static func positional(_ sql: String) -> (sql: String, names: [String]) {
+        rewrite(sql) { _, position in "$\(position)" }
+    }
+
+    /// The SQL with each parameter replaced by `literal(name)` (a quoted SQL literal).
+    static func inlined(_ sql: String, _ literal: (String) -> String) -> String {
+        rewrite(sql) { name, _ in literal(name) }.sql
+    }
+
+    /// The SQL with each `:name` replaced by `replacement(name, position)`, where position numbers the
+    /// distinct names from 1 in order of first use; and those names.
+    static func rewrite(_ sql: String, _ replacement: (String, Int) -> String) -> (sql: String, names: [String]) {
         let chars = Array(sql)
         var out = ""
         var names: [String] = []
@@ -32,9 +44,9 @@ enum SQLParameters {
                 var j = i + 1
                 while j < chars.count, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" { j += 1 }
                 let name = String(chars[(i + 1)..<j])
-                if let index = names.firstIndex(of: name) { out += "$\(index + 1)" } else {
+                if let index = names.firstIndex(of: name) { out += replacement(name, index + 1) } else {
                     names.append(name)
-                    out += "$\(names.count)"
+                    out += replacement(name, names.count)
                 }
                 i = j
             default:
