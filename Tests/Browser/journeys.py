@@ -294,6 +294,10 @@ def journey_editor_build_save_run(server, driver):
     for node in ("csv_read", "filter", "compute", "sqlite_write"):
         bar = driver.find_element(By.CSS_SELECTOR, f"g[data-node={node}] .node-progress")
         assert bar.get_attribute("data-progress") == "1.000", (node, bar.get_attribute("data-progress"))
+    # The run panel under the canvas: the streamed log, and the timeline once the run ended.
+    text_in(driver, By.ID, "editor-run-log", "[sqlite_write] committed", timeout=30)
+    text_in(driver, By.CSS_SELECTOR, "#run-panel h2", "succeeded")
+    visible(driver, By.CSS_SELECTOR, "#editor-run-timeline svg.timeline")
     driver.save_screenshot(os.path.join(shots, "editor-run.png"))
     driver.find_element(By.ID, "open-run").click()
     text_in(driver, By.ID, "run-status", "succeeded")

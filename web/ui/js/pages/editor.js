@@ -6,6 +6,7 @@ import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
 import { autoLayout, inputsOf, newNodeId, refusal, runProgress, specFor, splitRef } from "../graph.js";
 import { connectionsSection, nodePicker } from "./editor-keyboard.js";
+import { createRunPanel } from "./editor-run.js";
 import { live } from "../live.js";
 import { askParameters } from "../run-dialog.js";
 import { toYAML } from "../yaml.js";
@@ -730,6 +731,9 @@ export async function editorPage(view, me) {
       counters = s("text", { x: 10, y: -6, class: "node-counters" });
       group.append(counters);
     }
+    // A failed node's error (with its location) shows on hover and in the run panel below the canvas.
+    const tooltip = group.querySelector("title");
+    if (tooltip && n.error) tooltip.textContent = `${n.status}: ${n.error}`;
     const fraction = liveProgress.get(n.node) ?? null, rate = liveRates[n.node];
     counters.textContent = `${n.status}${fraction !== null && n.status !== "succeeded" ? ` ${Math.floor(fraction * 100)}%` : ""} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}${n.status === "running" && rate ? ` · ${Math.round(rate).toLocaleString()}/s` : ""}`;
     // The progress bar along the node's bottom edge: its share when known, a moving stripe while running when not.
@@ -760,8 +764,10 @@ export async function editorPage(view, me) {
     for (const node of doc.nodes) runNodes.set(node.id, { node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
     overlayAll();
     show(conflict, h("p", {}, `Run ${run.id.slice(0, 8)} queued. `, h("a", { href: `#/run/${run.id}`, id: "open-run" }, "Open the run")));
+    runPanel.start(run.id);
     const stop = live.subscribe({ run: run.id }, (data) => {
       if (!svg.isConnected) { stop(); return; }
+      if (data.type === "update" && data.update.run_id === run.id && data.update.log) runPanel.append(data.update.log);
       const nodes = data.type === "snapshot" ? data.run?.nodes : data.type === "update" && data.update.run_id === run.id ? data.update.nodes : null;
       if (data.type === "update" && data.update.run_id === run.id) {
         if (data.update.progress) reportedProgress = data.update.progress;
@@ -771,9 +777,12 @@ export async function editorPage(view, me) {
       if (nodes) overlayAll();
       const phase = data.type === "snapshot" ? data.run?.status : data.type === "update" && data.update.run_id === run.id ? data.update.phase : null;
       if (phase) say(`Run ${run.id.slice(0, 8)}: ${phase}.`, phase === "failed");
-      if (data.type === "update" && data.update.kind === "finished") {
+      // A short run may end before the subscription starts: its snapshot is then already final.
+      const ended = data.type === "snapshot" ? ["succeeded", "failed", "cancelled"].includes(data.run?.status)
+        : data.type === "update" && data.update.run_id === run.id && data.update.kind === "finished";
+      if (ended) {
         stop();
-        api("GET", `/api/v1/runs/${run.id}`).then((final) => { for (const n of final.nodes ?? []) runNodes.set(n.node, n); overlayAll(); say(`Run ${run.id.slice(0, 8)}: ${final.status}.`, final.status !== "succeeded"); });
+        api("GET", `/api/v1/runs/${run.id}`).then((final) => { for (const n of final.nodes ?? []) runNodes.set(n.node, n); overlayAll(); runPanel.finish(final); say(`Run ${run.id.slice(0, 8)}: ${final.status}.`, final.status !== "succeeded"); });
       }
     });
   }
@@ -794,7 +803,8 @@ export async function editorPage(view, me) {
     !pipeline || ["owner", "editor", "runner"].includes(pipeline.role) ? h("button", { type: "button", id: "run-pipeline", onclick: runNow }, "Run") : null,
     revisionHint);
   showRevision();
-  show(view, h("div", { class: "editor" }, toolbar, status, conflict, h("div", { class: "editor-body" }, palette, svg, panel)));
+  const runPanel = createRunPanel(selectNode);
+  show(view, h("div", { class: "editor" }, toolbar, status, conflict, h("div", { class: "editor-body" }, palette, svg, panel), runPanel.element));
   view.classList.add("wide");
   renderPalette();
   render();

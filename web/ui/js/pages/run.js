@@ -1,6 +1,7 @@
 // @ts-check
 // One run: status, per-node counters and rates (live over the WebSocket), a timeline when finished, the log
 // stream, and rejected records with download and replay.
+import { logLine, timelineChart } from "../run-view.js";
 import { api } from "../api.js";
 import { download, errorText, h, show, time } from "../dom.js";
 import { live } from "../live.js";
@@ -56,27 +57,10 @@ export async function runPage(view) {
   }
 
   /**
-   * A bar per node, as long as its duration.
    * @param {any[]} nodes
    */
   function renderTimeline(nodes) {
-    const longest = Math.max(1, ...nodes.map((n) => n.duration_millis ?? 0));
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("class", "timeline");
-    svg.setAttribute("viewBox", `0 0 600 ${nodes.length * 22 + 4}`);
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", "Node durations");
-    nodes.forEach((n, i) => {
-      const label = document.createElementNS("http://www.w3.org/2000/svg", "text");
-      label.setAttribute("x", "0"); label.setAttribute("y", String(i * 22 + 15));
-      label.textContent = n.node.slice(0, 18);
-      const bar = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-      bar.setAttribute("x", "150"); bar.setAttribute("y", String(i * 22 + 4)); bar.setAttribute("height", "14");
-      bar.setAttribute("width", String(Math.max(2, 440 * (n.duration_millis ?? 0) / longest)));
-      bar.setAttribute("class", `bar ${n.status}`);
-      svg.append(label, bar);
-    });
-    show(timeline, h("h2", {}, "Timeline"), svg);
+    show(timeline, h("h2", {}, "Timeline"), timelineChart(nodes));
   }
 
   async function loadLogs() {
@@ -90,7 +74,7 @@ export async function runPage(view) {
   function appendLog(line) {
     if (line.seq <= logSeq) return;
     logSeq = line.seq;
-    logBox.append(`${new Date(line.at).toLocaleTimeString()} ${line.level.padEnd(7)} ${line.node ? `[${line.node}] ` : ""}${line.message}\n`);
+    logBox.append(logLine(line));
   }
 
   async function loadRejects() {
