@@ -23,6 +23,18 @@ export function h(tag, attributes = {}, ...children) {
 }
 
 /**
+ * An SVG element with attributes (set as text).
+ * @param {string} tag
+ * @param {Record<string, string|number>} [attributes]
+ * @returns {SVGElement}
+ */
+export function svg(tag, attributes = {}) {
+  const element = /** @type {SVGElement} */ (document.createElementNS("http://www.w3.org/2000/svg", tag));
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  return element;
+}
+
+/**
  * Replaces an element's content.
  * @param {Element} element
  * @param {...(Node|string)} children

@@ -1,9 +1,131 @@
 // @ts-check
-// The editor's run panel, under the canvas: the watched run's log as it streams, each failed node's error
-// (with a button that selects the node), and a per-node timeline once the run ends.
+// Watching a run from the editor: each node's status, counters, rate and progress bar drawn on the canvas
+// (the live overlay), and the run panel under the canvas with the log as it streams, each failed node's error
+// (with a button that selects the node) and a per-node timeline once the run ends.
 import { api } from "../api.js";
-import { h, show } from "../dom.js";
+import { h, show, svg } from "../dom.js";
+import { runProgress } from "../graph.js";
+import { live } from "../live.js";
 import { logLine, timelineChart } from "../run-view.js";
+
+/**
+ * The live overlay on the canvas. `update` takes a run's node records and redraws only those nodes' parts;
+ * `redraw` puts the overlay back after the canvas was rendered again.
+ * @param {Element} nodeLayer the canvas layer holding one `g[data-node]` per node
+ * @param {Element} edgePaths the group holding one `path[data-edge]` per edge
+ * @param {number} nodeWidth
+ */
+export function createLiveOverlay(nodeLayer, edgePaths, nodeWidth) {
+  /**
+   * Node id → its status and counters in the run being watched.
+   * @type {Map<string, any>}
+   */
+  const runNodes = new Map();
+  /** @type {Map<string, number|null>} */
+  let progress = new Map();
+  /** @type {Record<string, number>} */
+  let rates = {};
+  /** @type {Record<string, number>} */
+  let reported = {};
+
+  /**
+   * Shows a node's run status and counters on the canvas (only that node is touched).
+   * @param {any} n
+   */
+  function draw(n) {
+    const group = nodeLayer.querySelector(`g[data-node="${CSS.escape(n.node)}"]`);
+    if (!group) return;
+    group.classList.remove("run-queued", "run-running", "run-succeeded", "run-failed", "run-skipped", "run-cancelled");
+    group.classList.add(`run-${n.status}`);
+    let counters = group.querySelector(".node-counters");
+    if (!counters) {
+      counters = svg("text", { x: 10, y: -6, class: "node-counters" });
+      group.append(counters);
+    }
+    // A failed node's error (with its location) shows on hover and in the run panel below the canvas.
+    const tooltip = group.querySelector("title");
+    if (tooltip && n.error) tooltip.textContent = `${n.status}: ${n.error}`;
+    const fraction = progress.get(n.node) ?? null, rate = rates[n.node];
+    counters.textContent = `${n.status}${fraction !== null && n.status !== "succeeded" ? ` ${Math.floor(fraction * 100)}%` : ""} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}${n.status === "running" && rate ? ` · ${Math.round(rate).toLocaleString()}/s` : ""}`;
+    // The progress bar along the node's bottom edge: its share when known, a pulsing bar while running when not.
+    let bar = group.querySelector(".node-progress");
+    if (!bar) {
+      const bottom = Number(group.parentElement?.getAttribute("height") ?? 60) - 5;
+      group.append(svg("rect", { x: 4, y: bottom, width: nodeWidth - 8, height: 3, rx: 1.5, class: "node-progress-track" }));
+      bar = svg("rect", { x: 4, y: bottom, width: 0, height: 3, rx: 1.5, class: "node-progress" });
+      group.append(bar);
+    }
+    bar.setAttribute("width", String(Math.round((nodeWidth - 8) * (fraction ?? (n.status === "running" ? 0.3 : 0)))));
+    bar.classList.toggle("unknown", fraction === null && n.status === "running");
+    bar.setAttribute("data-progress", fraction === null ? "" : fraction.toFixed(3));
+    // Edges out of a running node show data flowing.
+    for (const path of edgePaths.querySelectorAll(`path[data-edge^="${CSS.escape(n.node)}."]`)) path.classList.toggle("flowing", n.status === "running");
+  }
+
+  /**
+   * Recomputes every node's progress from the statuses and the progress nodes reported, then draws them all.
+   * @param {any} doc
+   */
+  function redraw(doc) {
+    progress = runProgress(doc, new Map([...runNodes.values()].map((n) => [n.node, n.status])), reported);
+    for (const n of runNodes.values()) draw(n);
+  }
+
+  return {
+    redraw,
+    /**
+     * Starts a new run: every node of the document queued.
+     * @param {any} doc
+     */
+    reset(doc) {
+      runNodes.clear();
+      rates = {};
+      reported = {};
+      for (const node of doc.nodes) runNodes.set(node.id, { node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
+      redraw(doc);
+    },
+    /**
+     * @param {any} doc
+     * @param {{nodes?: any[], progress?: Record<string, number>, rates?: Record<string, number>}} update
+     */
+    update(doc, update) {
+      if (update.progress) reported = update.progress;
+      if (update.rates) rates = update.rates;
+      for (const n of update.nodes ?? []) runNodes.set(n.node, n);
+      if (update.nodes) redraw(doc);
+    },
+  };
+}
+
+/**
+ * Follows a run over the WebSocket until it ends: updates the overlay and the panel, says the phase, and at the
+ * end draws the final state. A short run may end before the subscription starts: its snapshot is then final.
+ * @param {string} runId
+ * @param {{overlay: ReturnType<typeof createLiveOverlay>, panel: ReturnType<typeof createRunPanel>, doc: () => any,
+ *   say: (text: string, bad?: boolean) => void, isShown: () => boolean}} to
+ */
+export function watchRun(runId, { overlay, panel, doc, say, isShown }) {
+  const short = runId.slice(0, 8);
+  overlay.reset(doc());
+  panel.start(runId);
+  const stop = live.subscribe({ run: runId }, (data) => {
+    if (!isShown()) { stop(); return; }
+    const mine = data.type === "update" && data.update.run_id === runId;
+    if (mine && data.update.log) panel.append(data.update.log);
+    if (data.type === "snapshot") overlay.update(doc(), { nodes: data.run?.nodes });
+    if (mine) overlay.update(doc(), data.update);
+    const phase = data.type === "snapshot" ? data.run?.status : mine ? data.update.phase : null;
+    if (phase) say(`Run ${short}: ${phase}.`, phase === "failed");
+    const ended = data.type === "snapshot" ? ["succeeded", "failed", "cancelled"].includes(data.run?.status) : mine && data.update.kind === "finished";
+    if (!ended) return;
+    stop();
+    api("GET", `/api/v1/runs/${runId}`).then((final) => {
+      overlay.update(doc(), { nodes: final.nodes ?? [] });
+      panel.finish(final);
+      say(`Run ${short}: ${final.status}.`, final.status !== "succeeded");
+    });
+  });
+}
 
 /**
  * @param {(nodeId: string) => void} selectNode

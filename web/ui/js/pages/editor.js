@@ -2,28 +2,18 @@
 // The pipeline editor: a palette of node types, an SVG canvas (drag, pan, zoom, connect typed ports), a settings
 // panel rendered from the node's spec, validation shown on nodes and fields, and save with conflict handling.
 import { api, parseDocument } from "../api.js";
-import { errorText, h, show, time } from "../dom.js";
+import { errorText, h, show, svg, time } from "../dom.js";
 import { renderFields } from "../form.js";
 import { autoLayout, inputsOf, newNodeId, refusal, runProgress, specFor, splitRef } from "../graph.js";
 import { connectionsSection, nodePicker } from "./editor-keyboard.js";
-import { createRunPanel } from "./editor-run.js";
+import { createLiveOverlay, createRunPanel, watchRun } from "./editor-run.js";
+import { renderSharing } from "./editor-sharing.js";
 import { live } from "../live.js";
 import { askParameters } from "../run-dialog.js";
 import { toYAML } from "../yaml.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const NODE_WIDTH = 180, HEADER = 30, PORT_GAP = 20;
-
-/**
- * @param {string} tag
- * @param {Record<string, string|number>} [attributes]
- * @returns {SVGElement}
- */
-function s(tag, attributes = {}) {
-  const element = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-  return element;
-}
+const s = svg;
 
 /**
  * A stored document ready for the canvas: nodes without a saved position are laid out.
@@ -73,13 +63,14 @@ export async function editorPage(view, me) {
   // The canvas is HTML: a "world" layer moved by a CSS transform (pan and zoom) holding one SVG with every edge
   // and one small SVG per node, each placed by its own CSS transform. Moving a node then lays out that node
   // only; in one big SVG the browser laid out all 500 nodes again on every move (see docs/performance.md).
-  const svg = h("div", { class: "canvas", id: "canvas", tabindex: 0, role: "application", "aria-label": "Pipeline canvas" });
+  const canvas = h("div", { class: "canvas", id: "canvas", tabindex: 0, role: "application", "aria-label": "Pipeline canvas" });
   const world = h("div", { class: "world", id: "world" });
   const edgeLayer = s("svg", { class: "edges", width: 1, height: 1 }), nodeLayer = h("div", { class: "nodes" }), ghost = s("path", { class: "edge ghost" });
   const edgePaths = s("g");
+  const liveOverlay = createLiveOverlay(nodeLayer, edgePaths, NODE_WIDTH);
   edgeLayer.append(edgePaths, ghost);
   world.append(edgeLayer, nodeLayer);
-  svg.append(world);
+  canvas.append(world);
   const panel = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
   const paletteList = h("div");
@@ -144,7 +135,7 @@ export async function editorPage(view, me) {
       window.removeEventListener("pointermove", move);
       window.removeEventListener("pointerup", up);
       marker.remove();
-      const box = svg.getBoundingClientRect();
+      const box = canvas.getBoundingClientRect();
       if (e.clientX >= box.left && e.clientX <= box.right && e.clientY >= box.top && e.clientY <= box.bottom) addNode(spec, toWorld(e.clientX, e.clientY));
     };
     window.addEventListener("pointermove", move);
@@ -157,7 +148,7 @@ export async function editorPage(view, me) {
    * @returns {number[]}
    */
   function toWorld(clientX, clientY) {
-    const box = svg.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
     return [Math.round((clientX - box.left - view_.x) / view_.zoom - NODE_WIDTH / 2), Math.round((clientY - box.top - view_.y) / view_.zoom - HEADER / 2)];
   }
 
@@ -226,7 +217,7 @@ export async function editorPage(view, me) {
       return path;
     }));
     nodeLayer.replaceChildren(...doc.nodes.map(renderNode));
-    for (const n of runNodes.values()) overlay(n);
+    liveOverlay.redraw(doc);
     renderPanel();
   }
 
@@ -283,11 +274,11 @@ export async function editorPage(view, me) {
     });
   }
 
-  svg.addEventListener("pointerdown", (event) => {
+  canvas.addEventListener("pointerdown", (event) => {
     const target = /** @type {Element} */ (event.target);
     const port = target.closest("[data-port]");
     const nodeElement = target.closest("[data-node]");
-    svg.focus();
+    canvas.focus();
     if (port && port.getAttribute("data-side") === "out" && canEdit) return startConnect(event, /** @type {string} */ (port.getAttribute("data-port")));
     if (nodeElement) return startNodeDrag(event, /** @type {string} */ (nodeElement.getAttribute("data-node")));
     selection = null;
@@ -347,7 +338,7 @@ export async function editorPage(view, me) {
     event.stopPropagation();
     const a = portPosition(from, "out");
     const move = (/** @type {PointerEvent} */ e) => {
-      const box = svg.getBoundingClientRect();
+      const box = canvas.getBoundingClientRect();
       ghost.setAttribute("d", curve(a, [(e.clientX - box.left - view_.x) / view_.zoom, (e.clientY - box.top - view_.y) / view_.zoom]));
     };
     const up = (/** @type {PointerEvent} */ e) => {
@@ -378,9 +369,9 @@ export async function editorPage(view, me) {
     return true;
   }
 
-  svg.addEventListener("wheel", (event) => {
+  canvas.addEventListener("wheel", (event) => {
     event.preventDefault();
-    const box = svg.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
     const factor = Math.exp(-event.deltaY * 0.0015);
     const zoom = Math.min(2.5, Math.max(0.2, view_.zoom * factor));
     const px = event.clientX - box.left, py = event.clientY - box.top;
@@ -434,7 +425,7 @@ export async function editorPage(view, me) {
     say(`Pasted ${clip.nodes.length} node(s): ${[...ids.values()].join(", ")}.`);
   }
 
-  svg.addEventListener("keydown", (event) => {
+  canvas.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "c") { event.preventDefault(); copy(); return; }
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "v") { event.preventDefault(); paste(); return; }
     if (canEdit && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { event.preventDefault(); if (event.shiftKey) redo(); else undo(); return; }
@@ -516,7 +507,7 @@ export async function editorPage(view, me) {
    */
   function selectNode(nodeId) {
     const [x, y] = doc.layout[nodeId] ?? [0, 0];
-    const box = svg.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
     view_.x = Math.round(box.width / 2 - (x + NODE_WIDTH / 2) * view_.zoom);
     view_.y = Math.round(box.height / 2 - (y + HEADER) * view_.zoom);
     selection = { kind: "node", id: nodeId };
@@ -626,28 +617,6 @@ export async function editorPage(view, me) {
 
   // ---- sharing (owners change it; everyone who sees the pipeline sees who else does)
   const sharing = h("section", { id: "sharing" });
-  async function renderSharing() {
-    if (!pipeline) { show(sharing); return; }
-    const shares = await api("GET", `/api/v1/pipelines/${pipeline.id}/shares`);
-    const owner = pipeline.role === "owner";
-    /** @type {any[]|null} */
-    const users = owner && me.role === "admin" ? await api("GET", "/api/v1/users") : null;
-    const who = users
-      ? /** @type {HTMLSelectElement} */ (h("select", { id: "share-user", "aria-label": "User" }, ...users.filter((u) => u.id !== me.id).map((u) => h("option", { value: u.id }, u.name))))
-      : /** @type {HTMLInputElement} */ (h("input", { id: "share-user", "aria-label": "User id", placeholder: "user id" }));
-    const role = /** @type {HTMLSelectElement} */ (h("select", { id: "share-role", "aria-label": "Role" }, ...["viewer", "runner", "editor", "owner"].map((r) => h("option", { value: r }, r))));
-    const message = h("div");
-    show(sharing, h("h2", {}, "Shared with"),
-      h("ul", { class: "shares" }, ...shares.map((/** @type {any} */ share) => h("li", { "data-share": share.user_name }, `${share.user_name}: ${share.role} `,
-        owner && share.user_id !== me.id ? h("button", { type: "button", class: "danger", onclick: async () => {
-          try { await api("DELETE", `/api/v1/pipelines/${pipeline.id}/shares/${share.user_id}`); await renderSharing(); } catch (error) { show(message, errorText(error)); }
-        } }, "Remove") : null))),
-      owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
-        event.preventDefault();
-        try { await api("PUT", `/api/v1/pipelines/${pipeline.id}/shares/${who.value}`, { role: role.value }); await renderSharing(); }
-        catch (error) { show(message, errorText(error)); }
-      } }, who, role, h("button", { type: "submit", id: "share-add" }, "Share")) : "", message);
-  }
 
   // ---- validate, save
   /**
@@ -687,7 +656,7 @@ export async function editorPage(view, me) {
         pipeline = await api("PUT", `/api/v1/pipelines/${pipeline.id}`, { document: text, message: message || "saved in the editor", base_revision: base });
       }
       showRevision();
-      await renderSharing();
+      await renderSharing(sharing, pipeline, me);
       await validate();
       say(`Saved revision ${pipeline.current_revision}. ${status.textContent}`);
     } catch (error) {
@@ -703,54 +672,6 @@ export async function editorPage(view, me) {
     }
   }
 
-  /**
-   * Live run overlay: node id → its status and counters in the run being watched.
-   * @type {Map<string, any>}
-   */
-  const runNodes = new Map();
-  /** How far each node of the watched run is (see runProgress), and its records per second. */
-  let liveProgress = new Map(), liveRates = /** @type {Record<string, number>} */ ({}), reportedProgress = /** @type {Record<string, number>} */ ({});
-  /** Recomputes every node's progress from the statuses and the progress sources reported, then redraws them. */
-  function overlayAll() {
-    liveProgress = runProgress(doc, new Map([...runNodes.values()].map((n) => [n.node, n.status])), reportedProgress);
-    for (const n of runNodes.values()) overlay(n);
-  }
-
-  /**
-   * Shows a node's run status and counters on the canvas (only that node is touched).
-   * @param {any} n
-   */
-  function overlay(n) {
-    runNodes.set(n.node, n);
-    const group = nodeLayer.querySelector(`g[data-node="${CSS.escape(n.node)}"]`);
-    if (!group) return;
-    group.classList.remove("run-queued", "run-running", "run-succeeded", "run-failed", "run-skipped", "run-cancelled");
-    group.classList.add(`run-${n.status}`);
-    let counters = group.querySelector(".node-counters");
-    if (!counters) {
-      counters = s("text", { x: 10, y: -6, class: "node-counters" });
-      group.append(counters);
-    }
-    // A failed node's error (with its location) shows on hover and in the run panel below the canvas.
-    const tooltip = group.querySelector("title");
-    if (tooltip && n.error) tooltip.textContent = `${n.status}: ${n.error}`;
-    const fraction = liveProgress.get(n.node) ?? null, rate = liveRates[n.node];
-    counters.textContent = `${n.status}${fraction !== null && n.status !== "succeeded" ? ` ${Math.floor(fraction * 100)}%` : ""} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}${n.status === "running" && rate ? ` · ${Math.round(rate).toLocaleString()}/s` : ""}`;
-    // The progress bar along the node's bottom edge: its share when known, a moving stripe while running when not.
-    let bar = group.querySelector(".node-progress");
-    if (!bar) {
-      const bottom = Number(group.parentElement?.getAttribute("height") ?? 60) - 5;
-      group.append(s("rect", { x: 4, y: bottom, width: NODE_WIDTH - 8, height: 3, rx: 1.5, class: "node-progress-track" }));
-      bar = s("rect", { x: 4, y: bottom, width: 0, height: 3, rx: 1.5, class: "node-progress" });
-      group.append(bar);
-    }
-    bar.setAttribute("width", String(Math.round((NODE_WIDTH - 8) * (fraction ?? (n.status === "running" ? 0.3 : 0)))));
-    bar.classList.toggle("unknown", fraction === null && n.status === "running");
-    bar.setAttribute("data-progress", fraction === null ? "" : fraction.toFixed(3));
-    // Edges out of a running node show data flowing.
-    for (const path of edgePaths.querySelectorAll(`path[data-edge^="${CSS.escape(n.node)}."]`)) path.classList.toggle("flowing", n.status === "running");
-  }
-
   async function runNow() {
     if (!pipeline) { say("Save the pipeline before running it.", true); return; }
     const parameters = await askParameters(doc.parameters);
@@ -758,33 +679,8 @@ export async function editorPage(view, me) {
     /** @type {any} */
     let run;
     try { run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, { parameters }); } catch (error) { say(/** @type {Error} */ (error).message, true); return; }
-    runNodes.clear();
-    reportedProgress = /** @type {Record<string, number>} */ ({});
-    liveRates = /** @type {Record<string, number>} */ ({});
-    for (const node of doc.nodes) runNodes.set(node.id, { node: node.id, status: "queued", records_in: 0, records_out: 0, rejected: 0 });
-    overlayAll();
     show(conflict, h("p", {}, `Run ${run.id.slice(0, 8)} queued. `, h("a", { href: `#/run/${run.id}`, id: "open-run" }, "Open the run")));
-    runPanel.start(run.id);
-    const stop = live.subscribe({ run: run.id }, (data) => {
-      if (!svg.isConnected) { stop(); return; }
-      if (data.type === "update" && data.update.run_id === run.id && data.update.log) runPanel.append(data.update.log);
-      const nodes = data.type === "snapshot" ? data.run?.nodes : data.type === "update" && data.update.run_id === run.id ? data.update.nodes : null;
-      if (data.type === "update" && data.update.run_id === run.id) {
-        if (data.update.progress) reportedProgress = data.update.progress;
-        if (data.update.rates) liveRates = data.update.rates;
-      }
-      for (const n of nodes ?? []) runNodes.set(n.node, n);
-      if (nodes) overlayAll();
-      const phase = data.type === "snapshot" ? data.run?.status : data.type === "update" && data.update.run_id === run.id ? data.update.phase : null;
-      if (phase) say(`Run ${run.id.slice(0, 8)}: ${phase}.`, phase === "failed");
-      // A short run may end before the subscription starts: its snapshot is then already final.
-      const ended = data.type === "snapshot" ? ["succeeded", "failed", "cancelled"].includes(data.run?.status)
-        : data.type === "update" && data.update.run_id === run.id && data.update.kind === "finished";
-      if (ended) {
-        stop();
-        api("GET", `/api/v1/runs/${run.id}`).then((final) => { for (const n of final.nodes ?? []) runNodes.set(n.node, n); overlayAll(); runPanel.finish(final); say(`Run ${run.id.slice(0, 8)}: ${final.status}.`, final.status !== "succeeded"); });
-      }
-    });
+    watchRun(run.id, { overlay: liveOverlay, panel: runPanel, doc: () => doc, say, isShown: () => canvas.isConnected });
   }
 
   const conflict = h("div");
@@ -804,13 +700,12 @@ export async function editorPage(view, me) {
     revisionHint);
   showRevision();
   const runPanel = createRunPanel(selectNode);
-  show(view, h("div", { class: "editor" }, toolbar, status, conflict, h("div", { class: "editor-body" }, palette, svg, panel), runPanel.element));
+  show(view, h("div", { class: "editor" }, toolbar, status, conflict, h("div", { class: "editor-body" }, palette, canvas, panel), runPanel.element));
   view.classList.add("wide");
   renderPalette();
   render();
-  await renderSharing();
+  await renderSharing(sharing, pipeline, me);
   if (doc.nodes.length && pipeline) await validate();
   // For tests and tooling: the editor's state and actions.
   /** @type {any} */ (window).sluiceEditor = { doc: () => doc, connect, render, view: view_ };
-  void me;
 }
