@@ -58,6 +58,17 @@ public struct Column: Sendable, Equatable {
     @inline(__always)
     public func isNull(_ i: Int) -> Bool { validity.map { !$0[i] } ?? false }
 
+    /// The bytes its buffers hold (values, offsets, validity), for budgeting memory.
+    public var approximateBytes: Int {
+        let values = switch buffer {
+        case let .bool(v): v.count
+        case let .int64(v): v.count * 8
+        case let .float64(v): v.count * 8
+        case let .bytes(b): b.data.count + b.offsets.count * 8
+        }
+        return values + (validity == nil ? 0 : (count + 7) / 8)
+    }
+
     public var nullCount: Int { validity.map { count - $0.setCount } ?? 0 }
 
     public var int64Values: [Int64] {

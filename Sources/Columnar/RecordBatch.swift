@@ -7,6 +7,9 @@ public struct RecordBatch: Sendable, Equatable {
     public let columns: [Column]
     public let count: Int
 
+    /// The bytes its columns' buffers hold, for budgeting memory.
+    public var approximateBytes: Int { columns.reduce(0) { $0 + $1.approximateBytes } }
+
     /// A batch of `columns`; `count` is required when there are no columns (a batch of rows whose
     /// values nobody needs, e.g. for `count(*)`), and otherwise must match the columns.
     public init(schema: Schema, columns: [Column], count explicitCount: Int? = nil) {

@@ -18,7 +18,7 @@ public struct CSVReadNode: NodeType {
     static let schema = Field<SchemaDeclaration?>("schema", summary: "Column types (all or some columns); the rest are inferred.", example: "{id: int64, zip: string}")
     static let inferRows = Field<Int>("inferRows", summary: "Rows sampled to infer column types.", default: 10_000)
     static let encoding = Field<Encoding>("encoding", summary: "Text encoding (a UTF-8 byte order mark is skipped).", default: .utf8)
-    static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 32_768)
+    static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
     static let chunkBytes = Field<Int>("chunkBytes", summary: "Bytes read per chunk for parallel decoding (a longer record grows its chunk).", default: 4 << 20)
     static let threads = Field<Int>("threads", summary: "Chunks decoded in parallel ahead of the output; 0 = one less than the cores (at least 1), leaving a core for downstream nodes.", default: 0)
 

@@ -298,25 +298,29 @@ struct PostgresLoad: StateStore {
         }
     }
 
-    /// Rows one COPY (in one savepoint) may span. A COPY per 16k-row batch left the server idle between
-    /// commands; spanning batches keeps it parsing while the next ones arrive (docs/performance.md).
+    /// How much one COPY (in one savepoint) may span. A COPY per batch left the server idle between commands;
+    /// spanning batches keeps it parsing while the next ones arrive (docs/performance.md). The span's batches
+    /// are kept until it commits (to redo it if a row is refused), so it is bounded in bytes as well as rows.
     static let spanRows = 131_072
+    static let spanBytes = 16 << 20
 
-    /// COPYs `first` and the batches that follow, up to `spanRows` rows, as one COPY in one savepoint, sending
-    /// each batch as it arrives; returns the rows taken. When the server refuses a row, the span is rolled back
-    /// and loaded batch by batch (each finds and rejects its refused rows), so only that span is redone.
+    /// COPYs `first` and the batches that follow, up to `spanRows` rows or `spanBytes` bytes of batches, as one
+    /// COPY in one savepoint, sending each batch as it arrives; returns the rows taken. When the server refuses
+    /// a row, the span is rolled back and loaded batch by batch (each finds and rejects its refused rows), so
+    /// only that span is redone.
     private func loadSpan(_ first: RecordBatch, firstRow: Int, next: () async throws -> RecordBatch?, into target: Target,
                           on connection: PostgresConnection, _ context: any NodeContext) async throws -> Int {
         var span = [first]
-        var rows = first.count
+        var rows = first.count, bytes = first.approximateBytes
         try await execute(connection, "SAVEPOINT sluice_span")
         do {
             try await copyRows(into: target, on: connection, context) { write in
                 try await write(first.projected(target.columns), nil)
-                while rows < Self.spanRows, let batch = try await next() {
+                while rows < Self.spanRows, bytes < Self.spanBytes, let batch = try await next() {
                     try Task.checkCancellation()
                     span.append(batch)
                     rows += batch.count
+                    bytes += batch.approximateBytes
                     try await write(batch.projected(target.columns), nil)
                 }
             }
