@@ -38,6 +38,8 @@ public struct PostgresReadNode: NodeType {
         for name in positional?.names ?? [] where values[name] == nil {
             throw settings.error(TableSourceOptions.parameters, "the query uses :\(name) but parameters has no '\(name)'", code: "missing_field")
         }
+        // The query with its parameters as literals: for describing it, and for COPY, which binds nothing.
+        let inlinedQuery = query.map { SQLParameters.inlined($0) { PostgresValues.literal(values[$0]!) } }
         let described: [PostgresColumn]
         do {
             let connection = try await endpoint.connect()
@@ -45,7 +47,7 @@ public struct PostgresReadNode: NodeType {
                 if let table {
                     described = try await PostgresTypes.columns(of: table, on: connection)
                 } else {
-                    described = try await Self.describe(SQLParameters.inlined(query!) { PostgresValues.literal(values[$0]!) }, on: connection)
+                    described = try await Self.describe(inlinedQuery!, on: connection)
                 }
                 try? await connection.close()
             } catch {
@@ -78,8 +80,7 @@ public struct PostgresReadNode: NodeType {
         let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
         let sql = "SELECT \(list) FROM \(source)"
         let binds = (positional?.names ?? []).map { values[$0]! }
-        // COPY binds nothing: full reads send the query with its parameters as literals.
-        let copySource = table.map(\.quoted) ?? "(\(SQLParameters.inlined(query!) { PostgresValues.literal(values[$0]!) })) AS sluice_query"
+        let copySource = table.map(\.quoted) ?? "(\(inlinedQuery!)) AS sluice_query"
         return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, copySQL: "SELECT \(list) FROM \(copySource)",
                                                              schema: schema, oids: columns.map(PostgresTypes.resultOID), batchRows: batchRows, incremental: incremental))
     }
@@ -142,11 +143,7 @@ public struct PostgresReadNode: NodeType {
             do {
                 try await PostgresWireSession.withSession(endpoint) { session in
                     var decoder = BinaryCopyDecoder(schema: schema, oids: oids, batchRows: batchRows)
-                    try await session.copyOut(copySQL, into: &decoder) { decoder in
-                        let (batch, rejects) = decoder.takeBatch()
-                        try await context.reject(rejects)
-                        try await context.emit(batch, on: "out")
-                    }
+                    try await session.copyOut(copySQL, into: &decoder) { rows in try await emit(&rows, context) }
                 }
                 return nil
             } catch {
@@ -179,45 +176,31 @@ public struct PostgresReadNode: NodeType {
             var lastCursorCell: PostgresCell?
             var lastKeyCells: [PostgresCell?] = Array(repeating: nil, count: keyIndexes.count)
             var lastCursorKeys = lastKeyCells
-            var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
-            var count = 0, index = 0
-            var bad: [Int] = []
-            var rejects: [RejectedRecord] = []
+            var batch = PostgresBatchBuilder(schema: schema, batchRows: batchRows)
             for try await row in rows {
-                var failed: String?
+                var failed: Int?
                 var cursorCell: PostgresCell?
-                for (k, cell) in row.enumerated() where k < builders.count {
+                for (k, cell) in row.enumerated() where k < batch.builders.count {
                     if k == cursorIndex { cursorCell = cell }
                     if let i = keyIndexes.firstIndex(of: k) { lastKeyCells[i] = cell }
-                    if !PostgresTypes.append(cell, to: &builders[k]), failed == nil { failed = schema.fields[k].name }
+                    if !PostgresTypes.append(cell, to: &batch.builders[k]), failed == nil { failed = k }
                 }
+                let payload = { row.map { ($0.columnName, Value.string(($0.bytes.map { String(buffer: $0) }) ?? "NULL")) } }
+                var rejected = failed.map { batch.unfit(field: $0, payload: payload()) }
                 if let cell = cursorCell, failed == nil {
                     if cell.bytes != nil {
                         lastCursorCell = cell
                         lastCursorKeys = lastKeyCells
                     } else if incremental?.nulls == .reject {
-                        failed = incremental!.cursor.name
-                        bad.append(count)
-                        rejects.append(RejectedRecord(code: "null_cursor", message: "row \(index): cursor column '\(failed!)' is NULL (nullCursor is reject)", field: failed, row: index,
-                                                      payload: .row(row.map { ($0.columnName, Value.string(($0.bytes.map { String(buffer: $0) }) ?? "NULL")) })))
-                        count += 1
-                        index += 1
-                        if count == batchRows { try await flush(&builders, &count, &bad, &rejects, context) }
-                        continue
+                        let name = incremental!.cursor.name
+                        rejected = RejectedRecord(code: "null_cursor", message: "row \(batch.rowIndex): cursor column '\(name)' is NULL (nullCursor is reject)",
+                                                  field: name, row: batch.rowIndex, payload: .row(payload()))
                     }
                 }
-                if let failed {
-                    bad.append(count)
-                    rejects.append(RejectedRecord(code: "invalid_value", message: "row \(index): column '\(failed)' does not fit \(schema.field(named: failed)!.type) (infinity, NaN or out of range)",
-                                                  field: failed, row: index, payload: .row(row.map { ($0.columnName, Value.string(($0.bytes.map { String(buffer: $0) }) ?? "NULL")) })))
-                }
-                count += 1
-                index += 1
-                if count == batchRows {
-                    try await flush(&builders, &count, &bad, &rejects, context)
-                }
+                batch.endRow(rejected: rejected)
+                if batch.isFull { try await emit(&batch, context) }
             }
-            if count > 0 { try await flush(&builders, &count, &bad, &rejects, context) }
+            if batch.count > 0 { try await emit(&batch, context) }
             if incremental != nil {
                 try await connection.query("COMMIT", logger: PostgresEndpoint.logger)
                 if let cell = lastCursorCell, let cursorIndex {
@@ -236,13 +219,11 @@ public struct PostgresReadNode: NodeType {
             return CursorText.text(builder.finish().value(at: 0))
         }
 
-        private func flush(_ builders: inout [ColumnBuilder], _ count: inout Int, _ bad: inout [Int], _ rejects: inout [RejectedRecord], _ context: any NodeContext) async throws {
+        /// Hands the batch's rejected rows to the reject store and its other rows downstream.
+        private func emit(_ rows: inout PostgresBatchBuilder, _ context: any NodeContext) async throws {
+            let (batch, rejects) = rows.takeBatch()
             try await context.reject(rejects)
-            let columns = builders.indices.map { builders[$0].finish() }
-            try await context.emit(RecordBatch(schema: schema, columns: columns, count: count).removing(rows: bad), on: "out")
-            count = 0
-            bad.removeAll()
-            rejects.removeAll()
+            try await context.emit(batch, on: "out")
         }
     }
 }

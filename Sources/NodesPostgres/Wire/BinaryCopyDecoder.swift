@@ -10,26 +10,18 @@ import NodeKit
 struct BinaryCopyDecoder {
     static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
 
-    let schema: Schema
     let oids: [UInt32]
-    let batchRows: Int
-    private(set) var builders: [ColumnBuilder]
-    private(set) var count = 0
-    /// Rows decoded so far, over all batches (the `row` of rejected records).
-    private(set) var rowIndex = 0
+    /// The batch being filled.
+    var rows: PostgresBatchBuilder
     private var headerSeen = false
     private(set) var ended = false
-    private var bad: [Int] = []
-    private var rejects: [RejectedRecord] = []
 
     init(schema: Schema, oids: [UInt32], batchRows: Int) {
-        self.schema = schema
         self.oids = oids
-        self.batchRows = batchRows
-        builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
+        rows = PostgresBatchBuilder(schema: schema, batchRows: batchRows)
     }
 
-    var isFull: Bool { count >= batchRows }
+    var schema: Schema { rows.schema }
 
     /// Decodes the rows in one CopyData message (the server sends the header, each row and the trailer as
     /// messages of their own, but several rows in one message decode as well).
@@ -43,7 +35,7 @@ struct BinaryCopyDecoder {
             offset = 19 + extensionLength
             headerSeen = true
         }
-        let width = builders.count
+        let width = rows.builders.count
         while offset < payload.count {
             let rowStart = offset
             guard payload.count - offset >= 2 else { throw PostgresWireError.protocolViolation("a truncated row") }
@@ -56,22 +48,19 @@ struct BinaryCopyDecoder {
                 guard payload.count - offset >= 4 else { throw PostgresWireError.protocolViolation("a truncated row") }
                 let length = Int(Int32(bigEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
                 offset += 4
-                if length < 0 { builders[k].appendNull(); continue }
+                if length < 0 { rows.builders[k].appendNull(); continue }
                 guard payload.count - offset >= length else { throw PostgresWireError.protocolViolation("a truncated value") }
                 let value = UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + length)])
-                if !PostgresTypes.appendBinary(value, oid: oids[k], to: &builders[k]), failed == nil { failed = k }
+                if !PostgresTypes.appendBinary(value, oid: oids[k], to: &rows.builders[k]), failed == nil { failed = k }
                 offset += length
             }
-            if let failed { reject(field: failed, row: UnsafeRawBufferPointer(rebasing: payload[(rowStart + 2)..<offset])) }
-            count += 1
-            rowIndex += 1
+            rows.endRow(rejected: failed.map { rejection(field: $0, row: UnsafeRawBufferPointer(rebasing: payload[(rowStart + 2)..<offset])) })
         }
     }
 
-    /// The row just decoded had a value that does not fit: it is dropped from the batch and kept as a
-    /// rejected record with the values that did decode.
-    private mutating func reject(field: Int, row: UnsafeRawBufferPointer) {
-        let name = schema.fields[field].name
+    /// The row just decoded had a value that does not fit: its rejected record, with every value decoded
+    /// again on its own (the unfit one as PostgreSQL prints it).
+    private func rejection(field: Int, row: UnsafeRawBufferPointer) -> RejectedRecord {
         var payload: [(String, Value)] = []
         var offset = 0
         for k in schema.fields.indices {
@@ -87,9 +76,7 @@ struct BinaryCopyDecoder {
             }
             payload.append((schema.fields[k].name, value))
         }
-        bad.append(count)
-        rejects.append(RejectedRecord(code: "invalid_value", message: "row \(rowIndex): column '\(name)' does not fit \(schema.fields[field].type) (infinity, NaN or out of range)",
-                                      field: name, row: rowIndex, payload: .row(payload)))
+        return rows.unfit(field: field, payload: payload)
     }
 
     /// A value that does not fit, as PostgreSQL would print it where it can tell (infinity, NaN).
@@ -109,16 +96,5 @@ struct BinaryCopyDecoder {
         default: break
         }
         return "\\x" + raw.map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// The rows decoded since the last call (without rejected ones) and the rejected records.
-    mutating func takeBatch() -> (batch: RecordBatch, rejects: [RejectedRecord]) {
-        let columns = builders.indices.map { builders[$0].finish() }
-        let batch = RecordBatch(schema: schema, columns: columns, count: count).removing(rows: bad)
-        let taken = rejects
-        count = 0
-        bad.removeAll()
-        rejects.removeAll()
-        return (batch, taken)
     }
 }

@@ -4,7 +4,7 @@ extension PostgresWireSession {
     /// Runs `COPY (select) TO STDOUT (FORMAT binary)` and decodes rows as they arrive, straight from the
     /// receive buffer; `flush` takes each full batch (and the last one). A server error, before or during
     /// the copy, is thrown once the server is ready again.
-    func copyOut(_ select: String, into decoder: inout BinaryCopyDecoder, flush: (inout BinaryCopyDecoder) async throws -> Void) async throws {
+    func copyOut(_ select: String, into decoder: inout BinaryCopyDecoder, flush: (inout PostgresBatchBuilder) async throws -> Void) async throws {
         try await sendQuery("COPY (\(select)) TO STDOUT (FORMAT binary)")
         // CopyOutResponse ('H') starts the data; an error ends the command instead.
         while true {
@@ -25,11 +25,11 @@ extension PostgresWireSession {
                     guard type == UInt8(ascii: "d") else { other = type; break }
                     try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[(offset + 5)..<(offset + 1 + length)]))
                     offset += 1 + length
-                    if decoder.isFull { break }
+                    if decoder.rows.isFull { break }
                 }
                 return offset
             }
-            if decoder.isFull { try await flush(&decoder); continue }
+            if decoder.rows.isFull { try await flush(&decoder.rows); continue }
             guard let other else { try await fill(); continue }
             switch other {
             case UInt8(ascii: "c"):
@@ -42,7 +42,7 @@ extension PostgresWireSession {
                 _ = try await nextMessage() // notices
             }
         }
-        if decoder.count > 0 { try await flush(&decoder) }
+        if decoder.rows.count > 0 { try await flush(&decoder.rows) }
         try await finishCommand()
     }
 }
