@@ -6,6 +6,7 @@
 # Starts a throwaway cluster (scripts/pg-cluster), then measures wall time and peak RSS of:
 #   csv → table:   psql \copy … CSV HEADER   vs  sluice csv.read → postgres.write (append, and replace)
 #   table → table: psql COPY TO STDOUT | psql COPY FROM STDIN   vs  sluice postgres.read → postgres.write
+#                  (the same pipe in binary format is measured too, for comparison; the target is against text)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-5000000}
@@ -70,6 +71,7 @@ measure sluice_append "reset" "$sluice" run "$work/append.yaml"
 measure sluice_replace "reset" "$sluice" run "$work/replace.yaml"
 reset; q -c "\\copy orders FROM '$PWD/$data' CSV HEADER"
 measure psql_pipe "q -c 'TRUNCATE orders_copy'" bash -c "psql -X -h 127.0.0.1 -p $port -U postgres -d postgres -c 'COPY orders TO STDOUT' | psql -X -q -h 127.0.0.1 -p $port -U postgres -d postgres -c 'COPY orders_copy FROM STDIN'"
+measure psql_pipe_binary "q -c 'TRUNCATE orders_copy'" bash -c "psql -X -h 127.0.0.1 -p $port -U postgres -d postgres -c 'COPY orders TO STDOUT (FORMAT binary)' | psql -X -q -h 127.0.0.1 -p $port -U postgres -d postgres -c 'COPY orders_copy FROM STDIN (FORMAT binary)'"
 measure sluice_copy "q -c 'TRUNCATE orders_copy'" "$sluice" run "$work/copy.yaml"
 [ "$(q -Atc 'SELECT count(*) FROM orders_copy')" = "$rows" ] || { echo "row count mismatch" >&2; exit 1; }
 
@@ -84,5 +86,6 @@ awk '{ t[$1] = $2; m[$1] = $3 }
     printf "| CSV → table | sluice replace | %.2f | %.0f | %.2f× psql |\n", t["sluice_replace"], m["sluice_replace"] / 1024, t["sluice_replace"] / t["psql_load"]
     printf "| table → table | psql COPY TO \\\\| COPY FROM | %.2f | %.0f | 1.00× |\n", t["psql_pipe"], m["psql_pipe"] / 1024
     printf "| table → table | sluice | %.2f | %.0f | %.2f× pipe |\n", t["sluice_copy"], m["sluice_copy"] / 1024, t["sluice_copy"] / t["psql_pipe"]
+    printf "| table → table | (for comparison) the same pipe in binary | %.2f | %.0f | %.2f× pipe; sluice %.2f× it |\n", t["psql_pipe_binary"], m["psql_pipe_binary"] / 1024, t["psql_pipe_binary"] / t["psql_pipe"], t["sluice_copy"] / t["psql_pipe_binary"]
   }' "$results"
 rm -rf "$results" "$work"

@@ -183,23 +183,22 @@ extension CivilTime {
         var day = micros / microsPerDay
         var rest = micros % microsPerDay
         if rest < 0 { rest += microsPerDay; day -= 1 }
-        var n = writeDate(days: day, to: p)
-        guard n == 10 else { return n }
+        var n = writeDate(days: day, to: p) // 10 bytes, more for years outside 0...9999
         let seconds = rest / microsPerSecond
-        p[10] = 84 // T
-        writeDigits(seconds / 3600, width: 2, to: p + 11)
-        p[13] = 58
-        writeDigits(seconds / 60 % 60, width: 2, to: p + 14)
-        p[16] = 58
-        writeDigits(seconds % 60, width: 2, to: p + 17)
-        n = 19
+        p[n] = 84 // T
+        writeDigits(seconds / 3600, width: 2, to: p + n + 1)
+        p[n + 3] = 58
+        writeDigits(seconds / 60 % 60, width: 2, to: p + n + 4)
+        p[n + 6] = 58
+        writeDigits(seconds % 60, width: 2, to: p + n + 7)
+        n += 9
         var fraction = rest % microsPerSecond
         if fraction != 0 {
             var width = 6
             while fraction % 10 == 0 { fraction /= 10; width -= 1 }
-            p[19] = 46
-            writeDigits(fraction, width: width, to: p + 20)
-            n = 20 + width
+            p[n] = 46
+            writeDigits(fraction, width: width, to: p + n + 1)
+            n += 1 + width
         }
         p[n] = 90 // Z
         return n + 1

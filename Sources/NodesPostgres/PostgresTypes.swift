@@ -91,20 +91,32 @@ enum PostgresTypes {
 
     /// Columns of a table from the catalog (empty if it does not exist).
     static func columns(of table: QualifiedName, on connection: PostgresConnection) async throws -> [PostgresColumn] {
-        var binds = PostgresBindings()
-        binds.append(table.quoted) // resolved like the table name in a query (search path, temp tables)
-        let sql = """
-            SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, format_type(a.atttypid, a.atttypmod), a.attnotnull
-            FROM pg_attribute a
-            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attnum
-            """
         var result: [PostgresColumn] = []
-        for try await (name, oid, typmod, formatted, notNull) in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: PostgresEndpoint.logger)
+        for try await (name, oid, typmod, formatted, notNull) in try await connection.query(PostgresQuery(unsafeSQL: columnsSQL(table)), logger: PostgresEndpoint.logger)
             .decode((String, Int64, Int64, String, Bool).self) {
             result.append(PostgresColumn(name: name, oid: UInt32(oid), typmod: Int32(typmod), formatted: formatted, notNull: notNull))
         }
         return result
+    }
+
+    /// Columns of a table from the catalog, on a wire session (empty if it does not exist).
+    static func columns(of table: QualifiedName, on session: PostgresWireSession) async throws -> [PostgresColumn] {
+        try await session.query(columnsSQL(table)).map { row in
+            guard row.count == 5, let name = row[0], let oid = row[1].flatMap({ UInt32($0) }), let typmod = row[2].flatMap({ Int32($0) }) else {
+                throw PostgresWireError.protocolViolation("unexpected catalog row \(row)")
+            }
+            return PostgresColumn(name: name, oid: oid, typmod: typmod, formatted: row[3] ?? "", notNull: row[4] == "t")
+        }
+    }
+
+    private static func columnsSQL(_ table: QualifiedName) -> String {
+        // The name is resolved like a table name in a query (search path, temp tables).
+        """
+        SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, format_type(a.atttypid, a.atttypmod), a.attnotnull
+        FROM pg_attribute a
+        WHERE a.attrelid = to_regclass(\(SQLText.literal(table.quoted))) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum
+        """
     }
 
     // MARK: - Decoding cells
@@ -162,8 +174,11 @@ enum PostgresTypes {
             builder.appendInt64(Int64(d) + epochOffsetDays)
             return true
         case (.timestamp, 1114), (.timestamp, 1184):
+            // Sluice counts from 1970: the last ~30 years PostgreSQL allows (after 292277 AD) do not fit.
             guard let t = bytes.read(Int64.self), t != .max, t != .min else { break }
-            builder.appendInt64(t + epochOffsetMicros)
+            let (micros, overflow) = t.addingReportingOverflow(epochOffsetMicros)
+            guard !overflow else { break }
+            builder.appendInt64(micros)
             return true
         case (.bytes, _), (.string, _), (.json, _):
             builder.appendBytes(raw.bindMemory(to: UInt8.self))
@@ -220,87 +235,6 @@ enum PostgresTypes {
         }
         builder.appendNull()
         return false
-    }
-
-    // MARK: - COPY text encoding
-
-    /// Appends one row of the batch in COPY text format (tab-separated, `\N` for NULL, backslash escapes).
-    ///
-    /// The row is written in one pass into raw memory reserved for its largest possible size: a ByteBuffer
-    /// write per field paid a capacity and an exclusivity check each, 15% of a table copy's encoding time.
-    static func appendCopyRow(_ cursors: [ColumnCursor], _ row: Int, to out: inout ByteBuffer) {
-        var bound = 1
-        for cursor in cursors {
-            bound += 3
-            guard !cursor.isNull(row) else { continue }
-            switch cursor.type {
-            case .string, .json: bound += 2 * cursor.bytes(row).count
-            case .bytes: bound += 3 + 2 * cursor.bytes(row).count
-            default: bound += 64 // numbers, dates and timestamps (BC ones included)
-            }
-        }
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
-            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var n = 0
-            for (c, cursor) in cursors.enumerated() {
-                if c > 0 { p[n] = 9; n += 1 }
-                if cursor.isNull(row) { p[n] = 92; p[n + 1] = 78; n += 2; continue }
-                switch cursor.type {
-                case .int64: n += NumberText.writeInt(cursor.ints![row], to: p + n)
-                case .float64:
-                    let d = cursor.doubles![row]
-                    n += d.isFinite ? NumberText.writeDouble(d, to: p + n) : put(d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity", p + n)
-                case .bool: p[n] = cursor.bools![row] ? 116 : 102; n += 1
-                case let .decimal(_, scale): n += put(formatDecimal(cursor.ints![row], scale: scale), p + n)
-                case .date:
-                    let d = cursor.ints![row]
-                    n += d >= Self.yearOneDays ? CivilTime.writeDate(days: d, to: p + n) : put(postgresText(date: d), p + n)
-                case .timestamp:
-                    let t = cursor.ints![row]
-                    n += t >= Self.yearOneMicros ? CivilTime.writeTimestamp(micros: t, to: p + n) : put(postgresText(timestamp: t), p + n)
-                case .string, .json: n += writeEscaped(cursor.bytes(row), to: p + n)
-                case .bytes:
-                    p[n] = 92; p[n + 1] = 92; p[n + 2] = 120 // \\x
-                    n += 3
-                    for b in cursor.bytes(row) {
-                        p[n] = hexDigits[Int(b >> 4)]
-                        p[n + 1] = hexDigits[Int(b & 0xF)]
-                        n += 2
-                    }
-                }
-            }
-            p[n] = 10
-            return n + 1
-        }
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Copies short text (at most 64 bytes, as `appendCopyRow` reserves) to `p`; returns its length.
-    private static func put(_ text: String, _ p: UnsafeMutablePointer<UInt8>) -> Int {
-        var text = text
-        return text.withUTF8 { utf8 in
-            let count = min(utf8.count, 64)
-            p.update(from: utf8.baseAddress!, count: count)
-            return count
-        }
-    }
-
-    /// Writes text with COPY's backslash escapes (backslash, tab, line feed, carriage return) to `p`, which has
-    /// room for twice its length; returns the length written.
-    @inline(__always)
-    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        var n = 0
-        for b in bytes {
-            switch b {
-            case 92: p[n] = 92; p[n + 1] = 92; n += 2
-            case 9: p[n] = 92; p[n + 1] = 116; n += 2
-            case 10: p[n] = 92; p[n + 1] = 110; n += 2
-            case 13: p[n] = 92; p[n + 1] = 114; n += 2
-            default: p[n] = b; n += 1
-            }
-        }
-        return n
     }
 
     /// `YYYY-MM-DD`, with PostgreSQL's ` BC` suffix for years before 1 (year 0 is 1 BC).

@@ -34,6 +34,22 @@ import Testing
         #expect(micros.map { CivilTime.formatTimestamp(micros: $0) } == utc)
     }
 
+    /// The fast writer (CSV, JSONL and COPY output) writes what `formatTimestamp` does, years of more than four
+    /// digits and negative years included (it once wrote only their date).
+    @Test(arguments: ["2023-05-17T13:45:12.5Z", "1969-12-31T23:59:59.999999Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+    func writtenTimestampsMatchFormattedOnes(text: String) throws {
+        let micros = try #require(CivilTime.parseTimestamp(text))
+        let far = CivilTime.days(year: 275_760, month: 9, day: 13) * CivilTime.microsPerDay + 86_399_999_999
+        let early = CivilTime.days(year: -4712, month: 1, day: 1) * CivilTime.microsPerDay + 1
+        for value in [micros, far, early] {
+            let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: CivilTime.maxTimestampLength) { p in
+                String(decoding: UnsafeBufferPointer(rebasing: p[0..<CivilTime.writeTimestamp(micros: value, to: p.baseAddress!)]), as: UTF8.self)
+            }
+            #expect(written == CivilTime.formatTimestamp(micros: value))
+        }
+        #expect(CivilTime.formatTimestamp(micros: micros) == text)
+    }
+
     @Test(arguments: ["2023-05-17T25:00:00Z", "2023-05-17T13:45:12+05:30x", "2023-05-17X13:45", "not a time", "2023-05-17T13:45:12."])
     func invalidTimestampsAreRejected(text: String) {
         #expect(CivilTime.parseTimestamp(text) == nil)

@@ -4,26 +4,49 @@ import NIOSSL
 import NodeKit
 
 /// A PostgreSQL connection that speaks the frontend/backend protocol (v3) itself, for what postgres-nio 1.x
-/// does not offer: `COPY … TO STDOUT`, read in large chunks and decoded in place.
+/// does not offer: `COPY … TO STDOUT` read in large chunks and decoded in place, and binary `COPY … FROM STDIN`.
 ///
-/// It does only what full-table reads need: TLS per `sslmode`, startup, authentication (trust, cleartext,
-/// MD5, SCRAM-SHA-256), simple queries and COPY OUT. Everything else uses postgres-nio.
-final class PostgresWireSession {
+/// It does what full-table reads and loads need: TLS per `sslmode`, startup, authentication (trust,
+/// cleartext, MD5, SCRAM-SHA-256), simple queries with text results, COPY OUT and COPY IN. Everything else
+/// uses postgres-nio. A session is used by one task at a time (hence `@unchecked Sendable`: a load's open
+/// transaction is handed from the node's work to its pending commit).
+final class PostgresWireSession: @unchecked Sendable {
     let endpoint: PostgresEndpoint
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    /// Ends the task that keeps the channel's scope open (see `open`).
+    private let release: AsyncStream<Never>.Continuation
+    private var isClosed = false
     /// Bytes received and not yet consumed.
     private(set) var buffer = ByteBuffer()
 
-    private init(endpoint: PostgresEndpoint, inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    private init(endpoint: PostgresEndpoint, inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+                 outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, release: AsyncStream<Never>.Continuation) {
         self.endpoint = endpoint
         self.inbound = inbound
         self.outbound = outbound
+        self.release = release
     }
 
-    /// Connects, negotiates TLS, logs in, runs `body`, then says goodbye and closes. Connection and login
-    /// failures are retryable node errors naming host, port, database and user (never the password).
+    deinit { release.finish() }
+
+    /// Connects, negotiates TLS, logs in, runs `body`, then says goodbye and closes.
     static func withSession<Result: Sendable>(_ endpoint: PostgresEndpoint, _ body: (PostgresWireSession) async throws -> Result) async throws -> Result {
+        let session = try await open(endpoint)
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// Connects, negotiates TLS and logs in; the session stays open until `close` (a load's transaction
+    /// outlives the work that opened it). Connection and login failures are retryable node errors naming
+    /// host, port, database and user (never the password); a refused login is not retryable.
+    static func open(_ endpoint: PostgresEndpoint) async throws -> PostgresWireSession {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -37,22 +60,47 @@ final class PostgresWireSession {
         } catch {
             throw NodeError(code: "connection_failed", message: "cannot connect to \(endpoint)", isRetryable: true, cause: "\(error)")
         }
-        return try await channel.executeThenClose { inbound, outbound in
-            let session = PostgresWireSession(endpoint: endpoint, inbound: inbound.makeAsyncIterator(), outbound: outbound)
-            do {
-                try await session.negotiateTLS(channel.channel)
-                try await session.startup()
-            } catch let error as NodeError {
-                throw error
-            } catch {
-                throw NodeError(code: "connection_failed", message: "cannot connect to \(endpoint)", isRetryable: true, cause: "\(error)")
+        // NIOAsyncChannel hands out its streams only inside `executeThenClose`; a task parks in that scope
+        // until the session is closed (or dropped), and the channel closes when it returns.
+        let (released, release) = AsyncStream<Never>.makeStream()
+        return try await withCheckedThrowingContinuation { opened in
+            Task {
+                var handedOut = false
+                do {
+                    try await channel.executeThenClose { inbound, outbound in
+                        opened.resume(returning: try await start(endpoint, channel.channel, inbound, outbound, release))
+                        handedOut = true
+                        for await _ in released {}
+                    }
+                } catch where !handedOut {
+                    opened.resume(throwing: error)
+                } catch {}
             }
-            let result = try await body(session)
-            var terminate = ByteBuffer()
-            PostgresWireMessage.write(type: "X", to: &terminate) { _ in }
-            try? await outbound.write(terminate)
-            return result
         }
+    }
+
+    private static func start(_ endpoint: PostgresEndpoint, _ channel: any Channel, _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+                              _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ release: AsyncStream<Never>.Continuation) async throws -> PostgresWireSession {
+        let session = PostgresWireSession(endpoint: endpoint, inbound: inbound.makeAsyncIterator(), outbound: outbound, release: release)
+        do {
+            try await session.negotiateTLS(channel)
+            try await session.startup()
+            return session
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw NodeError(code: "connection_failed", message: "cannot connect to \(endpoint)", isRetryable: true, cause: "\(error)")
+        }
+    }
+
+    /// Says goodbye (Terminate) and closes the connection; an open transaction is rolled back by the server.
+    func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        var terminate = ByteBuffer()
+        PostgresWireMessage.write(type: "X", to: &terminate) { _ in }
+        try? await outbound.write(terminate)
+        release.finish()
     }
 
     // MARK: Startup
@@ -69,8 +117,9 @@ final class PostgresWireSession {
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .none // libpq's prefer/require encrypt without verifying
             let context = try NIOSSLContext(configuration: configuration)
-            let handler = try NIOSSLClientHandler(context: context, serverHostname: nil)
-            try await channel.pipeline.addHandler(handler, position: .first).get()
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil), position: .first)
+            }.get()
         } else if endpoint.sslmode == .require {
             throw NodeError(code: "tls_unavailable", message: "\(endpoint) does not offer TLS and sslmode is require")
         }
@@ -82,7 +131,7 @@ final class PostgresWireSession {
         message.writeInteger(Int32(0))
         message.writeInteger(Int32(196_608)) // protocol 3.0
         for (key, value) in [("user", endpoint.user), ("database", endpoint.database), ("client_encoding", "UTF8"),
-                             ("DateStyle", "ISO"), ("application_name", "sluice")] {
+                             ("DateStyle", "ISO"), ("standard_conforming_strings", "on"), ("application_name", "sluice")] {
             message.writeNullTerminated(key)
             message.writeNullTerminated(value)
         }
@@ -161,6 +210,11 @@ final class PostgresWireSession {
         var message = ByteBuffer()
         PostgresWireMessage.write(type: "Q", to: &message) { $0.writeNullTerminated(sql) }
         try await outbound.write(message)
+    }
+
+    /// Sends already framed protocol messages.
+    func send(_ messages: ByteBuffer) async throws {
+        try await outbound.write(messages)
     }
 
     /// Reads more bytes from the server into `buffer`; throws when the connection closed.
