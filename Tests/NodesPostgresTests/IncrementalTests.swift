@@ -7,16 +7,11 @@ import Testing
 
 /// Incremental sync from PostgreSQL with the cursor committed in the destination with the data.
 @Suite struct IncrementalTests {
-    let dir: TemporaryDirectory
-    let database: String
-    let harness: PipelineHarness
+    let db: PostgresTestDatabase
+    var harness: PipelineHarness { db.harness }
 
     init() throws {
-        dir = try TemporaryDirectory()
-        database = try PostgresTestServer.createDatabase()
-        harness = try PipelineHarness(directory: dir, connectionsYAML: """
-        warehouse: {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(database), user: postgres, sslmode: disable}
-        """)
+        db = try PostgresTestDatabase(connection: "warehouse")
         try psql("""
         CREATE TABLE src (id bigint PRIMARY KEY, v text, updated_at timestamptz);
         CREATE SCHEMA dw;
@@ -24,7 +19,7 @@ import Testing
     }
 
     @discardableResult
-    func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(database, sql) }
+    func psql(_ sql: String) throws -> String { try db.psql(sql) }
 
     func sync(_ extra: String = "", sink: String = "{connection: warehouse, table: dw.dst, mode: merge, key: [id]}", batchRows: Int = 3) async throws -> HarnessRun {
         try await harness.run("""

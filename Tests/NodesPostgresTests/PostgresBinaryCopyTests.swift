@@ -8,23 +8,15 @@ import Testing
 
 /// Loads send binary COPY when every column's type allows it, else text: both must store the same values.
 @Suite struct PostgresBinaryCopyTests {
-    let dir: TemporaryDirectory
-    let database: String
-    let harness: PipelineHarness
+    let db: PostgresTestDatabase
 
-    init() throws {
-        dir = try TemporaryDirectory()
-        database = try PostgresTestServer.createDatabase()
-        harness = try PipelineHarness(directory: dir, connectionsYAML: """
-        db: {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(database), user: postgres, sslmode: disable}
-        """)
-    }
+    init() throws { db = try PostgresTestDatabase(connection: "db") }
 
     @discardableResult
-    func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(database, sql) }
+    func psql(_ sql: String) throws -> String { try db.psql(sql) }
 
     func copy(_ source: String, to target: String) async throws -> HarnessRun {
-        try await harness.run("""
+        try await db.harness.run("""
         apiVersion: sluice/v1
         name: copy
         nodes:

@@ -259,7 +259,8 @@ struct TriggerSchedulerTests {
         let restarted = TriggerScheduler(store: f.store, dispatcher: TriggerDispatcher(store: f.store), probes: TriggerProbes(firstRow: { _, _ in nil }))
         #expect(await restarted.tick().isEmpty)
         // A file still growing waits until its size holds for the settle time.
-        let handle = try #require(FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: inbox + "/big.csv", contents: Data("x\n".utf8)); return inbox + "/big.csv" }()))
+        #expect(FileManager.default.createFile(atPath: inbox + "/big.csv", contents: Data("x\n".utf8)))
+        let handle = try #require(FileHandle(forWritingAtPath: inbox + "/big.csv"))
         _ = await restarted.tick()
         for _ in 0..<3 {
             f.clock.advance(seconds: 4)

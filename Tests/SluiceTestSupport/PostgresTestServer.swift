@@ -77,3 +77,22 @@ public enum PostgresTestServer {
         return (code, String(decoding: output, as: UTF8.self))
     }
 }
+
+/// A fresh database on the test cluster, a temporary directory, and a harness whose connections file names
+/// the database as `connection` (user postgres, no TLS).
+public struct PostgresTestDatabase: Sendable {
+    public let name: String
+    public let dir: TemporaryDirectory
+    public let harness: PipelineHarness
+
+    public init(connection: String) throws {
+        dir = try TemporaryDirectory()
+        name = try PostgresTestServer.createDatabase()
+        harness = try PipelineHarness(directory: dir, connectionsYAML: """
+        \(connection): {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(name), user: postgres, sslmode: disable}
+        """)
+    }
+
+    @discardableResult
+    public func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(name, sql) }
+}
