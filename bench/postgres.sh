@@ -7,6 +7,7 @@
 #   csv → table:   psql \copy … CSV HEADER   vs  sluice csv.read → postgres.write (append, and replace)
 #   table → table: psql COPY TO STDOUT | psql COPY FROM STDIN   vs  sluice postgres.read → postgres.write
 #                  (the same pipe in binary format is measured too, for comparison; the target is against text)
+#                  and the first sync of an incremental read (cursor created_at, key id) into the same table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-5000000}
@@ -51,6 +52,16 @@ edges:
   - {from: src.out, to: dst.in}
 YAML
 
+cat > "$work/incremental.yaml" <<YAML
+apiVersion: sluice/v1
+name: incremental
+nodes:
+  - {id: src, type: postgres.read, settings: {connection: db, table: orders, mode: incremental, cursor: created_at, key: [id]}}
+  - {id: dst, type: postgres.write, settings: {connection: db, table: orders_copy}}
+edges:
+  - {from: src.out, to: dst.in}
+YAML
+
 results=$(mktemp)
 measure() { # NAME SETUP COMMAND…: best of 2 runs, each after SETUP
   local name=$1 setup=$2; shift 2
@@ -74,6 +85,8 @@ measure psql_pipe "q -c 'TRUNCATE orders_copy'" bash -c "psql -X -h 127.0.0.1 -p
 measure psql_pipe_binary "q -c 'TRUNCATE orders_copy'" bash -c "psql -X -h 127.0.0.1 -p $port -U postgres -d postgres -c 'COPY orders TO STDOUT (FORMAT binary)' | psql -X -q -h 127.0.0.1 -p $port -U postgres -d postgres -c 'COPY orders_copy FROM STDIN (FORMAT binary)'"
 measure sluice_copy "q -c 'TRUNCATE orders_copy'" "$sluice" run "$work/copy.yaml"
 [ "$(q -Atc 'SELECT count(*) FROM orders_copy')" = "$rows" ] || { echo "row count mismatch" >&2; exit 1; }
+measure sluice_incremental "q -c 'TRUNCATE orders_copy; DROP TABLE IF EXISTS sluice_state'" "$sluice" run "$work/incremental.yaml"
+[ "$(q -Atc 'SELECT count(*) FROM orders_copy')" = "$rows" ] || { echo "row count mismatch (incremental)" >&2; exit 1; }
 
 echo
 echo "$rows rows ($(( $(stat -c %s "$data") / 1000000 )) MB CSV); $(nproc) cores; best of 2; PostgreSQL 15 on 127.0.0.1 (fsync off for every tool)"
@@ -86,6 +99,7 @@ awk '{ t[$1] = $2; m[$1] = $3 }
     printf "| CSV → table | sluice replace | %.2f | %.0f | %.2f× psql |\n", t["sluice_replace"], m["sluice_replace"] / 1024, t["sluice_replace"] / t["psql_load"]
     printf "| table → table | psql COPY TO \\\\| COPY FROM | %.2f | %.0f | 1.00× |\n", t["psql_pipe"], m["psql_pipe"] / 1024
     printf "| table → table | sluice | %.2f | %.0f | %.2f× pipe |\n", t["sluice_copy"], m["sluice_copy"] / 1024, t["sluice_copy"] / t["psql_pipe"]
+    printf "| table → table | sluice, incremental first sync (ordered by created_at, id) | %.2f | %.0f | %.2f× pipe |\n", t["sluice_incremental"], m["sluice_incremental"] / 1024, t["sluice_incremental"] / t["psql_pipe"]
     printf "| table → table | (for comparison) the same pipe in binary | %.2f | %.0f | %.2f× pipe; sluice %.2f× it |\n", t["psql_pipe_binary"], m["psql_pipe_binary"] / 1024, t["psql_pipe_binary"] / t["psql_pipe"], t["sluice_copy"] / t["psql_pipe_binary"]
   }' "$results"
 rm -rf "$results" "$work"

@@ -1,7 +1,6 @@
 import Columnar
 import Foundation
 import NodeKit
-import PostgresNIO
 
 /// The incremental part of a read plan: which columns form the cursor tuple and how to filter.
 struct IncrementalPlan: Sendable {
@@ -10,26 +9,26 @@ struct IncrementalPlan: Sendable {
     let lookback: String?
     let nulls: NullCursorPolicy
 
-    /// `WHERE … ORDER BY …` for a read after `state` (nil: the first run reads everything).
-    func clause(after state: CursorState?) -> (sql: String, binds: [String]) {
+    /// `WHERE … ORDER BY …` for a read after `state` (nil: the first run reads everything), with the
+    /// committed cursor and key as literals cast to their columns' types.
+    func clause(after state: CursorState?) -> String {
         let c = SQLText.quote(cursor.name)
         let order = " ORDER BY \(c) NULLS FIRST" + key.map { ", " + SQLText.quote($0.name) }.joined()
-        guard let state else { return (order, []) }
-        var binds = [state.cursor]
+        guard let state else { return order }
+        let typed = { (text: String, column: PostgresColumn) in "\(SQLText.literal(text))::\(column.formatted)" }
         var condition: String
         if let lookback {
-            binds.append(lookback)
             let isTemporal = [1082, 1114, 1184].contains(cursor.oid)
-            condition = "\(c) >= $1::\(cursor.formatted) - $2::\(isTemporal ? "interval" : cursor.formatted)"
+            condition = "\(c) >= \(typed(state.cursor, cursor)) - \(SQLText.literal(lookback))::\(isTemporal ? "interval" : cursor.formatted)"
+        } else if key.isEmpty {
+            condition = "\(c) > \(typed(state.cursor, cursor))"
         } else {
             let columns = ([cursor] + key).map { SQLText.quote($0.name) }.joined(separator: ", ")
-            let values = ([cursor] + key).enumerated().map { "$\($0.offset + 1)::\($0.element.formatted)" }.joined(separator: ", ")
-            binds += state.key
-            condition = key.isEmpty ? "\(c) > $1::\(cursor.formatted)" : "(\(columns)) > (\(values))"
+            let values = zip([state.cursor] + state.key, [cursor] + key).map { typed($0, $1) }.joined(separator: ", ")
+            condition = "(\(columns)) > (\(values))"
         }
-        return (" WHERE \(condition) OR \(c) IS NULL" + order, binds)
+        return " WHERE \(condition) OR \(c) IS NULL" + order
     }
-
 }
 
 /// Text forms of cursor values that PostgreSQL reads back exactly (ISO UTC timestamps with microseconds,

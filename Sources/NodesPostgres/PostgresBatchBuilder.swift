@@ -2,7 +2,7 @@ import Columnar
 import NodeKit
 
 /// Rows decoded into column builders a batch at a time; rows that failed are dropped from their batch and
-/// kept as rejected records. Both read paths (binary COPY and postgres-nio's row stream) fill one.
+/// kept as rejected records. `BinaryCopyDecoder` fills one.
 struct PostgresBatchBuilder {
     let schema: Schema
     let batchRows: Int

@@ -76,12 +76,9 @@ public struct PostgresReadNode: NodeType {
         var columns = described
         if let needed = options.needed(request.projection) { columns = columns.filter { needed.contains($0.name) } }
         let schema = Schema(columns.map { SchemaField($0.name, PostgresTypes.dataType($0), nullable: !$0.notNull) })
-        let source = table.map(\.quoted) ?? "(\(positional!.sql)) AS sluice_query"
         let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
-        let sql = "SELECT \(list) FROM \(source)"
-        let binds = (positional?.names ?? []).map { values[$0]! }
-        let copySource = table.map(\.quoted) ?? "(\(inlinedQuery!)) AS sluice_query"
-        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, sql: sql, binds: binds, copySQL: "SELECT \(list) FROM \(copySource)",
+        let source = table.map(\.quoted) ?? "(\(inlinedQuery!)) AS sluice_query"
+        return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, copySQL: "SELECT \(list) FROM \(source)",
                                                              schema: schema, oids: columns.map(PostgresTypes.resultOID), batchRows: batchRows, incremental: incremental))
     }
 
@@ -103,9 +100,7 @@ public struct PostgresReadNode: NodeType {
 
     struct Work: NodeWork {
         let endpoint: PostgresEndpoint
-        let sql: String
-        let binds: [Value]
-        /// The same SELECT with parameters inlined, for binary COPY.
+        /// The SELECT of the read, parameters inlined (COPY binds nothing).
         let copySQL: String
         let schema: Schema
         /// The result type of each selected column (binary COPY sends none).
@@ -113,41 +108,53 @@ public struct PostgresReadNode: NodeType {
         let batchRows: Int
         let incremental: IncrementalPlan?
 
+        /// Every read is `COPY (SELECT …) TO STDOUT` in binary on a wire-protocol connection of our own,
+        /// decoded in place from the receive buffer (postgres-nio 1.x has no COPY TO, and its per-row,
+        /// per-cell decoding was half of a table-to-table copy's time; see docs/performance.md). An
+        /// incremental read runs it in a REPEATABLE READ transaction, ordered by cursor and key.
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            if incremental == nil { return try await copy(context) }
-            // Incremental reads start after the state committed with the data of the last successful run.
-            var state: CursorState?
-            if let incremental {
-                let stored = try await context.committedState().compactMap(CursorState.parse)
-                state = CursorState.earliest(stored, cursorType: PostgresTypes.dataType(incremental.cursor))
-                if stored.isEmpty { context.log(.info, "no committed cursor: reading everything") } else {
-                    context.log(.info, "reading rows after cursor \(state!.cursor)" + (state!.key.isEmpty ? "" : " / key \(state!.key.joined(separator: ", "))"))
-                }
-            }
-            let connection = try await endpoint.connect()
             do {
-                if incremental != nil { try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: PostgresEndpoint.logger) }
-                try await stream(connection, context, after: state)
-                try? await connection.close()
+                try await PostgresWireSession.withSession(endpoint) { session in
+                    var decoder = BinaryCopyDecoder(schema: schema, oids: oids, batchRows: batchRows)
+                    guard let incremental else {
+                        try await session.copyOut(copySQL, into: &decoder) { rows in _ = try await emit(&rows, context) }
+                        return
+                    }
+                    try await readIncrementally(incremental, session, &decoder, context)
+                }
                 return nil
             } catch {
-                try? await connection.close()
                 throw readFailure(error)
             }
         }
 
-        /// A full read: `COPY (SELECT …) TO STDOUT` in binary on a wire-protocol connection of our own,
-        /// decoded in place from the receive buffer (postgres-nio 1.x has no COPY TO, and its per-row,
-        /// per-cell decoding was half of a table-to-table copy's time; see docs/performance.md).
-        private func copy(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            do {
-                try await PostgresWireSession.withSession(endpoint) { session in
-                    var decoder = BinaryCopyDecoder(schema: schema, oids: oids, batchRows: batchRows)
-                    try await session.copyOut(copySQL, into: &decoder) { rows in try await emit(&rows, context) }
-                }
-                return nil
-            } catch {
-                throw readFailure(error)
+        /// Reads the rows after the cursor committed with the data of the last successful run, in one
+        /// snapshot, and publishes the newest cursor (and key) read, for the sink to commit with this run's data.
+        private func readIncrementally(_ incremental: IncrementalPlan, _ session: PostgresWireSession, _ decoder: inout BinaryCopyDecoder,
+                                       _ context: any NodeContext) async throws {
+            let stored = try await context.committedState().compactMap(CursorState.parse)
+            let state = CursorState.earliest(stored, cursorType: PostgresTypes.dataType(incremental.cursor))
+            if let state {
+                context.log(.info, "reading rows after cursor \(state.cursor)" + (state.key.isEmpty ? "" : " / key \(state.key.joined(separator: ", "))"))
+            } else {
+                context.log(.info, "no committed cursor: reading everything")
+            }
+            guard let cursorIndex = schema.index(of: incremental.cursor.name) else { return }
+            let keyIndexes = incremental.key.compactMap { schema.index(of: $0.name) }
+            if incremental.nulls == .reject { decoder.rejectNullsIn = cursorIndex }
+            try await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            // Rows arrive ordered by cursor (NULLs first) and key: the newest cursor is the last non-NULL one emitted.
+            var newest: CursorState?
+            try await session.copyOut("SELECT * FROM (\(copySQL)) AS sluice_read" + incremental.clause(after: state), into: &decoder) { rows in
+                let batch = try await emit(&rows, context)
+                guard let last = (0..<batch.count).last(where: { !batch.columns[cursorIndex].value(at: $0).isNull }) else { return }
+                newest = CursorState(cursor: CursorText.text(batch.columns[cursorIndex].value(at: last)),
+                                     key: keyIndexes.map { CursorText.text(batch.columns[$0].value(at: last)) })
+            }
+            try await session.query("COMMIT")
+            if let newest {
+                context.publishState(newest.json)
+                context.log(.info, "new cursor \(newest.cursor) (committed with the data)")
             }
         }
 
@@ -157,73 +164,13 @@ public struct PostgresReadNode: NodeType {
             return NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
         }
 
-        private func stream(_ connection: PostgresConnection, _ context: any NodeContext, after state: CursorState?) async throws {
-            var query = sql
-            var values = binds
-            var cursorIndex: Int?, keyIndexes: [Int] = []
-            if let incremental {
-                let clause = incremental.clause(after: state)
-                // Parameters of the base query come first; the cursor's take the next numbers.
-                var filter = clause.sql
-                for i in stride(from: clause.binds.count, through: 1, by: -1) { filter = filter.replacingOccurrences(of: "$\(i)", with: "$\(i + binds.count)") }
-                query = "SELECT * FROM (\(sql)) AS sluice_read" + filter
-                values += clause.binds.map(Value.string)
-                cursorIndex = schema.index(of: incremental.cursor.name)
-                keyIndexes = incremental.key.compactMap { schema.index(of: $0.name) }
-            }
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: query, binds: try PostgresValues.bindings(values)), logger: PostgresEndpoint.logger)
-            // The cursor and key cells of the newest row that has a cursor (rows arrive ordered by them).
-            var lastCursorCell: PostgresCell?
-            var lastKeyCells: [PostgresCell?] = Array(repeating: nil, count: keyIndexes.count)
-            var lastCursorKeys = lastKeyCells
-            var batch = PostgresBatchBuilder(schema: schema, batchRows: batchRows)
-            for try await row in rows {
-                var failed: Int?
-                var cursorCell: PostgresCell?
-                for (k, cell) in row.enumerated() where k < batch.builders.count {
-                    if k == cursorIndex { cursorCell = cell }
-                    if let i = keyIndexes.firstIndex(of: k) { lastKeyCells[i] = cell }
-                    if !PostgresTypes.append(cell, to: &batch.builders[k]), failed == nil { failed = k }
-                }
-                let payload = { row.map { ($0.columnName, Value.string(($0.bytes.map { String(buffer: $0) }) ?? "NULL")) } }
-                var rejected = failed.map { batch.unfit(field: $0, payload: payload()) }
-                if let cell = cursorCell, failed == nil {
-                    if cell.bytes != nil {
-                        lastCursorCell = cell
-                        lastCursorKeys = lastKeyCells
-                    } else if incremental?.nulls == .reject {
-                        let name = incremental!.cursor.name
-                        rejected = RejectedRecord(code: "null_cursor", message: "row \(batch.rowIndex): cursor column '\(name)' is NULL (nullCursor is reject)",
-                                                  field: name, row: batch.rowIndex, payload: .row(payload()))
-                    }
-                }
-                batch.endRow(rejected: rejected)
-                if batch.isFull { try await emit(&batch, context) }
-            }
-            if batch.count > 0 { try await emit(&batch, context) }
-            if incremental != nil {
-                try await connection.query("COMMIT", logger: PostgresEndpoint.logger)
-                if let cell = lastCursorCell, let cursorIndex {
-                    let newState = CursorState(cursor: Self.text(cell, schema.fields[cursorIndex].type),
-                                               key: zip(lastCursorKeys, keyIndexes).map { Self.text($0.0!, schema.fields[$0.1].type) })
-                    context.publishState(newState.json)
-                    context.log(.info, "new cursor \(newState.cursor) (committed with the data)")
-                }
-            }
-        }
-
-        /// A cell's value as cursor text (decoded through the column's type).
-        static func text(_ cell: PostgresCell, _ type: DataType) -> String {
-            var builder = ColumnBuilder(type: type, capacity: 1)
-            _ = PostgresTypes.append(cell, to: &builder)
-            return CursorText.text(builder.finish().value(at: 0))
-        }
-
-        /// Hands the batch's rejected rows to the reject store and its other rows downstream.
-        private func emit(_ rows: inout PostgresBatchBuilder, _ context: any NodeContext) async throws {
+        /// Hands the batch's rejected rows to the reject store and its other rows downstream; returns those rows.
+        @discardableResult
+        private func emit(_ rows: inout PostgresBatchBuilder, _ context: any NodeContext) async throws -> RecordBatch {
             let (batch, rejects) = rows.takeBatch()
             try await context.reject(rejects)
             try await context.emit(batch, on: "out")
+            return batch
         }
     }
 }

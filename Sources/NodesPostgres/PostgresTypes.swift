@@ -16,7 +16,7 @@ struct PostgresColumn: Sendable {
 /// The documented mapping between PostgreSQL types and Sluice types (docs/connectors/postgres.md).
 ///
 /// Reads select non-core types as text (`::text`, arrays through `array_to_json`), so decoding only
-/// handles bool, integers, floats, numeric, text, date, timestamps and bytea, in binary or text format.
+/// handles the binary forms of bool, integers, floats, numeric, text, date, timestamps and bytea.
 enum PostgresTypes {
     static let epochOffsetDays: Int64 = 10_957 // 1970-01-01 → 2000-01-01
     /// 0001-01-01: earlier dates need PostgreSQL's BC notation.
@@ -119,17 +119,7 @@ enum PostgresTypes {
         """
     }
 
-    // MARK: - Decoding cells
-
-    /// Appends a cell to `builder`; false (appending NULL) when the value does not fit the column type.
-    static func append(_ cell: PostgresCell, to builder: inout ColumnBuilder) -> Bool {
-        guard var bytes = cell.bytes else { builder.appendNull(); return true }
-        if cell.format == .text {
-            let text = bytes.readString(length: bytes.readableBytes) ?? ""
-            return appendText(text, oid: cell.dataType.rawValue, to: &builder)
-        }
-        return bytes.withUnsafeReadableBytes { appendBinary($0, oid: cell.dataType.rawValue, to: &builder) }
-    }
+    // MARK: - Decoding binary values
 
     /// Appends a value in PostgreSQL's binary format (a result cell or a binary COPY field) of type `oid`;
     /// false (appending NULL) when it does not fit the column type (infinity, NaN, out of range).
@@ -220,21 +210,6 @@ enum PostgresTypes {
             if remainder * 2 >= divisor { value += 1 }
         }
         return sign == 0x4000 ? -value : value
-    }
-
-    /// Text-format cells (rare: postgres-nio asks for binary) go through the type's input rules.
-    static func appendText(_ text: String, oid: UInt32, to builder: inout ColumnBuilder) -> Bool {
-        switch builder.type {
-        case .bool: if text == "t" || text == "f" { builder.appendBool(text == "t"); return true }
-        case .int64: if let v = Int64(text) { builder.appendInt64(v); return true }
-        case .float64: if let v = Double(text) ?? (text == "NaN" ? .nan : nil) { builder.appendDouble(v); return true }
-        case let .decimal(_, scale): if let v = DecimalText.parse(text, scale: scale) { builder.appendInt64(v); return true }
-        case .date: if let v = CivilTime.parseDate(text) { builder.appendInt64(v); return true }
-        case .timestamp: if let v = CivilTime.parseTimestamp(text) { builder.appendInt64(v); return true }
-        case .string, .json, .bytes: builder.appendString(text); return true
-        }
-        builder.appendNull()
-        return false
     }
 
     /// `YYYY-MM-DD`, with PostgreSQL's ` BC` suffix for years before 1 (year 0 is 1 BC).

@@ -11,6 +11,8 @@ struct BinaryCopyDecoder {
     static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
 
     let oids: [UInt32]
+    /// An incremental read's cursor column when `nullCursor` is `reject`: a row with NULL there is rejected.
+    var rejectNullsIn: Int?
     /// The batch being filled.
     var rows: PostgresBatchBuilder
     private var headerSeen = false
@@ -43,24 +45,36 @@ struct BinaryCopyDecoder {
             offset += 2
             if fields == -1 { ended = true; return }
             guard Int(fields) == width else { throw PostgresWireError.protocolViolation("a row of \(fields) fields, expected \(width)") }
-            var failed: Int?
+            var failed: Int?, nullCursor = false
             for k in 0..<width {
                 guard payload.count - offset >= 4 else { throw PostgresWireError.protocolViolation("a truncated row") }
                 let length = Int(Int32(bigEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
                 offset += 4
-                if length < 0 { rows.builders[k].appendNull(); continue }
+                if length < 0 {
+                    rows.builders[k].appendNull()
+                    if k == rejectNullsIn { nullCursor = true }
+                    continue
+                }
                 guard payload.count - offset >= length else { throw PostgresWireError.protocolViolation("a truncated value") }
                 let value = UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + length)])
                 if !PostgresTypes.appendBinary(value, oid: oids[k], to: &rows.builders[k]), failed == nil { failed = k }
                 offset += length
             }
-            rows.endRow(rejected: failed.map { rejection(field: $0, row: UnsafeRawBufferPointer(rebasing: payload[(rowStart + 2)..<offset])) })
+            let row = UnsafeRawBufferPointer(rebasing: payload[(rowStart + 2)..<offset])
+            if let failed {
+                rows.endRow(rejected: rows.unfit(field: failed, payload: values(row)))
+            } else if nullCursor, let cursor = rejectNullsIn {
+                let name = schema.fields[cursor].name
+                rows.endRow(rejected: RejectedRecord(code: "null_cursor", message: "row \(rows.rowIndex): cursor column '\(name)' is NULL (nullCursor is reject)",
+                                                     field: name, row: rows.rowIndex, payload: .row(values(row))))
+            } else {
+                rows.endRow()
+            }
         }
     }
 
-    /// The row just decoded had a value that does not fit: its rejected record, with every value decoded
-    /// again on its own (the unfit one as PostgreSQL prints it).
-    private func rejection(field: Int, row: UnsafeRawBufferPointer) -> RejectedRecord {
+    /// A rejected row's values for its record, each decoded again on its own (an unfit one as PostgreSQL prints it).
+    private func values(_ row: UnsafeRawBufferPointer) -> [(String, Value)] {
         var payload: [(String, Value)] = []
         var offset = 0
         for k in schema.fields.indices {
@@ -76,7 +90,7 @@ struct BinaryCopyDecoder {
             }
             payload.append((schema.fields[k].name, value))
         }
-        return rows.unfit(field: field, payload: payload)
+        return payload
     }
 
     /// A value that does not fit, as PostgreSQL would print it where it can tell (infinity, NaN).
