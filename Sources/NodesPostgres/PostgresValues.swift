@@ -9,7 +9,7 @@ enum PostgresValues {
         switch value {
         case .null: "NULL"
         case let .bool(b): b ? "TRUE" : "FALSE"
-        case let .int(i): "\(i)::bigint"
+        case let .int(i): "'\(i)'::bigint" // quoted: -9223372036854775808::bigint would negate an out-of-range bigint
         case let .float(d): "\(SQLText.literal(d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : formatDouble(d)))::float8"
         case .decimal: "\(SQLText.literal(value.description))::numeric"
         case let .string(s): SQLText.literal(s)

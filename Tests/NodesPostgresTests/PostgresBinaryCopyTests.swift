@@ -83,6 +83,18 @@ import Testing
         #expect(try psql("SELECT count(*), sum(id) FROM dst WHERE amount = id / 100.0 AND note = 'n' || id") == "4994|\(5000 * 5001 / 2 - 17500)")
     }
 
+    /// Query parameters and incremental cursors travel inline: every value type reads back as itself.
+    @Test func inlineLiteralsReadBackAsTheSameValues() throws {
+        let values: [(Value, String)] = [
+            (.bytes([0, 255, 92]), "\\x00ff5c"), (.timestamp(CivilTime.days(year: -4712, month: 1, day: 1) * CivilTime.microsPerDay + 1), "4713-01-01 00:00:00.000001+00 BC"),
+            (.date(CivilTime.days(year: 2024, month: 2, day: 29)), "2024-02-29"), (.float(.nan), "NaN"), (.float(-.infinity), "-Infinity"), (.float(0.1), "0.1"),
+            (.decimal(-12_345, scale: 2), "-123.45"), (.string("it's \\ x"), "it's \\ x"), (.json(#"{"a": 1}"#), #"{"a": 1}"#), (.bool(true), "true"),
+            (.int(.min), "-9223372036854775808"), (.null, ""),
+        ]
+        let select = values.map { "(\(PostgresValues.literal($0.0)))::text" }.joined(separator: ", ")
+        #expect(try psql("SET timezone = 'UTC'; SELECT \(select)") == values.map(\.1).joined(separator: "|"))
+    }
+
     @Test func theFormatIsBinaryOnlyWhenEveryColumnHasAnExactBinaryForm() {
         func column(_ name: String, _ oid: UInt32, _ formatted: String = "") -> PostgresColumn {
             PostgresColumn(name: name, oid: oid, typmod: -1, formatted: formatted, notNull: false)
