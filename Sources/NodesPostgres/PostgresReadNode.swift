@@ -139,7 +139,9 @@ public struct PostgresReadNode: NodeType {
             } else {
                 context.log(.info, "no committed cursor: reading everything")
             }
-            guard let cursorIndex = schema.index(of: incremental.cursor.name) else { return }
+            guard let cursorIndex = schema.index(of: incremental.cursor.name) else {
+                throw NodeError(code: "internal_error", message: "the cursor column '\(incremental.cursor.name)' is not among the selected columns")
+            }
             let keyIndexes = incremental.key.compactMap { schema.index(of: $0.name) }
             if incremental.nulls == .reject { decoder.rejectNullsIn = cursorIndex }
             try await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

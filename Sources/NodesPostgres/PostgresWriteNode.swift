@@ -101,10 +101,8 @@ struct PostgresLoad: StateStore {
         var streams: [PostgresWireSession] = []
         do {
             if let schema = node.table.schema { try await session.query("CREATE SCHEMA IF NOT EXISTS \(SQLText.quote(schema))") }
-            let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
-            let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
             try await session.query(dropStaging)
-            try await session.query("CREATE TABLE \(staging.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))")
+            try await session.query(createTableSQL(staging))
             let format = PostgresCopyFormat.choose(input, into: try await PostgresTypes.columns(of: staging, on: session))
             let target = Target(copyInto: staging, columns: input.names, format: format, upsert: [], finish: [])
             for _ in 0..<Self.replaceStreams {
@@ -162,9 +160,7 @@ struct PostgresLoad: StateStore {
         }
         if let schema = node.table.schema { try await session.query("CREATE SCHEMA IF NOT EXISTS \(SQLText.quote(schema))") }
         var target = Target(copyInto: node.table, columns: input.names, format: .text, upsert: [], finish: [])
-        let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
-        let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
-        if existing.isEmpty, try await !createTable(session, "CREATE TABLE \(node.table.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))") {
+        if existing.isEmpty, try await !createTable(session, createTableSQL(node.table)) {
             // Another load created it first (two runs into a new table at once): use theirs, as an existing table.
             if node.mode == .create { throw NodeError(code: "table_exists", message: "table \(node.table) was created by another load and mode is create") }
             existing = try await PostgresTypes.columns(of: node.table, on: session)
@@ -200,6 +196,13 @@ struct PostgresLoad: StateStore {
         let loaded = Schema(target.columns.compactMap { input.field(named: $0) })
         target.format = PostgresCopyFormat.choose(loaded, into: try await PostgresTypes.columns(of: target.copyInto, on: session))
         return target
+    }
+
+    /// `CREATE TABLE` with a column per input field (the documented type mapping) and `PRIMARY KEY (key)` when given.
+    private func createTableSQL(_ table: QualifiedName) -> String {
+        let definitions = input.fields.map { "\(SQLText.quote($0.name)) \(PostgresTypes.declared($0.type))" }
+        let primaryKey = node.key.isEmpty ? "" : ", PRIMARY KEY (\(node.key.map(SQLText.quote).joined(separator: ", ")))"
+        return "CREATE TABLE \(table.quoted) (\(definitions.joined(separator: ", "))\(primaryKey))"
     }
 
     /// Creates the target in a savepoint; false when a concurrent transaction created the same table first
