@@ -107,6 +107,13 @@ package enum PostgresErrors {
         return state.hasPrefix("22") || state.hasPrefix("23")
     }
 
+    /// Node errors and cancellation as they are; anything else as a `database_error` saying what failed
+    /// (`doing`, naming the server), retryable when trying again may help.
+    static func nodeError(_ error: any Error, _ doing: String) -> any Error {
+        if error is NodeError || error is CancellationError || Task.isCancelled { return error }
+        return NodeError(code: "database_error", message: doing, isRetryable: isRetryable(error), cause: reason(error))
+    }
+
     /// Whether trying again may help (connection lost, serialization failure, deadlock).
     package static func isRetryable(_ error: any Error) -> Bool {
         guard let state = sqlState(error) else { return !(error is NodeError) }

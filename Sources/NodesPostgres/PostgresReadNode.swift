@@ -160,10 +160,8 @@ public struct PostgresReadNode: NodeType {
             }
         }
 
-        /// Node errors and cancellation as they are; anything else as a database error naming the server.
         private func readFailure(_ error: any Error) -> any Error {
-            if error is NodeError || error is CancellationError || Task.isCancelled { return error }
-            return NodeError(code: "database_error", message: "reading from \(endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+            PostgresErrors.nodeError(error, "reading from \(endpoint)")
         }
 
         /// Hands the batch's rejected rows to the reject store and its other rows downstream; returns those rows.

@@ -85,10 +85,8 @@ struct PostgresLoad: StateStore {
         }
     }
 
-    /// Node errors and cancellation as they are; anything else as a database error naming the table and server.
     private func writeFailure(_ error: any Error) -> any Error {
-        if error is NodeError || error is CancellationError || Task.isCancelled { return error }
-        return NodeError(code: "database_error", message: "writing \(node.table) on \(node.endpoint)", isRetryable: PostgresErrors.isRetryable(error), cause: PostgresErrors.reason(error))
+        PostgresErrors.nodeError(error, "writing \(node.table) on \(node.endpoint)")
     }
 
     /// `replace` with parallel COPY streams: the staging table is created and committed first (nobody reads

@@ -44,7 +44,7 @@ extension PostgresWireSession {
             let (type, body) = try await nextMessage()
             if type == UInt8(ascii: "G") { break }
             if type == UInt8(ascii: "E") {
-                try? await finishCommand()
+                _ = try? await finishCommand()
                 throw PostgresWireError.server(PostgresServerNotice(body))
             }
             if type == UInt8(ascii: "Z") { throw PostgresWireError.protocolViolation("\(sql.prefix(40))… did not start a copy") }
@@ -59,7 +59,7 @@ extension PostgresWireSession {
         } catch {
             // After an error of its own the server drops further copy messages; otherwise it ends the copy here.
             try? await sendCopyFail("abandoned by Sluice: \(error)")
-            try? await finishCommand()
+            _ = try? await finishCommand()
             throw error
         }
         try await finishCommand()

@@ -7,6 +7,13 @@ extension PostgresWireSession {
     @discardableResult
     func query(_ sql: String) async throws -> [[String?]] {
         try await sendQuery(sql)
+        return try await finishCommand()
+    }
+
+    /// Reads until ReadyForQuery, returning the data rows on the way (as text) and throwing the first error
+    /// the server reported once it is ready again.
+    @discardableResult
+    func finishCommand() async throws -> [[String?]] {
         var rows: [[String?]] = []
         var failure: PostgresWireError?
         while true {

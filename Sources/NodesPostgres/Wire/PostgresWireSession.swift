@@ -245,17 +245,6 @@ final class PostgresWireSession: @unchecked Sendable {
 
     /// Consumes the message at the front of `buffer` without copying it.
     func skipMessage(length: Int) { buffer.moveReaderIndex(forwardBy: 1 + length) }
-
-    /// Reads until ReadyForQuery, throwing the first error the server reported on the way.
-    func finishCommand() async throws {
-        var failure: PostgresWireError?
-        while true {
-            let (type, body) = try await nextMessage()
-            if type == UInt8(ascii: "E"), failure == nil { failure = .server(PostgresServerNotice(body)) }
-            if type == UInt8(ascii: "Z") { break }
-        }
-        if let failure { throw failure }
-    }
 }
 
 /// Framing of protocol messages: a type byte, then a 32-bit length that counts itself and the body.
