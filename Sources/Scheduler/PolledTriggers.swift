@@ -84,8 +84,11 @@ enum WatermarkPoll {
 
 /// `file`: new files matching a glob, fired once each after their size stayed the same for the settle time.
 ///
-/// State: `seen` maps a file name to `size:mtime` of the version already fired (the same name with another size
-/// or modification time is a new file); `pending` holds files still settling. With `after: move`, a fired file is
+/// State: `seen` maps a file name to `size:mtime:inode` of the version already fired (the same name with another
+/// size, modification time or inode is a new file: a file written again at once with the same size can share the
+/// mtime, since file times advance in steps of a few milliseconds; entries from before the inode was kept are
+/// `size:mtime`);
+/// `pending` holds files still settling. With `after: move`, a fired file is
 /// moved to `processed/` in the directory and the event's `path` is where it was moved.
 enum FileArrivalPoll {
     static func poll(_ settings: FileArrivalSettings, state: JSONValue, now: Int64) throws -> PollResult {
@@ -104,8 +107,9 @@ enum FileArrivalPoll {
             present.insert(name)
             let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
             let modified = Int64(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)
-            let identity = "\(size):\(modified)"
-            if seen[name]?.stringValue == identity {
+            let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+            let identity = "\(size):\(modified):\(inode)"
+            if let fired = seen[name]?.stringValue, fired == identity || fired == "\(size):\(modified)" {
                 if settings.moveToProcessed { try? moveToProcessed(settings, name) }
                 continue
             }

@@ -289,12 +289,16 @@ struct TriggerSchedulerTests {
         let fired = await f.scheduler.tick()
         #expect(fired.count == 1 && JSONValue.parse(fired[0].eventJSON)?["path"] == .string(inbox + "/processed/a.csv"))
         #expect(FileManager.default.fileExists(atPath: inbox + "/processed/a.csv") && !FileManager.default.fileExists(atPath: inbox + "/a.csv"))
-        // The same name arriving again is a new file.
+        // The same name arriving again is a new file, even with the same size and modification time (file times
+        // advance in steps of a few milliseconds, so a quick second write can share the first one's).
+        let firstModified = try #require(try FileManager.default.attributesOfItem(atPath: inbox + "/processed/a.csv")[.modificationDate] as? Date)
         try "2\n".write(toFile: inbox + "/a.csv", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: firstModified], ofItemAtPath: inbox + "/a.csv")
         f.clock.advance(seconds: 2)
         _ = await f.scheduler.tick()
         f.clock.advance(seconds: 2)
         #expect(await f.scheduler.tick().count == 1)
+        #expect(try String(contentsOfFile: inbox + "/processed/a.csv", encoding: .utf8) == "2\n")
     }
 
     @Test(.timeLimit(.minutes(2)))
