@@ -84,11 +84,10 @@ enum WatermarkPoll {
 
 /// `file`: new files matching a glob, fired once each after their size stayed the same for the settle time.
 ///
-/// State: `seen` maps a file name to `size:mtime:inode` of the version already fired (the same name with another
-/// size, modification time or inode is a new file: a file written again at once with the same size can share the
-/// mtime, since file times advance in steps of a few milliseconds; entries from before the inode was kept are
-/// `size:mtime`);
-/// `pending` holds files still settling. With `after: move`, a fired file is
+/// State: `seen` maps a file name to `size:mtime:inode` of the version already fired; the same name with another
+/// size, modification time or inode is a new file. (File times advance in steps of a few milliseconds, so a file
+/// replaced at once by one of the same size can share its mtime; entries saved before the inode was kept are
+/// `size:mtime` and still match.) `pending` holds files still settling. With `after: move`, a fired file is
 /// moved to `processed/` in the directory and the event's `path` is where it was moved.
 enum FileArrivalPoll {
     static func poll(_ settings: FileArrivalSettings, state: JSONValue, now: Int64) throws -> PollResult {
