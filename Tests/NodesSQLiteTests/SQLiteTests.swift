@@ -18,15 +18,7 @@ import Testing
     }
 
     func sqlite(_ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [dir.file("data/local.db"), sql]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try runProcess("/usr/bin/sqlite3", [dir.file("data/local.db"), sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func load(_ csv: String, table: String, settings: String = "", csvSettings: String = "") async throws -> HarnessRun {

@@ -336,7 +336,9 @@ struct TriggerSchedulerTests {
         let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
         let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
         let holder = Task {
-            try await first.whileLeader { stillLeader in
+            // `entered` ends with the holder too, so a holder that never leads fails the test instead of hanging it.
+            defer { enteredSignal.finish() }
+            return try await first.whileLeader { stillLeader in
                 #expect(await stillLeader())
                 enteredSignal.yield()
                 for await _ in release { break }

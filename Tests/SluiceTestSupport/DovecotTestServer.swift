@@ -14,7 +14,8 @@ public enum DovecotTestServer {
         let script = PostgresTestServer.root.appendingPathComponent("scripts/imap-server").path
         let result = PostgresTestServer.spawn(script, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"])
         let ports = result.output.split(separator: "\n").last?.split(separator: " ").compactMap { Int($0) } ?? []
-        precondition(result.status == 0 && ports.count == 2, "could not start Dovecot (exit \(result.status)): \(result.output)")
+        precondition(result.status == 0 && ports.count == 2 && ports.allSatisfy { (1...65535).contains($0) },
+                     "could not start Dovecot (exit \(result.status)): \(result.output)")
         return (dir, ports[0], ports[1])
     }()
 

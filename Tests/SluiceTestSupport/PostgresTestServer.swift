@@ -47,6 +47,18 @@ public enum PostgresTestServer {
         return result.stdout.trimmingCharacters(in: .newlines)
     }
 
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+; Swift's Glibc module does not export it):
+    /// closes every descriptor from 3 up in the child, atomically with the spawn.
+    private static func closeDescriptorsFromThree(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            preconditionFailure("posix_spawn_file_actions_addclosefrom_np is missing: glibc 2.34 or newer is needed")
+        }
+        let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
+        let status = closeFrom(&actions, 3)
+        precondition(status == 0, "posix_spawn_file_actions_addclosefrom_np failed: \(status)")
+    }
+
     public struct PSQLFailure: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
@@ -54,7 +66,10 @@ public enum PostgresTestServer {
 
     /// posix_spawn + waitpid: the cluster script leaves a daemon behind, which Foundation's `Process`
     /// does not cope with (its wait never returns), so this call manages the child itself.
-    static func spawn(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
+    /// The child gets stdout and stderr and no other descriptor: a daemon it leaves behind would otherwise
+    /// hold the write end of whatever pipe another test had open at that moment (Foundation's pipes are
+    /// not close-on-exec), and that test's read would never end while this process lives.
+    public static func spawn(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return (-1, "pipe failed") }
         var actions = posix_spawn_file_actions_t()
@@ -64,6 +79,7 @@ public enum PostgresTestServer {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         posix_spawn_file_actions_addclose(&actions, fds[1])
+        closeDescriptorsFromThree(&actions)
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
