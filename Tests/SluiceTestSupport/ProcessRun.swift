@@ -12,16 +12,12 @@ public struct ProcessResult: Sendable {
 /// process holding a copy of the descriptor could delay, and a child filling stderr cannot block
 /// while stdout is being read.
 public func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-process-\(UUID().uuidString)")
-    let outPath = base.path + ".out", errPath = base.path + ".err"
-    FileManager.default.createFile(atPath: outPath, contents: nil)
-    FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
-    }
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    let outputs = try TemporaryDirectory()
+    defer { outputs.remove() }
+    try outputs.write("stdout", "")
+    try outputs.write("stderr", "")
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outputs.file("stdout")))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: outputs.file("stderr")))
     defer {
         try? out.close()
         try? err.close()
@@ -34,7 +30,7 @@ public func runProcess(_ executable: String, _ arguments: [String], in directory
     process.standardError = err
     try process.run()
     process.waitUntilExit()
-    let stdout = FileManager.default.contents(atPath: outPath) ?? Data()
-    let stderr = FileManager.default.contents(atPath: errPath) ?? Data()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    // Decoded leniently: a child's output need not be valid UTF-8.
+    let text = { (name: String) in String(decoding: FileManager.default.contents(atPath: outputs.file(name)) ?? Data(), as: UTF8.self) }
+    return ProcessResult(status: process.terminationStatus, stdout: text("stdout"), stderr: text("stderr"))
 }
