@@ -134,8 +134,8 @@ public struct StateEntry: Sendable, Hashable {
     }
 }
 
-/// Work of a sink that stores source state in its destination, in the same transaction as the data
-/// (DESIGN §5); sources downstream-connected to it read their last committed state from it.
+/// Work of a sink that stores source state in its destination, in the same transaction as the data;
+/// sources downstream-connected to it read their last committed state from it.
 public protocol StateStore: NodeWork {
     /// The last committed state of `node` in `pipeline`, if any.
     func committedState(pipeline: String, node: String) async throws -> String?

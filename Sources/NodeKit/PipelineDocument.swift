@@ -1,6 +1,6 @@
 public import Columnar
 
-/// A pipeline as written in YAML or JSON (DESIGN.md §2): the one format the editor saves, the CLI runs and git holds.
+/// A pipeline as written in YAML or JSON: the one format the editor saves, the CLI runs and git holds.
 public struct PipelineDocument: Sendable {
     public static let apiVersion = "sluice/v1"
 

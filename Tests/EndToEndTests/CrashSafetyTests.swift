@@ -44,7 +44,7 @@ import Testing
         _ = try psql("CREATE TABLE src AS SELECT g AS id, md5(g::text) AS payload, now() AS loaded FROM generate_series(1, \(Self.rows)) g; ALTER TABLE src ADD PRIMARY KEY (id)")
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write("connections.yaml", "wh: {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(database), user: postgres, sslmode: disable}\n")
+        try dir.write("connections.yaml", "wh: {type: postgres, host: 127.0.0.1, port: \(try PostgresTestServer.port), database: \(database), user: postgres, sslmode: disable}\n")
         try dir.write("copy.yaml", """
         apiVersion: sluice/v1
         name: copy

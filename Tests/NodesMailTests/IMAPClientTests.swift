@@ -5,9 +5,10 @@ import Testing
 
 /// The IMAP client against a real Dovecot started by the harness (plain and TLS ports).
 @Suite struct IMAPClientTests {
-    static func endpoint(_ mailbox: DovecotTestServer.Mailbox, tls: Bool = false, caFile: String? = DovecotTestServer.certificatePath,
+    static func endpoint(_ mailbox: DovecotTestServer.Mailbox, tls: Bool = false, trustsTestCertificate: Bool = true,
                          password: String? = nil) throws -> IMAPEndpoint {
-        let server = DovecotTestServer.server
+        let server = try DovecotTestServer.server
+        let caFile = trustsTestCertificate ? try DovecotTestServer.certificatePath : nil
         var yaml = "mail: {type: imap, host: 127.0.0.1, port: \(tls ? server.tlsPort : server.plainPort), security: \(tls ? "tls" : "none"), user: \(mailbox.user), password: '\(password ?? mailbox.password)'"
         if tls, let caFile { yaml += ", ca_file: \(caFile)" }
         yaml += "}"
@@ -16,7 +17,7 @@ import Testing
     }
 
     @Test func logsInSearchesAndFetchesNewMail() async throws {
-        let mailbox = DovecotTestServer.makeMailbox()
+        let mailbox = try DovecotTestServer.makeMailbox()
         try mailbox.deliver("From: ann@example.com\nSubject: first\n\none")
         try mailbox.deliver("From: bob@example.com\nSubject: Invoice 7\n\ntwo")
         try mailbox.deliver("From: ann@example.com\nSubject: invoice 8 für Juli\n\nthree")
@@ -42,29 +43,29 @@ import Testing
     }
 
     @Test func aWrongPasswordIsALoginErrorWithoutThePassword() async throws {
-        let mailbox = DovecotTestServer.makeMailbox()
+        let mailbox = try DovecotTestServer.makeMailbox()
         do {
             try await IMAPClient.withSession(try Self.endpoint(mailbox, password: "not-it")) { _ in }
             Issue.record("logged in with a wrong password")
         } catch let error as NodeError {
             #expect(error.code == "login_failed")
-            #expect(error.message.contains("127.0.0.1:\(DovecotTestServer.server.plainPort)"))
+            #expect(try error.message.contains("127.0.0.1:\(DovecotTestServer.server.plainPort)"))
             #expect(error.message.contains(mailbox.user))
             #expect(!"\(error)".contains("not-it"))
         }
     }
 
     @Test func tlsWithTheServersCertificateTrusted() async throws {
-        let mailbox = DovecotTestServer.makeMailbox(password: "pä\"ss wörd")
+        let mailbox = try DovecotTestServer.makeMailbox(password: "pä\"ss wörd")
         try mailbox.deliver("Subject: over tls\n\nbody")
         let mailboxes = try await IMAPClient.withSession(try Self.endpoint(mailbox, tls: true)) { session in try await session.listMailboxes() }
         #expect(mailboxes == ["INBOX"])
     }
 
     @Test func tlsRefusesAnUntrustedCertificate() async throws {
-        let mailbox = DovecotTestServer.makeMailbox()
+        let mailbox = try DovecotTestServer.makeMailbox()
         await #expect(throws: NodeError.self) {
-            try await IMAPClient.withSession(try Self.endpoint(mailbox, tls: true, caFile: nil)) { _ in }
+            try await IMAPClient.withSession(try Self.endpoint(mailbox, tls: true, trustsTestCertificate: false)) { _ in }
         }
     }
 

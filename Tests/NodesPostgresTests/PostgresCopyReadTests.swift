@@ -49,7 +49,7 @@ import Testing
 
     func harness(user: String, password: String, sslmode: String) throws -> PipelineHarness {
         try PipelineHarness(directory: dir, connectionsYAML: """
-        db: {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(database), user: \(user), password: "${env:PG_PASSWORD}", sslmode: \(sslmode)}
+        db: {type: postgres, host: 127.0.0.1, port: \(try PostgresTestServer.port), database: \(database), user: \(user), password: "${env:PG_PASSWORD}", sslmode: \(sslmode)}
         """, environment: ["PG_PASSWORD": password])
     }
 
@@ -74,13 +74,14 @@ import Testing
         // A wrong password, straight through the wire client: a login error that names the server and the
         // user, is not retried, and never shows the password.
         let wrong = "wrong-\(UUID().uuidString)"
-        let endpoint = PostgresEndpoint(host: "127.0.0.1", port: PostgresTestServer.port, database: database, user: role, password: Secret(wrong), sslmode: .prefer)
+        let port = try PostgresTestServer.port
+        let endpoint = PostgresEndpoint(host: "127.0.0.1", port: port, database: database, user: role, password: Secret(wrong), sslmode: .prefer)
         do {
             try await PostgresWireSession.withSession(endpoint) { _ in }
             Issue.record("a wrong password logged in")
         } catch let error as NodeError {
             let text = error.description
-            #expect(text.contains("127.0.0.1:\(PostgresTestServer.port)") && text.contains(role) && text.contains("password authentication failed"), "\(text)")
+            #expect(text.contains("127.0.0.1:\(port)") && text.contains(role) && text.contains("password authentication failed"), "\(text)")
             #expect(!error.isRetryable && !text.contains(wrong))
         }
     }

@@ -17,7 +17,7 @@ import Testing
         dir = try TemporaryDirectory()
         database = try PostgresTestServer.createDatabase()
         harness = try PipelineHarness(directory: dir, connectionsYAML: """
-        warehouse: {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(database), user: postgres, password: "${env:WAREHOUSE_PASSWORD}", sslmode: disable}
+        warehouse: {type: postgres, host: 127.0.0.1, port: \(try PostgresTestServer.port), database: \(database), user: postgres, password: "${env:WAREHOUSE_PASSWORD}", sslmode: disable}
         down: {type: postgres, host: 127.0.0.1, port: 1, database: nowhere, user: loader, password: "${env:WAREHOUSE_PASSWORD}", sslmode: disable}
         """, environment: ["WAREHOUSE_PASSWORD": Self.secret])
     }

@@ -11,7 +11,7 @@ import Testing
 @Suite(.serialized)
 struct IMAPTriggerTests {
     static func fixture(_ mailbox: DovecotTestServer.Mailbox) async throws -> SchedulerFixture {
-        let yaml = "mail: {type: imap, host: 127.0.0.1, port: \(DovecotTestServer.server.plainPort), security: none, user: \(mailbox.user), password: '\(mailbox.password)'}"
+        let yaml = try "mail: {type: imap, host: 127.0.0.1, port: \(DovecotTestServer.server.plainPort), security: none, user: \(mailbox.user), password: '\(mailbox.password)'}"
         let connection = try #require(try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnectionType.spec], environment: [:]).connections["mail"])
         let endpoint = try IMAPEndpoint(connection)
         return try await SchedulerFixture.make(imapEndpoint: { name in
@@ -48,7 +48,7 @@ struct IMAPTriggerTests {
 
     @Test(.timeLimit(.minutes(1)))
     func newMatchingMailFiresOnceWithItsAttachmentsAsFiles() async throws {
-        let mailbox = DovecotTestServer.makeMailbox()
+        let mailbox = try DovecotTestServer.makeMailbox()
         let f = try await Self.fixture(mailbox)
         defer { Task { await f.close() } }
         try mailbox.deliver(Self.mail(from: "billing@example.com", subject: "Invoice 1 (old)", attachment: ("old.csv", "id\n1\n")))
@@ -94,7 +94,7 @@ struct IMAPTriggerTests {
 
     @Test(.timeLimit(.minutes(1)))
     func aRecreatedMailboxRestartsFromItsEndAndSaysSo() async throws {
-        let mailbox = DovecotTestServer.makeMailbox()
+        let mailbox = try DovecotTestServer.makeMailbox()
         let f = try await Self.fixture(mailbox)
         defer { Task { await f.close() } }
         try mailbox.deliver(Self.mail(from: "a@example.com", subject: "one"))

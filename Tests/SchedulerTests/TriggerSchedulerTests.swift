@@ -218,7 +218,7 @@ struct TriggerSchedulerTests {
         let database = try PostgresTestServer.createDatabase()
         _ = try PostgresTestServer.psql(database, "CREATE TABLE \"Orders\" (id serial PRIMARY KEY, \"changed at\" timestamptz NOT NULL); INSERT INTO \"Orders\" (\"changed at\") VALUES ('2026-03-01 10:00:00+00')")
         let connection = Connection(name: "wh", type: "postgres", settings: Setting(.map([
-            ("host", Setting(.string("127.0.0.1"))), ("port", Setting(.int(Int64(PostgresTestServer.port)))), ("database", Setting(.string(database))),
+            ("host", Setting(.string("127.0.0.1"))), ("port", Setting(.int(Int64(try PostgresTestServer.port)))), ("database", Setting(.string(database))),
             ("user", Setting(.string("postgres"))), ("sslmode", Setting(.string("disable"))),
         ].map { Setting.Entry(key: $0.0, keyLocation: nil, value: $0.1) })), secrets: [:], location: nil)
         let f = try await SchedulerFixture.make { _, sql in try await PostgresDiscovery.firstRow(connection, sql: sql) }
@@ -331,7 +331,7 @@ struct TriggerSchedulerTests {
     @Test
     func onlyOneStoreUserHoldsTheSchedulingRole() async throws {
         let database = try PostgresTestServer.createDatabase()
-        let location = try StoreLocation.parse("postgres://postgres@127.0.0.1:\(PostgresTestServer.port)/\(database)")
+        let location = try StoreLocation.parse("postgres://postgres@127.0.0.1:\(try PostgresTestServer.port)/\(database)")
         let first = try await MetadataStore.open(location), second = try await MetadataStore.open(location)
         let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
         let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)

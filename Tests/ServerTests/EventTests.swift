@@ -81,7 +81,7 @@ struct EventTests {
     @Test
     func aClientOnOneProcessSeesARunExecutedByAnotherProcess() async throws {
         let database = try PostgresTestServer.createDatabase()
-        let url = "postgres://postgres@127.0.0.1:\(PostgresTestServer.port)/\(database)"
+        let url = "postgres://postgres@127.0.0.1:\(try PostgresTestServer.port)/\(database)"
         let harness = try await ServerHarness.make(store: try StoreLocation.parse(url))
         let bus = try #require(harness.state.bus as? PostgresEventBus, "a PostgreSQL store carries events over LISTEN/NOTIFY")
         try "id,amount\n1,10\n2,20\n3,30\n".write(toFile: harness.state.configuration.workspace + "/in.csv", atomically: true, encoding: .utf8)

@@ -12,7 +12,7 @@ import Testing
 struct MailTriggerEndToEndTests {
     @Test(.timeLimit(.minutes(2)))
     func anInvoiceMailLoadsItsAttachment() async throws {
-        let mailbox = DovecotTestServer.makeMailbox()
+        let mailbox = try DovecotTestServer.makeMailbox()
         let harness = try await ServerHarness.make()
         defer { Task { await harness.close() } }
         let workspace = harness.state.configuration.workspace

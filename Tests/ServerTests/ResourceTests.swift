@@ -15,7 +15,7 @@ struct ResourceTests {
         try await harness.withClient { client in
             let (admin, _) = try await client.login("root", ServerHarness.adminPassword)
             let body = JSONValue.object(["name": .string("warehouse"), "type": .string("postgres"),
-                                         "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(PostgresTestServer.port)), "database": .string("postgres"),
+                                         "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(try PostgresTestServer.port)), "database": .string("postgres"),
                                                               "user": .string("postgres"), "sslmode": .string("disable")]),
                                          "secrets": .object(["password": .string(Self.secret)])])
             let created = try await client.call(.post, "/api/v1/connections", token: admin, json: body)

@@ -18,7 +18,7 @@ struct ScaleOutTests {
     func killedWorkersRunsFinishExactlyOnceElsewhere() async throws {
         let store = try PostgresTestServer.createDatabase()
         let target = try PostgresTestServer.createDatabase()
-        let storeURL = "postgres://postgres@127.0.0.1:\(PostgresTestServer.port)/\(store)"
+        let storeURL = "postgres://postgres@127.0.0.1:\(try PostgresTestServer.port)/\(store)"
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("admin.pw", "scale-out-admin-password")
@@ -37,7 +37,7 @@ struct ScaleOutTests {
         let token = try #require(login["access_token"]?.stringValue, "\(login.text)")
         let connection = try api.call("POST", "/api/v1/connections", token: token, json: .object([
             "name": .string("warehouse"), "type": .string("postgres"),
-            "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(PostgresTestServer.port)), "database": .string(target),
+            "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(try PostgresTestServer.port)), "database": .string(target),
                                  "user": .string("postgres"), "sslmode": .string("disable")]),
             "secrets": .object(["password": .string(Self.connectionPassword)]),
         ]))

@@ -11,7 +11,7 @@ struct SchedulerFailoverTests {
     @Test(.timeLimit(.minutes(3)))
     func anotherServerTakesOverAndNoFiringIsLostOrDoubled() async throws {
         let store = try PostgresTestServer.createDatabase()
-        let storeURL = "postgres://postgres@127.0.0.1:\(PostgresTestServer.port)/\(store)"
+        let storeURL = "postgres://postgres@127.0.0.1:\(try PostgresTestServer.port)/\(store)"
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("admin.pw", "failover-admin-password")

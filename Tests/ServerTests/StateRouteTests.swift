@@ -19,7 +19,7 @@ struct StateRouteTests {
             let (mia, _) = try await client.login("mia", ServerHarness.memberPassword)
             for body: JSONValue in [
                 .object(["name": .string("pg"), "type": .string("postgres"),
-                         "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(PostgresTestServer.port)), "database": .string(source),
+                         "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(try PostgresTestServer.port)), "database": .string(source),
                                               "user": .string("postgres"), "sslmode": .string("disable")])]),
                 .object(["name": .string("dest"), "type": .string("sqlite"), "settings": .object(["path": .string(destination)])]),
             ] {
@@ -87,7 +87,7 @@ struct LockedVaultRunTests {
             let (root, _) = try await client.login("root", ServerHarness.adminPassword)
             let created = try await client.call(.post, "/api/v1/connections", token: root, json: .object([
                 "name": .string("pg"), "type": .string("postgres"),
-                "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(PostgresTestServer.port)), "database": .string(source),
+                "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(try PostgresTestServer.port)), "database": .string(source),
                                      "user": .string("postgres"), "sslmode": .string("disable")]),
                 "secrets": .object(["password": .string("locked-vault-secret")]),
             ]))

@@ -24,7 +24,7 @@ struct WatermarkEndToEndTests {
             let (root, _) = try await client.login("root", ServerHarness.adminPassword)
             for body: JSONValue in [
                 .object(["name": .string("src"), "type": .string("postgres"),
-                         "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(PostgresTestServer.port)), "database": .string(source),
+                         "settings": .object(["host": .string("127.0.0.1"), "port": .int(Int64(try PostgresTestServer.port)), "database": .string(source),
                                               "user": .string("postgres"), "sslmode": .string("disable")])]),
                 .object(["name": .string("dest"), "type": .string("sqlite"), "settings": .object(["path": .string(workspace + "/dest.db")])]),
             ] {

@@ -4,25 +4,38 @@ import Synchronization
 import Glibc
 #endif
 
-/// The test run's throwaway Dovecot IMAP server (DESIGN §8), started on first use by `scripts/imap-server`
+/// The test run's throwaway Dovecot IMAP server, started on first use by `scripts/imap-server`
 /// and stopped when this process exits. Each test adds its own user (its own mailbox) and delivers mail
 /// into that user's Maildir, as a local delivery agent would.
 public enum DovecotTestServer {
-    /// The server's directory, its plain IMAP port and its implicit-TLS port.
-    public static let server: (directory: String, plainPort: Int, tlsPort: Int) = {
+    /// A running server: its directory, its plain IMAP port and its implicit-TLS port.
+    public struct Server: Sendable {
+        public let directory: String
+        public let plainPort: Int
+        public let tlsPort: Int
+    }
+
+    /// Started once, on first use; a failure is kept too, so every IMAP test fails with its reason while
+    /// the other tests run on.
+    private static let started: Result<Server, TestServerError> = {
         let dir = "/tmp/sluice-imap-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let script = PostgresTestServer.root.appendingPathComponent("scripts/imap-server").path
-        let result = PostgresTestServer.spawn(script, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"])
-        let ports = result.output.split(separator: "\n").last?.split(separator: " ").compactMap { Int($0) } ?? []
-        precondition(result.status == 0 && ports.count == 2 && ports.allSatisfy { (1...65535).contains($0) },
-                     "could not start Dovecot (exit \(result.status)): \(result.output)")
-        return (dir, ports[0], ports[1])
+        return startTestServer("Dovecot", script: script, arguments: ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)"],
+                               portsFile: dir + "/ports", portCount: 2)
+            .map { Server(directory: dir, plainPort: $0[0], tlsPort: $0[1]) }
     }()
+
+    /// The test run's server, started on first use; throws when it could not start.
+    public static var server: Server {
+        get throws { try started.get() }
+    }
 
     static let deliveries = Mutex(0)
 
     /// The PEM certificate the server presents on its TLS port (trust it with `ca_file`).
-    public static var certificatePath: String { server.directory + "/cert.pem" }
+    public static var certificatePath: String {
+        get throws { try server.directory + "/cert.pem" }
+    }
 
     /// A mailbox of its own for one test.
     public struct Mailbox: Sendable {
@@ -46,11 +59,11 @@ public enum DovecotTestServer {
     }
 
     /// Adds a user with a fresh, empty INBOX.
-    public static func makeMailbox(password: String = "s3cret pass") -> Mailbox {
+    public static func makeMailbox(password: String = "s3cret pass") throws -> Mailbox {
         let user = "u" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         let script = PostgresTestServer.root.appendingPathComponent("scripts/imap-server").path
-        let result = PostgresTestServer.spawn(script, ["user", server.directory, user, password])
-        precondition(result.status == 0, "could not add an IMAP user: \(result.output)")
+        let result = PostgresTestServer.spawn(script, ["user", try server.directory, user, password])
+        guard result.status == 0 else { throw TestServerError(server: "Dovecot", status: result.status, detail: "could not add an IMAP user: \(result.output)") }
         return Mailbox(user: user, password: password, maildir: result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -3,22 +3,39 @@ import Foundation
 import Glibc
 #endif
 
-/// The test run's throwaway PostgreSQL cluster (DESIGN §8): started by `scripts/test` (which exports
+/// The test run's throwaway PostgreSQL cluster: started by `scripts/test` (which exports
 /// SLUICE_TEST_POSTGRES), or on first use by `scripts/pg-cluster` when tests run alone; then it stops
 /// when this process exits. It accepts TLS as well (a self-signed certificate), so both connection paths are tested.
 public enum PostgresTestServer {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
-    public static let url: String = {
-        if let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"], !url.isEmpty { return url }
+    /// The cluster's URL and port, started once; a failure is kept too, so every test that needs the
+    /// cluster fails with its reason while the other tests run on.
+    private static let started: Result<(url: String, port: Int), TestServerError> = {
+        if let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"], !url.isEmpty {
+            guard let port = portOf(url) else { return .failure(TestServerError(server: "PostgreSQL", status: 0, detail: "SLUICE_TEST_POSTGRES has no port: \(url)")) }
+            return .success((url, port))
+        }
         let dir = "/tmp/sluice-pg-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let result = spawn(root.appendingPathComponent("scripts/pg-cluster").path, ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)", "--tls"])
-        precondition(result.status == 0, "could not start PostgreSQL (exit \(result.status)): \(result.output)")
-        return result.output.split(separator: "\n").last.map(String.init) ?? ""
+        let script = root.appendingPathComponent("scripts/pg-cluster").path
+        return startTestServer("PostgreSQL", script: script, arguments: ["start", dir, "--watch", "\(ProcessInfo.processInfo.processIdentifier)", "--tls"],
+                               portsFile: dir + "/port", portCount: 1)
+            .map { ("postgres://postgres@127.0.0.1:\($0[0])/postgres", $0[0]) }
     }()
 
-    public static var port: Int { Int(url.split(separator: ":").last!.split(separator: "/").first!)! }
+    private static func portOf(_ url: String) -> Int? {
+        url.split(separator: "@").last?.split(separator: "/").first?.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`; throws when the cluster could not start.
+    public static var url: String {
+        get throws { try started.get().url }
+    }
+
+    /// The cluster's port on 127.0.0.1; throws when the cluster could not start.
+    public static var port: Int {
+        get throws { try started.get().port }
+    }
 
     /// A new, empty database for one test (so tests can run in parallel); returns its name.
     public static func createDatabase() throws -> String {
@@ -42,21 +59,22 @@ public enum PostgresTestServer {
     /// Runs SQL with psql in `database` and returns the unaligned, tuples-only output (fields separated by |).
     @discardableResult
     public static func psql(_ database: String, _ sql: String) throws -> String {
-        let result = try runProcess("/usr/bin/psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-c", sql])
+        let result = try runProcess("/usr/bin/psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", "\(try port)", "-U", "postgres", "-d", database, "-c", sql])
         guard result.status == 0 else { throw PSQLFailure(message: result.stderr) }
         return result.stdout.trimmingCharacters(in: .newlines)
     }
 
     /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+; Swift's Glibc module does not export it):
     /// closes every descriptor from 3 up in the child, atomically with the spawn.
-    private static func closeDescriptorsFromThree(_ actions: inout posix_spawn_file_actions_t) {
+    /// Returns why it could not, or nil.
+    private static func closeDescriptorsFromThree(_ actions: inout posix_spawn_file_actions_t) -> String? {
         typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
-            preconditionFailure("posix_spawn_file_actions_addclosefrom_np is missing: glibc 2.34 or newer is needed")
+            return "posix_spawn_file_actions_addclosefrom_np is missing: glibc 2.34 or newer is needed"
         }
         let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
         let status = closeFrom(&actions, 3)
-        precondition(status == 0, "posix_spawn_file_actions_addclosefrom_np failed: \(status)")
+        return status == 0 ? nil : "posix_spawn_file_actions_addclosefrom_np failed: \(status)"
     }
 
     public struct PSQLFailure: Error, CustomStringConvertible {
@@ -79,7 +97,10 @@ public enum PostgresTestServer {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         posix_spawn_file_actions_addclose(&actions, fds[1])
-        closeDescriptorsFromThree(&actions)
+        if let failure = closeDescriptorsFromThree(&actions) {
+            close(fds[0]); close(fds[1])
+            return (-1, failure)
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
@@ -104,8 +125,9 @@ public struct PostgresTestDatabase: Sendable {
     public init(connection: String) throws {
         dir = try TemporaryDirectory()
         name = try PostgresTestServer.createDatabase()
+        let port = try PostgresTestServer.port
         harness = try PipelineHarness(directory: dir, connectionsYAML: """
-        \(connection): {type: postgres, host: 127.0.0.1, port: \(PostgresTestServer.port), database: \(name), user: postgres, sslmode: disable}
+        \(connection): {type: postgres, host: 127.0.0.1, port: \(port), database: \(name), user: postgres, sslmode: disable}
         """)
     }
 

@@ -28,7 +28,7 @@ func location(_ backend: Backend) throws -> StoreLocation {
         return .sqlite(path: try TemporaryDirectory().file("store.db"))
     case .postgres:
         let database = try PostgresTestServer.createDatabase()
-        return try StoreLocation.parse("postgres://postgres@127.0.0.1:\(PostgresTestServer.port)/\(database)")
+        return try StoreLocation.parse("postgres://postgres@127.0.0.1:\(try PostgresTestServer.port)/\(database)")
     }
 }
 
