@@ -4,11 +4,21 @@ import Columnar
 ///
 /// Precedence, loosest first: OR, AND, NOT, comparisons (= <> < <= > >= IS IN BETWEEN LIKE ILIKE),
 /// ||, + -, * / %, unary minus, ::cast.
+///
+/// The syntax tree is at most `maximumDepth` levels deep (`expression_too_deep` otherwise): the parser, the
+/// binder and the evaluator walk it recursively, and a hostile expression (10,000 nested parentheses,
+/// `NOT`s or chained `+`) must fail with an error, not exhaust a thread's stack.
 struct Parser {
+    /// The deepest tree an expression may have. Every nesting counts (parentheses, function arguments,
+    /// NOT, unary minus) and so does every chained binary operator (`a + b + c` is two levels).
+    static let maximumDepth = 256
+
     private let source: String
     private var tokens: [Token] = []
     private var index = 0
     private var lexError: ExpressionError?
+    /// The depth of the tree being built at this point of the parse (an upper bound).
+    private var depth = 0
 
     init(_ source: String) {
         self.source = source
@@ -95,11 +105,25 @@ struct Parser {
     }
 
     private mutating func parse(precedence: Int) throws(ExpressionError) -> Syntax {
+        let entryDepth = depth
+        defer { depth = entryDepth }
+        try descend()
         var left = try parsePrefix()
         while let p = infixPrecedence(), p > precedence {
+            // Each chained operator puts the tree so far one level further down.
+            try descend()
             left = try parseInfix(left, precedence: p)
         }
         return left
+    }
+
+    private mutating func descend() throws(ExpressionError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw ExpressionError(code: "expression_too_deep",
+                                  message: "the expression nests more than \(Self.maximumDepth) levels (parentheses, NOTs and chained operators each count); split it with compute",
+                                  span: peek.span, source: source)
+        }
     }
 
     private mutating func parsePrefix() throws(ExpressionError) -> Syntax {

@@ -38,6 +38,9 @@ public struct Connection: Sendable, CustomStringConvertible {
     public let settings: Setting
     public let secrets: [String: Secret]
     public let location: SourceLocation?
+    /// Where file paths in its settings (a SQLite database) may lead: relative to the connections file for
+    /// standalone runs, confined to the workspace on the server.
+    public var files: FileRoots
 
     public init(name: String, type: String, settings: Setting, secrets: [String: Secret], location: SourceLocation?) {
         self.name = name
@@ -45,6 +48,8 @@ public struct Connection: Sendable, CustomStringConvertible {
         self.settings = settings
         self.secrets = secrets
         self.location = location
+        let directory = location?.file.map { file in file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") } ?? ""
+        files = .unconfined(base: directory.isEmpty ? "." : directory)
     }
 
     /// Safe to print: secrets show only as set.

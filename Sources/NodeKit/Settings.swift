@@ -2,15 +2,16 @@
 public struct Settings: Sendable {
     public let node: String
     public let raw: Setting
-    /// Directory relative paths resolve against (the pipeline file's directory).
-    public let baseDirectory: String
+    /// Where file paths may lead and what relative ones resolve against (the pipeline file's directory, or
+    /// the server's workspace).
+    public let files: FileRoots
     /// The connections nodes may name (`connection: warehouse`).
     public let connections: ConnectionCatalog
 
-    public init(node: String, raw: Setting, baseDirectory: String = ".", connections: ConnectionCatalog = .empty) {
+    public init(node: String, raw: Setting, files: FileRoots = .unconfined(base: "."), connections: ConnectionCatalog = .empty) {
         self.node = node
         self.raw = raw
-        self.baseDirectory = baseDirectory
+        self.files = files
         self.connections = connections
     }
 
@@ -43,10 +44,11 @@ public struct Settings: Sendable {
         ConfigError(code: code, message: message, location: location(of: field), node: node, field: field.name, expected: expected)
     }
 
-    /// Resolves a path relative to the pipeline file's directory.
-    public func resolvePath(_ path: String) -> String {
-        if path.hasPrefix("/") || baseDirectory == "." || baseDirectory.isEmpty { return path }
-        return baseDirectory + "/" + path
+    /// The path a field names, resolved against `files` (relative to the pipeline's directory or the workspace)
+    /// and checked to stay inside the workspace when the server runs it (`path_outside_workspace`).
+    public func path(_ field: Field<String>) throws(ConfigError) -> String {
+        let written = try self[field]
+        do { return try files.resolve(written) } catch { throw error.at(node: node, field: field.name, location: location(of: field)) }
     }
 
     private func isNull(_ s: Setting) -> Bool { if case .null = s.kind { true } else { false } }

@@ -42,7 +42,7 @@ public struct CSVReadNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        pattern = settings.resolvePath(try settings[Self.path])
+        pattern = try settings.path(Self.path)
         func singleByte<T>(_ text: String, _ field: Field<T>) throws(ConfigError) -> UInt8 {
             if text == "tab" || text == "\\t" { return 9 }
             guard text.utf8.count == 1, let b = text.utf8.first else { throw settings.error(field, "must be a single ASCII character, got '\(text)'") }

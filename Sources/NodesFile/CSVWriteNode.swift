@@ -26,7 +26,7 @@ public struct CSVWriteNode: NodeType {
     let lineEnding: [UInt8]
 
     public init(settings: Settings) throws(ConfigError) {
-        path = settings.resolvePath(try settings[Self.path])
+        path = try settings.path(Self.path)
         let d = try settings[Self.delimiter]
         if d == "tab" || d == "\\t" { delimiter = 9 } else {
             guard d.utf8.count == 1, let b = d.utf8.first, b != UInt8(ascii: "\""), b != 10, b != 13 else {

@@ -26,7 +26,7 @@ public struct JSONLReadNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        pattern = settings.resolvePath(try settings[Self.path])
+        pattern = try settings.path(Self.path)
         declared = try settings[Self.schema]?.schema
         inferRows = try settings[Self.inferRows]
         batchRows = max(1, try settings[Self.batchRows])

@@ -13,7 +13,7 @@ public struct JSONLWriteNode: NodeType {
     let path: String
 
     public init(settings: Settings) throws(ConfigError) {
-        path = settings.resolvePath(try settings[Self.path])
+        path = try settings.path(Self.path)
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {

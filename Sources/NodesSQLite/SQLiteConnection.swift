@@ -2,18 +2,15 @@ import NodeKit
 
 /// The `sqlite` connection type: a database file.
 public enum SQLiteConnection {
-    static let path = Field<String>("path", summary: "Database file, relative to the connections file; created by writes if missing.", example: "./data/local.db")
+    static let path = Field<String>("path", summary: "Database file, relative to the connections file (on the server: inside the workspace); created by writes if missing.", example: "./data/local.db")
 
     public static let spec = ConnectionSpec(type: "sqlite", summary: "A SQLite database file.", fields: [path.spec], secretFields: [])
 
-    /// The database path a connection names.
+    /// The database path a connection names, resolved and (on the server) confined to the workspace, so
+    /// that neither files outside it nor the server's own store can be opened (`path_outside_workspace`).
     static func path(of connection: Connection) throws(ConfigError) -> String {
-        let fields = connection.fields
-        var path = try fields[Self.path]
-        if !path.hasPrefix("/"), path != ":memory:", let file = connection.location?.file {
-            let base = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-            if !base.isEmpty { path = base + "/" + path }
-        }
-        return path
+        let path = try connection.fields[Self.path]
+        if path == ":memory:" { return path }
+        do { return try connection.files.resolve(path) } catch { throw error.at(node: "connection '\(connection.name)'", field: Self.path.name) }
     }
 }

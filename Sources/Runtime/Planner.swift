@@ -14,7 +14,7 @@ public struct Planner: Sendable {
     public init(registry: NodeRegistry) { self.registry = registry }
 
     /// Plans `document`. `previewNode` keeps only that node and its data upstream (the rest is not checked), with sinks disabled.
-    public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, baseDirectory: String,
+    public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, files: FileRoots,
                      connections: ConnectionCatalog = .empty, previewNode: String? = nil) async throws(ConfigErrors) -> ExecutionPlan {
         var errors: [ConfigError] = []
         let environment = ExpressionEnvironment(parameters: parameters, now: now)
@@ -47,7 +47,7 @@ public struct Planner: Sendable {
             if !problems.isEmpty { errors += problems; continue }
             do {
                 let raw = try SettingParameters.substitute(declaration.settings, spec: type.spec, parameters: parameters, node: declaration.id)
-                let node = try type.init(settings: Settings(node: declaration.id, raw: raw, baseDirectory: baseDirectory, connections: connections))
+                let node = try type.init(settings: Settings(node: declaration.id, raw: raw, files: files, connections: connections))
                 instances[declaration.id] = (type, node, declaration)
             } catch {
                 errors.append(error.at(node: declaration.id, location: declaration.location))

@@ -21,7 +21,8 @@ enum IMAPPoll {
 
     static func poll(_ settings: IMAPTriggerSettings, triggerID: String, state: JSONValue, probes: TriggerProbes) async throws -> PollResult {
         let endpoint = try await probes.imapEndpoint(settings.connection)
-        let directory = (settings.attachmentsDirectory ?? probes.filesDirectory + "/imap") + "/" + triggerID
+        let directory = try settings.attachmentsDirectory.map { try probes.directory($0, field: "settings.attachments_directory") }
+            .map { $0 + "/" + triggerID } ?? probes.filesDirectory + "/imap/" + triggerID
         return try await IMAPClient.withSession(endpoint, maxLiteral: settings.maxMessageBytes + 65_536) { session in
             let mailbox = try await session.examine(settings.mailbox)
             let validity = Int64(mailbox.uidValidity)

@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NodeKit
+public import NodeKit
 public import NodesMail
 public import Store
 
@@ -17,16 +17,25 @@ public struct TriggerProbes: Sendable {
     public var http: HTTPClient
     /// Where mailbox triggers save attachments (`<directory>/<trigger id>/<uidvalidity>-<uid>/`).
     public var filesDirectory: String
+    /// Where watched and attachment directories may lead (the server's workspace roots).
+    public var files: FileRoots
 
     public init(firstRow: @escaping @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?,
                 imapEndpoint: @escaping @Sendable (_ connection: String) async throws -> IMAPEndpoint = { name in
                     throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection")
                 },
-                http: HTTPClient = .shared, filesDirectory: String = NSTemporaryDirectory() + "sluice-trigger-files") {
+                http: HTTPClient = .shared, filesDirectory: String = NSTemporaryDirectory() + "sluice-trigger-files",
+                files: FileRoots = .unconfined(base: "/")) {
         self.firstRow = firstRow
         self.imapEndpoint = imapEndpoint
         self.http = http
         self.filesDirectory = filesDirectory
+        self.files = files
+    }
+
+    /// A directory a trigger's setting names, resolved inside the workspace (`path_outside_workspace` otherwise).
+    func directory(_ path: String, field: String) throws -> String {
+        do { return try files.resolve(path) } catch { throw TriggerConfigError(error.code, error.message, field: field) }
     }
 }
 
@@ -90,7 +99,11 @@ enum WatermarkPoll {
 /// `size:mtime` and still match.) `pending` holds files still settling. With `after: move`, a fired file is
 /// moved to `processed/` in the directory and the event's `path` is where it was moved.
 enum FileArrivalPoll {
-    static func poll(_ settings: FileArrivalSettings, state: JSONValue, now: Int64) throws -> PollResult {
+    static func poll(_ settings: FileArrivalSettings, state: JSONValue, now: Int64, files: FileRoots = .unconfined(base: "/")) throws -> PollResult {
+        var settings = settings
+        do { settings.directory = try files.resolve(settings.directory) } catch {
+            throw TriggerConfigError(error.code, error.message, field: "settings.directory")
+        }
         let manager = FileManager.default
         var seen = state["seen"]?.objectValue ?? [:]
         var pending = state["pending"]?.objectValue ?? [:]

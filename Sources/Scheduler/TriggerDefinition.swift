@@ -158,7 +158,7 @@ public struct WatermarkSettings: Sendable {
 
 /// `file`: new files in a directory, fired once each when their size is stable.
 public struct FileArrivalSettings: Sendable {
-    public let directory: String
+    public var directory: String
     public let glob: String
     public let settleMillis: Int64
     public let pollMillis: Int64

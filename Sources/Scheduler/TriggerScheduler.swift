@@ -117,7 +117,7 @@ public final class TriggerScheduler: Sendable {
             return try await apply(try await WatermarkPoll.poll(settings, state: state, probes: probes), trigger, definition)
         case let .file(settings):
             guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
-            let fired = try await apply(try FileArrivalPoll.poll(settings, state: state, now: now), trigger, definition)
+            let fired = try await apply(try FileArrivalPoll.poll(settings, state: state, now: now, files: probes.files), trigger, definition)
             if settings.moveToProcessed {
                 for firing in fired { if let name = JSONValue.parse(firing.eventJSON)?["name"]?.stringValue { try? FileArrivalPoll.moveToProcessed(settings, name) } }
             }

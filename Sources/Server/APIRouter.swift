@@ -36,9 +36,19 @@ public enum APIRouter {
             guard let user else { throw APIError.unauthenticated }
             guard user.role == .admin else { throw APIError.forbidden("only admins can do this") }
         }
-        let body = endpoint.requestSchema == nil ? nil : try await request.collectBody(upTo: context.maxUploadSize)
+        let body = endpoint.requestSchema == nil ? nil : try await collectBody(&request, upTo: context.maxUploadSize)
         let reply = try await endpoint.handler(APICall(request: request, context: context, body: body, user: user, state: state))
         return response(reply)
+    }
+
+    /// The whole request body, or 413 `payload_too_large` past `limit` (also before authentication: login and
+    /// webhooks read bodies from anyone).
+    static func collectBody(_ request: inout Request, upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "payload_too_large", "the request body is larger than \(limit / (1024 * 1024)) MB, the most this server accepts")
+        }
     }
 
     static func response(_ reply: APIReply) -> Response {

@@ -101,7 +101,10 @@ enum ConnectionRoutes {
                 return APIReply(status: .ok, contentType: "application/json", body: Data("{\"discovered_at\":\(cached.at),\"tables\":\(cached.json)}".utf8))
             }
             let tables: [TableDescription]
-            do { tables = try await discover(existing, call: call, schema: schema) } catch let error as VaultError { throw error } catch {
+            do { tables = try await discover(existing, call: call, schema: schema) } catch let error as VaultError { throw error } catch let error as ConfigError {
+                // The connection's own settings are refused (a path outside the workspace): the caller's to fix, not the server's.
+                throw APIError(.unprocessableContent, error.code, error.description, field: error.field.map { "settings.\($0)" })
+            } catch {
                 throw APIError(.badGateway, "discovery_failed", "\(error)")
             }
             let json = TableDescription.json(tables)

@@ -64,8 +64,9 @@ enum OpenAPIDocument {
         if !endpoint.pathParameters.isEmpty { statuses.append("404") }
         if endpoint.method != .get { statuses += ["409", "422"] }
         if endpoint.path.hasSuffix("/discover") || endpoint.path.contains("/state") { statuses.append("502") }
+        if endpoint.path.hasSuffix("/discover") { statuses.append("422") }
         if endpoint.status == .switchingProtocols { statuses.append("426") }
-        if endpoint.path.hasPrefix("/hooks/") { statuses.append("413") }
+        if endpoint.requestSchema != nil || endpoint.path.hasPrefix("/hooks/") { statuses.append("413") }
         for status in statuses { responses[status] = error }
         var parameters: [JSONValue] = endpoint.pathParameters.map {
             .object(["name": .string($0), "in": .string("path"), "required": .bool(true), "schema": Schema.string])

@@ -1,6 +1,6 @@
 import BuiltinNodes
 import Foundation
-import NodeKit
+public import NodeKit
 import NodesMail
 import Runtime
 import Prometheus
@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     /// Whether this server takes part in scheduling triggers (one server at a time holds the role).
     public var scheduling = true
 
+    /// The workspace roots: every file path a pipeline run by the server reads or writes must lie inside one
+    /// (the first is where relative paths resolve). Empty means `<data-dir>/files`.
+    public var filesRoots: [String] = []
+
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, store: StoreLocation? = nil, workers: Int = 2) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -30,8 +34,26 @@ public struct ServerConfiguration: Sendable {
         self.workers = workers
     }
 
-    /// Relative file paths in pipelines resolve here.
-    public var workspace: String { dataDirectory + "/files" }
+    /// Relative file paths in pipelines resolve here (the first workspace root).
+    public var workspace: String { filesRoots.first ?? dataDirectory + "/files" }
+
+    /// The workspace roots, each an absolute path.
+    public var workspaceRoots: [String] { filesRoots.isEmpty ? [workspace] : filesRoots }
+
+    /// The store's own files (SQLite and its journals), which no pipeline path may name.
+    public var storeFiles: [String] {
+        guard case let .sqlite(path) = store else { return [] }
+        return [path, path + "-wal", path + "-shm", path + "-journal"]
+    }
+
+    /// What file paths in pipelines may reach: the workspace roots, never the store's files.
+    public var fileRoots: FileRoots { .confined(to: workspaceRoots, forbidding: storeFiles) }
+}
+
+/// A server setting that cannot work (named in the message); `sluice serve` exits with it before listening.
+public struct ServerConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Everything a route needs, shared by all requests: store, vault, auth, event bus, metrics.
@@ -58,7 +80,7 @@ public final class ServerState: Sendable {
         self.metrics = metrics
         requests = metrics.makeCounter(name: "sluice_http_requests_total", help: "HTTP API requests served")
         failures = metrics.makeCounter(name: "sluice_http_errors_total", help: "HTTP API requests answered with a 5xx status")
-        connections = StoredConnections(store: store, vault: vault)
+        connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots)
         dispatcher = TriggerDispatcher(store: store) { runID, pipelineID in
             bus.publish(RunUpdate(kind: .status, runID: runID, pipelineID: pipelineID, phase: .queued, at: store.now()))
         }
@@ -87,7 +109,7 @@ public final class ServerState: Sendable {
                 throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; mailbox triggers need an imap connection", field: "settings.connection")
             }
             do throws(ConfigError) { return try IMAPEndpoint(connection) } catch { throw TriggerConfigError(error.code, error.message, field: "settings.connection") }
-        }, filesDirectory: configuration.workspace + "/trigger-files")
+        }, filesDirectory: configuration.workspace + "/trigger-files", files: configuration.fileRoots)
         return TriggerScheduler(store: store, dispatcher: dispatcher, probes: probes)
     }
 
@@ -95,7 +117,17 @@ public final class ServerState: Sendable {
     /// Without a `bus`, a PostgreSQL store gets one over LISTEN/NOTIFY (so every process sees every run) and SQLite a local one.
     public static func open(_ configuration: ServerConfiguration, bus: (any EventBus)? = nil,
                             now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow) async throws -> ServerState {
-        try FileManager.default.createDirectory(atPath: configuration.workspace, withIntermediateDirectories: true)
+        for root in configuration.workspaceRoots {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        }
+        // The store must never be inside a workspace root: refuse to start rather than rely on the per-path check alone.
+        let roots = configuration.fileRoots
+        for file in configuration.storeFiles.prefix(1) {
+            let real = FileRoots.confined(to: [file]).base
+            if let root = roots.roots?.first(where: { real == $0 || real.hasPrefix($0 + "/") }) {
+                throw ServerConfigurationError("the metadata store \(file) is inside the workspace root \(root); choose a --files-root that does not contain the data directory's store")
+            }
+        }
         let store = try await MetadataStore.open(configuration.store, now: now)
         let bus = bus ?? ((store.database as? PostgresStoreDatabase).map { PostgresEventBus(database: $0) } ?? LocalEventBus())
         let authenticator = try await Authenticator.make(store: store, accessLifetimeSeconds: configuration.accessTokenSeconds)
@@ -114,13 +146,13 @@ public final class ServerState: Sendable {
         let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
         return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: store.now() * 1000,
-                                                                      baseDirectory: configuration.workspace, connections: catalog, previewNode: previewNode)
+                                                                      files: configuration.fileRoots, connections: catalog, previewNode: previewNode)
     }
 
     /// The worker pool that executes runs from this server's store.
     public func workerPool(count: Int) -> WorkerPool {
         WorkerPool(store: store, vault: vault, bus: bus,
-                   configuration: WorkerConfiguration(leaseMillis: configuration.leaseMillis, workspace: configuration.workspace), count: count)
+                   configuration: WorkerConfiguration(leaseMillis: configuration.leaseMillis, files: configuration.fileRoots), count: count)
     }
 
     /// The user's role on a pipeline, or 404 when it is not shared with them (not 403: its existence is not revealed).

@@ -1,7 +1,7 @@
 import BuiltinNodes
 import Columnar
 import Foundation
-import NodeKit
+public import NodeKit
 import Runtime
 import Store
 import Synchronization
@@ -15,16 +15,18 @@ public struct WorkerConfiguration: Sendable {
     public var pollInterval: Duration
     /// How often counters and logs are written to the store while a run executes.
     public var flushInterval: Duration
+    /// The workspace roots file paths in pipelines are confined to (relative ones resolve against the first).
+    public var files: FileRoots
     /// The directory relative file paths in pipelines resolve against.
-    public var workspace: String
+    public var workspace: String { files.base }
 
     public init(workerID: String = WorkerConfiguration.defaultWorkerID(), leaseMillis: Int64 = 30_000, pollInterval: Duration = .milliseconds(200),
-                flushInterval: Duration = .seconds(1), workspace: String) {
+                flushInterval: Duration = .seconds(1), files: FileRoots) {
         self.workerID = workerID
         self.leaseMillis = leaseMillis
         self.pollInterval = pollInterval
         self.flushInterval = flushInterval
-        self.workspace = workspace
+        self.files = files
     }
 
     /// host:pid:random, so a restarted process never reuses a dead one's identity.
@@ -116,12 +118,12 @@ struct RunWorker: Sendable {
         let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let planner = Planner(registry: BuiltinNodes.registry)
-        let plan = try await planner.plan(document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog)
+        let plan = try await planner.plan(document, parameters: values, now: now, files: configuration.files, connections: catalog)
         guard let original = run.replayOf else { return (plan, []) }
         let rejects = try await store.allRejects(runID: original).map { (node: $0.node, json: $0.json) }
         let replay = try ReplayDocument.make(original: document, plan: plan, rejects: rejects,
                                              directory: configuration.workspace + "/.replay/\(run.id)", runID: run.id)
-        return (try await planner.plan(replay.document, parameters: values, now: now, baseDirectory: configuration.workspace, connections: catalog), replay.notes)
+        return (try await planner.plan(replay.document, parameters: values, now: now, files: configuration.files, connections: catalog), replay.notes)
     }
 
     private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>) async {

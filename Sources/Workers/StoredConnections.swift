@@ -7,10 +7,13 @@ public import Store
 public struct StoredConnections: Sendable {
     public let store: MetadataStore
     public let vault: Vault
+    /// The workspace every connection's file paths are confined to.
+    public let files: FileRoots
 
-    public init(store: MetadataStore, vault: Vault) {
+    public init(store: MetadataStore, vault: Vault, files: FileRoots) {
         self.store = store
         self.vault = vault
+        self.files = files
     }
 
     /// A catalog with the named connections (all when `names` is nil). Fails with "vault is locked" when a
@@ -24,7 +27,9 @@ public struct StoredConnections: Sendable {
             if let sealed = try await store.sealedSecrets(connectionID: record.id) {
                 secrets = try await vault.open(sealed.sealed, connectionID: record.id, keyVersion: sealed.keyVersion)
             }
-            connections.append(try Self.connection(record, secrets: secrets))
+            var connection = try Self.connection(record, secrets: secrets)
+            connection.files = files
+            connections.append(connection)
         }
         return ConnectionCatalog(connections, source: "the server's connections")
     }

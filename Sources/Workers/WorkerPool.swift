@@ -52,7 +52,7 @@ public final class WorkerPool: Sendable {
     private func workerLoop(index: Int) async {
         var configuration = self.configuration
         if count > 1 { configuration.workerID += "#\(index)" }
-        let worker = RunWorker(store: store, connections: StoredConnections(store: store, vault: vault), bus: bus, configuration: configuration)
+        let worker = RunWorker(store: store, connections: StoredConnections(store: store, vault: vault, files: configuration.files), bus: bus, configuration: configuration)
         while !Task.isCancelled, claiming.withLock({ $0 }) {
             let seen = wakeup.generation
             let claimed: RunRecord?

@@ -16,6 +16,10 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Connections file (default: connections.yaml beside the pipeline, if present).", valueName: "file"))
     var connections: String?
 
+    @Option(name: .customLong("files-root"),
+            help: ArgumentHelp("Confine every file path (file nodes, SQLite paths) to this directory, as the server does; relative paths resolve against the first (repeatable).", valueName: "dir"))
+    var filesRoot: [String] = []
+
     /// The connections for this run: --connections, or connections.yaml beside the pipeline, or none.
     func connectionCatalog() throws(ConfigErrors) -> ConnectionCatalog {
         let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("connections.yaml").path
@@ -37,7 +41,8 @@ struct PipelineOptions: ParsableArguments {
             let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
-            return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, baseDirectory: base,
+            let files: FileRoots = filesRoot.isEmpty ? .unconfined(base: base) : .confined(to: filesRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+            return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, files: files,
                                                                      connections: try connectionCatalog(), previewNode: previewNode)
         } catch let error as ConfigErrors {
             output.problems(error.errors)

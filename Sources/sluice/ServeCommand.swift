@@ -34,10 +34,15 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds a claim on a run lasts without a heartbeat: a dead worker's runs are retried after this.", valueName: "seconds"))
     var leaseSeconds = 30
 
+    @Option(name: .customLong("files-root"),
+            help: ArgumentHelp("A workspace root: pipelines may read and write files only inside the roots; relative paths resolve against the first (repeatable; default <data-dir>/files).", valueName: "dir"))
+    var filesRoots: [String] = []
+
     func apply(to configuration: inout ServerConfiguration) throws {
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 2 to 3600") }
         configuration.workers = workers
+        configuration.filesRoots = filesRoots.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         configuration.leaseMillis = Int64(leaseSeconds) * 1000
     }
 }

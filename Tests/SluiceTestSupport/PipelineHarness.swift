@@ -95,7 +95,7 @@ public struct PipelineHarness: Sendable {
     public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) async throws -> ExecutionPlan {
         let document = try PipelineDocument.parse(yaml, file: directory.file("pipeline.yaml"))
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-        return try await Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, baseDirectory: directory.path,
+        return try await Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, files: .unconfined(base: directory.path),
                                                     connections: connections, previewNode: preview)
     }
 
