@@ -117,7 +117,10 @@ def journey_setup_login_connection(server, driver):
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     text_in(driver, By.CSS_SELECTOR, "[data-testid=signed-in-as]", "admin (admin)")
 
-    database = os.path.join(server.dir, "shop.db")
+    # Server pipelines reach files only inside the workspace (<data-dir>/files); the connection names the
+    # database relative to it, as a user would.
+    os.makedirs(os.path.join(server.dir, "data", "files"), exist_ok=True)
+    database = os.path.join(server.dir, "data", "files", "shop.db")
     with sqlite3.connect(database) as db:
         db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT)")
     driver.find_element(By.LINK_TEXT, "Connections").click()
@@ -128,7 +131,7 @@ def journey_setup_login_connection(server, driver):
     # The form comes from the sqlite connection type's spec: a required path.
     driver.find_element(By.XPATH, "//form//button[text()='Save']").click()
     text_in(driver, By.ID, "connection-path-error", "required")
-    fill(driver, "connection-path", database)
+    fill(driver, "connection-path", "shop.db")
     driver.find_element(By.XPATH, "//form//button[text()='Save']").click()
     row = visible(driver, By.CSS_SELECTOR, "tr[data-connection=shop]")
     row.find_element(By.XPATH, ".//button[text()='Test']").click()
@@ -303,7 +306,7 @@ def journey_editor_build_save_run(server, driver):
     text_in(driver, By.ID, "run-status", "succeeded")
     text_in(driver, By.CSS_SELECTOR, "table[aria-label=Nodes]", "sqlite_write")
     visible(driver, By.CSS_SELECTOR, "svg.timeline")
-    with sqlite3.connect(os.path.join(server.dir, "shop.db")) as db:
+    with sqlite3.connect(os.path.join(server.dir, "data", "files", "shop.db")) as db:
         assert db.execute("SELECT id, doubled FROM doubled ORDER BY id").fetchall() == [(2, 40)]
 
 
