@@ -59,6 +59,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .unavailable: return APIError(.serviceUnavailable, "store_unavailable", "the metadata store is unavailable; try again")
             case .internalError: return APIError(.internalServerError, "internal", "the metadata store failed")
             }
+        case let error as ConfigError:
+            return from(ConfigErrors([error]))
         case let errors as ConfigErrors:
             let first = errors.errors.first
             let problems = JSONValue.array(errors.errors.map(\.json))

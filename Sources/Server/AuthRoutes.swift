@@ -7,6 +7,7 @@ enum AuthRoutes {
     struct LoginRequest: Codable { var username: String; var password: String }
     struct RefreshRequest: Codable { var refreshToken: String }
     struct LogoutRequest: Codable { var refreshToken: String? }
+    struct PasswordChange: Codable { var currentPassword: String; var newPassword: String }
     struct TokenPair: Codable { var accessToken: String; var refreshToken: String; var expiresIn: Int64; var tokenType = "Bearer" }
     struct NewAPIToken: Codable { var name: String }
     struct CreatedAPIToken: Codable { var id: String; var name: String; var token: String; var createdAt: Int64 }
@@ -30,7 +31,9 @@ enum AuthRoutes {
                                extra: ["retry_after_seconds": .int(wait / 1000 + 1)])
             }
             let found = try await state.store.credentials(name: input.username)
-            let valid = Bcrypt.verify(input.password, hash: found?.passwordHash ?? decoyHash) && found != nil
+            // A password past bcrypt's 72 bytes could match another sharing its start: such passwords never sign in.
+            let fits = input.password.utf8.count <= UserRoutes.maximumPasswordBytes
+            let valid = Bcrypt.verify(input.password, hash: found?.passwordHash ?? decoyHash) && found != nil && fits
             guard valid, let user = found?.user, !user.disabled else {
                 state.throttle.recordFailure(keys: keys, now: now)
                 try await state.store.audit(actor: nil, action: "login_failed", target: input.username, address: call.address)
@@ -39,6 +42,24 @@ enum AuthRoutes {
             state.throttle.recordSuccess(key: keys[0])
             let (refresh, family) = try await state.store.issueRefreshToken(userID: user.id, lifetimeMillis: state.configuration.refreshTokenMillis)
             try await state.store.audit(actor: user.name, action: "login", address: call.address)
+            return try .json(TokenPair(accessToken: try await state.authenticator.accessToken(for: user, session: family), refreshToken: refresh,
+                                       expiresIn: state.configuration.accessTokenSeconds))
+        },
+        Endpoint(.post, "/api/v1/auth/password", "changePassword",
+                 "Changes your own password (the current one is required); every other session and API token of yours is revoked, and a new session is returned.",
+                 tag: "auth", request: Schema.object(["current_password": Schema.string, "new_password": Schema.string]), response: tokenPair) { call in
+            let input = try call.decode(PasswordChange.self)
+            let state = call.state, user = try call.caller
+            guard let found = try await state.store.credentials(name: user.name), found.user.id == user.id,
+                  input.currentPassword.utf8.count <= UserRoutes.maximumPasswordBytes, Bcrypt.verify(input.currentPassword, hash: found.passwordHash) else {
+                try await state.store.audit(actor: user.name, action: "password_change_refused", address: call.address)
+                throw APIError(.forbidden, "wrong_password", "the current password is wrong")
+            }
+            try UserRoutes.checkPassword(input.newPassword, field: "new_password")
+            _ = try await state.store.updateUser(id: user.id, passwordHash: Bcrypt.hash(input.newPassword, cost: state.configuration.bcryptCost))
+            try await state.store.revokeSessions(userID: user.id)
+            try await state.store.audit(actor: user.name, action: "password_changed", target: user.name, address: call.address)
+            let (refresh, family) = try await state.store.issueRefreshToken(userID: user.id, lifetimeMillis: state.configuration.refreshTokenMillis)
             return try .json(TokenPair(accessToken: try await state.authenticator.accessToken(for: user, session: family), refreshToken: refresh,
                                        expiresIn: state.configuration.accessTokenSeconds))
         },

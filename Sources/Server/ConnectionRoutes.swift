@@ -104,6 +104,8 @@ enum ConnectionRoutes {
             do { tables = try await discover(existing, call: call, schema: schema) } catch let error as VaultError { throw error } catch let error as ConfigError {
                 // The connection's own settings are refused (a path outside the workspace): the caller's to fix, not the server's.
                 throw APIError(.unprocessableContent, error.code, error.description, field: error.field.map { "settings.\($0)" })
+            } catch let errors as ConfigErrors {
+                throw APIError.from(errors)
             } catch {
                 throw APIError(.badGateway, "discovery_failed", "\(error)")
             }

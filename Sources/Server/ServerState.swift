@@ -117,6 +117,10 @@ public final class ServerState: Sendable {
     /// Without a `bus`, a PostgreSQL store gets one over LISTEN/NOTIFY (so every process sees every run) and SQLite a local one.
     public static func open(_ configuration: ServerConfiguration, bus: (any EventBus)? = nil,
                             now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow) async throws -> ServerState {
+        // The data directory holds the store and its keys: only this account may enter it (created 0700,
+        // tightened if it was looser), and the SQLite store's files are 0600 (SQLite gives its journals the same).
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(configuration.dataDirectory, 0o700)
         for root in configuration.workspaceRoots {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         }
@@ -129,6 +133,7 @@ public final class ServerState: Sendable {
             }
         }
         let store = try await MetadataStore.open(configuration.store, now: now)
+        for file in configuration.storeFiles where FileManager.default.fileExists(atPath: file) { chmod(file, 0o600) }
         let bus = bus ?? ((store.database as? PostgresStoreDatabase).map { PostgresEventBus(database: $0) } ?? LocalEventBus())
         let authenticator = try await Authenticator.make(store: store, accessLifetimeSeconds: configuration.accessTokenSeconds)
         return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator,

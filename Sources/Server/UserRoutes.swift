@@ -17,8 +17,15 @@ enum UserRoutes {
                                             "target": Schema.nullable(Schema.string), "detail": Schema.nullable(Schema.string),
                                             "address": Schema.nullable(Schema.string)], optional: ["actor", "target", "detail", "address"])
 
-    static func checkPassword(_ password: String) throws {
-        guard password.count >= 10 else { throw APIError.invalid("passwords need at least 10 characters", field: "password") }
+    /// The most a password may have: bcrypt reads only its first 72 bytes, so two longer passwords that share
+    /// them would both sign in.
+    static let maximumPasswordBytes = 72
+
+    static func checkPassword(_ password: String, field: String = "password") throws {
+        guard password.count >= 10 else { throw APIError.invalid("passwords need at least 10 characters", field: field) }
+        guard password.utf8.count <= maximumPasswordBytes else {
+            throw APIError.invalid("passwords may have at most \(maximumPasswordBytes) bytes (bcrypt reads no further)", field: field)
+        }
     }
 
     static func checkName(_ name: String) throws {
@@ -32,7 +39,24 @@ enum UserRoutes {
         return role
     }
 
+    /// What any signed-in user may learn of another, to share with them: no role, no state.
+    struct UserMatch: Codable { var id: String, name: String }
+    static let lookupLimit = 20
+
     static let endpoints: [Endpoint] = [
+        Endpoint(.get, "/api/v1/users/lookup", "lookupUsers",
+                 "Active users whose name contains q (ignoring case and look-alike letters), at most 20: id and name only, for sharing.",
+                 tag: "users", query: [QueryParameter(name: "q", schema: Schema.string, description: "part of a user name (1 to 64 characters)")],
+                 response: Schema.array(Schema.object(["id": Schema.string, "name": Schema.string]))) { call in
+            let q = call.query("q") ?? ""
+            guard (1...64).contains(q.count) else { throw APIError.invalid("q needs 1 to 64 characters of a user name", field: "q") }
+            let key = UserNameKey.key(q)
+            let matches = try await call.state.store.users()
+                .filter { !$0.disabled && UserNameKey.key($0.name).contains(key) }
+                .sorted { ($0.name.count, $0.name) < ($1.name.count, $1.name) }
+                .prefix(lookupLimit)
+            return try .json(matches.map { UserMatch(id: $0.id, name: $0.name) })
+        },
         Endpoint(.get, "/api/v1/users", "listUsers", "All users.", tag: "users", access: .admin, response: Schema.array(Schema.ref("User"))) { call in
             try .json(try await call.state.store.users().map(UserView.init))
         },

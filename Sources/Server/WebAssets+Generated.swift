@@ -742,25 +742,33 @@ extension WebAssets {
             "CiAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogKiBAcGFyYW0ge3tpZDogc3RyaW5nLCByb2xlOiBzdHJpbmd9fSBtZQogKiBAcmV0dXJucyB7UHJvbWlzZTx2" +
             "b2lkPn0KICovCmV4cG9ydCBhc3luYyBmdW5jdGlvbiByZW5kZXJTaGFyaW5nKGVsZW1lbnQsIHBpcGVsaW5lLCBtZSkgewoKICBpZiAoIXBpcGVsaW5lKSB7" +
             "IHNob3coZWxlbWVudCk7IHJldHVybjsgfQogIGNvbnN0IHNoYXJlcyA9IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUu" +
-            "aWR9L3NoYXJlc2ApOwogIGNvbnN0IG93bmVyID0gcGlwZWxpbmUucm9sZSA9PT0gIm93bmVyIjsKICAvKiogQHR5cGUge2FueVtdfG51bGx9ICovCiAgY29u" +
-            "c3QgdXNlcnMgPSBvd25lciAmJiBtZS5yb2xlID09PSAiYWRtaW4iID8gYXdhaXQgYXBpKCJHRVQiLCAiL2FwaS92MS91c2VycyIpIDogbnVsbDsKICBjb25z" +
-            "dCB3aG8gPSB1c2VycwogICAgPyAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBpZDogInNoYXJlLXVzZXIiLCAiYXJp" +
-            "YS1sYWJlbCI6ICJVc2VyIiB9LCAuLi51c2Vycy5maWx0ZXIoKHUpID0+IHUuaWQgIT09IG1lLmlkKS5tYXAoKHUpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6" +
-            "IHUuaWQgfSwgdS5uYW1lKSkpKQogICAgOiAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgaWQ6ICJzaGFyZS11c2VyIiwg" +
-            "ImFyaWEtbGFiZWwiOiAiVXNlciBpZCIsIHBsYWNlaG9sZGVyOiAidXNlciBpZCIgfSkpOwogIGNvbnN0IHJvbGUgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RF" +
-            "bGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBpZDogInNoYXJlLXJvbGUiLCAiYXJpYS1sYWJlbCI6ICJSb2xlIiB9LCAuLi5bInZpZXdlciIsICJydW5uZXIi" +
-            "LCAiZWRpdG9yIiwgIm93bmVyIl0ubWFwKChyKSA9PiBoKCJvcHRpb24iLCB7IHZhbHVlOiByIH0sIHIpKSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYi" +
-            "KTsKICBzaG93KGVsZW1lbnQsIGgoImgyIiwge30sICJTaGFyZWQgd2l0aCIpLAogICAgaCgidWwiLCB7IGNsYXNzOiAic2hhcmVzIiB9LCAuLi5zaGFyZXMu" +
-            "bWFwKCgvKiogQHR5cGUge2FueX0gKi8gc2hhcmUpID0+IGgoImxpIiwgeyAiZGF0YS1zaGFyZSI6IHNoYXJlLnVzZXJfbmFtZSB9LCBgJHtzaGFyZS51c2Vy" +
-            "X25hbWV9OiAke3NoYXJlLnJvbGV9IGAsCiAgICAgIG93bmVyICYmIHNoYXJlLnVzZXJfaWQgIT09IG1lLmlkID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0" +
-            "dG9uIiwgY2xhc3M6ICJkYW5nZXIiLCBvbmNsaWNrOiBhc3luYyAoKSA9PiB7CiAgICAgICAgdHJ5IHsgYXdhaXQgYXBpKCJERUxFVEUiLCBgL2FwaS92MS9w" +
-            "aXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hhcmVzLyR7c2hhcmUudXNlcl9pZH1gKTsgYXdhaXQgcmVuZGVyU2hhcmluZyhlbGVtZW50LCBwaXBlbGluZSwg" +
-            "bWUpOyB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgICAgIH0gfSwgIlJlbW92ZSIpIDogbnVsbCkpKSwK" +
-            "ICAgIG93bmVyID8gaCgiZm9ybSIsIHsgY2xhc3M6ICJyb3ciLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAg" +
-            "ICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICAgIHRyeSB7IGF3YWl0IGFwaSgiUFVUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9" +
-            "L3NoYXJlcy8ke3doby52YWx1ZX1gLCB7IHJvbGU6IHJvbGUudmFsdWUgfSk7IGF3YWl0IHJlbmRlclNoYXJpbmcoZWxlbWVudCwgcGlwZWxpbmUsIG1lKTsg" +
-            "fQogICAgICBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9LCB3aG8sIHJvbGUsIGgoImJ1dHRvbiIs" +
-            "IHsgdHlwZTogInN1Ym1pdCIsIGlkOiAic2hhcmUtYWRkIiB9LCAiU2hhcmUiKSkgOiAiIiwgbWVzc2FnZSk7Cn0K"),
+            "aWR9L3NoYXJlc2ApOwogIGNvbnN0IG93bmVyID0gcGlwZWxpbmUucm9sZSA9PT0gIm93bmVyIjsKICAvLyBBbnlvbmUgd2hvIG93bnMgYSBwaXBlbGluZSBm" +
+            "aW5kcyBwZW9wbGUgYnkgbmFtZSAoR0VUIC9hcGkvdjEvdXNlcnMvbG9va3VwOiBuYW1lcyBvbmx5LCBubyByb2xlcykuCiAgY29uc3QgbWF0Y2hlcyA9IGgo" +
+            "ImRhdGFsaXN0IiwgeyBpZDogInNoYXJlLXVzZXItbWF0Y2hlcyIgfSk7CiAgY29uc3Qgd2hvID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAo" +
+            "aCgiaW5wdXQiLCB7IGlkOiAic2hhcmUtdXNlciIsICJhcmlhLWxhYmVsIjogIlVzZXIgbmFtZSIsIHBsYWNlaG9sZGVyOiAidXNlciBuYW1lIiwgbGlzdDog" +
+            "InNoYXJlLXVzZXItbWF0Y2hlcyIsIGF1dG9jb21wbGV0ZTogIm9mZiIgfSkpOwogIC8qKiBAcGFyYW0ge3N0cmluZ30gcSAqLwogIGNvbnN0IGxvb2t1cCA9" +
+            "IGFzeW5jIChxKSA9PiAvKiogQHR5cGUge3tpZDogc3RyaW5nLCBuYW1lOiBzdHJpbmd9W119ICovIChhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3VzZXJz" +
+            "L2xvb2t1cD9xPSR7ZW5jb2RlVVJJQ29tcG9uZW50KHEpfWApKTsKICB3aG8uYWRkRXZlbnRMaXN0ZW5lcigiaW5wdXQiLCBhc3luYyAoKSA9PiB7CiAgICBj" +
+            "b25zdCBxID0gd2hvLnZhbHVlLnRyaW0oKTsKICAgIGlmICghcSkgcmV0dXJuOwogICAgdHJ5IHsgc2hvdyhtYXRjaGVzLCAuLi4oYXdhaXQgbG9va3VwKHEp" +
+            "KS5maWx0ZXIoKHUpID0+IHUuaWQgIT09IG1lLmlkKS5tYXAoKHUpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6IHUubmFtZSB9KSkpOyB9IGNhdGNoIHsgLyog" +
+            "c3VnZ2VzdGlvbnMgb25seSAqLyB9CiAgfSk7CiAgY29uc3Qgcm9sZSA9IC8qKiBAdHlwZSB7SFRNTFNlbGVjdEVsZW1lbnR9ICovIChoKCJzZWxlY3QiLCB7" +
+            "IGlkOiAic2hhcmUtcm9sZSIsICJhcmlhLWxhYmVsIjogIlJvbGUiIH0sIC4uLlsidmlld2VyIiwgInJ1bm5lciIsICJlZGl0b3IiLCAib3duZXIiXS5tYXAo" +
+            "KHIpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6IHIgfSwgcikpKSk7CiAgY29uc3QgbWVzc2FnZSA9IGgoImRpdiIpOwogIHNob3coZWxlbWVudCwgaCgiaDIi" +
+            "LCB7fSwgIlNoYXJlZCB3aXRoIiksCiAgICBoKCJ1bCIsIHsgY2xhc3M6ICJzaGFyZXMiIH0sIC4uLnNoYXJlcy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBz" +
+            "aGFyZSkgPT4gaCgibGkiLCB7ICJkYXRhLXNoYXJlIjogc2hhcmUudXNlcl9uYW1lIH0sIGAke3NoYXJlLnVzZXJfbmFtZX06ICR7c2hhcmUucm9sZX0gYCwK" +
+            "ICAgICAgb3duZXIgJiYgc2hhcmUudXNlcl9pZCAhPT0gbWUuaWQgPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBjbGFzczogImRhbmdlciIsIG9u" +
+            "Y2xpY2s6IGFzeW5jICgpID0+IHsKICAgICAgICB0cnkgeyBhd2FpdCBhcGkoIkRFTEVURSIsIGAvYXBpL3YxL3BpcGVsaW5lcy8ke3BpcGVsaW5lLmlkfS9z" +
+            "aGFyZXMvJHtzaGFyZS51c2VyX2lkfWApOyBhd2FpdCByZW5kZXJTaGFyaW5nKGVsZW1lbnQsIHBpcGVsaW5lLCBtZSk7IH0gY2F0Y2ggKGVycm9yKSB7IHNo" +
+            "b3cobWVzc2FnZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICAgICAgfSB9LCAiUmVtb3ZlIikgOiBudWxsKSkpLAogICAgb3duZXIgPyBoKCJmb3JtIiwgeyBj" +
+            "bGFzczogInJvdyIsIG9uc3VibWl0OiBhc3luYyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgICAgZXZlbnQucHJldmVudERlZmF1bHQo" +
+            "KTsKICAgICAgdHJ5IHsKICAgICAgICBjb25zdCBuYW1lID0gd2hvLnZhbHVlLnRyaW0oKTsKICAgICAgICBjb25zdCBmb3VuZCA9IG5hbWUgPyBhd2FpdCBs" +
+            "b29rdXAobmFtZSkgOiBbXTsKICAgICAgICBjb25zdCB1c2VyID0gZm91bmQuZmluZCgodSkgPT4gdS5uYW1lID09PSBuYW1lKSA/PyAoZm91bmQubGVuZ3Ro" +
+            "ID09PSAxID8gZm91bmRbMF0gOiB1bmRlZmluZWQpOwogICAgICAgIGlmICghdXNlcikgeyBzaG93KG1lc3NhZ2UsIG5hbWUgPyBgTm8gdXNlciBpcyBuYW1l" +
+            "ZCAnJHtuYW1lfScuYCA6ICJUeXBlIHRoZSBuYW1lIG9mIHRoZSBwZXJzb24gdG8gc2hhcmUgd2l0aC4iKTsgcmV0dXJuOyB9CiAgICAgICAgYXdhaXQgYXBp" +
+            "KCJQVVQiLCBgL2FwaS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hhcmVzLyR7dXNlci5pZH1gLCB7IHJvbGU6IHJvbGUudmFsdWUgfSk7CiAgICAg" +
+            "ICAgYXdhaXQgcmVuZGVyU2hhcmluZyhlbGVtZW50LCBwaXBlbGluZSwgbWUpOwogICAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9y" +
+            "VGV4dChlcnJvcikpOyB9CiAgICB9IH0sIHdobywgbWF0Y2hlcywgcm9sZSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJzaGFyZS1hZGQi" +
+            "IH0sICJTaGFyZSIpKSA6ICIiLCBtZXNzYWdlKTsKfQo="),
         "ui/js/pages/editor.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFRoZSBwaXBlbGluZSBlZGl0b3I6IGEgcGFsZXR0ZSBvZiBub2RlIHR5cGVzLCBhbiBTVkcgY2FudmFzIChkcmFnLCBwYW4sIHpv" +
             "b20sIGNvbm5lY3QgdHlwZWQgcG9ydHMpLCBhIHNldHRpbmdzCi8vIHBhbmVsIHJlbmRlcmVkIGZyb20gdGhlIG5vZGUncyBzcGVjLCB2YWxpZGF0aW9uIHNo" +

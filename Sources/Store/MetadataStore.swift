@@ -8,15 +8,18 @@ public struct MetadataStore: Sendable {
     public let database: any StoreDatabase
     /// Unix milliseconds now.
     public let now: @Sendable () -> Int64
+    /// Where the store lives, when it was opened from a location (connections must never lead back to it).
+    public let location: StoreLocation?
 
-    public init(database: any StoreDatabase, now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow) {
+    public init(database: any StoreDatabase, now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow, location: StoreLocation? = nil) {
         self.database = database
         self.now = now
+        self.location = location
     }
 
     /// Opens the store at `location` and migrates it to the current schema.
     public static func open(_ location: StoreLocation, now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow) async throws -> MetadataStore {
-        let store = MetadataStore(database: try await location.open(), now: now)
+        let store = MetadataStore(database: try await location.open(), now: now, location: location)
         try await Migrations.run(on: store.database, now: now())
         return store
     }

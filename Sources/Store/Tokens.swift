@@ -77,17 +77,22 @@ extension MetadataStore {
         try await transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL", .text(family), .int(at)) }
     }
 
-    /// Ends every session of a user (password changed, account disabled).
+    /// Ends every session and revokes every API token of a user (password changed, account disabled).
     public func revokeSessions(userID: String) async throws {
         let at = now()
-        try await transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", .text(userID), .int(at)) }
+        try await transaction { session in
+            try await session.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", .text(userID), .int(at))
+            try await session.execute("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", .text(userID), .int(at))
+        }
     }
 
     /// The user of a live session: one transaction per authenticated request (the hot path of every call).
-    /// Nil when the session was revoked (logout, refresh-token reuse) or the user no longer exists.
+    /// Nil when the session was revoked (logout, refresh-token reuse), belongs to another user than the token
+    /// names, or the user no longer exists.
     public func sessionUser(userID: String, family: String) async throws -> User? {
         try await transaction { session in
-            let live = try await session.first("SELECT 1 AS ok FROM refresh_tokens WHERE family = $1 AND revoked_at IS NULL LIMIT 1", .text(family))
+            let live = try await session.first("SELECT 1 AS ok FROM refresh_tokens WHERE family = $1 AND user_id = $2 AND revoked_at IS NULL LIMIT 1",
+                                               .text(family), .text(userID))
             guard live != nil else { return nil }
             return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(userID)).map(User.init(row:))
         }

@@ -20,10 +20,15 @@ public struct User: Sendable, Codable, Equatable {
 extension MetadataStore {
     static let userColumns = "id, name, role, created_at, disabled"
 
-    /// Creates a user with an already-hashed password; fails with `.constraint` when the name is taken.
+    /// Creates a user with an already-hashed password; fails with `.constraint` when the name is taken, also by
+    /// a name that differs only in case or look-alike letters (`admin`, `ADMIN`, a Cyrillic `аdmin`).
     public func createUser(name: String, role: User.Role, passwordHash: String) async throws -> User {
         let id = Self.newID(), at = now()
         return try await transaction { session in
+            let key = UserNameKey.key(name)
+            for row in try await session.query("SELECT name FROM users") where UserNameKey.key(row.string("name")) == key {
+                throw StoreError(.conflict, "a user named '\(row.string("name"))' already exists (names are compared ignoring case and look-alike letters)")
+            }
             let rows = try await session.query("INSERT INTO users (id, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING \(Self.userColumns)",
                                                .text(id), .text(name), .text(role.rawValue), .text(passwordHash), .int(at))
             return User(row: rows[0])
@@ -38,11 +43,16 @@ extension MetadataStore {
         try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(id)).map(User.init(row:)) }
     }
 
-    /// The user and password hash for a login name.
+    /// The user and password hash for a login name, matched exactly or else ignoring case and look-alike letters.
     public func credentials(name: String) async throws -> (user: User, passwordHash: String)? {
         try await transaction { session in
-            guard let row = try await session.first("SELECT \(Self.userColumns), password_hash FROM users WHERE name = $1", .text(name)) else { return nil }
-            return (User(row: row), row.string("password_hash"))
+            if let row = try await session.first("SELECT \(Self.userColumns), password_hash FROM users WHERE name = $1", .text(name)) {
+                return (User(row: row), row.string("password_hash"))
+            }
+            let key = UserNameKey.key(name)
+            let matches = try await session.query("SELECT \(Self.userColumns), password_hash FROM users").filter { UserNameKey.key($0.string("name")) == key }
+            guard matches.count == 1 else { return nil }
+            return (User(row: matches[0]), matches[0].string("password_hash"))
         }
     }
 

@@ -29,6 +29,7 @@ public struct StoredConnections: Sendable {
             }
             var connection = try Self.connection(record, secrets: secrets)
             connection.files = files
+            try refuseStoreDatabase(connection)
             connections.append(connection)
         }
         return ConnectionCatalog(connections, source: "the server's connections")
@@ -47,6 +48,39 @@ public struct StoredConnections: Sendable {
             throw ConfigErrors([ConfigError(code: "invalid_value", message: "connection '\(record.name)' could not be read", field: "name")])
         }
         return connection
+    }
+
+    /// Refuses a connection whose `host`, `port` and `database` name the server's own PostgreSQL store (hosts
+    /// compared by the addresses they resolve to, so `localhost` and `127.0.0.1` are one): pipelines must never
+    /// read or write the metadata store. (SQLite stores are kept out by the workspace confinement of paths.)
+    func refuseStoreDatabase(_ connection: Connection) throws(ConfigErrors) {
+        guard case let .postgres(store)? = store.location,
+              let host = connection.settings["host"]?.scalarText, let database = connection.settings["database"]?.scalarText else { return }
+        let port = connection.settings["port"]?.scalarText.flatMap { Int($0) } ?? 5432
+        guard port == store.port, database == store.database, !Self.addresses(host).isDisjoint(with: Self.addresses(store.host)) else { return }
+        throw ConfigErrors([ConfigError(code: "store_unreachable", message: "connection '\(connection.name)' leads to the server's own metadata database (\(store.host):\(store.port)/\(store.database)); pipelines cannot use it",
+                                        node: "connection '\(connection.name)'", field: "database")])
+    }
+
+    /// The IP addresses a host name resolves to (the name itself when it does not resolve).
+    static func addresses(_ host: String) -> Set<String> {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [host.lowercased()] }
+        defer { freeaddrinfo(list) }
+        var result: Set<String> = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = cursor {
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                result.insert(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            cursor = entry.pointee.ai_next
+        }
+        // Every loopback address is the same machine.
+        if result.contains(where: { $0.hasPrefix("127.") || $0 == "::1" }) { result.insert("loopback") }
+        return result
     }
 
     /// The connection names a pipeline's nodes refer to (their `connection` settings).

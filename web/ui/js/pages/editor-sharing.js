@@ -16,11 +16,16 @@ export async function renderSharing(element, pipeline, me) {
   if (!pipeline) { show(element); return; }
   const shares = await api("GET", `/api/v1/pipelines/${pipeline.id}/shares`);
   const owner = pipeline.role === "owner";
-  /** @type {any[]|null} */
-  const users = owner && me.role === "admin" ? await api("GET", "/api/v1/users") : null;
-  const who = users
-    ? /** @type {HTMLSelectElement} */ (h("select", { id: "share-user", "aria-label": "User" }, ...users.filter((u) => u.id !== me.id).map((u) => h("option", { value: u.id }, u.name))))
-    : /** @type {HTMLInputElement} */ (h("input", { id: "share-user", "aria-label": "User id", placeholder: "user id" }));
+  // Anyone who owns a pipeline finds people by name (GET /api/v1/users/lookup: names only, no roles).
+  const matches = h("datalist", { id: "share-user-matches" });
+  const who = /** @type {HTMLInputElement} */ (h("input", { id: "share-user", "aria-label": "User name", placeholder: "user name", list: "share-user-matches", autocomplete: "off" }));
+  /** @param {string} q */
+  const lookup = async (q) => /** @type {{id: string, name: string}[]} */ (await api("GET", `/api/v1/users/lookup?q=${encodeURIComponent(q)}`));
+  who.addEventListener("input", async () => {
+    const q = who.value.trim();
+    if (!q) return;
+    try { show(matches, ...(await lookup(q)).filter((u) => u.id !== me.id).map((u) => h("option", { value: u.name }))); } catch { /* suggestions only */ }
+  });
   const role = /** @type {HTMLSelectElement} */ (h("select", { id: "share-role", "aria-label": "Role" }, ...["viewer", "runner", "editor", "owner"].map((r) => h("option", { value: r }, r))));
   const message = h("div");
   show(element, h("h2", {}, "Shared with"),
@@ -30,7 +35,13 @@ export async function renderSharing(element, pipeline, me) {
       } }, "Remove") : null))),
     owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
       event.preventDefault();
-      try { await api("PUT", `/api/v1/pipelines/${pipeline.id}/shares/${who.value}`, { role: role.value }); await renderSharing(element, pipeline, me); }
-      catch (error) { show(message, errorText(error)); }
-    } }, who, role, h("button", { type: "submit", id: "share-add" }, "Share")) : "", message);
+      try {
+        const name = who.value.trim();
+        const found = name ? await lookup(name) : [];
+        const user = found.find((u) => u.name === name) ?? (found.length === 1 ? found[0] : undefined);
+        if (!user) { show(message, name ? `No user is named '${name}'.` : "Type the name of the person to share with."); return; }
+        await api("PUT", `/api/v1/pipelines/${pipeline.id}/shares/${user.id}`, { role: role.value });
+        await renderSharing(element, pipeline, me);
+      } catch (error) { show(message, errorText(error)); }
+    } }, who, matches, role, h("button", { type: "submit", id: "share-add" }, "Share")) : "", message);
 }
