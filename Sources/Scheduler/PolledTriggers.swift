@@ -19,18 +19,21 @@ public struct TriggerProbes: Sendable {
     public var filesDirectory: String
     /// Where watched and attachment directories may lead (the server's workspace roots).
     public var files: FileRoots
+    /// Which hosts HTTP polls may reach (every redirect is checked too).
+    public var outbound: OutboundPolicy
 
     public init(firstRow: @escaping @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?,
                 imapEndpoint: @escaping @Sendable (_ connection: String) async throws -> IMAPEndpoint = { name in
                     throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection")
                 },
-                http: HTTPClient = .shared, filesDirectory: String = NSTemporaryDirectory() + "sluice-trigger-files",
-                files: FileRoots = .unconfined(base: "/")) {
+                http: HTTPClient = HTTPPoll.client, filesDirectory: String = NSTemporaryDirectory() + "sluice-trigger-files",
+                files: FileRoots = .unconfined(base: "/"), outbound: OutboundPolicy = .unrestricted) {
         self.firstRow = firstRow
         self.imapEndpoint = imapEndpoint
         self.http = http
         self.filesDirectory = filesDirectory
         self.files = files
+        self.outbound = outbound
     }
 
     /// A directory a trigger's setting names, resolved inside the workspace (`path_outside_workspace` otherwise).
@@ -158,16 +161,36 @@ enum FileArrivalPoll {
 
 /// `http_poll`: fetches a URL (conditionally, with the last ETag / Last-Modified) and fires when the ETag,
 /// Last-Modified or the body's SHA-256 changed. The first successful poll records a baseline without firing.
-enum HTTPPoll {
+public enum HTTPPoll {
     static let bodyLimit = 16 * 1024 * 1024
+
+    /// A process-wide client that does not follow redirects by itself: the poll follows them, checking each
+    /// target against the outbound policy. Like `HTTPClient.shared` it lives as long as the process.
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     static func poll(_ settings: HTTPPollSettings, state: JSONValue, probes: TriggerProbes) async throws -> PollResult {
         var state = state.objectValue
-        var request = HTTPClientRequest(url: settings.url)
-        for (name, value) in settings.headers { request.headers.add(name: name, value: value) }
-        if let etag = state["etag"]?.stringValue { request.headers.add(name: "If-None-Match", value: etag) }
-        if let modified = state["last_modified"]?.stringValue { request.headers.add(name: "If-Modified-Since", value: modified) }
-        let response = try await probes.http.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds)))
+        var url = settings.url
+        var response: HTTPClientResponse
+        var redirects = 0
+        while true {
+            // Each hop is checked: a public URL must not redirect the poll to loopback or a metadata endpoint.
+            do { try probes.outbound.check(url: url) } catch { throw TriggerConfigError(error.code, error.message, field: "settings.url") }
+            var request = HTTPClientRequest(url: url)
+            for (name, value) in settings.headers { request.headers.add(name: name, value: value) }
+            if let etag = state["etag"]?.stringValue { request.headers.add(name: "If-None-Match", value: etag) }
+            if let modified = state["last_modified"]?.stringValue { request.headers.add(name: "If-Modified-Since", value: modified) }
+            response = try await probes.http.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds)))
+            guard [301, 302, 303, 307, 308].contains(response.status.code), let location = response.headers.first(name: "location"),
+                  let next = URL(string: location, relativeTo: URL(string: url))?.absoluteString else { break }
+            redirects += 1
+            guard redirects <= 5 else { throw TriggerConfigError("too_many_redirects", "\(settings.url) redirected more than 5 times", field: "settings.url") }
+            url = next
+        }
         if response.status == .notModified { return PollResult() }
         guard (200..<300).contains(response.status.code) else {
             throw TriggerConfigError("http_status", "\(settings.url) answered \(response.status.code) \(response.status.reasonPhrase)", field: "settings.url")

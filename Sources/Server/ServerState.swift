@@ -46,6 +46,15 @@ public struct ServerConfiguration: Sendable {
         return [path, path + "-wal", path + "-shm", path + "-journal"]
     }
 
+    /// Whether pipelines and triggers may send requests to loopback, link-local and the store's host.
+    public var allowPrivateNetwork = false
+
+    /// Which hosts server-run requests may reach (`--allow-private-network` lifts the limits).
+    public var outbound: OutboundPolicy {
+        guard case let .postgres(store) = store else { return OutboundPolicy(allowsPrivateNetwork: allowPrivateNetwork) }
+        return OutboundPolicy(allowsPrivateNetwork: allowPrivateNetwork, forbiddenHosts: [store.host])
+    }
+
     /// What file paths in pipelines may reach: the workspace roots, never the store's files.
     public var fileRoots: FileRoots { .confined(to: workspaceRoots, forbidding: storeFiles) }
 }
@@ -109,7 +118,7 @@ public final class ServerState: Sendable {
                 throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; mailbox triggers need an imap connection", field: "settings.connection")
             }
             do throws(ConfigError) { return try IMAPEndpoint(connection) } catch { throw TriggerConfigError(error.code, error.message, field: "settings.connection") }
-        }, filesDirectory: configuration.workspace + "/trigger-files", files: configuration.fileRoots)
+        }, filesDirectory: configuration.workspace + "/trigger-files", files: configuration.fileRoots, outbound: configuration.outbound)
         return TriggerScheduler(store: store, dispatcher: dispatcher, probes: probes)
     }
 

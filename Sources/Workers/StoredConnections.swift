@@ -62,23 +62,9 @@ public struct StoredConnections: Sendable {
                                         node: "connection '\(connection.name)'", field: "database")])
     }
 
-    /// The IP addresses a host name resolves to (the name itself when it does not resolve).
+    /// The addresses a host resolves to; every loopback address counts as the same machine.
     static func addresses(_ host: String) -> Set<String> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [host.lowercased()] }
-        defer { freeaddrinfo(list) }
-        var result: Set<String> = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = cursor {
-            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                result.insert(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
-            cursor = entry.pointee.ai_next
-        }
-        // Every loopback address is the same machine.
+        var result = Set(OutboundPolicy.addresses(host))
         if result.contains(where: { $0.hasPrefix("127.") || $0 == "::1" }) { result.insert("loopback") }
         return result
     }

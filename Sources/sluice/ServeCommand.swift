@@ -34,6 +34,9 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds a claim on a run lasts without a heartbeat: a dead worker's runs are retried after this.", valueName: "seconds"))
     var leaseSeconds = 30
 
+    @Flag(help: ArgumentHelp("Let pipelines and triggers send requests to loopback, link-local (cloud metadata) and the store's host; refused by default."))
+    var allowPrivateNetwork = false
+
     @Option(name: .customLong("files-root"),
             help: ArgumentHelp("A workspace root: pipelines may read and write files only inside the roots; relative paths resolve against the first (repeatable; default <data-dir>/files).", valueName: "dir"))
     var filesRoots: [String] = []
@@ -42,6 +45,7 @@ struct WorkerOptions: ParsableArguments {
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 2 to 3600") }
         configuration.workers = workers
+        configuration.allowPrivateNetwork = allowPrivateNetwork
         configuration.filesRoots = filesRoots.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         configuration.leaseMillis = Int64(leaseSeconds) * 1000
     }
@@ -58,13 +62,33 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var workerOptions: WorkerOptions
 
+    @Option(help: ArgumentHelp("How long an access token lasts: 30s, 15m, 2h (1 minute to 24 hours).", valueName: "duration"))
+    var accessTokenTtl = "15m"
+
+    @Option(help: ArgumentHelp("How long a sign-in lasts without use (a refresh token's life): 12h, 30d (5 minutes to 365 days).", valueName: "duration"))
+    var refreshTokenTtl = "30d"
+
     @Flag(help: "Do not take part in scheduling triggers (another server schedules; webhooks still work here).")
     var noScheduler = false
+
+    /// Seconds in a duration such as `90s`, `15m`, `2h` or `30d` (a bare number is seconds).
+    static func seconds(_ text: String, option: String, range: ClosedRange<Int64>) throws -> Int64 {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        let unit = text.last.flatMap { units[$0] }
+        guard let count = Int64(unit == nil ? text : String(text.dropLast())), count > 0 else {
+            throw ValidationError("\(option) must look like 30s, 15m, 2h or 30d")
+        }
+        let seconds = count * (unit ?? 1)
+        guard range.contains(seconds) else { throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound) seconds") }
+        return seconds
+    }
 
     func run() async throws {
         var configuration = try storeOptions.configuration(listen: listen)
         try workerOptions.apply(to: &configuration)
         configuration.scheduling = !noScheduler
+        configuration.accessTokenSeconds = try Self.seconds(accessTokenTtl, option: "--access-token-ttl", range: 60...86_400)
+        configuration.refreshTokenMillis = try Self.seconds(refreshTokenTtl, option: "--refresh-token-ttl", range: 300...365 * 86_400) * 1000
         do {
             try await SluiceServer.serve(configuration, masterPasswordFile: storeOptions.masterPasswordFile) { Terminal.line($0) }
         } catch {

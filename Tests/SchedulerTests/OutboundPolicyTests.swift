@@ -1,0 +1,33 @@
+import NodeKit
+import Store
+import Testing
+@testable import Scheduler
+
+/// The server's outbound policy: HTTP polls cannot reach loopback, link-local (cloud metadata) or the store's
+/// host unless an admin allows private networks, and each refusal names the address.
+@Suite struct OutboundPolicyTests {
+    static let strict = OutboundPolicy(allowsPrivateNetwork: false, forbiddenHosts: ["192.0.2.10"])
+
+    @Test(arguments: ["http://127.0.0.1:8080/api/v1/users", "http://localhost/", "http://[::1]:9/", "http://169.254.169.254/latest/meta-data/",
+                      "http://0.0.0.0:80/", "http://[::ffff:127.0.0.1]/", "http://192.0.2.10:5432/"])
+    func privateAndStoreAddressesAreRefused(url: String) {
+        #expect(throws: ConfigError.self) { try Self.strict.check(url: url) }
+        #expect(throws: Never.self) { try OutboundPolicy(allowsPrivateNetwork: true).check(url: url) }
+    }
+
+    @Test(arguments: ["http://192.0.2.1/feed", "https://203.0.113.7:8443/x", "http://10.1.2.3/internal"])
+    func otherAddressesAreAllowed(url: String) throws {
+        try Self.strict.check(url: url)
+    }
+
+    @Test func anHTTPPollOfTheServersOwnAddressFailsWithTheReason() async throws {
+        let settings = HTTPPollSettings(url: "http://127.0.0.1:1/api/v1/users", pollMillis: 1000, headers: [:], timeoutSeconds: 2)
+        let probes = TriggerProbes(firstRow: { _, _ in nil }, outbound: Self.strict)
+        do {
+            _ = try await HTTPPoll.poll(settings, state: .object([:]), probes: probes)
+            Issue.record("the poll was sent")
+        } catch let error as TriggerConfigError {
+            #expect(error.code == "address_forbidden" && error.message.contains("127.0.0.1") && error.field == "settings.url", "\(error)")
+        }
+    }
+}
