@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NodeKit
 import Store
+import Workers
 
 /// An error as the API reports it: an HTTP status and the one error envelope
 /// `{"error":{"code","message","node","field"}}`. Statuses are chosen here, at the edge, never in the engine.
@@ -61,6 +62,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             }
         case let error as ConfigError:
             return from(ConfigErrors([error]))
+        case let error as ConnectionForbidden:
+            return APIError(.forbidden, "connection_forbidden", error.description, field: "connection",
+                            extra: ["connections": .array(error.names.map(JSONValue.string))])
         case let errors as ConfigErrors:
             let first = errors.errors.first
             let problems = JSONValue.array(errors.errors.map(\.json))

@@ -4,30 +4,45 @@ import NodeKit
 import Store
 import Workers
 
-/// Connections: CRUD with write-only secrets, a connectivity test, and cached schema discovery.
+/// Connections: CRUD with write-only secrets, a connectivity test, cached schema discovery, and sharing.
+///
+/// Each connection is its creator's; a member sees and uses only the connections they own, that are shared
+/// with them (`user` or `editor`) or that an admin shared with everyone. Others answer 404, so their names
+/// are not revealed. Admins are owners of every connection.
 enum ConnectionRoutes {
-    /// A connection as responses show it: settings and which secrets are set, never their values.
+    /// A connection as responses show it: settings and which secrets are set, never their values; `role` is the caller's.
     struct ConnectionView: Encodable {
         var id: String, name: String, type: String, settings: JSONValue, secretsSet: [String], createdBy: String, createdAt: Int64, updatedAt: Int64
-        init(_ r: ConnectionRecord) {
+        var role: String, sharedWithEveryone: Bool
+        init(_ r: ConnectionRecord, role: ConnectionRole) {
             id = r.id; name = r.name; type = r.type; settings = JSONValue.parse(r.settingsJSON) ?? .object([:]); secretsSet = r.secretFields
             createdBy = r.createdBy; createdAt = r.createdAt; updatedAt = r.updatedAt
+            self.role = role.rawValue; sharedWithEveryone = r.sharedWithEveryone
         }
     }
+    struct ShareView: Codable { var userId: String; var userName: String; var role: String }
+    struct SharesView: Codable { var owner: String; var sharedWithEveryone: Bool; var shares: [ShareView] }
+    struct ShareInput: Codable { var role: String }
+    struct EveryoneInput: Codable { var shared: Bool }
     /// Create or replace. `secrets` values are written, never read back; on update, omitted secret fields keep their value and `null` clears one.
     struct ConnectionInput: Decodable { var name: String; var type: String; var settings: [String: JSONValue]?; var secrets: [String: String?]? }
     struct TestResult: Codable { var ok: Bool; var message: String; var tables: Int? }
 
     static let schema = Schema.object(["id": Schema.string, "name": Schema.string, "type": Schema.string, "settings": Schema.anyObject,
                                        "secrets_set": Schema.array(Schema.string), "created_by": Schema.string, "created_at": Schema.integer,
-                                       "updated_at": Schema.integer])
+                                       "updated_at": Schema.integer, "role": Schema.enumeration(["user", "editor", "owner"]),
+                                       "shared_with_everyone": Schema.boolean])
+    static let sharesSchema = Schema.object(["owner": Schema.string, "shared_with_everyone": Schema.boolean,
+                                             "shares": Schema.array(Schema.object(["user_id": Schema.string, "user_name": Schema.string,
+                                                                                   "role": Schema.enumeration(["user", "editor"])]))])
     static let input = Schema.object(["name": Schema.string, "type": Schema.string, "settings": Schema.anyObject,
                                       "secrets": Schema.map(Schema.nullable(Schema.string))], optional: ["settings", "secrets"])
 
     static let endpoints: [Endpoint] = [
-        Endpoint(.get, "/api/v1/connections", "listConnections", "All connections (secrets only as names of set fields).", tag: "connections",
-                 response: Schema.array(Schema.ref("Connection"))) { call in
-            try .json(try await call.state.store.connections().map(ConnectionView.init))
+        Endpoint(.get, "/api/v1/connections", "listConnections", "The connections you may use (secrets only as names of set fields), with your role.",
+                 tag: "connections", response: Schema.array(Schema.ref("Connection"))) { call in
+            let roles = try await call.state.store.connectionRoles(of: try call.caller)
+            return try .json(try await call.state.store.connections().compactMap { record in roles[record.id].map { ConnectionView(record, role: $0) } })
         },
         Endpoint(.post, "/api/v1/connections", "createConnection", "Creates a connection; secrets are sealed by the vault.", tag: "connections",
                  request: input, status: .created, response: Schema.ref("Connection")) { call in
@@ -40,16 +55,16 @@ enum ConnectionRoutes {
                                                                      secretFields: Array(secrets.keys), sealed: sealed, createdBy: user.name)
             try await call.state.store.audit(actor: user.name, action: "connection_create", target: body.name,
                                              detail: secrets.isEmpty ? nil : "secrets set: \(secrets.keys.sorted().joined(separator: ", "))", address: call.address)
-            return try .json(ConnectionView(record), status: .created)
+            return try .json(ConnectionView(record, role: .owner), status: .created)
         },
         Endpoint(.get, "/api/v1/connections/{id}", "getConnection", "One connection.", tag: "connections", response: Schema.ref("Connection")) { call in
-            try .json(ConnectionView(try await record(call)))
+            let (record, role) = try await require(.user, call)
+            return try .json(ConnectionView(record, role: role))
         },
         Endpoint(.put, "/api/v1/connections/{id}", "updateConnection", "Replaces a connection's settings; omitted secrets keep their values.",
                  tag: "connections", request: input, response: Schema.ref("Connection")) { call in
             let user = try call.caller
-            let existing = try await record(call)
-            try mayModify(existing, user)
+            let (existing, role) = try await require(.editor, call)
             let body = try call.decode(ConnectionInput.self)
             guard body.type == existing.type else { throw APIError.invalid("a connection's type cannot change; create a new connection", field: "type") }
             let changesSecrets = !(body.secrets ?? [:]).isEmpty
@@ -64,19 +79,18 @@ enum ConnectionRoutes {
                                                                            secretFields: Array(secrets.keys), sealed: sealed) else { throw APIError.notFound("connection") }
             try await call.state.store.audit(actor: user.name, action: changesSecrets ? "secret_change" : "connection_update", target: record.name,
                                              detail: changesSecrets ? "secrets set: \(secrets.keys.sorted().joined(separator: ", "))" : nil, address: call.address)
-            return try .json(ConnectionView(record))
+            return try .json(ConnectionView(record, role: role))
         },
-        Endpoint(.delete, "/api/v1/connections/{id}", "deleteConnection", "Deletes a connection.", tag: "connections", status: .noContent, response: nil) { call in
+        Endpoint(.delete, "/api/v1/connections/{id}", "deleteConnection", "Deletes a connection (its owner or an admin).", tag: "connections", status: .noContent, response: nil) { call in
             let user = try call.caller
-            let existing = try await record(call)
-            try mayModify(existing, user)
+            let (existing, _) = try await require(.owner, call)
             _ = try await call.state.store.deleteConnection(id: existing.id)
             try await call.state.store.audit(actor: user.name, action: "connection_delete", target: existing.name, address: call.address)
             return .noContent
         },
         Endpoint(.post, "/api/v1/connections/{id}/test", "testConnection", "Connects and lists tables (mail servers: logs in and lists mailboxes) to prove the connection works.", tag: "connections",
                  response: Schema.object(["ok": Schema.boolean, "message": Schema.string, "tables": Schema.nullable(Schema.integer)], optional: ["tables"])) { call in
-            let existing = try await record(call)
+            let (existing, _) = try await require(.user, call)
             do {
                 if let check = BuiltinNodes.connectionChecks.first(where: { $0.connectionType == existing.type }) {
                     let catalog = try await call.state.connections.catalog(names: [existing.name])
@@ -95,7 +109,7 @@ enum ConnectionRoutes {
                  tag: "connections", query: [QueryParameter(name: "refresh", schema: Schema.boolean, description: "re-read the schema instead of the cache"),
                                              QueryParameter(name: "schema", schema: Schema.string, description: "only this schema (PostgreSQL)")],
                  response: Schema.object(["discovered_at": Schema.integer, "tables": Schema.array(Schema.anyObject)])) { call in
-            let existing = try await record(call)
+            let (existing, _) = try await require(.user, call)
             let schema = call.query("schema")
             if call.query("refresh") != "true", schema == nil, let cached = try await call.state.store.cachedDiscovery(connectionID: existing.id) {
                 return APIReply(status: .ok, contentType: "application/json", body: Data("{\"discovered_at\":\(cached.at),\"tables\":\(cached.json)}".utf8))
@@ -113,18 +127,53 @@ enum ConnectionRoutes {
             if schema == nil { try await call.state.store.cacheDiscovery(connectionID: existing.id, json: json) }
             return APIReply(status: .ok, contentType: "application/json", body: Data("{\"discovered_at\":\(call.state.store.now()),\"tables\":\(json)}".utf8))
         },
+        Endpoint(.get, "/api/v1/connections/{id}/shares", "listConnectionShares", "Who may use the connection: its owner, its shares, and whether everyone may.",
+                 tag: "sharing", response: sharesSchema) { call in
+            let (record, _) = try await require(.user, call)
+            let shares = try await call.state.store.connectionShares(connectionID: record.id)
+            return try .json(SharesView(owner: record.createdBy, sharedWithEveryone: record.sharedWithEveryone,
+                                        shares: shares.map { ShareView(userId: $0.userID, userName: $0.userName, role: $0.role.rawValue) }))
+        },
+        Endpoint(.put, "/api/v1/connections/{id}/shares/{user}", "setConnectionShare",
+                 "Shares the connection with a user (by id) as user (may name it in pipelines) or editor (may also change it); owners only.",
+                 tag: "sharing", request: Schema.object(["role": Schema.enumeration(["user", "editor"])]), status: .noContent, response: nil) { call in
+            let (record, _) = try await require(.owner, call)
+            let input = try call.decode(ShareInput.self)
+            guard let role = ConnectionRole(rawValue: input.role), role != .owner else { throw APIError.invalid("role must be user or editor", field: "role") }
+            guard let target = try await call.state.store.user(id: call.parameter("user")) else { throw APIError.notFound("user") }
+            try await call.state.store.setConnectionShare(connectionID: record.id, userID: target.id, role: role)
+            try await call.state.store.audit(actor: try call.caller.name, action: "connection_share", target: record.name, detail: "\(target.name): \(role.rawValue)", address: call.address)
+            return .noContent
+        },
+        Endpoint(.delete, "/api/v1/connections/{id}/shares/{user}", "deleteConnectionShare", "Stops sharing the connection with a user; owners only.",
+                 tag: "sharing", status: .noContent, response: nil) { call in
+            let (record, _) = try await require(.owner, call)
+            try await call.state.store.setConnectionShare(connectionID: record.id, userID: call.parameter("user"), role: nil)
+            try await call.state.store.audit(actor: try call.caller.name, action: "connection_unshare", target: record.name, detail: call.parameter("user"), address: call.address)
+            return .noContent
+        },
+        Endpoint(.put, "/api/v1/connections/{id}/everyone", "shareConnectionWithEveryone",
+                 "Lets every user name the connection in pipelines (as user), or stops it; admins only.", tag: "sharing", access: .admin,
+                 request: Schema.object(["shared": Schema.boolean]), status: .noContent, response: nil) { call in
+            let (record, _) = try await require(.owner, call)
+            let input = try call.decode(EveryoneInput.self)
+            try await call.state.store.setSharedWithEveryone(connectionID: record.id, input.shared)
+            try await call.state.store.audit(actor: try call.caller.name, action: input.shared ? "connection_share_everyone" : "connection_unshare_everyone",
+                                             target: record.name, address: call.address)
+            return .noContent
+        },
     ]
 
-    static func record(_ call: APICall) async throws -> ConnectionRecord {
-        guard let record = try await call.state.store.connection(id: call.parameter("id")) else { throw APIError.notFound("connection") }
-        return record
-    }
-
-    /// Admins and the creator may change or delete a connection; everyone may use it.
-    static func mayModify(_ record: ConnectionRecord, _ user: User) throws {
-        guard user.role == .admin || record.createdBy == user.name else {
-            throw APIError.forbidden("only admins and \(record.createdBy), who created it, can change this connection")
+    /// The connection of the path and the caller's role on it, which must be at least `needed`: 404 when the
+    /// connection is not theirs at all (its existence is not revealed), 403 when their role is too low.
+    static func require(_ needed: ConnectionRole, _ call: APICall) async throws -> (ConnectionRecord, ConnectionRole) {
+        let user = try call.caller
+        guard let record = try await call.state.store.connection(id: call.parameter("id")),
+              let role = try await call.state.store.connectionRole(of: user, on: record.id) else { throw APIError.notFound("connection") }
+        guard role >= needed else {
+            throw APIError.forbidden("this needs the \(needed.rawValue) role on connection '\(record.name)'; you are \(role.rawValue)")
         }
+        return (record, role)
     }
 
     /// Checks fields against the connection type's spec; returns settings JSON and the secrets to seal.

@@ -64,7 +64,7 @@ enum PipelineRoutes {
             let input = try call.decode(ValidateInput.self)
             do {
                 let (_, document) = try parse(input.document)
-                _ = try await call.state.plan(document)
+                _ = try await call.state.plan(document, as: try call.caller)
                 return try .json(Validation(valid: true, problems: []))
             } catch let errors as ConfigErrors {
                 return try .json(Validation(valid: false, problems: errors.errors.map(\.json)))

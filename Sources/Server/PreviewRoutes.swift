@@ -27,7 +27,7 @@ enum PreviewRoutes {
         guard (1...200).contains(limit) else { throw APIError.invalid("limit must be 1 to 200", field: "limit") }
         let (_, document) = try PipelineRoutes.parse(.string(input.document))
         guard document.node(input.node) != nil else { throw APIError.invalid("no node '\(input.node)' in the document", field: "node") }
-        let plan = try await call.state.plan(document, parameters: input.parameters ?? [:], previewNode: input.node)
+        let plan = try await call.state.plan(document, as: try call.caller, parameters: input.parameters ?? [:], previewNode: input.node)
         guard let schema = NodePreview.schema(of: plan) else {
             throw APIError.invalid("node '\(input.node)' has no data output to preview; preview the node that feeds it", field: "node")
         }

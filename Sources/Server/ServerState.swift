@@ -155,13 +155,29 @@ public final class ServerState: Sendable {
         await store.database.close()
     }
 
-    /// Plans a document against the stored connections (parameters at their defaults, or `parameters`).
-    func plan(_ document: PipelineDocument, parameters: [String: String] = [:], previewNode: String? = nil) async throws -> ExecutionPlan {
-        let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
-        let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-        return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: store.now() * 1000,
-                                                                      files: configuration.fileRoots, connections: catalog, previewNode: previewNode)
+    /// Plans a document against the stored connections `user` may use (parameters at their defaults, or `parameters`).
+    /// Attempts to reach what is not the user's (a connection, a path outside the workspace, the store) are audited.
+    func plan(_ document: PipelineDocument, as user: User, parameters: [String: String] = [:], previewNode: String? = nil) async throws -> ExecutionPlan {
+        do {
+            let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document), actingAs: ConnectionActor(user))
+            let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
+            return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: store.now() * 1000,
+                                                                          files: configuration.fileRoots, connections: catalog, previewNode: previewNode)
+        } catch let error as ConnectionForbidden {
+            try await store.audit(actor: user.name, action: "connection_forbidden", target: document.name, detail: error.names.joined(separator: ", "))
+            throw error
+        } catch let errors as ConfigErrors {
+            let refused = errors.errors.filter { Self.isolationCodes.contains($0.code) }
+            if !refused.isEmpty {
+                try await store.audit(actor: user.name, action: "access_refused", target: document.name,
+                                      detail: refused.map { "\($0.code): \($0.node ?? "?").\($0.field ?? "?")" }.joined(separator: "; "))
+            }
+            throw errors
+        }
     }
+
+    /// Error codes that mean a pipeline tried to reach something outside what its user may reach.
+    static let isolationCodes: Set<String> = ["path_outside_workspace", "store_unreachable", "address_forbidden"]
 
     /// The worker pool that executes runs from this server's store.
     public func workerPool(count: Int) -> WorkerPool {

@@ -24,7 +24,7 @@ enum StateRoutes {
                  "The incremental state of each source of the current revision, read from the destinations that commit it.", tag: "pipelines",
                  response: Schema.array(stateSchema)) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
-            let (plan, stores) = try await statefulSources(pipeline, call.state)
+            let (plan, stores) = try await statefulSources(pipeline, call.state, as: try call.caller)
             var views: [StateView] = []
             for (node, sinks) in stores.sorted(by: { $0.key < $1.key }) {
                 for (sink, store) in sinks {
@@ -39,7 +39,7 @@ enum StateRoutes {
                  response: Schema.object(["node": Schema.string, "reset_in": Schema.array(Schema.string)])) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
-            let (plan, stores) = try await statefulSources(pipeline, call.state)
+            let (plan, stores) = try await statefulSources(pipeline, call.state, as: try call.caller)
             let node = call.parameter("node")
             guard let sinks = stores[node] else { throw APIError.notFound("a source '\(node)' with committed state in this pipeline") }
             var reset: [String] = []
@@ -53,12 +53,12 @@ enum StateRoutes {
     ]
 
     /// Plans the current revision (parameters at their defaults) and returns its sources with state stores downstream.
-    static func statefulSources(_ pipeline: PipelineRecord, _ state: ServerState) async throws -> (ExecutionPlan, [String: [(sink: String, store: any StateStore)]]) {
+    static func statefulSources(_ pipeline: PipelineRecord, _ state: ServerState, as user: User) async throws -> (ExecutionPlan, [String: [(sink: String, store: any StateStore)]]) {
         guard let revision = try await state.store.revision(pipelineID: pipeline.id, revision: pipeline.currentRevision) else {
             throw APIError.notFound("revision \(pipeline.currentRevision)")
         }
         let document = try PipelineDocument.parse(revision.document, file: "revision \(revision.revision)")
-        let plan = try await state.plan(document)
+        let plan = try await state.plan(document, as: user)
         let sources = Set(plan.nodes.filter(\.isSource).map(\.id))
         return (plan, plan.stateStores().filter { sources.contains($0.key) })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Scheduler
 import Store
+import Workers
 
 /// Triggers: CRUD, enable/disable, fire now, history of firings, webhook secret rotation.
 ///
@@ -53,6 +54,14 @@ enum TriggerRoutes {
         "outcome": Schema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": Schema.nullable(Schema.string),
     ], optional: ["detail"])
 
+    /// A trigger that polls a stored connection (watermark, mailbox) may be saved only by someone who may use it:
+    /// its firings read through that connection.
+    static func requireConnectionUse(_ settings: JSONValue, _ user: User, _ state: ServerState) async throws {
+        guard case let .object(fields) = settings, let name = fields["connection"]?.stringValue,
+              let record = try await state.store.connection(named: name) else { return }
+        guard try await state.store.connectionRole(of: user, on: record.id) != nil else { throw ConnectionForbidden(names: [name], actor: user.name) }
+    }
+
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/triggers", "listTriggers", "Triggers linked to pipelines you can see (all, for admins).", tag: "triggers",
                  response: Schema.array(Schema.ref("Trigger"))) { call in
@@ -69,6 +78,7 @@ enum TriggerRoutes {
             let user = try call.caller
             let definition = try definition(call)
             try await requireLinks(definition.links, .editor, user, call.state)
+            try await requireConnectionUse(definition.settingsJSON, user, call.state)
             var record = definition.record(createdBy: user.name)
             var secret: String?
             var stored: StoredTriggerSecret?
@@ -90,6 +100,7 @@ enum TriggerRoutes {
             try refuseDeclared(current)
             let definition = try definition(call)
             try await requireLinks(definition.links, .editor, user, call.state)
+            try await requireConnectionUse(definition.settingsJSON, user, call.state)
             guard definition.kind.rawValue == current.kind || definition.kind != .webhook || current.hasSecret else {
                 throw APIError(.conflict, "kind_change", "a trigger cannot become a webhook; create a new webhook trigger to get its secret")
             }

@@ -11,6 +11,8 @@ public struct ConnectionRecord: Sendable, Equatable {
     public var createdAt: Int64
     public var updatedAt: Int64
     public var keyVersion: Int64?
+    /// Whether an admin shared it with every user (as `user`: they may name it in pipelines).
+    public var sharedWithEveryone: Bool
 
     /// A record that is not stored (yet): for validating input before saving it.
     public static func preview(name: String, type: String, settingsJSON: String) -> ConnectionRecord {
@@ -27,11 +29,12 @@ public struct ConnectionRecord: Sendable, Equatable {
         createdAt = row.int("created_at") ?? 0
         updatedAt = row.int("updated_at") ?? 0
         keyVersion = row.int("key_version")
+        sharedWithEveryone = row.int("shared_with_everyone") == 1
     }
 }
 
 extension MetadataStore {
-    static let connectionColumns = "id, name, type, settings, secret_fields, created_by, created_at, updated_at, key_version"
+    static let connectionColumns = "id, name, type, settings, secret_fields, created_by, created_at, updated_at, key_version, shared_with_everyone"
 
     public func connections() async throws -> [ConnectionRecord] {
         try await transaction { try await $0.query("SELECT \(Self.connectionColumns) FROM connections ORDER BY name").map(ConnectionRecord.init(row:)) }

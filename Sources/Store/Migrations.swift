@@ -120,6 +120,17 @@ enum Migrations {
             """,
             "ALTER TABLE runs ADD COLUMN trigger_id TEXT",
         ]),
+        // Connections have owners (their creator, `created_by`) and shares: a member uses only the connections
+        // they own, that are shared with them, or that an admin shared with everyone.
+        (3, [
+            "ALTER TABLE connections ADD COLUMN shared_with_everyone BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE connection_shares (
+                connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, role TEXT NOT NULL,
+                PRIMARY KEY (connection_id, user_id))
+            """,
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

@@ -39,6 +39,10 @@ extension MetadataStore {
         try await transaction { try await $0.query("SELECT \(Self.userColumns) FROM users ORDER BY name").map(User.init(row:)) }
     }
 
+    public func user(named name: String) async throws -> User? {
+        try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE name = $1", .text(name)).map(User.init(row:)) }
+    }
+
     public func user(id: String) async throws -> User? {
         try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(id)).map(User.init(row:)) }
     }

@@ -107,6 +107,15 @@ struct RunWorker: Sendable {
         }
     }
 
+    /// Whose run this is, for the connections it may use: a trigger's runs act as the trigger's creator, others as
+    /// their requester (nil when that user no longer exists: then only connections shared with everyone).
+    private func actor(of run: RunRecord) async throws -> ConnectionActor {
+        if let triggerID = run.triggerID, let trigger = try await store.trigger(id: triggerID) {
+            return ConnectionActor(try await store.user(named: trigger.createdBy))
+        }
+        return ConnectionActor(try await store.user(named: run.requestedBy))
+    }
+
     /// The run's plan; for a replay, the plan of the rewritten document (with what was rewritten, for the log).
     private func plan(_ run: RunRecord) async throws -> (ExecutionPlan, [String]) {
         guard let revision = try await store.revision(pipelineID: run.pipelineID, revision: run.revision) else {
@@ -115,7 +124,7 @@ struct RunWorker: Sendable {
         let document = try PipelineDocument.parse(revision.document, file: "revision \(run.revision)")
         let overrides = (try? JSONSerialization.jsonObject(with: Data(run.parametersJSON.utf8))) as? [String: String] ?? [:]
         let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
-        let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document))
+        let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document), actingAs: try await actor(of: run))
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let planner = Planner(registry: BuiltinNodes.registry)
         let plan = try await planner.plan(document, parameters: values, now: now, files: configuration.files, connections: catalog)

@@ -3,6 +3,27 @@ import Foundation
 public import NodeKit
 public import Store
 
+/// Whose pipeline a connection catalog is built for: a user (nil when the requester no longer exists, who may
+/// then use only the connections shared with everyone).
+public struct ConnectionActor: Sendable {
+    public let user: User?
+    public init(_ user: User?) { self.user = user }
+}
+
+/// A pipeline names stored connections its user may not use; their owners (or an admin) can share them.
+public struct ConnectionForbidden: Error, CustomStringConvertible, Sendable {
+    public let names: [String]
+    public let actor: String?
+    public init(names: [String], actor: String?) {
+        self.names = names
+        self.actor = actor
+    }
+    public var description: String {
+        let list = names.map { "'\($0)'" }.joined(separator: ", ")
+        return "\(actor.map { "\($0) may" } ?? "this pipeline's user may") not use connection \(list): ask its owner or an admin to share it"
+    }
+}
+
 /// Turns connections stored by the server into the `ConnectionCatalog` the planner uses, opening secrets with the vault.
 public struct StoredConnections: Sendable {
     public let store: MetadataStore
@@ -18,9 +39,18 @@ public struct StoredConnections: Sendable {
 
     /// A catalog with the named connections (all when `names` is nil). Fails with "vault is locked" when a
     /// needed connection has secrets and the vault is locked.
-    public func catalog(names: Set<String>? = nil) async throws -> ConnectionCatalog {
+    ///
+    /// `actingAs` is whose pipeline this is (a run's requester, a preview's caller, a trigger's owner): a named
+    /// connection they may not use fails with `ConnectionForbidden` before any secret is opened. Nil for the
+    /// server's own checks that a route has authorized already.
+    public func catalog(names: Set<String>? = nil, actingAs actor: ConnectionActor? = nil) async throws -> ConnectionCatalog {
         var records = try await store.connections()
         if let names { records = records.filter { names.contains($0.name) } }
+        if let actor {
+            let roles = try await store.connectionRoles(of: actor.user)
+            let forbidden = records.filter { roles[$0.id] == nil }.map(\.name).sorted()
+            if !forbidden.isEmpty { throw ConnectionForbidden(names: forbidden, actor: actor.user?.name) }
+        }
         var connections: [Connection] = []
         for record in records {
             var secrets: [String: String] = [:]

@@ -143,6 +143,15 @@ def journey_setup_login_connection(server, driver):
     table.find_element(By.TAG_NAME, "summary").click()
     text_in(driver, By.CSS_SELECTOR, "[data-testid=schema-browser]", "email")
 
+    # The connection is the admin's; sharing it with everyone lets every member name it in pipelines.
+    row = driver.find_element(By.CSS_SELECTOR, "tr[data-connection=shop]")
+    assert "owner" in row.text and "admin" in row.text, row.text
+    row.find_element(By.XPATH, ".//button[text()='Sharing']").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=connection-sharing]", "Owner: admin")
+    visible(driver, By.ID, "connection-share-everyone").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=connection-sharing]", "Every user may name it in pipelines.")
+    driver.save_screenshot(os.path.join(shots, "connection-sharing.png"))
+
 
 def journey_pipelines_import_and_run(server, driver):
     """Import a pipeline document, find it by search, run it now, and see the run succeed in the runs list."""

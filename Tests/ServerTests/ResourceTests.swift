@@ -41,9 +41,11 @@ struct ResourceTests {
             #expect(try await client.call(.put, "/api/v1/connections/\(id)", token: admin, json: renamed).body["secrets_set"] == .array([.string("password")]))
             #expect(try await client.call(.post, "/api/v1/connections/\(id)/test", token: admin).body["ok"] == .bool(true))
 
-            // A member can use but not change someone else's connection.
+            // A member sees someone else's connection only once it is shared with them, and then uses but does not change it.
             let (member, _) = try await client.login("mia", ServerHarness.memberPassword)
-            #expect(try await client.call(.get, "/api/v1/connections/\(id)", token: member).status == .ok)
+            #expect(try await client.call(.get, "/api/v1/connections/\(id)", token: member).status == .notFound)
+            #expect(try await client.call(.put, "/api/v1/connections/\(id)/shares/\(harness.member.id)", token: admin, json: .object(["role": .string("user")])).status == .noContent)
+            #expect(try await client.call(.get, "/api/v1/connections/\(id)", token: member).body["role"] == .string("user"))
             #expect(try await client.call(.delete, "/api/v1/connections/\(id)", token: member).status == .forbidden)
 
             // Locked vault: using secrets fails with "vault is locked", never a decryption error.

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { errorText, h, show, time } from "../dom.js";
 import { renderFields } from "../form.js";
+import { renderConnectionSharing } from "./connection-sharing.js";
 
 /**
  * @param {HTMLElement} view
@@ -12,14 +13,23 @@ export async function connectionsPage(view, me) {
   const [connections, types] = await Promise.all([api("GET", "/api/v1/connections"), api("GET", "/api/v1/connection-types")]);
   const detail = h("div");
   const rows = connections.map((/** @type {any} */ c) => h("tr", { "data-connection": c.name },
-    h("td", { class: "name" }, c.name), h("td", {}, c.type), h("td", {}, time(c.updated_at)),
+    h("td", { class: "name" }, c.name), h("td", {}, c.type),
+    h("td", {}, c.created_by, c.shared_with_everyone ? " · everyone" : ""), h("td", {}, c.role), h("td", {}, time(c.updated_at)),
     h("td", {}, h("div", { class: "row" },
       h("button", { type: "button", onclick: () => test(c) }, "Test"),
       h("button", { type: "button", onclick: () => browse(c) }, "Browse schema"),
-      me.role === "admin" ? h("button", { type: "button", onclick: () => edit(c) }, "Edit") : null))));
+      c.role !== "user" ? h("button", { type: "button", onclick: () => edit(c) }, "Edit") : null,
+      h("button", { type: "button", onclick: () => share(c) }, "Sharing")))));
   const table = h("table", { "aria-label": "Connections" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Type"), h("th", {}, "Updated"), h("th", {}, "Actions"))),
-    h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 4, class: "empty" }, "No connections yet."))])));
+    h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Type"), h("th", {}, "Owner"), h("th", {}, "Your role"), h("th", {}, "Updated"), h("th", {}, "Actions"))),
+    h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No connections yet: create one, or ask an owner to share theirs."))])));
+
+  /**
+   * @param {any} connection
+   */
+  async function share(connection) {
+    try { await renderConnectionSharing(detail, connection, me); } catch (error) { show(detail, errorText(error)); }
+  }
 
   /**
    * @param {any} connection

@@ -1,0 +1,55 @@
+// @ts-check
+// Who may use a connection, on the connections page: its owner (and admins) share it with people by name, as
+// `user` (may name it in pipelines) or `editor` (may also change it); admins may share it with everyone.
+import { api } from "../api.js";
+import { errorText, h, show } from "../dom.js";
+
+/**
+ * Fills `element` with the connection's owner and shares, and (for owners) the controls that change them.
+ * @param {HTMLElement} element
+ * @param {any} connection
+ * @param {{id: string, role: string}} me
+ * @returns {Promise<void>}
+ */
+export async function renderConnectionSharing(element, connection, me) {
+  const sharing = await api("GET", `/api/v1/connections/${connection.id}/shares`);
+  const owner = connection.role === "owner";
+  const message = h("div", { role: "status" });
+  const again = () => renderConnectionSharing(element, connection, me);
+  const matches = h("datalist", { id: "connection-share-matches" });
+  const who = /** @type {HTMLInputElement} */ (h("input", { id: "connection-share-user", "aria-label": "User name", placeholder: "user name",
+    list: "connection-share-matches", autocomplete: "off" }));
+  /** @param {string} q */
+  const lookup = async (q) => /** @type {{id: string, name: string}[]} */ (await api("GET", `/api/v1/users/lookup?q=${encodeURIComponent(q)}`));
+  who.addEventListener("input", async () => {
+    const q = who.value.trim();
+    if (!q) return;
+    try { show(matches, ...(await lookup(q)).map((u) => h("option", { value: u.name }))); } catch { /* suggestions only */ }
+  });
+  const role = /** @type {HTMLSelectElement} */ (h("select", { id: "connection-share-role", "aria-label": "Role" },
+    h("option", { value: "user" }, "user (may use it)"), h("option", { value: "editor" }, "editor (may also change it)")));
+  const everyone = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", id: "connection-share-everyone", ...(sharing.shared_with_everyone ? { checked: "" } : {}),
+    onchange: async () => {
+      try { await api("PUT", `/api/v1/connections/${connection.id}/everyone`, { shared: everyone.checked }); await again(); } catch (error) { show(message, errorText(error)); }
+    } }));
+  show(element, h("div", { class: "card", "data-testid": "connection-sharing" },
+    h("h2", {}, `Who may use ${connection.name}`),
+    h("p", {}, `Owner: ${sharing.owner}. `, sharing.shared_with_everyone ? "Every user may name it in pipelines." : ""),
+    h("ul", { class: "shares" }, ...sharing.shares.map((/** @type {any} */ share) => h("li", { "data-share": share.user_name }, `${share.user_name}: ${share.role} `,
+      owner ? h("button", { type: "button", class: "danger", onclick: async () => {
+        try { await api("DELETE", `/api/v1/connections/${connection.id}/shares/${share.user_id}`); await again(); } catch (error) { show(message, errorText(error)); }
+      } }, "Remove") : null))),
+    owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
+      event.preventDefault();
+      try {
+        const name = who.value.trim();
+        const found = name ? await lookup(name) : [];
+        const user = found.find((u) => u.name === name) ?? (found.length === 1 ? found[0] : undefined);
+        if (!user) { show(message, name ? `No user is named '${name}'.` : "Type the name of the person to share with."); return; }
+        await api("PUT", `/api/v1/connections/${connection.id}/shares/${user.id}`, { role: role.value });
+        await again();
+      } catch (error) { show(message, errorText(error)); }
+    } }, who, matches, role, h("button", { type: "submit", id: "connection-share-add" }, "Share")) : null,
+    me.role === "admin" ? h("label", { class: "row" }, everyone, "Shared with everyone") : null,
+    message));
+}
