@@ -51,5 +51,13 @@ public struct Settings: Sendable {
         do { return try files.resolve(written) } catch { throw error.at(node: node, field: field.name, location: location(of: field)) }
     }
 
+    /// Checks files a path setting led to (a glob's matches): each must stay inside the workspace, also through
+    /// symbolic links (`path_outside_workspace`, attributed to the field).
+    public func checkFiles<T>(_ files: [String], for field: Field<T>) throws(ConfigError) {
+        for file in files {
+            do { try self.files.check(file) } catch { throw error.at(node: node, field: field.name, location: location(of: field)) }
+        }
+    }
+
     private func isNull(_ s: Setting) -> Bool { if case .null = s.kind { true } else { false } }
 }

@@ -28,7 +28,8 @@ final class CSVBatchDecoder {
     var stopAtUnterminated = false
     private(set) var unterminatedAt: Int?
 
-    init(scanner: CSVScanner, names: [String], types: [DataType], fieldIndex: [Int], expectedFields: Int, nullMarkers: [[UInt8]], batchRows: Int) {
+    init(scanner: CSVScanner, names: [String], types: [DataType], fieldIndex: [Int], expectedFields: Int, nullMarkers: [[UInt8]], batchRows: Int,
+         invalidText: UTF8Validation.Policy = .reject) {
         self.scanner = scanner
         self.names = names
         self.types = types
@@ -36,7 +37,7 @@ final class CSVBatchDecoder {
         self.expectedFields = expectedFields
         self.nullMarkers = nullMarkers
         self.batchRows = batchRows
-        decoders = types.map { FieldDecoder(type: $0, nullMarkers: nullMarkers, capacity: batchRows) }
+        decoders = types.map { FieldDecoder(type: $0, nullMarkers: nullMarkers, capacity: batchRows, invalidText: invalidText) }
         fields = FieldSpans(capacity: expectedFields + 1)
     }
 
@@ -95,7 +96,8 @@ final class CSVBatchDecoder {
                     if !ok, !bad {
                         bad = true
                         let text = String(decoding: UnsafeBufferPointer(rebasing: b[span.start..<span.end]), as: UTF8.self)
-                        reject(b, pos, next, line: line, code: "invalid_value", message: "column '\(names[k])': \"\(text)\" is not a valid \(types[k])", field: names[k])
+                        let reason = types[k] == .string || types[k] == .json ? "is not valid UTF-8 text (set invalidText: replace to keep it with U+FFFD)" : "is not a valid \(types[k])"
+                        reject(b, pos, next, line: line, code: "invalid_value", message: "column '\(names[k])': \"\(text)\" \(reason)", field: names[k])
                     }
                 }
                 if bad { badRows.append(rows) }

@@ -18,6 +18,7 @@ public struct CSVReadNode: NodeType {
     static let schema = Field<SchemaDeclaration?>("schema", summary: "Column types (all or some columns); the rest are inferred.", example: "{id: int64, zip: string}")
     static let inferRows = Field<Int>("inferRows", summary: "Rows sampled to infer column types.", default: 10_000)
     static let encoding = Field<Encoding>("encoding", summary: "Text encoding (a UTF-8 byte order mark is skipped).", default: .utf8)
+    static let invalidText = Field<UTF8Validation.Policy>("invalidText", summary: "Text fields that are not valid UTF-8: reject the record, or replace each bad sequence with U+FFFD.", default: .reject)
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 16_384)
     static let chunkBytes = Field<Int>("chunkBytes", summary: "Bytes read per chunk for parallel decoding (a longer record grows its chunk).", default: 4 << 20)
     static let threads = Field<Int>("threads", summary: "Chunks decoded in parallel ahead of the output; 0 = one less than the cores (at least 1), leaving a core for downstream nodes.", default: 0)
@@ -26,7 +27,7 @@ public struct CSVReadNode: NodeType {
         id: "csv.read", version: 1, category: .source, title: "CSV file",
         summary: "Reads CSV or other delimited files into typed rows.",
         inputs: [], outputs: [.data("out")],
-        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, batchRows.spec, threads.spec, chunkBytes.spec],
+        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, invalidText.spec, batchRows.spec, threads.spec, chunkBytes.spec],
         capabilities: [.projection], icon: "file-csv")
 
     let settings: Settings
@@ -39,6 +40,7 @@ public struct CSVReadNode: NodeType {
     let batchRows: Int
     let threads: Int
     let chunkBytes: Int
+    let invalidText: UTF8Validation.Policy
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -58,6 +60,7 @@ public struct CSVReadNode: NodeType {
         inferRows = try settings[Self.inferRows]
         batchRows = try settings[Self.batchRows]
         _ = try settings[Self.encoding]
+        invalidText = try settings[Self.invalidText]
         if batchRows < 1 { throw settings.error(Self.batchRows, "must be ≥ 1") }
         chunkBytes = try settings[Self.chunkBytes]
         if chunkBytes < 16 { throw settings.error(Self.chunkBytes, "must be at least 16") }
@@ -68,11 +71,14 @@ public struct CSVReadNode: NodeType {
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let files = FileMatcher.expand(pattern)
+        try settings.checkFiles(files, for: Self.path)
         guard let first = files.first else {
             throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found")
         }
         let sample: CSVSample
-        do { sample = try CSVSample.read(path: first, scanner: scanner, header: header, rows: inferRows, nullMarkers: nullMarkers) } catch {
+        do { sample = try CSVSample.read(path: first, scanner: scanner, header: header, rows: inferRows, nullMarkers: nullMarkers) } catch let error as NodeError {
+            throw settings.error(Self.path, error.message, code: error.code)
+        } catch {
             throw settings.error(Self.path, "\(error)", code: "file_unreadable")
         }
         var names = sample.names
@@ -97,7 +103,8 @@ public struct CSVReadNode: NodeType {
         if let projection = request.projection { positions = positions.filter { projection.contains(full.fields[$0].name) } }
         let output = Schema(positions.map { full.fields[$0] })
         let work = Work(files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
-                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads, chunkBytes: chunkBytes)
+                        positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads, chunkBytes: chunkBytes,
+                        invalidText: invalidText)
         return NodePlan(outputs: ["out": output], work: work)
     }
 
@@ -114,6 +121,7 @@ public struct CSVReadNode: NodeType {
         /// Chunk decodes allowed in flight beyond the one being merged.
         let workers: Int
         let chunkBytes: Int
+        let invalidText: UTF8Validation.Policy
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
             context.expectBytes(FileInput.totalSize(of: files))
@@ -138,7 +146,8 @@ public struct CSVReadNode: NodeType {
 
         private func makeDecoder(_ path: String) -> CSVBatchDecoder {
             let decoder = CSVBatchDecoder(scanner: scanner, names: output.names, types: output.fields.map(\.type), fieldIndex: positions,
-                                          expectedFields: fullSchema.count, nullMarkers: nullMarkers, batchRows: batchRows)
+                                          expectedFields: fullSchema.count, nullMarkers: nullMarkers, batchRows: batchRows,
+                                          invalidText: invalidText)
             decoder.source = path
             return decoder
         }
@@ -244,6 +253,9 @@ struct CSVSample {
     var names: [String]
     var inferred: [DataType]
 
+    /// The most columns a CSV file may have (a wider record fails at plan time with `too_many_columns`).
+    static let maximumColumns = 16_384
+
     static func bomLength(_ buffer: [UInt8], _ filled: Int) -> Int {
         filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
     }
@@ -252,7 +264,8 @@ struct CSVSample {
         let input = try FileInput(path: path, chunkSize: 1 << 20)
         try input.refill(consumed: 0)
         var pos = bomLength(input.buffer, input.filled)
-        let spans = FieldSpans(capacity: 4096)
+        // One more than the most columns allowed: the span count goes on past capacity, so a wider record is seen.
+        let spans = FieldSpans(capacity: maximumColumns + 1)
         var names: [String]?
         var inference: [TypeInference] = []
         var seen = 0
@@ -276,6 +289,9 @@ struct CSVSample {
                     }
                 }
                 return (result, values)
+            }
+            if spans.count > maximumColumns {
+                throw NodeError(code: "too_many_columns", message: "'\(path)' has a record of \(spans.count) fields; a CSV file may have at most \(maximumColumns) columns")
             }
             switch outcome.0 {
             case .incomplete:

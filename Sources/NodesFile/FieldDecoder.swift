@@ -7,9 +7,12 @@ struct FieldDecoder {
     /// Unquoted values that mean NULL (the empty string by default).
     let nullMarkers: [[UInt8]]
     let emptyIsNull: Bool
+    /// What happens to string and json fields that are not valid UTF-8.
+    let invalidText: UTF8Validation.Policy
 
-    init(type: DataType, nullMarkers: [[UInt8]], capacity: Int) {
+    init(type: DataType, nullMarkers: [[UInt8]], capacity: Int, invalidText: UTF8Validation.Policy = .reject) {
         self.type = type
+        self.invalidText = invalidText
         builder = ColumnBuilder(type: type, capacity: capacity)
         self.nullMarkers = nullMarkers.filter { !$0.isEmpty }
         emptyIsNull = nullMarkers.contains { $0.isEmpty }
@@ -30,8 +33,16 @@ struct FieldDecoder {
             return true
         }
         switch type {
-        case .string, .json, .bytes:
+        case .bytes:
             builder.appendBytes(field)
+            return true
+        case .string, .json:
+            if UTF8Validation.isValid(field) {
+                builder.appendBytes(field)
+                return true
+            }
+            guard invalidText == .replace else { break }
+            UTF8Validation.repaired(field).withUnsafeBufferPointer { builder.appendBytes($0) }
             return true
         case .int64:
             if let v = TextParsing.int64(field) ?? TextParsing.int64(TextParsing.trimmed(field)) { builder.appendInt64(v); return true }

@@ -1,9 +1,15 @@
 import Foundation
+import NodeKit
 
 /// Reads a file in large chunks into a growable byte buffer, keeping the unconsumed tail.
 ///
-/// Uses POSIX `read` directly: no Foundation `Data` per chunk on the hot path.
+/// Uses POSIX `read` directly: no Foundation `Data` per chunk on the hot path. The buffer grows only while
+/// one record does not fit, and never past `maximumRecordBytes`: a file with no line end (`/dev/zero`, a
+/// binary file, an unclosed quote) fails the node with `record_too_large` instead of exhausting memory.
 final class FileInput {
+    /// The longest record a file node reads (64 MiB).
+    static let maximumRecordBytes = 64 << 20
+
     let path: String
     private let fd: Int32
     private(set) var buffer: [UInt8]
@@ -42,7 +48,14 @@ final class FileInput {
             }
             filled = remaining
         }
-        if filled == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+        if filled == buffer.count {
+            guard buffer.count < Self.maximumRecordBytes else {
+                throw NodeError(code: "record_too_large",
+                                message: "'\(path)': the record at byte \(totalRead - filled) is longer than \(Self.maximumRecordBytes >> 20) MiB, the most a record may have (a file without line ends, or a quote that is never closed?)",
+                                isRetryable: false)
+            }
+            buffer += [UInt8](repeating: 0, count: min(buffer.count, Self.maximumRecordBytes - buffer.count))
+        }
         let capacity = buffer.count - filled
         let count = buffer.withUnsafeMutableBufferPointer { b in
             read(fd, b.baseAddress! + filled, capacity)

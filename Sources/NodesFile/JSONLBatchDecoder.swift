@@ -21,8 +21,12 @@ final class JSONLBatchDecoder {
     var line = 1
     var source = ""
 
-    init(schema: Schema, batchRows: Int) {
+    /// What happens to a line that is not valid UTF-8 (JSON text must be).
+    let invalidText: UTF8Validation.Policy
+
+    init(schema: Schema, batchRows: Int, invalidText: UTF8Validation.Policy = .reject) {
         self.schema = schema
+        self.invalidText = invalidText
         self.batchRows = batchRows
         names = schema.names.map { Array($0.utf8) }
         builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batchRows) }
@@ -54,6 +58,22 @@ final class JSONLBatchDecoder {
     }
 
     private func decodeLine(_ text: UnsafeBufferPointer<UInt8>) {
+        guard UTF8Validation.isValid(text) else {
+            if invalidText == .replace {
+                UTF8Validation.repaired(text).withUnsafeBufferPointer { decodeValidLine($0) }
+            } else {
+                rejects.append(RejectedRecord(code: "invalid_text", message: "line \(line) is not valid UTF-8 text (set invalidText: replace to keep it with U+FFFD)",
+                                              source: source, line: line, payload: .text(String(decoding: text, as: UTF8.self))))
+                badRows.append(rows)
+                for k in filled.indices { builders[k].appendNull() }
+                rows += 1
+            }
+            return
+        }
+        decodeValidLine(text)
+    }
+
+    private func decodeValidLine(_ text: UnsafeBufferPointer<UInt8>) {
         if text.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
         for k in filled.indices { filled[k] = false }
         var hint = 0

@@ -11,11 +11,12 @@ public struct JSONLReadNode: NodeType {
     static let schema = Field<SchemaDeclaration?>("schema", summary: "Column types (all or some keys); the rest are inferred.")
     static let inferRows = Field<Int>("inferRows", summary: "Lines sampled to infer the schema.", default: 1_000)
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 8_192)
+    static let invalidText = Field<UTF8Validation.Policy>("invalidText", summary: "Lines that are not valid UTF-8: reject the record, or replace each bad sequence with U+FFFD.", default: .reject)
 
     public static let spec = NodeSpec(
         id: "jsonl.read", version: 1, category: .source, title: "JSON Lines file",
         summary: "Reads newline-delimited JSON objects into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: [path.spec, schema.spec, inferRows.spec, batchRows.spec],
+        inputs: [], outputs: [.data("out")], fields: [path.spec, schema.spec, inferRows.spec, batchRows.spec, invalidText.spec],
         capabilities: [.projection], icon: "file-code")
 
     let settings: Settings
@@ -23,6 +24,7 @@ public struct JSONLReadNode: NodeType {
     let declared: Schema?
     let inferRows: Int
     let batchRows: Int
+    let invalidText: UTF8Validation.Policy
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -30,10 +32,12 @@ public struct JSONLReadNode: NodeType {
         declared = try settings[Self.schema]?.schema
         inferRows = try settings[Self.inferRows]
         batchRows = max(1, try settings[Self.batchRows])
+        invalidText = try settings[Self.invalidText]
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let files = FileMatcher.expand(pattern)
+        try settings.checkFiles(files, for: Self.path)
         guard let first = files.first else { throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found") }
         var order: [String] = []
         var types: [String: DataType] = [:]
@@ -51,13 +55,14 @@ public struct JSONLReadNode: NodeType {
         for field in declared?.fields ?? [] where !order.contains(field.name) { fields.append(field) }
         let full = Schema(fields)
         let output = request.projection.map { p in Schema(full.fields.filter { p.contains($0.name) }) } ?? full
-        return NodePlan(outputs: ["out": output], work: Work(files: files, schema: output, batchRows: batchRows))
+        return NodePlan(outputs: ["out": output], work: Work(files: files, schema: output, batchRows: batchRows, invalidText: invalidText))
     }
 
     struct Work: NodeWork {
         let files: [String]
         let schema: Schema
         let batchRows: Int
+        let invalidText: UTF8Validation.Policy
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
             context.expectBytes(FileInput.totalSize(of: files))
@@ -68,7 +73,7 @@ public struct JSONLReadNode: NodeType {
         private func read(_ path: String, _ context: any NodeContext) async throws {
             let input: FileInput
             do { input = try FileInput(path: path) } catch { throw NodeError(code: "file_unreadable", message: "\(error)") }
-            let decoder = JSONLBatchDecoder(schema: schema, batchRows: batchRows)
+            let decoder = JSONLBatchDecoder(schema: schema, batchRows: batchRows, invalidText: invalidText)
             decoder.source = path
             context.addBytes(try input.refill(consumed: 0))
             var pos = CSVSample.bomLength(input.buffer, input.filled)

@@ -77,6 +77,8 @@ public struct PipelineHarness: Sendable {
     public let directory: TemporaryDirectory
 
     public let connections: ConnectionCatalog
+    /// Where file paths may lead; nil: the user's own files, relative to the directory (standalone runs).
+    public var fileRoots: FileRoots?
 
     public init(registry: NodeRegistry = BuiltinNodes.registry, directory: TemporaryDirectory, connections: ConnectionCatalog = .empty) {
         self.registry = registry
@@ -95,7 +97,7 @@ public struct PipelineHarness: Sendable {
     public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) async throws -> ExecutionPlan {
         let document = try PipelineDocument.parse(yaml, file: directory.file("pipeline.yaml"))
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-        return try await Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, files: .unconfined(base: directory.path),
+        return try await Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, files: fileRoots ?? .unconfined(base: directory.path),
                                                     connections: connections, previewNode: preview)
     }
 
