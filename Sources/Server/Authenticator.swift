@@ -18,19 +18,17 @@ struct AccessClaims: JWTPayload {
     }
 }
 
-/// Issues and checks credentials: JWT access tokens (HS256, key kept in the store so every server accepts
-/// every other's tokens) and API tokens (`sla_…`, stored hashed).
+/// Issues and checks credentials: JWT access tokens (HS256, key in a 0600 key file every server process of a
+/// store reads, see `SigningKeyFile`) and API tokens (`sla_…`, stored hashed).
 struct Authenticator: Sendable {
     let keys: JWTKeyCollection
     let store: MetadataStore
     let accessLifetimeSeconds: Int64
 
-    static func make(store: MetadataStore, accessLifetimeSeconds: Int64) async throws -> Authenticator {
-        let secret = try await store.settingCreatingIfAbsent("jwt_signing_key") {
-            Data(SecureRandom.bytes(32)).base64EncodedString()
-        }
+    static func make(store: MetadataStore, keyFile: String, accessLifetimeSeconds: Int64) async throws -> Authenticator {
+        let secret = try await SigningKeyFile.load(keyFile, store: store)
         let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(key: SymmetricKey(data: Data(base64Encoded: secret) ?? Data(secret.utf8))), digestAlgorithm: .sha256)
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
         return Authenticator(keys: keys, store: store, accessLifetimeSeconds: accessLifetimeSeconds)
     }
 

@@ -40,10 +40,14 @@ public struct ServerConfiguration: Sendable {
     /// The workspace roots, each an absolute path.
     public var workspaceRoots: [String] { filesRoots.isEmpty ? [workspace] : filesRoots }
 
-    /// The store's own files (SQLite and its journals), which no pipeline path may name.
+    /// The file holding the key that signs access tokens (`--jwt-key-file`; default in the data directory).
+    public var jwtKeyFile: String?
+    public var signingKeyFile: String { jwtKeyFile ?? dataDirectory + "/jwt.key" }
+
+    /// The server's own files, which no pipeline path may name: the SQLite store and its journals, the signing key.
     public var storeFiles: [String] {
-        guard case let .sqlite(path) = store else { return [] }
-        return [path, path + "-wal", path + "-shm", path + "-journal"]
+        guard case let .sqlite(path) = store else { return [signingKeyFile] }
+        return [path, path + "-wal", path + "-shm", path + "-journal", signingKeyFile]
     }
 
     /// Whether pipelines and triggers may send requests to loopback, link-local and the store's host.
@@ -135,16 +139,16 @@ public final class ServerState: Sendable {
         }
         // The store must never be inside a workspace root: refuse to start rather than rely on the per-path check alone.
         let roots = configuration.fileRoots
-        for file in configuration.storeFiles.prefix(1) {
+        for file in [configuration.storeFiles.first, configuration.signingKeyFile].compactMap({ $0 }) {
             let real = FileRoots.confined(to: [file]).base
             if let root = roots.roots?.first(where: { real == $0 || real.hasPrefix($0 + "/") }) {
-                throw ServerConfigurationError("the metadata store \(file) is inside the workspace root \(root); choose a --files-root that does not contain the data directory's store")
+                throw ServerConfigurationError("\(file) (the server's own store or key) is inside the workspace root \(root); choose a --files-root that does not contain the data directory")
             }
         }
         let store = try await MetadataStore.open(configuration.store, now: now)
         for file in configuration.storeFiles where FileManager.default.fileExists(atPath: file) { chmod(file, 0o600) }
         let bus = bus ?? ((store.database as? PostgresStoreDatabase).map { PostgresEventBus(database: $0) } ?? LocalEventBus())
-        let authenticator = try await Authenticator.make(store: store, accessLifetimeSeconds: configuration.accessTokenSeconds)
+        let authenticator = try await Authenticator.make(store: store, keyFile: configuration.signingKeyFile, accessLifetimeSeconds: configuration.accessTokenSeconds)
         return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator,
                            metrics: PrometheusCollectorRegistry())
     }

@@ -113,6 +113,22 @@ public enum SluiceServer {
         return "created \(role.rawValue) '\(user.name)'" + (notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")
     }
 
+    /// `sluice keys rotate`: a new access-token signing key, and every session in the store ended, so every
+    /// token signed before stops working (servers read the key at start: restart them).
+    public static func rotateSigningKey(_ configuration: ServerConfiguration) async throws -> String {
+        let state = try await ServerState.open(configuration)
+        do {
+            try SigningKeyFile.rotate(configuration.signingKeyFile)
+            let ended = try await state.store.revokeAllSessions()
+            try await state.store.audit(actor: "cli", action: "signing_key_rotated", detail: "\(ended) session(s) ended")
+            await state.close()
+            return "rotated the signing key in \(configuration.signingKeyFile); \(ended) session(s) ended. Restart running servers so they sign with the new key."
+        } catch {
+            await state.close()
+            throw error
+        }
+    }
+
     /// On a store without users, makes a one-time setup token (stored hashed) and returns it.
     static func prepareSetup(_ state: ServerState) async throws -> String? {
         guard try await state.store.userCount() == 0 else { return nil }

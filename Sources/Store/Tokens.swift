@@ -77,6 +77,16 @@ extension MetadataStore {
         try await transaction { try await $0.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL", .text(family), .int(at)) }
     }
 
+    /// Ends every user's every session (the signing key was rotated); returns how many were live.
+    public func revokeAllSessions() async throws -> Int {
+        let at = now()
+        return try await transaction { session in
+            let live = try await session.query("SELECT DISTINCT family FROM refresh_tokens WHERE revoked_at IS NULL").count
+            try await session.execute("UPDATE refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL", .int(at))
+            return live
+        }
+    }
+
     /// Ends every session and revokes every API token of a user (password changed, account disabled).
     public func revokeSessions(userID: String) async throws {
         let at = now()

@@ -14,6 +14,9 @@ struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("File holding the vault's master password (or set SLUICE_MASTER_PASSWORD_FILE).", valueName: "file"))
     var masterPasswordFile: String?
 
+    @Option(help: ArgumentHelp("File holding the key that signs access tokens, mode 0600, created on first start (default: <data-dir>/jwt.key; or set SLUICE_JWT_KEY_FILE). Servers sharing a store need the same file.", valueName: "file"))
+    var jwtKeyFile: String?
+
     func configuration(listen: String = "127.0.0.1:8080", workers: Int = 2) throws -> ServerConfiguration {
         let directory = dataDir ?? ProcessInfo.processInfo.environment["SLUICE_HOME"] ?? ".sluice"
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
@@ -21,8 +24,10 @@ struct StoreOptions: ParsableArguments {
         }
         let location: StoreLocation?
         do { location = try store.map(StoreLocation.parse) } catch { throw ValidationError(error.message) }
-        return ServerConfiguration(dataDirectory: URL(fileURLWithPath: directory).standardizedFileURL.path, host: String(listen[..<colon]), port: port,
-                                   store: location, workers: workers)
+        var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: directory).standardizedFileURL.path, host: String(listen[..<colon]), port: port,
+                                                store: location, workers: workers)
+        configuration.jwtKeyFile = (jwtKeyFile ?? ProcessInfo.processInfo.environment["SLUICE_JWT_KEY_FILE"]).map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        return configuration
     }
 }
 
@@ -119,6 +124,28 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 /// `sluice user add`: creates users from the shell (the first admin also creates the vault).
+/// `sluice keys rotate`: replaces the access-token signing key.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Manage the server's signing key.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Make a new access-token signing key and end every session: every token signed before stops working. Restart running servers afterwards.")
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() async throws {
+            do {
+                print(try await SluiceServer.rotateSigningKey(try storeOptions.configuration()))
+            } catch {
+                Terminal.error("sluice keys rotate: \(ServerErrors.message(error))")
+                throw ExitStatus.failed
+            }
+        }
+    }
+}
+
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage server users from the shell.", subcommands: [Add.self])
 
