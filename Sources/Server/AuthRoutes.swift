@@ -24,8 +24,8 @@ enum AuthRoutes {
                  access: .anyone, request: Schema.object(["username": Schema.string, "password": Schema.string]), response: tokenPair) { call in
             let input = try call.decode(LoginRequest.self)
             let state = call.state, now = state.store.now()
-            let keys = ["user:" + input.username.lowercased(), "addr:" + (call.address ?? "?")]
-            if let wait = state.throttle.retryAfter(keys: keys, now: now) {
+            let keys = ["user:" + UserNameKey.key(input.username), "addr:" + (call.address ?? "?")]
+            if let wait = try await state.throttle.retryAfter(keys: keys, now: now) {
                 try await state.store.audit(actor: nil, action: "login_throttled", target: input.username, address: call.address)
                 throw APIError(.tooManyRequests, "too_many_attempts", "too many failed sign-ins; try again in \(wait / 1000 + 1) seconds",
                                extra: ["retry_after_seconds": .int(wait / 1000 + 1)])
@@ -35,11 +35,11 @@ enum AuthRoutes {
             let fits = input.password.utf8.count <= UserRoutes.maximumPasswordBytes
             let valid = Bcrypt.verify(input.password, hash: found?.passwordHash ?? decoyHash) && found != nil && fits
             guard valid, let user = found?.user, !user.disabled else {
-                state.throttle.recordFailure(keys: keys, now: now)
+                try await state.throttle.recordFailure(keys: keys, now: now)
                 try await state.store.audit(actor: nil, action: "login_failed", target: input.username, address: call.address)
                 throw APIError(.unauthorized, "invalid_credentials", "wrong user name or password")
             }
-            state.throttle.recordSuccess(key: keys[0])
+            try await state.throttle.recordSuccess(key: keys[0])
             let (refresh, family) = try await state.store.issueRefreshToken(userID: user.id, lifetimeMillis: state.configuration.refreshTokenMillis)
             try await state.store.audit(actor: user.name, action: "login", address: call.address)
             return try .json(TokenPair(accessToken: try await state.authenticator.accessToken(for: user, session: family), refreshToken: refresh,

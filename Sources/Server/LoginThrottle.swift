@@ -1,38 +1,30 @@
-import Synchronization
+import Store
 
 /// Limits failed logins per account and per client address: after `limit` failures inside `window`,
 /// further attempts are refused until the window passes. Success clears the account's count.
 ///
-/// In-process memory; with several servers each limits on its own (an attacker gets at most N× the budget).
-final class LoginThrottle: Sendable {
-    private struct Entry { var failures: [Int64] = [] }
-    private let entries = Mutex<[String: Entry]>([:])
+/// The failures are kept in the metadata store, so every server process of a store shares one budget.
+struct LoginThrottle: Sendable {
+    let store: MetadataStore
     let limit: Int
     let windowMillis: Int64
 
-    init(limit: Int = 5, windowMillis: Int64 = 15 * 60 * 1000) {
+    init(store: MetadataStore, limit: Int = 5, windowMillis: Int64 = 15 * 60 * 1000) {
+        self.store = store
         self.limit = limit
         self.windowMillis = windowMillis
     }
 
     /// Milliseconds until another attempt is allowed for these keys, or nil when allowed now.
-    func retryAfter(keys: [String], now: Int64) -> Int64? {
-        entries.withLock { entries in
-            var wait: Int64?
-            for key in keys {
-                let recent = (entries[key]?.failures ?? []).filter { $0 > now - windowMillis }
-                entries[key] = Entry(failures: recent)
-                if recent.count >= limit, let oldest = recent.first { wait = max(wait ?? 0, oldest + windowMillis - now) }
-            }
-            return wait
-        }
+    func retryAfter(keys: [String], now: Int64) async throws -> Int64? {
+        try await store.loginRetryAfter(keys: keys, now: now, limit: limit, windowMillis: windowMillis)
     }
 
-    func recordFailure(keys: [String], now: Int64) {
-        entries.withLock { entries in for key in keys { entries[key, default: Entry()].failures.append(now) } }
+    func recordFailure(keys: [String], now: Int64) async throws {
+        try await store.recordLoginFailure(keys: keys, now: now, windowMillis: windowMillis)
     }
 
-    func recordSuccess(key: String) {
-        _ = entries.withLock { $0.removeValue(forKey: key) }
+    func recordSuccess(key: String) async throws {
+        try await store.clearLoginFailures(key: key)
     }
 }

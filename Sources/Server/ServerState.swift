@@ -76,7 +76,7 @@ public final class ServerState: Sendable {
     public let vault: Vault
     public let bus: any EventBus
     let authenticator: Authenticator
-    let throttle = LoginThrottle()
+    let throttle: LoginThrottle
     let metrics: PrometheusCollectorRegistry
     let requests: Counter
     let failures: Counter
@@ -91,6 +91,7 @@ public final class ServerState: Sendable {
         self.bus = bus
         self.authenticator = authenticator
         self.metrics = metrics
+        throttle = LoginThrottle(store: store)
         requests = metrics.makeCounter(name: "sluice_http_requests_total", help: "HTTP API requests served")
         failures = metrics.makeCounter(name: "sluice_http_errors_total", help: "HTTP API requests answered with a 5xx status")
         connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots)

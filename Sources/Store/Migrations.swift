@@ -130,6 +130,10 @@ enum Migrations {
                 user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, role TEXT NOT NULL,
                 PRIMARY KEY (connection_id, user_id))
             """,
+            // Failed sign-ins, shared by every server process of the store (the login throttle). Keys are
+            // SHA-256 digests of "user:NAME" / "addr:ADDRESS"; rows older than the window are pruned.
+            "CREATE TABLE login_failures (key_hash TEXT NOT NULL, at BIGINT NOT NULL)",
+            "CREATE INDEX login_failures_key ON login_failures (key_hash, at)",
         ]),
     ]
 

@@ -1,5 +1,8 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
 @testable import Server
 import SluiceTestSupport
 import Store
@@ -123,6 +126,27 @@ import Testing
             let id = try #require(created.body["id"]?.stringValue)
             let discover = try await client.call(.get, "/api/v1/connections/\(id)/discover", token: mia)
             #expect(discover.status == .unprocessableContent && discover.body["error"]?["code"] == .string("store_unreachable"), "\(discover.text)")
+        }
+    }
+
+    @Test func everyServerProcessOfAStoreSharesTheLoginThrottle() async throws {
+        let harness = try await ServerHarness.make()
+        defer { Task { await harness.close() } }
+        // A second server process on the same store (and key file), as behind a load balancer.
+        let other = try await ServerState.open(harness.state.configuration)
+        defer { Task { await other.close() } }
+        try await harness.withClient { client in
+            for _ in 0..<5 {
+                let failed = try await client.call(.post, "/api/v1/auth/login", json: .object(["username": .string("mia"), "password": .string("wrong password!")]))
+                #expect(failed.status == .unauthorized)
+            }
+        }
+        let app = Application(router: APIRouter.router(other))
+        try await app.test(.router) { client in
+            let body = ByteBuffer(string: #"{"username": "MIA", "password": "mia-password-1"}"#)
+            try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"], body: body) { response in
+                #expect(response.status == .tooManyRequests, "the other process did not see the failures: \(response.status)")
+            }
         }
     }
 }
