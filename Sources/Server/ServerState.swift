@@ -50,6 +50,9 @@ public struct ServerConfiguration: Sendable {
         return [path, path + "-wal", path + "-shm", path + "-journal", signingKeyFile]
     }
 
+    /// HTTPS for the listener (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
+    public var tls: ServerTLS?
+
     /// Whether pipelines and triggers may send requests to loopback, link-local and the store's host.
     public var allowPrivateNetwork = false
 

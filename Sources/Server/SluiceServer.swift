@@ -1,5 +1,7 @@
 import Foundation
 import HummingbirdBcrypt
+import HummingbirdCore
+import HummingbirdTLS
 public import Hummingbird
 import Logging
 import NIOCore
@@ -36,19 +38,24 @@ struct SchedulerService: Service {
 /// `sluice serve`, `sluice worker` and `sluice user add`, as functions the CLI calls.
 public enum SluiceServer {
     /// Builds the HTTP application (routes, worker pool service); `onRunning` receives the bound address.
+    /// With `configuration.tls` set, it serves HTTPS (and WSS for the events) only.
     public static func application(_ state: ServerState, workers: Int, scheduling: Bool = false, announce: @escaping @Sendable (String) -> Void = { _ in },
-                                   onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+                                   onRunning: @escaping @Sendable (String) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         var logger = Logger(label: "sluice.server")
         logger.logLevel = .warning
         var services: [any Service] = workers > 0 ? [WorkerPoolService(pool: state.workerPool(count: workers))] : []
         if scheduling { services.append(SchedulerService(scheduler: state.scheduler(), announce: announce)) }
+        let plain: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: EventRoutes.webSocketRouter(state))
+        let tls = try state.configuration.tls.map { try $0.serverConfiguration() }
+        let server = try tls.map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
+        let scheme = tls == nil ? "http" : "https"
         return Application(router: APIRouter.router(state),
-                           server: .http1WebSocketUpgrade(webSocketRouter: EventRoutes.webSocketRouter(state)),
+                           server: server,
                            configuration: .init(address: .hostname(state.configuration.host, port: state.configuration.port), serverName: "sluice"),
                            services: services,
                            onServerRunning: { channel in
                                let port = channel.localAddress?.port ?? state.configuration.port
-                               await onRunning("http://\(state.configuration.host):\(port)")
+                               await onRunning("\(scheme)://\(state.configuration.host):\(port)")
                            },
                            logger: logger)
     }
@@ -58,7 +65,7 @@ public enum SluiceServer {
         let state = try await ServerState.open(configuration)
         let setupToken = try await prepareSetup(state)
         try await unlockFromFile(state, path: masterPasswordFile, print: print)
-        let app = application(state, workers: configuration.workers, scheduling: configuration.scheduling, announce: print) { url in
+        let app = try application(state, workers: configuration.workers, scheduling: configuration.scheduling, announce: print) { url in
             print("Sluice is running at \(url)  (store: \(state.store.database.description), workers: \(configuration.workers))")
             if let setupToken {
                 print("First start: create the first admin and the vault at \(url)/#setup=\(setupToken)")

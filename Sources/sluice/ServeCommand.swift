@@ -67,6 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var workerOptions: WorkerOptions
 
+    @Option(help: ArgumentHelp("Serve HTTPS (and WSS) with this PEM certificate (chain); needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
     @Option(help: ArgumentHelp("How long an access token lasts: 30s, 15m, 2h (1 minute to 24 hours).", valueName: "duration"))
     var accessTokenTtl = "15m"
 
@@ -92,6 +98,11 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = try storeOptions.configuration(listen: listen)
         try workerOptions.apply(to: &configuration)
         configuration.scheduling = !noScheduler
+        switch (tlsCert, tlsKey) {
+        case let (cert?, key?): configuration.tls = ServerTLS(certificateFile: cert, keyFile: key)
+        case (nil, nil): break
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
         configuration.accessTokenSeconds = try Self.seconds(accessTokenTtl, option: "--access-token-ttl", range: 60...86_400)
         configuration.refreshTokenMillis = try Self.seconds(refreshTokenTtl, option: "--refresh-token-ttl", range: 300...365 * 86_400) * 1000
         do {

@@ -17,6 +17,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 binary = os.path.abspath(sys.argv[1])
 shots = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".build/ui-screenshots")
+# With --tls the server serves HTTPS and WSS only, with a self-signed certificate made here.
+TLS = "--tls" in sys.argv[3:]
 os.makedirs(shots, exist_ok=True)
 ADMIN_PASSWORD = "correct horse battery"
 MASTER_PASSWORD = "master password of the vault"
@@ -28,15 +30,21 @@ class Server:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="sluice-browser-")
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
-        self.process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data")],
+        tls = []
+        if TLS:
+            cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
+            tls = ["--tls-cert", cert, "--tls-key", key]
+        self.process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data")] + tls,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         self.url = self.setup_link = None
         while time.time() < deadline and not (self.url and self.setup_link):
             self.log.seek(0)
             text = self.log.read()
-            running = re.search(r"running at (http://[0-9.:]+)", text)
-            setup = re.search(r"(http://\S+/#setup=\S+)", text)
+            running = re.search(r"running at (https?://[0-9.:]+)", text)
+            setup = re.search(r"(https?://\S+/#setup=\S+)", text)
             self.url = running and running.group(1)
             self.setup_link = setup and setup.group(1)
             time.sleep(0.05)
@@ -54,6 +62,8 @@ def browser():
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800", "--disable-gpu"):
         options.add_argument(flag)
+    # The TLS run's certificate is self-signed: the browser is told to accept it (it still speaks TLS).
+    options.accept_insecure_certs = TLS
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=options)
     driver.implicitly_wait(0)
@@ -533,5 +543,7 @@ try:
 finally:
     driver.quit()
     server.stop()
-print(f"{len(journeys) - failed} of {len(journeys)} browser journeys passed; screenshots in {shots}")
+if TLS:
+    assert server.url.startswith("https://"), server.url
+print(f"{len(journeys) - failed} of {len(journeys)} browser journeys passed{' over HTTPS' if TLS else ''}; screenshots in {shots}")
 sys.exit(1 if failed else 0)

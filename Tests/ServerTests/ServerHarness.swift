@@ -50,7 +50,7 @@ struct ServerHarness {
 
     /// Runs `body` against a live server with `workers` embedded workers on an ephemeral port.
     func withLiveServer(workers: Int, _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
-        let app = SluiceServer.application(state, workers: workers)
+        let app = try SluiceServer.application(state, workers: workers)
         try await app.test(.live) { client in try await body(Client(client: client, harness: self)) }
     }
 
