@@ -54,11 +54,19 @@ enum TriggerRoutes {
         "outcome": Schema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": Schema.nullable(Schema.string),
     ], optional: ["detail"])
 
-    /// A trigger that polls a stored connection (watermark, mailbox) may be saved only by someone who may use it:
-    /// its firings read through that connection.
+    /// A trigger that polls a stored connection (watermark, mailbox) may be saved only by someone who may use it
+    /// (its firings read through that connection), and its directories must lie inside the workspace.
     static func requireConnectionUse(_ settings: JSONValue, _ user: User, _ state: ServerState) async throws {
-        guard case let .object(fields) = settings, let name = fields["connection"]?.stringValue,
-              let record = try await state.store.connection(named: name) else { return }
+        guard case let .object(fields) = settings else { return }
+        // Directories a trigger watches or fills must lie inside the workspace, checked when it is saved.
+        for field in ["directory", "attachments_directory"] {
+            guard let path = fields[field]?.stringValue else { continue }
+            do { _ = try state.configuration.fileRoots.resolve(path) } catch {
+                try await state.store.audit(actor: user.name, action: "access_refused", target: "trigger", detail: "\(error.code): settings.\(field)")
+                throw APIError(.unprocessableContent, error.code, error.message, field: "settings.\(field)")
+            }
+        }
+        guard let name = fields["connection"]?.stringValue, let record = try await state.store.connection(named: name) else { return }
         guard try await state.store.connectionRole(of: user, on: record.id) != nil else { throw ConnectionForbidden(names: [name], actor: user.name) }
     }
 

@@ -65,6 +65,7 @@ struct RunWorker: Sendable {
         } catch {
             let message = Self.message(error)
             try? await store.appendLogs(runID: run.id, [(store.now(), "error", nil, message)])
+            await auditRefusal(error, run: run)
             return await finish(run, phase: .failed, error: message, rejected: 0)
         }
 
@@ -105,6 +106,22 @@ struct RunWorker: Sendable {
             }
             return await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
         }
+    }
+
+    /// A run that tried to reach what its user may not (a connection, a path outside the workspace, the store)
+    /// is recorded in the audit log, as the server's previews and validations are.
+    private func auditRefusal(_ error: any Error, run: RunRecord) async {
+        let detail: String
+        let action: String
+        if let forbidden = error as? ConnectionForbidden {
+            (action, detail) = ("connection_forbidden", forbidden.names.joined(separator: ", "))
+        } else if let errors = error as? ConfigErrors,
+                  case let refused = errors.errors.filter({ ["path_outside_workspace", "store_unreachable", "address_forbidden"].contains($0.code) }), !refused.isEmpty {
+            (action, detail) = ("access_refused", refused.map { "\($0.code): \($0.node ?? "?").\($0.field ?? "?")" }.joined(separator: "; "))
+        } else {
+            return
+        }
+        try? await store.audit(actor: run.requestedBy, action: action, target: "run \(run.id)", detail: detail)
     }
 
     /// Whose run this is, for the connections it may use: a trigger's runs act as the trigger's creator, others as

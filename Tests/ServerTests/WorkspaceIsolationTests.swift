@@ -140,4 +140,31 @@ import Testing
             #expect(health.status == .ok)
         }
     }
+
+    @Test func runsAndTriggersOutsideTheWorkspaceAreRefusedAndAudited() async throws {
+        let harness = try await ServerHarness.make()
+        defer { Task { await harness.close() } }
+        try await harness.withLiveServer(workers: 1) { client in
+            let (mia, _) = try await client.login("mia", ServerHarness.memberPassword)
+            let saved = try await client.call(.post, "/api/v1/pipelines", token: mia, json: .object(["document": .string(Self.csvPipeline("/etc/passwd"))]))
+            let pipeline = try #require(saved.body["id"]?.stringValue, "\(saved.text)")
+            let run = try #require(try await client.call(.post, "/api/v1/pipelines/\(pipeline)/runs", token: mia).body["id"]?.stringValue)
+            let finished = try await client.finishedRun(run, token: mia)
+            #expect(finished["status"] == .string("failed") && finished["error"]?.stringValue?.contains("outside the workspace") == true, "\(finished)")
+
+            for (directory, expected) in [("/etc", HTTPResponse.Status.unprocessableContent), ("../..", .unprocessableContent), ("incoming", .created)] {
+                let trigger = try await client.call(.post, "/api/v1/triggers", token: mia, json: .object([
+                    "name": .string("files-\(UUID().uuidString.prefix(6))"), "kind": .string("file"),
+                    "settings": .object(["directory": .string(directory)]),
+                    "pipelines": .array([.object(["pipeline_id": .string(pipeline)])]),
+                ]))
+                #expect(trigger.status == expected, "\(directory): \(trigger.text)")
+                if expected != .created { #expect(trigger.body["error"]?["code"] == .string("path_outside_workspace") && trigger.body["error"]?["field"] == .string("settings.directory")) }
+            }
+            let (root, _) = try await client.login("root", ServerHarness.adminPassword)
+            let audit = try await client.call(.get, "/api/v1/audit", token: root).text
+            #expect(audit.contains("run \(run)") && audit.contains("path_outside_workspace: src.path"), "\(audit.prefix(800))")
+            #expect(audit.contains("path_outside_workspace: settings.directory"), "\(audit.prefix(800))")
+        }
+    }
 }
