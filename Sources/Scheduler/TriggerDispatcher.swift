@@ -1,4 +1,5 @@
 import Foundation
+import NodeKit
 public import Store
 
 /// Turns one trigger event into runs: checks the rule, applies the overlap policy, maps event fields to run
@@ -54,7 +55,7 @@ public struct TriggerDispatcher: Sendable {
                     break
                 }
                 runs.append(TriggeredRun(pipelineID: pipeline.id, revision: pipeline.currentRevision,
-                                         parametersJSON: JSONValue.object(parameters.mapValues(JSONValue.string)).text))
+                                         parametersJSON: RunParameters(parameters).jsonText))
             }
         }
         // fired: some run queued (or nothing is linked); skipped: only the overlap policy stopped it; failed: a link or the rule failed.

@@ -49,7 +49,7 @@ enum RunRoutes {
             _ = try ParameterValues.resolve(document.parameters, overrides: parameters)
             let attempts = input.maxAttempts ?? 3
             guard (1...10).contains(attempts) else { throw APIError.invalid("max_attempts must be 1 to 10", field: "max_attempts") }
-            let run = try await call.state.store.enqueueRun(pipelineID: pipeline.id, revision: revision, parametersJSON: JSONValue.object(parameters.mapValues(JSONValue.string)).text,
+            let run = try await call.state.store.enqueueRun(pipelineID: pipeline.id, revision: revision, parametersJSON: RunParameters(parameters).jsonText,
                                                             requestedBy: user.name, maxAttempts: attempts)
             call.state.bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: pipeline.id, phase: .queued, at: run.queuedAt))
             return try .json(RunView(run), status: .created)

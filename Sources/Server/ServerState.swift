@@ -167,10 +167,8 @@ public final class ServerState: Sendable {
     /// Attempts to reach what is not the user's (a connection, a path outside the workspace, the store) are audited.
     func plan(_ document: PipelineDocument, as user: User, parameters: [String: String] = [:], previewNode: String? = nil) async throws -> ExecutionPlan {
         do {
-            let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document), actingAs: ConnectionActor(user))
-            let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-            return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: store.now() * 1000,
-                                                                          files: configuration.fileRoots, connections: catalog, previewNode: previewNode)
+            return try await compiler.compile(document, parameters: RunParameters(parameters), connections: connections.resolver(actingAs: ConnectionActor(user)),
+                                              previewNode: previewNode)
         } catch let error as ConnectionForbidden {
             try await store.audit(actor: user.name, action: "connection_forbidden", target: document.name, detail: error.names.joined(separator: ", "))
             throw error
@@ -186,6 +184,12 @@ public final class ServerState: Sendable {
 
     /// Error codes that mean a pipeline tried to reach something outside what its user may reach.
     static let isolationCodes: Set<String> = ["path_outside_workspace", "store_unreachable", "address_forbidden"]
+
+    /// Compiles documents for this server: its workspace roots, its store's clock.
+    var compiler: PipelineCompiler {
+        let store = store
+        return PipelineCompiler(registry: BuiltinNodes.registry, files: configuration.fileRoots, now: { store.now() * 1000 })
+    }
 
     /// The worker pool that executes runs from this server's store.
     public func workerPool(count: Int) -> WorkerPool {

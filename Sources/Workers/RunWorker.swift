@@ -139,17 +139,17 @@ struct RunWorker: Sendable {
             throw StoreError(.notFound, "revision \(run.revision) of the pipeline no longer exists")
         }
         let document = try PipelineDocument.parse(revision.document, file: "revision \(run.revision)")
-        let overrides = (try? JSONSerialization.jsonObject(with: Data(run.parametersJSON.utf8))) as? [String: String] ?? [:]
-        let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
-        let catalog = try await connections.catalog(names: StoredConnections.referencedNames(document), actingAs: try await actor(of: run))
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        let planner = Planner(registry: BuiltinNodes.registry)
-        let plan = try await planner.plan(document, parameters: values, now: now, files: configuration.files, connections: catalog)
+        let parameters = try RunParameters(jsonText: run.parametersJSON)
+        let resolver = connections.resolver(actingAs: try await actor(of: run))
+        // One instant for the run and its replay: `now()` means the same in both plans.
+        let started = store.now() * 1000
+        let compiler = PipelineCompiler(registry: BuiltinNodes.registry, files: configuration.files, now: { started })
+        let plan = try await compiler.compile(document, parameters: parameters, connections: resolver)
         guard let original = run.replayOf else { return (plan, []) }
         let rejects = try await store.allRejects(runID: original).map { (node: $0.node, json: $0.json) }
         let replay = try ReplayDocument.make(original: document, plan: plan, rejects: rejects,
                                              directory: configuration.workspace + "/.replay/\(run.id)", runID: run.id)
-        return (try await planner.plan(replay.document, parameters: values, now: now, files: configuration.files, connections: catalog), replay.notes)
+        return (try await compiler.compile(replay.document, parameters: parameters, connections: resolver), replay.notes)
     }
 
     private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>) async {

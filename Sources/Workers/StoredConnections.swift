@@ -99,8 +99,18 @@ public struct StoredConnections: Sendable {
         return result
     }
 
-    /// The connection names a pipeline's nodes refer to (their `connection` settings).
-    public static func referencedNames(_ document: PipelineDocument) -> Set<String> {
-        Set(document.nodes.compactMap { $0.settings["connection"]?.scalarText })
+    /// A resolver for compiling pipelines as `actor`: only the connections they may use.
+    public func resolver(actingAs actor: ConnectionActor) -> StoredConnectionResolver {
+        StoredConnectionResolver(connections: self, actor: actor)
+    }
+}
+
+/// The server's stored connections as a compile sees them, acting as one user.
+public struct StoredConnectionResolver: ConnectionResolver {
+    let connections: StoredConnections
+    let actor: ConnectionActor
+
+    public func catalog(for names: Set<String>) async throws -> ConnectionCatalog {
+        try await connections.catalog(names: names, actingAs: actor)
     }
 }

@@ -31,19 +31,11 @@ struct PipelineOptions: ParsableArguments {
     func plan(previewNode: String? = nil, output: Output) async throws -> ExecutionPlan {
         do {
             let document = try PipelineDocument.load(path: file)
-            var overrides: [String: String] = [:]
-            for pair in parameters {
-                guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-                    throw ConfigErrors([ConfigError(code: "invalid_value", message: "--param '\(pair)' must look like name=value", field: "param")])
-                }
-                overrides[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
-            }
-            let values = try ParameterValues.resolve(document.parameters, overrides: overrides)
-            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
             let files: FileRoots = filesRoot.isEmpty ? .unconfined(base: base) : .confined(to: filesRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-            return try await Planner(registry: BuiltinNodes.registry).plan(document, parameters: values, now: now, files: files,
-                                                                     connections: try connectionCatalog(), previewNode: previewNode)
+            let compiler = PipelineCompiler(registry: BuiltinNodes.registry, files: files, now: { Int64(Date().timeIntervalSince1970 * 1_000_000) })
+            return try await compiler.compile(document, parameters: try RunParameters(pairs: parameters), connections: try connectionCatalog(),
+                                              previewNode: previewNode)
         } catch let error as ConfigErrors {
             output.problems(error.errors)
             throw ExitStatus.invalid

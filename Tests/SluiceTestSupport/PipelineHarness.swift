@@ -96,9 +96,8 @@ public struct PipelineHarness: Sendable {
     /// Parses and plans `yaml`, resolving relative paths against the temporary directory.
     public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) async throws -> ExecutionPlan {
         let document = try PipelineDocument.parse(yaml, file: directory.file("pipeline.yaml"))
-        let values = try ParameterValues.resolve(document.parameters, overrides: parameters)
-        return try await Planner(registry: registry).plan(document, parameters: values, now: 1_700_000_000_000_000, files: fileRoots ?? .unconfined(base: directory.path),
-                                                    connections: connections, previewNode: preview)
+        let compiler = PipelineCompiler(registry: registry, files: fileRoots ?? .unconfined(base: directory.path), now: { 1_700_000_000_000_000 })
+        return try await compiler.compile(document, parameters: RunParameters(parameters), connections: connections, previewNode: preview)
     }
 
     /// The planning problems of `yaml` (empty when it is valid).
