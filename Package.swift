@@ -6,6 +6,11 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Every module a target imports is declared here, also when a dependency would bring it in anyway.
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
 let package = Package(
     name: "sluice",
     platforms: [.macOS(.v15)],
@@ -28,24 +33,26 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(name: "Columnar", swiftSettings: strict),
         .target(name: "Expressions", dependencies: ["Columnar"], swiftSettings: strict),
         .target(name: "NodeKit", dependencies: ["Columnar", "Expressions", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
-        .target(name: "Runtime", dependencies: ["NodeKit"], swiftSettings: strict),
-        .target(name: "NodesFile", dependencies: ["NodeKit"], swiftSettings: strict),
-        .target(name: "NodesTransform", dependencies: ["NodeKit"], swiftSettings: strict),
+        .target(name: "Runtime", dependencies: ["Columnar", "Expressions", "NodeKit"], swiftSettings: strict),
+        .target(name: "NodesFile", dependencies: ["Columnar", "NodeKit"], swiftSettings: strict),
+        .target(name: "NodesTransform", dependencies: ["Columnar", "Expressions", "NodeKit"], swiftSettings: strict),
         .target(
             name: "Scheduler",
-            dependencies: ["Store", "Expressions", "NodeKit", "NodesMail", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["Columnar", "Store", "Expressions", "NodeKit", "NodesMail", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           crypto, logging, nioCore, .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "NodesSQLite", dependencies: ["NodeKit", "CSQLite"], swiftSettings: strict),
+        .target(name: "NodesSQLite", dependencies: ["Columnar", "Expressions", "NodeKit", "CSQLite"], swiftSettings: strict),
         .target(
             name: "NodesPostgres",
             dependencies: [
-                "NodeKit",
+                "Columnar", "Expressions", "NodeKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -64,22 +71,23 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail"], swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
-                "NodeKit", "NodesSQLite", "NodesPostgres",
+                "NodeKit", "NodesSQLite", "NodesPostgres", "CSQLite", nioCore,
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
-        .target(name: "Workers", dependencies: ["Store", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .target(
             name: "Server",
             dependencies: [
-                "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "NodesMail",
+                "Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "NodesMail", crypto, logging, nioCore,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -94,25 +102,28 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "sluice",
-            dependencies: ["Runtime", "BuiltinNodes", "Server", "Scheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes", "Server", "Scheduler",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
-        .target(name: "SluiceTestSupport", dependencies: ["Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
+        .target(name: "SluiceTestSupport", dependencies: ["Columnar", "NodeKit", "Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
         .testTarget(name: "ColumnarTests", dependencies: ["Columnar"], swiftSettings: strict),
-        .testTarget(name: "ExpressionsTests", dependencies: ["Expressions"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "NodeKitTests", dependencies: ["SluiceTestSupport", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
-        .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodesMail"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "Scheduler", "Store", "BuiltinNodes", "NodesMail"], swiftSettings: strict),
+        .testTarget(name: "ExpressionsTests", dependencies: ["Columnar", "Expressions"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "NodeKitTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "Columnar", "Expressions", "NodeKit", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesMail"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "NodeKit", "Scheduler", "Store", "BuiltinNodes", "NodesMail", "NodesPostgres", "NodesSQLite"], swiftSettings: strict),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",
             dependencies: ["SluiceTestSupport", "Server", "Store", "NodesSQLite", .product(name: "HummingbirdTesting", package: "hummingbird"),
-                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
+                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"), crypto, logging, nioCore],
             swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "NodeKit", "Runtime", "BuiltinNodes"], swiftSettings: strict),
     ]
 )

@@ -113,7 +113,7 @@ final class JSONLBatchDecoder {
     }
 
     /// Appends a value to column `k`; false (appending nothing) if it does not fit the column type.
-    private func append(_ value: JSONValue, _ scratch: [UInt8], to k: Int) -> Bool {
+    private func append(_ value: ScannedJSON, _ scratch: [UInt8], to k: Int) -> Bool {
         let type = schema.fields[k].type
         if case .null = value { builders[k].appendNull(); return true }
         switch (type, value) {

@@ -1,8 +1,8 @@
 import Columnar
 
-/// A JSON value read from a line, without building objects: scalars are decoded, nested objects and
+/// A JSON value as the line scanner met it, without building objects: scalars are decoded, nested objects and
 /// arrays are kept as minified JSON text.
-enum JSONValue {
+enum ScannedJSON {
     case null
     case bool(Bool)
     /// A number: its text, and whether it is an integer (no fraction or exponent).
@@ -38,7 +38,7 @@ struct JSONScanner {
     private var i = 0
 
     /// Parses `line` as one object; `body` gets each key (as bytes) and value, in order.
-    mutating func object(_ line: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, JSONValue, [UInt8]) throws(Failure) -> Void) throws(Failure) {
+    mutating func object(_ line: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, ScannedJSON, [UInt8]) throws(Failure) -> Void) throws(Failure) {
         b = line
         i = 0
         skipSpace()
@@ -94,7 +94,7 @@ struct JSONScanner {
         while i < b.count, b[i] == 32 || b[i] == 9 || b[i] == 10 || b[i] == 13 { i += 1 }
     }
 
-    private mutating func value() throws(Failure) -> JSONValue {
+    private mutating func value() throws(Failure) -> ScannedJSON {
         guard i < b.count else { throw Failure(message: "expected a value") }
         switch b[i] {
         case UInt8(ascii: "\""):
@@ -117,7 +117,7 @@ struct JSONScanner {
         i += n
     }
 
-    private mutating func number() throws(Failure) -> JSONValue {
+    private mutating func number() throws(Failure) -> ScannedJSON {
         let start = i
         var integer = true
         if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }

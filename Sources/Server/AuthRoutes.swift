@@ -12,8 +12,8 @@ enum AuthRoutes {
     struct NewAPIToken: Codable { var name: String }
     struct CreatedAPIToken: Codable { var id: String; var name: String; var token: String; var createdAt: Int64 }
 
-    static let tokenPair = Schema.object(["access_token": Schema.string, "refresh_token": Schema.string, "expires_in": Schema.integer, "token_type": Schema.string])
-    static let apiToken = Schema.object(["id": Schema.string, "name": Schema.string, "created_at": Schema.integer, "last_used_at": Schema.nullable(Schema.integer)],
+    static let tokenPair = APISchema.object(["access_token": APISchema.string, "refresh_token": APISchema.string, "expires_in": APISchema.integer, "token_type": APISchema.string])
+    static let apiToken = APISchema.object(["id": APISchema.string, "name": APISchema.string, "created_at": APISchema.integer, "last_used_at": APISchema.nullable(APISchema.integer)],
                                         optional: ["last_used_at"])
 
     /// A bcrypt hash to compare against when the user does not exist, so timing does not reveal which names exist.
@@ -21,7 +21,7 @@ enum AuthRoutes {
 
     static let endpoints: [Endpoint] = [
         Endpoint(.post, "/api/v1/auth/login", "login", "Signs in; returns a short-lived access token and a rotating refresh token.", tag: "auth",
-                 access: .anyone, request: Schema.object(["username": Schema.string, "password": Schema.string]), response: tokenPair) { call in
+                 access: .anyone, request: APISchema.object(["username": APISchema.string, "password": APISchema.string]), response: tokenPair) { call in
             let input = try call.decode(LoginRequest.self)
             let state = call.state, now = state.store.now()
             let keys = ["user:" + UserNameKey.key(input.username), "addr:" + (call.address ?? "?")]
@@ -47,7 +47,7 @@ enum AuthRoutes {
         },
         Endpoint(.post, "/api/v1/auth/password", "changePassword",
                  "Changes your own password (the current one is required); every other session and API token of yours is revoked, and a new session is returned.",
-                 tag: "auth", request: Schema.object(["current_password": Schema.string, "new_password": Schema.string]), response: tokenPair) { call in
+                 tag: "auth", request: APISchema.object(["current_password": APISchema.string, "new_password": APISchema.string]), response: tokenPair) { call in
             let input = try call.decode(PasswordChange.self)
             let state = call.state, user = try call.caller
             guard let found = try await state.store.credentials(name: user.name), found.user.id == user.id,
@@ -64,7 +64,7 @@ enum AuthRoutes {
                                        expiresIn: state.configuration.accessTokenSeconds))
         },
         Endpoint(.post, "/api/v1/auth/refresh", "refresh", "Trades a refresh token for a new pair; a reused refresh token revokes its whole session.",
-                 tag: "auth", access: .anyone, request: Schema.object(["refresh_token": Schema.string]), response: tokenPair) { call in
+                 tag: "auth", access: .anyone, request: APISchema.object(["refresh_token": APISchema.string]), response: tokenPair) { call in
             let input = try call.decode(RefreshRequest.self)
             let state = call.state
             switch try await state.store.rotateRefreshToken(input.refreshToken, lifetimeMillis: state.configuration.refreshTokenMillis) {
@@ -82,7 +82,7 @@ enum AuthRoutes {
             }
         },
         Endpoint(.post, "/api/v1/auth/logout", "logout", "Ends the session of the access token (and of the refresh token, if given).", tag: "auth",
-                 request: Schema.object(["refresh_token": Schema.string], optional: ["refresh_token"]), status: .noContent, response: nil) { call in
+                 request: APISchema.object(["refresh_token": APISchema.string], optional: ["refresh_token"]), status: .noContent, response: nil) { call in
             let user = try call.caller
             if let session = await call.state.authenticator.session(of: call.request) { try await call.state.store.revokeFamily(session) }
             if let body = call.body, body.readableBytes > 0, let token = try call.decode(LogoutRequest.self).refreshToken,
@@ -92,15 +92,15 @@ enum AuthRoutes {
             try await call.state.store.audit(actor: user.name, action: "logout", address: call.address)
             return .noContent
         },
-        Endpoint(.get, "/api/v1/auth/me", "me", "The signed-in user.", tag: "auth", response: Schema.ref("User")) { call in
+        Endpoint(.get, "/api/v1/auth/me", "me", "The signed-in user.", tag: "auth", response: APISchema.ref("User")) { call in
             try .json(UserRoutes.UserView(try call.caller))
         },
-        Endpoint(.get, "/api/v1/tokens", "listTokens", "Your API tokens (never the token values).", tag: "auth", response: Schema.array(apiToken)) { call in
+        Endpoint(.get, "/api/v1/tokens", "listTokens", "Your API tokens (never the token values).", tag: "auth", response: APISchema.array(apiToken)) { call in
             try .json(try await call.state.store.apiTokens(userID: try call.caller.id))
         },
         Endpoint(.post, "/api/v1/tokens", "createToken", "Creates an API token for automation; the token is shown only in this response.", tag: "auth",
-                 request: Schema.object(["name": Schema.string]), status: .created,
-                 response: Schema.object(["id": Schema.string, "name": Schema.string, "token": Schema.string, "created_at": Schema.integer])) { call in
+                 request: APISchema.object(["name": APISchema.string]), status: .created,
+                 response: APISchema.object(["id": APISchema.string, "name": APISchema.string, "token": APISchema.string, "created_at": APISchema.integer])) { call in
             let user = try call.caller
             let input = try call.decode(NewAPIToken.self)
             guard !input.name.isEmpty, input.name.count <= 100 else { throw APIError.invalid("name must have 1 to 100 characters", field: "name") }

@@ -28,24 +28,24 @@ enum ConnectionRoutes {
     struct ConnectionInput: Decodable { var name: String; var type: String; var settings: [String: JSONValue]?; var secrets: [String: String?]? }
     struct TestResult: Codable { var ok: Bool; var message: String; var tables: Int? }
 
-    static let schema = Schema.object(["id": Schema.string, "name": Schema.string, "type": Schema.string, "settings": Schema.anyObject,
-                                       "secrets_set": Schema.array(Schema.string), "created_by": Schema.string, "created_at": Schema.integer,
-                                       "updated_at": Schema.integer, "role": Schema.enumeration(["user", "editor", "owner"]),
-                                       "shared_with_everyone": Schema.boolean])
-    static let sharesSchema = Schema.object(["owner": Schema.string, "shared_with_everyone": Schema.boolean,
-                                             "shares": Schema.array(Schema.object(["user_id": Schema.string, "user_name": Schema.string,
-                                                                                   "role": Schema.enumeration(["user", "editor"])]))])
-    static let input = Schema.object(["name": Schema.string, "type": Schema.string, "settings": Schema.anyObject,
-                                      "secrets": Schema.map(Schema.nullable(Schema.string))], optional: ["settings", "secrets"])
+    static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
+                                       "secrets_set": APISchema.array(APISchema.string), "created_by": APISchema.string, "created_at": APISchema.integer,
+                                       "updated_at": APISchema.integer, "role": APISchema.enumeration(["user", "editor", "owner"]),
+                                       "shared_with_everyone": APISchema.boolean])
+    static let sharesSchema = APISchema.object(["owner": APISchema.string, "shared_with_everyone": APISchema.boolean,
+                                             "shares": APISchema.array(APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string,
+                                                                                   "role": APISchema.enumeration(["user", "editor"])]))])
+    static let input = APISchema.object(["name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
+                                      "secrets": APISchema.map(APISchema.nullable(APISchema.string))], optional: ["settings", "secrets"])
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/connections", "listConnections", "The connections you may use (secrets only as names of set fields), with your role.",
-                 tag: "connections", response: Schema.array(Schema.ref("Connection"))) { call in
+                 tag: "connections", response: APISchema.array(APISchema.ref("Connection"))) { call in
             let roles = try await call.state.store.connectionRoles(of: try call.caller)
             return try .json(try await call.state.store.connections().compactMap { record in roles[record.id].map { ConnectionView(record, role: $0) } })
         },
         Endpoint(.post, "/api/v1/connections", "createConnection", "Creates a connection; secrets are sealed by the vault.", tag: "connections",
-                 request: input, status: .created, response: Schema.ref("Connection")) { call in
+                 request: input, status: .created, response: APISchema.ref("Connection")) { call in
             let user = try call.caller
             let body = try call.decode(ConnectionInput.self)
             let (settings, secrets) = try validate(body, keeping: [:])
@@ -57,12 +57,12 @@ enum ConnectionRoutes {
                                              detail: secrets.isEmpty ? nil : "secrets set: \(secrets.keys.sorted().joined(separator: ", "))", address: call.address)
             return try .json(ConnectionView(record, role: .owner), status: .created)
         },
-        Endpoint(.get, "/api/v1/connections/{id}", "getConnection", "One connection.", tag: "connections", response: Schema.ref("Connection")) { call in
+        Endpoint(.get, "/api/v1/connections/{id}", "getConnection", "One connection.", tag: "connections", response: APISchema.ref("Connection")) { call in
             let (record, role) = try await require(.user, call)
             return try .json(ConnectionView(record, role: role))
         },
         Endpoint(.put, "/api/v1/connections/{id}", "updateConnection", "Replaces a connection's settings; omitted secrets keep their values.",
-                 tag: "connections", request: input, response: Schema.ref("Connection")) { call in
+                 tag: "connections", request: input, response: APISchema.ref("Connection")) { call in
             let user = try call.caller
             let (existing, role) = try await require(.editor, call)
             let body = try call.decode(ConnectionInput.self)
@@ -89,7 +89,7 @@ enum ConnectionRoutes {
             return .noContent
         },
         Endpoint(.post, "/api/v1/connections/{id}/test", "testConnection", "Connects and lists tables (mail servers: logs in and lists mailboxes) to prove the connection works.", tag: "connections",
-                 response: Schema.object(["ok": Schema.boolean, "message": Schema.string, "tables": Schema.nullable(Schema.integer)], optional: ["tables"])) { call in
+                 response: APISchema.object(["ok": APISchema.boolean, "message": APISchema.string, "tables": APISchema.nullable(APISchema.integer)], optional: ["tables"])) { call in
             let (existing, _) = try await require(.user, call)
             do {
                 if let check = BuiltinNodes.connectionChecks.first(where: { $0.connectionType == existing.type }) {
@@ -106,9 +106,9 @@ enum ConnectionRoutes {
             }
         },
         Endpoint(.get, "/api/v1/connections/{id}/discover", "discoverConnection", "Tables, columns, types and keys (cached; ?refresh=true to re-read).",
-                 tag: "connections", query: [QueryParameter(name: "refresh", schema: Schema.boolean, description: "re-read the schema instead of the cache"),
-                                             QueryParameter(name: "schema", schema: Schema.string, description: "only this schema (PostgreSQL)")],
-                 response: Schema.object(["discovered_at": Schema.integer, "tables": Schema.array(Schema.anyObject)])) { call in
+                 tag: "connections", query: [QueryParameter(name: "refresh", schema: APISchema.boolean, description: "re-read the schema instead of the cache"),
+                                             QueryParameter(name: "schema", schema: APISchema.string, description: "only this schema (PostgreSQL)")],
+                 response: APISchema.object(["discovered_at": APISchema.integer, "tables": APISchema.array(APISchema.anyObject)])) { call in
             let (existing, _) = try await require(.user, call)
             let schema = call.query("schema")
             if call.query("refresh") != "true", schema == nil, let cached = try await call.state.store.cachedDiscovery(connectionID: existing.id) {
@@ -136,7 +136,7 @@ enum ConnectionRoutes {
         },
         Endpoint(.put, "/api/v1/connections/{id}/shares/{user}", "setConnectionShare",
                  "Shares the connection with a user (by id) as user (may name it in pipelines) or editor (may also change it); owners only.",
-                 tag: "sharing", request: Schema.object(["role": Schema.enumeration(["user", "editor"])]), status: .noContent, response: nil) { call in
+                 tag: "sharing", request: APISchema.object(["role": APISchema.enumeration(["user", "editor"])]), status: .noContent, response: nil) { call in
             let (record, _) = try await require(.owner, call)
             let input = try call.decode(ShareInput.self)
             guard let role = ConnectionRole(rawValue: input.role), role != .owner else { throw APIError.invalid("role must be user or editor", field: "role") }
@@ -154,7 +154,7 @@ enum ConnectionRoutes {
         },
         Endpoint(.put, "/api/v1/connections/{id}/everyone", "shareConnectionWithEveryone",
                  "Lets every user name the connection in pipelines (as user), or stops it; admins only.", tag: "sharing", access: .admin,
-                 request: Schema.object(["shared": Schema.boolean]), status: .noContent, response: nil) { call in
+                 request: APISchema.object(["shared": APISchema.boolean]), status: .noContent, response: nil) { call in
             let (record, _) = try await require(.owner, call)
             let input = try call.decode(EveryoneInput.self)
             try await call.state.store.setSharedWithEveryone(connectionID: record.id, input.shared)

@@ -136,7 +136,7 @@ enum JSONCoding {
 }
 
 /// JSON Schema fragments for the OpenAPI document.
-enum Schema {
+enum APISchema {
     static let string: JSONValue = .object(["type": .string("string")])
     static let integer: JSONValue = .object(["type": .string("integer")])
     static let number: JSONValue = .object(["type": .string("number")])

@@ -6,11 +6,11 @@ enum OpenAPIDocument {
     static let components: [String: JSONValue] = [
         "User": UserRoutes.schema, "Connection": ConnectionRoutes.schema, "Pipeline": PipelineRoutes.schema,
         "Revision": PipelineRoutes.revisionSchema, "Run": RunRoutes.schema, "Trigger": TriggerRoutes.schema,
-        "Error": Schema.object(["error": Schema.object(["code": Schema.string, "message": Schema.string, "node": Schema.nullable(Schema.string),
-                                                        "field": Schema.nullable(Schema.string)])]),
+        "Error": APISchema.object(["error": APISchema.object(["code": APISchema.string, "message": APISchema.string, "node": APISchema.nullable(APISchema.string),
+                                                        "field": APISchema.nullable(APISchema.string)])]),
     ]
 
-    static let endpoint = Endpoint(.get, "/api/v1/openapi.json", "openapi", "This document.", tag: "system", access: .anyone, response: Schema.anyObject) { _ in
+    static let endpoint = Endpoint(.get, "/api/v1/openapi.json", "openapi", "This document.", tag: "system", access: .anyone, response: APISchema.anyObject) { _ in
         APIReply(status: .ok, contentType: "application/json", body: text)
     }
 
@@ -58,7 +58,7 @@ enum OpenAPIDocument {
             success = .object(fields)
         }
         responses[String(endpoint.status.code)] = success
-        let error = JSONValue.object(["description": .string("error"), "content": .object(["application/json": .object(["schema": Schema.ref("Error")])])])
+        let error = JSONValue.object(["description": .string("error"), "content": .object(["application/json": .object(["schema": APISchema.ref("Error")])])])
         // Public endpoints answer 401/403 too: wrong password (login), spent refresh token, wrong setup token.
         var statuses = ["400", "401", "403", "429", "500", "503"]
         if !endpoint.pathParameters.isEmpty { statuses.append("404") }
@@ -69,7 +69,7 @@ enum OpenAPIDocument {
         if endpoint.requestSchema != nil || endpoint.path.hasPrefix("/hooks/") { statuses.append("413") }
         for status in statuses { responses[status] = error }
         var parameters: [JSONValue] = endpoint.pathParameters.map {
-            .object(["name": .string($0), "in": .string("path"), "required": .bool(true), "schema": Schema.string])
+            .object(["name": .string($0), "in": .string("path"), "required": .bool(true), "schema": APISchema.string])
         }
         parameters += endpoint.query.map {
             .object(["name": .string($0.name), "in": .string("query"), "required": .bool(false), "schema": $0.schema, "description": .string($0.description)])

@@ -28,29 +28,29 @@ enum PipelineRoutes {
     struct ShareView: Codable { var userId: String; var userName: String; var role: String }
     struct ShareInput: Codable { var role: String }
 
-    static let schema = Schema.object(["id": Schema.string, "name": Schema.string, "current_revision": Schema.integer, "created_by": Schema.string,
-                                       "created_at": Schema.integer, "updated_at": Schema.integer, "role": Schema.enumeration(ShareRole.allCases.map(\.rawValue)),
-                                       "document": Schema.string], optional: ["document"])
-    static let revisionSchema = Schema.object(["revision": Schema.integer, "author": Schema.string, "message": Schema.string, "created_at": Schema.integer,
-                                               "document": Schema.string], optional: ["document"])
-    static let saveSchema = Schema.object(["document": .object(["anyOf": .array([Schema.string, Schema.anyObject])]), "message": Schema.string,
-                                           "base_revision": Schema.integer], optional: ["message", "base_revision"])
-    static let shareSchema = Schema.object(["user_id": Schema.string, "user_name": Schema.string, "role": Schema.enumeration(ShareRole.allCases.map(\.rawValue))])
-    static let change = Schema.object(["path": Schema.string, "before": Schema.nullable(Schema.string), "after": Schema.nullable(Schema.string)], optional: ["before", "after"])
-    static let diffSchema = Schema.object([
-        "nodes_added": Schema.array(Schema.string), "nodes_removed": Schema.array(Schema.string), "edges_added": Schema.array(Schema.string),
-        "edges_removed": Schema.array(Schema.string), "settings_changed": Schema.array(change),
-        "nodes_changed": Schema.array(Schema.object(["id": Schema.string, "type_before": Schema.nullable(Schema.string), "type_after": Schema.nullable(Schema.string),
-                                                     "settings": Schema.array(change)], optional: ["type_before", "type_after"])),
+    static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "current_revision": APISchema.integer, "created_by": APISchema.string,
+                                       "created_at": APISchema.integer, "updated_at": APISchema.integer, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue)),
+                                       "document": APISchema.string], optional: ["document"])
+    static let revisionSchema = APISchema.object(["revision": APISchema.integer, "author": APISchema.string, "message": APISchema.string, "created_at": APISchema.integer,
+                                               "document": APISchema.string], optional: ["document"])
+    static let saveSchema = APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])]), "message": APISchema.string,
+                                           "base_revision": APISchema.integer], optional: ["message", "base_revision"])
+    static let shareSchema = APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue))])
+    static let change = APISchema.object(["path": APISchema.string, "before": APISchema.nullable(APISchema.string), "after": APISchema.nullable(APISchema.string)], optional: ["before", "after"])
+    static let diffSchema = APISchema.object([
+        "nodes_added": APISchema.array(APISchema.string), "nodes_removed": APISchema.array(APISchema.string), "edges_added": APISchema.array(APISchema.string),
+        "edges_removed": APISchema.array(APISchema.string), "settings_changed": APISchema.array(change),
+        "nodes_changed": APISchema.array(APISchema.object(["id": APISchema.string, "type_before": APISchema.nullable(APISchema.string), "type_after": APISchema.nullable(APISchema.string),
+                                                     "settings": APISchema.array(change)], optional: ["type_before", "type_after"])),
     ])
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/pipelines", "listPipelines", "Pipelines shared with you (all, for admins).", tag: "pipelines",
-                 response: Schema.array(Schema.ref("Pipeline"))) { call in
+                 response: APISchema.array(APISchema.ref("Pipeline"))) { call in
             try .json(try await call.state.store.pipelines(visibleTo: try call.caller).map { PipelineView($0.0, role: $0.1) })
         },
         Endpoint(.post, "/api/v1/pipelines", "createPipeline", "Creates a pipeline (revision 1); you become its owner.", tag: "pipelines",
-                 request: saveSchema, status: .created, response: Schema.ref("Pipeline")) { call in
+                 request: saveSchema, status: .created, response: APISchema.ref("Pipeline")) { call in
             let user = try call.caller
             let input = try call.decode(SaveInput.self)
             let (text, document) = try parse(input.document)
@@ -59,8 +59,8 @@ enum PipelineRoutes {
             return try .json(PipelineView(record, role: .owner, document: text), status: .created)
         },
         Endpoint(.post, "/api/v1/pipelines/validate", "validatePipeline", "Checks a document without saving it: every problem with node, field and line.",
-                 tag: "pipelines", request: Schema.object(["document": .object(["anyOf": .array([Schema.string, Schema.anyObject])])]),
-                 response: Schema.object(["valid": Schema.boolean, "problems": Schema.array(Schema.anyObject)])) { call in
+                 tag: "pipelines", request: APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])])]),
+                 response: APISchema.object(["valid": APISchema.boolean, "problems": APISchema.array(APISchema.anyObject)])) { call in
             let input = try call.decode(ValidateInput.self)
             do {
                 let (_, document) = try parse(input.document)
@@ -73,7 +73,7 @@ enum PipelineRoutes {
             }
         },
         Endpoint(.post, "/api/v1/pipelines/parse", "parsePipeline", "Reads a YAML document into its JSON form (for the editor); syntax errors name line and column.",
-                 tag: "pipelines", request: Schema.object(["document": Schema.string]), response: Schema.object(["document": Schema.anyObject])) { call in
+                 tag: "pipelines", request: APISchema.object(["document": APISchema.string]), response: APISchema.object(["document": APISchema.anyObject])) { call in
             let input = try call.decode(ParseInput.self)
             let root: Setting
             do throws(ConfigError) { root = try YAMLReader.read(input.document, file: "document") } catch {
@@ -82,14 +82,14 @@ enum PipelineRoutes {
             guard case .map = root.kind else { throw APIError.invalid("a pipeline document is a mapping (apiVersion, name, nodes, edges)", field: "document") }
             return try .json(["document": JSONValue(root)])
         },
-        Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: Schema.ref("Pipeline")) { call in
+        Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: APISchema.ref("Pipeline")) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: user)
             let revision = try await call.state.store.revision(pipelineID: pipeline.id, revision: pipeline.currentRevision)
             return try .json(PipelineView(pipeline, role: try await call.state.store.role(of: user, on: pipeline.id) ?? .viewer, document: revision?.document))
         },
         Endpoint(.put, "/api/v1/pipelines/{id}", "savePipeline", "Saves a new revision; 409 with the current revision when base_revision is stale.",
-                 tag: "pipelines", request: saveSchema, response: Schema.ref("Pipeline")) { call in
+                 tag: "pipelines", request: saveSchema, response: APISchema.ref("Pipeline")) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
             let input = try call.decode(SaveInput.self)
@@ -106,18 +106,18 @@ enum PipelineRoutes {
             return .noContent
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/revisions", "listRevisions", "Every revision, newest first (without documents).", tag: "pipelines",
-                 response: Schema.array(Schema.ref("Revision"))) { call in
+                 response: APISchema.array(APISchema.ref("Revision"))) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
             return try .json(try await call.state.store.revisions(pipelineID: pipeline.id).map { RevisionView($0, withDocument: false) })
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/revisions/{revision}", "getRevision", "One revision with its document.", tag: "pipelines",
-                 response: Schema.ref("Revision")) { call in
+                 response: APISchema.ref("Revision")) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
             return try .json(RevisionView(try await revision(call, pipeline, call.parameter("revision")), withDocument: true))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/diff", "diffRevisions", "Node, edge and setting differences between two revisions (?from=1&to=2).",
-                 tag: "pipelines", query: [QueryParameter(name: "from", schema: Schema.integer, description: "older revision"),
-                                           QueryParameter(name: "to", schema: Schema.integer, description: "newer revision (default: current)")],
+                 tag: "pipelines", query: [QueryParameter(name: "from", schema: APISchema.integer, description: "older revision"),
+                                           QueryParameter(name: "to", schema: APISchema.integer, description: "newer revision (default: current)")],
                  response: diffSchema) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
             guard let fromText = call.query("from") else { throw APIError.invalid("give ?from=REVISION", field: "from") }
@@ -125,7 +125,7 @@ enum PipelineRoutes {
             return try .json(PipelineDiff(from: try PipelineDocument.parse(old.document), to: try PipelineDocument.parse(new.document)))
         },
         Endpoint(.post, "/api/v1/pipelines/{id}/revisions/{revision}/restore", "restoreRevision", "Saves an old revision's document as the new current revision.",
-                 tag: "pipelines", response: Schema.ref("Pipeline")) { call in
+                 tag: "pipelines", response: APISchema.ref("Pipeline")) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
             let old = try await revision(call, pipeline, call.parameter("revision"))
@@ -134,12 +134,12 @@ enum PipelineRoutes {
             return try .json(PipelineView(saved, role: try await call.state.store.role(of: user, on: pipeline.id) ?? .editor, document: old.document))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/shares", "listShares", "Who the pipeline is shared with.", tag: "sharing",
-                 response: Schema.array(shareSchema)) { call in
+                 response: APISchema.array(shareSchema)) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
             return try .json(try await call.state.store.shares(pipelineID: pipeline.id).map { ShareView(userId: $0.userID, userName: $0.userName, role: $0.role.rawValue) })
         },
         Endpoint(.put, "/api/v1/pipelines/{id}/shares/{user}", "setShare", "Shares the pipeline with a user (by id) in a role; owners only.", tag: "sharing",
-                 request: Schema.object(["role": Schema.enumeration(ShareRole.allCases.map(\.rawValue))]), response: shareSchema) { call in
+                 request: APISchema.object(["role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue))]), response: shareSchema) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.owner, on: call.parameter("id"), for: user)
             guard let role = ShareRole(rawValue: try call.decode(ShareInput.self).role) else { throw APIError.invalid("role must be viewer, runner, editor or owner", field: "role") }

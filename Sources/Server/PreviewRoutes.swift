@@ -16,11 +16,11 @@ enum PreviewRoutes {
         .post, "/api/v1/pipelines/preview", "previewNode",
         "Runs a node's upstream without writing anything and returns its first rows, its schema and the records rejected on the way.",
         tag: "pipelines",
-        request: Schema.object(["document": Schema.string, "node": Schema.string, "limit": Schema.integer, "parameters": Schema.map(Schema.string)],
+        request: APISchema.object(["document": APISchema.string, "node": APISchema.string, "limit": APISchema.integer, "parameters": APISchema.map(APISchema.string)],
                                optional: ["limit", "parameters"]),
-        response: Schema.object(["node": Schema.string, "status": Schema.string, "error": Schema.nullable(Schema.string),
-                                 "columns": Schema.array(Schema.object(["name": Schema.string, "type": Schema.string])),
-                                 "rows": Schema.array(Schema.array(Schema.any)), "rejected": Schema.array(Schema.anyObject)],
+        response: APISchema.object(["node": APISchema.string, "status": APISchema.string, "error": APISchema.nullable(APISchema.string),
+                                 "columns": APISchema.array(APISchema.object(["name": APISchema.string, "type": APISchema.string])),
+                                 "rows": APISchema.array(APISchema.array(APISchema.any)), "rejected": APISchema.array(APISchema.anyObject)],
                                optional: ["error"])) { call in
         let input = try call.decode(Input.self)
         let limit = input.limit ?? 20

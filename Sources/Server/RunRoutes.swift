@@ -20,24 +20,24 @@ enum RunRoutes {
     struct StartInput: Decodable { var revision: Int64?; var parameters: [String: String]?; var maxAttempts: Int64? }
     struct LogPage: Encodable { var lines: [RunLogLine]; var next: Int64; var finished: Bool }
 
-    static let nodeSchema = Schema.object(["node": Schema.string, "status": Schema.string, "records_in": Schema.integer, "records_out": Schema.integer,
-                                           "rejected": Schema.integer, "bytes": Schema.integer, "duration_millis": Schema.integer,
-                                           "error": Schema.nullable(Schema.string)], optional: ["error"])
-    static let schema = Schema.object([
-        "id": Schema.string, "pipeline_id": Schema.string, "revision": Schema.integer, "parameters": Schema.map(Schema.string),
-        "status": Schema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": Schema.integer, "max_attempts": Schema.integer,
-        "requested_by": Schema.string, "queued_at": Schema.integer, "started_at": Schema.nullable(Schema.integer), "finished_at": Schema.nullable(Schema.integer),
-        "cancel_requested": Schema.boolean, "error": Schema.nullable(Schema.string), "rejected": Schema.integer, "nodes": Schema.array(nodeSchema),
-        "replay_of": Schema.nullable(Schema.string),
+    static let nodeSchema = APISchema.object(["node": APISchema.string, "status": APISchema.string, "records_in": APISchema.integer, "records_out": APISchema.integer,
+                                           "rejected": APISchema.integer, "bytes": APISchema.integer, "duration_millis": APISchema.integer,
+                                           "error": APISchema.nullable(APISchema.string)], optional: ["error"])
+    static let schema = APISchema.object([
+        "id": APISchema.string, "pipeline_id": APISchema.string, "revision": APISchema.integer, "parameters": APISchema.map(APISchema.string),
+        "status": APISchema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": APISchema.integer, "max_attempts": APISchema.integer,
+        "requested_by": APISchema.string, "queued_at": APISchema.integer, "started_at": APISchema.nullable(APISchema.integer), "finished_at": APISchema.nullable(APISchema.integer),
+        "cancel_requested": APISchema.boolean, "error": APISchema.nullable(APISchema.string), "rejected": APISchema.integer, "nodes": APISchema.array(nodeSchema),
+        "replay_of": APISchema.nullable(APISchema.string),
     ], optional: ["started_at", "finished_at", "error", "nodes", "replay_of"])
-    static let logSchema = Schema.object(["seq": Schema.integer, "at": Schema.integer, "level": Schema.string, "node": Schema.nullable(Schema.string),
-                                          "message": Schema.string], optional: ["node"])
+    static let logSchema = APISchema.object(["seq": APISchema.integer, "at": APISchema.integer, "level": APISchema.string, "node": APISchema.nullable(APISchema.string),
+                                          "message": APISchema.string], optional: ["node"])
 
     static let endpoints: [Endpoint] = [
         Endpoint(.post, "/api/v1/pipelines/{id}/runs", "startRun", "Queues a run of a revision (default: current) with parameters.", tag: "runs",
-                 request: Schema.object(["revision": Schema.integer, "parameters": Schema.map(Schema.string), "max_attempts": Schema.integer],
+                 request: APISchema.object(["revision": APISchema.integer, "parameters": APISchema.map(APISchema.string), "max_attempts": APISchema.integer],
                                         optional: ["revision", "parameters", "max_attempts"]),
-                 status: .created, response: Schema.ref("Run")) { call in
+                 status: .created, response: APISchema.ref("Run")) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.runner, on: call.parameter("id"), for: user)
             let input: StartInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(StartInput.self) : StartInput()
@@ -55,12 +55,12 @@ enum RunRoutes {
             return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs", "listRuns", "Runs you can see, newest first.", tag: "runs",
-                 query: [QueryParameter(name: "pipeline", schema: Schema.string, description: "only this pipeline's runs"),
-                         QueryParameter(name: "status", schema: Schema.enumeration(RunPhase.allCases.map(\.rawValue)), description: "only runs in this status"),
-                         QueryParameter(name: "trigger", schema: Schema.string, description: "only runs queued by this trigger (its id)"),
-                         QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 500, default 50"),
-                         QueryParameter(name: "before", schema: Schema.integer, description: "only runs queued before this time (Unix ms), for paging")],
-                 response: Schema.array(Schema.ref("Run"))) { call in
+                 query: [QueryParameter(name: "pipeline", schema: APISchema.string, description: "only this pipeline's runs"),
+                         QueryParameter(name: "status", schema: APISchema.enumeration(RunPhase.allCases.map(\.rawValue)), description: "only runs in this status"),
+                         QueryParameter(name: "trigger", schema: APISchema.string, description: "only runs queued by this trigger (its id)"),
+                         QueryParameter(name: "limit", schema: APISchema.integer, description: "1 to 500, default 50"),
+                         QueryParameter(name: "before", schema: APISchema.integer, description: "only runs queued before this time (Unix ms), for paging")],
+                 response: APISchema.array(APISchema.ref("Run"))) { call in
             let user = try call.caller
             var visible: [String]? = user.role == .admin ? nil : try await call.state.store.pipelines(visibleTo: user).map(\.0.id)
             if let pipeline = call.query("pipeline") { visible = (visible ?? [pipeline]).filter { $0 == pipeline } }
@@ -77,11 +77,11 @@ enum RunRoutes {
                                    limit: try call.queryInt("limit", default: 50, range: 1...500), before: before)
             return try .json(try await call.state.store.runs(filter).map { RunView($0) })
         },
-        Endpoint(.get, "/api/v1/runs/{id}", "getRun", "A run with per-node status and counters.", tag: "runs", response: Schema.ref("Run")) { call in
+        Endpoint(.get, "/api/v1/runs/{id}", "getRun", "A run with per-node status and counters.", tag: "runs", response: APISchema.ref("Run")) { call in
             try .json(RunView(try await run(call, needs: .viewer), withNodes: true))
         },
         Endpoint(.post, "/api/v1/runs/{id}/cancel", "cancelRun", "Cancels a queued run, or asks the worker running it to stop.", tag: "runs",
-                 response: Schema.ref("Run")) { call in
+                 response: APISchema.ref("Run")) { call in
             let existing = try await run(call, needs: .runner)
             guard let run = try await call.state.store.requestCancel(runID: existing.id) else { throw APIError.notFound("run") }
             try await call.state.store.audit(actor: try call.caller.name, action: "run_cancel", target: run.id, address: call.address)
@@ -89,7 +89,7 @@ enum RunRoutes {
         },
         Endpoint(.post, "/api/v1/runs/{id}/replay", "replayRejects",
                  "Queues a run that feeds this run's rejected records back in (after a fix), through the pipeline's current revision (or `revision`).",
-                 tag: "runs", request: Schema.object(["revision": Schema.integer], optional: ["revision"]), status: .created, response: Schema.ref("Run")) { call in
+                 tag: "runs", request: APISchema.object(["revision": APISchema.integer], optional: ["revision"]), status: .created, response: APISchema.ref("Run")) { call in
             let original = try await run(call, needs: .runner)
             let user = try call.caller
             guard original.phase.isFinal else { throw APIError(.conflict, "run_not_finished", "the run is still \(original.phase.rawValue); replay its rejects once it ends") }
@@ -109,10 +109,10 @@ enum RunRoutes {
             return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs/{id}/logs", "runLogs", "Log lines after ?after=SEQ; ?wait=SECONDS waits for new lines (follow).", tag: "runs",
-                 query: [QueryParameter(name: "after", schema: Schema.integer, description: "last sequence number already seen (default 0)"),
-                         QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 1000, default 200"),
-                         QueryParameter(name: "wait", schema: Schema.integer, description: "0 to 30 seconds to wait for new lines")],
-                 response: Schema.object(["lines": Schema.array(logSchema), "next": Schema.integer, "finished": Schema.boolean])) { call in
+                 query: [QueryParameter(name: "after", schema: APISchema.integer, description: "last sequence number already seen (default 0)"),
+                         QueryParameter(name: "limit", schema: APISchema.integer, description: "1 to 1000, default 200"),
+                         QueryParameter(name: "wait", schema: APISchema.integer, description: "0 to 30 seconds to wait for new lines")],
+                 response: APISchema.object(["lines": APISchema.array(logSchema), "next": APISchema.integer, "finished": APISchema.boolean])) { call in
             let existing = try await run(call, needs: .viewer)
             let after = Int64(try call.queryInt("after", default: 0, range: 0...Int.max))
             let limit = try call.queryInt("limit", default: 200, range: 1...1000)
@@ -127,8 +127,8 @@ enum RunRoutes {
             }
         },
         Endpoint(.get, "/api/v1/runs/{id}/rejects", "runRejects", "Rejected records with their error packets, as JSON lines (?format=csv for CSV).",
-                 tag: "runs", query: [QueryParameter(name: "format", schema: Schema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],
-                 response: Schema.string, contentType: "application/x-ndjson", alternativeContentTypes: ["text/csv"]) { call in
+                 tag: "runs", query: [QueryParameter(name: "format", schema: APISchema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],
+                 response: APISchema.string, contentType: "application/x-ndjson", alternativeContentTypes: ["text/csv"]) { call in
             let existing = try await run(call, needs: .viewer)
             let packets = try await call.state.store.allRejects(runID: existing.id).map(\.json)
             switch call.query("format") ?? "jsonl" {

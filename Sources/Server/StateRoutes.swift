@@ -17,12 +17,12 @@ enum StateRoutes {
     }
     struct ResetView: Encodable { var node: String; var resetIn: [String] }
 
-    static let stateSchema = Schema.object(["node": Schema.string, "store": Schema.string, "state": Schema.nullable(Schema.anyObject)], optional: ["state"])
+    static let stateSchema = APISchema.object(["node": APISchema.string, "store": APISchema.string, "state": APISchema.nullable(APISchema.anyObject)], optional: ["state"])
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/pipelines/{id}/state", "pipelineState",
                  "The incremental state of each source of the current revision, read from the destinations that commit it.", tag: "pipelines",
-                 response: Schema.array(stateSchema)) { call in
+                 response: APISchema.array(stateSchema)) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
             let (plan, stores) = try await statefulSources(pipeline, call.state, as: try call.caller)
             var views: [StateView] = []
@@ -36,7 +36,7 @@ enum StateRoutes {
         },
         Endpoint(.delete, "/api/v1/pipelines/{id}/state/{node}", "resetPipelineState",
                  "Forgets a source's committed state in every destination: its next run reads from the beginning. Editors only.", tag: "pipelines",
-                 response: Schema.object(["node": Schema.string, "reset_in": Schema.array(Schema.string)])) { call in
+                 response: APISchema.object(["node": APISchema.string, "reset_in": APISchema.array(APISchema.string)])) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
             let (plan, stores) = try await statefulSources(pipeline, call.state, as: try call.caller)

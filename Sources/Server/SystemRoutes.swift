@@ -15,9 +15,9 @@ enum SystemRoutes {
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/healthz", "health", "Liveness: the process answers.", tag: "system", access: .anyone,
-                 response: Schema.object(["status": Schema.string])) { _ in try .json(Health(status: "ok")) },
+                 response: APISchema.object(["status": APISchema.string])) { _ in try .json(Health(status: "ok")) },
         Endpoint(.get, "/readyz", "readiness", "Readiness: the metadata store answers (503 when it does not).", tag: "system", access: .anyone,
-                 response: Schema.object(["status": Schema.string, "store": Schema.string, "vault": Schema.string])) { call in
+                 response: APISchema.object(["status": APISchema.string, "store": APISchema.string, "vault": APISchema.string])) { call in
             do {
                 let vault = try await call.state.vault.status()
                 return try .json(Readiness(status: "ready", store: "ok", vault: vault.rawValue))
@@ -26,19 +26,19 @@ enum SystemRoutes {
             }
         },
         Endpoint(.get, "/metrics", "metrics", "Prometheus metrics (text exposition format).", tag: "system", access: .anyone,
-                 response: Schema.string, contentType: "text/plain; version=0.0.4") { call in
+                 response: APISchema.string, contentType: "text/plain; version=0.0.4") { call in
             var buffer: [UInt8] = []
             call.state.metrics.emit(into: &buffer)
             return APIReply(status: .ok, contentType: "text/plain; version=0.0.4", body: Data(buffer))
         },
         Endpoint(.get, "/api/v1/setup", "getSetup", "Whether the server still needs its first admin.", tag: "system", access: .anyone,
-                 response: Schema.object(["needs_setup": Schema.boolean, "vault": Schema.enumeration(["uninitialized", "locked", "unlocked"])])) { call in
+                 response: APISchema.object(["needs_setup": APISchema.boolean, "vault": APISchema.enumeration(["uninitialized", "locked", "unlocked"])])) { call in
             try .json(SetupStatus(needsSetup: try await call.state.store.userCount() == 0, vault: try await call.state.vault.status().rawValue))
         },
         Endpoint(.post, "/api/v1/setup", "setup", "Creates the first admin and the vault with the one-time setup token printed at first start.",
                  tag: "system", access: .anyone,
-                 request: Schema.object(["token": Schema.string, "username": Schema.string, "password": Schema.string, "master_password": Schema.string]),
-                 status: .created, response: Schema.ref("User")) { call in
+                 request: APISchema.object(["token": APISchema.string, "username": APISchema.string, "password": APISchema.string, "master_password": APISchema.string]),
+                 status: .created, response: APISchema.ref("User")) { call in
             let input = try call.decode(SetupRequest.self)
             let state = call.state
             guard let digest = try await state.store.setting("setup_token"), digest == OpaqueToken.digest(input.token),
@@ -54,16 +54,16 @@ enum SystemRoutes {
             return try .json(UserRoutes.UserView(user), status: .created)
         },
         Endpoint(.get, "/api/v1/node-types", "listNodeTypes", "The node type catalog (specs drive the editor's forms).", tag: "system",
-                 response: Schema.array(Schema.anyObject)) { _ in
+                 response: APISchema.array(APISchema.anyObject)) { _ in
             APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.json(BuiltinNodes.registry.specs).utf8))
         },
         Endpoint(.get, "/api/v1/trigger-kinds", "listTriggerKinds", "Trigger kinds and their settings fields, for trigger forms.",
-                 tag: "triggers", response: Schema.array(Schema.anyObject)) { _ in
+                 tag: "triggers", response: APISchema.array(APISchema.anyObject)) { _ in
             let items = TriggerKind.allCases.map { kind in "{\"kind\":\"\(kind.rawValue)\",\"fields\":\(NodeCatalog.fieldsJSON(kind.fields))}" }
             return APIReply(status: .ok, contentType: "application/json", body: Data(("[" + items.joined(separator: ",") + "]").utf8))
         },
         Endpoint(.get, "/api/v1/connection-types", "listConnectionTypes", "Connection types and their fields (secret fields marked), for connection forms.",
-                 tag: "system", response: Schema.array(Schema.anyObject)) { _ in
+                 tag: "system", response: APISchema.array(APISchema.anyObject)) { _ in
             APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.connectionTypesJSON(BuiltinNodes.connectionTypes).utf8))
         },
     ]

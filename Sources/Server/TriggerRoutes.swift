@@ -37,21 +37,21 @@ enum TriggerRoutes {
     struct FireInput: Decodable { var event: JSONValue? }
 
     static let kinds = TriggerKind.allCases.map(\.rawValue)
-    static let linkSchema = Schema.object(["pipeline_id": Schema.string, "parameters": Schema.map(Schema.string)], optional: ["parameters"])
-    static let inputSchema = Schema.object([
-        "name": Schema.string, "kind": Schema.enumeration(kinds), "settings": Schema.anyObject, "rule": Schema.nullable(Schema.string),
-        "enabled": Schema.boolean, "overlap": Schema.enumeration(OverlapPolicy.allCases.map(\.rawValue)),
-        "missed": Schema.enumeration(MissedPolicy.allCases.map(\.rawValue)), "missed_cap": Schema.integer, "pipelines": Schema.array(linkSchema),
+    static let linkSchema = APISchema.object(["pipeline_id": APISchema.string, "parameters": APISchema.map(APISchema.string)], optional: ["parameters"])
+    static let inputSchema = APISchema.object([
+        "name": APISchema.string, "kind": APISchema.enumeration(kinds), "settings": APISchema.anyObject, "rule": APISchema.nullable(APISchema.string),
+        "enabled": APISchema.boolean, "overlap": APISchema.enumeration(OverlapPolicy.allCases.map(\.rawValue)),
+        "missed": APISchema.enumeration(MissedPolicy.allCases.map(\.rawValue)), "missed_cap": APISchema.integer, "pipelines": APISchema.array(linkSchema),
     ], optional: ["settings", "rule", "enabled", "overlap", "missed", "missed_cap", "pipelines"])
-    static let schema = Schema.object([
-        "id": Schema.string, "name": Schema.string, "kind": Schema.enumeration(kinds), "settings": Schema.anyObject, "rule": Schema.nullable(Schema.string),
-        "enabled": Schema.boolean, "overlap": Schema.string, "missed": Schema.string, "missed_cap": Schema.integer,
-        "declared_in": Schema.nullable(Schema.string), "pipelines": Schema.array(linkSchema), "state": Schema.anyObject, "has_secret": Schema.boolean,
-        "created_by": Schema.string, "created_at": Schema.integer, "updated_at": Schema.integer, "secret": Schema.string, "webhook_path": Schema.string,
+    static let schema = APISchema.object([
+        "id": APISchema.string, "name": APISchema.string, "kind": APISchema.enumeration(kinds), "settings": APISchema.anyObject, "rule": APISchema.nullable(APISchema.string),
+        "enabled": APISchema.boolean, "overlap": APISchema.string, "missed": APISchema.string, "missed_cap": APISchema.integer,
+        "declared_in": APISchema.nullable(APISchema.string), "pipelines": APISchema.array(linkSchema), "state": APISchema.anyObject, "has_secret": APISchema.boolean,
+        "created_by": APISchema.string, "created_at": APISchema.integer, "updated_at": APISchema.integer, "secret": APISchema.string, "webhook_path": APISchema.string,
     ], optional: ["rule", "declared_in", "secret", "webhook_path"])
-    static let firingSchema = Schema.object([
-        "id": Schema.string, "at": Schema.integer, "event": Schema.anyObject, "rule_result": Schema.string, "runs": Schema.array(Schema.string),
-        "outcome": Schema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": Schema.nullable(Schema.string),
+    static let firingSchema = APISchema.object([
+        "id": APISchema.string, "at": APISchema.integer, "event": APISchema.anyObject, "rule_result": APISchema.string, "runs": APISchema.array(APISchema.string),
+        "outcome": APISchema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": APISchema.nullable(APISchema.string),
     ], optional: ["detail"])
 
     /// A trigger that polls a stored connection (watermark, mailbox) may be saved only by someone who may use it
@@ -72,7 +72,7 @@ enum TriggerRoutes {
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/triggers", "listTriggers", "Triggers linked to pipelines you can see (all, for admins).", tag: "triggers",
-                 response: Schema.array(Schema.ref("Trigger"))) { call in
+                 response: APISchema.array(APISchema.ref("Trigger"))) { call in
             let user = try call.caller
             var visible: [TriggerView] = []
             for trigger in try await call.state.store.triggers() where try await role(of: user, on: trigger, call.state) != nil {
@@ -82,7 +82,7 @@ enum TriggerRoutes {
         },
         Endpoint(.post, "/api/v1/triggers", "createTrigger",
                  "Creates a trigger. A webhook trigger's secret is in the response, once (rotate it to see a new one).", tag: "triggers",
-                 request: inputSchema, status: .created, response: Schema.ref("Trigger")) { call in
+                 request: inputSchema, status: .created, response: APISchema.ref("Trigger")) { call in
             let user = try call.caller
             let definition = try definition(call)
             try await requireLinks(definition.links, .editor, user, call.state)
@@ -97,12 +97,12 @@ enum TriggerRoutes {
             try await call.state.store.audit(actor: user.name, action: "trigger_create", target: record.name, detail: record.kind, address: call.address)
             return try .json(TriggerView(record, secret: secret), status: .created)
         },
-        Endpoint(.get, "/api/v1/triggers/{id}", "getTrigger", "One trigger with its state.", tag: "triggers", response: Schema.ref("Trigger")) { call in
+        Endpoint(.get, "/api/v1/triggers/{id}", "getTrigger", "One trigger with its state.", tag: "triggers", response: APISchema.ref("Trigger")) { call in
             try .json(TriggerView(try await require(.viewer, call)))
         },
         Endpoint(.put, "/api/v1/triggers/{id}", "updateTrigger",
                  "Replaces a trigger's definition; changing its kind or settings resets its state. 409 for triggers declared in a pipeline document.",
-                 tag: "triggers", request: inputSchema, response: Schema.ref("Trigger")) { call in
+                 tag: "triggers", request: inputSchema, response: APISchema.ref("Trigger")) { call in
             let user = try call.caller
             let current = try await require(.editor, call)
             try refuseDeclared(current)
@@ -132,7 +132,7 @@ enum TriggerRoutes {
         enableEndpoint(false),
         Endpoint(.post, "/api/v1/triggers/{id}/fire", "fireTrigger",
                  "Fires the trigger now with a manual event (optional `event` fields are added to it); the rule is not applied. Runner role.",
-                 tag: "triggers", request: Schema.object(["event": Schema.anyObject], optional: ["event"]), status: .created, response: firingSchema) { call in
+                 tag: "triggers", request: APISchema.object(["event": APISchema.anyObject], optional: ["event"]), status: .created, response: firingSchema) { call in
             let user = try call.caller
             let trigger = try await require(.runner, call)
             var fields: [String: JSONValue] = ["manual": .bool(true), "fired_by": .string(user.name), "fired_at": .string(TriggerEvent.isoTime(call.state.store.now()))]
@@ -147,9 +147,9 @@ enum TriggerRoutes {
             return try .json(FiringView(firing), status: .created)
         },
         Endpoint(.get, "/api/v1/triggers/{id}/history", "triggerHistory", "The trigger's firings, newest first: event, rule result, runs created.",
-                 tag: "triggers", query: [QueryParameter(name: "limit", schema: Schema.integer, description: "at most this many (1–500, default 50)"),
-                                          QueryParameter(name: "before", schema: Schema.integer, description: "only firings before this time (Unix ms), for paging")],
-                 response: Schema.array(firingSchema)) { call in
+                 tag: "triggers", query: [QueryParameter(name: "limit", schema: APISchema.integer, description: "at most this many (1–500, default 50)"),
+                                          QueryParameter(name: "before", schema: APISchema.integer, description: "only firings before this time (Unix ms), for paging")],
+                 response: APISchema.array(firingSchema)) { call in
             let trigger = try await require(.viewer, call)
             let limit = try call.queryInt("limit", default: 50, range: 1...500)
             let before = try call.query("before").map { text -> Int64 in
@@ -159,7 +159,7 @@ enum TriggerRoutes {
             return try .json(try await call.state.store.firings(triggerID: trigger.id, limit: limit, before: before).map(FiringView.init))
         },
         Endpoint(.post, "/api/v1/triggers/{id}/secret", "rotateTriggerSecret", "Gives a webhook trigger a new secret (shown once); the old one stops working.",
-                 tag: "triggers", response: Schema.object(["secret": Schema.string])) { call in
+                 tag: "triggers", response: APISchema.object(["secret": APISchema.string])) { call in
             let user = try call.caller
             let trigger = try await require(.editor, call)
             let definition = try TriggerDefinition.load(trigger)
@@ -174,7 +174,7 @@ enum TriggerRoutes {
     static func enableEndpoint(_ enabled: Bool) -> Endpoint {
         let verb = enabled ? "enable" : "disable"
         return Endpoint(.post, "/api/v1/triggers/{id}/\(verb)", "\(verb)Trigger", "\(verb.capitalized)s the trigger. Editor role.", tag: "triggers",
-                        response: Schema.ref("Trigger")) { call in
+                        response: APISchema.ref("Trigger")) { call in
             let user = try call.caller
             let trigger = try await require(.editor, call)
             guard let saved = try await call.state.store.setTriggerEnabled(id: trigger.id, enabled: enabled) else { throw APIError.notFound("trigger") }

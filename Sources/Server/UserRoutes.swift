@@ -11,11 +11,11 @@ enum UserRoutes {
     struct NewUser: Codable { var name: String; var password: String; var role: String }
     struct UserChange: Codable { var role: String?; var password: String?; var disabled: Bool? }
 
-    static let schema = Schema.object(["id": Schema.string, "name": Schema.string, "role": Schema.enumeration(["admin", "member"]),
-                                       "created_at": Schema.integer, "disabled": Schema.boolean])
-    static let auditSchema = Schema.object(["id": Schema.string, "at": Schema.integer, "actor": Schema.nullable(Schema.string), "action": Schema.string,
-                                            "target": Schema.nullable(Schema.string), "detail": Schema.nullable(Schema.string),
-                                            "address": Schema.nullable(Schema.string)], optional: ["actor", "target", "detail", "address"])
+    static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "role": APISchema.enumeration(["admin", "member"]),
+                                       "created_at": APISchema.integer, "disabled": APISchema.boolean])
+    static let auditSchema = APISchema.object(["id": APISchema.string, "at": APISchema.integer, "actor": APISchema.nullable(APISchema.string), "action": APISchema.string,
+                                            "target": APISchema.nullable(APISchema.string), "detail": APISchema.nullable(APISchema.string),
+                                            "address": APISchema.nullable(APISchema.string)], optional: ["actor", "target", "detail", "address"])
 
     /// The most a password may have: bcrypt reads only its first 72 bytes, so two longer passwords that share
     /// them would both sign in.
@@ -46,8 +46,8 @@ enum UserRoutes {
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/users/lookup", "lookupUsers",
                  "Active users whose name contains q (ignoring case and look-alike letters), at most 20: id and name only, for sharing.",
-                 tag: "users", query: [QueryParameter(name: "q", schema: Schema.string, description: "part of a user name (1 to 64 characters)")],
-                 response: Schema.array(Schema.object(["id": Schema.string, "name": Schema.string]))) { call in
+                 tag: "users", query: [QueryParameter(name: "q", schema: APISchema.string, description: "part of a user name (1 to 64 characters)")],
+                 response: APISchema.array(APISchema.object(["id": APISchema.string, "name": APISchema.string]))) { call in
             let q = call.query("q") ?? ""
             guard (1...64).contains(q.count) else { throw APIError.invalid("q needs 1 to 64 characters of a user name", field: "q") }
             let key = UserNameKey.key(q)
@@ -57,12 +57,12 @@ enum UserRoutes {
                 .prefix(lookupLimit)
             return try .json(matches.map { UserMatch(id: $0.id, name: $0.name) })
         },
-        Endpoint(.get, "/api/v1/users", "listUsers", "All users.", tag: "users", access: .admin, response: Schema.array(Schema.ref("User"))) { call in
+        Endpoint(.get, "/api/v1/users", "listUsers", "All users.", tag: "users", access: .admin, response: APISchema.array(APISchema.ref("User"))) { call in
             try .json(try await call.state.store.users().map(UserView.init))
         },
         Endpoint(.post, "/api/v1/users", "createUser", "Creates a user.", tag: "users", access: .admin,
-                 request: Schema.object(["name": Schema.string, "password": Schema.string, "role": Schema.enumeration(["admin", "member"])]),
-                 status: .created, response: Schema.ref("User")) { call in
+                 request: APISchema.object(["name": APISchema.string, "password": APISchema.string, "role": APISchema.enumeration(["admin", "member"])]),
+                 status: .created, response: APISchema.ref("User")) { call in
             let input = try call.decode(NewUser.self)
             try checkName(input.name)
             try checkPassword(input.password)
@@ -72,9 +72,9 @@ enum UserRoutes {
             return try .json(UserView(user), status: .created)
         },
         Endpoint(.patch, "/api/v1/users/{id}", "updateUser", "Changes a user's role, password or disabled flag.", tag: "users", access: .admin,
-                 request: Schema.object(["role": Schema.enumeration(["admin", "member"]), "password": Schema.string, "disabled": Schema.boolean],
+                 request: APISchema.object(["role": APISchema.enumeration(["admin", "member"]), "password": APISchema.string, "disabled": APISchema.boolean],
                                         optional: ["role", "password", "disabled"]),
-                 response: Schema.ref("User")) { call in
+                 response: APISchema.ref("User")) { call in
             let input = try call.decode(UserChange.self)
             let store = call.state.store
             guard let existing = try await store.user(id: call.parameter("id")) else { throw APIError.notFound("user") }
@@ -101,10 +101,10 @@ enum UserRoutes {
             return .noContent
         },
         Endpoint(.get, "/api/v1/audit", "listAudit", "The audit log, newest first.", tag: "users", access: .admin,
-                 query: [QueryParameter(name: "limit", schema: Schema.integer, description: "1 to 1000, default 100"),
-                         QueryParameter(name: "before", schema: Schema.integer, description: "only entries before this time (Unix ms)"),
-                         QueryParameter(name: "action", schema: Schema.string, description: "only this action")],
-                 response: Schema.array(auditSchema)) { call in
+                 query: [QueryParameter(name: "limit", schema: APISchema.integer, description: "1 to 1000, default 100"),
+                         QueryParameter(name: "before", schema: APISchema.integer, description: "only entries before this time (Unix ms)"),
+                         QueryParameter(name: "action", schema: APISchema.string, description: "only this action")],
+                 response: APISchema.array(auditSchema)) { call in
             let limit = try call.queryInt("limit", default: 100, range: 1...1000)
             let before = try call.query("before").map { text -> Int64 in
                 guard let value = Int64(text) else { throw APIError.invalid("before must be Unix milliseconds", field: "before") }

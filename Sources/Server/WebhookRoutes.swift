@@ -16,9 +16,9 @@ enum WebhookRoutes {
 
     static let endpoint = Endpoint(.post, "/hooks/{id}", "fireWebhook",
                                    "Fires a webhook trigger (token or HMAC-SHA256 signature, see docs/scheduling.md); answers with the runs it created.",
-                                   tag: "triggers", access: .anyone, request: Schema.any, status: .accepted,
-                                   response: Schema.object(["firing_id": Schema.string, "outcome": Schema.string, "rule_result": Schema.string,
-                                                            "runs": Schema.array(Schema.string), "detail": Schema.nullable(Schema.string)], optional: ["detail"])) { call in
+                                   tag: "triggers", access: .anyone, request: APISchema.any, status: .accepted,
+                                   response: APISchema.object(["firing_id": APISchema.string, "outcome": APISchema.string, "rule_result": APISchema.string,
+                                                            "runs": APISchema.array(APISchema.string), "detail": APISchema.nullable(APISchema.string)], optional: ["detail"])) { call in
         let state = call.state
         guard let trigger = try await state.store.trigger(id: call.parameter("id")), trigger.kind == TriggerKind.webhook.rawValue else {
             throw APIError.notFound("webhook '\(call.parameter("id"))'")
