@@ -15,19 +15,22 @@ public struct ConnectionRecord: Sendable, Equatable {
     public var sharedWithEveryone: Bool
 
     /// A record that is not stored (yet): for validating input before saving it.
-    public static func preview(name: String, type: String, settingsJSON: String) -> ConnectionRecord {
-        ConnectionRecord(row: SQLRow(columns: ["id", "name", "type", "settings"], values: [.text(""), .text(name), .text(type), .text(settingsJSON)]))
+    public static func preview(name: String, type: String, settingsJSON: String) throws -> ConnectionRecord {
+        let row = SQLRow(columns: ["id", "name", "type", "settings", "secret_fields", "created_by", "created_at", "updated_at"],
+                         values: [.text(""), .text(name), .text(type), .text(settingsJSON), .text(""), .text(""), .int(0), .int(0)])
+        // Every required column is given above.
+        return try! try ConnectionRecord(row: row)
     }
 
-    init(row: SQLRow) {
-        id = row.string("id")
-        name = row.string("name")
-        type = row.string("type")
-        settingsJSON = row.string("settings")
-        secretFields = row.string("secret_fields").split(separator: ",").map(String.init)
-        createdBy = row.string("created_by")
-        createdAt = row.int("created_at") ?? 0
-        updatedAt = row.int("updated_at") ?? 0
+    init(row: SQLRow) throws {
+        id = try row.required("id")
+        name = try row.required("name")
+        type = try row.required("type")
+        settingsJSON = try row.required("settings")
+        secretFields = try row.required("secret_fields").split(separator: ",").map(String.init)
+        createdBy = try row.required("created_by")
+        createdAt = try row.requiredInt("created_at")
+        updatedAt = try row.requiredInt("updated_at")
         keyVersion = row.int("key_version")
         sharedWithEveryone = row.int("shared_with_everyone") == 1
     }
@@ -37,15 +40,15 @@ extension MetadataStore {
     static let connectionColumns = "id, name, type, settings, secret_fields, created_by, created_at, updated_at, key_version, shared_with_everyone"
 
     public func connections() async throws -> [ConnectionRecord] {
-        try await transaction { try await $0.query("SELECT \(Self.connectionColumns) FROM connections ORDER BY name").map(ConnectionRecord.init(row:)) }
+        try await transaction { try await $0.query("SELECT \(Self.connectionColumns) FROM connections ORDER BY name").map({ try ConnectionRecord(row: $0) }) }
     }
 
     public func connection(id: String) async throws -> ConnectionRecord? {
-        try await transaction { try await $0.first("SELECT \(Self.connectionColumns) FROM connections WHERE id = $1", .text(id)).map(ConnectionRecord.init(row:)) }
+        try await transaction { try await $0.first("SELECT \(Self.connectionColumns) FROM connections WHERE id = $1", .text(id)).map({ try ConnectionRecord(row: $0) }) }
     }
 
     public func connection(named name: String) async throws -> ConnectionRecord? {
-        try await transaction { try await $0.first("SELECT \(Self.connectionColumns) FROM connections WHERE name = $1", .text(name)).map(ConnectionRecord.init(row:)) }
+        try await transaction { try await $0.first("SELECT \(Self.connectionColumns) FROM connections WHERE name = $1", .text(name)).map({ try ConnectionRecord(row: $0) }) }
     }
 
     /// The sealed secrets of a connection (open them with the vault).
@@ -66,7 +69,7 @@ extension MetadataStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING \(Self.connectionColumns)
                 """, .text(id), .text(name), .text(type), .text(settingsJSON), sealed.map { .blob($0.sealed) } ?? .null,
                    .text(secretFields.sorted().joined(separator: ",")), .optional(sealed?.keyVersion), .text(createdBy), .int(at))
-            return ConnectionRecord(row: rows[0])
+            return try ConnectionRecord(row: rows[0])
         }
     }
 
@@ -81,7 +84,7 @@ extension MetadataStore {
                 try await session.execute("UPDATE connections SET sealed_secrets = $2, key_version = $3 WHERE id = $1",
                                           .text(id), sealed.map { .blob($0.sealed) } ?? .null, .optional(sealed?.keyVersion))
             }
-            return try await session.first("SELECT \(Self.connectionColumns) FROM connections WHERE id = $1", .text(id)).map(ConnectionRecord.init(row:))
+            return try await session.first("SELECT \(Self.connectionColumns) FROM connections WHERE id = $1", .text(id)).map({ try ConnectionRecord(row: $0) })
         }
     }
 

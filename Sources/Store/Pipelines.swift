@@ -15,13 +15,13 @@ public struct PipelineRecord: Sendable, Equatable {
     public var createdAt: Int64
     public var updatedAt: Int64
 
-    init(row: SQLRow) {
-        id = row.string("id")
-        name = row.string("name")
-        currentRevision = row.int("current_revision") ?? 0
-        createdBy = row.string("created_by")
-        createdAt = row.int("created_at") ?? 0
-        updatedAt = row.int("updated_at") ?? 0
+    init(row: SQLRow) throws {
+        id = try row.required("id")
+        name = try row.required("name")
+        currentRevision = try row.requiredInt("current_revision")
+        createdBy = try row.required("created_by")
+        createdAt = try row.requiredInt("created_at")
+        updatedAt = try row.requiredInt("updated_at")
     }
 }
 
@@ -34,13 +34,13 @@ public struct PipelineRevision: Sendable, Equatable {
     public var message: String
     public var createdAt: Int64
 
-    init(row: SQLRow) {
-        pipelineID = row.string("pipeline_id")
-        revision = row.int("revision") ?? 0
-        document = row.string("document")
-        author = row.string("author")
-        message = row.string("message")
-        createdAt = row.int("created_at") ?? 0
+    init(row: SQLRow) throws {
+        pipelineID = try row.required("pipeline_id")
+        revision = try row.requiredInt("revision")
+        document = try row.required("document")
+        author = try row.required("author")
+        message = try row.required("message")
+        createdAt = try row.requiredInt("created_at")
     }
 }
 
@@ -69,7 +69,7 @@ extension MetadataStore {
             try await session.execute("INSERT INTO pipeline_revisions (pipeline_id, revision, document, author, message, created_at) VALUES ($1, 1, $2, $3, $4, $5)",
                                       .text(id), .text(document), .text(author.name), .text(message), .int(at))
             try await session.execute("INSERT INTO pipeline_shares (pipeline_id, user_id, role) VALUES ($1, $2, 'owner')", .text(id), .text(author.id))
-            return PipelineRecord(row: rows[0])
+            return try PipelineRecord(row: rows[0])
         }
     }
 
@@ -85,7 +85,7 @@ extension MetadataStore {
                 guard let current = try await session.first("SELECT current_revision FROM pipelines WHERE id = $1", .text(id)) else { return nil }
                 throw StaleRevision(current: current.int("current_revision") ?? 0)
             }
-            let record = PipelineRecord(row: row)
+            let record = try PipelineRecord(row: row)
             try await session.execute("INSERT INTO pipeline_revisions (pipeline_id, revision, document, author, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                                       .text(id), .int(record.currentRevision), .text(document), .text(author.name), .text(message), .int(at))
             return record
@@ -96,17 +96,17 @@ extension MetadataStore {
     public func pipelines(visibleTo user: User) async throws -> [(PipelineRecord, ShareRole)] {
         try await transaction { session in
             if user.role == .admin {
-                return try await session.query("SELECT \(Self.pipelineColumns) FROM pipelines ORDER BY name").map { (PipelineRecord(row: $0), ShareRole.owner) }
+                return try await session.query("SELECT \(Self.pipelineColumns) FROM pipelines ORDER BY name").map { (try PipelineRecord(row: $0), ShareRole.owner) }
             }
             return try await session.query("""
                 SELECT p.id, p.name, p.current_revision, p.created_by, p.created_at, p.updated_at, s.role FROM pipelines p
                 JOIN pipeline_shares s ON s.pipeline_id = p.id WHERE s.user_id = $1 ORDER BY p.name
-                """, .text(user.id)).map { (PipelineRecord(row: $0), ShareRole(rawValue: $0.string("role")) ?? .viewer) }
+                """, .text(user.id)).map { (try PipelineRecord(row: $0), ShareRole(rawValue: $0.string("role")) ?? .viewer) }
         }
     }
 
     public func pipeline(id: String) async throws -> PipelineRecord? {
-        try await transaction { try await $0.first("SELECT \(Self.pipelineColumns) FROM pipelines WHERE id = $1", .text(id)).map(PipelineRecord.init(row:)) }
+        try await transaction { try await $0.first("SELECT \(Self.pipelineColumns) FROM pipelines WHERE id = $1", .text(id)).map({ try PipelineRecord(row: $0) }) }
     }
 
     /// The user's role on a pipeline (admins own everything); nil when not shared with them.
@@ -123,12 +123,12 @@ extension MetadataStore {
     }
 
     public func revisions(pipelineID: String) async throws -> [PipelineRevision] {
-        try await transaction { try await $0.query("SELECT \(Self.revisionColumns) FROM pipeline_revisions WHERE pipeline_id = $1 ORDER BY revision DESC", .text(pipelineID)).map(PipelineRevision.init(row:)) }
+        try await transaction { try await $0.query("SELECT \(Self.revisionColumns) FROM pipeline_revisions WHERE pipeline_id = $1 ORDER BY revision DESC", .text(pipelineID)).map({ try PipelineRevision(row: $0) }) }
     }
 
     public func revision(pipelineID: String, revision: Int64) async throws -> PipelineRevision? {
         try await transaction {
-            try await $0.first("SELECT \(Self.revisionColumns) FROM pipeline_revisions WHERE pipeline_id = $1 AND revision = $2", .text(pipelineID), .int(revision)).map(PipelineRevision.init(row:))
+            try await $0.first("SELECT \(Self.revisionColumns) FROM pipeline_revisions WHERE pipeline_id = $1 AND revision = $2", .text(pipelineID), .int(revision)).map({ try PipelineRevision(row: $0) })
         }
     }
 

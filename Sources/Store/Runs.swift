@@ -24,23 +24,23 @@ public struct RunRecord: Sendable, Equatable {
     public var triggerID: String?
     public var nodes: [RunNodeRecord] = []
 
-    init(row: SQLRow) {
-        id = row.string("id")
-        pipelineID = row.string("pipeline_id")
-        revision = row.int("revision") ?? 0
-        parametersJSON = row.string("parameters")
-        phase = RunPhase(rawValue: row.string("status")) ?? .failed
-        attempt = row.int("attempt") ?? 0
-        maxAttempts = row.int("max_attempts") ?? 1
-        requestedBy = row.string("requested_by")
-        queuedAt = row.int("queued_at") ?? 0
+    init(row: SQLRow) throws {
+        id = try row.required("id")
+        pipelineID = try row.required("pipeline_id")
+        revision = try row.requiredInt("revision")
+        parametersJSON = try row.required("parameters")
+        phase = try row.decode("status", as: RunPhase.self)
+        attempt = try row.requiredInt("attempt")
+        maxAttempts = try row.requiredInt("max_attempts")
+        requestedBy = try row.required("requested_by")
+        queuedAt = try row.requiredInt("queued_at")
         startedAt = row.int("started_at")
         finishedAt = row.int("finished_at")
         workerID = row.text("worker_id")
         leaseExpiresAt = row.int("lease_expires_at")
         cancelRequested = row.int("cancel_requested") == 1
         error = row.text("error")
-        rejected = row.int("rejected") ?? 0
+        rejected = try row.requiredInt("rejected")
         replayOf = row.text("replay_of")
         triggerID = row.text("trigger_id")
     }
@@ -135,7 +135,7 @@ extension MetadataStore {
             VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $9) RETURNING \(runColumns)
             """, .text(newID()), .text(pipelineID), .int(revision), .text(parametersJSON), .int(maxAttempts), .text(requestedBy), .int(at),
                .optional(replayOf), .optional(triggerID))
-        return RunRecord(row: rows[0])
+        return try RunRecord(row: rows[0])
     }
 
     /// Claims the oldest queued run for `workerID` with a lease of `leaseMillis`, or nil when the queue is empty.
@@ -152,7 +152,7 @@ extension MetadataStore {
                     started_at = COALESCE(started_at, $3)
                 WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1 \(lock))
                 RETURNING \(Self.runColumns)
-                """, .text(workerID), .int(at + leaseMillis), .int(at)).map(RunRecord.init(row:))
+                """, .text(workerID), .int(at + leaseMillis), .int(at)).map({ try RunRecord(row: $0) })
         }
     }
 
@@ -216,7 +216,7 @@ extension MetadataStore {
         let at = now()
         return try await transaction { session in
             guard try await Self.cancelRun(runID, at: at, in: session) else { return nil }
-            return try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(runID)).map(RunRecord.init(row:))
+            return try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(runID)).map({ try RunRecord(row: $0) })
         }
     }
 
@@ -237,7 +237,7 @@ extension MetadataStore {
 
     public func run(id: String) async throws -> RunRecord? {
         try await transaction { session in
-            guard var run = try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(id)).map(RunRecord.init(row:)) else { return nil }
+            guard var run = try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(id)).map({ try RunRecord(row: $0) }) else { return nil }
             run.nodes = try await session.query("SELECT node, status, records_in, records_out, rejected, bytes, duration_ms, error FROM run_nodes WHERE run_id = $1 ORDER BY node", .text(id))
                 .map { RunNodeRecord(node: $0.string("node"), status: $0.string("status"), recordsIn: $0.int("records_in") ?? 0, recordsOut: $0.int("records_out") ?? 0,
                                      rejected: $0.int("rejected") ?? 0, bytes: $0.int("bytes") ?? 0, durationMillis: $0.int("duration_ms") ?? 0, error: $0.text("error")) }
@@ -265,7 +265,7 @@ extension MetadataStore {
             }
             binds.append(.int(Int64(filter.limit)))
             sql += " ORDER BY queued_at DESC, id DESC LIMIT $\(binds.count)"
-            return try await session.query(sql, binds).map(RunRecord.init(row:))
+            return try await session.query(sql, binds).map({ try RunRecord(row: $0) })
         }
     }
 

@@ -57,4 +57,30 @@ public struct SQLRow: Sendable {
 
     /// A required text column; an empty string when NULL (for columns the schema declares NOT NULL).
     public func string(_ column: String) -> String { text(column) ?? "" }
+
+    /// The column's text; throws when the row has no such column or it is NULL (a row the schema does not
+    /// explain is an error, never an empty string).
+    public func required(_ column: String) throws -> String {
+        guard let value = text(column) else { throw missing(column) }
+        return value
+    }
+
+    /// The column as an integer; throws when it is missing, NULL or not a number.
+    public func requiredInt(_ column: String) throws -> Int64 {
+        guard let value = int(column) else { throw missing(column) }
+        return value
+    }
+
+    /// The column as one of an enumeration's stored names; an unknown name is an error, never a default.
+    public func decode<T: RawRepresentable>(_ column: String, as type: T.Type) throws -> T where T.RawValue == String {
+        let raw = try required(column)
+        guard let value = T(rawValue: raw) else {
+            throw StoreError(.internalError, "the store holds '\(raw)' in \(column), which is not a known \(T.self)")
+        }
+        return value
+    }
+
+    private func missing(_ column: String) -> StoreError {
+        StoreError(.internalError, "a stored row has no value for \(column) (columns: \(columns.joined(separator: ", ")))")
+    }
 }

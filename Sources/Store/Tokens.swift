@@ -104,7 +104,7 @@ extension MetadataStore {
             let live = try await session.first("SELECT 1 AS ok FROM refresh_tokens WHERE family = $1 AND user_id = $2 AND revoked_at IS NULL LIMIT 1",
                                                .text(family), .text(userID))
             guard live != nil else { return nil }
-            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(userID)).map(User.init(row:))
+            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(userID)).map({ try User(row: $0) })
         }
     }
 
@@ -152,7 +152,7 @@ extension MetadataStore {
             let digest = OpaqueToken.digest(token)
             guard let row = try await session.first("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL", .text(digest)) else { return nil }
             try await session.execute("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1", .text(digest), .int(at))
-            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(row.string("user_id"))).map(User.init(row:))
+            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(row.string("user_id"))).map({ try User(row: $0) })
         }
     }
 }

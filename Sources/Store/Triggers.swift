@@ -47,23 +47,23 @@ public struct TriggerRecord: Sendable, Equatable {
         self.links = links
     }
 
-    init(row: SQLRow) {
-        id = row.string("id")
-        name = row.string("name")
-        kind = row.string("kind")
-        settingsJSON = row.string("settings")
+    init(row: SQLRow) throws {
+        id = try row.required("id")
+        name = try row.required("name")
+        kind = try row.required("kind")
+        settingsJSON = try row.required("settings")
         rule = row.text("rule")
         enabled = row.int("enabled") == 1
-        overlap = row.string("overlap")
-        missed = row.string("missed")
-        missedCap = row.int("missed_cap") ?? 0
+        overlap = try row.required("overlap")
+        missed = try row.required("missed")
+        missedCap = try row.requiredInt("missed_cap")
         declaredIn = row.text("declared_in")
         stateJSON = row.text("state") ?? "{}"
-        stateVersion = row.int("state_version") ?? 0
+        stateVersion = try row.requiredInt("state_version")
         hasSecret = row.text("secret_hash") != nil
-        createdBy = row.string("created_by")
-        createdAt = row.int("created_at") ?? 0
-        updatedAt = row.int("updated_at") ?? 0
+        createdBy = try row.required("created_by")
+        createdAt = try row.requiredInt("created_at")
+        updatedAt = try row.requiredInt("updated_at")
     }
 }
 
@@ -105,14 +105,14 @@ public struct TriggerFiring: Sendable, Equatable {
         self.detail = detail
     }
 
-    init(row: SQLRow) {
-        id = row.string("id")
-        triggerID = row.string("trigger_id")
-        at = row.int("at") ?? 0
-        eventJSON = row.string("event")
-        ruleResult = row.string("rule_result")
-        runIDs = row.string("runs").split(separator: ",").map(String.init)
-        outcome = row.string("outcome")
+    init(row: SQLRow) throws {
+        id = try row.required("id")
+        triggerID = try row.required("trigger_id")
+        at = try row.requiredInt("at")
+        eventJSON = try row.required("event")
+        ruleResult = try row.required("rule_result")
+        runIDs = try row.required("runs").split(separator: ",").map(String.init)
+        outcome = try row.required("outcome")
         detail = row.text("detail")
     }
 }
@@ -164,7 +164,7 @@ extension MetadataStore {
 
     public func triggers() async throws -> [TriggerRecord] {
         try await transaction { session in
-            var triggers = try await session.query("SELECT \(Self.triggerColumns) FROM triggers ORDER BY name").map(TriggerRecord.init(row:))
+            var triggers = try await session.query("SELECT \(Self.triggerColumns) FROM triggers ORDER BY name").map({ try TriggerRecord(row: $0) })
             let links = try await session.query("SELECT trigger_id, pipeline_id, parameters FROM trigger_pipelines ORDER BY pipeline_id")
             let byTrigger = Dictionary(grouping: links, by: { $0.string("trigger_id") })
             for index in triggers.indices {
@@ -179,7 +179,7 @@ extension MetadataStore {
     }
 
     static func trigger(id: String, in session: any StoreSession) async throws -> TriggerRecord? {
-        guard var trigger = try await session.first("SELECT \(triggerColumns) FROM triggers WHERE id = $1", .text(id)).map(TriggerRecord.init(row:)) else { return nil }
+        guard var trigger = try await session.first("SELECT \(triggerColumns) FROM triggers WHERE id = $1", .text(id)).map({ try TriggerRecord(row: $0) }) else { return nil }
         trigger.links = try await session.query("SELECT pipeline_id, parameters FROM trigger_pipelines WHERE trigger_id = $1 ORDER BY pipeline_id", .text(id)).map(link(row:))
         return trigger
     }
@@ -316,7 +316,7 @@ extension MetadataStore {
             try await session.query("""
                 SELECT id, trigger_id, at, event, rule_result, runs, outcome, detail FROM trigger_firings
                 WHERE trigger_id = $1 AND at < $2 ORDER BY at DESC, id DESC LIMIT $3
-                """, .text(triggerID), .int(before ?? Int64.max), .int(Int64(limit))).map(TriggerFiring.init(row:))
+                """, .text(triggerID), .int(before ?? Int64.max), .int(Int64(limit))).map({ try TriggerFiring(row: $0) })
         }
     }
 
@@ -324,7 +324,7 @@ extension MetadataStore {
     public func activeRuns(pipelineID: String) async throws -> [RunRecord] {
         try await transaction { session in
             try await session.query("SELECT \(Self.runColumns) FROM runs WHERE pipeline_id = $1 AND status IN ('queued', 'running') ORDER BY queued_at",
-                                    .text(pipelineID)).map(RunRecord.init(row:))
+                                    .text(pipelineID)).map({ try RunRecord(row: $0) })
         }
     }
 

@@ -8,11 +8,11 @@ public struct User: Sendable, Codable, Equatable {
     public var createdAt: Int64
     public var disabled: Bool
 
-    init(row: SQLRow) {
-        id = row.string("id")
-        name = row.string("name")
-        role = Role(rawValue: row.string("role")) ?? .member
-        createdAt = row.int("created_at") ?? 0
+    init(row: SQLRow) throws {
+        id = try row.required("id")
+        name = try row.required("name")
+        role = try row.decode("role", as: Role.self)
+        createdAt = try row.requiredInt("created_at")
         disabled = row.int("disabled") == 1
     }
 }
@@ -31,32 +31,32 @@ extension MetadataStore {
             }
             let rows = try await session.query("INSERT INTO users (id, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING \(Self.userColumns)",
                                                .text(id), .text(name), .text(role.rawValue), .text(passwordHash), .int(at))
-            return User(row: rows[0])
+            return try User(row: rows[0])
         }
     }
 
     public func users() async throws -> [User] {
-        try await transaction { try await $0.query("SELECT \(Self.userColumns) FROM users ORDER BY name").map(User.init(row:)) }
+        try await transaction { try await $0.query("SELECT \(Self.userColumns) FROM users ORDER BY name").map({ try User(row: $0) }) }
     }
 
     public func user(named name: String) async throws -> User? {
-        try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE name = $1", .text(name)).map(User.init(row:)) }
+        try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE name = $1", .text(name)).map({ try User(row: $0) }) }
     }
 
     public func user(id: String) async throws -> User? {
-        try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(id)).map(User.init(row:)) }
+        try await transaction { try await $0.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(id)).map({ try User(row: $0) }) }
     }
 
     /// The user and password hash for a login name, matched exactly or else ignoring case and look-alike letters.
     public func credentials(name: String) async throws -> (user: User, passwordHash: String)? {
         try await transaction { session in
             if let row = try await session.first("SELECT \(Self.userColumns), password_hash FROM users WHERE name = $1", .text(name)) {
-                return (User(row: row), row.string("password_hash"))
+                return (try User(row: row), row.string("password_hash"))
             }
             let key = UserNameKey.key(name)
             let matches = try await session.query("SELECT \(Self.userColumns), password_hash FROM users").filter { UserNameKey.key($0.string("name")) == key }
             guard matches.count == 1 else { return nil }
-            return (User(row: matches[0]), matches[0].string("password_hash"))
+            return (try User(row: matches[0]), matches[0].string("password_hash"))
         }
     }
 
@@ -70,7 +70,7 @@ extension MetadataStore {
             if let role { try await session.execute("UPDATE users SET role = $2 WHERE id = $1", .text(id), .text(role.rawValue)) }
             if let passwordHash { try await session.execute("UPDATE users SET password_hash = $2 WHERE id = $1", .text(id), .text(passwordHash)) }
             if let disabled { try await session.execute("UPDATE users SET disabled = $2 WHERE id = $1", .text(id), .int(disabled ? 1 : 0)) }
-            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(id)).map(User.init(row:))
+            return try await session.first("SELECT \(Self.userColumns) FROM users WHERE id = $1", .text(id)).map({ try User(row: $0) })
         }
     }
 
