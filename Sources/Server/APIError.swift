@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NodeKit
+import Scheduler
 import Store
 import Workers
 
@@ -62,6 +63,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             }
         case let error as ConfigError:
             return from(ConfigErrors([error]))
+        case let error as TriggerConfigError:
+            // A stored trigger whose settings no longer parse (or a poll's refusal): the trigger's to fix, never a 500.
+            return APIError(.unprocessableContent, error.code, "the trigger's definition is not valid: \(error.message)", field: error.field)
         case let error as ConnectionForbidden:
             return APIError(.forbidden, "connection_forbidden", error.description, field: "connection",
                             extra: ["connections": .array(error.names.map(JSONValue.string))])

@@ -18,6 +18,8 @@ enum TriggerRoutes {
         /// Shown once: on creating a webhook trigger and on rotating its secret.
         var secret: String?
         var webhookPath: String?
+        /// Why the stored definition no longer validates (it does not fire until it is saved again), or nil.
+        var problem: String?
 
         init(_ t: TriggerRecord, secret: String? = nil) {
             id = t.id; name = t.name; kind = t.kind; settings = JSONValue.parse(t.settingsJSON) ?? .object([:]); rule = t.rule; enabled = t.enabled
@@ -26,6 +28,7 @@ enum TriggerRoutes {
             state = JSONValue.parse(t.stateJSON) ?? .object([:]); hasSecret = t.hasSecret; createdBy = t.createdBy
             createdAt = t.createdAt; updatedAt = t.updatedAt; self.secret = secret
             webhookPath = t.kind == TriggerKind.webhook.rawValue ? "/hooks/\(t.id)" : nil
+            do { _ = try TriggerDefinition.load(t) } catch { problem = "\(error.field.map { "\($0): " } ?? "")\(error.message)" }
         }
     }
     struct FiringView: Encodable {
@@ -48,7 +51,8 @@ enum TriggerRoutes {
         "enabled": APISchema.boolean, "overlap": APISchema.string, "missed": APISchema.string, "missed_cap": APISchema.integer,
         "declared_in": APISchema.nullable(APISchema.string), "pipelines": APISchema.array(linkSchema), "state": APISchema.anyObject, "has_secret": APISchema.boolean,
         "created_by": APISchema.string, "created_at": APISchema.integer, "updated_at": APISchema.integer, "secret": APISchema.string, "webhook_path": APISchema.string,
-    ], optional: ["rule", "declared_in", "secret", "webhook_path"])
+        "problem": APISchema.string,
+    ], optional: ["rule", "declared_in", "secret", "webhook_path", "problem"])
     static let firingSchema = APISchema.object([
         "id": APISchema.string, "at": APISchema.integer, "event": APISchema.anyObject, "rule_result": APISchema.string, "runs": APISchema.array(APISchema.string),
         "outcome": APISchema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": APISchema.nullable(APISchema.string),

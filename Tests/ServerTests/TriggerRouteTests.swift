@@ -194,4 +194,22 @@ struct TriggerRouteTests {
             #expect(try await client.call(.delete, "/api/v1/triggers/\(id)", token: root).status == .noContent)
         }
     }
+
+    @Test func aStoredTriggerThatNoLongerValidatesIsFlaggedNeverA500() async throws {
+        let harness = try await ServerHarness.make()
+        defer { Task { await harness.close() } }
+        try await harness.withClient { client in
+            let (root, _) = try await client.login("root", ServerHarness.adminPassword)
+            let pipeline = try #require(try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(Self.pipeline)])).body["id"]?.stringValue)
+            let hook = try await webhook(client, token: root, pipelineID: pipeline)
+            // As an older version (or a hand edit) could have left it: a setting this version does not accept.
+            try await harness.state.store.transaction { try await $0.execute("UPDATE triggers SET settings = $2 WHERE id = $1", .text(hook.id), .text(#"{"auth": "carrier pigeon"}"#)) }
+            let shown = try await client.call(.get, "/api/v1/triggers/\(hook.id)", token: root)
+            #expect(shown.status == .ok && shown.body["problem"]?.stringValue?.contains("auth") == true, "\(shown.text)")
+            let rotate = try await client.call(.post, "/api/v1/triggers/\(hook.id)/secret", token: root)
+            #expect(rotate.status == .unprocessableContent, "\(rotate.status): \(rotate.text)")
+            let delivery = try await client.call(.post, "/hooks/\(hook.id)", raw: "{}", headers: ["Authorization": "Bearer \(hook.secret)"])
+            #expect(delivery.status.code < 500, "\(delivery.status): \(delivery.text)")
+        }
+    }
 }
