@@ -513,6 +513,29 @@ extension WebAssets {
             "bGUgPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50TlMoU1ZHLCAidGl0bGUiKTsKICAgIHRpdGxlLnRleHRDb250ZW50ID0gYCR7bi5ub2RlfTogJHtuLnN0YXR1" +
             "c30sICR7KChuLmR1cmF0aW9uX21pbGxpcyA/PyAwKSAvIDEwMDApLnRvRml4ZWQoMil9IHNgOwogICAgYmFyLmFwcGVuZCh0aXRsZSk7CiAgICBzdmcuYXBw" +
             "ZW5kKGxhYmVsLCBiYXIpOwogIH0pOwogIHJldHVybiBzdmc7Cn0K"),
+        "ui/js/user-picker.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
+            "Ly8gQHRzLWNoZWNrCi8vIEZpbmRzIGEgcGVyc29uIGJ5IG5hbWUgZm9yIHNoYXJpbmc6IGEgdGV4dCBpbnB1dCB3aXRoIHN1Z2dlc3Rpb25zIGZyb20gR0VU" +
+            "IC9hcGkvdjEvdXNlcnMvbG9va3VwIChuYW1lcyBvbmx5LAovLyBubyByb2xlcyksIHdoaWNoIGFueSBzaWduZWQtaW4gdXNlciBtYXkgY2FsbC4gVXNlZCBi" +
+            "eSB0aGUgcGlwZWxpbmUgYW5kIHRoZSBjb25uZWN0aW9uIHNoYXJpbmcgcGFuZWxzLgppbXBvcnQgeyBhcGkgfSBmcm9tICIuL2FwaS5qcyI7CmltcG9ydCB7" +
+            "IGgsIHNob3cgfSBmcm9tICIuL2RvbS5qcyI7CgovKioKICogQHR5cGVkZWYge3tpZDogc3RyaW5nLCBuYW1lOiBzdHJpbmd9fSBVc2VyTWF0Y2gKICogQHR5" +
+            "cGVkZWYge3tpbnB1dDogSFRNTElucHV0RWxlbWVudCwgc3VnZ2VzdGlvbnM6IEhUTUxFbGVtZW50LCBjaG9zZW46ICgpID0+IFByb21pc2U8VXNlck1hdGNo" +
+            "fHN0cmluZz59fSBVc2VyUGlja2VyCiAqLwoKLyoqIEBwYXJhbSB7c3RyaW5nfSBxIEByZXR1cm5zIHtQcm9taXNlPFVzZXJNYXRjaFtdPn0gKi8KY29uc3Qg" +
+            "bG9va3VwID0gYXN5bmMgKHEpID0+IC8qKiBAdHlwZSB7VXNlck1hdGNoW119ICovIChhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3VzZXJzL2xvb2t1cD9x" +
+            "PSR7ZW5jb2RlVVJJQ29tcG9uZW50KHEpfWApKTsKCi8qKgogKiBBbiBpbnB1dCAoaWQgYGlkUHJlZml4YCkgd2l0aCBhIGRhdGFsaXN0IG9mIG1hdGNoaW5n" +
+            "IG5hbWVzIHdoaWxlIHR5cGluZy4gYGNob3NlbigpYCByZXNvbHZlcyB0aGUgdHlwZWQKICogbmFtZSB0byBhIHVzZXIgKHRoZSBleGFjdCBuYW1lLCBvciB0" +
+            "aGUgb25seSBtYXRjaCksIG9yIHRvIGEgc2VudGVuY2Ugc2F5aW5nIHdoeSBpdCBjb3VsZCBub3QuCiAqIEBwYXJhbSB7c3RyaW5nfSBpZFByZWZpeAogKiBA" +
+            "cGFyYW0ge3N0cmluZ30gW2V4Y2x1ZGVJRF0gYSB1c2VyIG5ldmVyIHN1Z2dlc3RlZCAodGhlIGNhbGxlcikKICogQHJldHVybnMge1VzZXJQaWNrZXJ9CiAq" +
+            "LwpleHBvcnQgZnVuY3Rpb24gdXNlclBpY2tlcihpZFByZWZpeCwgZXhjbHVkZUlEKSB7CiAgY29uc3Qgc3VnZ2VzdGlvbnMgPSBoKCJkYXRhbGlzdCIsIHsg" +
+            "aWQ6IGAke2lkUHJlZml4fS1tYXRjaGVzYCB9KTsKICBjb25zdCBpbnB1dCA9IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0Iiwg" +
+            "eyBpZDogaWRQcmVmaXgsICJhcmlhLWxhYmVsIjogIlVzZXIgbmFtZSIsIHBsYWNlaG9sZGVyOiAidXNlciBuYW1lIiwKICAgIGxpc3Q6IGAke2lkUHJlZml4" +
+            "fS1tYXRjaGVzYCwgYXV0b2NvbXBsZXRlOiAib2ZmIiB9KSk7CiAgaW5wdXQuYWRkRXZlbnRMaXN0ZW5lcigiaW5wdXQiLCBhc3luYyAoKSA9PiB7CiAgICBj" +
+            "b25zdCBxID0gaW5wdXQudmFsdWUudHJpbSgpOwogICAgaWYgKCFxKSByZXR1cm47CiAgICB0cnkgeyBzaG93KHN1Z2dlc3Rpb25zLCAuLi4oYXdhaXQgbG9v" +
+            "a3VwKHEpKS5maWx0ZXIoKHUpID0+IHUuaWQgIT09IGV4Y2x1ZGVJRCkubWFwKCh1KSA9PiBoKCJvcHRpb24iLCB7IHZhbHVlOiB1Lm5hbWUgfSkpKTsgfSBj" +
+            "YXRjaCB7IC8qIHN1Z2dlc3Rpb25zIG9ubHkgKi8gfQogIH0pOwogIGNvbnN0IGNob3NlbiA9IGFzeW5jICgpID0+IHsKICAgIGNvbnN0IG5hbWUgPSBpbnB1" +
+            "dC52YWx1ZS50cmltKCk7CiAgICBpZiAoIW5hbWUpIHJldHVybiAiVHlwZSB0aGUgbmFtZSBvZiB0aGUgcGVyc29uIHRvIHNoYXJlIHdpdGguIjsKICAgIGNv" +
+            "bnN0IGZvdW5kID0gYXdhaXQgbG9va3VwKG5hbWUpOwogICAgcmV0dXJuIGZvdW5kLmZpbmQoKHUpID0+IHUubmFtZSA9PT0gbmFtZSkgPz8gKGZvdW5kLmxl" +
+            "bmd0aCA9PT0gMSA/IGZvdW5kWzBdIDogYE5vIHVzZXIgaXMgbmFtZWQgJyR7bmFtZX0nLmApOwogIH07CiAgcmV0dXJuIHsgaW5wdXQsIHN1Z2dlc3Rpb25z" +
+            "LCBjaG9zZW4gfTsKfQo="),
         "ui/js/yaml.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdyaXRlcyBhIHBpcGVsaW5lIGRvY3VtZW50IGFzIFlBTUwgKGJsb2NrIHN0eWxlLCBzdHJpbmdzIGRvdWJsZS1xdW90ZWQpOiB3" +
             "aGF0IHRoZSBlZGl0b3Igc2F2ZXMsIHNvIGEgZG9jdW1lbnQKLy8gZXhwb3J0ZWQgZnJvbSB0aGUgVUkgcmVhZHMgd2VsbCBpbiBnaXQuIFB1cmU7IHRoZSBz" +
@@ -544,45 +567,37 @@ extension WebAssets {
             "Ly8gQHRzLWNoZWNrCi8vIFdobyBtYXkgdXNlIGEgY29ubmVjdGlvbiwgb24gdGhlIGNvbm5lY3Rpb25zIHBhZ2U6IGl0cyBvd25lciAoYW5kIGFkbWlucykg" +
             "c2hhcmUgaXQgd2l0aCBwZW9wbGUgYnkgbmFtZSwgYXMKLy8gYHVzZXJgIChtYXkgbmFtZSBpdCBpbiBwaXBlbGluZXMpIG9yIGBlZGl0b3JgIChtYXkgYWxz" +
             "byBjaGFuZ2UgaXQpOyBhZG1pbnMgbWF5IHNoYXJlIGl0IHdpdGggZXZlcnlvbmUuCmltcG9ydCB7IGFwaSB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7" +
-            "IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CgovKioKICogRmlsbHMgYGVsZW1lbnRgIHdpdGggdGhlIGNvbm5lY3Rpb24ncyBvd25l" +
-            "ciBhbmQgc2hhcmVzLCBhbmQgKGZvciBvd25lcnMpIHRoZSBjb250cm9scyB0aGF0IGNoYW5nZSB0aGVtLgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSBlbGVt" +
-            "ZW50CiAqIEBwYXJhbSB7YW55fSBjb25uZWN0aW9uCiAqIEBwYXJhbSB7e2lkOiBzdHJpbmcsIHJvbGU6IHN0cmluZ319IG1lCiAqIEByZXR1cm5zIHtQcm9t" +
-            "aXNlPHZvaWQ+fQogKi8KZXhwb3J0IGFzeW5jIGZ1bmN0aW9uIHJlbmRlckNvbm5lY3Rpb25TaGFyaW5nKGVsZW1lbnQsIGNvbm5lY3Rpb24sIG1lKSB7CiAg" +
-            "Y29uc3Qgc2hhcmluZyA9IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9zaGFyZXNgKTsKICBjb25zdCBv" +
-            "d25lciA9IGNvbm5lY3Rpb24ucm9sZSA9PT0gIm93bmVyIjsKICBjb25zdCBtZXNzYWdlID0gaCgiZGl2IiwgeyByb2xlOiAic3RhdHVzIiB9KTsKICBjb25z" +
-            "dCBhZ2FpbiA9ICgpID0+IHJlbmRlckNvbm5lY3Rpb25TaGFyaW5nKGVsZW1lbnQsIGNvbm5lY3Rpb24sIG1lKTsKICBjb25zdCBtYXRjaGVzID0gaCgiZGF0" +
-            "YWxpc3QiLCB7IGlkOiAiY29ubmVjdGlvbi1zaGFyZS1tYXRjaGVzIiB9KTsKICBjb25zdCB3aG8gPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICov" +
-            "IChoKCJpbnB1dCIsIHsgaWQ6ICJjb25uZWN0aW9uLXNoYXJlLXVzZXIiLCAiYXJpYS1sYWJlbCI6ICJVc2VyIG5hbWUiLCBwbGFjZWhvbGRlcjogInVzZXIg" +
-            "bmFtZSIsCiAgICBsaXN0OiAiY29ubmVjdGlvbi1zaGFyZS1tYXRjaGVzIiwgYXV0b2NvbXBsZXRlOiAib2ZmIiB9KSk7CiAgLyoqIEBwYXJhbSB7c3RyaW5n" +
-            "fSBxICovCiAgY29uc3QgbG9va3VwID0gYXN5bmMgKHEpID0+IC8qKiBAdHlwZSB7e2lkOiBzdHJpbmcsIG5hbWU6IHN0cmluZ31bXX0gKi8gKGF3YWl0IGFw" +
-            "aSgiR0VUIiwgYC9hcGkvdjEvdXNlcnMvbG9va3VwP3E9JHtlbmNvZGVVUklDb21wb25lbnQocSl9YCkpOwogIHdoby5hZGRFdmVudExpc3RlbmVyKCJpbnB1" +
-            "dCIsIGFzeW5jICgpID0+IHsKICAgIGNvbnN0IHEgPSB3aG8udmFsdWUudHJpbSgpOwogICAgaWYgKCFxKSByZXR1cm47CiAgICB0cnkgeyBzaG93KG1hdGNo" +
-            "ZXMsIC4uLihhd2FpdCBsb29rdXAocSkpLm1hcCgodSkgPT4gaCgib3B0aW9uIiwgeyB2YWx1ZTogdS5uYW1lIH0pKSk7IH0gY2F0Y2ggeyAvKiBzdWdnZXN0" +
-            "aW9ucyBvbmx5ICovIH0KICB9KTsKICBjb25zdCByb2xlID0gLyoqIEB0eXBlIHtIVE1MU2VsZWN0RWxlbWVudH0gKi8gKGgoInNlbGVjdCIsIHsgaWQ6ICJj" +
-            "b25uZWN0aW9uLXNoYXJlLXJvbGUiLCAiYXJpYS1sYWJlbCI6ICJSb2xlIiB9LAogICAgaCgib3B0aW9uIiwgeyB2YWx1ZTogInVzZXIiIH0sICJ1c2VyICht" +
-            "YXkgdXNlIGl0KSIpLCBoKCJvcHRpb24iLCB7IHZhbHVlOiAiZWRpdG9yIiB9LCAiZWRpdG9yIChtYXkgYWxzbyBjaGFuZ2UgaXQpIikpKTsKICBjb25zdCBl" +
-            "dmVyeW9uZSA9IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyB0eXBlOiAiY2hlY2tib3giLCBpZDogImNvbm5lY3Rpb24t" +
-            "c2hhcmUtZXZlcnlvbmUiLCAuLi4oc2hhcmluZy5zaGFyZWRfd2l0aF9ldmVyeW9uZSA/IHsgY2hlY2tlZDogIiIgfSA6IHt9KSwKICAgIG9uY2hhbmdlOiBh" +
-            "c3luYyAoKSA9PiB7CiAgICAgIHRyeSB7IGF3YWl0IGFwaSgiUFVUIiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9ldmVyeW9uZWAs" +
-            "IHsgc2hhcmVkOiBldmVyeW9uZS5jaGVja2VkIH0pOyBhd2FpdCBhZ2FpbigpOyB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChl" +
-            "cnJvcikpOyB9CiAgICB9IH0pKTsKICBzaG93KGVsZW1lbnQsIGgoImRpdiIsIHsgY2xhc3M6ICJjYXJkIiwgImRhdGEtdGVzdGlkIjogImNvbm5lY3Rpb24t" +
-            "c2hhcmluZyIgfSwKICAgIGgoImgyIiwge30sIGBXaG8gbWF5IHVzZSAke2Nvbm5lY3Rpb24ubmFtZX1gKSwKICAgIGgoInAiLCB7fSwgYE93bmVyOiAke3No" +
-            "YXJpbmcub3duZXJ9LiBgLCBzaGFyaW5nLnNoYXJlZF93aXRoX2V2ZXJ5b25lID8gIkV2ZXJ5IHVzZXIgbWF5IG5hbWUgaXQgaW4gcGlwZWxpbmVzLiIgOiAi" +
-            "IiksCiAgICBoKCJ1bCIsIHsgY2xhc3M6ICJzaGFyZXMiIH0sIC4uLnNoYXJpbmcuc2hhcmVzLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHNoYXJlKSA9PiBo" +
-            "KCJsaSIsIHsgImRhdGEtc2hhcmUiOiBzaGFyZS51c2VyX25hbWUgfSwgYCR7c2hhcmUudXNlcl9uYW1lfTogJHtzaGFyZS5yb2xlfSBgLAogICAgICBvd25l" +
-            "ciA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAiZGFuZ2VyIiwgb25jbGljazogYXN5bmMgKCkgPT4gewogICAgICAgIHRyeSB7IGF3" +
-            "YWl0IGFwaSgiREVMRVRFIiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9zaGFyZXMvJHtzaGFyZS51c2VyX2lkfWApOyBhd2FpdCBh" +
-            "Z2FpbigpOyB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgICAgIH0gfSwgIlJlbW92ZSIpIDogbnVsbCkp" +
-            "KSwKICAgIG93bmVyID8gaCgiZm9ybSIsIHsgY2xhc3M6ICJyb3ciLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7" +
-            "CiAgICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICAgIHRyeSB7CiAgICAgICAgY29uc3QgbmFtZSA9IHdoby52YWx1ZS50cmltKCk7CiAgICAgICAg" +
-            "Y29uc3QgZm91bmQgPSBuYW1lID8gYXdhaXQgbG9va3VwKG5hbWUpIDogW107CiAgICAgICAgY29uc3QgdXNlciA9IGZvdW5kLmZpbmQoKHUpID0+IHUubmFt" +
-            "ZSA9PT0gbmFtZSkgPz8gKGZvdW5kLmxlbmd0aCA9PT0gMSA/IGZvdW5kWzBdIDogdW5kZWZpbmVkKTsKICAgICAgICBpZiAoIXVzZXIpIHsgc2hvdyhtZXNz" +
-            "YWdlLCBuYW1lID8gYE5vIHVzZXIgaXMgbmFtZWQgJyR7bmFtZX0nLmAgOiAiVHlwZSB0aGUgbmFtZSBvZiB0aGUgcGVyc29uIHRvIHNoYXJlIHdpdGguIik7" +
-            "IHJldHVybjsgfQogICAgICAgIGF3YWl0IGFwaSgiUFVUIiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9zaGFyZXMvJHt1c2VyLmlk" +
-            "fWAsIHsgcm9sZTogcm9sZS52YWx1ZSB9KTsKICAgICAgICBhd2FpdCBhZ2FpbigpOwogICAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVy" +
-            "cm9yVGV4dChlcnJvcikpOyB9CiAgICB9IH0sIHdobywgbWF0Y2hlcywgcm9sZSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJjb25uZWN0" +
-            "aW9uLXNoYXJlLWFkZCIgfSwgIlNoYXJlIikpIDogbnVsbCwKICAgIG1lLnJvbGUgPT09ICJhZG1pbiIgPyBoKCJsYWJlbCIsIHsgY2xhc3M6ICJyb3ciIH0s" +
-            "IGV2ZXJ5b25lLCAiU2hhcmVkIHdpdGggZXZlcnlvbmUiKSA6IG51bGwsCiAgICBtZXNzYWdlKSk7Cn0K"),
+            "IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CmltcG9ydCB7IHVzZXJQaWNrZXIgfSBmcm9tICIuLi91c2VyLXBpY2tlci5qcyI7Cgov" +
+            "KioKICogRmlsbHMgYGVsZW1lbnRgIHdpdGggdGhlIGNvbm5lY3Rpb24ncyBvd25lciBhbmQgc2hhcmVzLCBhbmQgKGZvciBvd25lcnMpIHRoZSBjb250cm9s" +
+            "cyB0aGF0IGNoYW5nZSB0aGVtLgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSBlbGVtZW50CiAqIEBwYXJhbSB7YW55fSBjb25uZWN0aW9uCiAqIEBwYXJhbSB7" +
+            "e2lkOiBzdHJpbmcsIHJvbGU6IHN0cmluZ319IG1lCiAqIEByZXR1cm5zIHtQcm9taXNlPHZvaWQ+fQogKi8KZXhwb3J0IGFzeW5jIGZ1bmN0aW9uIHJlbmRl" +
+            "ckNvbm5lY3Rpb25TaGFyaW5nKGVsZW1lbnQsIGNvbm5lY3Rpb24sIG1lKSB7CiAgY29uc3Qgc2hhcmluZyA9IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEv" +
+            "Y29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9zaGFyZXNgKTsKICBjb25zdCBvd25lciA9IGNvbm5lY3Rpb24ucm9sZSA9PT0gIm93bmVyIjsKICBjb25z" +
+            "dCBtZXNzYWdlID0gaCgiZGl2IiwgeyByb2xlOiAic3RhdHVzIiB9KTsKICBjb25zdCBhZ2FpbiA9ICgpID0+IHJlbmRlckNvbm5lY3Rpb25TaGFyaW5nKGVs" +
+            "ZW1lbnQsIGNvbm5lY3Rpb24sIG1lKTsKICBjb25zdCB3aG8gPSB1c2VyUGlja2VyKCJjb25uZWN0aW9uLXNoYXJlLXVzZXIiLCBtZS5pZCk7CiAgY29uc3Qg" +
+            "cm9sZSA9IC8qKiBAdHlwZSB7SFRNTFNlbGVjdEVsZW1lbnR9ICovIChoKCJzZWxlY3QiLCB7IGlkOiAiY29ubmVjdGlvbi1zaGFyZS1yb2xlIiwgImFyaWEt" +
+            "bGFiZWwiOiAiUm9sZSIgfSwKICAgIGgoIm9wdGlvbiIsIHsgdmFsdWU6ICJ1c2VyIiB9LCAidXNlciAobWF5IHVzZSBpdCkiKSwgaCgib3B0aW9uIiwgeyB2" +
+            "YWx1ZTogImVkaXRvciIgfSwgImVkaXRvciAobWF5IGFsc28gY2hhbmdlIGl0KSIpKSk7CiAgY29uc3QgZXZlcnlvbmUgPSAvKiogQHR5cGUge0hUTUxJbnB1" +
+            "dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgdHlwZTogImNoZWNrYm94IiwgaWQ6ICJjb25uZWN0aW9uLXNoYXJlLWV2ZXJ5b25lIiwgLi4uKHNoYXJpbmcu" +
+            "c2hhcmVkX3dpdGhfZXZlcnlvbmUgPyB7IGNoZWNrZWQ6ICIiIH0gOiB7fSksCiAgICBvbmNoYW5nZTogYXN5bmMgKCkgPT4gewogICAgICB0cnkgeyBhd2Fp" +
+            "dCBhcGkoIlBVVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVjdGlvbi5pZH0vZXZlcnlvbmVgLCB7IHNoYXJlZDogZXZlcnlvbmUuY2hlY2tlZCB9" +
+            "KTsgYXdhaXQgYWdhaW4oKTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9KSk7CiAgc2hvdyhl" +
+            "bGVtZW50LCBoKCJkaXYiLCB7IGNsYXNzOiAiY2FyZCIsICJkYXRhLXRlc3RpZCI6ICJjb25uZWN0aW9uLXNoYXJpbmciIH0sCiAgICBoKCJoMiIsIHt9LCBg" +
+            "V2hvIG1heSB1c2UgJHtjb25uZWN0aW9uLm5hbWV9YCksCiAgICBoKCJwIiwge30sIGBPd25lcjogJHtzaGFyaW5nLm93bmVyfS4gYCwgc2hhcmluZy5zaGFy" +
+            "ZWRfd2l0aF9ldmVyeW9uZSA/ICJFdmVyeSB1c2VyIG1heSBuYW1lIGl0IGluIHBpcGVsaW5lcy4iIDogIiIpLAogICAgaCgidWwiLCB7IGNsYXNzOiAic2hh" +
+            "cmVzIiB9LCAuLi5zaGFyaW5nLnNoYXJlcy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBzaGFyZSkgPT4gaCgibGkiLCB7ICJkYXRhLXNoYXJlIjogc2hhcmUu" +
+            "dXNlcl9uYW1lIH0sIGAke3NoYXJlLnVzZXJfbmFtZX06ICR7c2hhcmUucm9sZX0gYCwKICAgICAgb3duZXIgPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0" +
+            "b24iLCBjbGFzczogImRhbmdlciIsIG9uY2xpY2s6IGFzeW5jICgpID0+IHsKICAgICAgICB0cnkgeyBhd2FpdCBhcGkoIkRFTEVURSIsIGAvYXBpL3YxL2Nv" +
+            "bm5lY3Rpb25zLyR7Y29ubmVjdGlvbi5pZH0vc2hhcmVzLyR7c2hhcmUudXNlcl9pZH1gKTsgYXdhaXQgYWdhaW4oKTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hv" +
+            "dyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgICB9IH0sICJSZW1vdmUiKSA6IG51bGwpKSksCiAgICBvd25lciA/IGgoImZvcm0iLCB7IGNs" +
+            "YXNzOiAicm93Iiwgb25zdWJtaXQ6IGFzeW5jICgvKiogQHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgp" +
+            "OwogICAgICB0cnkgewogICAgICAgIGNvbnN0IHVzZXIgPSBhd2FpdCB3aG8uY2hvc2VuKCk7CiAgICAgICAgaWYgKHR5cGVvZiB1c2VyID09PSAic3RyaW5n" +
+            "IikgeyBzaG93KG1lc3NhZ2UsIHVzZXIpOyByZXR1cm47IH0KICAgICAgICBhd2FpdCBhcGkoIlBVVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVj" +
+            "dGlvbi5pZH0vc2hhcmVzLyR7dXNlci5pZH1gLCB7IHJvbGU6IHJvbGUudmFsdWUgfSk7CiAgICAgICAgYXdhaXQgYWdhaW4oKTsKICAgICAgfSBjYXRjaCAo" +
+            "ZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9LCB3aG8uaW5wdXQsIHdoby5zdWdnZXN0aW9ucywgcm9sZSwgaCgi" +
+            "YnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJjb25uZWN0aW9uLXNoYXJlLWFkZCIgfSwgIlNoYXJlIikpIDogbnVsbCwKICAgIG1lLnJvbGUgPT09" +
+            "ICJhZG1pbiIgPyBoKCJsYWJlbCIsIHsgY2xhc3M6ICJyb3ciIH0sIGV2ZXJ5b25lLCAiU2hhcmVkIHdpdGggZXZlcnlvbmUiKSA6IG51bGwsCiAgICBtZXNz" +
+            "YWdlKSk7Cn0K"),
         "ui/js/pages/connections.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIENvbm5lY3Rpb25zOiBsaXN0LCBjcmVhdGUgYW5kIGVkaXQgZnJvbSB0aGUgY29ubmVjdGlvbiB0eXBlJ3Mgc3BlYywgdGVzdCwg" +
             "YW5kIGJyb3dzZSB0aGUgc2NoZW1hLgppbXBvcnQgeyBhcGkgfSBmcm9tICIuLi9hcGkuanMiOwppbXBvcnQgeyBlcnJvclRleHQsIGgsIHNob3csIHRpbWUg" +
@@ -786,38 +801,29 @@ extension WebAssets {
         "ui/js/pages/editor-sharing.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdobyBhIHBpcGVsaW5lIGlzIHNoYXJlZCB3aXRoLCBpbiB0aGUgZWRpdG9yJ3Mgc2lkZSBwYW5lbDogb3duZXJzIGFkZCBhbmQg" +
             "cmVtb3ZlIHNoYXJlczsgZXZlcnlvbmUgd2hvIHNlZXMKLy8gdGhlIHBpcGVsaW5lIHNlZXMgd2hvIGVsc2UgZG9lcy4KaW1wb3J0IHsgYXBpIH0gZnJvbSAi" +
-            "Li4vYXBpLmpzIjsKaW1wb3J0IHsgZXJyb3JUZXh0LCBoLCBzaG93IH0gZnJvbSAiLi4vZG9tLmpzIjsKCi8qKgogKiBGaWxscyBgZWxlbWVudGAgd2l0aCB0" +
-            "aGUgcGlwZWxpbmUncyBzaGFyZXMgKGVtcHR5IGZvciBhIHBpcGVsaW5lIG5vdCBzYXZlZCB5ZXQpLgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSBlbGVtZW50" +
-            "CiAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogKiBAcGFyYW0ge3tpZDogc3RyaW5nLCByb2xlOiBzdHJpbmd9fSBtZQogKiBAcmV0dXJucyB7UHJvbWlzZTx2" +
-            "b2lkPn0KICovCmV4cG9ydCBhc3luYyBmdW5jdGlvbiByZW5kZXJTaGFyaW5nKGVsZW1lbnQsIHBpcGVsaW5lLCBtZSkgewoKICBpZiAoIXBpcGVsaW5lKSB7" +
-            "IHNob3coZWxlbWVudCk7IHJldHVybjsgfQogIGNvbnN0IHNoYXJlcyA9IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUu" +
-            "aWR9L3NoYXJlc2ApOwogIGNvbnN0IG93bmVyID0gcGlwZWxpbmUucm9sZSA9PT0gIm93bmVyIjsKICAvLyBBbnlvbmUgd2hvIG93bnMgYSBwaXBlbGluZSBm" +
-            "aW5kcyBwZW9wbGUgYnkgbmFtZSAoR0VUIC9hcGkvdjEvdXNlcnMvbG9va3VwOiBuYW1lcyBvbmx5LCBubyByb2xlcykuCiAgY29uc3QgbWF0Y2hlcyA9IGgo" +
-            "ImRhdGFsaXN0IiwgeyBpZDogInNoYXJlLXVzZXItbWF0Y2hlcyIgfSk7CiAgY29uc3Qgd2hvID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAo" +
-            "aCgiaW5wdXQiLCB7IGlkOiAic2hhcmUtdXNlciIsICJhcmlhLWxhYmVsIjogIlVzZXIgbmFtZSIsIHBsYWNlaG9sZGVyOiAidXNlciBuYW1lIiwgbGlzdDog" +
-            "InNoYXJlLXVzZXItbWF0Y2hlcyIsIGF1dG9jb21wbGV0ZTogIm9mZiIgfSkpOwogIC8qKiBAcGFyYW0ge3N0cmluZ30gcSAqLwogIGNvbnN0IGxvb2t1cCA9" +
-            "IGFzeW5jIChxKSA9PiAvKiogQHR5cGUge3tpZDogc3RyaW5nLCBuYW1lOiBzdHJpbmd9W119ICovIChhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3VzZXJz" +
-            "L2xvb2t1cD9xPSR7ZW5jb2RlVVJJQ29tcG9uZW50KHEpfWApKTsKICB3aG8uYWRkRXZlbnRMaXN0ZW5lcigiaW5wdXQiLCBhc3luYyAoKSA9PiB7CiAgICBj" +
-            "b25zdCBxID0gd2hvLnZhbHVlLnRyaW0oKTsKICAgIGlmICghcSkgcmV0dXJuOwogICAgdHJ5IHsgc2hvdyhtYXRjaGVzLCAuLi4oYXdhaXQgbG9va3VwKHEp" +
-            "KS5maWx0ZXIoKHUpID0+IHUuaWQgIT09IG1lLmlkKS5tYXAoKHUpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6IHUubmFtZSB9KSkpOyB9IGNhdGNoIHsgLyog" +
-            "c3VnZ2VzdGlvbnMgb25seSAqLyB9CiAgfSk7CiAgY29uc3Qgcm9sZSA9IC8qKiBAdHlwZSB7SFRNTFNlbGVjdEVsZW1lbnR9ICovIChoKCJzZWxlY3QiLCB7" +
-            "IGlkOiAic2hhcmUtcm9sZSIsICJhcmlhLWxhYmVsIjogIlJvbGUiIH0sIC4uLlsidmlld2VyIiwgInJ1bm5lciIsICJlZGl0b3IiLCAib3duZXIiXS5tYXAo" +
-            "KHIpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6IHIgfSwgcikpKSk7CiAgY29uc3QgbWVzc2FnZSA9IGgoImRpdiIpOwogIHNob3coZWxlbWVudCwgaCgiaDIi" +
-            "LCB7fSwgIlNoYXJlZCB3aXRoIiksCiAgICBoKCJ1bCIsIHsgY2xhc3M6ICJzaGFyZXMiIH0sIC4uLnNoYXJlcy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBz" +
-            "aGFyZSkgPT4gaCgibGkiLCB7ICJkYXRhLXNoYXJlIjogc2hhcmUudXNlcl9uYW1lIH0sIGAke3NoYXJlLnVzZXJfbmFtZX06ICR7c2hhcmUucm9sZX0gYCwK" +
-            "ICAgICAgb3duZXIgJiYgc2hhcmUudXNlcl9pZCAhPT0gbWUuaWQgPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBjbGFzczogImRhbmdlciIsIG9u" +
-            "Y2xpY2s6IGFzeW5jICgpID0+IHsKICAgICAgICB0cnkgeyBhd2FpdCBhcGkoIkRFTEVURSIsIGAvYXBpL3YxL3BpcGVsaW5lcy8ke3BpcGVsaW5lLmlkfS9z" +
-            "aGFyZXMvJHtzaGFyZS51c2VyX2lkfWApOyBhd2FpdCByZW5kZXJTaGFyaW5nKGVsZW1lbnQsIHBpcGVsaW5lLCBtZSk7IH0gY2F0Y2ggKGVycm9yKSB7IHNo" +
-            "b3cobWVzc2FnZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICAgICAgfSB9LCAiUmVtb3ZlIikgOiBudWxsKSkpLAogICAgb3duZXIgPyBoKCJmb3JtIiwgeyBj" +
-            "bGFzczogInJvdyIsIG9uc3VibWl0OiBhc3luYyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgICAgZXZlbnQucHJldmVudERlZmF1bHQo" +
-            "KTsKICAgICAgdHJ5IHsKICAgICAgICBjb25zdCBuYW1lID0gd2hvLnZhbHVlLnRyaW0oKTsKICAgICAgICBjb25zdCBmb3VuZCA9IG5hbWUgPyBhd2FpdCBs" +
-            "b29rdXAobmFtZSkgOiBbXTsKICAgICAgICBjb25zdCB1c2VyID0gZm91bmQuZmluZCgodSkgPT4gdS5uYW1lID09PSBuYW1lKSA/PyAoZm91bmQubGVuZ3Ro" +
-            "ID09PSAxID8gZm91bmRbMF0gOiB1bmRlZmluZWQpOwogICAgICAgIGlmICghdXNlcikgeyBzaG93KG1lc3NhZ2UsIG5hbWUgPyBgTm8gdXNlciBpcyBuYW1l" +
-            "ZCAnJHtuYW1lfScuYCA6ICJUeXBlIHRoZSBuYW1lIG9mIHRoZSBwZXJzb24gdG8gc2hhcmUgd2l0aC4iKTsgcmV0dXJuOyB9CiAgICAgICAgYXdhaXQgYXBp" +
-            "KCJQVVQiLCBgL2FwaS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hhcmVzLyR7dXNlci5pZH1gLCB7IHJvbGU6IHJvbGUudmFsdWUgfSk7CiAgICAg" +
-            "ICAgYXdhaXQgcmVuZGVyU2hhcmluZyhlbGVtZW50LCBwaXBlbGluZSwgbWUpOwogICAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9y" +
-            "VGV4dChlcnJvcikpOyB9CiAgICB9IH0sIHdobywgbWF0Y2hlcywgcm9sZSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJzaGFyZS1hZGQi" +
-            "IH0sICJTaGFyZSIpKSA6ICIiLCBtZXNzYWdlKTsKfQo="),
+            "Li4vYXBpLmpzIjsKaW1wb3J0IHsgZXJyb3JUZXh0LCBoLCBzaG93IH0gZnJvbSAiLi4vZG9tLmpzIjsKaW1wb3J0IHsgdXNlclBpY2tlciB9IGZyb20gIi4u" +
+            "L3VzZXItcGlja2VyLmpzIjsKCi8qKgogKiBGaWxscyBgZWxlbWVudGAgd2l0aCB0aGUgcGlwZWxpbmUncyBzaGFyZXMgKGVtcHR5IGZvciBhIHBpcGVsaW5l" +
+            "IG5vdCBzYXZlZCB5ZXQpLgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSBlbGVtZW50CiAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogKiBAcGFyYW0ge3tpZDog" +
+            "c3RyaW5nLCByb2xlOiBzdHJpbmd9fSBtZQogKiBAcmV0dXJucyB7UHJvbWlzZTx2b2lkPn0KICovCmV4cG9ydCBhc3luYyBmdW5jdGlvbiByZW5kZXJTaGFy" +
+            "aW5nKGVsZW1lbnQsIHBpcGVsaW5lLCBtZSkgewoKICBpZiAoIXBpcGVsaW5lKSB7IHNob3coZWxlbWVudCk7IHJldHVybjsgfQogIGNvbnN0IHNoYXJlcyA9" +
+            "IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9L3NoYXJlc2ApOwogIGNvbnN0IG93bmVyID0gcGlwZWxpbmUucm9s" +
+            "ZSA9PT0gIm93bmVyIjsKICAvLyBBbnlvbmUgd2hvIG93bnMgYSBwaXBlbGluZSBmaW5kcyBwZW9wbGUgYnkgbmFtZS4KICBjb25zdCB3aG8gPSB1c2VyUGlj" +
+            "a2VyKCJzaGFyZS11c2VyIiwgbWUuaWQpOwogIGNvbnN0IHJvbGUgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBp" +
+            "ZDogInNoYXJlLXJvbGUiLCAiYXJpYS1sYWJlbCI6ICJSb2xlIiB9LCAuLi5bInZpZXdlciIsICJydW5uZXIiLCAiZWRpdG9yIiwgIm93bmVyIl0ubWFwKChy" +
+            "KSA9PiBoKCJvcHRpb24iLCB7IHZhbHVlOiByIH0sIHIpKSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICBzaG93KGVsZW1lbnQsIGgoImgyIiwg" +
+            "e30sICJTaGFyZWQgd2l0aCIpLAogICAgaCgidWwiLCB7IGNsYXNzOiAic2hhcmVzIiB9LCAuLi5zaGFyZXMubWFwKCgvKiogQHR5cGUge2FueX0gKi8gc2hh" +
+            "cmUpID0+IGgoImxpIiwgeyAiZGF0YS1zaGFyZSI6IHNoYXJlLnVzZXJfbmFtZSB9LCBgJHtzaGFyZS51c2VyX25hbWV9OiAke3NoYXJlLnJvbGV9IGAsCiAg" +
+            "ICAgIG93bmVyICYmIHNoYXJlLnVzZXJfaWQgIT09IG1lLmlkID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJkYW5nZXIiLCBvbmNs" +
+            "aWNrOiBhc3luYyAoKSA9PiB7CiAgICAgICAgdHJ5IHsgYXdhaXQgYXBpKCJERUxFVEUiLCBgL2FwaS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hh" +
+            "cmVzLyR7c2hhcmUudXNlcl9pZH1gKTsgYXdhaXQgcmVuZGVyU2hhcmluZyhlbGVtZW50LCBwaXBlbGluZSwgbWUpOyB9IGNhdGNoIChlcnJvcikgeyBzaG93" +
+            "KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgICAgIH0gfSwgIlJlbW92ZSIpIDogbnVsbCkpKSwKICAgIG93bmVyID8gaCgiZm9ybSIsIHsgY2xh" +
+            "c3M6ICJyb3ciLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7" +
+            "CiAgICAgIHRyeSB7CiAgICAgICAgY29uc3QgdXNlciA9IGF3YWl0IHdoby5jaG9zZW4oKTsKICAgICAgICBpZiAodHlwZW9mIHVzZXIgPT09ICJzdHJpbmci" +
+            "KSB7IHNob3cobWVzc2FnZSwgdXNlcik7IHJldHVybjsgfQogICAgICAgIGF3YWl0IGFwaSgiUFVUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUu" +
+            "aWR9L3NoYXJlcy8ke3VzZXIuaWR9YCwgeyByb2xlOiByb2xlLnZhbHVlIH0pOwogICAgICAgIGF3YWl0IHJlbmRlclNoYXJpbmcoZWxlbWVudCwgcGlwZWxp" +
+            "bmUsIG1lKTsKICAgICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9LCB3aG8uaW5wdXQsIHdo" +
+            "by5zdWdnZXN0aW9ucywgcm9sZSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJzaGFyZS1hZGQiIH0sICJTaGFyZSIpKSA6ICIiLCBtZXNz" +
+            "YWdlKTsKfQo="),
         "ui/js/pages/editor.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFRoZSBwaXBlbGluZSBlZGl0b3I6IGEgcGFsZXR0ZSBvZiBub2RlIHR5cGVzLCBhbiBTVkcgY2FudmFzIChkcmFnLCBwYW4sIHpv" +
             "b20sIGNvbm5lY3QgdHlwZWQgcG9ydHMpLCBhIHNldHRpbmdzCi8vIHBhbmVsIHJlbmRlcmVkIGZyb20gdGhlIG5vZGUncyBzcGVjLCB2YWxpZGF0aW9uIHNo" +

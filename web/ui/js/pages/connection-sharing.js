@@ -3,6 +3,7 @@
 // `user` (may name it in pipelines) or `editor` (may also change it); admins may share it with everyone.
 import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
+import { userPicker } from "../user-picker.js";
 
 /**
  * Fills `element` with the connection's owner and shares, and (for owners) the controls that change them.
@@ -16,16 +17,7 @@ export async function renderConnectionSharing(element, connection, me) {
   const owner = connection.role === "owner";
   const message = h("div", { role: "status" });
   const again = () => renderConnectionSharing(element, connection, me);
-  const matches = h("datalist", { id: "connection-share-matches" });
-  const who = /** @type {HTMLInputElement} */ (h("input", { id: "connection-share-user", "aria-label": "User name", placeholder: "user name",
-    list: "connection-share-matches", autocomplete: "off" }));
-  /** @param {string} q */
-  const lookup = async (q) => /** @type {{id: string, name: string}[]} */ (await api("GET", `/api/v1/users/lookup?q=${encodeURIComponent(q)}`));
-  who.addEventListener("input", async () => {
-    const q = who.value.trim();
-    if (!q) return;
-    try { show(matches, ...(await lookup(q)).map((u) => h("option", { value: u.name }))); } catch { /* suggestions only */ }
-  });
+  const who = userPicker("connection-share-user", me.id);
   const role = /** @type {HTMLSelectElement} */ (h("select", { id: "connection-share-role", "aria-label": "Role" },
     h("option", { value: "user" }, "user (may use it)"), h("option", { value: "editor" }, "editor (may also change it)")));
   const everyone = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", id: "connection-share-everyone", ...(sharing.shared_with_everyone ? { checked: "" } : {}),
@@ -42,14 +34,12 @@ export async function renderConnectionSharing(element, connection, me) {
     owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
       event.preventDefault();
       try {
-        const name = who.value.trim();
-        const found = name ? await lookup(name) : [];
-        const user = found.find((u) => u.name === name) ?? (found.length === 1 ? found[0] : undefined);
-        if (!user) { show(message, name ? `No user is named '${name}'.` : "Type the name of the person to share with."); return; }
+        const user = await who.chosen();
+        if (typeof user === "string") { show(message, user); return; }
         await api("PUT", `/api/v1/connections/${connection.id}/shares/${user.id}`, { role: role.value });
         await again();
       } catch (error) { show(message, errorText(error)); }
-    } }, who, matches, role, h("button", { type: "submit", id: "connection-share-add" }, "Share")) : null,
+    } }, who.input, who.suggestions, role, h("button", { type: "submit", id: "connection-share-add" }, "Share")) : null,
     me.role === "admin" ? h("label", { class: "row" }, everyone, "Shared with everyone") : null,
     message));
 }

@@ -3,6 +3,7 @@
 // the pipeline sees who else does.
 import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
+import { userPicker } from "../user-picker.js";
 
 /**
  * Fills `element` with the pipeline's shares (empty for a pipeline not saved yet).
@@ -16,16 +17,8 @@ export async function renderSharing(element, pipeline, me) {
   if (!pipeline) { show(element); return; }
   const shares = await api("GET", `/api/v1/pipelines/${pipeline.id}/shares`);
   const owner = pipeline.role === "owner";
-  // Anyone who owns a pipeline finds people by name (GET /api/v1/users/lookup: names only, no roles).
-  const matches = h("datalist", { id: "share-user-matches" });
-  const who = /** @type {HTMLInputElement} */ (h("input", { id: "share-user", "aria-label": "User name", placeholder: "user name", list: "share-user-matches", autocomplete: "off" }));
-  /** @param {string} q */
-  const lookup = async (q) => /** @type {{id: string, name: string}[]} */ (await api("GET", `/api/v1/users/lookup?q=${encodeURIComponent(q)}`));
-  who.addEventListener("input", async () => {
-    const q = who.value.trim();
-    if (!q) return;
-    try { show(matches, ...(await lookup(q)).filter((u) => u.id !== me.id).map((u) => h("option", { value: u.name }))); } catch { /* suggestions only */ }
-  });
+  // Anyone who owns a pipeline finds people by name.
+  const who = userPicker("share-user", me.id);
   const role = /** @type {HTMLSelectElement} */ (h("select", { id: "share-role", "aria-label": "Role" }, ...["viewer", "runner", "editor", "owner"].map((r) => h("option", { value: r }, r))));
   const message = h("div");
   show(element, h("h2", {}, "Shared with"),
@@ -36,12 +29,10 @@ export async function renderSharing(element, pipeline, me) {
     owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
       event.preventDefault();
       try {
-        const name = who.value.trim();
-        const found = name ? await lookup(name) : [];
-        const user = found.find((u) => u.name === name) ?? (found.length === 1 ? found[0] : undefined);
-        if (!user) { show(message, name ? `No user is named '${name}'.` : "Type the name of the person to share with."); return; }
+        const user = await who.chosen();
+        if (typeof user === "string") { show(message, user); return; }
         await api("PUT", `/api/v1/pipelines/${pipeline.id}/shares/${user.id}`, { role: role.value });
         await renderSharing(element, pipeline, me);
       } catch (error) { show(message, errorText(error)); }
-    } }, who, matches, role, h("button", { type: "submit", id: "share-add" }, "Share")) : "", message);
+    } }, who.input, who.suggestions, role, h("button", { type: "submit", id: "share-add" }, "Share")) : "", message);
 }
