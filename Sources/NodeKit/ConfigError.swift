@@ -48,6 +48,13 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
+    /// Codes that mean a pipeline tried to reach something its user may not: a path outside the workspace, the
+    /// server's own store, a private address. The server audits these refusals.
+    public static let isolationCodes: Set<String> = ["path_outside_workspace", "store_unreachable", "address_forbidden"]
+
+    /// Whether this refusal is one of `isolationCodes`.
+    public var isIsolationRefusal: Bool { Self.isolationCodes.contains(code) }
+
     /// The same error attributed to a node (and field, when not already set).
     public func at(node: String?, field: String? = nil, location: SourceLocation? = nil) -> ConfigError {
         var copy = self

@@ -173,7 +173,7 @@ public final class ServerState: Sendable {
             try await store.audit(actor: user.name, action: "connection_forbidden", target: document.name, detail: error.names.joined(separator: ", "))
             throw error
         } catch let errors as ConfigErrors {
-            let refused = errors.errors.filter { Self.isolationCodes.contains($0.code) }
+            let refused = errors.errors.filter(\.isIsolationRefusal)
             if !refused.isEmpty {
                 try await store.audit(actor: user.name, action: "access_refused", target: document.name,
                                       detail: refused.map { "\($0.code): \($0.node ?? "?").\($0.field ?? "?")" }.joined(separator: "; "))
@@ -182,8 +182,6 @@ public final class ServerState: Sendable {
         }
     }
 
-    /// Error codes that mean a pipeline tried to reach something outside what its user may reach.
-    static let isolationCodes: Set<String> = ["path_outside_workspace", "store_unreachable", "address_forbidden"]
 
     /// Compiles documents for this server: its workspace roots, its store's clock.
     var compiler: PipelineCompiler {

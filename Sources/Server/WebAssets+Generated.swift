@@ -1570,23 +1570,25 @@ extension WebAssets {
             "Zm9ybSk7CiAgICBuYW1lLmZvY3VzKCk7CiAgfQoKICBjb25zdCByb3dzID0gdHJpZ2dlcnMubWFwKCgvKiogQHR5cGUge2FueX0gKi8gdCkgPT4gaCgidHIi" +
             "LCB7ICJkYXRhLXRyaWdnZXIiOiB0Lm5hbWUgfSwKICAgIGgoInRkIiwgeyBjbGFzczogIm5hbWUiIH0sIHQubmFtZSwgdC5kZWNsYXJlZF9pbiA/IGgoImRp" +
             "diIsIHsgY2xhc3M6ICJoaW50IiB9LCAiZGVjbGFyZWQgaW4gdGhlIHBpcGVsaW5lIGRvY3VtZW50IikgOiBudWxsKSwKICAgIGgoInRkIiwge30sIHQua2lu" +
-            "ZCksIGgoInRkIiwge30sIHQuZW5hYmxlZCA/ICJlbmFibGVkIiA6ICJkaXNhYmxlZCIpLAogICAgaCgidGQiLCB7IGNsYXNzOiAibmFtZSIgfSwgdC5waXBl" +
-            "bGluZXMubWFwKCgvKiogQHR5cGUge2FueX0gKi8gbCkgPT4gbmFtZXMuZ2V0KGwucGlwZWxpbmVfaWQpID8/IGwucGlwZWxpbmVfaWQpLmpvaW4oIiwgIikp" +
-            "LAogICAgaCgidGQiLCB7fSwgaCgiZGl2IiwgeyBjbGFzczogInJvdyIgfSwKICAgICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazog" +
-            "KCkgPT4gYWN0KHQsIHQuZW5hYmxlZCA/ICJkaXNhYmxlIiA6ICJlbmFibGUiKSB9LCB0LmVuYWJsZWQgPyAiRGlzYWJsZSIgOiAiRW5hYmxlIiksCiAgICAg" +
-            "IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IGFjdCh0LCAiZmlyZSIpIH0sICJGaXJlIG5vdyIpLAogICAgICBoKCJidXR0" +
-            "b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBoaXN0b3J5KHQpIH0sICJIaXN0b3J5IiksCiAgICAgIHQuZGVjbGFyZWRfaW4gPyBudWxs" +
-            "IDogaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gZWRpdCh0KSB9LCAiRWRpdCIpLAogICAgICB0LmRlY2xhcmVkX2luID8g" +
-            "bnVsbCA6IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAiZGFuZ2VyIiwgb25jbGljazogYXN5bmMgKCkgPT4gewogICAgICAgIGlmICgh" +
-            "Y29uZmlybShgRGVsZXRlIHRyaWdnZXIgIiR7dC5uYW1lfSIgYW5kIGl0cyBoaXN0b3J5P2ApKSByZXR1cm47CiAgICAgICAgdHJ5IHsgYXdhaXQgYXBpKCJE" +
-            "RUxFVEUiLCBgL2FwaS92MS90cmlnZ2Vycy8ke3QuaWR9YCk7IGF3YWl0IHRyaWdnZXJzUGFnZSh2aWV3KTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNz" +
-            "YWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgICB9IH0sICJEZWxldGUiKSkpKSk7CiAgc2hvdyh2aWV3LCBoKCJkaXYiLCB7IGNsYXNzOiAic3ByZWFk" +
-            "IiB9LCBoKCJoMSIsIHt9LCAiVHJpZ2dlcnMiKSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJwcmltYXJ5Iiwgb25jbGljazogKCkg" +
-            "PT4gZWRpdCgpIH0sICJOZXcgdHJpZ2dlciIpKSwgbWVzc2FnZSwKICAgIGgoInRhYmxlIiwgeyAiYXJpYS1sYWJlbCI6ICJUcmlnZ2VycyIgfSwgaCgidGhl" +
-            "YWQiLCB7fSwgaCgidHIiLCB7fSwgaCgidGgiLCB7fSwgIk5hbWUiKSwgaCgidGgiLCB7fSwgIktpbmQiKSwgaCgidGgiLCB7fSwgIlN0YXRlIiksIGgoInRo" +
-            "Iiwge30sICJQaXBlbGluZXMiKSwgaCgidGgiLCB7fSwgIkFjdGlvbnMiKSkpLAogICAgICBoKCJ0Ym9keSIsIHt9LCAuLi4ocm93cy5sZW5ndGggPyByb3dz" +
-            "IDogW2goInRyIiwge30sIGgoInRkIiwgeyBjb2xzcGFuOiA1LCBjbGFzczogImVtcHR5IiB9LCAiTm8gdHJpZ2dlcnMgeWV0LiIpKV0pKSksIGRldGFpbCk7" +
-            "Cn0K"),
+            "ZCksCiAgICBoKCJ0ZCIsIHt9LCB0LmVuYWJsZWQgPyAiZW5hYmxlZCIgOiAiZGlzYWJsZWQiLAogICAgICAvLyBBIHN0b3JlZCBkZWZpbml0aW9uIHRoaXMg" +
+            "dmVyc2lvbiBubyBsb25nZXIgYWNjZXB0czogaXQgZG9lcyBub3QgZmlyZSB1bnRpbCBpdCBpcyBzYXZlZCBhZ2Fpbi4KICAgICAgdC5wcm9ibGVtID8gaCgi" +
+            "ZGl2IiwgeyBjbGFzczogImVycm9yIiwgcm9sZTogImFsZXJ0IiwgImRhdGEtdGVzdGlkIjogInRyaWdnZXItcHJvYmxlbSIgfSwgYE5vdCB2YWxpZDogJHt0" +
+            "LnByb2JsZW19LiBFZGl0IGFuZCBzYXZlIGl0IHRvIGZpeCBpdC5gKSA6IG51bGwpLAogICAgaCgidGQiLCB7IGNsYXNzOiAibmFtZSIgfSwgdC5waXBlbGlu" +
+            "ZXMubWFwKCgvKiogQHR5cGUge2FueX0gKi8gbCkgPT4gbmFtZXMuZ2V0KGwucGlwZWxpbmVfaWQpID8/IGwucGlwZWxpbmVfaWQpLmpvaW4oIiwgIikpLAog" +
+            "ICAgaCgidGQiLCB7fSwgaCgiZGl2IiwgeyBjbGFzczogInJvdyIgfSwKICAgICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkg" +
+            "PT4gYWN0KHQsIHQuZW5hYmxlZCA/ICJkaXNhYmxlIiA6ICJlbmFibGUiKSB9LCB0LmVuYWJsZWQgPyAiRGlzYWJsZSIgOiAiRW5hYmxlIiksCiAgICAgIGgo" +
+            "ImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9uY2xpY2s6ICgpID0+IGFjdCh0LCAiZmlyZSIpIH0sICJGaXJlIG5vdyIpLAogICAgICBoKCJidXR0b24i" +
+            "LCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBoaXN0b3J5KHQpIH0sICJIaXN0b3J5IiksCiAgICAgIHQuZGVjbGFyZWRfaW4gPyBudWxsIDog" +
+            "aCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gZWRpdCh0KSB9LCAiRWRpdCIpLAogICAgICB0LmRlY2xhcmVkX2luID8gbnVs" +
+            "bCA6IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAiZGFuZ2VyIiwgb25jbGljazogYXN5bmMgKCkgPT4gewogICAgICAgIGlmICghY29u" +
+            "ZmlybShgRGVsZXRlIHRyaWdnZXIgIiR7dC5uYW1lfSIgYW5kIGl0cyBoaXN0b3J5P2ApKSByZXR1cm47CiAgICAgICAgdHJ5IHsgYXdhaXQgYXBpKCJERUxF" +
+            "VEUiLCBgL2FwaS92MS90cmlnZ2Vycy8ke3QuaWR9YCk7IGF3YWl0IHRyaWdnZXJzUGFnZSh2aWV3KTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdl" +
+            "LCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgICB9IH0sICJEZWxldGUiKSkpKSk7CiAgc2hvdyh2aWV3LCBoKCJkaXYiLCB7IGNsYXNzOiAic3ByZWFkIiB9" +
+            "LCBoKCJoMSIsIHt9LCAiVHJpZ2dlcnMiKSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJwcmltYXJ5Iiwgb25jbGljazogKCkgPT4g" +
+            "ZWRpdCgpIH0sICJOZXcgdHJpZ2dlciIpKSwgbWVzc2FnZSwKICAgIGgoInRhYmxlIiwgeyAiYXJpYS1sYWJlbCI6ICJUcmlnZ2VycyIgfSwgaCgidGhlYWQi" +
+            "LCB7fSwgaCgidHIiLCB7fSwgaCgidGgiLCB7fSwgIk5hbWUiKSwgaCgidGgiLCB7fSwgIktpbmQiKSwgaCgidGgiLCB7fSwgIlN0YXRlIiksIGgoInRoIiwg" +
+            "e30sICJQaXBlbGluZXMiKSwgaCgidGgiLCB7fSwgIkFjdGlvbnMiKSkpLAogICAgICBoKCJ0Ym9keSIsIHt9LCAuLi4ocm93cy5sZW5ndGggPyByb3dzIDog" +
+            "W2goInRyIiwge30sIGgoInRkIiwgeyBjb2xzcGFuOiA1LCBjbGFzczogImVtcHR5IiB9LCAiTm8gdHJpZ2dlcnMgeWV0LiIpKV0pKSksIGRldGFpbCk7Cn0K"),
         "ui/js/pages/users.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEFkbWluczogdXNlcnMgYW5kIHRoZWlyIHJvbGVzLCBuZXcgdXNlcnMsIGRpc2FibGluZywgYW5kIHRoZSBhdWRpdCBsb2cuCmlt" +
             "cG9ydCB7IGFwaSB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9yVGV4dCwgaCwgc2hvdywgdGltZSB9IGZyb20gIi4uL2RvbS5qcyI7CgovKioK" +

@@ -116,7 +116,7 @@ struct RunWorker: Sendable {
         if let forbidden = error as? ConnectionForbidden {
             (action, detail) = ("connection_forbidden", forbidden.names.joined(separator: ", "))
         } else if let errors = error as? ConfigErrors,
-                  case let refused = errors.errors.filter({ ["path_outside_workspace", "store_unreachable", "address_forbidden"].contains($0.code) }), !refused.isEmpty {
+                  case let refused = errors.errors.filter(\.isIsolationRefusal), !refused.isEmpty {
             (action, detail) = ("access_refused", refused.map { "\($0.code): \($0.node ?? "?").\($0.field ?? "?")" }.joined(separator: "; "))
         } else {
             return

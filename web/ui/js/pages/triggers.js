@@ -112,7 +112,10 @@ export async function triggersPage(view, _me, notice) {
 
   const rows = triggers.map((/** @type {any} */ t) => h("tr", { "data-trigger": t.name },
     h("td", { class: "name" }, t.name, t.declared_in ? h("div", { class: "hint" }, "declared in the pipeline document") : null),
-    h("td", {}, t.kind), h("td", {}, t.enabled ? "enabled" : "disabled"),
+    h("td", {}, t.kind),
+    h("td", {}, t.enabled ? "enabled" : "disabled",
+      // A stored definition this version no longer accepts: it does not fire until it is saved again.
+      t.problem ? h("div", { class: "error", role: "alert", "data-testid": "trigger-problem" }, `Not valid: ${t.problem}. Edit and save it to fix it.`) : null),
     h("td", { class: "name" }, t.pipelines.map((/** @type {any} */ l) => names.get(l.pipeline_id) ?? l.pipeline_id).join(", ")),
     h("td", {}, h("div", { class: "row" },
       h("button", { type: "button", onclick: () => act(t, t.enabled ? "disable" : "enable") }, t.enabled ? "Disable" : "Enable"),
