@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesMail"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "NodeKit", "Scheduler", "Store", "BuiltinNodes", "NodesMail", "NodesPostgres", "NodesSQLite"], swiftSettings: strict),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strict),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "Runtime", "Store"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",
