@@ -38,22 +38,34 @@ public struct FileRoots: Sendable, Hashable {
             throw outside(path, "'..' segments are not allowed in server paths")
         }
         let full = path.hasPrefix("/") ? path : base + "/" + path
-        guard roots.contains(where: { Self.isInside(Self.lexicallyNormalized(full), $0) }) else {
-            throw outside(path, "absolute paths must lie inside the workspace (\(roots.joined(separator: ", ")))")
+        // Roots are canonical, so the path is compared canonically too: a root named through a symlinked prefix
+        // (the data directory as configured) still holds its files.
+        guard contains(full) else {
+            let why = roots.contains(where: { Self.isInside(Self.lexicallyNormalized(full), $0) })
+                ? "it leads out of the workspace through a symbolic link"
+                : "absolute paths must lie inside the workspace (\(roots.joined(separator: ", ")))"
+            throw outside(path, why)
         }
         try check(full, as: path)
         return full
     }
 
+    /// Whether `path` (symlinks resolved for its existing part, a glob at its directory) lies inside a root;
+    /// always true when unconfined.
+    public func contains(_ path: String) -> Bool {
+        guard let roots else { return true }
+        let real = Self.canonicalPath(Self.globFreePrefix(path))
+        return roots.contains { Self.isInside(real, $0) }
+    }
+
     /// Checks a path that already exists or is about to be created (a glob's match, an output file): its
     /// existing part, with symlinks resolved, must stay inside a root and must not be a forbidden file.
     public func check(_ full: String, as written: String? = nil) throws(ConfigError) {
-        guard let roots else { return }
-        let real = Self.canonicalPath(Self.globFreePrefix(full))
-        guard roots.contains(where: { Self.isInside(real, $0) }) else {
-            throw outside(written ?? full, "it leads out of the workspace (through a symbolic link to \(real))")
+        guard isConfined else { return }
+        guard contains(full) else {
+            throw outside(written ?? full, "it leads out of the workspace (through a symbolic link to \(Self.canonicalPath(Self.globFreePrefix(full))))")
         }
-        if forbidden.contains(real) || forbidden.contains(Self.canonicalPath(full)) {
+        if forbidden.contains(Self.canonicalPath(Self.globFreePrefix(full))) || forbidden.contains(Self.canonicalPath(full)) {
             throw outside(written ?? full, "the server's own metadata store cannot be read or written by pipelines")
         }
     }

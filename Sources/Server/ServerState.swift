@@ -142,12 +142,8 @@ public final class ServerState: Sendable {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         }
         // The store must never be inside a workspace root: refuse to start rather than rely on the per-path check alone.
-        let roots = configuration.fileRoots
-        for file in [configuration.storeFiles.first, configuration.signingKeyFile].compactMap({ $0 }) {
-            let real = FileRoots.confined(to: [file]).base
-            if let root = roots.roots?.first(where: { real == $0 || real.hasPrefix($0 + "/") }) {
-                throw ServerConfigurationError("\(file) (the server's own store or key) is inside the workspace root \(root); choose a --files-root that does not contain the data directory")
-            }
+        for file in [configuration.storeFiles.first, configuration.signingKeyFile].compactMap({ $0 }) where configuration.fileRoots.contains(file) {
+            throw ServerConfigurationError("\(file) (the server's own store or key) is inside a workspace root (\(configuration.workspaceRoots.joined(separator: ", "))); choose a --files-root that does not contain the data directory")
         }
         let store = try await MetadataStore.open(configuration.store, now: now)
         for file in configuration.storeFiles where FileManager.default.fileExists(atPath: file) { chmod(file, 0o600) }

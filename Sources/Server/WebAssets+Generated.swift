@@ -513,6 +513,28 @@ extension WebAssets {
             "bGUgPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50TlMoU1ZHLCAidGl0bGUiKTsKICAgIHRpdGxlLnRleHRDb250ZW50ID0gYCR7bi5ub2RlfTogJHtuLnN0YXR1" +
             "c30sICR7KChuLmR1cmF0aW9uX21pbGxpcyA/PyAwKSAvIDEwMDApLnRvRml4ZWQoMil9IHNgOwogICAgYmFyLmFwcGVuZCh0aXRsZSk7CiAgICBzdmcuYXBw" +
             "ZW5kKGxhYmVsLCBiYXIpOwogIH0pOwogIHJldHVybiBzdmc7Cn0K"),
+        "ui/js/share-list.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
+            "Ly8gQHRzLWNoZWNrCi8vIFdobyBzb21ldGhpbmcgaXMgc2hhcmVkIHdpdGgsIGFuZCAoZm9yIGl0cyBvd25lcnMpIHRoZSBmb3JtIHRoYXQgc2hhcmVzIGl0" +
+            "IHdpdGggb25lIG1vcmUgcGVyc29uOiB0aGUgb25lCi8vIHZpZXcgYmVoaW5kIHRoZSBwaXBlbGluZSBhbmQgdGhlIGNvbm5lY3Rpb24gc2hhcmluZyBwYW5l" +
+            "bHMsIHdoaWNoIGRpZmZlciBvbmx5IGluIHRoZWlyIGVuZHBvaW50cyBhbmQgcm9sZXMuCmltcG9ydCB7IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZyb20gIi4v" +
+            "ZG9tLmpzIjsKCi8qKgogKiBAdHlwZWRlZiB7e3VzZXJfaWQ6IHN0cmluZywgdXNlcl9uYW1lOiBzdHJpbmcsIHJvbGU6IHN0cmluZ319IFNoYXJlCiAqIEB0" +
+            "eXBlZGVmIHtpbXBvcnQoIi4vdXNlci1waWNrZXIuanMiKS5Vc2VyUGlja2VyfSBVc2VyUGlja2VyCiAqLwoKLyoqCiAqIFRoZSBsaXN0IG9mIHNoYXJlcyAo" +
+            "ZWFjaCB3aXRoIFJlbW92ZSB3aGVyZSBgY2FuUmVtb3ZlYCkgYW5kLCB3aGVuIGBhZGRgIGlzIGdpdmVuLCB0aGUgZm9ybSB0aGF0IGFkZHMgb25lLgogKiBF" +
+            "cnJvcnMgbGFuZCBpbiBgbWVzc2FnZWA7IGByZW1vdmVgIGFuZCBgYWRkYCByZS1yZW5kZXIgdGhlIHBhbmVsIHRoZW1zZWx2ZXMuCiAqIEBwYXJhbSB7e3No" +
+            "YXJlczogU2hhcmVbXSwgY2FuUmVtb3ZlOiAoc2hhcmU6IFNoYXJlKSA9PiBib29sZWFuLCByZW1vdmU6IChzaGFyZTogU2hhcmUpID0+IFByb21pc2U8dm9p" +
+            "ZD4sCiAqICAgICAgICAgIGFkZDogKCh1c2VySUQ6IHN0cmluZywgcm9sZTogc3RyaW5nKSA9PiBQcm9taXNlPHZvaWQ+KSB8IG51bGwsIHBpY2tlcjogVXNl" +
+            "clBpY2tlciwgcm9sZTogSFRNTFNlbGVjdEVsZW1lbnQsCiAqICAgICAgICAgIGFkZElEOiBzdHJpbmcsIG1lc3NhZ2U6IEhUTUxFbGVtZW50fX0gb3B0aW9u" +
+            "cwogKiBAcmV0dXJucyB7SFRNTEVsZW1lbnRbXX0KICovCmV4cG9ydCBmdW5jdGlvbiBzaGFyZUxpc3QoeyBzaGFyZXMsIGNhblJlbW92ZSwgcmVtb3ZlLCBh" +
+            "ZGQsIHBpY2tlciwgcm9sZSwgYWRkSUQsIG1lc3NhZ2UgfSkgewogIGNvbnN0IGxpc3QgPSBoKCJ1bCIsIHsgY2xhc3M6ICJzaGFyZXMiIH0sIC4uLnNoYXJl" +
+            "cy5tYXAoKHNoYXJlKSA9PiBoKCJsaSIsIHsgImRhdGEtc2hhcmUiOiBzaGFyZS51c2VyX25hbWUgfSwgYCR7c2hhcmUudXNlcl9uYW1lfTogJHtzaGFyZS5y" +
+            "b2xlfSBgLAogICAgY2FuUmVtb3ZlKHNoYXJlKSA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAiZGFuZ2VyIiwgb25jbGljazogYXN5" +
+            "bmMgKCkgPT4gewogICAgICB0cnkgeyBhd2FpdCByZW1vdmUoc2hhcmUpOyB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJv" +
+            "cikpOyB9CiAgICB9IH0sICJSZW1vdmUiKSA6IG51bGwpKSk7CiAgaWYgKCFhZGQpIHJldHVybiBbbGlzdF07CiAgY29uc3QgZm9ybSA9IGgoImZvcm0iLCB7" +
+            "IGNsYXNzOiAicm93Iiwgb25zdWJtaXQ6IGFzeW5jICgvKiogQHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgZXZlbnQucHJldmVudERlZmF1bHQo" +
+            "KTsKICAgIHRyeSB7CiAgICAgIGNvbnN0IHVzZXIgPSBhd2FpdCBwaWNrZXIuY2hvc2VuKCk7CiAgICAgIGlmICh0eXBlb2YgdXNlciA9PT0gInN0cmluZyIp" +
+            "IHsgc2hvdyhtZXNzYWdlLCB1c2VyKTsgcmV0dXJuOyB9CiAgICAgIGF3YWl0IGFkZCh1c2VyLmlkLCByb2xlLnZhbHVlKTsKICAgIH0gY2F0Y2ggKGVycm9y" +
+            "KSB7IHNob3cobWVzc2FnZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICB9IH0sIHBpY2tlci5pbnB1dCwgcGlja2VyLnN1Z2dlc3Rpb25zLCByb2xlLCBoKCJi" +
+            "dXR0b24iLCB7IHR5cGU6ICJzdWJtaXQiLCBpZDogYWRkSUQgfSwgIlNoYXJlIikpOwogIHJldHVybiBbbGlzdCwgZm9ybV07Cn0K"),
         "ui/js/user-picker.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEZpbmRzIGEgcGVyc29uIGJ5IG5hbWUgZm9yIHNoYXJpbmc6IGEgdGV4dCBpbnB1dCB3aXRoIHN1Z2dlc3Rpb25zIGZyb20gR0VU" +
             "IC9hcGkvdjEvdXNlcnMvbG9va3VwIChuYW1lcyBvbmx5LAovLyBubyByb2xlcyksIHdoaWNoIGFueSBzaWduZWQtaW4gdXNlciBtYXkgY2FsbC4gVXNlZCBi" +
@@ -567,37 +589,31 @@ extension WebAssets {
             "Ly8gQHRzLWNoZWNrCi8vIFdobyBtYXkgdXNlIGEgY29ubmVjdGlvbiwgb24gdGhlIGNvbm5lY3Rpb25zIHBhZ2U6IGl0cyBvd25lciAoYW5kIGFkbWlucykg" +
             "c2hhcmUgaXQgd2l0aCBwZW9wbGUgYnkgbmFtZSwgYXMKLy8gYHVzZXJgIChtYXkgbmFtZSBpdCBpbiBwaXBlbGluZXMpIG9yIGBlZGl0b3JgIChtYXkgYWxz" +
             "byBjaGFuZ2UgaXQpOyBhZG1pbnMgbWF5IHNoYXJlIGl0IHdpdGggZXZlcnlvbmUuCmltcG9ydCB7IGFwaSB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7" +
-            "IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CmltcG9ydCB7IHVzZXJQaWNrZXIgfSBmcm9tICIuLi91c2VyLXBpY2tlci5qcyI7Cgov" +
-            "KioKICogRmlsbHMgYGVsZW1lbnRgIHdpdGggdGhlIGNvbm5lY3Rpb24ncyBvd25lciBhbmQgc2hhcmVzLCBhbmQgKGZvciBvd25lcnMpIHRoZSBjb250cm9s" +
-            "cyB0aGF0IGNoYW5nZSB0aGVtLgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSBlbGVtZW50CiAqIEBwYXJhbSB7YW55fSBjb25uZWN0aW9uCiAqIEBwYXJhbSB7" +
-            "e2lkOiBzdHJpbmcsIHJvbGU6IHN0cmluZ319IG1lCiAqIEByZXR1cm5zIHtQcm9taXNlPHZvaWQ+fQogKi8KZXhwb3J0IGFzeW5jIGZ1bmN0aW9uIHJlbmRl" +
-            "ckNvbm5lY3Rpb25TaGFyaW5nKGVsZW1lbnQsIGNvbm5lY3Rpb24sIG1lKSB7CiAgY29uc3Qgc2hhcmluZyA9IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEv" +
-            "Y29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9zaGFyZXNgKTsKICBjb25zdCBvd25lciA9IGNvbm5lY3Rpb24ucm9sZSA9PT0gIm93bmVyIjsKICBjb25z" +
-            "dCBtZXNzYWdlID0gaCgiZGl2IiwgeyByb2xlOiAic3RhdHVzIiB9KTsKICBjb25zdCBhZ2FpbiA9ICgpID0+IHJlbmRlckNvbm5lY3Rpb25TaGFyaW5nKGVs" +
-            "ZW1lbnQsIGNvbm5lY3Rpb24sIG1lKTsKICBjb25zdCB3aG8gPSB1c2VyUGlja2VyKCJjb25uZWN0aW9uLXNoYXJlLXVzZXIiLCBtZS5pZCk7CiAgY29uc3Qg" +
-            "cm9sZSA9IC8qKiBAdHlwZSB7SFRNTFNlbGVjdEVsZW1lbnR9ICovIChoKCJzZWxlY3QiLCB7IGlkOiAiY29ubmVjdGlvbi1zaGFyZS1yb2xlIiwgImFyaWEt" +
-            "bGFiZWwiOiAiUm9sZSIgfSwKICAgIGgoIm9wdGlvbiIsIHsgdmFsdWU6ICJ1c2VyIiB9LCAidXNlciAobWF5IHVzZSBpdCkiKSwgaCgib3B0aW9uIiwgeyB2" +
-            "YWx1ZTogImVkaXRvciIgfSwgImVkaXRvciAobWF5IGFsc28gY2hhbmdlIGl0KSIpKSk7CiAgY29uc3QgZXZlcnlvbmUgPSAvKiogQHR5cGUge0hUTUxJbnB1" +
-            "dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgdHlwZTogImNoZWNrYm94IiwgaWQ6ICJjb25uZWN0aW9uLXNoYXJlLWV2ZXJ5b25lIiwgLi4uKHNoYXJpbmcu" +
-            "c2hhcmVkX3dpdGhfZXZlcnlvbmUgPyB7IGNoZWNrZWQ6ICIiIH0gOiB7fSksCiAgICBvbmNoYW5nZTogYXN5bmMgKCkgPT4gewogICAgICB0cnkgeyBhd2Fp" +
-            "dCBhcGkoIlBVVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVjdGlvbi5pZH0vZXZlcnlvbmVgLCB7IHNoYXJlZDogZXZlcnlvbmUuY2hlY2tlZCB9" +
-            "KTsgYXdhaXQgYWdhaW4oKTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9KSk7CiAgc2hvdyhl" +
-            "bGVtZW50LCBoKCJkaXYiLCB7IGNsYXNzOiAiY2FyZCIsICJkYXRhLXRlc3RpZCI6ICJjb25uZWN0aW9uLXNoYXJpbmciIH0sCiAgICBoKCJoMiIsIHt9LCBg" +
-            "V2hvIG1heSB1c2UgJHtjb25uZWN0aW9uLm5hbWV9YCksCiAgICBoKCJwIiwge30sIGBPd25lcjogJHtzaGFyaW5nLm93bmVyfS4gYCwgc2hhcmluZy5zaGFy" +
-            "ZWRfd2l0aF9ldmVyeW9uZSA/ICJFdmVyeSB1c2VyIG1heSBuYW1lIGl0IGluIHBpcGVsaW5lcy4iIDogIiIpLAogICAgaCgidWwiLCB7IGNsYXNzOiAic2hh" +
-            "cmVzIiB9LCAuLi5zaGFyaW5nLnNoYXJlcy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBzaGFyZSkgPT4gaCgibGkiLCB7ICJkYXRhLXNoYXJlIjogc2hhcmUu" +
-            "dXNlcl9uYW1lIH0sIGAke3NoYXJlLnVzZXJfbmFtZX06ICR7c2hhcmUucm9sZX0gYCwKICAgICAgb3duZXIgPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0" +
-            "b24iLCBjbGFzczogImRhbmdlciIsIG9uY2xpY2s6IGFzeW5jICgpID0+IHsKICAgICAgICB0cnkgeyBhd2FpdCBhcGkoIkRFTEVURSIsIGAvYXBpL3YxL2Nv" +
-            "bm5lY3Rpb25zLyR7Y29ubmVjdGlvbi5pZH0vc2hhcmVzLyR7c2hhcmUudXNlcl9pZH1gKTsgYXdhaXQgYWdhaW4oKTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hv" +
-            "dyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgICB9IH0sICJSZW1vdmUiKSA6IG51bGwpKSksCiAgICBvd25lciA/IGgoImZvcm0iLCB7IGNs" +
-            "YXNzOiAicm93Iiwgb25zdWJtaXQ6IGFzeW5jICgvKiogQHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgp" +
-            "OwogICAgICB0cnkgewogICAgICAgIGNvbnN0IHVzZXIgPSBhd2FpdCB3aG8uY2hvc2VuKCk7CiAgICAgICAgaWYgKHR5cGVvZiB1c2VyID09PSAic3RyaW5n" +
-            "IikgeyBzaG93KG1lc3NhZ2UsIHVzZXIpOyByZXR1cm47IH0KICAgICAgICBhd2FpdCBhcGkoIlBVVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVj" +
-            "dGlvbi5pZH0vc2hhcmVzLyR7dXNlci5pZH1gLCB7IHJvbGU6IHJvbGUudmFsdWUgfSk7CiAgICAgICAgYXdhaXQgYWdhaW4oKTsKICAgICAgfSBjYXRjaCAo" +
-            "ZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9LCB3aG8uaW5wdXQsIHdoby5zdWdnZXN0aW9ucywgcm9sZSwgaCgi" +
-            "YnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJjb25uZWN0aW9uLXNoYXJlLWFkZCIgfSwgIlNoYXJlIikpIDogbnVsbCwKICAgIG1lLnJvbGUgPT09" +
-            "ICJhZG1pbiIgPyBoKCJsYWJlbCIsIHsgY2xhc3M6ICJyb3ciIH0sIGV2ZXJ5b25lLCAiU2hhcmVkIHdpdGggZXZlcnlvbmUiKSA6IG51bGwsCiAgICBtZXNz" +
-            "YWdlKSk7Cn0K"),
+            "IGVycm9yVGV4dCwgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CmltcG9ydCB7IHNoYXJlTGlzdCB9IGZyb20gIi4uL3NoYXJlLWxpc3QuanMiOwppbXBv" +
+            "cnQgeyB1c2VyUGlja2VyIH0gZnJvbSAiLi4vdXNlci1waWNrZXIuanMiOwoKLyoqCiAqIEZpbGxzIGBlbGVtZW50YCB3aXRoIHRoZSBjb25uZWN0aW9uJ3Mg" +
+            "b3duZXIgYW5kIHNoYXJlcywgYW5kIChmb3Igb3duZXJzKSB0aGUgY29udHJvbHMgdGhhdCBjaGFuZ2UgdGhlbS4KICogQHBhcmFtIHtIVE1MRWxlbWVudH0g" +
+            "ZWxlbWVudAogKiBAcGFyYW0ge2FueX0gY29ubmVjdGlvbgogKiBAcGFyYW0ge3tpZDogc3RyaW5nLCByb2xlOiBzdHJpbmd9fSBtZQogKiBAcmV0dXJucyB7" +
+            "UHJvbWlzZTx2b2lkPn0KICovCmV4cG9ydCBhc3luYyBmdW5jdGlvbiByZW5kZXJDb25uZWN0aW9uU2hhcmluZyhlbGVtZW50LCBjb25uZWN0aW9uLCBtZSkg" +
+            "ewogIGNvbnN0IHNoYXJpbmcgPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL2Nvbm5lY3Rpb25zLyR7Y29ubmVjdGlvbi5pZH0vc2hhcmVzYCk7CiAgY29u" +
+            "c3Qgb3duZXIgPSBjb25uZWN0aW9uLnJvbGUgPT09ICJvd25lciI7CiAgY29uc3QgbWVzc2FnZSA9IGgoImRpdiIsIHsgcm9sZTogInN0YXR1cyIgfSk7CiAg" +
+            "Y29uc3QgYWdhaW4gPSAoKSA9PiByZW5kZXJDb25uZWN0aW9uU2hhcmluZyhlbGVtZW50LCBjb25uZWN0aW9uLCBtZSk7CiAgY29uc3Qgd2hvID0gdXNlclBp" +
+            "Y2tlcigiY29ubmVjdGlvbi1zaGFyZS11c2VyIiwgbWUuaWQpOwogIGNvbnN0IHJvbGUgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgi" +
+            "c2VsZWN0IiwgeyBpZDogImNvbm5lY3Rpb24tc2hhcmUtcm9sZSIsICJhcmlhLWxhYmVsIjogIlJvbGUiIH0sCiAgICBoKCJvcHRpb24iLCB7IHZhbHVlOiAi" +
+            "dXNlciIgfSwgInVzZXIgKG1heSB1c2UgaXQpIiksIGgoIm9wdGlvbiIsIHsgdmFsdWU6ICJlZGl0b3IiIH0sICJlZGl0b3IgKG1heSBhbHNvIGNoYW5nZSBp" +
+            "dCkiKSkpOwogIGNvbnN0IGV2ZXJ5b25lID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IHR5cGU6ICJjaGVja2JveCIs" +
+            "IGlkOiAiY29ubmVjdGlvbi1zaGFyZS1ldmVyeW9uZSIsIC4uLihzaGFyaW5nLnNoYXJlZF93aXRoX2V2ZXJ5b25lID8geyBjaGVja2VkOiAiIiB9IDoge30p" +
+            "LAogICAgb25jaGFuZ2U6IGFzeW5jICgpID0+IHsKICAgICAgdHJ5IHsgYXdhaXQgYXBpKCJQVVQiLCBgL2FwaS92MS9jb25uZWN0aW9ucy8ke2Nvbm5lY3Rp" +
+            "b24uaWR9L2V2ZXJ5b25lYCwgeyBzaGFyZWQ6IGV2ZXJ5b25lLmNoZWNrZWQgfSk7IGF3YWl0IGFnYWluKCk7IH0gY2F0Y2ggKGVycm9yKSB7IHNob3cobWVz" +
+            "c2FnZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICAgIH0gfSkpOwogIHNob3coZWxlbWVudCwgaCgiZGl2IiwgeyBjbGFzczogImNhcmQiLCAiZGF0YS10ZXN0" +
+            "aWQiOiAiY29ubmVjdGlvbi1zaGFyaW5nIiB9LAogICAgaCgiaDIiLCB7fSwgYFdobyBtYXkgdXNlICR7Y29ubmVjdGlvbi5uYW1lfWApLAogICAgaCgicCIs" +
+            "IHt9LCBgT3duZXI6ICR7c2hhcmluZy5vd25lcn0uIGAsIHNoYXJpbmcuc2hhcmVkX3dpdGhfZXZlcnlvbmUgPyAiRXZlcnkgdXNlciBtYXkgbmFtZSBpdCBp" +
+            "biBwaXBlbGluZXMuIiA6ICIiKSwKICAgIC4uLnNoYXJlTGlzdCh7CiAgICAgIHNoYXJlczogc2hhcmluZy5zaGFyZXMsIG1lc3NhZ2UsIHJvbGUsIHBpY2tl" +
+            "cjogd2hvLCBhZGRJRDogImNvbm5lY3Rpb24tc2hhcmUtYWRkIiwKICAgICAgY2FuUmVtb3ZlOiAoKSA9PiBvd25lciwKICAgICAgcmVtb3ZlOiBhc3luYyAo" +
+            "c2hhcmUpID0+IHsgYXdhaXQgYXBpKCJERUxFVEUiLCBgL2FwaS92MS9jb25uZWN0aW9ucy8ke2Nvbm5lY3Rpb24uaWR9L3NoYXJlcy8ke3NoYXJlLnVzZXJf" +
+            "aWR9YCk7IGF3YWl0IGFnYWluKCk7IH0sCiAgICAgIGFkZDogb3duZXIgPyBhc3luYyAodXNlcklELCBjaG9zZW5Sb2xlKSA9PiB7IGF3YWl0IGFwaSgiUFVU" +
+            "IiwgYC9hcGkvdjEvY29ubmVjdGlvbnMvJHtjb25uZWN0aW9uLmlkfS9zaGFyZXMvJHt1c2VySUR9YCwgeyByb2xlOiBjaG9zZW5Sb2xlIH0pOyBhd2FpdCBh" +
+            "Z2FpbigpOyB9IDogbnVsbCwKICAgIH0pLAogICAgbWUucm9sZSA9PT0gImFkbWluIiA/IGgoImxhYmVsIiwgeyBjbGFzczogInJvdyIgfSwgZXZlcnlvbmUs" +
+            "ICJTaGFyZWQgd2l0aCBldmVyeW9uZSIpIDogbnVsbCwKICAgIG1lc3NhZ2UpKTsKfQo="),
         "ui/js/pages/connections.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIENvbm5lY3Rpb25zOiBsaXN0LCBjcmVhdGUgYW5kIGVkaXQgZnJvbSB0aGUgY29ubmVjdGlvbiB0eXBlJ3Mgc3BlYywgdGVzdCwg" +
             "YW5kIGJyb3dzZSB0aGUgc2NoZW1hLgppbXBvcnQgeyBhcGkgfSBmcm9tICIuLi9hcGkuanMiOwppbXBvcnQgeyBlcnJvclRleHQsIGgsIHNob3csIHRpbWUg" +
@@ -801,29 +817,23 @@ extension WebAssets {
         "ui/js/pages/editor-sharing.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdobyBhIHBpcGVsaW5lIGlzIHNoYXJlZCB3aXRoLCBpbiB0aGUgZWRpdG9yJ3Mgc2lkZSBwYW5lbDogb3duZXJzIGFkZCBhbmQg" +
             "cmVtb3ZlIHNoYXJlczsgZXZlcnlvbmUgd2hvIHNlZXMKLy8gdGhlIHBpcGVsaW5lIHNlZXMgd2hvIGVsc2UgZG9lcy4KaW1wb3J0IHsgYXBpIH0gZnJvbSAi" +
-            "Li4vYXBpLmpzIjsKaW1wb3J0IHsgZXJyb3JUZXh0LCBoLCBzaG93IH0gZnJvbSAiLi4vZG9tLmpzIjsKaW1wb3J0IHsgdXNlclBpY2tlciB9IGZyb20gIi4u" +
-            "L3VzZXItcGlja2VyLmpzIjsKCi8qKgogKiBGaWxscyBgZWxlbWVudGAgd2l0aCB0aGUgcGlwZWxpbmUncyBzaGFyZXMgKGVtcHR5IGZvciBhIHBpcGVsaW5l" +
-            "IG5vdCBzYXZlZCB5ZXQpLgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSBlbGVtZW50CiAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogKiBAcGFyYW0ge3tpZDog" +
-            "c3RyaW5nLCByb2xlOiBzdHJpbmd9fSBtZQogKiBAcmV0dXJucyB7UHJvbWlzZTx2b2lkPn0KICovCmV4cG9ydCBhc3luYyBmdW5jdGlvbiByZW5kZXJTaGFy" +
-            "aW5nKGVsZW1lbnQsIHBpcGVsaW5lLCBtZSkgewoKICBpZiAoIXBpcGVsaW5lKSB7IHNob3coZWxlbWVudCk7IHJldHVybjsgfQogIGNvbnN0IHNoYXJlcyA9" +
-            "IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9L3NoYXJlc2ApOwogIGNvbnN0IG93bmVyID0gcGlwZWxpbmUucm9s" +
-            "ZSA9PT0gIm93bmVyIjsKICAvLyBBbnlvbmUgd2hvIG93bnMgYSBwaXBlbGluZSBmaW5kcyBwZW9wbGUgYnkgbmFtZS4KICBjb25zdCB3aG8gPSB1c2VyUGlj" +
-            "a2VyKCJzaGFyZS11c2VyIiwgbWUuaWQpOwogIGNvbnN0IHJvbGUgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBp" +
-            "ZDogInNoYXJlLXJvbGUiLCAiYXJpYS1sYWJlbCI6ICJSb2xlIiB9LCAuLi5bInZpZXdlciIsICJydW5uZXIiLCAiZWRpdG9yIiwgIm93bmVyIl0ubWFwKChy" +
-            "KSA9PiBoKCJvcHRpb24iLCB7IHZhbHVlOiByIH0sIHIpKSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICBzaG93KGVsZW1lbnQsIGgoImgyIiwg" +
-            "e30sICJTaGFyZWQgd2l0aCIpLAogICAgaCgidWwiLCB7IGNsYXNzOiAic2hhcmVzIiB9LCAuLi5zaGFyZXMubWFwKCgvKiogQHR5cGUge2FueX0gKi8gc2hh" +
-            "cmUpID0+IGgoImxpIiwgeyAiZGF0YS1zaGFyZSI6IHNoYXJlLnVzZXJfbmFtZSB9LCBgJHtzaGFyZS51c2VyX25hbWV9OiAke3NoYXJlLnJvbGV9IGAsCiAg" +
-            "ICAgIG93bmVyICYmIHNoYXJlLnVzZXJfaWQgIT09IG1lLmlkID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJkYW5nZXIiLCBvbmNs" +
-            "aWNrOiBhc3luYyAoKSA9PiB7CiAgICAgICAgdHJ5IHsgYXdhaXQgYXBpKCJERUxFVEUiLCBgL2FwaS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hh" +
-            "cmVzLyR7c2hhcmUudXNlcl9pZH1gKTsgYXdhaXQgcmVuZGVyU2hhcmluZyhlbGVtZW50LCBwaXBlbGluZSwgbWUpOyB9IGNhdGNoIChlcnJvcikgeyBzaG93" +
-            "KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgICAgIH0gfSwgIlJlbW92ZSIpIDogbnVsbCkpKSwKICAgIG93bmVyID8gaCgiZm9ybSIsIHsgY2xh" +
-            "c3M6ICJyb3ciLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7" +
-            "CiAgICAgIHRyeSB7CiAgICAgICAgY29uc3QgdXNlciA9IGF3YWl0IHdoby5jaG9zZW4oKTsKICAgICAgICBpZiAodHlwZW9mIHVzZXIgPT09ICJzdHJpbmci" +
-            "KSB7IHNob3cobWVzc2FnZSwgdXNlcik7IHJldHVybjsgfQogICAgICAgIGF3YWl0IGFwaSgiUFVUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUu" +
-            "aWR9L3NoYXJlcy8ke3VzZXIuaWR9YCwgeyByb2xlOiByb2xlLnZhbHVlIH0pOwogICAgICAgIGF3YWl0IHJlbmRlclNoYXJpbmcoZWxlbWVudCwgcGlwZWxp" +
-            "bmUsIG1lKTsKICAgICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogICAgfSB9LCB3aG8uaW5wdXQsIHdo" +
-            "by5zdWdnZXN0aW9ucywgcm9sZSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAic3VibWl0IiwgaWQ6ICJzaGFyZS1hZGQiIH0sICJTaGFyZSIpKSA6ICIiLCBtZXNz" +
-            "YWdlKTsKfQo="),
+            "Li4vYXBpLmpzIjsKaW1wb3J0IHsgaCwgc2hvdyB9IGZyb20gIi4uL2RvbS5qcyI7CmltcG9ydCB7IHNoYXJlTGlzdCB9IGZyb20gIi4uL3NoYXJlLWxpc3Qu" +
+            "anMiOwppbXBvcnQgeyB1c2VyUGlja2VyIH0gZnJvbSAiLi4vdXNlci1waWNrZXIuanMiOwoKLyoqCiAqIEZpbGxzIGBlbGVtZW50YCB3aXRoIHRoZSBwaXBl" +
+            "bGluZSdzIHNoYXJlcyAoZW1wdHkgZm9yIGEgcGlwZWxpbmUgbm90IHNhdmVkIHlldCkuCiAqIEBwYXJhbSB7SFRNTEVsZW1lbnR9IGVsZW1lbnQKICogQHBh" +
+            "cmFtIHthbnl9IHBpcGVsaW5lCiAqIEBwYXJhbSB7e2lkOiBzdHJpbmcsIHJvbGU6IHN0cmluZ319IG1lCiAqIEByZXR1cm5zIHtQcm9taXNlPHZvaWQ+fQog" +
+            "Ki8KZXhwb3J0IGFzeW5jIGZ1bmN0aW9uIHJlbmRlclNoYXJpbmcoZWxlbWVudCwgcGlwZWxpbmUsIG1lKSB7CgogIGlmICghcGlwZWxpbmUpIHsgc2hvdyhl" +
+            "bGVtZW50KTsgcmV0dXJuOyB9CiAgY29uc3Qgc2hhcmVzID0gYXdhaXQgYXBpKCJHRVQiLCBgL2FwaS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hh" +
+            "cmVzYCk7CiAgY29uc3Qgb3duZXIgPSBwaXBlbGluZS5yb2xlID09PSAib3duZXIiOwogIC8vIEFueW9uZSB3aG8gb3ducyBhIHBpcGVsaW5lIGZpbmRzIHBl" +
+            "b3BsZSBieSBuYW1lLgogIGNvbnN0IHdobyA9IHVzZXJQaWNrZXIoInNoYXJlLXVzZXIiLCBtZS5pZCk7CiAgY29uc3Qgcm9sZSA9IC8qKiBAdHlwZSB7SFRN" +
+            "TFNlbGVjdEVsZW1lbnR9ICovIChoKCJzZWxlY3QiLCB7IGlkOiAic2hhcmUtcm9sZSIsICJhcmlhLWxhYmVsIjogIlJvbGUiIH0sIC4uLlsidmlld2VyIiwg" +
+            "InJ1bm5lciIsICJlZGl0b3IiLCAib3duZXIiXS5tYXAoKHIpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6IHIgfSwgcikpKSk7CiAgY29uc3QgbWVzc2FnZSA9" +
+            "IGgoImRpdiIpOwogIGNvbnN0IGFnYWluID0gKCkgPT4gcmVuZGVyU2hhcmluZyhlbGVtZW50LCBwaXBlbGluZSwgbWUpOwogIHNob3coZWxlbWVudCwgaCgi" +
+            "aDIiLCB7fSwgIlNoYXJlZCB3aXRoIiksIC4uLnNoYXJlTGlzdCh7CiAgICBzaGFyZXMsIG1lc3NhZ2UsIHJvbGUsIHBpY2tlcjogd2hvLCBhZGRJRDogInNo" +
+            "YXJlLWFkZCIsCiAgICBjYW5SZW1vdmU6IChzaGFyZSkgPT4gb3duZXIgJiYgc2hhcmUudXNlcl9pZCAhPT0gbWUuaWQsCiAgICByZW1vdmU6IGFzeW5jIChz" +
+            "aGFyZSkgPT4geyBhd2FpdCBhcGkoIkRFTEVURSIsIGAvYXBpL3YxL3BpcGVsaW5lcy8ke3BpcGVsaW5lLmlkfS9zaGFyZXMvJHtzaGFyZS51c2VyX2lkfWAp" +
+            "OyBhd2FpdCBhZ2FpbigpOyB9LAogICAgYWRkOiBvd25lciA/IGFzeW5jICh1c2VySUQsIGNob3NlblJvbGUpID0+IHsgYXdhaXQgYXBpKCJQVVQiLCBgL2Fw" +
+            "aS92MS9waXBlbGluZXMvJHtwaXBlbGluZS5pZH0vc2hhcmVzLyR7dXNlcklEfWAsIHsgcm9sZTogY2hvc2VuUm9sZSB9KTsgYXdhaXQgYWdhaW4oKTsgfSA6" +
+            "IG51bGwsCiAgfSksIG1lc3NhZ2UpOwp9Cg=="),
         "ui/js/pages/editor.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFRoZSBwaXBlbGluZSBlZGl0b3I6IGEgcGFsZXR0ZSBvZiBub2RlIHR5cGVzLCBhbiBTVkcgY2FudmFzIChkcmFnLCBwYW4sIHpv" +
             "b20sIGNvbm5lY3QgdHlwZWQgcG9ydHMpLCBhIHNldHRpbmdzCi8vIHBhbmVsIHJlbmRlcmVkIGZyb20gdGhlIG5vZGUncyBzcGVjLCB2YWxpZGF0aW9uIHNo" +

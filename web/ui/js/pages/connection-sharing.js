@@ -3,6 +3,7 @@
 // `user` (may name it in pipelines) or `editor` (may also change it); admins may share it with everyone.
 import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
+import { shareList } from "../share-list.js";
 import { userPicker } from "../user-picker.js";
 
 /**
@@ -27,19 +28,12 @@ export async function renderConnectionSharing(element, connection, me) {
   show(element, h("div", { class: "card", "data-testid": "connection-sharing" },
     h("h2", {}, `Who may use ${connection.name}`),
     h("p", {}, `Owner: ${sharing.owner}. `, sharing.shared_with_everyone ? "Every user may name it in pipelines." : ""),
-    h("ul", { class: "shares" }, ...sharing.shares.map((/** @type {any} */ share) => h("li", { "data-share": share.user_name }, `${share.user_name}: ${share.role} `,
-      owner ? h("button", { type: "button", class: "danger", onclick: async () => {
-        try { await api("DELETE", `/api/v1/connections/${connection.id}/shares/${share.user_id}`); await again(); } catch (error) { show(message, errorText(error)); }
-      } }, "Remove") : null))),
-    owner ? h("form", { class: "row", onsubmit: async (/** @type {Event} */ event) => {
-      event.preventDefault();
-      try {
-        const user = await who.chosen();
-        if (typeof user === "string") { show(message, user); return; }
-        await api("PUT", `/api/v1/connections/${connection.id}/shares/${user.id}`, { role: role.value });
-        await again();
-      } catch (error) { show(message, errorText(error)); }
-    } }, who.input, who.suggestions, role, h("button", { type: "submit", id: "connection-share-add" }, "Share")) : null,
+    ...shareList({
+      shares: sharing.shares, message, role, picker: who, addID: "connection-share-add",
+      canRemove: () => owner,
+      remove: async (share) => { await api("DELETE", `/api/v1/connections/${connection.id}/shares/${share.user_id}`); await again(); },
+      add: owner ? async (userID, chosenRole) => { await api("PUT", `/api/v1/connections/${connection.id}/shares/${userID}`, { role: chosenRole }); await again(); } : null,
+    }),
     me.role === "admin" ? h("label", { class: "row" }, everyone, "Shared with everyone") : null,
     message));
 }
