@@ -107,10 +107,11 @@ package enum PostgresErrors {
         return state.hasPrefix("22") || state.hasPrefix("23")
     }
 
-    /// Node errors and cancellation as they are; anything else as a `database_error` saying what failed
+    /// Node errors, cancellation and a closed downstream (a sink that needs no more rows, which ends the
+    /// read normally) as they are; anything else as a `database_error` saying what failed
     /// (`doing`, naming the server), retryable when trying again may help.
     static func nodeError(_ error: any Error, _ doing: String) -> any Error {
-        if error is NodeError || error is CancellationError || Task.isCancelled { return error }
+        if error is NodeError || error is DownstreamClosed || error is CancellationError || Task.isCancelled { return error }
         return NodeError(code: "database_error", message: doing, isRetryable: isRetryable(error), cause: reason(error))
     }
 

@@ -175,6 +175,26 @@ import Testing
         #expect(try psql("SELECT count(*) FROM retried") == "4")
     }
 
+    /// A sink that needs no more rows (its run already committed) closes its input: the PostgreSQL source
+    /// reading a large table ends normally instead of failing the run.
+    @Test func aSourceWhoseSinkAlreadyCommittedEndsNormally() async throws {
+        try psql("CREATE TABLE big AS SELECT n FROM generate_series(1, 200000) AS n")
+        let document = """
+        apiVersion: sluice/v1
+        name: copy-big
+        nodes:
+          - {id: src, type: postgres.read, settings: {connection: warehouse, table: big}}
+          - {id: load, type: postgres.write, settings: {connection: warehouse, table: big_copy}}
+        edges:
+          - {from: src.out, to: load.in}
+        """
+        let first = try await harness.run(document, runID: "run-copied")
+        let retry = try await harness.run(document, runID: "run-copied")
+        #expect(first.summary.status == .succeeded, "\(first.summary.error ?? "")")
+        #expect(retry.summary.status == .succeeded, "\(retry.summary.error ?? "")")
+        #expect(try psql("SELECT count(*) FROM big_copy") == "200000")
+    }
+
     @Test func aFailedRunLeavesTheTargetUntouched() async throws {
         _ = try await load("n\n1\n2\n", table: "f")
         try dir.write("in.csv", "n\n5\n0\n7\n")
