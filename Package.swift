@@ -44,15 +44,17 @@ let package = Package(
         .target(name: "NodesTransform", dependencies: ["Columnar", "Expressions", "NodeKit"], swiftSettings: strict),
         .target(
             name: "Scheduler",
-            dependencies: ["Columnar", "Store", "Expressions", "NodeKit", "NodesMail", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            dependencies: ["Columnar", "Store", "Expressions", "NodeKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            crypto, logging, nioCore, .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "NodesSQLite", dependencies: ["Columnar", "Expressions", "NodeKit", "CSQLite"], swiftSettings: strict),
+        .target(name: "SQLiteAccess", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(name: "PostgresAccess", dependencies: [.product(name: "PostgresNIO", package: "postgres-nio")], swiftSettings: strict),
+        .target(name: "NodesSQLite", dependencies: ["Columnar", "Expressions", "NodeKit", "CSQLite", "SQLiteAccess"], swiftSettings: strict),
         .target(
             name: "NodesPostgres",
             dependencies: [
-                "Columnar", "Expressions", "NodeKit",
+                "Columnar", "Expressions", "NodeKit", "PostgresAccess",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -75,7 +77,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "NodeKit", "NodesSQLite", "NodesPostgres", "CSQLite", nioCore,
+                "NodeKit", "SQLiteAccess", "PostgresAccess", "CSQLite", nioCore,
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -86,7 +88,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "NodesMail", crypto, logging, nioCore,
+                "Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", crypto, logging, nioCore,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -115,12 +117,12 @@ let package = Package(
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesMail"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "NodeKit", "Scheduler", "Store", "BuiltinNodes", "NodesMail", "NodesPostgres", "NodesSQLite"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "NodeKit", "Scheduler", "Store", "BuiltinNodes", "NodesMail", "SQLiteAccess"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "Runtime", "Store"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SluiceTestSupport", "Server", "Store", "NodesSQLite", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            dependencies: ["SluiceTestSupport", "Server", "Store", "SQLiteAccess", .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), crypto, logging, nioCore],
             swiftSettings: strict),

@@ -5,7 +5,7 @@ import NodesPostgres
 import NodesSQLite
 import NodesTransform
 
-/// Every node type this build ships, as one explicit list (the registry reads nothing else).
+/// Every node type and connector this build ships, as explicit lists (the registries read nothing else).
 public enum BuiltinNodes {
     public static let all: [any NodeType.Type] = [
         CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self,
@@ -13,14 +13,9 @@ public enum BuiltinNodes {
         SQLiteReadNode.self, SQLiteWriteNode.self, PostgresReadNode.self, PostgresWriteNode.self,
     ]
 
-    /// Every connection type this build knows.
-    public static let connectionTypes: [ConnectionSpec] = [SQLiteConnection.spec, PostgresConnectionType.spec, IMAPConnectionType.spec]
-
-    /// Schema discovery per connection type.
-    public static let discoverers: [any Discoverer.Type] = [SQLiteDiscovery.self, PostgresDiscovery.self]
-
-    /// Connection tests for types without schema discovery.
-    public static let connectionChecks: [any ConnectionCheck.Type] = [IMAPConnectionCheck.self]
+    /// Every connector this build knows (its connection type and abilities): the one list the server, the
+    /// scheduler and the command line look connectors up in.
+    public static let connectors = ConnectorRegistry([SQLiteConnector.self, PostgresConnector.self, IMAPConnector.self])
 
     public static let registry = NodeRegistry(all)
 }

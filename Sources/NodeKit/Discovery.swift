@@ -42,19 +42,3 @@ extension TableDescription {
         }.joined(separator: ",\n") + "]"
     }
 }
-
-/// Lists the tables of a connection of one type (`sluice discover`, the editor's schema browser).
-public protocol Discoverer: Sendable {
-    static var connectionType: String { get }
-    static func discover(_ connection: Connection, schema: String?) async throws -> [TableDescription]
-    /// Runs one read-only query and returns its first row as text (NULL as nil), or nil when it has no rows.
-    /// Used by database-watermark triggers; small results only.
-    static func firstRow(_ connection: Connection, sql: String) async throws -> [String?]?
-}
-
-/// Proves a connection works, for connection types without schema discovery (mail servers):
-/// connects, logs in and returns a short summary ("logged in; 3 mailboxes: INBOX, …").
-public protocol ConnectionCheck: Sendable {
-    static var connectionType: String { get }
-    static func check(_ connection: Connection) async throws -> String
-}

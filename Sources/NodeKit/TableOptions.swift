@@ -3,15 +3,16 @@ public import Expressions
 /// The settings every database sink shares (connection, table, mode, key, schema drift), declared and
 /// validated once; connector sinks add only what differs.
 public struct TableSinkOptions: Sendable {
-    public static func connection(_ type: String) -> Field<ConnectionName> {
-        Field("connection", summary: "A \(type) connection from connections.yaml.", example: type == "postgres" ? "warehouse" : "local")
+    /// The `connection` field of a connector's table nodes, with an example connection name for the docs.
+    public static func connection(_ type: String, example: String) -> Field<ConnectionName> {
+        Field("connection", summary: "A \(type) connection from connections.yaml.", example: example)
     }
     public static let table = Field<String>("table", summary: "Target table, optionally schema-qualified; created from the input schema if missing.", example: "analytics.orders")
     public static let mode = Field<TableWriteMode>("mode", summary: "append, replace (build a new table, swap atomically), merge (upsert on key) or create (fail if it exists).", default: .append)
     public static let key = Field<[String]>("key", summary: "Columns identifying a row (required for merge; the primary key of created tables).", default: [])
     public static let schemaDrift = Field<SchemaDriftPolicy>("schemaDrift", summary: "New input columns: evolve (add them), freeze (fail), discard (drop them).", default: .evolve)
 
-    public static func fields(_ type: String) -> [FieldSpec] { [connection(type).spec, table.spec, mode.spec, key.spec, schemaDrift.spec] }
+    public static func fields(_ type: String, example: String) -> [FieldSpec] { [connection(type, example: example).spec, table.spec, mode.spec, key.spec, schemaDrift.spec] }
 
     public let connection: Connection
     public let table: QualifiedName
@@ -20,7 +21,7 @@ public struct TableSinkOptions: Sendable {
     public let drift: SchemaDriftPolicy
 
     public init(_ settings: Settings, type: String) throws(ConfigError) {
-        connection = try settings.connection(Self.connection(type), type: type)
+        connection = try settings.connection(Self.connection(type, example: ""), type: type)
         let text = try settings[Self.table]
         guard let table = QualifiedName(parsing: text) else { throw settings.error(Self.table, "'\(text)' is not a table name") }
         self.table = table
@@ -41,7 +42,7 @@ public struct TableSinkOptions: Sendable {
 /// The settings every database source shares (connection, table or query with parameters, batch size,
 /// incremental cursor), declared and validated once.
 public struct TableSourceOptions: Sendable {
-    public static func connection(_ type: String) -> Field<ConnectionName> { TableSinkOptions.connection(type) }
+    public static func connection(_ type: String, example: String) -> Field<ConnectionName> { TableSinkOptions.connection(type, example: example) }
     public static let table = Field<String?>("table", summary: "Table to read, optionally schema-qualified (or give a query).", example: "public.orders")
     public static let query = Field<String?>("query", summary: "SELECT to run instead of a table; parameters are :name.", example: "SELECT * FROM orders WHERE amount > :min")
     public static let parameters = Field<NamedValues<Expression>?>("parameters", summary: "Values of the query's :name parameters (expressions over ${run parameters}).", example: "{min: \"${minAmount}\"}")
@@ -51,8 +52,8 @@ public struct TableSourceOptions: Sendable {
     public static let key = Field<[String]>("key", summary: "Incremental: tie-breaker columns, so rows sharing a cursor value are neither skipped nor re-read.", default: [])
     public static let nullCursor = Field<NullCursorPolicy>("nullCursor", summary: "Incremental: rows whose cursor is NULL are read on every run (always) or rejected so they are visible (reject).", default: .always)
 
-    public static func fields(_ type: String) -> [FieldSpec] {
-        [connection(type).spec, table.spec, query.spec, parameters.spec, batchRows.spec, mode.spec, cursor.spec, key.spec, nullCursor.spec]
+    public static func fields(_ type: String, example: String) -> [FieldSpec] {
+        [connection(type, example: example).spec, table.spec, query.spec, parameters.spec, batchRows.spec, mode.spec, cursor.spec, key.spec, nullCursor.spec]
     }
 
     public let connection: Connection
@@ -66,7 +67,7 @@ public struct TableSourceOptions: Sendable {
     public let nullCursor: NullCursorPolicy
 
     public init(_ settings: Settings, type: String) throws(ConfigError) {
-        connection = try settings.connection(Self.connection(type), type: type)
+        connection = try settings.connection(Self.connection(type, example: ""), type: type)
         let tableText = try settings[Self.table]
         query = try settings[Self.query]
         parameters = try settings[Self.parameters]

@@ -3,9 +3,7 @@ public import NodeKit
 import PostgresNIO
 
 /// Tables, views and materialized views of a PostgreSQL database (system schemas left out).
-public enum PostgresDiscovery: Discoverer {
-    public static let connectionType = "postgres"
-
+extension PostgresConnector {
     public static func discover(_ connection: Connection, schema: String?) async throws -> [TableDescription] {
         let endpoint = try PostgresEndpoint(connection)
         let session = try await endpoint.connect()

@@ -1,10 +1,11 @@
 import Logging
 import NIOSSL
+import PostgresAccess
 public import NodeKit
 import PostgresNIO
 
-/// The `postgres` connection type: where the server is and how to log in.
-public enum PostgresConnectionType {
+/// The `postgres` connector: where the server is and how to log in; it lists tables and answers watermark queries.
+public enum PostgresConnector: SchemaDiscovering, WatermarkProbing {
     enum SSLMode: String, Choice { case disable, prefer, require }
 
     static let host = Field<String>("host", summary: "Server host name or address.", example: "127.0.0.1")
@@ -26,19 +27,19 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
     let database: String
     let user: String
     let password: Secret?
-    let sslmode: PostgresConnectionType.SSLMode
+    let sslmode: PostgresConnector.SSLMode
 
     init(_ connection: Connection) throws(ConfigError) {
         let fields = connection.fields
-        host = try fields[PostgresConnectionType.host]
-        port = try fields[PostgresConnectionType.port]
-        database = try fields[PostgresConnectionType.database]
-        user = try fields[PostgresConnectionType.user]
-        sslmode = try fields[PostgresConnectionType.sslmode]
+        host = try fields[PostgresConnector.host]
+        port = try fields[PostgresConnector.port]
+        database = try fields[PostgresConnector.database]
+        user = try fields[PostgresConnector.user]
+        sslmode = try fields[PostgresConnector.sslmode]
         password = connection.secrets["password"]
     }
 
-    init(host: String, port: Int, database: String, user: String, password: Secret?, sslmode: PostgresConnectionType.SSLMode) {
+    init(host: String, port: Int, database: String, user: String, password: Secret?, sslmode: PostgresConnector.SSLMode) {
         self.host = host
         self.port = port
         self.database = database
@@ -83,22 +84,14 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
 package enum PostgresErrors {
     /// The server's message and SQLSTATE, or the connection problem.
     package static func reason(_ error: any Error) -> String {
-        if let error = error as? PSQLError {
-            if let info = error.serverInfo, let message = info[.message] {
-                let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-                let detail = info[.detail].map { ": \($0)" } ?? ""
-                return message + detail + state
-            }
-            if let underlying = error.underlying { return "\(underlying)" }
-            return "\(error.code)"
-        }
+        if let error = error as? PSQLError { return PostgresServerMessage.reason(error) }
         if let error = error as? NodeError { return error.description }
         if let error = error as? PostgresWireError { return error.description }
         return "\(error)"
     }
 
     package static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState] ?? (error as? PostgresWireError)?.sqlState
+        (error as? PSQLError).flatMap(PostgresServerMessage.sqlState) ?? (error as? PostgresWireError)?.sqlState
     }
 
     /// Whether the server refused a value or row (class 22 data exception, 23 integrity violation) rather than failed.

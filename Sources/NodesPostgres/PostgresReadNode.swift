@@ -10,7 +10,7 @@ public struct PostgresReadNode: NodeType {
     public static let spec = NodeSpec(
         id: "postgres.read", version: 1, category: .source, title: "PostgreSQL table",
         summary: "Streams a PostgreSQL table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields("postgres") + [lookback.spec],
+        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields(PostgresConnector.spec.type, example: "warehouse") + [lookback.spec],
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
@@ -27,7 +27,7 @@ public struct PostgresReadNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        options = try TableSourceOptions(settings, type: "postgres")
+        options = try TableSourceOptions(settings, type: PostgresConnector.spec.type)
         endpoint = try PostgresEndpoint(options.connection)
         lookback = try settings[Self.lookback]
     }

@@ -9,7 +9,7 @@ public struct PostgresWriteNode: NodeType {
     public static let spec = NodeSpec(
         id: "postgres.write", version: 1, category: .sink, title: "PostgreSQL table",
         summary: "Loads rows into a PostgreSQL table with COPY; nothing is visible until the run commits.",
-        inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields("postgres"),
+        inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields(PostgresConnector.spec.type, example: "warehouse"),
         capabilities: [.transactionalSink], icon: "database")
 
     let settings: Settings
@@ -22,7 +22,7 @@ public struct PostgresWriteNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        options = try TableSinkOptions(settings, type: "postgres")
+        options = try TableSinkOptions(settings, type: PostgresConnector.spec.type)
         endpoint = try PostgresEndpoint(options.connection)
     }
 

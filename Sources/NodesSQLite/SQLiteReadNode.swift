@@ -2,6 +2,7 @@ import CSQLite
 import Columnar
 import Expressions
 public import NodeKit
+import SQLiteAccess
 
 /// Reads a SQLite table (or the result of a query with bound parameters) into typed batches.
 public struct SQLiteReadNode: NodeType {
@@ -10,7 +11,7 @@ public struct SQLiteReadNode: NodeType {
     public static let spec = NodeSpec(
         id: "sqlite.read", version: 1, category: .source, title: "SQLite table",
         summary: "Reads a SQLite table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields("sqlite") + [lookback.spec],
+        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields(SQLiteConnector.spec.type, example: "local") + [lookback.spec],
         capabilities: [.projection], icon: "database")
 
     let settings: Settings
@@ -27,8 +28,8 @@ public struct SQLiteReadNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        options = try TableSourceOptions(settings, type: "sqlite")
-        path = try SQLiteConnection.path(of: options.connection)
+        options = try TableSourceOptions(settings, type: SQLiteConnector.spec.type)
+        path = try SQLiteConnector.path(of: options.connection)
         lookback = try settings[Self.lookback]
     }
 
@@ -93,7 +94,7 @@ public struct SQLiteReadNode: NodeType {
         } catch let error as ConfigError {
             throw error
         } catch {
-            throw settings.error(TableSourceOptions.connection("sqlite"), "\(error)", code: "database_error")
+            throw settings.error(TableSourceOptions.connection(SQLiteConnector.spec.type, example: "local"), "\(error)", code: "database_error")
         }
     }
 

@@ -1,6 +1,7 @@
 import CSQLite
 import Columnar
 import NodeKit
+import SQLiteAccess
 
 /// The documented mapping between SQLite declared types / storage classes and Sluice types (docs/connectors/sqlite.md).
 enum SQLiteTypes {

@@ -2,6 +2,7 @@ import CSQLite
 import Columnar
 import Foundation
 public import NodeKit
+import SQLiteAccess
 import Synchronization
 
 /// Writes rows into a SQLite table inside one transaction that commits with the run.
@@ -12,7 +13,7 @@ public struct SQLiteWriteNode: NodeType {
     public static let spec = NodeSpec(
         id: "sqlite.write", version: 1, category: .sink, title: "SQLite table",
         summary: "Loads rows into a SQLite table; nothing is visible until the run commits.",
-        inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields("sqlite"),
+        inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields(SQLiteConnector.spec.type, example: "local"),
         capabilities: [.transactionalSink], icon: "database")
 
     let settings: Settings
@@ -25,8 +26,8 @@ public struct SQLiteWriteNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        options = try TableSinkOptions(settings, type: "sqlite")
-        path = try SQLiteConnection.path(of: options.connection)
+        options = try TableSinkOptions(settings, type: SQLiteConnector.spec.type)
+        path = try SQLiteConnector.path(of: options.connection)
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {

@@ -4,16 +4,15 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 public import NodeKit
-public import NodesMail
 public import Store
 
-/// What polled triggers need from outside: database queries and mail servers on named connections,
-/// an HTTP client, and a directory for files triggers hand to runs (mail attachments).
+/// What polled triggers need from outside: the named connections (resolved for the trigger's creator) and
+/// the connectors that serve them, an HTTP client, and a directory for files triggers hand to runs (mail attachments).
 public struct TriggerProbes: Sendable {
-    /// The first row of a query on a named connection, as text (watermark triggers).
-    public var firstRow: @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?
-    /// The IMAP server a named connection points at, with its password opened (mailbox triggers).
-    public var imapEndpoint: @Sendable (_ connection: String) async throws -> IMAPEndpoint
+    /// The connection a trigger names, with its secrets opened.
+    public var connection: @Sendable (_ name: String) async throws -> Connection
+    /// The connectors, asked for the ability a trigger kind needs (watermark queries, mailboxes).
+    public var connectors: ConnectorRegistry
     public var http: HTTPClient
     /// Where mailbox triggers save attachments (`<directory>/<trigger id>/<uidvalidity>-<uid>/`).
     public var filesDirectory: String
@@ -22,18 +21,29 @@ public struct TriggerProbes: Sendable {
     /// Which hosts HTTP polls may reach (every redirect is checked too).
     public var outbound: OutboundPolicy
 
-    public init(firstRow: @escaping @Sendable (_ connection: String, _ sql: String) async throws -> [String?]?,
-                imapEndpoint: @escaping @Sendable (_ connection: String) async throws -> IMAPEndpoint = { name in
+    public init(connection: @escaping @Sendable (_ name: String) async throws -> Connection = { name in
                     throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection")
                 },
+                connectors: ConnectorRegistry = ConnectorRegistry([]),
                 http: HTTPClient = HTTPPoll.client, filesDirectory: String = NSTemporaryDirectory() + "sluice-trigger-files",
                 files: FileRoots = .unconfined(base: "/"), outbound: OutboundPolicy = .unrestricted) {
-        self.firstRow = firstRow
-        self.imapEndpoint = imapEndpoint
+        self.connection = connection
+        self.connectors = connectors
         self.http = http
         self.filesDirectory = filesDirectory
         self.files = files
         self.outbound = outbound
+    }
+
+    /// The connection a trigger names and its connector's `ability`; a `settings.connection` error naming the
+    /// types that offer it when the connection's type does not.
+    func connection<Ability>(_ name: String, offering ability: Ability.Type, for purpose: String) async throws -> (Connection, Ability) {
+        let connection = try await connection(name)
+        guard let connector = connectors.connector(connection.type, offering: ability) else {
+            throw TriggerConfigError("connection_type_mismatch", "connection '\(name)' is of type \(connection.type); \(purpose) need \(connectors.describeTypes(offering: ability))",
+                                     field: "settings.connection")
+        }
+        return (connection, connector)
     }
 
     /// A directory a trigger's setting names, resolved inside the workspace (`path_outside_workspace` otherwise).
@@ -70,7 +80,8 @@ enum WatermarkPoll {
             let newRows = old.map { "CAST((SELECT count(*) FROM \(table) WHERE \(column) > \(literal($0))) AS TEXT)" } ?? "NULL"
             sql = "SELECT CAST(max(\(column)) AS TEXT), \(newRows) FROM \(table)"
         }
-        let row = try await probes.firstRow(settings.connection, sql)
+        let (connection, probe) = try await probes.connection(settings.connection, offering: (any WatermarkProbing.Type).self, for: "watermark triggers")
+        let row = try await probe.firstRow(connection, sql: sql)
         guard let value = row?.first ?? nil else { return PollResult() }
         state["watermark"] = .string(value)
         guard let old else {

@@ -114,7 +114,7 @@ public struct TriggerDefinition: Sendable {
         case .httpPoll:
             TriggerEvent(["url": .string(""), "status": .int(0), "etag": .string(""), "last_modified": .string(""), "body_hash": .string(""), "body": .string("")])
         case .imap:
-            TriggerEvent(IMAPPoll.sampleFields)
+            TriggerEvent(MailboxPoll.sampleFields)
         case .webhook:
             nil
         }

@@ -127,10 +127,10 @@ public final class TriggerScheduler: Sendable {
             return try await apply(try await HTTPPoll.poll(settings, state: state, probes: probes), trigger, definition)
         case let .imap(settings):
             guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
-            let result = try await IMAPPoll.poll(settings, triggerID: trigger.id, state: state, probes: probes)
+            let result = try await MailboxPoll.poll(settings, triggerID: trigger.id, state: state, probes: probes)
             // On an error, attachments stay: some events may have queued runs that need them.
             let fired = try await apply(result, trigger, definition)
-            IMAPPoll.removeUnusedAttachments(result, firings: fired)
+            MailboxPoll.removeUnusedAttachments(result, firings: fired)
             return fired
         }
     }

@@ -92,13 +92,11 @@ enum ConnectionRoutes {
                  response: APISchema.object(["ok": APISchema.boolean, "message": APISchema.string, "tables": APISchema.nullable(APISchema.integer)], optional: ["tables"])) { call in
             let (existing, _) = try await require(.user, call)
             do {
-                if let check = BuiltinNodes.connectionChecks.first(where: { $0.connectionType == existing.type }) {
-                    let catalog = try await call.state.connections.catalog(names: [existing.name])
-                    guard let connection = catalog.connections[existing.name] else { throw APIError.notFound("connection") }
-                    return try .json(TestResult(ok: true, message: try await check.check(connection), tables: nil))
-                }
-                let tables = try await discover(existing, call: call, schema: nil)
-                return try .json(TestResult(ok: true, message: "connected", tables: tables.count))
+                guard let connector = BuiltinNodes.connectors.connector(existing.type) else { throw APIError.invalid("unknown connection type '\(existing.type)'") }
+                let catalog = try await call.state.connections.catalog(names: [existing.name])
+                guard let connection = catalog.connections[existing.name] else { throw APIError.notFound("connection") }
+                let result = try await connector.check(connection)
+                return try .json(TestResult(ok: true, message: result.message, tables: result.tables))
             } catch let error as VaultError {
                 throw error
             } catch {
@@ -181,8 +179,8 @@ enum ConnectionRoutes {
         guard !input.name.isEmpty, input.name.count <= 100, input.name.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
             throw APIError.invalid("connection names have 1 to 100 letters, digits, '_', '-' or '.'", field: "name")
         }
-        guard let spec = BuiltinNodes.connectionTypes.first(where: { $0.type == input.type }) else {
-            throw APIError.invalid("unknown connection type '\(input.type)'; known: \(BuiltinNodes.connectionTypes.map(\.type).joined(separator: ", "))", field: "type")
+        guard let spec = BuiltinNodes.connectors.connector(input.type)?.spec else {
+            throw APIError.invalid("unknown connection type '\(input.type)'; known: \(BuiltinNodes.connectors.specs.map(\.type).joined(separator: ", "))", field: "type")
         }
         var settings = input.settings ?? [:]
         var secrets = existing
@@ -214,8 +212,9 @@ enum ConnectionRoutes {
     }
 
     static func discover(_ record: ConnectionRecord, call: APICall, schema: String?) async throws -> [TableDescription] {
-        guard let discoverer = BuiltinNodes.discoverers.first(where: { $0.connectionType == record.type }) else {
-            throw APIError.invalid("\(record.type) connections cannot be discovered")
+        let connectors = BuiltinNodes.connectors
+        guard let discoverer = connectors.connector(record.type, offering: (any SchemaDiscovering.Type).self) else {
+            throw APIError.invalid("\(record.type) connections cannot be discovered; discovery needs \(connectors.describeTypes(offering: (any SchemaDiscovering.Type).self))")
         }
         let catalog = try await call.state.connections.catalog(names: [record.name])
         guard let connection = catalog.connections[record.name] else { throw APIError.notFound("connection") }

@@ -1,7 +1,6 @@
 import BuiltinNodes
 import Foundation
 public import NodeKit
-import NodesMail
 import Runtime
 import Prometheus
 public import Scheduler
@@ -114,19 +113,8 @@ public final class ServerState: Sendable {
             }
             return connection
         }
-        let probes = TriggerProbes(firstRow: { name, sql in
-            let connection = try await connection(name)
-            guard let discoverer = BuiltinNodes.discoverers.first(where: { $0.connectionType == connection.type }) else {
-                throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; watermarks need postgres or sqlite", field: "settings.connection")
-            }
-            return try await discoverer.firstRow(connection, sql: sql)
-        }, imapEndpoint: { name in
-            let connection = try await connection(name)
-            guard connection.type == IMAPConnectionType.spec.type else {
-                throw TriggerConfigError("connection '\(name)' is a \(connection.type) connection; mailbox triggers need an imap connection", field: "settings.connection")
-            }
-            do throws(ConfigError) { return try IMAPEndpoint(connection) } catch { throw TriggerConfigError(error.code, error.message, field: "settings.connection") }
-        }, filesDirectory: configuration.workspace + "/trigger-files", files: configuration.fileRoots, outbound: configuration.outbound)
+        let probes = TriggerProbes(connection: connection, connectors: BuiltinNodes.connectors, filesDirectory: configuration.workspace + "/trigger-files",
+                                   files: configuration.fileRoots, outbound: configuration.outbound)
         return TriggerScheduler(store: store, dispatcher: dispatcher, probes: probes)
     }
 

@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-import NodesPostgres
+import PostgresAccess
 import PostgresNIO
 
 /// The shared metadata store on a PostgreSQL server: any number of servers and workers can use it at once.
@@ -134,8 +134,9 @@ struct PostgresSession: StoreSession {
 
     static func storeError(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
-        let reason = PostgresErrors.reason(error)
-        if let state = PostgresErrors.sqlState(error) {
+        let server = error as? PSQLError
+        let reason = server.map(PostgresServerMessage.reason) ?? "\(error)"
+        if let state = server.flatMap(PostgresServerMessage.sqlState) {
             if state.hasPrefix("23") { return StoreError(.constraint, reason) }
             if state == "40001" || state == "40P01" { return StoreError(.conflict, reason) }
             if state.hasPrefix("08") || state.hasPrefix("57P") { return StoreError(.unavailable, reason) }

@@ -1,6 +1,6 @@
 import CSQLite
 import Foundation
-import NodesSQLite
+import SQLiteAccess
 
 /// The embedded metadata store: one SQLite file in the data directory, WAL mode.
 ///

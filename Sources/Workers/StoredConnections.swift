@@ -72,7 +72,7 @@ public struct StoredConnections: Sendable {
         merged["type"] = record.type
         for (key, value) in secrets { merged[key] = value }
         let data = (try? JSONSerialization.data(withJSONObject: [record.name: merged], options: [.sortedKeys])) ?? Data("{}".utf8)
-        let catalog = try ConnectionsFile.parse(String(decoding: data, as: UTF8.self), file: nil, specs: BuiltinNodes.connectionTypes,
+        let catalog = try ConnectionsFile.parse(String(decoding: data, as: UTF8.self), file: nil, specs: BuiltinNodes.connectors.specs,
                                                 environment: [:], resolveReferences: false)
         guard let connection = catalog.connections[record.name] else {
             throw ConfigErrors([ConfigError(code: "invalid_value", message: "connection '\(record.name)' could not be read", field: "name")])

@@ -22,7 +22,7 @@ struct DiscoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalog: ConnectionCatalog
-        do { catalog = try ConnectionsFile.load(path: connections, specs: BuiltinNodes.connectionTypes) } catch {
+        do { catalog = try ConnectionsFile.load(path: connections, specs: BuiltinNodes.connectors.specs) } catch {
             Output(json: json).problems(error.errors)
             throw ExitStatus.invalid
         }
@@ -30,8 +30,9 @@ struct DiscoverCommand: AsyncParsableCommand {
             Terminal.error("no connection named '\(connection)' in \(connections); known: \(catalog.connections.keys.sorted().joined(separator: ", "))")
             throw ExitStatus.invalid
         }
-        guard let discoverer = BuiltinNodes.discoverers.first(where: { $0.connectionType == named.type }) else {
-            Terminal.error("\(named.type) connections cannot be discovered")
+        let connectors = BuiltinNodes.connectors
+        guard let discoverer = connectors.connector(named.type, offering: (any SchemaDiscovering.Type).self) else {
+            Terminal.error("\(named.type) connections cannot be discovered; discovery needs \(connectors.describeTypes(offering: (any SchemaDiscovering.Type).self))")
             throw ExitStatus.invalid
         }
         let tables: [TableDescription]

@@ -24,7 +24,7 @@ struct PipelineOptions: ParsableArguments {
     func connectionCatalog() throws(ConfigErrors) -> ConnectionCatalog {
         let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("connections.yaml").path
         guard let path = connections ?? (FileManager.default.fileExists(atPath: beside) ? beside : nil) else { return .empty }
-        return try ConnectionsFile.load(path: path, specs: BuiltinNodes.connectionTypes)
+        return try ConnectionsFile.load(path: path, specs: BuiltinNodes.connectors.specs)
     }
 
     /// Loads and plans the pipeline; prints every problem and exits 2 when it is invalid.

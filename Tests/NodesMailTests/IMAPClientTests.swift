@@ -12,7 +12,7 @@ import Testing
         var yaml = "mail: {type: imap, host: 127.0.0.1, port: \(tls ? server.tlsPort : server.plainPort), security: \(tls ? "tls" : "none"), user: \(mailbox.user), password: '\(password ?? mailbox.password)'"
         if tls, let caFile { yaml += ", ca_file: \(caFile)" }
         yaml += "}"
-        let catalog = try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnectionType.spec], environment: [:])
+        let catalog = try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnector.spec], environment: [:])
         return try IMAPEndpoint(#require(catalog.connections["mail"]))
     }
 
@@ -71,7 +71,7 @@ import Testing
 
     @Test func aClosedPortIsARetryableConnectionError() async throws {
         let yaml = "mail: {type: imap, host: 127.0.0.1, port: 1, security: none, user: nobody, password: x}"
-        let catalog = try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnectionType.spec], environment: [:])
+        let catalog = try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnector.spec], environment: [:])
         do {
             try await IMAPClient.withSession(try IMAPEndpoint(#require(catalog.connections["mail"]))) { _ in }
             Issue.record("connected to port 1")

@@ -234,7 +234,7 @@ import Testing
 
     @Test func discoveryListsTablesColumnsTypesAndKeys() async throws {
         try psql("CREATE SCHEMA s; CREATE TABLE s.orders (id bigint, line int, amount numeric(10,2) NOT NULL, note text, PRIMARY KEY (line, id)); CREATE VIEW s.v AS SELECT id FROM s.orders")
-        let tables = try await PostgresDiscovery.discover(harness.connections.connections["warehouse"]!, schema: "s")
+        let tables = try await PostgresConnector.discover(harness.connections.connections["warehouse"]!, schema: "s")
         #expect(tables.map(\.name) == ["orders", "v"])
         let orders = tables[0]
         #expect(orders.primaryKey == ["line", "id"])

@@ -161,7 +161,7 @@ import Testing
 
     @Test func discoveryListsTablesColumnsTypesAndKeys() async throws {
         _ = try sqlite("CREATE TABLE a (id INTEGER, k TEXT NOT NULL, at TIMESTAMP, PRIMARY KEY (k, id)); CREATE VIEW b AS SELECT id FROM a")
-        let tables = try await SQLiteDiscovery.discover(harness.connections.connections["local"]!, schema: nil)
+        let tables = try await SQLiteConnector.discover(harness.connections.connections["local"]!, schema: nil)
         #expect(tables.map(\.name) == ["a", "b"])
         #expect(tables[0].primaryKey == ["k", "id"])
         #expect(tables[0].columns.map(\.type) == [.int64, .string, .timestamp])

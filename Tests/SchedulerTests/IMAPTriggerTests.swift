@@ -12,12 +12,8 @@ import Testing
 struct IMAPTriggerTests {
     static func fixture(_ mailbox: DovecotTestServer.Mailbox) async throws -> SchedulerFixture {
         let yaml = try "mail: {type: imap, host: 127.0.0.1, port: \(DovecotTestServer.server.plainPort), security: none, user: \(mailbox.user), password: '\(mailbox.password)'}"
-        let connection = try #require(try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnectionType.spec], environment: [:]).connections["mail"])
-        let endpoint = try IMAPEndpoint(connection)
-        return try await SchedulerFixture.make(imapEndpoint: { name in
-            guard name == "mail" else { throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection") }
-            return endpoint
-        })
+        let connection = try #require(try ConnectionsFile.parse(yaml, file: nil, specs: [IMAPConnector.spec], environment: [:]).connections["mail"])
+        return try await SchedulerFixture.make(connections: [connection])
     }
 
     static func mail(from: String, subject: String, attachment: (name: String, text: String)? = nil) -> String {
@@ -131,8 +127,8 @@ struct IMAPTriggerTests {
             _ = try TriggerDefinition.parse(JSONValue.parse(#"{"name": "x", "kind": "imap", "rule": "attachment_count > 'x' AND nope", "settings": {"connection": "m"}}"#)!, readsLinks: true)
             Issue.record("accepted a rule with an unknown field")
         } catch { #expect(error.field == "rule") }
-        #expect(IMAPPoll.safeFileName("../../etc/passwd", fallback: "f") == "passwd")
-        #expect(IMAPPoll.safeFileName("..hidden\u{1}", fallback: "f") == "hidden")
-        #expect(IMAPPoll.safeFileName("///", fallback: "f") == "f")
+        #expect(MailboxPoll.safeFileName("../../etc/passwd", fallback: "f") == "passwd")
+        #expect(MailboxPoll.safeFileName("..hidden\u{1}", fallback: "f") == "hidden")
+        #expect(MailboxPoll.safeFileName("///", fallback: "f") == "f")
     }
 }

@@ -22,7 +22,7 @@ import Testing
 
     @Test func anHTTPPollOfTheServersOwnAddressFailsWithTheReason() async throws {
         let settings = HTTPPollSettings(url: "http://127.0.0.1:1/api/v1/users", pollMillis: 1000, headers: [:], timeoutSeconds: 2)
-        let probes = TriggerProbes(firstRow: { _, _ in nil }, outbound: Self.strict)
+        let probes = TriggerProbes(outbound: Self.strict)
         do {
             _ = try await HTTPPoll.poll(settings, state: .object([:]), probes: probes)
             Issue.record("the poll was sent")

@@ -1,8 +1,7 @@
 import Foundation
 import NodeKit
-import NodesMail
-import NodesSQLite
-import NodesPostgres
+import BuiltinNodes
+import SQLiteAccess
 @testable import Scheduler
 import SluiceTestSupport
 import Store
@@ -27,15 +26,17 @@ struct SchedulerFixture {
     let scheduler: TriggerScheduler
 
     static func make(at iso: String = "2026-03-01T00:00:30Z", store location: StoreLocation? = nil,
-                     firstRow: @escaping @Sendable (String, String) async throws -> [String?]? = { _, _ in nil },
-                     imapEndpoint: (@Sendable (String) async throws -> IMAPEndpoint)? = nil) async throws -> SchedulerFixture {
+                     connections: [Connection] = []) async throws -> SchedulerFixture {
         let directory = try TemporaryDirectory()
         let clock = ManualClock(iso)
         let store = try await MetadataStore.open(location ?? .sqlite(path: directory.path + "/store.db"), now: { clock.now })
         let user = try await store.createUser(name: "root-\(UUID().uuidString.prefix(6))", role: .admin, passwordHash: "x")
         let pipeline = try await store.createPipeline(name: "p-\(UUID().uuidString.prefix(6))", document: "apiVersion: sluice/v1\nname: p\nnodes: []\n", message: "", author: user)
-        var probes = TriggerProbes(firstRow: firstRow, filesDirectory: directory.path + "/files")
-        if let imapEndpoint { probes.imapEndpoint = imapEndpoint }
+        let catalog = ConnectionCatalog(connections)
+        let probes = TriggerProbes(connection: { name in
+            guard let connection = catalog.connections[name] else { throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection") }
+            return connection
+        }, connectors: BuiltinNodes.connectors, filesDirectory: directory.path + "/files")
         let scheduler = TriggerScheduler(store: store, dispatcher: TriggerDispatcher(store: store), probes: probes)
         return SchedulerFixture(directory: directory, clock: clock, store: store, pipeline: pipeline, scheduler: scheduler)
     }
@@ -164,7 +165,7 @@ struct TriggerSchedulerTests {
     func twoSchedulersTickingAtOnceFireEachTimeOnce() async throws {
         let f = try await SchedulerFixture.make()
         defer { Task { await f.close() } }
-        let other = TriggerScheduler(store: f.store, dispatcher: TriggerDispatcher(store: f.store), probes: TriggerProbes(firstRow: { _, _ in nil }))
+        let other = TriggerScheduler(store: f.store, dispatcher: TriggerDispatcher(store: f.store), probes: TriggerProbes())
         let trigger = try await f.trigger(#"{"name": "every-minute", "kind": "cron", "settings": {"schedule": "* * * * *"}, "overlap": "queue", "missed": "all", "missed_cap": 1000}"#)
         _ = await f.scheduler.tick()
         for _ in 0..<20 {
@@ -188,10 +189,7 @@ struct TriggerSchedulerTests {
         try db.execute("INSERT INTO events (updated_at) VALUES ('2026-03-01T00:00:00Z'), ('2026-03-01T00:05:00Z')")
         let connection = Connection(name: "src", type: "sqlite", settings: Setting(.map([Setting.Entry(key: "path", keyLocation: nil, value: Setting(.string(path)))])),
                                     secrets: [:], location: nil)
-        let f = try await SchedulerFixture.make { name, sql in
-            #expect(name == "src")
-            return try await SQLiteDiscovery.firstRow(connection, sql: sql)
-        }
+        let f = try await SchedulerFixture.make(connections: [connection])
         defer { Task { await f.close() } }
         let trigger = try await f.trigger(#"{"name": "new-events", "kind": "watermark", "rule": "new_rows >= 2", "overlap": "queue", "settings": {"connection": "src", "table": "events", "column": "updated_at", "poll_every": "30s"}}"#,
                                           parameters: ["since": "${event.old_watermark}"])
@@ -214,6 +212,22 @@ struct TriggerSchedulerTests {
     }
 
     @Test
+    func aWatermarkOnAConnectionThatCannotAnswerItSaysWhichTypesCan() async throws {
+        let mail = Connection(name: "mail", type: "imap", settings: Setting(.map([Setting.Entry(key: "host", keyLocation: nil, value: Setting(.string("127.0.0.1")))])),
+                              secrets: [:], location: nil)
+        let f = try await SchedulerFixture.make(connections: [mail])
+        defer { Task { await f.close() } }
+        let trigger = try await f.trigger(#"{"name": "wrong", "kind": "watermark", "settings": {"connection": "mail", "table": "t", "column": "c"}}"#)
+        do {
+            _ = try await f.scheduler.check(trigger)
+            Issue.record("a watermark on an imap connection cannot be polled")
+        } catch let error as TriggerConfigError {
+            #expect(error.code == "connection_type_mismatch" && error.field == "settings.connection")
+            #expect(error.message.contains("connection 'mail' is of type imap; watermark triggers need a sqlite or postgres connection"), "\(error.message)")
+        }
+    }
+
+    @Test
     func postgresWatermarkOnATimestampColumn() async throws {
         let database = try PostgresTestServer.createDatabase()
         _ = try PostgresTestServer.psql(database, "CREATE TABLE \"Orders\" (id serial PRIMARY KEY, \"changed at\" timestamptz NOT NULL); INSERT INTO \"Orders\" (\"changed at\") VALUES ('2026-03-01 10:00:00+00')")
@@ -221,7 +235,7 @@ struct TriggerSchedulerTests {
             ("host", Setting(.string("127.0.0.1"))), ("port", Setting(.int(Int64(try PostgresTestServer.port)))), ("database", Setting(.string(database))),
             ("user", Setting(.string("postgres"))), ("sslmode", Setting(.string("disable"))),
         ].map { Setting.Entry(key: $0.0, keyLocation: nil, value: $0.1) })), secrets: [:], location: nil)
-        let f = try await SchedulerFixture.make { _, sql in try await PostgresDiscovery.firstRow(connection, sql: sql) }
+        let f = try await SchedulerFixture.make(connections: [connection])
         defer { Task { await f.close() } }
         _ = try await f.trigger(#"{"name": "orders", "kind": "watermark", "overlap": "queue", "settings": {"connection": "wh", "table": "public.Orders", "column": "changed at", "poll_every": 10}}"#)
         #expect(await f.scheduler.tick().isEmpty)
@@ -256,7 +270,7 @@ struct TriggerSchedulerTests {
             #expect(await f.scheduler.tick().isEmpty, "a file fires once")
         }
         // A restarted scheduler (new instance, same store) remembers it.
-        let restarted = TriggerScheduler(store: f.store, dispatcher: TriggerDispatcher(store: f.store), probes: TriggerProbes(firstRow: { _, _ in nil }))
+        let restarted = TriggerScheduler(store: f.store, dispatcher: TriggerDispatcher(store: f.store), probes: TriggerProbes())
         #expect(await restarted.tick().isEmpty)
         // A file still growing waits until its size holds for the settle time.
         #expect(FileManager.default.createFile(atPath: inbox + "/big.csv", contents: Data("x\n".utf8)))

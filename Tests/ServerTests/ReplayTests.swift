@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import NodesSQLite
+import SQLiteAccess
 @testable import Server
 import SluiceTestSupport
 import Store

@@ -1,5 +1,5 @@
 import Foundation
-import NodesSQLite
+import SQLiteAccess
 @testable import Server
 import SluiceTestSupport
 import Store

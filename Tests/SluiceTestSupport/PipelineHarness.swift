@@ -90,7 +90,7 @@ public struct PipelineHarness: Sendable {
     public init(directory: TemporaryDirectory, connectionsYAML yaml: String, environment: [String: String] = [:]) throws {
         try directory.write("connections.yaml", yaml)
         self.init(directory: directory, connections: try ConnectionsFile.parse(yaml, file: directory.file("connections.yaml"),
-                                                                              specs: BuiltinNodes.connectionTypes, environment: environment))
+                                                                              specs: BuiltinNodes.connectors.specs, environment: environment))
     }
 
     /// Parses and plans `yaml`, resolving relative paths against the temporary directory.

@@ -1,7 +1,7 @@
-import NodeKit
+public import NodeKit
 
-/// The `sqlite` connection type: a database file.
-public enum SQLiteConnection {
+/// The `sqlite` connector: a database file; it lists its tables and answers watermark queries.
+public enum SQLiteConnector: SchemaDiscovering, WatermarkProbing {
     static let path = Field<String>("path", summary: "Database file, relative to the connections file (on the server: inside the workspace); created by writes if missing.", example: "./data/local.db")
 
     public static let spec = ConnectionSpec(type: "sqlite", summary: "A SQLite database file.", fields: [path.spec], secretFields: [])

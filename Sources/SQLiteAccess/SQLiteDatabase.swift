@@ -1,6 +1,4 @@
 import CSQLite
-import Columnar
-import NodeKit
 
 /// An error from SQLite: the result code and SQLite's message (which never contains secrets).
 package struct SQLiteError: Error, CustomStringConvertible {
@@ -12,7 +10,8 @@ package struct SQLiteError: Error, CustomStringConvertible {
     package var description: String { message }
 }
 
-/// One SQLite connection, used by one node task at a time (not shared across tasks).
+/// One SQLite connection, used by one task at a time (not shared across tasks): the low-level access the
+/// SQLite connector and the embedded metadata store share.
 package final class SQLiteDatabase {
     package let path: String
     package private(set) var handle: OpaquePointer?
@@ -50,17 +49,6 @@ package final class SQLiteDatabase {
         guard rc == SQLITE_OK, let statement else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle))) }
         return SQLiteStatement(statement, database: handle)
     }
-
-    /// Columns of a table as SQLite reports them: name, declared type, not-null, primary-key position.
-    func tableColumns(_ table: QualifiedName) throws(SQLiteError) -> [(name: String, declared: String, notNull: Bool, primaryKey: Int)] {
-        let schema = table.schema.map { SQLText.quote($0) + "." } ?? ""
-        let statement = try prepare("PRAGMA \(schema)table_info(\(SQLText.quote(table.name)))")
-        var columns: [(String, String, Bool, Int)] = []
-        while try statement.step() {
-            columns.append((statement.text(1), statement.text(2), statement.int(3) != 0, Int(statement.int(5))))
-        }
-        return columns
-    }
 }
 
 /// A prepared statement with binding and column access.
@@ -69,7 +57,7 @@ package final class SQLiteStatement {
     private let database: OpaquePointer?
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    init(_ statement: OpaquePointer, database: OpaquePointer?) {
+    package init(_ statement: OpaquePointer, database: OpaquePointer?) {
         self.statement = statement
         self.database = database
     }
@@ -133,19 +121,5 @@ package final class SQLiteStatement {
     package func bindText(_ i: Int, _ text: String) {
         var text = text
         text.withUTF8 { bindText(i, $0) }
-    }
-
-    /// Binds a scalar with the storage the type mapping uses (dates and timestamps as ISO text).
-    package func bind(_ i: Int, _ value: Value) {
-        switch value {
-        case .null: bindNull(i)
-        case let .bool(b): bind(i, Int64(b ? 1 : 0))
-        case let .int(v): bind(i, v)
-        case let .float(d): bind(i, d)
-        case let .decimal(v, scale): bind(i, Double(v) / pow10(scale))
-        case let .string(s), let .json(s): bindText(i, s)
-        case let .bytes(b): b.withUnsafeBufferPointer { bindBlob(i, $0) }
-        case .date, .timestamp: bindText(i, value.description)
-        }
     }
 }
