@@ -227,12 +227,23 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 public enum DurationText {
     public static func parse(_ text: String) -> Duration? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, factor) in units where t.hasSuffix(suffix) {
-            guard let n = Double(t.dropLast(suffix.count)), n >= 0 else { return nil }
-            return .milliseconds(Int64(n * factor * 1000))
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
+        var number = Substring(t), factor = 1.0
+        if let (suffix, size) = units.first(where: { t.hasSuffix($0.0) }) {
+            number = t.dropLast(suffix.count)
+            factor = size
         }
-        guard let n = Double(t), n >= 0 else { return nil }
-        return .milliseconds(Int64(n * 1000))
+        // At most about 30,000 years: larger numbers (1e300s) are refused instead of overflowing.
+        guard let n = Double(number), n >= 0, n * factor <= 1e12 else { return nil }
+        return .milliseconds(Int64(n * factor * 1000))
+    }
+
+    /// A duration in the largest unit that divides it: `1d`, `15m`, `30s`, `250ms`.
+    public static func format(_ duration: Duration) -> String {
+        let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where millis >= size && millis % size == 0 {
+            return "\(millis / size)\(unit)"
+        }
+        return "\(millis)ms"
     }
 }

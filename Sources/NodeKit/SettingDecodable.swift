@@ -60,10 +60,24 @@ extension Bool: SettingDecodable {
 
 extension Duration: SettingDecodable {
     public static var fieldKind: FieldKind { .duration }
+    /// A number alone is seconds (`90`); text takes a unit (`500ms`, `30s`, `15m`, `2h`, `1d`).
     public init(setting: Setting, field: String) throws(ConfigError) {
         guard let text = setting.scalarText, let d = DurationText.parse(text) else { throw Self.mismatch(setting, field) }
         self = d
     }
+    public static func describe(_ value: Self) -> String { DurationText.format(value) }
+}
+
+/// A file or directory path as written (resolved later against the file roots); a path field in forms and docs.
+public struct FilePath: SettingDecodable, Hashable {
+    public let path: String
+    public init(_ path: String) { self.path = path }
+    public static var fieldKind: FieldKind { .path }
+    public init(setting: Setting, field: String) throws(ConfigError) {
+        guard let text = setting.scalarText else { throw Self.mismatch(setting, field) }
+        path = text
+    }
+    public static func describe(_ value: Self) -> String { value.path }
 }
 
 extension Optional: SettingDecodable where Wrapped: SettingDecodable {

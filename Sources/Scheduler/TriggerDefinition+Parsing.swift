@@ -4,9 +4,11 @@ public import Store
 /// A whole trigger as users write it (API JSON or a pipeline's `triggers:` entry), checked.
 public struct TriggerDefinition: Sendable {
     public var name: String
-    public var kind: TriggerKind
-    public var settings: TriggerSettings
-    /// The settings as given (stored as JSON).
+    /// The kind's name (`cron`, `watermark`, …).
+    public var kind: String
+    /// The checked settings, a value of the kind's type.
+    public var settings: any TriggerKind
+    /// The settings as stored: as given, with camelCase keys.
     public var settingsJSON: JSONValue
     public var rule: TriggerRule?
     public var enabled: Bool
@@ -29,20 +31,18 @@ public struct TriggerDefinition: Sendable {
             throw TriggerConfigError("missing_field", "a trigger needs a 'name' (1 to 200 characters)", field: "name")
         }
         guard let kindText = fields["kind"]?.stringValue else {
-            throw TriggerConfigError("missing_field", "a trigger needs a 'kind': one of \(TriggerKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
+            throw TriggerConfigError("missing_field", "a trigger needs a 'kind': one of \(TriggerKinds.names.joined(separator: ", "))", field: "kind")
         }
-        guard let kind = TriggerKind(rawValue: kindText) else {
-            throw TriggerConfigError("unknown kind '\(kindText)'; one of: \(TriggerKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
+        guard let kind = TriggerKinds.named(kindText) else {
+            throw TriggerConfigError("unknown kind '\(kindText)'; one of: \(TriggerKinds.names.joined(separator: ", "))", field: "kind")
         }
-        let settingsJSON = fields["settings"] ?? .object([:])
-        guard case .object = settingsJSON else { throw TriggerConfigError("'settings' must be an object", field: "settings") }
-        let settings = try TriggerSettings.parse(kind: kind, settingsJSON)
+        let (settings, settingsJSON) = try TriggerKinds.read(kind, fields["settings"] ?? .object([:]))
         var rule: TriggerRule?
         if let value = fields["rule"], value != .null {
             guard let text = value.stringValue else { throw TriggerConfigError("'rule' must be an expression text", field: "rule") }
             if !text.trimmingCharacters(in: .whitespaces).isEmpty {
                 rule = try TriggerRule(text)
-                if let sample = sampleEvent(kind) { try rule?.check(against: sample) }
+                if let sample = kind.sampleEvent { try rule?.check(against: sample) }
             }
         }
         let enabled: Bool
@@ -51,8 +51,7 @@ public struct TriggerDefinition: Sendable {
         case let .bool(b)?: enabled = b
         default: throw TriggerConfigError("'enabled' must be true or false", field: "enabled")
         }
-        // A skipped schedule tick comes again; a skipped event (a mail, a file, a webhook call) would be lost.
-        let overlap = try choice(fields["overlap"], OverlapPolicy.self, field: "overlap") ?? (kind == .cron || kind == .interval ? .skip : .queue)
+        let overlap = try choice(fields["overlap"], OverlapPolicy.self, field: "overlap") ?? kind.defaultOverlap
         let missed = try choice(fields["missed"], MissedPolicy.self, field: "missed") ?? .latest
         var missedCap = 10
         if let value = fields["missed_cap"], value != .null {
@@ -73,7 +72,7 @@ public struct TriggerDefinition: Sendable {
         } else if !readsLinks {
             links = [TriggerLink(pipelineID: "", parameters: try templates(fields["parameters"], field: "parameters"))]
         }
-        return TriggerDefinition(name: name, kind: kind, settings: settings, settingsJSON: settingsJSON, rule: rule, enabled: enabled,
+        return TriggerDefinition(name: name, kind: kind.name, settings: settings, settingsJSON: settingsJSON, rule: rule, enabled: enabled,
                                  overlap: overlap, missed: missed, missedCap: missedCap, links: links)
     }
 
@@ -102,27 +101,9 @@ public struct TriggerDefinition: Sendable {
         return result
     }
 
-    /// The fields every event of a kind has, with their types (for checking rules at save time); nil when unknown (webhook bodies).
-    public static func sampleEvent(_ kind: TriggerKind) -> TriggerEvent? {
-        switch kind {
-        case .cron, .interval:
-            TriggerEvent(["scheduled_at": .string(""), "fired_at": .string(""), "missed": .bool(false), "missed_count": .int(0)])
-        case .watermark:
-            TriggerEvent(["old_watermark": .string(""), "new_watermark": .string(""), "new_rows": .int(0)])
-        case .file:
-            TriggerEvent(["path": .string(""), "name": .string(""), "size": .int(0), "modified_at": .string("")])
-        case .httpPoll:
-            TriggerEvent(["url": .string(""), "status": .int(0), "etag": .string(""), "last_modified": .string(""), "body_hash": .string(""), "body": .string("")])
-        case .imap:
-            TriggerEvent(MailboxPoll.sampleFields)
-        case .webhook:
-            nil
-        }
-    }
-
     /// The store record for this definition (links as given).
     public func record(id: String = MetadataStore.newID(), createdBy: String, declaredIn: String? = nil) -> TriggerRecord {
-        TriggerRecord(id: id, name: name, kind: kind.rawValue, settingsJSON: settingsJSON.text, rule: rule?.source, enabled: enabled,
+        TriggerRecord(id: id, name: name, kind: kind, settingsJSON: settingsJSON.text, rule: rule?.source, enabled: enabled,
                       overlap: overlap.rawValue, missed: missed.rawValue, missedCap: Int64(missedCap), declaredIn: declaredIn, createdBy: createdBy, links: links)
     }
 

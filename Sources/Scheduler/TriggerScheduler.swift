@@ -28,7 +28,7 @@ public final class TriggerScheduler: Sendable {
     private let loaded = Mutex<(fingerprint: String, at: Int64, triggers: [TriggerRecord])?>(nil)
     static let fullReloadMillis: Int64 = 60_000
     /// Time triggers' next fire time, valid while their state version is the one it was computed for.
-    private let nextFire = Mutex<[String: (stateVersion: Int64, at: Int64)]>([:])
+    let nextFire = Mutex<[String: (stateVersion: Int64, at: Int64)]>([:])
 
     public init(store: MetadataStore, dispatcher: TriggerDispatcher, probes: TriggerProbes, logger: Logger = Logger(label: "sluice.scheduler")) {
         self.store = store
@@ -72,7 +72,7 @@ public final class TriggerScheduler: Sendable {
         guard let triggers = await currentTriggers() else { return [] }
         var firings: [TriggerFiring] = []
         for trigger in triggers where trigger.enabled {
-            guard let kind = TriggerKind(rawValue: trigger.kind), kind.isPolled else { continue }
+            guard let kind = TriggerKinds.named(trigger.kind), kind.isPolled else { continue }
             do {
                 firings += try await check(trigger)
                 lastErrors.withLock { $0[trigger.id] = nil }
@@ -105,34 +105,9 @@ public final class TriggerScheduler: Sendable {
         // A time trigger whose next fire time is known and not yet reached: nothing to parse or compute.
         if let next = nextFire.withLock({ $0[trigger.id] }), next.stateVersion == trigger.stateVersion, now < next.at { return [] }
         let state = JSONValue.parse(trigger.stateJSON) ?? .object([:])
-        switch definition.settings {
-        case let .interval(interval) where interval.fromLastRun:
-            return try await checkFromLastRun(trigger, definition, interval, state: state, now: now)
-        case .cron, .interval:
-            return try await checkSchedule(trigger, definition, state: state, now: now)
-        case .webhook:
-            return []
-        case let .watermark(settings):
-            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
-            return try await apply(try await WatermarkPoll.poll(settings, state: state, probes: probes), trigger, definition)
-        case let .file(settings):
-            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
-            let fired = try await apply(try FileArrivalPoll.poll(settings, state: state, now: now, files: probes.files), trigger, definition)
-            if settings.moveToProcessed {
-                for firing in fired { if let name = JSONValue.parse(firing.eventJSON)?["name"]?.stringValue { try? FileArrivalPoll.moveToProcessed(settings, name) } }
-            }
-            return fired
-        case let .httpPoll(settings):
-            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
-            return try await apply(try await HTTPPoll.poll(settings, state: state, probes: probes), trigger, definition)
-        case let .imap(settings):
-            guard pollDue(trigger, every: settings.pollMillis, now: now) else { return [] }
-            let result = try await MailboxPoll.poll(settings, triggerID: trigger.id, state: state, probes: probes)
-            // On an error, attachments stay: some events may have queued runs that need them.
-            let fired = try await apply(result, trigger, definition)
-            MailboxPoll.removeUnusedAttachments(result, firings: fired)
-            return fired
-        }
+        let kind = definition.settings
+        if kind.pollMillis > 0, !pollDue(trigger, every: kind.pollMillis, now: now) { return [] }
+        return try await kind.check(trigger, definition, state: state, now: now, in: self)
     }
 
     private func definition(of trigger: TriggerRecord) throws -> TriggerDefinition {
@@ -153,7 +128,7 @@ public final class TriggerScheduler: Sendable {
     }
 
     /// Fires a poll's events in order, each committing with the state after it.
-    private func apply(_ result: PollResult, _ trigger: TriggerRecord, _ definition: TriggerDefinition) async throws -> [TriggerFiring] {
+    func apply(_ result: PollResult, _ trigger: TriggerRecord, _ definition: TriggerDefinition) async throws -> [TriggerFiring] {
         var version = trigger.stateVersion
         var firings: [TriggerFiring] = []
         if let notice = result.notice {
@@ -171,60 +146,5 @@ public final class TriggerScheduler: Sendable {
             _ = try await store.saveTriggerState(id: trigger.id, expectedVersion: version, stateJSON: quiet.text)
         }
         return firings
-    }
-
-    /// `cron` and clock-aligned `interval`: fires the scheduled times due since `last`, after the missed policy.
-    private func checkSchedule(_ trigger: TriggerRecord, _ definition: TriggerDefinition, state: JSONValue, now: Int64) async throws -> [TriggerFiring] {
-        guard let last = state["last"]?.intValue else {
-            // A new trigger starts counting now: it does not fire for times before it existed.
-            _ = try await store.saveTriggerState(id: trigger.id, expectedVersion: trigger.stateVersion, stateJSON: JSONValue.object(["last": .int(now)]).text)
-            return []
-        }
-        let due = TimeTriggers.due(definition.settings, last: last, now: now, missed: definition.missed, cap: definition.missedCap)
-        guard due.last != last else {
-            // Nothing due: remember when something will be, so later ticks skip this trigger cheaply.
-            if let next = TimeTriggers.next(definition.settings, after: last) { nextFire.withLock { $0[trigger.id] = (trigger.stateVersion, next) } }
-            return []
-        }
-        var version = trigger.stateVersion
-        var firings: [TriggerFiring] = []
-        let missedCount = due.fire.filter(\.missed).count + due.dropped
-        if due.dropped > 0 {
-            let newState: JSONValue = .object(["last": .int(due.fire.first.map { $0.at - 1 } ?? due.last)])
-            let event = TriggerEvent(["dropped": .int(Int64(due.dropped)), "until": .string(TimeTriggers.iso(due.last))])
-            guard let note = try await dispatcher.note(trigger, outcome: "missed", detail: "\(due.dropped) fire time(s) passed while no scheduler ran and were not fired (missed: \(definition.missed.rawValue))",
-                                                       event: event, expectedVersion: version, newState: newState) else { return [] }
-            firings.append(note)
-            version += 1
-        }
-        for (index, time) in due.fire.enumerated() {
-            let newState: JSONValue = .object(["last": .int(index == due.fire.count - 1 ? due.last : time.at)])
-            let event = TriggerEvent(["scheduled_at": .string(TimeTriggers.iso(time.at)), "fired_at": .string(TimeTriggers.iso(now)),
-                                      "missed": .bool(time.missed), "missed_count": .int(Int64(time.missed ? missedCount : 0))])
-            guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: version, newState: newState) else { return firings }
-            firings.append(firing)
-            version += 1
-        }
-        return firings
-    }
-
-    /// `interval` with `align: last_run`: fires N after the end of the last run this trigger queued (or after its
-    /// last firing when it queued none), never while that run is still queued or running.
-    private func checkFromLastRun(_ trigger: TriggerRecord, _ definition: TriggerDefinition, _ interval: IntervalSettings, state: JSONValue, now: Int64) async throws -> [TriggerFiring] {
-        guard let last = state["last"]?.intValue else {
-            _ = try await store.saveTriggerState(id: trigger.id, expectedVersion: trigger.stateVersion, stateJSON: JSONValue.object(["last": .int(now)]).text)
-            return []
-        }
-        var base = last
-        if let latest = try await store.runs(RunFilter(triggerID: trigger.id, limit: 1)).first, latest.queuedAt >= last {
-            guard latest.phase.isFinal else { return [] }
-            base = max(base, latest.finishedAt ?? last)
-        }
-        guard now >= base + interval.everyMillis else { return [] }
-        let event = TriggerEvent(["scheduled_at": .string(TimeTriggers.iso(base + interval.everyMillis)), "fired_at": .string(TimeTriggers.iso(now)),
-                                  "missed": .bool(false), "missed_count": .int(0)])
-        guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: trigger.stateVersion,
-                                                     newState: .object(["last": .int(now)])) else { return [] }
-        return [firing]
     }
 }

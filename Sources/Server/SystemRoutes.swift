@@ -59,7 +59,9 @@ enum SystemRoutes {
         },
         Endpoint(.get, "/api/v1/trigger-kinds", "listTriggerKinds", "Trigger kinds and their settings fields, for trigger forms.",
                  tag: "triggers", response: APISchema.array(APISchema.anyObject)) { _ in
-            let items = TriggerKind.allCases.map { kind in "{\"kind\":\"\(kind.rawValue)\",\"fields\":\(NodeCatalog.fieldsJSON(kind.fields))}" }
+            let items = TriggerKinds.all.map { kind in
+                "{\"kind\":\(JSONText.quoted(kind.name)),\"summary\":\(JSONText.quoted(kind.summary)),\"fields\":\(NodeCatalog.fieldsJSON(kind.fields))}"
+            }
             return APIReply(status: .ok, contentType: "application/json", body: Data(("[" + items.joined(separator: ",") + "]").utf8))
         },
         Endpoint(.get, "/api/v1/connection-types", "listConnectionTypes", "Connection types and their fields (secret fields marked), for connection forms.",

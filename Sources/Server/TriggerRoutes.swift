@@ -27,7 +27,7 @@ enum TriggerRoutes {
             pipelines = t.links.map { LinkView(pipelineId: $0.pipelineID, parameters: $0.parameters) }
             state = JSONValue.parse(t.stateJSON) ?? .object([:]); hasSecret = t.hasSecret; createdBy = t.createdBy
             createdAt = t.createdAt; updatedAt = t.updatedAt; self.secret = secret
-            webhookPath = t.kind == TriggerKind.webhook.rawValue ? "/hooks/\(t.id)" : nil
+            webhookPath = t.kind == WebhookTrigger.name ? "/hooks/\(t.id)" : nil
             do { _ = try TriggerDefinition.load(t) } catch { problem = "\(error.field.map { "\($0): " } ?? "")\(error.message)" }
         }
     }
@@ -39,7 +39,7 @@ enum TriggerRoutes {
     }
     struct FireInput: Decodable { var event: JSONValue? }
 
-    static let kinds = TriggerKind.allCases.map(\.rawValue)
+    static let kinds = TriggerKinds.names
     static let linkSchema = APISchema.object(["pipeline_id": APISchema.string, "parameters": APISchema.map(APISchema.string)], optional: ["parameters"])
     static let inputSchema = APISchema.object([
         "name": APISchema.string, "kind": APISchema.enumeration(kinds), "settings": APISchema.anyObject, "rule": APISchema.nullable(APISchema.string),
@@ -60,18 +60,22 @@ enum TriggerRoutes {
 
     /// A trigger that polls a stored connection (watermark, mailbox) may be saved only by someone who may use it
     /// (its firings read through that connection), and its directories must lie inside the workspace.
-    static func requireConnectionUse(_ settings: JSONValue, _ user: User, _ state: ServerState) async throws {
-        guard case let .object(fields) = settings else { return }
+    /// The kind's declared fields say which settings are paths and which name connections.
+    static func requireConnectionUse(_ definition: TriggerDefinition, _ user: User, _ state: ServerState) async throws {
+        guard case let .object(fields) = definition.settingsJSON else { return }
+        let declared = type(of: definition.settings).fields
         // Directories a trigger watches or fills must lie inside the workspace, checked when it is saved.
-        for field in ["directory", "attachments_directory"] {
+        for field in declared.filter({ $0.kind == .path }).map(\.name) {
             guard let path = fields[field]?.stringValue else { continue }
             do { _ = try state.configuration.fileRoots.resolve(path) } catch {
                 try await state.store.audit(actor: user.name, action: "access_refused", target: "trigger", detail: "\(error.code): settings.\(field)")
                 throw APIError(.unprocessableContent, error.code, error.message, field: "settings.\(field)")
             }
         }
-        guard let name = fields["connection"]?.stringValue, let record = try await state.store.connection(named: name) else { return }
-        guard try await state.store.connectionRole(of: user, on: record.id) != nil else { throw ConnectionForbidden(names: [name], actor: user.name) }
+        for field in declared.filter({ $0.kind == .connection }).map(\.name) {
+            guard let name = fields[field]?.stringValue, let record = try await state.store.connection(named: name) else { continue }
+            guard try await state.store.connectionRole(of: user, on: record.id) != nil else { throw ConnectionForbidden(names: [name], actor: user.name) }
+        }
     }
 
     static let endpoints: [Endpoint] = [
@@ -90,11 +94,11 @@ enum TriggerRoutes {
             let user = try call.caller
             let definition = try definition(call)
             try await requireLinks(definition.links, .editor, user, call.state)
-            try await requireConnectionUse(definition.settingsJSON, user, call.state)
+            try await requireConnectionUse(definition, user, call.state)
             var record = definition.record(createdBy: user.name)
             var secret: String?
             var stored: StoredTriggerSecret?
-            if definition.kind == .webhook {
+            if definition.settings is WebhookTrigger {
                 (secret, stored) = try await newSecret(for: record.id, definition, call.state)
             }
             record = try await call.state.store.createTrigger(record, secret: stored)
@@ -112,8 +116,8 @@ enum TriggerRoutes {
             try refuseDeclared(current)
             let definition = try definition(call)
             try await requireLinks(definition.links, .editor, user, call.state)
-            try await requireConnectionUse(definition.settingsJSON, user, call.state)
-            guard definition.kind.rawValue == current.kind || definition.kind != .webhook || current.hasSecret else {
+            try await requireConnectionUse(definition, user, call.state)
+            guard definition.kind == current.kind || !(definition.settings is WebhookTrigger) || current.hasSecret else {
                 throw APIError(.conflict, "kind_change", "a trigger cannot become a webhook; create a new webhook trigger to get its secret")
             }
             var record = definition.record(id: current.id, createdBy: current.createdBy)
@@ -167,7 +171,7 @@ enum TriggerRoutes {
             let user = try call.caller
             let trigger = try await require(.editor, call)
             let definition = try TriggerDefinition.load(trigger)
-            guard definition.kind == .webhook else { throw APIError(.conflict, "not_a_webhook", "only webhook triggers have a secret") }
+            guard definition.settings is WebhookTrigger else { throw APIError(.conflict, "not_a_webhook", "only webhook triggers have a secret") }
             let (secret, stored) = try await newSecret(for: trigger.id, definition, call.state)
             try await call.state.store.setTriggerSecret(id: trigger.id, stored)
             try await call.state.store.audit(actor: user.name, action: "trigger_secret_rotate", target: trigger.name, address: call.address)
@@ -241,7 +245,7 @@ enum TriggerRoutes {
     static func newSecret(for triggerID: String, _ definition: TriggerDefinition, _ state: ServerState) async throws -> (String, StoredTriggerSecret) {
         let secret = OpaqueToken.make(prefix: "slw_")
         var stored = StoredTriggerSecret(hash: OpaqueToken.digest(secret), sealed: nil, keyVersion: nil)
-        if case let .webhook(settings) = definition.settings, settings.hmac {
+        if let settings = definition.settings as? WebhookTrigger, settings.hmac {
             let sealed = try await state.vault.seal(["secret": secret], connectionID: "trigger:\(triggerID)")
             stored.sealed = sealed.sealed
             stored.keyVersion = sealed.keyVersion

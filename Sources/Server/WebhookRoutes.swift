@@ -20,11 +20,11 @@ enum WebhookRoutes {
                                    response: APISchema.object(["firing_id": APISchema.string, "outcome": APISchema.string, "rule_result": APISchema.string,
                                                             "runs": APISchema.array(APISchema.string), "detail": APISchema.nullable(APISchema.string)], optional: ["detail"])) { call in
         let state = call.state
-        guard let trigger = try await state.store.trigger(id: call.parameter("id")), trigger.kind == TriggerKind.webhook.rawValue else {
+        guard let trigger = try await state.store.trigger(id: call.parameter("id")), trigger.kind == WebhookTrigger.name else {
             throw APIError.notFound("webhook '\(call.parameter("id"))'")
         }
         let definition = try TriggerDefinition.load(trigger)
-        guard case let .webhook(settings) = definition.settings else { throw APIError.notFound("webhook") }
+        guard let settings = definition.settings as? WebhookTrigger else { throw APIError.notFound("webhook") }
         let body = call.body.map { Data(buffer: $0) } ?? Data()
         guard body.count <= settings.maxBodyBytes else {
             throw APIError(.contentTooLarge, "body_too_large", "the body has \(body.count) bytes; this webhook accepts at most \(settings.maxBodyBytes)")
@@ -48,7 +48,7 @@ enum WebhookRoutes {
         return try .json(Reply(firingId: firing.id, outcome: firing.outcome, ruleResult: firing.ruleResult, runs: firing.runIDs, detail: firing.detail), status: .accepted)
     }
 
-    static func verifySignature(_ call: APICall, body: Data, trigger: TriggerRecord, stored: StoredTriggerSecret, settings: WebhookSettings) async throws {
+    static func verifySignature(_ call: APICall, body: Data, trigger: TriggerRecord, stored: StoredTriggerSecret, settings: WebhookTrigger) async throws {
         let headers = call.request.headers
         guard let timestampText = headers[HTTPField.Name("X-Sluice-Timestamp")!], let timestamp = Int64(timestampText),
               let signatureText = headers[HTTPField.Name("X-Sluice-Signature")!], signatureText.hasPrefix("sha256=") else {

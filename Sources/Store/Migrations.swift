@@ -135,6 +135,19 @@ enum Migrations {
             "CREATE TABLE login_failures (key_hash TEXT NOT NULL, at BIGINT NOT NULL)",
             "CREATE INDEX login_failures_key ON login_failures (key_hash, at)",
         ]),
+        // Trigger settings use camelCase keys like node settings (`poll_every` → `pollEvery`). Stored settings are
+        // compact JSON written by the server, so each key is the text `"key":`.
+        (4, [
+            "UPDATE triggers SET settings = REPLACE(settings, '\"poll_every\":', '\"pollEvery\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"fire_on_first\":', '\"fireOnFirst\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"max_body_bytes\":', '\"maxBodyBytes\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"tolerance_seconds\":', '\"toleranceSeconds\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"timeout_seconds\":', '\"timeoutSeconds\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"has_attachment\":', '\"hasAttachment\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"max_messages_per_poll\":', '\"maxMessagesPerPoll\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"max_message_bytes\":', '\"maxMessageBytes\":')",
+            "UPDATE triggers SET settings = REPLACE(settings, '\"attachments_directory\":', '\"attachmentsDirectory\":')",
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

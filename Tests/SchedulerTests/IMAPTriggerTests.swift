@@ -50,7 +50,7 @@ struct IMAPTriggerTests {
         try mailbox.deliver(Self.mail(from: "billing@example.com", subject: "Invoice 1 (old)", attachment: ("old.csv", "id\n1\n")))
         let trigger = try await f.trigger("""
             {"name": "invoices", "kind": "imap", "rule": "subject ILIKE '%invoice%'",
-             "settings": {"connection": "mail", "from": "billing@", "has_attachment": true, "poll_every": "1s"}}
+             "settings": {"connection": "mail", "from": "billing@", "hasAttachment": true, "pollEvery": "1s"}}
             """, parameters: ["file": "${event.attachments.0.path}", "sender": "${event.from_address}"])
         #expect(await f.scheduler.tick().isEmpty, "the first poll starts after the mail already there")
         #expect(JSONValue.parse(try #require(try await f.store.trigger(id: trigger.id)).stateJSON)?["last_uid"] == .int(1))
@@ -94,7 +94,7 @@ struct IMAPTriggerTests {
         let f = try await Self.fixture(mailbox)
         defer { Task { await f.close() } }
         try mailbox.deliver(Self.mail(from: "a@example.com", subject: "one"))
-        let trigger = try await f.trigger(#"{"name": "all-mail", "kind": "imap", "settings": {"connection": "mail", "poll_every": "1s", "start": "all"}}"#)
+        let trigger = try await f.trigger(#"{"name": "all-mail", "kind": "imap", "settings": {"connection": "mail", "pollEvery": "1s", "start": "all"}}"#)
         let first = await f.scheduler.tick()
         #expect(first.map(\.outcome) == ["fired"], "start: all fires for the mail already there")
         let validity = JSONValue.parse(try #require(try await f.store.trigger(id: trigger.id)).stateJSON)?["uidvalidity"]?.intValue

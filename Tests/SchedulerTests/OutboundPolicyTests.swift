@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func anHTTPPollOfTheServersOwnAddressFailsWithTheReason() async throws {
-        let settings = HTTPPollSettings(url: "http://127.0.0.1:1/api/v1/users", pollMillis: 1000, headers: [:], timeoutSeconds: 2)
+        let (read, _) = try TriggerKinds.read(HTTPPollTrigger.self, .object(["url": .string("http://127.0.0.1:1/api/v1/users"), "timeoutSeconds": .int(2)]))
+        let settings = try #require(read as? HTTPPollTrigger)
         let probes = TriggerProbes(outbound: Self.strict)
         do {
             _ = try await HTTPPoll.poll(settings, state: .object([:]), probes: probes)

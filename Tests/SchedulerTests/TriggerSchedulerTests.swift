@@ -191,7 +191,7 @@ struct TriggerSchedulerTests {
                                     secrets: [:], location: nil)
         let f = try await SchedulerFixture.make(connections: [connection])
         defer { Task { await f.close() } }
-        let trigger = try await f.trigger(#"{"name": "new-events", "kind": "watermark", "rule": "new_rows >= 2", "overlap": "queue", "settings": {"connection": "src", "table": "events", "column": "updated_at", "poll_every": "30s"}}"#,
+        let trigger = try await f.trigger(#"{"name": "new-events", "kind": "watermark", "rule": "new_rows >= 2", "overlap": "queue", "settings": {"connection": "src", "table": "events", "column": "updated_at", "pollEvery": "30s"}}"#,
                                           parameters: ["since": "${event.old_watermark}"])
         #expect(await f.scheduler.tick().isEmpty, "the first poll records a baseline")
         #expect(JSONValue.parse(try #require(try await f.store.trigger(id: trigger.id)).stateJSON)?["watermark"] == .string("2026-03-01T00:05:00Z"))
@@ -237,7 +237,7 @@ struct TriggerSchedulerTests {
         ].map { Setting.Entry(key: $0.0, keyLocation: nil, value: $0.1) })), secrets: [:], location: nil)
         let f = try await SchedulerFixture.make(connections: [connection])
         defer { Task { await f.close() } }
-        _ = try await f.trigger(#"{"name": "orders", "kind": "watermark", "overlap": "queue", "settings": {"connection": "wh", "table": "public.Orders", "column": "changed at", "poll_every": 10}}"#)
+        _ = try await f.trigger(#"{"name": "orders", "kind": "watermark", "overlap": "queue", "settings": {"connection": "wh", "table": "public.Orders", "column": "changed at", "pollEvery": 10}}"#)
         #expect(await f.scheduler.tick().isEmpty)
         _ = try PostgresTestServer.psql(database, "INSERT INTO \"Orders\" (\"changed at\") VALUES ('2026-03-01 11:00:00+00'), ('2026-03-01 12:00:00+00'), ('2026-03-01 09:00:00+00')")
         f.clock.advance(seconds: 10)
@@ -254,7 +254,7 @@ struct TriggerSchedulerTests {
         defer { Task { await f.close() } }
         let inbox = f.directory.path + "/inbox"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
-        let trigger = try await f.trigger(#"{"name": "drops", "kind": "file", "overlap": "queue", "settings": {"directory": "\#(inbox)", "glob": "*.csv", "settle": "5s", "poll_every": "1s"}}"#,
+        let trigger = try await f.trigger(#"{"name": "drops", "kind": "file", "overlap": "queue", "settings": {"directory": "\#(inbox)", "glob": "*.csv", "settle": "5s", "pollEvery": "1s"}}"#,
                                           parameters: ["input": "${event.path}"])
         try "a,b\n1,2\n".write(toFile: inbox + "/orders.csv", atomically: true, encoding: .utf8)
         try "ignored".write(toFile: inbox + "/notes.txt", atomically: true, encoding: .utf8)
@@ -296,7 +296,7 @@ struct TriggerSchedulerTests {
         defer { Task { await f.close() } }
         let inbox = f.directory.path + "/drop"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
-        _ = try await f.trigger(#"{"name": "moving", "kind": "file", "overlap": "queue", "settings": {"directory": "\#(inbox)", "settle": "1s", "poll_every": "1s", "after": "move"}}"#)
+        _ = try await f.trigger(#"{"name": "moving", "kind": "file", "overlap": "queue", "settings": {"directory": "\#(inbox)", "settle": "1s", "pollEvery": "1s", "after": "move"}}"#)
         try "1\n".write(toFile: inbox + "/a.csv", atomically: true, encoding: .utf8)
         _ = await f.scheduler.tick()
         f.clock.advance(seconds: 2)
@@ -326,7 +326,7 @@ struct TriggerSchedulerTests {
         #expect(await server.waitForOutput("Serving HTTP"), "\(server.output)")
         let port = try #require(server.output.firstMatch(of: /port (\d+)/).map { String($0.1) }, "\(server.output)")
         let url = "http://127.0.0.1:\(port)/feed.json"
-        _ = try await f.trigger(#"{"name": "feed", "kind": "http_poll", "overlap": "queue", "settings": {"url": "\#(url)", "poll_every": "1m"}}"#)
+        _ = try await f.trigger(#"{"name": "feed", "kind": "http_poll", "overlap": "queue", "settings": {"url": "\#(url)", "pollEvery": "1m"}}"#)
         #expect(await f.scheduler.tick().isEmpty, "the first poll is the baseline")
         f.clock.advance(seconds: 60)
         #expect(await f.scheduler.tick().isEmpty, "unchanged (304 Not Modified or the same body)")

@@ -47,7 +47,7 @@ struct MailTriggerEndToEndTests {
             let pipeline = try #require(try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(document)])).body["id"]?.stringValue)
             let trigger = try await client.call(.post, "/api/v1/triggers", token: root, json: .object([
                 "name": .string("invoice-mail"), "kind": .string("imap"), "rule": .string("subject ILIKE '%invoice%' AND has_attachment"),
-                "settings": .object(["connection": .string("mail"), "poll_every": .string("1s")]),
+                "settings": .object(["connection": .string("mail"), "pollEvery": .string("1s")]),
                 "pipelines": .array([.object(["pipeline_id": .string(pipeline), "parameters": .object(["file": .string("${event.attachments.0.path}")])])]),
             ]))
             let triggerID = try #require(trigger.body["id"]?.stringValue, "\(trigger.text)")

@@ -24,7 +24,7 @@ struct TriggerRouteTests {
 
     func webhook(_ client: ServerHarness.Client, token: String, pipelineID: String, auth: String = "token", rule: String? = nil, limit: Int? = nil) async throws -> (id: String, secret: String) {
         var settings: [String: JSONValue] = ["auth": .string(auth)]
-        if let limit { settings["max_body_bytes"] = .int(Int64(limit)) }
+        if let limit { settings["maxBodyBytes"] = .int(Int64(limit)) }
         var body: [String: JSONValue] = [
             "name": .string("hook-\(auth)-\(UUID().uuidString.prefix(6))"), "kind": .string("webhook"), "settings": .object(settings), "overlap": .string("queue"),
             "pipelines": .array([.object(["pipeline_id": .string(pipelineID), "parameters": .object(["order": .string("${event.order.id}")])])]),

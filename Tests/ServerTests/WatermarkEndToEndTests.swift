@@ -50,7 +50,7 @@ struct WatermarkEndToEndTests {
             let pipeline = try #require(try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(document)])).body["id"]?.stringValue)
             let trigger = try await client.call(.post, "/api/v1/triggers", token: root, json: .object([
                 "name": .string("orders-changed"), "kind": .string("watermark"),
-                "settings": .object(["connection": .string("src"), "table": .string("public.orders"), "column": .string("changed_at"), "poll_every": .string("1s")]),
+                "settings": .object(["connection": .string("src"), "table": .string("public.orders"), "column": .string("changed_at"), "pollEvery": .string("1s")]),
                 "pipelines": .array([.object(["pipeline_id": .string(pipeline), "parameters": .object(["since": .string("${event.old_watermark}")])])]),
             ]))
             let triggerID = try #require(trigger.body["id"]?.stringValue, "\(trigger.text)")

@@ -1,6 +1,67 @@
 import Foundation
-import NodeKit
-import Store
+public import NodeKit
+public import Store
+
+/// `imap`: new mail in a mailbox, polled by UID; `from`, `to` and `subject` are SEARCH filters on the server
+/// (case-insensitive substrings), `hasAttachment` is checked on the fetched message.
+public struct MailboxTrigger: TriggerKind {
+    enum Start: String, Choice { case new, all }
+
+    static let connection = Field<ConnectionName>("connection", summary: "A mail connection whose connector watches mailboxes.", example: "mail")
+    static let mailbox = Field<String>("mailbox", summary: "Mailbox to watch.", default: "INBOX")
+    static let from = Field<String?>("from", summary: "Only mail whose From contains this text.")
+    static let to = Field<String?>("to", summary: "Only mail whose To contains this text.")
+    static let subject = Field<String?>("subject", summary: "Only mail whose Subject contains this text.", example: "invoice")
+    static let hasAttachment = Field<Bool?>("hasAttachment", summary: "Only mail with (true) or without (false) attachments.")
+    static let pollEvery = Field<Duration>("pollEvery", summary: "How often to check (30s, 15m, 2h).", default: .seconds(60))
+    static let start = Field<Start>("start", summary: "new: only mail arriving later; all: also the mail already there.", default: .new)
+    static let maxMessagesPerPoll = Field<Int>("maxMessagesPerPoll", summary: "At most this many messages per poll (1–1000).", default: 50)
+    static let maxMessageBytes = Field<Int>("maxMessageBytes", summary: "Larger messages fire with their headers only.", default: 25 << 20)
+    static let attachmentsDirectory = Field<FilePath?>("attachmentsDirectory", summary: "Where attachments are saved (default: the workspace's trigger-files/imap).")
+
+    public static let name = "imap"
+    public static let summary = "When new mail arrives in a mailbox."
+    public static let fields = [connection.spec, mailbox.spec, from.spec, to.spec, subject.spec, hasAttachment.spec, pollEvery.spec, start.spec,
+                                maxMessagesPerPoll.spec, maxMessageBytes.spec, attachmentsDirectory.spec]
+    public static let sampleEvent: TriggerEvent? = TriggerEvent(MailboxPoll.sampleFields)
+
+    public let connection: String
+    public let mailbox: String
+    public let from: String?
+    public let to: String?
+    public let subject: String?
+    public let hasAttachment: Bool?
+    public let pollMillis: Int64
+    /// `start: all`: the first poll fires for the mail already in the mailbox (default: only mail that arrives later).
+    public let includeExisting: Bool
+    public let maxMessagesPerPoll: Int
+    /// Larger messages fire with their headers only (`too_large: true`, no body, no attachments).
+    public let maxMessageBytes: Int
+    public let attachmentsDirectory: String?
+
+    public init(_ settings: Settings) throws(ConfigError) {
+        connection = try settings[Self.connection].name
+        mailbox = try settings[Self.mailbox]
+        from = try settings[Self.from]
+        to = try settings[Self.to]
+        subject = try settings[Self.subject]
+        hasAttachment = try settings[Self.hasAttachment]
+        pollMillis = try settings.millis(Self.pollEvery)
+        includeExisting = try settings[Self.start] == .all
+        maxMessagesPerPoll = try settings.int(Self.maxMessagesPerPoll, in: 1...1000)
+        maxMessageBytes = try settings.int(Self.maxMessageBytes, in: 1024...(1 << 30))
+        attachmentsDirectory = try settings[Self.attachmentsDirectory]?.path
+    }
+
+    public func check(_ trigger: TriggerRecord, _ definition: TriggerDefinition, state: JSONValue, now: Int64, in scheduler: TriggerScheduler) async throws -> [TriggerFiring] {
+        let result = try await MailboxPoll.poll(self, triggerID: trigger.id, state: state, probes: scheduler.probes)
+        // On an error, attachments stay: some events may have queued runs that need them.
+        let fired = try await scheduler.apply(result, trigger, definition)
+        MailboxPoll.removeUnusedAttachments(result, firings: fired)
+        return fired
+    }
+}
+
 
 /// `imap`: new mail in a mailbox, found by UID. State is `{uidvalidity, last_uid}`: the mailbox's UID validity and
 /// the highest UID already handled. Each matching message is one event whose state commit moves `last_uid` to
@@ -19,9 +80,9 @@ enum MailboxPoll {
     /// The body text an event carries at most (the whole message is never put in an event).
     static let bodyLimit = 65_536
 
-    static func poll(_ settings: IMAPTriggerSettings, triggerID: String, state: JSONValue, probes: TriggerProbes) async throws -> PollResult {
+    static func poll(_ settings: MailboxTrigger, triggerID: String, state: JSONValue, probes: TriggerProbes) async throws -> PollResult {
         let (connection, mailbox) = try await probes.connection(settings.connection, offering: (any MailboxWatching.Type).self, for: "mailbox triggers")
-        let directory = try settings.attachmentsDirectory.map { try probes.directory($0, field: "settings.attachments_directory") }
+        let directory = try settings.attachmentsDirectory.map { try probes.directory($0, field: "settings.attachmentsDirectory") }
             .map { $0 + "/" + triggerID } ?? probes.filesDirectory + "/imap/" + triggerID
         let known = state["uidvalidity"]?.intValue
         // The first look reads nothing unless existing mail should fire; later looks read after the last UID handled.
