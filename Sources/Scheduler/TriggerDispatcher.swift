@@ -5,14 +5,14 @@ public import Store
 /// Turns one trigger event into runs: checks the rule, applies the overlap policy, maps event fields to run
 /// parameters, and records the firing, its runs and the trigger's new state in one store transaction.
 public struct TriggerDispatcher: Sendable {
-    public let store: MetadataStore
-    /// Told about every run a firing queued (the server announces it to live subscribers).
-    public let onQueued: @Sendable (_ runID: String, _ pipelineID: String) -> Void
+    /// Records firings with the runs they queue and cancel (and announces those runs).
+    public let queue: RunQueue
+    public var store: MetadataStore { queue.store }
 
-    public init(store: MetadataStore, onQueued: @escaping @Sendable (_ runID: String, _ pipelineID: String) -> Void = { _, _ in }) {
-        self.store = store
-        self.onQueued = onQueued
-    }
+    public init(queue: RunQueue) { self.queue = queue }
+
+    /// A dispatcher whose runs are announced on `bus` (in this process only, by default).
+    public init(store: MetadataStore, bus: any EventBus = LocalEventBus()) { queue = RunQueue(store: store, bus: bus) }
 
     /// Fires `event`. With `expectedVersion`, nothing is recorded (nil) if the trigger's state changed since it
     /// was read: another scheduler handled the event. `newState` is saved with the firing.
@@ -67,16 +67,14 @@ public struct TriggerDispatcher: Sendable {
             firing.outcome = skipped > 0 ? "skipped" : "failed"
         }
         firing.detail = notes.isEmpty ? nil : notes.joined(separator: "; ")
-        guard let recorded = try await store.recordFiring(firing, runs: runs, cancelling: cancelling, requestedBy: "trigger:\(trigger.name)",
-                                                          expectedVersion: expectedVersion, newStateJSON: newState?.text) else { return nil }
-        for (runID, run) in zip(recorded.runIDs, runs) { onQueued(runID, run.pipelineID) }
-        return recorded
+        return try await queue.recordFiring(firing, runs: runs, cancelling: cancelling, requestedBy: "trigger:\(trigger.name)",
+                                            expectedVersion: expectedVersion, newStateJSON: newState?.text)
     }
 
     /// Records a firing that creates no runs (missed fire times dropped by policy), with the new state.
     @discardableResult
     public func note(_ trigger: TriggerRecord, outcome: String, detail: String, event: TriggerEvent, expectedVersion: Int64?, newState: JSONValue?) async throws -> TriggerFiring? {
         let firing = TriggerFiring(triggerID: trigger.id, at: store.now(), eventJSON: event.json, ruleResult: "none", outcome: outcome, detail: detail)
-        return try await store.recordFiring(firing, runs: [], requestedBy: "trigger:\(trigger.name)", expectedVersion: expectedVersion, newStateJSON: newState?.text)
+        return try await queue.recordFiring(firing, runs: [], requestedBy: "trigger:\(trigger.name)", expectedVersion: expectedVersion, newStateJSON: newState?.text)
     }
 }

@@ -49,9 +49,8 @@ enum RunRoutes {
             _ = try ParameterValues.resolve(document.parameters, overrides: parameters)
             let attempts = input.maxAttempts ?? 3
             guard (1...10).contains(attempts) else { throw APIError.invalid("max_attempts must be 1 to 10", field: "max_attempts") }
-            let run = try await call.state.store.enqueueRun(pipelineID: pipeline.id, revision: revision, parametersJSON: RunParameters(parameters).jsonText,
-                                                            requestedBy: user.name, maxAttempts: attempts)
-            call.state.bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: pipeline.id, phase: .queued, at: run.queuedAt))
+            let run = try await call.state.queue.enqueue(pipelineID: pipeline.id, revision: revision, parametersJSON: RunParameters(parameters).jsonText,
+                                                         requestedBy: user.name, maxAttempts: attempts)
             return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs", "listRuns", "Runs you can see, newest first.", tag: "runs",
@@ -83,7 +82,7 @@ enum RunRoutes {
         Endpoint(.post, "/api/v1/runs/{id}/cancel", "cancelRun", "Cancels a queued run, or asks the worker running it to stop.", tag: "runs",
                  response: APISchema.ref("Run")) { call in
             let existing = try await run(call, needs: .runner)
-            guard let run = try await call.state.store.requestCancel(runID: existing.id) else { throw APIError.notFound("run") }
+            guard let run = try await call.state.queue.cancel(runID: existing.id) else { throw APIError.notFound("run") }
             try await call.state.store.audit(actor: try call.caller.name, action: "run_cancel", target: run.id, address: call.address)
             return try .json(RunView(run, withNodes: true))
         },
@@ -102,10 +101,9 @@ enum RunRoutes {
             guard let pipeline = try await call.state.store.pipeline(id: original.pipelineID) else { throw APIError.notFound("pipeline") }
             let revision = input.revision ?? pipeline.currentRevision
             guard try await call.state.store.revision(pipelineID: pipeline.id, revision: revision) != nil else { throw APIError.notFound("revision \(revision)") }
-            let run = try await call.state.store.enqueueRun(pipelineID: pipeline.id, revision: revision, parametersJSON: original.parametersJSON,
-                                                            requestedBy: user.name, maxAttempts: original.maxAttempts, replayOf: original.id)
+            let run = try await call.state.queue.enqueue(pipelineID: pipeline.id, revision: revision, parametersJSON: original.parametersJSON,
+                                                         requestedBy: user.name, maxAttempts: original.maxAttempts, replayOf: original.id)
             try await call.state.store.audit(actor: user.name, action: "run_replay", target: run.id, detail: "replays rejects of \(original.id)", address: call.address)
-            call.state.bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: pipeline.id, phase: .queued, at: run.queuedAt))
             return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs/{id}/logs", "runLogs", "Log lines after ?after=SEQ; ?wait=SECONDS waits for new lines (follow).", tag: "runs",

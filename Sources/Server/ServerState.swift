@@ -83,6 +83,8 @@ public final class ServerState: Sendable {
     let requests: Counter
     let failures: Counter
     let connections: StoredConnections
+    /// Every change of a run's state, with its announcement.
+    public let queue: RunQueue
     /// Turns trigger events into runs (webhooks, fire now, and the scheduler).
     public let dispatcher: TriggerDispatcher
 
@@ -97,9 +99,8 @@ public final class ServerState: Sendable {
         requests = metrics.makeCounter(name: "sluice_http_requests_total", help: "HTTP API requests served")
         failures = metrics.makeCounter(name: "sluice_http_errors_total", help: "HTTP API requests answered with a 5xx status")
         connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots)
-        dispatcher = TriggerDispatcher(store: store) { runID, pipelineID in
-            bus.publish(RunUpdate(kind: .status, runID: runID, pipelineID: pipelineID, phase: .queued, at: store.now()))
-        }
+        queue = RunQueue(store: store, bus: bus)
+        dispatcher = TriggerDispatcher(queue: queue)
     }
 
     /// The scheduler for this server's triggers: watermark triggers query the stored connections, mailbox

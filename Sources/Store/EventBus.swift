@@ -34,8 +34,16 @@ public struct RunUpdate: Sendable, Codable, Equatable {
 }
 
 /// Carries run updates from whoever executes a run to everyone watching: in-process, or across processes.
+///
+/// Only `RunQueue` announces run updates: state changes with `send` inside their store transaction and
+/// `deliver` after it commits, progress and log lines with `publish`.
 public protocol EventBus: Sendable {
+    /// Delivers an update here and sends it to other processes, outside any store transaction (progress, logs).
     func publish(_ update: RunUpdate)
+    /// Sends updates to other processes as part of an open store transaction: they leave only if it commits.
+    func send(_ updates: [RunUpdate], in session: any StoreSession) async throws
+    /// Delivers an update to this process's subscribers only (after the transaction that `send` it committed).
+    func deliver(_ update: RunUpdate)
     /// A bounded stream of every update published after the call (slow readers lose the oldest, never block publishers).
     func subscribe() -> AsyncStream<RunUpdate>
 }
@@ -49,6 +57,11 @@ public final class LocalEventBus: EventBus {
     public func publish(_ update: RunUpdate) {
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(update) }
     }
+
+    /// No other process listens.
+    public func send(_ updates: [RunUpdate], in session: any StoreSession) async throws {}
+
+    public func deliver(_ update: RunUpdate) { publish(update) }
 
     public func subscribe() -> AsyncStream<RunUpdate> {
         let (stream, continuation) = AsyncStream.makeStream(of: RunUpdate.self, bufferingPolicy: .bufferingNewest(1024))

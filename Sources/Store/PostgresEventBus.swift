@@ -46,6 +46,18 @@ public final class PostgresEventBus: EventBus {
         wake.yield()
     }
 
+    /// `pg_notify` in the transaction: PostgreSQL sends the notifications when, and only when, it commits.
+    public func send(_ updates: [RunUpdate], in session: any StoreSession) async throws {
+        let payloads = updates.flatMap { Self.payloads($0, origin: origin) }
+        for start in stride(from: 0, to: payloads.count, by: 64) {
+            let batch = Array(payloads[start..<min(start + 64, payloads.count)])
+            let calls = batch.indices.map { "pg_notify('\(Self.channel)', $\($0 + 1))" }.joined(separator: ", ")
+            _ = try await session.query("SELECT \(calls)", batch.map { SQLValue.text($0) })
+        }
+    }
+
+    public func deliver(_ update: RunUpdate) { local.publish(update) }
+
     public func subscribe() -> AsyncStream<RunUpdate> { local.subscribe() }
 
     /// True once this process is listening (tests wait for it before publishing elsewhere).

@@ -7,8 +7,8 @@ public enum RunPhase: String, Sendable, Codable, CaseIterable {
 
 /// The run queue's rules as a pure state machine: given a phase and what happened, what the store must do.
 ///
-/// The store applies the returned transition in one statement guarded by the phase (and the lease holder),
-/// so concurrent servers and workers cannot apply two transitions to one run.
+/// `RunQueue` reads the run with its row locked, asks this machine with the phase it read, and applies the
+/// answer in the same transaction, so concurrent servers and workers cannot apply two transitions to one run.
 public enum RunLifecycle {
     /// Something that happens to a queued or running run.
     public enum Trigger: Sendable, Equatable {

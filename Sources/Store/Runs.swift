@@ -118,15 +118,6 @@ extension MetadataStore {
         worker_id, lease_expires_at, cancel_requested, error, rejected, replay_of, trigger_id
         """
 
-    /// Queues a run of one revision.
-    public func enqueueRun(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3, replayOf: String? = nil) async throws -> RunRecord {
-        let at = now()
-        return try await transaction { session in
-            try await Self.insertRun(pipelineID: pipelineID, revision: revision, parametersJSON: parametersJSON, requestedBy: requestedBy,
-                                     maxAttempts: maxAttempts, replayOf: replayOf, triggerID: nil, at: at, in: session)
-        }
-    }
-
     /// Inserts a queued run inside an open transaction (runs queued by hand, by replay, or by a trigger's firing).
     static func insertRun(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3,
                           replayOf: String? = nil, triggerID: String?, at: Int64, in session: any StoreSession) async throws -> RunRecord {
@@ -138,22 +129,25 @@ extension MetadataStore {
         return try RunRecord(row: rows[0])
     }
 
-    /// Claims the oldest queued run for `workerID` with a lease of `leaseMillis`, or nil when the queue is empty.
+    /// The run row, locked for the rest of the transaction on PostgreSQL (SQLite transactions already exclude writers).
+    func lockedRun(_ runID: String, in session: any StoreSession) async throws -> RunRecord? {
+        let lock = database.dialect == .postgres ? " FOR UPDATE" : ""
+        return try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1\(lock)", .text(runID)).map { try RunRecord(row: $0) }
+    }
+
+    /// Claims the oldest queued run for `workerID` with a lease, inside an open transaction; nil when none is queued.
     ///
     /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on or take the same row.
     /// SQLite: the transaction is `BEGIN IMMEDIATE`, which already serializes claims.
-    public func claimRun(workerID: String, leaseMillis: Int64) async throws -> RunRecord? {
-        guard case .moveTo(.running) = RunLifecycle.transition(from: .queued, on: .claim) else { return nil }
-        let at = now()
+    func claimRun(workerID: String, leaseMillis: Int64, at: Int64, in session: any StoreSession) async throws -> RunRecord? {
         let lock = database.dialect == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
-        return try await transaction { session in
-            try await session.first("""
-                UPDATE runs SET status = 'running', worker_id = $1, lease_expires_at = $2, attempt = attempt + 1,
-                    started_at = COALESCE(started_at, $3)
-                WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1 \(lock))
-                RETURNING \(Self.runColumns)
-                """, .text(workerID), .int(at + leaseMillis), .int(at)).map({ try RunRecord(row: $0) })
-        }
+        guard let candidate = try await session.first("SELECT \(Self.runColumns) FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1 \(lock)")
+            .map({ try RunRecord(row: $0) }),
+            case .moveTo(let phase) = RunLifecycle.transition(from: candidate.phase, on: .claim) else { return nil }
+        return try await session.first("""
+            UPDATE runs SET status = $2, worker_id = $3, lease_expires_at = $4, attempt = attempt + 1, started_at = COALESCE(started_at, $5)
+            WHERE id = $1 RETURNING \(Self.runColumns)
+            """, .text(candidate.id), .text(phase.rawValue), .text(workerID), .int(at + leaseMillis), .int(at)).map({ try RunRecord(row: $0) })
     }
 
     /// Renews the lease if `workerID` still holds the run.
@@ -167,72 +161,59 @@ extension MetadataStore {
         }
     }
 
-    /// Ends a run the worker holds. Returns false when the lease was lost (the result is then discarded).
-    public func finishRun(runID: String, workerID: String, phase: RunPhase, error: String?, rejected: Int64) async throws -> Bool {
-        guard case .moveTo(phase) = RunLifecycle.transition(from: .running, on: .finish(phase)) else { return false }
-        let at = now()
-        return try await transaction { session in
-            try await session.query("""
-                UPDATE runs SET status = $3, finished_at = $4, error = $5, rejected = $6, worker_id = NULL, lease_expires_at = NULL
-                WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING id
-                """, .text(runID), .text(workerID), .text(phase.rawValue), .int(at), .optional(error), .int(rejected)).count == 1
-        }
+    /// Ends a run `workerID` holds, inside an open transaction; nil when it no longer holds it (lease lost, the result is discarded).
+    func finishRun(runID: String, workerID: String, phase: RunPhase, error: String?, rejected: Int64, at: Int64, in session: any StoreSession) async throws -> RunRecord? {
+        guard let run = try await lockedRun(runID, in: session), run.workerID == workerID,
+              case .moveTo(let next) = RunLifecycle.transition(from: run.phase, on: .finish(phase)) else { return nil }
+        return try await session.first("""
+            UPDATE runs SET status = $2, finished_at = $3, error = $4, rejected = $5, worker_id = NULL, lease_expires_at = NULL
+            WHERE id = $1 RETURNING \(Self.runColumns)
+            """, .text(runID), .text(next.rawValue), .int(at), .optional(error), .int(rejected)).map({ try RunRecord(row: $0) })
     }
 
-    /// Gives a run back to the queue (graceful shutdown); the attempt is not counted against its retries.
-    public func handBack(runID: String, workerID: String) async throws -> Bool {
-        guard case .moveTo(.queued) = RunLifecycle.transition(from: .running, on: .handBack) else { return false }
-        return try await transaction { session in
-            try await session.query("""
-                UPDATE runs SET status = 'queued', worker_id = NULL, lease_expires_at = NULL, attempt = attempt - 1
-                WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING id
-                """, .text(runID), .text(workerID)).count == 1
-        }
+    /// Gives a run `workerID` holds back to the queue (graceful shutdown), inside an open transaction; the attempt is
+    /// not counted against its retries. Nil when it no longer holds it.
+    func handBack(runID: String, workerID: String, in session: any StoreSession) async throws -> RunRecord? {
+        guard let run = try await lockedRun(runID, in: session), run.workerID == workerID,
+              case .moveTo(let next) = RunLifecycle.transition(from: run.phase, on: .handBack) else { return nil }
+        return try await session.first("""
+            UPDATE runs SET status = $2, worker_id = NULL, lease_expires_at = NULL, attempt = attempt - 1 WHERE id = $1 RETURNING \(Self.runColumns)
+            """, .text(runID), .text(next.rawValue)).map({ try RunRecord(row: $0) })
     }
 
-    /// Requeues (or fails, when out of attempts) runs whose lease expired. Returns the runs it moved and where.
-    public func reclaimExpiredLeases() async throws -> [(runID: String, pipelineID: String, phase: RunPhase)] {
-        let at = now()
-        return try await transaction { session in
-            let expired = try await session.query("SELECT id, pipeline_id, attempt, max_attempts FROM runs WHERE status = 'running' AND lease_expires_at < $1", .int(at))
-            var moved: [(String, String, RunPhase)] = []
-            for row in expired {
-                let id = row.string("id")
-                guard case let .moveTo(phase) = RunLifecycle.transition(from: .running, on: .leaseExpired(attempt: row.int("attempt") ?? 0, maxAttempts: row.int("max_attempts") ?? 1)) else { continue }
-                let finished: SQLValue = phase.isFinal ? .int(at) : .null
-                let error: SQLValue = phase.isFinal ? .text("the worker running it stopped responding (lease expired) and no attempts are left") : .null
-                let updated = try await session.query("""
-                    UPDATE runs SET status = $2, worker_id = NULL, lease_expires_at = NULL, finished_at = $3, error = $4
-                    WHERE id = $1 AND status = 'running' AND lease_expires_at < $5 RETURNING id
-                    """, .text(id), .text(phase.rawValue), finished, error, .int(at))
-                if !updated.isEmpty { moved.append((id, row.string("pipeline_id"), phase)) }
+    /// Requeues (or fails, when out of attempts) runs whose lease expired, inside an open transaction; returns them as they are now.
+    func reclaimExpiredLeases(at: Int64, in session: any StoreSession) async throws -> [RunRecord] {
+        let lock = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let expired = try await session.query("SELECT \(Self.runColumns) FROM runs WHERE status = 'running' AND lease_expires_at < $1\(lock)", .int(at))
+            .map { try RunRecord(row: $0) }
+        var moved: [RunRecord] = []
+        for run in expired {
+            guard case let .moveTo(phase) = RunLifecycle.transition(from: run.phase, on: .leaseExpired(attempt: run.attempt, maxAttempts: run.maxAttempts)) else { continue }
+            let finished: SQLValue = phase.isFinal ? .int(at) : .null
+            let error: SQLValue = phase.isFinal ? .text("the worker running it stopped responding (lease expired) and no attempts are left") : .null
+            if let updated = try await session.first("""
+                UPDATE runs SET status = $2, worker_id = NULL, lease_expires_at = NULL, finished_at = $3, error = $4 WHERE id = $1 RETURNING \(Self.runColumns)
+                """, .text(run.id), .text(phase.rawValue), finished, error).map({ try RunRecord(row: $0) }) {
+                moved.append(updated)
             }
-            return moved
         }
+        return moved
     }
 
-    /// Cancels a queued run at once, or flags a running one for its worker. Returns the run afterwards.
-    public func requestCancel(runID: String) async throws -> RunRecord? {
-        let at = now()
-        return try await transaction { session in
-            guard try await Self.cancelRun(runID, at: at, in: session) else { return nil }
-            return try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(runID)).map({ try RunRecord(row: $0) })
-        }
-    }
-
-    /// Cancels a queued run or flags a running one, inside an open transaction; false when the run does not exist.
-    static func cancelRun(_ runID: String, at: Int64, in session: any StoreSession) async throws -> Bool {
-        guard let row = try await session.first("SELECT status FROM runs WHERE id = $1", .text(runID)) else { return false }
-        switch RunLifecycle.transition(from: RunPhase(rawValue: row.string("status")) ?? .failed, on: .cancel) {
+    /// Cancels a queued run or flags a running one, inside an open transaction. Returns the run afterwards and
+    /// whether it moved to `cancelled` now; nil when it does not exist.
+    func cancelRun(_ runID: String, at: Int64, in session: any StoreSession) async throws -> (run: RunRecord, cancelledNow: Bool)? {
+        guard let run = try await lockedRun(runID, in: session) else { return nil }
+        switch RunLifecycle.transition(from: run.phase, on: .cancel) {
         case .moveTo(let phase):
-            try await session.execute("UPDATE runs SET status = $2, finished_at = $3, cancel_requested = 1 WHERE id = $1 AND status = 'queued'",
-                                      .text(runID), .text(phase.rawValue), .int(at))
+            try await session.execute("UPDATE runs SET status = $2, finished_at = $3, cancel_requested = 1 WHERE id = $1", .text(runID), .text(phase.rawValue), .int(at))
+            return (try await lockedRun(runID, in: session) ?? run, true)
         case .signalCancel:
-            try await session.execute("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'", .text(runID))
+            try await session.execute("UPDATE runs SET cancel_requested = 1 WHERE id = $1", .text(runID))
+            return (try await lockedRun(runID, in: session) ?? run, false)
         case .ignore:
-            break
+            return (run, false)
         }
-        return true
     }
 
     public func run(id: String) async throws -> RunRecord? {

@@ -284,30 +284,31 @@ extension MetadataStore {
         }
     }
 
-    /// Records a firing in one transaction with everything it causes: the runs it queues, the runs it cancels
+    /// Records a firing inside an open transaction with everything it causes: the runs it queues, the runs it cancels
     /// (overlap `cancel-previous`) and the trigger's new state. With `expectedVersion`, nothing happens (nil) when the
     /// state changed since it was read (another scheduler fired first), so an event is never fired twice.
-    public func recordFiring(_ firing: TriggerFiring, runs: [TriggeredRun], cancelling: [String] = [], requestedBy: String,
-                             expectedVersion: Int64?, newStateJSON: String?) async throws -> TriggerFiring? {
-        let at = now()
-        return try await transaction { session in
-            if let newStateJSON {
-                let sql = "UPDATE triggers SET state = $2, state_version = state_version + 1 WHERE id = $1" + (expectedVersion == nil ? "" : " AND state_version = $3") + " RETURNING id"
-                let binds: [SQLValue] = [.text(firing.triggerID), .text(newStateJSON)] + (expectedVersion.map { [SQLValue.int($0)] } ?? [])
-                if try await session.query(sql, binds).isEmpty { return nil }
-            }
-            for runID in cancelling { _ = try await Self.cancelRun(runID, at: at, in: session) }
-            var recorded = firing
-            for run in runs {
-                recorded.runIDs.append(try await Self.insertRun(pipelineID: run.pipelineID, revision: run.revision, parametersJSON: run.parametersJSON,
-                                                                requestedBy: requestedBy, triggerID: firing.triggerID, at: at, in: session).id)
-            }
-            try await session.execute("""
-                INSERT INTO trigger_firings (id, trigger_id, at, event, rule_result, runs, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """, .text(recorded.id), .text(recorded.triggerID), .int(recorded.at), .text(recorded.eventJSON), .text(recorded.ruleResult),
-                   .text(recorded.runIDs.joined(separator: ",")), .text(recorded.outcome), .optional(recorded.detail))
-            return recorded
+    func recordFiring(_ firing: TriggerFiring, runs: [TriggeredRun], cancelling: [String], requestedBy: String, expectedVersion: Int64?,
+                      newStateJSON: String?, at: Int64, in session: any StoreSession) async throws -> (firing: TriggerFiring, queued: [RunRecord], cancelled: [RunRecord])? {
+        if let newStateJSON {
+            let sql = "UPDATE triggers SET state = $2, state_version = state_version + 1 WHERE id = $1" + (expectedVersion == nil ? "" : " AND state_version = $3") + " RETURNING id"
+            let binds: [SQLValue] = [.text(firing.triggerID), .text(newStateJSON)] + (expectedVersion.map { [SQLValue.int($0)] } ?? [])
+            if try await session.query(sql, binds).isEmpty { return nil }
         }
+        var cancelled: [RunRecord] = []
+        for runID in cancelling {
+            if let (run, now) = try await cancelRun(runID, at: at, in: session), now { cancelled.append(run) }
+        }
+        var recorded = firing, queued: [RunRecord] = []
+        for run in runs {
+            queued.append(try await Self.insertRun(pipelineID: run.pipelineID, revision: run.revision, parametersJSON: run.parametersJSON,
+                                                   requestedBy: requestedBy, triggerID: firing.triggerID, at: at, in: session))
+        }
+        recorded.runIDs = queued.map(\.id)
+        try await session.execute("""
+            INSERT INTO trigger_firings (id, trigger_id, at, event, rule_result, runs, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """, .text(recorded.id), .text(recorded.triggerID), .int(recorded.at), .text(recorded.eventJSON), .text(recorded.ruleResult),
+               .text(recorded.runIDs.joined(separator: ",")), .text(recorded.outcome), .optional(recorded.detail))
+        return (recorded, queued, cancelled)
     }
 
     /// A trigger's firings, newest first.

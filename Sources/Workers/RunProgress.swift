@@ -6,7 +6,7 @@ import Synchronization
 
 /// Collects a run's events as they happen: counters per node, log lines and reject totals, for the store and live viewers.
 ///
-/// `send` is called from node tasks, so it only updates memory under a lock and publishes to the bus;
+/// `send` is called from node tasks, so it only updates memory under a lock and reports live updates (through the run queue);
 /// the worker drains the pending log lines and counters into the store on its own schedule (`drain`).
 final class RunProgress: RunEventSink {
     private struct State {
@@ -23,13 +23,14 @@ final class RunProgress: RunEventSink {
     private let state = Mutex(State())
     let runID: String
     let pipelineID: String
-    let bus: any EventBus
+    /// Announces a progress update or log line to live viewers (`RunQueue.report`).
+    let report: @Sendable (RunUpdate) -> Void
     let now: @Sendable () -> Int64
 
-    init(runID: String, pipelineID: String, bus: any EventBus, now: @escaping @Sendable () -> Int64) {
+    init(runID: String, pipelineID: String, report: @escaping @Sendable (RunUpdate) -> Void, now: @escaping @Sendable () -> Int64) {
         self.runID = runID
         self.pipelineID = pipelineID
-        self.bus = bus
+        self.report = report
         self.now = now
     }
 
@@ -99,7 +100,7 @@ final class RunProgress: RunEventSink {
             s.logSeq += 1
             return s.logSeq
         }
-        bus.publish(RunUpdate(kind: .log, runID: runID, pipelineID: pipelineID, log: RunLogLine(seq: seq, at: at, level: level, node: node, message: message), at: at))
+        report(RunUpdate(kind: .log, runID: runID, pipelineID: pipelineID, log: RunLogLine(seq: seq, at: at, level: level, node: node, message: message), at: at))
     }
 
     /// Publishes all nodes' counters and rates, unless the last update is younger than `interval` milliseconds.
@@ -117,7 +118,7 @@ final class RunProgress: RunEventSink {
             return (s.order.compactMap { s.nodes[$0] }, rates, s.progress)
         }
         guard let (nodes, rates, progress) = update else { return }
-        bus.publish(RunUpdate(kind: .progress, runID: runID, pipelineID: pipelineID, phase: .running, nodes: nodes, rates: rates,
+        report(RunUpdate(kind: .progress, runID: runID, pipelineID: pipelineID, phase: .running, nodes: nodes, rates: rates,
                               progress: progress.isEmpty ? nil : progress, at: at))
     }
 

@@ -38,10 +38,10 @@ public struct WorkerConfiguration: Sendable {
 /// Executes one claimed run: plans its revision, runs it while renewing the lease, records counters, logs
 /// and rejects, and reports the outcome — or, when the lease is lost, stops and reports nothing.
 struct RunWorker: Sendable {
-    let store: MetadataStore
+    let queue: RunQueue
     let connections: StoredConnections
-    let bus: any EventBus
     let configuration: WorkerConfiguration
+    var store: MetadataStore { queue.store }
 
     enum Ending: Equatable { case finished(RunPhase), abandoned, handedBack }
 
@@ -56,7 +56,6 @@ struct RunWorker: Sendable {
 
     func execute(_ run: RunRecord) async -> Ending {
         let stop = StopReason()
-        bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: run.pipelineID, phase: .running, at: store.now()))
         let plan: ExecutionPlan
         do {
             let notes: [String]
@@ -69,7 +68,7 @@ struct RunWorker: Sendable {
             return await finish(run, phase: .failed, error: message, rejected: 0)
         }
 
-        let progress = RunProgress(runID: run.id, pipelineID: run.pipelineID, bus: bus, now: store.now)
+        let progress = RunProgress(runID: run.id, pipelineID: run.pipelineID, report: queue.report, now: store.now)
         let rejects = StoreRejectStore()
         let options = RunOptions(runID: run.id, traceID: run.id, events: progress, rejects: rejects)
         // Awaited below; cancelled by the heartbeat (user cancel, lost lease) or by shutdown.
@@ -93,9 +92,8 @@ struct RunWorker: Sendable {
             try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "this worker lost the run's lease; another worker will retry it")])
             return .abandoned
         case .shutdown:
-            _ = try? await store.handBack(runID: run.id, workerID: configuration.workerID)
             try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "the worker shut down; the run goes back to the queue")])
-            bus.publish(RunUpdate(kind: .status, runID: run.id, pipelineID: run.pipelineID, phase: .queued, at: store.now()))
+            _ = try? await queue.handBack(runID: run.id, workerID: configuration.workerID)
             return .handedBack
         case .none, .cancelRequested:
             let summary = result.summary
@@ -159,7 +157,7 @@ struct RunWorker: Sendable {
             do { try await Task.sleep(for: interval) } catch { return }
             let action: LeaseStateMachine.Action
             do {
-                switch try await store.heartbeat(runID: run.id, workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) {
+                switch try await queue.heartbeat(runID: run.id, workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) {
                 case let .renewed(cancelRequested):
                     action = lease.heartbeatRenewed(expiresAt: store.now() + configuration.leaseMillis, cancelRequested: cancelRequested)
                 case .lost:
@@ -196,10 +194,8 @@ struct RunWorker: Sendable {
     }
 
     private func finish(_ run: RunRecord, phase: RunPhase, error: String?, rejected: Int64, nodes: [RunNodeRecord]? = nil) async -> Ending {
-        let finished = (try? await store.finishRun(runID: run.id, workerID: configuration.workerID, phase: phase, error: error, rejected: rejected)) ?? false
-        guard finished else { return .abandoned }
-        bus.publish(RunUpdate(kind: .finished, runID: run.id, pipelineID: run.pipelineID, phase: phase, nodes: nodes, error: error, at: store.now()))
-        return .finished(phase)
+        let finished = (try? await queue.finish(runID: run.id, workerID: configuration.workerID, phase: phase, error: error, rejected: rejected, nodes: nodes)) ?? false
+        return finished ? .finished(phase) : .abandoned
     }
 
     static func message(_ error: any Error) -> String {

@@ -10,6 +10,8 @@ public final class WorkerPool: Sendable {
     public let store: MetadataStore
     public let vault: Vault
     public let bus: any EventBus
+    /// Claims, finishes, hands back and reclaims runs, announcing each change.
+    public let queue: RunQueue
     public let configuration: WorkerConfiguration
     public let count: Int
     private let claiming = Mutex(true)
@@ -20,6 +22,7 @@ public final class WorkerPool: Sendable {
         self.store = store
         self.vault = vault
         self.bus = bus
+        queue = RunQueue(store: store, bus: bus)
         self.configuration = configuration
         self.count = count
     }
@@ -52,11 +55,11 @@ public final class WorkerPool: Sendable {
     private func workerLoop(index: Int) async {
         var configuration = self.configuration
         if count > 1 { configuration.workerID += "#\(index)" }
-        let worker = RunWorker(store: store, connections: StoredConnections(store: store, vault: vault, files: configuration.files), bus: bus, configuration: configuration)
+        let worker = RunWorker(queue: queue, connections: StoredConnections(store: store, vault: vault, files: configuration.files), configuration: configuration)
         while !Task.isCancelled, claiming.withLock({ $0 }) {
             let seen = wakeup.generation
             let claimed: RunRecord?
-            do { claimed = try await store.claimRun(workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) } catch { claimed = nil }
+            do { claimed = try await queue.claim(workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) } catch { claimed = nil }
             guard let run = claimed else {
                 await wakeup.wait(after: seen, timeout: configuration.pollInterval)
                 if Task.isCancelled { return }
@@ -70,9 +73,8 @@ public final class WorkerPool: Sendable {
 
     private func reaperLoop() async {
         while !Task.isCancelled, claiming.withLock({ $0 }) {
-            for (runID, pipelineID, phase) in (try? await store.reclaimExpiredLeases()) ?? [] {
-                try? await store.appendLogs(runID: runID, [(store.now(), "warning", nil, "the worker holding this run stopped responding; run \(phase == .queued ? "requeued" : "failed")")])
-                bus.publish(RunUpdate(kind: .status, runID: runID, pipelineID: pipelineID, phase: phase, at: store.now()))
+            for run in (try? await queue.reclaimExpiredLeases()) ?? [] {
+                try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "the worker holding this run stopped responding; run \(run.phase == .queued ? "requeued" : "failed")")])
             }
             do { try await Task.sleep(for: .milliseconds(max(configuration.leaseMillis / 2, 50))) } catch { return }
         }

@@ -118,8 +118,8 @@ struct TriggerSchedulerTests {
         }
         #expect(times == ["2026-03-01T00:15:00Z", "2026-03-01T00:30:00Z"])
         _ = try await f.store.setTriggerEnabled(id: aligned.id, enabled: false)
-        while let run = try await f.store.claimRun(workerID: "w", leaseMillis: 60_000) {
-            _ = try await f.store.finishRun(runID: run.id, workerID: "w", phase: .succeeded, error: nil, rejected: 0)
+        while let run = try await RunQueue(store: f.store, bus: LocalEventBus()).claim(workerID: "w", leaseMillis: 60_000) {
+            _ = try await RunQueue(store: f.store, bus: LocalEventBus()).finish(runID: run.id, workerID: "w", phase: .succeeded, error: nil, rejected: 0)
         }
 
         let fromLastRun = try await f.trigger(#"{"name": "after-run", "kind": "interval", "settings": {"every": "10m", "align": "last_run"}, "overlap": "queue"}"#)
@@ -132,9 +132,9 @@ struct TriggerSchedulerTests {
         #expect(await f.scheduler.tick().isEmpty)
         // The run finishes at T; the next firing is T + 10 minutes.
         let runID = first[0].runIDs[0]
-        let claimed = try #require(try await f.store.claimRun(workerID: "w", leaseMillis: 60_000))
+        let claimed = try #require(try await RunQueue(store: f.store, bus: LocalEventBus()).claim(workerID: "w", leaseMillis: 60_000))
         #expect(claimed.id == runID)
-        _ = try await f.store.finishRun(runID: runID, workerID: "w", phase: .succeeded, error: nil, rejected: 0)
+        _ = try await RunQueue(store: f.store, bus: LocalEventBus()).finish(runID: runID, workerID: "w", phase: .succeeded, error: nil, rejected: 0)
         f.clock.advance(seconds: 599)
         #expect(await f.scheduler.tick().isEmpty)
         f.clock.advance(seconds: 1)
@@ -145,7 +145,7 @@ struct TriggerSchedulerTests {
     func overlapPoliciesSkipQueueOrCancelThePreviousRun() async throws {
         let f = try await SchedulerFixture.make()
         defer { Task { await f.close() } }
-        let earlier = try await f.store.enqueueRun(pipelineID: f.pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: "test")
+        let earlier = try await RunQueue(store: f.store, bus: LocalEventBus()).enqueue(pipelineID: f.pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: "test")
         let event = TriggerEvent(["n": .int(1)])
         let skip = try await f.trigger(#"{"name": "s", "kind": "webhook", "overlap": "skip"}"#)
         let skipped = try #require(try await f.scheduler.dispatcher.fire(skip, rule: nil, event: event, expectedVersion: nil, newState: nil))

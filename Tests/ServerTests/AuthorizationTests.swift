@@ -103,7 +103,7 @@ struct AuthorizationTests {
     /// A pipeline (owned by root), a run of it, a connection, and the member's user id.
     func fixtures(_ harness: ServerHarness) async throws -> [String: String] {
         let pipeline = try await harness.state.store.createPipeline(name: "copy", document: fileCopyPipeline(), message: "m", author: harness.admin)
-        let run = try await harness.state.store.enqueueRun(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: "root")
+        let run = try await RunQueue(store: harness.state.store, bus: LocalEventBus()).enqueue(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: "root")
         let connection = try await harness.state.store.createConnection(id: MetadataStore.newID(), name: "local", type: "sqlite", settingsJSON: #"{"path":"x.db"}"#,
                                                                          secretFields: [], sealed: nil, createdBy: "root")
         return ["pipeline": pipeline.id, "run": run.id, "connection": connection.id, "user": harness.member.id]

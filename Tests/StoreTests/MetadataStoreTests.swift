@@ -98,7 +98,7 @@ struct MetadataStoreTests {
         try await withStore(backend) { store in
             let ada = try await makeUser(store, "ada")
             let pipeline = try await store.createPipeline(name: "p", document: "d", message: "m", author: ada)
-            let run = try await store.enqueueRun(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: ada.name)
+            let run = try await RunQueue(store: store, bus: LocalEventBus()).enqueue(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: ada.name)
             try await store.appendLogs(runID: run.id, (1...5).map { (at: Int64($0), level: "info", node: "n", message: "line \($0)") })
             try await store.appendLogs(runID: run.id, [(at: 6, level: "warning", node: nil, message: "line 6")])
             #expect(try await store.logs(runID: run.id, afterSeq: 4, limit: 10).map(\.message) == ["line 5", "line 6"])

@@ -9,7 +9,7 @@ import Testing
         try await withStore(backend) { store in
             let ada = try await makeUser(store, "ada")
             let pipeline = try await store.createPipeline(name: "p", document: "d", message: "m", author: ada)
-            let run = try await store.enqueueRun(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: "ada")
+            let run = try await RunQueue(store: store, bus: LocalEventBus()).enqueue(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: "ada")
             try await store.transaction { try await $0.execute("UPDATE runs SET status = 'exploded' WHERE id = $1", .text(run.id)) }
             do {
                 _ = try await store.run(id: run.id)

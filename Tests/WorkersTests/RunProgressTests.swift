@@ -8,10 +8,9 @@ import Testing
 /// progress is published at most every 250 ms with records-per-second rates, a finished node at once, and a
 /// drain returns only what changed since the last one.
 @Suite struct RunProgressTests {
-    final class RecordingBus: EventBus {
+    final class RecordingBus: Sendable {
         let updates = Mutex<[RunUpdate]>([])
         func publish(_ update: RunUpdate) { updates.withLock { $0.append(update) } }
-        func subscribe() -> AsyncStream<RunUpdate> { AsyncStream { $0.finish() } }
         var all: [RunUpdate] { updates.withLock { $0 } }
     }
 
@@ -23,7 +22,7 @@ import Testing
 
     @Test func progressIsThrottledRatesAreComputedAndFinishedNodesPublishAtOnce() {
         let bus = RecordingBus(), clock = Clock()
-        let progress = RunProgress(runID: "r", pipelineID: "p", bus: bus, now: { clock.now })
+        let progress = RunProgress(runID: "r", pipelineID: "p", report: bus.publish, now: { clock.now })
         progress.send(.runStarted(runID: "r", traceID: "r", pipeline: "p", nodes: ["src", "out"]))
         progress.send(.nodeStarted(node: "src", attempt: 1))
         progress.send(.nodeProgress(node: "src", counts: NodeCounts(recordsOut: 100)))
@@ -45,7 +44,7 @@ import Testing
 
     @Test func retriesErrorsAndLogsBecomeNumberedLogLinesAndADrainTakesOnlyWhatChanged() {
         let bus = RecordingBus(), clock = Clock()
-        let progress = RunProgress(runID: "r", pipelineID: "p", bus: bus, now: { clock.now })
+        let progress = RunProgress(runID: "r", pipelineID: "p", report: bus.publish, now: { clock.now })
         progress.send(.runStarted(runID: "r", traceID: "r", pipeline: "p", nodes: ["load"]))
         progress.send(.nodeRetrying(node: "load", attempt: 1, after: .seconds(2), error: "connection refused"))
         progress.send(.nodeStarted(node: "load", attempt: 2))
