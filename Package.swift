@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesMail"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "NodeKit", "Scheduler", "Store", "BuiltinNodes", "NodesMail", "SQLiteAccess"], swiftSettings: strict),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers", "Runtime", "Store"], swiftSettings: strict),
+        .testTarget(name: "WorkersTests", dependencies: ["SluiceTestSupport", "Workers", "Runtime", "Store", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",

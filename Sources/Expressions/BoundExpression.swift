@@ -64,6 +64,9 @@ final class EvaluationState {
     let source: String
     let count: Int
     var rowErrors: [Int: ExpressionError] = [:]
+    /// Rows whose failures do not count while a CASE branch is evaluated for the rows that do not take it
+    /// (`CASE WHEN amount = 0 THEN NULL ELSE 100 / amount END` never fails).
+    var ignored: [Bool]?
 
     init(source: String, count: Int) {
         self.source = source
@@ -71,6 +74,7 @@ final class EvaluationState {
     }
 
     func fail(row: Int, _ failure: RowFailure, span: Span?) {
+        if let ignored, ignored[row] { return }
         if rowErrors[row] == nil {
             rowErrors[row] = ExpressionError(code: failure.code, message: failure.message, span: span, source: source)
         }

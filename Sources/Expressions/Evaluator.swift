@@ -286,19 +286,32 @@ struct Evaluator {
         return Column(type: .bool, buffer: .bool(out), validity: Bitmap.intersect(subject.validity, patterns.validity))
     }
 
+    /// SQL's CASE: each row takes the first branch whose condition is true (else the ELSE). A condition counts
+    /// only for rows no earlier branch took, and a result only for the rows that take it: the others' failures
+    /// (division by zero in a branch a row does not take) are not errors.
     private func caseWhen(_ pairs: [(BoundNode, BoundNode)], _ otherwise: BoundNode, _ type: DataType) -> Column {
-        let conditions = pairs.map { evaluate($0.0) }
-        let results = pairs.map { evaluate($0.1) }
-        let fallback = evaluate(otherwise)
+        let undecided = -1
+        var taken = [Int](repeating: undecided, count: count)
+        for (c, pair) in pairs.enumerated() {
+            let condition = ignoring(taken.map { $0 != undecided }) { evaluate(pair.0) }
+            for i in 0..<count where taken[i] == undecided && !condition.isNull(i) && condition.boolValues[i] { taken[i] = c }
+        }
+        for i in 0..<count where taken[i] == undecided { taken[i] = pairs.count }
+        let results = pairs.enumerated().map { c, pair in ignoring(taken.map { $0 != c }) { evaluate(pair.1) } }
+        let fallback = ignoring(taken.map { $0 != pairs.count }) { evaluate(otherwise) }
         var builder = ColumnBuilder(type: type, capacity: count)
-        rows: for i in 0..<count {
-            for (c, condition) in conditions.enumerated() where !condition.isNull(i) && condition.boolValues[i] {
-                builder.append(from: results[c], i)
-                continue rows
-            }
-            builder.append(from: fallback, i)
+        for i in 0..<count {
+            builder.append(from: taken[i] < pairs.count ? results[taken[i]] : fallback, i)
         }
         return builder.finish()
+    }
+
+    /// Evaluates with failures in `skip` rows discarded (added to rows an enclosing CASE already discards).
+    private func ignoring(_ skip: [Bool], _ body: () -> Column) -> Column {
+        let saved = state.ignored
+        state.ignored = saved.map { outer in zip(outer, skip).map { $0 || $1 } } ?? skip
+        defer { state.ignored = saved }
+        return body()
     }
 }
 
