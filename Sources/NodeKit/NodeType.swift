@@ -82,7 +82,7 @@ public protocol PendingCommit: Sendable {
 }
 
 /// Severity of a run log line.
-public enum LogLevel: String, Sendable, Comparable, CaseIterable {
+public enum LogLevel: String, Sendable, Comparable, CaseIterable, Codable {
     case debug, info, warning, error
 
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {

@@ -30,7 +30,7 @@ enum RunRoutes {
         "cancel_requested": APISchema.boolean, "error": APISchema.nullable(APISchema.string), "rejected": APISchema.integer, "nodes": APISchema.array(nodeSchema),
         "replay_of": APISchema.nullable(APISchema.string),
     ], optional: ["started_at", "finished_at", "error", "nodes", "replay_of"])
-    static let logSchema = APISchema.object(["seq": APISchema.integer, "at": APISchema.integer, "level": APISchema.string, "node": APISchema.nullable(APISchema.string),
+    static let logSchema = APISchema.object(["seq": APISchema.integer, "at": APISchema.integer, "level": APISchema.enumeration(LogLevel.allCases.map(\.rawValue)), "node": APISchema.nullable(APISchema.string),
                                           "message": APISchema.string], optional: ["node"])
 
     static let endpoints: [Endpoint] = [

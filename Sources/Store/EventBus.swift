@@ -1,35 +1,106 @@
 import Foundation
 import Synchronization
 
-/// A live update about a run, as WebSocket clients receive it (JSON).
+/// A live update about a run: which run, when, and what happened (`event`, an enum with each kind's payload).
+///
+/// Its JSON (what WebSocket clients and other processes receive) is flat: `kind`, `run_id`, `pipeline_id`, `at`
+/// and the fields of its kind (`phase`; `nodes`, `rates`, `progress`; `log`; `error`).
 public struct RunUpdate: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable { case status, progress, log, finished }
 
-    public var kind: Kind
+    /// What happened.
+    public enum Event: Sendable, Equatable {
+        /// The run moved to `queued` or `running`.
+        case status(RunPhase)
+        /// A running run's node counters, records per second out of each node since the previous update, and how
+        /// far each node that knows its total work is (0 to 1; file sources: bytes read of the file sizes).
+        case progress(nodes: [RunNodeRecord], rates: [String: Double], progress: [String: Double]?)
+        /// One log line.
+        case log(RunLogLine)
+        /// The run ended: its final phase, the worker's last node counters (none when it ended without a worker:
+        /// cancelled while queued, failed by the lease reaper) and its error.
+        case finished(RunPhase, nodes: [RunNodeRecord]?, error: String?)
+    }
+
     public var runID: String
     public var pipelineID: String
-    public var phase: RunPhase?
-    public var nodes: [RunNodeRecord]?
-    /// Records per second out of each node since the previous progress update.
-    public var rates: [String: Double]?
-    /// How far each node that knows its total work is, from 0 to 1 (file sources: bytes read of the file sizes).
-    public var progress: [String: Double]?
-    public var log: RunLogLine?
-    public var error: String?
+    public var event: Event
     public var at: Int64
 
-    public init(kind: Kind, runID: String, pipelineID: String, phase: RunPhase? = nil, nodes: [RunNodeRecord]? = nil,
-                rates: [String: Double]? = nil, progress: [String: Double]? = nil, log: RunLogLine? = nil, error: String? = nil, at: Int64) {
-        self.kind = kind
+    public init(runID: String, pipelineID: String, event: Event, at: Int64) {
         self.runID = runID
         self.pipelineID = pipelineID
-        self.phase = phase
-        self.nodes = nodes
-        self.rates = rates
-        self.progress = progress
-        self.log = log
-        self.error = error
+        self.event = event
         self.at = at
+    }
+
+    public var kind: Kind {
+        switch event {
+        case .status: .status
+        case .progress: .progress
+        case .log: .log
+        case .finished: .finished
+        }
+    }
+
+    /// The phase the run is in after this update.
+    public var phase: RunPhase {
+        switch event {
+        case let .status(phase), let .finished(phase, _, _): phase
+        case .progress, .log: .running
+        }
+    }
+
+    /// The node counters it carries, if any.
+    public var nodes: [RunNodeRecord]? {
+        switch event {
+        case let .progress(nodes, _, _): nodes
+        case let .finished(_, nodes, _): nodes
+        case .status, .log: nil
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, runID, pipelineID, phase, nodes, rates, progress, log, error, at }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(pipelineID, forKey: .pipelineID)
+        if kind != .log { try container.encode(phase, forKey: .phase) }
+        try container.encode(at, forKey: .at)
+        switch event {
+        case .status:
+            break
+        case let .progress(nodes, rates, progress):
+            try container.encode(nodes, forKey: .nodes)
+            try container.encode(rates, forKey: .rates)
+            try container.encodeIfPresent(progress, forKey: .progress)
+        case let .log(line):
+            try container.encode(line, forKey: .log)
+        case let .finished(_, nodes, error):
+            try container.encodeIfPresent(nodes, forKey: .nodes)
+            try container.encodeIfPresent(error, forKey: .error)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        runID = try container.decode(String.self, forKey: .runID)
+        pipelineID = try container.decode(String.self, forKey: .pipelineID)
+        at = try container.decode(Int64.self, forKey: .at)
+        switch try container.decode(Kind.self, forKey: .kind) {
+        case .status:
+            event = .status(try container.decode(RunPhase.self, forKey: .phase))
+        case .progress:
+            event = .progress(nodes: try container.decode([RunNodeRecord].self, forKey: .nodes), rates: try container.decode([String: Double].self, forKey: .rates),
+                              progress: try container.decodeIfPresent([String: Double].self, forKey: .progress))
+        case .log:
+            event = .log(try container.decode(RunLogLine.self, forKey: .log))
+        case .finished:
+            event = .finished(try container.decode(RunPhase.self, forKey: .phase), nodes: try container.decodeIfPresent([RunNodeRecord].self, forKey: .nodes),
+                              error: try container.decodeIfPresent(String.self, forKey: .error))
+        }
     }
 }
 

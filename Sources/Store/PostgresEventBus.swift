@@ -120,24 +120,42 @@ public final class PostgresEventBus: EventBus {
         if data.count < payloadLimit { return [String(decoding: data, as: UTF8.self)] }
         if let nodes = update.nodes, nodes.count > 1 {
             let half = nodes.count / 2
+            let firstNames = Set(nodes[..<half].map(\.node))
             var first = update, second = update
-            first.nodes = Array(nodes[..<half])
-            second.nodes = Array(nodes[half...])
-            // Rates and progress travel with their nodes.
-            for part in [\RunUpdate.rates, \RunUpdate.progress] {
-                let firstNames = Set(nodes[..<half].map(\.node))
-                first[keyPath: part] = update[keyPath: part]?.filter { firstNames.contains($0.key) }
-                second[keyPath: part] = update[keyPath: part]?.filter { !firstNames.contains($0.key) }
+            switch update.event {
+            case let .progress(_, rates, progress):
+                // Rates and progress travel with their nodes.
+                first.event = .progress(nodes: Array(nodes[..<half]), rates: rates.filter { firstNames.contains($0.key) },
+                                        progress: progress?.filter { firstNames.contains($0.key) })
+                second.event = .progress(nodes: Array(nodes[half...]), rates: rates.filter { !firstNames.contains($0.key) },
+                                         progress: progress?.filter { !firstNames.contains($0.key) })
+            case let .finished(phase, _, error):
+                first.event = .finished(phase, nodes: Array(nodes[..<half]), error: error)
+                second.event = .finished(phase, nodes: Array(nodes[half...]), error: error)
+            case .status, .log:
+                break
             }
             return payloads(first, origin: origin) + payloads(second, origin: origin)
         }
+        func trim(_ text: String) -> String { String(text.prefix(2000)) }
+        func trim(_ nodes: [RunNodeRecord]?) -> [RunNodeRecord]? {
+            nodes?.map { node in
+                var node = node
+                node.error = node.error.map(trim)
+                return node
+            }
+        }
         var trimmed = update
-        trimmed.log?.message = String(update.log?.message.prefix(2000) ?? "")
-        trimmed.error = update.error.map { String($0.prefix(2000)) }
-        trimmed.nodes = update.nodes?.map { node in
-            var node = node
-            node.error = node.error.map { String($0.prefix(2000)) }
-            return node
+        switch update.event {
+        case var .log(line):
+            line.message = trim(line.message)
+            trimmed.event = .log(line)
+        case let .finished(phase, nodes, error):
+            trimmed.event = .finished(phase, nodes: trim(nodes), error: error.map(trim))
+        case let .progress(nodes, rates, progress):
+            trimmed.event = .progress(nodes: trim(nodes) ?? [], rates: rates, progress: progress)
+        case .status:
+            break
         }
         guard let data = try? encoder.encode(Envelope(origin: origin, update: trimmed)), data.count < payloadLimit else { return [] }
         return [String(decoding: data, as: UTF8.self)]

@@ -51,7 +51,7 @@ public struct RunQueue: Sendable {
             guard let run = try await store.finishRun(runID: runID, workerID: workerID, phase: phase, error: error, rejected: rejected, at: at, in: session) else {
                 return false
             }
-            announce.add(RunUpdate(kind: .finished, runID: run.id, pipelineID: run.pipelineID, phase: run.phase, nodes: nodes, error: error, at: at))
+            announce.add(RunUpdate(runID: run.id, pipelineID: run.pipelineID, event: .finished(run.phase, nodes: nodes, error: error), at: at))
             return true
         }
     }
@@ -130,11 +130,11 @@ final class Announcements: Sendable {
 
     /// A change of phase.
     func status(_ run: RunRecord, at: Int64) {
-        add(RunUpdate(kind: .status, runID: run.id, pipelineID: run.pipelineID, phase: run.phase, at: at))
+        add(RunUpdate(runID: run.id, pipelineID: run.pipelineID, event: .status(run.phase), at: at))
     }
 
     /// A run that ended without a worker's counters (cancelled while queued, failed by the reaper).
     func finished(_ run: RunRecord, at: Int64) {
-        add(RunUpdate(kind: .finished, runID: run.id, pipelineID: run.pipelineID, phase: run.phase, error: run.error, at: at))
+        add(RunUpdate(runID: run.id, pipelineID: run.pipelineID, event: .finished(run.phase, nodes: nil, error: run.error), at: at))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import NodeKit
 
 /// A run as the queue stores it, with its per-node counters when loaded singly.
 public struct RunRecord: Sendable, Equatable {
@@ -73,11 +74,11 @@ public struct RunNodeRecord: Sendable, Equatable, Codable {
 public struct RunLogLine: Sendable, Equatable, Codable {
     public var seq: Int64
     public var at: Int64
-    public var level: String
+    public var level: LogLevel
     public var node: String?
     public var message: String
 
-    public init(seq: Int64, at: Int64, level: String, node: String?, message: String) {
+    public init(seq: Int64, at: Int64, level: LogLevel, node: String?, message: String) {
         self.seq = seq
         self.at = at
         self.level = level
@@ -268,14 +269,14 @@ extension MetadataStore {
     }
 
     /// Appends log lines; sequence numbers continue from the last one stored.
-    public func appendLogs(runID: String, _ lines: [(at: Int64, level: String, node: String?, message: String)]) async throws {
+    public func appendLogs(runID: String, _ lines: [(at: Int64, level: LogLevel, node: String?, message: String)]) async throws {
         guard !lines.isEmpty else { return }
         try await transaction { session in
             var seq = try await session.first("SELECT COALESCE(MAX(seq), 0) AS s FROM run_logs WHERE run_id = $1", .text(runID))?.int("s") ?? 0
             for line in lines {
                 seq += 1
                 try await session.execute("INSERT INTO run_logs (run_id, seq, at, level, node, message) VALUES ($1, $2, $3, $4, $5, $6)",
-                                          .text(runID), .int(seq), .int(line.at), .text(line.level), .optional(line.node), .text(line.message))
+                                          .text(runID), .int(seq), .int(line.at), .text(line.level.rawValue), .optional(line.node), .text(line.message))
             }
         }
     }
@@ -295,7 +296,8 @@ extension MetadataStore {
         try await transaction { session in
             try await session.query("SELECT seq, at, level, node, message FROM run_logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                                     .text(runID), .int(afterSeq), .int(Int64(limit)))
-                .map { RunLogLine(seq: $0.int("seq") ?? 0, at: $0.int("at") ?? 0, level: $0.string("level"), node: $0.text("node"), message: $0.string("message")) }
+                .map { RunLogLine(seq: try $0.requiredInt("seq"), at: try $0.requiredInt("at"), level: try $0.decode("level", as: LogLevel.self), node: $0.text("node"),
+                                  message: try $0.required("message")) }
         }
     }
 

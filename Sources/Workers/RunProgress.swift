@@ -12,7 +12,7 @@ final class RunProgress: RunEventSink {
     private struct State {
         var nodes: [String: RunNodeRecord] = [:]
         var order: [String] = []
-        var pendingLogs: [(at: Int64, level: String, node: String?, message: String)] = []
+        var pendingLogs: [(at: Int64, level: LogLevel, node: String?, message: String)] = []
         var logSeq: Int64 = 0
         var lastOut: [String: (records: Int64, at: Int64)] = [:]
         var progress: [String: Double] = [:]
@@ -45,14 +45,14 @@ final class RunProgress: RunEventSink {
             }
         case let .nodeStarted(node, attempt):
             update(node) { $0.status = "running" }
-            if attempt > 1 { log(at: at, level: "info", node: node, message: "attempt \(attempt)") }
+            if attempt > 1 { log(at: at, level: .info, node: node, message: "attempt \(attempt)") }
         case let .nodeProgress(node, counts):
             update(node) { Self.apply(counts, to: &$0) }
             if let fraction = counts.progress { state.withLock { $0.progress[node] = fraction } }
             // Every node reports each interval; one update per interval carries them all.
             publishProgress(at: at, atMostEvery: 250)
         case let .nodeRetrying(node, attempt, after, error):
-            log(at: at, level: "warning", node: node, message: "attempt \(attempt) failed, retrying in \(after): \(error)")
+            log(at: at, level: .warning, node: node, message: "attempt \(attempt) failed, retrying in \(after): \(error)")
         case let .nodeFinished(node, outcome, counts, duration, error):
             update(node) {
                 Self.apply(counts, to: &$0)
@@ -60,12 +60,12 @@ final class RunProgress: RunEventSink {
                 $0.durationMillis = Int64(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
                 $0.error = error
             }
-            if let error { log(at: at, level: "error", node: node, message: error) }
+            if let error { log(at: at, level: .error, node: node, message: error) }
             publishProgress(at: at, atMostEvery: 0)
         case let .nodeCommitted(node):
-            log(at: at, level: "info", node: node, message: "committed")
+            log(at: at, level: .info, node: node, message: "committed")
         case let .log(node, level, message):
-            log(at: at, level: level.rawValue, node: node, message: message)
+            log(at: at, level: level, node: node, message: message)
         case .runFinished:
             break
         }
@@ -75,7 +75,7 @@ final class RunProgress: RunEventSink {
     var nodes: [RunNodeRecord] { state.withLock { s in s.order.compactMap { s.nodes[$0] } } }
 
     /// Takes what changed since the last drain: node counters (when any changed) and new log lines.
-    func drain() -> (nodes: [RunNodeRecord]?, logs: [(at: Int64, level: String, node: String?, message: String)]) {
+    func drain() -> (nodes: [RunNodeRecord]?, logs: [(at: Int64, level: LogLevel, node: String?, message: String)]) {
         state.withLock { s in
             let nodes = s.dirty ? s.order.compactMap { s.nodes[$0] } : nil
             s.dirty = false
@@ -94,13 +94,13 @@ final class RunProgress: RunEventSink {
         }
     }
 
-    private func log(at: Int64, level: String, node: String?, message: String) {
+    private func log(at: Int64, level: LogLevel, node: String?, message: String) {
         let seq = state.withLock { s -> Int64 in
             s.pendingLogs.append((at, level, node, message))
             s.logSeq += 1
             return s.logSeq
         }
-        report(RunUpdate(kind: .log, runID: runID, pipelineID: pipelineID, log: RunLogLine(seq: seq, at: at, level: level, node: node, message: message), at: at))
+        report(RunUpdate(runID: runID, pipelineID: pipelineID, event: .log(RunLogLine(seq: seq, at: at, level: level, node: node, message: message)), at: at))
     }
 
     /// Publishes all nodes' counters and rates, unless the last update is younger than `interval` milliseconds.
@@ -118,8 +118,7 @@ final class RunProgress: RunEventSink {
             return (s.order.compactMap { s.nodes[$0] }, rates, s.progress)
         }
         guard let (nodes, rates, progress) = update else { return }
-        report(RunUpdate(kind: .progress, runID: runID, pipelineID: pipelineID, phase: .running, nodes: nodes, rates: rates,
-                              progress: progress.isEmpty ? nil : progress, at: at))
+        report(RunUpdate(runID: runID, pipelineID: pipelineID, event: .progress(nodes: nodes, rates: rates, progress: progress.isEmpty ? nil : progress), at: at))
     }
 
     private static func apply(_ counts: NodeCounts, to record: inout RunNodeRecord) {

@@ -60,10 +60,10 @@ struct RunWorker: Sendable {
         do {
             let notes: [String]
             (plan, notes) = try await self.plan(run)
-            if !notes.isEmpty { try? await store.appendLogs(runID: run.id, notes.map { (store.now(), "info", nil, "replay: " + $0) }) }
+            if !notes.isEmpty { try? await store.appendLogs(runID: run.id, notes.map { (store.now(), .info, nil, "replay: " + $0) }) }
         } catch {
             let message = Self.message(error)
-            try? await store.appendLogs(runID: run.id, [(store.now(), "error", nil, message)])
+            try? await store.appendLogs(runID: run.id, [(store.now(), .error, nil, message)])
             await auditRefusal(error, run: run)
             return await finish(run, phase: .failed, error: message, rejected: 0)
         }
@@ -89,10 +89,10 @@ struct RunWorker: Sendable {
 
         switch stop.current {
         case .leaseLost:
-            try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "this worker lost the run's lease; another worker will retry it")])
+            try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "this worker lost the run's lease; another worker will retry it")])
             return .abandoned
         case .shutdown:
-            try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "the worker shut down; the run goes back to the queue")])
+            try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "the worker shut down; the run goes back to the queue")])
             _ = try? await queue.handBack(runID: run.id, workerID: configuration.workerID)
             return .handedBack
         case .none, .cancelRequested:

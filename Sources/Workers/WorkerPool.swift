@@ -36,7 +36,7 @@ public final class WorkerPool: Sendable {
         await withTaskGroup(of: Void.self) { outer in
             // Queued runs (from the API, triggers, retries; other processes through a shared bus) wake idle workers.
             outer.addTask {
-                for await update in self.bus.subscribe() where update.kind == .status && update.phase == .queued {
+                for await update in self.bus.subscribe() where update.event == .status(.queued) {
                     self.wakeup.signal()
                 }
             }
@@ -74,7 +74,7 @@ public final class WorkerPool: Sendable {
     private func reaperLoop() async {
         while !Task.isCancelled, claiming.withLock({ $0 }) {
             for run in (try? await queue.reclaimExpiredLeases()) ?? [] {
-                try? await store.appendLogs(runID: run.id, [(store.now(), "warning", nil, "the worker holding this run stopped responding; run \(run.phase == .queued ? "requeued" : "failed")")])
+                try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "the worker holding this run stopped responding; run \(run.phase == .queued ? "requeued" : "failed")")])
             }
             do { try await Task.sleep(for: .milliseconds(max(configuration.leaseMillis / 2, 50))) } catch { return }
         }

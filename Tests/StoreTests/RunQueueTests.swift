@@ -114,7 +114,7 @@ struct RunQueueTests {
 
     /// Every change of a run's state is announced once, by the queue, after its transaction: what live viewers
     /// and idle workers (woken by `queued`) see.
-    @Test(.timeLimit(.minutes(1)), arguments: Backend.allCases)
+    @Test(.timeLimit(.minutes(3)), arguments: Backend.allCases)
     func everyTransitionIsAnnouncedWithItsNewPhase(_ backend: Backend) async throws {
         let clock = ManualClock()
         try await withStore(backend, clock: clock) { store in
@@ -137,7 +137,7 @@ struct RunQueueTests {
             _ = try await queue.cancel(runID: second.id)
             var seen: [String] = []
             for await update in updates {
-                seen.append("\(update.runID == first.id ? "first" : "second") \(update.kind.rawValue) \(update.phase?.rawValue ?? "-")\(update.nodes.map { " nodes:\($0.count)" } ?? "")")
+                seen.append("\(update.runID == first.id ? "first" : "second") \(update.kind.rawValue) \(update.phase.rawValue)\(update.nodes.map { " nodes:\($0.count)" } ?? "")")
                 if seen.count == 9 { break }
             }
             #expect(seen == ["first status queued", "first status running", "first status queued", "first status running", "first status queued",
@@ -146,7 +146,7 @@ struct RunQueueTests {
     }
 
     /// A trigger firing announces the runs it queues and the runs its overlap policy cancelled, with the firing's transaction.
-    @Test(.timeLimit(.minutes(1)), arguments: Backend.allCases)
+    @Test(.timeLimit(.minutes(3)), arguments: Backend.allCases)
     func aFiringAnnouncesTheRunsItQueuesAndCancels(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             let bus = LocalEventBus()
@@ -161,7 +161,7 @@ struct RunQueueTests {
                                                                  cancelling: [earlier.id], requestedBy: "trigger:t", expectedVersion: nil, newStateJSON: nil))
             var seen: [String] = []
             for await update in updates {
-                seen.append("\(update.runID == earlier.id ? "earlier" : update.runID == firing.runIDs.first ? "fired" : "?") \(update.kind.rawValue) \(update.phase?.rawValue ?? "-")")
+                seen.append("\(update.runID == earlier.id ? "earlier" : update.runID == firing.runIDs.first ? "fired" : "?") \(update.kind.rawValue) \(update.phase.rawValue)")
                 if seen.count == 3 { break }
             }
             #expect(seen == ["earlier status queued", "earlier finished cancelled", "fired status queued"])

@@ -33,7 +33,8 @@ import Testing
         let published = bus.all.filter { $0.kind == .progress }
         #expect(published.count == 2)
         // 200 more records in 500 ms since the first update.
-        #expect(published.last?.rates?["src"] == 400)
+        guard case let .progress(_, rates, _)? = published.last?.event else { Issue.record("no progress update"); return }
+        #expect(rates["src"] == 400)
         #expect(published.last?.nodes?.map(\.node) == ["src", "out"])
 
         clock.advance(1)
@@ -51,8 +52,8 @@ import Testing
         progress.send(.nodeFinished(node: "load", outcome: .failed, counts: NodeCounts(), duration: .seconds(1), error: "disk full"))
         let first = progress.drain()
         #expect(first.nodes?.first?.status == "failed" && first.nodes?.first?.error == "disk full")
-        #expect(first.logs.map(\.level) == ["warning", "info", "error"])
-        #expect(bus.all.compactMap(\.log?.seq) == [1, 2, 3])
+        #expect(first.logs.map(\.level) == [.warning, .info, .error])
+        #expect(bus.all.compactMap { if case let .log(line) = $0.event { line.seq } else { nil } } == [Int64(1), 2, 3])
         let second = progress.drain()
         #expect(second.nodes == nil && second.logs.isEmpty)
     }
