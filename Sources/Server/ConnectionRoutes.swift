@@ -11,7 +11,12 @@ import Workers
 /// are not revealed. Admins are owners of every connection.
 enum ConnectionRoutes {
     /// A connection as responses show it: settings and which secrets are set, never their values; `role` is the caller's.
-    struct ConnectionView: Encodable {
+    struct ConnectionView: Encodable, APIView {
+        static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
+                                           "secrets_set": APISchema.array(APISchema.string), "created_by": APISchema.string, "created_at": APISchema.integer,
+                                           "updated_at": APISchema.integer, "role": APISchema.enumeration(["user", "editor", "owner"]),
+                                           "shared_with_everyone": APISchema.boolean])
+
         var id: String, name: String, type: String, settings: JSONValue, secretsSet: [String], createdBy: String, createdAt: Int64, updatedAt: Int64
         var role: String, sharedWithEveryone: Bool
         init(_ r: ConnectionRecord, role: ConnectionRole) {
@@ -21,20 +26,20 @@ enum ConnectionRoutes {
         }
     }
     struct ShareView: Codable { var userId: String; var userName: String; var role: String }
-    struct SharesView: Codable { var owner: String; var sharedWithEveryone: Bool; var shares: [ShareView] }
+    struct SharesView: Codable, APIView {
+        static let schema = APISchema.object(["owner": APISchema.string, "shared_with_everyone": APISchema.boolean,
+                                                 "shares": APISchema.array(APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string,
+                                                                                       "role": APISchema.enumeration(["user", "editor"])]))])
+        var owner: String
+        var sharedWithEveryone: Bool
+        var shares: [ShareView]
+    }
     struct ShareInput: Codable { var role: String }
     struct EveryoneInput: Codable { var shared: Bool }
     /// Create or replace. `secrets` values are written, never read back; on update, omitted secret fields keep their value and `null` clears one.
     struct ConnectionInput: Decodable { var name: String; var type: String; var settings: [String: JSONValue]?; var secrets: [String: String?]? }
     struct TestResult: Codable { var ok: Bool; var message: String; var tables: Int? }
 
-    static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
-                                       "secrets_set": APISchema.array(APISchema.string), "created_by": APISchema.string, "created_at": APISchema.integer,
-                                       "updated_at": APISchema.integer, "role": APISchema.enumeration(["user", "editor", "owner"]),
-                                       "shared_with_everyone": APISchema.boolean])
-    static let sharesSchema = APISchema.object(["owner": APISchema.string, "shared_with_everyone": APISchema.boolean,
-                                             "shares": APISchema.array(APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string,
-                                                                                   "role": APISchema.enumeration(["user", "editor"])]))])
     static let input = APISchema.object(["name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
                                       "secrets": APISchema.map(APISchema.nullable(APISchema.string))], optional: ["settings", "secrets"])
 
@@ -106,7 +111,8 @@ enum ConnectionRoutes {
         Endpoint(.get, "/api/v1/connections/{id}/discover", "discoverConnection", "Tables, columns, types and keys (cached; ?refresh=true to re-read).",
                  tag: "connections", query: [QueryParameter(name: "refresh", schema: APISchema.boolean, description: "re-read the schema instead of the cache"),
                                              QueryParameter(name: "schema", schema: APISchema.string, description: "only this schema (PostgreSQL)")],
-                 response: APISchema.object(["discovered_at": APISchema.integer, "tables": APISchema.array(APISchema.anyObject)])) { call in
+                 response: APISchema.object(["discovered_at": APISchema.integer, "tables": APISchema.array(APISchema.anyObject)]),
+                 errors: [.unprocessableContent, .badGateway]) { call in
             let (existing, _) = try await require(.user, call)
             let schema = call.query("schema")
             if call.query("refresh") != "true", schema == nil, let cached = try await call.state.store.cachedDiscovery(connectionID: existing.id) {
@@ -126,7 +132,7 @@ enum ConnectionRoutes {
             return APIReply(status: .ok, contentType: "application/json", body: Data("{\"discovered_at\":\(call.state.store.now()),\"tables\":\(json)}".utf8))
         },
         Endpoint(.get, "/api/v1/connections/{id}/shares", "listConnectionShares", "Who may use the connection: its owner, its shares, and whether everyone may.",
-                 tag: "sharing", response: sharesSchema) { call in
+                 tag: "sharing", response: SharesView.schema) { call in
             let (record, _) = try await require(.user, call)
             let shares = try await call.state.store.connectionShares(connectionID: record.id)
             return try .json(SharesView(owner: record.createdBy, sharedWithEveryone: record.sharedWithEveryone,

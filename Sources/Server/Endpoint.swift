@@ -28,11 +28,15 @@ public struct Endpoint: Sendable {
     public let contentType: String
     /// Other content types the success body may have (e.g. CSV on request).
     public let alternativeContentTypes: [String]
+    /// Error statuses this endpoint answers besides the ones every endpoint of its shape does (see `errorStatuses`):
+    /// 502 when it reaches another server, 413 for a raw body, 426 for a protocol upgrade, ….
+    public let errors: [HTTPResponse.Status]
     let handler: @Sendable (APICall) async throws -> APIReply
 
     init(_ method: HTTPRequest.Method, _ path: String, _ operationID: String, _ summary: String, tag: String, access: Access = .user,
          query: [QueryParameter] = [], request: JSONValue? = nil, status: HTTPResponse.Status = .ok, response: JSONValue?,
-         contentType: String = "application/json", alternativeContentTypes: [String] = [], handler: @escaping @Sendable (APICall) async throws -> APIReply) {
+         contentType: String = "application/json", alternativeContentTypes: [String] = [], errors: [HTTPResponse.Status] = [],
+         handler: @escaping @Sendable (APICall) async throws -> APIReply) {
         self.method = method
         self.path = path
         self.operationID = operationID
@@ -45,7 +49,21 @@ public struct Endpoint: Sendable {
         self.responseSchema = response
         self.contentType = contentType
         self.alternativeContentTypes = alternativeContentTypes
+        self.errors = errors
         self.handler = handler
+    }
+
+    /// Every error status the endpoint may answer, for the OpenAPI document: those of any endpoint (a bad request,
+    /// credentials, throttling, a failure, an unavailable store; public endpoints refuse wrong passwords and spent
+    /// tokens with 401/403 too), 404 for a path naming a resource, 409 and 422 for a change that conflicts or does
+    /// not validate, 413 for a body over the limit, and the endpoint's own `errors`.
+    var errorStatuses: [Int] {
+        var statuses: Set<Int> = [400, 401, 403, 429, 500, 503]
+        if !pathParameters.isEmpty { statuses.insert(404) }
+        if method != .get { statuses.formUnion([409, 422]) }
+        if requestSchema != nil { statuses.insert(413) }
+        statuses.formUnion(errors.map(\.code))
+        return statuses.sorted()
     }
 
     /// The path in Hummingbird's syntax (`:id`).
@@ -155,4 +173,9 @@ enum APISchema {
         .object(["type": .string("object"), "properties": .object(properties),
                  "required": .array(properties.keys.filter { !optional.contains($0) }.sorted().map(JSONValue.string))])
     }
+}
+
+/// A response body type that describes itself: its OpenAPI schema is declared on the type, beside its fields.
+protocol APIView: Encodable {
+    static var schema: JSONValue { get }
 }

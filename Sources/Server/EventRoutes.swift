@@ -15,7 +15,7 @@ enum EventRoutes {
     /// The OpenAPI entry; a plain (non-upgrade) GET gets 426.
     static let endpoint = Endpoint(.get, path, "events",
                                    "Live run updates: upgrade to a WebSocket, then subscribe to a run, a pipeline or all visible runs (see docs/server.md).",
-                                   tag: "runs", status: .switchingProtocols, response: nil) { _ in
+                                   tag: "runs", status: .switchingProtocols, response: nil, errors: [.upgradeRequired]) { _ in
         throw APIError(.upgradeRequired, "upgrade_required", "GET \(path) is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)")
     }
 

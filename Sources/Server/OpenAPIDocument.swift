@@ -4,8 +4,8 @@ import Store
 /// The OpenAPI 3.1 document, generated from the endpoint table the router is built from.
 enum OpenAPIDocument {
     static let components: [String: JSONValue] = [
-        "User": UserRoutes.schema, "Connection": ConnectionRoutes.schema, "Pipeline": PipelineRoutes.schema,
-        "Revision": PipelineRoutes.revisionSchema, "Run": RunRoutes.schema, "Trigger": TriggerRoutes.schema,
+        "User": UserRoutes.UserView.schema, "Connection": ConnectionRoutes.ConnectionView.schema, "Pipeline": PipelineRoutes.PipelineView.schema,
+        "Revision": PipelineRoutes.RevisionView.schema, "Run": RunRoutes.RunView.schema, "Trigger": TriggerRoutes.TriggerView.schema,
         "Error": APISchema.object(["error": APISchema.object(["code": APISchema.string, "message": APISchema.string, "node": APISchema.nullable(APISchema.string),
                                                         "field": APISchema.nullable(APISchema.string)])]),
     ]
@@ -59,15 +59,7 @@ enum OpenAPIDocument {
         }
         responses[String(endpoint.status.code)] = success
         let error = JSONValue.object(["description": .string("error"), "content": .object(["application/json": .object(["schema": APISchema.ref("Error")])])])
-        // Public endpoints answer 401/403 too: wrong password (login), spent refresh token, wrong setup token.
-        var statuses = ["400", "401", "403", "429", "500", "503"]
-        if !endpoint.pathParameters.isEmpty { statuses.append("404") }
-        if endpoint.method != .get { statuses += ["409", "422"] }
-        if endpoint.path.hasSuffix("/discover") || endpoint.path.contains("/state") { statuses.append("502") }
-        if endpoint.path.hasSuffix("/discover") { statuses.append("422") }
-        if endpoint.status == .switchingProtocols { statuses.append("426") }
-        if endpoint.requestSchema != nil || endpoint.path.hasPrefix("/hooks/") { statuses.append("413") }
-        for status in statuses { responses[status] = error }
+        for status in endpoint.errorStatuses { responses[String(status)] = error }
         var parameters: [JSONValue] = endpoint.pathParameters.map {
             .object(["name": .string($0), "in": .string("path"), "required": .bool(true), "schema": APISchema.string])
         }

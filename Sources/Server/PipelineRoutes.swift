@@ -8,7 +8,11 @@ import Workers
 
 /// Pipelines: CRUD with immutable revisions, diff, restore, validation, and per-pipeline sharing.
 enum PipelineRoutes {
-    struct PipelineView: Encodable {
+    struct PipelineView: Encodable, APIView {
+        static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "current_revision": APISchema.integer, "created_by": APISchema.string,
+                                           "created_at": APISchema.integer, "updated_at": APISchema.integer, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue)),
+                                           "document": APISchema.string], optional: ["document"])
+
         var id: String, name: String, currentRevision: Int64, createdBy: String, createdAt: Int64, updatedAt: Int64, role: String
         var document: String?
         init(_ p: PipelineRecord, role: ShareRole, document: String? = nil) {
@@ -16,7 +20,10 @@ enum PipelineRoutes {
             self.role = role.rawValue; self.document = document
         }
     }
-    struct RevisionView: Encodable {
+    struct RevisionView: Encodable, APIView {
+        static let schema = APISchema.object(["revision": APISchema.integer, "author": APISchema.string, "message": APISchema.string, "created_at": APISchema.integer,
+                                                   "document": APISchema.string], optional: ["document"])
+
         var revision: Int64, author: String, message: String, createdAt: Int64, document: String?
         init(_ r: PipelineRevision, withDocument: Bool) { revision = r.revision; author = r.author; message = r.message; createdAt = r.createdAt; document = withDocument ? r.document : nil }
     }
@@ -28,11 +35,6 @@ enum PipelineRoutes {
     struct ShareView: Codable { var userId: String; var userName: String; var role: String }
     struct ShareInput: Codable { var role: String }
 
-    static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "current_revision": APISchema.integer, "created_by": APISchema.string,
-                                       "created_at": APISchema.integer, "updated_at": APISchema.integer, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue)),
-                                       "document": APISchema.string], optional: ["document"])
-    static let revisionSchema = APISchema.object(["revision": APISchema.integer, "author": APISchema.string, "message": APISchema.string, "created_at": APISchema.integer,
-                                               "document": APISchema.string], optional: ["document"])
     static let saveSchema = APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])]), "message": APISchema.string,
                                            "base_revision": APISchema.integer], optional: ["message", "base_revision"])
     static let shareSchema = APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue))])

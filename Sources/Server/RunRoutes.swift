@@ -4,7 +4,15 @@ import Store
 
 /// Runs: start, list, inspect, cancel, logs (paged and followable), rejected records.
 enum RunRoutes {
-    struct RunView: Encodable {
+    struct RunView: Encodable, APIView {
+        static let schema = APISchema.object([
+            "id": APISchema.string, "pipeline_id": APISchema.string, "revision": APISchema.integer, "parameters": APISchema.map(APISchema.string),
+            "status": APISchema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": APISchema.integer, "max_attempts": APISchema.integer,
+            "requested_by": APISchema.string, "queued_at": APISchema.integer, "started_at": APISchema.nullable(APISchema.integer), "finished_at": APISchema.nullable(APISchema.integer),
+            "cancel_requested": APISchema.boolean, "error": APISchema.nullable(APISchema.string), "rejected": APISchema.integer, "nodes": APISchema.array(nodeSchema),
+            "replay_of": APISchema.nullable(APISchema.string),
+        ], optional: ["started_at", "finished_at", "error", "nodes", "replay_of"])
+
         var id: String, pipelineId: String, revision: Int64, parameters: JSONValue, status: String, attempt: Int64, maxAttempts: Int64
         var requestedBy: String, queuedAt: Int64, startedAt: Int64?, finishedAt: Int64?, cancelRequested: Bool, error: String?, rejected: Int64
         var nodes: [RunNodeRecord]?
@@ -23,13 +31,6 @@ enum RunRoutes {
     static let nodeSchema = APISchema.object(["node": APISchema.string, "status": APISchema.string, "records_in": APISchema.integer, "records_out": APISchema.integer,
                                            "rejected": APISchema.integer, "bytes": APISchema.integer, "duration_millis": APISchema.integer,
                                            "error": APISchema.nullable(APISchema.string)], optional: ["error"])
-    static let schema = APISchema.object([
-        "id": APISchema.string, "pipeline_id": APISchema.string, "revision": APISchema.integer, "parameters": APISchema.map(APISchema.string),
-        "status": APISchema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": APISchema.integer, "max_attempts": APISchema.integer,
-        "requested_by": APISchema.string, "queued_at": APISchema.integer, "started_at": APISchema.nullable(APISchema.integer), "finished_at": APISchema.nullable(APISchema.integer),
-        "cancel_requested": APISchema.boolean, "error": APISchema.nullable(APISchema.string), "rejected": APISchema.integer, "nodes": APISchema.array(nodeSchema),
-        "replay_of": APISchema.nullable(APISchema.string),
-    ], optional: ["started_at", "finished_at", "error", "nodes", "replay_of"])
     static let logSchema = APISchema.object(["seq": APISchema.integer, "at": APISchema.integer, "level": APISchema.enumeration(LogLevel.allCases.map(\.rawValue)), "node": APISchema.nullable(APISchema.string),
                                           "message": APISchema.string], optional: ["node"])
 

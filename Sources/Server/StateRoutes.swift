@@ -8,7 +8,9 @@ import Workers
 /// A pipeline's incremental state, as committed in its destinations (`sluice_state`): view it, and reset a
 /// source's state so its next run reads everything again ("re-sync this table").
 enum StateRoutes {
-    struct StateView: Encodable {
+    struct StateView: Encodable, APIView {
+        static let schema = APISchema.object(["node": APISchema.string, "store": APISchema.string, "state": APISchema.nullable(APISchema.anyObject)], optional: ["state"])
+
         var node: String
         /// The sink whose destination holds this state.
         var store: String
@@ -17,12 +19,11 @@ enum StateRoutes {
     }
     struct ResetView: Encodable { var node: String; var resetIn: [String] }
 
-    static let stateSchema = APISchema.object(["node": APISchema.string, "store": APISchema.string, "state": APISchema.nullable(APISchema.anyObject)], optional: ["state"])
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/pipelines/{id}/state", "pipelineState",
                  "The incremental state of each source of the current revision, read from the destinations that commit it.", tag: "pipelines",
-                 response: APISchema.array(stateSchema)) { call in
+                 response: APISchema.array(StateView.schema), errors: [.badGateway]) { call in
             let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
             let (plan, stores) = try await statefulSources(pipeline, call.state, as: try call.caller)
             var views: [StateView] = []
@@ -36,7 +37,7 @@ enum StateRoutes {
         },
         Endpoint(.delete, "/api/v1/pipelines/{id}/state/{node}", "resetPipelineState",
                  "Forgets a source's committed state in every destination: its next run reads from the beginning. Editors only.", tag: "pipelines",
-                 response: APISchema.object(["node": APISchema.string, "reset_in": APISchema.array(APISchema.string)])) { call in
+                 response: APISchema.object(["node": APISchema.string, "reset_in": APISchema.array(APISchema.string)]), errors: [.badGateway]) { call in
             let user = try call.caller
             let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
             let (plan, stores) = try await statefulSources(pipeline, call.state, as: try call.caller)

@@ -59,10 +59,10 @@ enum SystemRoutes {
         },
         Endpoint(.get, "/api/v1/trigger-kinds", "listTriggerKinds", "Trigger kinds and their settings fields, for trigger forms.",
                  tag: "triggers", response: APISchema.array(APISchema.anyObject)) { _ in
-            let items = TriggerKinds.all.map { kind in
-                "{\"kind\":\(JSONText.quoted(kind.name)),\"summary\":\(JSONText.quoted(kind.summary)),\"fields\":\(NodeCatalog.fieldsJSON(kind.fields))}"
+            let kinds = TriggerKinds.all.map { kind in
+                JSONValue.object(["kind": .string(kind.name), "summary": .string(kind.summary), "fields": JSONValue.parse(NodeCatalog.fieldsJSON(kind.fields)) ?? .array([])])
             }
-            return APIReply(status: .ok, contentType: "application/json", body: Data(("[" + items.joined(separator: ",") + "]").utf8))
+            return try .json(kinds)
         },
         Endpoint(.get, "/api/v1/connection-types", "listConnectionTypes", "Connection types and their fields (secret fields marked), for connection forms.",
                  tag: "system", response: APISchema.array(APISchema.anyObject)) { _ in

@@ -11,7 +11,15 @@ import Workers
 /// enabled, disabled and fired.
 enum TriggerRoutes {
     struct LinkView: Codable { var pipelineId: String; var parameters: [String: String] }
-    struct TriggerView: Encodable {
+    struct TriggerView: Encodable, APIView {
+        static let schema = APISchema.object([
+            "id": APISchema.string, "name": APISchema.string, "kind": APISchema.enumeration(kinds), "settings": APISchema.anyObject, "rule": APISchema.nullable(APISchema.string),
+            "enabled": APISchema.boolean, "overlap": APISchema.string, "missed": APISchema.string, "missed_cap": APISchema.integer,
+            "declared_in": APISchema.nullable(APISchema.string), "pipelines": APISchema.array(linkSchema), "state": APISchema.anyObject, "has_secret": APISchema.boolean,
+            "created_by": APISchema.string, "created_at": APISchema.integer, "updated_at": APISchema.integer, "secret": APISchema.string, "webhook_path": APISchema.string,
+            "problem": APISchema.string,
+        ], optional: ["rule", "declared_in", "secret", "webhook_path", "problem"])
+
         var id: String, name: String, kind: String, settings: JSONValue, rule: String?, enabled: Bool, overlap: String, missed: String
         var missedCap: Int64, declaredIn: String?, pipelines: [LinkView], state: JSONValue, hasSecret: Bool, createdBy: String
         var createdAt: Int64, updatedAt: Int64
@@ -31,7 +39,12 @@ enum TriggerRoutes {
             do { _ = try TriggerDefinition.load(t) } catch { problem = "\(error.field.map { "\($0): " } ?? "")\(error.message)" }
         }
     }
-    struct FiringView: Encodable {
+    struct FiringView: Encodable, APIView {
+        static let schema = APISchema.object([
+            "id": APISchema.string, "at": APISchema.integer, "event": APISchema.anyObject, "rule_result": APISchema.string, "runs": APISchema.array(APISchema.string),
+            "outcome": APISchema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": APISchema.nullable(APISchema.string),
+        ], optional: ["detail"])
+
         var id: String, at: Int64, event: JSONValue, ruleResult: String, runs: [String], outcome: String, detail: String?
         init(_ f: TriggerFiring) {
             id = f.id; at = f.at; event = JSONValue.parse(f.eventJSON) ?? .object([:]); ruleResult = f.ruleResult; runs = f.runIDs; outcome = f.outcome; detail = f.detail
@@ -46,17 +59,6 @@ enum TriggerRoutes {
         "enabled": APISchema.boolean, "overlap": APISchema.enumeration(OverlapPolicy.allCases.map(\.rawValue)),
         "missed": APISchema.enumeration(MissedPolicy.allCases.map(\.rawValue)), "missed_cap": APISchema.integer, "pipelines": APISchema.array(linkSchema),
     ], optional: ["settings", "rule", "enabled", "overlap", "missed", "missed_cap", "pipelines"])
-    static let schema = APISchema.object([
-        "id": APISchema.string, "name": APISchema.string, "kind": APISchema.enumeration(kinds), "settings": APISchema.anyObject, "rule": APISchema.nullable(APISchema.string),
-        "enabled": APISchema.boolean, "overlap": APISchema.string, "missed": APISchema.string, "missed_cap": APISchema.integer,
-        "declared_in": APISchema.nullable(APISchema.string), "pipelines": APISchema.array(linkSchema), "state": APISchema.anyObject, "has_secret": APISchema.boolean,
-        "created_by": APISchema.string, "created_at": APISchema.integer, "updated_at": APISchema.integer, "secret": APISchema.string, "webhook_path": APISchema.string,
-        "problem": APISchema.string,
-    ], optional: ["rule", "declared_in", "secret", "webhook_path", "problem"])
-    static let firingSchema = APISchema.object([
-        "id": APISchema.string, "at": APISchema.integer, "event": APISchema.anyObject, "rule_result": APISchema.string, "runs": APISchema.array(APISchema.string),
-        "outcome": APISchema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": APISchema.nullable(APISchema.string),
-    ], optional: ["detail"])
 
     /// A trigger that polls a stored connection (watermark, mailbox) may be saved only by someone who may use it
     /// (its firings read through that connection), and its directories must lie inside the workspace.
@@ -140,7 +142,7 @@ enum TriggerRoutes {
         enableEndpoint(false),
         Endpoint(.post, "/api/v1/triggers/{id}/fire", "fireTrigger",
                  "Fires the trigger now with a manual event (optional `event` fields are added to it); the rule is not applied. Runner role.",
-                 tag: "triggers", request: APISchema.object(["event": APISchema.anyObject], optional: ["event"]), status: .created, response: firingSchema) { call in
+                 tag: "triggers", request: APISchema.object(["event": APISchema.anyObject], optional: ["event"]), status: .created, response: FiringView.schema) { call in
             let user = try call.caller
             let trigger = try await require(.runner, call)
             var fields: [String: JSONValue] = ["manual": .bool(true), "fired_by": .string(user.name), "fired_at": .string(TriggerEvent.isoTime(call.state.store.now()))]
@@ -157,7 +159,7 @@ enum TriggerRoutes {
         Endpoint(.get, "/api/v1/triggers/{id}/history", "triggerHistory", "The trigger's firings, newest first: event, rule result, runs created.",
                  tag: "triggers", query: [QueryParameter(name: "limit", schema: APISchema.integer, description: "at most this many (1–500, default 50)"),
                                           QueryParameter(name: "before", schema: APISchema.integer, description: "only firings before this time (Unix ms), for paging")],
-                 response: APISchema.array(firingSchema)) { call in
+                 response: APISchema.array(FiringView.schema)) { call in
             let trigger = try await require(.viewer, call)
             let limit = try call.queryInt("limit", default: 50, range: 1...500)
             let before = try call.query("before").map { text -> Int64 in

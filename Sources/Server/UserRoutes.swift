@@ -4,15 +4,16 @@ import Store
 
 /// User administration (admins) and the audit log.
 enum UserRoutes {
-    struct UserView: Codable {
+    struct UserView: Codable, APIView {
+        static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "role": APISchema.enumeration(["admin", "member"]),
+                                           "created_at": APISchema.integer, "disabled": APISchema.boolean])
+
         var id: String, name: String, role: String, createdAt: Int64, disabled: Bool
         init(_ user: User) { id = user.id; name = user.name; role = user.role.rawValue; createdAt = user.createdAt; disabled = user.disabled }
     }
     struct NewUser: Codable { var name: String; var password: String; var role: String }
     struct UserChange: Codable { var role: String?; var password: String?; var disabled: Bool? }
 
-    static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "role": APISchema.enumeration(["admin", "member"]),
-                                       "created_at": APISchema.integer, "disabled": APISchema.boolean])
     static let auditSchema = APISchema.object(["id": APISchema.string, "at": APISchema.integer, "actor": APISchema.nullable(APISchema.string), "action": APISchema.string,
                                             "target": APISchema.nullable(APISchema.string), "detail": APISchema.nullable(APISchema.string),
                                             "address": APISchema.nullable(APISchema.string)], optional: ["actor", "target", "detail", "address"])
