@@ -31,7 +31,7 @@ public struct ConnectionSpec: Sendable {
 
 /// A named connection: its type, plain settings and secrets (already resolved from `${env:…}`/`${file:…}`).
 ///
-/// Used by standalone runs (connections.yaml) now and by the encrypted store later.
+/// Read from connections.yaml for standalone runs, and from the server's store (secrets opened by the vault).
 public struct Connection: Sendable, CustomStringConvertible {
     public let name: String
     public let type: String

@@ -10,7 +10,7 @@ public indirect enum FieldKind: Sendable, Hashable, CustomStringConvertible {
     case expression
     /// A file path or glob, relative to the pipeline file.
     case path
-    /// A name of a connection (later issues).
+    /// A name of a connection (a connection picker in forms).
     case connection
     case list(FieldKind)
     /// A mapping from names to values of one kind, order kept.

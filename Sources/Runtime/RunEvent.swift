@@ -33,7 +33,7 @@ public enum RunStatus: String, Sendable, Codable {
     case succeeded, failed, cancelled
 }
 
-/// Something that happened during a run; the CLI prints these, the server will stream them.
+/// Something that happened during a run; the CLI prints these, the server records and streams them.
 public enum RunEvent: Sendable {
     case runStarted(runID: String, traceID: String, pipeline: String, nodes: [String])
     case nodeStarted(node: String, attempt: Int)
