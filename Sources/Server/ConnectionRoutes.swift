@@ -116,7 +116,7 @@ enum ConnectionRoutes {
             let (existing, _) = try await require(.user, call)
             let schema = call.query("schema")
             if call.query("refresh") != "true", schema == nil, let cached = try await call.state.store.cachedDiscovery(connectionID: existing.id) {
-                return APIReply(status: .ok, contentType: "application/json", body: Data("{\"discovered_at\":\(cached.at),\"tables\":\(cached.json)}".utf8))
+                return try discovery(at: cached.at, tablesJSON: cached.json)
             }
             let tables: [TableDescription]
             do { tables = try await discover(existing, call: call, schema: schema) } catch let error as VaultError { throw error } catch let error as ConfigError {
@@ -129,7 +129,7 @@ enum ConnectionRoutes {
             }
             let json = TableDescription.json(tables)
             if schema == nil { try await call.state.store.cacheDiscovery(connectionID: existing.id, json: json) }
-            return APIReply(status: .ok, contentType: "application/json", body: Data("{\"discovered_at\":\(call.state.store.now()),\"tables\":\(json)}".utf8))
+            return try discovery(at: call.state.store.now(), tablesJSON: json)
         },
         Endpoint(.get, "/api/v1/connections/{id}/shares", "listConnectionShares", "Who may use the connection: its owner, its shares, and whether everyone may.",
                  tag: "sharing", response: SharesView.schema) { call in
@@ -215,6 +215,11 @@ enum ConnectionRoutes {
             throw APIError(.unprocessableContent, first.code, problems.map(\.message).joined(separator: "; "), field: field)
         }
         return (settingsJSON, secrets)
+    }
+
+    /// The discovery reply: when it was read and the tables (kept in the store as JSON text).
+    static func discovery(at: Int64, tablesJSON: String) throws -> APIReply {
+        try .json(JSONValue.object(["discovered_at": .int(at), "tables": JSONValue.parse(tablesJSON) ?? .array([])]))
     }
 
     static func discover(_ record: ConnectionRecord, call: APICall, schema: String?) async throws -> [TableDescription] {

@@ -1,0 +1,115 @@
+// @ts-check
+// The editor's settings panel, a view of the editor state: the pipeline overview (node picker, problems,
+// sharing) when no node is selected, else the selected node's settings form rendered from its spec, checked
+// while typing against the server's validation, with its edges and a data preview.
+import { api } from "../api.js";
+import { errorText, h, show } from "../dom.js";
+import { renderFields } from "../form.js";
+import { toYAML } from "../yaml.js";
+import { connectionsSection, nodePicker } from "./editor-keyboard.js";
+
+/**
+ * @param {object} options
+ * @param {import("../editor-state.js").EditorState} options.state
+ * @param {string[]} options.connections names of the connections forms may pick
+ * @param {boolean} options.canEdit
+ * @param {() => string} options.readOnlyRole the caller's role, for the read-only hint
+ * @param {HTMLElement} options.sharing the sharing section shown in the overview
+ * @param {() => string} options.documentText the document as YAML (for previews)
+ * @param {(nodeId: string, settings: Record<string, unknown>) => void} options.apply applies a node's settings
+ * @param {(nodeId: string) => void} options.selectNode selects a node from the keyboard
+ * @param {(from: string, to: string) => boolean} options.connect
+ * @param {(index: number) => void} options.removeEdge
+ */
+export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, documentText, apply, selectNode, connect, removeEdge }) {
+  const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
+  const previewBox = h("section", { id: "preview", "aria-live": "polite" });
+
+  /**
+   * Shows the overview or the selected node's settings, with the problems found by the last validation.
+   * @param {any[]} problems
+   */
+  function render(problems) {
+    const doc = state.doc;
+    const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
+      h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
+    const selection = state.selection;
+    if (!selection || selection.kind !== "node") {
+      show(element, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette (or press Enter on one); connect an output port (right) to an input port (left), or choose a node below and connect it from its Edges list. Arrow keys move the selection, Delete removes it.`),
+        doc.nodes.length ? nodePicker(doc, selectNode) : "",
+        canEdit ? "" : h("p", { class: "hint", id: "read-only" }, `Read only: your role on this pipeline is ${readOnlyRole()}.`),
+        problemList ?? "", sharing);
+      return;
+    }
+    const node = state.node(selection.id);
+    if (!node) return;
+    /** @type {any} */
+    const spec = state.specOf(node.id);
+    if (!spec) { show(element, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
+    if (previewBox.dataset.node !== node.id) { show(previewBox); previewBox.dataset.node = ""; }
+    const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections });
+    for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
+    const message = h("div");
+    show(element, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
+      h("form", { "aria-label": `Settings of ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
+        event.preventDefault();
+        /** @type {Record<string, unknown>} */
+        let settings;
+        try { settings = fields.values().settings; } catch { show(message, h("p", { class: "error" }, "Some settings need attention.")); return; }
+        apply(node.id, settings);
+      } }, fields.element, message, h("p", { class: "row" },
+        canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
+        spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
+      connectionsSection({ doc, specs: state.specs, nodeId: node.id, outputs: spec.outputs, canEdit, connect, removeEdge }),
+      previewBox, problemList ?? "");
+    if (canEdit) checkWhileTyping(fields, node.id);
+  }
+
+  /**
+   * Checks the settings being typed, 400 ms after the last keystroke: values that do not parse are marked at
+   * once; the rest go to the server's validation as a draft of the pipeline, and its errors on this node's
+   * fields (expression syntax, unknown columns, wrong types) show under them. Nothing is applied until Apply.
+   * @param {{element: HTMLElement, values: () => {settings: Record<string, unknown>}, showError: (name: string, message: string, options?: {focus?: boolean}) => boolean}} fields
+   * @param {string} nodeId
+   */
+  function checkWhileTyping(fields, nodeId) {
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let timer;
+    let sequence = 0;
+    fields.element.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const mine = ++sequence;
+        /** @type {Record<string, unknown>} */
+        let settings;
+        try { settings = fields.values().settings; } catch { return; }
+        /** @type {any} */
+        let result;
+        try { result = await api("POST", "/api/v1/pipelines/validate", { document: toYAML(state.draftWith(nodeId, settings)) }); } catch { return; }
+        if (mine !== sequence || !fields.element.isConnected) return;
+        for (const p of result.problems) if (p.node === nodeId && p.field) fields.showError(p.field, p.message, { focus: false });
+      }, 400);
+    });
+  }
+
+  /**
+   * The node's first rows (its upstream runs on the server with sinks disabled).
+   * @param {string} nodeId
+   */
+  async function preview(nodeId) {
+    previewBox.dataset.node = nodeId;
+    show(previewBox, h("p", { class: "hint" }, `Reading the first rows of ${nodeId}…`));
+    try {
+      const result = await api("POST", "/api/v1/pipelines/preview", { document: documentText(), node: nodeId, limit: 20 });
+      show(previewBox, h("h2", {}, `Preview of ${nodeId}`),
+        h("p", { class: result.status === "succeeded" ? "hint" : "error" }, `${result.rows.length} row(s)`, result.error ? ` — ${result.error}` : ""),
+        h("div", { class: "preview-scroll" }, h("table", { "aria-label": `Preview of ${nodeId}` },
+          h("thead", {}, h("tr", {}, ...result.columns.map((/** @type {any} */ c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
+          h("tbody", {}, ...result.rows.map((/** @type {any[]} */ row) => h("tr", {}, ...row.map((v) => h("td", {}, v === null ? "NULL" : String(v)))))))),
+        result.rejected.length ? h("div", { "data-testid": "preview-rejects" }, h("h3", {}, `${result.rejected.length} record(s) rejected upstream`),
+          h("ul", {}, ...result.rejected.map((/** @type {any} */ r) => h("li", {}, `${r.node}: ${r.message}`)))) : "");
+    } catch (error) { show(previewBox, errorText(error)); }
+  }
+
+  return { element, render };
+}
