@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # PostgreSQL load benchmarks (not tests): Sluice against psql on the same data, in the same run.
 #
-#   bench/postgres.sh [ROWS]      (default 5,000,000; uses bench/data/orders.csv from bench/run.sh's generator)
+#   bench/postgres.sh [ROWS] [--durable]   (default 5,000,000 rows; uses bench/data/orders.csv from bench/run.sh's generator)
+#
+# By default the cluster runs with fsync off (what the tests use); --durable keeps PostgreSQL's default durability
+# (fsync, synchronous commit, full-page writes), as users' servers run.
 #
 # Starts a throwaway cluster (scripts/pg-cluster), then measures wall time and peak RSS of:
 #   csv → table:   psql \copy … CSV HEADER   vs  sluice csv.read → postgres.write (append, and replace)
@@ -10,7 +13,13 @@
 #                  and the first sync of an incremental read (cursor created_at, key id) into the same table
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rows=${1:-5000000}
+rows=5000000; durable=""
+for arg in "$@"; do
+  case "$arg" in
+    --durable) durable=--durable ;;
+    *) rows=$arg ;;
+  esac
+done
 data=bench/data/orders.csv
 mkdir -p bench/data bench/results
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
@@ -23,7 +32,7 @@ cat "$data" > /dev/null
 
 pg_dir=/tmp/sluice-pg-bench-$$
 trap 'scripts/pg-cluster stop "$pg_dir"' EXIT
-url=$(scripts/pg-cluster start "$pg_dir")
+url=$(scripts/pg-cluster start "$pg_dir" $durable)
 port=$(cat "$pg_dir/port")
 q() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }
 columns="id bigint, customer_id bigint, created_at timestamptz, order_date date, amount double precision, quantity bigint, status text, note text, email text, country text, is_gift boolean, discount_code text"
@@ -89,7 +98,7 @@ measure sluice_incremental "q -c 'TRUNCATE orders_copy; DROP TABLE IF EXISTS slu
 [ "$(q -Atc 'SELECT count(*) FROM orders_copy')" = "$rows" ] || { echo "row count mismatch (incremental)" >&2; exit 1; }
 
 echo
-echo "$rows rows ($(( $(stat -c %s "$data") / 1000000 )) MB CSV); $(nproc) cores; best of 2; PostgreSQL 15 on 127.0.0.1 (fsync off for every tool)"
+echo "$rows rows ($(( $(stat -c %s "$data") / 1000000 )) MB CSV); $(nproc) cores; best of 2; PostgreSQL 15 on 127.0.0.1 ($([ -n "$durable" ] && echo "default durability: fsync on" || echo "fsync off") for every tool)"
 echo
 awk '{ t[$1] = $2; m[$1] = $3 }
   END {
