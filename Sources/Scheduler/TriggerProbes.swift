@@ -1,10 +1,7 @@
-import AsyncHTTPClient
-import Crypto
+public import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
 public import NodeKit
-public import Store
+import Store
 
 /// What polled triggers need from outside: the named connections (resolved for the trigger's creator) and
 /// the connectors that serve them, an HTTP client, and a directory for files triggers hand to runs (mail attachments).
