@@ -62,7 +62,11 @@ extension Duration: SettingDecodable {
     public static var fieldKind: FieldKind { .duration }
     /// A number alone is seconds (`90`); text takes a unit (`500ms`, `30s`, `15m`, `2h`, `1d`).
     public init(setting: Setting, field: String) throws(ConfigError) {
-        guard let text = setting.scalarText, let d = DurationText.parse(text) else { throw Self.mismatch(setting, field) }
+        guard let text = setting.scalarText else { throw Self.mismatch(setting, field) }
+        guard let d = DurationText.parse(text) else {
+            throw ConfigError(code: "invalid_value", message: "'\(text)' is not a duration: write 500ms, 30s, 15m, 2h or 1d (a number alone is seconds)",
+                              location: setting.location, field: field, expected: Self.fieldKind.description)
+        }
         self = d
     }
     public static func describe(_ value: Self) -> String { DurationText.format(value) }

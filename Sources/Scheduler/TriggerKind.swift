@@ -64,7 +64,7 @@ public enum TriggerKinds {
         do {
             return (try kind.init(Settings(node: "trigger", raw: Setting(normalized))), normalized)
         } catch {
-            let message = error.expected.map { "\(error.message) (expected \($0))" } ?? error.message
+            let message = error.expected.map { error.message.contains("expected") ? error.message : "\(error.message) (expected \($0))" } ?? error.message
             throw TriggerConfigError(error.code, message, field: error.field.map { "settings.\($0)" } ?? "settings")
         }
     }

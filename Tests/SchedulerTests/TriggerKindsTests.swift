@@ -56,6 +56,15 @@ import Testing
         } catch { #expect(error.field == "settings.poll_every") }
     }
 
+    @Test func aBadDurationSaysHowToWriteOne() throws {
+        do {
+            _ = try TriggerKinds.read(IntervalTrigger.self, .object(["every": .string("soon")]))
+            Issue.record("'soon' was read as a duration")
+        } catch {
+            #expect(error.message == "'soon' is not a duration: write 500ms, 30s, 15m, 2h or 1d (a number alone is seconds)" && error.field == "settings.every")
+        }
+    }
+
     @Test(arguments: [
         (#"{"schedule": "61 * * * *"}"#, "cron", "settings.schedule", "invalid_cron"),
         (#"{"schedule": "0 2 * * *", "timezone": "Mars/Olympus"}"#, "cron", "settings.timezone", "invalid_value"),
