@@ -61,7 +61,7 @@ import Testing
             _ = try TriggerKinds.read(IntervalTrigger.self, .object(["every": .string("soon")]))
             Issue.record("'soon' was read as a duration")
         } catch {
-            #expect(error.message == "'soon' is not a duration: write 500ms, 30s, 15m, 2h or 1d (a number alone is seconds)" && error.field == "settings.every")
+            #expect(error.message.hasPrefix("'soon' is not a duration: write 500ms, 30s, 15m, 2h or 1d (a number alone is seconds)") && error.field == "settings.every", "\(error.message)")
         }
     }
 
