@@ -72,16 +72,27 @@ extension Duration: SettingDecodable {
     public static func describe(_ value: Self) -> String { DurationText.format(value) }
 }
 
-/// A file or directory path as written (resolved later against the file roots); a path field in forms and docs.
-public struct FilePath: SettingDecodable, Hashable {
-    public let path: String
-    public init(_ path: String) { self.path = path }
-    public static var fieldKind: FieldKind { .path }
+/// A setting written as text that means more than text (a connection's name, a file path): its field kind tells
+/// forms what to offer (a connection picker, a path) and docs what to say.
+public protocol TextSetting: SettingDecodable {
+    var text: String { get }
+    init(_ text: String)
+}
+
+extension TextSetting {
     public init(setting: Setting, field: String) throws(ConfigError) {
         guard let text = setting.scalarText else { throw Self.mismatch(setting, field) }
-        path = text
+        self.init(text)
     }
-    public static func describe(_ value: Self) -> String { value.path }
+    public static func describe(_ value: Self) -> String { value.text }
+}
+
+/// A file or directory path as written (resolved later against the file roots); a path field in forms and docs.
+public struct FilePath: TextSetting, Hashable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public static var fieldKind: FieldKind { .path }
+    public var path: String { text }
 }
 
 extension Optional: SettingDecodable where Wrapped: SettingDecodable {
@@ -176,13 +187,9 @@ extension Choice {
 
 /// The name of a connection (from connections.yaml or the server's store); a field of this type is a
 /// connection picker in the UI and `connection` in the node docs.
-public struct ConnectionName: SettingDecodable, Hashable {
-    public let name: String
-    public init(_ name: String) { self.name = name }
+public struct ConnectionName: TextSetting, Hashable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
     public static var fieldKind: FieldKind { .connection }
-    public init(setting: Setting, field: String) throws(ConfigError) {
-        guard let text = setting.scalarText else { throw Self.mismatch(setting, field) }
-        name = text
-    }
-    public static func describe(_ value: Self) -> String { value.name }
+    public var name: String { text }
 }

@@ -25,7 +25,6 @@ enum ConnectionRoutes {
             self.role = role.rawValue; sharedWithEveryone = r.sharedWithEveryone
         }
     }
-    struct ShareView: Codable { var userId: String; var userName: String; var role: String }
     struct SharesView: Codable, APIView {
         static let schema = APISchema.object(["owner": APISchema.string, "shared_with_everyone": APISchema.boolean,
                                                  "shares": APISchema.array(APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string,

@@ -32,7 +32,6 @@ enum PipelineRoutes {
     struct ValidateInput: Decodable { var document: JSONValue }
     struct ParseInput: Decodable { var document: String }
     struct Validation: Encodable { var valid: Bool; var problems: [JSONValue] }
-    struct ShareView: Codable { var userId: String; var userName: String; var role: String }
     struct ShareInput: Codable { var role: String }
 
     static let saveSchema = APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])]), "message": APISchema.string,
