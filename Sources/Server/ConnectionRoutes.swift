@@ -199,7 +199,7 @@ enum ConnectionRoutes {
         settings.removeValue(forKey: "type")
         let settingsJSON = JSONValue.object(settings).text
         // Parse exactly as a run would (placeholders for secrets), so errors name the field now, not at run time.
-        let record = try ConnectionRecord.preview(name: input.name, type: input.type, settingsJSON: settingsJSON)
+        let record = ConnectionRecord.preview(name: input.name, type: input.type, settingsJSON: settingsJSON)
         let placeholders = secrets.mapValues { _ in "x" }
         let problems: [ConfigError]
         do {

@@ -15,11 +15,23 @@ public struct ConnectionRecord: Sendable, Equatable {
     public var sharedWithEveryone: Bool
 
     /// A record that is not stored (yet): for validating input before saving it.
-    public static func preview(name: String, type: String, settingsJSON: String) throws -> ConnectionRecord {
-        let row = SQLRow(columns: ["id", "name", "type", "settings", "secret_fields", "created_by", "created_at", "updated_at"],
-                         values: [.text(""), .text(name), .text(type), .text(settingsJSON), .text(""), .text(""), .int(0), .int(0)])
-        // Every required column is given above.
-        return try! try ConnectionRecord(row: row)
+    public static func preview(name: String, type: String, settingsJSON: String) -> ConnectionRecord {
+        ConnectionRecord(id: "", name: name, type: type, settingsJSON: settingsJSON, secretFields: [], createdBy: "", createdAt: 0, updatedAt: 0,
+                         keyVersion: nil, sharedWithEveryone: false)
+    }
+
+    private init(id: String, name: String, type: String, settingsJSON: String, secretFields: [String], createdBy: String, createdAt: Int64,
+                 updatedAt: Int64, keyVersion: Int64?, sharedWithEveryone: Bool) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.settingsJSON = settingsJSON
+        self.secretFields = secretFields
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.keyVersion = keyVersion
+        self.sharedWithEveryone = sharedWithEveryone
     }
 
     init(row: SQLRow) throws {

@@ -51,8 +51,7 @@ public final class PostgresEventBus: EventBus {
         let payloads = updates.flatMap { Self.payloads($0, origin: origin) }
         for start in stride(from: 0, to: payloads.count, by: 64) {
             let batch = Array(payloads[start..<min(start + 64, payloads.count)])
-            let calls = batch.indices.map { "pg_notify('\(Self.channel)', $\($0 + 1))" }.joined(separator: ", ")
-            _ = try await session.query("SELECT \(calls)", batch.map { SQLValue.text($0) })
+            _ = try await session.query(Self.notifyStatement(batch.count), batch.map { SQLValue.text($0) })
         }
     }
 
@@ -99,12 +98,16 @@ public final class PostgresEventBus: EventBus {
                 return batch
             }
             if batch.isEmpty { return }
-            let calls = batch.indices.map { "pg_notify('\(Self.channel)', $\($0 + 1))" }.joined(separator: ", ")
             // One autocommitted statement: NOTIFY needs no surrounding transaction.
             _ = try? await database.withConnection { connection in
-                try await connection.query(PostgresSession.query("SELECT \(calls)", batch.map { SQLValue.text($0) }), logger: PostgresStoreDatabase.logger)
+                try await connection.query(PostgresSession.query(Self.notifyStatement(batch.count), batch.map { SQLValue.text($0) }), logger: PostgresStoreDatabase.logger)
             }
         }
+    }
+
+    /// One statement sending `count` payloads (`$1` … `$count`) on the channel.
+    static func notifyStatement(_ count: Int) -> String {
+        "SELECT " + (1...max(count, 1)).map { "pg_notify('\(channel)', $\($0))" }.joined(separator: ", ")
     }
 
     private struct Envelope: Codable {
