@@ -86,9 +86,14 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "Workers", dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .target(
+            name: "Services",
+            dependencies: ["NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", crypto,
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            swiftSettings: strict),
+        .target(
             name: "Server",
             dependencies: [
-                "Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", crypto, logging, nioCore,
+                "Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "Services", crypto, logging, nioCore,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -126,6 +131,7 @@ let package = Package(
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), crypto, logging, nioCore],
             swiftSettings: strict),
+        .testTarget(name: "ServicesTests", dependencies: ["SluiceTestSupport", "Services", "Store", "Scheduler", "NodeKit"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "NodeKit", "Runtime", "BuiltinNodes"], swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NodeKit
 import Scheduler
+import Services
 import Store
 import Workers
 
@@ -44,6 +45,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         switch error {
         case let error as APIError:
             return error
+        case let error as ServiceError:
+            return APIError(status(of: error.kind), error.code, error.message, node: error.node, field: error.field, extra: error.extra)
         case let error as VaultError:
             switch error.code {
             case .locked, .uninitialized: return APIError(.serviceUnavailable, error.code.rawValue, error.message)
@@ -78,6 +81,21 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             return APIError(.badRequest, "invalid_json", "the request body does not match the expected JSON: \(describe(error as! DecodingError))")
         default:
             return APIError(.internalServerError, "internal", "internal error")
+        }
+    }
+
+    /// The HTTP status of each kind of service error.
+    static func status(of kind: ServiceError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalid: .badRequest
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .unprocessable: .unprocessableContent
+        case .tooManyRequests: .tooManyRequests
+        case .tooLarge: .contentTooLarge
+        case .badGateway: .badGateway
         }
     }
 
@@ -116,6 +134,7 @@ public enum ServerErrors {
     public static func message(_ error: any Error) -> String {
         switch error {
         case let error as APIError: error.message
+        case let error as ServiceError: error.message
         case let error as StoreError: error.message
         case let error as VaultError: error.message
         default: "\(error)"

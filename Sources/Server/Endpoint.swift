@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Services
 import Store
 
 /// Who may call an endpoint before any per-pipeline sharing check.
@@ -108,10 +109,21 @@ struct APICall: Sendable {
         return number
     }
 
-    /// The caller (for `.user`/`.admin` endpoints, always present).
-    var caller: User {
-        get throws { guard let user else { throw APIError.unauthenticated }; return user }
+    /// Query parameter `name` as Unix milliseconds, if given.
+    func queryMillis(_ name: String) throws -> Int64? {
+        try query(name).map { text in
+            guard let value = Int64(text) else { throw APIError.invalid("\(name) must be a time in Unix milliseconds", field: name) }
+            return value
+        }
     }
+
+    /// The caller and their address (for `.user`/`.admin` endpoints, always present), as the services take them.
+    var caller: Caller {
+        get throws { guard let user else { throw APIError.unauthenticated }; return Caller(user, address: address) }
+    }
+
+    /// The application services every handler goes through.
+    var services: Services { state.services }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         guard let body, body.readableBytes > 0 else { throw APIError.invalid("this request needs a JSON body") }

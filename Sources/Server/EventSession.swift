@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWebSocket
+import Services
 import Store
 import Synchronization
 
@@ -85,7 +86,7 @@ final class EventSession: Sendable {
         case "subscribe", "unsubscribe":
             let adding = type == "subscribe"
             if case let .string(runID)? = message["run"] {
-                guard let run = try await state.store.run(id: runID), try await visible(run.pipelineID, to: user) else { throw APIError.notFound("run '\(runID)'") }
+                let run = try await state.services.runs.get(runID, for: Caller(user))
                 subscriptions.withLock { if adding { $0.runs.insert(runID) } else { $0.runs.remove(runID) } }
                 try await send(["type": .string(type + "d"), "run": .string(runID)])
                 // The current state first, so a late subscriber is not blank until the next update.
@@ -142,7 +143,7 @@ final class EventSession: Sendable {
         if user.role == .admin { return true }
         let now = ContinuousClock.now
         if !fresh, let (known, at) = access.withLock({ $0.visibility[pipelineID] }), now - at < Self.visibilityTTL { return known }
-        let visible = try await state.store.role(of: user, on: pipelineID) != nil
+        let visible = try await state.services.runs.mayWatch(pipeline: pipelineID, Caller(user))
         access.withLock { $0.visibility[pipelineID] = (visible, now) }
         return visible
     }

@@ -2,9 +2,8 @@ import BuiltinNodes
 import Foundation
 import NodeKit
 import Runtime
-import Scheduler
+import Services
 import Store
-import Workers
 
 /// Pipelines: CRUD with immutable revisions, diff, restore, validation, and per-pipeline sharing.
 enum PipelineRoutes {
@@ -48,29 +47,26 @@ enum PipelineRoutes {
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/pipelines", "listPipelines", "Pipelines shared with you (all, for admins).", tag: "pipelines",
                  response: APISchema.array(APISchema.ref("Pipeline"))) { call in
-            try .json(try await call.state.store.pipelines(visibleTo: try call.caller).map { PipelineView($0.0, role: $0.1) })
+            try .json(try await call.services.pipelines.list(for: try call.caller).map { PipelineView($0.0, role: $0.1) })
         },
         Endpoint(.post, "/api/v1/pipelines", "createPipeline", "Creates a pipeline (revision 1); you become its owner.", tag: "pipelines",
                  request: saveSchema, status: .created, response: APISchema.ref("Pipeline")) { call in
-            let user = try call.caller
             let input = try call.decode(SaveInput.self)
-            let (text, document) = try parse(input.document)
-            let record = try await call.state.store.createPipeline(name: document.name, document: text, message: input.message ?? "created", author: user)
-            try await DeclaredTriggers.sync(try DeclaredTriggers.definitions(document), pipeline: record, store: call.state.store, author: user.name)
-            return try .json(PipelineView(record, role: .owner, document: text), status: .created)
+            let source = try PipelineSource(input.document)
+            let record = try await call.services.pipelines.create(source, message: input.message, by: try call.caller)
+            return try .json(PipelineView(record, role: .owner, document: source.text), status: .created)
         },
         Endpoint(.post, "/api/v1/pipelines/validate", "validatePipeline", "Checks a document without saving it: every problem with node, field and line.",
                  tag: "pipelines", request: APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])])]),
                  response: APISchema.object(["valid": APISchema.boolean, "problems": APISchema.array(APISchema.anyObject)])) { call in
             let input = try call.decode(ValidateInput.self)
             do {
-                let (_, document) = try parse(input.document)
-                _ = try await call.state.plan(document, as: try call.caller)
+                try await call.services.pipelines.validate(try PipelineSource(input.document), for: try call.caller)
                 return try .json(Validation(valid: true, problems: []))
             } catch let errors as ConfigErrors {
                 return try .json(Validation(valid: false, problems: errors.errors.map(\.json)))
-            } catch let error as APIError where error.status == .unprocessableContent {
-                return try .json(Validation(valid: false, problems: (error.extra["problems"].flatMap { if case let .array(a) = $0 { a } else { nil } }) ?? []))
+            } catch let error as ConfigError {
+                return try .json(Validation(valid: false, problems: [error.json]))
             }
         },
         Endpoint(.post, "/api/v1/pipelines/parse", "parsePipeline", "Reads a YAML document into its JSON form (for the editor); syntax errors name line and column.",
@@ -84,117 +80,56 @@ enum PipelineRoutes {
             return try .json(["document": JSONValue(root)])
         },
         Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: APISchema.ref("Pipeline")) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: user)
-            let revision = try await call.state.store.revision(pipelineID: pipeline.id, revision: pipeline.currentRevision)
-            return try .json(PipelineView(pipeline, role: try await call.state.store.role(of: user, on: pipeline.id) ?? .viewer, document: revision?.document))
+            let found = try await call.services.pipelines.get(call.parameter("id"), for: try call.caller)
+            return try .json(PipelineView(found.record, role: found.role, document: found.document))
         },
         Endpoint(.put, "/api/v1/pipelines/{id}", "savePipeline", "Saves a new revision; 409 with the current revision when base_revision is stale.",
                  tag: "pipelines", request: saveSchema, response: APISchema.ref("Pipeline")) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
-            let input = try call.decode(SaveInput.self)
-            guard let base = input.baseRevision else { throw APIError.invalid("base_revision is required: the revision your edit started from", field: "base_revision") }
-            let (text, document) = try parse(input.document)
-            let saved = try await save(call, pipeline: pipeline, text: text, name: document.name, message: input.message ?? "saved", base: base)
-            return try .json(PipelineView(saved, role: try await call.state.store.role(of: user, on: pipeline.id) ?? .editor, document: text))
+            let saved = try await call.services.pipelines.save(call.parameter("id"), by: try call.caller) {
+                let input = try call.decode(SaveInput.self)
+                return PipelineEdit(source: try PipelineSource(input.document), message: input.message, base: input.baseRevision)
+            }
+            return try .json(PipelineView(saved.record, role: saved.role, document: saved.text))
         },
         Endpoint(.delete, "/api/v1/pipelines/{id}", "deletePipeline", "Deletes a pipeline, its revisions and runs.", tag: "pipelines", status: .noContent, response: nil) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.owner, on: call.parameter("id"), for: user)
-            _ = try await call.state.store.deletePipeline(id: pipeline.id)
-            try await call.state.store.audit(actor: user.name, action: "pipeline_delete", target: pipeline.name, address: call.address)
+            try await call.services.pipelines.delete(call.parameter("id"), by: try call.caller)
             return .noContent
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/revisions", "listRevisions", "Every revision, newest first (without documents).", tag: "pipelines",
                  response: APISchema.array(APISchema.ref("Revision"))) { call in
-            let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
-            return try .json(try await call.state.store.revisions(pipelineID: pipeline.id).map { RevisionView($0, withDocument: false) })
+            try .json(try await call.services.pipelines.revisions(call.parameter("id"), for: try call.caller).map { RevisionView($0, withDocument: false) })
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/revisions/{revision}", "getRevision", "One revision with its document.", tag: "pipelines",
                  response: APISchema.ref("Revision")) { call in
-            let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
-            return try .json(RevisionView(try await revision(call, pipeline, call.parameter("revision")), withDocument: true))
+            try .json(RevisionView(try await call.services.pipelines.revision(call.parameter("id"), call.parameter("revision"), for: try call.caller), withDocument: true))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/diff", "diffRevisions", "Node, edge and setting differences between two revisions (?from=1&to=2).",
                  tag: "pipelines", query: [QueryParameter(name: "from", schema: APISchema.integer, description: "older revision"),
                                            QueryParameter(name: "to", schema: APISchema.integer, description: "newer revision (default: current)")],
                  response: diffSchema) { call in
-            let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
-            guard let fromText = call.query("from") else { throw APIError.invalid("give ?from=REVISION", field: "from") }
-            let old = try await revision(call, pipeline, fromText), new = try await revision(call, pipeline, call.query("to") ?? String(pipeline.currentRevision))
-            return try .json(PipelineDiff(from: try PipelineDocument.parse(old.document), to: try PipelineDocument.parse(new.document)))
+            let documents = try await call.services.pipelines.documents(call.parameter("id"), from: call.query("from"), to: call.query("to"), for: try call.caller)
+            return try .json(PipelineDiff(from: documents.from, to: documents.to))
         },
         Endpoint(.post, "/api/v1/pipelines/{id}/revisions/{revision}/restore", "restoreRevision", "Saves an old revision's document as the new current revision.",
                  tag: "pipelines", response: APISchema.ref("Pipeline")) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.editor, on: call.parameter("id"), for: user)
-            let old = try await revision(call, pipeline, call.parameter("revision"))
-            let name = (try? PipelineDocument.parse(old.document).name) ?? pipeline.name
-            let saved = try await save(call, pipeline: pipeline, text: old.document, name: name, message: "restored revision \(old.revision)", base: pipeline.currentRevision)
-            return try .json(PipelineView(saved, role: try await call.state.store.role(of: user, on: pipeline.id) ?? .editor, document: old.document))
+            let restored = try await call.services.pipelines.restore(call.parameter("id"), revision: call.parameter("revision"), by: try call.caller)
+            return try .json(PipelineView(restored.record, role: restored.role, document: restored.document))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/shares", "listShares", "Who the pipeline is shared with.", tag: "sharing",
                  response: APISchema.array(shareSchema)) { call in
-            let pipeline = try await call.state.requireRole(.viewer, on: call.parameter("id"), for: try call.caller)
-            return try .json(try await call.state.store.shares(pipelineID: pipeline.id).map { ShareView(userId: $0.userID, userName: $0.userName, role: $0.role.rawValue) })
+            try .json(try await call.services.pipelines.shares(call.parameter("id"), for: try call.caller).map(ShareView.init))
         },
         Endpoint(.put, "/api/v1/pipelines/{id}/shares/{user}", "setShare", "Shares the pipeline with a user (by id) in a role; owners only.", tag: "sharing",
                  request: APISchema.object(["role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue))]), response: shareSchema) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.owner, on: call.parameter("id"), for: user)
-            guard let role = ShareRole(rawValue: try call.decode(ShareInput.self).role) else { throw APIError.invalid("role must be viewer, runner, editor or owner", field: "role") }
-            guard let target = try await call.state.store.user(id: call.parameter("user")) else { throw APIError.notFound("user") }
-            try await call.state.store.setShare(pipelineID: pipeline.id, userID: target.id, role: role)
-            try await call.state.store.audit(actor: user.name, action: "share", target: pipeline.name, detail: "\(target.name): \(role.rawValue)", address: call.address)
-            return try .json(ShareView(userId: target.id, userName: target.name, role: role.rawValue))
+            let share = try await call.services.pipelines.share(call.parameter("id"), with: call.parameter("user"), by: try call.caller) {
+                try call.decode(ShareInput.self).role
+            }
+            return try .json(ShareView(share))
         },
         Endpoint(.delete, "/api/v1/pipelines/{id}/shares/{user}", "deleteShare", "Stops sharing the pipeline with a user; owners only.", tag: "sharing",
                  status: .noContent, response: nil) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.owner, on: call.parameter("id"), for: user)
-            let shares = try await call.state.store.shares(pipelineID: pipeline.id)
-            if shares.first(where: { $0.userID == call.parameter("user") })?.role == .owner, shares.filter({ $0.role == .owner }).count <= 1 {
-                throw APIError(.conflict, "last_owner", "a pipeline keeps at least one owner")
-            }
-            try await call.state.store.setShare(pipelineID: pipeline.id, userID: call.parameter("user"), role: nil)
-            try await call.state.store.audit(actor: user.name, action: "unshare", target: pipeline.name, detail: call.parameter("user"), address: call.address)
+            try await call.services.pipelines.unshare(call.parameter("id"), with: call.parameter("user"), by: try call.caller)
             return .noContent
         },
     ]
-
-    /// The document's text as stored (YAML/JSON text as given, or a JSON object's text) and its parsed form.
-    static func parse(_ value: JSONValue) throws -> (String, PipelineDocument) {
-        let text: String
-        switch value {
-        case let .string(s): text = s
-        case .object: text = value.text
-        default: throw APIError.invalid("document must be YAML/JSON text or a JSON object", field: "document")
-        }
-        let document = try PipelineDocument.parse(text, file: "document")
-        _ = try DeclaredTriggers.definitions(document)
-        return (text, document)
-    }
-
-    static func revision(_ call: APICall, _ pipeline: PipelineRecord, _ text: String) async throws -> PipelineRevision {
-        guard let number = Int64(text), let revision = try await call.state.store.revision(pipelineID: pipeline.id, revision: number) else {
-            throw APIError.notFound("revision '\(text)'")
-        }
-        return revision
-    }
-
-    static func save(_ call: APICall, pipeline: PipelineRecord, text: String, name: String, message: String, base: Int64) async throws -> PipelineRecord {
-        do {
-            guard let saved = try await call.state.store.savePipeline(id: pipeline.id, name: name, document: text, message: message, author: try call.caller, base: base) else {
-                throw APIError.notFound("pipeline")
-            }
-            if let document = try? PipelineDocument.parse(text, file: "document") {
-                try await DeclaredTriggers.sync(try DeclaredTriggers.definitions(document), pipeline: saved, store: call.state.store, author: try call.caller.name)
-            }
-            return saved
-        } catch let stale as StaleRevision {
-            throw APIError(.conflict, "stale_revision", "someone saved revision \(stale.current) after the revision \(base) you edited; reload and re-apply your change",
-                           extra: ["current_revision": .int(stale.current)])
-        }
-    }
 }

@@ -2,6 +2,7 @@ import Columnar
 import Foundation
 import NodeKit
 import Runtime
+import Services
 import Store
 
 /// `POST /api/v1/pipelines/preview`: the first rows a node produces, for the editor's data preview.
@@ -25,9 +26,8 @@ enum PreviewRoutes {
         let input = try call.decode(Input.self)
         let limit = input.limit ?? 20
         guard (1...200).contains(limit) else { throw APIError.invalid("limit must be 1 to 200", field: "limit") }
-        let (_, document) = try PipelineRoutes.parse(.string(input.document))
-        guard document.node(input.node) != nil else { throw APIError.invalid("no node '\(input.node)' in the document", field: "node") }
-        let plan = try await call.state.plan(document, as: try call.caller, parameters: input.parameters ?? [:], previewNode: input.node)
+        let plan = try await call.services.pipelines.planPreview(try PipelineSource(.string(input.document)), node: input.node,
+                                                                 parameters: RunParameters(input.parameters ?? [:]), for: try call.caller)
         guard let schema = NodePreview.schema(of: plan) else {
             throw APIError.invalid("node '\(input.node)' has no data output to preview; preview the node that feeds it", field: "node")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import NodeKit
+import Services
 import Store
 
 /// Runs: start, list, inspect, cancel, logs (paged and followable), rejected records.
@@ -39,19 +40,10 @@ enum RunRoutes {
                  request: APISchema.object(["revision": APISchema.integer, "parameters": APISchema.map(APISchema.string), "max_attempts": APISchema.integer],
                                         optional: ["revision", "parameters", "max_attempts"]),
                  status: .created, response: APISchema.ref("Run")) { call in
-            let user = try call.caller
-            let pipeline = try await call.state.requireRole(.runner, on: call.parameter("id"), for: user)
-            let input: StartInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(StartInput.self) : StartInput()
-            let revision = input.revision ?? pipeline.currentRevision
-            guard let saved = try await call.state.store.revision(pipelineID: pipeline.id, revision: revision) else { throw APIError.notFound("revision \(revision)") }
-            let parameters = input.parameters ?? [:]
-            // Parameters are checked now, so a typo is a 422 here rather than a failed run later.
-            let document = try PipelineDocument.parse(saved.document, file: "revision \(revision)")
-            _ = try ParameterValues.resolve(document.parameters, overrides: parameters)
-            let attempts = input.maxAttempts ?? 3
-            guard (1...10).contains(attempts) else { throw APIError.invalid("max_attempts must be 1 to 10", field: "max_attempts") }
-            let run = try await call.state.queue.enqueue(pipelineID: pipeline.id, revision: revision, parametersJSON: RunParameters(parameters).jsonText,
-                                                         requestedBy: user.name, maxAttempts: attempts)
+            let run = try await call.services.runs.start(pipeline: call.parameter("id"), by: try call.caller) {
+                let input: StartInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(StartInput.self) : StartInput()
+                return RunRequest(revision: input.revision, parameters: input.parameters ?? [:], maxAttempts: input.maxAttempts)
+            }
             return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs", "listRuns", "Runs you can see, newest first.", tag: "runs",
@@ -61,50 +53,29 @@ enum RunRoutes {
                          QueryParameter(name: "limit", schema: APISchema.integer, description: "1 to 500, default 50"),
                          QueryParameter(name: "before", schema: APISchema.integer, description: "only runs queued before this time (Unix ms), for paging")],
                  response: APISchema.array(APISchema.ref("Run"))) { call in
-            let user = try call.caller
-            var visible: [String]? = user.role == .admin ? nil : try await call.state.store.pipelines(visibleTo: user).map(\.0.id)
-            if let pipeline = call.query("pipeline") { visible = (visible ?? [pipeline]).filter { $0 == pipeline } }
             var phase: RunPhase?
             if let text = call.query("status") {
                 guard let value = RunPhase(rawValue: text) else { throw APIError.invalid("status must be one of \(RunPhase.allCases.map(\.rawValue).joined(separator: ", "))", field: "status") }
                 phase = value
             }
-            let before = try call.query("before").map { text -> Int64 in
-                guard let value = Int64(text) else { throw APIError.invalid("before must be Unix milliseconds", field: "before") }
-                return value
-            }
-            let filter = RunFilter(pipelineIDs: visible, phase: phase, triggerID: call.query("trigger"),
-                                   limit: try call.queryInt("limit", default: 50, range: 1...500), before: before)
-            return try .json(try await call.state.store.runs(filter).map { RunView($0) })
+            let query = Runs.Query(pipeline: call.query("pipeline"), phase: phase, trigger: call.query("trigger"),
+                                   limit: try call.queryInt("limit", default: 50, range: 1...500), before: try call.queryMillis("before"))
+            return try .json(try await call.services.runs.list(query, for: try call.caller).map { RunView($0) })
         },
         Endpoint(.get, "/api/v1/runs/{id}", "getRun", "A run with per-node status and counters.", tag: "runs", response: APISchema.ref("Run")) { call in
-            try .json(RunView(try await run(call, needs: .viewer), withNodes: true))
+            try .json(RunView(try await call.services.runs.get(call.parameter("id"), for: try call.caller), withNodes: true))
         },
         Endpoint(.post, "/api/v1/runs/{id}/cancel", "cancelRun", "Cancels a queued run, or asks the worker running it to stop.", tag: "runs",
                  response: APISchema.ref("Run")) { call in
-            let existing = try await run(call, needs: .runner)
-            guard let run = try await call.state.queue.cancel(runID: existing.id) else { throw APIError.notFound("run") }
-            try await call.state.store.audit(actor: try call.caller.name, action: "run_cancel", target: run.id, address: call.address)
-            return try .json(RunView(run, withNodes: true))
+            try .json(RunView(try await call.services.runs.cancel(call.parameter("id"), by: try call.caller), withNodes: true))
         },
         Endpoint(.post, "/api/v1/runs/{id}/replay", "replayRejects",
                  "Queues a run that feeds this run's rejected records back in (after a fix), through the pipeline's current revision (or `revision`).",
                  tag: "runs", request: APISchema.object(["revision": APISchema.integer], optional: ["revision"]), status: .created, response: APISchema.ref("Run")) { call in
-            let original = try await run(call, needs: .runner)
-            let user = try call.caller
-            guard original.phase.isFinal else { throw APIError(.conflict, "run_not_finished", "the run is still \(original.phase.rawValue); replay its rejects once it ends") }
-            let firstReject = try await call.state.store.rejects(runID: original.id, afterSeq: 0, limit: 1)
-            guard !firstReject.isEmpty else {
-                throw APIError(.unprocessableContent, "nothing_to_replay", "run \(original.id) rejected no records")
-            }
             struct ReplayInput: Decodable { var revision: Int64? }
-            let input: ReplayInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(ReplayInput.self) : ReplayInput()
-            guard let pipeline = try await call.state.store.pipeline(id: original.pipelineID) else { throw APIError.notFound("pipeline") }
-            let revision = input.revision ?? pipeline.currentRevision
-            guard try await call.state.store.revision(pipelineID: pipeline.id, revision: revision) != nil else { throw APIError.notFound("revision \(revision)") }
-            let run = try await call.state.queue.enqueue(pipelineID: pipeline.id, revision: revision, parametersJSON: original.parametersJSON,
-                                                         requestedBy: user.name, maxAttempts: original.maxAttempts, replayOf: original.id)
-            try await call.state.store.audit(actor: user.name, action: "run_replay", target: run.id, detail: "replays rejects of \(original.id)", address: call.address)
+            let run = try await call.services.runs.replay(call.parameter("id"), by: try call.caller) {
+                (call.body?.readableBytes ?? 0) > 0 ? try call.decode(ReplayInput.self).revision : nil
+            }
             return try .json(RunView(run), status: .created)
         },
         Endpoint(.get, "/api/v1/runs/{id}/logs", "runLogs", "Log lines after ?after=SEQ; ?wait=SECONDS waits for new lines (follow).", tag: "runs",
@@ -112,43 +83,27 @@ enum RunRoutes {
                          QueryParameter(name: "limit", schema: APISchema.integer, description: "1 to 1000, default 200"),
                          QueryParameter(name: "wait", schema: APISchema.integer, description: "0 to 30 seconds to wait for new lines")],
                  response: APISchema.object(["lines": APISchema.array(logSchema), "next": APISchema.integer, "finished": APISchema.boolean])) { call in
-            let existing = try await run(call, needs: .viewer)
             let after = Int64(try call.queryInt("after", default: 0, range: 0...Int.max))
             let limit = try call.queryInt("limit", default: 200, range: 1...1000)
-            let deadline = ContinuousClock.now + .seconds(try call.queryInt("wait", default: 0, range: 0...30))
-            while true {
-                let lines = try await call.state.store.logs(runID: existing.id, afterSeq: after, limit: limit)
-                let finished = try await call.state.store.run(id: existing.id)?.phase.isFinal ?? true
-                if !lines.isEmpty || finished || ContinuousClock.now >= deadline {
-                    return try .json(LogPage(lines: lines, next: lines.last?.seq ?? after, finished: finished))
-                }
-                try await Task.sleep(for: .milliseconds(250))
-            }
+            let wait = Duration.seconds(try call.queryInt("wait", default: 0, range: 0...30))
+            let page = try await call.services.runs.logs(call.parameter("id"), after: after, limit: limit, wait: wait, for: try call.caller)
+            return try .json(LogPage(lines: page.lines, next: page.next, finished: page.finished))
         },
         Endpoint(.get, "/api/v1/runs/{id}/rejects", "runRejects", "Rejected records with their error packets, as JSON lines (?format=csv for CSV).",
                  tag: "runs", query: [QueryParameter(name: "format", schema: APISchema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],
                  response: APISchema.string, contentType: "application/x-ndjson", alternativeContentTypes: ["text/csv"]) { call in
-            let existing = try await run(call, needs: .viewer)
-            let packets = try await call.state.store.allRejects(runID: existing.id).map(\.json)
-            switch call.query("format") ?? "jsonl" {
-            case "jsonl":
-                return APIReply(status: .ok, contentType: "application/x-ndjson", body: Data(packets.map { $0 + "\n" }.joined().utf8),
-                                headers: [(.contentDisposition, "attachment; filename=\"rejects-\(existing.id).jsonl\"")])
-            case "csv":
+            let format = call.query("format") ?? "jsonl"
+            guard format == "jsonl" || format == "csv" else { throw APIError.invalid("format must be jsonl or csv", field: "format") }
+            let id = call.parameter("id")
+            let packets = try await call.services.runs.rejects(id, for: try call.caller)
+            if format == "csv" {
                 return APIReply(status: .ok, contentType: "text/csv", body: Data(RejectsCSV.render(packets).utf8),
-                                headers: [(.contentDisposition, "attachment; filename=\"rejects-\(existing.id).csv\"")])
-            default:
-                throw APIError.invalid("format must be jsonl or csv", field: "format")
+                                headers: [(.contentDisposition, "attachment; filename=\"rejects-\(id).csv\"")])
             }
+            return APIReply(status: .ok, contentType: "application/x-ndjson", body: Data(packets.map { $0 + "\n" }.joined().utf8),
+                            headers: [(.contentDisposition, "attachment; filename=\"rejects-\(id).jsonl\"")])
         },
     ]
-
-    static func run(_ call: APICall, needs role: ShareRole) async throws -> RunRecord {
-        guard let run = try await call.state.store.run(id: call.parameter("id")) else { throw APIError.notFound("run '\(call.parameter("id"))'") }
-        // 404 when the pipeline is not shared with the caller, 403 when the role is too low.
-        _ = try await call.state.requireRole(role, on: run.pipelineID, for: try call.caller)
-        return run
-    }
 }
 
 /// Rejected-record packets as CSV: one column per packet field, the record itself as JSON text.

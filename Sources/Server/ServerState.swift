@@ -1,9 +1,9 @@
 import BuiltinNodes
 import Foundation
 public import NodeKit
-import Runtime
 import Prometheus
 public import Scheduler
+public import Services
 public import Store
 import Workers
 
@@ -78,7 +78,6 @@ public final class ServerState: Sendable {
     public let vault: Vault
     public let bus: any EventBus
     let authenticator: Authenticator
-    let throttle: LoginThrottle
     let metrics: PrometheusCollectorRegistry
     let requests: Counter
     let failures: Counter
@@ -87,6 +86,8 @@ public final class ServerState: Sendable {
     public let queue: RunQueue
     /// Turns trigger events into runs (webhooks, fire now, and the scheduler).
     public let dispatcher: TriggerDispatcher
+    /// What every route calls: pipelines, runs, connections, triggers, users, sessions, the vault.
+    public let services: Services
 
     init(configuration: ServerConfiguration, store: MetadataStore, vault: Vault, bus: any EventBus, authenticator: Authenticator, metrics: PrometheusCollectorRegistry) {
         self.configuration = configuration
@@ -95,12 +96,15 @@ public final class ServerState: Sendable {
         self.bus = bus
         self.authenticator = authenticator
         self.metrics = metrics
-        throttle = LoginThrottle(store: store)
-        requests = metrics.makeCounter(name: "sluice_http_requests_total", help: "HTTP API requests served")
-        failures = metrics.makeCounter(name: "sluice_http_errors_total", help: "HTTP API requests answered with a 5xx status")
+        requests = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_requests", unitName: "total",
+                                                                         helpText: "HTTP API requests served"))
+        failures = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_errors", unitName: "total",
+                                                                         helpText: "HTTP API requests answered with a 5xx status"))
         connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots)
         queue = RunQueue(store: store, bus: bus)
         dispatcher = TriggerDispatcher(queue: queue)
+        services = Services(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: configuration.fileRoots,
+                            accounts: AccountSettings(bcryptCost: configuration.bcryptCost, refreshTokenMillis: configuration.refreshTokenMillis))
     }
 
     /// The scheduler for this server's triggers: watermark triggers query the stored connections, mailbox
@@ -148,44 +152,9 @@ public final class ServerState: Sendable {
         await store.database.close()
     }
 
-    /// Plans a document against the stored connections `user` may use (parameters at their defaults, or `parameters`).
-    /// Attempts to reach what is not the user's (a connection, a path outside the workspace, the store) are audited.
-    func plan(_ document: PipelineDocument, as user: User, parameters: [String: String] = [:], previewNode: String? = nil) async throws -> ExecutionPlan {
-        do {
-            return try await compiler.compile(document, parameters: RunParameters(parameters), connections: connections.resolver(actingAs: ConnectionActor(user)),
-                                              previewNode: previewNode)
-        } catch let error as ConnectionForbidden {
-            try await store.audit(actor: user.name, action: "connection_forbidden", target: document.name, detail: error.names.joined(separator: ", "))
-            throw error
-        } catch let errors as ConfigErrors {
-            let refused = errors.errors.filter(\.isIsolationRefusal)
-            if !refused.isEmpty {
-                try await store.audit(actor: user.name, action: "access_refused", target: document.name,
-                                      detail: refused.map { "\($0.code): \($0.node ?? "?").\($0.field ?? "?")" }.joined(separator: "; "))
-            }
-            throw errors
-        }
-    }
-
-
-    /// Compiles documents for this server: its workspace roots, its store's clock.
-    var compiler: PipelineCompiler {
-        let store = store
-        return PipelineCompiler(registry: BuiltinNodes.registry, files: configuration.fileRoots, now: { store.now() * 1000 })
-    }
-
     /// The worker pool that executes runs from this server's store.
     public func workerPool(count: Int) -> WorkerPool {
         WorkerPool(store: store, vault: vault, bus: bus,
                    configuration: WorkerConfiguration(leaseMillis: configuration.leaseMillis, files: configuration.fileRoots), count: count)
-    }
-
-    /// The user's role on a pipeline, or 404 when it is not shared with them (not 403: its existence is not revealed).
-    func requireRole(_ needed: ShareRole, on pipelineID: String, for user: User) async throws -> PipelineRecord {
-        guard let pipeline = try await store.pipeline(id: pipelineID), let role = try await store.role(of: user, on: pipelineID) else {
-            throw APIError.notFound("pipeline '\(pipelineID)'")
-        }
-        guard role >= needed else { throw APIError.forbidden("this needs the \(needed.rawValue) role on the pipeline; you are \(role.rawValue)") }
-        return pipeline
     }
 }

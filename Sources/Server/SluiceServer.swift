@@ -1,5 +1,4 @@
 import Foundation
-import HummingbirdBcrypt
 import HummingbirdCore
 import HummingbirdTLS
 public import Hummingbird
@@ -8,6 +7,7 @@ import NIOCore
 import ServiceLifecycle
 public import Store
 import Scheduler
+import Services
 import Workers
 
 /// Runs the worker pool as a service: on graceful shutdown it stops claiming and lets current runs finish.
@@ -92,8 +92,6 @@ public enum SluiceServer {
 
     /// `sluice user add`: creates a user from the shell; the first admin also sets up the vault.
     public static func addUser(_ configuration: ServerConfiguration, name: String, role: User.Role, password: String, masterPassword: String?) async throws -> String {
-        try UserRoutes.checkName(name)
-        try UserRoutes.checkPassword(password)
         let state = try await ServerState.open(configuration)
         do {
             let message = try await addUser(state, name: name, role: role, password: password, masterPassword: masterPassword)
@@ -106,18 +104,7 @@ public enum SluiceServer {
     }
 
     static func addUser(_ state: ServerState, name: String, role: User.Role, password: String, masterPassword: String?) async throws -> String {
-        var notes: [String] = []
-        if try await state.vault.status() == .uninitialized {
-            guard let masterPassword else {
-                throw APIError(.badRequest, "vault_uninitialized", "the vault is not set up yet: pass --master-password-file (or SLUICE_MASTER_PASSWORD_FILE) to create it")
-            }
-            try await state.vault.initialize(password: masterPassword)
-            notes.append("vault created")
-        }
-        let user = try await state.store.createUser(name: name, role: role, passwordHash: Bcrypt.hash(password, cost: state.configuration.bcryptCost))
-        try await state.store.setSetting("setup_token", nil)
-        try await state.store.audit(actor: "cli", action: "user_create", target: user.name, detail: "sluice user add")
-        return "created \(role.rawValue) '\(user.name)'" + (notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")
+        try await state.services.users.addFromCommandLine(name: name, role: role, password: password, masterPassword: masterPassword)
     }
 
     /// `sluice keys rotate`: a new access-token signing key, and every session in the store ended, so every
@@ -126,8 +113,7 @@ public enum SluiceServer {
         let state = try await ServerState.open(configuration)
         do {
             try SigningKeyFile.rotate(configuration.signingKeyFile)
-            let ended = try await state.store.revokeAllSessions()
-            try await state.store.audit(actor: "cli", action: "signing_key_rotated", detail: "\(ended) session(s) ended")
+            let ended = try await state.services.sessions.endAllSessions()
             await state.close()
             return "rotated the signing key in \(configuration.signingKeyFile); \(ended) session(s) ended. Restart running servers so they sign with the new key."
         } catch {
@@ -138,26 +124,12 @@ public enum SluiceServer {
 
     /// On a store without users, makes a one-time setup token (stored hashed) and returns it.
     static func prepareSetup(_ state: ServerState) async throws -> String? {
-        guard try await state.store.userCount() == 0 else { return nil }
-        let token = OpaqueToken.make(prefix: "sls_")
-        try await state.store.setSetting("setup_token", OpaqueToken.digest(token))
-        return token
+        try await state.services.users.prepareSetup()
     }
 
     /// Unlocks the vault with the password in `path` (or `SLUICE_MASTER_PASSWORD_FILE`), for headless hosts.
     static func unlockFromFile(_ state: ServerState, path: String?, print: @Sendable (String) -> Void) async throws {
         guard let path = path ?? ProcessInfo.processInfo.environment["SLUICE_MASTER_PASSWORD_FILE"], !path.isEmpty else { return }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw APIError(.badRequest, "unreadable_file", "cannot read the master password file \(path)")
-        }
-        let password = text.hasSuffix("\n") ? String(text.dropLast()) : text
-        switch try await state.vault.status() {
-        case .uninitialized: print("vault not set up yet; it will be created with the first admin")
-        case .locked:
-            try await state.vault.unlock(password: password)
-            try await state.store.audit(actor: "server", action: "vault_unlock", detail: "master password file")
-            print("vault unlocked from \(path)")
-        case .unlocked: break
-        }
+        if let message = try await state.services.vault.unlock(passwordFile: path) { print(message) }
     }
 }

@@ -49,6 +49,12 @@ public struct PipelineShare: Sendable, Equatable {
     public var userID: String
     public var userName: String
     public var role: ShareRole
+
+    public init(userID: String, userName: String, role: ShareRole) {
+        self.userID = userID
+        self.userName = userName
+        self.role = role
+    }
 }
 
 /// Saving on a revision that is no longer the head.
