@@ -104,6 +104,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case let .keyNotFound(key, _): "missing field '\(key.stringValue.snakeCased)'"
         case let .typeMismatch(type, context): "field '\(context.codingPath.map(\.stringValue.snakeCased).joined(separator: "."))' must be \(type)"
         case let .valueNotFound(_, context): "field '\(context.codingPath.map(\.stringValue.snakeCased).joined(separator: "."))' must not be null"
+        case let .dataCorrupted(context) where !context.codingPath.isEmpty:
+            "field '\(context.codingPath.map(\.stringValue.snakeCased).joined(separator: "."))' has a value that is not allowed"
         case .dataCorrupted: "the body is not valid JSON"
         @unknown default: "unreadable body"
         }

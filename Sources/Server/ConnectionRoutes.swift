@@ -6,34 +6,29 @@ import Store
 /// Who may do what is the `Connections` service's rule (others' connections answer 404, so their names are not revealed).
 enum ConnectionRoutes {
     /// A connection as responses show it: settings and which secrets are set, never their values; `role` is the caller's.
-    struct ConnectionView: Encodable, APIView {
-        static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
-                                           "secrets_set": APISchema.array(APISchema.string), "created_by": APISchema.string, "created_at": APISchema.integer,
-                                           "updated_at": APISchema.integer, "role": APISchema.enumeration(["user", "editor", "owner"]),
-                                           "shared_with_everyone": APISchema.boolean])
-
-        var id: String, name: String, type: String, settings: JSONValue, secretsSet: [String], createdBy: String, createdAt: Int64, updatedAt: Int64
-        var role: String, sharedWithEveryone: Bool
+    struct ConnectionView: APIView {
+        var id: String, name: String, type: String, settings: [String: JSONValue], secretsSet: [String], createdBy: String, createdAt: Int64, updatedAt: Int64
+        var role: ConnectionRole, sharedWithEveryone: Bool
         init(_ r: ConnectionRecord, role: ConnectionRole) {
-            id = r.id; name = r.name; type = r.type; settings = JSONValue.parse(r.settingsJSON) ?? .object([:]); secretsSet = r.secretFields
+            id = r.id; name = r.name; type = r.type; settings = JSONValue.parse(r.settingsJSON)?.objectValue ?? [:]; secretsSet = r.secretFields
             createdBy = r.createdBy; createdAt = r.createdAt; updatedAt = r.updatedAt
-            self.role = role.rawValue; sharedWithEveryone = r.sharedWithEveryone
+            self.role = role; sharedWithEveryone = r.sharedWithEveryone
         }
     }
-    struct SharesView: Codable, APIView {
-        static let schema = APISchema.object(["owner": APISchema.string, "shared_with_everyone": APISchema.boolean,
-                                                 "shares": APISchema.array(APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string,
-                                                                                       "role": APISchema.enumeration(["user", "editor"])]))])
+    /// Who may use a connection: its owner, whether everyone may, and its shares.
+    struct SharesView: APIView {
         var owner: String
         var sharedWithEveryone: Bool
         var shares: [ShareView]
     }
-    struct ShareInput: Codable { var role: String }
+    struct ShareInput: Codable { var role: ConnectionRole }
     struct EveryoneInput: Codable { var shared: Bool }
-    struct TestResult: Codable { var ok: Bool; var message: String; var tables: Int? }
+    /// What a connection test found.
+    struct TestResult: APIView { var ok: Bool; var message: String; var tables: Int? }
+    /// Discovered tables (as JSON) and when they were read.
+    struct Discovery: APIView { var discoveredAt: Int64; var tables: [[String: JSONValue]] }
 
-    static let input = APISchema.object(["name": APISchema.string, "type": APISchema.string, "settings": APISchema.anyObject,
-                                      "secrets": APISchema.map(APISchema.nullable(APISchema.string))], optional: ["settings", "secrets"])
+    static let input = APISchema.of(ConnectionInput.self)
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/connections", "listConnections", "The connections you may use (secrets only as names of set fields), with your role.",
@@ -59,18 +54,17 @@ enum ConnectionRoutes {
             return .noContent
         },
         Endpoint(.post, "/api/v1/connections/{id}/test", "testConnection", "Connects and lists tables (mail servers: logs in and lists mailboxes) to prove the connection works.", tag: "connections",
-                 response: APISchema.object(["ok": APISchema.boolean, "message": APISchema.string, "tables": APISchema.nullable(APISchema.integer)], optional: ["tables"])) { call in
+                 response: TestResult.schema) { call in
             let result = try await call.services.connections.test(call.parameter("id"), for: try call.caller)
             return try .json(TestResult(ok: result.ok, message: result.message, tables: result.tables))
         },
         Endpoint(.get, "/api/v1/connections/{id}/discover", "discoverConnection", "Tables, columns, types and keys (cached; ?refresh=true to re-read).",
                  tag: "connections", query: [QueryParameter(name: "refresh", schema: APISchema.boolean, description: "re-read the schema instead of the cache"),
                                              QueryParameter(name: "schema", schema: APISchema.string, description: "only this schema (PostgreSQL)")],
-                 response: APISchema.object(["discovered_at": APISchema.integer, "tables": APISchema.array(APISchema.anyObject)]),
-                 errors: [.unprocessableContent, .badGateway]) { call in
+                 response: Discovery.schema, errors: [.unprocessableContent, .badGateway]) { call in
             let found = try await call.services.connections.discover(call.parameter("id"), refresh: call.query("refresh") == "true", schema: call.query("schema"),
                                                                      for: try call.caller)
-            return try .json(JSONValue.object(["discovered_at": .int(found.at), "tables": JSONValue.parse(found.tablesJSON) ?? .array([])]))
+            return try .json(Discovery(discoveredAt: found.at, tables: (JSONValue.parse(found.tablesJSON)?.arrayValue ?? []).compactMap(\.objectValue)))
         },
         Endpoint(.get, "/api/v1/connections/{id}/shares", "listConnectionShares", "Who may use the connection: its owner, its shares, and whether everyone may.",
                  tag: "sharing", response: SharesView.schema) { call in
@@ -79,8 +73,8 @@ enum ConnectionRoutes {
         },
         Endpoint(.put, "/api/v1/connections/{id}/shares/{user}", "setConnectionShare",
                  "Shares the connection with a user (by id) as user (may name it in pipelines) or editor (may also change it); owners only.",
-                 tag: "sharing", request: APISchema.object(["role": APISchema.enumeration(["user", "editor"])]), status: .noContent, response: nil) { call in
-            try await call.services.connections.share(call.parameter("id"), with: call.parameter("user"), by: try call.caller) { try call.decode(ShareInput.self).role }
+                 tag: "sharing", request: APISchema.of(ShareInput.self), status: .noContent, response: nil) { call in
+            try await call.services.connections.share(call.parameter("id"), with: call.parameter("user"), by: try call.caller) { try call.decode(ShareInput.self).role.rawValue }
             return .noContent
         },
         Endpoint(.delete, "/api/v1/connections/{id}/shares/{user}", "deleteConnectionShare", "Stops sharing the connection with a user; owners only.",
@@ -90,7 +84,7 @@ enum ConnectionRoutes {
         },
         Endpoint(.put, "/api/v1/connections/{id}/everyone", "shareConnectionWithEveryone",
                  "Lets every user name the connection in pipelines (as user), or stops it; admins only.", tag: "sharing", access: .admin,
-                 request: APISchema.object(["shared": APISchema.boolean]), status: .noContent, response: nil) { call in
+                 request: APISchema.of(EveryoneInput.self), status: .noContent, response: nil) { call in
             try await call.services.connections.shareWithEveryone(call.parameter("id"), by: try call.caller) { try call.decode(EveryoneInput.self).shared }
             return .noContent
         },

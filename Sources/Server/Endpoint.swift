@@ -174,6 +174,9 @@ enum APISchema {
     static let any: JSONValue = .object([:])
     static let anyObject: JSONValue = .object(["type": .string("object")])
 
+    /// The schema of a request or response type, derived from its `Decodable` conformance.
+    static func of<T: Decodable>(_ type: T.Type) -> JSONValue { SchemaDerivation.schema(of: type) }
+
     static func ref(_ name: String) -> JSONValue { .object(["$ref": .string("#/components/schemas/\(name)")]) }
     static func array(_ items: JSONValue) -> JSONValue { .object(["type": .string("array"), "items": items]) }
     static func nullable(_ schema: JSONValue) -> JSONValue { .object(["anyOf": .array([schema, .object(["type": .string("null")])])]) }
@@ -187,7 +190,10 @@ enum APISchema {
     }
 }
 
-/// A response body type that describes itself: its OpenAPI schema is declared on the type, beside its fields.
-protocol APIView: Encodable {
-    static var schema: JSONValue { get }
+/// A response body type that describes itself: its OpenAPI schema is derived from its own `Codable`
+/// conformance (`SchemaDerivation`), so the document cannot disagree with what the route encodes.
+protocol APIView: Codable {}
+
+extension APIView {
+    static var schema: JSONValue { SchemaDerivation.schema(of: Self.self) }
 }

@@ -1,7 +1,7 @@
 import NodeKit
 
 /// The differences between two pipeline revisions at node, edge and setting level.
-struct PipelineDiff: Codable, Equatable {
+struct PipelineDiff: APIView, Equatable {
     struct SettingChange: Codable, Equatable { var path: String; var before: String?; var after: String? }
     struct NodeChange: Codable, Equatable { var id: String; var typeBefore: String?; var typeAfter: String?; var settings: [SettingChange] }
 

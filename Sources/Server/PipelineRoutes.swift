@@ -7,22 +7,17 @@ import Store
 
 /// Pipelines: CRUD with immutable revisions, diff, restore, validation, and per-pipeline sharing.
 enum PipelineRoutes {
-    struct PipelineView: Encodable, APIView {
-        static let schema = APISchema.object(["id": APISchema.string, "name": APISchema.string, "current_revision": APISchema.integer, "created_by": APISchema.string,
-                                           "created_at": APISchema.integer, "updated_at": APISchema.integer, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue)),
-                                           "document": APISchema.string], optional: ["document"])
-
-        var id: String, name: String, currentRevision: Int64, createdBy: String, createdAt: Int64, updatedAt: Int64, role: String
+    /// A pipeline; `role` is the caller's, `document` the current revision's text (on single reads).
+    struct PipelineView: APIView {
+        var id: String, name: String, currentRevision: Int64, createdBy: String, createdAt: Int64, updatedAt: Int64, role: ShareRole
         var document: String?
         init(_ p: PipelineRecord, role: ShareRole, document: String? = nil) {
             id = p.id; name = p.name; currentRevision = p.currentRevision; createdBy = p.createdBy; createdAt = p.createdAt; updatedAt = p.updatedAt
-            self.role = role.rawValue; self.document = document
+            self.role = role; self.document = document
         }
     }
-    struct RevisionView: Encodable, APIView {
-        static let schema = APISchema.object(["revision": APISchema.integer, "author": APISchema.string, "message": APISchema.string, "created_at": APISchema.integer,
-                                                   "document": APISchema.string], optional: ["document"])
-
+    /// One revision; `document` only when one revision is read.
+    struct RevisionView: APIView {
         var revision: Int64, author: String, message: String, createdAt: Int64, document: String?
         init(_ r: PipelineRevision, withDocument: Bool) { revision = r.revision; author = r.author; message = r.message; createdAt = r.createdAt; document = withDocument ? r.document : nil }
     }
@@ -30,19 +25,13 @@ enum PipelineRoutes {
     struct SaveInput: Decodable { var document: JSONValue; var message: String?; var baseRevision: Int64? }
     struct ValidateInput: Decodable { var document: JSONValue }
     struct ParseInput: Decodable { var document: String }
-    struct Validation: Encodable { var valid: Bool; var problems: [JSONValue] }
-    struct ShareInput: Codable { var role: String }
+    /// Whether a document validates, and every problem (code, message, node, field, line, column).
+    struct Validation: APIView { var valid: Bool; var problems: [[String: JSONValue]] }
+    /// A YAML document read into its JSON form.
+    struct Parsed: APIView { var document: [String: JSONValue] }
+    struct ShareInput: Codable { var role: ShareRole }
 
-    static let saveSchema = APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])]), "message": APISchema.string,
-                                           "base_revision": APISchema.integer], optional: ["message", "base_revision"])
-    static let shareSchema = APISchema.object(["user_id": APISchema.string, "user_name": APISchema.string, "role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue))])
-    static let change = APISchema.object(["path": APISchema.string, "before": APISchema.nullable(APISchema.string), "after": APISchema.nullable(APISchema.string)], optional: ["before", "after"])
-    static let diffSchema = APISchema.object([
-        "nodes_added": APISchema.array(APISchema.string), "nodes_removed": APISchema.array(APISchema.string), "edges_added": APISchema.array(APISchema.string),
-        "edges_removed": APISchema.array(APISchema.string), "settings_changed": APISchema.array(change),
-        "nodes_changed": APISchema.array(APISchema.object(["id": APISchema.string, "type_before": APISchema.nullable(APISchema.string), "type_after": APISchema.nullable(APISchema.string),
-                                                     "settings": APISchema.array(change)], optional: ["type_before", "type_after"])),
-    ])
+    static let saveSchema = APISchema.of(SaveInput.self)
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/pipelines", "listPipelines", "Pipelines shared with you (all, for admins).", tag: "pipelines",
@@ -57,27 +46,26 @@ enum PipelineRoutes {
             return try .json(PipelineView(record, role: .owner, document: source.text), status: .created)
         },
         Endpoint(.post, "/api/v1/pipelines/validate", "validatePipeline", "Checks a document without saving it: every problem with node, field and line.",
-                 tag: "pipelines", request: APISchema.object(["document": .object(["anyOf": .array([APISchema.string, APISchema.anyObject])])]),
-                 response: APISchema.object(["valid": APISchema.boolean, "problems": APISchema.array(APISchema.anyObject)])) { call in
+                 tag: "pipelines", request: APISchema.of(ValidateInput.self), response: Validation.schema) { call in
             let input = try call.decode(ValidateInput.self)
             do {
                 try await call.services.pipelines.validate(try PipelineSource(input.document), for: try call.caller)
                 return try .json(Validation(valid: true, problems: []))
             } catch let errors as ConfigErrors {
-                return try .json(Validation(valid: false, problems: errors.errors.map(\.json)))
+                return try .json(Validation(valid: false, problems: errors.errors.compactMap(\.json.objectValue)))
             } catch let error as ConfigError {
-                return try .json(Validation(valid: false, problems: [error.json]))
+                return try .json(Validation(valid: false, problems: [error.json.objectValue ?? [:]]))
             }
         },
         Endpoint(.post, "/api/v1/pipelines/parse", "parsePipeline", "Reads a YAML document into its JSON form (for the editor); syntax errors name line and column.",
-                 tag: "pipelines", request: APISchema.object(["document": APISchema.string]), response: APISchema.object(["document": APISchema.anyObject])) { call in
+                 tag: "pipelines", request: APISchema.of(ParseInput.self), response: Parsed.schema) { call in
             let input = try call.decode(ParseInput.self)
             let root: Setting
             do throws(ConfigError) { root = try YAMLReader.read(input.document, file: "document") } catch {
                 throw APIError(.unprocessableContent, error.code, error.description, field: "document")
             }
             guard case .map = root.kind else { throw APIError.invalid("a pipeline document is a mapping (apiVersion, name, nodes, edges)", field: "document") }
-            return try .json(["document": JSONValue(root)])
+            return try .json(Parsed(document: JSONValue(root).objectValue ?? [:]))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: APISchema.ref("Pipeline")) { call in
             let found = try await call.services.pipelines.get(call.parameter("id"), for: try call.caller)
@@ -106,7 +94,7 @@ enum PipelineRoutes {
         Endpoint(.get, "/api/v1/pipelines/{id}/diff", "diffRevisions", "Node, edge and setting differences between two revisions (?from=1&to=2).",
                  tag: "pipelines", query: [QueryParameter(name: "from", schema: APISchema.integer, description: "older revision"),
                                            QueryParameter(name: "to", schema: APISchema.integer, description: "newer revision (default: current)")],
-                 response: diffSchema) { call in
+                 response: PipelineDiff.schema) { call in
             let documents = try await call.services.pipelines.documents(call.parameter("id"), from: call.query("from"), to: call.query("to"), for: try call.caller)
             return try .json(PipelineDiff(from: documents.from, to: documents.to))
         },
@@ -116,13 +104,13 @@ enum PipelineRoutes {
             return try .json(PipelineView(restored.record, role: restored.role, document: restored.document))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}/shares", "listShares", "Who the pipeline is shared with.", tag: "sharing",
-                 response: APISchema.array(shareSchema)) { call in
+                 response: APISchema.array(ShareView.schema)) { call in
             try .json(try await call.services.pipelines.shares(call.parameter("id"), for: try call.caller).map(ShareView.init))
         },
         Endpoint(.put, "/api/v1/pipelines/{id}/shares/{user}", "setShare", "Shares the pipeline with a user (by id) in a role; owners only.", tag: "sharing",
-                 request: APISchema.object(["role": APISchema.enumeration(ShareRole.allCases.map(\.rawValue))]), response: shareSchema) { call in
+                 request: APISchema.of(ShareInput.self), response: ShareView.schema) { call in
             let share = try await call.services.pipelines.share(call.parameter("id"), with: call.parameter("user"), by: try call.caller) {
-                try call.decode(ShareInput.self).role
+                try call.decode(ShareInput.self).role.rawValue
             }
             return try .json(ShareView(share))
         },

@@ -12,17 +12,24 @@ import Store
 /// preview a document, as any user may create a pipeline and run it.
 enum PreviewRoutes {
     struct Input: Decodable { var document: String; var node: String; var limit: Int?; var parameters: [String: String]? }
+    /// A column of the previewed node's output.
+    struct Column: APIView { var name: String; var type: String }
+    /// The node's first rows (cells as JSON), its columns, how the preview ended, and the records rejected on the way.
+    struct Preview: APIView {
+        var node: String
+        /// succeeded, failed, or timed_out.
+        var status: String
+        var error: String?
+        var columns: [Column]
+        var rows: [[JSONValue]]
+        var rejected: [[String: JSONValue]]
+    }
 
     static let endpoint = Endpoint(
         .post, "/api/v1/pipelines/preview", "previewNode",
         "Runs a node's upstream without writing anything and returns its first rows, its schema and the records rejected on the way.",
         tag: "pipelines",
-        request: APISchema.object(["document": APISchema.string, "node": APISchema.string, "limit": APISchema.integer, "parameters": APISchema.map(APISchema.string)],
-                               optional: ["limit", "parameters"]),
-        response: APISchema.object(["node": APISchema.string, "status": APISchema.string, "error": APISchema.nullable(APISchema.string),
-                                 "columns": APISchema.array(APISchema.object(["name": APISchema.string, "type": APISchema.string])),
-                                 "rows": APISchema.array(APISchema.array(APISchema.any)), "rejected": APISchema.array(APISchema.anyObject)],
-                               optional: ["error"])) { call in
+        request: APISchema.of(Input.self), response: Preview.schema) { call in
         let input = try call.decode(Input.self)
         let limit = input.limit ?? 20
         guard (1...200).contains(limit) else { throw APIError.invalid("limit must be 1 to 200", field: "limit") }
@@ -38,13 +45,11 @@ enum PreviewRoutes {
             group.cancelAll()
             return first
         }
-        let error = preview.map { $0.summary.error.map(JSONValue.string) ?? .null } ?? .string("the preview took longer than 30 s")
-        return try .json(JSONValue.object([
-            "node": .string(input.node), "status": .string(preview?.summary.status.rawValue ?? "timed_out"), "error": error,
-            "columns": .array(schema.fields.map { .object(["name": .string($0.name), "type": .string($0.type.description)]) }),
-            "rows": .array((preview?.rows ?? []).map { .array($0.map(json)) }),
-            "rejected": .array((preview?.rejects ?? []).prefix(50).map { JSONValue.parse($0.jsonLine) ?? .null }),
-        ]))
+        let error = preview == nil ? "the preview took longer than 30 s" : preview?.summary.error
+        return try .json(Preview(node: input.node, status: preview?.summary.status.rawValue ?? "timed_out", error: error,
+                                 columns: schema.fields.map { Column(name: $0.name, type: $0.type.description) },
+                                 rows: (preview?.rows ?? []).map { $0.map(json) },
+                                 rejected: (preview?.rejects ?? []).prefix(50).compactMap { JSONValue.parse($0.jsonLine)?.objectValue }))
     }
 
     /// A cell as JSON: numbers and booleans as such, everything else as its text.

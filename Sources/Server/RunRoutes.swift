@@ -5,40 +5,28 @@ import Store
 
 /// Runs: start, list, inspect, cancel, logs (paged and followable), rejected records.
 enum RunRoutes {
-    struct RunView: Encodable, APIView {
-        static let schema = APISchema.object([
-            "id": APISchema.string, "pipeline_id": APISchema.string, "revision": APISchema.integer, "parameters": APISchema.map(APISchema.string),
-            "status": APISchema.enumeration(RunPhase.allCases.map(\.rawValue)), "attempt": APISchema.integer, "max_attempts": APISchema.integer,
-            "requested_by": APISchema.string, "queued_at": APISchema.integer, "started_at": APISchema.nullable(APISchema.integer), "finished_at": APISchema.nullable(APISchema.integer),
-            "cancel_requested": APISchema.boolean, "error": APISchema.nullable(APISchema.string), "rejected": APISchema.integer, "nodes": APISchema.array(nodeSchema),
-            "replay_of": APISchema.nullable(APISchema.string),
-        ], optional: ["started_at", "finished_at", "error", "nodes", "replay_of"])
-
-        var id: String, pipelineId: String, revision: Int64, parameters: JSONValue, status: String, attempt: Int64, maxAttempts: Int64
+    /// A run; `nodes` (per-node status and counters) only when one run is read.
+    struct RunView: APIView {
+        var id: String, pipelineId: String, revision: Int64, parameters: [String: String], status: RunPhase, attempt: Int64, maxAttempts: Int64
         var requestedBy: String, queuedAt: Int64, startedAt: Int64?, finishedAt: Int64?, cancelRequested: Bool, error: String?, rejected: Int64
         var nodes: [RunNodeRecord]?
         /// The run whose rejected records this run replays.
         var replayOf: String?
         init(_ r: RunRecord, withNodes: Bool = false) {
-            id = r.id; pipelineId = r.pipelineID; revision = r.revision; parameters = JSONValue.parse(r.parametersJSON) ?? .object([:]); status = r.phase.rawValue
+            id = r.id; pipelineId = r.pipelineID; revision = r.revision; parameters = (try? RunParameters(jsonText: r.parametersJSON))?.values ?? [:]; status = r.phase
             attempt = r.attempt; maxAttempts = r.maxAttempts; requestedBy = r.requestedBy; queuedAt = r.queuedAt; startedAt = r.startedAt
             finishedAt = r.finishedAt; cancelRequested = r.cancelRequested; error = r.error; rejected = r.rejected; nodes = withNodes ? r.nodes : nil
             replayOf = r.replayOf
         }
     }
+    struct ReplayInput: Decodable { var revision: Int64? }
     struct StartInput: Decodable { var revision: Int64?; var parameters: [String: String]?; var maxAttempts: Int64? }
-    struct LogPage: Encodable { var lines: [RunLogLine]; var next: Int64; var finished: Bool }
-
-    static let nodeSchema = APISchema.object(["node": APISchema.string, "status": APISchema.string, "records_in": APISchema.integer, "records_out": APISchema.integer,
-                                           "rejected": APISchema.integer, "bytes": APISchema.integer, "duration_millis": APISchema.integer,
-                                           "error": APISchema.nullable(APISchema.string)], optional: ["error"])
-    static let logSchema = APISchema.object(["seq": APISchema.integer, "at": APISchema.integer, "level": APISchema.enumeration(LogLevel.allCases.map(\.rawValue)), "node": APISchema.nullable(APISchema.string),
-                                          "message": APISchema.string], optional: ["node"])
+    /// Log lines after a sequence number; `next` is the last one returned, `finished` once the run ended.
+    struct LogPage: APIView { var lines: [RunLogLine]; var next: Int64; var finished: Bool }
 
     static let endpoints: [Endpoint] = [
         Endpoint(.post, "/api/v1/pipelines/{id}/runs", "startRun", "Queues a run of a revision (default: current) with parameters.", tag: "runs",
-                 request: APISchema.object(["revision": APISchema.integer, "parameters": APISchema.map(APISchema.string), "max_attempts": APISchema.integer],
-                                        optional: ["revision", "parameters", "max_attempts"]),
+                 request: APISchema.of(StartInput.self),
                  status: .created, response: APISchema.ref("Run")) { call in
             let run = try await call.services.runs.start(pipeline: call.parameter("id"), by: try call.caller) {
                 let input: StartInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(StartInput.self) : StartInput()
@@ -71,8 +59,7 @@ enum RunRoutes {
         },
         Endpoint(.post, "/api/v1/runs/{id}/replay", "replayRejects",
                  "Queues a run that feeds this run's rejected records back in (after a fix), through the pipeline's current revision (or `revision`).",
-                 tag: "runs", request: APISchema.object(["revision": APISchema.integer], optional: ["revision"]), status: .created, response: APISchema.ref("Run")) { call in
-            struct ReplayInput: Decodable { var revision: Int64? }
+                 tag: "runs", request: APISchema.of(ReplayInput.self), status: .created, response: APISchema.ref("Run")) { call in
             let run = try await call.services.runs.replay(call.parameter("id"), by: try call.caller) {
                 (call.body?.readableBytes ?? 0) > 0 ? try call.decode(ReplayInput.self).revision : nil
             }
@@ -82,7 +69,7 @@ enum RunRoutes {
                  query: [QueryParameter(name: "after", schema: APISchema.integer, description: "last sequence number already seen (default 0)"),
                          QueryParameter(name: "limit", schema: APISchema.integer, description: "1 to 1000, default 200"),
                          QueryParameter(name: "wait", schema: APISchema.integer, description: "0 to 30 seconds to wait for new lines")],
-                 response: APISchema.object(["lines": APISchema.array(logSchema), "next": APISchema.integer, "finished": APISchema.boolean])) { call in
+                 response: LogPage.schema) { call in
             let after = Int64(try call.queryInt("after", default: 0, range: 0...Int.max))
             let limit = try call.queryInt("limit", default: 200, range: 1...1000)
             let wait = Duration.seconds(try call.queryInt("wait", default: 0, range: 0...30))

@@ -5,16 +5,16 @@ import Store
 /// A pipeline's incremental state, as committed in its destinations (`sluice_state`): view it, and reset a
 /// source's state so its next run reads everything again ("re-sync this table").
 enum StateRoutes {
-    struct StateView: Encodable, APIView {
-        static let schema = APISchema.object(["node": APISchema.string, "store": APISchema.string, "state": APISchema.nullable(APISchema.anyObject)], optional: ["state"])
-
+    /// One source's state in one destination.
+    struct StateView: APIView {
         var node: String
         /// The sink whose destination holds this state.
         var store: String
         /// The committed state (the source's cursor), or null when nothing was committed yet.
         var state: JSONValue?
     }
-    struct ResetView: Encodable { var node: String; var resetIn: [String] }
+    /// Where a source's state was forgotten.
+    struct ResetView: APIView { var node: String; var resetIn: [String] }
 
 
     static let endpoints: [Endpoint] = [
@@ -26,7 +26,7 @@ enum StateRoutes {
         },
         Endpoint(.delete, "/api/v1/pipelines/{id}/state/{node}", "resetPipelineState",
                  "Forgets a source's committed state in every destination: its next run reads from the beginning. Editors only.", tag: "pipelines",
-                 response: APISchema.object(["node": APISchema.string, "reset_in": APISchema.array(APISchema.string)]), errors: [.badGateway]) { call in
+                 response: ResetView.schema, errors: [.badGateway]) { call in
             let node = call.parameter("node")
             return try .json(ResetView(node: node, resetIn: try await call.services.pipelines.resetState(call.parameter("id"), node: node, by: try call.caller)))
         },

@@ -8,19 +8,22 @@ import Store
 
 /// Health, readiness, metrics, the node-type catalog, and first-start setup.
 enum SystemRoutes {
-    struct Health: Codable { var status: String }
-    struct Readiness: Codable { var status: String; var store: String; var vault: String }
-    struct SetupStatus: Codable { var needsSetup: Bool; var vault: String }
+    /// The process answers.
+    struct Health: APIView { var status: String }
+    /// The store answers; the vault's state.
+    struct Readiness: APIView { var status: String; var store: String; var vault: Vault.Status }
+    /// Whether the server still needs its first admin, and the vault's state.
+    struct SetupStatus: APIView { var needsSetup: Bool; var vault: Vault.Status }
     struct SetupRequest: Codable { var token: String; var username: String; var password: String; var masterPassword: String }
 
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/healthz", "health", "Liveness: the process answers.", tag: "system", access: .anyone,
-                 response: APISchema.object(["status": APISchema.string])) { _ in try .json(Health(status: "ok")) },
+                 response: Health.schema) { _ in try .json(Health(status: "ok")) },
         Endpoint(.get, "/readyz", "readiness", "Readiness: the metadata store answers (503 when it does not).", tag: "system", access: .anyone,
-                 response: APISchema.object(["status": APISchema.string, "store": APISchema.string, "vault": APISchema.string])) { call in
+                 response: Readiness.schema) { call in
             do {
                 let vault = try await call.services.vault.status()
-                return try .json(Readiness(status: "ready", store: "ok", vault: vault.rawValue))
+                return try .json(Readiness(status: "ready", store: "ok", vault: vault))
             } catch {
                 throw APIError(.serviceUnavailable, "not_ready", "the metadata store does not answer")
             }
@@ -32,12 +35,12 @@ enum SystemRoutes {
             return APIReply(status: .ok, contentType: "text/plain; version=0.0.4", body: Data(buffer))
         },
         Endpoint(.get, "/api/v1/setup", "getSetup", "Whether the server still needs its first admin.", tag: "system", access: .anyone,
-                 response: APISchema.object(["needs_setup": APISchema.boolean, "vault": APISchema.enumeration(["uninitialized", "locked", "unlocked"])])) { call in
-            try .json(SetupStatus(needsSetup: try await call.services.users.needsSetup(), vault: try await call.services.vault.status().rawValue))
+                 response: SetupStatus.schema) { call in
+            try .json(SetupStatus(needsSetup: try await call.services.users.needsSetup(), vault: try await call.services.vault.status()))
         },
         Endpoint(.post, "/api/v1/setup", "setup", "Creates the first admin and the vault with the one-time setup token printed at first start.",
                  tag: "system", access: .anyone,
-                 request: APISchema.object(["token": APISchema.string, "username": APISchema.string, "password": APISchema.string, "master_password": APISchema.string]),
+                 request: APISchema.of(SetupRequest.self),
                  status: .created, response: APISchema.ref("User")) { call in
             let input = try call.decode(SetupRequest.self)
             let user = try await call.services.users.setup(token: input.token, name: input.username, password: input.password,

@@ -7,17 +7,10 @@ import Store
 /// the linked pipelines (the `Triggers` service's rule); triggers declared in a pipeline document answer 409 to changes.
 enum TriggerRoutes {
     struct LinkView: Codable { var pipelineId: String; var parameters: [String: String] }
-    struct TriggerView: Encodable, APIView {
-        static let schema = APISchema.object([
-            "id": APISchema.string, "name": APISchema.string, "kind": APISchema.enumeration(kinds), "settings": APISchema.anyObject, "rule": APISchema.nullable(APISchema.string),
-            "enabled": APISchema.boolean, "overlap": APISchema.string, "missed": APISchema.string, "missed_cap": APISchema.integer,
-            "declared_in": APISchema.nullable(APISchema.string), "pipelines": APISchema.array(linkSchema), "state": APISchema.anyObject, "has_secret": APISchema.boolean,
-            "created_by": APISchema.string, "created_at": APISchema.integer, "updated_at": APISchema.integer, "secret": APISchema.string, "webhook_path": APISchema.string,
-            "problem": APISchema.string,
-        ], optional: ["rule", "declared_in", "secret", "webhook_path", "problem"])
-
-        var id: String, name: String, kind: String, settings: JSONValue, rule: String?, enabled: Bool, overlap: String, missed: String
-        var missedCap: Int64, declaredIn: String?, pipelines: [LinkView], state: JSONValue, hasSecret: Bool, createdBy: String
+    /// A trigger with its state; `problem` says why a stored definition no longer validates.
+    struct TriggerView: APIView {
+        var id: String, name: String, kind: String, settings: [String: JSONValue], rule: String?, enabled: Bool, overlap: String, missed: String
+        var missedCap: Int64, declaredIn: String?, pipelines: [LinkView], state: [String: JSONValue], hasSecret: Bool, createdBy: String
         var createdAt: Int64, updatedAt: Int64
         /// Shown once: on creating a webhook trigger and on rotating its secret.
         var secret: String?
@@ -26,28 +19,28 @@ enum TriggerRoutes {
         var problem: String?
 
         init(_ t: TriggerRecord, secret: String? = nil) {
-            id = t.id; name = t.name; kind = t.kind; settings = JSONValue.parse(t.settingsJSON) ?? .object([:]); rule = t.rule; enabled = t.enabled
+            id = t.id; name = t.name; kind = t.kind; settings = JSONValue.parse(t.settingsJSON)?.objectValue ?? [:]; rule = t.rule; enabled = t.enabled
             overlap = t.overlap; missed = t.missed; missedCap = t.missedCap; declaredIn = t.declaredIn
             pipelines = t.links.map { LinkView(pipelineId: $0.pipelineID, parameters: $0.parameters) }
-            state = JSONValue.parse(t.stateJSON) ?? .object([:]); hasSecret = t.hasSecret; createdBy = t.createdBy
+            state = JSONValue.parse(t.stateJSON)?.objectValue ?? [:]; hasSecret = t.hasSecret; createdBy = t.createdBy
             createdAt = t.createdAt; updatedAt = t.updatedAt; self.secret = secret
             webhookPath = t.kind == WebhookTrigger.name ? "/hooks/\(t.id)" : nil
             do { _ = try TriggerDefinition.load(t) } catch { problem = "\(error.field.map { "\($0): " } ?? "")\(error.message)" }
         }
     }
-    struct FiringView: Encodable, APIView {
-        static let schema = APISchema.object([
-            "id": APISchema.string, "at": APISchema.integer, "event": APISchema.anyObject, "rule_result": APISchema.string, "runs": APISchema.array(APISchema.string),
-            "outcome": APISchema.enumeration(["fired", "filtered", "skipped", "failed", "missed"]), "detail": APISchema.nullable(APISchema.string),
-        ], optional: ["detail"])
-
-        var id: String, at: Int64, event: JSONValue, ruleResult: String, runs: [String], outcome: String, detail: String?
+    /// One firing: its event, the rule's result, the runs it queued, and its outcome (fired, filtered, skipped, failed, missed).
+    struct FiringView: APIView {
+        var id: String, at: Int64, event: [String: JSONValue], ruleResult: String, runs: [String], outcome: String, detail: String?
         init(_ f: TriggerFiring) {
-            id = f.id; at = f.at; event = JSONValue.parse(f.eventJSON) ?? .object([:]); ruleResult = f.ruleResult; runs = f.runIDs; outcome = f.outcome; detail = f.detail
+            id = f.id; at = f.at; event = JSONValue.parse(f.eventJSON)?.objectValue ?? [:]; ruleResult = f.ruleResult; runs = f.runIDs; outcome = f.outcome; detail = f.detail
         }
     }
-    struct FireInput: Decodable { var event: JSONValue? }
+    struct FireInput: Decodable { var event: [String: JSONValue]? }
+    /// A webhook trigger's new secret, shown once.
+    struct Secret: APIView { var secret: String }
 
+    // A trigger definition is read by `TriggerDefinition.parse` (which checks each kind's declared settings), not by a
+    // Decodable type, so its request schema is written here, from the same enumerations the parser accepts.
     static let kinds = TriggerKinds.names
     static let linkSchema = APISchema.object(["pipeline_id": APISchema.string, "parameters": APISchema.map(APISchema.string)], optional: ["parameters"])
     static let inputSchema = APISchema.object([
@@ -84,9 +77,9 @@ enum TriggerRoutes {
         enableEndpoint(false),
         Endpoint(.post, "/api/v1/triggers/{id}/fire", "fireTrigger",
                  "Fires the trigger now with a manual event (optional `event` fields are added to it); the rule is not applied. Runner role.",
-                 tag: "triggers", request: APISchema.object(["event": APISchema.anyObject], optional: ["event"]), status: .created, response: FiringView.schema) { call in
+                 tag: "triggers", request: APISchema.of(FireInput.self), status: .created, response: FiringView.schema) { call in
             let firing = try await call.services.triggers.fire(call.parameter("id"), by: try call.caller) {
-                (call.body?.readableBytes ?? 0) > 0 ? try call.decode(FireInput.self).event : nil
+                (call.body?.readableBytes ?? 0) > 0 ? try call.decode(FireInput.self).event.map(JSONValue.object) : nil
             }
             return try .json(FiringView(firing), status: .created)
         },
@@ -99,8 +92,8 @@ enum TriggerRoutes {
             return try .json(try await call.services.triggers.history(call.parameter("id"), limit: limit, before: before, for: try call.caller).map(FiringView.init))
         },
         Endpoint(.post, "/api/v1/triggers/{id}/secret", "rotateTriggerSecret", "Gives a webhook trigger a new secret (shown once); the old one stops working.",
-                 tag: "triggers", response: APISchema.object(["secret": APISchema.string])) { call in
-            try .json(["secret": try await call.services.triggers.rotateSecret(call.parameter("id"), by: try call.caller)])
+                 tag: "triggers", response: Secret.schema) { call in
+            try .json(Secret(secret: try await call.services.triggers.rotateSecret(call.parameter("id"), by: try call.caller)))
         },
     ]
 

@@ -10,13 +10,12 @@ import Services
 ///   `TIMESTAMP.BODY` keyed with the secret. A timestamp outside the tolerance window, or a signature already
 ///   seen within it (a replayed delivery), is refused.
 enum WebhookRoutes {
-    struct Reply: Encodable { var firingId: String; var outcome: String; var ruleResult: String; var runs: [String]; var detail: String? }
+    /// What a delivery did: the firing, its outcome, the rule's result and the runs it queued.
+    struct Reply: APIView { var firingId: String; var outcome: String; var ruleResult: String; var runs: [String]; var detail: String? }
 
     static let endpoint = Endpoint(.post, "/hooks/{id}", "fireWebhook",
                                    "Fires a webhook trigger (token or HMAC-SHA256 signature, see docs/scheduling.md); answers with the runs it created.",
-                                   tag: "triggers", access: .anyone, request: APISchema.any, status: .accepted,
-                                   response: APISchema.object(["firing_id": APISchema.string, "outcome": APISchema.string, "rule_result": APISchema.string,
-                                                            "runs": APISchema.array(APISchema.string), "detail": APISchema.nullable(APISchema.string)], optional: ["detail"])) { call in
+                                   tag: "triggers", access: .anyone, request: APISchema.any, status: .accepted, response: Reply.schema) { call in
         let headers = call.request.headers
         let bearer = headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let credentials = WebhookCredentials(token: bearer ?? headers[HTTPField.Name("X-Sluice-Token")!], timestamp: headers[HTTPField.Name("X-Sluice-Timestamp")!],

@@ -40,6 +40,10 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
     }
 
     public var stringValue: String? { if case let .string(s) = self { s } else { nil } }
+    /// The members of an object, or nil for any other value.
+    public var objectValue: [String: JSONValue]? { if case let .object(o) = self { o } else { nil } }
+    /// The elements of an array, or nil for any other value.
+    public var arrayValue: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
 
     /// Compact JSON text with sorted keys.
     public var text: String {

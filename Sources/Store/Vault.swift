@@ -23,7 +23,7 @@ public struct VaultError: Error, CustomStringConvertible, Sendable, Equatable {
 /// in clear; the process holds the keys only while unlocked. Changing the password re-wraps the data key;
 /// rotating re-seals every secret with a new data key, in one transaction.
 public final class Vault: Sendable {
-    public enum Status: String, Sendable, Codable { case uninitialized, locked, unlocked }
+    public enum Status: String, Sendable, Codable, CaseIterable { case uninitialized, locked, unlocked }
 
     public static let rounds = 600_000
     public static let minimumPasswordLength = 12
