@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(name: "Columnar", swiftSettings: strict),
@@ -73,7 +74,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail"], swiftSettings: strict),
+        .target(
+            name: "NodesHTTP",
+            dependencies: [
+                "Columnar", "NodeKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
@@ -131,6 +143,7 @@ let package = Package(
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), crypto, logging, nioCore],
             swiftSettings: strict),
+        .testTarget(name: "NodesHTTPTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesHTTP", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "ServicesTests", dependencies: ["SluiceTestSupport", "Services", "Store", "Scheduler", "NodeKit"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceTestSupport", "NodeKit", "Runtime", "BuiltinNodes"], swiftSettings: strict),
     ]

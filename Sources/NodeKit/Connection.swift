@@ -41,6 +41,8 @@ public struct Connection: Sendable, CustomStringConvertible {
     /// Where file paths in its settings (a SQLite database) may lead: relative to the connections file for
     /// standalone runs, confined to the workspace on the server.
     public var files: FileRoots
+    /// Which hosts its requests may reach: anything for standalone runs; the server's outbound policy there.
+    public var outbound: OutboundPolicy = .unrestricted
 
     public init(name: String, type: String, settings: Setting, secrets: [String: Secret], location: SourceLocation?) {
         self.name = name

@@ -32,7 +32,7 @@ public struct CursorState: Codable, Equatable, Sendable {
         states.min { a, b in a.cursor == b.cursor ? a.key.lexicographicallyPrecedes(b.key) : precedes(a.cursor, b.cursor, type) }
     }
 
-    static func precedes(_ a: String, _ b: String, _ type: DataType) -> Bool {
+    public static func precedes(_ a: String, _ b: String, _ type: DataType) -> Bool {
         switch type {
         case .int64, .float64, .decimal, .bool:
             if let x = Double(a), let y = Double(b) { return x < y }

@@ -100,10 +100,10 @@ public final class ServerState: Sendable {
                                                                          helpText: "HTTP API requests served"))
         failures = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_errors", unitName: "total",
                                                                          helpText: "HTTP API requests answered with a 5xx status"))
-        connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots)
+        connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots, outbound: configuration.outbound)
         queue = RunQueue(store: store, bus: bus)
         dispatcher = TriggerDispatcher(queue: queue)
-        services = Services(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: configuration.fileRoots,
+        services = Services(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: configuration.fileRoots, outbound: configuration.outbound,
                             accounts: AccountSettings(bcryptCost: configuration.bcryptCost, refreshTokenMillis: configuration.refreshTokenMillis))
     }
 
@@ -154,7 +154,8 @@ public final class ServerState: Sendable {
 
     /// The worker pool that executes runs from this server's store.
     public func workerPool(count: Int) -> WorkerPool {
-        WorkerPool(store: store, vault: vault, bus: bus,
-                   configuration: WorkerConfiguration(leaseMillis: configuration.leaseMillis, files: configuration.fileRoots), count: count)
+        var workers = WorkerConfiguration(leaseMillis: configuration.leaseMillis, files: configuration.fileRoots)
+        workers.outbound = configuration.outbound
+        return WorkerPool(store: store, vault: vault, bus: bus, configuration: workers, count: count)
     }
 }

@@ -27,14 +27,14 @@ final class ServiceContext: Sendable {
     let files: FileRoots
     let accounts: AccountSettings
 
-    init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots, accounts: AccountSettings) {
+    init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots, outbound: OutboundPolicy, accounts: AccountSettings) {
         self.store = store
         self.vault = vault
         self.queue = queue
         self.dispatcher = dispatcher
         self.files = files
         self.accounts = accounts
-        connections = StoredConnections(store: store, vault: vault, files: files)
+        connections = StoredConnections(store: store, vault: vault, files: files, outbound: outbound)
     }
 
     /// Compiles documents for this server: its workspace roots, its store's clock.
@@ -89,8 +89,9 @@ public struct Services: Sendable {
     public let sessions: Sessions
     public let vault: VaultKeeping
 
-    public init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots, accounts: AccountSettings) {
-        let context = ServiceContext(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: files, accounts: accounts)
+    public init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots,
+                outbound: OutboundPolicy = .unrestricted, accounts: AccountSettings) {
+        let context = ServiceContext(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: files, outbound: outbound, accounts: accounts)
         pipelines = Pipelines(context: context)
         runs = Runs(context: context)
         connections = Connections(context: context)

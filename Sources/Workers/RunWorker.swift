@@ -17,6 +17,8 @@ public struct WorkerConfiguration: Sendable {
     public var flushInterval: Duration
     /// The workspace roots file paths in pipelines are confined to (relative ones resolve against the first).
     public var files: FileRoots
+    /// Which hosts pipelines' requests may reach (the server's outbound policy).
+    public var outbound: OutboundPolicy = .unrestricted
     /// The directory relative file paths in pipelines resolve against.
     public var workspace: String { files.base }
 

@@ -30,8 +30,11 @@ public struct StoredConnections: Sendable {
     public let vault: Vault
     /// The workspace every connection's file paths are confined to.
     public let files: FileRoots
+    /// Which hosts the connections' requests may reach (the server's outbound policy).
+    public let outbound: OutboundPolicy
 
-    public init(store: MetadataStore, vault: Vault, files: FileRoots) {
+    public init(store: MetadataStore, vault: Vault, files: FileRoots, outbound: OutboundPolicy = .unrestricted) {
+        self.outbound = outbound
         self.store = store
         self.vault = vault
         self.files = files
@@ -59,6 +62,7 @@ public struct StoredConnections: Sendable {
             }
             var connection = try Self.connection(record, secrets: secrets)
             connection.files = files
+            connection.outbound = outbound
             try refuseStoreDatabase(connection)
             connections.append(connection)
         }

@@ -55,7 +55,7 @@ public final class WorkerPool: Sendable {
     private func workerLoop(index: Int) async {
         var configuration = self.configuration
         if count > 1 { configuration.workerID += "#\(index)" }
-        let worker = RunWorker(queue: queue, connections: StoredConnections(store: store, vault: vault, files: configuration.files), configuration: configuration)
+        let worker = RunWorker(queue: queue, connections: StoredConnections(store: store, vault: vault, files: configuration.files, outbound: configuration.outbound), configuration: configuration)
         while !Task.isCancelled, claiming.withLock({ $0 }) {
             let seen = wakeup.generation
             let claimed: RunRecord?
