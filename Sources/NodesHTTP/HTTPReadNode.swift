@@ -144,7 +144,7 @@ struct ReadRequest: Sendable {
             throw NodeError(code: "invalid_response", message: "\(endpoint.redacted(reply.url)): \(error.message)", cause: reply.excerpt)
         }
         return FetchedPage(url: reply.url, records: parsed.records, document: parsed.document, link: reply.headers[canonicalForm: "Link"].joined(separator: ", "),
-                           bytes: reply.body.count)
+                           bytes: reply.body.count, status: reply.status, excerpt: reply.excerpt)
     }
 }
 
@@ -155,6 +155,9 @@ struct FetchedPage: Sendable {
     let document: JSONTree?
     let link: String
     let bytes: Int
+    let status: Int
+    /// The start of the body, for previews.
+    let excerpt: String
 }
 
 /// Messages for errors met while talking to an API (never containing secrets: URLs are redacted where built).
@@ -193,6 +196,9 @@ struct HTTPReadWork: NodeWork {
         while let task = pending {
             let page = try await task.value
             context.addBytes(page.bytes)
+            if context.isPreview, pager.pages == 0 {
+                context.log(.info, "\(read.method) \(read.endpoint.redacted(page.url)) answered \(page.status) with \(page.bytes) bytes: \(page.excerpt)")
+            }
             // The next page is requested before this one is decoded.
             switch pager.next(records: page.records.count, document: page.document, linkHeader: page.link.isEmpty ? nil : page.link, currentURL: page.url) {
             case let .query(parameters)?:

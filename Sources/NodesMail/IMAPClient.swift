@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-public import NodeKit
+import NodeKit
 
 /// An IMAP client on SwiftNIO with just what mailbox triggers need: LOGIN, LIST, EXAMINE, UID SEARCH,
 /// UID FETCH and LOGOUT. Sessions are scoped: `withSession` connects, logs in, runs the body and logs out.

@@ -1,4 +1,4 @@
-public import Columnar
+import Columnar
 public import NodeKit
 
 /// The one way from a pipeline document to an execution plan, used by `sluice run/validate/preview`, the

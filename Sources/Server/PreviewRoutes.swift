@@ -14,7 +14,10 @@ enum PreviewRoutes {
     struct Input: Decodable { var document: String; var node: String; var limit: Int?; var parameters: [String: String]? }
     /// A column of the previewed node's output.
     struct Column: APIView { var name: String; var type: String }
-    /// The node's first rows (cells as JSON), its columns, how the preview ended, and the records rejected on the way.
+    /// A line the nodes logged during the preview.
+    struct LogLine: APIView { var node: String?; var level: LogLevel; var message: String }
+    /// The node's first rows (cells as JSON), its columns, how the preview ended, the records rejected on the way,
+    /// and what the nodes logged (an API source logs the start of its first answer).
     struct Preview: APIView {
         var node: String
         /// succeeded, failed, or timed_out.
@@ -23,6 +26,7 @@ enum PreviewRoutes {
         var columns: [Column]
         var rows: [[JSONValue]]
         var rejected: [[String: JSONValue]]
+        var log: [LogLine]
     }
 
     static let endpoint = Endpoint(
@@ -39,7 +43,7 @@ enum PreviewRoutes {
             throw APIError.invalid("node '\(input.node)' has no data output to preview; preview the node that feeds it", field: "node")
         }
         let preview = await withTaskGroup(of: NodePreview?.self) { group in
-            group.addTask { await NodePreview.run(plan, limit: limit, events: DiscardedEvents()) }
+            group.addTask { await NodePreview.run(plan, limit: limit) }
             group.addTask { try? await Task.sleep(for: .seconds(30)); return nil }
             let first = await group.next() ?? nil
             group.cancelAll()
@@ -49,7 +53,8 @@ enum PreviewRoutes {
         return try .json(Preview(node: input.node, status: preview?.summary.status.rawValue ?? "timed_out", error: error,
                                  columns: schema.fields.map { Column(name: $0.name, type: $0.type.description) },
                                  rows: (preview?.rows ?? []).map { $0.map(json) },
-                                 rejected: (preview?.rejects ?? []).prefix(50).compactMap { JSONValue.parse($0.jsonLine)?.objectValue }))
+                                 rejected: (preview?.rejects ?? []).prefix(50).compactMap { JSONValue.parse($0.jsonLine)?.objectValue },
+                                 log: (preview?.log ?? []).map { LogLine(node: $0.node, level: $0.level, message: $0.message) }))
     }
 
     /// A cell as JSON: numbers and booleans as such, everything else as its text.

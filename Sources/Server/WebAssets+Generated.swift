@@ -95,25 +95,27 @@ extension WebAssets {
             "b3NpdGlvbjogYWJzb2x1dGU7IGxlZnQ6IDA7IHRvcDogMDsgb3ZlcmZsb3c6IHZpc2libGU7IHBvaW50ZXItZXZlbnRzOiBub25lOyB9Ci5lZGdlcyBwYXRo" +
             "LmVkZ2U6bm90KC5naG9zdCkgeyBwb2ludGVyLWV2ZW50czogc3Ryb2tlOyB9Ci5ub2RlLWJveCB7IHBvc2l0aW9uOiBhYnNvbHV0ZTsgbGVmdDogMDsgdG9w" +
             "OiAwOyBvdmVyZmxvdzogdmlzaWJsZTsgfQoucHJldmlldy1zY3JvbGwgeyBvdmVyZmxvdzogYXV0bzsgbWF4LWhlaWdodDogMzIwcHg7IH0gLnByZXZpZXct" +
-            "c2Nyb2xsIHRhYmxlIHsgZm9udC1zaXplOiAxMi41cHg7IH0KLm5vZGUuZGlmZi1hZGRlZCAubm9kZS1ib2R5IHsgc3Ryb2tlOiB2YXIoLS1vayk7IHN0cm9r" +
-            "ZS13aWR0aDogMzsgZmlsbDogI2VlZmJmMTsgfQoubm9kZS5kaWZmLWNoYW5nZWQgLm5vZGUtYm9keSB7IHN0cm9rZTogI2JmODcwMDsgc3Ryb2tlLXdpZHRo" +
-            "OiAzOyBmaWxsOiAjZmZmOGU1OyB9Ci5yZXZpc2lvbnMgeyBwYWRkaW5nLWxlZnQ6IDE2cHg7IH0gLnJldmlzaW9ucyBsaSB7IG1hcmdpbjogNnB4IDA7IH0K" +
-            "LmVkZ2UuZmxvd2luZyB7IHN0cm9rZTogdmFyKC0tYWNjZW50KTsgc3Ryb2tlLWRhc2hhcnJheTogOCA2OyBhbmltYXRpb246IGZsb3cgMC42cyBsaW5lYXIg" +
-            "aW5maW5pdGU7IH0KQGtleWZyYW1lcyBmbG93IHsgdG8geyBzdHJva2UtZGFzaG9mZnNldDogLTE0OyB9IH0KQG1lZGlhIChwcmVmZXJzLXJlZHVjZWQtbW90" +
-            "aW9uOiByZWR1Y2UpIHsgLmVkZ2UuZmxvd2luZyB7IGFuaW1hdGlvbjogbm9uZTsgfSB9Ci5jaGFydHMgeyBkaXNwbGF5OiBmbGV4OyBnYXA6IDE2cHg7IGZs" +
-            "ZXgtd3JhcDogd3JhcDsgbWFyZ2luLWJvdHRvbTogMTZweDsgfQouY2hhcnQgeyBtYXJnaW46IDA7IGJhY2tncm91bmQ6IHZhcigtLXBhbmVsKTsgYm9yZGVy" +
-            "OiAxcHggc29saWQgdmFyKC0tbGluZSk7IGJvcmRlci1yYWRpdXM6IDhweDsgcGFkZGluZzogOHB4IDEycHg7IHdpZHRoOiAzNDBweDsgfQouY2hhcnQgZmln" +
-            "Y2FwdGlvbiB7IGZvbnQtc2l6ZTogMTNweDsgY29sb3I6IHZhcigtLW11dGVkKTsgZm9udC13ZWlnaHQ6IDYwMDsgfQouY2hhcnQgLmJhciB7IGZpbGw6ICM4" +
-            "ZmIzZTg7IH0gLmNoYXJ0IC5iYXIuZmFpbGVkIHsgZmlsbDogI2U4YTM5YzsgfQouY2hhcnQgdGV4dCB7IGZvbnQtc2l6ZTogMTFweDsgZmlsbDogdmFyKC0t" +
-            "bXV0ZWQpOyB9Ci5yb3cgc2VsZWN0LCAucm93IGlucHV0Om5vdChbdHlwZT0iY2hlY2tib3giXSkgeyB3aWR0aDogYXV0bzsgfQoubm9kZS1wcm9ncmVzcy10" +
-            "cmFjayB7IGZpbGw6ICNlNmVhZjA7IH0KLm5vZGUtcHJvZ3Jlc3MgeyBmaWxsOiB2YXIoLS1hY2NlbnQpOyB9Ci5ub2RlLnJ1bi1zdWNjZWVkZWQgLm5vZGUt" +
-            "cHJvZ3Jlc3MgeyBmaWxsOiB2YXIoLS1vayk7IH0gLm5vZGUucnVuLWZhaWxlZCAubm9kZS1wcm9ncmVzcyB7IGZpbGw6IHZhcigtLWJhZCk7IH0KLm5vZGUt" +
-            "cHJvZ3Jlc3MudW5rbm93biB7IGFuaW1hdGlvbjogcHJvZ3Jlc3MtdW5rbm93biAxLjJzIGVhc2UtaW4tb3V0IGluZmluaXRlIGFsdGVybmF0ZTsgfQpAa2V5" +
-            "ZnJhbWVzIHByb2dyZXNzLXVua25vd24geyBmcm9tIHsgb3BhY2l0eTogMC4zNTsgfSB0byB7IG9wYWNpdHk6IDE7IH0gfQouZWRnZS1saXN0IHsgcGFkZGlu" +
-            "Zy1sZWZ0OiAxLjFlbTsgbWFyZ2luOiAwLjNlbSAwOyB9IC5lZGdlLWxpc3QgbGkgeyBvdmVyZmxvdy13cmFwOiBhbnl3aGVyZTsgfQpidXR0b24uc21hbGwg" +
-            "eyBwYWRkaW5nOiAxcHggNnB4OyBmb250LXNpemU6IDEycHg7IH0KLnJ1bi1wYW5lbCB7IG1hcmdpbi10b3A6IDEwcHg7IGJvcmRlci10b3A6IDFweCBzb2xp" +
-            "ZCAjZDhkZWU4OyBwYWRkaW5nLXRvcDogNnB4OyB9Ci5ydW4tcGFuZWwgLmxvZyB7IG1heC1oZWlnaHQ6IDIyMHB4OyBvdmVyZmxvdzogYXV0bzsgfQoucnVu" +
-            "LXBhbmVsIC5lcnJvcnMgeyBjb2xvcjogdmFyKC0tYmFkKTsgcGFkZGluZy1sZWZ0OiAxLjFlbTsgb3ZlcmZsb3ctd3JhcDogYW55d2hlcmU7IH0K"),
+            "c2Nyb2xsIHRhYmxlIHsgZm9udC1zaXplOiAxMi41cHg7IH0KLnByZXZpZXctbG9nIHsgd2hpdGUtc3BhY2U6IHByZS13cmFwOyB3b3JkLWJyZWFrOiBicmVh" +
+            "ay1hbGw7IG1heC1oZWlnaHQ6IDIwMHB4OyBvdmVyZmxvdzogYXV0bzsgZm9udC1zaXplOiAxMnB4OyBiYWNrZ3JvdW5kOiB2YXIoLS1wYW5lbCwgI2Y2Zjdm" +
+            "OSk7IHBhZGRpbmc6IDZweDsgfQoubm9kZS5kaWZmLWFkZGVkIC5ub2RlLWJvZHkgeyBzdHJva2U6IHZhcigtLW9rKTsgc3Ryb2tlLXdpZHRoOiAzOyBmaWxs" +
+            "OiAjZWVmYmYxOyB9Ci5ub2RlLmRpZmYtY2hhbmdlZCAubm9kZS1ib2R5IHsgc3Ryb2tlOiAjYmY4NzAwOyBzdHJva2Utd2lkdGg6IDM7IGZpbGw6ICNmZmY4" +
+            "ZTU7IH0KLnJldmlzaW9ucyB7IHBhZGRpbmctbGVmdDogMTZweDsgfSAucmV2aXNpb25zIGxpIHsgbWFyZ2luOiA2cHggMDsgfQouZWRnZS5mbG93aW5nIHsg" +
+            "c3Ryb2tlOiB2YXIoLS1hY2NlbnQpOyBzdHJva2UtZGFzaGFycmF5OiA4IDY7IGFuaW1hdGlvbjogZmxvdyAwLjZzIGxpbmVhciBpbmZpbml0ZTsgfQpAa2V5" +
+            "ZnJhbWVzIGZsb3cgeyB0byB7IHN0cm9rZS1kYXNob2Zmc2V0OiAtMTQ7IH0gfQpAbWVkaWEgKHByZWZlcnMtcmVkdWNlZC1tb3Rpb246IHJlZHVjZSkgeyAu" +
+            "ZWRnZS5mbG93aW5nIHsgYW5pbWF0aW9uOiBub25lOyB9IH0KLmNoYXJ0cyB7IGRpc3BsYXk6IGZsZXg7IGdhcDogMTZweDsgZmxleC13cmFwOiB3cmFwOyBt" +
+            "YXJnaW4tYm90dG9tOiAxNnB4OyB9Ci5jaGFydCB7IG1hcmdpbjogMDsgYmFja2dyb3VuZDogdmFyKC0tcGFuZWwpOyBib3JkZXI6IDFweCBzb2xpZCB2YXIo" +
+            "LS1saW5lKTsgYm9yZGVyLXJhZGl1czogOHB4OyBwYWRkaW5nOiA4cHggMTJweDsgd2lkdGg6IDM0MHB4OyB9Ci5jaGFydCBmaWdjYXB0aW9uIHsgZm9udC1z" +
+            "aXplOiAxM3B4OyBjb2xvcjogdmFyKC0tbXV0ZWQpOyBmb250LXdlaWdodDogNjAwOyB9Ci5jaGFydCAuYmFyIHsgZmlsbDogIzhmYjNlODsgfSAuY2hhcnQg" +
+            "LmJhci5mYWlsZWQgeyBmaWxsOiAjZThhMzljOyB9Ci5jaGFydCB0ZXh0IHsgZm9udC1zaXplOiAxMXB4OyBmaWxsOiB2YXIoLS1tdXRlZCk7IH0KLnJvdyBz" +
+            "ZWxlY3QsIC5yb3cgaW5wdXQ6bm90KFt0eXBlPSJjaGVja2JveCJdKSB7IHdpZHRoOiBhdXRvOyB9Ci5ub2RlLXByb2dyZXNzLXRyYWNrIHsgZmlsbDogI2U2" +
+            "ZWFmMDsgfQoubm9kZS1wcm9ncmVzcyB7IGZpbGw6IHZhcigtLWFjY2VudCk7IH0KLm5vZGUucnVuLXN1Y2NlZWRlZCAubm9kZS1wcm9ncmVzcyB7IGZpbGw6" +
+            "IHZhcigtLW9rKTsgfSAubm9kZS5ydW4tZmFpbGVkIC5ub2RlLXByb2dyZXNzIHsgZmlsbDogdmFyKC0tYmFkKTsgfQoubm9kZS1wcm9ncmVzcy51bmtub3du" +
+            "IHsgYW5pbWF0aW9uOiBwcm9ncmVzcy11bmtub3duIDEuMnMgZWFzZS1pbi1vdXQgaW5maW5pdGUgYWx0ZXJuYXRlOyB9CkBrZXlmcmFtZXMgcHJvZ3Jlc3Mt" +
+            "dW5rbm93biB7IGZyb20geyBvcGFjaXR5OiAwLjM1OyB9IHRvIHsgb3BhY2l0eTogMTsgfSB9Ci5lZGdlLWxpc3QgeyBwYWRkaW5nLWxlZnQ6IDEuMWVtOyBt" +
+            "YXJnaW46IDAuM2VtIDA7IH0gLmVkZ2UtbGlzdCBsaSB7IG92ZXJmbG93LXdyYXA6IGFueXdoZXJlOyB9CmJ1dHRvbi5zbWFsbCB7IHBhZGRpbmc6IDFweCA2" +
+            "cHg7IGZvbnQtc2l6ZTogMTJweDsgfQoucnVuLXBhbmVsIHsgbWFyZ2luLXRvcDogMTBweDsgYm9yZGVyLXRvcDogMXB4IHNvbGlkICNkOGRlZTg7IHBhZGRp" +
+            "bmctdG9wOiA2cHg7IH0KLnJ1bi1wYW5lbCAubG9nIHsgbWF4LWhlaWdodDogMjIwcHg7IG92ZXJmbG93OiBhdXRvOyB9Ci5ydW4tcGFuZWwgLmVycm9ycyB7" +
+            "IGNvbG9yOiB2YXIoLS1iYWQpOyBwYWRkaW5nLWxlZnQ6IDEuMWVtOyBvdmVyZmxvdy13cmFwOiBhbnl3aGVyZTsgfQo="),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
@@ -1036,8 +1038,12 @@ extension WebAssets {
             "KCJ0ciIsIHt9LCAuLi5yb3cubWFwKCh2KSA9PiBoKCJ0ZCIsIHt9LCB2ID09PSBudWxsID8gIk5VTEwiIDogU3RyaW5nKHYpKSkpKSkpKSwKICAgICAgICBy" +
             "ZXN1bHQucmVqZWN0ZWQubGVuZ3RoID8gaCgiZGl2IiwgeyAiZGF0YS10ZXN0aWQiOiAicHJldmlldy1yZWplY3RzIiB9LCBoKCJoMyIsIHt9LCBgJHtyZXN1" +
             "bHQucmVqZWN0ZWQubGVuZ3RofSByZWNvcmQocykgcmVqZWN0ZWQgdXBzdHJlYW1gKSwKICAgICAgICAgIGgoInVsIiwge30sIC4uLnJlc3VsdC5yZWplY3Rl" +
-            "ZC5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyByKSA9PiBoKCJsaSIsIHt9LCBgJHtyLm5vZGV9OiAke3IubWVzc2FnZX1gKSkpKSA6ICIiKTsKICAgIH0gY2F0" +
-            "Y2ggKGVycm9yKSB7IHNob3cocHJldmlld0JveCwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICB9CgogIHJldHVybiB7IGVsZW1lbnQsIHJlbmRlciB9Owp9Cg=="),
+            "ZC5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyByKSA9PiBoKCJsaSIsIHt9LCBgJHtyLm5vZGV9OiAke3IubWVzc2FnZX1gKSkpKSA6ICIiLAogICAgICAgIChy" +
+            "ZXN1bHQubG9nID8/IFtdKS5sZW5ndGggPyBoKCJkZXRhaWxzIiwgeyAiZGF0YS10ZXN0aWQiOiAicHJldmlldy1sb2ciIH0sIGgoInN1bW1hcnkiLCB7fSwg" +
+            "YExvZyAoJHtyZXN1bHQubG9nLmxlbmd0aH0gbGluZShzKSlgKSwKICAgICAgICAgIGgoInByZSIsIHsgY2xhc3M6ICJwcmV2aWV3LWxvZyIgfSwgcmVzdWx0" +
+            "LmxvZy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBsKSA9PiBgJHtsLm5vZGUgPyBsLm5vZGUgKyAiOiAiIDogIiJ9JHtsLm1lc3NhZ2V9YCkuam9pbigiXG4i" +
+            "KSkpIDogIiIpOwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhwcmV2aWV3Qm94LCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0KCiAgcmV0dXJuIHsgZWxl" +
+            "bWVudCwgcmVuZGVyIH07Cn0K"),
         "ui/js/pages/editor-run.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdhdGNoaW5nIGEgcnVuIGZyb20gdGhlIGVkaXRvcjogZWFjaCBub2RlJ3Mgc3RhdHVzLCBjb3VudGVycywgcmF0ZSBhbmQgcHJv" +
             "Z3Jlc3MgYmFyIGRyYXduIG9uIHRoZSBjYW52YXMKLy8gKHRoZSBsaXZlIG92ZXJsYXkpLCBhbmQgdGhlIHJ1biBwYW5lbCB1bmRlciB0aGUgY2FudmFzIHdp" +

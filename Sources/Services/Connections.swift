@@ -1,5 +1,5 @@
 import BuiltinNodes
-public import NodeKit
+import NodeKit
 public import Store
 import Workers
 

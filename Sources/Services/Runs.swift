@@ -1,5 +1,5 @@
 import Foundation
-public import NodeKit
+import NodeKit
 public import Store
 
 /// What a run is started with: a revision (default: current), parameters, and how many attempts it gets.

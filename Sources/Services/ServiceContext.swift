@@ -3,7 +3,7 @@ public import NodeKit
 import Runtime
 public import Scheduler
 public import Store
-public import Workers
+import Workers
 
 /// How accounts behave: bcrypt cost and session lifetime.
 public struct AccountSettings: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-public import NodeKit
-public import Scheduler
+import NodeKit
+import Scheduler
 public import Store
 import Workers
 

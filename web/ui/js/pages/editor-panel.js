@@ -107,7 +107,9 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
           h("thead", {}, h("tr", {}, ...result.columns.map((/** @type {any} */ c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
           h("tbody", {}, ...result.rows.map((/** @type {any[]} */ row) => h("tr", {}, ...row.map((v) => h("td", {}, v === null ? "NULL" : String(v)))))))),
         result.rejected.length ? h("div", { "data-testid": "preview-rejects" }, h("h3", {}, `${result.rejected.length} record(s) rejected upstream`),
-          h("ul", {}, ...result.rejected.map((/** @type {any} */ r) => h("li", {}, `${r.node}: ${r.message}`)))) : "");
+          h("ul", {}, ...result.rejected.map((/** @type {any} */ r) => h("li", {}, `${r.node}: ${r.message}`)))) : "",
+        (result.log ?? []).length ? h("details", { "data-testid": "preview-log" }, h("summary", {}, `Log (${result.log.length} line(s))`),
+          h("pre", { class: "preview-log" }, result.log.map((/** @type {any} */ l) => `${l.node ? l.node + ": " : ""}${l.message}`).join("\n"))) : "");
     } catch (error) { show(previewBox, errorText(error)); }
   }
 
