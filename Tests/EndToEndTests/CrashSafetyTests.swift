@@ -80,4 +80,50 @@ import Testing
         }
         print("crash trials: " + outcomes.joined(separator: "; "))
     }
+
+    /// The same under `kill -9` for an incremental API read into PostgreSQL: the cursor moves only with the data,
+    /// so after a kill and a re-run every event is in the table exactly once, and later runs read only new events.
+    @Test func killedAPIReadsMoveTheirCursorOnlyWithTheData() async throws {
+        let database = try PostgresTestServer.createDatabase()
+        let psql = { (sql: String) throws -> String in try PostgresTestServer.psql(database, sql) }
+        let api = try APITestServer.server
+        let store = UUID().uuidString
+        _ = try await APITestServer.call("POST", "/events/add?store=\(store)&count=20000")
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("connections.yaml", """
+        wh: {type: postgres, host: 127.0.0.1, port: \(try PostgresTestServer.port), database: \(database), user: postgres, sslmode: disable}
+        api: {type: http, baseUrl: "\(api.baseURL)"}
+        """)
+        try dir.write("feed.yaml", """
+        apiVersion: sluice/v1
+        name: feed
+        nodes:
+          - id: events
+            type: http.read
+            settings: {connection: api, path: /events, query: {store: '\(store)', size: '200'}, records: events, mode: incremental, cursor: seq,
+                       cursorParam: since, batchRows: 200, pagination: {style: cursor, cursorPath: next, cursorParam: cursor}}
+          - {id: dst, type: postgres.write, settings: {connection: wh, table: events}}
+        edges:
+          - {from: events.out, to: dst.in}
+        """)
+        func check(_ total: Int, _ context: String) throws {
+            #expect(try psql("SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0) FROM events") == "\(total)|\(total)|\(total)", "\(context)")
+        }
+        let full = try sluice(["run", "--json", "feed.yaml"], in: dir)
+        try #require(full.status == 0, "\(full.last)")
+        try check(20000, "first full run")
+        var total = 20000
+        for trial in 0..<4 {
+            _ = try await APITestServer.call("POST", "/events/add?store=\(store)&count=5000")
+            total += 5000
+            let killAt = Int.random(in: 1...max(2, full.lines))
+            let killed = try sluice(["run", "--json", "feed.yaml"], in: dir, killAfterLines: killAt)
+            let count = Int(try psql("SELECT count(*) FROM events")) ?? -1
+            #expect(count == total - 5000 || count == total, "trial \(trial): \(count) rows after a kill at line \(killAt) (killed: \(killed.killed))")
+            let rerun = try sluice(["run", "--json", "feed.yaml"], in: dir)
+            #expect(rerun.status == 0, "\(rerun.last)")
+            try check(total, "trial \(trial) after the re-run")
+        }
+    }
 }
