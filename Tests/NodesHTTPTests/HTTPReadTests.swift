@@ -18,6 +18,9 @@ import Testing
         tls: {type: http, baseUrl: "\(server.tlsBaseURL)", caFile: "\(server.certificatePath)"}
         untrusted: {type: http, baseUrl: "\(server.tlsBaseURL)", retries: 0}
         bearer: {type: http, baseUrl: "\(server.baseURL)", auth: bearer, token: good-token}
+        basic: {type: http, baseUrl: "\(server.baseURL)", auth: basic, username: ann, password: "pa:ss word"}
+        limited: {type: http, baseUrl: "\(server.baseURL)", rateLimit: 5}
+        impatient: {type: http, baseUrl: "\(server.baseURL)", timeout: 300ms, retries: 1}
         wrongBearer: {type: http, baseUrl: "\(server.baseURL)", auth: bearer, token: bad-token, retries: 0}
         keyHeader: {type: http, baseUrl: "\(server.baseURL)", auth: apiKey, apiKeyName: X-API-Key, apiKey: k123}
         keyQuery: {type: http, baseUrl: "\(server.baseURL)", auth: apiKey, apiKeyName: api_key, apiKeyIn: query, apiKey: k123}
@@ -91,7 +94,7 @@ import Testing
     }
 
     @Test func authenticationSchemes() async throws {
-        for (connection, path) in [("bearer", "/bearer"), ("keyHeader", "/apikey"), ("keyQuery", "/apikey"), ("oauth", "/protected")] {
+        for (connection, path) in [("basic", "/basic"), ("bearer", "/bearer"), ("keyHeader", "/apikey"), ("keyQuery", "/apikey"), ("oauth", "/protected")] {
             let (run, rows) = try await read("path: \(path)", connection: connection)
             #expect(run.summary.status == .succeeded, "\(connection): \(run.summary.error ?? "")")
             #expect(!rows.isEmpty, "\(connection)")
@@ -106,6 +109,18 @@ import Testing
           - {from: api.out, to: out.in}
         """)
         #expect(problems.first?.message.contains("401") == true, "\(problems)")
+    }
+
+    @Test func theRateLimitSpacesRequestsAndSlowAnswersTimeOut() async throws {
+        let started = ContinuousClock.now
+        let (run, rows) = try await read("path: /offset, query: {total: '12'}, pagination: {style: offset, pageSize: 2}, schema: {id: int64}, inferRecords: 0",
+                                         connection: "limited")
+        #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
+        #expect(rows.count == 12)
+        #expect(ContinuousClock.now - started >= .milliseconds(1100), "7 requests at 5 per second take at least 1.2 s")
+        let (slow, _) = try await read("path: /slow, query: {ms: '1500'}, schema: {id: int64}, inferRecords: 0", connection: "impatient")
+        #expect(slow.summary.status == .failed)
+        #expect(slow.summary.error?.contains("failed after 2 attempt(s)") == true, "\(slow.summary.error ?? "")")
     }
 
     @Test func oauthTokensAreCachedAndRenewedBeforeTheyExpire() async throws {
