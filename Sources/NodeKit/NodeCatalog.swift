@@ -74,9 +74,12 @@ public enum NodeCatalog {
     }
 
     /// Connection type specs as a JSON array (for the UI's connection forms); secret fields are marked.
-    public static func connectionTypesJSON(_ specs: [ConnectionSpec]) -> String {
-        "[" + specs.map { spec in
-            JSONText.object([("type", .string(spec.type)), ("summary", .string(spec.summary)), ("fields", .json(fieldsJSON(spec.fields, secrets: spec.secretFields)))])
+    /// The connection types with their fields, and whether their schema can be browsed (`discoverable`).
+    public static func connectionTypesJSON(_ registry: ConnectorRegistry) -> String {
+        "[" + registry.all.map { connector in
+            let spec = connector.spec
+            return JSONText.object([("type", .string(spec.type)), ("summary", .string(spec.summary)), ("fields", .json(fieldsJSON(spec.fields, secrets: spec.secretFields))),
+                                    ("discoverable", .json(connector is any SchemaDiscovering.Type ? "true" : "false"))])
         }.joined(separator: ",\n") + "]\n"
     }
 

@@ -60,7 +60,7 @@ enum SystemRoutes {
         },
         Endpoint(.get, "/api/v1/connection-types", "listConnectionTypes", "Connection types and their fields (secret fields marked), for connection forms.",
                  tag: "system", response: APISchema.array(APISchema.anyObject)) { _ in
-            APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.connectionTypesJSON(BuiltinNodes.connectors.specs).utf8))
+            APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.connectionTypesJSON(BuiltinNodes.connectors).utf8))
         },
     ]
 }

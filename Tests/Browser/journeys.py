@@ -16,6 +16,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 binary = os.path.abspath(sys.argv[1])
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 shots = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".build/ui-screenshots")
 # With --tls the server serves HTTPS and WSS only, with a self-signed certificate made here.
 TLS = "--tls" in sys.argv[3:]
@@ -36,7 +37,9 @@ class Server:
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
             tls = ["--tls-cert", cert, "--tls-key", key]
-        self.process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data")] + tls,
+        # --allow-private-network: an admin's choice that lets pipelines reach the test API on loopback.
+        self.process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data"),
+                                         "--allow-private-network"] + tls,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         self.url = self.setup_link = None
@@ -405,6 +408,50 @@ def journey_triggers(server, driver):
     text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook]", "disabled")
 
 
+def journey_http_api_preview(server, driver):
+    """An http connection made through its form (a bearer token as a secret) and tested; an http.read node previewed in
+    the editor shows the API's first rows and the start of its answer."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import Select
+    api_dir = tempfile.mkdtemp(prefix="sluice-api-")
+    started = subprocess.run([os.path.join(ROOT, "scripts", "api-server"), "start", api_dir, "--watch", str(os.getpid())],
+                             check=True, capture_output=True, text=True)
+    base = f"http://127.0.0.1:{started.stdout.split()[0]}"
+    driver.find_element(By.LINK_TEXT, "Connections").click()
+    driver.find_element(By.XPATH, "//button[text()='New connection']").click()
+    visible(driver, By.ID, "connection-type").send_keys("http")
+    fill(driver, "connection-name", "crm")
+    fill(driver, "connection-baseUrl", base)
+    Select(driver.find_element(By.ID, "connection-auth")).select_by_value("bearer")
+    fill(driver, "connection-token", "good-token")
+    fill(driver, "connection-checkPath", "/bearer")
+    driver.find_element(By.XPATH, "//form//button[text()='Save']").click()
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-connection=crm]")
+    assert "good-token" not in driver.page_source, "the token is never shown back"
+    row.find_element(By.XPATH, ".//button[text()='Test']").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=test-result]", "HTTP 200 in")
+    driver.save_screenshot(os.path.join(shots, "connection-http.png"))
+
+    import_pipeline(server, driver, "contacts", "unused.csv", "",
+        "apiVersion: sluice/v1\nname: contacts\nnodes:\n"
+        "  - {id: api, type: http.read, settings: {connection: crm, path: /cursor, query: {total: '40', size: '15'}, records: results,\n"
+        "      pagination: {style: cursor, cursorPath: next_cursor, cursorParam: cursor}}}\n"
+        "  - {id: out, type: jsonl.write, settings: {path: contacts.jsonl}}\nedges:\n  - {from: api.out, to: out.in}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=contacts]").find_element(By.LINK_TEXT, "contacts").click()
+    header = visible(driver, By.CSS_SELECTOR, "g[data-node='api'] .node-header")
+    ActionChains(driver).move_to_element(header).click().perform()
+    text_in(driver, By.CSS_SELECTOR, "#panel h2", "api")
+    visible(driver, By.ID, "setting-pagination")
+    visible(driver, By.ID, "preview-node").click()
+    text_in(driver, By.CSS_SELECTOR, "#preview", "20 row(s)", timeout=20)
+    text_in(driver, By.CSS_SELECTOR, "#preview table", "address_city")
+    log = visible(driver, By.CSS_SELECTOR, "[data-testid=preview-log]")
+    log.find_element(By.TAG_NAME, "summary").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=preview-log]", "answered 200")
+    driver.save_screenshot(os.path.join(shots, "editor-http-preview.png"))
+    subprocess.run([os.path.join(ROOT, "scripts", "api-server"), "stop", api_dir], check=False)
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -524,7 +571,7 @@ def journey_large_graph(server, driver):
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_roles, journey_large_graph]
+            journey_triggers, journey_http_api_preview, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()

@@ -17,7 +17,7 @@ export async function connectionsPage(view, me) {
     h("td", {}, c.created_by, c.shared_with_everyone ? " · everyone" : ""), h("td", {}, c.role), h("td", {}, time(c.updated_at)),
     h("td", {}, h("div", { class: "row" },
       h("button", { type: "button", onclick: () => test(c) }, "Test"),
-      h("button", { type: "button", onclick: () => browse(c) }, "Browse schema"),
+      types.find((/** @type {any} */ t) => t.type === c.type)?.discoverable ? h("button", { type: "button", onclick: () => browse(c) }, "Browse schema") : null,
       c.role !== "user" ? h("button", { type: "button", onclick: () => edit(c) }, "Edit") : null,
       h("button", { type: "button", onclick: () => share(c) }, "Sharing")))));
   const table = h("table", { "aria-label": "Connections" },
