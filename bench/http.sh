@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP source and per-row request benchmarks (not tests), against the local test API (scripts/api-server serve).
+# HTTP source and per-row request benchmarks (not tests), against a local API (scripts/api-server serve-fast, on asyncio).
 #
 #   bench/http.sh [PAGES] [PAGE_SIZE]   (default 1,000 pages of 1,000 records: 1,000,000 records)
 #
@@ -16,7 +16,7 @@ pages=${1:-1000}; size=${2:-1000}
 swift build -c release --scratch-path .build-release --product sluice >/dev/null
 sluice=$PWD/.build-release/release/sluice
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 scripts/api-server serve "$port" & server=$!
+python3 scripts/api-server serve-fast "$port" & server=$!
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/bench?cursor=0&size=1" >/dev/null && break; sleep 0.1; done

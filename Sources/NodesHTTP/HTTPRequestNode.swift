@@ -136,27 +136,12 @@ public struct HTTPRequestNode: NodeType {
 
         /// Sends the batch's requests, `concurrency` at a time, and returns the outcomes in row order.
         func requests(for batch: RecordBatch, session: HTTPSession) async throws -> [Outcome] {
-            var outcomes = [Outcome?](repeating: nil, count: batch.count)
-            try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
-                var next = 0
-                func start() {
-                    guard next < batch.count else { return }
-                    let i = next
-                    next += 1
-                    let request = self.request(for: batch, row: i)
-                    group.addTask {
-                        do { return (i, .answered(try await session.send(request))) } catch let error as NodeError {
-                            return (i, .failed(code: error.code, message: error.description))
-                        }
-                    }
-                }
-                for _ in 0..<node.concurrency { start() }
-                while let (i, outcome) = try await group.next() {
-                    outcomes[i] = outcome
-                    start()
+            let requests = (0..<batch.count).map { request(for: batch, row: $0) }
+            return try await InOrder.map(requests, concurrency: node.concurrency) { request in
+                do { return Outcome.answered(try await session.send(request)) } catch let error as NodeError {
+                    return Outcome.failed(code: error.code, message: error.description)
                 }
             }
-            return outcomes.map { $0! }
         }
 
         func request(for batch: RecordBatch, row i: Int) -> OutgoingRequest {

@@ -41,6 +41,8 @@ enum HTTPClients {
             if let existing = cache[caFile ?? ""] { return existing }
             var configuration = HTTPClient.Configuration()
             configuration.redirectConfiguration = .disallow
+            // Per-row requests run up to 256 at once; the default pool would hold them to 8 connections per host.
+            configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
             configuration.decompression = .enabled(limit: .ratio(200))
             if let caFile {
                 var tls = TLSConfiguration.makeClientConfiguration()

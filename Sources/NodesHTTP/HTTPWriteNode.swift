@@ -134,29 +134,17 @@ public struct HTTPWriteNode: NodeType {
 
         /// One request per row, `concurrency` at a time; returns how many were taken and refused.
         func sendRows(_ batch: RecordBatch, session: HTTPSession, context: any NodeContext, rowBase: Int) async throws -> (Int, Int) {
-            var replies = [HTTPReply?](repeating: nil, count: batch.count)
-            try await withThrowingTaskGroup(of: (Int, HTTPReply).self) { group in
-                var next = 0
-                func start() {
-                    guard next < batch.count else { return }
-                    let i = next
-                    next += 1
-                    let values = RowTemplates.values(of: batch, row: i)
-                    var body = ""
-                    if let template = node.templates.body { body = template.render(values) } else { RowJSON.object(batch, row: i, into: &body) }
-                    let request = self.request(body: Array(body.utf8), key: "\(context.runID)-row-\(rowBase + i)", values: values)
-                    group.addTask { (i, try await session.send(request)) }
-                }
-                for _ in 0..<node.concurrency { start() }
-                while let (i, reply) = try await group.next() {
-                    replies[i] = reply
-                    start()
-                }
+            let requests = (0..<batch.count).map { i -> OutgoingRequest in
+                let values = RowTemplates.values(of: batch, row: i)
+                var body = ""
+                if let template = node.templates.body { body = template.render(values) } else { RowJSON.object(batch, row: i, into: &body) }
+                return request(body: Array(body.utf8), key: "\(context.runID)-row-\(rowBase + i)", values: values)
             }
+            let replies = try await InOrder.map(requests, concurrency: node.concurrency) { try await session.send($0) }
             var rejects: [RejectedRecord] = []
             for (i, reply) in replies.enumerated() {
-                try check(reply!)
-                if reply!.status >= 400 { rejects.append(reject(batch, i, rowBase + i, reply!)) }
+                try check(reply)
+                if reply.status >= 400 { rejects.append(reject(batch, i, rowBase + i, reply)) }
             }
             if !rejects.isEmpty { try await context.reject(rejects) }
             return (batch.count - rejects.count, rejects.count)
