@@ -78,7 +78,10 @@ public struct NodeSpec: Sendable {
 
     /// Every node implicitly has a `done` signal output (fires after it finished and committed)
     /// and a `start` signal input (waits for signals).
-    public var allOutputs: [PortSpec] { outputs + (outputs.contains { $0.name == "done" } ? [] : [.signal("done", "Fires after this node finished and committed.")]) }
+    public var allOutputs: [PortSpec] {
+        outputs + (outputs.contains { $0.name == "done" } ? [] : [.signal("done", "Fires after this node finished and committed.")])
+            + (outputs.contains { $0.name == "failed" } ? [] : [.signal("failed", "Fires when this node failed (after its retries): its target runs an alert or clean-up branch, and the run still ends failed.")])
+    }
     public var allInputs: [PortSpec] { inputs + [.signal("start", "Waits for signal edges before starting.")] }
 
     /// Structural checks of raw settings against the fields: unknown keys, missing required fields, wrong kinds.

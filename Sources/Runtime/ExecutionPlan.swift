@@ -32,6 +32,20 @@ public struct ExecutionPlan: Sendable {
     public var signalEdges: [EdgeDeclaration] { edges.filter { $0.kind == .signal } }
 
     /// For each node, the nodes upstream of it over data edges.
+    /// The failure branch: targets of `failed` signal edges and every node after them (over any edge). It runs
+    /// after another node failed, while the rest of the run is torn down.
+    public func failureBranch() -> Set<String> {
+        var branch = Set(signalEdges.filter { $0.from.port == "failed" }.map(\.to.node))
+        var frontier = Array(branch)
+        while let node = frontier.popLast() {
+            for edge in edges where edge.from.node == node && !branch.contains(edge.to.node) {
+                branch.insert(edge.to.node)
+                frontier.append(edge.to.node)
+            }
+        }
+        return branch
+    }
+
     public func upstreamNodes() -> [String: Set<String>] {
         var upstream: [String: Set<String>] = [:]
         for node in nodes {

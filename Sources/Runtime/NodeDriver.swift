@@ -9,17 +9,30 @@ struct NodeDriver {
     let options: RunOptions
     let coordinator: RunCoordinator
     let slots: SourceSlots?
-    let signals: Set<String>
+    /// The signal edges into the node: each names a node that must have succeeded (`done`) or failed (`failed`).
+    let signals: [SignalRequirement]
+    /// The node lies in a failure branch (at or after the target of a `failed` edge): it runs on after another
+    /// node failed, and only a cancelled run stops it.
+    let inFailureBranch: Bool
+    /// The nodes feeding this node's data inputs: when every one of them was skipped, so is this node.
+    let producers: Set<String>
+
+    /// Whether the run is being stopped for this node: any teardown for most nodes, only a cancellation for a
+    /// failure branch (which exists to run after a failure).
+    private var isStopping: Bool { inFailureBranch ? coordinator.isCancelled : coordinator.isTearingDown }
 
     func run() async {
         let events = options.events
-        if !(await coordinator.waitForCompletion(of: signals)) || coordinator.isTearingDown {
+        let signalled = await coordinator.waitFor(signals)
+        let fed = signalled ? await coordinator.waitForProducers(producers) : false
+        if !signalled || !fed || isStopping {
             finishOutputs()
             coordinator.setOutcome(node.id, .skipped)
-            coordinator.complete(node.id, succeeded: false)
-            events.send(.nodeFinished(node: node.id, outcome: .skipped, counts: NodeCounts(), duration: .zero, error: "skipped: an upstream signal did not succeed"))
+            coordinator.complete(node.id, .skipped)
+            events.send(.nodeFinished(node: node.id, outcome: .skipped, counts: NodeCounts(), duration: .zero, error: signalled ? "skipped: every node feeding it was skipped" : "skipped: an upstream signal did not succeed"))
             return
         }
+        coordinator.markStarted(node.id)
         if let slots { await slots.acquire() }
         defer { slots?.release() }
 
@@ -40,7 +53,7 @@ struct NodeDriver {
             } catch {
                 let after = coordinator.counts(node.id)
                 let moved = after.recordsIn != before.recordsIn || after.recordsOut != before.recordsOut
-                if coordinator.isTearingDown || error is RunAborted || error is CancellationError {
+                if isStopping || error is RunAborted || error is CancellationError {
                     finishOutputs()
                     finish(.cancelled, started, error: nil)
                     return
@@ -84,7 +97,8 @@ struct NodeDriver {
     /// Commits a sink's output if the run is still healthy, otherwise aborts it.
     private func settle(_ pending: (any PendingCommit)?) async throws {
         guard let pending else { return }
-        guard coordinator.canCommit, !context.isPreview else {
+        // A failure branch commits although the run is failing (its output records the failure); others only in a healthy run.
+        guard inFailureBranch ? !coordinator.isCancelled : coordinator.canCommit, !context.isPreview else {
             await pending.abort()
             throw RunAborted()
         }
@@ -102,7 +116,7 @@ struct NodeDriver {
     private func finish(_ outcome: NodeOutcome, _ started: ContinuousClock.Instant, error: String?) {
         coordinator.setRunning(node.id, false)
         coordinator.setOutcome(node.id, outcome)
-        coordinator.complete(node.id, succeeded: outcome == .succeeded)
+        coordinator.complete(node.id, outcome)
         options.events.send(.nodeFinished(node: node.id, outcome: outcome, counts: coordinator.counts(node.id), duration: ContinuousClock.now - started, error: error))
     }
 }

@@ -16,12 +16,15 @@ final class RunCoordinator: Sendable {
         var outcomes: [String: NodeOutcome] = [:]
         var rejected = 0
         var previewComplete = false
-        var completion: [String: Bool] = [:]
+        var completion: [String: NodeOutcome] = [:]
         var states: [String: String] = [:]
-        var waiters: [(nodes: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = []
+        var waiters: [(requirements: [SignalRequirement], continuation: CheckedContinuation<Bool, Never>)] = []
+        var started: Set<String> = []
+        var producerWaiters: [(producers: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = []
     }
 
     private let state = Mutex(State())
+    /// The channels a teardown fails (not those inside a failure branch, which runs on after a failure).
     private let channels: [BoundedChannel<RecordBatch>]
 
     init(channels: [BoundedChannel<RecordBatch>]) { self.channels = channels }
@@ -30,6 +33,8 @@ final class RunCoordinator: Sendable {
 
     var canCommit: Bool { state.withLock { $0.machine.canCommit } }
     var isTearingDown: Bool { state.withLock { $0.machine.state != .running } }
+    /// The run was cancelled (by a user, a timeout or a complete preview), not failed.
+    var isCancelled: Bool { state.withLock { $0.machine.state == .cancelling || $0.machine.state == .cancelled } }
     var machineState: RunStateMachine.State { state.withLock { $0.machine.state } }
     var previewComplete: Bool { state.withLock { $0.previewComplete } }
 
@@ -111,32 +116,89 @@ final class RunCoordinator: Sendable {
 
     // MARK: Signal edges
 
-    /// Records that `node` ended (successfully or not) and wakes nodes waiting on it.
-    func complete(_ node: String, succeeded: Bool) {
+    /// Records how `node` ended and wakes the nodes waiting on it.
+    func complete(_ node: String, _ outcome: NodeOutcome) {
         let ready: [(Bool, CheckedContinuation<Bool, Never>)] = state.withLock { s in
-            s.completion[node] = succeeded
+            s.completion[node] = outcome
             var ready: [(Bool, CheckedContinuation<Bool, Never>)] = []
             s.waiters.removeAll { waiter in
-                guard waiter.nodes.allSatisfy({ s.completion[$0] != nil }) else { return false }
-                ready.append((waiter.nodes.allSatisfy { s.completion[$0] == true }, waiter.continuation))
+                guard let met = SignalRequirement.met(waiter.requirements, s.completion) else { return false }
+                ready.append((met, waiter.continuation))
                 return true
             }
-            return ready
+            return ready + Self.readyProducerWaiters(&s)
         }
         for (ok, continuation) in ready { continuation.resume(returning: ok) }
     }
 
-    /// Waits until every node in `nodes` ended; true if all succeeded.
-    func waitForCompletion(of nodes: Set<String>) async -> Bool {
-        guard !nodes.isEmpty else { return true }
+    /// Records that `node` passed its signals and starts working (it was not skipped).
+    func markStarted(_ node: String) {
+        let ready = state.withLock { s in
+            s.started.insert(node)
+            return Self.readyProducerWaiters(&s)
+        }
+        for (ok, continuation) in ready { continuation.resume(returning: ok) }
+    }
+
+    /// Waits until one of `producers` (the nodes feeding a node's data inputs) started, true, or all were
+    /// skipped, false: a node whose every producer was skipped is skipped too.
+    func waitForProducers(_ producers: Set<String>) async -> Bool {
+        guard !producers.isEmpty else { return true }
         return await withCheckedContinuation { continuation in
             let immediate: Bool? = state.withLock { s in
-                if nodes.allSatisfy({ s.completion[$0] != nil }) { return nodes.allSatisfy { s.completion[$0] == true } }
-                s.waiters.append((nodes, continuation))
+                if let decided = Self.producersDecided(producers, s) { return decided }
+                s.producerWaiters.append((producers, continuation))
                 return nil
             }
             if let immediate { continuation.resume(returning: immediate) }
         }
+    }
+
+    private static func producersDecided(_ producers: Set<String>, _ s: State) -> Bool? {
+        if producers.contains(where: { s.started.contains($0) || (s.completion[$0].map { $0 != .skipped } ?? false) }) { return true }
+        if producers.allSatisfy({ s.completion[$0] == .skipped }) { return false }
+        return nil
+    }
+
+    private static func readyProducerWaiters(_ s: inout State) -> [(Bool, CheckedContinuation<Bool, Never>)] {
+        var ready: [(Bool, CheckedContinuation<Bool, Never>)] = []
+        let snapshot = s
+        s.producerWaiters.removeAll { waiter in
+            guard let decided = producersDecided(waiter.producers, snapshot) else { return false }
+            ready.append((decided, waiter.continuation))
+            return true
+        }
+        return ready
+    }
+
+    /// Waits until every node the requirements name ended; true if every requirement holds (`done`: the node
+    /// succeeded; `failed`: it failed).
+    func waitFor(_ requirements: [SignalRequirement]) async -> Bool {
+        guard !requirements.isEmpty else { return true }
+        return await withCheckedContinuation { continuation in
+            let immediate: Bool? = state.withLock { s in
+                if let met = SignalRequirement.met(requirements, s.completion) { return met }
+                s.waiters.append((requirements, continuation))
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+}
+
+/// What one signal edge into a node asks: that its source node succeeded (`done`) or failed (`failed`).
+struct SignalRequirement: Sendable, Hashable {
+    let node: String
+    let wantsFailure: Bool
+
+    /// Whether all requirements hold, once every node they name ended (nil before).
+    static func met(_ requirements: [SignalRequirement], _ completion: [String: NodeOutcome]) -> Bool? {
+        var met = true
+        for requirement in requirements {
+            guard let outcome = completion[requirement.node] else { return nil }
+            if requirement.wantsFailure ? outcome != .failed : outcome != .succeeded { met = false }
+        }
+        return met
     }
 }
 

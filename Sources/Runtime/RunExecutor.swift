@@ -66,7 +66,10 @@ public struct RunExecutor: Sendable {
                 outputChannels[edge.from.node, default: [:]][edge.from.port, default: []].append(channel)
             }
         }
-        let coordinator = RunCoordinator(channels: all)
+        // A failure branch (the targets of `failed` edges and everything after them) runs after a failure: its
+        // channels are not failed by the teardown, and its nodes are not cancelled with the rest.
+        let failureBranch = plan.failureBranch()
+        let coordinator = RunCoordinator(channels: inputChannels.filter { !failureBranch.contains($0.key) }.flatMap { Array($0.value.values) })
         let inputsByNode = inputChannels, outputsByNode = outputChannels
         // Upstream and downstream reachability over data edges, for committing source state with sink data.
         let ancestorsByNode = plan.upstreamNodes().mapValues { Array($0).sorted() }
@@ -75,25 +78,36 @@ public struct RunExecutor: Sendable {
         let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
         options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))
 
+        @Sendable func context(_ node: PlannedNode) -> NodeRunContext {
+            NodeRunContext(
+                node: node.id, runID: options.runID, traceID: options.traceID, isPreview: plan.previewNode != nil,
+                inputs: inputsByNode[node.id] ?? [:], outputs: outputsByNode[node.id] ?? [:], coordinator: coordinator,
+                events: options.events, rejects: options.rejects, settings: plan.document.settings,
+                collector: node.id == plan.previewNode ? collector : nil,
+                collectedPort: node.spec.outputs.first { $0.kind == .data }?.name,
+                pipeline: plan.document.name, ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
+        }
+
         await withTaskCancellationHandler {
             await withTaskGroup(of: Bool.self) { outer in
                 outer.addTask {
-                    await withTaskGroup(of: Void.self) { group in
-                        for node in plan.nodes {
-                            let context = NodeRunContext(
-                                node: node.id, runID: options.runID, traceID: options.traceID, isPreview: plan.previewNode != nil,
-                                inputs: inputsByNode[node.id] ?? [:], outputs: outputsByNode[node.id] ?? [:], coordinator: coordinator,
-                                events: options.events, rejects: options.rejects, settings: plan.document.settings,
-                                collector: node.id == plan.previewNode ? collector : nil,
-                                collectedPort: node.spec.outputs.first { $0.kind == .data }?.name,
-                                pipeline: plan.document.name, ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
-                            let waitFor = Set(plan.signalEdges.filter { $0.to.node == node.id }.map(\.from.node))
-                            group.addTask {
-                                await NodeDriver(node: node, context: context, options: options, coordinator: coordinator,
-                                                 slots: node.isSource ? slots : nil, signals: waitFor).run()
+                    // The failure branch runs beside the rest, so the rest's teardown does not cancel it.
+                    await withTaskGroup(of: Void.self) { parts in
+                        for inBranch in [false, true] {
+                            parts.addTask {
+                                await withTaskGroup(of: Void.self) { group in
+                                    for node in plan.nodes where failureBranch.contains(node.id) == inBranch {
+                                        let driver = NodeDriver(
+                                            node: node, context: context(node), options: options, coordinator: coordinator, slots: node.isSource ? slots : nil,
+                                            signals: plan.signalEdges.filter { $0.to.node == node.id }.map { SignalRequirement(node: $0.from.node, wantsFailure: $0.from.port == "failed") },
+                                            inFailureBranch: inBranch, producers: Set(plan.dataEdges.filter { $0.to.node == node.id }.map(\.from.node)))
+                                        group.addTask { await driver.run() }
+                                    }
+                                    // A teardown interrupts nodes blocked on I/O; a failure branch only a cancellation.
+                                    for await _ in group where inBranch ? coordinator.isCancelled : coordinator.isTearingDown { group.cancelAll() }
+                                }
                             }
                         }
-                        for await _ in group where coordinator.isTearingDown { group.cancelAll() }
                     }
                     return true
                 }
