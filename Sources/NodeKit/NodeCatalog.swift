@@ -47,7 +47,7 @@ public enum NodeCatalog {
     public static func json(_ specs: [NodeSpec]) -> String {
         let items = specs.map { spec -> String in
             func ports(_ list: [PortSpec]) -> String {
-                "[" + list.map { JSONText.object([("name", .string($0.name)), ("kind", .string($0.kind.rawValue)), ("summary", .string($0.summary))]) }.joined(separator: ",") + "]"
+                "[" + list.map { JSONText.object([("name", .string($0.name)), ("kind", .string($0.kind.rawValue)), ("summary", .string($0.summary)), ("optional", .json($0.isOptional ? "true" : "false"))]) }.joined(separator: ",") + "]"
             }
             let fields = fieldsJSON(spec.fields)
             return JSONText.object([

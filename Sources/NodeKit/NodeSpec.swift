@@ -8,8 +8,14 @@ public struct PortSpec: Sendable, Hashable {
     public let name: String
     public let kind: EdgeKind
     public let summary: String
+    /// A data input that may be left unconnected (a notification about the run needs no rows).
+    public var isOptional = false
 
-    public static func data(_ name: String, _ summary: String = "") -> PortSpec { PortSpec(name: name, kind: .data, summary: summary) }
+    public static func data(_ name: String, _ summary: String = "", optional: Bool = false) -> PortSpec {
+        var port = PortSpec(name: name, kind: .data, summary: summary)
+        port.isOptional = optional
+        return port
+    }
     public static func signal(_ name: String, _ summary: String = "") -> PortSpec { PortSpec(name: name, kind: .signal, summary: summary) }
 }
 

@@ -118,6 +118,15 @@ public protocol NodeContext: Sendable {
     /// Declares how many bytes this node expects to read in all (a file source's file sizes), so viewers
     /// can show its progress as `bytes / expected`; nodes that cannot know leave it unset.
     func expectBytes(_ total: Int)
+    /// The pipeline's name, for messages.
+    var pipeline: String { get }
+    /// Why the run is failing (the first failure), or nil while it is healthy: what a failure branch reports.
+    var runFailure: String? { get }
+}
+
+extension NodeContext {
+    public var pipeline: String { "" }
+    public var runFailure: String? { nil }
 }
 
 /// A source's state for one pipeline, as committed in a destination: `key` is `pipeline/node`.

@@ -22,6 +22,19 @@ struct HTTPEndpoint: Sendable, CustomStringConvertible {
     /// Which hosts requests may reach (the server's policy; anything for standalone runs).
     let outbound: OutboundPolicy
 
+    /// An endpoint built by another connector (a chat webhook): its URL, no authentication beyond it.
+    init(name: String, url: String, timeout: Duration = .seconds(30), retries: Int = 4, outbound: OutboundPolicy) {
+        self.name = name
+        baseURL = url
+        auth = .none
+        headers = []
+        self.timeout = timeout
+        caFile = nil
+        rateLimit = nil
+        self.retries = retries
+        self.outbound = outbound
+    }
+
     init(_ connection: Connection) throws(ConfigError) {
         let fields = connection.fields
         name = connection.name

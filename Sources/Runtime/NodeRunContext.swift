@@ -37,6 +37,13 @@ struct NodeRunContext: NodeContext {
     let collector: PreviewCollector?
     let collectedPort: String?
     let pipeline: String
+
+    var runFailure: String? {
+        switch coordinator.machineState {
+        case let .failing(reason), let .failed(reason): reason
+        default: nil
+        }
+    }
     /// Nodes upstream of this one (through data edges), whose published state a sink commits.
     let ancestors: [String]
     /// State stores downstream of this node, where its committed state lives.

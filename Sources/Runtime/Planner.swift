@@ -84,7 +84,7 @@ public struct Planner: Sendable {
         for (id, entry) in instances {
             for port in entry.type.spec.inputs where port.kind == .data {
                 let incoming = edges.filter { $0.kind == .data && $0.to.node == id && $0.to.port == port.name }
-                if incoming.isEmpty {
+                if incoming.isEmpty, !port.isOptional {
                     errors.append(ConfigError(code: "unconnected_port", message: "input port '\(port.name)' is not connected; add an edge to \(id).\(port.name)",
                                               location: entry.declaration.location, node: id, field: port.name))
                 } else if incoming.count > 1, !entry.type.spec.capabilities.contains(.fanIn) {
