@@ -96,7 +96,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
-        .target(name: "Workers", dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes", logging], swiftSettings: strict),
         .target(
             name: "Services",
             dependencies: ["NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", crypto,
@@ -121,7 +121,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "sluice",
-            dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes", "Server", "Scheduler",
+            dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes", "Server", "Scheduler", logging,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "SluiceTestSupport", dependencies: ["Columnar", "NodeKit", "Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesMail"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["SluiceTestSupport", "NodeKit", "Scheduler", "Store", "BuiltinNodes", "NodesMail", "SQLiteAccess"], swiftSettings: strict),
-        .testTarget(name: "WorkersTests", dependencies: ["SluiceTestSupport", "Workers", "Runtime", "Store", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "WorkersTests", dependencies: ["SluiceTestSupport", "Workers", "Runtime", "Store", "NodeKit", "BuiltinNodes", logging], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["SluiceTestSupport", "Store"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",

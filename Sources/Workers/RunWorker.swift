@@ -1,6 +1,7 @@
 import BuiltinNodes
 import Columnar
 import Foundation
+public import Logging
 public import NodeKit
 import Runtime
 import Store
@@ -19,6 +20,8 @@ public struct WorkerConfiguration: Sendable {
     public var files: FileRoots
     /// Which hosts pipelines' requests may reach (the server's outbound policy).
     public var outbound: OutboundPolicy = .unrestricted
+    /// Where run lifecycle lines go (started, finished, handed back), each with run_id, pipeline and trace_id.
+    public var logger = Logger(label: "sluice.worker")
     /// The directory relative file paths in pipelines resolve against.
     public var workspace: String { files.base }
 
@@ -58,6 +61,11 @@ struct RunWorker: Sendable {
 
     func execute(_ run: RunRecord) async -> Ending {
         let stop = StopReason()
+        let started = ContinuousClock.now
+        var log = configuration.logger
+        log[metadataKey: "run_id"] = "\(run.id)"
+        log[metadataKey: "trace_id"] = "\(run.id)"
+        log[metadataKey: "pipeline_id"] = "\(run.pipelineID)"
         let plan: ExecutionPlan
         do {
             let notes: [String]
@@ -67,8 +75,11 @@ struct RunWorker: Sendable {
             let message = Self.message(error)
             try? await store.appendLogs(runID: run.id, [(store.now(), .error, nil, message)])
             await auditRefusal(error, run: run)
+            log.error("run could not start", metadata: ["error": "\(message)", "revision": "\(run.revision)"])
             return await finish(run, phase: .failed, error: message, rejected: 0)
         }
+        log[metadataKey: "pipeline"] = "\(plan.document.name)"
+        log.info("run started", metadata: ["revision": "\(run.revision)", "attempt": "\(run.attempt)", "worker": "\(configuration.workerID)"])
 
         let progress = RunProgress(runID: run.id, pipelineID: run.pipelineID, report: queue.report, now: store.now)
         let rejects = StoreRejectStore()
@@ -92,10 +103,12 @@ struct RunWorker: Sendable {
         switch stop.current {
         case .leaseLost:
             try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "this worker lost the run's lease; another worker will retry it")])
+            log.warning("run abandoned: this worker lost its lease; another worker will retry it")
             return .abandoned
         case .shutdown:
             try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "the worker shut down; the run goes back to the queue")])
             _ = try? await queue.handBack(runID: run.id, workerID: configuration.workerID)
+            log.warning("run handed back: the worker is shutting down")
             return .handedBack
         case .none, .cancelRequested:
             let summary = result.summary
@@ -104,6 +117,14 @@ struct RunWorker: Sendable {
             case .failed: .failed
             case .cancelled: .cancelled
             }
+            let elapsed = (ContinuousClock.now - started).components
+            var metadata: Logger.Metadata = [
+                "status": "\(phase.rawValue)", "duration_ms": "\(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)",
+                "records_in": "\(summary.nodes.filter { plan.node($0.node)?.isSource == true }.reduce(0) { $0 + $1.counts.recordsOut })",
+                "rejected": "\(summary.rejected)",
+            ]
+            if let error = summary.error { metadata["error"] = "\(error)" }
+            if phase == .failed { log.warning("run finished", metadata: metadata) } else { log.info("run finished", metadata: metadata) }
             return await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
         }
     }

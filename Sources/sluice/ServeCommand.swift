@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Server
 import Store
 
@@ -28,6 +29,23 @@ struct StoreOptions: ParsableArguments {
                                                 store: location, workers: workers)
         configuration.jwtKeyFile = (jwtKeyFile ?? ProcessInfo.processInfo.environment["SLUICE_JWT_KEY_FILE"]).map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         return configuration
+    }
+}
+
+/// How `serve` and `worker` log: format and level, to standard error.
+struct LogOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Log lines as text or json (one object per line with time, level, message, and run_id, pipeline and trace_id on run lines).",
+                               valueName: "text|json"))
+    var logFormat = "text"
+
+    @Option(help: ArgumentHelp("The least severe level logged: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel = "info"
+
+    /// Sets up the process's logging; a wrong value is a usage error.
+    func bootstrap() throws {
+        guard let format = LogFormat(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json") }
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        format.bootstrap(level: level)
     }
 }
 
@@ -67,6 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var workerOptions: WorkerOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     @Option(help: ArgumentHelp("Serve HTTPS (and WSS) with this PEM certificate (chain); needs --tls-key.", valueName: "file"))
     var tlsCert: String?
 
@@ -95,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try logOptions.bootstrap()
         var configuration = try storeOptions.configuration(listen: listen)
         try workerOptions.apply(to: &configuration)
         configuration.scheduling = !noScheduler
@@ -122,7 +143,10 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var workerOptions: WorkerOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     func run() async throws {
+        try logOptions.bootstrap()
         var configuration = try storeOptions.configuration()
         try workerOptions.apply(to: &configuration)
         do {
