@@ -31,6 +31,8 @@ enum EventRoutes {
             let token = Authenticator.bearerToken(context.request)
             let user = try? await state.authenticator.authenticate(context.request)
             let session = EventSession(state: state, outbound: outbound, user: user, token: token)
+            state.runMetrics.websocketOpened()
+            defer { state.runMetrics.websocketClosed() }
             try await session.run(inbound)
         })
         return router

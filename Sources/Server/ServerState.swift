@@ -1,5 +1,6 @@
 import BuiltinNodes
 import Foundation
+import Synchronization
 public import NodeKit
 import Prometheus
 public import Scheduler
@@ -79,6 +80,10 @@ public final class ServerState: Sendable {
     public let bus: any EventBus
     let authenticator: Authenticator
     let metrics: PrometheusCollectorRegistry
+    /// Runs, records, the queue and reclaims, for `/metrics`.
+    let runMetrics: RunMetrics
+    /// The worker pools this process started (their busy slots are a metric).
+    private let pools = Mutex<[WorkerPool]>([])
     let requests: Counter
     let failures: Counter
     let connections: StoredConnections
@@ -96,6 +101,7 @@ public final class ServerState: Sendable {
         self.bus = bus
         self.authenticator = authenticator
         self.metrics = metrics
+        runMetrics = RunMetrics(registry: metrics)
         requests = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_requests", unitName: "total",
                                                                          helpText: "HTTP API requests served"))
         failures = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_errors", unitName: "total",
@@ -156,6 +162,17 @@ public final class ServerState: Sendable {
     public func workerPool(count: Int) -> WorkerPool {
         var workers = WorkerConfiguration(leaseMillis: configuration.leaseMillis, files: configuration.fileRoots)
         workers.outbound = configuration.outbound
-        return WorkerPool(store: store, vault: vault, bus: bus, configuration: workers, count: count)
+        workers.observer = runMetrics
+        let pool = WorkerPool(store: store, vault: vault, bus: bus, configuration: workers, count: count)
+        pools.withLock { $0.append(pool) }
+        return pool
+    }
+
+    /// Runs executing in this process now.
+    var activeRunCount: Int { pools.withLock { $0.reduce(0) { $0 + $1.activeRuns.count } } }
+
+    /// Brings the metrics read at scrape time up to date (queue, busy slots).
+    func refreshMetrics() async {
+        await runMetrics.refresh(store: store, activeRuns: activeRunCount)
     }
 }

@@ -30,6 +30,7 @@ enum SystemRoutes {
         },
         Endpoint(.get, "/metrics", "metrics", "Prometheus metrics (text exposition format).", tag: "system", access: .anyone,
                  response: APISchema.string, contentType: "text/plain; version=0.0.4") { call in
+            await call.state.refreshMetrics()
             var buffer: [UInt8] = []
             call.state.metrics.emit(into: &buffer)
             return APIReply(status: .ok, contentType: "text/plain; version=0.0.4", body: Data(buffer))

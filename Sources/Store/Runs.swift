@@ -322,4 +322,12 @@ extension MetadataStore {
                 .map { ($0.int("seq") ?? 0, $0.string("node"), $0.string("packet")) }
         }
     }
+
+    /// How many runs wait in the queue, and when the oldest was queued (Unix ms), for monitoring.
+    public func queueStats() async throws -> (depth: Int, oldestQueuedAt: Int64?) {
+        try await transaction { session in
+            let row = try await session.first("SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM runs WHERE status = 'queued'")
+            return (Int(row?.int("n") ?? 0), row?.int("oldest"))
+        }
+    }
 }

@@ -22,6 +22,8 @@ public struct WorkerConfiguration: Sendable {
     public var outbound: OutboundPolicy = .unrestricted
     /// Where run lifecycle lines go (started, finished, handed back), each with run_id, pipeline and trace_id.
     public var logger = Logger(label: "sluice.worker")
+    /// Told about each run this process executes (the server's metrics); nil tells nobody.
+    public var observer: (any RunObserver)?
     /// The directory relative file paths in pipelines resolve against.
     public var workspace: String { files.base }
 
@@ -79,6 +81,7 @@ struct RunWorker: Sendable {
             return await finish(run, phase: .failed, error: message, rejected: 0)
         }
         log[metadataKey: "pipeline"] = "\(plan.document.name)"
+        configuration.observer?.runStarted(pipeline: plan.document.name)
         log.info("run started", metadata: ["revision": "\(run.revision)", "attempt": "\(run.attempt)", "worker": "\(configuration.workerID)"])
 
         let progress = RunProgress(runID: run.id, pipelineID: run.pipelineID, report: queue.report, now: store.now)
@@ -125,6 +128,10 @@ struct RunWorker: Sendable {
             ]
             if let error = summary.error { metadata["error"] = "\(error)" }
             if phase == .failed { log.warning("run finished", metadata: metadata) } else { log.info("run finished", metadata: metadata) }
+            configuration.observer?.runFinished(RunReport(
+                pipeline: plan.document.name, status: phase, duration: ContinuousClock.now - started,
+                nodes: summary.nodes.map { RunReport.Node(type: plan.node($0.node)?.spec.id ?? "unknown", recordsIn: $0.counts.recordsIn,
+                                                          recordsOut: $0.counts.recordsOut, rejected: $0.counts.rejected) }))
             return await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
         }
     }

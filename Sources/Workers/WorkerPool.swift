@@ -73,7 +73,9 @@ public final class WorkerPool: Sendable {
 
     private func reaperLoop() async {
         while !Task.isCancelled, claiming.withLock({ $0 }) {
-            for run in (try? await queue.reclaimExpiredLeases()) ?? [] {
+            let reclaimed = (try? await queue.reclaimExpiredLeases()) ?? []
+            if !reclaimed.isEmpty { configuration.observer?.leasesReclaimed(reclaimed.count) }
+            for run in reclaimed {
                 try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "the worker holding this run stopped responding; run \(run.phase == .queued ? "requeued" : "failed")")])
             }
             do { try await Task.sleep(for: .milliseconds(max(configuration.leaseMillis / 2, 50))) } catch { return }
