@@ -46,7 +46,7 @@ struct DocumentReader {
     }
 
     mutating func document(_ root: Setting) -> PipelineDocument? {
-        let top = ["apiVersion", "name", "description", "parameters", "settings", "nodes", "edges", "layout", "triggers"]
+        let top = ["apiVersion", "name", "description", "parameters", "settings", "nodes", "edges", "layout", "triggers", "notify"]
         _ = mapping(root, allowed: top, context: "the pipeline document")
         guard root.entries != nil else { return nil }
         if let version = root["apiVersion"] {
@@ -85,7 +85,35 @@ struct DocumentReader {
         if let list = root["triggers"] {
             if let items = list.list { document.triggers = items } else { fail("invalid_value", "'triggers' must be a list", at: list, field: "triggers") }
         }
+        if let list = root["notify"] {
+            if let items = list.list { document.notify = items.enumerated().compactMap { notification($1, index: $0) } } else {
+                fail("invalid_value", "'notify' must be a list of {on, via, connection}", at: list, field: "notify")
+            }
+        }
         return document
+    }
+
+    /// One `notify:` entry: `{on: [failed, succeeded, rejected], via: slack|webhook, connection: NAME, path?, to?}`.
+    mutating func notification(_ setting: Setting, index: Int) -> RunNotification? {
+        let field = "notify[\(index)]"
+        _ = mapping(setting, allowed: ["on", "via", "connection", "path", "to"], context: field)
+        guard setting.entries != nil else { return nil }
+        var events: Set<RunNotificationEvent> = []
+        let onSetting = setting["on"]
+        for item in onSetting?.list ?? onSetting.map { [$0] } ?? [] {
+            guard let event = item.scalarText.flatMap(RunNotificationEvent.init) else {
+                fail("invalid_value", "'\(item.scalarText ?? item.kindName)' is not a run outcome", at: item, field: "\(field).on",
+                     expected: RunNotificationEvent.allCases.map(\.rawValue).joined(separator: ", "))
+                continue
+            }
+            events.insert(event)
+        }
+        if onSetting == nil { events = [.failed] }
+        guard let via = string(setting["via"], field: "\(field).via", required: true, at: setting),
+              let connection = string(setting["connection"], field: "\(field).connection", required: true, at: setting) else { return nil }
+        let path = string(setting["path"], field: "\(field).path", required: false, at: setting)
+        let to = setting["to"].map { value in value.list?.compactMap(\.scalarText) ?? value.scalarText.map { [$0] } ?? [] } ?? []
+        return RunNotification(on: events, via: via, connection: connection, path: path, to: to, location: setting.location)
     }
 
     mutating func string(_ setting: Setting?, field: String, required: Bool, at parent: Setting, node: String? = nil) -> String? {

@@ -13,6 +13,8 @@ public struct PipelineDocument: Sendable {
     public var layout: [String: [Double]]
     /// The `triggers:` list as written (the scheduler reads and checks it; runs ignore it).
     public var triggers: [Setting] = []
+    /// Who hears about its runs (`notify:`), delivered by the worker or `sluice run` once a run ended.
+    public var notify: [RunNotification] = []
     /// The file the document came from, used in error locations and to resolve relative paths.
     public var file: String?
 

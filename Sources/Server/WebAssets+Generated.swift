@@ -670,29 +670,29 @@ extension WebAssets {
             "Ly8gQHRzLWNoZWNrCi8vIFdyaXRlcyBhIHBpcGVsaW5lIGRvY3VtZW50IGFzIFlBTUwgKGJsb2NrIHN0eWxlLCBzdHJpbmdzIGRvdWJsZS1xdW90ZWQpOiB3" +
             "aGF0IHRoZSBlZGl0b3Igc2F2ZXMsIHNvIGEgZG9jdW1lbnQKLy8gZXhwb3J0ZWQgZnJvbSB0aGUgVUkgcmVhZHMgd2VsbCBpbiBnaXQuIFB1cmU7IHRoZSBz" +
             "ZXJ2ZXIgcGFyc2VzIGl0IGJhY2sgKFlBTUwgaXMgcmVhZCBvbmx5IG9uIHRoZSBzZXJ2ZXIpLgoKY29uc3QgS0VZX09SREVSID0gWyJhcGlWZXJzaW9uIiwg" +
-            "Im5hbWUiLCAiZGVzY3JpcHRpb24iLCAicGFyYW1ldGVycyIsICJzZXR0aW5ncyIsICJub2RlcyIsICJlZGdlcyIsICJsYXlvdXQiLCAidHJpZ2dlcnMiXTsK" +
-            "Y29uc3QgUExBSU5fS0VZID0gL15bQS1aYS16X11bQS1aYS16MC05Xy4tXSokLzsKCi8qKgogKiBAcGFyYW0ge3N0cmluZ30ga2V5CiAqLwpmdW5jdGlvbiBr" +
-            "ZXkoa2V5KSB7IHJldHVybiBQTEFJTl9LRVkudGVzdChrZXkpID8ga2V5IDogSlNPTi5zdHJpbmdpZnkoa2V5KTsgfQoKLyoqCiAqIEBwYXJhbSB7dW5rbm93" +
-            "bn0gdmFsdWUKICogQHJldHVybnMge2Jvb2xlYW59CiAqLwpmdW5jdGlvbiBpc1NjYWxhcih2YWx1ZSkgeyByZXR1cm4gdmFsdWUgPT09IG51bGwgfHwgdHlw" +
-            "ZW9mIHZhbHVlICE9PSAib2JqZWN0IiB8fCAoQXJyYXkuaXNBcnJheSh2YWx1ZSkgPyB2YWx1ZS5sZW5ndGggPT09IDAgOiBPYmplY3Qua2V5cyh2YWx1ZSku" +
-            "bGVuZ3RoID09PSAwKTsgfQoKLyoqCiAqIEBwYXJhbSB7dW5rbm93bn0gdmFsdWUKICogQHJldHVybnMge3N0cmluZ30KICovCmZ1bmN0aW9uIHNjYWxhcih2" +
-            "YWx1ZSkgewogIGlmICh2YWx1ZSA9PT0gbnVsbCB8fCB2YWx1ZSA9PT0gdW5kZWZpbmVkKSByZXR1cm4gIm51bGwiOwogIGlmIChBcnJheS5pc0FycmF5KHZh" +
-            "bHVlKSkgcmV0dXJuICJbXSI7CiAgaWYgKHR5cGVvZiB2YWx1ZSA9PT0gIm9iamVjdCIpIHJldHVybiAie30iOwogIGlmICh0eXBlb2YgdmFsdWUgPT09ICJz" +
-            "dHJpbmciKSByZXR1cm4gSlNPTi5zdHJpbmdpZnkodmFsdWUpOwogIHJldHVybiBTdHJpbmcodmFsdWUpOwp9CgovKioKICogQHBhcmFtIHt1bmtub3dufSB2" +
-            "YWx1ZQogKiBAcGFyYW0ge251bWJlcn0gaW5kZW50CiAqIEByZXR1cm5zIHtzdHJpbmdbXX0KICovCmZ1bmN0aW9uIGxpbmVzKHZhbHVlLCBpbmRlbnQpIHsK" +
-            "ICBjb25zdCBwYWQgPSAiICIucmVwZWF0KGluZGVudCk7CiAgaWYgKEFycmF5LmlzQXJyYXkodmFsdWUpKSB7CiAgICByZXR1cm4gdmFsdWUuZmxhdE1hcCgo" +
-            "aXRlbSkgPT4gewogICAgICBpZiAoaXNTY2FsYXIoaXRlbSkpIHJldHVybiBbYCR7cGFkfS0gJHtzY2FsYXIoaXRlbSl9YF07CiAgICAgIGlmIChBcnJheS5p" +
-            "c0FycmF5KGl0ZW0pKSByZXR1cm4gW2Ake3BhZH0tYCwgLi4ubGluZXMoaXRlbSwgaW5kZW50ICsgMildOwogICAgICBjb25zdCBpbm5lciA9IGxpbmVzKGl0" +
-            "ZW0sIGluZGVudCArIDIpOwogICAgICByZXR1cm4gW2Ake3BhZH0tICR7aW5uZXJbMF0uc2xpY2UoaW5kZW50ICsgMil9YCwgLi4uaW5uZXIuc2xpY2UoMSld" +
-            "OwogICAgfSk7CiAgfQogIGNvbnN0IG9iamVjdCA9IC8qKiBAdHlwZSB7UmVjb3JkPHN0cmluZywgdW5rbm93bj59ICovICh2YWx1ZSk7CiAgcmV0dXJuIE9i" +
-            "amVjdC5lbnRyaWVzKG9iamVjdCkuZmlsdGVyKChbLCB2XSkgPT4gdiAhPT0gdW5kZWZpbmVkKS5mbGF0TWFwKChbaywgdl0pID0+CiAgICBpc1NjYWxhcih2" +
-            "KSA/IFtgJHtwYWR9JHtrZXkoayl9OiAke3NjYWxhcih2KX1gXSA6IFtgJHtwYWR9JHtrZXkoayl9OmAsIC4uLmxpbmVzKHYsIGluZGVudCArIDIpXSk7Cn0K" +
-            "Ci8qKgogKiBUaGUgZG9jdW1lbnQgYXMgWUFNTCB0ZXh0LCB0b3AtbGV2ZWwga2V5cyBpbiB0aGUgdXN1YWwgb3JkZXIuCiAqIEBwYXJhbSB7UmVjb3JkPHN0" +
-            "cmluZywgdW5rbm93bj59IGRvY3VtZW50CiAqIEByZXR1cm5zIHtzdHJpbmd9CiAqLwpleHBvcnQgZnVuY3Rpb24gdG9ZQU1MKGRvY3VtZW50KSB7CiAgLyoq" +
-            "CiAgICogQHR5cGUge1JlY29yZDxzdHJpbmcsIHVua25vd24+fQogICAqLwogIGNvbnN0IG9yZGVyZWQgPSB7fTsKICBmb3IgKGNvbnN0IGsgb2YgS0VZX09S" +
-            "REVSKSBpZiAoZG9jdW1lbnRba10gIT09IHVuZGVmaW5lZCkgb3JkZXJlZFtrXSA9IGRvY3VtZW50W2tdOwogIGZvciAoY29uc3QgW2ssIHZdIG9mIE9iamVj" +
-            "dC5lbnRyaWVzKGRvY3VtZW50KSkgaWYgKCEoayBpbiBvcmRlcmVkKSAmJiB2ICE9PSB1bmRlZmluZWQpIG9yZGVyZWRba10gPSB2OwogIHJldHVybiBsaW5l" +
-            "cyhvcmRlcmVkLCAwKS5qb2luKCJcbiIpICsgIlxuIjsKfQo="),
+            "Im5hbWUiLCAiZGVzY3JpcHRpb24iLCAicGFyYW1ldGVycyIsICJzZXR0aW5ncyIsICJub3RpZnkiLCAibm9kZXMiLCAiZWRnZXMiLCAibGF5b3V0IiwgInRy" +
+            "aWdnZXJzIl07CmNvbnN0IFBMQUlOX0tFWSA9IC9eW0EtWmEtel9dW0EtWmEtejAtOV8uLV0qJC87CgovKioKICogQHBhcmFtIHtzdHJpbmd9IGtleQogKi8K" +
+            "ZnVuY3Rpb24ga2V5KGtleSkgeyByZXR1cm4gUExBSU5fS0VZLnRlc3Qoa2V5KSA/IGtleSA6IEpTT04uc3RyaW5naWZ5KGtleSk7IH0KCi8qKgogKiBAcGFy" +
+            "YW0ge3Vua25vd259IHZhbHVlCiAqIEByZXR1cm5zIHtib29sZWFufQogKi8KZnVuY3Rpb24gaXNTY2FsYXIodmFsdWUpIHsgcmV0dXJuIHZhbHVlID09PSBu" +
+            "dWxsIHx8IHR5cGVvZiB2YWx1ZSAhPT0gIm9iamVjdCIgfHwgKEFycmF5LmlzQXJyYXkodmFsdWUpID8gdmFsdWUubGVuZ3RoID09PSAwIDogT2JqZWN0Lmtl" +
+            "eXModmFsdWUpLmxlbmd0aCA9PT0gMCk7IH0KCi8qKgogKiBAcGFyYW0ge3Vua25vd259IHZhbHVlCiAqIEByZXR1cm5zIHtzdHJpbmd9CiAqLwpmdW5jdGlv" +
+            "biBzY2FsYXIodmFsdWUpIHsKICBpZiAodmFsdWUgPT09IG51bGwgfHwgdmFsdWUgPT09IHVuZGVmaW5lZCkgcmV0dXJuICJudWxsIjsKICBpZiAoQXJyYXku" +
+            "aXNBcnJheSh2YWx1ZSkpIHJldHVybiAiW10iOwogIGlmICh0eXBlb2YgdmFsdWUgPT09ICJvYmplY3QiKSByZXR1cm4gInt9IjsKICBpZiAodHlwZW9mIHZh" +
+            "bHVlID09PSAic3RyaW5nIikgcmV0dXJuIEpTT04uc3RyaW5naWZ5KHZhbHVlKTsKICByZXR1cm4gU3RyaW5nKHZhbHVlKTsKfQoKLyoqCiAqIEBwYXJhbSB7" +
+            "dW5rbm93bn0gdmFsdWUKICogQHBhcmFtIHtudW1iZXJ9IGluZGVudAogKiBAcmV0dXJucyB7c3RyaW5nW119CiAqLwpmdW5jdGlvbiBsaW5lcyh2YWx1ZSwg" +
+            "aW5kZW50KSB7CiAgY29uc3QgcGFkID0gIiAiLnJlcGVhdChpbmRlbnQpOwogIGlmIChBcnJheS5pc0FycmF5KHZhbHVlKSkgewogICAgcmV0dXJuIHZhbHVl" +
+            "LmZsYXRNYXAoKGl0ZW0pID0+IHsKICAgICAgaWYgKGlzU2NhbGFyKGl0ZW0pKSByZXR1cm4gW2Ake3BhZH0tICR7c2NhbGFyKGl0ZW0pfWBdOwogICAgICBp" +
+            "ZiAoQXJyYXkuaXNBcnJheShpdGVtKSkgcmV0dXJuIFtgJHtwYWR9LWAsIC4uLmxpbmVzKGl0ZW0sIGluZGVudCArIDIpXTsKICAgICAgY29uc3QgaW5uZXIg" +
+            "PSBsaW5lcyhpdGVtLCBpbmRlbnQgKyAyKTsKICAgICAgcmV0dXJuIFtgJHtwYWR9LSAke2lubmVyWzBdLnNsaWNlKGluZGVudCArIDIpfWAsIC4uLmlubmVy" +
+            "LnNsaWNlKDEpXTsKICAgIH0pOwogIH0KICBjb25zdCBvYmplY3QgPSAvKiogQHR5cGUge1JlY29yZDxzdHJpbmcsIHVua25vd24+fSAqLyAodmFsdWUpOwog" +
+            "IHJldHVybiBPYmplY3QuZW50cmllcyhvYmplY3QpLmZpbHRlcigoWywgdl0pID0+IHYgIT09IHVuZGVmaW5lZCkuZmxhdE1hcCgoW2ssIHZdKSA9PgogICAg" +
+            "aXNTY2FsYXIodikgPyBbYCR7cGFkfSR7a2V5KGspfTogJHtzY2FsYXIodil9YF0gOiBbYCR7cGFkfSR7a2V5KGspfTpgLCAuLi5saW5lcyh2LCBpbmRlbnQg" +
+            "KyAyKV0pOwp9CgovKioKICogVGhlIGRvY3VtZW50IGFzIFlBTUwgdGV4dCwgdG9wLWxldmVsIGtleXMgaW4gdGhlIHVzdWFsIG9yZGVyLgogKiBAcGFyYW0g" +
+            "e1JlY29yZDxzdHJpbmcsIHVua25vd24+fSBkb2N1bWVudAogKiBAcmV0dXJucyB7c3RyaW5nfQogKi8KZXhwb3J0IGZ1bmN0aW9uIHRvWUFNTChkb2N1bWVu" +
+            "dCkgewogIC8qKgogICAqIEB0eXBlIHtSZWNvcmQ8c3RyaW5nLCB1bmtub3duPn0KICAgKi8KICBjb25zdCBvcmRlcmVkID0ge307CiAgZm9yIChjb25zdCBr" +
+            "IG9mIEtFWV9PUkRFUikgaWYgKGRvY3VtZW50W2tdICE9PSB1bmRlZmluZWQpIG9yZGVyZWRba10gPSBkb2N1bWVudFtrXTsKICBmb3IgKGNvbnN0IFtrLCB2" +
+            "XSBvZiBPYmplY3QuZW50cmllcyhkb2N1bWVudCkpIGlmICghKGsgaW4gb3JkZXJlZCkgJiYgdiAhPT0gdW5kZWZpbmVkKSBvcmRlcmVkW2tdID0gdjsKICBy" +
+            "ZXR1cm4gbGluZXMob3JkZXJlZCwgMCkuam9pbigiXG4iKSArICJcbiI7Cn0K"),
         "ui/js/pages/connection-sharing.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdobyBtYXkgdXNlIGEgY29ubmVjdGlvbiwgb24gdGhlIGNvbm5lY3Rpb25zIHBhZ2U6IGl0cyBvd25lciAoYW5kIGFkbWlucykg" +
             "c2hhcmUgaXQgd2l0aCBwZW9wbGUgYnkgbmFtZSwgYXMKLy8gYHVzZXJgIChtYXkgbmFtZSBpdCBpbiBwaXBlbGluZXMpIG9yIGBlZGl0b3JgIChtYXkgYWxz" +

@@ -22,6 +22,8 @@ public struct WorkerConfiguration: Sendable {
     public var outbound: OutboundPolicy = .unrestricted
     /// Where run lifecycle lines go (started, finished, handed back), each with run_id, pipeline and trace_id.
     public var logger = Logger(label: "sluice.worker")
+    /// The start of a run page's URL (`https://sluice.example.com/#run/`), for links in notifications; nil: no link.
+    public var runLink: String?
     /// Told about each run this process executes (the server's metrics); nil tells nobody.
     public var observer: (any RunObserver)?
     /// The directory relative file paths in pipelines resolve against.
@@ -128,6 +130,7 @@ struct RunWorker: Sendable {
             ]
             if let error = summary.error { metadata["error"] = "\(error)" }
             if phase == .failed { log.warning("run finished", metadata: metadata) } else { log.info("run finished", metadata: metadata) }
+            await notify(run, plan: plan, summary: summary, status: phase)
             configuration.observer?.runFinished(RunReport(
                 pipeline: plan.document.name, status: phase, duration: ContinuousClock.now - started,
                 nodes: summary.nodes.map { RunReport.Node(type: plan.node($0.node)?.spec.id ?? "unknown", recordsIn: $0.counts.recordsIn,
@@ -154,6 +157,23 @@ struct RunWorker: Sendable {
 
     /// Whose run this is, for the connections it may use: a trigger's runs act as the trigger's creator, others as
     /// their requester (nil when that user no longer exists: then only connections shared with everyone).
+    /// Delivers the run's notifications (`notify:`) with the connections its user may use, and logs each outcome on the run.
+    private func notify(_ run: RunRecord, plan: ExecutionPlan, summary: RunSummary, status: RunPhase) async {
+        guard !plan.document.notify.isEmpty else { return }
+        let read = summary.nodes.filter { plan.node($0.node)?.isSource == true }.reduce(0) { $0 + $1.counts.recordsOut }
+        let message = RunMessage(pipeline: plan.document.name, runID: run.id, status: status.rawValue, error: summary.error,
+                                 durationSeconds: Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18,
+                                 recordsRead: read, rejected: summary.rejected, link: configuration.runLink.map { $0 + run.id })
+        let connections = self.connections, actor = try? await actor(of: run)
+        let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: plan.document.notify, succeeded: status == .succeeded) { name in
+            guard let connection = try await connections.catalog(names: [name], actingAs: actor ?? ConnectionActor(nil)).connections[name] else {
+                throw NodeError(code: "unknown_connection", message: "no connection named '\(name)' that this run's user may use")
+            }
+            return connection
+        }
+        try? await store.appendLogs(runID: run.id, lines.map { (store.now(), $0.level, nil, $0.message) })
+    }
+
     private func actor(of run: RunRecord) async throws -> ConnectionActor {
         if let triggerID = run.triggerID, let trigger = try await store.trigger(id: triggerID) {
             return ConnectionActor(try await store.user(named: trigger.createdBy))

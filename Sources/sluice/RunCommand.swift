@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltinNodes
 import Foundation
 import NodeKit
 import Runtime
@@ -26,6 +27,19 @@ struct RunCommand: AsyncParsableCommand {
         let events: any RunEventSink = json ? JSONEventPrinter() : HumanEventPrinter(live: Terminal.isInteractive)
         let options = RunOptions(runID: runID, events: events, rejects: JSONLinesRejectStore(path: rejectPath))
         let result = await Interruptible.run { await RunExecutor().run(plan, options: options) }
+        if !plan.document.notify.isEmpty {
+            let summary = result.summary
+            let read = summary.nodes.filter { plan.node($0.node)?.isSource == true }.reduce(0) { $0 + $1.counts.recordsOut }
+            let message = RunMessage(pipeline: plan.document.name, runID: runID, status: summary.status.rawValue, error: summary.error,
+                                     durationSeconds: Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18,
+                                     recordsRead: read, rejected: summary.rejected, link: nil)
+            let catalog = try pipeline.connectionCatalog()
+            let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: plan.document.notify, succeeded: summary.status == .succeeded) { name in
+                guard let connection = catalog.connections[name] else { throw NodeError(code: "unknown_connection", message: "no connection named '\(name)'") }
+                return connection
+            }
+            for line in lines { if line.level == .error { Terminal.error(line.message) } else if !json { Terminal.line(line.message) } }
+        }
         switch result.summary.status {
         case .succeeded: return
         case .failed: throw ExitStatus.failed

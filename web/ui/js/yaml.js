@@ -2,7 +2,7 @@
 // Writes a pipeline document as YAML (block style, strings double-quoted): what the editor saves, so a document
 // exported from the UI reads well in git. Pure; the server parses it back (YAML is read only on the server).
 
-const KEY_ORDER = ["apiVersion", "name", "description", "parameters", "settings", "nodes", "edges", "layout", "triggers"];
+const KEY_ORDER = ["apiVersion", "name", "description", "parameters", "settings", "notify", "nodes", "edges", "layout", "triggers"];
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /**

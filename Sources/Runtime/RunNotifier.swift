@@ -1,0 +1,46 @@
+import Foundation
+public import NodeKit
+
+/// Delivers a finished run's notifications (`notify:` in its document): each entry whose outcomes match, through
+/// its connection's connector, retried twice (after 1 s and 4 s) on failure. Returns one line per entry for
+/// the run's log, saying it was sent or why it could not be: a notification is never lost silently.
+public struct RunNotifier: Sendable {
+    public let connectors: ConnectorRegistry
+    /// Waits between attempts (tests shorten it).
+    public var retryDelays: [Duration] = [.seconds(1), .seconds(4)]
+
+    public init(connectors: ConnectorRegistry) { self.connectors = connectors }
+
+    /// The log lines of delivering `message` to the document's matching entries, with connections from `catalog`.
+    public func deliver(_ message: RunMessage, for notifications: [RunNotification], succeeded: Bool,
+                        catalog: @Sendable (String) async throws -> Connection) async -> [(level: LogLevel, message: String)] {
+        var lines: [(level: LogLevel, message: String)] = []
+        for entry in notifications where entry.applies(succeeded: succeeded, rejected: message.rejected) {
+            let target = "\(entry.via) notification through '\(entry.connection)'"
+            do {
+                let connection = try await catalog(entry.connection)
+                guard let connector = connectors.connector(connection.type, offering: (any RunNotifying.Type).self) else {
+                    throw NodeError(code: "not_a_notifier", message: "\(connection.type) connections cannot send notifications; \(connectors.describeTypes(offering: (any RunNotifying.Type).self)) can")
+                }
+                guard connector.notificationChannel == entry.via else {
+                    throw NodeError(code: "channel_mismatch", message: "'\(entry.connection)' is a \(connection.type) connection, which notifies via \(connector.notificationChannel), not \(entry.via)")
+                }
+                var attempt = 0
+                while true {
+                    do {
+                        try await connector.notify(message, through: connection, path: entry.path, to: entry.to)
+                        break
+                    } catch {
+                        guard attempt < retryDelays.count else { throw error }
+                        try? await Task.sleep(for: retryDelays[attempt])
+                        attempt += 1
+                    }
+                }
+                lines.append((.info, "\(target) sent"))
+            } catch {
+                lines.append((.error, "\(target) could not be sent: \(error)"))
+            }
+        }
+        return lines
+    }
+}
