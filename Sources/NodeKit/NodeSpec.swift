@@ -25,6 +25,9 @@ public enum Capability: String, Sendable, Hashable, CaseIterable {
     case projection
     /// Writes outside the run and commits at the end (disabled in preview).
     case transactionalSink
+    /// Delivers as it goes to a receiver that has no transaction (an API, a chat): what was sent stays sent
+    /// if the run fails later (disabled in preview; idempotency keys make retries safe).
+    case immediateDelivery
     /// Accepts several data edges into one input port.
     case fanIn
 }

@@ -125,7 +125,10 @@ import Testing
             #expect(Set(spec.fields.map(\.name)).count == spec.fields.count, "\(spec.id) repeats a field")
             for field in spec.fields { #expect(!field.summary.isEmpty, "\(spec.id).\(field.name) needs a summary") }
             if spec.category == .source { #expect(spec.inputs.isEmpty) }
-            if spec.category == .sink { #expect(spec.capabilities.contains(.transactionalSink)) }
+            if spec.category == .sink {
+                #expect(spec.capabilities.contains(.transactionalSink) != spec.capabilities.contains(.immediateDelivery),
+                        "\(spec.id): a sink either commits at the end or says it delivers at once")
+            }
         }
     }
 
