@@ -44,3 +44,13 @@ public struct RunNotifier: Sendable {
         return lines
     }
 }
+
+extension RunMessage {
+    /// The message of a finished run of `plan`: its status, first error, wall time, records its sources read and rejects.
+    public init(plan: ExecutionPlan, summary: RunSummary, runID: String, status: String, link: String?) {
+        let read = summary.nodes.filter { plan.node($0.node)?.isSource == true }.reduce(0) { $0 + $1.counts.recordsOut }
+        let seconds = Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18
+        self.init(pipeline: plan.document.name, runID: runID, status: status, error: summary.error, durationSeconds: seconds,
+                  recordsRead: read, rejected: summary.rejected, link: link)
+    }
+}

@@ -160,10 +160,7 @@ struct RunWorker: Sendable {
     /// Delivers the run's notifications (`notify:`) with the connections its user may use, and logs each outcome on the run.
     private func notify(_ run: RunRecord, plan: ExecutionPlan, summary: RunSummary, status: RunPhase) async {
         guard !plan.document.notify.isEmpty else { return }
-        let read = summary.nodes.filter { plan.node($0.node)?.isSource == true }.reduce(0) { $0 + $1.counts.recordsOut }
-        let message = RunMessage(pipeline: plan.document.name, runID: run.id, status: status.rawValue, error: summary.error,
-                                 durationSeconds: Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18,
-                                 recordsRead: read, rejected: summary.rejected, link: configuration.runLink.map { $0 + run.id })
+        let message = RunMessage(plan: plan, summary: summary, runID: run.id, status: status.rawValue, link: configuration.runLink.map { $0 + run.id })
         let connections = self.connections, actor = try? await actor(of: run)
         let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: plan.document.notify, succeeded: status == .succeeded) { name in
             guard let connection = try await connections.catalog(names: [name], actingAs: actor ?? ConnectionActor(nil)).connections[name] else {

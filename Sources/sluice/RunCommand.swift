@@ -29,10 +29,7 @@ struct RunCommand: AsyncParsableCommand {
         let result = await Interruptible.run { await RunExecutor().run(plan, options: options) }
         if !plan.document.notify.isEmpty {
             let summary = result.summary
-            let read = summary.nodes.filter { plan.node($0.node)?.isSource == true }.reduce(0) { $0 + $1.counts.recordsOut }
-            let message = RunMessage(pipeline: plan.document.name, runID: runID, status: summary.status.rawValue, error: summary.error,
-                                     durationSeconds: Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18,
-                                     recordsRead: read, rejected: summary.rejected, link: nil)
+            let message = RunMessage(plan: plan, summary: summary, runID: runID, status: summary.status.rawValue, link: nil)
             let catalog = try pipeline.connectionCatalog()
             let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: plan.document.notify, succeeded: summary.status == .succeeded) { name in
                 guard let connection = catalog.connections[name] else { throw NodeError(code: "unknown_connection", message: "no connection named '\(name)'") }
