@@ -8,6 +8,8 @@ public struct TriggerDispatcher: Sendable {
     /// Records firings with the runs they queue and cancel (and announces those runs).
     public let queue: RunQueue
     public var store: MetadataStore { queue.store }
+    /// Told of each recorded firing's trigger kind and outcome (the server's metrics).
+    public var onFiring: (@Sendable (_ kind: String, _ outcome: String) -> Void)?
 
     public init(queue: RunQueue) { self.queue = queue }
 
@@ -67,14 +69,18 @@ public struct TriggerDispatcher: Sendable {
             firing.outcome = skipped > 0 ? "skipped" : "failed"
         }
         firing.detail = notes.isEmpty ? nil : notes.joined(separator: "; ")
-        return try await queue.recordFiring(firing, runs: runs, cancelling: cancelling, requestedBy: "trigger:\(trigger.name)",
-                                            expectedVersion: expectedVersion, newStateJSON: newState?.text)
+        let recorded = try await queue.recordFiring(firing, runs: runs, cancelling: cancelling, requestedBy: "trigger:\(trigger.name)",
+                                                    expectedVersion: expectedVersion, newStateJSON: newState?.text)
+        if let recorded { onFiring?(trigger.kind, recorded.outcome) }
+        return recorded
     }
 
     /// Records a firing that creates no runs (missed fire times dropped by policy), with the new state.
     @discardableResult
     public func note(_ trigger: TriggerRecord, outcome: String, detail: String, event: TriggerEvent, expectedVersion: Int64?, newState: JSONValue?) async throws -> TriggerFiring? {
         let firing = TriggerFiring(triggerID: trigger.id, at: store.now(), eventJSON: event.json, ruleResult: "none", outcome: outcome, detail: detail)
-        return try await queue.recordFiring(firing, runs: [], requestedBy: "trigger:\(trigger.name)", expectedVersion: expectedVersion, newStateJSON: newState?.text)
+        let recorded = try await queue.recordFiring(firing, runs: [], requestedBy: "trigger:\(trigger.name)", expectedVersion: expectedVersion, newStateJSON: newState?.text)
+        if let recorded { onFiring?(trigger.kind, recorded.outcome) }
+        return recorded
     }
 }

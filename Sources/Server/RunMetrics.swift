@@ -50,6 +50,12 @@ final class RunMetrics: RunObserver {
 
     func leasesReclaimed(_ count: Int) { reclaims.increment(by: Int64(count)) }
 
+    /// A trigger firing recorded by this process (the scheduler, webhooks, fire now).
+    func triggerFired(kind: String, outcome: String) {
+        registry.makeCounter(descriptor: Self.name("trigger_firings", unit: "total", "Trigger firings recorded by this process, by kind and outcome"),
+                             labels: [("kind", kind), ("outcome", outcome)]).increment()
+    }
+
     func websocketOpened() { websocketClients.increment() }
     func websocketClosed() { websocketClients.decrement() }
 

@@ -101,14 +101,17 @@ public final class ServerState: Sendable {
         self.bus = bus
         self.authenticator = authenticator
         self.metrics = metrics
-        runMetrics = RunMetrics(registry: metrics)
         requests = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_requests", unitName: "total",
                                                                          helpText: "HTTP API requests served"))
         failures = metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "sluice", metricName: "http_errors", unitName: "total",
                                                                          helpText: "HTTP API requests answered with a 5xx status"))
         connections = StoredConnections(store: store, vault: vault, files: configuration.fileRoots, outbound: configuration.outbound)
         queue = RunQueue(store: store, bus: bus)
-        dispatcher = TriggerDispatcher(queue: queue)
+        let runMetrics = RunMetrics(registry: metrics)
+        self.runMetrics = runMetrics
+        var dispatcher = TriggerDispatcher(queue: queue)
+        dispatcher.onFiring = { kind, outcome in runMetrics.triggerFired(kind: kind, outcome: outcome) }
+        self.dispatcher = dispatcher
         services = Services(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: configuration.fileRoots, outbound: configuration.outbound,
                             accounts: AccountSettings(bcryptCost: configuration.bcryptCost, refreshTokenMillis: configuration.refreshTokenMillis))
     }

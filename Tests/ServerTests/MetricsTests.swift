@@ -50,6 +50,16 @@ import Testing
             #expect(metrics["sluice_queue_depth"] == 0 && metrics["sluice_queue_oldest_age_seconds"] == 0)
             #expect(metrics["sluice_worker_slots_busy"] == 0)
             #expect(metrics.keys.allSatisfy { !$0.contains("run_id") }, "no unbounded labels")
+            // A trigger fired by hand counts by kind and outcome.
+            let trigger = try await client.call(.post, "/api/v1/triggers", token: token, json: .object([
+                "name": .string("hook"), "kind": .string("webhook"), "pipelines": .array([.object(["pipeline_id": .string(id)])]),
+            ]))
+            let triggerID = try #require(trigger.body["id"]?.stringValue, "\(trigger.text)")
+            let fired = try await client.call(.post, "/api/v1/triggers/\(triggerID)/fire", token: token, json: .object([:]))
+            #expect(fired.status == .created, "\(fired.text)")
+            for run in fired.body["runs"]?.arrayItems.compactMap(\.stringValue) ?? [] { _ = try await client.finishedRun(run, token: token) }
+            let after = Self.samples(try await client.call(.get, "/metrics").text)
+            #expect(after[#"sluice_trigger_firings_total{kind="webhook",outcome="fired"}"#] == 1, "\(after.keys.sorted())")
         }
         // A queued run no worker takes shows in the queue gauges.
         try await harness.withClient { client in
