@@ -14,7 +14,14 @@ final class AtomicFileOutput {
     init(target: String, runID: String) throws {
         self.target = target
         let url = URL(fileURLWithPath: target)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let directory = url.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            // The POSIX reason ("No such file or directory", "Permission denied"), not Foundation's wrapper text.
+            let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+            let posix = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+            let reason = posix.map { String(cString: strerror(Int32($0))) } ?? error.localizedDescription
+            throw NodeError(code: "file_unwritable", message: "cannot create the directory '\(directory.path)': \(reason)")
+        }
         temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).sluice-\(runID).tmp").path
         fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw NodeError(code: "file_unwritable", message: "cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
