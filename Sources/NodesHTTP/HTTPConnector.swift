@@ -38,7 +38,7 @@ public enum HTTPConnector: Connector {
 
     public static func check(_ connection: Connection) async throws -> ConnectionCheckResult {
         let endpoint = try HTTPEndpoint(connection)
-        let session = try HTTPSession(endpoint)
+        let session = try HTTPSession(endpoint, maxBodyBytes: 1 << 20)
         let path = try connection.fields[Self.checkPath] ?? ""
         let started = ContinuousClock.now
         let reply = try await session.send(OutgoingRequest(method: .GET, url: endpoint.url(path: path, query: [])))

@@ -97,6 +97,17 @@ struct HTTPEndpoint: Sendable, CustomStringConvertible {
         return url
     }
 
+    /// Whether `url` is on the base URL's origin (scheme, host and port): only there do the connection's
+    /// credentials and headers go, so a node path, a redirect or a next-page link elsewhere cannot carry them away.
+    func isSameOrigin(_ url: String) -> Bool {
+        func origin(_ text: String) -> (String, String, Int)? {
+            guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased() else { return nil }
+            return (scheme, host, components.port ?? (scheme == "https" ? 443 : 80))
+        }
+        guard let base = origin(baseURL), let target = origin(url) else { return false }
+        return base == target
+    }
+
     /// The URL with the given query parameters set (replacing parameters of the same name).
     static func setting(_ query: [(String, String)], on url: String) -> String {
         guard var components = URLComponents(string: url) else { return url }

@@ -100,7 +100,8 @@ public struct HTTPRequestNode: NodeType {
         let output: Schema
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            let session = try HTTPSession(node.endpoint) { context.log(.warning, $0) }
+            // Up to 256 answers are held at once: each is capped at 8 MB.
+            let session = try HTTPSession(node.endpoint, maxBodyBytes: 8 << 20) { context.log(.warning, $0) }
             var rowBase = 0
             for try await batch in context.input("in") {
                 let outcomes = try await requests(for: batch, session: session)

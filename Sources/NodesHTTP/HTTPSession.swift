@@ -135,11 +135,13 @@ final class HTTPSession: Sendable {
         var body = original.body
         for _ in 0...5 {
             try endpoint.outbound.check(url: url)
-            var request = HTTPClientRequest(url: try await authorized(url))
+            // Credentials and the connection's headers go to its own origin only (not to a redirect or link elsewhere).
+            let trusted = endpoint.isSameOrigin(url)
+            var request = HTTPClientRequest(url: trusted ? try await authorized(url) : url)
             request.method = method
-            for (name, value) in endpoint.headers { request.headers.replaceOrAdd(name: name, value: value) }
+            if trusted { for (name, value) in endpoint.headers { request.headers.replaceOrAdd(name: name, value: value) } }
             for (name, value) in original.headers { request.headers.replaceOrAdd(name: name, value: value) }
-            if let header = try await authorizationHeader() { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+            if trusted, let header = try await authorizationHeader() { request.headers.replaceOrAdd(name: header.name, value: header.value) }
             if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
             let response = try await client.execute(request, timeout: .milliseconds(endpoint.timeout.milliseconds))
             if [301, 302, 303, 307, 308].contains(Int(response.status.code)), let location = response.headers.first(name: "location"),

@@ -84,7 +84,8 @@ public struct HTTPWriteNode: NodeType {
                 for try await _ in context.input("in") {}
                 return nil
             }
-            let session = try HTTPSession(node.endpoint) { context.log(.warning, $0) }
+            // Only the start of an answer is kept (for rejects): 1 MB each is plenty.
+            let session = try HTTPSession(node.endpoint, maxBodyBytes: 1 << 20) { context.log(.warning, $0) }
             var pending: [RecordBatch] = []
             var pendingRows = 0
             var sent = 0, refused = 0, requests = 0, rowBase = 0

@@ -7,7 +7,7 @@ extension SlackConnector: RunNotifying {
     /// Posts the run's line (and, when known, a link) to the channel.
     public static func notify(_ message: RunMessage, through connection: Connection, path: String?, to recipients: [String]) async throws {
         let endpoint = try endpoint(connection)
-        let session = try HTTPSession(endpoint)
+        let session = try HTTPSession(endpoint, maxBodyBytes: 1 << 20)
         let payload = JSONTree.object([("text", .string(message.text))])
         let reply = try await session.send(OutgoingRequest(method: .POST, url: endpoint.baseURL, headers: [("Content-Type", "application/json; charset=utf-8")],
                                                            body: Array(payload.text.utf8)))
@@ -22,7 +22,7 @@ extension HTTPConnector: RunNotifying {
     /// `rejected`, `link`, `text`) to the connection's base URL plus `path`.
     public static func notify(_ message: RunMessage, through connection: Connection, path: String?, to recipients: [String]) async throws {
         let endpoint = try HTTPEndpoint(connection)
-        let session = try HTTPSession(endpoint)
+        let session = try HTTPSession(endpoint, maxBodyBytes: 1 << 20)
         var fields: [(key: String, value: JSONTree)] = [
             ("pipeline", .string(message.pipeline)), ("run_id", .string(message.runID)), ("status", .string(message.status)),
             ("error", message.error.map(JSONTree.string) ?? .null), ("duration_seconds", .double(message.durationSeconds)),

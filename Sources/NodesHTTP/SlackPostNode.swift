@@ -64,7 +64,7 @@ public struct SlackPostNode: NodeType {
         let hasInput: Bool
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            let session = try HTTPSession(node.endpoint) { context.log(.warning, $0) }
+            let session = try HTTPSession(node.endpoint, maxBodyBytes: 1 << 20) { context.log(.warning, $0) }
             var rows = 0
             var sample: [RecordBatch] = []
             var sampled = 0

@@ -170,6 +170,18 @@ import Testing
         #expect(problems.first?.message.contains("address_forbidden") == true || problems.first?.message.contains("loopback") == true, "\(problems)")
     }
 
+    @Test func credentialsGoOnlyToTheConnectionsOwnOrigin() async throws {
+        // Same host written another way (localhost) is another origin: neither a redirect nor an absolute path carries the token there.
+        let elsewhere = "http://localhost:\(server.httpPort)/echo-auth"
+        let (own, ownRows) = try await read("path: /echo-auth", connection: "bearer")
+        #expect(own.summary.status == .succeeded && ownRows.first?["authorization"] as? String == "Bearer good-token")
+        let (redirected, redirectedRows) = try await read("path: /redirect, query: {to: '\(elsewhere)'}", connection: "bearer")
+        #expect(redirected.summary.status == .succeeded, "\(redirected.summary.error ?? "")")
+        #expect(redirectedRows.first?["authorization"] as? String == "", "the token did not follow the redirect")
+        let (absolute, absoluteRows) = try await read("path: '\(elsewhere)'", connection: "keyQuery")
+        #expect(absolute.summary.status == .succeeded && absoluteRows.first?["api_key"] as? String == "", "the API key was not sent to another origin")
+    }
+
     @Test func secretsNeverAppearInLogsEventsOrRejects() async throws {
         let (run, _) = try await read("path: /flaky, query: {key: '\(UUID().uuidString)', fail: '1'}, schema: {id: int64}, inferRecords: 0", connection: "keyQuery")
         #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
