@@ -60,7 +60,7 @@ public struct HTTPReadNode: NodeType {
         guard maxPages >= 1 else { throw settings.error(Self.maxPages, "maxPages must be at least 1") }
         guard (0...16).contains(flattenDepth) else { throw settings.error(Self.flattenDepth, "flattenDepth must be 0 to 16") }
         let maxBody = try settings[Self.maxBodyBytes]
-        guard (1024...(1 << 30)).contains(maxBody) else { throw settings.error(Self.maxBodyBytes, "maxBodyBytes must be 1 KB to 1 GB") }
+        guard (1024...(256 << 20)).contains(maxBody) else { throw settings.error(Self.maxBodyBytes, "maxBodyBytes must be 1 KB to 256 MB (two pages are held at once)") }
         let method = try settings[Self.method]
         let body = try settings[Self.body]
         if body != nil, method == .GET { throw settings.error(Self.body, "a body needs method: POST") }
