@@ -12,12 +12,12 @@ public enum BuiltinNodes {
         CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self,
         FilterNode.self, ComputeNode.self, SelectNode.self, AggregateNode.self, LimitNode.self, UnionNode.self, LogNode.self,
         SQLiteReadNode.self, SQLiteWriteNode.self, PostgresReadNode.self, PostgresWriteNode.self,
-        HTTPReadNode.self, HTTPRequestNode.self, HTTPWriteNode.self, SlackPostNode.self,
+        HTTPReadNode.self, HTTPRequestNode.self, HTTPWriteNode.self, SlackPostNode.self, EmailSendNode.self,
     ]
 
     /// Every connector this build knows (its connection type and abilities): the one list the server, the
     /// scheduler and the command line look connectors up in.
-    public static let connectors = ConnectorRegistry([SQLiteConnector.self, PostgresConnector.self, IMAPConnector.self, HTTPConnector.self, SlackConnector.self])
+    public static let connectors = ConnectorRegistry([SQLiteConnector.self, PostgresConnector.self, IMAPConnector.self, SMTPConnector.self, HTTPConnector.self, SlackConnector.self])
 
     public static let registry = NodeRegistry(all)
 }

@@ -122,7 +122,7 @@ struct HTTPEndpoint: Sendable, CustomStringConvertible {
 
     /// Percent-encodes a query component (RFC 3986 unreserved characters stay).
     static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
+        TextTemplate.percentEncoded(text)
     }
 
     /// A URL safe to log: an API key sent as a query parameter is replaced by `***`.

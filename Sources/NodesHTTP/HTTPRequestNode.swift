@@ -146,7 +146,7 @@ public struct HTTPRequestNode: NodeType {
         }
 
         func request(for batch: RecordBatch, row i: Int) -> OutgoingRequest {
-            let values = RowTemplates.values(of: batch, row: i)
+            let values = TextTemplate.values(of: batch, row: i)
             let query = node.templates.query.map { ($0.name, $0.template.render(values)) }
             var headers = node.templates.headers.map { (name: $0.name, value: $0.template.render(values)) }
             let body = node.templates.body.map { Array($0.render(values).utf8) }

@@ -136,7 +136,7 @@ public struct HTTPWriteNode: NodeType {
         /// One request per row, `concurrency` at a time; returns how many were taken and refused.
         func sendRows(_ batch: RecordBatch, session: HTTPSession, context: any NodeContext, rowBase: Int) async throws -> (Int, Int) {
             let requests = (0..<batch.count).map { i -> OutgoingRequest in
-                let values = RowTemplates.values(of: batch, row: i)
+                let values = TextTemplate.values(of: batch, row: i)
                 var body = ""
                 if let template = node.templates.body { body = template.render(values) } else { RowJSON.object(batch, row: i, into: &body) }
                 return request(body: Array(body.utf8), key: "\(context.runID)-row-\(rowBase + i)", values: values)

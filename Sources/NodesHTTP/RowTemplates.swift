@@ -39,20 +39,4 @@ struct RowTemplates: Sendable {
             }
         }
     }
-
-    /// Row `i` of `batch` as template values: text, numbers and booleans as such; nulls left out (they render empty).
-    static func values(of batch: RecordBatch, row i: Int) -> [String: Any] {
-        var values: [String: Any] = [:]
-        for (k, field) in batch.schema.fields.enumerated() {
-            switch batch.columns[k].value(at: i) {
-            case .null: continue
-            case let .bool(b): values[field.name] = b
-            case let .int(n): values[field.name] = n
-            case let .float(d): values[field.name] = d
-            case let .string(s): values[field.name] = s
-            case let other: values[field.name] = other.description
-            }
-        }
-        return values
-    }
 }

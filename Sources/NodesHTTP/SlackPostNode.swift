@@ -73,7 +73,7 @@ public struct SlackPostNode: NodeType {
                 for try await batch in context.input("in") {
                     if node.mode == .row {
                         for i in 0..<batch.count {
-                            let message = node.text.render(RowTemplates.values(of: batch, row: i))
+                            let message = node.text.render(TextTemplate.values(of: batch, row: i))
                             if context.isPreview { continue }
                             let reply = try await post([("text", .string(message))], session)
                             if let refusal = refusal(reply) {
