@@ -88,6 +88,7 @@ public struct Services: Sendable {
     public let users: Users
     public let sessions: Sessions
     public let vault: VaultKeeping
+    public let notifications: Notifications
 
     public init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots,
                 outbound: OutboundPolicy = .unrestricted, accounts: AccountSettings) {
@@ -99,5 +100,6 @@ public struct Services: Sendable {
         users = Users(context: context)
         sessions = Sessions(context: context)
         self.vault = VaultKeeping(context: context)
+        notifications = Notifications(context: context)
     }
 }

@@ -80,6 +80,13 @@ struct RunWorker: Sendable {
             try? await store.appendLogs(runID: run.id, [(store.now(), .error, nil, message)])
             await auditRefusal(error, run: run)
             log.error("run could not start", metadata: ["error": "\(message)", "revision": "\(run.revision)"])
+            let document = try? await store.revision(pipelineID: run.pipelineID, revision: run.revision).flatMap { try? PipelineDocument.parse($0.document, file: nil) }
+            var name = run.pipelineID
+            if let document { name = document.name } else if let record = try? await store.pipeline(id: run.pipelineID) { name = record.name }
+            let elapsed = ContinuousClock.now - started
+            await notify(run, own: document?.notify ?? [], succeeded: false, message: RunMessage(
+                pipeline: name, runID: run.id, status: RunPhase.failed.rawValue, error: message,
+                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, recordsRead: 0, rejected: 0, link: nil))
             return await finish(run, phase: .failed, error: message, rejected: 0)
         }
         log[metadataKey: "pipeline"] = "\(plan.document.name)"
@@ -130,7 +137,8 @@ struct RunWorker: Sendable {
             ]
             if let error = summary.error { metadata["error"] = "\(error)" }
             if phase == .failed { log.warning("run finished", metadata: metadata) } else { log.info("run finished", metadata: metadata) }
-            await notify(run, plan: plan, summary: summary, status: phase)
+            await notify(run, own: plan.document.notify, succeeded: phase == .succeeded,
+                         message: RunMessage(plan: plan, summary: summary, runID: run.id, status: phase.rawValue, link: nil))
             configuration.observer?.runFinished(RunReport(
                 pipeline: plan.document.name, status: phase, duration: ContinuousClock.now - started,
                 nodes: summary.nodes.map { RunReport.Node(type: plan.node($0.node)?.spec.id ?? "unknown", recordsIn: $0.counts.recordsIn,
@@ -157,18 +165,31 @@ struct RunWorker: Sendable {
 
     /// Whose run this is, for the connections it may use: a trigger's runs act as the trigger's creator, others as
     /// their requester (nil when that user no longer exists: then only connections shared with everyone).
-    /// Delivers the run's notifications (`notify:`) with the connections its user may use, and logs each outcome on the run.
-    private func notify(_ run: RunRecord, plan: ExecutionPlan, summary: RunSummary, status: RunPhase) async {
-        guard !plan.document.notify.isEmpty else { return }
-        let message = RunMessage(plan: plan, summary: summary, runID: run.id, status: status.rawValue, link: configuration.runLink.map { $0 + run.id })
-        let connections = self.connections, actor = try? await actor(of: run)
-        let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: plan.document.notify, succeeded: status == .succeeded) { name in
+    /// Delivers the run's notifications with the connections its user may use, and logs each outcome on the run:
+    /// its document's `notify:`, or when it has none, the server-wide defaults (with the connections of the admin
+    /// who set them). Links point to the server's public address when one is set.
+    private func notify(_ run: RunRecord, own: [RunNotification], succeeded: Bool, message: RunMessage) async {
+        let defaults = (try? await store.notificationDefaults()) ?? NotificationDefaults()
+        let entries = own.isEmpty ? defaults.rules.map(\.notification) : own
+        guard !entries.isEmpty else { return }
+        var message = message
+        message.link = defaults.runLink(run.id) ?? configuration.runLink.map { $0 + run.id }
+        let actor: ConnectionActor?
+        if !own.isEmpty {
+            actor = try? await self.actor(of: run)
+        } else if let admin = defaults.updatedBy {
+            actor = ConnectionActor(try? await store.user(named: admin))
+        } else {
+            actor = nil
+        }
+        let connections = self.connections
+        let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: entries, succeeded: succeeded) { name in
             guard let connection = try await connections.catalog(names: [name], actingAs: actor ?? ConnectionActor(nil)).connections[name] else {
                 throw NodeError(code: "unknown_connection", message: "no connection named '\(name)' that this run's user may use")
             }
             return connection
         }
-        try? await store.appendLogs(runID: run.id, lines.map { (store.now(), $0.level, nil, $0.message) })
+        try? await store.appendLogs(runID: run.id, lines.map { (store.now(), $0.level, nil, $0.message + (own.isEmpty ? " (server default)" : "")) })
     }
 
     private func actor(of run: RunRecord) async throws -> ConnectionActor {
