@@ -11,10 +11,11 @@ public struct RunNotifier: Sendable {
 
     public init(connectors: ConnectorRegistry) { self.connectors = connectors }
 
-    /// The log lines of delivering `message` to the document's matching entries, with connections from `catalog`.
+    /// The log lines of delivering `message` to the document's matching entries, with connections from `catalog`;
+    /// each line names its channel (`via`) and is `.error` when the notification could not be sent.
     public func deliver(_ message: RunMessage, for notifications: [RunNotification], succeeded: Bool,
-                        catalog: @Sendable (String) async throws -> Connection) async -> [(level: LogLevel, message: String)] {
-        var lines: [(level: LogLevel, message: String)] = []
+                        catalog: @Sendable (String) async throws -> Connection) async -> [(level: LogLevel, message: String, via: String)] {
+        var lines: [(level: LogLevel, message: String, via: String)] = []
         for entry in notifications where entry.applies(succeeded: succeeded, rejected: message.rejected) {
             let target = "\(entry.via) notification through '\(entry.connection)'"
             do {
@@ -36,9 +37,9 @@ public struct RunNotifier: Sendable {
                         attempt += 1
                     }
                 }
-                lines.append((.info, "\(target) sent"))
+                lines.append((.info, "\(target) sent", entry.via))
             } catch {
-                lines.append((.error, "\(target) could not be sent: \(error)"))
+                lines.append((.error, "\(target) could not be sent: \(error)", entry.via))
             }
         }
         return lines

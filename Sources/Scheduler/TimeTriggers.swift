@@ -91,6 +91,7 @@ extension TriggerScheduler {
             let event = TriggerEvent(["scheduled_at": .string(TimeTriggers.iso(time.at)), "fired_at": .string(TimeTriggers.iso(now)),
                                       "missed": .bool(time.missed), "missed_count": .int(Int64(time.missed ? missedCount : 0))])
             guard let firing = try await dispatcher.fire(trigger, rule: definition.rule, event: event, expectedVersion: version, newState: newState) else { return firings }
+            if !time.missed { dispatcher.onScheduleLag?(trigger.kind, .milliseconds(max(0, now - time.at))) }
             firings.append(firing)
             version += 1
         }

@@ -10,6 +10,8 @@ public struct TriggerDispatcher: Sendable {
     public var store: MetadataStore { queue.store }
     /// Told of each recorded firing's trigger kind and outcome (the server's metrics).
     public var onFiring: (@Sendable (_ kind: String, _ outcome: String) -> Void)?
+    /// Told how late each on-time scheduled firing was (its fire time to now), for the scheduler lag metric.
+    public var onScheduleLag: (@Sendable (_ kind: String, _ lag: Duration) -> Void)?
 
     public init(queue: RunQueue) { self.queue = queue }
 

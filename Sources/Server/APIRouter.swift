@@ -8,7 +8,7 @@ import Store
 public enum APIRouter {
     /// Every endpoint of the API, in documentation order.
     static func endpoints() -> [Endpoint] {
-        SystemRoutes.endpoints + AuthRoutes.endpoints + UserRoutes.endpoints + VaultRoutes.endpoints + NotificationRoutes.endpoints + ConnectionRoutes.endpoints
+        SystemRoutes.endpoints + AuthRoutes.endpoints + UserRoutes.endpoints + VaultRoutes.endpoints + NotificationRoutes.endpoints + DashboardRoutes.endpoints + ConnectionRoutes.endpoints
             + PipelineRoutes.endpoints + [PreviewRoutes.endpoint] + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
             + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
     }

@@ -18,6 +18,10 @@ final class RunMetrics: RunObserver {
     static let durationBuckets: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
                                               .seconds(300), .seconds(900), .seconds(3600)]
 
+    static let storeBuckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
+                                           .milliseconds(500), .seconds(1), .seconds(5)]
+    static let lagBuckets: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(15), .seconds(60), .seconds(300)]
+
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         reclaims = registry.makeCounter(descriptor: Self.name("lease_reclaims", unit: "total", "Runs reclaimed because their worker stopped answering"))
@@ -54,6 +58,18 @@ final class RunMetrics: RunObserver {
     func triggerFired(kind: String, outcome: String) {
         registry.makeCounter(descriptor: Self.name("trigger_firings", unit: "total", "Trigger firings recorded by this process, by kind and outcome"),
                              labels: [("kind", kind), ("outcome", outcome)]).increment()
+    }
+
+    /// How late a scheduled firing (cron, interval) was, from its scheduled time to its recording.
+    func scheduleLag(kind: String, _ lag: Duration) {
+        registry.makeDurationHistogram(descriptor: Self.name("scheduler_lag", unit: "seconds", "Delay between a schedule's fire time and its firing, by trigger kind"),
+                                       labels: [("kind", kind)], buckets: Self.lagBuckets).record(lag)
+    }
+
+    /// A run notification delivered or given up on (after its retries), by channel.
+    func notificationDelivered(via: String, sent: Bool) {
+        registry.makeCounter(descriptor: Self.name("notifications", unit: "total", "Run notifications by channel and outcome (sent, failed)"),
+                             labels: [("via", via), ("outcome", sent ? "sent" : "failed")]).increment()
     }
 
     func websocketOpened() { websocketClients.increment() }

@@ -111,6 +111,7 @@ public final class ServerState: Sendable {
         self.runMetrics = runMetrics
         var dispatcher = TriggerDispatcher(queue: queue)
         dispatcher.onFiring = { kind, outcome in runMetrics.triggerFired(kind: kind, outcome: outcome) }
+        dispatcher.onScheduleLag = { kind, lag in runMetrics.scheduleLag(kind: kind, lag) }
         self.dispatcher = dispatcher
         services = Services(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: configuration.fileRoots, outbound: configuration.outbound,
                             accounts: AccountSettings(bcryptCost: configuration.bcryptCost, refreshTokenMillis: configuration.refreshTokenMillis))
@@ -147,12 +148,16 @@ public final class ServerState: Sendable {
         for file in [configuration.storeFiles.first, configuration.signingKeyFile].compactMap({ $0 }) where configuration.fileRoots.contains(file) {
             throw ServerConfigurationError("\(file) (the server's own store or key) is inside a workspace root (\(configuration.workspaceRoots.joined(separator: ", "))); choose a --files-root that does not contain the data directory")
         }
-        let store = try await MetadataStore.open(configuration.store, now: now)
+        var store = try await MetadataStore.open(configuration.store, now: now)
+        let metrics = PrometheusCollectorRegistry()
+        let storeLatency = metrics.makeDurationHistogram(
+            descriptor: RunMetrics.name("store_transaction_duration", unit: "seconds", "Wall time of metadata store transactions (queries and writes)"),
+            buckets: RunMetrics.storeBuckets)
+        store.onTransaction = { storeLatency.record($0) }
         for file in configuration.storeFiles where FileManager.default.fileExists(atPath: file) { chmod(file, 0o600) }
         let bus = bus ?? ((store.database as? PostgresStoreDatabase).map { PostgresEventBus(database: $0) } ?? LocalEventBus())
         let authenticator = try await Authenticator.make(store: store, keyFile: configuration.signingKeyFile, accessLifetimeSeconds: configuration.accessTokenSeconds)
-        return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator,
-                           metrics: PrometheusCollectorRegistry())
+        return ServerState(configuration: configuration, store: store, vault: Vault(store: store), bus: bus, authenticator: authenticator, metrics: metrics)
     }
 
     /// Stops the event bus and closes the store.

@@ -6,13 +6,14 @@ extension WebAssets {
             "PCFkb2N0eXBlIGh0bWw+CjxodG1sIGxhbmc9ImVuIj4KPGhlYWQ+CiAgPG1ldGEgY2hhcnNldD0idXRmLTgiPgogIDxtZXRhIG5hbWU9InZpZXdwb3J0IiBj" +
             "b250ZW50PSJ3aWR0aD1kZXZpY2Utd2lkdGgsIGluaXRpYWwtc2NhbGU9MSI+CiAgPHRpdGxlPlNsdWljZTwvdGl0bGU+CiAgPGxpbmsgcmVsPSJzdHlsZXNo" +
             "ZWV0IiBocmVmPSIvdWkvYXBwLmNzcyI+CiAgPHNjcmlwdCB0eXBlPSJtb2R1bGUiIHNyYz0iL3VpL2pzL2FwcC5qcyI+PC9zY3JpcHQ+CjwvaGVhZD4KPGJv" +
-            "ZHk+CiAgPGhlYWRlciBjbGFzcz0idG9wIj4KICAgIDxhIGNsYXNzPSJicmFuZCIgaHJlZj0iIy9waXBlbGluZXMiPlNsdWljZTwvYT4KICAgIDxuYXYgaWQ9" +
-            "Im5hdiIgYXJpYS1sYWJlbD0iTWFpbiIgaGlkZGVuPgogICAgICA8YSBocmVmPSIjL3BpcGVsaW5lcyI+UGlwZWxpbmVzPC9hPgogICAgICA8YSBocmVmPSIj" +
-            "L3J1bnMiPlJ1bnM8L2E+CiAgICAgIDxhIGhyZWY9IiMvY29ubmVjdGlvbnMiPkNvbm5lY3Rpb25zPC9hPgogICAgICA8YSBocmVmPSIjL3RyaWdnZXJzIj5U" +
-            "cmlnZ2VyczwvYT4KICAgICAgPGEgaHJlZj0iIy90b2tlbnMiPkFQSSB0b2tlbnM8L2E+CiAgICAgIDxhIGhyZWY9IiMvdXNlcnMiIGlkPSJuYXYtdXNlcnMi" +
-            "IGhpZGRlbj5Vc2VyczwvYT4KICAgIDwvbmF2PgogICAgPGRpdiBpZD0iYWNjb3VudCIgY2xhc3M9ImFjY291bnQiPjwvZGl2PgogIDwvaGVhZGVyPgogIDxk" +
-            "aXYgaWQ9ImJhbm5lciIgcm9sZT0ic3RhdHVzIiBhcmlhLWxpdmU9InBvbGl0ZSI+PC9kaXY+CiAgPG1haW4gaWQ9InZpZXciIHRhYmluZGV4PSItMSI+PC9t" +
-            "YWluPgo8L2JvZHk+CjwvaHRtbD4K"),
+            "ZHk+CiAgPGhlYWRlciBjbGFzcz0idG9wIj4KICAgIDxhIGNsYXNzPSJicmFuZCIgaHJlZj0iIy9kYXNoYm9hcmQiPlNsdWljZTwvYT4KICAgIDxuYXYgaWQ9" +
+            "Im5hdiIgYXJpYS1sYWJlbD0iTWFpbiIgaGlkZGVuPgogICAgICA8YSBocmVmPSIjL2Rhc2hib2FyZCI+RGFzaGJvYXJkPC9hPgogICAgICA8YSBocmVmPSIj" +
+            "L3BpcGVsaW5lcyI+UGlwZWxpbmVzPC9hPgogICAgICA8YSBocmVmPSIjL3J1bnMiPlJ1bnM8L2E+CiAgICAgIDxhIGhyZWY9IiMvY29ubmVjdGlvbnMiPkNv" +
+            "bm5lY3Rpb25zPC9hPgogICAgICA8YSBocmVmPSIjL3RyaWdnZXJzIj5UcmlnZ2VyczwvYT4KICAgICAgPGEgaHJlZj0iIy90b2tlbnMiPkFQSSB0b2tlbnM8" +
+            "L2E+CiAgICAgIDxhIGhyZWY9IiMvbm90aWZpY2F0aW9ucyIgaWQ9Im5hdi1ub3RpZmljYXRpb25zIiBoaWRkZW4+Tm90aWZpY2F0aW9uczwvYT4KICAgICAg" +
+            "PGEgaHJlZj0iIy91c2VycyIgaWQ9Im5hdi11c2VycyIgaGlkZGVuPlVzZXJzPC9hPgogICAgPC9uYXY+CiAgICA8ZGl2IGlkPSJhY2NvdW50IiBjbGFzcz0i" +
+            "YWNjb3VudCI+PC9kaXY+CiAgPC9oZWFkZXI+CiAgPGRpdiBpZD0iYmFubmVyIiByb2xlPSJzdGF0dXMiIGFyaWEtbGl2ZT0icG9saXRlIj48L2Rpdj4KICA8" +
+            "bWFpbiBpZD0idmlldyIgdGFiaW5kZXg9Ii0xIj48L21haW4+CjwvYm9keT4KPC9odG1sPgo="),
         "ui/app.css": WebAsset(contentType: "text/css; charset=utf-8", base64:
             "OnJvb3QgewogIC0tYmc6ICNmNmY3Zjk7IC0tcGFuZWw6ICNmZmY7IC0taW5rOiAjMWQyMzMwOyAtLW11dGVkOiAjNWI2NTc4OyAtLWxpbmU6ICNkOWRlZTc7" +
             "CiAgLS1hY2NlbnQ6ICMxZjZmZWI7IC0tYWNjZW50LWluazogI2ZmZjsgLS1vazogIzFhN2YzNzsgLS1iYWQ6ICNjMDM2MmM7IC0td2FybjogIzlhNjcwMDsK" +
@@ -115,7 +116,18 @@ extension WebAssets {
             "YXJnaW46IDAuM2VtIDA7IH0gLmVkZ2UtbGlzdCBsaSB7IG92ZXJmbG93LXdyYXA6IGFueXdoZXJlOyB9CmJ1dHRvbi5zbWFsbCB7IHBhZGRpbmc6IDFweCA2" +
             "cHg7IGZvbnQtc2l6ZTogMTJweDsgfQoucnVuLXBhbmVsIHsgbWFyZ2luLXRvcDogMTBweDsgYm9yZGVyLXRvcDogMXB4IHNvbGlkICNkOGRlZTg7IHBhZGRp" +
             "bmctdG9wOiA2cHg7IH0KLnJ1bi1wYW5lbCAubG9nIHsgbWF4LWhlaWdodDogMjIwcHg7IG92ZXJmbG93OiBhdXRvOyB9Ci5ydW4tcGFuZWwgLmVycm9ycyB7" +
-            "IGNvbG9yOiB2YXIoLS1iYWQpOyBwYWRkaW5nLWxlZnQ6IDEuMWVtOyBvdmVyZmxvdy13cmFwOiBhbnl3aGVyZTsgfQo="),
+            "IGNvbG9yOiB2YXIoLS1iYWQpOyBwYWRkaW5nLWxlZnQ6IDEuMWVtOyBvdmVyZmxvdy13cmFwOiBhbnl3aGVyZTsgfQoudmlzdWFsbHktaGlkZGVuIHsgcG9z" +
+            "aXRpb246IGFic29sdXRlOyB3aWR0aDogMXB4OyBoZWlnaHQ6IDFweDsgb3ZlcmZsb3c6IGhpZGRlbjsgY2xpcC1wYXRoOiBpbnNldCg1MCUpOyB3aGl0ZS1z" +
+            "cGFjZTogbm93cmFwOyB9CmZpZWxkc2V0LmlubGluZSB7IGJvcmRlcjogMDsgcGFkZGluZzogMDsgbWFyZ2luOiAwOyBkaXNwbGF5OiBmbGV4OyBnYXA6IDEw" +
+            "cHg7IGZsZXgtd3JhcDogd3JhcDsgfQouY2hlY2sgeyBkaXNwbGF5OiBpbmxpbmUtZmxleDsgYWxpZ24taXRlbXM6IGNlbnRlcjsgZ2FwOiA0cHg7IH0gLmNo" +
+            "ZWNrIGlucHV0IHsgd2lkdGg6IGF1dG87IG1hcmdpbjogMDsgfSAuY2hlY2sgbGFiZWwgeyBtYXJnaW46IDA7IGZvbnQtd2VpZ2h0OiBub3JtYWw7IH0KLmFj" +
+            "dGlvbnMgeyBkaXNwbGF5OiBmbGV4OyBnYXA6IDhweDsgZmxleC13cmFwOiB3cmFwOyB9Ci50aWxlcyB7IGRpc3BsYXk6IGdyaWQ7IGdyaWQtdGVtcGxhdGUt" +
+            "Y29sdW1uczogcmVwZWF0KGF1dG8tZml0LCBtaW5tYXgoMjAwcHgsIDFmcikpOyBnYXA6IDEycHg7IG1hcmdpbi1ib3R0b206IDE2cHg7IH0KLnRpbGUgeyBi" +
+            "YWNrZ3JvdW5kOiB2YXIoLS1wYW5lbCk7IGJvcmRlcjogMXB4IHNvbGlkIHZhcigtLWxpbmUpOyBib3JkZXItcmFkaXVzOiA4cHg7IHBhZGRpbmc6IDEwcHgg" +
+            "MTRweDsgfQoudGlsZSBoMiB7IGZvbnQtc2l6ZTogMTRweDsgbWFyZ2luOiAwOyBjb2xvcjogdmFyKC0tbXV0ZWQpOyB9Ci50aWxlIC5iaWcgeyBmb250LXNp" +
+            "emU6IDI4cHg7IGZvbnQtd2VpZ2h0OiA3MDA7IG1hcmdpbjogNHB4IDA7IH0KLnRpbGUgcCB7IG1hcmdpbjogMnB4IDA7IH0KLmNoYXJ0IC5iYXIuc3VjY2Vl" +
+            "ZGVkIHsgZmlsbDogIzdjYzM5YTsgfSAuY2hhcnQgLmJhci5jYW5jZWxsZWQgeyBmaWxsOiAjYzljZWQ2OyB9IC5jaGFydCAuYmFyLnJ1bm5pbmcsIC5jaGFy" +
+            "dCAuYmFyLnF1ZXVlZCB7IGZpbGw6ICNlOWM0NmE7IH0K"),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
@@ -167,52 +179,55 @@ extension WebAssets {
             "bnNQYWdlIH0gZnJvbSAiLi9wYWdlcy9jb25uZWN0aW9ucy5qcyI7CmltcG9ydCB7IHJ1bnNQYWdlIH0gZnJvbSAiLi9wYWdlcy9ydW5zLmpzIjsKaW1wb3J0" +
             "IHsgdG9rZW5zUGFnZSB9IGZyb20gIi4vcGFnZXMvdG9rZW5zLmpzIjsKaW1wb3J0IHsgZWRpdG9yUGFnZSB9IGZyb20gIi4vcGFnZXMvZWRpdG9yLmpzIjsK" +
             "aW1wb3J0IHsgcnVuUGFnZSB9IGZyb20gIi4vcGFnZXMvcnVuLmpzIjsKaW1wb3J0IHsgdXNlcnNQYWdlIH0gZnJvbSAiLi9wYWdlcy91c2Vycy5qcyI7Cmlt" +
-            "cG9ydCB7IHRyaWdnZXJzUGFnZSB9IGZyb20gIi4vcGFnZXMvdHJpZ2dlcnMuanMiOwoKY29uc3QgdmlldyA9IC8qKiBAdHlwZSB7SFRNTEVsZW1lbnR9ICov" +
-            "IChkb2N1bWVudC5nZXRFbGVtZW50QnlJZCgidmlldyIpKTsKY29uc3QgbmF2ID0gLyoqIEB0eXBlIHtIVE1MRWxlbWVudH0gKi8gKGRvY3VtZW50LmdldEVs" +
-            "ZW1lbnRCeUlkKCJuYXYiKSk7CmNvbnN0IGFjY291bnQgPSAvKiogQHR5cGUge0hUTUxFbGVtZW50fSAqLyAoZG9jdW1lbnQuZ2V0RWxlbWVudEJ5SWQoImFj" +
-            "Y291bnQiKSk7CmNvbnN0IGJhbm5lciA9IC8qKiBAdHlwZSB7SFRNTEVsZW1lbnR9ICovIChkb2N1bWVudC5nZXRFbGVtZW50QnlJZCgiYmFubmVyIikpOwoK" +
-            "LyoqCiAqIEB0eXBlIHtSZWNvcmQ8c3RyaW5nLCAodmlldzogSFRNTEVsZW1lbnQsIG1lOiBhbnkpID0+IFByb21pc2U8dm9pZD4+fQogKi8KY29uc3QgcGFn" +
-            "ZXMgPSB7IHBpcGVsaW5lczogcGlwZWxpbmVzUGFnZSwgY29ubmVjdGlvbnM6IGNvbm5lY3Rpb25zUGFnZSwgcnVuczogcnVuc1BhZ2UsIHRva2VuczogdG9r" +
-            "ZW5zUGFnZSwgZWRpdDogZWRpdG9yUGFnZSwgbmV3OiBlZGl0b3JQYWdlLCBydW46IHJ1blBhZ2UsIHVzZXJzOiB1c2Vyc1BhZ2UsIHRyaWdnZXJzOiB0cmln" +
-            "Z2Vyc1BhZ2UgfTsKCi8qKgogKiBUaGUgc2lnbmVkLWluIHVzZXIgKG51bGwgd2hlbiBzaWduZWQgb3V0KS4KICogQHR5cGUge2FueX0KICovCmxldCBtZSA9" +
-            "IG51bGw7CgovKioKICogUmVuZGVycyB0aGUgcGFnZSB0aGUgaGFzaCBuYW1lcy4KICogQHJldHVybnMge1Byb21pc2U8dm9pZD59CiAqLwphc3luYyBmdW5j" +
-            "dGlvbiByb3V0ZSgpIHsKICBjb25zdCBoYXNoID0gbG9jYXRpb24uaGFzaDsKICBpZiAoaGFzaC5zdGFydHNXaXRoKCIjc2V0dXA9IikpIHJldHVybiBzZXR1" +
-            "cFBhZ2UodmlldywgZGVjb2RlVVJJQ29tcG9uZW50KGhhc2guc2xpY2UoNykpKTsKICBpZiAoIXNpZ25lZEluKCkpIHsKICAgIG1lID0gbnVsbDsKICAgIHJl" +
-            "bmRlckNocm9tZSgpOwogICAgY29uc3Qgc3RhdHVzID0gYXdhaXQgYXBpKCJHRVQiLCAiL2FwaS92MS9zZXR1cCIpOwogICAgaWYgKHN0YXR1cy5uZWVkc19z" +
-            "ZXR1cCkgewogICAgICBzaG93KHZpZXcsIGgoInNlY3Rpb24iLCB7IGNsYXNzOiAiY2FyZCBuYXJyb3ciIH0sIGgoImgxIiwge30sICJXZWxjb21lIHRvIFNs" +
-            "dWljZSIpLAogICAgICAgIGgoInAiLCB7fSwgIlRoaXMgc2VydmVyIGhhcyBubyBhZG1pbmlzdHJhdG9yIHlldC4gT3BlbiB0aGUgc2V0dXAgbGluayB0aGF0" +
-            "IGBzbHVpY2Ugc2VydmVgIHByaW50ZWQgb24gaXRzIGZpcnN0IHN0YXJ0IChpdCBlbmRzIHdpdGggI3NldHVwPeKApiksIG9yIHJ1biBgc2x1aWNlIHVzZXIg" +
-            "YWRkIE5BTUUgLS1yb2xlIGFkbWluYCBvbiB0aGUgc2VydmVyLiIpKSk7CiAgICAgIHJldHVybjsKICAgIH0KICAgIHJldHVybiBsb2dpblBhZ2Uodmlldyk7" +
-            "CiAgfQogIGlmICghbWUpIHsKICAgIHRyeSB7IG1lID0gYXdhaXQgYXBpKCJHRVQiLCAiL2FwaS92MS9hdXRoL21lIik7IH0gY2F0Y2ggeyBmb3JnZXRUb2tl" +
-            "bnMoKTsgcmV0dXJuIHJvdXRlKCk7IH0KICB9CiAgcmVuZGVyQ2hyb21lKCk7CiAgYXdhaXQgcmVuZGVyVmF1bHRCYW5uZXIoKTsKICBjb25zdCBuYW1lID0g" +
-            "KGhhc2gucmVwbGFjZSgvXiNcLz8vLCAiIikuc3BsaXQoL1svP10vKVswXSkgfHwgInBpcGVsaW5lcyI7CiAgY29uc3QgcGFnZSA9IHBhZ2VzW25hbWVdID8/" +
-            "IHBpcGVsaW5lc1BhZ2U7CiAgdmlldy5jbGFzc0xpc3QucmVtb3ZlKCJ3aWRlIik7CiAgY29uc3Qgc2VjdGlvbiA9IG5hbWUgPT09ICJydW4iID8gInJ1bnMi" +
-            "IDogbmFtZSA9PT0gImVkaXQiIHx8IG5hbWUgPT09ICJuZXciID8gInBpcGVsaW5lcyIgOiBuYW1lOwogIGZvciAoY29uc3QgaXRlbSBvZiBuYXYucXVlcnlT" +
-            "ZWxlY3RvckFsbCgiYSIpKSB7CiAgICBpZiAoaXRlbS5nZXRBdHRyaWJ1dGUoImhyZWYiKSA9PT0gYCMvJHtzZWN0aW9ufWApIGl0ZW0uc2V0QXR0cmlidXRl" +
-            "KCJhcmlhLWN1cnJlbnQiLCAicGFnZSIpOyBlbHNlIGl0ZW0ucmVtb3ZlQXR0cmlidXRlKCJhcmlhLWN1cnJlbnQiKTsKICB9CiAgYXdhaXQgcGFnZSh2aWV3" +
-            "LCBtZSk7Cn0KCmZ1bmN0aW9uIHJlbmRlckNocm9tZSgpIHsKICBuYXYuaGlkZGVuID0gIW1lOwogIGlmICghbWUpIHsgc2hvdyhhY2NvdW50KTsgcmV0dXJu" +
-            "OyB9CiAgLyoqIEB0eXBlIHtIVE1MRWxlbWVudH0gKi8gKGRvY3VtZW50LmdldEVsZW1lbnRCeUlkKCJuYXYtdXNlcnMiKSkuaGlkZGVuID0gbWUucm9sZSAh" +
-            "PT0gImFkbWluIjsKICBzaG93KGFjY291bnQsIGgoInNwYW4iLCB7ICJkYXRhLXRlc3RpZCI6ICJzaWduZWQtaW4tYXMiIH0sIGAke21lLm5hbWV9ICgke21l" +
-            "LnJvbGV9KWApLAogICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogbG9nb3V0IH0sICJTaWduIG91dCIpKTsKfQoKYXN5bmMgZnVu" +
-            "Y3Rpb24gbG9nb3V0KCkgewogIHRyeSB7IGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL2F1dGgvbG9nb3V0Iiwge30pOyB9IGNhdGNoIHsgLyogc2lnbmlu" +
-            "ZyBvdXQgYW55d2F5ICovIH0KICBmb3JnZXRUb2tlbnMoKTsKICBtZSA9IG51bGw7CiAgbG9jYXRpb24uaGFzaCA9ICIjL2xvZ2luIjsKICBhd2FpdCByb3V0" +
-            "ZSgpOwp9CgovKiogQWRtaW5zIHNlZSBhbiB1bmxvY2sgZm9ybSB3aGlsZSB0aGUgdmF1bHQgaXMgbG9ja2VkOyBvdGhlcnMgYSBub3RlLiAqLwphc3luYyBm" +
-            "dW5jdGlvbiByZW5kZXJWYXVsdEJhbm5lcigpIHsKICBjb25zdCB2YXVsdCA9IGF3YWl0IGFwaSgiR0VUIiwgIi9hcGkvdjEvdmF1bHQiKTsKICBpZiAodmF1" +
-            "bHQuc3RhdHVzICE9PSAibG9ja2VkIikgeyBzaG93KGJhbm5lcik7IHJldHVybjsgfQogIGlmIChtZS5yb2xlICE9PSAiYWRtaW4iKSB7IHNob3coYmFubmVy" +
-            "LCBoKCJzcGFuIiwge30sICJUaGUgdmF1bHQgaXMgbG9ja2VkOiBydW5zIHRoYXQgbmVlZCBjb25uZWN0aW9uIHNlY3JldHMgd2FpdCB1bnRpbCBhbiBhZG1p" +
-            "biB1bmxvY2tzIGl0LiIpKTsgcmV0dXJuOyB9CiAgY29uc3QgcGFzc3dvcmQgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIs" +
-            "IHsgdHlwZTogInBhc3N3b3JkIiwgaWQ6ICJ2YXVsdC1wYXNzd29yZCIsIGF1dG9jb21wbGV0ZTogImN1cnJlbnQtcGFzc3dvcmQiLCAiYXJpYS1sYWJlbCI6" +
-            "ICJNYXN0ZXIgcGFzc3dvcmQiIH0pKTsKICBjb25zdCBtZXNzYWdlID0gaCgic3BhbiIsIHsgcm9sZTogImFsZXJ0IiB9KTsKICBjb25zdCBmb3JtID0gaCgi" +
-            "Zm9ybSIsIHsgb25zdWJtaXQ6IGFzeW5jICgvKiogQHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgZXZlbnQucHJldmVudERlZmF1bHQoKTsKICAg" +
-            "IHRyeSB7IGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL3ZhdWx0L3VubG9jayIsIHsgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlIH0pOyBzaG93KGJhbm5l" +
-            "cik7IH0KICAgIGNhdGNoIChlcnJvcikgeyBtZXNzYWdlLnRleHRDb250ZW50ID0gLyoqIEB0eXBlIHtFcnJvcn0gKi8gKGVycm9yKS5tZXNzYWdlOyB9CiAg" +
-            "fSB9LCBoKCJzdHJvbmciLCB7fSwgIlRoZSB2YXVsdCBpcyBsb2NrZWQuIiksIHBhc3N3b3JkLCBoKCJidXR0b24iLCB7IGNsYXNzOiAicHJpbWFyeSIsIHR5" +
-            "cGU6ICJzdWJtaXQiIH0sICJVbmxvY2siKSwgbWVzc2FnZSk7CiAgc2hvdyhiYW5uZXIsIGZvcm0pOwp9Cgp3aW5kb3cuYWRkRXZlbnRMaXN0ZW5lcigiaGFz" +
-            "aGNoYW5nZSIsICgpID0+IHsgcm91dGUoKS5jYXRjaChzaG93RmFpbHVyZSk7IH0pOwp3aW5kb3cuYWRkRXZlbnRMaXN0ZW5lcigic2x1aWNlOnNpZ25lZC1v" +
-            "dXQiLCAoKSA9PiB7IG1lID0gbnVsbDsgbG9jYXRpb24uaGFzaCA9ICIjL2xvZ2luIjsgfSk7CnJvdXRlKCkuY2F0Y2goc2hvd0ZhaWx1cmUpOwoKLyoqCiAq" +
-            "IEBwYXJhbSB7YW55fSBlcnJvcgogKi8KZnVuY3Rpb24gc2hvd0ZhaWx1cmUoZXJyb3IpIHsKICBzaG93KHZpZXcsIGgoInNlY3Rpb24iLCB7IGNsYXNzOiAi" +
-            "Y2FyZCIgfSwgaCgiaDEiLCB7fSwgIlNvbWV0aGluZyB3ZW50IHdyb25nIiksIGgoInAiLCB7IGNsYXNzOiAiZXJyb3IiIH0sIGVycm9yICYmIGVycm9yLm1l" +
-            "c3NhZ2UgPyBlcnJvci5tZXNzYWdlIDogU3RyaW5nKGVycm9yKSkpKTsKfQo="),
+            "cG9ydCB7IHRyaWdnZXJzUGFnZSB9IGZyb20gIi4vcGFnZXMvdHJpZ2dlcnMuanMiOwppbXBvcnQgeyBub3RpZmljYXRpb25zUGFnZSB9IGZyb20gIi4vcGFn" +
+            "ZXMvbm90aWZpY2F0aW9ucy5qcyI7CmltcG9ydCB7IGRhc2hib2FyZFBhZ2UgfSBmcm9tICIuL3BhZ2VzL2Rhc2hib2FyZC5qcyI7Cgpjb25zdCB2aWV3ID0g" +
+            "LyoqIEB0eXBlIHtIVE1MRWxlbWVudH0gKi8gKGRvY3VtZW50LmdldEVsZW1lbnRCeUlkKCJ2aWV3IikpOwpjb25zdCBuYXYgPSAvKiogQHR5cGUge0hUTUxF" +
+            "bGVtZW50fSAqLyAoZG9jdW1lbnQuZ2V0RWxlbWVudEJ5SWQoIm5hdiIpKTsKY29uc3QgYWNjb3VudCA9IC8qKiBAdHlwZSB7SFRNTEVsZW1lbnR9ICovIChk" +
+            "b2N1bWVudC5nZXRFbGVtZW50QnlJZCgiYWNjb3VudCIpKTsKY29uc3QgYmFubmVyID0gLyoqIEB0eXBlIHtIVE1MRWxlbWVudH0gKi8gKGRvY3VtZW50Lmdl" +
+            "dEVsZW1lbnRCeUlkKCJiYW5uZXIiKSk7CgovKioKICogQHR5cGUge1JlY29yZDxzdHJpbmcsICh2aWV3OiBIVE1MRWxlbWVudCwgbWU6IGFueSkgPT4gUHJv" +
+            "bWlzZTx2b2lkPj59CiAqLwpjb25zdCBwYWdlcyA9IHsgZGFzaGJvYXJkOiBkYXNoYm9hcmRQYWdlLCBwaXBlbGluZXM6IHBpcGVsaW5lc1BhZ2UsIGNvbm5l" +
+            "Y3Rpb25zOiBjb25uZWN0aW9uc1BhZ2UsIHJ1bnM6IHJ1bnNQYWdlLCB0b2tlbnM6IHRva2Vuc1BhZ2UsIGVkaXQ6IGVkaXRvclBhZ2UsIG5ldzogZWRpdG9y" +
+            "UGFnZSwgcnVuOiBydW5QYWdlLCB1c2VyczogdXNlcnNQYWdlLCB0cmlnZ2VyczogdHJpZ2dlcnNQYWdlLCBub3RpZmljYXRpb25zOiBub3RpZmljYXRpb25z" +
+            "UGFnZSB9OwoKLyoqCiAqIFRoZSBzaWduZWQtaW4gdXNlciAobnVsbCB3aGVuIHNpZ25lZCBvdXQpLgogKiBAdHlwZSB7YW55fQogKi8KbGV0IG1lID0gbnVs" +
+            "bDsKCi8qKgogKiBSZW5kZXJzIHRoZSBwYWdlIHRoZSBoYXNoIG5hbWVzLgogKiBAcmV0dXJucyB7UHJvbWlzZTx2b2lkPn0KICovCmFzeW5jIGZ1bmN0aW9u" +
+            "IHJvdXRlKCkgewogIGNvbnN0IGhhc2ggPSBsb2NhdGlvbi5oYXNoOwogIGlmIChoYXNoLnN0YXJ0c1dpdGgoIiNzZXR1cD0iKSkgcmV0dXJuIHNldHVwUGFn" +
+            "ZSh2aWV3LCBkZWNvZGVVUklDb21wb25lbnQoaGFzaC5zbGljZSg3KSkpOwogIGlmICghc2lnbmVkSW4oKSkgewogICAgbWUgPSBudWxsOwogICAgcmVuZGVy" +
+            "Q2hyb21lKCk7CiAgICBjb25zdCBzdGF0dXMgPSBhd2FpdCBhcGkoIkdFVCIsICIvYXBpL3YxL3NldHVwIik7CiAgICBpZiAoc3RhdHVzLm5lZWRzX3NldHVw" +
+            "KSB7CiAgICAgIHNob3codmlldywgaCgic2VjdGlvbiIsIHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIgfSwgaCgiaDEiLCB7fSwgIldlbGNvbWUgdG8gU2x1aWNl" +
+            "IiksCiAgICAgICAgaCgicCIsIHt9LCAiVGhpcyBzZXJ2ZXIgaGFzIG5vIGFkbWluaXN0cmF0b3IgeWV0LiBPcGVuIHRoZSBzZXR1cCBsaW5rIHRoYXQgYHNs" +
+            "dWljZSBzZXJ2ZWAgcHJpbnRlZCBvbiBpdHMgZmlyc3Qgc3RhcnQgKGl0IGVuZHMgd2l0aCAjc2V0dXA94oCmKSwgb3IgcnVuIGBzbHVpY2UgdXNlciBhZGQg" +
+            "TkFNRSAtLXJvbGUgYWRtaW5gIG9uIHRoZSBzZXJ2ZXIuIikpKTsKICAgICAgcmV0dXJuOwogICAgfQogICAgcmV0dXJuIGxvZ2luUGFnZSh2aWV3KTsKICB9" +
+            "CiAgaWYgKCFtZSkgewogICAgdHJ5IHsgbWUgPSBhd2FpdCBhcGkoIkdFVCIsICIvYXBpL3YxL2F1dGgvbWUiKTsgfSBjYXRjaCB7IGZvcmdldFRva2Vucygp" +
+            "OyByZXR1cm4gcm91dGUoKTsgfQogIH0KICByZW5kZXJDaHJvbWUoKTsKICBhd2FpdCByZW5kZXJWYXVsdEJhbm5lcigpOwogIGNvbnN0IG5hbWUgPSAoaGFz" +
+            "aC5yZXBsYWNlKC9eI1wvPy8sICIiKS5zcGxpdCgvWy8/XS8pWzBdKSB8fCAiZGFzaGJvYXJkIjsKICBjb25zdCBwYWdlID0gcGFnZXNbbmFtZV0gPz8gZGFz" +
+            "aGJvYXJkUGFnZTsKICB2aWV3LmNsYXNzTGlzdC5yZW1vdmUoIndpZGUiKTsKICBjb25zdCBzZWN0aW9uID0gbmFtZSA9PT0gInJ1biIgPyAicnVucyIgOiBu" +
+            "YW1lID09PSAiZWRpdCIgfHwgbmFtZSA9PT0gIm5ldyIgPyAicGlwZWxpbmVzIiA6IG5hbWU7CiAgZm9yIChjb25zdCBpdGVtIG9mIG5hdi5xdWVyeVNlbGVj" +
+            "dG9yQWxsKCJhIikpIHsKICAgIGlmIChpdGVtLmdldEF0dHJpYnV0ZSgiaHJlZiIpID09PSBgIy8ke3NlY3Rpb259YCkgaXRlbS5zZXRBdHRyaWJ1dGUoImFy" +
+            "aWEtY3VycmVudCIsICJwYWdlIik7IGVsc2UgaXRlbS5yZW1vdmVBdHRyaWJ1dGUoImFyaWEtY3VycmVudCIpOwogIH0KICBhd2FpdCBwYWdlKHZpZXcsIG1l" +
+            "KTsKfQoKZnVuY3Rpb24gcmVuZGVyQ2hyb21lKCkgewogIG5hdi5oaWRkZW4gPSAhbWU7CiAgaWYgKCFtZSkgeyBzaG93KGFjY291bnQpOyByZXR1cm47IH0K" +
+            "ICAvKiogQHR5cGUge0hUTUxFbGVtZW50fSAqLyAoZG9jdW1lbnQuZ2V0RWxlbWVudEJ5SWQoIm5hdi11c2VycyIpKS5oaWRkZW4gPSBtZS5yb2xlICE9PSAi" +
+            "YWRtaW4iOwogIC8qKiBAdHlwZSB7SFRNTEVsZW1lbnR9ICovIChkb2N1bWVudC5nZXRFbGVtZW50QnlJZCgibmF2LW5vdGlmaWNhdGlvbnMiKSkuaGlkZGVu" +
+            "ID0gbWUucm9sZSAhPT0gImFkbWluIjsKICBzaG93KGFjY291bnQsIGgoInNwYW4iLCB7ICJkYXRhLXRlc3RpZCI6ICJzaWduZWQtaW4tYXMiIH0sIGAke21l" +
+            "Lm5hbWV9ICgke21lLnJvbGV9KWApLAogICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogbG9nb3V0IH0sICJTaWduIG91dCIpKTsK" +
+            "fQoKYXN5bmMgZnVuY3Rpb24gbG9nb3V0KCkgewogIHRyeSB7IGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL2F1dGgvbG9nb3V0Iiwge30pOyB9IGNhdGNo" +
+            "IHsgLyogc2lnbmluZyBvdXQgYW55d2F5ICovIH0KICBmb3JnZXRUb2tlbnMoKTsKICBtZSA9IG51bGw7CiAgbG9jYXRpb24uaGFzaCA9ICIjL2xvZ2luIjsK" +
+            "ICBhd2FpdCByb3V0ZSgpOwp9CgovKiogQWRtaW5zIHNlZSBhbiB1bmxvY2sgZm9ybSB3aGlsZSB0aGUgdmF1bHQgaXMgbG9ja2VkOyBvdGhlcnMgYSBub3Rl" +
+            "LiAqLwphc3luYyBmdW5jdGlvbiByZW5kZXJWYXVsdEJhbm5lcigpIHsKICBjb25zdCB2YXVsdCA9IGF3YWl0IGFwaSgiR0VUIiwgIi9hcGkvdjEvdmF1bHQi" +
+            "KTsKICBpZiAodmF1bHQuc3RhdHVzICE9PSAibG9ja2VkIikgeyBzaG93KGJhbm5lcik7IHJldHVybjsgfQogIGlmIChtZS5yb2xlICE9PSAiYWRtaW4iKSB7" +
+            "IHNob3coYmFubmVyLCBoKCJzcGFuIiwge30sICJUaGUgdmF1bHQgaXMgbG9ja2VkOiBydW5zIHRoYXQgbmVlZCBjb25uZWN0aW9uIHNlY3JldHMgd2FpdCB1" +
+            "bnRpbCBhbiBhZG1pbiB1bmxvY2tzIGl0LiIpKTsgcmV0dXJuOyB9CiAgY29uc3QgcGFzc3dvcmQgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICov" +
+            "IChoKCJpbnB1dCIsIHsgdHlwZTogInBhc3N3b3JkIiwgaWQ6ICJ2YXVsdC1wYXNzd29yZCIsIGF1dG9jb21wbGV0ZTogImN1cnJlbnQtcGFzc3dvcmQiLCAi" +
+            "YXJpYS1sYWJlbCI6ICJNYXN0ZXIgcGFzc3dvcmQiIH0pKTsKICBjb25zdCBtZXNzYWdlID0gaCgic3BhbiIsIHsgcm9sZTogImFsZXJ0IiB9KTsKICBjb25z" +
+            "dCBmb3JtID0gaCgiZm9ybSIsIHsgb25zdWJtaXQ6IGFzeW5jICgvKiogQHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgZXZlbnQucHJldmVudERl" +
+            "ZmF1bHQoKTsKICAgIHRyeSB7IGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL3ZhdWx0L3VubG9jayIsIHsgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlIH0p" +
+            "OyBzaG93KGJhbm5lcik7IH0KICAgIGNhdGNoIChlcnJvcikgeyBtZXNzYWdlLnRleHRDb250ZW50ID0gLyoqIEB0eXBlIHtFcnJvcn0gKi8gKGVycm9yKS5t" +
+            "ZXNzYWdlOyB9CiAgfSB9LCBoKCJzdHJvbmciLCB7fSwgIlRoZSB2YXVsdCBpcyBsb2NrZWQuIiksIHBhc3N3b3JkLCBoKCJidXR0b24iLCB7IGNsYXNzOiAi" +
+            "cHJpbWFyeSIsIHR5cGU6ICJzdWJtaXQiIH0sICJVbmxvY2siKSwgbWVzc2FnZSk7CiAgc2hvdyhiYW5uZXIsIGZvcm0pOwp9Cgp3aW5kb3cuYWRkRXZlbnRM" +
+            "aXN0ZW5lcigiaGFzaGNoYW5nZSIsICgpID0+IHsgcm91dGUoKS5jYXRjaChzaG93RmFpbHVyZSk7IH0pOwp3aW5kb3cuYWRkRXZlbnRMaXN0ZW5lcigic2x1" +
+            "aWNlOnNpZ25lZC1vdXQiLCAoKSA9PiB7IG1lID0gbnVsbDsgbG9jYXRpb24uaGFzaCA9ICIjL2xvZ2luIjsgfSk7CnJvdXRlKCkuY2F0Y2goc2hvd0ZhaWx1" +
+            "cmUpOwoKLyoqCiAqIEBwYXJhbSB7YW55fSBlcnJvcgogKi8KZnVuY3Rpb24gc2hvd0ZhaWx1cmUoZXJyb3IpIHsKICBzaG93KHZpZXcsIGgoInNlY3Rpb24i" +
+            "LCB7IGNsYXNzOiAiY2FyZCIgfSwgaCgiaDEiLCB7fSwgIlNvbWV0aGluZyB3ZW50IHdyb25nIiksIGgoInAiLCB7IGNsYXNzOiAiZXJyb3IiIH0sIGVycm9y" +
+            "ICYmIGVycm9yLm1lc3NhZ2UgPyBlcnJvci5tZXNzYWdlIDogU3RyaW5nKGVycm9yKSkpKTsKfQo="),
         "ui/js/dom.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEEgdGlueSBlbGVtZW50IGJ1aWxkZXI6IHRleHQgaXMgYWx3YXlzIHRleHQgKG5ldmVyIHBhcnNlZCBhcyBIVE1MKS4KCi8qKgog" +
             "KiBAcGFyYW0ge3N0cmluZ30gdGFnCiAqIEBwYXJhbSB7UmVjb3JkPHN0cmluZywgYW55Pn0gW2F0dHJpYnV0ZXNdICBvbiogaGFuZGxlcnMsIGBjbGFzc2As" +
@@ -795,6 +810,94 @@ extension WebAssets {
             "Zm9jdXMoKTsKICB9CgogIHNob3codmlldywgaCgiZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwgaCgiaDEiLCB7fSwgIkNvbm5lY3Rpb25zIiksCiAgICBt" +
             "ZS5yb2xlID09PSAiYWRtaW4iID8gaCgiYnV0dG9uIiwgeyBjbGFzczogInByaW1hcnkiLCB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gZWRpdCgp" +
             "IH0sICJOZXcgY29ubmVjdGlvbiIpIDogbnVsbCksIHRhYmxlLCBkZXRhaWwpOwp9Cg=="),
+        "ui/js/pages/dashboard.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
+            "Ly8gQHRzLWNoZWNrCi8vIFRoZSBob21lIHBhZ2U6IGhvdyBydW5zIHdlbnQgaW4gdGhlIGxhc3QgZGF5IGFuZCB3ZWVrLCB3aGF0IHJ1bnMgbm93LCB0aGUg" +
+            "cXVldWUsIGZhaWxpbmcgcGlwZWxpbmVzLCBzbG93Ci8vIHBpcGVsaW5lcywgdHJpZ2dlciBoZWFsdGggYW5kIGxpdmUgd29ya2Vycy4gTGl2ZTogcnVuIGV2" +
+            "ZW50cyBvdmVyIHRoZSBXZWJTb2NrZXQgcmVmcmVzaCBpdCAoYXQgbW9zdCBldmVyeSAyIHMpLgppbXBvcnQgeyBhcGkgfSBmcm9tICIuLi9hcGkuanMiOwpp" +
+            "bXBvcnQgeyBoLCBzaG93LCBzdmcsIHRpbWUgfSBmcm9tICIuLi9kb20uanMiOwppbXBvcnQgeyBsaXZlIH0gZnJvbSAiLi4vbGl2ZS5qcyI7Cgpjb25zdCBz" +
+            "dGF0dXNlcyA9IFsic3VjY2VlZGVkIiwgImZhaWxlZCIsICJjYW5jZWxsZWQiLCAicnVubmluZyIsICJxdWV1ZWQiXTsKCi8qKgogKiBAcGFyYW0ge0hUTUxF" +
+            "bGVtZW50fSB2aWV3CiAqLwpleHBvcnQgYXN5bmMgZnVuY3Rpb24gZGFzaGJvYXJkUGFnZSh2aWV3KSB7CiAgY29uc3QgY29udGVudCA9IGgoImRpdiIsIHsg" +
+            "aWQ6ICJkYXNoYm9hcmQiIH0pOwogIHNob3codmlldywgaCgiZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwgaCgiaDEiLCB7fSwgIkRhc2hib2FyZCIpLCBo" +
+            "KCJzcGFuIiwgeyBjbGFzczogImhpbnQiLCBpZDogImRhc2hib2FyZC11cGRhdGVkIiB9KSksIGNvbnRlbnQpOwogIGxldCBwZW5kaW5nID0gZmFsc2U7CiAg" +
+            "bGV0IGxhc3QgPSAwOwoKICBhc3luYyBmdW5jdGlvbiByZWZyZXNoKCkgewogICAgY29uc3QgZGF0YSA9IGF3YWl0IGFwaSgiR0VUIiwgIi9hcGkvdjEvZGFz" +
+            "aGJvYXJkIik7CiAgICBsYXN0ID0gRGF0ZS5ub3coKTsKICAgIHJlbmRlcihjb250ZW50LCBkYXRhKTsKICAgIGNvbnN0IHVwZGF0ZWQgPSBkb2N1bWVudC5n" +
+            "ZXRFbGVtZW50QnlJZCgiZGFzaGJvYXJkLXVwZGF0ZWQiKTsKICAgIGlmICh1cGRhdGVkKSB1cGRhdGVkLnRleHRDb250ZW50ID0gYHVwZGF0ZWQgJHtuZXcg" +
+            "RGF0ZShkYXRhLmdlbmVyYXRlZF9hdCkudG9Mb2NhbGVUaW1lU3RyaW5nKCl9YDsKICB9CgogIGF3YWl0IHJlZnJlc2goKTsKICBjb25zdCBzdG9wID0gbGl2" +
+            "ZS5zdWJzY3JpYmUoeyBhbGw6IHRydWUgfSwgKGRhdGEpID0+IHsKICAgIGlmICghdmlldy5pc0Nvbm5lY3RlZCB8fCAhKGxvY2F0aW9uLmhhc2ggPT09ICIi" +
+            "IHx8IGxvY2F0aW9uLmhhc2guc3RhcnRzV2l0aCgiIy9kYXNoYm9hcmQiKSB8fCBsb2NhdGlvbi5oYXNoID09PSAiIy8iKSkgeyBzdG9wKCk7IHJldHVybjsg" +
+            "fQogICAgaWYgKGRhdGEudHlwZSAhPT0gInVwZGF0ZSIgfHwgcGVuZGluZykgcmV0dXJuOwogICAgcGVuZGluZyA9IHRydWU7CiAgICBzZXRUaW1lb3V0KCgp" +
+            "ID0+IHsgcGVuZGluZyA9IGZhbHNlOyByZWZyZXNoKCkuY2F0Y2goKCkgPT4ge30pOyB9LCBNYXRoLm1heCgwLCAyMDAwIC0gKERhdGUubm93KCkgLSBsYXN0" +
+            "KSkpOwogIH0pOwp9CgovKioKICogQHBhcmFtIHtIVE1MRWxlbWVudH0gY29udGVudAogKiBAcGFyYW0ge2FueX0gZGF0YQogKi8KZnVuY3Rpb24gcmVuZGVy" +
+            "KGNvbnRlbnQsIGRhdGEpIHsKICBzaG93KGNvbnRlbnQsCiAgICBoKCJkaXYiLCB7IGNsYXNzOiAidGlsZXMiIH0sCiAgICAgIHRpbGUoIlJ1bnMsIGxhc3Qg" +
+            "MjQgaCIsIGRhdGEubGFzdF9kYXksICJ0aWxlLWRheSIpLAogICAgICB0aWxlKCJSdW5zLCBsYXN0IDcgZGF5cyIsIGRhdGEubGFzdF93ZWVrLCAidGlsZS13" +
+            "ZWVrIiksCiAgICAgIGgoInNlY3Rpb24iLCB7IGNsYXNzOiAidGlsZSIsICJkYXRhLXRlc3RpZCI6ICJ0aWxlLXF1ZXVlIiB9LCBoKCJoMiIsIHt9LCAiUXVl" +
+            "dWUiKSwKICAgICAgICBoKCJwIiwgeyBjbGFzczogImJpZyIgfSwgU3RyaW5nKGRhdGEucXVldWVfZGVwdGgpKSwKICAgICAgICBoKCJwIiwgeyBjbGFzczog" +
+            "ImhpbnQiIH0sIGRhdGEucXVldWVfZGVwdGggPT09IDAgPyAibm90aGluZyB3YWl0aW5nIiA6IGBvbGRlc3Qgd2FpdHMgJHtzZWNvbmRzKGRhdGEub2xkZXN0" +
+            "X3F1ZXVlZF9zZWNvbmRzKX1gKSksCiAgICAgIGgoInNlY3Rpb24iLCB7IGNsYXNzOiAidGlsZSIsICJkYXRhLXRlc3RpZCI6ICJ0aWxlLXdvcmtlcnMiIH0s" +
+            "IGgoImgyIiwge30sICJXb3JrZXJzIiksCiAgICAgICAgaCgicCIsIHsgY2xhc3M6ICJiaWciIH0sIFN0cmluZyhkYXRhLndvcmtlcnMubGVuZ3RoKSksCiAg" +
+            "ICAgICAgaCgicCIsIHsgY2xhc3M6ICJoaW50IiB9LCBkYXRhLndvcmtlcnMubGVuZ3RoID09PSAwID8gIm5vIHdvcmtlciBwcm9jZXNzIGFsaXZlOiBydW5z" +
+            "IHdhaXQgaW4gdGhlIHF1ZXVlIgogICAgICAgICAgOiBgJHtkYXRhLndvcmtlcnMucmVkdWNlKCgvKiogQHR5cGUge251bWJlcn0gKi8gbiwgLyoqIEB0eXBl" +
+            "IHthbnl9ICovIHcpID0+IG4gKyB3LmJ1c3ksIDApfSBvZiAke2RhdGEud29ya2Vycy5yZWR1Y2UoKC8qKiBAdHlwZSB7bnVtYmVyfSAqLyBuLCAvKiogQHR5" +
+            "cGUge2FueX0gKi8gdykgPT4gbiArIHcuc2xvdHMsIDApfSBzbG90cyBidXN5YCkpKSwKICAgIGgoImRpdiIsIHsgY2xhc3M6ICJjaGFydHMiIH0sCiAgICAg" +
+            "IHN0YWNrZWQoIlJ1bnMgcGVyIGhvdXIsIGxhc3QgMjQgaCIsIGRhdGEuaG91cmx5LCAoLyoqIEB0eXBlIHtudW1iZXJ9ICovIHN0YXJ0KSA9PiBuZXcgRGF0" +
+            "ZShzdGFydCkuZ2V0SG91cnMoKSArICI6MDAiKSwKICAgICAgc3RhY2tlZCgiUnVucyBwZXIgZGF5LCBsYXN0IDcgZGF5cyIsIGRhdGEuZGFpbHksICgvKiog" +
+            "QHR5cGUge251bWJlcn0gKi8gc3RhcnQpID0+IG5ldyBEYXRlKHN0YXJ0KS50b0xvY2FsZURhdGVTdHJpbmcodW5kZWZpbmVkLCB7IHdlZWtkYXk6ICJzaG9y" +
+            "dCIgfSkpKSwKICAgIGgoImgyIiwge30sICJSdW5uaW5nIG5vdyIpLAogICAgZGF0YS5ydW5uaW5nLmxlbmd0aCA9PT0gMCA/IGgoInAiLCB7IGNsYXNzOiAi" +
+            "aGludCIgfSwgIk5vIHJ1biBpcyBydW5uaW5nLiIpCiAgICAgIDogdGFibGUoIlJ1bm5pbmcgcnVucyIsIFsiUGlwZWxpbmUiLCAiU3RhcnRlZCIsICJSZWNv" +
+            "cmRzIHJlYWQiLCAiQXR0ZW1wdCJdLCBkYXRhLnJ1bm5pbmcubWFwKCgvKiogQHR5cGUge2FueX0gKi8gcikgPT4gWwogICAgICAgIGgoImEiLCB7IGhyZWY6" +
+            "IGAjL3J1bi8ke3IucnVuX2lkfWAgfSwgci5waXBlbGluZSksIHRpbWUoci5zdGFydGVkX2F0KSwgci5yZWNvcmRzX3JlYWQudG9Mb2NhbGVTdHJpbmcoKSwg" +
+            "U3RyaW5nKHIuYXR0ZW1wdCldKSksCiAgICBoKCJoMiIsIHt9LCAiRmFpbGluZyBwaXBlbGluZXMiKSwKICAgIGRhdGEuZmFpbGluZy5sZW5ndGggPT09IDAg" +
+            "PyBoKCJwIiwgeyBjbGFzczogImhpbnQiLCAiZGF0YS10ZXN0aWQiOiAibm8tZmFpbGluZyIgfSwgIk5vIHBpcGVsaW5lJ3MgbGFzdCBydW4gZmFpbGVkLiIp" +
+            "CiAgICAgIDogdGFibGUoIkZhaWxpbmcgcGlwZWxpbmVzIiwgWyJQaXBlbGluZSIsICJGYWlsZWQiLCAiTGFzdCBlcnJvciJdLCBkYXRhLmZhaWxpbmcubWFw" +
+            "KCgvKiogQHR5cGUge2FueX0gKi8gZikgPT4gWwogICAgICAgIGgoImEiLCB7IGhyZWY6IGAjL3J1bi8ke2YucnVuX2lkfWAgfSwgZi5uYW1lKSwgdGltZShm" +
+            "LmZhaWxlZF9hdCksIGgoInNwYW4iLCB7IGNsYXNzOiAiZXJyb3IiIH0sIGYuZXJyb3IgPz8gIiIpXSkpLAogICAgaCgiaDIiLCB7fSwgIlBpcGVsaW5lcywg" +
+            "bGFzdCA3IGRheXMiKSwKICAgIGRhdGEucGlwZWxpbmVzLmxlbmd0aCA9PT0gMCA/IGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgIk5vIHJ1bnMgaW4gdGhl" +
+            "IGxhc3QgNyBkYXlzLiIpCiAgICAgIDogdGFibGUoIlBpcGVsaW5lIGhlYWx0aCIsIFsiUGlwZWxpbmUiLCAiUnVucyIsICJTdWNjZXNzIHJhdGUiLCAiQXZl" +
+            "cmFnZSIsICJMb25nZXN0Il0sIGRhdGEucGlwZWxpbmVzLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHApID0+IFsKICAgICAgICBoKCJhIiwgeyBocmVmOiBg" +
+            "Iy9lZGl0LyR7cC5waXBlbGluZV9pZH1gIH0sIHAubmFtZSksIFN0cmluZyhwLnJ1bnMpLCByYXRlKHAuc3VjY2Vzc19yYXRlKSwgc2Vjb25kcyhwLmF2ZXJh" +
+            "Z2Vfc2Vjb25kcyksIHNlY29uZHMocC5sb25nZXN0X3NlY29uZHMpXSkpLAogICAgaCgiaDIiLCB7fSwgIlNsb3dlc3QgcGlwZWxpbmVzIiksCiAgICBkYXRh" +
+            "LnNsb3dlc3QubGVuZ3RoID09PSAwID8gaCgicCIsIHsgY2xhc3M6ICJoaW50IiB9LCAiTm8gZmluaXNoZWQgcnVucyB5ZXQuIikKICAgICAgOiB0YWJsZSgi" +
+            "U2xvd2VzdCBwaXBlbGluZXMiLCBbIlBpcGVsaW5lIiwgIkF2ZXJhZ2UiLCAiTG9uZ2VzdCJdLCBkYXRhLnNsb3dlc3QubWFwKCgvKiogQHR5cGUge2FueX0g" +
+            "Ki8gcCkgPT4gW3AubmFtZSwgc2Vjb25kcyhwLmF2ZXJhZ2Vfc2Vjb25kcyksIHNlY29uZHMocC5sb25nZXN0X3NlY29uZHMpXSkpLAogICAgaCgiaDIiLCB7" +
+            "fSwgIlRyaWdnZXJzIiksCiAgICBkYXRhLnRyaWdnZXJzLmxlbmd0aCA9PT0gMCA/IGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgIk5vIHRyaWdnZXJzLiIp" +
+            "CiAgICAgIDogdGFibGUoIlRyaWdnZXIgaGVhbHRoIiwgWyJUcmlnZ2VyIiwgIktpbmQiLCAiTGFzdCBmaXJpbmciLCAiT3V0Y29tZSIsICJQcm9ibGVtcyAo" +
+            "NyBkYXlzKSJdLCBkYXRhLnRyaWdnZXJzLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHQpID0+IFsKICAgICAgICB0Lm5hbWUgKyAodC5lbmFibGVkID8gIiIg" +
+            "OiAiIChkaXNhYmxlZCkiKSwgdC5raW5kLCB0Lmxhc3RfZmlyZWRfYXQgPyB0aW1lKHQubGFzdF9maXJlZF9hdCkgOiAibmV2ZXIiLAogICAgICAgIGgoInNw" +
+            "YW4iLCB7IGNsYXNzOiBbImZpcmVkIiwgImZpbHRlcmVkIiwgInNraXBwZWQiXS5pbmNsdWRlcyh0Lmxhc3Rfb3V0Y29tZSkgPyAiIiA6ICJlcnJvciIsIHRp" +
+            "dGxlOiB0Lmxhc3RfZGV0YWlsID8/ICIiIH0sIHQubGFzdF9vdXRjb21lID8/ICLigJQiKSwKICAgICAgICBoKCJzcGFuIiwgeyBjbGFzczogdC5wcm9ibGVt" +
+            "cyA+IDAgPyAiZXJyb3IiIDogIiIgfSwgU3RyaW5nKHQucHJvYmxlbXMpKV0pKSk7Cn0KCi8qKgogKiBBIHRpbGUgd2l0aCB0aGUgdG90YWwgYW5kIGEgbGlu" +
+            "ZSBwZXIgc3RhdHVzLgogKiBAcGFyYW0ge3N0cmluZ30gdGl0bGUKICogQHBhcmFtIHthbnl9IGNvdW50cwogKiBAcGFyYW0ge3N0cmluZ30gdGVzdGlkCiAq" +
+            "LwpmdW5jdGlvbiB0aWxlKHRpdGxlLCBjb3VudHMsIHRlc3RpZCkgewogIGNvbnN0IHRvdGFsID0gc3RhdHVzZXMucmVkdWNlKChuLCBzKSA9PiBuICsgY291" +
+            "bnRzW3NdLCAwKTsKICBjb25zdCBmaW5pc2hlZCA9IGNvdW50cy5zdWNjZWVkZWQgKyBjb3VudHMuZmFpbGVkOwogIHJldHVybiBoKCJzZWN0aW9uIiwgeyBj" +
+            "bGFzczogInRpbGUiLCAiZGF0YS10ZXN0aWQiOiB0ZXN0aWQgfSwgaCgiaDIiLCB7fSwgdGl0bGUpLAogICAgaCgicCIsIHsgY2xhc3M6ICJiaWciIH0sIFN0" +
+            "cmluZyh0b3RhbCkpLAogICAgaCgicCIsIHt9LCAuLi5zdGF0dXNlcy5maWx0ZXIoKHMpID0+IGNvdW50c1tzXSA+IDApLm1hcCgocykgPT4gaCgic3BhbiIs" +
+            "IHsgY2xhc3M6IGBzdGF0dXMgJHtzfWAgfSwgYCR7Y291bnRzW3NdfSAke3N9IGApKSksCiAgICBoKCJwIiwgeyBjbGFzczogImhpbnQiIH0sIGZpbmlzaGVk" +
+            "ID09PSAwID8gIm5vIGZpbmlzaGVkIHJ1bnMiIDogYCR7cmF0ZShjb3VudHMuc3VjY2VlZGVkIC8gZmluaXNoZWQpfSBzdWNjZWVkZWRgKSk7Cn0KCi8qKgog" +
+            "KiBBIHN0YWNrZWQgYmFyIGNoYXJ0IG9mIHJ1biBjb3VudHMgYnkgc3RhdHVzLCBvbmUgYmFyIHBlciBidWNrZXQgKFNWRykuCiAqIEBwYXJhbSB7c3RyaW5n" +
+            "fSB0aXRsZQogKiBAcGFyYW0ge2FueVtdfSBidWNrZXRzCiAqIEBwYXJhbSB7KHN0YXJ0OiBudW1iZXIpID0+IHN0cmluZ30gbGFiZWwKICovCmZ1bmN0aW9u" +
+            "IHN0YWNrZWQodGl0bGUsIGJ1Y2tldHMsIGxhYmVsKSB7CiAgY29uc3Qgd2lkdGggPSAzMjAsIGhlaWdodCA9IDExMCwgc3RlcCA9IHdpZHRoIC8gYnVja2V0" +
+            "cy5sZW5ndGg7CiAgY29uc3QgdG90YWxzID0gYnVja2V0cy5tYXAoKGIpID0+IHN0YXR1c2VzLnJlZHVjZSgobiwgcykgPT4gbiArIGIuY291bnRzW3NdLCAw" +
+            "KSk7CiAgY29uc3QgdG9wID0gTWF0aC5tYXgoMSwgLi4udG90YWxzKTsKICBjb25zdCBjaGFydCA9IHN2Zygic3ZnIiwgeyB2aWV3Qm94OiBgMCAwICR7d2lk" +
+            "dGh9ICR7aGVpZ2h0ICsgMTZ9YCwgcm9sZTogImltZyIsICJhcmlhLWxhYmVsIjogYCR7dGl0bGV9OyB0aGUgYnVzaWVzdCBoYXMgJHt0b3B9IHJ1bihzKWAg" +
+            "fSk7CiAgYnVja2V0cy5mb3JFYWNoKChidWNrZXQsIGkpID0+IHsKICAgIGxldCB5ID0gaGVpZ2h0OwogICAgZm9yIChjb25zdCBzdGF0dXMgb2Ygc3RhdHVz" +
+            "ZXMpIHsKICAgICAgY29uc3QgY291bnQgPSBidWNrZXQuY291bnRzW3N0YXR1c107CiAgICAgIGlmIChjb3VudCA9PT0gMCkgY29udGludWU7CiAgICAgIGNv" +
+            "bnN0IHNpemUgPSBNYXRoLm1heCgxLCAoY291bnQgLyB0b3ApICogaGVpZ2h0KTsKICAgICAgeSAtPSBzaXplOwogICAgICBjb25zdCBiYXIgPSBzdmcoInJl" +
+            "Y3QiLCB7IHg6IGkgKiBzdGVwICsgMSwgd2lkdGg6IE1hdGgubWF4KDEsIHN0ZXAgLSAyKSwgeSwgaGVpZ2h0OiBzaXplLCBjbGFzczogYGJhciAke3N0YXR1" +
+            "c31gIH0pOwogICAgICBjb25zdCB0aXAgPSBzdmcoInRpdGxlIik7CiAgICAgIHRpcC50ZXh0Q29udGVudCA9IGAke2xhYmVsKGJ1Y2tldC5zdGFydCl9OiAk" +
+            "e2NvdW50fSAke3N0YXR1c31gOwogICAgICBiYXIuYXBwZW5kKHRpcCk7CiAgICAgIGNoYXJ0LmFwcGVuZChiYXIpOwogICAgfQogIH0pOwogIGNvbnN0IGZp" +
+            "cnN0ID0gc3ZnKCJ0ZXh0IiwgeyB4OiAwLCB5OiBoZWlnaHQgKyAxNCB9KTsKICBmaXJzdC50ZXh0Q29udGVudCA9IGxhYmVsKGJ1Y2tldHNbMF0uc3RhcnQp" +
+            "OwogIGNvbnN0IGVuZCA9IHN2ZygidGV4dCIsIHsgeDogd2lkdGgsIHk6IGhlaWdodCArIDE0LCAidGV4dC1hbmNob3IiOiAiZW5kIiB9KTsKICBlbmQudGV4" +
+            "dENvbnRlbnQgPSBgbWF4ICR7dG9wfWA7CiAgY2hhcnQuYXBwZW5kKGZpcnN0LCBlbmQpOwogIHJldHVybiBoKCJmaWd1cmUiLCB7IGNsYXNzOiAiY2hhcnQi" +
+            "IH0sIGgoImZpZ2NhcHRpb24iLCB7fSwgdGl0bGUpLCBjaGFydCk7Cn0KCi8qKgogKiBAcGFyYW0ge3N0cmluZ30gbGFiZWwKICogQHBhcmFtIHtzdHJpbmdb" +
+            "XX0gaGVhZGluZ3MKICogQHBhcmFtIHthbnlbXVtdfSByb3dzCiAqLwpmdW5jdGlvbiB0YWJsZShsYWJlbCwgaGVhZGluZ3MsIHJvd3MpIHsKICByZXR1cm4g" +
+            "aCgidGFibGUiLCB7ICJhcmlhLWxhYmVsIjogbGFiZWwgfSwgaCgidGhlYWQiLCB7fSwgaCgidHIiLCB7fSwgLi4uaGVhZGluZ3MubWFwKCh4KSA9PiBoKCJ0" +
+            "aCIsIHt9LCB4KSkpKSwKICAgIGgoInRib2R5Iiwge30sIC4uLnJvd3MubWFwKChjZWxscykgPT4gaCgidHIiLCB7fSwgLi4uY2VsbHMubWFwKChjKSA9PiBo" +
+            "KCJ0ZCIsIHt9LCBjKSkpKSkpOwp9CgovKiogQHBhcmFtIHtudW1iZXJ8bnVsbHx1bmRlZmluZWR9IHZhbHVlICovCmZ1bmN0aW9uIHJhdGUodmFsdWUpIHsg" +
+            "cmV0dXJuIHZhbHVlID09IG51bGwgPyAi4oCUIiA6IGAke01hdGgucm91bmQodmFsdWUgKiAxMDAwKSAvIDEwfSAlYDsgfQoKLyoqIEBwYXJhbSB7bnVtYmVy" +
+            "fG51bGx8dW5kZWZpbmVkfSB2YWx1ZSAqLwpmdW5jdGlvbiBzZWNvbmRzKHZhbHVlKSB7CiAgaWYgKHZhbHVlID09IG51bGwpIHJldHVybiAi4oCUIjsKICBp" +
+            "ZiAodmFsdWUgPCA2MCkgcmV0dXJuIGAke3ZhbHVlLnRvRml4ZWQodmFsdWUgPCAxMCA/IDIgOiAxKX0gc2A7CiAgaWYgKHZhbHVlIDwgMzYwMCkgcmV0dXJu" +
+            "IGAke01hdGguZmxvb3IodmFsdWUgLyA2MCl9IG1pbiAke01hdGgucm91bmQodmFsdWUgJSA2MCl9IHNgOwogIHJldHVybiBgJHtNYXRoLmZsb29yKHZhbHVl" +
+            "IC8gMzYwMCl9IGggJHtNYXRoLnJvdW5kKCh2YWx1ZSAlIDM2MDApIC8gNjApfSBtaW5gOwp9Cg=="),
         "ui/js/pages/editor-canvas.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFRoZSBlZGl0b3IncyBjYW52YXMsIGEgdmlldyBvZiB0aGUgZWRpdG9yIHN0YXRlOiBub2RlcyB3aXRoIHR5cGVkIHBvcnRzIGFu" +
             "ZCB0aGUgZWRnZXMgYmV0d2VlbiB0aGVtLCBkcmF3bgovLyBmcm9tIHRoZSBzdGF0ZSBvbiBldmVyeSBgcmVuZGVyYDsgcG9pbnRlciBpbnB1dCAoc2VsZWN0" +
@@ -1354,12 +1457,82 @@ extension WebAssets {
             "cGxldGU6ICJjdXJyZW50LXBhc3N3b3JkIiwgcmVxdWlyZWQ6IHRydWUgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICBzaG93KHZpZXcsIGgo" +
             "ImZvcm0iLCB7IGNsYXNzOiAiY2FyZCBuYXJyb3ciLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVu" +
             "dC5wcmV2ZW50RGVmYXVsdCgpOwogICAgdHJ5IHsKICAgICAga2VlcFRva2Vucyhhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9hdXRoL2xvZ2luIiwgeyB1" +
-            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9waXBlbGluZXMi" +
+            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9kYXNoYm9hcmQi" +
             "OwogICAgICB3aW5kb3cuZGlzcGF0Y2hFdmVudChuZXcgSGFzaENoYW5nZUV2ZW50KCJoYXNoY2hhbmdlIikpOwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hv" +
             "dyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0gfSwKICBoKCJoMSIsIHt9LCAiU2lnbiBpbiIpLAogIGgoImxhYmVsIiwgeyBmb3I6ICJsb2dp" +
             "bi11c2VybmFtZSIgfSwgIlVzZXIgbmFtZSIpLCB1c2VybmFtZSwKICBoKCJsYWJlbCIsIHsgZm9yOiAibG9naW4tcGFzc3dvcmQiIH0sICJQYXNzd29yZCIp" +
             "LCBwYXNzd29yZCwKICBtZXNzYWdlLAogIGgoInAiLCB7fSwgaCgiYnV0dG9uIiwgeyBjbGFzczogInByaW1hcnkiLCB0eXBlOiAic3VibWl0IiB9LCAiU2ln" +
             "biBpbiIpKSkpOwogIHVzZXJuYW1lLmZvY3VzKCk7Cn0K"),
+        "ui/js/pages/notifications.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
+            "Ly8gQHRzLWNoZWNrCi8vIEFkbWluczogc2VydmVyLXdpZGUgcnVuIG5vdGlmaWNhdGlvbnMgKGZvciBwaXBlbGluZXMgd2l0aG91dCB0aGVpciBvd24gbm90" +
+            "aWZ5OikgYW5kIHRoZSBwdWJsaWMgYWRkcmVzcyBydW4gbGlua3MgdXNlLgppbXBvcnQgeyBhcGkgfSBmcm9tICIuLi9hcGkuanMiOwppbXBvcnQgeyBlcnJv" +
+            "clRleHQsIGgsIHNob3csIHRpbWUgfSBmcm9tICIuLi9kb20uanMiOwoKY29uc3Qgb3V0Y29tZXMgPSBbImZhaWxlZCIsICJzdWNjZWVkZWQiLCAicmVqZWN0" +
+            "ZWQiXTsKLy8gVGhlIGNoYW5uZWwgZWFjaCBub3RpZnlpbmcgY29ubmVjdGlvbiB0eXBlIHNwZWFrcy4KLyoqIEB0eXBlIHtSZWNvcmQ8c3RyaW5nLCBzdHJp" +
+            "bmc+fSAqLwpjb25zdCBjaGFubmVscyA9IHsgc210cDogImVtYWlsIiwgc2xhY2s6ICJzbGFjayIsIGh0dHA6ICJ3ZWJob29rIiB9OwoKLyoqCiAqIEBwYXJh" +
+            "bSB7SFRNTEVsZW1lbnR9IHZpZXcKICogQHBhcmFtIHthbnl9IG1lCiAqLwpleHBvcnQgYXN5bmMgZnVuY3Rpb24gbm90aWZpY2F0aW9uc1BhZ2Uodmlldywg" +
+            "bWUpIHsKICBpZiAobWUucm9sZSAhPT0gImFkbWluIikgeyBzaG93KHZpZXcsIGgoInAiLCB7IGNsYXNzOiAiZXJyb3IiIH0sICJPbmx5IGFkbWlucyBzZXQg" +
+            "c2VydmVyLXdpZGUgbm90aWZpY2F0aW9ucy4iKSk7IHJldHVybjsgfQogIGNvbnN0IFtkZWZhdWx0cywgY29ubmVjdGlvbnNdID0gYXdhaXQgUHJvbWlzZS5h" +
+            "bGwoW2FwaSgiR0VUIiwgIi9hcGkvdjEvbm90aWZpY2F0aW9ucyIpLCBhcGkoIkdFVCIsICIvYXBpL3YxL2Nvbm5lY3Rpb25zIildKTsKICBjb25zdCB1c2Fi" +
+            "bGUgPSBjb25uZWN0aW9ucy5maWx0ZXIoKC8qKiBAdHlwZSB7YW55fSAqLyBjKSA9PiBjaGFubmVsc1tjLnR5cGVdKTsKICAvKiogQHR5cGUge2FueVtdfSAq" +
+            "LwogIGNvbnN0IHJ1bGVzID0gKGRlZmF1bHRzLnJ1bGVzID8/IFtdKS5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyByKSA9PiAoeyAuLi5yIH0pKTsKICBjb25z" +
+            "dCBtZXNzYWdlID0gaCgiZGl2IiwgeyBpZDogIm5vdGlmaWNhdGlvbnMtbWVzc2FnZSIsIHJvbGU6ICJzdGF0dXMiIH0pOwogIGNvbnN0IHB1YmxpY1VybCA9" +
+            "IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyBpZDogInB1YmxpYy11cmwiLCB0eXBlOiAidXJsIiwgcGxhY2Vob2xkZXI6" +
+            "ICJodHRwczovL3NsdWljZS5leGFtcGxlLmNvbSIsIHZhbHVlOiBkZWZhdWx0cy5wdWJsaWNfdXJsID8/ICIiIH0pKTsKICBjb25zdCBib2R5ID0gaCgidGJv" +
+            "ZHkiKTsKCiAgZnVuY3Rpb24gcmVuZGVyUnVsZXMoKSB7CiAgICBzaG93KGJvZHksIC4uLnJ1bGVzLm1hcCgocnVsZSwgaW5kZXgpID0+IHJ1bGVSb3cocnVs" +
+            "ZSwgaW5kZXgpKSk7CiAgICBpZiAocnVsZXMubGVuZ3RoID09PSAwKSBzaG93KGJvZHksIGgoInRyIiwge30sIGgoInRkIiwgeyBjb2xzcGFuOiAiNSIsIGNs" +
+            "YXNzOiAiaGludCIgfSwgIk5vIHJ1bGVzOiBvbmx5IHBpcGVsaW5lcyB3aXRoIHRoZWlyIG93biBub3RpZnk6IHNlbmQgbm90aWZpY2F0aW9ucy4iKSkpOwog" +
+            "IH0KCiAgLyoqCiAgICogQHBhcmFtIHthbnl9IHJ1bGUKICAgKiBAcGFyYW0ge251bWJlcn0gaW5kZXgKICAgKi8KICBmdW5jdGlvbiBydWxlUm93KHJ1bGUs" +
+            "IGluZGV4KSB7CiAgICBjb25zdCBsYWJlbCA9IGBydWxlICR7aW5kZXggKyAxfWA7CiAgICBjb25zdCBib3hlcyA9IG91dGNvbWVzLm1hcCgob3V0Y29tZSkg" +
+            "PT4gewogICAgICBjb25zdCBib3ggPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgdHlwZTogImNoZWNrYm94IiwgaWQ6" +
+            "IGBydWxlLSR7aW5kZXh9LSR7b3V0Y29tZX1gLCBvbmNoYW5nZTogKCkgPT4gewogICAgICAgIHJ1bGUub24gPSBvdXRjb21lcy5maWx0ZXIoKG8pID0+IG8g" +
+            "PT09IG91dGNvbWUgPyBib3guY2hlY2tlZCA6IHJ1bGUub24uaW5jbHVkZXMobykpOwogICAgICB9IH0pKTsKICAgICAgYm94LmNoZWNrZWQgPSBydWxlLm9u" +
+            "LmluY2x1ZGVzKG91dGNvbWUpOwogICAgICByZXR1cm4gaCgic3BhbiIsIHsgY2xhc3M6ICJjaGVjayIgfSwgYm94LCBoKCJsYWJlbCIsIHsgZm9yOiBgcnVs" +
+            "ZS0ke2luZGV4fS0ke291dGNvbWV9YCB9LCBvdXRjb21lKSk7CiAgICB9KTsKICAgIGNvbnN0IGNvbm5lY3Rpb24gPSAvKiogQHR5cGUge0hUTUxTZWxlY3RF" +
+            "bGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyAiYXJpYS1sYWJlbCI6IGBDb25uZWN0aW9uIG9mICR7bGFiZWx9YCwgb25jaGFuZ2U6ICgpID0+IHsKICAgICAg" +
+            "cnVsZS5jb25uZWN0aW9uID0gY29ubmVjdGlvbi52YWx1ZTsKICAgICAgcnVsZS52aWEgPSBjaGFubmVsc1t1c2FibGUuZmluZCgoLyoqIEB0eXBlIHthbnl9" +
+            "ICovIGMpID0+IGMubmFtZSA9PT0gY29ubmVjdGlvbi52YWx1ZSk/LnR5cGVdID8/IHJ1bGUudmlhOwogICAgICByZW5kZXJSdWxlcygpOwogICAgfSB9LCAu" +
+            "Li51c2FibGUubWFwKCgvKiogQHR5cGUge2FueX0gKi8gYykgPT4gaCgib3B0aW9uIiwgeyB2YWx1ZTogYy5uYW1lIH0sIGAke2MubmFtZX0gKCR7Y2hhbm5l" +
+            "bHNbYy50eXBlXX0pYCkpKSk7CiAgICBjb25uZWN0aW9uLnZhbHVlID0gcnVsZS5jb25uZWN0aW9uOwogICAgY29uc3QgdGFyZ2V0ID0gcnVsZS52aWEgPT09" +
+            "ICJlbWFpbCIKICAgICAgPyBoKCJpbnB1dCIsIHsgImFyaWEtbGFiZWwiOiBgUmVjaXBpZW50cyBvZiAke2xhYmVsfWAsIHBsYWNlaG9sZGVyOiAib25jYWxs" +
+            "QGV4YW1wbGUuY29tLCB0ZWFtQGV4YW1wbGUuY29tIiwgdmFsdWU6IChydWxlLnRvID8/IFtdKS5qb2luKCIsICIpLAogICAgICAgIG9uaW5wdXQ6ICgvKiog" +
+            "QHR5cGUge0V2ZW50fSAqLyBlKSA9PiB7IHJ1bGUudG8gPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChlLnRhcmdldCkudmFsdWUuc3BsaXQo" +
+            "IiwiKS5tYXAoKHMpID0+IHMudHJpbSgpKS5maWx0ZXIoQm9vbGVhbik7IH0gfSkKICAgICAgOiBydWxlLnZpYSA9PT0gIndlYmhvb2siCiAgICAgICAgPyBo" +
+            "KCJpbnB1dCIsIHsgImFyaWEtbGFiZWwiOiBgUGF0aCBvZiAke2xhYmVsfWAsIHBsYWNlaG9sZGVyOiAiL2hvb2tzL3NsdWljZSIsIHZhbHVlOiBydWxlLnBh" +
+            "dGggPz8gIiIsCiAgICAgICAgICBvbmlucHV0OiAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZSkgPT4geyBydWxlLnBhdGggPSAvKiogQHR5cGUge0hUTUxJbnB1" +
+            "dEVsZW1lbnR9ICovIChlLnRhcmdldCkudmFsdWUgfHwgdW5kZWZpbmVkOyB9IH0pCiAgICAgICAgOiBoKCJzcGFuIiwgeyBjbGFzczogImhpbnQiIH0sICJ0" +
+            "aGUgY29ubmVjdGlvbidzIGNoYW5uZWwiKTsKICAgIHJldHVybiBoKCJ0ciIsIHsgImRhdGEtcnVsZSI6IFN0cmluZyhpbmRleCkgfSwKICAgICAgaCgidGQi" +
+            "LCB7fSwgaCgiZmllbGRzZXQiLCB7IGNsYXNzOiAiaW5saW5lIiB9LCBoKCJsZWdlbmQiLCB7IGNsYXNzOiAidmlzdWFsbHktaGlkZGVuIiB9LCBgT3V0Y29t" +
+            "ZXMgb2YgJHtsYWJlbH1gKSwgLi4uYm94ZXMpKSwKICAgICAgaCgidGQiLCB7fSwgY29ubmVjdGlvbiksIGgoInRkIiwge30sIHJ1bGUudmlhKSwgaCgidGQi" +
+            "LCB7fSwgdGFyZ2V0KSwKICAgICAgaCgidGQiLCB7fSwgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJkYW5nZXIiLCAiYXJpYS1sYWJl" +
+            "bCI6IGBSZW1vdmUgJHtsYWJlbH1gLCBvbmNsaWNrOiAoKSA9PiB7IHJ1bGVzLnNwbGljZShpbmRleCwgMSk7IHJlbmRlclJ1bGVzKCk7IH0gfSwgIlJlbW92" +
+            "ZSIpKSk7CiAgfQoKICBmdW5jdGlvbiBhZGRSdWxlKCkgewogICAgY29uc3QgZmlyc3QgPSB1c2FibGVbMF07CiAgICBpZiAoIWZpcnN0KSB7IHNob3cobWVz" +
+            "c2FnZSwgaCgicCIsIHsgY2xhc3M6ICJlcnJvciIgfSwgIkNyZWF0ZSBhbiBzbXRwLCBzbGFjayBvciBodHRwIGNvbm5lY3Rpb24gZmlyc3QgKENvbm5lY3Rp" +
+            "b25zIHBhZ2UpLiIpKTsgcmV0dXJuOyB9CiAgICBydWxlcy5wdXNoKHsgb246IFsiZmFpbGVkIl0sIHZpYTogY2hhbm5lbHNbZmlyc3QudHlwZV0sIGNvbm5l" +
+            "Y3Rpb246IGZpcnN0Lm5hbWUsIHRvOiBbXSB9KTsKICAgIHJlbmRlclJ1bGVzKCk7CiAgfQoKICBhc3luYyBmdW5jdGlvbiBzYXZlKCkgewogICAgdHJ5IHsK" +
+            "ICAgICAgY29uc3Qgc2F2ZWQgPSBhd2FpdCBhcGkoIlBVVCIsICIvYXBpL3YxL25vdGlmaWNhdGlvbnMiLCB7IHB1YmxpY191cmw6IHB1YmxpY1VybC52YWx1" +
+            "ZS50cmltKCkgfHwgbnVsbCwgcnVsZXMgfSk7CiAgICAgIHNob3cobWVzc2FnZSwgaCgicCIsIHsgY2xhc3M6ICJvayIgfSwgYFNhdmVkICR7c2F2ZWQucnVs" +
+            "ZXMubGVuZ3RofSBydWxlKHMpLmApKTsKICAgICAgYXdhaXQgbm90aWZpY2F0aW9uc1BhZ2UodmlldywgbWUpOwogICAgICBzaG93KC8qKiBAdHlwZSB7SFRN" +
+            "TEVsZW1lbnR9ICovIChkb2N1bWVudC5nZXRFbGVtZW50QnlJZCgibm90aWZpY2F0aW9ucy1tZXNzYWdlIikpLCBoKCJwIiwgeyBjbGFzczogIm9rIiB9LCBg" +
+            "U2F2ZWQgJHtzYXZlZC5ydWxlcy5sZW5ndGh9IHJ1bGUocykuYCkpOwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJy" +
+            "b3IpKTsgfQogIH0KCiAgYXN5bmMgZnVuY3Rpb24gdGVzdCgpIHsKICAgIHNob3cobWVzc2FnZSwgaCgicCIsIHsgY2xhc3M6ICJoaW50IiB9LCAiU2VuZGlu" +
+            "ZyBhIHRlc3QgbWVzc2FnZSB0aHJvdWdoIGV2ZXJ5IHNhdmVkIHJ1bGXigKYiKSk7CiAgICB0cnkgewogICAgICBjb25zdCByZXN1bHQgPSBhd2FpdCBhcGko" +
+            "IlBPU1QiLCAiL2FwaS92MS9ub3RpZmljYXRpb25zL3Rlc3QiLCB7fSk7CiAgICAgIHNob3cobWVzc2FnZSwgcmVzdWx0LnJlc3VsdHMubGVuZ3RoID09PSAw" +
+            "ID8gaCgicCIsIHt9LCAiTm8gc2F2ZWQgcnVsZXMgdG8gdGVzdC4iKQogICAgICAgIDogaCgidWwiLCB7ICJkYXRhLXRlc3RpZCI6ICJ0ZXN0LXJlc3VsdHMi" +
+            "IH0sIC4uLnJlc3VsdC5yZXN1bHRzLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHIpID0+IGgoImxpIiwgeyBjbGFzczogci5vayA/ICJvayIgOiAiZXJyb3Ii" +
+            "IH0sIHIubWVzc2FnZSkpKSk7CiAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfQoKICByZW5kZXJS" +
+            "dWxlcygpOwogIHNob3codmlldywgaCgiaDEiLCB7fSwgIk5vdGlmaWNhdGlvbnMiKSwKICAgIGgoInAiLCB7fSwgIlJ1bGVzIGhlcmUgbm90aWZ5IGFib3V0" +
+            "IHJ1bnMgb2YgZXZlcnkgcGlwZWxpbmUgdGhhdCBoYXMgbm8gbm90aWZ5OiBvZiBpdHMgb3duLiBNZXNzYWdlcyBnaXZlIHRoZSBwaXBlbGluZSwgc3RhdHVz" +
+            "LCBlcnJvciwgZHVyYXRpb24sIHJlY29yZCBjb3VudHMgYW5kIGEgbGluayB0byB0aGUgcnVuLiIpLAogICAgaCgic2VjdGlvbiIsIHsgY2xhc3M6ICJjYXJk" +
+            "IiB9LAogICAgICBoKCJsYWJlbCIsIHsgZm9yOiAicHVibGljLXVybCIgfSwgIlB1YmxpYyBhZGRyZXNzIG9mIHRoaXMgc2VydmVyICIsIGgoInNwYW4iLCB7" +
+            "IGNsYXNzOiAiaGludCIgfSwgIihydW4gbGlua3MgaW4gbWVzc2FnZXMgc3RhcnQgd2l0aCBpdCkiKSksIHB1YmxpY1VybCksCiAgICBoKCJ0YWJsZSIsIHsg" +
+            "ImFyaWEtbGFiZWwiOiAiTm90aWZpY2F0aW9uIHJ1bGVzIiB9LAogICAgICBoKCJ0aGVhZCIsIHt9LCBoKCJ0ciIsIHt9LCBoKCJ0aCIsIHt9LCAiV2hlbiB0" +
+            "aGUgcnVuIiksIGgoInRoIiwge30sICJDb25uZWN0aW9uIiksIGgoInRoIiwge30sICJWaWEiKSwgaCgidGgiLCB7fSwgIlRvIC8gcGF0aCIpLCBoKCJ0aCIs" +
+            "IHt9LCAiIikpKSwgYm9keSksCiAgICBoKCJwIiwgeyBjbGFzczogImFjdGlvbnMiIH0sCiAgICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIG9u" +
+            "Y2xpY2s6IGFkZFJ1bGUgfSwgIkFkZCBydWxlIiksCiAgICAgIGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAicHJpbWFyeSIsIG9uY2xp" +
+            "Y2s6IHNhdmUgfSwgIlNhdmUiKSwKICAgICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogdGVzdCB9LCAiU2VuZCB0ZXN0IikpLAog" +
+            "ICAgbWVzc2FnZSwKICAgIGRlZmF1bHRzLnVwZGF0ZWRfYnkgPyBoKCJwIiwgeyBjbGFzczogImhpbnQiIH0sIGBMYXN0IHNhdmVkIGJ5ICR7ZGVmYXVsdHMu" +
+            "dXBkYXRlZF9ieX0sICR7dGltZShkZWZhdWx0cy51cGRhdGVkX2F0KX0uIFJ1bGVzIHVzZSB0aGUgY29ubmVjdGlvbnMgdGhhdCBhZG1pbiBtYXkgdXNlLmAp" +
+            "IDogIiIpOwp9Cg=="),
         "ui/js/pages/pipelines.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFBpcGVsaW5lczogc2VhcmNoLCBsYXN0IHJ1biwgcnVuIG5vdywgZGVsZXRlIChjb25maXJtZWQpLCBpbXBvcnQgYW5kIGV4cG9y" +
             "dCBvZiB0aGUgWUFNTCBkb2N1bWVudC4KaW1wb3J0IHsgYXBpLCBwYXJzZURvY3VtZW50IH0gZnJvbSAiLi4vYXBpLmpzIjsKaW1wb3J0IHsgZG93bmxvYWQs" +
@@ -1567,7 +1740,7 @@ extension WebAssets {
             "YyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICB0cnkgewogICAgICBhd2FpdCBhcGko" +
             "IlBPU1QiLCAiL2FwaS92MS9zZXR1cCIsIHsgdG9rZW4sIHVzZXJuYW1lOiB1c2VybmFtZS52YWx1ZSwgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlLCBtYXN0" +
             "ZXJfcGFzc3dvcmQ6IG1hc3Rlci52YWx1ZSB9KTsKICAgICAga2VlcFRva2Vucyhhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9hdXRoL2xvZ2luIiwgeyB1" +
-            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9waXBlbGluZXMi" +
+            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9kYXNoYm9hcmQi" +
             "OwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0gfSwKICBoKCJoMSIsIHt9LCAiU2V0IHVwIFNs" +
             "dWljZSIpLAogIGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgIkNyZWF0ZSB0aGUgZmlyc3QgYWRtaW5pc3RyYXRvciBhbmQgdGhlIHZhdWx0IHRoYXQgZW5j" +
             "cnlwdHMgY29ubmVjdGlvbiBzZWNyZXRzLiBUaGUgbWFzdGVyIHBhc3N3b3JkIGlzIG5ldmVyIHN0b3JlZDoga2VlcCBpdCBzYWZlLCBpdCB1bmxvY2tzIHRo" +

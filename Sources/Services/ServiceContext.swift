@@ -89,6 +89,7 @@ public struct Services: Sendable {
     public let sessions: Sessions
     public let vault: VaultKeeping
     public let notifications: Notifications
+    public let dashboard: Dashboard
 
     public init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots,
                 outbound: OutboundPolicy = .unrestricted, accounts: AccountSettings) {
@@ -101,5 +102,6 @@ public struct Services: Sendable {
         sessions = Sessions(context: context)
         self.vault = VaultKeeping(context: context)
         notifications = Notifications(context: context)
+        dashboard = Dashboard(context: context)
     }
 }

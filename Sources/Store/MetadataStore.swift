@@ -10,6 +10,8 @@ public struct MetadataStore: Sendable {
     public let now: @Sendable () -> Int64
     /// Where the store lives, when it was opened from a location (connections must never lead back to it).
     public let location: StoreLocation?
+    /// Told how long each transaction took (the server's store latency metric); nil tells nobody.
+    public var onTransaction: (@Sendable (Duration) -> Void)?
 
     public init(database: any StoreDatabase, now: @escaping @Sendable () -> Int64 = MetadataStore.systemNow, location: StoreLocation? = nil) {
         self.database = database
@@ -30,7 +32,10 @@ public struct MetadataStore: Sendable {
 
     @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (any StoreSession) async throws -> T) async throws -> T {
-        try await database.transaction(body)
+        guard let onTransaction else { return try await database.transaction(body) }
+        let started = ContinuousClock.now
+        defer { onTransaction(ContinuousClock.now - started) }
+        return try await database.transaction(body)
     }
 
     /// A value from the store's key/value settings (server signing key, setup token hash, …).

@@ -148,6 +148,12 @@ enum Migrations {
             "UPDATE triggers SET settings = REPLACE(settings, '\"max_message_bytes\":', '\"maxMessageBytes\":')",
             "UPDATE triggers SET settings = REPLACE(settings, '\"attachments_directory\":', '\"attachmentsDirectory\":')",
         ]),
+        // Worker processes say they are alive (the dashboard's "workers alive"); a row is refreshed while its
+        // process runs and removed when it stops.
+        (5, [
+            "CREATE TABLE worker_processes (id TEXT PRIMARY KEY, slots BIGINT NOT NULL, busy BIGINT NOT NULL, started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL)",
+            "CREATE INDEX runs_finished ON runs (pipeline_id, finished_at)",
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

@@ -6,6 +6,8 @@ public protocol RunObserver: Sendable {
     func runFinished(_ report: RunReport)
     /// Runs whose worker stopped answering were reclaimed (requeued or failed).
     func leasesReclaimed(_ count: Int)
+    /// A run notification was delivered (`sent`) or given up on after its retries.
+    func notificationDelivered(via: String, sent: Bool)
 }
 
 /// How one run ended: its pipeline, status, wall time, and each node's type and counters.

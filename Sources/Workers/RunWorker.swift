@@ -189,6 +189,7 @@ struct RunWorker: Sendable {
             }
             return connection
         }
+        for line in lines { configuration.observer?.notificationDelivered(via: line.via, sent: line.level != .error) }
         try? await store.appendLogs(runID: run.id, lines.map { (store.now(), $0.level, nil, $0.message + (own.isEmpty ? " (server default)" : "")) })
     }
 

@@ -71,8 +71,15 @@ public final class WorkerPool: Sendable {
         }
     }
 
+    /// Requeues runs whose worker died, and says this process is alive (slots and busy workers) each round; the
+    /// process's presence is removed when it stops claiming.
     private func reaperLoop() async {
+        defer {
+            let store = store, id = configuration.workerID
+            Task { try? await store.removeWorker(id: id) }
+        }
         while !Task.isCancelled, claiming.withLock({ $0 }) {
+            try? await store.reportWorker(id: configuration.workerID, slots: count, busy: active.withLock { $0.count })
             let reclaimed = (try? await queue.reclaimExpiredLeases()) ?? []
             if !reclaimed.isEmpty { configuration.observer?.leasesReclaimed(reclaimed.count) }
             for run in reclaimed {

@@ -117,7 +117,7 @@ def journey_setup_login_connection(server, driver):
     fill(driver, "setup-master", MASTER_PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     text_in(driver, By.CSS_SELECTOR, "[data-testid=signed-in-as]", "admin (admin)")
-    text_in(driver, By.TAG_NAME, "h1", "Pipelines")
+    text_in(driver, By.TAG_NAME, "h1", "Dashboard")
 
     driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
     visible(driver, By.ID, "login-username")
@@ -452,6 +452,45 @@ def journey_http_api_preview(server, driver):
     subprocess.run([os.path.join(ROOT, "scripts", "api-server"), "stop", api_dir], check=False)
 
 
+def journey_dashboard_and_notifications(server, driver):
+    """The dashboard (home) sums up the runs so far, lists triggers and the live worker, and updates by itself when a
+    run starts elsewhere; an admin sets a server-wide notification rule and sends a test."""
+    driver.find_element(By.LINK_TEXT, "Dashboard").click()
+    day = visible(driver, By.CSS_SELECTOR, "[data-testid=tile-day]")
+    before = int(day.find_element(By.CLASS_NAME, "big").text)
+    assert before >= 3, day.text
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=tile-workers] .big", "1")
+    visible(driver, By.CSS_SELECTOR, "figure.chart svg[role=img]")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Trigger health']", "orders-hook")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Pipeline health']", "copy-orders")
+    # A run started by someone else (here: the API, with this browser's session) shows up without reloading.
+    driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const token = sessionStorage.getItem("sluice.access") || localStorage.getItem("sluice.access");
+        fetch("/api/v1/pipelines", { headers: { Authorization: "Bearer " + token } }).then(r => r.json()).then(list => {
+          const id = list.find(p => p.name === "copy-orders").id;
+          return fetch(`/api/v1/pipelines/${id}/runs`, { method: "POST", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }, body: "{}" });
+        }).then(() => done(true), () => done(false));
+    """)
+    wait(driver, lambda d: int(d.find_element(By.CSS_SELECTOR, "[data-testid=tile-day] .big").text) > before, timeout=15)
+    driver.save_screenshot(os.path.join(shots, "dashboard.png"))
+
+    driver.find_element(By.LINK_TEXT, "Notifications").click()
+    text_in(driver, By.TAG_NAME, "h1", "Notifications")
+    fill(driver, "public-url", server.url)
+    driver.find_element(By.XPATH, "//button[text()='Add rule']").click()
+    from selenium.webdriver.support.ui import Select
+    Select(visible(driver, By.CSS_SELECTOR, "select[aria-label='Connection of rule 1']")).select_by_value("crm")
+    visible(driver, By.CSS_SELECTOR, "input[aria-label='Path of rule 1']").send_keys("/hook?store=journey")
+    driver.find_element(By.ID, "rule-0-rejected").click()
+    driver.find_element(By.XPATH, "//button[text()='Save']").click()
+    text_in(driver, By.ID, "notifications-message", "Saved 1 rule(s)")
+    driver.find_element(By.XPATH, "//button[text()='Send test']").click()
+    # The journey's API server has stopped: the connection's own retries run out, and the page says why.
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=test-results]", "webhook notification through 'crm'", timeout=60)
+    driver.save_screenshot(os.path.join(shots, "notifications.png"))
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -459,6 +498,9 @@ def sign_in(driver, server, name, password):
     fill(driver, "login-password", password)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     text_in(driver, By.CSS_SELECTOR, "[data-testid=signed-in-as]", f"{name} (")
+    # Signing in lands on the dashboard; the journeys continue from the pipelines list.
+    text_in(driver, By.TAG_NAME, "h1", "Dashboard")
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
 
 
 def journey_roles(server, driver):
@@ -571,7 +613,7 @@ def journey_large_graph(server, driver):
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_http_api_preview, journey_roles, journey_large_graph]
+            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()

@@ -26,7 +26,7 @@ struct SchedulerFixture {
     let scheduler: TriggerScheduler
 
     static func make(at iso: String = "2026-03-01T00:00:30Z", store location: StoreLocation? = nil,
-                     connections: [Connection] = []) async throws -> SchedulerFixture {
+                     connections: [Connection] = [], onScheduleLag: (@Sendable (String, Duration) -> Void)? = nil) async throws -> SchedulerFixture {
         let directory = try TemporaryDirectory()
         let clock = ManualClock(iso)
         let store = try await MetadataStore.open(location ?? .sqlite(path: directory.path + "/store.db"), now: { clock.now })
@@ -37,7 +37,9 @@ struct SchedulerFixture {
             guard let connection = catalog.connections[name] else { throw TriggerConfigError("unknown_connection", "no connection named '\(name)'", field: "settings.connection") }
             return connection
         }, connectors: BuiltinNodes.connectors, filesDirectory: directory.path + "/files")
-        let scheduler = TriggerScheduler(store: store, dispatcher: TriggerDispatcher(store: store), probes: probes)
+        var dispatcher = TriggerDispatcher(store: store)
+        dispatcher.onScheduleLag = onScheduleLag
+        let scheduler = TriggerScheduler(store: store, dispatcher: dispatcher, probes: probes)
         return SchedulerFixture(directory: directory, clock: clock, store: store, pipeline: pipeline, scheduler: scheduler)
     }
 
@@ -103,6 +105,22 @@ struct TriggerSchedulerTests {
         let history = try await f.store.firings(triggerID: trigger.id, limit: 100)
         #expect(history.filter { $0.outcome == "fired" }.count == 6)
         #expect(try await f.store.runs(RunFilter(triggerID: trigger.id, limit: 100)).count == 6)
+    }
+
+    @Test
+    func onTimeFiringsReportTheirLagMissedOnesDoNot() async throws {
+        let lags = Mutex<[(String, Duration)]>([])
+        let f = try await SchedulerFixture.make(onScheduleLag: { kind, lag in lags.withLock { $0.append((kind, lag)) } })
+        defer { Task { await f.close() } }
+        _ = try await f.trigger(#"{"name": "hourly", "kind": "cron", "settings": {"schedule": "0 * * * *"}, "missed": "latest"}"#)
+        _ = await f.scheduler.tick()
+        f.clock.set("2026-03-01T01:00:10Z")
+        _ = await f.scheduler.tick()
+        #expect(lags.withLock { $0.map(\.0) } == ["cron"])
+        #expect(lags.withLock { $0.first?.1 } == .seconds(10))
+        f.clock.set("2026-03-01T06:30:00Z")
+        _ = await f.scheduler.tick()
+        #expect(lags.withLock { $0.count } == 1, "a missed time fired late is not scheduler lag")
     }
 
     @Test

@@ -76,6 +76,9 @@ import Testing
             let defaultHook = ((try await APITestServer.call("GET", "/hook/received?store=\(store)") as? [String: Any])?["rows"] as? [[String: Any]]) ?? []
             #expect(defaultHook.count == 1, "the default was not used for the pipeline with its own notify:")
 
+            let metrics = MetricsTests.samples(try await client.call(.get, "/metrics").text)
+            #expect(metrics[#"sluice_notifications_total{via="webhook",outcome="sent"}"#] == 1, "\(metrics.keys.filter { $0.contains("notif") })")
+            #expect((metrics["sluice_store_transaction_duration_seconds_count"] ?? 0) > 10, "store transactions are timed")
             let tested = try await client.call(.post, "/api/v1/notifications/test", token: root, json: .object([:]))
             #expect(tested.body["results"]?.arrayItems.first?["ok"] == .bool(true), "\(tested.text)")
         }

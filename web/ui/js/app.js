@@ -12,6 +12,8 @@ import { editorPage } from "./pages/editor.js";
 import { runPage } from "./pages/run.js";
 import { usersPage } from "./pages/users.js";
 import { triggersPage } from "./pages/triggers.js";
+import { notificationsPage } from "./pages/notifications.js";
+import { dashboardPage } from "./pages/dashboard.js";
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 const nav = /** @type {HTMLElement} */ (document.getElementById("nav"));
@@ -21,7 +23,7 @@ const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
 /**
  * @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>}
  */
-const pages = { pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage, users: usersPage, triggers: triggersPage };
+const pages = { dashboard: dashboardPage, pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage, users: usersPage, triggers: triggersPage, notifications: notificationsPage };
 
 /**
  * The signed-in user (null when signed out).
@@ -52,8 +54,8 @@ async function route() {
   }
   renderChrome();
   await renderVaultBanner();
-  const name = (hash.replace(/^#\/?/, "").split(/[/?]/)[0]) || "pipelines";
-  const page = pages[name] ?? pipelinesPage;
+  const name = (hash.replace(/^#\/?/, "").split(/[/?]/)[0]) || "dashboard";
+  const page = pages[name] ?? dashboardPage;
   view.classList.remove("wide");
   const section = name === "run" ? "runs" : name === "edit" || name === "new" ? "pipelines" : name;
   for (const item of nav.querySelectorAll("a")) {
@@ -66,6 +68,7 @@ function renderChrome() {
   nav.hidden = !me;
   if (!me) { show(account); return; }
   /** @type {HTMLElement} */ (document.getElementById("nav-users")).hidden = me.role !== "admin";
+  /** @type {HTMLElement} */ (document.getElementById("nav-notifications")).hidden = me.role !== "admin";
   show(account, h("span", { "data-testid": "signed-in-as" }, `${me.name} (${me.role})`),
     h("button", { type: "button", onclick: logout }, "Sign out"));
 }

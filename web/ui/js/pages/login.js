@@ -14,7 +14,7 @@ export async function loginPage(view) {
     event.preventDefault();
     try {
       keepTokens(await api("POST", "/api/v1/auth/login", { username: username.value, password: password.value }));
-      location.hash = "#/pipelines";
+      location.hash = "#/dashboard";
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     } catch (error) { show(message, errorText(error)); }
   } },

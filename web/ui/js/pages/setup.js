@@ -17,7 +17,7 @@ export async function setupPage(view, token) {
     try {
       await api("POST", "/api/v1/setup", { token, username: username.value, password: password.value, master_password: master.value });
       keepTokens(await api("POST", "/api/v1/auth/login", { username: username.value, password: password.value }));
-      location.hash = "#/pipelines";
+      location.hash = "#/dashboard";
     } catch (error) { show(message, errorText(error)); }
   } },
   h("h1", {}, "Set up Sluice"),
