@@ -17,7 +17,8 @@ public struct EmailSendNode: NodeType {
     static let bcc = Field<[String]>("bcc", summary: "Blind copy recipients (templates; never shown in the message).", default: [])
     static let subject = Field<String>("subject", summary: "The subject, a template ({{run.rows}}, {{run.pipeline}}, {{run.error}}; {{column}} with mode: row).",
                                        example: "Daily totals ({{run.rows}} rows)")
-    static let text = Field<String?>("text", summary: "The plain-text body, a template.", example: "See the attachment.")
+    static let text = Field<String?>("text", summary: "The plain-text body, a template (without text and html: a summary, the row count or the row's columns).",
+                                     example: "See the attachment.")
     static let html = Field<String?>("html", summary: "An HTML body, a template (values are HTML-escaped; {{{name}}} inserts one as is). With text, both are sent as alternatives.",
                                      example: "<p>{{run.rows}} rows</p>")
     static let attach = Field<Attachment>("attach", summary: "mode: run: attach the input rows as a csv or jsonl file (none: no attachment).", default: Attachment.none)
@@ -126,6 +127,17 @@ public struct EmailSendNode: NodeType {
         mail.bcc = addresses["bcc"] ?? []
         mail.text = text?.render(values)
         mail.html = html?.render(values)
+        if mail.text == nil, mail.html == nil { mail.text = Self.summary(values) }
         return .success(mail)
+    }
+
+    /// The body when neither text nor html is set: the run's row count and error, or the row's columns one per line.
+    static func summary(_ values: [String: Any]) -> String {
+        if let run = values["run"] as? [String: Any], values.count == 1 {
+            var text = "\(run["rows"] ?? 0) row(s) from pipeline \(run["pipeline"] ?? ""), run \(run["id"] ?? "")."
+            if let error = run["error"] as? String, !error.isEmpty { text += "\nThe run is failing: \(error)" }
+            return text + "\n"
+        }
+        return values.keys.sorted().map { "\($0): \(values[$0] ?? "")" }.joined(separator: "\n") + "\n"
     }
 }

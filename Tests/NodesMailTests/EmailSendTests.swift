@@ -116,6 +116,23 @@ import Testing
         #expect(!error.contains("not-it"))
     }
 
+    @Test func withoutABodyTheMessageSummarisesTheInput() async throws {
+        let reader = try MailTestServer.makeAccount()
+        try dir.write("in.csv", "id\n1\n2\n3\n")
+        let run = try await harness().run("""
+        apiVersion: sluice/v1
+        name: counts
+        nodes:
+          - {id: src, type: csv.read, settings: {path: in.csv}}
+          - {id: note, type: email.send, settings: {connection: mail, to: ["\(reader.address)"], subject: "counts"}}
+        edges:
+          - {from: src.out, to: note.in}
+        """)
+        #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
+        let text = try await inbox(reader, count: 1).first?.message.text ?? ""
+        #expect(text.hasPrefix("3 row(s) from pipeline counts, run "), "\(text)")
+    }
+
     @Test func theConnectionTestSaysHelloOverTLSAndLogsIn() async throws {
         let catalog = try ConnectionsFile.parse("""
         m: {type: smtp, host: 127.0.0.1, port: \(server.smtpsPort), security: tls, user: \(sender.user), password: '\(sender.password)', ca_file: \(server.certificatePath), from: \(sender.address)}
