@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "NodesMail",
             dependencies: [
-                "NodeKit",
+                "Columnar", "NodeKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
