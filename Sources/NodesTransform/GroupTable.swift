@@ -20,7 +20,7 @@ struct GroupTable {
         var result = [Int](repeating: 0, count: rows)
         for row in 0..<rows {
             scratch.removeAll(keepingCapacity: true)
-            for column in columns { encode(column, row) }
+            for column in columns { RowKey.append(column, row, to: &scratch) }
             if let g = index[scratch] {
                 result[row] = g
             } else {
@@ -31,24 +31,5 @@ struct GroupTable {
             }
         }
         return result
-    }
-
-    @inline(__always)
-    private mutating func encode(_ column: Column, _ row: Int) {
-        if column.isNull(row) { scratch.append(0); return }
-        scratch.append(1)
-        switch column.buffer {
-        case let .bool(v): scratch.append(v[row] ? 1 : 0)
-        case let .int64(v): withUnsafeBytes(of: v[row]) { scratch.append(contentsOf: $0) }
-        case let .float64(v):
-            var d = v[row]
-            if d == 0 { d = 0 } // -0.0 and 0.0 are one group
-            if d.isNaN { d = .nan }
-            withUnsafeBytes(of: d.bitPattern) { scratch.append(contentsOf: $0) }
-        case let .bytes(b):
-            let r = b.range(row)
-            withUnsafeBytes(of: UInt32(r.count)) { scratch.append(contentsOf: $0) }
-            b.data.withUnsafeBufferPointer { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: $0[r])) }
-        }
     }
 }

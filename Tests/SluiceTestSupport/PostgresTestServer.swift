@@ -7,7 +7,7 @@ import Glibc
 /// SLUICE_TEST_POSTGRES), or on first use by `scripts/pg-cluster` when tests run alone; then it stops
 /// when this process exits. It accepts TLS as well (a self-signed certificate), so both connection paths are tested.
 public enum PostgresTestServer {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The cluster's URL and port, started once; a failure is kept too, so every test that needs the
     /// cluster fails with its reason while the other tests run on.

@@ -1,0 +1,145 @@
+import Columnar
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A temporary file of record batches that did not fit in memory (a join's partitions, a sort's runs), in a
+/// compact binary layout: per batch its row count, then per column the validity words (when it has NULLs) and
+/// the raw buffer. Written once, then read back in order; removed by `remove()` (the directory by `SpillDirectory`).
+final class SpillFile {
+    let path: String
+    private var handle: UnsafeMutablePointer<FILE>?
+    private(set) var batches = 0
+    private(set) var rows = 0
+    private(set) var bytesWritten = 0
+
+    init(path: String) throws {
+        self.path = path
+        guard let handle = fopen(path, "w+b") else { throw SpillError("cannot create the spill file \(path): \(String(cString: strerror(errno)))") }
+        self.handle = handle
+    }
+
+    deinit { if let handle { fclose(handle) } }
+
+    /// Appends a batch.
+    func write(_ batch: RecordBatch) throws {
+        guard let handle else { throw SpillError("the spill file \(path) is closed") }
+        var out: [UInt8] = []
+        out.reserveCapacity(batch.byteSize + 64)
+        Self.put(UInt64(batch.count), &out)
+        for column in batch.columns {
+            if let validity = column.validity {
+                out.append(1)
+                for word in validity.words { Self.put(word, &out) }
+            } else {
+                out.append(0)
+            }
+            switch column.buffer {
+            case let .bool(v): out += v.map { $0 ? 1 : 0 }
+            case let .int64(v): v.withUnsafeBytes { out += $0 }
+            case let .float64(v): v.withUnsafeBytes { out += $0 }
+            case let .bytes(b):
+                let base = b.offsets.first ?? 0
+                for offset in b.offsets { Self.put(UInt64(offset - base), &out) }
+                out += b.data[base..<(b.offsets.last ?? base)]
+            }
+        }
+        let written = out.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
+        guard written == out.count else { throw SpillError("cannot write the spill file \(path) (disk full?): \(String(cString: strerror(errno)))") }
+        batches += 1
+        rows += batch.count
+        bytesWritten += out.count
+    }
+
+    /// Reads the batches back in the order written (the file is rewound first).
+    func read(schema: Schema, _ body: (RecordBatch) async throws -> Void) async throws {
+        guard let handle else { throw SpillError("the spill file \(path) is closed") }
+        fflush(handle)
+        rewind(handle)
+        for _ in 0..<batches {
+            let count = Int(try readWord(handle))
+            var columns: [Column] = []
+            for field in schema.fields {
+                var validity: Bitmap?
+                if try readBytes(handle, 1)[0] == 1 {
+                    var words: [UInt64] = []
+                    for _ in 0..<((count + 63) >> 6) { words.append(try readWord(handle)) }
+                    validity = Bitmap(words: words, count: count)
+                }
+                let buffer: ColumnBuffer
+                switch field.type.storage {
+                case .bool: buffer = .bool(try readBytes(handle, count).map { $0 != 0 })
+                case .int64: buffer = .int64(try readArray(handle, count, of: Int64.self))
+                case .float64: buffer = .float64(try readArray(handle, count, of: Double.self))
+                case .bytes:
+                    let offsets = try readArray(handle, count + 1, of: UInt64.self).map { Int($0) }
+                    buffer = .bytes(VariableWidthBuffer(offsets: offsets, data: try readBytes(handle, offsets.last ?? 0)))
+                }
+                columns.append(Column(type: field.type, buffer: buffer, validity: validity))
+            }
+            try await body(RecordBatch(schema: schema, columns: columns, count: count))
+        }
+    }
+
+    /// Closes and deletes the file.
+    func remove() {
+        if let handle { fclose(handle) }
+        handle = nil
+        unlink(path)
+    }
+
+    private static func put(_ value: UInt64, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { out += $0 }
+    }
+
+    private func readBytes(_ handle: UnsafeMutablePointer<FILE>, _ count: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, count, handle) }
+        guard read == count else { throw SpillError("the spill file \(path) ended early") }
+        return bytes
+    }
+
+    private func readWord(_ handle: UnsafeMutablePointer<FILE>) throws -> UInt64 {
+        let bytes = try readBytes(handle, 8)
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    }
+
+    private func readArray<T>(_ handle: UnsafeMutablePointer<FILE>, _ count: Int, of: T.Type) throws -> [T] {
+        guard count > 0 else { return [] }
+        let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let read = fread(buffer.baseAddress, MemoryLayout<T>.stride, count, handle)
+            initialized = read
+        }
+        guard values.count == count else { throw SpillError("the spill file \(path) ended early") }
+        return values
+    }
+}
+
+/// A private directory for one node's spill files (under `$TMPDIR`), removed with everything in it.
+final class SpillDirectory {
+    let path: String
+    private var next = 0
+
+    init(node: String) throws {
+        path = FileManager.default.temporaryDirectory.path + "/sluice-spill-\(node.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))"
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+            throw SpillError("cannot create a spill directory in \(FileManager.default.temporaryDirectory.path) (set TMPDIR to a roomy disk): \(error.localizedDescription)")
+        }
+    }
+
+    /// A new empty spill file in this directory.
+    func file() throws -> SpillFile {
+        next += 1
+        return try SpillFile(path: path + "/\(next).spill")
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Spilling to disk failed (no space, no directory).
+struct SpillError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
