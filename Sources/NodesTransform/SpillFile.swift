@@ -52,34 +52,16 @@ final class SpillFile {
         bytesWritten += out.count
     }
 
-    /// Reads the batches back in the order written (the file is rewound first).
+    /// Reads the batches back in the order written.
     func read(schema: Schema, _ body: (RecordBatch) async throws -> Void) async throws {
-        guard let handle else { throw SpillError("the spill file \(path) is closed") }
-        fflush(handle)
-        rewind(handle)
-        for _ in 0..<batches {
-            let count = Int(try readWord(handle))
-            var columns: [Column] = []
-            for field in schema.fields {
-                var validity: Bitmap?
-                if try readBytes(handle, 1)[0] == 1 {
-                    var words: [UInt64] = []
-                    for _ in 0..<((count + 63) >> 6) { words.append(try readWord(handle)) }
-                    validity = Bitmap(words: words, count: count)
-                }
-                let buffer: ColumnBuffer
-                switch field.type.storage {
-                case .bool: buffer = .bool(try readBytes(handle, count).map { $0 != 0 })
-                case .int64: buffer = .int64(try readArray(handle, count, of: Int64.self))
-                case .float64: buffer = .float64(try readArray(handle, count, of: Double.self))
-                case .bytes:
-                    let offsets = try readArray(handle, count + 1, of: UInt64.self).map { Int($0) }
-                    buffer = .bytes(VariableWidthBuffer(offsets: offsets, data: try readBytes(handle, offsets.last ?? 0)))
-                }
-                columns.append(Column(type: field.type, buffer: buffer, validity: validity))
-            }
-            try await body(RecordBatch(schema: schema, columns: columns, count: count))
-        }
+        let reader = try reader(schema: schema)
+        while let batch = try reader.next() { try await body(batch) }
+    }
+
+    /// A reader of the batches written so far, with its own position (several may read at once, as a merge does).
+    func reader(schema: Schema) throws -> SpillReader {
+        if let handle { fflush(handle) }
+        return try SpillReader(path: path, schema: schema, batches: batches)
     }
 
     /// Closes and deletes the file.
@@ -91,6 +73,52 @@ final class SpillFile {
 
     private static func put(_ value: UInt64, _ out: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { out += $0 }
+    }
+}
+
+/// Reads one spill file's batches in order, one at a time.
+final class SpillReader {
+    let path: String
+    let schema: Schema
+    private var handle: UnsafeMutablePointer<FILE>?
+    private var remaining: Int
+
+    init(path: String, schema: Schema, batches: Int) throws {
+        guard let handle = fopen(path, "rb") else { throw SpillError("cannot read the spill file \(path): \(String(cString: strerror(errno)))") }
+        self.path = path
+        self.schema = schema
+        self.handle = handle
+        remaining = batches
+    }
+
+    deinit { if let handle { fclose(handle) } }
+
+    /// The next batch, or nil after the last.
+    func next() throws -> RecordBatch? {
+        guard remaining > 0, let handle else { return nil }
+        remaining -= 1
+        let count = Int(try readWord(handle))
+        var columns: [Column] = []
+        for field in schema.fields {
+            var validity: Bitmap?
+            if try readBytes(handle, 1)[0] == 1 {
+                var words: [UInt64] = []
+                for _ in 0..<((count + 63) >> 6) { words.append(try readWord(handle)) }
+                validity = Bitmap(words: words, count: count)
+            }
+            let buffer: ColumnBuffer
+            switch field.type.storage {
+            case .bool: buffer = .bool(try readBytes(handle, count).map { $0 != 0 })
+            case .int64: buffer = .int64(try readArray(handle, count, of: Int64.self))
+            case .float64: buffer = .float64(try readArray(handle, count, of: Double.self))
+            case .bytes:
+                let offsets = try readArray(handle, count + 1, of: UInt64.self).map { Int($0) }
+                buffer = .bytes(VariableWidthBuffer(offsets: offsets, data: try readBytes(handle, offsets.last ?? 0)))
+            }
+            columns.append(Column(type: field.type, buffer: buffer, validity: validity))
+        }
+        if remaining == 0 { fclose(handle); self.handle = nil }
+        return RecordBatch(schema: schema, columns: columns, count: count)
     }
 
     private func readBytes(_ handle: UnsafeMutablePointer<FILE>, _ count: Int) throws -> [UInt8] {

@@ -15,10 +15,13 @@ ordered = "--ordered" in sys.argv[3:]
 
 
 def text(value):
+    """A DuckDB value as Sluice's CSV writer prints it: NULL empty, booleans lowercase, whole floats without '.0'."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 
