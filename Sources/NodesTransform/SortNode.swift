@@ -43,6 +43,16 @@ public struct SortNode: NodeType {
     }
 }
 
+extension Value {
+    /// The stored integer of an int64-backed value (int, date, timestamp, decimal units); 0 otherwise.
+    var int64Storage: Int64 {
+        switch self {
+        case let .int(v), let .date(v), let .timestamp(v), let .decimal(v, _): v
+        default: 0
+        }
+    }
+}
+
 /// One sort key as written: `amount DESC NULLS LAST`.
 struct SortKey: SettingDecodable, Hashable {
     let column: String
@@ -115,6 +125,31 @@ struct RowOrder: Sendable {
             case let (.bool(p), .bool(q)): result = p[i] == q[j] ? 0 : (p[i] ? 1 : -1)
             case let (.bytes(p), .bytes(q)): result = Self.compareBytes(p, i, q, j)
             default: result = 0
+            }
+            if result != 0 { return key.descending ? -result : result }
+        }
+        return 0
+    }
+
+    /// The same order over key values taken out of rows (one value per key, in key order).
+    func compare(_ a: [Value], _ b: [Value]) -> Int {
+        for (k, key) in keys.enumerated() {
+            let x = a[k], y = b[k]
+            if x.isNull || y.isNull {
+                if x.isNull && y.isNull { continue }
+                return x.isNull == key.nullsFirst ? -1 : 1
+            }
+            var result: Int
+            switch (x, y) {
+            case let (.float(u), .float(v)):
+                if u.isNaN || v.isNaN { result = u.isNaN && v.isNaN ? 0 : (u.isNaN ? 1 : -1) } else { result = u < v ? -1 : (u > v ? 1 : 0) }
+            case let (.string(u), .string(v)):
+                let (p, q) = (Array(u.utf8), Array(v.utf8))
+                result = p == q ? 0 : (p.lexicographicallyPrecedes(q) ? -1 : 1)
+            case let (.bool(u), .bool(v)): result = u == v ? 0 : (u ? 1 : -1)
+            default:
+                let (u, v) = (x.int64Storage, y.int64Storage)
+                result = u < v ? -1 : (u > v ? 1 : 0)
             }
             if result != 0 { return key.descending ? -result : result }
         }
