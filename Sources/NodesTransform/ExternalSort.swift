@@ -13,12 +13,19 @@ struct ExternalSort: NodeWork {
     static let outputRows = 65_536
 
     func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+        try await sort(context.input("in"), context) { try await context.emit($0, on: "out") }
+        return nil
+    }
+
+    /// Sorts `input` and hands the rows in order, batch by batch, to `output` (the sort node emits them; a window
+    /// node computes over them).
+    func sort(_ input: BatchStream, _ context: any NodeContext, output: (RecordBatch) async throws -> Void) async throws {
         var chunk: [RecordBatch] = []
         var chunkBytes = 0
         var directory: SpillDirectory?
         var runs: [SpillFile] = []
         defer { directory?.remove() }
-        for try await batch in context.input("in") where batch.count > 0 {
+        for try await batch in input where batch.count > 0 {
             chunk.append(batch)
             chunkBytes += batch.byteSize + batch.count * 8
             if chunkBytes > memoryLimit {
@@ -32,13 +39,12 @@ struct ExternalSort: NodeWork {
             }
         }
         if runs.isEmpty {
-            for batch in sorted(chunk) { try await context.emit(batch, on: "out") }
-            return nil
+            for batch in sorted(chunk) { try await output(batch) }
+            return
         }
         if !chunk.isEmpty { runs.append(try writeRun(sorted(chunk), to: directory!)) }
         context.log(.info, "sort: merging \(runs.count) sorted runs (\(runs.reduce(0) { $0 + $1.rows }) rows)")
-        try await merge(runs, context)
-        return nil
+        try await merge(runs, output: output)
     }
 
     /// The chunk's rows in order, as batches of up to `outputRows`.
@@ -71,7 +77,7 @@ struct ExternalSort: NodeWork {
     }
 
     /// A k-way merge of sorted runs with a binary heap of run cursors.
-    private func merge(_ runs: [SpillFile], _ context: any NodeContext) async throws {
+    private func merge(_ runs: [SpillFile], output: (RecordBatch) async throws -> Void) async throws {
         final class Cursor {
             let run: Int
             let reader: SpillReader
@@ -116,7 +122,7 @@ struct ExternalSort: NodeWork {
         func flush() async throws {
             guard pending > 0 else { return }
             let columns = builders.indices.map { builders[$0].finish() }
-            try await context.emit(RecordBatch(schema: schema, columns: columns, count: pending), on: "out")
+            try await output(RecordBatch(schema: schema, columns: columns, count: pending))
             builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: Self.outputRows) }
             pending = 0
         }
