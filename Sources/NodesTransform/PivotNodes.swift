@@ -1,0 +1,238 @@
+import Columnar
+public import NodeKit
+
+/// Turns values of one column into columns: one row per `index` group, one column per value of `column` holding
+/// the aggregate of `value` (`sum`, `count`, `avg`, `min`, `max`, `first`). The new columns are `values` in that
+/// order, or every value seen, sorted; a group without a value for a column gets NULL.
+public struct PivotNode: NodeType {
+    enum Function: String, Choice { case sum, count, avg, min, max, first }
+
+    static let index = Field<[String]>("index", summary: "Columns that identify an output row.", example: "[customer_id]")
+    static let column = Field<String>("column", summary: "The column whose values become column names.", example: "country")
+    static let value = Field<String>("value", summary: "The column aggregated into each cell.", example: "amount")
+    static let aggregate = Field<Function>("aggregate", summary: "sum, count, avg, min, max or first (the first value seen).", default: .sum)
+    static let values = Field<[String]>("values", summary: "The values that become columns, in order (others are dropped and counted); default: every value seen, sorted.", default: [])
+
+    public static let spec = NodeSpec(
+        id: "pivot", version: 1, category: .transform, title: "Pivot",
+        summary: "Turns the values of one column into columns, aggregating another into each cell.",
+        inputs: [.data("in")], outputs: [.data("out")], fields: [index.spec, column.spec, value.spec, aggregate.spec, values.spec], icon: "table-2")
+
+    let settings: Settings
+    let indexColumns: [String]
+    let pivotColumn: String
+    let valueColumn: String
+    let function: Function
+    let fixedValues: [String]
+
+    public init(settings: Settings) throws(ConfigError) {
+        self.settings = settings
+        indexColumns = try settings[Self.index]
+        pivotColumn = try settings[Self.column]
+        valueColumn = try settings[Self.value]
+        function = try settings[Self.aggregate]
+        fixedValues = try settings[Self.values]
+        guard Set(fixedValues).count == fixedValues.count else { throw settings.error(Self.values, "values repeat") }
+    }
+
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
+        let input = try request.input()
+        func find<T>(_ name: String, _ field: Field<T>) throws(ConfigError) -> Int {
+            guard let i = input.index(of: name) else {
+                throw settings.error(field, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
+            }
+            return i
+        }
+        var indexes: [Int] = []
+        for name in indexColumns { indexes.append(try find(name, Self.index)) }
+        let pivot = try find(pivotColumn, Self.column), value = try find(valueColumn, Self.value)
+        let valueType = input.fields[value].type
+        let cellType: DataType
+        switch function {
+        case .count: cellType = .int64
+        case .avg:
+            guard valueType.isNumeric else { throw settings.error(Self.aggregate, "avg needs a number; '\(valueColumn)' is \(valueType)", code: "type_mismatch") }
+            cellType = .float64
+        case .sum:
+            guard valueType.isNumeric else { throw settings.error(Self.aggregate, "sum needs a number; '\(valueColumn)' is \(valueType)", code: "type_mismatch") }
+            cellType = valueType == .int64 ? .int64 : .float64
+        case .min, .max, .first: cellType = valueType
+        }
+        // With fixed values the output schema is known now; discovered values are known only at run time, so the
+        // plan names no cell columns and downstream nodes see them when the data arrives (documented).
+        var fields = indexes.map { input.fields[$0] }
+        for name in fixedValues {
+            guard !fields.contains(where: { $0.name == name }) else { throw settings.error(Self.values, "'\(name)' is also an index column", code: "duplicate_column") }
+            fields.append(SchemaField(name, cellType))
+        }
+        if fixedValues.isEmpty {
+            throw settings.error(Self.values, "list the values that become columns (values: [DE, FR, US]); the output's columns must be known before the run", code: "missing_field")
+        }
+        return NodePlan(outputs: ["out": Schema(fields)], work: PivotWork(index: indexes, pivot: pivot, value: value, function: function, values: fixedValues,
+                                                                          cellType: cellType, schema: Schema(fields)))
+    }
+}
+
+struct PivotWork: NodeWork {
+    let index: [Int]
+    let pivot: Int
+    let value: Int
+    let function: PivotNode.Function
+    let values: [String]
+    let cellType: DataType
+    let schema: Schema
+
+    func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+        var groups = GroupTable()
+        let position = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+        // cells[group * values.count + k]: the aggregate so far.
+        var sums: [Double] = [], intSums: [Int64] = [], counts: [Int] = [], picks: [Value] = []
+        var dropped = 0
+        func grow(_ groupCount: Int) {
+            let needed = groupCount * values.count
+            if counts.count < needed {
+                let extra = needed - counts.count
+                sums += [Double](repeating: 0, count: extra)
+                intSums += [Int64](repeating: 0, count: extra)
+                counts += [Int](repeating: 0, count: extra)
+                picks += [Value](repeating: .null, count: extra)
+            }
+        }
+        let order = RowOrder(keys: [RowOrder.Key(column: 0, descending: function == .max, nullsFirst: false)])
+        for try await batch in context.input("in") {
+            let rowGroups = groups.groups(of: index.map { batch.columns[$0] }, rows: batch.count)
+            grow(groups.count)
+            let names = batch.columns[pivot], cells = batch.columns[value]
+            for r in 0..<batch.count {
+                guard !names.isNull(r), let k = position[names.value(at: r).description] else { dropped += 1; continue }
+                let slot = rowGroups[r] * values.count + k
+                if cells.isNull(r) { continue }
+                let cell = cells.value(at: r)
+                counts[slot] += 1
+                switch function {
+                case .sum, .avg:
+                    if cellType == .int64 { intSums[slot] &+= cell.int64Storage } else { sums[slot] += cell.doubleValue ?? 0 }
+                case .min, .max:
+                    if counts[slot] == 1 || order.compare([cell], [picks[slot]]) < 0 { picks[slot] = cell }
+                case .first:
+                    if counts[slot] == 1 { picks[slot] = cell }
+                case .count:
+                    break
+                }
+            }
+        }
+        if dropped > 0 { context.log(.info, "pivot: \(dropped) row(s) had a value not listed in values (or NULL) and were left out") }
+        func fill(_ builder: inout ColumnBuilder, slot: Int) {
+            // As SQL's count: a cell without values counts 0; every other aggregate of nothing is NULL.
+            guard counts[slot] > 0 || function == .count else { return builder.appendNull() }
+            switch function {
+            case .count: builder.appendInt64(Int64(counts[slot]))
+            case .sum: if cellType == .int64 { builder.appendInt64(intSums[slot]) } else { builder.appendDouble(sums[slot]) }
+            case .avg: builder.appendDouble((cellType == .int64 ? Double(intSums[slot]) : sums[slot]) / Double(counts[slot]))
+            case .min, .max, .first: builder.append(picks[slot])
+            }
+        }
+        var start = 0
+        while start < groups.count {
+            let end = min(groups.count, start + 65_536)
+            var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: end - start) }
+            for g in start..<end {
+                for (i, key) in groups.keys[g].enumerated() { builders[i].append(key) }
+                for k in values.indices {
+                    fill(&builders[index.count + k], slot: g * values.count + k)
+                }
+            }
+            try await context.emit(RecordBatch(schema: schema, columns: builders.indices.map { builders[$0].finish() }, count: end - start), on: "out")
+            start = end
+        }
+        return nil
+    }
+}
+
+/// Turns columns into rows: each input row becomes one row per listed column, with the column's name and value
+/// (`nameColumn`, `valueColumn`) beside the other columns. The listed columns share a type (int64 and float64 mix
+/// into float64; other mixes become text). NULL values are left out unless `includeNulls`.
+public struct UnpivotNode: NodeType {
+    static let columns = Field<[String]>("columns", summary: "The columns that become rows.", example: "[jan, feb, mar]")
+    static let nameColumn = Field<String>("nameColumn", summary: "The new column holding the former column's name.", default: "name")
+    static let valueColumn = Field<String>("valueColumn", summary: "The new column holding its value.", default: "value")
+    static let includeNulls = Field<Bool>("includeNulls", summary: "Also emit rows whose value is NULL.", default: false)
+
+    public static let spec = NodeSpec(
+        id: "unpivot", version: 1, category: .transform, title: "Unpivot",
+        summary: "Turns columns into rows of name and value.",
+        inputs: [.data("in")], outputs: [.data("out")], fields: [columns.spec, nameColumn.spec, valueColumn.spec, includeNulls.spec], icon: "rows-3")
+
+    let settings: Settings
+    let unpivoted: [String]
+    let name: String
+    let value: String
+    let keepNulls: Bool
+
+    public init(settings: Settings) throws(ConfigError) {
+        self.settings = settings
+        unpivoted = try settings[Self.columns]
+        guard !unpivoted.isEmpty else { throw settings.error(Self.columns, "list at least one column", code: "missing_field") }
+        name = try settings[Self.nameColumn]
+        value = try settings[Self.valueColumn]
+        keepNulls = try settings[Self.includeNulls]
+    }
+
+    public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
+        let input = try request.input()
+        var indexes: [Int] = []
+        for column in unpivoted {
+            guard let i = input.index(of: column) else {
+                throw settings.error(Self.columns, "unknown column '\(column)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
+            }
+            indexes.append(i)
+        }
+        let types = Set(indexes.map { input.fields[$0].type })
+        let valueType: DataType = types.count == 1 ? types.first! : (types == [.int64, .float64] ? .float64 : .string)
+        let kept = input.fields.indices.filter { !indexes.contains($0) }
+        var fields = kept.map { input.fields[$0] }
+        for new in [name, value] where fields.contains(where: { $0.name == new }) {
+            throw settings.error(new == name ? Self.nameColumn : Self.valueColumn, "the input already has a column '\(new)'", code: "duplicate_column")
+        }
+        fields.append(SchemaField(name, .string, nullable: false))
+        fields.append(SchemaField(value, valueType))
+        return NodePlan(outputs: ["out": Schema(fields)], work: UnpivotWork(kept: kept, unpivoted: indexes, names: unpivoted, valueType: valueType,
+                                                                            keepNulls: keepNulls, schema: Schema(fields)))
+    }
+
+    struct UnpivotWork: NodeWork {
+        let kept: [Int]
+        let unpivoted: [Int]
+        let names: [String]
+        let valueType: DataType
+        let keepNulls: Bool
+        let schema: Schema
+
+        func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
+            for try await batch in context.input("in") {
+                var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: batch.count * unpivoted.count) }
+                var count = 0
+                for r in 0..<batch.count {
+                    for (k, column) in unpivoted.enumerated() {
+                        let source = batch.columns[column]
+                        if source.isNull(r) && !keepNulls { continue }
+                        for (i, c) in kept.enumerated() { builders[i].append(from: batch.columns[c], r) }
+                        builders[kept.count].appendString(names[k])
+                        if source.isNull(r) {
+                            builders[kept.count + 1].appendNull()
+                        } else if source.type == valueType {
+                            builders[kept.count + 1].append(from: source, r)
+                        } else if valueType == .float64 {
+                            builders[kept.count + 1].appendDouble(source.value(at: r).doubleValue ?? 0)
+                        } else {
+                            builders[kept.count + 1].appendString(source.value(at: r).description)
+                        }
+                        count += 1
+                    }
+                }
+                if count > 0 { try await context.emit(RecordBatch(schema: schema, columns: builders.indices.map { builders[$0].finish() }, count: count), on: "out") }
+            }
+            return nil
+        }
+    }
+}
