@@ -2,26 +2,35 @@ import Columnar
 import Expressions
 public import NodeKit
 
-/// Groups rows and computes count, count(distinct), sum, avg, min and max per group.
+/// Groups rows and computes aggregates per group: count, count(distinct), sum, avg, min, max, the standard deviation
+/// and variance, median and percentiles, string_agg, first and last, bool_and and bool_or, approx_count_distinct.
 ///
 /// Memory is bounded by the number of groups (and, for count(distinct x), their distinct values);
 /// results are emitted after the input ends, in order of each group's first appearance.
 public struct AggregateNode: NodeType {
     static let groupBy = Field<[String]>("groupBy", summary: "Columns to group by (none: one row for the whole input).", default: [])
-    static let aggregates = Field<NamedValues<Expression>>("aggregates", summary: "Output column → aggregate: count(*), count(x), count(distinct x), sum(x), avg(x), min(x), max(x); x may be an expression.",
+    static let aggregates = Field<NamedValues<Expression>>("aggregates", summary: "Output column → aggregate: count(*), count(x), count(distinct x), sum(x), avg(x), min(x), max(x), stddev(x), stddev_pop(x), variance(x), var_pop(x), median(x), percentile_cont(x, 0.9), string_agg(x, ', '), first(x), last(x), bool_and(x), bool_or(x), approx_count_distinct(x); x may be an expression.",
                                                            example: "{orders: \"count(*)\", revenue: \"sum(amount)\"}")
     public static let spec = NodeSpec(
         id: "aggregate", version: 1, category: .transform, title: "Aggregate",
         summary: "Groups rows and computes counts, sums, averages, minimums and maximums.",
         inputs: [.data("in")], outputs: [.data("out")], fields: [groupBy.spec, aggregates.spec], icon: "sigma")
 
-    enum Function: String { case count, sum, avg, min, max }
+    enum Function: String {
+        case count, sum, avg, min, max, stddev, stddevSample = "stddev_samp", stddevPopulation = "stddev_pop", variance, varianceSample = "var_samp",
+             variancePopulation = "var_pop", median, percentile = "percentile_cont", stringAgg = "string_agg", first, last, boolAnd = "bool_and",
+             boolOr = "bool_or", approxDistinct = "approx_count_distinct"
+
+        var isStatistic: Bool { [.stddev, .stddevSample, .stddevPopulation, .variance, .varianceSample, .variancePopulation, .median, .percentile].contains(self) }
+    }
 
     struct Aggregate {
         let name: String
         let function: Function
         let distinct: Bool
         let argument: Expression?
+        /// percentile_cont's fraction, string_agg's separator.
+        let parameter: Value?
         let location: SourceLocation?
     }
 
@@ -38,16 +47,28 @@ public struct AggregateNode: NodeType {
             let field = "aggregates.\(entry.name)"
             func fail(_ message: String) -> ConfigError {
                 ConfigError(code: "invalid_value", message: message, location: entry.location, node: settings.node, field: field,
-                            expected: "count(*), count(x), count(distinct x), sum(x), avg(x), min(x) or max(x)")
+                            expected: "count(*), count(x), count(distinct x), sum, avg, min, max, stddev, stddev_pop, variance, var_pop, median(x), percentile_cont(x, p), string_agg(x, sep), first, last, bool_and, bool_or, approx_count_distinct")
             }
-            guard case let .call(name, args, distinct, star, _) = entry.value.syntax, let function = Function(rawValue: name) else {
+            guard case let .call(name, args, distinct, star, _) = entry.value.syntax, let function = Function(rawValue: name.lowercased()) else {
                 throw fail("'\(entry.value.source)' is not an aggregate")
             }
             if star, function != .count { throw fail("only count accepts *") }
             if distinct, function != .count { throw fail("DISTINCT is supported in count only") }
-            if !star, args.count != 1 { throw fail("\(name)() takes exactly one argument") }
+            var parameter: Value?
+            switch function {
+            case .percentile:
+                guard args.count == 2, case let .literal(value, _) = args[1], let p = value.doubleValue, (0...1).contains(p) else {
+                    throw fail("percentile_cont(x, p) takes a column and a fraction from 0 to 1")
+                }
+                parameter = .float(p)
+            case .stringAgg:
+                guard args.count == 2, case let .literal(.string(separator), _) = args[1] else { throw fail("string_agg(x, separator) takes a column and a text literal") }
+                parameter = .string(separator)
+            default:
+                if !star, args.count != 1 { throw fail("\(name)() takes exactly one argument") }
+            }
             aggregates.append(Aggregate(name: entry.name, function: function, distinct: distinct,
-                                        argument: star ? nil : Expression(syntax: args[0], source: entry.value.source), location: entry.location))
+                                        argument: star ? nil : Expression(syntax: args[0], source: entry.value.source), parameter: parameter, location: entry.location))
         }
         if aggregates.isEmpty && groupBy.isEmpty { throw settings.error(Self.aggregates, "list at least one aggregate or group-by column") }
         self.aggregates = aggregates
@@ -82,6 +103,22 @@ public struct AggregateNode: NodeType {
                     throw ConfigError(code: "type_mismatch", message: "json values have no order", location: aggregate.location, node: request.node, field: "aggregates.\(aggregate.name)")
                 }
                 type = argumentType
+            case _ where aggregate.function.isStatistic:
+                guard argumentType.isNumeric else {
+                    throw ConfigError(code: "type_mismatch", message: "\(aggregate.function.rawValue)() needs a number, but \(aggregate.argument!.source) is \(argumentType)",
+                                      location: aggregate.location, node: request.node, field: "aggregates.\(aggregate.name)")
+                }
+                type = .float64
+            case .boolAnd, .boolOr:
+                guard argumentType == .bool else {
+                    throw ConfigError(code: "type_mismatch", message: "\(aggregate.function.rawValue)() needs a bool, but \(aggregate.argument!.source) is \(argumentType)",
+                                      location: aggregate.location, node: request.node, field: "aggregates.\(aggregate.name)")
+                }
+                type = .bool
+            case .stringAgg: type = .string
+            case .first, .last: type = argumentType
+            case .approxDistinct: type = .int64
+            default: type = .float64
             }
             fields.append(SchemaField(aggregate.name, type))
             bound.append((aggregate, expression))
@@ -111,6 +148,16 @@ public struct AggregateNode: NodeType {
                 case .count: aggregate.distinct ? DistinctCountAccumulator() : CountAccumulator()
                 case .sum, .avg: SumAccumulator(input: expression!.type, isAverage: aggregate.function == .avg)
                 case .min, .max: ExtremumAccumulator(type: expression!.type, isMax: aggregate.function == .max)
+                case .stddev, .stddevSample: VarianceAccumulator(population: false, root: true)
+                case .stddevPopulation: VarianceAccumulator(population: true, root: true)
+                case .variance, .varianceSample: VarianceAccumulator(population: false, root: false)
+                case .variancePopulation: VarianceAccumulator(population: true, root: false)
+                case .median: PercentileAccumulator(fraction: 0.5)
+                case .percentile: PercentileAccumulator(fraction: aggregate.parameter?.doubleValue ?? 0.5)
+                case .stringAgg: StringAggAccumulator(separator: { if case let .string(s) = aggregate.parameter { s } else { "," } }())
+                case .first, .last: PositionalAccumulator(type: expression!.type, last: aggregate.function == .last)
+                case .boolAnd, .boolOr: BoolAccumulator(isAnd: aggregate.function == .boolAnd)
+                case .approxDistinct: ApproxDistinctAccumulator()
                 }
             }
             var row = 0

@@ -125,7 +125,7 @@ import Testing
         name: t
         nodes:
           - {id: src, type: csv.read, settings: {path: orders.csv}}
-          - {id: last, type: aggregate, settings: {groupBy: [country], aggregates: {a: "sum(status)", b: "median(amount)"}}}
+          - {id: last, type: aggregate, settings: {groupBy: [country], aggregates: {a: "sum(status)", b: "mode(amount)"}}}
         edges:
           - {from: src.out, to: last.in}
         """)
