@@ -1,5 +1,6 @@
 import Columnar
 import Foundation
+import Expressions
 
 extension PipelineDocument {
     /// Reads a document from a file (YAML or JSON).
@@ -206,7 +207,7 @@ struct DocumentReader {
     }
 
     mutating func edge(_ setting: Setting) -> EdgeDeclaration? {
-        _ = mapping(setting, allowed: ["from", "to", "kind"], context: "edge")
+        _ = mapping(setting, allowed: ["from", "to", "kind", "where", "select"], context: "edge")
         guard setting.entries != nil else { return nil }
         func port(_ field: String) -> PortReference? {
             guard let text = string(setting[field], field: field, required: true, at: setting) else { return nil }
@@ -224,8 +225,25 @@ struct DocumentReader {
                 fail("invalid_value", "invalid edge kind", at: k, field: "kind", expected: "data or signal")
             }
         }
+        var filter: Expressions.Expression?
+        if let condition = setting["where"] {
+            if let text = string(condition, field: "where", required: true, at: setting) {
+                do { filter = try Expressions.Expression(text) } catch {
+                    fail(error.code, error.description, at: condition, field: "where")
+                }
+            }
+        }
+        var select: [String]?
+        if let columns = setting["select"] {
+            if let items = columns.list, !items.isEmpty, items.allSatisfy({ $0.scalarText != nil }) { select = items.compactMap(\.scalarText) } else {
+                fail("invalid_value", "'select' is a list of column names", at: columns, field: "select", expected: "[id, amount]")
+            }
+        }
+        if kind == .signal, filter != nil || select != nil {
+            fail("invalid_value", "a signal edge carries no rows: where and select apply to data edges", at: setting, field: filter != nil ? "where" : "select")
+        }
         guard let from, let to else { return nil }
-        return EdgeDeclaration(from: from, to: to, kind: kind, location: setting.location)
+        return EdgeDeclaration(from: from, to: to, kind: kind, filter: filter, select: select, location: setting.location)
     }
 
     /// The allowed word closest to `word` by edit distance, if close enough to be a likely typo.

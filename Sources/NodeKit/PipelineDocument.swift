@@ -1,4 +1,5 @@
 public import Columnar
+public import Expressions
 
 /// A pipeline as written in YAML or JSON: the one format the editor saves, the CLI runs and git holds.
 public struct PipelineDocument: Sendable {
@@ -152,12 +153,21 @@ public struct EdgeDeclaration: Sendable {
     public var from: PortReference
     public var to: PortReference
     public var kind: EdgeKind
+    /// Data edges only: rows that pass (`where: "amount > 0"`), evaluated on the upstream's columns.
+    public var filter: Expression?
+    /// Data edges only: the columns that cross the edge, in this order (`select: [id, amount]`).
+    public var select: [String]?
     public var location: SourceLocation?
 
-    public init(from: PortReference, to: PortReference, kind: EdgeKind = .data, location: SourceLocation? = nil) {
+    public init(from: PortReference, to: PortReference, kind: EdgeKind = .data, filter: Expression? = nil, select: [String]? = nil, location: SourceLocation? = nil) {
         self.from = from
         self.to = to
         self.kind = kind
+        self.filter = filter
+        self.select = select
         self.location = location
     }
+
+    /// Whether the edge filters rows or columns.
+    public var transforms: Bool { filter != nil || select != nil }
 }

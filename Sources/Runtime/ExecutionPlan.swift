@@ -25,6 +25,8 @@ public struct ExecutionPlan: Sendable {
     public let parameters: [String: Value]
     /// Set for `sluice preview`: the node whose first output rows are collected; sinks are not run.
     public let previewNode: String?
+    /// What data edges with `where` or `select` do to their batches, by `EdgeTransform.key`.
+    public var edgeTransforms: [String: EdgeTransform] = [:]
 
     public func node(_ id: String) -> PlannedNode? { nodes.first { $0.id == id } }
 

@@ -110,7 +110,7 @@ struct NodeDriver {
     }
 
     private func finishOutputs() {
-        for channels in context.outputs.values { for channel in channels { channel.finishProducer() } }
+        for outputs in context.outputs.values { for output in outputs { output.channel.finishProducer() } }
     }
 
     private func finish(_ outcome: NodeOutcome, _ started: ContinuousClock.Instant, error: String?) {

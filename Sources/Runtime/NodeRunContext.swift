@@ -29,7 +29,7 @@ struct NodeRunContext: NodeContext {
     let traceID: String
     let isPreview: Bool
     let inputs: [String: BoundedChannel<RecordBatch>]
-    let outputs: [String: [BoundedChannel<RecordBatch>]]
+    let outputs: [String: [EdgeOutput]]
     let coordinator: RunCoordinator
     let events: any RunEventSink
     let rejects: any RejectStore
@@ -81,8 +81,20 @@ struct NodeRunContext: NodeContext {
             throw RunAborted()
         }
         var wanted = false
-        for channel in outputs[port] ?? [] where try await channel.send(batch) { wanted = true }
-        if !wanted, collector == nil, !outputs.isEmpty, outputs.values.allSatisfy({ $0.allSatisfy(\.isClosedForReading) }) {
+        for output in outputs[port] ?? [] {
+            var crossing = batch
+            if let transform = output.transform {
+                let (kept, errors) = transform.apply(batch)
+                if !errors.isEmpty {
+                    try await reject(RejectedRecord.rows(of: batch, errors: errors, field: "edge \(output.edge) where", firstRow: 0))
+                }
+                // An edge that filters everything out still counts as wanting more rows.
+                if kept.count == 0 { if !output.channel.isClosedForReading { wanted = true }; continue }
+                crossing = kept
+            }
+            if try await output.channel.send(crossing) { wanted = true }
+        }
+        if !wanted, collector == nil, !outputs.isEmpty, outputs.values.allSatisfy({ $0.allSatisfy(\.channel.isClosedForReading) }) {
             throw DownstreamClosed()
         }
     }
@@ -115,4 +127,12 @@ struct NodeRunContext: NodeContext {
     func addBytes(_ count: Int) { coordinator.add(node, bytes: count) }
 
     func expectBytes(_ total: Int) { coordinator.expect(node, bytes: total) }
+}
+
+/// One edge leaving an output port: the downstream channel, and what the edge does to batches on the way.
+struct EdgeOutput: Sendable {
+    let channel: BoundedChannel<RecordBatch>
+    let transform: EdgeTransform?
+    /// `from → to`, for rejects of the edge's condition.
+    let edge: String
 }

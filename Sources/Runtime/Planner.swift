@@ -106,13 +106,15 @@ public struct Planner: Sendable {
         if !errors.isEmpty { throw ConfigErrors(errors) }
 
         // 4. Schemas, then projection pushdown, then final schemas.
-        let firstPass = try await inferSchemas(sorted, instances, edges, environment, projections: [:])
+        let (firstPass, firstTransforms) = try await inferSchemas(sorted, instances, edges, environment, projections: [:])
         var demand: [String: Set<String>?] = [:]
         for id in sorted.reversed() {
             let consumers = edges.filter { $0.kind == .data && $0.from.node == id }
             guard !consumers.isEmpty, id != previewNode else { demand[id] = .some(nil); continue }
             var needed: Set<String>? = []
             for edge in consumers {
+                // An edge that filters or selects reads columns of its own: the upstream keeps all of them.
+                if edge.transforms { needed = nil; break }
                 let consumerDemand = demand[edge.to.node] ?? nil
                 guard let required = instances[edge.to.node]!.node.requiredInputColumns(for: consumerDemand) else { needed = nil; break }
                 needed?.formUnion(required)
@@ -125,16 +127,17 @@ public struct Planner: Sendable {
                 projections[id] = columns
             }
         }
-        let plans = projections.isEmpty ? firstPass : try await inferSchemas(sorted, instances, edges, environment, projections: projections)
+        let (plans, transforms) = projections.isEmpty ? (firstPass, firstTransforms)
+            : try await inferSchemas(sorted, instances, edges, environment, projections: projections)
 
         let planned = sorted.map { id in
             let entry = instances[id]!
             let spec = entry.type.spec
-            return PlannedNode(id: id, spec: spec, declaration: entry.declaration, inputSchemas: inputSchemas(id, edges, plans),
+            return PlannedNode(id: id, spec: spec, declaration: entry.declaration, inputSchemas: inputSchemas(id, edges, plans, transforms),
                                outputSchemas: plans[id]!.outputs, work: plans[id]!.work,
                                retry: entry.declaration.retry ?? spec.defaults.retry, timeout: entry.declaration.timeout ?? spec.defaults.timeout)
         }
-        return ExecutionPlan(document: document, nodes: planned, edges: edges, parameters: parameters, previewNode: previewNode)
+        return ExecutionPlan(document: document, nodes: planned, edges: edges, parameters: parameters, previewNode: previewNode, edgeTransforms: transforms)
     }
 
     private func portError(_ edge: EdgeDeclaration, _ end: String, _ ports: [String], output: Bool) -> ConfigError {
@@ -143,25 +146,39 @@ public struct Planner: Sendable {
                            location: edge.location, node: ref.node, field: end, expected: "one of: \(ports.joined(separator: ", "))")
     }
 
-    private func inputSchemas(_ id: String, _ edges: [EdgeDeclaration], _ plans: [String: NodePlan]) -> [String: [Schema]] {
+    private func inputSchemas(_ id: String, _ edges: [EdgeDeclaration], _ plans: [String: NodePlan], _ transforms: [String: EdgeTransform] = [:]) -> [String: [Schema]] {
         var inputs: [String: [Schema]] = [:]
         for edge in edges where edge.kind == .data && edge.to.node == id {
-            if let schema = plans[edge.from.node]?.outputs[edge.from.port] { inputs[edge.to.port, default: []].append(schema) }
+            if let transform = transforms[EdgeTransform.key(edge)] {
+                inputs[edge.to.port, default: []].append(transform.schema)
+            } else if let schema = plans[edge.from.node]?.outputs[edge.from.port] {
+                inputs[edge.to.port, default: []].append(schema)
+            }
         }
         return inputs
     }
 
     private func inferSchemas(_ order: [String], _ instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)],
                               _ edges: [EdgeDeclaration], _ environment: ExpressionEnvironment,
-                              projections: [String: Set<String>]) async throws(ConfigErrors) -> [String: NodePlan] {
+                              projections: [String: Set<String>]) async throws(ConfigErrors) -> (plans: [String: NodePlan], transforms: [String: EdgeTransform]) {
         var plans: [String: NodePlan] = [:]
+        var transforms: [String: EdgeTransform] = [:]
         var errors: [ConfigError] = []
         var blocked = Set<String>()
         for id in order {
             let upstream = edges.filter { $0.kind == .data && $0.to.node == id }.map(\.from.node)
             if upstream.contains(where: blocked.contains) { blocked.insert(id); continue }
             let entry = instances[id]!
-            let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans), environment: environment, projection: projections[id])
+            var edgeFailed = false
+            for edge in edges where edge.kind == .data && edge.to.node == id && edge.transforms {
+                guard let schema = plans[edge.from.node]?.outputs[edge.from.port] else { continue }
+                do { transforms[EdgeTransform.key(edge)] = try EdgeTransform.plan(edge, upstream: schema, environment: environment) } catch {
+                    errors.append(error)
+                    edgeFailed = true
+                }
+            }
+            if edgeFailed { blocked.insert(id); continue }
+            let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans, transforms), environment: environment, projection: projections[id])
             do {
                 plans[id] = try await entry.node.plan(request)
             } catch {
@@ -170,7 +187,7 @@ public struct Planner: Sendable {
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
-        return plans
+        return (plans, transforms)
     }
 
     private func ancestors(of node: String, edges: [EdgeDeclaration]) -> Set<String> {

@@ -50,7 +50,7 @@ public struct RunExecutor: Sendable {
         let started = ContinuousClock.now
         // One channel per connected input port; fan-in ports get one producer per edge.
         var inputChannels: [String: [String: BoundedChannel<RecordBatch>]] = [:]
-        var outputChannels: [String: [String: [BoundedChannel<RecordBatch>]]] = [:]
+        var outputChannels: [String: [String: [EdgeOutput]]] = [:]
         var all: [BoundedChannel<RecordBatch>] = []
         for node in plan.nodes {
             for port in node.spec.inputs where port.kind == .data {
@@ -63,7 +63,8 @@ public struct RunExecutor: Sendable {
         }
         for edge in plan.dataEdges {
             if let channel = inputChannels[edge.to.node]?[edge.to.port] {
-                outputChannels[edge.from.node, default: [:]][edge.from.port, default: []].append(channel)
+                outputChannels[edge.from.node, default: [:]][edge.from.port, default: []].append(
+                    EdgeOutput(channel: channel, transform: plan.edgeTransforms[EdgeTransform.key(edge)], edge: "\(edge.from) → \(edge.to)"))
             }
         }
         // A failure branch (the targets of `failed` edges and everything after them) runs after a failure: its
