@@ -491,6 +491,32 @@ def journey_dashboard_and_notifications(server, driver):
     driver.save_screenshot(os.path.join(shots, "notifications.png"))
 
 
+def journey_edge_filter(server, driver):
+    """An edge that filters rows and columns shows its condition on the canvas; selecting it offers its where and select;
+    a run writes only the rows and columns that crossed it."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    import_pipeline(server, driver, "big-orders", "amounts.csv", "id,amount,note\n1,50,small\n2,150,big\n3,300,bigger\n",
+        "apiVersion: sluice/v1\nname: big-orders\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: amounts.csv}}\n"
+        "  - {id: out, type: csv.write, settings: {path: big-orders.csv}}\n"
+        "edges:\n  - {from: src.out, to: out.in, where: 'amount > 100', select: [id, amount]}\n"
+        "layout: {src: [40, 80], out: [420, 80]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=big-orders]").find_element(By.LINK_TEXT, "big-orders").click()
+    label = visible(driver, By.CSS_SELECTOR, "[data-edge-filter] .edge-label")
+    assert "where amount > 100" in label.text, label.text
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "[data-edge-filter] path")).click().perform()
+    assert visible(driver, By.ID, "edge-where").get_attribute("value") == "amount > 100"
+    assert visible(driver, By.ID, "edge-select").get_attribute("value") == "id, amount"
+    driver.save_screenshot(os.path.join(shots, "editor-edge-filter.png"))
+    driver.find_element(By.ID, "run-pipeline").click()
+    deadline = time.time() + 20
+    target = os.path.join(server.dir, "data", "files", "big-orders.csv")
+    while time.time() < deadline and not os.path.exists(target):
+        time.sleep(0.2)
+    with open(target) as f:
+        assert f.read() == "id,amount\n2,150\n3,300\n"
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -613,7 +639,7 @@ def journey_large_graph(server, driver):
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_roles, journey_large_graph]
+            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()

@@ -107,3 +107,20 @@ test("a draft replaces one node's settings without changing the document", () =>
   state.replace({ ...emptyDoc(), name: "restored" });
   assert.equal(state.undo(), false, "a restored revision starts a new history");
 });
+
+test("an edge's filter is set, cleared and undone, never on a signal edge", async () => {
+  const { toYAML } = await import("../ui/js/yaml.js");
+  const state = new EditorState(emptyDoc(), specs);
+  state.addNode(specs[0], [0, 0]);
+  state.addNode(specs[1], [200, 0]);
+  state.connect("csv_read.out", "filter.in");
+  state.connect("csv_read.done", "filter.start");
+  assert.equal(state.setEdgeFilter(0, " amount > 100 ", ["id", "amount"]), true);
+  assert.deepEqual(state.doc.edges[0], { from: "csv_read.out", to: "filter.in", where: "amount > 100", select: ["id", "amount"] });
+  assert.match(toYAML(state.doc), /where: "?amount > 100"?/);
+  assert.equal(state.setEdgeFilter(1, "x > 1", []), false, "a signal edge carries no rows");
+  state.setEdgeFilter(0, "", []);
+  assert.deepEqual(state.doc.edges[0], { from: "csv_read.out", to: "filter.in" });
+  state.undo();
+  assert.equal(state.doc.edges[0].where, "amount > 100");
+});

@@ -235,6 +235,21 @@ export class EditorState {
     return true;
   }
 
+  /**
+   * Sets (or clears, with empty values) the row condition and the columns of a data edge.
+   * @param {number} index
+   * @param {string} where
+   * @param {string[]} select
+   */
+  setEdgeFilter(index, where, select) {
+    const edge = this.doc.edges[index];
+    if (!edge || edge.kind === "signal") return false;
+    this.remember();
+    if (where.trim()) edge.where = where.trim(); else delete edge.where;
+    if (select.length) edge.select = select; else delete edge.select;
+    return true;
+  }
+
   /** Lays every node out again by layers. */
   layoutAll() {
     this.remember();

@@ -78,7 +78,18 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
       const path = s("path", { class: `edge ${edge.kind === "signal" ? "signal" : ""} ${selection?.kind === "edge" && selection.id === String(index) ? "selected" : ""}`,
         d: edgePath(edge), "data-edge": `${edge.from}->${edge.to}` });
       path.addEventListener("pointerdown", (event) => { event.stopPropagation(); state.selectEdge(index); changed(); });
-      return path;
+      if (!edge.where && !edge.select) return path;
+      // An edge that filters rows or columns says so at its middle.
+      const a = portPosition(edge.from, "out"), b = portPosition(edge.to, "in");
+      const label = s("text", { x: (a[0] + b[0]) / 2, y: (a[1] + b[1]) / 2 - 6, class: "edge-label", "text-anchor": "middle" });
+      const words = [edge.where ? `where ${edge.where}` : "", edge.select ? `select ${edge.select.join(", ")}` : ""].filter(Boolean).join(" · ");
+      label.textContent = words.length > 28 ? words.slice(0, 27) + "…" : words;
+      const tip = s("title");
+      tip.textContent = words;
+      label.append(tip);
+      const group = s("g", { "data-edge-filter": `${edge.from}->${edge.to}` });
+      group.append(path, label);
+      return group;
     }));
     nodeLayer.replaceChildren(...state.doc.nodes.map((node) => renderNode(node, problems.filter((p) => p.node === node.id))));
     liveOverlay.redraw(state.doc);

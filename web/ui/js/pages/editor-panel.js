@@ -20,8 +20,9 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(nodeId: string) => void} options.selectNode selects a node from the keyboard
  * @param {(from: string, to: string) => boolean} options.connect
  * @param {(index: number) => void} options.removeEdge
+ * @param {(index: number, where: string, select: string[]) => void} options.filterEdge sets an edge's where and select
  */
-export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, documentText, apply, selectNode, connect, removeEdge }) {
+export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, documentText, apply, selectNode, connect, removeEdge, filterEdge }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
   const previewBox = h("section", { id: "preview", "aria-live": "polite" });
 
@@ -34,6 +35,24 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
     const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
       h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
     const selection = state.selection;
+    if (selection?.kind === "edge") {
+      const index = Number(selection.id);
+      const edge = doc.edges[index];
+      if (edge && edge.kind !== "signal") {
+        const where = /** @type {HTMLInputElement} */ (h("input", { id: "edge-where", class: "code", value: edge.where ?? "", placeholder: "amount > 100 AND country = 'DE'", disabled: !canEdit }));
+        const select = /** @type {HTMLInputElement} */ (h("input", { id: "edge-select", value: (edge.select ?? []).join(", "), placeholder: "id, amount (all columns when empty)", disabled: !canEdit }));
+        show(element, h("h2", {}, "Edge"), h("p", {}, `${edge.from} → ${edge.to}`),
+          h("p", { class: "hint" }, "Rows cross the edge only where the condition is true; select keeps the listed columns, in that order."),
+          h("form", { "aria-label": "Edge filter", onsubmit: (/** @type {Event} */ event) => {
+            event.preventDefault();
+            filterEdge(index, where.value, select.value.split(",").map((c) => c.trim()).filter(Boolean));
+          } }, h("label", { for: "edge-where" }, "where"), where, h("label", { for: "edge-select" }, "select"), select,
+            canEdit ? h("p", { class: "row" }, h("button", { type: "submit", class: "primary", id: "edge-apply" }, "Apply"),
+              h("button", { type: "button", class: "danger", onclick: () => removeEdge(index) }, "Remove edge")) : ""),
+          problemList ?? "");
+        return;
+      }
+    }
     if (!selection || selection.kind !== "node") {
       show(element, h("h2", {}, "Pipeline"), h("p", { class: "hint" }, `${doc.nodes.length} node(s), ${doc.edges.length} edge(s). Drag node types from the palette (or press Enter on one); connect an output port (right) to an input port (left), or choose a node below and connect it from its Edges list. Arrow keys move the selection, Delete removes it.`),
         doc.nodes.length ? nodePicker(doc, selectNode) : "",

@@ -47,7 +47,7 @@ export async function editorPage(view, me) {
   const sharing = h("section", { id: "sharing" });
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), canEdit, readOnlyRole: () => pipeline?.role, sharing,
-    documentText, apply: applySettings, selectNode, connect, removeEdge });
+    documentText, apply: applySettings, selectNode, connect, removeEdge, filterEdge });
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
   const paletteList = h("div");
   const palette = h("aside", { class: "palette", "aria-label": "Node types" }, search, paletteList);
@@ -127,6 +127,18 @@ export async function editorPage(view, me) {
     if (!edge) return;
     render();
     say(`Removed the edge ${edge.from} → ${edge.to}.`);
+  }
+
+  /**
+   * @param {number} index
+   * @param {string} where
+   * @param {string[]} select
+   */
+  function filterEdge(index, where, select) {
+    if (!state.setEdgeFilter(index, where, select)) return;
+    render();
+    say("Applied the edge's filter.");
+    validate();
   }
 
   /**
