@@ -133,7 +133,7 @@ struct AssertWork: NodeWork {
     let mode: AssertNode.OnFail
 
     func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-        var seen = [Set<[UInt8]>](repeating: [], count: checks.count)
+        var seen = [KeyIndex](repeating: KeyIndex(), count: checks.count)
         var failures = [Int](repeating: 0, count: checks.count)
         var rowNumber = 0
         var scratch: [UInt8] = []

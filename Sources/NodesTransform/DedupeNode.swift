@@ -56,7 +56,7 @@ public struct DedupeNode: NodeType {
         let schema: Schema
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            var seen: [[UInt8]: Int] = [:]
+            var seen = KeyIndex()
             var scratch: [UInt8] = []
             var dropped = 0
             if !keepLast && order == nil {
@@ -68,7 +68,7 @@ public struct DedupeNode: NodeType {
                     for r in 0..<batch.count {
                         scratch.removeAll(keepingCapacity: true)
                         for column in columns { RowKey.append(column, r, to: &scratch) }
-                        if seen[scratch] == nil { seen[scratch] = 0; keep[r] = true; kept += 1 } else { dropped += 1 }
+                        if seen.insert(scratch).inserted { keep[r] = true; kept += 1 } else { dropped += 1 }
                     }
                     if kept > 0 { try await context.emit(kept == batch.count ? batch : batch.filtered(keep), on: "out") }
                 }
@@ -88,8 +88,8 @@ public struct DedupeNode: NodeType {
                     scratch.removeAll(keepingCapacity: true)
                     for column in columns { RowKey.append(column, r, to: &scratch) }
                     let values = order.map { $0.keys.map { batch.columns[$0.column].value(at: r) } } ?? []
-                    guard let key = seen[scratch] else {
-                        seen[scratch] = slotOfKey.count
+                    let (key, isNew) = seen.insert(scratch)
+                    if isNew {
                         slotOfKey.append(store.append(batch, r))
                         arrival.append(arrived)
                         if order != nil { orderValues.append(values) }

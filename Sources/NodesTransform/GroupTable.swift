@@ -5,7 +5,7 @@ import Columnar
 /// Keys are encoded into bytes (type-tagged, NULL-aware) so hashing never builds a `Value` per row.
 /// Memory grows with the number of groups, not with the number of rows.
 struct GroupTable {
-    private var index: [[UInt8]: Int] = [:]
+    private var index = KeyIndex()
     private(set) var keys: [[Value]] = []
     private var scratch: [UInt8] = []
 
@@ -21,14 +21,9 @@ struct GroupTable {
         for row in 0..<rows {
             scratch.removeAll(keepingCapacity: true)
             for column in columns { RowKey.append(column, row, to: &scratch) }
-            if let g = index[scratch] {
-                result[row] = g
-            } else {
-                let g = keys.count
-                index[scratch] = g
-                keys.append(columns.map { $0.value(at: row) })
-                result[row] = g
-            }
+            let (g, isNew) = index.insert(scratch)
+            if isNew { keys.append(columns.map { $0.value(at: row) }) }
+            result[row] = g
         }
         return result
     }

@@ -157,7 +157,8 @@ struct BuildTable {
     /// Global row → the next global row with the same key (-1 ends the chain).
     private(set) var next: [Int32] = []
     private var intHeads: [Int64: Int32] = [:]
-    private var byteHeads: [[UInt8]: Int32] = [:]
+    private var byteKeys = KeyIndex()
+    private var byteHeads: [Int32] = []
     private let intKey: Bool
     var rowCount: Int { batchOf.count }
 
@@ -189,8 +190,8 @@ struct BuildTable {
                 } else {
                     scratch.removeAll(keepingCapacity: true)
                     for column in columns { RowKey.append(column, r, to: &scratch) }
-                    if let head = byteHeads[scratch] { next[Int(global)] = head }
-                    byteHeads[scratch] = global
+                    let (k, isNew) = byteKeys.insert(scratch)
+                    if isNew { byteHeads.append(global) } else { next[Int(global)] = byteHeads[k]; byteHeads[k] = global }
                 }
             }
         }
@@ -203,7 +204,7 @@ struct BuildTable {
         if intKey { return intHeads[columns[0].int64Values[row]] ?? -1 }
         scratch.removeAll(keepingCapacity: true)
         for column in columns { RowKey.append(column, row, to: &scratch) }
-        return byteHeads[scratch] ?? -1
+        return byteKeys.find(scratch).map { byteHeads[$0] } ?? -1
     }
 }
 

@@ -62,7 +62,15 @@ public struct JoinNode: NodeType {
                         work: HashJoin(type: joinType, layout: layout, build: buildSide, memoryLimit: memoryLimit, node: request.node))
     }
 
-    public func requiredInputColumns(for demand: Set<String>?) -> Set<String>? { nil }
+    /// The keys and the columns downstream reads (a renamed right column by its input name too), so sources read
+    /// only those. Names one input lacks are ignored by it.
+    public func requiredInputColumns(for demand: Set<String>?) -> Set<String>? {
+        guard let demand else { return nil }
+        var needed = demand
+        for name in demand where name.hasSuffix(suffix) { needed.insert(String(name.dropLast(suffix.count))) }
+        for key in keys { needed.insert(key.left); needed.insert(key.right) }
+        return needed
+    }
 }
 
 /// One pair of key columns: the left input's and the right input's.
