@@ -220,7 +220,7 @@ enum MailHeaders {
         return out + current
     }
 
-    /// A MIME parameter value: quoted when ASCII, RFC 2231 (`*=utf-8''…`) is not used; non-ASCII names become encoded words.
+    /// A MIME parameter value (a file name), quoted; a non-ASCII name is sent as encoded words, which mail clients read.
     static func parameterValue(_ value: String) -> String {
         let clean = value.filter { $0 != "\r" && $0 != "\n" && $0 != "\"" && $0 != "\\" }
         return "\"" + (clean.allSatisfy(\.isASCII) ? clean : encodedWords(clean).joined(separator: " ")) + "\""

@@ -51,14 +51,7 @@ public enum SMTPClient {
 
     static func tlsContext(_ endpoint: SMTPEndpoint) throws -> NIOSSLContext? {
         guard endpoint.security != .none else { return nil }
-        do {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = endpoint.verifyCertificate ? .fullVerification : .none
-            if let caFile = endpoint.caFile { configuration.additionalTrustRoots = [.file(caFile)] }
-            return try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw NodeError(code: "tls_unavailable", message: "cannot set up TLS for \(endpoint)", cause: "\(error)")
-        }
+        return try MailTLS.context(verifyCertificate: endpoint.verifyCertificate, caFile: endpoint.caFile, for: endpoint)
     }
 }
 
