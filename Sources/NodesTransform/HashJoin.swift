@@ -156,10 +156,11 @@ struct BuildTable {
     private(set) var rowOf: [Int32] = []
     /// Global row → the next global row with the same key (-1 ends the chain).
     private(set) var next: [Int32] = []
-    private var intHeads: [Int64: Int32] = [:]
+    private var intHeads = IntKeyTable()
     private var byteKeys = KeyIndex()
     private var byteHeads: [Int32] = []
-    private let intKey: Bool
+    /// Whether the key is one int64-stored column (dates, timestamps and decimals too): the fast table serves it.
+    let intKey: Bool
     var rowCount: Int { batchOf.count }
 
     /// Per-row bookkeeping beyond the batches themselves (chains, positions, hash entries), for memory estimates.
@@ -178,15 +179,14 @@ struct BuildTable {
         var global: Int32 = 0
         for (b, batch) in batches.enumerated() {
             let columns = keys.map { batch.columns[$0] }
+            let ints = intKey ? columns[0].int64Values : []
             for r in 0..<batch.count {
                 batchOf.append(Int32(b))
                 rowOf.append(Int32(r))
                 defer { global += 1 }
                 if RowKey.hasNull(columns, r) { continue }
                 if intKey {
-                    let key = columns[0].int64Values[r]
-                    if let head = intHeads[key] { next[Int(global)] = head }
-                    intHeads[key] = global
+                    if let head = intHeads.put(ints[r], global) { next[Int(global)] = head }
                 } else {
                     scratch.removeAll(keepingCapacity: true)
                     for column in columns { RowKey.append(column, r, to: &scratch) }
@@ -197,11 +197,15 @@ struct BuildTable {
         }
     }
 
+    /// The first build row holding the int64 key (-1: none).
+    @inline(__always)
+    func first(int key: Int64) -> Int32 { intHeads.get(key) ?? -1 }
+
     /// The first build row whose key equals the probe row's (-1: none); follow `next` for the others.
     @inline(__always)
     func first(_ columns: [Column], _ row: Int, scratch: inout [UInt8]) -> Int32 {
         if RowKey.hasNull(columns, row) { return -1 }
-        if intKey { return intHeads[columns[0].int64Values[row]] ?? -1 }
+        if intKey { return intHeads.get(columns[0].int64Values[row]) ?? -1 }
         scratch.removeAll(keepingCapacity: true)
         for column in columns { RowKey.append(column, row, to: &scratch) }
         return byteKeys.find(scratch).map { byteHeads[$0] } ?? -1
@@ -225,8 +229,9 @@ struct ProbeState {
         let keys = plan.probeKeys.map { batch.columns[$0] }
         var probeRows: [Int32] = [], buildRows: [Int32] = []
         let trackMatches = !matched.isEmpty
+        let ints = table.intKey && keys[0].type.storage == .int64 ? keys[0].int64Values : nil
         for r in 0..<batch.count {
-            var candidate = table.first(keys, r, scratch: &scratch)
+            var candidate = if let ints { keys[0].isNull(r) ? -1 : table.first(int: ints[r]) } else { table.first(keys, r, scratch: &scratch) }
             let hit = candidate >= 0
             switch plan.type {
             case .semi where plan.probeIsLeft:
