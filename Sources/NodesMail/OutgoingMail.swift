@@ -53,18 +53,8 @@ public struct MailAddress: Sendable, Equatable {
     }
 }
 
-/// A file attached to a message.
-public struct MailAttachment: Sendable {
-    public let fileName: String
-    public let contentType: String
-    public let bytes: [UInt8]
-
-    public init(fileName: String, contentType: String, bytes: [UInt8]) {
-        self.fileName = fileName
-        self.contentType = contentType
-        self.bytes = bytes
-    }
-}
+/// A file attached to a message: the same shape mailbox triggers read attachments in.
+public typealias MailAttachment = MailboxMessage.Attachment
 
 /// A message to send, rendered as RFC 5322 text with MIME (RFC 2045–2047): a plain-text body, an HTML body, both
 /// (multipart/alternative), and attachments (multipart/mixed, base64). Bodies are UTF-8 in quoted-printable; header
