@@ -23,6 +23,7 @@ public enum NodeCatalog {
         if !spec.capabilities.isEmpty { text += " · capabilities: " + spec.capabilities.map(\.rawValue).sorted().joined(separator: ", ") }
         text += "\n\n## Ports\n\n| port | direction | kind | description |\n|---|---|---|---|\n"
         for port in spec.inputs { text += "| `\(port.name)` | in | \(port.kind.rawValue) | \(escape(port.summary)) |\n" }
+        if let setting = spec.outputsFromSetting { text += "| *each key of `\(setting)`* | out | data | One output per key of the `\(setting)` setting. |\n" }
         for port in spec.allOutputs { text += "| `\(port.name)` | out | \(port.kind.rawValue) | \(escape(port.summary)) |\n" }
         text += "\n## Settings\n\n"
         if spec.fields.isEmpty {
@@ -56,6 +57,7 @@ public enum NodeCatalog {
                 ("color", .string(spec.color)), ("icon", .string(spec.icon)),
                 ("inputs", .json(ports(spec.inputs))), ("outputs", .json(ports(spec.allOutputs))), ("fields", .json(fields)),
                 ("capabilities", .json("[" + spec.capabilities.map(\.rawValue).sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]")),
+                ("outputsFromSetting", spec.outputsFromSetting.map(Value.string) ?? .null),
             ])
         }
         return "[" + items.joined(separator: ",\n") + "]\n"

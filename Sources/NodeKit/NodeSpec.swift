@@ -30,6 +30,9 @@ public enum Capability: String, Sendable, Hashable, CaseIterable {
     case immediateDelivery
     /// Accepts several data edges into one input port.
     case fanIn
+    /// Rejects bad records (kept in the run's reject store): the node has an optional `rejected` output port that,
+    /// when connected, also sends them downstream as rows (dead-letter routing).
+    case rejects
 }
 
 /// Execution defaults a node declaration may override (`retry:`, `timeout:`).
@@ -58,10 +61,13 @@ public struct NodeSpec: Sendable {
     /// UI hints: a CSS colour and an icon name.
     public let color: String
     public let icon: String
+    /// A mapping setting whose keys are further data output ports (`switch`'s `cases`), ahead of `outputs`.
+    public let outputsFromSetting: String?
 
     public init(id: String, version: Int, category: NodeCategory, title: String, summary: String,
                 inputs: [PortSpec], outputs: [PortSpec], fields: [FieldSpec],
-                capabilities: Set<Capability> = [], defaults: ExecutionDefaults = .init(), color: String? = nil, icon: String = "box") {
+                capabilities: Set<Capability> = [], defaults: ExecutionDefaults = .init(), color: String? = nil, icon: String = "box",
+                outputsFromSetting: String? = nil) {
         self.id = id
         self.version = version
         self.category = category
@@ -80,16 +86,24 @@ public struct NodeSpec: Sendable {
         }
         self.color = color ?? categoryColor
         self.icon = icon
+        self.outputsFromSetting = outputsFromSetting
     }
 
     /// `id@version`.
     public var reference: String { "\(id)@\(version)" }
 
-    /// Every node implicitly has a `done` signal output (fires after it finished and committed)
-    /// and a `start` signal input (waits for signals).
+    /// Every node implicitly has a `done` signal output (fires after it finished and committed), a `failed` one,
+    /// and a `start` signal input (waits for signals); a node that rejects records has a `rejected` data output.
     public var allOutputs: [PortSpec] {
         outputs + (outputs.contains { $0.name == "done" } ? [] : [.signal("done", "Fires after this node finished and committed.")])
             + (outputs.contains { $0.name == "failed" } ? [] : [.signal("failed", "Fires when this node failed (after its retries): its target runs an alert or clean-up branch, and the run still ends failed.")])
+            + (capabilities.contains(.rejects) ? [RejectedPort.spec] : [])
+    }
+
+    /// The output ports of one configured node: the keys of `outputsFromSetting` (in the order written), then `allOutputs`.
+    public func allOutputs(settings: Setting?) -> [PortSpec] {
+        guard let name = outputsFromSetting, let entries = settings?[name]?.entries else { return allOutputs }
+        return entries.map { PortSpec.data($0.key, "Rows of the case '\($0.key)'.") } + allOutputs
     }
     public var allInputs: [PortSpec] { inputs + [.signal("start", "Waits for signal edges before starting.")] }
 

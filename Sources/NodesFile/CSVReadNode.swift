@@ -28,7 +28,7 @@ public struct CSVReadNode: NodeType {
         summary: "Reads CSV or other delimited files into typed rows.",
         inputs: [], outputs: [.data("out")],
         fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, invalidText.spec, batchRows.spec, threads.spec, chunkBytes.spec],
-        capabilities: [.projection], icon: "file-csv")
+        capabilities: [.projection, .rejects], icon: "file-csv")
 
     let settings: Settings
     let pattern: String

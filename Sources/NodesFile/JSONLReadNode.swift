@@ -17,7 +17,7 @@ public struct JSONLReadNode: NodeType {
         id: "jsonl.read", version: 1, category: .source, title: "JSON Lines file",
         summary: "Reads newline-delimited JSON objects into typed rows.",
         inputs: [], outputs: [.data("out")], fields: [path.spec, schema.spec, inferRows.spec, batchRows.spec, invalidText.spec],
-        capabilities: [.projection], icon: "file-code")
+        capabilities: [.projection, .rejects], icon: "file-code")
 
     let settings: Settings
     let pattern: String

@@ -41,7 +41,7 @@ public struct HTTPReadNode: NodeType {
         inputs: [], outputs: [.data("out")],
         fields: [connection.spec, method.spec, path.spec, query.spec, headers.spec, body.spec, records.spec, format.spec, pagination.spec, maxPages.spec,
                  flattenDepth.spec, schema.spec, inferRecords.spec, mode.spec, cursor.spec, cursorParam.spec, batchRows.spec, maxBodyBytes.spec],
-        icon: "globe")
+        capabilities: [.rejects], icon: "globe")
 
     let settings: Settings
     let read: ReadRequest

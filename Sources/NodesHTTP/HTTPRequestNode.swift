@@ -44,7 +44,7 @@ public struct HTTPRequestNode: NodeType {
         inputs: [.data("in")], outputs: [.data("out")],
         fields: [connection.spec, method.spec, path.spec, query.spec, headers.spec, body.spec, concurrency.spec, statusColumn.spec, responseHeaders.spec,
                  fields.spec, schema.spec, keepBody.spec],
-        icon: "send")
+        capabilities: [.rejects], icon: "send")
 
     let settings: Settings
     let endpoint: HTTPEndpoint

@@ -38,7 +38,7 @@ public struct HTTPWriteNode: NodeType {
         summary: "POSTs or PUTs rows to an API in batches (JSON array or JSON Lines) or one request per row.",
         inputs: [.data("in")], outputs: [], fields: [connection.spec, method.spec, path.spec, format.spec, batchSize.spec, headers.spec, query.spec, body.spec,
                                                      concurrency.spec, idempotencyHeader.spec],
-        capabilities: [.immediateDelivery], icon: "upload")
+        capabilities: [.immediateDelivery, .rejects], icon: "upload")
 
     let settings: Settings
     let endpoint: HTTPEndpoint

@@ -22,7 +22,7 @@ public struct SlackPostNode: NodeType {
         id: "slack.post", version: 1, category: .sink, title: "Post to Slack",
         summary: "Posts a message to a Slack channel per run (with a table of rows) or per row.",
         inputs: [.data("in", "The rows the message is about (optional: a run message needs none).", optional: true)], outputs: [], fields: [connection.spec, mode.spec, text.spec, table.spec],
-        capabilities: [.immediateDelivery], icon: "message-square")
+        capabilities: [.immediateDelivery, .rejects], icon: "message-square")
 
     let settings: Settings
     let endpoint: HTTPEndpoint

@@ -34,7 +34,7 @@ public struct EmailSendNode: NodeType {
         inputs: [.data("in", "The rows the message is about (optional with mode: run).", optional: true)], outputs: [],
         fields: [connection.spec, mode.spec, to.spec, cc.spec, bcc.spec, subject.spec, text.spec, html.spec, attach.spec, attachmentName.spec,
                  maxAttachmentBytes.spec, maxMessages.spec],
-        capabilities: [.immediateDelivery], icon: "mail")
+        capabilities: [.immediateDelivery, .rejects], icon: "mail")
 
     let settings: Settings
     let endpoint: SMTPEndpoint

@@ -11,7 +11,7 @@ public struct PostgresReadNode: NodeType {
         id: "postgres.read", version: 1, category: .source, title: "PostgreSQL table",
         summary: "Streams a PostgreSQL table or query into typed rows.",
         inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields(PostgresConnector.spec.type, example: "warehouse") + [lookback.spec],
-        capabilities: [.projection], icon: "database")
+        capabilities: [.projection, .rejects], icon: "database")
 
     let settings: Settings
     let options: TableSourceOptions

@@ -10,7 +10,7 @@ public struct PostgresWriteNode: NodeType {
         id: "postgres.write", version: 1, category: .sink, title: "PostgreSQL table",
         summary: "Loads rows into a PostgreSQL table with COPY; nothing is visible until the run commits.",
         inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields(PostgresConnector.spec.type, example: "warehouse"),
-        capabilities: [.transactionalSink], icon: "database")
+        capabilities: [.transactionalSink, .rejects], icon: "database")
 
     let settings: Settings
     let options: TableSinkOptions

@@ -12,7 +12,7 @@ public struct SQLiteReadNode: NodeType {
         id: "sqlite.read", version: 1, category: .source, title: "SQLite table",
         summary: "Reads a SQLite table or query into typed rows.",
         inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields(SQLiteConnector.spec.type, example: "local") + [lookback.spec],
-        capabilities: [.projection], icon: "database")
+        capabilities: [.projection, .rejects], icon: "database")
 
     let settings: Settings
     let options: TableSourceOptions

@@ -14,7 +14,7 @@ public struct SQLiteWriteNode: NodeType {
         id: "sqlite.write", version: 1, category: .sink, title: "SQLite table",
         summary: "Loads rows into a SQLite table; nothing is visible until the run commits.",
         inputs: [.data("in")], outputs: [], fields: TableSinkOptions.fields(SQLiteConnector.spec.type, example: "local"),
-        capabilities: [.transactionalSink], icon: "database")
+        capabilities: [.transactionalSink, .rejects], icon: "database")
 
     let settings: Settings
     let options: TableSinkOptions

@@ -14,7 +14,7 @@ public struct AggregateNode: NodeType {
     public static let spec = NodeSpec(
         id: "aggregate", version: 1, category: .transform, title: "Aggregate",
         summary: "Groups rows and computes counts, sums, averages, minimums and maximums.",
-        inputs: [.data("in")], outputs: [.data("out")], fields: [groupBy.spec, aggregates.spec], icon: "sigma")
+        inputs: [.data("in")], outputs: [.data("out")], fields: [groupBy.spec, aggregates.spec], capabilities: [.rejects], icon: "sigma")
 
     enum Function: String {
         case count, sum, avg, min, max, stddev, stddevSample = "stddev_samp", stddevPopulation = "stddev_pop", variance, varianceSample = "var_samp",

@@ -22,7 +22,7 @@ public struct AssertNode: NodeType {
         id: "assert", version: 1, category: .transform, title: "Check data",
         summary: "Checks rows (not null, unique, accepted values, ranges, patterns, expressions); rejects, fails or warns on failures.",
         inputs: [.data("in")], outputs: [.data("out", "Rows that passed (all rows with onFail: warn).")],
-        fields: [notNull.spec, unique.spec, accepted.spec, range.spec, match.spec, expr.spec, onFail.spec], icon: "shield-check")
+        fields: [notNull.spec, unique.spec, accepted.spec, range.spec, match.spec, expr.spec, onFail.spec], capabilities: [.rejects], icon: "shield-check")
 
     let settings: Settings
     let notNullColumns: [String]

@@ -9,7 +9,7 @@ public struct ComputeNode: NodeType {
     public static let spec = NodeSpec(
         id: "compute", version: 1, category: .transform, title: "Compute",
         summary: "Adds or replaces columns computed from expressions.",
-        inputs: [.data("in")], outputs: [.data("out")], fields: [columns.spec], icon: "function")
+        inputs: [.data("in")], outputs: [.data("out")], fields: [columns.spec], capabilities: [.rejects], icon: "function")
 
     let columns: NamedValues<Expression>
 

@@ -4,23 +4,29 @@ public import NodeKit
 /// Keeps one row per key: the first or the last seen, or with `orderBy` the first or last under that order (the
 /// newest row per customer: `key: [customer_id], orderBy: ["updated_at DESC"], keep: first`). Without `orderBy`,
 /// `keep: first` streams; otherwise the kept rows are held until the input ends (memory grows with the number of
-/// distinct keys). Rows come out in the order they arrived. Dropped duplicates are counted in the log.
+/// distinct keys). Rows come out in the order they arrived. Dropped duplicates are counted in the log, or with
+/// `duplicates: reject` rejected (code `duplicate`), so a connected `rejected` port receives them.
 public struct DedupeNode: NodeType {
     enum Keep: String, Choice { case first, last }
+    enum Duplicates: String, Choice { case drop, reject }
 
     static let key = Field<[String]>("key", summary: "Columns that identify a row (NULLs are equal to each other here, as in SQL's DISTINCT).", example: "[customer_id, order_date]")
     static let keep = Field<Keep>("keep", summary: "first or last: which of the rows with one key to keep (in input order, or in orderBy's order).", default: .first)
     static let orderBy = Field<[SortKey]>("orderBy", summary: "Decides which row is first: sort keys as in sort (`updated_at DESC`).", default: [])
+    static let duplicates = Field<Duplicates>("duplicates", summary: "drop (count them in the log) or reject (keep them in the run's rejects, and send them to the rejected port when it is connected).",
+                                              default: .drop)
 
     public static let spec = NodeSpec(
         id: "dedupe", version: 1, category: .transform, title: "Remove duplicates",
         summary: "Keeps one row per key: the first or last seen, or the first or last under an order.",
-        inputs: [.data("in")], outputs: [.data("out")], fields: [key.spec, keep.spec, orderBy.spec], icon: "copy-minus")
+        inputs: [.data("in")], outputs: [.data("out")], fields: [key.spec, keep.spec, orderBy.spec, duplicates.spec],
+        capabilities: [.rejects], icon: "copy-minus")
 
     let settings: Settings
     let keyColumns: [String]
     let keepWhich: Keep
     let order: [SortKey]
+    let rejectDuplicates: Bool
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
@@ -28,6 +34,7 @@ public struct DedupeNode: NodeType {
         guard !keyColumns.isEmpty else { throw settings.error(Self.key, "name at least one key column", code: "missing_field") }
         keepWhich = try settings[Self.keep]
         order = try settings[Self.orderBy]
+        rejectDuplicates = try settings[Self.duplicates] == .reject
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
@@ -46,7 +53,8 @@ public struct DedupeNode: NodeType {
             }
             orderKeys.append(RowOrder.Key(column: index, descending: key.descending, nullsFirst: key.nullsFirst))
         }
-        return NodePlan(outputs: ["out": input], work: Work(keys: keys, keepLast: keepWhich == .last, order: orderKeys.isEmpty ? nil : RowOrder(keys: orderKeys), schema: input))
+        return NodePlan(outputs: ["out": input], work: Work(keys: keys, keepLast: keepWhich == .last, order: orderKeys.isEmpty ? nil : RowOrder(keys: orderKeys), schema: input,
+                                                          rejectDuplicates: rejectDuplicates, keyNames: keyColumns))
     }
 
     struct Work: NodeWork {
@@ -54,6 +62,17 @@ public struct DedupeNode: NodeType {
         let keepLast: Bool
         let order: RowOrder?
         let schema: Schema
+        let rejectDuplicates: Bool
+        let keyNames: [String]
+
+        /// Rejects rows `rows` of `batch` as duplicates (when asked to).
+        func reject(_ rows: [Int], of batch: RecordBatch, _ context: any NodeContext) async throws {
+            guard rejectDuplicates, !rows.isEmpty else { return }
+            try await context.reject(rows.map { r in
+                RejectedRecord(code: "duplicate", message: "another row has the same \(keyNames.joined(separator: ", ")) and was kept", field: "key",
+                               payload: .row(zip(batch.schema.names, batch.row(r)).map { (name: $0, value: $1) }))
+            })
+        }
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
             var seen = KeyIndex()
@@ -71,6 +90,7 @@ public struct DedupeNode: NodeType {
                         if seen.insert(scratch).inserted { keep[r] = true; kept += 1 } else { dropped += 1 }
                     }
                     if kept > 0 { try await context.emit(kept == batch.count ? batch : batch.filtered(keep), on: "out") }
+                    if kept < batch.count { try await reject(keep.indices.filter { !keep[$0] }, of: batch, context) }
                 }
                 context.log(.info, "dedupe: kept \(seen.count) row(s), dropped \(dropped) duplicate(s)")
                 return nil
@@ -83,6 +103,7 @@ public struct DedupeNode: NodeType {
             var arrived = 0
             for try await batch in context.input("in") {
                 let columns = keys.map { batch.columns[$0] }
+                var notKept: [Int] = []
                 for r in 0..<batch.count {
                     defer { arrived += 1 }
                     scratch.removeAll(keepingCapacity: true)
@@ -107,10 +128,16 @@ public struct DedupeNode: NodeType {
                         slotOfKey[key] = store.append(batch, r)
                         arrival.append(arrived)
                         if order != nil { orderValues.append(values) }
+                    } else {
+                        notKept.append(r)
                     }
                 }
+                try await reject(notKept, of: batch, context)
                 if store.garbage(live: slotOfKey.count) {
-                    store = store.compacted(keeping: slotOfKey)
+                    let all = store.finish()
+                    try await reject(superseded(all, live: slotOfKey), of: all, context)
+                    store = RowStore(schema: schema)
+                    for slot in slotOfKey { _ = store.append(all, slot) }
                     arrival = slotOfKey.map { arrival[$0] }
                     if order != nil { orderValues = slotOfKey.map { orderValues[$0] } }
                     slotOfKey = Array(0..<slotOfKey.count)
@@ -119,6 +146,7 @@ public struct DedupeNode: NodeType {
             let slots = slotOfKey.sorted { arrival[$0] < arrival[$1] }
             var start = 0
             let final = store.finish()
+            try await reject(superseded(final, live: slotOfKey), of: final, context)
             while start < slots.count {
                 let end = min(slots.count, start + 65_536)
                 try await context.emit(final.gathered(Array(slots[start..<end])), on: "out")
@@ -126,6 +154,14 @@ public struct DedupeNode: NodeType {
             }
             context.log(.info, "dedupe: kept \(slots.count) row(s), dropped \(dropped) duplicate(s)")
             return nil
+        }
+
+        /// The slots of `all` that a later, better row replaced (none unless duplicates are rejected).
+        func superseded(_ all: RecordBatch, live: [Int]) -> [Int] {
+            guard rejectDuplicates else { return [] }
+            var isLive = [Bool](repeating: false, count: all.count)
+            for slot in live { isLive[slot] = true }
+            return isLive.indices.filter { !isLive[$0] }
         }
     }
 }
@@ -158,12 +194,4 @@ struct RowStore {
 
     /// Whether most rows are superseded (worth compacting).
     func garbage(live: Int) -> Bool { count > 4096 && count > 2 * live }
-
-    /// A store of only the slots `keeping` names, in that order.
-    mutating func compacted(keeping: [Int]) -> RowStore {
-        let all = finish()
-        var store = RowStore(schema: schema)
-        for slot in keeping { _ = store.append(all, slot) }
-        return store
-    }
 }

@@ -10,7 +10,7 @@ public struct FilterNode: NodeType {
         id: "filter", version: 1, category: .transform, title: "Filter",
         summary: "Keeps the rows that match a condition.",
         inputs: [.data("in")], outputs: [.data("out", "Rows where the condition is true.")],
-        fields: [condition.spec], icon: "funnel")
+        fields: [condition.spec], capabilities: [.rejects], icon: "funnel")
 
     let condition: Expression
     let location: SourceLocation?

@@ -11,7 +11,7 @@ public struct SelectNode: NodeType {
     public static let spec = NodeSpec(
         id: "select", version: 1, category: .transform, title: "Select",
         summary: "Keeps, drops, renames, casts and reorders columns.",
-        inputs: [.data("in")], outputs: [.data("out")], fields: [keep.spec, drop.spec, rename.spec, cast.spec], icon: "columns")
+        inputs: [.data("in")], outputs: [.data("out")], fields: [keep.spec, drop.spec, rename.spec, cast.spec], capabilities: [.rejects], icon: "columns")
 
     let keep: [String]?
     let drop: [String]

@@ -37,6 +37,8 @@ struct NodeRunContext: NodeContext {
     let collector: PreviewCollector?
     let collectedPort: String?
     let pipeline: String
+    /// The schema of the `rejected` port when it is connected: rejected records then also flow downstream.
+    let rejectedSchema: Schema?
 
     var runFailure: String? {
         switch coordinator.machineState {
@@ -80,6 +82,11 @@ struct NodeRunContext: NodeContext {
             coordinator.finishPreview()
             throw RunAborted()
         }
+        try await send(batch, on: port)
+    }
+
+    /// Sends a batch along every edge leaving `port`, through each edge's filter.
+    private func send(_ batch: RecordBatch, on port: String) async throws {
         var wanted = false
         for output in outputs[port] ?? [] {
             var crossing = batch
@@ -108,6 +115,11 @@ struct NodeRunContext: NodeContext {
             try rejects.write(records.map { RejectPacket(runID: runID, traceID: traceID, node: node, record: $0) })
         } catch {
             throw NodeError(code: "reject_store_failed", message: "cannot write rejected records", cause: "\(error)")
+        }
+        // Routed downstream, the records are handled by the pipeline: the run's reject policy does not apply to them.
+        if let rejectedSchema {
+            try await send(RejectedPort.batch(records, schema: rejectedSchema, node: node, traceID: traceID), on: RejectedPort.name)
+            return
         }
         let first = records[0]
         let where_ = [first.source.map { URL(fileURLWithPath: $0).lastPathComponent }, first.line.map { "line \($0)" }, first.row.map { "row \($0)" }]

@@ -65,8 +65,9 @@ public struct Planner: Sendable {
             }
             guard ok else { continue }
             if let source = instances[edge.from.node], let target = instances[edge.to.node] {
-                guard let out = source.type.spec.allOutputs.first(where: { $0.name == edge.from.port }) else {
-                    errors.append(portError(edge, "from", source.type.spec.allOutputs.map(\.name), output: true))
+                let outputs = source.type.spec.allOutputs(settings: source.declaration.settings)
+                guard let out = outputs.first(where: { $0.name == edge.from.port }) else {
+                    errors.append(portError(edge, "from", outputs.map(\.name), output: true))
                     continue
                 }
                 guard let into = target.type.spec.allInputs.first(where: { $0.name == edge.to.port }) else {
@@ -180,7 +181,8 @@ public struct Planner: Sendable {
             if edgeFailed { blocked.insert(id); continue }
             let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans, transforms), environment: environment, projection: projections[id])
             do {
-                plans[id] = try await entry.node.plan(request)
+                let plan = try await entry.node.plan(request)
+                plans[id] = withRejectedPort(plan, request: request, spec: entry.type.spec, connected: edges.contains { $0.from.node == id && $0.from.port == RejectedPort.name })
             } catch {
                 errors.append(error.at(node: id, location: entry.declaration.location))
                 blocked.insert(id)
@@ -188,6 +190,15 @@ public struct Planner: Sendable {
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
         return (plans, transforms)
+    }
+
+    /// A connected `rejected` port carries the node's first data input's columns (a source's raw record) and why.
+    private func withRejectedPort(_ plan: NodePlan, request: PlanRequest, spec: NodeSpec, connected: Bool) -> NodePlan {
+        guard connected, plan.outputs[RejectedPort.name] == nil else { return plan }
+        let input = spec.inputs.first { $0.kind == .data }.flatMap { request.inputs[$0.name]?.first }
+        var outputs = plan.outputs
+        outputs[RejectedPort.name] = RejectedPort.schema(input: input)
+        return NodePlan(outputs: outputs, work: plan.work)
     }
 
     private func ancestors(of node: String, edges: [EdgeDeclaration]) -> Set<String> {

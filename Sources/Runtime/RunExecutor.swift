@@ -86,7 +86,8 @@ public struct RunExecutor: Sendable {
                 events: options.events, rejects: options.rejects, settings: plan.document.settings,
                 collector: node.id == plan.previewNode ? collector : nil,
                 collectedPort: node.spec.outputs.first { $0.kind == .data }?.name,
-                pipeline: plan.document.name, ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
+                pipeline: plan.document.name, rejectedSchema: outputsByNode[node.id]?[RejectedPort.name] == nil ? nil : node.outputSchemas[RejectedPort.name],
+                ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
         }
 
         await withTaskCancellationHandler {

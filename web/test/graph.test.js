@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { autoLayout, connectableTargets, newNodeId, refusal, runProgress, specFor } from "../ui/js/graph.js";
+import { autoLayout, connectableTargets, newNodeId, outputsOf, refusal, runProgress, specFor } from "../ui/js/graph.js";
 import { toYAML } from "../ui/js/yaml.js";
 
 const specs = [
@@ -27,6 +27,17 @@ test("refused connections say why", () => {
   d.edges.push({ from: "c.out", to: "u.in" });
   assert.match(refusal(d, specs, "u.out", "a.start") ?? "", /data output 'out' cannot connect to signal/);
   assert.match(refusal(d, specs, "u.done", "a.start") ?? "", /cycle: a already leads to u/);
+});
+
+test("a switch node's outputs are the keys of its cases setting, then default", () => {
+  const sw = { id: "switch", reference: "switch@1", category: "transform", title: "Switch", inputs: [{ name: "in", kind: "data" }],
+               outputs: [{ name: "default", kind: "data" }, { name: "done", kind: "signal" }], fields: [], capabilities: [], outputsFromSetting: "cases" };
+  const node = { id: "s", type: "switch", settings: { cases: { big: "amount > 1000", eu: "country = 'DE'" } } };
+  assert.deepEqual(outputsOf(sw, node).map((p) => p.name), ["big", "eu", "default", "done"]);
+  assert.deepEqual(outputsOf(sw, { id: "s", type: "switch" }).map((p) => p.name), ["default", "done"]);
+  const d = { nodes: [{ id: "a", type: "csv.read" }, node, { id: "b", type: "filter" }], edges: [{ from: "a.out", to: "s.in" }] };
+  assert.equal(refusal(d, [...specs, sw], "s.big", "b.in"), null);
+  assert.match(refusal(d, [...specs, sw], "s.small", "b.in") ?? "", /has no output 'small'/);
 });
 
 test("keyboard connecting offers only the inputs an edge may reach", () => {

@@ -2,7 +2,7 @@
 // The editor's state, pure (no DOM; unit-tested with node --test): the pipeline document, the selection, and
 // every change the editor makes to them, each undoable. The canvas and the settings panel render this state
 // and call these operations; they never change the document themselves.
-import { autoLayout, newNodeId, refusal, specFor, splitRef } from "./graph.js";
+import { autoLayout, newNodeId, outputsOf, refusal, specFor, splitRef } from "./graph.js";
 
 /**
  * @typedef {import("./graph.js").NodeSpec} NodeSpec
@@ -150,7 +150,8 @@ export class EditorState {
     const reason = refusal(this.doc, this.specs, from, to);
     if (reason) return reason;
     const ref = splitRef(from);
-    const port = this.specOf(ref.node)?.outputs.find((p) => p.name === ref.port);
+    const spec = this.specOf(ref.node);
+    const port = spec ? outputsOf(spec, this.node(ref.node)).find((p) => p.name === ref.port) : undefined;
     this.remember();
     this.doc.edges.push(port?.kind === "signal" ? { from, to, kind: "signal" } : { from, to });
     return null;

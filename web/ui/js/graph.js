@@ -4,7 +4,7 @@
 
 /**
  * @typedef {{name: string, kind: string, summary?: string}} Port
- * @typedef {{id: string, reference: string, category: string, title: string, summary?: string, inputs: Port[], outputs: Port[], fields: any[], capabilities: string[], color?: string}} NodeSpec
+ * @typedef {{id: string, reference: string, category: string, title: string, summary?: string, inputs: Port[], outputs: Port[], fields: any[], capabilities: string[], color?: string, outputsFromSetting?: string|null}} NodeSpec
  * @typedef {{id: string, type: string, settings?: Record<string, unknown>}} NodeDecl
  * @typedef {{from: string, to: string, kind?: string, where?: string, select?: string[]}} EdgeDecl
  * @typedef {{name?: string, nodes: NodeDecl[], edges: EdgeDecl[], layout?: Record<string, number[]>}} Doc
@@ -32,6 +32,21 @@ export function inputsOf(spec) {
 }
 
 /**
+ * Output ports of one node: the keys of the setting that declares ports (`switch`'s `cases`), then the spec's.
+ * @param {NodeSpec} spec
+ * @param {NodeDecl|null|undefined} node
+ * @returns {Port[]}
+ */
+export function outputsOf(spec, node) {
+  const name = spec.outputsFromSetting;
+  const declared = name ? node?.settings?.[name] : null;
+  if (!declared || typeof declared !== "object" || Array.isArray(declared)) return spec.outputs;
+  const taken = new Set(spec.outputs.map((p) => p.name));
+  const extra = Object.keys(declared).filter((key) => key && !taken.has(key)).map((key) => ({ name: key, kind: "data", summary: `Rows of the case '${key}'.` }));
+  return [...extra, ...spec.outputs];
+}
+
+/**
  * @param {string} ref `node.port`
  * @returns {{node: string, port: string}}
  */
@@ -55,7 +70,7 @@ export function refusal(doc, specs, from, to) {
   if (!source || !target) return "both ends must be nodes of this pipeline";
   const sourceSpec = specFor(specs, source.type), targetSpec = specFor(specs, target.type);
   if (!sourceSpec || !targetSpec) return "unknown node type";
-  const out = sourceSpec.outputs.find((p) => p.name === a.port);
+  const out = outputsOf(sourceSpec, source).find((p) => p.name === a.port);
   const into = inputsOf(targetSpec).find((p) => p.name === b.port);
   if (!out) return `${a.node} has no output '${a.port}'`;
   if (!into) return `${b.node} has no input '${b.port}'`;

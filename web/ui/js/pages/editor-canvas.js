@@ -6,7 +6,7 @@
 // node then lays out that node only; in one big SVG the browser laid out all 500 nodes again on every move
 // (see docs/performance.md).
 import { h, svg } from "../dom.js";
-import { inputsOf, splitRef } from "../graph.js";
+import { inputsOf, outputsOf, splitRef } from "../graph.js";
 import { createLiveOverlay } from "./editor-run.js";
 
 export const NODE_WIDTH = 180, HEADER = 30, PORT_GAP = 20;
@@ -42,7 +42,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
   /** @param {any} node */
   function portsOf(node) {
     const spec = state.specOf(node.id);
-    return { spec, inputs: spec ? inputsOf(spec) : [], outputs: spec ? spec.outputs : [] };
+    return { spec, inputs: spec ? inputsOf(spec) : [], outputs: spec ? outputsOf(spec, node) : [] };
   }
 
   /**
@@ -121,7 +121,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
       group.append(circle, text);
     });
     outputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => {
-      const circle = s("circle", { cx: NODE_WIDTH, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port out ${port.kind}`, "data-port": `${node.id}.${port.name}`, "data-side": "out" });
+      const circle = s("circle", { cx: NODE_WIDTH, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port out ${port.kind}${port.name === "rejected" ? " rejected" : ""}`, "data-port": `${node.id}.${port.name}`, "data-side": "out" });
       const text = s("text", { x: NODE_WIDTH - 10, y: HEADER + 14 + i * PORT_GAP, class: "port-label", "text-anchor": "end" });
       text.textContent = port.name;
       group.append(circle, text);

@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
 import { renderFields } from "../form.js";
+import { outputsOf } from "../graph.js";
 import { toYAML } from "../yaml.js";
 import { connectionsSection, nodePicker } from "./editor-keyboard.js";
 
@@ -79,7 +80,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
       } }, fields.element, message, h("p", { class: "row" },
         canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
         spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
-      connectionsSection({ doc, specs: state.specs, nodeId: node.id, outputs: spec.outputs, canEdit, connect, removeEdge }),
+      connectionsSection({ doc, specs: state.specs, nodeId: node.id, outputs: outputsOf(spec, node), canEdit, connect, removeEdge }),
       previewBox, problemList ?? "");
     if (canEdit) checkWhileTyping(fields, node.id);
   }
