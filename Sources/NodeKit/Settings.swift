@@ -51,6 +51,12 @@ public struct Settings: Sendable {
         do { return try files.resolve(written) } catch { throw error.at(node: node, field: field.name, location: location(of: field)) }
     }
 
+    /// The path an optional field names, resolved and checked as `path(_:)` does; nil when the setting is absent.
+    public func path(_ field: Field<String?>) throws(ConfigError) -> String? {
+        guard let written = try self[field] else { return nil }
+        do { return try files.resolve(written) } catch { throw error.at(node: node, field: field.name, location: location(of: field)) }
+    }
+
     /// Checks files a path setting led to (a glob's matches): each must stay inside the workspace, also through
     /// symbolic links (`path_outside_workspace`, attributed to the field).
     public func checkFiles<T>(_ files: [String], for field: Field<T>) throws(ConfigError) {

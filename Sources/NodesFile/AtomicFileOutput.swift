@@ -22,7 +22,7 @@ final class AtomicFileOutput {
             let reason = posix.map { String(cString: strerror(Int32($0))) } ?? error.localizedDescription
             throw NodeError(code: "file_unwritable", message: "cannot create the directory '\(directory.path)': \(reason)")
         }
-        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).sluice-\(runID).tmp").path
+        temporary = PendingFile.temporaryPath(for: target, runID: runID)
         fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw NodeError(code: "file_unwritable", message: "cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
     }
@@ -59,20 +59,6 @@ final class AtomicFileOutput {
 
     /// Removes the temporary file (after a failure).
     func discard() { unlink(temporary) }
-}
-
-/// A finished temporary file waiting to be renamed onto its target.
-struct PendingFile: PendingCommit {
-    let temporary: String
-    let target: String
-
-    func commit() async throws {
-        guard rename(temporary, target) == 0 else {
-            throw NodeError(code: "file_unwritable", message: "cannot move output into place at '\(target)': \(String(cString: strerror(errno)))")
-        }
-    }
-
-    func abort() async { unlink(temporary) }
 }
 
 /// The shared shape of file sinks: in a preview, drain the input and write nothing; otherwise write

@@ -69,12 +69,17 @@ final class PercentileAccumulator: Accumulator {
     }
 
     func result(_ group: Int) -> Value {
-        let sorted = values[group].sorted()
-        guard !sorted.isEmpty else { return .null }
-        let position = fraction * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
-        return .float(sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low)))
+        continuousPercentile(values[group].sorted(), fraction).map(Value.float) ?? .null
     }
+}
+
+/// The continuous percentile of sorted values (linear interpolation between the closest ranks, as PostgreSQL's
+/// percentile_cont and DuckDB's quantile_cont); nil when there are none.
+func continuousPercentile(_ sorted: [Double], _ fraction: Double) -> Double? {
+    guard !sorted.isEmpty else { return nil }
+    let position = fraction * Double(sorted.count - 1)
+    let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
+    return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
 }
 
 /// string_agg(x, separator): the non-NULL values as text, joined in input order.
@@ -143,38 +148,51 @@ final class BoolAccumulator: Accumulator {
     func result(_ group: Int) -> Value { states[group].map(Value.bool) ?? .null }
 }
 
-/// approx_count_distinct(x): HyperLogLog with 4,096 registers per group (about 1.6 % standard error, 4 KB a group).
+/// approx_count_distinct(x): a HyperLogLog sketch per group.
 final class ApproxDistinctAccumulator: Accumulator {
-    static let bits = 12
-    var registers: [[UInt8]] = []
+    var sketches: [HyperLogLog] = []
     var type: DataType { .int64 }
     private var scratch: [UInt8] = []
 
     func update(_ column: Column?, groups: [Int], groupCount: Int) throws(AggregateOverflow) {
-        if registers.count < groupCount { registers += [[UInt8]](repeating: [], count: groupCount - registers.count) }
+        if sketches.count < groupCount { sketches += [HyperLogLog](repeating: HyperLogLog(), count: groupCount - sketches.count) }
         guard let column else { return }
         for (i, g) in groups.enumerated() where !column.isNull(i) {
             scratch.removeAll(keepingCapacity: true)
             RowKey.append(column, i, to: &scratch)
-            var h = Partitioner.hash(scratch, seed: 7)
-            h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33; h = h &* 0xc4ce_b9fe_1a85_ec53; h ^= h >> 33
-            if registers[g].isEmpty { registers[g] = [UInt8](repeating: 0, count: 1 << Self.bits) }
-            let index = Int(h >> UInt64(64 - Self.bits))
-            let rank = UInt8(min(64 - Self.bits, (h << UInt64(Self.bits)).leadingZeroBitCount) + 1)
-            if rank > registers[g][index] { registers[g][index] = rank }
+            sketches[g].add(scratch)
         }
     }
 
-    func result(_ group: Int) -> Value {
+    func result(_ group: Int) -> Value { .int(sketches[group].estimate) }
+}
+
+/// HyperLogLog with 4,096 registers (about 1.6 % standard error, 4 KB, allocated at the first value).
+struct HyperLogLog {
+    static let bits = 12
+    private var registers: [UInt8] = []
+
+    /// Adds a value by its key bytes (`RowKey`).
+    mutating func add(_ key: [UInt8]) {
+        var h = Partitioner.hash(key, seed: 7)
+        h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33; h = h &* 0xc4ce_b9fe_1a85_ec53; h ^= h >> 33
+        if registers.isEmpty { registers = [UInt8](repeating: 0, count: 1 << Self.bits) }
+        let index = Int(h >> UInt64(64 - Self.bits))
+        let rank = UInt8(min(64 - Self.bits, (h << UInt64(Self.bits)).leadingZeroBitCount) + 1)
+        if rank > registers[index] { registers[index] = rank }
+    }
+
+    /// The estimated number of distinct values added.
+    var estimate: Int64 {
         let m = Double(1 << Self.bits)
-        guard !registers[group].isEmpty else { return .int(0) }
+        guard !registers.isEmpty else { return 0 }
         var sum = 0.0, zeros = 0
-        for r in registers[group] {
+        for r in registers {
             sum += 1 / Double(UInt64(1) << UInt64(r))
             if r == 0 { zeros += 1 }
         }
         var estimate = 0.7213 / (1 + 1.079 / m) * m * m / sum
         if estimate <= 2.5 * m, zeros > 0 { estimate = m * log(m / Double(zeros)) }
-        return .int(Int64(estimate.rounded()))
+        return Int64(estimate.rounded())
     }
 }
