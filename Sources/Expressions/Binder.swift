@@ -160,6 +160,7 @@ struct Binder {
     }
 
     private func bindArithmetic(_ op: BinaryOperator, _ left: BoundNode, _ right: BoundNode, _ l: Syntax, _ r: Syntax, _ span: Span) throws(ExpressionError) -> BoundNode {
+        let left = Self.literalAsDecimal(left, beside: right.type), right = Self.literalAsDecimal(right, beside: left.type)
         let lt = left.isNullConstant ? right.type : left.type
         let rt = right.isNullConstant ? left.type : right.type
         // Date arithmetic as in PostgreSQL: date ± integer days, date - date = integer days.
@@ -175,8 +176,44 @@ struct Binder {
         for (node, part) in [(left, l), (right, r)] where !(node.type.isNumeric || node.isNullConstant) {
             throw error("type_mismatch", "operator '\(op.rawValue)' needs numbers, but this is \(node.type)", part.span)
         }
+        if let decimal = Self.decimalResult(op, lt, rt) {
+            // Exact: each side keeps its own scale (an integer is a decimal of scale 0); the evaluator aligns them.
+            let l = try coerce(left, to: lt == .int64 || left.isNullConstant ? .decimal(precision: ExactDecimal.maxPrecision, scale: 0) : lt, span)
+            let r = try coerce(right, to: rt == .int64 || right.isNullConstant ? .decimal(precision: ExactDecimal.maxPrecision, scale: 0) : rt, span)
+            return .arithmetic(op, l, r, decimal, span)
+        }
         let type: DataType = (lt == .int64 && rt == .int64) ? .int64 : .float64
         return .arithmetic(op, try coerce(left, to: type, span), try coerce(right, to: type, span), type, span)
+    }
+
+    /// The exact result type of decimal arithmetic (at least one decimal side, no float), with PostgreSQL's
+    /// result scales for + - * % (the larger scale; the sum of scales for *) and for / the larger of the scales and 6;
+    /// nil (float64 arithmetic) when a side is a float or the scale would pass 18 digits.
+    static func decimalResult(_ op: BinaryOperator, _ lt: DataType, _ rt: DataType) -> DataType? {
+        let isDecimal = { (t: DataType) -> Bool in if case .decimal = t { true } else { false } }
+        guard isDecimal(lt) || isDecimal(rt), let s1 = lt.decimalScale, let s2 = rt.decimalScale else { return nil }
+        return decimalScale(op, s1, s2)
+    }
+
+    private static func decimalScale(_ op: BinaryOperator, _ s1: Int, _ s2: Int) -> DataType? {
+        let scale = switch op {
+        case .multiply: s1 + s2
+        case .divide: max(s1, s2, 6)
+        default: max(s1, s2)
+        }
+        return scale <= ExactDecimal.maxPrecision ? .decimal(precision: ExactDecimal.maxPrecision, scale: scale) : nil
+    }
+
+    /// A number literal with a fraction (`1.19`) next to a decimal is a decimal of its written digits, as
+    /// PostgreSQL's numeric literals are: `amount * 1.19` stays exact. Anything else is left as it is.
+    static func literalAsDecimal(_ node: BoundNode, beside other: DataType) -> BoundNode {
+        guard case .decimal = other, case let .float(d)? = node.constantValue, d.isFinite else { return node }
+        let text = formatDouble(d)
+        guard !text.contains("e"), !text.contains("E") else { return node }
+        let scale = text.firstIndex(of: ".").map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+        guard scale <= ExactDecimal.maxPrecision, let v = DecimalText.fromDouble(d, scale: scale), v.magnitude < UInt64(ExactDecimal.limit) else { return node }
+        let type = DataType.decimal(precision: ExactDecimal.maxPrecision, scale: scale)
+        return .constant(.decimal(v, scale: scale), type)
     }
 
     /// The type both sides of a comparison (or all branches of a CASE) convert to.
@@ -188,7 +225,12 @@ struct Binder {
             if t == result { continue }
             switch (result, t) {
             case _ where result.isNumeric && t.isNumeric:
-                result = .float64
+                // Integers and decimals meet exactly at the larger scale; a float makes it float.
+                if let a = result.decimalScale, let b = t.decimalScale {
+                    result = .decimal(precision: ExactDecimal.maxPrecision, scale: max(a, b))
+                } else {
+                    result = .float64
+                }
             case (.date, .timestamp), (.timestamp, .date):
                 result = .timestamp
             case (.json, .string), (.string, .json):
@@ -215,6 +257,10 @@ struct Binder {
         }
         switch (node.type, type) {
         case (.int64, .float64), (.decimal, .float64), (.date, .timestamp), (.json, .string), (_, .string):
+            return .cast(node, type, span)
+        case (.int64, .decimal):
+            return .cast(node, type, span)
+        case let (.decimal(_, from), .decimal(_, to)) where to >= from:
             return .cast(node, type, span)
         default:
             throw error("type_mismatch", "expected \(type) but found \(node.type)", span)

@@ -24,7 +24,9 @@ enum Casts {
         case let (.string(s), _): return try parse(s, as: type)
         case let (.int(i), .int64): return .int(i)
         case let (.int(i), .float64): return .float(Double(i))
-        case let (.int(i), .decimal(p, s)): return try decimal(Double(i), precision: p, scale: s)
+        case let (.int(i), .decimal(p, s)):
+            guard let v = ExactDecimal.rescale(i, from: 0, to: s), Double(v.magnitude) < pow10(p) else { throw .outOfRange("decimal(\(p),\(s))") }
+            return .decimal(v, scale: s)
         case let (.int(i), .bool): return .bool(i != 0)
         case let (.int(i), .json): return .json(String(i))
         case let (.bool(b), .int64): return .int(b ? 1 : 0)

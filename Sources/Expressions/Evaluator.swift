@@ -34,10 +34,27 @@ struct Evaluator {
             if input.type.storage == type.storage, input.type == .json || type == .string && input.type == .json {
                 return Column(type: type, buffer: input.buffer, validity: input.validity)
             }
+            if let from = input.type.decimalScale, case let .decimal(precision, to) = type, case let .int64(values) = input.buffer {
+                return rescaled(values, input.validity, from: from, to: to, precision: precision, type: type, span)
+            }
             return rowwise([input], type: type, strict: true, span: span) { (v: [Value]) throws(RowFailure) -> Value in try Casts.cast(v[0], to: type) }
         case let .function(implementation, args, type, strict, span):
             return rowwise(args.map(evaluate), type: type, strict: strict, span: span, implementation)
         }
+    }
+
+    /// Integers or decimals as decimals of another scale, vectorized (rounding half away from zero when digits go).
+    private func rescaled(_ values: [Int64], _ validity: Bitmap?, from: Int, to: Int, precision: Int, type: DataType, _ span: Span) -> Column {
+        var out = [Int64](repeating: 0, count: count)
+        let bound = ExactDecimal.power(min(precision, ExactDecimal.maxPrecision)) ?? ExactDecimal.limit
+        for i in 0..<count where validity?[i] ?? true {
+            guard let v = ExactDecimal.rescale(values[i], from: from, to: to), Int128(v).magnitude < bound.magnitude else {
+                state.fail(row: i, .outOfRange("\(type)"), span: span)
+                continue
+            }
+            out[i] = v
+        }
+        return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
     }
 
     // MARK: - Row-by-row fallback
@@ -67,6 +84,9 @@ struct Evaluator {
 
     private func arithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, _ type: DataType, _ span: Span) -> Column {
         let validity = Bitmap.intersect(l.validity, r.validity)
+        if case let .decimal(_, scale) = type, case .int64 = l.buffer, case .int64 = r.buffer {
+            return decimalArithmetic(op, l, r, scale: scale, type: type, validity: validity, span)
+        }
         if case .float64 = l.buffer, case .float64 = r.buffer {
             let a = l.float64Values, b = r.float64Values
             var out = [Double](repeating: 0, count: count)
@@ -110,6 +130,45 @@ struct Evaluator {
             }
         }
         _ = overflow
+        return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
+    }
+
+    /// Exact decimal arithmetic: both sides' scaled integers aligned in 128 bits, the result rounded half away from
+    /// zero to the result scale (division) and checked against the 18 digits a decimal holds.
+    private func decimalArithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, scale: Int, type: DataType, validity: Bitmap?, _ span: Span) -> Column {
+        let a = l.int64Values, b = r.int64Values
+        let s1 = l.type.decimalScale ?? 0, s2 = r.type.decimalScale ?? 0
+        var out = [Int64](repeating: 0, count: count)
+        // Factors that bring each side to the scale the operation works at.
+        let (leftFactor, rightFactor): (Int128, Int128) = switch op {
+        case .multiply: (1, 1)
+        case .divide: (ExactDecimal.power(scale - s1 + s2) ?? 0, 1)
+        default: (ExactDecimal.power(scale - s1) ?? 0, ExactDecimal.power(scale - s2) ?? 0)
+        }
+        for i in 0..<count where validity?[i] ?? true {
+            let (x, o1) = Int128(a[i]).multipliedReportingOverflow(by: leftFactor)
+            let (y, o2) = Int128(b[i]).multipliedReportingOverflow(by: rightFactor)
+            var result: Int128?
+            if !o1 && !o2 {
+                switch op {
+                case .add: result = x + y
+                case .subtract: result = x - y
+                case .multiply: result = x * y
+                case .divide, .modulo:
+                    if y == 0 {
+                        state.fail(row: i, .divisionByZero, span: span)
+                        continue
+                    }
+                    result = op == .divide ? ExactDecimal.divide(x, y) : x % y
+                default: preconditionFailure("not an arithmetic operator: \(op)")
+                }
+            }
+            guard let result, let stored = ExactDecimal.narrow(result) else {
+                state.fail(row: i, .outOfRange("\(type) (a decimal holds \(ExactDecimal.maxPrecision) digits)"), span: span)
+                continue
+            }
+            out[i] = stored
+        }
         return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
     }
 

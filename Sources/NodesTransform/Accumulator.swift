@@ -41,12 +41,14 @@ final class DistinctCountAccumulator: Accumulator {
     func result(_ group: Int) -> Value { .int(Int64(sets[group].count)) }
 }
 
-/// sum and avg over numbers; integer sums stay exact int64 (overflow fails the node).
+/// sum and avg over numbers; integer sums stay exact int64 (overflow fails the node); decimal sums are exact
+/// (128-bit, a decimal of the input's scale; past 18 digits the node fails) and their averages divide the exact sum.
 final class SumAccumulator: Accumulator {
     let isAverage: Bool
     let integer: Bool
     let scale: Int?
     var intSums: [Int64] = []
+    var decimalSums: [Int128] = []
     var sums: [Double] = []
     var counts: [Int64] = []
 
@@ -56,7 +58,11 @@ final class SumAccumulator: Accumulator {
         if case let .decimal(_, s) = input { scale = s } else { scale = nil }
     }
 
-    var type: DataType { integer ? .int64 : .float64 }
+    var type: DataType {
+        if integer { return .int64 }
+        if let scale, !isAverage { return .decimal(precision: ExactDecimal.maxPrecision, scale: scale) }
+        return .float64
+    }
 
     func update(_ column: Column?, groups: [Int], groupCount: Int) throws(AggregateOverflow) {
         if counts.count < groupCount {
@@ -64,6 +70,7 @@ final class SumAccumulator: Accumulator {
             counts += [Int64](repeating: 0, count: more)
             sums += [Double](repeating: 0, count: more)
             intSums += [Int64](repeating: 0, count: more)
+            if scale != nil { decimalSums += [Int128](repeating: 0, count: more) }
         }
         guard let column else { return }
         let validity = column.validity
@@ -74,14 +81,16 @@ final class SumAccumulator: Accumulator {
                 counts[g] &+= 1
             }
         case let .int64(values):
-            let divisor = scale.map(pow10) ?? 1
             for (i, g) in groups.enumerated() where validity?[i] ?? true {
                 if integer {
                     let (s, o) = intSums[g].addingReportingOverflow(values[i])
                     if o { throw AggregateOverflow() }
                     intSums[g] = s
+                } else if scale != nil {
+                    // 2^64 values of 18 digits cannot overflow 128 bits: the bound is checked at the result.
+                    decimalSums[g] &+= Int128(values[i])
                 } else {
-                    sums[g] += Double(values[i]) / divisor
+                    sums[g] += Double(values[i])
                 }
                 counts[g] &+= 1
             }
@@ -92,7 +101,18 @@ final class SumAccumulator: Accumulator {
     func result(_ group: Int) -> Value {
         guard counts[group] > 0 else { return .null }
         if integer { return .int(intSums[group]) }
+        if let scale {
+            let sum = decimalSums[group]
+            if isAverage { return .float(Double(sum) / pow10(scale) / Double(counts[group])) }
+            // A sum past 18 digits cannot be stored: NULL here, and `overflowed` makes the node fail naming it.
+            return ExactDecimal.narrow(sum).map { .decimal($0, scale: scale) } ?? .null
+        }
         return .float(isAverage ? sums[group] / Double(counts[group]) : sums[group])
+    }
+
+    /// Whether a group's decimal sum has more digits than a decimal holds.
+    func overflowed(_ group: Int) -> Bool {
+        scale != nil && !isAverage && group < decimalSums.count && ExactDecimal.narrow(decimalSums[group]) == nil
     }
 }
 

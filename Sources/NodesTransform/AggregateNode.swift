@@ -97,7 +97,7 @@ public struct AggregateNode: NodeType {
                     throw ConfigError(code: "type_mismatch", message: "\(aggregate.function.rawValue)() needs a number, but \(aggregate.argument!.source) is \(argumentType)",
                                       location: aggregate.location, node: request.node, field: "aggregates.\(aggregate.name)")
                 }
-                type = aggregate.function == .sum && argumentType == .int64 ? .int64 : .float64
+                type = SumAccumulator(input: argumentType, isAverage: aggregate.function == .avg).type
             case .min, .max:
                 guard argumentType != .json else {
                     throw ConfigError(code: "type_mismatch", message: "json values have no order", location: aggregate.location, node: request.node, field: "aggregates.\(aggregate.name)")
@@ -195,6 +195,11 @@ public struct AggregateNode: NodeType {
                 let end = min(table.count, start + batchSize)
                 var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: end - start) }
                 for g in start..<end {
+                    for (j, accumulator) in accumulators.enumerated() {
+                        if let sum = accumulator as? SumAccumulator, sum.overflowed(g) {
+                            throw NodeError(code: "out_of_range", message: "the decimal sum '\(schema.fields[groupBy.count + j].name)' has more than \(ExactDecimal.maxPrecision) digits; cast the argument to float64")
+                        }
+                    }
                     for (i, value) in table.keys[g].enumerated() { builders[i].append(value) }
                     for (j, accumulator) in accumulators.enumerated() { builders[groupBy.count + j].append(accumulator.result(g)) }
                 }

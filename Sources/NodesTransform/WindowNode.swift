@@ -164,6 +164,7 @@ struct WindowFunction: Sendable {
             return .float64
         case .sum:
             guard let argument, argument.isNumeric else { throw mismatch("sum() needs a number", settings) }
+            if case let .decimal(_, scale) = argument { return .decimal(precision: ExactDecimal.maxPrecision, scale: scale) }
             return argument == .int64 ? .int64 : .float64
         case .min, .max:
             guard argument != .json else { throw mismatch("json values have no order", settings) }

@@ -110,12 +110,16 @@ struct WindowWork: NodeWork {
             case .sum, .avg:
                 let column = argument!
                 let exactInts = planned.type == .int64
+                let exactDecimals = column.type.decimalScale != nil && column.type != .int64
                 for i in 0..<n {
                     let (lo, hi) = frame(i)
                     var intTotal: Int64 = 0, total = 0.0, count = 0, overflow = false
+                    var decimalTotal: Int128 = 0
                     for k in lo...hi where !column.isNull(k) {
                         count += 1
-                        if exactInts {
+                        if exactDecimals {
+                            decimalTotal &+= Int128(column.int64Values[k])
+                        } else if exactInts {
                             let (sum, over) = intTotal.addingReportingOverflow(column.int64Values[k])
                             intTotal = sum
                             overflow = overflow || over
@@ -124,6 +128,13 @@ struct WindowWork: NodeWork {
                         }
                     }
                     if count == 0 || overflow { builder.appendNull(); continue }
+                    if exactDecimals {
+                        // The sum exactly (NULL past 18 digits); the average from the exact sum.
+                        let scale = column.type.decimalScale!
+                        if function.kind == .avg { builder.appendDouble(Double(decimalTotal) / pow10(scale) / Double(count)) }
+                        else if let stored = ExactDecimal.narrow(decimalTotal) { builder.appendInt64(stored) } else { builder.appendNull() }
+                        continue
+                    }
                     if function.kind == .avg { builder.appendDouble(total / Double(count)) } else if exactInts { builder.appendInt64(intTotal) } else { builder.appendDouble(total) }
                 }
             case .min, .max:

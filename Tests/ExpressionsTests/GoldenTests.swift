@@ -19,6 +19,7 @@ import Testing
             ("b", .bool, [.bool(true), .bool(false), .null, .bool(true)]),
             ("j", .json, [.json(#"{"a":{"b":[1,2,3]},"n":null}"#), .json(#"{"a":1}"#), .null, .json(#"[1,"x"]"#)]),
             ("odd name", .int64, [.int(1), .int(2), .int(3), .int(4)]),
+            ("m", .decimal(precision: 12, scale: 2), [.decimal(10, scale: 2), .decimal(1999, scale: 2), .null, .decimal(-335, scale: 2)]),
         ]
         let schema = Schema(columns.map { SchemaField($0.0, $0.1) })
         let built = columns.map { column -> Column in
