@@ -110,6 +110,9 @@ public protocol NodeContext: Sendable {
     /// The state last committed for this node by the state stores downstream of it, one value per store
     /// (empty on a first run or when nothing downstream stores state).
     func committedState() async throws -> [String]
+    /// Whether a state store downstream commits what this node publishes (`publishState`) with its data: an
+    /// incremental pipeline into a database.
+    var hasStateStore: Bool { get }
     /// Stops reading a port early (e.g. `limit` has enough rows); upstream producers are told to stop.
     func closeInput(_ port: String)
     func log(_ level: LogLevel, _ message: String)
@@ -125,6 +128,7 @@ public protocol NodeContext: Sendable {
 }
 
 extension NodeContext {
+    public var hasStateStore: Bool { false }
     public var pipeline: String { "" }
     public var runFailure: String? { nil }
 }

@@ -53,6 +53,8 @@ struct NodeRunContext: NodeContext {
 
     func publishState(_ value: String) { coordinator.publishState(node, value) }
 
+    var hasStateStore: Bool { !stores.isEmpty }
+
     func upstreamState() -> [StateEntry] {
         coordinator.states(of: ancestors).map { StateEntry(pipeline: pipeline, node: $0.0, value: $0.1) }
     }
