@@ -17,92 +17,147 @@ struct ExternalSort: NodeWork {
         return nil
     }
 
+    /// Rows per batch of a sorted run on disk: small, so that a merge of many runs holds little of each.
+    static let runRows = 4_096
+
     /// Sorts `input` and hands the rows in order, batch by batch, to `output` (the sort node emits them; a window
     /// node computes over them).
+    ///
+    /// Memory: a chunk is sorted by concatenating its batches and gathering the rows in order, so it is counted
+    /// twice, plus its sort keys. Past half the `memoryLimit` the chunk is sorted and written to disk as a run by a
+    /// background task while the next chunk fills the other half (reading and sorting overlap). The last chunk
+    /// stays in memory and joins the merge from there.
     func sort(_ input: BatchStream, _ context: any NodeContext, output: (RecordBatch) async throws -> Void) async throws {
         var chunk: [RecordBatch] = []
         var chunkBytes = 0
         var directory: SpillDirectory?
-        var runs: [SpillFile] = []
-        defer { directory?.remove() }
+        var runs: [SpillHandle] = []
+        var writing: Task<SpillHandle, any Error>?
+        defer {
+            writing?.cancel()
+            directory?.remove()
+        }
+        let order = order, schema = schema
         for try await batch in input where batch.count > 0 {
             chunk.append(batch)
-            chunkBytes += batch.byteSize + batch.count * 8
-            if chunkBytes > memoryLimit {
+            chunkBytes += 2 * batch.byteSize + batch.count * (8 * 2 * order.keys.count + 24)
+            if chunkBytes > memoryLimit / 2 {
                 if directory == nil {
                     directory = try SpillDirectory(node: node)
                     context.log(.info, "sort: over memoryLimit (\(memoryLimit >> 20) MB); writing sorted runs to \(directory!.path)")
                 }
-                runs.append(try writeRun(sorted(chunk), to: directory!))
+                if let writing { runs.append(try await writing.value) }
+                let handle = SpillHandle(try directory!.file())
+                let full = chunk
                 chunk = []
                 chunkBytes = 0
+                writing = Task { try Self.sortChunk(full, order: order, rows: Self.runRows) { try handle.file.write($0) }; return handle }
             }
         }
+        if let writing { runs.append(try await writing.value) }
+        writing = nil
         if runs.isEmpty {
-            for batch in sorted(chunk) { try await output(batch) }
+            try await Self.sortChunk(chunk, order: order, rows: Self.outputRows, output)
             return
         }
-        if !chunk.isEmpty { runs.append(try writeRun(sorted(chunk), to: directory!)) }
-        context.log(.info, "sort: merging \(runs.count) sorted runs (\(runs.reduce(0) { $0 + $1.rows }) rows)")
-        try await merge(runs, output: output)
+        var last: [RecordBatch] = []
+        try Self.sortChunk(chunk, order: order, rows: Self.runRows) { last.append($0) }
+        chunk = []
+        context.log(.info, "sort: merging \(runs.count + (last.isEmpty ? 0 : 1)) sorted runs (\(runs.reduce(0) { $0 + $1.file.rows } + last.reduce(0) { $0 + $1.count }) rows)")
+        var sources: [() throws -> RecordBatch?] = []
+        for run in runs {
+            let reader = try run.file.reader(schema: schema)
+            sources.append { try reader.next() }
+        }
+        if !last.isEmpty {
+            var iterator = last.makeIterator()
+            last = []
+            sources.append { iterator.next() }
+        }
+        try await merge(sources, output: output)
+        for run in runs { run.file.remove() }
     }
 
-    /// The chunk's rows in order, as batches of up to `outputRows`.
-    func sorted(_ chunk: [RecordBatch]) -> [RecordBatch] {
-        var refs: [(batch: Int32, row: Int32)] = []
-        refs.reserveCapacity(chunk.reduce(0) { $0 + $1.count })
-        for (b, batch) in chunk.enumerated() { for r in 0..<batch.count { refs.append((Int32(b), Int32(r))) } }
-        let order = order
-        // Swift's sort is stable; equal keys keep their input order.
-        refs.sort { x, y in order.compare(chunk[Int(x.batch)], Int(x.row), chunk[Int(y.batch)], Int(y.row)) < 0 }
-        var output: [RecordBatch] = []
-        var start = 0
-        while start < refs.count {
-            let end = min(refs.count, start + Self.outputRows)
-            let columns = schema.fields.indices.map { k -> Column in
-                var builder = ColumnBuilder(type: schema.fields[k].type, capacity: end - start)
-                for ref in refs[start..<end] { builder.append(from: chunk[Int(ref.batch)].columns[k], Int(ref.row)) }
-                return builder.finish()
+    /// Sorts the chunk's rows (stably, comparing normalized keys) and hands them on as batches of up to `rows`.
+    static func sortChunk(_ chunk: [RecordBatch], order: RowOrder, rows batchRows: Int, _ sink: (RecordBatch) throws -> Void) rethrows {
+        guard !chunk.isEmpty else { return }
+        let all = RecordBatch.concatenated(chunk)
+        let rows = NormalizedKeys.sortedRows(all, order: order)
+        try rows.withUnsafeBufferPointer { rows in
+            var start = 0
+            while start < rows.count {
+                let end = min(rows.count, start + batchRows)
+                try sink(all.gathered(UnsafeBufferPointer(rebasing: rows[start..<end])))
+                start = end
             }
-            output.append(RecordBatch(schema: schema, columns: columns, count: end - start))
+        }
+    }
+
+    /// `sortChunk` handing each batch to an asynchronous consumer as soon as it is gathered.
+    static func sortChunk(_ chunk: [RecordBatch], order: RowOrder, rows batchRows: Int, _ sink: (RecordBatch) async throws -> Void) async throws {
+        guard !chunk.isEmpty else { return }
+        let all = RecordBatch.concatenated(chunk)
+        let rows = NormalizedKeys.sortedRows(all, order: order)
+        var start = 0
+        while start < rows.count {
+            let end = min(rows.count, start + batchRows)
+            let batch = rows.withUnsafeBufferPointer { all.gathered(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+            try await sink(batch)
             start = end
         }
-        return output
     }
 
-    private func writeRun(_ batches: [RecordBatch], to directory: SpillDirectory) throws -> SpillFile {
-        let file = try directory.file()
-        for batch in batches { try file.write(batch) }
-        return file
-    }
-
-    /// A k-way merge of sorted runs with a binary heap of run cursors.
-    private func merge(_ runs: [SpillFile], output: (RecordBatch) async throws -> Void) async throws {
+    /// A k-way merge of sorted runs with a binary heap of run cursors, comparing normalized keys; the output rows
+    /// are gathered in bulk from the runs' batches.
+    private func merge(_ runs: [() throws -> RecordBatch?], output: (RecordBatch) async throws -> Void) async throws {
+        let order = order
         final class Cursor {
             let run: Int
-            let reader: SpillReader
+            let next: () throws -> RecordBatch?
+            let order: RowOrder
             var batch: RecordBatch
+            var keys: NormalizedKeys
+            /// The batch's index among the sources of the output being built.
+            var source: Int32 = -1
             var row = 0
-            init(run: Int, reader: SpillReader, batch: RecordBatch) { self.run = run; self.reader = reader; self.batch = batch }
-            /// Moves to the next row; false when the run is exhausted.
-            func advance() throws -> Bool {
+            init(run: Int, next: @escaping () throws -> RecordBatch?, batch: RecordBatch, order: RowOrder) {
+                self.run = run
+                self.next = next
+                self.order = order
+                self.batch = batch
+                keys = NormalizedKeys(batch, order: order, alwaysNullWords: true)
+            }
+            /// Moves to the next row; false when the run is exhausted. `loaded` is true when a new batch came in.
+            func advance() throws -> (more: Bool, loaded: Bool) {
                 row += 1
-                if row < batch.count { return true }
-                while let next = try reader.next() {
-                    if next.count > 0 { batch = next; row = 0; return true }
+                if row < batch.count { return (true, false) }
+                while let loaded = try next() {
+                    if loaded.count > 0 {
+                        batch = loaded
+                        keys = NormalizedKeys(loaded, order: order, alwaysNullWords: true)
+                        row = 0
+                        return (true, true)
+                    }
                 }
-                return false
+                return (false, false)
             }
         }
         var heap: [Cursor] = []
-        for (index, run) in runs.enumerated() {
-            let reader = try run.reader(schema: schema)
-            if let first = try reader.next(), first.count > 0 { heap.append(Cursor(run: index, reader: reader, batch: first)) }
+        for (index, next) in runs.enumerated() {
+            var first = try next()
+            while let batch = first, batch.count == 0 { first = try next() }
+            if let first { heap.append(Cursor(run: index, next: next, batch: first, order: order)) }
         }
-        let order = order
+        guard let width = heap.first?.keys.width else { return }
+        let exact = heap[0].keys.isExact
         func before(_ a: Cursor, _ b: Cursor) -> Bool {
-            let c = order.compare(a.batch, a.row, b.batch, b.row)
-            return c < 0 || (c == 0 && a.run < b.run)
+            let c = a.keys.words.withUnsafeBufferPointer { x in b.keys.words.withUnsafeBufferPointer { y in NormalizedKeys.compare(x, a.row, y, b.row, width: width) } }
+            if c != 0 { return c < 0 }
+            if !exact {
+                let full = order.compare(a.batch, a.row, b.batch, b.row)
+                if full != 0 { return full < 0 }
+            }
+            return a.run < b.run
         }
         func siftDown(_ start: Int) {
             var i = start
@@ -117,26 +172,36 @@ struct ExternalSort: NodeWork {
             }
         }
         for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
-        var builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: Self.outputRows) }
-        var pending = 0
+        var sources: [RecordBatch] = []
+        for cursor in heap { cursor.source = Int32(sources.count); sources.append(cursor.batch) }
+        var refs: [(source: Int32, row: Int32)] = []
+        refs.reserveCapacity(Self.outputRows)
         func flush() async throws {
-            guard pending > 0 else { return }
-            let columns = builders.indices.map { builders[$0].finish() }
-            try await output(RecordBatch(schema: schema, columns: columns, count: pending))
-            builders = schema.fields.map { ColumnBuilder(type: $0.type, capacity: Self.outputRows) }
-            pending = 0
+            guard !refs.isEmpty else { return }
+            try await output(RecordBatch.interleaving(sources, refs, schema: schema))
+            refs.removeAll(keepingCapacity: true)
+            sources = []
+            for cursor in heap { cursor.source = Int32(sources.count); sources.append(cursor.batch) }
         }
         while let top = heap.first {
-            for k in builders.indices { builders[k].append(from: top.batch.columns[k], top.row) }
-            pending += 1
-            if pending >= Self.outputRows { try await flush() }
-            if try !top.advance() {
+            refs.append((top.source, Int32(top.row)))
+            let (more, loaded) = try top.advance()
+            if !more {
                 heap[0] = heap[heap.count - 1]
                 heap.removeLast()
+            } else if loaded {
+                top.source = Int32(sources.count)
+                sources.append(top.batch)
             }
             if !heap.isEmpty { siftDown(0) }
+            if refs.count >= Self.outputRows { try await flush() }
         }
         try await flush()
-        for run in runs { run.remove() }
     }
+}
+
+/// A sorted run's spill file, handed back by the task that sorted and wrote it (one task uses it at a time).
+final class SpillHandle: @unchecked Sendable {
+    let file: SpillFile
+    init(_ file: SpillFile) { self.file = file }
 }

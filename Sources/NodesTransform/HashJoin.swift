@@ -374,11 +374,7 @@ final class Partitioner {
 extension RecordBatch {
     /// The given rows, in the given order.
     func gathered(_ rows: [Int]) -> RecordBatch {
-        let columns = columns.map { column -> Column in
-            var builder = ColumnBuilder(type: column.type, capacity: rows.count)
-            for r in rows { builder.append(from: column, r) }
-            return builder.finish()
-        }
-        return RecordBatch(schema: schema, columns: columns, count: rows.count)
+        let narrow: [Int32] = rows.map { Int32($0) }
+        return gathered(narrow)
     }
 }

@@ -19,7 +19,7 @@ struct WindowWork: NodeWork {
         var failedRows = 0
         func flush() async throws {
             guard !pending.isEmpty else { return }
-            let rows = pending.count == 1 ? pending[0] : RecordBatch.concatenating(pending)
+            let rows = pending.count == 1 ? pending[0] : RecordBatch.concatenated(pending)
             pending = []
             partitions += 1
             let (batch, failures) = compute(rows)
@@ -161,20 +161,6 @@ struct WindowWork: NodeWork {
             columns.append(builder.finish())
         }
         return (RecordBatch(schema: output, columns: columns, count: n), failures)
-    }
-}
-
-extension RecordBatch {
-    /// The rows of several batches of one schema, one after another, as one batch.
-    static func concatenating(_ batches: [RecordBatch]) -> RecordBatch {
-        let schema = batches[0].schema
-        let count = batches.reduce(0) { $0 + $1.count }
-        let columns = schema.fields.indices.map { k -> Column in
-            var builder = ColumnBuilder(type: schema.fields[k].type, capacity: count)
-            for batch in batches { builder.appendRange(from: batch.columns[k], 0..<batch.count) }
-            return builder.finish()
-        }
-        return RecordBatch(schema: schema, columns: columns, count: count)
     }
 }
 
