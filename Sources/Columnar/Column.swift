@@ -110,16 +110,25 @@ public struct Column: Sendable, Equatable {
 
     /// A column holding only the rows whose `keep` flag is set, in order.
     public func filtered(_ keep: [Bool], keptCount: Int) -> Column {
-        var builder = ColumnBuilder(type: type, capacity: keptCount)
-        builder.appendSelected(from: self, keep: keep)
-        return builder.finish()
+        var rows = [Int32]()
+        rows.reserveCapacity(keptCount)
+        for i in 0..<count where keep[i] { rows.append(Int32(i)) }
+        return rows.withUnsafeBufferPointer { gathered($0) }
     }
 
-    /// Rows `range` of this column as a new column.
+    /// Rows `range` of this column as a new column (bulk copies of the buffers).
     public func slice(_ range: Range<Int>) -> Column {
-        var builder = ColumnBuilder(type: type, capacity: range.count)
-        builder.appendRange(from: self, range)
-        return builder.finish()
+        if range == 0..<count { return self }
+        let bits = validity.map { v in Bitmap(range.lazy.map { v[$0] }) }
+        switch buffer {
+        case let .bool(v): return Column(type: type, buffer: .bool(Array(v[range])), validity: bits)
+        case let .int64(v): return Column(type: type, buffer: .int64(Array(v[range])), validity: bits)
+        case let .float64(v): return Column(type: type, buffer: .float64(Array(v[range])), validity: bits)
+        case let .bytes(b):
+            let base = b.offsets[range.lowerBound], end = b.offsets[range.upperBound]
+            let offsets = b.offsets[range.lowerBound...range.upperBound].map { $0 - base }
+            return Column(type: type, buffer: .bytes(VariableWidthBuffer(offsets: offsets, data: Array(b.data[base..<end]))), validity: bits)
+        }
     }
 
     /// A column repeating one value `count` times.

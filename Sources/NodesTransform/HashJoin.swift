@@ -36,7 +36,7 @@ struct HashJoin: NodeWork {
             try await buildInput.readOne()
         }
         if buildInput.done {
-            let table = BuildTable(batches: buildInput.takeBuffered(), keys: plan.buildKeys)
+            let table = BuildTable(batches: buildInput.takeBuffered(), keys: plan.buildKeys, schema: plan.buildSchema)
             if table.memoryBytes + probeInput.bufferedBytes <= memoryLimit * 2 {
                 var state = ProbeState(table: table, plan: plan)
                 for batch in probeInput.takeBuffered() { try await state.probe(batch, context) }
@@ -44,7 +44,7 @@ struct HashJoin: NodeWork {
                 try await state.finish(context)
                 return nil
             }
-            buildInput.putBack(table.batches)
+            buildInput.putBack(table.rowCount > 0 ? [table.rows] : [])
         }
         try await spillJoin(build: buildInput, probe: probeInput, plan: plan, context)
         return nil
@@ -82,7 +82,7 @@ struct HashJoin: NodeWork {
         }
         var batches: [RecordBatch] = []
         try await build.read(schema: plan.buildSchema) { batches.append($0) }
-        var state = ProbeState(table: BuildTable(batches: batches, keys: plan.buildKeys), plan: plan)
+        var state = ProbeState(table: BuildTable(batches: batches, keys: plan.buildKeys, schema: plan.buildSchema), plan: plan)
         try await probe.read(schema: plan.probeSchema) { try await state.probe($0, context) }
         try await state.finish(context)
     }
@@ -150,10 +150,8 @@ struct JoinPlan: Sendable {
 
 /// The build side in memory: its batches, and for every key the rows holding it (a chained hash table).
 struct BuildTable {
-    let batches: [RecordBatch]
-    /// Global row → (batch, row in batch).
-    private(set) var batchOf: [Int32] = []
-    private(set) var rowOf: [Int32] = []
+    /// The build side's rows in one batch: a global row number is a row of it.
+    let rows: RecordBatch
     /// Global row → the next global row with the same key (-1 ends the chain).
     private(set) var next: [Int32] = []
     private var intHeads = IntKeyTable()
@@ -161,41 +159,41 @@ struct BuildTable {
     private var byteHeads: [Int32] = []
     /// Whether the key is one int64-stored column (dates, timestamps and decimals too): the fast table serves it.
     let intKey: Bool
-    var rowCount: Int { batchOf.count }
+    /// Whether some key occurs on more than one build row (otherwise no chain needs following).
+    private(set) var hasDuplicateKeys = false
+    var rowCount: Int { rows.count }
 
     /// Per-row bookkeeping beyond the batches themselves (chains, positions, hash entries), for memory estimates.
     static func overhead(rows: Int) -> Int { rows * 48 }
 
-    var memoryBytes: Int { batches.reduce(0) { $0 + $1.byteSize } + Self.overhead(rows: rowCount) }
+    var memoryBytes: Int { rows.byteSize + Self.overhead(rows: rowCount) }
 
-    init(batches: [RecordBatch], keys: [Int]) {
-        self.batches = batches
+    init(batches: [RecordBatch], keys: [Int], schema: Schema) {
+        rows = batches.isEmpty ? RecordBatch.empty(schema) : RecordBatch.concatenated(batches)
         intKey = keys.count == 1 && batches.first.map { $0.columns[keys[0]].type.storage == .int64 } ?? false
-        let total = batches.reduce(0) { $0 + $1.count }
-        batchOf.reserveCapacity(total)
-        rowOf.reserveCapacity(total)
+        let total = rows.count
         next = [Int32](repeating: -1, count: total)
         var scratch: [UInt8] = []
-        var global: Int32 = 0
-        for (b, batch) in batches.enumerated() {
-            let columns = keys.map { batch.columns[$0] }
-            let ints = intKey ? columns[0].int64Values : []
-            for r in 0..<batch.count {
-                batchOf.append(Int32(b))
-                rowOf.append(Int32(r))
-                defer { global += 1 }
-                if RowKey.hasNull(columns, r) { continue }
-                if intKey {
-                    if let head = intHeads.put(ints[r], global) { next[Int(global)] = head }
-                } else {
-                    scratch.removeAll(keepingCapacity: true)
-                    for column in columns { RowKey.append(column, r, to: &scratch) }
-                    let (k, isNew) = byteKeys.insert(scratch)
-                    if isNew { byteHeads.append(global) } else { next[Int(global)] = byteHeads[k]; byteHeads[k] = global }
-                }
+        guard total > 0 else { return }
+        let columns = keys.map { rows.columns[$0] }
+        let ints = intKey ? columns[0].int64Values : []
+        for r in 0..<total {
+            if RowKey.hasNull(columns, r) { continue }
+            let global = Int32(r)
+            if intKey {
+                if let head = intHeads.put(ints[r], global) { next[r] = head; hasDuplicateKeys = true }
+            } else {
+                scratch.removeAll(keepingCapacity: true)
+                for column in columns { RowKey.append(column, r, to: &scratch) }
+                let (k, isNew) = byteKeys.insert(scratch)
+                if isNew { byteHeads.append(global) } else { next[r] = byteHeads[k]; byteHeads[k] = global; hasDuplicateKeys = true }
             }
         }
     }
+
+    /// Runs `body` with a fast lookup of int64 keys (the first build row holding the key, -1: none).
+    @inline(__always)
+    func withLookup<R>(_ body: ((Int64) -> Int32) throws -> R) rethrows -> R { try intHeads.withLookup(body) }
 
     /// The first build row holding the int64 key (-1: none).
     @inline(__always)
@@ -227,6 +225,10 @@ struct ProbeState {
 
     mutating func probe(_ batch: RecordBatch, _ context: any NodeContext) async throws {
         let keys = plan.probeKeys.map { batch.columns[$0] }
+        if plan.type == .inner, table.intKey, !table.hasDuplicateKeys, keys[0].type.storage == .int64 {
+            try await probeUniqueInts(batch, keys[0], context)
+            return
+        }
         var probeRows: [Int32] = [], buildRows: [Int32] = []
         let trackMatches = !matched.isEmpty
         let ints = table.intKey && keys[0].type.storage == .int64 ? keys[0].int64Values : nil
@@ -261,6 +263,32 @@ struct ProbeState {
         if !probeRows.isEmpty { try await emit(probe: batch, probeRows, buildRows, context) }
     }
 
+    /// The common case, tight: an inner join on one integer key that is unique on the build side (a dimension's
+    /// primary key), so each probe row matches at most one build row.
+    private func probeUniqueInts(_ batch: RecordBatch, _ key: Column, _ context: any NodeContext) async throws {
+        var probeRows: [Int32] = [], buildRows: [Int32] = []
+        probeRows.reserveCapacity(batch.count)
+        buildRows.reserveCapacity(batch.count)
+        let validity = key.validity
+        key.int64Values.withUnsafeBufferPointer { ints in
+            table.withLookup { find in
+                for r in 0..<ints.count where validity?[r] ?? true {
+                    let match = find(ints[r])
+                    if match >= 0 {
+                        probeRows.append(Int32(r))
+                        buildRows.append(match)
+                    }
+                }
+            }
+        }
+        var start = 0
+        while start < probeRows.count {
+            let end = min(probeRows.count, start + HashJoin.outputRows)
+            try await emit(probe: batch, Array(probeRows[start..<end]), Array(buildRows[start..<end]), context)
+            start = end
+        }
+    }
+
     /// Build rows that matched nothing (outer joins), or that matched something (a semi join built on the left).
     func finish(_ context: any NodeContext) async throws {
         guard !matched.isEmpty else { return }
@@ -276,57 +304,46 @@ struct ProbeState {
         if !rows.isEmpty { try await emit(probe: nil, [Int32](repeating: -1, count: rows.count), rows, context) }
     }
 
-    /// One output batch: for each pair, the probe row (or none) and the build row (global number, or none).
+    /// One output batch: for each pair, the probe row (or none) and the build row (global number, or none);
+    /// columns are gathered in bulk.
     private func emit(probe batch: RecordBatch?, _ probeRows: [Int32], _ buildRows: [Int32], _ context: any NodeContext) async throws {
         let count = probeRows.count
         let probeIsLeft = plan.probeIsLeft
+        let build = table.rows
+        func fromProbe(_ i: Int) -> Column {
+            guard let batch else {
+                var builder = ColumnBuilder(type: plan.layout.schema.fields[columnsBuilt].type, capacity: count)
+                for _ in 0..<count { builder.appendNull() }
+                return builder.finish()
+            }
+            return probeRows.withUnsafeBufferPointer { batch.columns[i].gathered(nullable: $0) }
+        }
+        func fromBuild(_ i: Int) -> Column { buildRows.withUnsafeBufferPointer { build.columns[i].gathered(nullable: $0) } }
         var columns: [Column] = []
         columns.reserveCapacity(plan.layout.sources.count)
+        var columnsBuilt = 0
         for (k, source) in plan.layout.sources.enumerated() {
-            var builder = ColumnBuilder(type: plan.layout.schema.fields[k].type, capacity: count)
+            columnsBuilt = k
             switch source {
-            case let .left(i):
-                if probeIsLeft { appendProbe(&builder, batch, i, probeRows) } else { appendBuild(&builder, i, buildRows) }
-            case let .right(i):
-                if probeIsLeft { appendBuild(&builder, i, buildRows) } else { appendProbe(&builder, batch, i, probeRows) }
+            case let .left(i): columns.append(probeIsLeft ? fromProbe(i) : fromBuild(i))
+            case let .right(i): columns.append(probeIsLeft ? fromBuild(i) : fromProbe(i))
             case let .coalesced(l, r):
+                var builder = ColumnBuilder(type: plan.layout.schema.fields[k].type, capacity: count)
                 for n in 0..<count {
                     let leftRow = probeIsLeft ? probeRows[n] : buildRows[n]
                     let rightRow = probeIsLeft ? buildRows[n] : probeRows[n]
                     if leftRow >= 0 {
-                        if probeIsLeft { builder.append(from: batch!.columns[l], Int(leftRow)) } else { appendBuildRow(&builder, l, leftRow) }
+                        builder.append(from: probeIsLeft ? batch!.columns[l] : build.columns[l], Int(leftRow))
                     } else if rightRow >= 0 {
-                        if probeIsLeft { appendBuildRow(&builder, r, rightRow) } else { builder.append(from: batch!.columns[r], Int(rightRow)) }
+                        builder.append(from: probeIsLeft ? build.columns[r] : batch!.columns[r], Int(rightRow))
                     } else {
                         builder.appendNull()
                     }
                 }
+                columns.append(builder.finish())
             }
-            columns.append(builder.finish())
         }
         try await context.emit(RecordBatch(schema: plan.layout.schema, columns: columns, count: count), on: "out")
-    }
-
-    private func appendProbe(_ builder: inout ColumnBuilder, _ batch: RecordBatch?, _ column: Int, _ rows: [Int32]) {
-        guard let batch else {
-            for _ in rows { builder.appendNull() }
-            return
-        }
-        let source = batch.columns[column]
-        for r in rows { if r < 0 { builder.appendNull() } else { builder.append(from: source, Int(r)) } }
-    }
-
-    @inline(__always)
-    private func appendBuildRow(_ builder: inout ColumnBuilder, _ column: Int, _ g: Int32) {
-        builder.append(from: table.batches[Int(table.batchOf[Int(g)])].columns[column], Int(table.rowOf[Int(g)]))
-    }
-
-    private func appendBuild(_ builder: inout ColumnBuilder, _ column: Int, _ rows: [Int32]) {
-        for g in rows {
-            if g < 0 { builder.appendNull(); continue }
-            let b = Int(table.batchOf[Int(g)])
-            builder.append(from: table.batches[b].columns[column], Int(table.rowOf[Int(g)]))
-        }
     }
 }
 

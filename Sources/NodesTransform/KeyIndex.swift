@@ -1,3 +1,5 @@
+import Foundation
+
 /// Numbers distinct keys (encoded rows, see `RowKey`) densely from 0, storing every key once in one byte arena with
 /// an open-addressing table of positions: about 24 bytes per key beyond its own bytes, where a dictionary of byte
 /// arrays costs several times that (millions of keys in a dedupe or a join fit in hundreds of MB, not gigabytes).
@@ -46,11 +48,9 @@ struct KeyIndex {
     private func equal(_ k: Int, _ key: [UInt8]) -> Bool {
         let start = starts[k], end = starts[k + 1]
         guard end - start == key.count else { return false }
+        guard !key.isEmpty else { return true }
         return arena.withUnsafeBufferPointer { stored in
-            key.withUnsafeBufferPointer { probe in
-                for i in 0..<probe.count where stored[start + i] != probe[i] { return false }
-                return true
-            }
+            key.withUnsafeBufferPointer { probe in memcmp(stored.baseAddress! + start, probe.baseAddress!, probe.count) == 0 }
         }
     }
 
@@ -64,15 +64,29 @@ struct KeyIndex {
         table = larger
     }
 
-    /// FNV-1a over the bytes, then a 64-bit finalizer so the low bits (the slot) depend on every byte.
+    /// Eight bytes at a time, each word mixed in with a multiply and a shift, then a 64-bit finalizer so the low bits
+    /// (the slot) depend on every byte.
     @inline(__always)
     static func hash(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        h = h &* 0xc4ce_b9fe_1a85_ec53
-        return h ^ (h >> 33)
+        bytes.withUnsafeBytes { raw in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(raw.count)
+            var i = 0
+            while i + 8 <= raw.count {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
+                h ^= h >> 29
+                i += 8
+            }
+            if i < raw.count {
+                var tail: UInt64 = 0
+                for j in i..<raw.count { tail |= UInt64(raw[j]) << UInt64(8 * (j - i)) }
+                h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
+                h ^= h >> 29
+            }
+            h ^= h >> 33
+            h = h &* 0xff51_afd7_ed55_8ccd
+            h ^= h >> 33
+            h = h &* 0xc4ce_b9fe_1a85_ec53
+            return h ^ (h >> 33)
+        }
     }
 }
