@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Transform benchmark (not a test): join, sort and dedupe over the 5M-row orders file (and 1M customers), Sluice
+# Transform benchmark (not a test): join, sort, window and dedupe over the 5M-row orders file (and 1M customers), Sluice
 # against polars' lazy queries and DuckDB on the same files in the same run; then join and sort again with a small
 # memoryLimit, so they spill to disk. Prints wall time, peak RSS and ratios.
 #
@@ -65,6 +65,15 @@ cat > bench/results/duckdb_sort.py <<'PY'
 import duckdb
 duckdb.sql("COPY (SELECT * FROM read_csv('bench/data/orders.csv') ORDER BY amount DESC, id) TO 'bench/results/duckdb_sort.csv' (HEADER)")
 PY
+cat > bench/results/polars_window.py <<'PY'
+import polars as pl
+pl.scan_csv("bench/data/orders.csv").filter(pl.int_range(pl.len()).over("customer_id", order_by="created_at") == 0).sink_csv("bench/results/polars_window.csv")
+PY
+cat > bench/results/duckdb_window.py <<'PY'
+import duckdb
+duckdb.sql("""COPY (SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY created_at) AS rn
+                    FROM read_csv('bench/data/orders.csv')) WHERE rn = 1) TO 'bench/results/duckdb_window.csv' (HEADER)""")
+PY
 cat > bench/results/polars_dedupe.py <<'PY'
 import polars as pl
 pl.scan_csv("bench/data/orders.csv").unique(subset=["customer_id", "order_date"], keep="first", maintain_order=True).sink_csv("bench/results/polars_dedupe.csv")
@@ -81,6 +90,9 @@ measure duckdb_join python3 bench/results/duckdb_join.py
 measure sluice_sort "$sluice" run bench/pipelines/sort.yaml
 measure polars_sort python3 bench/results/polars_sort.py
 measure duckdb_sort python3 bench/results/duckdb_sort.py
+measure sluice_window "$sluice" run bench/pipelines/window.yaml
+measure polars_window python3 bench/results/polars_window.py
+measure duckdb_window python3 bench/results/duckdb_window.py
 measure sluice_dedupe "$sluice" run bench/pipelines/dedupe.yaml
 measure polars_dedupe python3 bench/results/polars_dedupe.py
 measure duckdb_dedupe python3 bench/results/duckdb_dedupe.py
@@ -94,8 +106,8 @@ awk '
   { t[$1] = $2; m[$1] = $3 }
   END {
     printf "| task | tool | wall s | peak RSS MB | vs polars | vs DuckDB |\n|---|---|---|---|---|---|\n"
-    split("join sort dedupe", tasks, " ")
-    for (k = 1; k <= 3; k++) {
+    split("join sort window dedupe", tasks, " ")
+    for (k = 1; k <= 4; k++) {
       task = tasks[k]
       split("sluice polars duckdb", tools, " ")
       for (j = 1; j <= 3; j++) {

@@ -37,7 +37,10 @@ struct WindowWork: NodeWork {
             } else {
                 starts.append(0)
             }
-            if !partition.isEmpty { for r in stride(from: 1, to: batch.count, by: 1) where partitionOrder.compare(batch, r - 1, batch, r) != 0 { starts.append(r) } }
+            if !partition.isEmpty {
+                let changes = RowChanges.differs(batch, columns: partition)
+                for r in stride(from: 1, to: batch.count, by: 1) where changes[r] { starts.append(r) }
+            }
             return starts
         }
         try await sort.sort(context.input("in"), context) { batch in
@@ -80,9 +83,10 @@ struct WindowWork: NodeWork {
         var peerStart = partStart, peerEnd = partEnd
         var denseRank = [Int](repeating: 1, count: n)
         if !order.keys.isEmpty && n > 0 {
+            let changes = RowChanges.differs(rows, columns: order.keys.map(\.column))
             var groupStart = 0, group = 1
             for i in 0..<n {
-                if i == partStart[i] { groupStart = i; group = 1 } else if order.compare(rows, i - 1, rows, i) != 0 { groupStart = i; group += 1 }
+                if i == partStart[i] { groupStart = i; group = 1 } else if changes[i] { groupStart = i; group += 1 }
                 peerStart[i] = groupStart
                 denseRank[i] = group
             }
