@@ -517,6 +517,46 @@ def journey_edge_filter(server, driver):
         assert f.read() == "id,amount\n2,150\n3,300\n"
 
 
+def journey_switch_and_dead_letters(server, driver):
+    """A switch node's outputs come from its cases: the canvas draws one port per case and a new case adds a port;
+    a source's rejected port routes bad lines to a dead-letter file; a run splits the rows by the cases."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    import_pipeline(server, driver, "routed-orders", "routed.csv", "id,amount\n1,50\n2,150\n3,oops\n4,5000\n",
+        "apiVersion: sluice/v1\nname: routed-orders\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: routed.csv, schema: {id: int64, amount: int64}}}\n"
+        "  - {id: route, type: switch, settings: {cases: {big: 'amount > 100'}}}\n"
+        "  - {id: big, type: csv.write, settings: {path: routed-big.csv}}\n"
+        "  - {id: rest, type: csv.write, settings: {path: routed-rest.csv}}\n"
+        "  - {id: bad, type: csv.write, settings: {path: routed-bad.csv}}\n"
+        "edges:\n  - {from: src.out, to: route.in}\n  - {from: route.big, to: big.in}\n  - {from: route.default, to: rest.in}\n"
+        "  - {from: src.rejected, to: bad.in}\n"
+        "layout: {src: [40, 60], route: [300, 60], big: [560, 20], rest: [560, 160], bad: [300, 260]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=routed-orders]").find_element(By.LINK_TEXT, "routed-orders").click()
+    visible(driver, By.CSS_SELECTOR, "circle[data-port='route.big']")
+    visible(driver, By.CSS_SELECTOR, "circle[data-port='route.default']")
+    assert "rejected" in visible(driver, By.CSS_SELECTOR, "circle[data-port='src.rejected']").get_attribute("class")
+    assert not driver.find_elements(By.CSS_SELECTOR, "circle[data-port='route.huge']")
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='route'] .node-header")).click().perform()
+    fill(driver, "setting-cases", '{"huge": "amount > 1000", "big": "amount > 100"}')
+    driver.find_element(By.ID, "apply-settings").click()
+    visible(driver, By.CSS_SELECTOR, "circle[data-port='route.huge']")
+    driver.save_screenshot(os.path.join(shots, "editor-switch.png"))
+    driver.find_element(By.ID, "save-pipeline").click()
+    text_in(driver, By.ID, "revision-hint", "revision 2")
+    driver.find_element(By.ID, "run-pipeline").click()
+    files = os.path.join(server.dir, "data", "files")
+    deadline = time.time() + 20
+    while time.time() < deadline and not all(os.path.exists(os.path.join(files, f)) for f in ("routed-big.csv", "routed-rest.csv", "routed-bad.csv")):
+        time.sleep(0.2)
+    with open(os.path.join(files, "routed-big.csv")) as f:
+        assert f.read() == "id,amount\n2,150\n", "rows over 1000 now go to the unconnected huge case"
+    with open(os.path.join(files, "routed-rest.csv")) as f:
+        assert f.read() == "id,amount\n1,50\n"
+    with open(os.path.join(files, "routed-bad.csv")) as f:
+        bad = f.read()
+    assert bad.startswith("_raw,_source,_line,_error_code,_error_message,_node,_trace_id\n\"3,oops\",") and ",4,invalid_value," in bad, bad
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -639,7 +679,7 @@ def journey_large_graph(server, driver):
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_roles, journey_large_graph]
+            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()
