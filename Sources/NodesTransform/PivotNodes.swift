@@ -11,7 +11,7 @@ public struct PivotNode: NodeType {
     static let column = Field<String>("column", summary: "The column whose values become column names.", example: "country")
     static let value = Field<String>("value", summary: "The column aggregated into each cell.", example: "amount")
     static let aggregate = Field<Function>("aggregate", summary: "sum, count, avg, min, max or first (the first value seen).", default: .sum)
-    static let values = Field<[String]>("values", summary: "The values that become columns, in order (others are dropped and counted); default: every value seen, sorted.", default: [])
+    static let values = Field<[String]>("values", summary: "The values that become columns, in order (rows with other values are dropped and counted); required: the output's columns are known before the run.", default: [])
 
     public static let spec = NodeSpec(
         id: "pivot", version: 1, category: .transform, title: "Pivot",
@@ -58,8 +58,8 @@ public struct PivotNode: NodeType {
             cellType = valueType == .int64 ? .int64 : .float64
         case .min, .max, .first: cellType = valueType
         }
-        // With fixed values the output schema is known now; discovered values are known only at run time, so the
-        // plan names no cell columns and downstream nodes see them when the data arrives (documented).
+        // The output's columns must be known when the pipeline is planned (validation, the editor's checks and
+        // downstream nodes' plans run without reading data), so the values are listed.
         var fields = indexes.map { input.fields[$0] }
         for name in fixedValues {
             guard !fields.contains(where: { $0.name == name }) else { throw settings.error(Self.values, "'\(name)' is also an index column", code: "duplicate_column") }
