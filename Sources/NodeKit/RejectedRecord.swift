@@ -7,6 +7,11 @@ public struct RejectedRecord: Sendable {
     public enum Payload: Sendable {
         case text(String)
         case row([(name: String, value: Value)])
+
+        /// Row `r` of `batch`, its values by column.
+        public static func row(of batch: RecordBatch, _ r: Int) -> Payload {
+            .row(zip(batch.schema.names, batch.row(r)).map { (name: $0, value: $1) })
+        }
     }
 
     public var code: String
@@ -35,8 +40,7 @@ public struct RejectedRecord: Sendable {
     public static func rows(of batch: RecordBatch, errors: [Int: ExpressionError], field: String, firstRow: Int) -> [RejectedRecord] {
         errors.keys.sorted().map { row in
             let error = errors[row]!
-            let values = zip(batch.schema.names, batch.row(row)).map { (name: $0, value: $1) }
-            return RejectedRecord(code: error.code, message: "\(error.message) in \(field) = \(error.source)", field: field, row: firstRow + row, payload: .row(values))
+            return RejectedRecord(code: error.code, message: "\(error.message) in \(field) = \(error.source)", field: field, row: firstRow + row, payload: .row(of: batch, row))
         }
     }
 }

@@ -1,3 +1,4 @@
+public import Columnar
 /// A node's settings as declared, read through typed fields: `let path = try settings[Self.path]`.
 public struct Settings: Sendable {
     public let node: String
@@ -42,6 +43,15 @@ public struct Settings: Sendable {
     /// A configuration error attributed to this node and field.
     public func error<T>(_ field: Field<T>, _ message: String, code: String = "invalid_value", expected: String? = nil) -> ConfigError {
         ConfigError(code: code, message: message, location: location(of: field), node: node, field: field.name, expected: expected)
+    }
+
+    /// The position of the column `name` (named by `field`) in `schema`; an unknown column is an error on that
+    /// field listing the available ones.
+    public func column<T>(_ name: String, in schema: Schema, for field: Field<T>) throws(ConfigError) -> Int {
+        guard let index = schema.index(of: name) else {
+            throw error(field, "unknown column '\(name)'; available columns: \(schema.names.joined(separator: ", "))", code: "unknown_column")
+        }
+        return index
     }
 
     /// The path a field names, resolved against `files` (relative to the pipeline's directory or the workspace)

@@ -55,12 +55,7 @@ public struct AssertNode: NodeType {
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
-        func column<T>(_ name: String, _ field: Field<T>) throws(ConfigError) -> Int {
-            guard let index = input.index(of: name) else {
-                throw settings.error(field, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
-            return index
-        }
+        func column<T>(_ name: String, _ field: Field<T>) throws(ConfigError) -> Int { try settings.column(name, in: input, for: field) }
         var checks: [RowCheck] = []
         for name in notNullColumns { checks.append(.notNull(name: "notNull(\(name))", column: try column(name, Self.notNull))) }
         for name in uniqueColumns { checks.append(.unique(name: "unique(\(name))", column: try column(name, Self.unique))) }
@@ -187,7 +182,7 @@ struct AssertWork: NodeWork {
                     keep[r] = false
                     let message = names.isEmpty ? "could not check: \(errors[r]!.message)" : "failed " + names.joined(separator: ", ")
                     rejects.append(RejectedRecord(code: names.isEmpty ? errors[r]!.code : "check_failed", message: message, field: names.first,
-                                                  row: rowNumber + r, payload: .row(zip(batch.schema.names, batch.row(r)).map { (name: $0, value: $1) })))
+                                                  row: rowNumber + r, payload: .row(of: batch, r)))
                 }
             }
             if !rejects.isEmpty { try await context.reject(rejects) }

@@ -41,16 +41,12 @@ public struct DedupeNode: NodeType {
         let input = try request.input()
         var keys: [Int] = []
         for name in keyColumns {
-            guard let index = input.index(of: name) else {
-                throw settings.error(Self.key, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(name, in: input, for: Self.key)
             keys.append(index)
         }
         var orderKeys: [RowOrder.Key] = []
         for key in order {
-            guard let index = input.index(of: key.column) else {
-                throw settings.error(Self.orderBy, "unknown column '\(key.column)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(key.column, in: input, for: Self.orderBy)
             orderKeys.append(RowOrder.Key(column: index, descending: key.descending, nullsFirst: key.nullsFirst))
         }
         return NodePlan(outputs: ["out": input], work: Work(keys: keys, keepLast: keepWhich == .last, order: orderKeys.isEmpty ? nil : RowOrder(keys: orderKeys), schema: input,
@@ -70,7 +66,7 @@ public struct DedupeNode: NodeType {
             guard rejectDuplicates, !rows.isEmpty else { return }
             try await context.reject(rows.map { r in
                 RejectedRecord(code: "duplicate", message: "another row has the same \(keyNames.joined(separator: ", ")) and was kept", field: "key",
-                               payload: .row(zip(batch.schema.names, batch.row(r)).map { (name: $0, value: $1) }))
+                               payload: .row(of: batch, r))
             })
         }
 

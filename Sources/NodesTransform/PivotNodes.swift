@@ -37,12 +37,7 @@ public struct PivotNode: NodeType {
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         let input = try request.input()
-        func find<T>(_ name: String, _ field: Field<T>) throws(ConfigError) -> Int {
-            guard let i = input.index(of: name) else {
-                throw settings.error(field, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
-            return i
-        }
+        func find<T>(_ name: String, _ field: Field<T>) throws(ConfigError) -> Int { try settings.column(name, in: input, for: field) }
         var indexes: [Int] = []
         for name in indexColumns { indexes.append(try find(name, Self.index)) }
         let pivot = try find(pivotColumn, Self.column), value = try find(valueColumn, Self.value)
@@ -182,9 +177,7 @@ public struct UnpivotNode: NodeType {
         let input = try request.input()
         var indexes: [Int] = []
         for column in unpivoted {
-            guard let i = input.index(of: column) else {
-                throw settings.error(Self.columns, "unknown column '\(column)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let i = try settings.column(column, in: input, for: Self.columns)
             indexes.append(i)
         }
         let types = Set(indexes.map { input.fields[$0].type })

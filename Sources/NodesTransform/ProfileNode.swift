@@ -52,9 +52,7 @@ public struct ProfileNode: NodeType {
         let input = try request.input()
         var indices: [Int] = []
         for name in chosen {
-            guard let index = input.index(of: name) else {
-                throw settings.error(Self.columns, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(name, in: input, for: Self.columns)
             indices.append(index)
         }
         if chosen.isEmpty { indices = Array(input.fields.indices) }

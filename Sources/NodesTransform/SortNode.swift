@@ -32,9 +32,7 @@ public struct SortNode: NodeType {
         let input = try request.input()
         var columns: [Int] = []
         for key in keys {
-            guard let index = input.index(of: key.column) else {
-                throw settings.error(Self.by, "unknown column '\(key.column)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(key.column, in: input, for: Self.by)
             guard input.fields[index].type != .json else { throw settings.error(Self.by, "json values have no order ('\(key.column)')", code: "type_mismatch") }
             columns.append(index)
         }

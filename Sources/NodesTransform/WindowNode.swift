@@ -91,17 +91,13 @@ public struct WindowNode: NodeType {
         var sortKeys: [RowOrder.Key] = []
         var partitionIndexes: [Int] = []
         for name in partitionColumns {
-            guard let index = input.index(of: name) else {
-                throw settings.error(Self.partitionBy, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(name, in: input, for: Self.partitionBy)
             partitionIndexes.append(index)
             sortKeys.append(RowOrder.Key(column: index, descending: false, nullsFirst: true))
         }
         var orderKeys: [RowOrder.Key] = []
         for key in order {
-            guard let index = input.index(of: key.column) else {
-                throw settings.error(Self.orderBy, "unknown column '\(key.column)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(key.column, in: input, for: Self.orderBy)
             orderKeys.append(RowOrder.Key(column: index, descending: key.descending, nullsFirst: key.nullsFirst))
         }
         var fields = input.fields
@@ -128,18 +124,14 @@ extension WindowNode {
     /// Output: the partition columns, window_start, window_end, then the aggregates.
     private func planTimeWindows(_ spec: (column: String, window: TimeWindow, aggregates: [WindowFunction]), _ input: Schema,
                                  _ request: PlanRequest) throws(ConfigError) -> NodePlan {
-        guard let time = input.index(of: spec.column) else {
-            throw settings.error(Self.time, "unknown column '\(spec.column)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-        }
+        let time = try settings.column(spec.column, in: input, for: Self.time)
         guard input.fields[time].type == .timestamp || input.fields[time].type == .date else {
             throw settings.error(Self.time, "the time column '\(spec.column)' is \(input.fields[time].type); it must be a timestamp or a date (CAST it in a compute node)", code: "type_mismatch")
         }
         var fields: [SchemaField] = []
         var partitionIndexes: [Int] = []
         for name in partitionColumns {
-            guard let index = input.index(of: name) else {
-                throw settings.error(Self.partitionBy, "unknown column '\(name)'; available columns: \(input.names.joined(separator: ", "))", code: "unknown_column")
-            }
+            let index = try settings.column(name, in: input, for: Self.partitionBy)
             partitionIndexes.append(index)
             fields.append(input.fields[index])
         }
