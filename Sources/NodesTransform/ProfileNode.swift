@@ -43,7 +43,7 @@ public struct ProfileNode: NodeType {
         topCount = try settings[Self.top]
         guard (0...100).contains(topCount) else { throw settings.error(Self.top, "top must be between 0 and 100") }
         exactLimit = try settings[Self.exactDistinct]
-        guard (0...10_000_000).contains(exactLimit) else { throw settings.error(Self.exactDistinct, "exactDistinct must be between 0 and 10,000,000") }
+        guard (0...1_000_000).contains(exactLimit) else { throw settings.error(Self.exactDistinct, "exactDistinct must be between 0 and 1,000,000") }
         reportPath = try settings.path(Self.report)
         reportTitle = try settings[Self.title]
     }
@@ -72,7 +72,11 @@ public struct ProfileNode: NodeType {
         let title: String
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            var profiles = columns.map { ColumnProfile(name: schema.fields[$0].name, type: schema.fields[$0].type, exactLimit: exactLimit) }
+            // Exact work shares one budget across the columns, so a very wide input cannot grow memory without bound:
+            // 16M values held for percentiles (128 MB) and 4M distinct values in all, at least 1,000 per column.
+            let share = max(1, columns.count)
+            let exactValues = max(1_000, 16_000_000 / share), distinctLimit = min(exactLimit, max(1_000, 4_000_000 / share))
+            var profiles = columns.map { ColumnProfile(name: schema.fields[$0].name, type: schema.fields[$0].type, exactLimit: distinctLimit, exactValues: exactValues) }
             var rows = 0
             for try await batch in context.input("in") {
                 rows += batch.count
