@@ -22,34 +22,42 @@ final class SpillFile {
 
     deinit { if let handle { fclose(handle) } }
 
-    /// Appends a batch.
+    /// Appends a batch: each buffer goes to the (buffered) file as it is, without an intermediate copy.
     func write(_ batch: RecordBatch) throws {
         guard let handle else { throw SpillError("the spill file \(path) is closed") }
-        var out: [UInt8] = []
-        out.reserveCapacity(batch.byteSize + 64)
-        Self.put(UInt64(batch.count), &out)
+        var written = 0
+        func put(_ pointer: UnsafeRawBufferPointer) throws {
+            guard pointer.count > 0 else { return }
+            guard fwrite(pointer.baseAddress, 1, pointer.count, handle) == pointer.count else {
+                throw SpillError("cannot write the spill file \(path) (disk full?): \(String(cString: strerror(errno)))")
+            }
+            written += pointer.count
+        }
+        try withUnsafeBytes(of: UInt64(batch.count).littleEndian) { try put($0) }
         for column in batch.columns {
             if let validity = column.validity {
-                out.append(1)
-                for word in validity.words { Self.put(word, &out) }
+                try withUnsafeBytes(of: UInt8(1)) { try put($0) }
+                try validity.words.withUnsafeBytes { try put($0) }
             } else {
-                out.append(0)
+                try withUnsafeBytes(of: UInt8(0)) { try put($0) }
             }
             switch column.buffer {
-            case let .bool(v): out += v.map { $0 ? 1 : 0 }
-            case let .int64(v): v.withUnsafeBytes { out += $0 }
-            case let .float64(v): v.withUnsafeBytes { out += $0 }
+            case let .bool(v): try v.map { UInt8($0 ? 1 : 0) }.withUnsafeBytes { try put($0) }
+            case let .int64(v): try v.withUnsafeBytes { try put($0) }
+            case let .float64(v): try v.withUnsafeBytes { try put($0) }
             case let .bytes(b):
                 let base = b.offsets.first ?? 0
-                for offset in b.offsets { Self.put(UInt64(offset - base), &out) }
-                out += b.data[base..<(b.offsets.last ?? base)]
+                if base == 0 {
+                    try b.offsets.withUnsafeBytes { try put($0) }
+                } else {
+                    try b.offsets.map { $0 - base }.withUnsafeBytes { try put($0) }
+                }
+                try b.data.withUnsafeBytes { try put(UnsafeRawBufferPointer(rebasing: $0[base..<(b.offsets.last ?? base)])) }
             }
         }
-        let written = out.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
-        guard written == out.count else { throw SpillError("cannot write the spill file \(path) (disk full?): \(String(cString: strerror(errno)))") }
         batches += 1
         rows += batch.count
-        bytesWritten += out.count
+        bytesWritten += written
     }
 
     /// Reads the batches back in the order written.
@@ -69,10 +77,6 @@ final class SpillFile {
         if let handle { fclose(handle) }
         handle = nil
         unlink(path)
-    }
-
-    private static func put(_ value: UInt64, _ out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out += $0 }
     }
 }
 
@@ -112,7 +116,7 @@ final class SpillReader {
             case .int64: buffer = .int64(try readArray(handle, count, of: Int64.self))
             case .float64: buffer = .float64(try readArray(handle, count, of: Double.self))
             case .bytes:
-                let offsets = try readArray(handle, count + 1, of: UInt64.self).map { Int($0) }
+                let offsets = try readArray(handle, count + 1, of: Int.self)
                 buffer = .bytes(VariableWidthBuffer(offsets: offsets, data: try readBytes(handle, offsets.last ?? 0)))
             }
             columns.append(Column(type: field.type, buffer: buffer, validity: validity))
