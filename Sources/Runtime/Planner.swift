@@ -110,7 +110,8 @@ public struct Planner: Sendable {
         let (firstPass, firstTransforms) = try await inferSchemas(sorted, instances, edges, environment, projections: [:])
         var demand: [String: Set<String>?] = [:]
         for id in sorted.reversed() {
-            let consumers = edges.filter { $0.kind == .data && $0.from.node == id }
+            // Rejected rows carry what the node was given, not its output columns: they ask nothing of the projection.
+            let consumers = edges.filter { $0.kind == .data && $0.from.node == id && $0.from.port != RejectedPort.name }
             guard !consumers.isEmpty, id != previewNode else { demand[id] = .some(nil); continue }
             var needed: Set<String>? = []
             for edge in consumers {
