@@ -80,31 +80,14 @@ struct ExternalSort: NodeWork {
 
     /// Sorts the chunk's rows (stably, comparing normalized keys) and hands them on as batches of up to `rows`.
     static func sortChunk(_ chunk: [RecordBatch], order: RowOrder, rows batchRows: Int, _ sink: (RecordBatch) throws -> Void) rethrows {
-        guard !chunk.isEmpty else { return }
-        let all = RecordBatch.concatenated(chunk)
-        let rows = NormalizedKeys.sortedRows(all, order: order)
-        try rows.withUnsafeBufferPointer { rows in
-            var start = 0
-            while start < rows.count {
-                let end = min(rows.count, start + batchRows)
-                try sink(all.gathered(UnsafeBufferPointer(rebasing: rows[start..<end])))
-                start = end
-            }
-        }
+        let sorted = SortedChunk(chunk, order: order)
+        for range in sorted.ranges(of: batchRows) { try sink(sorted.batch(range)) }
     }
 
     /// `sortChunk` handing each batch to an asynchronous consumer as soon as it is gathered.
     static func sortChunk(_ chunk: [RecordBatch], order: RowOrder, rows batchRows: Int, _ sink: (RecordBatch) async throws -> Void) async throws {
-        guard !chunk.isEmpty else { return }
-        let all = RecordBatch.concatenated(chunk)
-        let rows = NormalizedKeys.sortedRows(all, order: order)
-        var start = 0
-        while start < rows.count {
-            let end = min(rows.count, start + batchRows)
-            let batch = rows.withUnsafeBufferPointer { all.gathered(UnsafeBufferPointer(rebasing: $0[start..<end])) }
-            try await sink(batch)
-            start = end
-        }
+        let sorted = SortedChunk(chunk, order: order)
+        for range in sorted.ranges(of: batchRows) { try await sink(sorted.batch(range)) }
     }
 
     /// A k-way merge of sorted runs with a binary heap of run cursors, comparing normalized keys; the output rows
@@ -204,4 +187,25 @@ struct ExternalSort: NodeWork {
 final class SpillHandle: @unchecked Sendable {
     let file: SpillFile
     init(_ file: SpillFile) { self.file = file }
+}
+
+/// A chunk's rows in one batch and their sorted order, handed out as batches of sorted rows.
+struct SortedChunk {
+    let all: RecordBatch
+    let rows: [Int32]
+
+    init(_ chunk: [RecordBatch], order: RowOrder) {
+        all = chunk.isEmpty ? RecordBatch(emptyRows: 0) : RecordBatch.concatenated(chunk)
+        rows = chunk.isEmpty ? [] : NormalizedKeys.sortedRows(all, order: order)
+    }
+
+    /// Consecutive ranges of at most `size` sorted rows.
+    func ranges(of size: Int) -> [Range<Int>] {
+        stride(from: 0, to: rows.count, by: size).map { $0..<min(rows.count, $0 + size) }
+    }
+
+    /// The rows in sorted positions `range`, gathered.
+    func batch(_ range: Range<Int>) -> RecordBatch {
+        rows.withUnsafeBufferPointer { all.gathered(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
 }

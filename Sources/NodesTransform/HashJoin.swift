@@ -310,9 +310,9 @@ struct ProbeState {
         let count = probeRows.count
         let probeIsLeft = plan.probeIsLeft
         let build = table.rows
-        func fromProbe(_ i: Int) -> Column {
+        func fromProbe(_ i: Int, output k: Int) -> Column {
             guard let batch else {
-                var builder = ColumnBuilder(type: plan.layout.schema.fields[columnsBuilt].type, capacity: count)
+                var builder = ColumnBuilder(type: plan.layout.schema.fields[k].type, capacity: count)
                 for _ in 0..<count { builder.appendNull() }
                 return builder.finish()
             }
@@ -321,12 +321,10 @@ struct ProbeState {
         func fromBuild(_ i: Int) -> Column { buildRows.withUnsafeBufferPointer { build.columns[i].gathered(nullable: $0) } }
         var columns: [Column] = []
         columns.reserveCapacity(plan.layout.sources.count)
-        var columnsBuilt = 0
         for (k, source) in plan.layout.sources.enumerated() {
-            columnsBuilt = k
             switch source {
-            case let .left(i): columns.append(probeIsLeft ? fromProbe(i) : fromBuild(i))
-            case let .right(i): columns.append(probeIsLeft ? fromBuild(i) : fromProbe(i))
+            case let .left(i): columns.append(probeIsLeft ? fromProbe(i, output: k) : fromBuild(i))
+            case let .right(i): columns.append(probeIsLeft ? fromBuild(i) : fromProbe(i, output: k))
             case let .coalesced(l, r):
                 var builder = ColumnBuilder(type: plan.layout.schema.fields[k].type, capacity: count)
                 for n in 0..<count {

@@ -19,6 +19,9 @@ struct TimeWindowWork: NodeWork {
     let aggregates: [PlannedWindowFunction]
     let output: Schema
 
+    /// Compares single values for min and max (one instance, not one per row).
+    static let valueOrder = RowOrder(keys: [RowOrder.Key(column: 0, descending: false, nullsFirst: false)])
+
     /// The running aggregates of one window.
     struct Cell {
         var key: [Value]
@@ -143,8 +146,7 @@ struct TimeWindowWork: NodeWork {
         case .min, .max:
             let value = column.value(at: r)
             let held = cell.extremes[k]
-            let single = RowOrder(keys: [RowOrder.Key(column: 0, descending: false, nullsFirst: false)])
-            if held.isNull || (aggregates[k].function.kind == .min ? single.compare([value], [held]) < 0 : single.compare([value], [held]) > 0) { cell.extremes[k] = value }
+            if held.isNull || (aggregates[k].function.kind == .min ? Self.valueOrder.compare([value], [held]) < 0 : Self.valueOrder.compare([value], [held]) > 0) { cell.extremes[k] = value }
         default: break
         }
     }
