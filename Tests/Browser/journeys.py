@@ -418,7 +418,7 @@ def journey_http_api_preview(server, driver):
                              check=True, capture_output=True, text=True)
     base = f"http://127.0.0.1:{started.stdout.split()[0]}"
     driver.find_element(By.LINK_TEXT, "Connections").click()
-    driver.find_element(By.XPATH, "//button[text()='New connection']").click()
+    visible(driver, By.XPATH, "//button[text()='New connection']").click()
     visible(driver, By.ID, "connection-type").send_keys("http")
     fill(driver, "connection-name", "crm")
     fill(driver, "connection-baseUrl", base)
