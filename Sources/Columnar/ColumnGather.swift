@@ -60,10 +60,28 @@ extension Column {
 }
 
 extension Column {
-    /// Copies `count` bytes (memcpy beat a byte loop for short text in the window benchmark).
+    /// Copies `count` bytes. Text values are mostly short, where a call to memcpy costs more than the copy: up to
+    /// 32 bytes move as two overlapping unaligned loads and stores (of 1, 4, 8 or 16 bytes); longer ones by memcpy.
     @inline(__always)
     static func copyBytes(from source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<UInt8>, _ count: Int) {
-        if count > 0 { memcpy(target, source, count) }
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
+        if count > 32 {
+            memcpy(target, source, count)
+        } else if count >= 16 {
+            let head = from.loadUnaligned(as: SIMD16<UInt8>.self), tail = from.loadUnaligned(fromByteOffset: count - 16, as: SIMD16<UInt8>.self)
+            to.storeBytes(of: head, as: SIMD16<UInt8>.self)
+            to.storeBytes(of: tail, toByteOffset: count - 16, as: SIMD16<UInt8>.self)
+        } else if count >= 8 {
+            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 {
+            let head = from.loadUnaligned(as: UInt32.self), tail = from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+        } else {
+            for i in 0..<count { target[i] = source[i] }
+        }
     }
 }
 
@@ -86,56 +104,112 @@ extension RecordBatch {
         let n = refs.count
         let columns = schema.fields.indices.map { k -> Column in
             let parts = sources.map { $0.columns[k] }
-            var validity: Bitmap?
-            if parts.contains(where: { $0.validity != nil }) {
-                var bits = Bitmap(repeating: true, count: n)
-                for (i, ref) in refs.enumerated() where parts[Int(ref.source)].isNull(Int(ref.row)) { bits.clear(i) }
-                validity = bits
-            }
-            switch parts.first?.buffer {
-            case .int64?:
-                let arrays = parts.map { $0.int64Values }
-                let out = [Int64](unsafeUninitializedCapacity: n) { buf, count in
-                    for (i, ref) in refs.enumerated() { buf[i] = arrays[Int(ref.source)][Int(ref.row)] }
-                    count = n
-                }
-                return Column(type: schema.fields[k].type, buffer: .int64(out), validity: validity)
-            case .float64?:
-                let arrays = parts.map { $0.float64Values }
-                let out = [Double](unsafeUninitializedCapacity: n) { buf, count in
-                    for (i, ref) in refs.enumerated() { buf[i] = arrays[Int(ref.source)][Int(ref.row)] }
-                    count = n
-                }
-                return Column(type: schema.fields[k].type, buffer: .float64(out), validity: validity)
-            case .bool?:
-                let arrays = parts.map { $0.boolValues }
-                let out = refs.map { arrays[Int($0.source)][Int($0.row)] }
-                return Column(type: schema.fields[k].type, buffer: .bool(out), validity: validity)
-            case .bytes?:
-                let buffers = parts.map { column -> VariableWidthBuffer in if case let .bytes(b) = column.buffer { b } else { preconditionFailure("mixed storage") } }
-                var total = 0
-                for ref in refs { total += buffers[Int(ref.source)].range(Int(ref.row)).count }
-                var offsets = [Int](repeating: 0, count: n + 1)
-                var data = [UInt8](repeating: 0, count: total)
-                data.withUnsafeMutableBufferPointer { out in
-                    var position = 0
-                    for (i, ref) in refs.enumerated() {
-                        let buffer = buffers[Int(ref.source)], range = buffer.range(Int(ref.row))
-                        if !range.isEmpty {
-                            buffer.data.withUnsafeBufferPointer { src in Column.copyBytes(from: src.baseAddress! + range.lowerBound, to: out.baseAddress! + position, range.count) }
-                        }
-                        position += range.count
-                        offsets[i + 1] = position
-                    }
-                }
-                return Column(type: schema.fields[k].type, buffer: .bytes(VariableWidthBuffer(offsets: offsets, data: data)), validity: validity)
-            case nil:
-                var empty = ColumnBuilder(type: schema.fields[k].type)
+            let type = schema.fields[k].type
+            guard let first = parts.first else {
+                var empty = ColumnBuilder(type: type)
                 return empty.finish()
+            }
+            return refs.withUnsafeBufferPointer { refs in
+                let validity = interleavedValidity(parts, refs)
+                switch first.buffer {
+                case .int64:
+                    return Column(type: type, buffer: .int64(interleaved(parts.map { $0.int64Values }, refs)), validity: validity)
+                case .float64:
+                    return Column(type: type, buffer: .float64(interleaved(parts.map { $0.float64Values }, refs)), validity: validity)
+                case .bool:
+                    return Column(type: type, buffer: .bool(interleaved(parts.map { $0.boolValues }, refs)), validity: validity)
+                case .bytes:
+                    let buffers = parts.map { column -> VariableWidthBuffer in
+                        if case let .bytes(b) = column.buffer { b } else { preconditionFailure("mixed storage") }
+                    }
+                    return Column(type: type, buffer: .bytes(interleaved(buffers, refs)), validity: validity)
+                }
             }
         }
         return RecordBatch(schema: schema, columns: columns, count: n)
     }
+
+    /// The validity of the rows `refs` names, nil when no source has NULLs.
+    private static func interleavedValidity(_ parts: [Column], _ refs: UnsafeBufferPointer<(source: Int32, row: Int32)>) -> Bitmap? {
+        guard parts.contains(where: { $0.validity != nil }) else { return nil }
+        // A source without NULLs reads as all-valid words.
+        let words = parts.map { $0.validity?.words ?? [UInt64](repeating: ~0, count: ($0.count + 63) >> 6) }
+        var bits = Bitmap(repeating: true, count: refs.count)
+        withBaseAddresses(words) { words in
+            for (i, ref) in refs.enumerated() {
+                let r = Int(ref.row)
+                if words[Int(ref.source)].unsafelyUnwrapped[r &>> 6] & (1 &<< UInt64(r & 63)) == 0 { bits.clear(i) }
+            }
+        }
+        return bits
+    }
+
+    /// The fixed-width values `refs` names, read through base pointers (no reference counting per row).
+    private static func interleaved<T>(_ arrays: [[T]], _ refs: UnsafeBufferPointer<(source: Int32, row: Int32)>) -> [T] {
+        withBaseAddresses(arrays) { bases in
+            [T](unsafeUninitializedCapacity: refs.count) { out, count in
+                for (i, ref) in refs.enumerated() { (out.baseAddress! + i).initialize(to: bases[Int(ref.source)].unsafelyUnwrapped[Int(ref.row)]) }
+                count = refs.count
+            }
+        }
+    }
+
+    /// The variable-width values `refs` names: offsets first, then one memcpy per value.
+    private static func interleaved(_ buffers: [VariableWidthBuffer], _ refs: UnsafeBufferPointer<(source: Int32, row: Int32)>) -> VariableWidthBuffer {
+        withBaseAddresses(buffers.map(\.offsets)) { offsets in
+            withBaseAddresses(buffers.map(\.data)) { data in
+                var total = 0
+                let newOffsets = [Int](unsafeUninitializedCapacity: refs.count + 1) { out, count in
+                    out[0] = 0
+                    for (i, ref) in refs.enumerated() {
+                        let o = offsets[Int(ref.source)].unsafelyUnwrapped, r = Int(ref.row)
+                        total += o[r + 1] - o[r]
+                        out[i + 1] = total
+                    }
+                    count = refs.count + 1
+                }
+                let bytes = [UInt8](unsafeUninitializedCapacity: total) { out, count in
+                    var position = 0
+                    for ref in refs {
+                        let o = offsets[Int(ref.source)].unsafelyUnwrapped, r = Int(ref.row)
+                        let start = o[r], length = o[r + 1] - start
+                        if length > 0 { Column.copyBytes(from: data[Int(ref.source)].unsafelyUnwrapped + start, to: out.baseAddress! + position, length) }
+                        position += length
+                    }
+                    count = total
+                }
+                return VariableWidthBuffer(offsets: newOffsets, data: bytes)
+            }
+        }
+    }
+}
+
+/// Calls `body` with the base address of each array (nil for an empty one), all valid for the call: loops over
+/// many arrays then index raw pointers instead of retaining an array per element. The pointers come from nested
+/// `withUnsafeBufferPointer` calls, one stack frame per array; past 256 arrays (more batches than a merge
+/// holds at once) the arrays are copied into one so the stack stays shallow.
+func withBaseAddresses<T, R>(_ arrays: [[T]], _ body: (UnsafeBufferPointer<UnsafePointer<T>?>) throws -> R) rethrows -> R {
+    if arrays.count > 256 {
+        let joined = arrays.flatMap { $0 }
+        var offset = 0
+        return try joined.withUnsafeBufferPointer { all in
+            let bases = arrays.map { array -> UnsafePointer<T>? in
+                defer { offset += array.count }
+                return array.isEmpty ? nil : all.baseAddress! + offset
+            }
+            return try bases.withUnsafeBufferPointer(body)
+        }
+    }
+    var bases: [UnsafePointer<T>?] = []
+    bases.reserveCapacity(arrays.count)
+    func nest(_ i: Int) throws -> R {
+        if i == arrays.count { return try bases.withUnsafeBufferPointer(body) }
+        return try arrays[i].withUnsafeBufferPointer { buffer in
+            bases.append(buffer.baseAddress)
+            return try nest(i + 1)
+        }
+    }
+    return try nest(0)
 }
 
 extension RecordBatch {

@@ -1,4 +1,5 @@
 import Columnar
+import Foundation
 import NodeKit
 
 /// The run of a `sort`: collects rows up to the memory limit, sorts them (stably) and, when more rows follow,
@@ -9,11 +10,14 @@ struct ExternalSort: NodeWork {
     let schema: Schema
     let memoryLimit: Int
     let node: String
+    /// How many leading keys of `order` form groups (a window's partitions): output batches then end where a
+    /// group ends whenever they can (see `sort`). 0: batches end anywhere.
+    var groupKeys = 0
 
     static let outputRows = 65_536
 
     func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-        try await sort(context.input("in"), context) { try await context.emit($0, on: "out") }
+        try await sort(context.input("in"), context) { batch, _ in try await context.emit(batch, on: "out") }
         return nil
     }
 
@@ -21,13 +25,14 @@ struct ExternalSort: NodeWork {
     static let runRows = 4_096
 
     /// Sorts `input` and hands the rows in order, batch by batch, to `output` (the sort node emits them; a window
-    /// node computes over them).
+    /// node computes over them). With `groupKeys`, a batch grows past its usual size until its last group ends
+    /// (up to `maxGroupBatchRows`); `output`'s flag says whether it did, i.e. no row of its last group follows.
     ///
     /// Memory: a chunk is sorted by concatenating its batches and gathering the rows in order, so it is counted
     /// twice, plus its sort keys. Past half the `memoryLimit` the chunk is sorted and written to disk as a run by a
     /// background task while the next chunk fills the other half (reading and sorting overlap). The last chunk
     /// stays in memory and joins the merge from there.
-    func sort(_ input: BatchStream, _ context: any NodeContext, output: (RecordBatch) async throws -> Void) async throws {
+    func sort(_ input: BatchStream, _ context: any NodeContext, output: (RecordBatch, Bool) async throws -> Void) async throws {
         var chunk: [RecordBatch] = []
         var chunkBytes = 0
         var directory: SpillDirectory?
@@ -57,7 +62,8 @@ struct ExternalSort: NodeWork {
         if let writing { runs.append(try await writing.value) }
         writing = nil
         if runs.isEmpty {
-            try await Self.sortChunk(chunk, order: order, rows: Self.outputRows, output)
+            let sorted = SortedChunk(chunk, order: order)
+            for (range, ends) in sorted.ranges(of: Self.outputRows, groups: groupOrder, upTo: maxGroupBatchRows) { try await output(sorted.batch(range), ends) }
             return
         }
         var last: [RecordBatch] = []
@@ -84,71 +90,55 @@ struct ExternalSort: NodeWork {
         for range in sorted.ranges(of: batchRows) { try sink(sorted.batch(range)) }
     }
 
-    /// `sortChunk` handing each batch to an asynchronous consumer as soon as it is gathered.
-    static func sortChunk(_ chunk: [RecordBatch], order: RowOrder, rows batchRows: Int, _ sink: (RecordBatch) async throws -> Void) async throws {
-        let sorted = SortedChunk(chunk, order: order)
-        for range in sorted.ranges(of: batchRows) { try await sink(sorted.batch(range)) }
-    }
+    /// The order of the group keys alone, nil without groups.
+    var groupOrder: RowOrder? { groupKeys > 0 ? RowOrder(keys: Array(order.keys.prefix(groupKeys))) : nil }
+
+    /// The most rows an output batch grows to while waiting for its last group to end: 8 batches' worth, less
+    /// under a small `memoryLimit` (down to none: batches then end where they would without groups).
+    var maxGroupBatchRows: Int { max(1_024, min(8 * Self.outputRows, memoryLimit / 64)) }
 
     /// A k-way merge of sorted runs with a binary heap of run cursors, comparing normalized keys; the output rows
     /// are gathered in bulk from the runs' batches.
-    private func merge(_ runs: [() throws -> RecordBatch?], output: (RecordBatch) async throws -> Void) async throws {
-        let order = order
-        final class Cursor {
-            let run: Int
-            let next: () throws -> RecordBatch?
-            let order: RowOrder
-            var batch: RecordBatch
-            var keys: NormalizedKeys
-            /// The batch's index among the sources of the output being built.
-            var source: Int32 = -1
-            var row = 0
-            init(run: Int, next: @escaping () throws -> RecordBatch?, batch: RecordBatch, order: RowOrder) {
-                self.run = run
-                self.next = next
-                self.order = order
-                self.batch = batch
-                keys = NormalizedKeys(batch, order: order, alwaysNullWords: true)
+    private func merge(_ runs: [() throws -> RecordBatch?], output: (RecordBatch, Bool) async throws -> Void) async throws {
+        let order = order, groupOrder = groupOrder, maxGroupBatchRows = maxGroupBatchRows
+        let cursors = MergeCursors(runs: runs.count)
+        var batches = [RecordBatch](repeating: RecordBatch(emptyRows: 0), count: runs.count)
+        /// Loads the run's next non-empty batch; false when the run is exhausted.
+        func load(_ run: Int) throws -> Bool {
+            while let batch = try runs[run]() {
+                guard batch.count > 0 else { continue }
+                batches[run] = batch
+                cursors.load(run, NormalizedKeys(batch, order: order, alwaysNullWords: true), rows: batch.count)
+                return true
             }
-            /// Moves to the next row; false when the run is exhausted. `loaded` is true when a new batch came in.
-            func advance() throws -> (more: Bool, loaded: Bool) {
-                row += 1
-                if row < batch.count { return (true, false) }
-                while let loaded = try next() {
-                    if loaded.count > 0 {
-                        batch = loaded
-                        keys = NormalizedKeys(loaded, order: order, alwaysNullWords: true)
-                        row = 0
-                        return (true, true)
-                    }
-                }
-                return (false, false)
+            return false
+        }
+        var heap: [Int32] = []
+        for run in runs.indices where try load(run) { heap.append(Int32(run)) }
+        guard !heap.isEmpty else { return }
+        let width = cursors.width, exact = cursors.isExact
+        let keys = cursors.keys, row = cursors.row, end = cursors.end, source = cursors.source
+        func before(_ a: Int, _ b: Int) -> Bool {
+            var x = keys[a] + row[a] * width, y = keys[b] + row[b] * width
+            for _ in 0..<width {
+                if x.pointee != y.pointee { return x.pointee < y.pointee }
+                x += 1
+                y += 1
             }
-        }
-        var heap: [Cursor] = []
-        for (index, next) in runs.enumerated() {
-            var first = try next()
-            while let batch = first, batch.count == 0 { first = try next() }
-            if let first { heap.append(Cursor(run: index, next: next, batch: first, order: order)) }
-        }
-        guard let width = heap.first?.keys.width else { return }
-        let exact = heap[0].keys.isExact
-        func before(_ a: Cursor, _ b: Cursor) -> Bool {
-            let c = a.keys.words.withUnsafeBufferPointer { x in b.keys.words.withUnsafeBufferPointer { y in NormalizedKeys.compare(x, a.row, y, b.row, width: width) } }
-            if c != 0 { return c < 0 }
             if !exact {
-                let full = order.compare(a.batch, a.row, b.batch, b.row)
+                let full = order.compare(batches[a], row[a], batches[b], row[b])
                 if full != 0 { return full < 0 }
             }
-            return a.run < b.run
+            return a < b   // ties go to the earlier run: the merge is stable
         }
         func siftDown(_ start: Int) {
             var i = start
+            let count = heap.count
             while true {
                 let l = 2 * i + 1, r = l + 1
                 var smallest = i
-                if l < heap.count, before(heap[l], heap[smallest]) { smallest = l }
-                if r < heap.count, before(heap[r], heap[smallest]) { smallest = r }
+                if l < count, before(Int(heap[l]), Int(heap[smallest])) { smallest = l }
+                if r < count, before(Int(heap[r]), Int(heap[smallest])) { smallest = r }
                 if smallest == i { return }
                 heap.swapAt(i, smallest)
                 i = smallest
@@ -156,30 +146,115 @@ struct ExternalSort: NodeWork {
         }
         for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
         var sources: [RecordBatch] = []
-        for cursor in heap { cursor.source = Int32(sources.count); sources.append(cursor.batch) }
+        func register() {
+            sources = []
+            for run in heap { source[Int(run)] = Int32(sources.count); sources.append(batches[Int(run)]) }
+        }
+        register()
         var refs: [(source: Int32, row: Int32)] = []
         refs.reserveCapacity(Self.outputRows)
-        func flush() async throws {
-            guard !refs.isEmpty else { return }
-            try await output(RecordBatch.interleaving(sources, refs, schema: schema))
+        // A batch's rows are gathered by a task of their own while the previous batch goes to `output` and the
+        // heap picks the next batch's rows: the merge uses a second core.
+        let schema = schema
+        var gathering: (batch: Task<RecordBatch, Never>, ends: Bool)?
+        func hand(ends: Bool) async throws {
+            let sources = sources, rows = refs
+            let next = Task { RecordBatch.interleaving(sources, rows, schema: schema) }
+            if let gathering { try await output(await gathering.batch.value, gathering.ends) }
+            gathering = (next, ends)
             refs.removeAll(keepingCapacity: true)
-            sources = []
-            for cursor in heap { cursor.source = Int32(sources.count); sources.append(cursor.batch) }
+            register()
         }
-        while let top = heap.first {
-            refs.append((top.source, Int32(top.row)))
-            let (more, loaded) = try top.advance()
-            if !more {
-                heap[0] = heap[heap.count - 1]
-                heap.removeLast()
-            } else if loaded {
-                top.source = Int32(sources.count)
-                sources.append(top.batch)
+        // Once a batch is full, the group of its last row (its key words, or its batch and row when the words
+        // do not decide), which the batch waits to see end.
+        let groupWords = 2 * groupKeys   // every key takes a NULL word and a value word in a merge
+        let lastGroup = UnsafeMutablePointer<UInt64>.allocate(capacity: max(groupWords, 1))
+        defer { lastGroup.deallocate() }
+        var lastRow: (batch: RecordBatch, row: Int)?
+        func sameGroup(_ run: Int) -> Bool {
+            guard let groupOrder, let lastRow else { return false }
+            if exact { return memcmp(lastGroup, keys[run] + row[run] * width, groupWords * 8) == 0 }
+            return groupOrder.compare(lastRow.batch, lastRow.row, batches[run], row[run]) == 0
+        }
+        while let top = heap.first.map(Int.init) {
+            if lastRow != nil, !sameGroup(top) || refs.count >= maxGroupBatchRows {
+                try await hand(ends: !sameGroup(top))
+                lastRow = nil
+            }
+            refs.append((source[top], Int32(row[top])))
+            if refs.count == Self.outputRows, groupKeys > 0 {
+                lastGroup.update(from: keys[top] + row[top] * width, count: groupWords)
+                lastRow = (batches[top], row[top])
+            }
+            row[top] += 1
+            if row[top] == end[top] {
+                if try load(top) {
+                    source[top] = Int32(sources.count)
+                    sources.append(batches[top])
+                } else {
+                    heap[0] = heap[heap.count - 1]
+                    heap.removeLast()
+                }
             }
             if !heap.isEmpty { siftDown(0) }
-            if refs.count >= Self.outputRows { try await flush() }
+            if refs.count >= Self.outputRows, groupKeys == 0 { try await hand(ends: false) }
         }
-        try await flush()
+        if !refs.isEmpty { try await hand(ends: true) }
+        if let gathering { try await output(await gathering.batch.value, gathering.ends) }
+    }
+}
+
+/// The per-run state of a merge in memory it manages itself (each run's current keys, row, row count and index
+/// among the output's sources), so that the merge's per-row loop reads plain pointers and counts no references.
+private final class MergeCursors {
+    let keys: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
+    let row: UnsafeMutablePointer<Int>
+    let end: UnsafeMutablePointer<Int>
+    let source: UnsafeMutablePointer<Int32>
+    private let capacity: UnsafeMutablePointer<Int>
+    private let runs: Int
+    /// Words per row and whether the keys decide the order alone; the same for every batch of a merge.
+    private(set) var width = 0
+    private(set) var isExact = true
+
+    init(runs: Int) {
+        self.runs = runs
+        keys = .allocate(capacity: max(runs, 1))
+        row = .allocate(capacity: max(runs, 1))
+        end = .allocate(capacity: max(runs, 1))
+        source = .allocate(capacity: max(runs, 1))
+        capacity = .allocate(capacity: max(runs, 1))
+        for run in 0..<runs {
+            keys[run] = .allocate(capacity: 1)
+            capacity[run] = 1
+            row[run] = 0
+            end[run] = 0
+            source[run] = -1
+        }
+    }
+
+    /// Takes a run's next batch's keys (copied into the run's own buffer, grown when needed).
+    func load(_ run: Int, _ batchKeys: NormalizedKeys, rows: Int) {
+        width = batchKeys.width
+        isExact = batchKeys.isExact
+        let words = rows * width
+        if capacity[run] < words {
+            keys[run].deallocate()
+            keys[run] = .allocate(capacity: words)
+            capacity[run] = words
+        }
+        batchKeys.words.withUnsafeBufferPointer { keys[run].update(from: $0.baseAddress!, count: words) }
+        row[run] = 0
+        end[run] = rows
+    }
+
+    deinit {
+        for run in 0..<runs { keys[run].deallocate() }
+        keys.deallocate()
+        row.deallocate()
+        end.deallocate()
+        source.deallocate()
+        capacity.deallocate()
     }
 }
 
@@ -202,6 +277,23 @@ struct SortedChunk {
     /// Consecutive ranges of at most `size` sorted rows.
     func ranges(of size: Int) -> [Range<Int>] {
         stride(from: 0, to: rows.count, by: size).map { $0..<min(rows.count, $0 + size) }
+    }
+
+    /// Consecutive ranges of about `size` sorted rows, each extended to the end of its last group under `groups`
+    /// (up to `maxRows`), with whether it ends a group.
+    func ranges(of size: Int, groups: RowOrder?, upTo maxRows: Int) -> [(Range<Int>, Bool)] {
+        guard let groups else { return ranges(of: size).map { ($0, false) } }
+        var result: [(Range<Int>, Bool)] = []
+        var start = 0
+        while start < rows.count {
+            var end = min(rows.count, start + size)
+            let limit = min(rows.count, start + maxRows)
+            while end < limit, groups.compare(all, Int(rows[end - 1]), all, Int(rows[end])) == 0 { end += 1 }
+            let ends = end == rows.count || groups.compare(all, Int(rows[end - 1]), all, Int(rows[end])) != 0
+            result.append((start..<end, ends))
+            start = end
+        }
+        return result
     }
 
     /// The rows in sorted positions `range`, gathered.

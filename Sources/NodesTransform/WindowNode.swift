@@ -114,7 +114,8 @@ public struct WindowNode: NodeType {
             planned.append(PlannedWindowFunction(function: function, argument: argument, type: type))
         }
         let output = Schema(fields)
-        let sort = ExternalSort(order: RowOrder(keys: sortKeys + orderKeys), schema: input, memoryLimit: memoryLimit, node: request.node)
+        let sort = ExternalSort(order: RowOrder(keys: sortKeys + orderKeys), schema: input, memoryLimit: memoryLimit, node: request.node,
+                                groupKeys: sortKeys.count)
         return NodePlan(outputs: ["out": output], work: WindowWork(sort: sort, partition: partitionIndexes, order: RowOrder(keys: orderKeys),
                                                                    functions: planned, output: output))
     }

@@ -43,8 +43,17 @@ struct WindowWork: NodeWork {
             }
             return starts
         }
-        try await sort.sort(context.input("in"), context) { batch in
+        try await sort.sort(context.input("in"), context) { batch, endsPartition in
             let starts = boundaries(batch, after: carry.last)
+            if endsPartition {
+                // Every partition in this batch is complete: no copies when nothing was carried.
+                let block = carry.isEmpty ? batch : RecordBatch.concatenated(carry + [batch])
+                let offset = block.count - batch.count
+                let blockStarts = (carry.isEmpty ? [] : [0]) + starts.map { $0 + offset }
+                carry = []
+                try await process(block, starts: blockStarts.isEmpty ? [0] : blockStarts)
+                return
+            }
             guard let last = starts.last else {
                 carry.append(batch)   // the open partition goes on
                 return

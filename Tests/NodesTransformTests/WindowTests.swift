@@ -79,22 +79,25 @@ import Testing
             """) == nil, "without partitionBy and orderBy: one partition, the whole of it")
     }
 
-    @Test func partitionsSpanningSortedBatchesMatchDuckDB() async throws {
-        // 200,000 rows: sorted output comes in several batches, so partitions (a few huge ones, many tiny ones)
-        // cross batch boundaries; running sums stay linear in the partition size.
+    @Test(arguments: ["256MB", "64KB"])
+    func partitionsSpanningSortedBatchesMatchDuckDB(memory: String) async throws {
+        // 200,000 rows: sorted output comes in several batches. With room, the sort ends each batch where a
+        // partition ends; with 64KB it spills and cannot, so partitions (a few huge ones, many tiny ones) cross
+        // batch boundaries. Running sums stay linear in the partition size.
         var lines = ["id,customer,day,amount"]
         for i in 1...200_000 {
             let customer = i % 3 == 0 ? "big\(i % 2)" : "c\(i % 40_000)"
             lines.append("\(i),\(customer),\(i % 97),\(i % 13 == 0 ? "" : String((i * 31) % 1000))")
         }
         try dir.write("many.csv", lines.joined(separator: "\n") + "\n")
-        let output = "many-out.csv"
+        let output = "many-out-\(memory).csv"
         let run = try await harness.run("""
         apiVersion: sluice/v1
         name: many
         nodes:
           - {id: src, type: csv.read, settings: {path: many.csv, schema: {id: int64, customer: string, day: int64, amount: int64}}}
-          - {id: w, type: window, settings: {partitionBy: [customer], orderBy: [day, id], columns: {rn: "row_number()", running: "sum(amount)", previous: "lag(id)", r: "rank()"}}}
+          - {id: w, type: window, settings: {partitionBy: [customer], orderBy: [day, id], memoryLimit: \(memory),
+              columns: {rn: "row_number()", running: "sum(amount)", previous: "lag(id)", r: "rank()"}}}
           - {id: out, type: csv.write, settings: {path: \(output)}}
         edges:
           - {from: src.out, to: w.in}
