@@ -27,12 +27,15 @@ public struct PlanRequest: Sendable {
     public let environment: ExpressionEnvironment
     /// Columns the consumers need; a source with the `projection` capability may produce only these.
     public let projection: Set<String>?
+    /// Finds the values of an input column before the run (nil where the planner cannot, e.g. in unit tests).
+    public let discover: ValueDiscovery?
 
-    public init(node: String, inputs: [String: [Schema]], environment: ExpressionEnvironment, projection: Set<String>?) {
+    public init(node: String, inputs: [String: [Schema]], environment: ExpressionEnvironment, projection: Set<String>?, discover: ValueDiscovery? = nil) {
         self.node = node
         self.inputs = inputs
         self.environment = environment
         self.projection = projection
+        self.discover = discover
     }
 
     /// The schema arriving on a single-edge port.
@@ -52,6 +55,11 @@ public struct PlanRequest: Sendable {
         }
     }
 }
+
+/// The distinct non-NULL values of column `column` arriving on input port `port`, at most `limit` of them (more
+/// means there are more), found before the run by running the part of the pipeline that feeds the port: that part
+/// then reads its input twice. For nodes whose output columns depend on the data (a pivot without listed values).
+public typealias ValueDiscovery = @Sendable (_ port: String, _ column: String, _ limit: Int) async throws(ConfigError) -> [Value]
 
 /// The outcome of planning a node: its output schemas by port, and its work.
 public struct NodePlan: Sendable {

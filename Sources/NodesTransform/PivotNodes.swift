@@ -2,16 +2,22 @@ import Columnar
 public import NodeKit
 
 /// Turns values of one column into columns: one row per `index` group, one column per value of `column` holding
-/// the aggregate of `value` (`sum`, `count`, `avg`, `min`, `max`, `first`). The new columns are `values` in that
-/// order, or every value seen, sorted; a group without a value for a column gets NULL.
+/// the aggregate of `value` (`sum`, `count`, `avg`, `min`, `max`, `first`, as the aggregate node computes them).
+/// The new columns are `values` in that order or, when it is left out, every value the input holds, sorted, found
+/// before the run (the input is read twice); a group without a value for a column gets NULL (count: 0).
 public struct PivotNode: NodeType {
     enum Function: String, Choice { case sum, count, avg, min, max, first }
 
     static let index = Field<[String]>("index", summary: "Columns that identify an output row.", example: "[customer_id]")
     static let column = Field<String>("column", summary: "The column whose values become column names.", example: "country")
     static let value = Field<String>("value", summary: "The column aggregated into each cell.", example: "amount")
-    static let aggregate = Field<Function>("aggregate", summary: "sum, count, avg, min, max or first (the first value seen).", default: .sum)
-    static let values = Field<[String]>("values", summary: "The values that become columns, in order (rows with other values are dropped and counted); required: the output's columns are known before the run.", default: [])
+    static let aggregate = Field<Function>("aggregate", summary: "sum, count, avg, min, max or first (the first non-NULL value seen).", default: .sum)
+    static let values = Field<[String]>(
+        "values", summary: "The values that become columns, in order; rows with other values are dropped and counted. Left out: every value of column, sorted, found before the run by reading the input once more (at most \(maxDiscoveredValues)).",
+        default: [])
+
+    /// The most columns a pivot discovers; more is an error asking for a list.
+    static let maxDiscoveredValues = 1_000
 
     public static let spec = NodeSpec(
         id: "pivot", version: 1, category: .transform, title: "Pivot",
@@ -42,91 +48,83 @@ public struct PivotNode: NodeType {
         for name in indexColumns { indexes.append(try find(name, Self.index)) }
         let pivot = try find(pivotColumn, Self.column), value = try find(valueColumn, Self.value)
         let valueType = input.fields[value].type
-        let cellType: DataType
-        switch function {
-        case .count: cellType = .int64
-        case .avg:
-            guard valueType.isNumeric else { throw settings.error(Self.aggregate, "avg needs a number; '\(valueColumn)' is \(valueType)", code: "type_mismatch") }
-            cellType = .float64
-        case .sum:
-            guard valueType.isNumeric else { throw settings.error(Self.aggregate, "sum needs a number; '\(valueColumn)' is \(valueType)", code: "type_mismatch") }
-            cellType = valueType == .int64 ? .int64 : .float64
-        case .min, .max, .first: cellType = valueType
+        if function == .sum || function == .avg, !valueType.isNumeric {
+            throw settings.error(Self.aggregate, "\(function.rawValue) needs a number; '\(valueColumn)' is \(valueType)", code: "type_mismatch")
         }
-        // The output's columns must be known when the pipeline is planned (validation, the editor's checks and
-        // downstream nodes' plans run without reading data), so the values are listed.
+        let cellType = PivotWork.accumulator(function, valueType).type
+        let names = fixedValues.isEmpty ? try await discoveredValues(request) : fixedValues
         var fields = indexes.map { input.fields[$0] }
-        for name in fixedValues {
+        for name in names {
             guard !fields.contains(where: { $0.name == name }) else { throw settings.error(Self.values, "'\(name)' is also an index column", code: "duplicate_column") }
             fields.append(SchemaField(name, cellType))
         }
-        if fixedValues.isEmpty {
-            throw settings.error(Self.values, "list the values that become columns (values: [DE, FR, US]); the output's columns must be known before the run", code: "missing_field")
+        return NodePlan(outputs: ["out": Schema(fields)], work: PivotWork(index: indexes, pivot: pivot, value: value, function: function, values: names,
+                                                                          valueType: valueType, valueName: valueColumn, schema: Schema(fields)))
+    }
+
+    /// Every non-NULL value of the pivot column, sorted (numbers by value, text by its bytes), as column names.
+    private func discoveredValues(_ request: PlanRequest) async throws(ConfigError) -> [String] {
+        guard let discover = request.discover else {
+            throw settings.error(Self.values, "list the values that become columns (values: [DE, FR, US])", code: "missing_field")
         }
-        return NodePlan(outputs: ["out": Schema(fields)], work: PivotWork(index: indexes, pivot: pivot, value: value, function: function, values: fixedValues,
-                                                                          cellType: cellType, schema: Schema(fields)))
+        let found = try await discover("in", pivotColumn, Self.maxDiscoveredValues)
+        guard found.count <= Self.maxDiscoveredValues else {
+            throw settings.error(Self.values, "'\(pivotColumn)' has more than \(Self.maxDiscoveredValues) distinct values; list the ones that become columns",
+                                 code: "too_many_values")
+        }
+        let order = RowOrder(keys: [RowOrder.Key(column: 0, descending: false, nullsFirst: false)])
+        var names: [String] = []
+        for value in found.sorted(by: { order.compare([$0], [$1]) < 0 }) where !names.contains(value.description) { names.append(value.description) }
+        return names
     }
 }
 
+/// The run of a pivot: every (group, value) cell is a group of the aggregate node's accumulators.
 struct PivotWork: NodeWork {
     let index: [Int]
     let pivot: Int
     let value: Int
     let function: PivotNode.Function
     let values: [String]
-    let cellType: DataType
+    let valueType: DataType
+    let valueName: String
     let schema: Schema
+
+    /// The accumulator computing `function` over values of `type`, shared with the aggregate node.
+    static func accumulator(_ function: PivotNode.Function, _ type: DataType) -> any Accumulator {
+        switch function {
+        case .sum, .avg: SumAccumulator(input: type, isAverage: function == .avg)
+        case .count: CountAccumulator()
+        case .min, .max: ExtremumAccumulator(type: type, isMax: function == .max)
+        case .first: PositionalAccumulator(type: type, last: false)
+        }
+    }
 
     func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
         var groups = GroupTable()
+        let accumulator = Self.accumulator(function, valueType)
         let position = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
-        // cells[group * values.count + k]: the aggregate so far.
-        var sums: [Double] = [], intSums: [Int64] = [], counts: [Int] = [], picks: [Value] = []
+        let width = values.count
         var dropped = 0
-        func grow(_ groupCount: Int) {
-            let needed = groupCount * values.count
-            if counts.count < needed {
-                let extra = needed - counts.count
-                sums += [Double](repeating: 0, count: extra)
-                intSums += [Int64](repeating: 0, count: extra)
-                counts += [Int](repeating: 0, count: extra)
-                picks += [Value](repeating: .null, count: extra)
-            }
-        }
-        let order = RowOrder(keys: [RowOrder.Key(column: 0, descending: function == .max, nullsFirst: false)])
         for try await batch in context.input("in") {
             let rowGroups = groups.groups(of: index.map { batch.columns[$0] }, rows: batch.count)
-            grow(groups.count)
             let names = batch.columns[pivot], cells = batch.columns[value]
+            // The rows with a listed value and a non-NULL cell, and their cells' slots (group × value).
+            var rows: [Int32] = [], slots: [Int] = []
             for r in 0..<batch.count {
                 guard !names.isNull(r), let k = position[names.value(at: r).description] else { dropped += 1; continue }
-                let slot = rowGroups[r] * values.count + k
                 if cells.isNull(r) { continue }
-                let cell = cells.value(at: r)
-                counts[slot] += 1
-                switch function {
-                case .sum, .avg:
-                    if cellType == .int64 { intSums[slot] &+= cell.int64Storage } else { sums[slot] += cell.doubleValue ?? 0 }
-                case .min, .max:
-                    if counts[slot] == 1 || order.compare([cell], [picks[slot]]) < 0 { picks[slot] = cell }
-                case .first:
-                    if counts[slot] == 1 { picks[slot] = cell }
-                case .count:
-                    break
-                }
+                rows.append(Int32(r))
+                slots.append(rowGroups[r] * width + k)
+            }
+            let kept = rows.count == batch.count ? cells : rows.withUnsafeBufferPointer { cells.gathered($0) }
+            do { try accumulator.update(kept, groups: slots, groupCount: groups.count * width) } catch {
+                throw NodeError(code: "out_of_range", message: "an int64 sum overflowed; cast '\(valueName)' to float64")
             }
         }
         if dropped > 0 { context.log(.info, "pivot: \(dropped) row(s) had a value not listed in values (or NULL) and were left out") }
-        func fill(_ builder: inout ColumnBuilder, slot: Int) {
-            // As SQL's count: a cell without values counts 0; every other aggregate of nothing is NULL.
-            guard counts[slot] > 0 || function == .count else { return builder.appendNull() }
-            switch function {
-            case .count: builder.appendInt64(Int64(counts[slot]))
-            case .sum: if cellType == .int64 { builder.appendInt64(intSums[slot]) } else { builder.appendDouble(sums[slot]) }
-            case .avg: builder.appendDouble((cellType == .int64 ? Double(intSums[slot]) : sums[slot]) / Double(counts[slot]))
-            case .min, .max, .first: builder.append(picks[slot])
-            }
-        }
+        var empty = ColumnBuilder(type: valueType)
+        try? accumulator.update(empty.finish(), groups: [], groupCount: groups.count * width)
         var start = 0
         while start < groups.count {
             let end = min(groups.count, start + 65_536)
@@ -134,7 +132,11 @@ struct PivotWork: NodeWork {
             for g in start..<end {
                 for (i, key) in groups.keys[g].enumerated() { builders[i].append(key) }
                 for k in values.indices {
-                    fill(&builders[index.count + k], slot: g * values.count + k)
+                    let slot = g * width + k
+                    if let sum = accumulator as? SumAccumulator, sum.overflowed(slot) {
+                        throw NodeError(code: "out_of_range", message: "the decimal sum in column '\(values[k])' has more than \(ExactDecimal.maxPrecision) digits; cast '\(valueName)' to float64")
+                    }
+                    builders[index.count + k].append(accumulator.result(slot))
                 }
             }
             try await context.emit(RecordBatch(schema: schema, columns: builders.indices.map { builders[$0].finish() }, count: end - start), on: "out")

@@ -5,21 +5,46 @@ import Synchronization
 
 /// Collects the first rows a previewed node emits.
 final class PreviewCollector: Sendable {
-    let limit: Int
+    /// What a preview keeps of the previewed node's output.
+    enum Goal: Sendable {
+        /// Its first rows.
+        case rows(limit: Int)
+        /// The distinct non-NULL values of a column after an edge's filter (see `ValueDiscovery`); the preview
+        /// stops once there are more than `limit`.
+        case distinct(column: String, edge: EdgeTransform?, limit: Int)
+    }
+
+    let goal: Goal
     private let batches = Mutex<[RecordBatch]>([])
+    private let values = Mutex<Set<Value>>([])
 
-    init(limit: Int) { self.limit = limit }
+    init(_ goal: Goal) { self.goal = goal }
 
-    /// Adds a batch; true once `limit` rows are held.
+    /// Adds a batch; true once the goal is met (rows held) or overrun (values found).
     func add(_ batch: RecordBatch) -> Bool {
-        batches.withLock { held in
-            let have = held.reduce(0) { $0 + $1.count }
-            if have < limit { held.append(batch.slice(0..<min(batch.count, limit - have))) }
-            return held.reduce(0) { $0 + $1.count } >= limit
+        switch goal {
+        case let .rows(limit):
+            return batches.withLock { held in
+                let have = held.reduce(0) { $0 + $1.count }
+                if have < limit { held.append(batch.slice(0..<min(batch.count, limit - have))) }
+                return held.reduce(0) { $0 + $1.count } >= limit
+            }
+        case let .distinct(column, edge, limit):
+            let rows = edge.map { $0.apply(batch).batch } ?? batch
+            guard let index = rows.schema.index(of: column) else { return false }
+            let values = rows.columns[index]
+            return self.values.withLock { found in
+                for r in 0..<rows.count where !values.isNull(r) {
+                    found.insert(values.value(at: r))
+                    if found.count > limit { return true }
+                }
+                return false
+            }
         }
     }
 
     var collected: [RecordBatch] { batches.withLock { $0 } }
+    var distinct: [Value] { Array(values.withLock { $0 }) }
 }
 
 /// The runtime's side of `NodeContext` for one node in one run.

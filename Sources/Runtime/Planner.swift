@@ -107,7 +107,14 @@ public struct Planner: Sendable {
         if !errors.isEmpty { throw ConfigErrors(errors) }
 
         // 4. Schemas, then projection pushdown, then final schemas.
-        let (firstPass, firstTransforms) = try await inferSchemas(sorted, instances, edges, environment, projections: [:])
+        let discovered = document, validEdges = edges
+        let discovery = { @Sendable (node: String) -> ValueDiscovery in
+            { @Sendable port, column, limit throws(ConfigError) in
+                try await self.discover(column, arrivingAt: node, port, document: discovered, edges: validEdges, limit: limit,
+                                        parameters: parameters, now: now, files: files, connections: connections)
+            }
+        }
+        let (firstPass, firstTransforms) = try await inferSchemas(sorted, instances, edges, environment, projections: [:], discovery: discovery)
         var demand: [String: Set<String>?] = [:]
         for id in sorted.reversed() {
             // Rejected rows carry what the node was given, not its output columns: they ask nothing of the projection.
@@ -130,7 +137,7 @@ public struct Planner: Sendable {
             }
         }
         let (plans, transforms) = projections.isEmpty ? (firstPass, firstTransforms)
-            : try await inferSchemas(sorted, instances, edges, environment, projections: projections)
+            : try await inferSchemas(sorted, instances, edges, environment, projections: projections, discovery: discovery)
 
         let planned = sorted.map { id in
             let entry = instances[id]!
@@ -162,7 +169,8 @@ public struct Planner: Sendable {
 
     private func inferSchemas(_ order: [String], _ instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)],
                               _ edges: [EdgeDeclaration], _ environment: ExpressionEnvironment,
-                              projections: [String: Set<String>]) async throws(ConfigErrors) -> (plans: [String: NodePlan], transforms: [String: EdgeTransform]) {
+                              projections: [String: Set<String>], discovery: (String) -> ValueDiscovery) async throws(ConfigErrors)
+        -> (plans: [String: NodePlan], transforms: [String: EdgeTransform]) {
         var plans: [String: NodePlan] = [:]
         var transforms: [String: EdgeTransform] = [:]
         var errors: [ConfigError] = []
@@ -180,7 +188,8 @@ public struct Planner: Sendable {
                 }
             }
             if edgeFailed { blocked.insert(id); continue }
-            let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans, transforms), environment: environment, projection: projections[id])
+            let request = PlanRequest(node: id, inputs: inputSchemas(id, edges, plans, transforms), environment: environment, projection: projections[id],
+                                      discover: discovery(id))
             do {
                 let plan = try await entry.node.plan(request)
                 plans[id] = withRejectedPort(plan, request: request, spec: entry.type.spec, connected: edges.contains { $0.from.node == id && $0.from.port == RejectedPort.name })
@@ -191,6 +200,33 @@ public struct Planner: Sendable {
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
         return (plans, transforms)
+    }
+
+    /// The values of `column` arriving at `node`'s input `port` (see `ValueDiscovery`): a preview of the upstream
+    /// node that keeps, instead of rows, the column's distinct values after the edge's own filter.
+    private func discover(_ column: String, arrivingAt node: String, _ port: String, document: PipelineDocument, edges: [EdgeDeclaration],
+                          limit: Int, parameters: [String: Value], now: Int64, files: FileRoots,
+                          connections: ConnectionCatalog) async throws(ConfigError) -> [Value] {
+        guard let edge = edges.first(where: { $0.kind == .data && $0.to.node == node && $0.to.port == port }) else {
+            throw ConfigError(code: "unconnected_port", message: "input port '\(port)' is not connected", node: node, field: port)
+        }
+        let upstream: ExecutionPlan
+        do {
+            upstream = try await plan(document, parameters: parameters, now: now, files: files, connections: connections, previewNode: edge.from.node)
+        } catch {
+            throw ConfigError(code: "discovery_failed", message: "the values of '\(column)' cannot be found: \(error.errors.first?.message ?? "\(error)")", node: node)
+        }
+        var transform: EdgeTransform?
+        if edge.transforms, let schema = upstream.node(edge.from.node)?.outputSchemas[edge.from.port] {
+            transform = try EdgeTransform.plan(edge, upstream: schema, environment: ExpressionEnvironment(parameters: parameters, now: now))
+        }
+        var options = RunOptions(events: DiscardedEvents(), rejects: MemoryRejectStore())
+        options.previewDistinct = (edge.from.port, column, transform, limit)
+        let result = await RunExecutor().run(upstream, options: options)
+        if result.summary.status == .failed {
+            throw ConfigError(code: "discovery_failed", message: "finding the values of '\(column)' failed: \(result.summary.error ?? "the upstream run failed")", node: node)
+        }
+        return result.distinct
     }
 
     /// A connected `rejected` port carries the node's first data input's columns (a source's raw record) and why.

@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     public var clock: any Clock<Duration>
     /// Rows to collect when the plan previews a node.
     public var previewLimit: Int
+    /// Set when a preview discovers a column's values instead of collecting rows (see `ValueDiscovery`).
+    var previewDistinct: (port: String, column: String, edge: EdgeTransform?, limit: Int)?
 
     public init(runID: String = RunOptions.newID(), traceID: String = RunOptions.newID(), events: any RunEventSink, rejects: any RejectStore,
                 channelCapacity: Int = 4, progressInterval: Duration = .milliseconds(250), clock: any Clock<Duration> = ContinuousClock(), previewLimit: Int = 20) {
@@ -33,10 +35,11 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// The outcome of a run: its summary and, for previews, the collected rows.
+/// The outcome of a run: its summary and, for previews, the collected rows (or discovered values).
 public struct RunResult: Sendable {
     public let summary: RunSummary
     public let preview: [RecordBatch]
+    var distinct: [Value] = []
 }
 
 /// Runs an `ExecutionPlan`: one task group per run, one child task per node, bounded channels on edges.
@@ -75,7 +78,9 @@ public struct RunExecutor: Sendable {
         // Upstream and downstream reachability over data edges, for committing source state with sink data.
         let ancestorsByNode = plan.upstreamNodes().mapValues { Array($0).sorted() }
         let storesByNode = plan.stateStores().mapValues { $0.map(\.store) }
-        let collector = plan.previewNode.map { _ in PreviewCollector(limit: options.previewLimit) }
+        let collector = plan.previewNode.map { _ in
+            PreviewCollector(options.previewDistinct.map { .distinct(column: $0.column, edge: $0.edge, limit: $0.limit) } ?? .rows(limit: options.previewLimit))
+        }
         let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
         options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))
 
@@ -85,7 +90,7 @@ public struct RunExecutor: Sendable {
                 inputs: inputsByNode[node.id] ?? [:], outputs: outputsByNode[node.id] ?? [:], coordinator: coordinator,
                 events: options.events, rejects: options.rejects, settings: plan.document.settings,
                 collector: node.id == plan.previewNode ? collector : nil,
-                collectedPort: node.spec.outputs.first { $0.kind == .data }?.name,
+                collectedPort: options.previewDistinct?.port ?? node.spec.outputs.first { $0.kind == .data }?.name,
                 pipeline: plan.document.name, rejectedSchema: outputsByNode[node.id]?[RejectedPort.name] == nil ? nil : node.outputSchemas[RejectedPort.name],
                 ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
         }
@@ -143,6 +148,6 @@ public struct RunExecutor: Sendable {
             rejected: coordinator.totalRejected, rejectLocation: coordinator.totalRejected > 0 ? options.rejects.location : nil,
             duration: ContinuousClock.now - started)
         options.events.send(.runFinished(summary))
-        return RunResult(summary: summary, preview: collector?.collected ?? [])
+        return RunResult(summary: summary, preview: collector?.collected ?? [], distinct: collector?.distinct ?? [])
     }
 }
