@@ -37,7 +37,7 @@ enum HTTPClients {
     private static let clients = Mutex<[String: HTTPClient]>([:])
 
     static func client(caFile: String?) throws -> HTTPClient {
-        try clients.withLock { cache in
+        clients.withLock { cache in
             if let existing = cache[caFile ?? ""] { return existing }
             var configuration = HTTPClient.Configuration()
             configuration.redirectConfiguration = .disallow

@@ -74,7 +74,7 @@ public struct EmailSendNode: NodeType {
         html = try settings[Self.html].map { source throws(ConfigError) in try compile(source, Self.html, .html) }
         attachment = try settings[Self.attach]
         if attachment != .none, mode == .row { throw settings.error(Self.attach, "attachments are sent with mode: run (one message about all rows)") }
-        attachmentFile = try settings[Self.attachmentName] ?? "\(settings.node ?? "rows").\(attachment.rawValue)"
+        attachmentFile = try settings[Self.attachmentName] ?? "\(settings.node).\(attachment.rawValue)"
         maxAttachmentBytes = try settings[Self.maxAttachmentBytes]
         guard maxAttachmentBytes > 0 else { throw settings.error(Self.maxAttachmentBytes, "maxAttachmentBytes must be positive") }
         maxMessages = try settings[Self.maxMessages]

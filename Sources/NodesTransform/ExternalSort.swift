@@ -67,7 +67,7 @@ struct ExternalSort: NodeWork {
             return
         }
         var last: [RecordBatch] = []
-        try Self.sortChunk(chunk, order: order, rows: Self.runRows) { last.append($0) }
+        Self.sortChunk(chunk, order: order, rows: Self.runRows) { last.append($0) }
         chunk = []
         context.log(.info, "sort: merging \(runs.count + (last.isEmpty ? 0 : 1)) sorted runs (\(runs.reduce(0) { $0 + $1.file.rows } + last.reduce(0) { $0 + $1.count }) rows)")
         var sources: [() throws -> RecordBatch?] = []

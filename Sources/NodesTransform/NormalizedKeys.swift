@@ -95,6 +95,16 @@ struct NormalizedKeys {
             count = n
         }
         keys.words.withUnsafeBufferPointer { w in
+            if keys.isExact, (1...2).contains(width), n >= radixThreshold {
+                // One or two words decide the order: a radix sort of (high, low, row), stable as the rows come.
+                var triples = [(UInt64, UInt64, Int32)](unsafeUninitializedCapacity: n) { buf, count in
+                    for i in 0..<n { buf[i] = width == 1 ? (0, w[i], Int32(i)) : (w[2 * i], w[2 * i + 1], Int32(i)) }
+                    count = n
+                }
+                radixSort(&triples)
+                for i in 0..<n { rows[i] = triples[i].2 }
+                return
+            }
             if width == 1 {
                 // One numeric key: sort (key, row) pairs, which also makes ties stable.
                 var pairs = [(UInt64, Int32)](unsafeUninitializedCapacity: n) { buf, count in
@@ -118,15 +128,11 @@ struct NormalizedKeys {
                     for i in 0..<n { buf[i] = (w[2 * i], w[2 * i + 1], Int32(i)) }
                     count = n
                 }
-                if keys.isExact {
-                    triples.sort { x, y in x.0 != y.0 ? x.0 < y.0 : (x.1 != y.1 ? x.1 < y.1 : x.2 < y.2) }
-                } else {
-                    triples.sort { x, y in
-                        if x.0 != y.0 { return x.0 < y.0 }
-                        if x.1 != y.1 { return x.1 < y.1 }
-                        let c = order.compare(batch, Int(x.2), batch, Int(y.2))
-                        return c != 0 ? c < 0 : x.2 < y.2
-                    }
+                triples.sort { x, y in
+                    if x.0 != y.0 { return x.0 < y.0 }
+                    if x.1 != y.1 { return x.1 < y.1 }
+                    let c = order.compare(batch, Int(x.2), batch, Int(y.2))
+                    return c != 0 ? c < 0 : x.2 < y.2
                 }
                 for i in 0..<n { rows[i] = triples[i].2 }
                 return
@@ -142,5 +148,58 @@ struct NormalizedKeys {
             }
         }
         return rows
+    }
+
+    /// Rows from which a radix sort beats comparing (below, its 256-entry histograms cost more than they save).
+    static let radixThreshold = 1_024
+
+    /// Sorts (high, low, row) by high, then low, keeping the given order of ties: a least-significant-digit radix
+    /// sort with one counting pass per byte that differs among the keys (keys from a narrow range, as ids and
+    /// timestamps, take few passes).
+    static func radixSort(_ items: inout [(UInt64, UInt64, Int32)]) {
+        let n = items.count
+        guard n > 1 else { return }
+        var orHigh: UInt64 = 0, andHigh: UInt64 = ~0, orLow: UInt64 = 0, andLow: UInt64 = ~0
+        for item in items {
+            orHigh |= item.0
+            andHigh &= item.0
+            orLow |= item.1
+            andLow &= item.1
+        }
+        var passes: [(high: Bool, shift: UInt64)] = []
+        for shift in stride(from: UInt64(0), to: 64, by: 8) where ((orLow ^ andLow) >> shift) & 0xFF != 0 { passes.append((false, shift)) }
+        for shift in stride(from: UInt64(0), to: 64, by: 8) where ((orHigh ^ andHigh) >> shift) & 0xFF != 0 { passes.append((true, shift)) }
+        guard !passes.isEmpty else { return }
+        var scratch = [(UInt64, UInt64, Int32)](repeating: (0, 0, 0), count: n)
+        var counts = [Int](repeating: 0, count: 256)
+        items.withUnsafeMutableBufferPointer { a in
+            scratch.withUnsafeMutableBufferPointer { b in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    var source = a, target = b
+                    for pass in passes {
+                        for i in 0..<256 { counts[i] = 0 }
+                        let shift = pass.shift
+                        if pass.high {
+                            for item in source { counts[Int((item.0 >> shift) & 0xFF)] += 1 }
+                        } else {
+                            for item in source { counts[Int((item.1 >> shift) & 0xFF)] += 1 }
+                        }
+                        var total = 0
+                        for i in 0..<256 {
+                            let c = counts[i]
+                            counts[i] = total
+                            total += c
+                        }
+                        for item in source {
+                            let digit = Int(((pass.high ? item.0 : item.1) >> shift) & 0xFF)
+                            target[counts[digit]] = item
+                            counts[digit] += 1
+                        }
+                        swap(&source, &target)
+                    }
+                    if passes.count % 2 == 1 { _ = a.update(fromContentsOf: b) }
+                }
+            }
+        }
     }
 }

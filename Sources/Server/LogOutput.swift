@@ -34,9 +34,10 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        var fields: [String: Any] = ["time": Self.timestamp(), "level": level.rawValue, "logger": label, "message": message.description]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { _, new in new }) where fields[key] == nil {
+    public func log(event: LogEvent) {
+        var fields: [String: Any] = ["time": Self.timestamp(), "level": event.level.rawValue, "logger": label, "message": event.message.description]
+        if let error = event.error { fields["error"] = "\(error)" }
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) where fields[key] == nil {
             fields[key] = Self.plain(value)
         }
         guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }

@@ -24,7 +24,7 @@ import Testing
             #expect(created.status == .created, "\(created.text)")
         }
         let keyFile = harness.state.configuration.signingKeyFile
-        let key = try #require(try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
         // Every text value of every table, and the raw bytes of the database and its journal.
