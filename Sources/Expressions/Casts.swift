@@ -114,3 +114,19 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
+
+/// Casts outside expressions (inline rows, test expectations), with `CAST`'s rules.
+public enum ValueCast {
+    /// `value` as `type`, or why it cannot be (the message).
+    public static func cast(_ value: Value, to type: DataType) -> Result<Value, CastFailure> {
+        do { return .success(try Casts.cast(value, to: type)) } catch {
+            return .failure(CastFailure(code: error.code, message: error.message))
+        }
+    }
+
+    /// Why a value could not be cast: a code (`invalid_value`, `out_of_range`, `invalid_cast`) and a message.
+    public struct CastFailure: Error, Sendable {
+        public let code: String
+        public let message: String
+    }
+}

@@ -16,7 +16,7 @@ extension SettingDecodable {
     public static var valueWhenMissing: Self? { nil }
     public static func describe(_ value: Self) -> String { "\(value)" }
 
-    static func mismatch(_ setting: Setting, _ field: String) -> ConfigError {
+    public static func mismatch(_ setting: Setting, _ field: String) -> ConfigError {
         var message = "expected \(fieldKind) but found \(setting.kindName)"
         if case .null = setting.kind { message += "; YAML reads unquoted null, NULL and ~ as null: quote the value to mean the text" }
         return ConfigError(code: "invalid_value", message: message, location: setting.location, field: field, expected: fieldKind.description)
