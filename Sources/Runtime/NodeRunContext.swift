@@ -10,13 +10,13 @@ final class PreviewCollector: Sendable {
         /// Its first rows.
         case rows(limit: Int)
         /// The distinct non-NULL values of a column after an edge's filter (see `ValueDiscovery`); the preview
-        /// stops once there are more than `limit`.
-        case distinct(column: String, edge: EdgeTransform?, limit: Int)
+        /// stops once there are more than `limit`, or once it saw `rows` rows.
+        case distinct(column: String, edge: EdgeTransform?, limit: Int, rows: Int?)
     }
 
     let goal: Goal
     private let batches = Mutex<[RecordBatch]>([])
-    private let values = Mutex<Set<Value>>([])
+    private let values = Mutex<(found: Set<Value>, rows: Int)>(([], 0))
 
     init(_ goal: Goal) { self.goal = goal }
 
@@ -29,22 +29,24 @@ final class PreviewCollector: Sendable {
                 if have < limit { held.append(batch.slice(0..<min(batch.count, limit - have))) }
                 return held.reduce(0) { $0 + $1.count } >= limit
             }
-        case let .distinct(column, edge, limit):
+        case let .distinct(column, edge, limit, budget):
             let rows = edge.map { $0.apply(batch).batch } ?? batch
             guard let index = rows.schema.index(of: column) else { return false }
             let values = rows.columns[index]
-            return self.values.withLock { found in
-                for r in 0..<rows.count where !values.isNull(r) {
-                    found.insert(values.value(at: r))
-                    if found.count > limit { return true }
+            return self.values.withLock { state in
+                let take = budget.map { min(rows.count, max(0, $0 - state.rows)) } ?? rows.count
+                for r in 0..<take where !values.isNull(r) {
+                    state.found.insert(values.value(at: r))
+                    if state.found.count > limit { return true }
                 }
-                return false
+                state.rows += take
+                return budget.map { state.rows >= $0 } ?? false
             }
         }
     }
 
     var collected: [RecordBatch] { batches.withLock { $0 } }
-    var distinct: [Value] { Array(values.withLock { $0 }) }
+    var distinct: [Value] { Array(values.withLock { $0.found }) }
 }
 
 /// The runtime's side of `NodeContext` for one node in one run.

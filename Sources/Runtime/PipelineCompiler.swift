@@ -20,12 +20,16 @@ public struct PipelineCompiler: Sendable {
         self.now = now
     }
 
-    /// Plans `document`; `previewNode` keeps only that node and its data upstream, with sinks disabled.
+    /// Rows a check or a preview lets a node discovering its columns read (a run reads all; see `ValueDiscovery`).
+    public static let checkDiscoveryRows = 100_000
+
+    /// Plans `document`; `previewNode` keeps only that node and its data upstream, with sinks disabled. `forRun`
+    /// plans for a run: nodes discovering their columns read all their input, not only the first rows.
     public func compile(_ document: PipelineDocument, parameters: RunParameters = RunParameters(), connections: any ConnectionResolver,
-                        previewNode: String? = nil) async throws -> ExecutionPlan {
+                        previewNode: String? = nil, forRun: Bool = false) async throws -> ExecutionPlan {
         let catalog = try await connections.catalog(for: document.connectionNames)
         let values = try ParameterValues.resolve(document.parameters, overrides: parameters.values)
         return try await Planner(registry: registry).plan(document, parameters: values, now: now(), files: files, connections: catalog,
-                                                         previewNode: previewNode)
+                                                         previewNode: previewNode, discoveryRows: forRun ? nil : Self.checkDiscoveryRows)
     }
 }

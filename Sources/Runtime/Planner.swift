@@ -14,8 +14,10 @@ public struct Planner: Sendable {
     public init(registry: NodeRegistry) { self.registry = registry }
 
     /// Plans `document`. `previewNode` keeps only that node and its data upstream (the rest is not checked), with sinks disabled.
+    /// `discoveryRows` bounds what a node discovering its columns reads (see `ValueDiscovery`): checks and previews
+    /// pass a bound so that they stay quick; runs pass nil and read everything.
     public func plan(_ document: PipelineDocument, parameters: [String: Value], now: Int64, files: FileRoots,
-                     connections: ConnectionCatalog = .empty, previewNode: String? = nil) async throws(ConfigErrors) -> ExecutionPlan {
+                     connections: ConnectionCatalog = .empty, previewNode: String? = nil, discoveryRows: Int? = nil) async throws(ConfigErrors) -> ExecutionPlan {
         var errors: [ConfigError] = []
         let environment = ExpressionEnvironment(parameters: parameters, now: now)
         // A preview plans only the node and what feeds it: the rest of the document may be unfinished (the editor
@@ -110,7 +112,7 @@ public struct Planner: Sendable {
         let discovered = document, validEdges = edges
         let discovery = { @Sendable (node: String) -> ValueDiscovery in
             { @Sendable port, column, limit throws(ConfigError) in
-                try await self.discover(column, arrivingAt: node, port, document: discovered, edges: validEdges, limit: limit,
+                try await self.discover(column, arrivingAt: node, port, document: discovered, edges: validEdges, limit: limit, rows: discoveryRows,
                                         parameters: parameters, now: now, files: files, connections: connections)
             }
         }
@@ -205,14 +207,15 @@ public struct Planner: Sendable {
     /// The values of `column` arriving at `node`'s input `port` (see `ValueDiscovery`): a preview of the upstream
     /// node that keeps, instead of rows, the column's distinct values after the edge's own filter.
     private func discover(_ column: String, arrivingAt node: String, _ port: String, document: PipelineDocument, edges: [EdgeDeclaration],
-                          limit: Int, parameters: [String: Value], now: Int64, files: FileRoots,
+                          limit: Int, rows: Int?, parameters: [String: Value], now: Int64, files: FileRoots,
                           connections: ConnectionCatalog) async throws(ConfigError) -> [Value] {
         guard let edge = edges.first(where: { $0.kind == .data && $0.to.node == node && $0.to.port == port }) else {
             throw ConfigError(code: "unconnected_port", message: "input port '\(port)' is not connected", node: node, field: port)
         }
         let upstream: ExecutionPlan
         do {
-            upstream = try await plan(document, parameters: parameters, now: now, files: files, connections: connections, previewNode: edge.from.node)
+            upstream = try await plan(document, parameters: parameters, now: now, files: files, connections: connections, previewNode: edge.from.node,
+                                      discoveryRows: rows)
         } catch {
             throw ConfigError(code: "discovery_failed", message: "the values of '\(column)' cannot be found: \(error.errors.first?.message ?? "\(error)")", node: node)
         }
@@ -221,7 +224,7 @@ public struct Planner: Sendable {
             transform = try EdgeTransform.plan(edge, upstream: schema, environment: ExpressionEnvironment(parameters: parameters, now: now))
         }
         var options = RunOptions(events: DiscardedEvents(), rejects: MemoryRejectStore())
-        options.previewDistinct = (edge.from.port, column, transform, limit)
+        options.previewDistinct = (edge.from.port, column, transform, limit, rows)
         let result = await RunExecutor().run(upstream, options: options)
         if result.summary.status == .failed {
             throw ConfigError(code: "discovery_failed", message: "finding the values of '\(column)' failed: \(result.summary.error ?? "the upstream run failed")", node: node)

@@ -15,7 +15,7 @@ public struct RunOptions: Sendable {
     /// Rows to collect when the plan previews a node.
     public var previewLimit: Int
     /// Set when a preview discovers a column's values instead of collecting rows (see `ValueDiscovery`).
-    var previewDistinct: (port: String, column: String, edge: EdgeTransform?, limit: Int)?
+    var previewDistinct: (port: String, column: String, edge: EdgeTransform?, limit: Int, rows: Int?)?
 
     public init(runID: String = RunOptions.newID(), traceID: String = RunOptions.newID(), events: any RunEventSink, rejects: any RejectStore,
                 channelCapacity: Int = 4, progressInterval: Duration = .milliseconds(250), clock: any Clock<Duration> = ContinuousClock(), previewLimit: Int = 20) {
@@ -79,7 +79,7 @@ public struct RunExecutor: Sendable {
         let ancestorsByNode = plan.upstreamNodes().mapValues { Array($0).sorted() }
         let storesByNode = plan.stateStores().mapValues { $0.map(\.store) }
         let collector = plan.previewNode.map { _ in
-            PreviewCollector(options.previewDistinct.map { .distinct(column: $0.column, edge: $0.edge, limit: $0.limit) } ?? .rows(limit: options.previewLimit))
+            PreviewCollector(options.previewDistinct.map { .distinct(column: $0.column, edge: $0.edge, limit: $0.limit, rows: $0.rows) } ?? .rows(limit: options.previewLimit))
         }
         let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
         options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))

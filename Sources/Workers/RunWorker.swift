@@ -211,12 +211,12 @@ struct RunWorker: Sendable {
         // One instant for the run and its replay: `now()` means the same in both plans.
         let started = store.now() * 1000
         let compiler = PipelineCompiler(registry: BuiltinNodes.registry, files: configuration.files, now: { started })
-        let plan = try await compiler.compile(document, parameters: parameters, connections: resolver)
+        let plan = try await compiler.compile(document, parameters: parameters, connections: resolver, forRun: true)
         guard let original = run.replayOf else { return (plan, []) }
         let rejects = try await store.allRejects(runID: original).map { (node: $0.node, json: $0.json) }
         let replay = try ReplayDocument.make(original: document, plan: plan, rejects: rejects,
                                              directory: configuration.workspace + "/.replay/\(run.id)", runID: run.id)
-        return (try await compiler.compile(replay.document, parameters: parameters, connections: resolver), replay.notes)
+        return (try await compiler.compile(replay.document, parameters: parameters, connections: resolver, forRun: true), replay.notes)
     }
 
     private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>) async {

@@ -28,14 +28,14 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// Loads and plans the pipeline; prints every problem and exits 2 when it is invalid.
-    func plan(previewNode: String? = nil, output: Output) async throws -> ExecutionPlan {
+    func plan(previewNode: String? = nil, forRun: Bool = false, output: Output) async throws -> ExecutionPlan {
         do {
             let document = try PipelineDocument.load(path: file)
             let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
             let files: FileRoots = filesRoot.isEmpty ? .unconfined(base: base) : .confined(to: filesRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
             let compiler = PipelineCompiler(registry: BuiltinNodes.registry, files: files, now: { Int64(Date().timeIntervalSince1970 * 1_000_000) })
             return try await compiler.compile(document, parameters: try RunParameters(pairs: parameters), connections: try connectionCatalog(),
-                                              previewNode: previewNode)
+                                              previewNode: previewNode, forRun: forRun)
         } catch let error as ConfigErrors {
             output.problems(error.errors)
             throw ExitStatus.invalid

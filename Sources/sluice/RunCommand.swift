@@ -21,7 +21,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let output = Output(json: json)
-        let plan = try await pipeline.plan(output: output)
+        let plan = try await pipeline.plan(forRun: true, output: output)
         let runID = RunOptions.newID()
         let rejectPath = rejects ?? ".sluice/runs/\(runID)/rejects.jsonl"
         let events: any RunEventSink = json ? JSONEventPrinter() : HumanEventPrinter(live: Terminal.isInteractive)

@@ -94,10 +94,10 @@ public struct PipelineHarness: Sendable {
     }
 
     /// Parses and plans `yaml`, resolving relative paths against the temporary directory.
-    public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil) async throws -> ExecutionPlan {
+    public func plan(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil, forRun: Bool = false) async throws -> ExecutionPlan {
         let document = try PipelineDocument.parse(yaml, file: directory.file("pipeline.yaml"))
         let compiler = PipelineCompiler(registry: registry, files: fileRoots ?? .unconfined(base: directory.path), now: { 1_700_000_000_000_000 })
-        return try await compiler.compile(document, parameters: RunParameters(parameters), connections: connections, previewNode: preview)
+        return try await compiler.compile(document, parameters: RunParameters(parameters), connections: connections, previewNode: preview, forRun: forRun)
     }
 
     /// The planning problems of `yaml` (empty when it is valid).
@@ -115,7 +115,7 @@ public struct PipelineHarness: Sendable {
     /// `runID` defaults to a fresh id; pass the same one twice to act as a retried run.
     public func run(_ yaml: String, parameters: [String: String] = [:], preview: String? = nil, previewLimit: Int = 20,
                     channelCapacity: Int = 4, clock: any Clock<Duration> = ContinuousClock(), runID: String = RunOptions.newID()) async throws -> HarnessRun {
-        let plan = try await plan(yaml, parameters: parameters, preview: preview)
+        let plan = try await plan(yaml, parameters: parameters, preview: preview, forRun: preview == nil)
         return await run(plan, previewLimit: previewLimit, channelCapacity: channelCapacity, clock: clock, runID: runID)
     }
 
