@@ -47,7 +47,7 @@ struct DocumentReader {
     }
 
     mutating func document(_ root: Setting) -> PipelineDocument? {
-        let top = ["apiVersion", "name", "description", "parameters", "settings", "nodes", "edges", "layout", "triggers", "notify"]
+        let top = ["apiVersion", "name", "description", "parameters", "settings", "nodes", "edges", "layout", "triggers", "notify", "tests"]
         _ = mapping(root, allowed: top, context: "the pipeline document")
         guard root.entries != nil else { return nil }
         if let version = root["apiVersion"] {
@@ -83,6 +83,9 @@ struct DocumentReader {
             }
         }
         var document = PipelineDocument(name: name, description: description, parameters: parameterList, settings: settings, nodes: nodes, edges: edges, layout: layout, file: file)
+        if let list = root["tests"] {
+            if let items = list.list { document.tests = items } else { fail("invalid_value", "'tests' must be a list of tests (see docs/testing.md)", at: list, field: "tests") }
+        }
         if let list = root["triggers"] {
             if let items = list.list { document.triggers = items } else { fail("invalid_value", "'triggers' must be a list", at: list, field: "triggers") }
         }

@@ -14,6 +14,8 @@ public struct PipelineDocument: Sendable {
     public var layout: [String: [Double]]
     /// The `triggers:` list as written (the scheduler reads and checks it; runs ignore it).
     public var triggers: [Setting] = []
+    /// The `tests:` list as written: the pipeline's own tests (`sluice test`, the server's tests route; runs ignore it).
+    public var tests: [Setting] = []
     /// Who hears about its runs (`notify:`), delivered by the worker or `sluice run` once a run ended.
     public var notify: [RunNotification] = []
     /// The file the document came from, used in error locations and to resolve relative paths.

@@ -9,7 +9,7 @@ public enum APIRouter {
     /// Every endpoint of the API, in documentation order.
     static func endpoints() -> [Endpoint] {
         SystemRoutes.endpoints + AuthRoutes.endpoints + UserRoutes.endpoints + VaultRoutes.endpoints + NotificationRoutes.endpoints + DashboardRoutes.endpoints + ConnectionRoutes.endpoints
-            + PipelineRoutes.endpoints + [PreviewRoutes.endpoint] + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
+            + PipelineRoutes.endpoints + [PreviewRoutes.endpoint, TestRoutes.endpoint] + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
             + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
     }
 

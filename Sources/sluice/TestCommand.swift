@@ -15,7 +15,7 @@ struct TestCommand: AsyncParsableCommand {
         Exit status: 0 every test passed, 1 a test failed, 2 a test file is invalid or there is none.
         """)
 
-    @Argument(help: ArgumentHelp("Test files, or folders searched for *.test.yaml (default: the current folder).", valueName: "path"))
+    @Argument(help: ArgumentHelp("Test files, pipelines carrying tests, or folders searched for both (default: the current folder).", valueName: "path"))
     var paths: [String] = []
 
     @Option(help: ArgumentHelp("Also write the results as JUnit XML (for CI).", valueName: "file"))
@@ -33,6 +33,13 @@ struct TestCommand: AsyncParsableCommand {
         var report: [(file: String, results: [PipelineTestResult])] = []
         var invalid = false
         for path in files {
+            if !Self.isTestFile(path) {
+                // A pipeline carrying its own tests under tests:.
+                guard let results = await runEmbedded(path) else { invalid = true; continue }
+                print(path, results)
+                report.append((path, results))
+                continue
+            }
             var file: PipelineTestFile
             do { file = try PipelineTestFile.load(path: path) } catch {
                 Terminal.error("\(path) is invalid:")
@@ -63,6 +70,33 @@ struct TestCommand: AsyncParsableCommand {
         if failed > 0 { throw ExitStatus.failed }
     }
 
+    /// Runs the tests a pipeline file carries; nil (after printing why) when they cannot run.
+    private func runEmbedded(_ path: String) async -> [PipelineTestResult]? {
+        let document: PipelineDocument, tests: [PipelineTest]
+        do {
+            document = try PipelineDocument.load(path: path)
+            tests = try PipelineTestFile.embedded(in: document)
+        } catch {
+            Terminal.error("\(path) is invalid:")
+            for problem in error.errors { Terminal.error("  " + problem.description) }
+            return nil
+        }
+        guard !tests.isEmpty else {
+            Terminal.error("\(path) has no tests: add a tests: list, or write them in a *.test.yaml file")
+            return nil
+        }
+        if update { Terminal.error("--update rewrites *.test.yaml files only; the tests inside \(path) stay as written") }
+        do {
+            let runner = PipelineTestRunner(registry: BuiltinNodes.registry, connections: try Self.connections(beside: path))
+            return await runner.run(tests, of: document)
+        } catch {
+            Terminal.error("\(path): \(error)")
+            return nil
+        }
+    }
+
+    static func isTestFile(_ path: String) -> Bool { path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml") }
+
     private func print(_ path: String, _ results: [PipelineTestResult]) {
         Terminal.line(path)
         for result in results {
@@ -83,10 +117,16 @@ struct TestCommand: AsyncParsableCommand {
             }
             guard isFolder.boolValue else { files.append(path); continue }
             let found = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
-            files += found.filter { ($0.hasSuffix(".test.yaml") || $0.hasSuffix(".test.yml")) && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
-                .sorted().map { path == "." ? $0 : (path as NSString).appendingPathComponent($0) }
+            let candidates = found.filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }.sorted().map { path == "." ? $0 : (path as NSString).appendingPathComponent($0) }
+            files += candidates.filter { isTestFile($0) || carriesTests($0) }
         }
         return files
+    }
+
+    /// Whether a YAML file is a pipeline with a top-level tests: list (a cheap look at its lines).
+    static func carriesTests(_ path: String) -> Bool {
+        guard path.hasSuffix(".yaml") || path.hasSuffix(".yml"), let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        return text.hasPrefix("tests:") || text.contains("\ntests:")
     }
 
     /// connections.yaml beside the pipeline, when there is one.

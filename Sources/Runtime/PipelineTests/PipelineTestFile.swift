@@ -106,7 +106,8 @@ struct TestFileReader {
         return PipelineTestFile(path: path, pipeline: resolved, tests: tests, root: root)
     }
 
-    mutating func test(_ item: Setting, folder: URL) -> PipelineTest? {
+    /// `folder`: where `file:` inputs are relative to (nil: they stay as written, for the planner's file roots).
+    mutating func test(_ item: Setting, folder: URL?) -> PipelineTest? {
         guard item.entries != nil else { problem("a test is a mapping with name, inputs and expect", at: item); return nil }
         unknownKeys(item, allowed: ["name", "parameters", "inputs", "targets", "expect"], in: "a test")
         guard let name = item["name"]?.scalarText, !name.isEmpty else { problem("a test needs a name", at: item, field: "name"); return nil }
@@ -122,7 +123,8 @@ struct TestFileReader {
             if let rows = value["rows"] {
                 inputs[entry.key] = .rows(rows, schema: value["schema"])
             } else if let file = value["file"]?.scalarText {
-                inputs[entry.key] = .file(file.hasPrefix("/") ? file : folder.appendingPathComponent(file).standardizedFileURL.path, schema: value["schema"])
+                let path = file.hasPrefix("/") ? file : folder.map { $0.appendingPathComponent(file).standardizedFileURL.path } ?? file
+                inputs[entry.key] = .file(path, schema: value["schema"])
             } else {
                 problem("input '\(entry.key)' needs rows: [...] or file: fixture.csv", at: value, field: "inputs.\(entry.key)")
             }
@@ -187,6 +189,21 @@ struct TestFileReader {
 }
 
 extension PipelineTestFile {
+    /// The tests a pipeline document carries under `tests:` (the same entries as a test file's); their `file:`
+    /// inputs are relative to the pipeline's file roots.
+    public static func embedded(in document: PipelineDocument) throws(ConfigErrors) -> [PipelineTest] {
+        var reader = TestFileReader(root: Setting(.map([])))
+        var tests: [PipelineTest] = []
+        var names = Set<String>()
+        for item in document.tests {
+            guard let test = reader.test(item, folder: nil) else { continue }
+            if !names.insert(test.name).inserted { reader.problem("two tests are called '\(test.name)'", at: item["name"], field: "name") }
+            tests.append(test)
+        }
+        if !reader.problems.isEmpty { throw ConfigErrors(reader.problems) }
+        return tests
+    }
+
     /// The file's tree with each expected `rows:` replaced by the rows the test observed (the columns it named,
     /// or every column when it named none), for `sluice test --update`.
     public func updated(with results: [PipelineTestResult]) -> Setting {

@@ -8,10 +8,16 @@ import Foundation
 public struct PipelineTestRunner: Sendable {
     public let registry: NodeRegistry
     public let connections: ConnectionCatalog
+    /// Where file paths may lead; nil: anywhere, relative to the pipeline's folder (the command line).
+    public let files: FileRoots?
+    /// Whether tests may name sinks that write for real (`targets:`); the server's tests write nothing.
+    public let allowsTargets: Bool
 
-    public init(registry: NodeRegistry, connections: ConnectionCatalog = .empty) {
+    public init(registry: NodeRegistry, connections: ConnectionCatalog = .empty, files: FileRoots? = nil, allowsTargets: Bool = true) {
         self.registry = NodeRegistry(registry.types + [TestCaptureNode.self])
         self.connections = connections
+        self.files = files
+        self.allowsTargets = allowsTargets
     }
 
     /// Runs every test of `file`, one after another.
@@ -20,8 +26,13 @@ public struct PipelineTestRunner: Sendable {
         do { document = try PipelineDocument.load(path: file.pipeline) } catch {
             return file.tests.map { PipelineTestResult(name: $0.name, failures: ["the pipeline \(file.pipeline) is invalid:\n" + Self.describe(error)]) }
         }
+        return await run(file.tests, of: document)
+    }
+
+    /// Runs `tests` against `document`, one after another.
+    public func run(_ tests: [PipelineTest], of document: PipelineDocument) async -> [PipelineTestResult] {
         var results: [PipelineTestResult] = []
-        for test in file.tests { results.append(await run(test, of: document)) }
+        for test in tests { results.append(await run(test, of: document)) }
         return results
     }
 
@@ -40,7 +51,7 @@ public struct PipelineTestRunner: Sendable {
             let values = try ParameterValues.resolve(staged.document.parameters, overrides: test.parameters)
             let base = URL(fileURLWithPath: document.file ?? ".").deletingLastPathComponent().path
             plan = try await Planner(registry: registry).plan(staged.document, parameters: values, now: Int64(Date().timeIntervalSince1970 * 1_000_000),
-                                                            files: .unconfined(base: base), connections: connections)
+                                                            files: files ?? .unconfined(base: base), connections: connections)
         } catch {
             return result(["the pipeline cannot be planned for this test:\n" + Self.describe(error)])
         }
@@ -69,6 +80,9 @@ public struct PipelineTestRunner: Sendable {
 
     func stage(_ test: PipelineTest, _ original: PipelineDocument) -> Result<StagedTest, StagingFailure> {
         var document = original
+        if !allowsTargets, let target = test.targets.keys.sorted().first {
+            return .failure(StagingFailure(message: "targets write for real, which tests run here do not: '\(target)' is a target; run this test with sluice test"))
+        }
         let ids = Set(document.nodes.map(\.id))
         let named = Array(test.inputs.keys) + Array(test.targets.keys) + test.expectations.map(\.node)
         if let unknown = named.first(where: { !ids.contains($0) }) {
@@ -183,7 +197,12 @@ public struct PipelineTestResult: Sendable {
 
     public var passed: Bool { failures.isEmpty }
 
-    init(name: String, failures: [String], duration: Duration = .zero, observed: [String: CaptureBoard.Captured] = [:]) {
+    /// A result without observed rows (a test that did not run).
+    public init(name: String, failures: [String]) {
+        self.init(name: name, failures: failures, duration: .zero, observed: [:])
+    }
+
+    init(name: String, failures: [String], duration: Duration, observed: [String: CaptureBoard.Captured]) {
         self.name = name
         self.failures = failures
         self.duration = duration
