@@ -73,3 +73,39 @@ public struct Setting: Sendable, Hashable {
         }
     }
 }
+
+extension Setting {
+    /// The tree as JSON text with every mapping's keys in document order (a JSON encoder of dictionaries would
+    /// sort them, and the order of `cases`, `columns` or a row's columns means something).
+    public var orderedJSON: String {
+        var out: [UInt8] = []
+        appendJSON(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func appendJSON(to out: inout [UInt8]) {
+        switch kind {
+        case .null: JSONText.appendValue(.null, to: &out)
+        case let .bool(b): JSONText.appendValue(.bool(b), to: &out)
+        case let .int(i): JSONText.appendValue(.int(i), to: &out)
+        case let .double(d): JSONText.appendValue(.float(d), to: &out)
+        case let .string(s): JSONText.appendString(s, to: &out)
+        case let .list(items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.appendJSON(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case let .map(entries):
+            out.append(UInt8(ascii: "{"))
+            for (i, entry) in entries.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendString(entry.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                entry.value.appendJSON(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+}

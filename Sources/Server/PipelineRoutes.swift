@@ -65,7 +65,8 @@ enum PipelineRoutes {
                 throw APIError(.unprocessableContent, error.code, error.description, field: "document")
             }
             guard case .map = root.kind else { throw APIError.invalid("a pipeline document is a mapping (apiVersion, name, nodes, edges)", field: "document") }
-            return try .json(Parsed(document: JSONValue(root).objectValue ?? [:]))
+            // Written by hand so that mappings keep their keys' order (a switch's cases are tried in order).
+            return APIReply(status: .ok, contentType: "application/json", body: Data("{\"document\":\(root.orderedJSON)}".utf8))
         },
         Endpoint(.get, "/api/v1/pipelines/{id}", "getPipeline", "A pipeline with its current document.", tag: "pipelines", response: APISchema.ref("Pipeline")) { call in
             let found = try await call.services.pipelines.get(call.parameter("id"), for: try call.caller)

@@ -557,6 +557,42 @@ def journey_switch_and_dead_letters(server, driver):
     assert bad.startswith("_raw,_source,_line,_error_code,_error_message,_node,_trace_id\n\"3,oops\",") and ",4,invalid_value," in bad, bad
 
 
+def journey_pipeline_tests(server, driver):
+    """A pipeline carrying tests: the editor's Test button runs them on the draft and lists each outcome, a failing
+    one with the rows that differ; fixing the expectation in the draft makes it pass without saving."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    import_pipeline(server, driver, "tested-orders", "tested.csv", "id,amount\n1,50\n2,150\n",
+        "apiVersion: sluice/v1\nname: tested-orders\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: tested.csv}}\n"
+        "  - {id: big, type: filter, settings: {where: 'amount > 100'}}\n"
+        "  - {id: out, type: csv.write, settings: {path: tested-out.csv}}\n"
+        "edges:\n  - {from: src.out, to: big.in}\n  - {from: big.out, to: out.in}\n"
+        "layout: {src: [40, 80], big: [300, 80], out: [560, 80]}\n"
+        "tests:\n"
+        "  - name: keeps big orders\n"
+        "    inputs: {src: {rows: [{id: 1, amount: 50}, {id: 2, amount: 150}]}}\n"
+        "    expect: {out: {rows: [{id: 2, amount: 150}]}}\n"
+        "  - name: the threshold is 200\n"
+        "    inputs: {src: {rows: [{id: 3, amount: 150}]}}\n"
+        "    expect: {out: {rows: []}}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=tested-orders]").find_element(By.LINK_TEXT, "tested-orders").click()
+    visible(driver, By.CSS_SELECTOR, "g[data-node='big']")
+    visible(driver, By.ID, "run-tests").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=test-results]", "Tests: 1 passed, 1 failed", timeout=20)
+    failed = driver.find_element(By.CSS_SELECTOR, "[data-testid=test-results] li.failed")
+    assert "the threshold is 200" in failed.text and "rows differ (expected 0, got 1" in failed.text and "id: 3" in failed.text, failed.text
+    driver.save_screenshot(os.path.join(shots, "editor-tests.png"))
+    # Change the filter in the draft (not saved): the test now passes.
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='big'] .node-header")).click().perform()
+    fill(driver, "setting-where", "amount > 200")
+    driver.find_element(By.ID, "apply-settings").click()
+    driver.find_element(By.ID, "run-tests").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=test-results]", "Tests: 1 passed, 1 failed", timeout=20)
+    results = driver.find_element(By.CSS_SELECTOR, "[data-testid=test-results]").text
+    assert "✘ keeps big orders" in results and "✔ the threshold is 200" in results, results
+    assert not os.path.exists(os.path.join(server.dir, "data", "files", "tested-out.csv")), "tests write nothing"
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -679,7 +715,7 @@ def journey_large_graph(server, driver):
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_roles, journey_large_graph]
+            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()

@@ -9,6 +9,7 @@ import { autoLayout } from "../graph.js";
 import { createCanvas } from "./editor-canvas.js";
 import { createPanel } from "./editor-panel.js";
 import { createRunPanel, watchRun } from "./editor-run.js";
+import { runTests } from "./editor-tests.js";
 import { renderSharing } from "./editor-sharing.js";
 import { askParameters } from "../run-dialog.js";
 import { toYAML } from "../yaml.js";
@@ -308,7 +309,13 @@ export async function editorPage(view, me) {
     watchRun(run.id, { overlay: canvas.liveOverlay, panel: runPanel, doc: () => state.doc, say, isShown: () => canvas.element.isConnected });
   }
 
+  async function testNow() {
+    if (!pipeline) { say("Save the pipeline before testing it.", true); return; }
+    await runTests(testResults, pipeline.id, documentText());
+  }
+
   const conflict = h("div");
+  const testResults = h("div");
   const revisionHint = h("span", { class: "hint", id: "revision-hint" });
   function showRevision() {
     revisionHint.textContent = pipeline ? `revision ${pipeline.current_revision}, your role: ${pipeline.role}` : "not saved yet";
@@ -322,10 +329,13 @@ export async function editorPage(view, me) {
     canEdit ? h("input", { id: "save-message", placeholder: "Revision message (optional)", "aria-label": "Revision message" }) : null,
     canEdit ? h("button", { type: "button", class: "primary", id: "save-pipeline", onclick: () => save() }, "Save") : null,
     !pipeline || ["owner", "editor", "runner"].includes(pipeline.role) ? h("button", { type: "button", id: "run-pipeline", onclick: runNow }, "Run") : null,
+    !pipeline || ["owner", "editor", "runner"].includes(pipeline.role)
+      ? h("button", { type: "button", id: "run-tests", title: "Run the tests in the document's tests: list (unsaved edits included; nothing is written)", onclick: testNow }, "Test")
+      : null,
     revisionHint);
   showRevision();
   const runPanel = createRunPanel(selectNode);
-  show(view, h("div", { class: "editor" }, toolbar, status, conflict, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), runPanel.element));
+  show(view, h("div", { class: "editor" }, toolbar, status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), runPanel.element));
   view.classList.add("wide");
   renderPalette();
   render();
