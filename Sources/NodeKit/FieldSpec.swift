@@ -41,6 +41,7 @@ public indirect enum FieldKind: Sendable, Hashable, CustomStringConvertible {
         case .choice: "choice"
         case .list: "list"
         case .map: "map"
+        case .schema: "schema"
         default: description
         }
     }

@@ -104,7 +104,7 @@ struct DocumentReader {
         guard setting.entries != nil else { return nil }
         var events: Set<RunNotificationEvent> = []
         let onSetting = setting["on"]
-        for item in onSetting?.list ?? onSetting.map { [$0] } ?? [] {
+        for item in onSetting?.list ?? onSetting.map({ [$0] }) ?? [] {
             guard let event = item.scalarText.flatMap(RunNotificationEvent.init) else {
                 fail("invalid_value", "'\(item.scalarText ?? item.kindName)' is not a run outcome", at: item, field: "\(field).on",
                      expected: RunNotificationEvent.allCases.map(\.rawValue).joined(separator: ", "))

@@ -5,7 +5,7 @@ public import Expressions
 public struct TableSinkOptions: Sendable {
     /// The `connection` field of a connector's table nodes, with an example connection name for the docs.
     public static func connection(_ type: String, example: String) -> Field<ConnectionName> {
-        Field("connection", summary: "A \(type) connection from connections.yaml.", example: example)
+        Field("connection", summary: "A \(type) connection: a stored one on the server (Connections page), or one in connections.yaml beside the pipeline file.", example: example)
     }
     public static let table = Field<String>("table", summary: "Target table, optionally schema-qualified; created from the input schema if missing.", example: "analytics.orders")
     public static let mode = Field<TableWriteMode>("mode", summary: "append, replace (build a new table, swap atomically), merge (upsert on key) or create (fail if it exists).", default: .append)

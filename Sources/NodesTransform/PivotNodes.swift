@@ -67,7 +67,10 @@ public struct PivotNode: NodeType {
         guard let discover = request.discover else {
             throw settings.error(Self.values, "list the values that become columns (values: [DE, FR, US])", code: "missing_field")
         }
-        let found = try await discover("in", pivotColumn, Self.maxDiscoveredValues)
+        let found: [Value]
+        do { found = try await discover("in", pivotColumn, Self.maxDiscoveredValues) } catch {
+            throw ConfigError(code: error.code, message: error.message, location: settings.location(of: Self.values), node: settings.node, field: Self.values.name)
+        }
         guard found.count <= Self.maxDiscoveredValues else {
             throw settings.error(Self.values, "'\(pivotColumn)' has more than \(Self.maxDiscoveredValues) distinct values; list the ones that become columns",
                                  code: "too_many_values")

@@ -204,6 +204,9 @@ public struct Planner: Sendable {
         return (plans, transforms)
     }
 
+    /// How long a check or a preview lets a node discover its columns (runs take the time they need).
+    static let checkDiscoveryTime: Duration = .seconds(30)
+
     /// The values of `column` arriving at `node`'s input `port` (see `ValueDiscovery`): a preview of the upstream
     /// node that keeps, instead of rows, the column's distinct values after the edge's own filter.
     private func discover(_ column: String, arrivingAt node: String, _ port: String, document: PipelineDocument, edges: [EdgeDeclaration],
@@ -225,7 +228,23 @@ public struct Planner: Sendable {
         }
         var options = RunOptions(events: DiscardedEvents(), rejects: MemoryRejectStore())
         options.previewDistinct = (edge.from.port, column, transform, limit, rows)
-        let result = await RunExecutor().run(upstream, options: options)
+        let result: RunResult, prepared = options
+        if rows == nil {
+            result = await RunExecutor().run(upstream, options: prepared)
+        } else {
+            // A check stays quick: past its time the discovery is cancelled and the check says so.
+            let raced = await withTaskGroup(of: RunResult?.self) { group in
+                group.addTask { await RunExecutor().run(upstream, options: prepared) }
+                group.addTask { try? await Task.sleep(for: Self.checkDiscoveryTime); return nil }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            guard let raced, raced.summary.status != .cancelled else {
+                throw ConfigError(code: "discovery_timeout", message: "finding the values of '\(column)' took longer than \(Self.checkDiscoveryTime.components.seconds) s; list them", node: node)
+            }
+            result = raced
+        }
         if result.summary.status == .failed {
             throw ConfigError(code: "discovery_failed", message: "finding the values of '\(column)' failed: \(result.summary.error ?? "the upstream run failed")", node: node)
         }

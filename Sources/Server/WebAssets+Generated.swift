@@ -4,16 +4,19 @@ extension WebAssets {
     static let embedded: [String: WebAsset] = [
         "index.html": WebAsset(contentType: "text/html; charset=utf-8", base64:
             "PCFkb2N0eXBlIGh0bWw+CjxodG1sIGxhbmc9ImVuIj4KPGhlYWQ+CiAgPG1ldGEgY2hhcnNldD0idXRmLTgiPgogIDxtZXRhIG5hbWU9InZpZXdwb3J0IiBj" +
-            "b250ZW50PSJ3aWR0aD1kZXZpY2Utd2lkdGgsIGluaXRpYWwtc2NhbGU9MSI+CiAgPHRpdGxlPlNsdWljZTwvdGl0bGU+CiAgPGxpbmsgcmVsPSJzdHlsZXNo" +
-            "ZWV0IiBocmVmPSIvdWkvYXBwLmNzcyI+CiAgPHNjcmlwdCB0eXBlPSJtb2R1bGUiIHNyYz0iL3VpL2pzL2FwcC5qcyI+PC9zY3JpcHQ+CjwvaGVhZD4KPGJv" +
-            "ZHk+CiAgPGhlYWRlciBjbGFzcz0idG9wIj4KICAgIDxhIGNsYXNzPSJicmFuZCIgaHJlZj0iIy9kYXNoYm9hcmQiPlNsdWljZTwvYT4KICAgIDxuYXYgaWQ9" +
-            "Im5hdiIgYXJpYS1sYWJlbD0iTWFpbiIgaGlkZGVuPgogICAgICA8YSBocmVmPSIjL2Rhc2hib2FyZCI+RGFzaGJvYXJkPC9hPgogICAgICA8YSBocmVmPSIj" +
-            "L3BpcGVsaW5lcyI+UGlwZWxpbmVzPC9hPgogICAgICA8YSBocmVmPSIjL3J1bnMiPlJ1bnM8L2E+CiAgICAgIDxhIGhyZWY9IiMvY29ubmVjdGlvbnMiPkNv" +
-            "bm5lY3Rpb25zPC9hPgogICAgICA8YSBocmVmPSIjL3RyaWdnZXJzIj5UcmlnZ2VyczwvYT4KICAgICAgPGEgaHJlZj0iIy90b2tlbnMiPkFQSSB0b2tlbnM8" +
-            "L2E+CiAgICAgIDxhIGhyZWY9IiMvbm90aWZpY2F0aW9ucyIgaWQ9Im5hdi1ub3RpZmljYXRpb25zIiBoaWRkZW4+Tm90aWZpY2F0aW9uczwvYT4KICAgICAg" +
-            "PGEgaHJlZj0iIy91c2VycyIgaWQ9Im5hdi11c2VycyIgaGlkZGVuPlVzZXJzPC9hPgogICAgPC9uYXY+CiAgICA8ZGl2IGlkPSJhY2NvdW50IiBjbGFzcz0i" +
-            "YWNjb3VudCI+PC9kaXY+CiAgPC9oZWFkZXI+CiAgPGRpdiBpZD0iYmFubmVyIiByb2xlPSJzdGF0dXMiIGFyaWEtbGl2ZT0icG9saXRlIj48L2Rpdj4KICA8" +
-            "bWFpbiBpZD0idmlldyIgdGFiaW5kZXg9Ii0xIj48L21haW4+CjwvYm9keT4KPC9odG1sPgo="),
+            "b250ZW50PSJ3aWR0aD1kZXZpY2Utd2lkdGgsIGluaXRpYWwtc2NhbGU9MSI+CiAgPHRpdGxlPlNsdWljZTwvdGl0bGU+CiAgPGxpbmsgcmVsPSJpY29uIiBo" +
+            "cmVmPSJkYXRhOmltYWdlL3N2Zyt4bWwsJTNDc3ZnIHhtbG5zPSdodHRwOi8vd3d3LnczLm9yZy8yMDAwL3N2Zycgdmlld0JveD0nMCAwIDMyIDMyJyUzRSUz" +
+            "Q3JlY3Qgd2lkdGg9JzMyJyBoZWlnaHQ9JzMyJyByeD0nNycgZmlsbD0nJTIzMWY2ZmViJy8lM0UlM0NwYXRoIGQ9J002IDEyaDIwTTYgMThoMTRNNiAyNGg4" +
+            "JyBzdHJva2U9J3doaXRlJyBzdHJva2Utd2lkdGg9JzMnIHN0cm9rZS1saW5lY2FwPSdyb3VuZCcvJTNFJTNDL3N2ZyUzRSI+CiAgPGxpbmsgcmVsPSJzdHls" +
+            "ZXNoZWV0IiBocmVmPSIvdWkvYXBwLmNzcyI+CiAgPHNjcmlwdCB0eXBlPSJtb2R1bGUiIHNyYz0iL3VpL2pzL2FwcC5qcyI+PC9zY3JpcHQ+CjwvaGVhZD4K" +
+            "PGJvZHk+CiAgPGhlYWRlciBjbGFzcz0idG9wIj4KICAgIDxhIGNsYXNzPSJicmFuZCIgaHJlZj0iIy9kYXNoYm9hcmQiPlNsdWljZTwvYT4KICAgIDxuYXYg" +
+            "aWQ9Im5hdiIgYXJpYS1sYWJlbD0iTWFpbiIgaGlkZGVuPgogICAgICA8YSBocmVmPSIjL2Rhc2hib2FyZCI+RGFzaGJvYXJkPC9hPgogICAgICA8YSBocmVm" +
+            "PSIjL3BpcGVsaW5lcyI+UGlwZWxpbmVzPC9hPgogICAgICA8YSBocmVmPSIjL3J1bnMiPlJ1bnM8L2E+CiAgICAgIDxhIGhyZWY9IiMvY29ubmVjdGlvbnMi" +
+            "PkNvbm5lY3Rpb25zPC9hPgogICAgICA8YSBocmVmPSIjL3RyaWdnZXJzIj5UcmlnZ2VyczwvYT4KICAgICAgPGEgaHJlZj0iIy90b2tlbnMiPkFQSSB0b2tl" +
+            "bnM8L2E+CiAgICAgIDxhIGhyZWY9IiMvbm90aWZpY2F0aW9ucyIgaWQ9Im5hdi1ub3RpZmljYXRpb25zIiBoaWRkZW4+Tm90aWZpY2F0aW9uczwvYT4KICAg" +
+            "ICAgPGEgaHJlZj0iIy91c2VycyIgaWQ9Im5hdi11c2VycyIgaGlkZGVuPlVzZXJzPC9hPgogICAgPC9uYXY+CiAgICA8ZGl2IGlkPSJhY2NvdW50IiBjbGFz" +
+            "cz0iYWNjb3VudCI+PC9kaXY+CiAgPC9oZWFkZXI+CiAgPGRpdiBpZD0iYmFubmVyIiByb2xlPSJzdGF0dXMiIGFyaWEtbGl2ZT0icG9saXRlIj48L2Rpdj4K" +
+            "ICA8bWFpbiBpZD0idmlldyIgdGFiaW5kZXg9Ii0xIj48L21haW4+CjwvYm9keT4KPC9odG1sPgo="),
         "ui/app.css": WebAsset(contentType: "text/css; charset=utf-8", base64:
             "OnJvb3QgewogIC0tYmc6ICNmNmY3Zjk7IC0tcGFuZWw6ICNmZmY7IC0taW5rOiAjMWQyMzMwOyAtLW11dGVkOiAjNWI2NTc4OyAtLWxpbmU6ICNkOWRlZTc7" +
             "CiAgLS1hY2NlbnQ6ICMxZjZmZWI7IC0tYWNjZW50LWluazogI2ZmZjsgLS1vazogIzFhN2YzNzsgLS1iYWQ6ICNjMDM2MmM7IC0td2FybjogIzlhNjcwMDsK" +
@@ -133,7 +136,8 @@ extension WebAssets {
             "c3R5bGU6IG5vbmU7IHBhZGRpbmc6IDA7IG1hcmdpbjogOHB4IDAgMDsgfQoudGVzdC1yZXN1bHRzIC50ZXN0LWxpc3QgbGkgeyBwYWRkaW5nOiA0cHggMDsg" +
             "Ym9yZGVyLXRvcDogMXB4IHNvbGlkIHZhcigtLWxpbmUsICNkZGQpOyB9Ci50ZXN0LWZhaWx1cmUgeyBtYXJnaW46IDRweCAwIDAgMThweDsgcGFkZGluZzog" +
             "NnB4IDhweDsgYmFja2dyb3VuZDogI2ZiZjNmMjsgYm9yZGVyLXJhZGl1czogNHB4OyBvdmVyZmxvdy14OiBhdXRvOyBmb250LXNpemU6IDEycHg7IHdoaXRl" +
-            "LXNwYWNlOiBwcmU7IH0K"),
+            "LXNwYWNlOiBwcmU7IH0KLmNvbW1hbmQgeyBiYWNrZ3JvdW5kOiAjZjBmMmY1OyBib3JkZXI6IDFweCBzb2xpZCB2YXIoLS1saW5lKTsgYm9yZGVyLXJhZGl1" +
+            "czogNnB4OyBwYWRkaW5nOiA4cHggMTBweDsgb3ZlcmZsb3cteDogYXV0bzsgdXNlci1zZWxlY3Q6IGFsbDsgfQo="),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
@@ -200,40 +204,45 @@ extension WebAssets {
             "ZSh2aWV3LCBkZWNvZGVVUklDb21wb25lbnQoaGFzaC5zbGljZSg3KSkpOwogIGlmICghc2lnbmVkSW4oKSkgewogICAgbWUgPSBudWxsOwogICAgcmVuZGVy" +
             "Q2hyb21lKCk7CiAgICBjb25zdCBzdGF0dXMgPSBhd2FpdCBhcGkoIkdFVCIsICIvYXBpL3YxL3NldHVwIik7CiAgICBpZiAoc3RhdHVzLm5lZWRzX3NldHVw" +
             "KSB7CiAgICAgIHNob3codmlldywgaCgic2VjdGlvbiIsIHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIgfSwgaCgiaDEiLCB7fSwgIldlbGNvbWUgdG8gU2x1aWNl" +
-            "IiksCiAgICAgICAgaCgicCIsIHt9LCAiVGhpcyBzZXJ2ZXIgaGFzIG5vIGFkbWluaXN0cmF0b3IgeWV0LiBPcGVuIHRoZSBzZXR1cCBsaW5rIHRoYXQgYHNs" +
-            "dWljZSBzZXJ2ZWAgcHJpbnRlZCBvbiBpdHMgZmlyc3Qgc3RhcnQgKGl0IGVuZHMgd2l0aCAjc2V0dXA94oCmKSwgb3IgcnVuIGBzbHVpY2UgdXNlciBhZGQg" +
-            "TkFNRSAtLXJvbGUgYWRtaW5gIG9uIHRoZSBzZXJ2ZXIuIikpKTsKICAgICAgcmV0dXJuOwogICAgfQogICAgcmV0dXJuIGxvZ2luUGFnZSh2aWV3KTsKICB9" +
-            "CiAgaWYgKCFtZSkgewogICAgdHJ5IHsgbWUgPSBhd2FpdCBhcGkoIkdFVCIsICIvYXBpL3YxL2F1dGgvbWUiKTsgfSBjYXRjaCB7IGZvcmdldFRva2Vucygp" +
-            "OyByZXR1cm4gcm91dGUoKTsgfQogIH0KICByZW5kZXJDaHJvbWUoKTsKICBhd2FpdCByZW5kZXJWYXVsdEJhbm5lcigpOwogIGNvbnN0IG5hbWUgPSAoaGFz" +
-            "aC5yZXBsYWNlKC9eI1wvPy8sICIiKS5zcGxpdCgvWy8/XS8pWzBdKSB8fCAiZGFzaGJvYXJkIjsKICBjb25zdCBwYWdlID0gcGFnZXNbbmFtZV0gPz8gZGFz" +
-            "aGJvYXJkUGFnZTsKICB2aWV3LmNsYXNzTGlzdC5yZW1vdmUoIndpZGUiKTsKICBjb25zdCBzZWN0aW9uID0gbmFtZSA9PT0gInJ1biIgPyAicnVucyIgOiBu" +
-            "YW1lID09PSAiZWRpdCIgfHwgbmFtZSA9PT0gIm5ldyIgPyAicGlwZWxpbmVzIiA6IG5hbWU7CiAgZm9yIChjb25zdCBpdGVtIG9mIG5hdi5xdWVyeVNlbGVj" +
-            "dG9yQWxsKCJhIikpIHsKICAgIGlmIChpdGVtLmdldEF0dHJpYnV0ZSgiaHJlZiIpID09PSBgIy8ke3NlY3Rpb259YCkgaXRlbS5zZXRBdHRyaWJ1dGUoImFy" +
-            "aWEtY3VycmVudCIsICJwYWdlIik7IGVsc2UgaXRlbS5yZW1vdmVBdHRyaWJ1dGUoImFyaWEtY3VycmVudCIpOwogIH0KICBhd2FpdCBwYWdlKHZpZXcsIG1l" +
-            "KTsKfQoKZnVuY3Rpb24gcmVuZGVyQ2hyb21lKCkgewogIG5hdi5oaWRkZW4gPSAhbWU7CiAgaWYgKCFtZSkgeyBzaG93KGFjY291bnQpOyByZXR1cm47IH0K" +
-            "ICAvKiogQHR5cGUge0hUTUxFbGVtZW50fSAqLyAoZG9jdW1lbnQuZ2V0RWxlbWVudEJ5SWQoIm5hdi11c2VycyIpKS5oaWRkZW4gPSBtZS5yb2xlICE9PSAi" +
-            "YWRtaW4iOwogIC8qKiBAdHlwZSB7SFRNTEVsZW1lbnR9ICovIChkb2N1bWVudC5nZXRFbGVtZW50QnlJZCgibmF2LW5vdGlmaWNhdGlvbnMiKSkuaGlkZGVu" +
-            "ID0gbWUucm9sZSAhPT0gImFkbWluIjsKICBzaG93KGFjY291bnQsIGgoInNwYW4iLCB7ICJkYXRhLXRlc3RpZCI6ICJzaWduZWQtaW4tYXMiIH0sIGAke21l" +
-            "Lm5hbWV9ICgke21lLnJvbGV9KWApLAogICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogbG9nb3V0IH0sICJTaWduIG91dCIpKTsK" +
-            "fQoKYXN5bmMgZnVuY3Rpb24gbG9nb3V0KCkgewogIHRyeSB7IGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL2F1dGgvbG9nb3V0Iiwge30pOyB9IGNhdGNo" +
-            "IHsgLyogc2lnbmluZyBvdXQgYW55d2F5ICovIH0KICBmb3JnZXRUb2tlbnMoKTsKICBtZSA9IG51bGw7CiAgbG9jYXRpb24uaGFzaCA9ICIjL2xvZ2luIjsK" +
-            "ICBhd2FpdCByb3V0ZSgpOwp9CgovKiogQWRtaW5zIHNlZSBhbiB1bmxvY2sgZm9ybSB3aGlsZSB0aGUgdmF1bHQgaXMgbG9ja2VkOyBvdGhlcnMgYSBub3Rl" +
-            "LiAqLwphc3luYyBmdW5jdGlvbiByZW5kZXJWYXVsdEJhbm5lcigpIHsKICBjb25zdCB2YXVsdCA9IGF3YWl0IGFwaSgiR0VUIiwgIi9hcGkvdjEvdmF1bHQi" +
-            "KTsKICBpZiAodmF1bHQuc3RhdHVzICE9PSAibG9ja2VkIikgeyBzaG93KGJhbm5lcik7IHJldHVybjsgfQogIGlmIChtZS5yb2xlICE9PSAiYWRtaW4iKSB7" +
-            "IHNob3coYmFubmVyLCBoKCJzcGFuIiwge30sICJUaGUgdmF1bHQgaXMgbG9ja2VkOiBydW5zIHRoYXQgbmVlZCBjb25uZWN0aW9uIHNlY3JldHMgd2FpdCB1" +
-            "bnRpbCBhbiBhZG1pbiB1bmxvY2tzIGl0LiIpKTsgcmV0dXJuOyB9CiAgY29uc3QgcGFzc3dvcmQgPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICov" +
-            "IChoKCJpbnB1dCIsIHsgdHlwZTogInBhc3N3b3JkIiwgaWQ6ICJ2YXVsdC1wYXNzd29yZCIsIGF1dG9jb21wbGV0ZTogImN1cnJlbnQtcGFzc3dvcmQiLCAi" +
-            "YXJpYS1sYWJlbCI6ICJNYXN0ZXIgcGFzc3dvcmQiIH0pKTsKICBjb25zdCBtZXNzYWdlID0gaCgic3BhbiIsIHsgcm9sZTogImFsZXJ0IiB9KTsKICBjb25z" +
-            "dCBmb3JtID0gaCgiZm9ybSIsIHsgb25zdWJtaXQ6IGFzeW5jICgvKiogQHR5cGUge0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgZXZlbnQucHJldmVudERl" +
-            "ZmF1bHQoKTsKICAgIHRyeSB7IGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL3ZhdWx0L3VubG9jayIsIHsgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlIH0p" +
-            "OyBzaG93KGJhbm5lcik7IH0KICAgIGNhdGNoIChlcnJvcikgeyBtZXNzYWdlLnRleHRDb250ZW50ID0gLyoqIEB0eXBlIHtFcnJvcn0gKi8gKGVycm9yKS5t" +
-            "ZXNzYWdlOyB9CiAgfSB9LCBoKCJzdHJvbmciLCB7fSwgIlRoZSB2YXVsdCBpcyBsb2NrZWQuIiksIHBhc3N3b3JkLCBoKCJidXR0b24iLCB7IGNsYXNzOiAi" +
-            "cHJpbWFyeSIsIHR5cGU6ICJzdWJtaXQiIH0sICJVbmxvY2siKSwgbWVzc2FnZSk7CiAgc2hvdyhiYW5uZXIsIGZvcm0pOwp9Cgp3aW5kb3cuYWRkRXZlbnRM" +
-            "aXN0ZW5lcigiaGFzaGNoYW5nZSIsICgpID0+IHsgcm91dGUoKS5jYXRjaChzaG93RmFpbHVyZSk7IH0pOwp3aW5kb3cuYWRkRXZlbnRMaXN0ZW5lcigic2x1" +
-            "aWNlOnNpZ25lZC1vdXQiLCAoKSA9PiB7IG1lID0gbnVsbDsgbG9jYXRpb24uaGFzaCA9ICIjL2xvZ2luIjsgfSk7CnJvdXRlKCkuY2F0Y2goc2hvd0ZhaWx1" +
-            "cmUpOwoKLyoqCiAqIEBwYXJhbSB7YW55fSBlcnJvcgogKi8KZnVuY3Rpb24gc2hvd0ZhaWx1cmUoZXJyb3IpIHsKICBzaG93KHZpZXcsIGgoInNlY3Rpb24i" +
-            "LCB7IGNsYXNzOiAiY2FyZCIgfSwgaCgiaDEiLCB7fSwgIlNvbWV0aGluZyB3ZW50IHdyb25nIiksIGgoInAiLCB7IGNsYXNzOiAiZXJyb3IiIH0sIGVycm9y" +
-            "ICYmIGVycm9yLm1lc3NhZ2UgPyBlcnJvci5tZXNzYWdlIDogU3RyaW5nKGVycm9yKSkpKTsKfQo="),
+            "IiksCiAgICAgICAgaCgicCIsIHt9LCAiVGhpcyBzZXJ2ZXIgaGFzIG5vIGFkbWluaXN0cmF0b3IgeWV0LiBPcGVuIHRoZSBzZXR1cCBsaW5rIHRoYXQgIiwg" +
+            "aCgiY29kZSIsIHt9LCAic2x1aWNlIHNlcnZlIiksICIgcHJpbnRlZCBvbiBpdHMgZmlyc3Qgc3RhcnQgKGl0IGVuZHMgd2l0aCAjc2V0dXA94oCmKSwgb3Ig" +
+            "cnVuIHRoaXMgb24gdGhlIHNlcnZlcjoiKSwKICAgICAgICBoKCJwcmUiLCB7IGNsYXNzOiAiY29tbWFuZCIsICJkYXRhLXRlc3RpZCI6ICJzZXR1cC1jb21t" +
+            "YW5kIiB9LCAic2x1aWNlIHVzZXIgYWRkIGFkbWluIC0tcm9sZSBhZG1pbiAtLXBhc3N3b3JkLWZpbGUgYWRtaW4tcGFzc3dvcmQudHh0IC0tbWFzdGVyLXBh" +
+            "c3N3b3JkLWZpbGUgbWFzdGVyLXBhc3N3b3JkLnR4dCIpLAogICAgICAgIGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgIkVhY2ggZmlsZSBob2xkcyBvbmUg" +
+            "cGFzc3dvcmQgKGF0IGxlYXN0IDEyIGNoYXJhY3RlcnMpOyBkZWxldGUgdGhlbSBhZnRlcndhcmRzLiBBZGQgdGhlIHNlcnZlcidzIC0tZGF0YS1kaXIgb3Ig" +
+            "LS1zdG9yZSB3aGVuIGl0IHdhcyBzdGFydGVkIHdpdGggb25lLiBUaGUgbWFzdGVyIHBhc3N3b3JkIHVubG9ja3MgdGhlIHZhdWx0IGFmdGVyIGV2ZXJ5IHJl" +
+            "c3RhcnQ6IGtlZXAgaXQgc2FmZS4iKSkpOwogICAgICByZXR1cm47CiAgICB9CiAgICByZXR1cm4gbG9naW5QYWdlKHZpZXcpOwogIH0KICBpZiAoIW1lKSB7" +
+            "CiAgICB0cnkgeyBtZSA9IGF3YWl0IGFwaSgiR0VUIiwgIi9hcGkvdjEvYXV0aC9tZSIpOyB9IGNhdGNoIHsgZm9yZ2V0VG9rZW5zKCk7IHJldHVybiByb3V0" +
+            "ZSgpOyB9CiAgfQogIHJlbmRlckNocm9tZSgpOwogIGF3YWl0IHJlbmRlclZhdWx0QmFubmVyKCk7CiAgY29uc3QgbmFtZSA9IChoYXNoLnJlcGxhY2UoL14j" +
+            "XC8/LywgIiIpLnNwbGl0KC9bLz9dLylbMF0pIHx8ICJkYXNoYm9hcmQiOwogIGNvbnN0IHBhZ2UgPSBwYWdlc1tuYW1lXSA/PyBkYXNoYm9hcmRQYWdlOwog" +
+            "IHZpZXcuY2xhc3NMaXN0LnJlbW92ZSgid2lkZSIpOwogIGNvbnN0IHNlY3Rpb24gPSBuYW1lID09PSAicnVuIiA/ICJydW5zIiA6IG5hbWUgPT09ICJlZGl0" +
+            "IiB8fCBuYW1lID09PSAibmV3IiA/ICJwaXBlbGluZXMiIDogbmFtZTsKICBmb3IgKGNvbnN0IGl0ZW0gb2YgbmF2LnF1ZXJ5U2VsZWN0b3JBbGwoImEiKSkg" +
+            "ewogICAgaWYgKGl0ZW0uZ2V0QXR0cmlidXRlKCJocmVmIikgPT09IGAjLyR7c2VjdGlvbn1gKSBpdGVtLnNldEF0dHJpYnV0ZSgiYXJpYS1jdXJyZW50Iiwg" +
+            "InBhZ2UiKTsgZWxzZSBpdGVtLnJlbW92ZUF0dHJpYnV0ZSgiYXJpYS1jdXJyZW50Iik7CiAgfQogIGF3YWl0IHBhZ2UodmlldywgbWUpOwp9CgpmdW5jdGlv" +
+            "biByZW5kZXJDaHJvbWUoKSB7CiAgbmF2LmhpZGRlbiA9ICFtZTsKICBpZiAoIW1lKSB7IHNob3coYWNjb3VudCk7IHJldHVybjsgfQogIC8qKiBAdHlwZSB7" +
+            "SFRNTEVsZW1lbnR9ICovIChkb2N1bWVudC5nZXRFbGVtZW50QnlJZCgibmF2LXVzZXJzIikpLmhpZGRlbiA9IG1lLnJvbGUgIT09ICJhZG1pbiI7CiAgLyoq" +
+            "IEB0eXBlIHtIVE1MRWxlbWVudH0gKi8gKGRvY3VtZW50LmdldEVsZW1lbnRCeUlkKCJuYXYtbm90aWZpY2F0aW9ucyIpKS5oaWRkZW4gPSBtZS5yb2xlICE9" +
+            "PSAiYWRtaW4iOwogIHNob3coYWNjb3VudCwgaCgic3BhbiIsIHsgImRhdGEtdGVzdGlkIjogInNpZ25lZC1pbi1hcyIgfSwgYCR7bWUubmFtZX0gKCR7bWUu" +
+            "cm9sZX0pYCksCiAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiBsb2dvdXQgfSwgIlNpZ24gb3V0IikpOwp9Cgphc3luYyBmdW5j" +
+            "dGlvbiBsb2dvdXQoKSB7CiAgdHJ5IHsgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvYXV0aC9sb2dvdXQiLCB7fSk7IH0gY2F0Y2ggeyAvKiBzaWduaW5n" +
+            "IG91dCBhbnl3YXkgKi8gfQogIGZvcmdldFRva2VucygpOwogIG1lID0gbnVsbDsKICBsb2NhdGlvbi5oYXNoID0gIiMvbG9naW4iOwogIGF3YWl0IHJvdXRl" +
+            "KCk7Cn0KCi8qKiBBZG1pbnMgc2VlIGFuIHVubG9jayBmb3JtIHdoaWxlIHRoZSB2YXVsdCBpcyBsb2NrZWQ7IG90aGVycyBhIG5vdGUuICovCmFzeW5jIGZ1" +
+            "bmN0aW9uIHJlbmRlclZhdWx0QmFubmVyKCkgewogIGNvbnN0IHZhdWx0ID0gYXdhaXQgYXBpKCJHRVQiLCAiL2FwaS92MS92YXVsdCIpOwogIGlmICh2YXVs" +
+            "dC5zdGF0dXMgIT09ICJsb2NrZWQiKSB7IHNob3coYmFubmVyKTsgcmV0dXJuOyB9CiAgaWYgKG1lLnJvbGUgIT09ICJhZG1pbiIpIHsgc2hvdyhiYW5uZXIs" +
+            "IGgoInNwYW4iLCB7fSwgIlRoZSB2YXVsdCBpcyBsb2NrZWQ6IHJ1bnMgdGhhdCBuZWVkIGNvbm5lY3Rpb24gc2VjcmV0cyB3YWl0IHVudGlsIGFuIGFkbWlu" +
+            "IHVubG9ja3MgaXQuIikpOyByZXR1cm47IH0KICBjb25zdCBwYXNzd29yZCA9IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0Iiwg" +
+            "eyB0eXBlOiAicGFzc3dvcmQiLCBpZDogInZhdWx0LXBhc3N3b3JkIiwgYXV0b2NvbXBsZXRlOiAiY3VycmVudC1wYXNzd29yZCIsICJhcmlhLWxhYmVsIjog" +
+            "Ik1hc3RlciBwYXNzd29yZCIgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJzcGFuIiwgeyByb2xlOiAiYWxlcnQiIH0pOwogIGNvbnN0IGZvcm0gPSBoKCJm" +
+            "b3JtIiwgeyBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgpOwogICAg" +
+            "dHJ5IHsgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvdmF1bHQvdW5sb2NrIiwgeyBwYXNzd29yZDogcGFzc3dvcmQudmFsdWUgfSk7IHNob3coYmFubmVy" +
+            "KTsgfQogICAgY2F0Y2ggKGVycm9yKSB7IG1lc3NhZ2UudGV4dENvbnRlbnQgPSAvKiogQHR5cGUge0Vycm9yfSAqLyAoZXJyb3IpLm1lc3NhZ2U7IH0KICB9" +
+            "IH0sIGgoInN0cm9uZyIsIHt9LCAiVGhlIHZhdWx0IGlzIGxvY2tlZC4iKSwgcGFzc3dvcmQsIGgoImJ1dHRvbiIsIHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlw" +
+            "ZTogInN1Ym1pdCIgfSwgIlVubG9jayIpLCBtZXNzYWdlKTsKICBzaG93KGJhbm5lciwgZm9ybSk7Cn0KCndpbmRvdy5hZGRFdmVudExpc3RlbmVyKCJoYXNo" +
+            "Y2hhbmdlIiwgKCkgPT4geyByb3V0ZSgpLmNhdGNoKHNob3dGYWlsdXJlKTsgfSk7CndpbmRvdy5hZGRFdmVudExpc3RlbmVyKCJzbHVpY2U6c2lnbmVkLW91" +
+            "dCIsICgpID0+IHsgbWUgPSBudWxsOyBsb2NhdGlvbi5oYXNoID0gIiMvbG9naW4iOyB9KTsKcm91dGUoKS5jYXRjaChzaG93RmFpbHVyZSk7CgovKioKICog" +
+            "QHBhcmFtIHthbnl9IGVycm9yCiAqLwpmdW5jdGlvbiBzaG93RmFpbHVyZShlcnJvcikgewogIHNob3codmlldywgaCgic2VjdGlvbiIsIHsgY2xhc3M6ICJj" +
+            "YXJkIiB9LCBoKCJoMSIsIHt9LCAiU29tZXRoaW5nIHdlbnQgd3JvbmciKSwgaCgicCIsIHsgY2xhc3M6ICJlcnJvciIgfSwgZXJyb3IgJiYgZXJyb3IubWVz" +
+            "c2FnZSA/IGVycm9yLm1lc3NhZ2UgOiBTdHJpbmcoZXJyb3IpKSkpOwp9Cg=="),
         "ui/js/dom.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEEgdGlueSBlbGVtZW50IGJ1aWxkZXI6IHRleHQgaXMgYWx3YXlzIHRleHQgKG5ldmVyIHBhcnNlZCBhcyBIVE1MKS4KCi8qKgog" +
             "KiBAcGFyYW0ge3N0cmluZ30gdGFnCiAqIEBwYXJhbSB7UmVjb3JkPHN0cmluZywgYW55Pn0gW2F0dHJpYnV0ZXNdICBvbiogaGFuZGxlcnMsIGBjbGFzc2As" +
@@ -438,78 +447,111 @@ extension WebAssets {
             "ICAgIGNhc2UgImludGVnZXIiOiB7CiAgICAgIGlmICghL14tP1xkKyQvLnRlc3QodGV4dCkpIHRocm93IG5ldyBFcnJvcihgJHtmaWVsZC5uYW1lfSBtdXN0" +
             "IGJlIGEgd2hvbGUgbnVtYmVyYCk7CiAgICAgIHJldHVybiBOdW1iZXIodGV4dCk7CiAgICB9CiAgICBjYXNlICJudW1iZXIiOiB7CiAgICAgIGNvbnN0IHZh" +
             "bHVlID0gTnVtYmVyKHRleHQpOwogICAgICBpZiAoTnVtYmVyLmlzTmFOKHZhbHVlKSkgdGhyb3cgbmV3IEVycm9yKGAke2ZpZWxkLm5hbWV9IG11c3QgYmUg" +
-            "YSBudW1iZXJgKTsKICAgICAgcmV0dXJuIHZhbHVlOwogICAgfQogICAgY2FzZSAibGlzdCI6CiAgICAgIHJldHVybiB0ZXh0LnNwbGl0KCIsIikubWFwKChp" +
-            "dGVtKSA9PiBpdGVtLnRyaW0oKSkuZmlsdGVyKChpdGVtKSA9PiBpdGVtICE9PSAiIik7CiAgICBjYXNlICJtYXAiOgogICAgY2FzZSAic2NoZW1hIjogewog" +
-            "ICAgICBsZXQgdmFsdWU7CiAgICAgIHRyeSB7IHZhbHVlID0gSlNPTi5wYXJzZSh0ZXh0KTsgfSBjYXRjaCB7IHRocm93IG5ldyBFcnJvcihgJHtmaWVsZC5u" +
-            "YW1lfSBtdXN0IGJlIGEgSlNPTiBvYmplY3Qgc3VjaCBhcyB7ImEiOiAiYiJ9YCk7IH0KICAgICAgaWYgKHZhbHVlID09PSBudWxsIHx8IHR5cGVvZiB2YWx1" +
-            "ZSAhPT0gIm9iamVjdCIgfHwgQXJyYXkuaXNBcnJheSh2YWx1ZSkpIHRocm93IG5ldyBFcnJvcihgJHtmaWVsZC5uYW1lfSBtdXN0IGJlIGEgSlNPTiBvYmpl" +
-            "Y3Qgc3VjaCBhcyB7ImEiOiAiYiJ9YCk7CiAgICAgIHJldHVybiB2YWx1ZTsKICAgIH0KICAgIGRlZmF1bHQ6CiAgICAgIHJldHVybiB0ZXh0OwogIH0KfQoK" +
-            "LyoqCiAqIFJlbmRlcnMgYSBmb3JtIGZvciBgZmllbGRzYC4gYGluaXRpYWxgIGhvbGRzIGN1cnJlbnQgdmFsdWVzOyBgc2VjcmV0c1NldGAgbmFtZXMgc2Vj" +
-            "cmV0IGZpZWxkcyBhbHJlYWR5IHN0b3JlZAogKiAodGhlaXIgdmFsdWVzIGFyZSBuZXZlciBzaG93bjogbGVhdmluZyB0aGVtIGVtcHR5IGtlZXBzIHRoZW0p" +
-            "LgogKiBAcGFyYW0ge0ZpZWxkU3BlY1tdfSBmaWVsZHMKICogQHBhcmFtIHt7aW5pdGlhbD86IFJlY29yZDxzdHJpbmcsIHVua25vd24+LCBzZWNyZXRzU2V0" +
-            "Pzogc3RyaW5nW10sIGlkUHJlZml4Pzogc3RyaW5nLCBjb25uZWN0aW9ucz86IHN0cmluZ1tdfX0gW29wdGlvbnNdCiAqLwpleHBvcnQgZnVuY3Rpb24gcmVu" +
-            "ZGVyRmllbGRzKGZpZWxkcywgb3B0aW9ucyA9IHt9KSB7CiAgY29uc3QgaW5pdGlhbCA9IG9wdGlvbnMuaW5pdGlhbCA/PyB7fTsKICBjb25zdCBzZWNyZXRz" +
-            "U2V0ID0gbmV3IFNldChvcHRpb25zLnNlY3JldHNTZXQgPz8gW10pOwogIGNvbnN0IHByZWZpeCA9IG9wdGlvbnMuaWRQcmVmaXggPz8gImYiOwogIC8qKgog" +
-            "ICAqIEB0eXBlIHtNYXA8c3RyaW5nLCB7ZmllbGQ6IEZpZWxkU3BlYywgaW5wdXQ6IEhUTUxJbnB1dEVsZW1lbnR8SFRNTFNlbGVjdEVsZW1lbnQsIGVycm9y" +
-            "OiBIVE1MRWxlbWVudH0+fQogICAqLwogIGNvbnN0IGNvbnRyb2xzID0gbmV3IE1hcCgpOwogIGNvbnN0IGVsZW1lbnQgPSBoKCJkaXYiLCB7IGNsYXNzOiAi" +
-            "ZmllbGRzIiB9KTsKICBmb3IgKGNvbnN0IGZpZWxkIG9mIGZpZWxkcykgewogICAgY29uc3QgaWQgPSBgJHtwcmVmaXh9LSR7ZmllbGQubmFtZX1gOwogICAg" +
-            "Y29uc3QgY3VycmVudCA9IGluaXRpYWxbZmllbGQubmFtZV07CiAgICAvKioKICAgICAqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fEhUTUxTZWxlY3RFbGVt" +
-            "ZW50fQogICAgICovCiAgICBsZXQgaW5wdXQ7CiAgICBpZiAoZmllbGQua2luZCA9PT0gImNvbm5lY3Rpb24iICYmIG9wdGlvbnMuY29ubmVjdGlvbnMpIHsK" +
-            "ICAgICAgY29uc3Qgc2VsZWN0ID0gLyoqIEB0eXBlIHtIVE1MU2VsZWN0RWxlbWVudH0gKi8gKGgoInNlbGVjdCIsIHsgaWQsIG5hbWU6IGZpZWxkLm5hbWUg" +
-            "fSwgaCgib3B0aW9uIiwgeyB2YWx1ZTogIiIgfSwgIuKAlCBjaG9vc2UgYSBjb25uZWN0aW9uIOKAlCIpLAogICAgICAgIC4uLm9wdGlvbnMuY29ubmVjdGlv" +
-            "bnMubWFwKChjKSA9PiBoKCJvcHRpb24iLCB7IHZhbHVlOiBjIH0sIGMpKSkpOwogICAgICAvLyBBIG5hbWUgdGhhdCBpcyBub3QgKG9yIG5vdCB5ZXQpIGEg" +
-            "c3RvcmVkIGNvbm5lY3Rpb24sIG9yIGEgJHtwYXJhbWV0ZXJ9LCBpcyBrZXB0LCBuZXZlciBzaWxlbnRseSBkcm9wcGVkLgogICAgICBpZiAoY3VycmVudCAh" +
-            "PT0gdW5kZWZpbmVkICYmIGN1cnJlbnQgIT09ICIiICYmICFvcHRpb25zLmNvbm5lY3Rpb25zLmluY2x1ZGVzKFN0cmluZyhjdXJyZW50KSkpIHsKICAgICAg" +
-            "ICBzZWxlY3QuYXBwZW5kKGgoIm9wdGlvbiIsIHsgdmFsdWU6IFN0cmluZyhjdXJyZW50KSB9LCBgJHtjdXJyZW50fSAobm90IGEgc3RvcmVkIGNvbm5lY3Rp" +
-            "b24pYCkpOwogICAgICB9CiAgICAgIHNlbGVjdC52YWx1ZSA9IGN1cnJlbnQgIT09IHVuZGVmaW5lZCA/IFN0cmluZyhjdXJyZW50KSA6ICIiOwogICAgICBp" +
-            "bnB1dCA9IHNlbGVjdDsKICAgIH0gZWxzZSBpZiAoZmllbGQua2luZCA9PT0gImNob2ljZSIpIHsKICAgICAgY29uc3Qgc2VsZWN0ID0gLyoqIEB0eXBlIHtI" +
-            "VE1MU2VsZWN0RWxlbWVudH0gKi8gKGgoInNlbGVjdCIsIHsgaWQsIG5hbWU6IGZpZWxkLm5hbWUgfSkpOwogICAgICBpZiAoIWZpZWxkLnJlcXVpcmVkKSBz" +
-            "ZWxlY3QuYXBwZW5kKGgoIm9wdGlvbiIsIHsgdmFsdWU6ICIiIH0sIGZpZWxkLmRlZmF1bHQgPyBgZGVmYXVsdCAoJHtmaWVsZC5kZWZhdWx0fSlgIDogIuKA" +
-            "lCIpKTsKICAgICAgZm9yIChjb25zdCBjaG9pY2Ugb2YgZmllbGQuY2hvaWNlcyA/PyBbXSkgc2VsZWN0LmFwcGVuZChoKCJvcHRpb24iLCB7IHZhbHVlOiBj" +
-            "aG9pY2UgfSwgY2hvaWNlKSk7CiAgICAgIHNlbGVjdC52YWx1ZSA9IGN1cnJlbnQgIT09IHVuZGVmaW5lZCA/IFN0cmluZyhjdXJyZW50KSA6IChmaWVsZC5y" +
-            "ZXF1aXJlZCAmJiBmaWVsZC5kZWZhdWx0ID8gZmllbGQuZGVmYXVsdCA6ICIiKTsKICAgICAgaW5wdXQgPSBzZWxlY3Q7CiAgICB9IGVsc2UgaWYgKGZpZWxk" +
-            "LmtpbmQgPT09ICJib29sZWFuIiAmJiBmaWVsZC5kZWZhdWx0ID09PSBudWxsKSB7CiAgICAgIC8vIE5vIGRlZmF1bHQ6ICJub3Qgc2V0IiBpcyBhIHRoaXJk" +
-            "IGFuc3dlciAoZS5nLiBhIGZpbHRlciB0aGF0IGFwcGxpZXMgb25seSB3aGVuIGdpdmVuKS4KICAgICAgY29uc3Qgc2VsZWN0ID0gLyoqIEB0eXBlIHtIVE1M" +
-            "U2VsZWN0RWxlbWVudH0gKi8gKGgoInNlbGVjdCIsIHsgaWQsIG5hbWU6IGZpZWxkLm5hbWUgfSwgaCgib3B0aW9uIiwgeyB2YWx1ZTogIiIgfSwgIuKAlCIp" +
-            "LAogICAgICAgIGgoIm9wdGlvbiIsIHsgdmFsdWU6ICJ0cnVlIiB9LCAieWVzIiksIGgoIm9wdGlvbiIsIHsgdmFsdWU6ICJmYWxzZSIgfSwgIm5vIikpKTsK" +
-            "ICAgICAgc2VsZWN0LnZhbHVlID0gY3VycmVudCA9PT0gdHJ1ZSA/ICJ0cnVlIiA6IGN1cnJlbnQgPT09IGZhbHNlID8gImZhbHNlIiA6ICIiOwogICAgICBp" +
-            "bnB1dCA9IHNlbGVjdDsKICAgIH0gZWxzZSBpZiAoZmllbGQua2luZCA9PT0gImJvb2xlYW4iKSB7CiAgICAgIGlucHV0ID0gLyoqIEB0eXBlIHtIVE1MSW5w" +
-            "dXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkLCBuYW1lOiBmaWVsZC5uYW1lLCB0eXBlOiAiY2hlY2tib3giIH0pKTsKICAgICAgaW5wdXQuY2hlY2tl" +
-            "ZCA9IGN1cnJlbnQgIT09IHVuZGVmaW5lZCA/IGN1cnJlbnQgPT09IHRydWUgOiBmaWVsZC5kZWZhdWx0ID09PSAidHJ1ZSI7CiAgICB9IGVsc2UgewogICAg" +
-            "ICBjb25zdCB0eXBlID0gZmllbGQuc2VjcmV0ID8gInBhc3N3b3JkIiA6IGZpZWxkLmtpbmQgPT09ICJpbnRlZ2VyIiB8fCBmaWVsZC5raW5kID09PSAibnVt" +
-            "YmVyIiA/ICJudW1iZXIiIDogInRleHQiOwogICAgICBpbnB1dCA9IC8qKiBAdHlwZSB7SFRNTElucHV0RWxlbWVudH0gKi8gKGgoImlucHV0IiwgeyBpZCwg" +
-            "bmFtZTogZmllbGQubmFtZSwgdHlwZSwgYXV0b2NvbXBsZXRlOiBmaWVsZC5zZWNyZXQgPyAibmV3LXBhc3N3b3JkIiA6ICJvZmYiLAogICAgICAgIHBsYWNl" +
-            "aG9sZGVyOiBmaWVsZC5zZWNyZXQgJiYgc2VjcmV0c1NldC5oYXMoZmllbGQubmFtZSkgPyAic2V0IOKAlCBsZWF2ZSBlbXB0eSB0byBrZWVwIiA6IChmaWVs" +
-            "ZC5leGFtcGxlID8/IGZpZWxkLmRlZmF1bHQgPz8gIiIpIH0pKTsKICAgICAgaWYgKGN1cnJlbnQgIT09IHVuZGVmaW5lZCAmJiAhZmllbGQuc2VjcmV0KSBp" +
-            "bnB1dC52YWx1ZSA9IHR5cGVvZiBjdXJyZW50ID09PSAib2JqZWN0IiA/IEpTT04uc3RyaW5naWZ5KGN1cnJlbnQpIDogU3RyaW5nKGN1cnJlbnQpOwogICAg" +
-            "fQogICAgY29uc3QgZXJyb3IgPSBoKCJkaXYiLCB7IGNsYXNzOiAiZmllbGQtZXJyb3IiLCBpZDogYCR7aWR9LWVycm9yYCwgcm9sZTogImFsZXJ0IiB9KTsK" +
-            "ICAgIGlucHV0LnNldEF0dHJpYnV0ZSgiYXJpYS1kZXNjcmliZWRieSIsIGAke2lkfS1oaW50ICR7aWR9LWVycm9yYCk7CiAgICBlbGVtZW50LmFwcGVuZCgK" +
-            "ICAgICAgaCgibGFiZWwiLCB7IGZvcjogaWQgfSwgZmllbGQubmFtZSwgZmllbGQucmVxdWlyZWQgPyAiICoiIDogIiIsIGZpZWxkLnNlY3JldCAmJiBzZWNy" +
-            "ZXRzU2V0LmhhcyhmaWVsZC5uYW1lKSA/IGgoInNwYW4iLCB7IGNsYXNzOiAic2VjcmV0LXNldCIgfSwgIiAoc2V0KSIpIDogbnVsbCksCiAgICAgIGlucHV0" +
-            "LAogICAgICBoKCJkaXYiLCB7IGNsYXNzOiAiaGludCIsIGlkOiBgJHtpZH0taGludGAgfSwgZmllbGQuc3VtbWFyeSksCiAgICAgIGVycm9yLAogICAgKTsK" +
-            "ICAgIGNvbnRyb2xzLnNldChmaWVsZC5uYW1lLCB7IGZpZWxkLCBpbnB1dCwgZXJyb3IgfSk7CiAgfQoKICByZXR1cm4gewogICAgZWxlbWVudCwKICAgIC8q" +
-            "KgogICAgICogVGhlIGVudGVyZWQgdmFsdWVzIHNwbGl0IGludG8gcGxhaW4gc2V0dGluZ3MgYW5kIHNlY3JldHM7IHRocm93cyBhZnRlciBtYXJraW5nIGZp" +
-            "ZWxkcyB0aGF0IGRvIG5vdCBwYXJzZS4KICAgICAqIEByZXR1cm5zIHt7c2V0dGluZ3M6IFJlY29yZDxzdHJpbmcsIHVua25vd24+LCBzZWNyZXRzOiBSZWNv" +
-            "cmQ8c3RyaW5nLCBzdHJpbmc+fX0KICAgICAqLwogICAgdmFsdWVzKCkgewogICAgICAvKiogQHR5cGUge1JlY29yZDxzdHJpbmcsIHVua25vd24+fSAqLyBj" +
-            "b25zdCBzZXR0aW5ncyA9IHt9OwogICAgICAvKiogQHR5cGUge1JlY29yZDxzdHJpbmcsIHN0cmluZz59ICovIGNvbnN0IHNlY3JldHMgPSB7fTsKICAgICAg" +
-            "bGV0IGZhaWxlZCA9IGZhbHNlOwogICAgICBmb3IgKGNvbnN0IHsgZmllbGQsIGlucHV0LCBlcnJvciB9IG9mIGNvbnRyb2xzLnZhbHVlcygpKSB7CiAgICAg" +
-            "ICAgZXJyb3IudGV4dENvbnRlbnQgPSAiIjsKICAgICAgICB0cnkgewogICAgICAgICAgY29uc3QgcmF3ID0gaW5wdXQgaW5zdGFuY2VvZiBIVE1MSW5wdXRF" +
-            "bGVtZW50ICYmIGlucHV0LnR5cGUgPT09ICJjaGVja2JveCIgPyBpbnB1dC5jaGVja2VkIDogaW5wdXQudmFsdWU7CiAgICAgICAgICBjb25zdCB2YWx1ZSA9" +
-            "IHBhcnNlVmFsdWUoZmllbGQsIHJhdyk7CiAgICAgICAgICBpZiAodmFsdWUgPT09IHVuZGVmaW5lZCkgewogICAgICAgICAgICBpZiAoZmllbGQucmVxdWly" +
-            "ZWQgJiYgIShmaWVsZC5zZWNyZXQgJiYgc2VjcmV0c1NldC5oYXMoZmllbGQubmFtZSkpKSB0aHJvdyBuZXcgRXJyb3IoYCR7ZmllbGQubmFtZX0gaXMgcmVx" +
-            "dWlyZWRgKTsKICAgICAgICAgICAgY29udGludWU7CiAgICAgICAgICB9CiAgICAgICAgICBpZiAoZmllbGQua2luZCA9PT0gImJvb2xlYW4iICYmIGZpZWxk" +
-            "LmRlZmF1bHQgIT09IG51bGwgJiYgU3RyaW5nKHZhbHVlKSA9PT0gZmllbGQuZGVmYXVsdCAmJiBpbml0aWFsW2ZpZWxkLm5hbWVdID09PSB1bmRlZmluZWQp" +
-            "IGNvbnRpbnVlOwogICAgICAgICAgaWYgKGZpZWxkLnNlY3JldCkgc2VjcmV0c1tmaWVsZC5uYW1lXSA9IFN0cmluZyh2YWx1ZSk7IGVsc2Ugc2V0dGluZ3Nb" +
-            "ZmllbGQubmFtZV0gPSB2YWx1ZTsKICAgICAgICB9IGNhdGNoIChlKSB7CiAgICAgICAgICBlcnJvci50ZXh0Q29udGVudCA9IC8qKiBAdHlwZSB7RXJyb3J9" +
-            "ICovIChlKS5tZXNzYWdlOwogICAgICAgICAgZmFpbGVkID0gdHJ1ZTsKICAgICAgICB9CiAgICAgIH0KICAgICAgaWYgKGZhaWxlZCkgdGhyb3cgbmV3IEVy" +
-            "cm9yKCJzb21lIGZpZWxkcyBuZWVkIGF0dGVudGlvbiIpOwogICAgICByZXR1cm4geyBzZXR0aW5ncywgc2VjcmV0cyB9OwogICAgfSwKICAgIC8qKgogICAg" +
-            "ICogU2hvd3MgYW4gZXJyb3IgZnJvbSB0aGUgc2VydmVyIG9uIGl0cyBmaWVsZCAob3IgcmV0dXJucyBmYWxzZSB3aGVuIHRoZXJlIGlzIG5vIHN1Y2ggZmll" +
-            "bGQpLgogICAgICogQHBhcmFtIHtzdHJpbmd8bnVsbH0gbmFtZQogICAgICogQHBhcmFtIHtzdHJpbmd9IG1lc3NhZ2UKICAgICAqIEBwYXJhbSB7e2ZvY3Vz" +
-            "PzogYm9vbGVhbn19IFtvcHRpb25zXSBmb2N1cyB0aGUgZmllbGQgKGRlZmF1bHQpOyBvZmYgd2hpbGUgdGhlIHVzZXIgaXMgdHlwaW5nIGVsc2V3aGVyZQog" +
-            "ICAgICovCiAgICBzaG93RXJyb3IobmFtZSwgbWVzc2FnZSwgb3B0aW9ucyA9IHt9KSB7CiAgICAgIGNvbnN0IGtleSA9IChuYW1lID8/ICIiKS5yZXBsYWNl" +
-            "KC9eKHNldHRpbmdzfHNlY3JldHMpXC4vLCAiIik7CiAgICAgIGNvbnN0IGNvbnRyb2wgPSBjb250cm9scy5nZXQoa2V5KTsKICAgICAgaWYgKCFjb250cm9s" +
-            "KSByZXR1cm4gZmFsc2U7CiAgICAgIGNvbnRyb2wuZXJyb3IudGV4dENvbnRlbnQgPSBtZXNzYWdlOwogICAgICBpZiAob3B0aW9ucy5mb2N1cyAhPT0gZmFs" +
-            "c2UpIGNvbnRyb2wuaW5wdXQuZm9jdXMoKTsKICAgICAgcmV0dXJuIHRydWU7CiAgICB9LAogIH07Cn0K"),
+            "YSBudW1iZXJgKTsKICAgICAgcmV0dXJuIHZhbHVlOwogICAgfQogICAgY2FzZSAibGlzdCI6IHsKICAgICAgaWYgKCF0ZXh0LnN0YXJ0c1dpdGgoIlsiKSkg" +
+            "cmV0dXJuIHRleHQuc3BsaXQoIiwiKS5tYXAoKGl0ZW0pID0+IGl0ZW0udHJpbSgpKS5maWx0ZXIoKGl0ZW0pID0+IGl0ZW0gIT09ICIiKTsKICAgICAgdHJ5" +
+            "IHsKICAgICAgICBjb25zdCB2YWx1ZSA9IEpTT04ucGFyc2UodGV4dCk7CiAgICAgICAgaWYgKEFycmF5LmlzQXJyYXkodmFsdWUpKSByZXR1cm4gdmFsdWU7" +
+            "CiAgICAgIH0gY2F0Y2ggeyAvKiBub3QgSlNPTjogbWF5YmUgWUFNTCdzIGZsb3cgc3R5bGUgKi8gfQogICAgICBjb25zdCB3b3JkcyA9IGZsb3dJdGVtcyh0" +
+            "ZXh0LCAiWyIsICJdIik7CiAgICAgIGlmICh3b3JkcyA9PT0gbnVsbCkgdGhyb3cgbmV3IEVycm9yKGAke2ZpZWxkLm5hbWV9IG11c3QgYmUgYSBsaXN0OiBp" +
+            "ZCwgZW1haWwgb3IgWyJpZCIsICJlbWFpbCJdYCk7CiAgICAgIHJldHVybiB3b3Jkcy5tYXAodW5xdW90ZSk7CiAgICB9CiAgICBjYXNlICJtYXAiOgogICAg" +
+            "Y2FzZSAic2NoZW1hIjogewogICAgICBjb25zdCBtZXNzYWdlID0gYCR7ZmllbGQubmFtZX0gbXVzdCBiZSBhIG1hcHBpbmcgc3VjaCBhcyB7dG90YWw6ICJh" +
+            "ICsgYiJ9IG9yIHsidG90YWwiOiAiYSArIGIifWA7CiAgICAgIC8qKiBAdHlwZSB7dW5rbm93bn0gKi8KICAgICAgbGV0IHZhbHVlOwogICAgICB0cnkgeyB2" +
+            "YWx1ZSA9IEpTT04ucGFyc2UodGV4dCk7IH0gY2F0Y2ggewogICAgICAgIGNvbnN0IHBhaXJzID0gZmxvd0l0ZW1zKHRleHQsICJ7IiwgIn0iKTsKICAgICAg" +
+            "ICBpZiAocGFpcnMgPT09IG51bGwpIHRocm93IG5ldyBFcnJvcihtZXNzYWdlKTsKICAgICAgICAvKiogQHR5cGUge1JlY29yZDxzdHJpbmcsIHN0cmluZz59" +
+            "ICovCiAgICAgICAgY29uc3QgbWFwID0ge307CiAgICAgICAgZm9yIChjb25zdCBwYWlyIG9mIHBhaXJzKSB7CiAgICAgICAgICBjb25zdCBjb2xvbiA9IHBh" +
+            "aXIuc2VhcmNoKC86KFxzfCQpLyk7CiAgICAgICAgICBpZiAoY29sb24gPD0gMCkgdGhyb3cgbmV3IEVycm9yKG1lc3NhZ2UpOwogICAgICAgICAgbWFwW3Vu" +
+            "cXVvdGUocGFpci5zbGljZSgwLCBjb2xvbikpXSA9IHVucXVvdGUocGFpci5zbGljZShjb2xvbiArIDEpKTsKICAgICAgICB9CiAgICAgICAgdmFsdWUgPSBt" +
+            "YXA7CiAgICAgIH0KICAgICAgaWYgKHZhbHVlID09PSBudWxsIHx8IHR5cGVvZiB2YWx1ZSAhPT0gIm9iamVjdCIgfHwgQXJyYXkuaXNBcnJheSh2YWx1ZSkp" +
+            "IHRocm93IG5ldyBFcnJvcihtZXNzYWdlKTsKICAgICAgcmV0dXJuIHZhbHVlOwogICAgfQogICAgZGVmYXVsdDoKICAgICAgcmV0dXJuIHRleHQ7CiAgfQp9" +
+            "CgovKioKICogVGhlIGl0ZW1zIG9mIGEgb25lLWxldmVsIFlBTUwgZmxvdyBjb2xsZWN0aW9uIChgW2EsICJiLCBjIl1gLCBge2s6IHYsIHE6ICJ4LCB5In1g" +
+            "KSwgc3BsaXQgYXQgY29tbWFzIG91dHNpZGUKICogcXVvdGVzOyBudWxsIHdoZW4gYHRleHRgIGlzIG5vdCBvbmUgKG5lc3RpbmcsIGFuIHVuY2xvc2VkIHF1" +
+            "b3RlKS4KICogQHBhcmFtIHtzdHJpbmd9IHRleHQKICogQHBhcmFtIHtzdHJpbmd9IG9wZW4KICogQHBhcmFtIHtzdHJpbmd9IGNsb3NlCiAqIEByZXR1cm5z" +
+            "IHtzdHJpbmdbXXxudWxsfQogKi8KZnVuY3Rpb24gZmxvd0l0ZW1zKHRleHQsIG9wZW4sIGNsb3NlKSB7CiAgaWYgKCF0ZXh0LnN0YXJ0c1dpdGgob3Blbikg" +
+            "fHwgIXRleHQuZW5kc1dpdGgoY2xvc2UpKSByZXR1cm4gbnVsbDsKICBjb25zdCBpbm5lciA9IHRleHQuc2xpY2UoMSwgLTEpOwogIC8qKiBAdHlwZSB7c3Ry" +
+            "aW5nW119ICovCiAgY29uc3QgaXRlbXMgPSBbXTsKICBsZXQgY3VycmVudCA9ICIiLCBxdW90ZSA9ICIiOwogIGZvciAoY29uc3QgYyBvZiBpbm5lcikgewog" +
+            "ICAgaWYgKHF1b3RlKSB7CiAgICAgIGN1cnJlbnQgKz0gYzsKICAgICAgaWYgKGMgPT09IHF1b3RlKSBxdW90ZSA9ICIiOwogICAgfSBlbHNlIGlmIChjID09" +
+            "PSAnIicgfHwgYyA9PT0gIiciKSB7CiAgICAgIGN1cnJlbnQgKz0gYzsKICAgICAgcXVvdGUgPSBjOwogICAgfSBlbHNlIGlmIChjID09PSAiLCIpIHsKICAg" +
+            "ICAgaXRlbXMucHVzaChjdXJyZW50LnRyaW0oKSk7CiAgICAgIGN1cnJlbnQgPSAiIjsKICAgIH0gZWxzZSBpZiAoIltde30iLmluY2x1ZGVzKGMpKSB7CiAg" +
+            "ICAgIHJldHVybiBudWxsOwogICAgfSBlbHNlIHsKICAgICAgY3VycmVudCArPSBjOwogICAgfQogIH0KICBpZiAocXVvdGUpIHJldHVybiBudWxsOwogIGlm" +
+            "IChjdXJyZW50LnRyaW0oKSAhPT0gIiIgfHwgaXRlbXMubGVuZ3RoKSBpdGVtcy5wdXNoKGN1cnJlbnQudHJpbSgpKTsKICByZXR1cm4gaXRlbXMuZmlsdGVy" +
+            "KChpdGVtKSA9PiBpdGVtICE9PSAiIik7Cn0KCi8qKgogKiBBIGZsb3cgc2NhbGFyJ3MgdGV4dDogcXVvdGVzIHJlbW92ZWQgKEpTT04gZXNjYXBlcyBpbiBk" +
+            "b3VibGUgcXVvdGVzLCAnJyBpbiBzaW5nbGUgcXVvdGVzKS4KICogQHBhcmFtIHtzdHJpbmd9IHRleHQKICovCmZ1bmN0aW9uIHVucXVvdGUodGV4dCkgewog" +
+            "IGNvbnN0IHQgPSB0ZXh0LnRyaW0oKTsKICBpZiAodC5sZW5ndGggPj0gMiAmJiB0LnN0YXJ0c1dpdGgoJyInKSAmJiB0LmVuZHNXaXRoKCciJykpIHsKICAg" +
+            "IHRyeSB7IHJldHVybiBKU09OLnBhcnNlKHQpOyB9IGNhdGNoIHsgcmV0dXJuIHQuc2xpY2UoMSwgLTEpOyB9CiAgfQogIGlmICh0Lmxlbmd0aCA+PSAyICYm" +
+            "IHQuc3RhcnRzV2l0aCgiJyIpICYmIHQuZW5kc1dpdGgoIiciKSkgcmV0dXJuIHQuc2xpY2UoMSwgLTEpLnJlcGxhY2VBbGwoIicnIiwgIiciKTsKICByZXR1" +
+            "cm4gdDsKfQoKLyoqCiAqIEhvdyBhIHNldHRpbmcncyBjdXJyZW50IHZhbHVlIHNob3dzIGluIGl0cyB0ZXh0IGlucHV0LCBzbyB0aGF0IGBwYXJzZVZhbHVl" +
+            "YCByZWFkcyBpdCBiYWNrIHVuY2hhbmdlZDogYSBsaXN0CiAqIG9mIHBsYWluIHdvcmRzIGFzIGBhLCBiYDsgb3RoZXIgbGlzdHMgYW5kIG1hcHBpbmdzIGFz" +
+            "IEpTT047IHNjYWxhcnMgYXMgdGV4dC4KICogQHBhcmFtIHtGaWVsZFNwZWN9IGZpZWxkCiAqIEBwYXJhbSB7dW5rbm93bn0gY3VycmVudAogKiBAcmV0dXJu" +
+            "cyB7c3RyaW5nfQogKi8KZXhwb3J0IGZ1bmN0aW9uIGRpc3BsYXlWYWx1ZShmaWVsZCwgY3VycmVudCkgewogIGlmIChjdXJyZW50ID09PSB1bmRlZmluZWQg" +
+            "fHwgY3VycmVudCA9PT0gbnVsbCkgcmV0dXJuICIiOwogIGlmIChmaWVsZC5raW5kID09PSAibGlzdCIgJiYgQXJyYXkuaXNBcnJheShjdXJyZW50KSAmJiBj" +
+            "dXJyZW50Lmxlbmd0aCA+IDAKICAgICAgJiYgY3VycmVudC5ldmVyeSgoaXRlbSkgPT4gdHlwZW9mIGl0ZW0gPT09ICJzdHJpbmciICYmIGl0ZW0gIT09ICIi" +
+            "ICYmIGl0ZW0udHJpbSgpID09PSBpdGVtICYmICFpdGVtLmluY2x1ZGVzKCIsIikgJiYgIWl0ZW0uc3RhcnRzV2l0aCgiWyIpKSkgewogICAgcmV0dXJuIGN1" +
+            "cnJlbnQuam9pbigiLCAiKTsKICB9CiAgcmV0dXJuIHR5cGVvZiBjdXJyZW50ID09PSAib2JqZWN0IiA/IEpTT04uc3RyaW5naWZ5KGN1cnJlbnQpIDogU3Ry" +
+            "aW5nKGN1cnJlbnQpOwp9CgovKioKICogUmVuZGVycyBhIGZvcm0gZm9yIGBmaWVsZHNgLiBgaW5pdGlhbGAgaG9sZHMgY3VycmVudCB2YWx1ZXM7IGBzZWNy" +
+            "ZXRzU2V0YCBuYW1lcyBzZWNyZXQgZmllbGRzIGFscmVhZHkgc3RvcmVkCiAqICh0aGVpciB2YWx1ZXMgYXJlIG5ldmVyIHNob3duOiBsZWF2aW5nIHRoZW0g" +
+            "ZW1wdHkga2VlcHMgdGhlbSkuCiAqIEBwYXJhbSB7RmllbGRTcGVjW119IGZpZWxkcwogKiBAcGFyYW0ge3tpbml0aWFsPzogUmVjb3JkPHN0cmluZywgdW5r" +
+            "bm93bj4sIHNlY3JldHNTZXQ/OiBzdHJpbmdbXSwgaWRQcmVmaXg/OiBzdHJpbmcsIGNvbm5lY3Rpb25zPzogc3RyaW5nW119fSBbb3B0aW9uc10KICovCmV4" +
+            "cG9ydCBmdW5jdGlvbiByZW5kZXJGaWVsZHMoZmllbGRzLCBvcHRpb25zID0ge30pIHsKICBjb25zdCBpbml0aWFsID0gb3B0aW9ucy5pbml0aWFsID8/IHt9" +
+            "OwogIGNvbnN0IHNlY3JldHNTZXQgPSBuZXcgU2V0KG9wdGlvbnMuc2VjcmV0c1NldCA/PyBbXSk7CiAgY29uc3QgcHJlZml4ID0gb3B0aW9ucy5pZFByZWZp" +
+            "eCA/PyAiZiI7CiAgLyoqCiAgICogQHR5cGUge01hcDxzdHJpbmcsIHtmaWVsZDogRmllbGRTcGVjLCBpbnB1dDogSFRNTElucHV0RWxlbWVudHxIVE1MU2Vs" +
+            "ZWN0RWxlbWVudCwgZXJyb3I6IEhUTUxFbGVtZW50fT59CiAgICovCiAgY29uc3QgY29udHJvbHMgPSBuZXcgTWFwKCk7CiAgY29uc3QgZWxlbWVudCA9IGgo" +
+            "ImRpdiIsIHsgY2xhc3M6ICJmaWVsZHMiIH0pOwogIGZvciAoY29uc3QgZmllbGQgb2YgZmllbGRzKSB7CiAgICBjb25zdCBpZCA9IGAke3ByZWZpeH0tJHtm" +
+            "aWVsZC5uYW1lfWA7CiAgICBjb25zdCBjdXJyZW50ID0gaW5pdGlhbFtmaWVsZC5uYW1lXTsKICAgIC8qKgogICAgICogQHR5cGUge0hUTUxJbnB1dEVsZW1l" +
+            "bnR8SFRNTFNlbGVjdEVsZW1lbnR9CiAgICAgKi8KICAgIGxldCBpbnB1dDsKICAgIGlmIChmaWVsZC5raW5kID09PSAiY29ubmVjdGlvbiIgJiYgb3B0aW9u" +
+            "cy5jb25uZWN0aW9ucykgewogICAgICBjb25zdCBzZWxlY3QgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBpZCwg" +
+            "bmFtZTogZmllbGQubmFtZSB9LCBoKCJvcHRpb24iLCB7IHZhbHVlOiAiIiB9LCAi4oCUIGNob29zZSBhIGNvbm5lY3Rpb24g4oCUIiksCiAgICAgICAgLi4u" +
+            "b3B0aW9ucy5jb25uZWN0aW9ucy5tYXAoKGMpID0+IGgoIm9wdGlvbiIsIHsgdmFsdWU6IGMgfSwgYykpKSk7CiAgICAgIC8vIEEgbmFtZSB0aGF0IGlzIG5v" +
+            "dCAob3Igbm90IHlldCkgYSBzdG9yZWQgY29ubmVjdGlvbiwgb3IgYSAke3BhcmFtZXRlcn0sIGlzIGtlcHQsIG5ldmVyIHNpbGVudGx5IGRyb3BwZWQuCiAg" +
+            "ICAgIGlmIChjdXJyZW50ICE9PSB1bmRlZmluZWQgJiYgY3VycmVudCAhPT0gIiIgJiYgIW9wdGlvbnMuY29ubmVjdGlvbnMuaW5jbHVkZXMoU3RyaW5nKGN1" +
+            "cnJlbnQpKSkgewogICAgICAgIHNlbGVjdC5hcHBlbmQoaCgib3B0aW9uIiwgeyB2YWx1ZTogU3RyaW5nKGN1cnJlbnQpIH0sIGAke2N1cnJlbnR9IChub3Qg" +
+            "YSBzdG9yZWQgY29ubmVjdGlvbilgKSk7CiAgICAgIH0KICAgICAgc2VsZWN0LnZhbHVlID0gY3VycmVudCAhPT0gdW5kZWZpbmVkID8gU3RyaW5nKGN1cnJl" +
+            "bnQpIDogIiI7CiAgICAgIGlucHV0ID0gc2VsZWN0OwogICAgfSBlbHNlIGlmIChmaWVsZC5raW5kID09PSAiY2hvaWNlIikgewogICAgICBjb25zdCBzZWxl" +
+            "Y3QgPSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBpZCwgbmFtZTogZmllbGQubmFtZSB9KSk7CiAgICAgIGlmICgh" +
+            "ZmllbGQucmVxdWlyZWQpIHNlbGVjdC5hcHBlbmQoaCgib3B0aW9uIiwgeyB2YWx1ZTogIiIgfSwgZmllbGQuZGVmYXVsdCA/IGBkZWZhdWx0ICgke2ZpZWxk" +
+            "LmRlZmF1bHR9KWAgOiAi4oCUIikpOwogICAgICBmb3IgKGNvbnN0IGNob2ljZSBvZiBmaWVsZC5jaG9pY2VzID8/IFtdKSBzZWxlY3QuYXBwZW5kKGgoIm9w" +
+            "dGlvbiIsIHsgdmFsdWU6IGNob2ljZSB9LCBjaG9pY2UpKTsKICAgICAgc2VsZWN0LnZhbHVlID0gY3VycmVudCAhPT0gdW5kZWZpbmVkID8gU3RyaW5nKGN1" +
+            "cnJlbnQpIDogKGZpZWxkLnJlcXVpcmVkICYmIGZpZWxkLmRlZmF1bHQgPyBmaWVsZC5kZWZhdWx0IDogIiIpOwogICAgICBpbnB1dCA9IHNlbGVjdDsKICAg" +
+            "IH0gZWxzZSBpZiAoZmllbGQua2luZCA9PT0gImJvb2xlYW4iICYmIGZpZWxkLmRlZmF1bHQgPT09IG51bGwpIHsKICAgICAgLy8gTm8gZGVmYXVsdDogIm5v" +
+            "dCBzZXQiIGlzIGEgdGhpcmQgYW5zd2VyIChlLmcuIGEgZmlsdGVyIHRoYXQgYXBwbGllcyBvbmx5IHdoZW4gZ2l2ZW4pLgogICAgICBjb25zdCBzZWxlY3Qg" +
+            "PSAvKiogQHR5cGUge0hUTUxTZWxlY3RFbGVtZW50fSAqLyAoaCgic2VsZWN0IiwgeyBpZCwgbmFtZTogZmllbGQubmFtZSB9LCBoKCJvcHRpb24iLCB7IHZh" +
+            "bHVlOiAiIiB9LCAi4oCUIiksCiAgICAgICAgaCgib3B0aW9uIiwgeyB2YWx1ZTogInRydWUiIH0sICJ5ZXMiKSwgaCgib3B0aW9uIiwgeyB2YWx1ZTogImZh" +
+            "bHNlIiB9LCAibm8iKSkpOwogICAgICBzZWxlY3QudmFsdWUgPSBjdXJyZW50ID09PSB0cnVlID8gInRydWUiIDogY3VycmVudCA9PT0gZmFsc2UgPyAiZmFs" +
+            "c2UiIDogIiI7CiAgICAgIGlucHV0ID0gc2VsZWN0OwogICAgfSBlbHNlIGlmIChmaWVsZC5raW5kID09PSAiYm9vbGVhbiIpIHsKICAgICAgaW5wdXQgPSAv" +
+            "KiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgaWQsIG5hbWU6IGZpZWxkLm5hbWUsIHR5cGU6ICJjaGVja2JveCIgfSkpOwog" +
+            "ICAgICBpbnB1dC5jaGVja2VkID0gY3VycmVudCAhPT0gdW5kZWZpbmVkID8gY3VycmVudCA9PT0gdHJ1ZSA6IGZpZWxkLmRlZmF1bHQgPT09ICJ0cnVlIjsK" +
+            "ICAgIH0gZWxzZSB7CiAgICAgIGNvbnN0IHR5cGUgPSBmaWVsZC5zZWNyZXQgPyAicGFzc3dvcmQiIDogZmllbGQua2luZCA9PT0gImludGVnZXIiIHx8IGZp" +
+            "ZWxkLmtpbmQgPT09ICJudW1iZXIiID8gIm51bWJlciIgOiAidGV4dCI7CiAgICAgIGlucHV0ID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAo" +
+            "aCgiaW5wdXQiLCB7IGlkLCBuYW1lOiBmaWVsZC5uYW1lLCB0eXBlLCBhdXRvY29tcGxldGU6IGZpZWxkLnNlY3JldCA/ICJuZXctcGFzc3dvcmQiIDogIm9m" +
+            "ZiIsCiAgICAgICAgcGxhY2Vob2xkZXI6IGZpZWxkLnNlY3JldCAmJiBzZWNyZXRzU2V0LmhhcyhmaWVsZC5uYW1lKSA/ICJzZXQg4oCUIGxlYXZlIGVtcHR5" +
+            "IHRvIGtlZXAiIDogKGZpZWxkLmV4YW1wbGUgPz8gZmllbGQuZGVmYXVsdCA/PyAiIikgfSkpOwogICAgICBpZiAoY3VycmVudCAhPT0gdW5kZWZpbmVkICYm" +
+            "ICFmaWVsZC5zZWNyZXQpIGlucHV0LnZhbHVlID0gZGlzcGxheVZhbHVlKGZpZWxkLCBjdXJyZW50KTsKICAgIH0KICAgIGNvbnN0IGVycm9yID0gaCgiZGl2" +
+            "IiwgeyBjbGFzczogImZpZWxkLWVycm9yIiwgaWQ6IGAke2lkfS1lcnJvcmAsIHJvbGU6ICJhbGVydCIgfSk7CiAgICBpbnB1dC5zZXRBdHRyaWJ1dGUoImFy" +
+            "aWEtZGVzY3JpYmVkYnkiLCBgJHtpZH0taGludCAke2lkfS1lcnJvcmApOwogICAgZWxlbWVudC5hcHBlbmQoCiAgICAgIGgoImxhYmVsIiwgeyBmb3I6IGlk" +
+            "IH0sIGZpZWxkLm5hbWUsIGZpZWxkLnJlcXVpcmVkID8gIiAqIiA6ICIiLCBmaWVsZC5zZWNyZXQgJiYgc2VjcmV0c1NldC5oYXMoZmllbGQubmFtZSkgPyBo" +
+            "KCJzcGFuIiwgeyBjbGFzczogInNlY3JldC1zZXQiIH0sICIgKHNldCkiKSA6IG51bGwpLAogICAgICBpbnB1dCwKICAgICAgaCgiZGl2IiwgeyBjbGFzczog" +
+            "ImhpbnQiLCBpZDogYCR7aWR9LWhpbnRgIH0sIGZpZWxkLnN1bW1hcnkpLAogICAgICBlcnJvciwKICAgICk7CiAgICBjb250cm9scy5zZXQoZmllbGQubmFt" +
+            "ZSwgeyBmaWVsZCwgaW5wdXQsIGVycm9yIH0pOwogIH0KCiAgcmV0dXJuIHsKICAgIGVsZW1lbnQsCiAgICAvKioKICAgICAqIFRoZSBlbnRlcmVkIHZhbHVl" +
+            "cyBzcGxpdCBpbnRvIHBsYWluIHNldHRpbmdzIGFuZCBzZWNyZXRzOyB0aHJvd3MgYWZ0ZXIgbWFya2luZyBmaWVsZHMgdGhhdCBkbyBub3QgcGFyc2UuCiAg" +
+            "ICAgKiBAcmV0dXJucyB7e3NldHRpbmdzOiBSZWNvcmQ8c3RyaW5nLCB1bmtub3duPiwgc2VjcmV0czogUmVjb3JkPHN0cmluZywgc3RyaW5nPn19CiAgICAg" +
+            "Ki8KICAgIHZhbHVlcygpIHsKICAgICAgLyoqIEB0eXBlIHtSZWNvcmQ8c3RyaW5nLCB1bmtub3duPn0gKi8gY29uc3Qgc2V0dGluZ3MgPSB7fTsKICAgICAg" +
+            "LyoqIEB0eXBlIHtSZWNvcmQ8c3RyaW5nLCBzdHJpbmc+fSAqLyBjb25zdCBzZWNyZXRzID0ge307CiAgICAgIGxldCBmYWlsZWQgPSBmYWxzZTsKICAgICAg" +
+            "Zm9yIChjb25zdCB7IGZpZWxkLCBpbnB1dCwgZXJyb3IgfSBvZiBjb250cm9scy52YWx1ZXMoKSkgewogICAgICAgIGVycm9yLnRleHRDb250ZW50ID0gIiI7" +
+            "CiAgICAgICAgdHJ5IHsKICAgICAgICAgIGNvbnN0IHJhdyA9IGlucHV0IGluc3RhbmNlb2YgSFRNTElucHV0RWxlbWVudCAmJiBpbnB1dC50eXBlID09PSAi" +
+            "Y2hlY2tib3giID8gaW5wdXQuY2hlY2tlZCA6IGlucHV0LnZhbHVlOwogICAgICAgICAgY29uc3QgdmFsdWUgPSBwYXJzZVZhbHVlKGZpZWxkLCByYXcpOwog" +
+            "ICAgICAgICAgaWYgKHZhbHVlID09PSB1bmRlZmluZWQpIHsKICAgICAgICAgICAgaWYgKGZpZWxkLnJlcXVpcmVkICYmICEoZmllbGQuc2VjcmV0ICYmIHNl" +
+            "Y3JldHNTZXQuaGFzKGZpZWxkLm5hbWUpKSkgdGhyb3cgbmV3IEVycm9yKGAke2ZpZWxkLm5hbWV9IGlzIHJlcXVpcmVkYCk7CiAgICAgICAgICAgIGNvbnRp" +
+            "bnVlOwogICAgICAgICAgfQogICAgICAgICAgaWYgKGZpZWxkLmtpbmQgPT09ICJib29sZWFuIiAmJiBmaWVsZC5kZWZhdWx0ICE9PSBudWxsICYmIFN0cmlu" +
+            "Zyh2YWx1ZSkgPT09IGZpZWxkLmRlZmF1bHQgJiYgaW5pdGlhbFtmaWVsZC5uYW1lXSA9PT0gdW5kZWZpbmVkKSBjb250aW51ZTsKICAgICAgICAgIGlmIChm" +
+            "aWVsZC5zZWNyZXQpIHNlY3JldHNbZmllbGQubmFtZV0gPSBTdHJpbmcodmFsdWUpOyBlbHNlIHNldHRpbmdzW2ZpZWxkLm5hbWVdID0gdmFsdWU7CiAgICAg" +
+            "ICAgfSBjYXRjaCAoZSkgewogICAgICAgICAgZXJyb3IudGV4dENvbnRlbnQgPSAvKiogQHR5cGUge0Vycm9yfSAqLyAoZSkubWVzc2FnZTsKICAgICAgICAg" +
+            "IGZhaWxlZCA9IHRydWU7CiAgICAgICAgfQogICAgICB9CiAgICAgIGlmIChmYWlsZWQpIHRocm93IG5ldyBFcnJvcigic29tZSBmaWVsZHMgbmVlZCBhdHRl" +
+            "bnRpb24iKTsKICAgICAgcmV0dXJuIHsgc2V0dGluZ3MsIHNlY3JldHMgfTsKICAgIH0sCiAgICAvKioKICAgICAqIFNob3dzIGFuIGVycm9yIGZyb20gdGhl" +
+            "IHNlcnZlciBvbiBpdHMgZmllbGQgKG9yIHJldHVybnMgZmFsc2Ugd2hlbiB0aGVyZSBpcyBubyBzdWNoIGZpZWxkKS4KICAgICAqIEBwYXJhbSB7c3RyaW5n" +
+            "fG51bGx9IG5hbWUKICAgICAqIEBwYXJhbSB7c3RyaW5nfSBtZXNzYWdlCiAgICAgKiBAcGFyYW0ge3tmb2N1cz86IGJvb2xlYW59fSBbb3B0aW9uc10gZm9j" +
+            "dXMgdGhlIGZpZWxkIChkZWZhdWx0KTsgb2ZmIHdoaWxlIHRoZSB1c2VyIGlzIHR5cGluZyBlbHNld2hlcmUKICAgICAqLwogICAgc2hvd0Vycm9yKG5hbWUs" +
+            "IG1lc3NhZ2UsIG9wdGlvbnMgPSB7fSkgewogICAgICBjb25zdCBrZXkgPSAobmFtZSA/PyAiIikucmVwbGFjZSgvXihzZXR0aW5nc3xzZWNyZXRzKVwuLywg" +
+            "IiIpOwogICAgICBjb25zdCBjb250cm9sID0gY29udHJvbHMuZ2V0KGtleSk7CiAgICAgIGlmICghY29udHJvbCkgcmV0dXJuIGZhbHNlOwogICAgICBjb250" +
+            "cm9sLmVycm9yLnRleHRDb250ZW50ID0gbWVzc2FnZTsKICAgICAgaWYgKG9wdGlvbnMuZm9jdXMgIT09IGZhbHNlKSBjb250cm9sLmlucHV0LmZvY3VzKCk7" +
+            "CiAgICAgIHJldHVybiB0cnVlOwogICAgfSwKICB9Owp9Cg=="),
         "ui/js/graph.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFRoZSBwaXBlbGluZSBncmFwaCdzIHJ1bGVzLCBwdXJlICh1bml0LXRlc3RlZCB3aXRoIG5vZGUgLS10ZXN0KTogcG9ydHMsIHdo" +
             "aWNoIGNvbm5lY3Rpb25zIGFyZSBhbGxvd2VkIGFuZAovLyB3aHkgbm90LCBub2RlIGlkcywgYW5kIGEgbGF5ZXJlZCBhdXRvLWxheW91dC4KCi8qKgogKiBA" +
@@ -1814,20 +1856,26 @@ extension WebAssets {
             "OiAic2V0dXAtcGFzc3dvcmQiLCB0eXBlOiAicGFzc3dvcmQiLCBhdXRvY29tcGxldGU6ICJuZXctcGFzc3dvcmQiLCByZXF1aXJlZDogdHJ1ZSwgbWlubGVu" +
             "Z3RoOiAxMiB9KSk7CiAgY29uc3QgbWFzdGVyID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkOiAic2V0dXAtbWFz" +
             "dGVyIiwgdHlwZTogInBhc3N3b3JkIiwgYXV0b2NvbXBsZXRlOiAibmV3LXBhc3N3b3JkIiwgcmVxdWlyZWQ6IHRydWUsIG1pbmxlbmd0aDogMTIgfSkpOwog" +
-            "IGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiKTsKICBjb25zdCBmb3JtID0gaCgiZm9ybSIsIHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIsIG9uc3VibWl0OiBhc3lu" +
-            "YyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICB0cnkgewogICAgICBhd2FpdCBhcGko" +
-            "IlBPU1QiLCAiL2FwaS92MS9zZXR1cCIsIHsgdG9rZW4sIHVzZXJuYW1lOiB1c2VybmFtZS52YWx1ZSwgcGFzc3dvcmQ6IHBhc3N3b3JkLnZhbHVlLCBtYXN0" +
-            "ZXJfcGFzc3dvcmQ6IG1hc3Rlci52YWx1ZSB9KTsKICAgICAga2VlcFRva2Vucyhhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9hdXRoL2xvZ2luIiwgeyB1" +
-            "c2VybmFtZTogdXNlcm5hbWUudmFsdWUsIHBhc3N3b3JkOiBwYXNzd29yZC52YWx1ZSB9KSk7CiAgICAgIGxvY2F0aW9uLmhhc2ggPSAiIy9kYXNoYm9hcmQi" +
-            "OwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0gfSwKICBoKCJoMSIsIHt9LCAiU2V0IHVwIFNs" +
-            "dWljZSIpLAogIGgoInAiLCB7IGNsYXNzOiAiaGludCIgfSwgIkNyZWF0ZSB0aGUgZmlyc3QgYWRtaW5pc3RyYXRvciBhbmQgdGhlIHZhdWx0IHRoYXQgZW5j" +
-            "cnlwdHMgY29ubmVjdGlvbiBzZWNyZXRzLiBUaGUgbWFzdGVyIHBhc3N3b3JkIGlzIG5ldmVyIHN0b3JlZDoga2VlcCBpdCBzYWZlLCBpdCB1bmxvY2tzIHRo" +
-            "ZSB2YXVsdCBhZnRlciBldmVyeSByZXN0YXJ0LiIpLAogIGgoImxhYmVsIiwgeyBmb3I6ICJzZXR1cC11c2VybmFtZSIgfSwgIkFkbWluIHVzZXIgbmFtZSIp" +
-            "LCB1c2VybmFtZSwKICBoKCJsYWJlbCIsIHsgZm9yOiAic2V0dXAtcGFzc3dvcmQiIH0sICJBZG1pbiBwYXNzd29yZCAiLCBoKCJzcGFuIiwgeyBjbGFzczog" +
-            "ImhpbnQiIH0sICIoYXQgbGVhc3QgMTIgY2hhcmFjdGVycykiKSksIHBhc3N3b3JkLAogIGgoImxhYmVsIiwgeyBmb3I6ICJzZXR1cC1tYXN0ZXIiIH0sICJW" +
-            "YXVsdCBtYXN0ZXIgcGFzc3dvcmQgIiwgaCgic3BhbiIsIHsgY2xhc3M6ICJoaW50IiB9LCAiKGF0IGxlYXN0IDEyIGNoYXJhY3RlcnMpIikpLCBtYXN0ZXIs" +
-            "CiAgbWVzc2FnZSwKICBoKCJwIiwge30sIGgoImJ1dHRvbiIsIHsgY2xhc3M6ICJwcmltYXJ5IiwgdHlwZTogInN1Ym1pdCIgfSwgIkNyZWF0ZSBhZG1pbiBh" +
-            "bmQgdmF1bHQiKSkpOwogIHNob3codmlldywgZm9ybSk7CiAgdXNlcm5hbWUuZm9jdXMoKTsKfQo="),
+            "IGNvbnN0IG1hc3RlckFnYWluID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IGlkOiAic2V0dXAtbWFzdGVyLWFnYWlu" +
+            "IiwgdHlwZTogInBhc3N3b3JkIiwgYXV0b2NvbXBsZXRlOiAibmV3LXBhc3N3b3JkIiwgcmVxdWlyZWQ6IHRydWUgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBo" +
+            "KCJkaXYiKTsKICBjb25zdCBmb3JtID0gaCgiZm9ybSIsIHsgY2xhc3M6ICJjYXJkIG5hcnJvdyIsIG9uc3VibWl0OiBhc3luYyAoLyoqIEB0eXBlIHtFdmVu" +
+            "dH0gKi8gZXZlbnQpID0+IHsKICAgIGV2ZW50LnByZXZlbnREZWZhdWx0KCk7CiAgICBpZiAobWFzdGVyLnZhbHVlICE9PSBtYXN0ZXJBZ2Fpbi52YWx1ZSkg" +
+            "ewogICAgICBzaG93KG1lc3NhZ2UsIGgoInAiLCB7IGNsYXNzOiAiZXJyb3IiLCByb2xlOiAiYWxlcnQiIH0sICJUaGUgdHdvIG1hc3RlciBwYXNzd29yZHMg" +
+            "ZGlmZmVyLiBBIHR5cG8gaGVyZSB3b3VsZCBsb2NrIGV2ZXJ5IHN0b3JlZCBzZWNyZXQgYXdheTogdHlwZSBpdCBhZ2Fpbi4iKSk7CiAgICAgIG1hc3RlckFn" +
+            "YWluLmZvY3VzKCk7CiAgICAgIHJldHVybjsKICAgIH0KICAgIHRyeSB7CiAgICAgIGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL3NldHVwIiwgeyB0b2tl" +
+            "biwgdXNlcm5hbWU6IHVzZXJuYW1lLnZhbHVlLCBwYXNzd29yZDogcGFzc3dvcmQudmFsdWUsIG1hc3Rlcl9wYXNzd29yZDogbWFzdGVyLnZhbHVlIH0pOwog" +
+            "ICAgICBrZWVwVG9rZW5zKGF3YWl0IGFwaSgiUE9TVCIsICIvYXBpL3YxL2F1dGgvbG9naW4iLCB7IHVzZXJuYW1lOiB1c2VybmFtZS52YWx1ZSwgcGFzc3dv" +
+            "cmQ6IHBhc3N3b3JkLnZhbHVlIH0pKTsKICAgICAgbG9jYXRpb24uaGFzaCA9ICIjL2Rhc2hib2FyZCI7CiAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1l" +
+            "c3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfSB9LAogIGgoImgxIiwge30sICJTZXQgdXAgU2x1aWNlIiksCiAgaCgicCIsIHsgY2xhc3M6ICJoaW50" +
+            "IiB9LCAiQ3JlYXRlIHRoZSBmaXJzdCBhZG1pbmlzdHJhdG9yIGFuZCB0aGUgdmF1bHQgdGhhdCBlbmNyeXB0cyBjb25uZWN0aW9uIHNlY3JldHMuIFRoZSBt" +
+            "YXN0ZXIgcGFzc3dvcmQgaXMgbmV2ZXIgc3RvcmVkOiBrZWVwIGl0IHNhZmUsIGl0IHVubG9ja3MgdGhlIHZhdWx0IGFmdGVyIGV2ZXJ5IHJlc3RhcnQuIiks" +
+            "CiAgaCgibGFiZWwiLCB7IGZvcjogInNldHVwLXVzZXJuYW1lIiB9LCAiQWRtaW4gdXNlciBuYW1lIiksIHVzZXJuYW1lLAogIGgoImxhYmVsIiwgeyBmb3I6" +
+            "ICJzZXR1cC1wYXNzd29yZCIgfSwgIkFkbWluIHBhc3N3b3JkICIsIGgoInNwYW4iLCB7IGNsYXNzOiAiaGludCIgfSwgIihhdCBsZWFzdCAxMiBjaGFyYWN0" +
+            "ZXJzKSIpKSwgcGFzc3dvcmQsCiAgaCgibGFiZWwiLCB7IGZvcjogInNldHVwLW1hc3RlciIgfSwgIlZhdWx0IG1hc3RlciBwYXNzd29yZCAiLCBoKCJzcGFu" +
+            "IiwgeyBjbGFzczogImhpbnQiIH0sICIoYXQgbGVhc3QgMTIgY2hhcmFjdGVycykiKSksIG1hc3RlciwKICBoKCJsYWJlbCIsIHsgZm9yOiAic2V0dXAtbWFz" +
+            "dGVyLWFnYWluIiB9LCAiVmF1bHQgbWFzdGVyIHBhc3N3b3JkIGFnYWluIiksIG1hc3RlckFnYWluLAogIG1lc3NhZ2UsCiAgaCgicCIsIHt9LCBoKCJidXR0" +
+            "b24iLCB7IGNsYXNzOiAicHJpbWFyeSIsIHR5cGU6ICJzdWJtaXQiIH0sICJDcmVhdGUgYWRtaW4gYW5kIHZhdWx0IikpKTsKICBzaG93KHZpZXcsIGZvcm0p" +
+            "OwogIHVzZXJuYW1lLmZvY3VzKCk7Cn0K"),
         "ui/js/pages/tokens.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEFQSSB0b2tlbnMgZm9yIGF1dG9tYXRpb246IHRoZSB2YWx1ZSBpcyBzaG93biBvbmNlLCB3aGVuIGNyZWF0ZWQuCmltcG9ydCB7" +
             "IGFwaSB9IGZyb20gIi4uL2FwaS5qcyI7CmltcG9ydCB7IGVycm9yVGV4dCwgaCwgc2hvdywgdGltZSB9IGZyb20gIi4uL2RvbS5qcyI7CgovKioKICogQHBh" +

@@ -115,6 +115,10 @@ def journey_setup_login_connection(server, driver):
     fill(driver, "setup-username", "admin")
     fill(driver, "setup-password", ADMIN_PASSWORD)
     fill(driver, "setup-master", MASTER_PASSWORD)
+    fill(driver, "setup-master-again", MASTER_PASSWORD[:-1])
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    text_in(driver, By.CSS_SELECTOR, "form [role=alert]", "The two master passwords differ")
+    fill(driver, "setup-master-again", MASTER_PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     text_in(driver, By.CSS_SELECTOR, "[data-testid=signed-in-as]", "admin (admin)")
     text_in(driver, By.TAG_NAME, "h1", "Dashboard")
@@ -593,6 +597,32 @@ def journey_pipeline_tests(server, driver):
     assert not os.path.exists(os.path.join(server.dir, "data", "files", "tested-out.csv")), "tests write nothing"
 
 
+def journey_settings_round_trip(server, driver):
+    """Reopening a node and pressing Apply changes nothing (lists stay lists); YAML's flow style, as the examples
+    show it, is accepted in list, mapping and schema fields."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    import_pipeline(server, driver, "round-trip", "round.csv", "id,country,status,amount\n1,DE,paid,5\n",
+        "apiVersion: sluice/v1\nname: round-trip\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: round.csv, schema: {amount: float64}}}\n"
+        "  - {id: totals, type: aggregate, settings: {groupBy: [country, status], aggregates: {orders: 'count(*)', revenue: 'sum(amount)'}}}\n"
+        "edges:\n  - {from: src.out, to: totals.in}\nlayout: {src: [40, 80], totals: [320, 80]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=round-trip]").find_element(By.LINK_TEXT, "round-trip").click()
+    visible(driver, By.CSS_SELECTOR, "g[data-node='totals']")
+    settings = lambda node: driver.execute_script(f"return window.sluiceEditor.doc().nodes.find(n => n.id === '{node}').settings")
+    before = settings("totals")
+    for _ in range(2):
+        ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='totals'] .node-header")).click().perform()
+        assert visible(driver, By.ID, "setting-groupBy").get_attribute("value") == "country, status"
+        driver.find_element(By.ID, "apply-settings").click()
+        text_in(driver, By.ID, "editor-status", "Valid")
+        assert settings("totals") == before, settings("totals")
+    configure(driver, "totals", {"groupBy": "[country]", "aggregates": '{orders: "count(*)", biggest: max(amount)}'})
+    assert settings("totals") == {"groupBy": ["country"], "aggregates": {"orders": "count(*)", "biggest": "max(amount)"}}, settings("totals")
+    configure(driver, "src", {"schema": "{amount: int64, id: int64}"})
+    assert settings("src")["schema"] == {"amount": "int64", "id": "int64"}, settings("src")
+    text_in(driver, By.ID, "editor-status", "Valid")
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -715,7 +745,7 @@ def journey_large_graph(server, driver):
 
 
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
-            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_roles, journey_large_graph]
+            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
 failed = 0
 server = Server()
 driver = browser()

@@ -155,5 +155,12 @@ import Testing
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
         #expect(parsed?.count == BuiltinNodes.registry.specs.count)
         #expect(parsed?.first?["fields"] is [Any])
+        // Every field's kind is one the editor's forms know (a schema is not "schema (column: type)").
+        let known: Set<String> = ["string", "integer", "number", "boolean", "duration", "choice", "expression", "path", "connection", "list", "map", "schema"]
+        for spec in parsed ?? [] {
+            for field in spec["fields"] as? [[String: Any]] ?? [] {
+                #expect(known.contains(field["kind"] as? String ?? ""), "\(spec["id"] ?? "?").\(field["name"] ?? "?"): \(field["kind"] ?? "none")")
+            }
+        }
     }
 }

@@ -44,7 +44,9 @@ async function route() {
     const status = await api("GET", "/api/v1/setup");
     if (status.needs_setup) {
       show(view, h("section", { class: "card narrow" }, h("h1", {}, "Welcome to Sluice"),
-        h("p", {}, "This server has no administrator yet. Open the setup link that `sluice serve` printed on its first start (it ends with #setup=…), or run `sluice user add NAME --role admin` on the server.")));
+        h("p", {}, "This server has no administrator yet. Open the setup link that ", h("code", {}, "sluice serve"), " printed on its first start (it ends with #setup=…), or run this on the server:"),
+        h("pre", { class: "command", "data-testid": "setup-command" }, "sluice user add admin --role admin --password-file admin-password.txt --master-password-file master-password.txt"),
+        h("p", { class: "hint" }, "Each file holds one password (at least 12 characters); delete them afterwards. Add the server's --data-dir or --store when it was started with one. The master password unlocks the vault after every restart: keep it safe.")));
       return;
     }
     return loginPage(view);

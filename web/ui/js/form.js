@@ -28,18 +28,103 @@ export function parseValue(field, raw) {
       if (Number.isNaN(value)) throw new Error(`${field.name} must be a number`);
       return value;
     }
-    case "list":
-      return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+    case "list": {
+      if (!text.startsWith("[")) return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+      try {
+        const value = JSON.parse(text);
+        if (Array.isArray(value)) return value;
+      } catch { /* not JSON: maybe YAML's flow style */ }
+      const words = flowItems(text, "[", "]");
+      if (words === null) throw new Error(`${field.name} must be a list: id, email or ["id", "email"]`);
+      return words.map(unquote);
+    }
     case "map":
     case "schema": {
+      const message = `${field.name} must be a mapping such as {total: "a + b"} or {"total": "a + b"}`;
+      /** @type {unknown} */
       let value;
-      try { value = JSON.parse(text); } catch { throw new Error(`${field.name} must be a JSON object such as {"a": "b"}`); }
-      if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${field.name} must be a JSON object such as {"a": "b"}`);
+      try { value = JSON.parse(text); } catch {
+        const pairs = flowItems(text, "{", "}");
+        if (pairs === null) throw new Error(message);
+        /** @type {Record<string, string>} */
+        const map = {};
+        for (const pair of pairs) {
+          const colon = pair.search(/:(\s|$)/);
+          if (colon <= 0) throw new Error(message);
+          map[unquote(pair.slice(0, colon))] = unquote(pair.slice(colon + 1));
+        }
+        value = map;
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(message);
       return value;
     }
     default:
       return text;
   }
+}
+
+/**
+ * The items of a one-level YAML flow collection (`[a, "b, c"]`, `{k: v, q: "x, y"}`), split at commas outside
+ * quotes; null when `text` is not one (nesting, an unclosed quote).
+ * @param {string} text
+ * @param {string} open
+ * @param {string} close
+ * @returns {string[]|null}
+ */
+function flowItems(text, open, close) {
+  if (!text.startsWith(open) || !text.endsWith(close)) return null;
+  const inner = text.slice(1, -1);
+  /** @type {string[]} */
+  const items = [];
+  let current = "", quote = "";
+  for (const c of inner) {
+    if (quote) {
+      current += c;
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") {
+      current += c;
+      quote = c;
+    } else if (c === ",") {
+      items.push(current.trim());
+      current = "";
+    } else if ("[]{}".includes(c)) {
+      return null;
+    } else {
+      current += c;
+    }
+  }
+  if (quote) return null;
+  if (current.trim() !== "" || items.length) items.push(current.trim());
+  return items.filter((item) => item !== "");
+}
+
+/**
+ * A flow scalar's text: quotes removed (JSON escapes in double quotes, '' in single quotes).
+ * @param {string} text
+ */
+function unquote(text) {
+  const t = text.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) {
+    try { return JSON.parse(t); } catch { return t.slice(1, -1); }
+  }
+  if (t.length >= 2 && t.startsWith("'") && t.endsWith("'")) return t.slice(1, -1).replaceAll("''", "'");
+  return t;
+}
+
+/**
+ * How a setting's current value shows in its text input, so that `parseValue` reads it back unchanged: a list
+ * of plain words as `a, b`; other lists and mappings as JSON; scalars as text.
+ * @param {FieldSpec} field
+ * @param {unknown} current
+ * @returns {string}
+ */
+export function displayValue(field, current) {
+  if (current === undefined || current === null) return "";
+  if (field.kind === "list" && Array.isArray(current) && current.length > 0
+      && current.every((item) => typeof item === "string" && item !== "" && item.trim() === item && !item.includes(",") && !item.startsWith("["))) {
+    return current.join(", ");
+  }
+  return typeof current === "object" ? JSON.stringify(current) : String(current);
 }
 
 /**
@@ -92,7 +177,7 @@ export function renderFields(fields, options = {}) {
       const type = field.secret ? "password" : field.kind === "integer" || field.kind === "number" ? "number" : "text";
       input = /** @type {HTMLInputElement} */ (h("input", { id, name: field.name, type, autocomplete: field.secret ? "new-password" : "off",
         placeholder: field.secret && secretsSet.has(field.name) ? "set — leave empty to keep" : (field.example ?? field.default ?? "") }));
-      if (current !== undefined && !field.secret) input.value = typeof current === "object" ? JSON.stringify(current) : String(current);
+      if (current !== undefined && !field.secret) input.value = displayValue(field, current);
     }
     const error = h("div", { class: "field-error", id: `${id}-error`, role: "alert" });
     input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
