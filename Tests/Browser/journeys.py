@@ -404,7 +404,7 @@ def journey_triggers(server, driver):
     row = visible(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook]")
     assert "copy-orders" in row.text and "enabled" in row.text
     row.find_element(By.XPATH, ".//button[text()='Fire now']").click()
-    text_in(driver, By.ID, "triggers-message", "orders-hook fired: fired, 1 run(s) queued")
+    text_in(driver, By.ID, "triggers-message", "orders-hook fired: 1 run queued.")
     driver.find_element(By.CSS_SELECTOR, "tr[data-trigger=orders-hook]").find_element(By.XPATH, ".//button[text()='History']").click()
     text_in(driver, By.CSS_SELECTOR, "table[aria-label=Firings]", "fired")
     driver.save_screenshot(os.path.join(shots, "triggers.png"))

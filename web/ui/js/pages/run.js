@@ -30,16 +30,36 @@ export async function runPage(view) {
   const message = h("div");
   let logSeq = 0;
 
+  /** How many attempts: the current one of the allowed while it runs, how many it took once it ended. */
+  function attempts() {
+    if (!["succeeded", "failed", "cancelled"].includes(run.status)) return `attempt ${run.attempt} of ${run.max_attempts}`;
+    return run.attempt === 1 ? "1 attempt" : `${run.attempt} attempts`;
+  }
+
   function renderHeader() {
+    const withRejects = run.status === "succeeded" && run.rejected > 0;
     show(header, h("div", { class: "spread" },
       h("h1", {}, "Run of ", pipeline ? h("a", { href: `#/edit/${pipeline.id}` }, pipeline.name) : run.pipeline_id),
       h("div", { class: "row" },
         !["succeeded", "failed", "cancelled"].includes(run.status) ? h("button", { type: "button", onclick: cancel }, "Cancel") : null)),
-      h("p", {}, h("span", { class: `status ${run.status}`, id: "run-status" }, run.status),
-        ` · revision ${run.revision} · attempt ${run.attempt} of ${run.max_attempts} · queued ${time(run.queued_at)}`,
+      h("p", {}, h("span", { class: `status ${withRejects ? "succeeded-with-rejects" : run.status}`, id: "run-status" },
+          withRejects ? `succeeded with ${run.rejected.toLocaleString()} reject${run.rejected === 1 ? "" : "s"}` : run.status),
+        ` · revision ${run.revision} · ${attempts()} · queued ${time(run.queued_at)}`,
         run.finished_at && run.started_at ? ` · took ${((run.finished_at - run.started_at) / 1000).toFixed(2)} s` : "",
         ` · started by ${run.requested_by}`, run.replay_of ? h("span", {}, " · replays ", h("a", { href: `#/run/${run.replay_of}` }, "an earlier run")) : null),
       run.error ? h("p", { class: "error", role: "alert" }, run.error) : "");
+  }
+
+  /**
+   * Rows per second: live while the node runs, its average once it ended.
+   * @param {any} n
+   */
+  function rateText(n) {
+    const live = rates[n.node];
+    if (live) return `${Math.round(live).toLocaleString()} rows/s`;
+    const rows = Math.max(n.records_in, n.records_out);
+    if (!n.duration_millis || !rows) return "";
+    return `${Math.round(rows / (n.duration_millis / 1000)).toLocaleString()} rows/s`;
   }
 
   function renderNodes() {
@@ -50,7 +70,7 @@ export async function runPage(view) {
         h("td", { class: "name" }, n.node), h("td", {}, h("span", { class: `status ${n.status}` }, n.status),
           n.status === "running" && progress[n.node] !== undefined ? h("progress", { max: 1, value: progress[n.node], "aria-label": `${n.node}: ${Math.floor(progress[n.node] * 100)}%` }) : null),
         h("td", {}, String(n.records_in)), h("td", {}, String(n.records_out)), h("td", {}, String(n.rejected)),
-        h("td", {}, rates[n.node] ? `${Math.round(rates[n.node]).toLocaleString()} rows/s` : ""),
+        h("td", {}, rateText(n)),
         h("td", {}, n.duration_millis ? `${(n.duration_millis / 1000).toFixed(2)} s` : ""),
         n.error ? h("td", { class: "error" }, n.error) : null)))));
     if (["succeeded", "failed", "cancelled"].includes(run.status) && nodes.length) renderTimeline(nodes);

@@ -26,10 +26,11 @@ export async function runsPage(view) {
     const runs = await api("GET", `/api/v1/runs?${query}`);
     await renderChart(runs);
     show(body, ...runs.map((/** @type {any} */ r) => h("tr", { "data-run": r.id },
-      h("td", { class: "name" }, names.get(r.pipeline_id) ?? r.pipeline_id), h("td", {}, h("a", { href: `#/run/${r.id}`, class: `status ${r.status}` }, r.status)),
+      h("td", { class: "name" }, names.get(r.pipeline_id) ?? r.pipeline_id), h("td", {}, statusLink(r)),
       h("td", {}, time(r.queued_at)), h("td", {}, r.started_at && r.finished_at ? `${((r.finished_at - r.started_at) / 1000).toFixed(2)} s` : "—"),
+      h("td", { class: r.rejected ? "num bad" : "num" }, r.rejected ? r.rejected.toLocaleString() : "0"),
       h("td", {}, r.requested_by), h("td", { class: "name" }, r.error ?? ""))));
-    if (runs.length === 0) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No runs match.")));
+    if (runs.length === 0) body.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No runs match.")));
   }
   const chart = h("div", { id: "runs-chart" });
   /**
@@ -49,7 +50,17 @@ export async function runsPage(view) {
   status.addEventListener("change", load);
   await load();
   show(view, h("div", { class: "spread" }, h("h1", {}, "Runs"), h("div", { class: "row" }, pipeline, status)), chart,
-    h("table", { "aria-label": "Runs" }, h("thead", {}, h("tr", {}, h("th", {}, "Pipeline"), h("th", {}, "Status"), h("th", {}, "Queued"), h("th", {}, "Duration"), h("th", {}, "Started by"), h("th", {}, "Error"))), body));
+    h("table", { "aria-label": "Runs" }, h("thead", {}, h("tr", {}, h("th", {}, "Pipeline"), h("th", {}, "Status"), h("th", {}, "Queued"), h("th", {}, "Duration"), h("th", {}, "Rejected"), h("th", {}, "Started by"), h("th", {}, "Error"))), body));
+}
+
+/**
+ * A run's status as a link to it; a run that succeeded but rejected records says so in its own colour.
+ * @param {any} run
+ */
+export function statusLink(run) {
+  const withRejects = run.status === "succeeded" && run.rejected > 0;
+  return h("a", { href: `#/run/${run.id}`, class: `status ${withRejects ? "succeeded-with-rejects" : run.status}` },
+    withRejects ? `succeeded with ${run.rejected.toLocaleString()} reject${run.rejected === 1 ? "" : "s"}` : run.status);
 }
 
 /**

@@ -24,7 +24,11 @@ export async function triggersPage(view, _me, notice) {
   async function act(trigger, path) {
     try {
       const result = await api("POST", `/api/v1/triggers/${trigger.id}/${path}`, path === "fire" ? {} : undefined);
-      if (path === "fire") show(message, h("p", { class: "ok" }, `${trigger.name} fired: ${result.outcome}${result.runs?.length ? `, ${result.runs.length} run(s) queued` : ""}.`));
+      if (path === "fire") {
+        const runs = result.runs?.length ?? 0;
+        const what = result.outcome === "fired" ? `${runs} run${runs === 1 ? "" : "s"} queued` : `${result.outcome}${result.detail ? `: ${result.detail}` : ""}`;
+        show(message, h("p", { class: result.outcome === "fired" ? "ok" : "error" }, `${trigger.name} fired: ${what}.`));
+      }
       else await triggersPage(view);
     } catch (error) { show(message, errorText(error)); }
   }
