@@ -623,6 +623,32 @@ def journey_settings_round_trip(server, driver):
     text_in(driver, By.ID, "editor-status", "Valid")
 
 
+def journey_many_rejects(server, driver):
+    """A run with 230 rejects: the run page says so in the status, pages through them 100 at a time, filters by
+    reason, and shows a source's raw input line with its line number."""
+    lines = "id,amount\n" + "".join(f"{i},{'bad' if i % 4 else i}\n" for i in range(1, 307))
+    import_pipeline(server, driver, "many-rejects", "many.csv", lines,
+        "apiVersion: sluice/v1\nname: many-rejects\nsettings: {maxRejected: 1000}\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: many.csv, schema: {id: int64, amount: int64}}}\n"
+        "  - {id: out, type: csv.write, settings: {path: many-out.csv}}\n"
+        "edges:\n  - {from: src.out, to: out.in}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=many-rejects]").find_element(By.LINK_TEXT, "many-rejects").click()
+    visible(driver, By.ID, "run-pipeline").click()
+    visible(driver, By.ID, "open-run").click()
+    text_in(driver, By.ID, "run-status", "succeeded with 230 rejects", timeout=30)
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=rejects-paging]", "1–100 of 230", timeout=15)
+    first = driver.find_element(By.CSS_SELECTOR, "table[aria-label='Rejected records'] tbody tr").text
+    assert "line 2" in first and "1,bad" in first, first
+    driver.find_element(By.ID, "rejects-next").click()
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=rejects-paging]", "101–200 of 230")
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.ID, "rejects-code")).select_by_value("invalid_value")
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=rejects-paging]", "1–100 of 230")
+    driver.find_element(By.LINK_TEXT, "Runs").click()
+    row = visible(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody tr")
+    assert "succeeded with 230 rejects" in row.text and "230" in row.text, row.text
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -744,7 +770,9 @@ def journey_large_graph(server, driver):
     assert result["drag"]["p95"] < 16 and result["pan"]["p95"] < 16, line
 
 
-journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay,
+# journey_many_rejects runs before the notification rule of journey_dashboard_and_notifications exists: that rule
+# notifies about runs with rejects through a connection whose server has stopped, and a run's status waits for it.
+journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
 failed = 0
 server = Server()

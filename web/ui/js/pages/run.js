@@ -100,17 +100,42 @@ export async function runPage(view) {
   async function loadRejects() {
     if (!run.rejected) { show(rejectsBox); return; }
     const text = await api("GET", `/api/v1/runs/${id}/rejects`);
-    const packets = String(text).split("\n").filter((l) => l.trim()).slice(0, 100).map((l) => JSON.parse(l));
+    /** @type {any[]} */
+    const packets = String(text).split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
     const canReplay = pipeline && ["owner", "editor", "runner"].includes(pipeline.role) && ["succeeded", "failed", "cancelled"].includes(run.status);
+    const pageSize = 100;
+    const distinct = (/** @type {string} */ key) => [...new Set(packets.map((p) => String(p[key] ?? "")))].sort();
+    const nodeFilter = /** @type {HTMLSelectElement} */ (h("select", { id: "rejects-node", "aria-label": "Rejects of node" },
+      h("option", { value: "" }, "Every node"), ...distinct("node").map((n) => h("option", { value: n }, n))));
+    const codeFilter = /** @type {HTMLSelectElement} */ (h("select", { id: "rejects-code", "aria-label": "Rejects with reason" },
+      h("option", { value: "" }, "Every reason"), ...distinct("code").map((c) => h("option", { value: c }, c))));
+    const table = h("div");
+    let page = 0;
+    function renderPage() {
+      const shown = packets.filter((p) => (!nodeFilter.value || p.node === nodeFilter.value) && (!codeFilter.value || p.code === codeFilter.value));
+      const pages = Math.max(1, Math.ceil(shown.length / pageSize));
+      page = Math.min(page, pages - 1);
+      const slice = shown.slice(page * pageSize, (page + 1) * pageSize);
+      show(table,
+        h("p", { class: "row", "data-testid": "rejects-paging" },
+          h("span", {}, shown.length ? `${(page * pageSize + 1).toLocaleString()}–${(page * pageSize + slice.length).toLocaleString()} of ${shown.length.toLocaleString()}` : "none match"),
+          h("button", { type: "button", disabled: page === 0, onclick: () => { page -= 1; renderPage(); } }, "Previous"),
+          h("button", { type: "button", id: "rejects-next", disabled: page >= pages - 1, onclick: () => { page += 1; renderPage(); } }, "Next")),
+        h("table", { "aria-label": "Rejected records" }, h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Line or row"), h("th", {}, "Reason"), h("th", {}, "Record"))),
+          h("tbody", {}, ...slice.map((p) => h("tr", {}, h("td", {}, p.node ?? ""), h("td", {}, p.line != null ? `line ${p.line}` : p.row != null ? `row ${p.row}` : ""),
+            h("td", { class: "name" }, `${p.code ?? ""}: ${p.message ?? ""}${p.field ? ` (${p.field})` : ""}`),
+            // A source's reject keeps the raw input line; a later node's, the row's values.
+            h("td", { class: "name" }, h("code", {}, p.raw != null ? p.raw : JSON.stringify(p.record ?? p.values ?? ""))))))));
+    }
+    nodeFilter.addEventListener("change", () => { page = 0; renderPage(); });
+    codeFilter.addEventListener("change", () => { page = 0; renderPage(); });
+    renderPage();
     show(rejectsBox, h("h2", {}, `Rejected records (${run.rejected})`),
       h("p", { class: "row" },
         h("a", { class: "button", href: `/api/v1/runs/${id}/rejects?format=csv`, onclick: downloadRejects("csv") }, "Download CSV"),
         h("a", { class: "button", href: `/api/v1/runs/${id}/rejects`, onclick: downloadRejects("jsonl") }, "Download JSON lines"),
         canReplay ? h("button", { type: "button", class: "primary", id: "replay-rejects", onclick: replay }, "Replay rejects") : null),
-      h("table", { "aria-label": "Rejected records" }, h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Row"), h("th", {}, "Reason"), h("th", {}, "Record"))),
-        h("tbody", {}, ...packets.map((p) => h("tr", {}, h("td", {}, p.node ?? ""), h("td", {}, p.row ?? ""),
-          h("td", { class: "name" }, `${p.code ?? ""}: ${p.message ?? ""}${p.field ? ` (${p.field})` : ""}`),
-          h("td", { class: "name" }, h("code", {}, JSON.stringify(p.record ?? p.line ?? p.values ?? ""))))))));
+      h("p", { class: "row" }, nodeFilter, codeFilter), table);
   }
 
   /**
