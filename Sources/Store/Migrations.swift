@@ -154,6 +154,10 @@ enum Migrations {
             "CREATE TABLE worker_processes (id TEXT PRIMARY KEY, slots BIGINT NOT NULL, busy BIGINT NOT NULL, started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL)",
             "CREATE INDEX runs_finished ON runs (pipeline_id, finished_at)",
         ]),
+        // A run's nodes are listed in the pipeline's order (the plan's topological order), not by name.
+        (6, [
+            "ALTER TABLE run_nodes ADD COLUMN position BIGINT NOT NULL DEFAULT 0",
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

@@ -220,7 +220,7 @@ extension MetadataStore {
     public func run(id: String) async throws -> RunRecord? {
         try await transaction { session in
             guard var run = try await session.first("SELECT \(Self.runColumns) FROM runs WHERE id = $1", .text(id)).map({ try RunRecord(row: $0) }) else { return nil }
-            run.nodes = try await session.query("SELECT node, status, records_in, records_out, rejected, bytes, duration_ms, error FROM run_nodes WHERE run_id = $1 ORDER BY node", .text(id))
+            run.nodes = try await session.query("SELECT node, status, records_in, records_out, rejected, bytes, duration_ms, error FROM run_nodes WHERE run_id = $1 ORDER BY position, node", .text(id))
                 .map { RunNodeRecord(node: $0.string("node"), status: $0.string("status"), recordsIn: $0.int("records_in") ?? 0, recordsOut: $0.int("records_out") ?? 0,
                                      rejected: $0.int("rejected") ?? 0, bytes: $0.int("bytes") ?? 0, durationMillis: $0.int("duration_ms") ?? 0, error: $0.text("error")) }
             return run
@@ -251,19 +251,19 @@ extension MetadataStore {
         }
     }
 
-    /// Writes the latest counters of a run's nodes (idempotent).
+    /// Writes the latest counters of a run's nodes (idempotent); `nodes` is every node, in the plan's order.
     public func recordNodes(runID: String, _ nodes: [RunNodeRecord]) async throws {
         guard !nodes.isEmpty else { return }
         try await transaction { session in
-            for n in nodes {
+            for (position, n) in nodes.enumerated() {
                 try await session.execute("""
-                    INSERT INTO run_nodes (run_id, node, status, records_in, records_out, rejected, bytes, duration_ms, error)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    INSERT INTO run_nodes (run_id, node, status, records_in, records_out, rejected, bytes, duration_ms, error, position)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                     ON CONFLICT (run_id, node) DO UPDATE SET status = excluded.status, records_in = excluded.records_in,
                         records_out = excluded.records_out, rejected = excluded.rejected, bytes = excluded.bytes,
-                        duration_ms = excluded.duration_ms, error = excluded.error
+                        duration_ms = excluded.duration_ms, error = excluded.error, position = excluded.position
                     """, .text(runID), .text(n.node), .text(n.status), .int(n.recordsIn), .int(n.recordsOut), .int(n.rejected), .int(n.bytes),
-                    .int(n.durationMillis), .optional(n.error))
+                    .int(n.durationMillis), .optional(n.error), .int(Int64(position)))
             }
         }
     }

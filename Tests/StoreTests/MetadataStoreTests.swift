@@ -107,6 +107,10 @@ struct MetadataStoreTests {
             try await store.recordNodes(runID: run.id, [RunNodeRecord(node: "n", status: "running", recordsIn: 5)])
             try await store.recordNodes(runID: run.id, [RunNodeRecord(node: "n", status: "succeeded", recordsIn: 9, recordsOut: 8, rejected: 1)])
             #expect(try await store.run(id: run.id)?.nodes == [RunNodeRecord(node: "n", status: "succeeded", recordsIn: 9, recordsOut: 8, rejected: 1)])
+            // Nodes come back in the pipeline's order, not by name.
+            let other = try await RunQueue(store: store, bus: LocalEventBus()).enqueue(pipelineID: pipeline.id, revision: 1, parametersJSON: "{}", requestedBy: ada.name)
+            try await store.recordNodes(runID: other.id, ["src", "filter", "aggregate", "save"].map { RunNodeRecord(node: $0, status: "succeeded") })
+            #expect(try await store.run(id: other.id)?.nodes.map(\.node) == ["src", "filter", "aggregate", "save"])
             try await store.audit(actor: "ada", action: "login", address: "127.0.0.1")
             try await store.audit(actor: nil, action: "login_failed", target: "bob")
             #expect(try await store.auditLog(limit: 10).count == 2)
