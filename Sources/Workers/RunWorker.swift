@@ -84,10 +84,14 @@ struct RunWorker: Sendable {
             var name = run.pipelineID
             if let document { name = document.name } else if let record = try? await store.pipeline(id: run.pipelineID) { name = record.name }
             let elapsed = ContinuousClock.now - started
-            await notify(run, own: document?.notify ?? [], succeeded: false, message: RunMessage(
-                pipeline: name, runID: run.id, status: RunPhase.failed.rawValue, error: message,
-                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, recordsRead: 0, rejected: 0, link: nil))
-            return await finish(run, phase: .failed, error: message, rejected: 0)
+            let ending = await finish(run, phase: .failed, error: message, rejected: 0)
+            // The run is recorded first: a slow or dead receiver (and its retries) does not keep it "running".
+            if case .finished = ending {
+                await notify(run, own: document?.notify ?? [], succeeded: false, message: RunMessage(
+                    pipeline: name, runID: run.id, status: RunPhase.failed.rawValue, error: message,
+                    durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, recordsRead: 0, rejected: 0, link: nil))
+            }
+            return ending
         }
         log[metadataKey: "pipeline"] = "\(plan.document.name)"
         configuration.observer?.runStarted(pipeline: plan.document.name)
@@ -137,13 +141,18 @@ struct RunWorker: Sendable {
             ]
             if let error = summary.error { metadata["error"] = "\(error)" }
             if phase == .failed { log.warning("run finished", metadata: metadata) } else { log.info("run finished", metadata: metadata) }
-            await notify(run, own: plan.document.notify, succeeded: phase == .succeeded,
-                         message: RunMessage(plan: plan, summary: summary, runID: run.id, status: phase.rawValue, link: nil))
             configuration.observer?.runFinished(RunReport(
                 pipeline: plan.document.name, status: phase, duration: ContinuousClock.now - started,
                 nodes: summary.nodes.map { RunReport.Node(type: plan.node($0.node)?.spec.id ?? "unknown", recordsIn: $0.counts.recordsIn,
                                                           recordsOut: $0.counts.recordsOut, rejected: $0.counts.rejected) }))
-            return await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
+            let ending = await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
+            // The run is recorded first: a slow or dead receiver (and its retries) does not keep it "running". A run
+            // this worker no longer owns (lease lost) is notified by the worker that finishes it.
+            if case .finished = ending {
+                await notify(run, own: plan.document.notify, succeeded: phase == .succeeded,
+                             message: RunMessage(plan: plan, summary: summary, runID: run.id, status: phase.rawValue, link: nil))
+            }
+            return ending
         }
     }
 

@@ -771,7 +771,8 @@ def journey_large_graph(server, driver):
 
 
 # journey_many_rejects runs before the notification rule of journey_dashboard_and_notifications exists: that rule
-# notifies about runs with rejects through a connection whose server has stopped, and a run's status waits for it.
+# notifies about runs with rejects through a connection whose server has stopped, and delivering it (with the
+# connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
 failed = 0

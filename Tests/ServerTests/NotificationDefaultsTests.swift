@@ -8,6 +8,17 @@ import Testing
 /// Server-wide notification defaults: admins only, every rule checked when saved, used by runs of pipelines
 /// without `notify:` (with a link to the run page), never by pipelines that have their own.
 @Suite struct NotificationDefaultsTests {
+    /// What the test API received under `store`, once it holds `count` requests (or after 10 s).
+    static func received(_ store: String, count: Int) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for _ in 0..<100 {
+            rows = ((try await APITestServer.call("GET", "/hook/received?store=\(store)") as? [String: Any])?["rows"] as? [[String: Any]]) ?? []
+            if rows.count >= count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return rows
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func defaultsApplyToPipelinesWithoutTheirOwnAndLinkToTheRun() async throws {
         let api = try APITestServer.server
@@ -64,10 +75,15 @@ import Testing
                 let run = try await client.finishedRun(runID, token: root)
                 #expect(run["status"] == .string("failed"))
                 if name == "plain" {
-                    let hook = ((try await APITestServer.call("GET", "/hook/received?store=\(store)") as? [String: Any])?["rows"] as? [[String: Any]]) ?? []
+                    // Notifications go out once the run is recorded as finished.
+                    let hook = try await Self.received(store, count: 1)
                     #expect(hook.count == 1 && hook.first?["pipeline"] as? String == "plain", "\(hook)")
                     #expect(hook.first?["link"] as? String == "https://sluice.example.com/#/run/\(runID)", "\(hook)")
-                    let logs = try await client.call(.get, "/api/v1/runs/\(runID)/logs", token: root)
+                    var logs = try await client.call(.get, "/api/v1/runs/\(runID)/logs", token: root)
+                    for _ in 0..<100 where !logs.text.contains("notification through") {
+                        try await Task.sleep(for: .milliseconds(100))
+                        logs = try await client.call(.get, "/api/v1/runs/\(runID)/logs", token: root)
+                    }
                     #expect(logs.text.contains("webhook notification through 'ops' sent (server default)"), "\(logs.text)")
                 }
             }
@@ -111,7 +127,7 @@ import Testing
             let started = try await client.call(.post, "/api/v1/pipelines/\(id)/runs", token: root, json: .object([:]))
             let run = try await client.finishedRun(try #require(started.body["id"]?.stringValue, "\(started.text)"), token: root)
             #expect(run["status"] == .string("failed"))
-            let hook = ((try await APITestServer.call("GET", "/hook/received?store=\(store)") as? [String: Any])?["rows"] as? [[String: Any]]) ?? []
+            let hook = try await Self.received(store, count: 1)
             #expect(hook.first?["pipeline"] as? String == "outside" && (hook.first?["error"] as? String ?? "").contains("outside the workspace"), "\(hook)")
         }
         await harness.close()
