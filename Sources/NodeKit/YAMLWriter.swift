@@ -71,8 +71,9 @@ public enum YAMLWriter {
         }
     }
 
-    /// Text as a plain scalar when it reads back as the same text, else double-quoted.
-    static func scalar(_ s: String) -> String {
+    /// Text as a plain scalar when it reads back as the same text, else double-quoted (also how test failures
+    /// show text, so a row in a diff reads as `--update` would write it).
+    public static func scalar(_ s: String) -> String {
         let special: Set<Character> = [":", "#", "{", "}", "[", "]", ",", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`", "?", "-"]
         let plain = !s.isEmpty && s.first.map { !special.contains($0) && $0 != " " } == true && s.last != " "
             && !s.contains(": ") && !s.contains(" #") && !s.contains(where: { $0.isNewline || $0 == "\t" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "{" || $0 == "}" })

@@ -113,12 +113,8 @@ struct ExpectationCheck {
         }
     }
 
-    /// Text as written in a flow mapping: quoted when it would read as something else.
-    static func quoted(_ s: String) -> String {
-        let plain = !s.isEmpty && s.allSatisfy { $0.isLetter || $0.isNumber || " _-./@".contains($0) } && s.first != " " && s.last != " "
-            && Int64(s) == nil && Double(s) == nil && !["true", "false", "null", "yes", "no", "~"].contains(s.lowercased())
-        return plain ? s : "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
+    /// Text as written in a flow mapping (quoted when it would read as something else).
+    static func quoted(_ s: String) -> String { YAMLWriter.scalar(s) }
 
     // MARK: rules
 
