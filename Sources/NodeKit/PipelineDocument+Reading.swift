@@ -155,12 +155,16 @@ struct DocumentReader {
 
     mutating func runSettings(_ setting: Setting) -> RunSettings {
         var result = RunSettings()
-        for entry in mapping(setting, allowed: ["maxConcurrency", "onRecordError", "maxRejected"], context: "settings") {
+        for entry in mapping(setting, allowed: ["maxConcurrency", "onRecordError", "maxRejected", "sampleRows"], context: "settings") {
             switch entry.key {
             case "maxConcurrency":
                 if case let .int(i) = entry.value.kind, i >= 0 { result.maxConcurrency = Int(i) } else { fail("invalid_value", "maxConcurrency must be a whole number ≥ 0", at: entry.value, field: "settings.maxConcurrency") }
             case "maxRejected":
                 if case let .int(i) = entry.value.kind, i >= 0 { result.maxRejected = Int(i) } else { fail("invalid_value", "maxRejected must be a whole number ≥ 0", at: entry.value, field: "settings.maxRejected") }
+            case "sampleRows":
+                if case let .int(i) = entry.value.kind, (0...1000).contains(i) { result.sampleRows = Int(i) } else {
+                    fail("invalid_value", "sampleRows must be a whole number from 0 (no samples) to 1000", at: entry.value, field: "settings.sampleRows")
+                }
             default:
                 if let text = entry.value.scalarText, let policy = RecordErrorPolicy(rawValue: text) { result.onRecordError = policy } else {
                     fail("invalid_value", "invalid onRecordError", at: entry.value, field: "settings.onRecordError", expected: RecordErrorPolicy.allCases.map(\.rawValue).joined(separator: " or "))

@@ -68,11 +68,14 @@ public struct RunSettings: Sendable {
     public var onRecordError: RecordErrorPolicy
     /// The run fails once more than this many records were rejected (nil = no limit).
     public var maxRejected: Int?
+    /// Rows kept per node output as the run's edge samples (0 = none).
+    public var sampleRows: Int
 
-    public init(maxConcurrency: Int = 0, onRecordError: RecordErrorPolicy = .reject, maxRejected: Int? = nil) {
+    public init(maxConcurrency: Int = 0, onRecordError: RecordErrorPolicy = .reject, maxRejected: Int? = nil, sampleRows: Int = 20) {
         self.maxConcurrency = maxConcurrency
         self.onRecordError = onRecordError
         self.maxRejected = maxRejected
+        self.sampleRows = sampleRows
     }
 }
 

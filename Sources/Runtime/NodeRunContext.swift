@@ -66,6 +66,8 @@ struct NodeRunContext: NodeContext {
     let pipeline: String
     /// The schema of the `rejected` port when it is connected: rejected records then also flow downstream.
     let rejectedSchema: Schema?
+    /// The samplers of this node's output ports (empty when the run keeps no samples).
+    var samplers: [String: PortSampler] = [:]
 
     var runFailure: String? {
         switch coordinator.machineState {
@@ -116,6 +118,7 @@ struct NodeRunContext: NodeContext {
 
     /// Sends a batch along every edge leaving `port`, through each edge's filter.
     private func send(_ batch: RecordBatch, on port: String) async throws {
+        samplers[port]?.observe(batch)
         var wanted = false
         for output in outputs[port] ?? [] {
             var crossing = batch

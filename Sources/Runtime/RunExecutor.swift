@@ -40,6 +40,8 @@ public struct RunResult: Sendable {
     public let summary: RunSummary
     public let preview: [RecordBatch]
     var distinct: [Value] = []
+    /// Each node output's first rows and row count (`sampleRows`), in pipeline order; none for previews.
+    public var samples: [EdgeSample] = []
 }
 
 /// Runs an `ExecutionPlan`: one task group per run, one child task per node, bounded channels on edges.
@@ -81,11 +83,12 @@ public struct RunExecutor: Sendable {
         let collector = plan.previewNode.map { _ in
             PreviewCollector(options.previewDistinct.map { .distinct(column: $0.column, edge: $0.edge, limit: $0.limit, rows: $0.rows) } ?? .rows(limit: options.previewLimit))
         }
+        let sampler = EdgeSampler(plan: plan)
         let slots = plan.document.settings.maxConcurrency > 0 ? SourceSlots(plan.document.settings.maxConcurrency) : nil
         options.events.send(.runStarted(runID: options.runID, traceID: options.traceID, pipeline: plan.document.name, nodes: plan.nodes.map(\.id)))
 
         @Sendable func context(_ node: PlannedNode) -> NodeRunContext {
-            NodeRunContext(
+            var context = NodeRunContext(
                 node: node.id, runID: options.runID, traceID: options.traceID, isPreview: plan.previewNode != nil,
                 inputs: inputsByNode[node.id] ?? [:], outputs: outputsByNode[node.id] ?? [:], coordinator: coordinator,
                 events: options.events, rejects: options.rejects, settings: plan.document.settings,
@@ -93,6 +96,8 @@ public struct RunExecutor: Sendable {
                 collectedPort: options.previewDistinct?.port ?? node.spec.outputs.first { $0.kind == .data }?.name,
                 pipeline: plan.document.name, rejectedSchema: outputsByNode[node.id]?[RejectedPort.name] == nil ? nil : node.outputSchemas[RejectedPort.name],
                 ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
+            context.samplers = sampler.ports(of: node.id)
+            return context
         }
 
         await withTaskCancellationHandler {
@@ -148,6 +153,6 @@ public struct RunExecutor: Sendable {
             rejected: coordinator.totalRejected, rejectLocation: coordinator.totalRejected > 0 ? options.rejects.location : nil,
             duration: ContinuousClock.now - started)
         options.events.send(.runFinished(summary))
-        return RunResult(summary: summary, preview: collector?.collected ?? [], distinct: collector?.distinct ?? [])
+        return RunResult(summary: summary, preview: collector?.collected ?? [], distinct: collector?.distinct ?? [], samples: sampler.samples)
     }
 }

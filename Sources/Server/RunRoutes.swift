@@ -24,6 +24,20 @@ enum RunRoutes {
     /// Log lines after a sequence number; `next` is the last one returned, `finished` once the run ended.
     struct LogPage: APIView { var lines: [RunLogLine]; var next: Int64; var finished: Bool }
 
+    /// One node output's sample: its columns, the first rows (cells as JSON) and how many rows crossed it in all.
+    struct SampleView: APIView {
+        var node: String, port: String, rowsSeen: Int64
+        var columns: [PreviewRoutes.Column]
+        var rows: [[JSONValue]]
+        init(_ record: RunSampleRecord) {
+            node = record.node; port = record.port; rowsSeen = record.rowsSeen
+            let sample = JSONValue.parse(record.sampleJSON)
+            columns = (sample?["columns"]?.arrayValue ?? []).map { PreviewRoutes.Column(name: $0["name"]?.stringValue ?? "", type: $0["type"]?.stringValue ?? "") }
+            rows = (sample?["rows"]?.arrayValue ?? []).map { $0.arrayValue ?? [] }
+        }
+    }
+    struct SampleList: APIView { var samples: [SampleView] }
+
     static let endpoints: [Endpoint] = [
         Endpoint(.post, "/api/v1/pipelines/{id}/runs", "startRun", "Queues a run of a revision (default: current) with parameters.", tag: "runs",
                  request: APISchema.of(StartInput.self),
@@ -75,6 +89,16 @@ enum RunRoutes {
             let wait = Duration.seconds(try call.queryInt("wait", default: 0, range: 0...30))
             let page = try await call.services.runs.logs(call.parameter("id"), after: after, limit: limit, wait: wait, for: try call.caller)
             return try .json(LogPage(lines: page.lines, next: page.next, finished: page.finished))
+        },
+        Endpoint(.get, "/api/v1/runs/{id}/samples", "runSamples",
+                 "Every node output's first rows (the pipeline's `sampleRows`, default 20) with its columns and row count, in pipeline order.",
+                 tag: "runs", response: SampleList.schema) { call in
+            try .json(SampleList(samples: try await call.services.runs.samples(call.parameter("id"), for: try call.caller).map(SampleView.init)))
+        },
+        Endpoint(.get, "/api/v1/runs/{id}/samples/{node}/{port}", "runSample", "One node output's sample in a run.",
+                 tag: "runs", response: SampleView.schema) { call in
+            let samples = try await call.services.runs.samples(call.parameter("id"), node: call.parameter("node"), port: call.parameter("port"), for: try call.caller)
+            return try .json(SampleView(samples[0]))
         },
         Endpoint(.get, "/api/v1/runs/{id}/rejects", "runRejects", "Rejected records with their error packets, as JSON lines (?format=csv for CSV).",
                  tag: "runs", query: [QueryParameter(name: "format", schema: APISchema.enumeration(["jsonl", "csv"]), description: "jsonl (default) or csv")],

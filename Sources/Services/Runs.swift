@@ -114,6 +114,15 @@ public struct Runs: Sendable {
         return try await store.allRejects(runID: existing.id).map(\.json)
     }
 
+    /// A run's edge samples (each node output's first rows and row count), in pipeline order; one output's when
+    /// `node` and `port` are given (not found when the run kept none for it). Anyone who may see the run sees them.
+    public func samples(_ id: String, node: String? = nil, port: String? = nil, for caller: Caller) async throws -> [RunSampleRecord] {
+        let existing = try await get(id, for: caller)
+        let samples = try await store.samples(runID: existing.id, node: node, port: port)
+        if let node, samples.isEmpty { throw ServiceError.notFound("sample of \(node).\(port ?? "out") in run '\(id)'") }
+        return samples
+    }
+
     /// Whether the caller may see a pipeline's runs (for live events).
     public func mayWatch(pipeline id: String, _ caller: Caller) async throws -> Bool {
         try await store.role(of: caller.user, on: id) != nil

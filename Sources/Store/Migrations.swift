@@ -158,6 +158,14 @@ enum Migrations {
         (6, [
             "ALTER TABLE run_nodes ADD COLUMN position BIGINT NOT NULL DEFAULT 0",
         ]),
+        // Edge samples: each node output's first rows and row count in a run (`sampleRows`), deleted with the run.
+        (7, [
+            """
+            CREATE TABLE run_samples (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, node TEXT NOT NULL, port TEXT NOT NULL,
+                position BIGINT NOT NULL, rows_seen BIGINT NOT NULL, sample TEXT NOT NULL, PRIMARY KEY (run_id, node, port))
+            """,
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

@@ -145,6 +145,10 @@ struct RunWorker: Sendable {
                 pipeline: plan.document.name, status: phase, duration: ContinuousClock.now - started,
                 nodes: summary.nodes.map { RunReport.Node(type: plan.node($0.node)?.spec.id ?? "unknown", recordsIn: $0.counts.recordsIn,
                                                           recordsOut: $0.counts.recordsOut, rejected: $0.counts.rejected) }))
+            // Kept before the run shows as finished, so whoever sees it finished finds its samples.
+            try? await store.saveSamples(runID: run.id, result.samples.map {
+                RunSampleRecord(node: $0.node, port: $0.port, rowsSeen: Int64($0.rowsSeen), sampleJSON: $0.json)
+            })
             let ending = await finish(run, phase: phase, error: summary.error, rejected: Int64(summary.rejected), nodes: progress.nodes)
             // The run is recorded first: a slow or dead receiver (and its retries) does not keep it "running". A run
             // this worker no longer owns (lease lost) is notified by the worker that finishes it.

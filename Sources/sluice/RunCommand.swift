@@ -19,6 +19,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where rejected records are kept (JSON lines). Default: .sluice/runs/RUN_ID/rejects.jsonl", valueName: "file"))
     var rejects: String?
 
+    @Flag(help: "After the run, print each node output's first rows (the pipeline's sampleRows, default 20) and row count.")
+    var samples = false
+
     func run() async throws {
         let output = Output(json: json)
         let plan = try await pipeline.plan(forRun: true, output: output)
@@ -27,6 +30,7 @@ struct RunCommand: AsyncParsableCommand {
         let events: any RunEventSink = json ? JSONEventPrinter() : HumanEventPrinter(live: Terminal.isInteractive)
         let options = RunOptions(runID: runID, events: events, rejects: JSONLinesRejectStore(path: rejectPath))
         let result = await Interruptible.run { await RunExecutor().run(plan, options: options) }
+        if samples { printSamples(result.samples) }
         if !plan.document.notify.isEmpty {
             let summary = result.summary
             let message = RunMessage(plan: plan, summary: summary, runID: runID, status: summary.status.rawValue, link: nil)
@@ -41,6 +45,18 @@ struct RunCommand: AsyncParsableCommand {
         case .succeeded: return
         case .failed: throw ExitStatus.failed
         case .cancelled: throw ExitStatus.interrupted
+        }
+    }
+
+    private func printSamples(_ samples: [EdgeSample]) {
+        for sample in samples {
+            if json {
+                print(#"{"sample":{"node":"# + JSONText.quoted(sample.node) + #","port":"# + JSONText.quoted(sample.port) + #","rowsSeen":\#(sample.rowsSeen),"data":\#(sample.json)}}"#)
+                continue
+            }
+            print("\n\(sample.node).\(sample.port): \(sample.rowsSeen) row\(sample.rowsSeen == 1 ? "" : "s")\(sample.rows.count < sample.rowsSeen ? ", first \(sample.rows.count) shown" : "")")
+            guard !sample.rows.isEmpty else { continue }
+            print(Table.render(header: sample.schema.fields.map { "\($0.name)\n\($0.type)" }, rows: sample.rows.map { $0.map { $0.isNull ? "NULL" : $0.description } }))
         }
     }
 }
