@@ -1,6 +1,6 @@
 import BuiltinNodes
 import Foundation
-public import NodeKit
+import NodeKit
 public import Store
 import Runtime
 import Workers

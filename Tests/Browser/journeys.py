@@ -649,6 +649,45 @@ def journey_many_rejects(server, driver):
     assert "succeeded with 230 rejects" in row.text and "230" in row.text, row.text
 
 
+def journey_edge_samples(server, driver):
+    """After a run in the editor, selecting an edge shows the rows that crossed it with their types; the run page
+    lists each node's sample, and 'Open on canvas' shows a past run's data in the editor."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    lines = "id,country,amount\n" + "".join(f"{i},{['DE', 'FR', 'JP'][i % 3]},{i * 10}\n" for i in range(1, 101))
+    import_pipeline(server, driver, "sampled", "sampled.csv", lines,
+        "apiVersion: sluice/v1\nname: sampled\nsettings: {sampleRows: 5}\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: sampled.csv}}\n"
+        "  - {id: big, type: filter, settings: {where: 'amount > 500'}}\n"
+        "  - {id: out, type: csv.write, settings: {path: sampled-out.csv}}\n"
+        "edges:\n  - {from: src.out, to: big.in}\n  - {from: big.out, to: out.in}\n"
+        "layout: {src: [20, 80], big: [250, 80], out: [480, 80]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=sampled]").find_element(By.LINK_TEXT, "sampled").click()
+    visible(driver, By.ID, "run-pipeline").click()
+    text_in(driver, By.ID, "editor-status", "Select a node or an edge", timeout=30)
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "path[data-edge='big.out->out.in']")).click().perform()
+    sample = visible(driver, By.CSS_SELECTOR, "#run-samples [data-testid='sample-big.out']")
+    assert "50 rows crossed big.out; the first 5 are kept" in sample.text, sample.text
+    cells = [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")]
+    assert cells == ["51", "DE", "510"], cells
+    assert "int64" in sample.find_element(By.CSS_SELECTOR, "thead").text
+    driver.save_screenshot(os.path.join(shots, "editor-edge-sample.png"))
+    visible(driver, By.ID, "open-run").click()
+    text_in(driver, By.ID, "run-status", "succeeded", timeout=15)
+    samples = visible(driver, By.ID, "samples")
+    assert "src — 100 rows" in samples.text and "big — 50 rows" in samples.text, samples.text
+    visible(driver, By.CSS_SELECTOR, "#samples [data-testid='sample-src.out'] table")
+    driver.save_screenshot(os.path.join(shots, "run-samples.png"))
+    driver.find_element(By.ID, "open-on-canvas").click()
+    text_in(driver, By.ID, "editor-status", "Select a node or an edge", timeout=15)
+    counters = visible(driver, By.CSS_SELECTOR, "g[data-node=big] .node-counters")
+    assert "out 50" in counters.text, counters.text
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='src'] .node-header")).click().perform()
+    sample = visible(driver, By.CSS_SELECTOR, "#run-samples [data-testid='sample-src.out']")
+    assert "100 rows crossed src.out" in sample.text, sample.text
+    assert [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")] == ["1", "FR", "10"]
+    driver.save_screenshot(os.path.join(shots, "editor-past-run.png"))
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -774,7 +813,12 @@ def journey_large_graph(server, driver):
 # notifies about runs with rejects through a connection whose server has stopped, and delivering it (with the
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
+            journey_edge_samples,
             journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
+# While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one.
+if os.environ.get("SLUICE_JOURNEYS"):
+    wanted = set(os.environ["SLUICE_JOURNEYS"].split(","))
+    journeys = [j for j in journeys if j is journeys[0] or j.__name__ in wanted]
 failed = 0
 server = Server()
 driver = browser()

@@ -40,3 +40,48 @@ export function timelineChart(nodes) {
   });
   return svg;
 }
+
+/**
+ * A node output's sample from a run (`GET /api/v1/runs/{id}/samples`): how many rows crossed it and its first
+ * rows as a table with each column's name and type.
+ * @param {{node: string, port: string, rows_seen: number, columns: {name: string, type: string}[], rows: any[][]}} sample
+ */
+export function sampleTable(sample) {
+  const make = (/** @type {string} */ tag, /** @type {string} */ text = "") => { const e = document.createElement(tag); e.textContent = text; return e; };
+  const box = document.createElement("div");
+  box.className = "sample";
+  box.dataset.testid = `sample-${sample.node}.${sample.port}`;
+  const caption = make("p", `${sample.rows_seen.toLocaleString()} row${sample.rows_seen === 1 ? "" : "s"} crossed ${sample.node}.${sample.port}` +
+    (sample.rows.length < sample.rows_seen ? `; the first ${sample.rows.length} are kept` : ""));
+  caption.className = "hint";
+  box.append(caption);
+  if (!sample.rows.length) return box;
+  const scroll = make("div");
+  scroll.className = "preview-scroll";
+  const table = make("table");
+  table.setAttribute("aria-label", `Sample of ${sample.node}.${sample.port}`);
+  const head = make("tr");
+  for (const column of sample.columns) {
+    const th = make("th", column.name);
+    const type = make("div", column.type);
+    type.className = "hint";
+    th.append(type);
+    head.append(th);
+  }
+  const thead = make("thead");
+  thead.append(head);
+  const tbody = make("tbody");
+  for (const row of sample.rows) {
+    const tr = make("tr");
+    for (const value of row) {
+      const td = make("td", value === null ? "NULL" : String(value));
+      if (value === null) td.className = "null";
+      tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  table.append(thead, tbody);
+  scroll.append(table);
+  box.append(scroll);
+  return box;
+}

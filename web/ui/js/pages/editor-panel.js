@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
 import { renderFields } from "../form.js";
 import { outputsOf } from "../graph.js";
+import { sampleTable } from "../run-view.js";
 import { toYAML } from "../yaml.js";
 import { connectionsSection, nodePicker } from "./editor-keyboard.js";
 
@@ -22,8 +23,9 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(from: string, to: string) => boolean} options.connect
  * @param {(index: number) => void} options.removeEdge
  * @param {(index: number, where: string, select: string[]) => void} options.filterEdge sets an edge's where and select
+ * @param {() => {runId: string, samples: any[]}} options.runData the samples of the run shown on the canvas (none: empty)
  */
-export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, documentText, apply, selectNode, connect, removeEdge, filterEdge }) {
+export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, documentText, apply, selectNode, connect, removeEdge, filterEdge, runData }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
   const previewBox = h("section", { id: "preview", "aria-live": "polite" });
 
@@ -33,6 +35,17 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
    */
   function render(problems) {
     const doc = state.doc;
+    /**
+     * What the run on the canvas put out on the given outputs (`node.port`), as tables.
+     * @param {(sample: any) => boolean} which
+     */
+    const runSamples = (which) => {
+      const { runId, samples } = runData();
+      const chosen = samples.filter(which);
+      if (!runId || !chosen.length) return "";
+      return h("section", { id: "run-samples", "aria-label": "Data in the run" }, h("h2", {}, `Data in run ${runId.slice(0, 8)}`),
+        ...chosen.map((sample) => h("div", {}, chosen.length > 1 ? h("h3", {}, sample.port) : null, sampleTable(sample))));
+    };
     const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
       h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
     const selection = state.selection;
@@ -50,6 +63,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
           } }, h("label", { for: "edge-where" }, "where"), where, h("label", { for: "edge-select" }, "select"), select,
             canEdit ? h("p", { class: "row" }, h("button", { type: "submit", class: "primary", id: "edge-apply" }, "Apply"),
               h("button", { type: "button", class: "danger", onclick: () => removeEdge(index) }, "Remove edge")) : ""),
+          runSamples((sample) => `${sample.node}.${sample.port}` === edge.from),
           problemList ?? "");
         return;
       }
@@ -81,7 +95,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
         canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
         spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
       connectionsSection({ doc, specs: state.specs, nodeId: node.id, outputs: outputsOf(spec, node), canEdit, connect, removeEdge }),
-      previewBox, problemList ?? "");
+      runSamples((sample) => sample.node === node.id), previewBox, problemList ?? "");
     if (canEdit) checkWhileTyping(fields, node.id);
   }
 

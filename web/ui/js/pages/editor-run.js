@@ -102,9 +102,9 @@ export function createLiveOverlay(nodeLayer, edgePaths, nodeWidth) {
  * end draws the final state. A short run may end before the subscription starts: its snapshot is then final.
  * @param {string} runId
  * @param {{overlay: ReturnType<typeof createLiveOverlay>, panel: ReturnType<typeof createRunPanel>, doc: () => any,
- *   say: (text: string, bad?: boolean) => void, isShown: () => boolean}} to
+ *   say: (text: string, bad?: boolean) => void, isShown: () => boolean, finished: (run: any) => void}} to
  */
-export function watchRun(runId, { overlay, panel, doc, say, isShown }) {
+export function watchRun(runId, { overlay, panel, doc, say, isShown, finished }) {
   const short = runId.slice(0, 8);
   overlay.reset(doc());
   panel.start(runId);
@@ -123,6 +123,7 @@ export function watchRun(runId, { overlay, panel, doc, say, isShown }) {
       overlay.update(doc(), { nodes: final.nodes ?? [] });
       panel.finish(final);
       say(`Run ${short}: ${final.status}.`, final.status !== "succeeded");
+      finished(final);
     });
   });
 }

@@ -29,7 +29,10 @@ async function loadDocument(text) {
  * @param {any} me
  */
 export async function editorPage(view, me) {
-  const id = location.hash.split("/")[2] ?? "";
+  const [path, query] = location.hash.split("?");
+  const id = path.split("/")[2] ?? "";
+  // `#/edit/ID?run=RUN` opens a past run on the canvas: its statuses, counters and the data on every edge.
+  const pastRun = new URLSearchParams(query ?? "").get("run");
   const [specs, connections] = await Promise.all([api("GET", "/api/v1/node-types"), api("GET", "/api/v1/connections")]);
   /** @type {any} */
   let pipeline = null;
@@ -46,9 +49,11 @@ export async function editorPage(view, me) {
   const name = /** @type {HTMLInputElement} */ (h("input", { id: "pipeline-name", "aria-label": "Pipeline name", value: state.doc.name, disabled: !canEdit }));
   // ---- sharing (owners change it; everyone who sees the pipeline sees who else does)
   const sharing = h("section", { id: "sharing" });
+  /** The run whose data the panel shows for a selected node or edge. */
+  let runData = { runId: "", samples: /** @type {any[]} */ ([]) };
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), canEdit, readOnlyRole: () => pipeline?.role, sharing,
-    documentText, apply: applySettings, selectNode, connect, removeEdge, filterEdge });
+    documentText, apply: applySettings, selectNode, connect, removeEdge, filterEdge, runData: () => runData });
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
   const paletteList = h("div");
   const palette = h("aside", { class: "palette", "aria-label": "Node types" }, search, paletteList);
@@ -306,7 +311,21 @@ export async function editorPage(view, me) {
     let run;
     try { run = await api("POST", `/api/v1/pipelines/${pipeline.id}/runs`, { parameters }); } catch (error) { say(/** @type {Error} */ (error).message, true); return; }
     show(conflict, h("p", {}, `Run ${run.id.slice(0, 8)} queued. `, h("a", { href: `#/run/${run.id}`, id: "open-run" }, "Open the run")));
-    watchRun(run.id, { overlay: canvas.liveOverlay, panel: runPanel, doc: () => state.doc, say, isShown: () => canvas.element.isConnected });
+    watchRun(run.id, { overlay: canvas.liveOverlay, panel: runPanel, doc: () => state.doc, say, isShown: () => canvas.element.isConnected, finished: showRunData });
+  }
+
+  /**
+   * Keeps a finished run's samples for the panel: selecting a node or an edge then shows the rows that crossed it.
+   * @param {any} run
+   */
+  async function showRunData(run) {
+    /** @type {any[]} */
+    let samples = [];
+    try { samples = (await api("GET", `/api/v1/runs/${run.id}/samples`)).samples; } catch { samples = []; }
+    if (!canvas.element.isConnected) return;
+    runData = { runId: run.id, samples };
+    panel.render(problems);
+    if (samples.length) say(`Run ${run.id.slice(0, 8)}: ${run.status}. Select a node or an edge to see the rows it put out.`, run.status !== "succeeded");
   }
 
   async function testNow() {
@@ -341,6 +360,14 @@ export async function editorPage(view, me) {
   render();
   await renderSharing(sharing, pipeline, me);
   if (state.doc.nodes.length && pipeline) await validate();
+  if (pastRun && pipeline) {
+    const run = await api("GET", `/api/v1/runs/${pastRun}`);
+    canvas.liveOverlay.reset(state.doc);
+    canvas.liveOverlay.update(state.doc, { nodes: run.nodes ?? [] });
+    runPanel.start(run.id);
+    await runPanel.finish(run);
+    await showRunData(run);
+  }
   // For tests and tooling: the editor's state and actions.
   /** @type {any} */ (window).sluiceEditor = { doc: () => state.doc, connect, render, view: canvas.view };
 }

@@ -1,7 +1,7 @@
 // @ts-check
 // One run: status, per-node counters and rates (live over the WebSocket), a timeline when finished, the log
 // stream, and rejected records with download and replay.
-import { logLine, timelineChart } from "../run-view.js";
+import { logLine, sampleTable, timelineChart } from "../run-view.js";
 import { api } from "../api.js";
 import { download, errorText, h, show, time } from "../dom.js";
 import { live } from "../live.js";
@@ -27,6 +27,7 @@ export async function runPage(view) {
   const timeline = h("div");
   const logBox = h("pre", { class: "log", id: "run-log", "aria-label": "Run log", tabindex: 0 });
   const rejectsBox = h("div", { id: "rejects" });
+  const samplesBox = h("section", { id: "samples", class: "samples" });
   const message = h("div");
   let logSeq = 0;
 
@@ -41,6 +42,8 @@ export async function runPage(view) {
     show(header, h("div", { class: "spread" },
       h("h1", {}, "Run of ", pipeline ? h("a", { href: `#/edit/${pipeline.id}` }, pipeline.name) : run.pipeline_id),
       h("div", { class: "row" },
+        pipeline && ["succeeded", "failed", "cancelled"].includes(run.status)
+          ? h("a", { class: "button", id: "open-on-canvas", href: `#/edit/${pipeline.id}?run=${id}`, title: "The pipeline with this run's statuses and the data on every edge" }, "Open on canvas") : null,
         !["succeeded", "failed", "cancelled"].includes(run.status) ? h("button", { type: "button", onclick: cancel }, "Cancel") : null)),
       h("p", {}, h("span", { class: `status ${withRejects ? "succeeded-with-rejects" : run.status}`, id: "run-status" },
           withRejects ? `succeeded with ${run.rejected.toLocaleString()} reject${run.rejected === 1 ? "" : "s"}` : run.status),
@@ -95,6 +98,23 @@ export async function runPage(view) {
     if (line.seq <= logSeq) return;
     logSeq = line.seq;
     logBox.append(logLine(line));
+  }
+
+  /**
+   * Each node output's first rows and row count in this run (kept once the run ended), grouped by node in
+   * pipeline order.
+   */
+  async function loadSamples() {
+    if (!["succeeded", "failed", "cancelled"].includes(run.status)) { show(samplesBox); return; }
+    /** @type {any[]} */
+    let samples = [];
+    try { samples = (await api("GET", `/api/v1/runs/${id}/samples`)).samples; } catch { samples = []; }
+    if (!samples.length) { show(samplesBox); return; }
+    show(samplesBox, h("h2", {}, "Data samples"),
+      h("p", { class: "hint" }, "The first rows each node put out (the pipeline's sampleRows setting, 20 unless set; 0 keeps none). Everyone who may see this run sees them."),
+      ...samples.map((s) => h("details", { "data-node": s.node, open: samples.length <= 3 },
+        h("summary", {}, h("strong", {}, s.node), s.port === "out" ? "" : ` · ${s.port}`, ` — ${s.rows_seen.toLocaleString()} row${s.rows_seen === 1 ? "" : "s"}`),
+        sampleTable(s))));
   }
 
   async function loadRejects() {
@@ -164,7 +184,8 @@ export async function runPage(view) {
   renderNodes();
   await loadLogs();
   await loadRejects();
-  show(view, header, message, h("h2", {}, "Nodes"), nodesBox, timeline, rejectsBox, h("h2", {}, "Log"), logBox);
+  await loadSamples();
+  show(view, header, message, h("h2", {}, "Nodes"), nodesBox, timeline, samplesBox, rejectsBox, h("h2", {}, "Log"), logBox);
 
   if (!["succeeded", "failed", "cancelled"].includes(run.status)) {
     const stop = live.subscribe({ run: id }, async (data) => {
@@ -183,6 +204,7 @@ export async function runPage(view) {
         rates = {};
         await loadLogs();
         await loadRejects();
+        await loadSamples();
       }
       renderHeader();
       renderNodes();
