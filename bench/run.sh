@@ -73,19 +73,20 @@ measure polars_reserialize python3 bench/results/polars_reserialize.py
 measure duckdb_reserialize python3 bench/results/duckdb_reserialize.py
 
 # Edge samples (every run keeps each node output's first 20 rows): the same pipelines with sampleRows: 0, run
-# alternately with the sampled ones, best of 5 each, so the difference is sampling's cost and not the machine's drift.
+# alternately with the sampled ones, best of 7 each (timed in nanoseconds: the difference is a few milliseconds), so
+# the difference is sampling's cost and not the machine's drift.
 for task in transform reserialize; do
   sed 's/^nodes:/settings: { sampleRows: 0 }\nnodes:/' "bench/pipelines/$task.yaml" > "bench/results/${task}_unsampled.yaml"
 done
 measure_alternating() {
   local name=$1 a=$2 b=$3 best_a="" best_b=""
-  for _ in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5 6 7; do
     for which in a b; do
-      local file timing t
+      local file start t
       if [ $which = a ]; then file=$a; else file=$b; fi
-      timing=$(mktemp)
-      /usr/bin/time -o "$timing" -f "%e" "$sluice" run "$file" >/dev/null 2>&1
-      t=$(tail -1 "$timing"); rm -f "$timing"
+      start=$(date +%s%N)
+      "$sluice" run "$file" >/dev/null 2>&1
+      t=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.4f", (b - a) / 1e9}')
       if [ $which = a ]; then
         if [ -z "$best_a" ] || awk "BEGIN{exit !($t < $best_a)}"; then best_a=$t; fi
       elif [ -z "$best_b" ] || awk "BEGIN{exit !($t < $best_b)}"; then best_b=$t; fi
@@ -118,10 +119,10 @@ awk -v bytes="$bytes" '
       }
     }
     printf "| tiny pipeline (sluice init example) | sluice | %.3f | %.0f | | |\n", t["sluice_tiny"], m["sluice_tiny"] / 1024
-    printf "\nEdge samples (sampleRows 20 vs 0, alternating runs, best of 5):\n\n| task | sampled s | unsampled s | cost |\n|---|---|---|---|\n"
+    printf "\nEdge samples (sampleRows 20 vs 0, alternating runs, best of 7):\n\n| task | sampled s | unsampled s | cost |\n|---|---|---|---|\n"
     for (k = 1; k <= 2; k++) {
       key = "sampling_" tasks[k]
-      printf "| %s | %.2f | %.2f | %+.1f %% |\n", tasks[k], t[key], m[key], (t[key] / m[key] - 1) * 100
+      printf "| %s | %.3f | %.3f | %+.1f %% |\n", tasks[k], t[key], m[key], (t[key] / m[key] - 1) * 100
     }
   }' "$results"
 rm -f "$results"

@@ -80,7 +80,8 @@ struct NodeDriver {
 
     private func runAttempt() async throws -> (any PendingCommit)? {
         let work = node.work, context = context
-        guard let timeout = node.timeout else { return try await work.run(context) }
+        // A debug run may stay paused for as long as its controller looks at a batch: no timeouts then.
+        guard let timeout = node.timeout, options.debugger == nil else { return try await work.run(context) }
         let clock = options.clock, id = node.id
         return try await withThrowingTaskGroup(of: PendingBox.self) { group in
             group.addTask { PendingBox(pending: try await work.run(context)) }
@@ -101,6 +102,11 @@ struct NodeDriver {
         guard inFailureBranch ? !coordinator.isCancelled : coordinator.canCommit, !context.isPreview else {
             await pending.abort()
             throw RunAborted()
+        }
+        guard options.commitsOutputs else {
+            await pending.abort()
+            options.events.send(.log(node: node.id, level: .info, message: "output not committed: this debug run commits nothing"))
+            return
         }
         do { try await pending.commit() } catch {
             await pending.abort()

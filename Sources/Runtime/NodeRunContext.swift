@@ -68,6 +68,8 @@ struct NodeRunContext: NodeContext {
     let rejectedSchema: Schema?
     /// The samplers of this node's output ports (empty when the run keeps no samples).
     var samplers: [String: PortSampler] = [:]
+    /// Set in a debug run: batches pause at breakpoints before this node takes them and before they cross its edges.
+    var debugger: RunDebugger?
 
     var runFailure: String? {
         switch coordinator.machineState {
@@ -98,16 +100,21 @@ struct NodeRunContext: NodeContext {
 
     func input(_ port: String) -> BatchStream {
         guard let channel = inputs[port] else { return BatchStream { nil } }
-        let coordinator = coordinator, node = node
+        let coordinator = coordinator, node = node, debugger = debugger
         return BatchStream {
             let batch = try await channel.receive()
-            if let batch { coordinator.add(node, recordsIn: batch.count) }
+            if let batch {
+                if let debugger { try await debugger.check(.node(node), node: node, batch: batch) }
+                coordinator.add(node, recordsIn: batch.count)
+            }
             return batch
         }
     }
 
     func emit(_ batch: RecordBatch, on port: String) async throws {
         guard batch.count > 0 else { return }
+        // A source takes no batches: a breakpoint on it pauses before each batch it puts out.
+        if let debugger, inputs.isEmpty { try await debugger.check(.node(node), node: node, batch: batch) }
         coordinator.add(node, recordsOut: batch.count)
         if let collector, port == collectedPort, collector.add(batch) {
             coordinator.finishPreview()
@@ -131,6 +138,7 @@ struct NodeRunContext: NodeContext {
                 if kept.count == 0 { if !output.channel.isClosedForReading { wanted = true }; continue }
                 crossing = kept
             }
+            if let debugger { try await debugger.check(output.point, node: node, batch: crossing) }
             if try await output.channel.send(crossing) { wanted = true }
         }
         if !wanted, collector == nil, !outputs.isEmpty, outputs.values.allSatisfy({ $0.allSatisfy(\.channel.isClosedForReading) }) {
@@ -179,4 +187,6 @@ struct EdgeOutput: Sendable {
     let transform: EdgeTransform?
     /// `from → to`, for rejects of the edge's condition.
     let edge: String
+    /// The edge as a debug run's breakpoints name it.
+    let point: Breakpoint.Point
 }

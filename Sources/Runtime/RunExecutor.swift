@@ -16,6 +16,11 @@ public struct RunOptions: Sendable {
     public var previewLimit: Int
     /// Set when a preview discovers a column's values instead of collecting rows (see `ValueDiscovery`).
     var previewDistinct: (port: String, column: String, edge: EdgeTransform?, limit: Int, rows: Int?)?
+    /// Set for a debug run: pauses the run at its breakpoints (node timeouts do not apply while it is set).
+    public var debugger: RunDebugger?
+    /// False for a debug run that was not asked to commit: sinks abort their output (as in a failed run) and the
+    /// run still succeeds.
+    public var commitsOutputs = true
 
     public init(runID: String = RunOptions.newID(), traceID: String = RunOptions.newID(), events: any RunEventSink, rejects: any RejectStore,
                 channelCapacity: Int = 4, progressInterval: Duration = .milliseconds(250), clock: any Clock<Duration> = ContinuousClock(), previewLimit: Int = 20) {
@@ -69,7 +74,8 @@ public struct RunExecutor: Sendable {
         for edge in plan.dataEdges {
             if let channel = inputChannels[edge.to.node]?[edge.to.port] {
                 outputChannels[edge.from.node, default: [:]][edge.from.port, default: []].append(
-                    EdgeOutput(channel: channel, transform: plan.edgeTransforms[EdgeTransform.key(edge)], edge: "\(edge.from) → \(edge.to)"))
+                    EdgeOutput(channel: channel, transform: plan.edgeTransforms[EdgeTransform.key(edge)], edge: "\(edge.from) → \(edge.to)",
+                               point: .edge(from: "\(edge.from)", to: "\(edge.to)")))
             }
         }
         // A failure branch (the targets of `failed` edges and everything after them) runs after a failure: its
@@ -97,6 +103,7 @@ public struct RunExecutor: Sendable {
                 pipeline: plan.document.name, rejectedSchema: outputsByNode[node.id]?[RejectedPort.name] == nil ? nil : node.outputSchemas[RejectedPort.name],
                 ancestors: ancestorsByNode[node.id] ?? [], stores: storesByNode[node.id] ?? [])
             context.samplers = sampler.ports(of: node.id)
+            context.debugger = options.debugger
             return context
         }
 

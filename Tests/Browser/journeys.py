@@ -449,8 +449,7 @@ def journey_http_api_preview(server, driver):
     visible(driver, By.ID, "preview-node").click()
     text_in(driver, By.CSS_SELECTOR, "#preview", "20 row(s)", timeout=20)
     text_in(driver, By.CSS_SELECTOR, "#preview table", "address_city")
-    log = visible(driver, By.CSS_SELECTOR, "[data-testid=preview-log]")
-    log.find_element(By.TAG_NAME, "summary").click()
+    driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=log]").click()
     text_in(driver, By.CSS_SELECTOR, "[data-testid=preview-log]", "answered 200")
     driver.save_screenshot(os.path.join(shots, "editor-http-preview.png"))
     subprocess.run([os.path.join(ROOT, "scripts", "api-server"), "stop", api_dir], check=False)
@@ -670,6 +669,12 @@ def journey_edge_samples(server, driver):
     cells = [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")]
     assert cells == ["51", "DE", "510"], cells
     assert "int64" in sample.find_element(By.CSS_SELECTOR, "thead").text
+    driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=schema]").click()
+    text_in(driver, By.CSS_SELECTOR, "#data-pane table[aria-label=Schema]", "country")
+    driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=json]").click()
+    text_in(driver, By.CSS_SELECTOR, "#data-pane pre.json-rows", '{"id":51,"country":"DE","amount":510}')
+    driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=rows]").click()
+    driver.execute_script("document.getElementById('data-pane').scrollIntoView({block: 'end'})")
     driver.save_screenshot(os.path.join(shots, "editor-edge-sample.png"))
     visible(driver, By.ID, "open-run").click()
     text_in(driver, By.ID, "run-status", "succeeded", timeout=15)

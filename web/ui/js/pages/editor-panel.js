@@ -1,12 +1,11 @@
 // @ts-check
 // The editor's settings panel, a view of the editor state: the pipeline overview (node picker, problems,
 // sharing) when no node is selected, else the selected node's settings form rendered from its spec, checked
-// while typing against the server's validation, with its edges and a data preview.
+// while typing against the server's validation, with its edges; Preview data opens the data pane.
 import { api } from "../api.js";
-import { errorText, h, show } from "../dom.js";
+import { h, show } from "../dom.js";
 import { renderFields } from "../form.js";
 import { outputsOf } from "../graph.js";
-import { sampleTable } from "../run-view.js";
 import { toYAML } from "../yaml.js";
 import { connectionsSection, nodePicker } from "./editor-keyboard.js";
 
@@ -17,17 +16,15 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {boolean} options.canEdit
  * @param {() => string} options.readOnlyRole the caller's role, for the read-only hint
  * @param {HTMLElement} options.sharing the sharing section shown in the overview
- * @param {() => string} options.documentText the document as YAML (for previews)
  * @param {(nodeId: string, settings: Record<string, unknown>) => void} options.apply applies a node's settings
  * @param {(nodeId: string) => void} options.selectNode selects a node from the keyboard
  * @param {(from: string, to: string) => boolean} options.connect
  * @param {(index: number) => void} options.removeEdge
  * @param {(index: number, where: string, select: string[]) => void} options.filterEdge sets an edge's where and select
- * @param {() => {runId: string, samples: any[]}} options.runData the samples of the run shown on the canvas (none: empty)
+ * @param {(nodeId: string) => void} options.preview shows a node's first rows in the data pane
  */
-export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, documentText, apply, selectNode, connect, removeEdge, filterEdge, runData }) {
+export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
-  const previewBox = h("section", { id: "preview", "aria-live": "polite" });
 
   /**
    * Shows the overview or the selected node's settings, with the problems found by the last validation.
@@ -35,17 +32,6 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
    */
   function render(problems) {
     const doc = state.doc;
-    /**
-     * What the run on the canvas put out on the given outputs (`node.port`), as tables.
-     * @param {(sample: any) => boolean} which
-     */
-    const runSamples = (which) => {
-      const { runId, samples } = runData();
-      const chosen = samples.filter(which);
-      if (!runId || !chosen.length) return "";
-      return h("section", { id: "run-samples", "aria-label": "Data in the run" }, h("h2", {}, `Data in run ${runId.slice(0, 8)}`),
-        ...chosen.map((sample) => h("div", {}, chosen.length > 1 ? h("h3", {}, sample.port) : null, sampleTable(sample))));
-    };
     const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
       h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
     const selection = state.selection;
@@ -63,7 +49,6 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
           } }, h("label", { for: "edge-where" }, "where"), where, h("label", { for: "edge-select" }, "select"), select,
             canEdit ? h("p", { class: "row" }, h("button", { type: "submit", class: "primary", id: "edge-apply" }, "Apply"),
               h("button", { type: "button", class: "danger", onclick: () => removeEdge(index) }, "Remove edge")) : ""),
-          runSamples((sample) => `${sample.node}.${sample.port}` === edge.from),
           problemList ?? "");
         return;
       }
@@ -80,7 +65,6 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
     /** @type {any} */
     const spec = state.specOf(node.id);
     if (!spec) { show(element, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
-    if (previewBox.dataset.node !== node.id) { show(previewBox); previewBox.dataset.node = ""; }
     const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections });
     for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
     const message = h("div");
@@ -95,7 +79,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
         canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
         spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
       connectionsSection({ doc, specs: state.specs, nodeId: node.id, outputs: outputsOf(spec, node), canEdit, connect, removeEdge }),
-      runSamples((sample) => sample.node === node.id), previewBox, problemList ?? "");
+      problemList ?? "");
     if (canEdit) checkWhileTyping(fields, node.id);
   }
 
@@ -124,27 +108,6 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
         for (const p of result.problems) if (p.node === nodeId && p.field) fields.showError(p.field, p.message, { focus: false });
       }, 400);
     });
-  }
-
-  /**
-   * The node's first rows (its upstream runs on the server with sinks disabled).
-   * @param {string} nodeId
-   */
-  async function preview(nodeId) {
-    previewBox.dataset.node = nodeId;
-    show(previewBox, h("p", { class: "hint" }, `Reading the first rows of ${nodeId}…`));
-    try {
-      const result = await api("POST", "/api/v1/pipelines/preview", { document: documentText(), node: nodeId, limit: 20 });
-      show(previewBox, h("h2", {}, `Preview of ${nodeId}`),
-        h("p", { class: result.status === "succeeded" ? "hint" : "error" }, `${result.rows.length} row(s)`, result.error ? ` — ${result.error}` : ""),
-        h("div", { class: "preview-scroll" }, h("table", { "aria-label": `Preview of ${nodeId}` },
-          h("thead", {}, h("tr", {}, ...result.columns.map((/** @type {any} */ c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
-          h("tbody", {}, ...result.rows.map((/** @type {any[]} */ row) => h("tr", {}, ...row.map((v) => h("td", {}, v === null ? "NULL" : String(v)))))))),
-        result.rejected.length ? h("div", { "data-testid": "preview-rejects" }, h("h3", {}, `${result.rejected.length} record(s) rejected upstream`),
-          h("ul", {}, ...result.rejected.map((/** @type {any} */ r) => h("li", {}, `${r.node}: ${r.message}`)))) : "",
-        (result.log ?? []).length ? h("details", { "data-testid": "preview-log" }, h("summary", {}, `Log (${result.log.length} line(s))`),
-          h("pre", { class: "preview-log" }, result.log.map((/** @type {any} */ l) => `${l.node ? l.node + ": " : ""}${l.message}`).join("\n"))) : "");
-    } catch (error) { show(previewBox, errorText(error)); }
   }
 
   return { element, render };

@@ -7,6 +7,7 @@ import { errorText, h, show, time } from "../dom.js";
 import { EditorState } from "../editor-state.js";
 import { autoLayout } from "../graph.js";
 import { createCanvas } from "./editor-canvas.js";
+import { createDataPane } from "./editor-data.js";
 import { createPanel } from "./editor-panel.js";
 import { createRunPanel, watchRun } from "./editor-run.js";
 import { runTests } from "./editor-tests.js";
@@ -53,7 +54,8 @@ export async function editorPage(view, me) {
   let runData = { runId: "", samples: /** @type {any[]} */ ([]) };
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), canEdit, readOnlyRole: () => pipeline?.role, sharing,
-    documentText, apply: applySettings, selectNode, connect, removeEdge, filterEdge, runData: () => runData });
+    apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId) });
+  const dataPane = createDataPane({ documentText });
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
   const paletteList = h("div");
   const palette = h("aside", { class: "palette", "aria-label": "Node types" }, search, paletteList);
@@ -61,6 +63,24 @@ export async function editorPage(view, me) {
   function render() {
     canvas.render(problems);
     panel.render(problems);
+    showSelectionData();
+  }
+
+  /** The data pane follows the selection: after a run, what the selected node or edge put out in it. */
+  function showSelectionData() {
+    const selection = state.selection;
+    const nodeId = selection?.kind === "node" ? selection.id : null;
+    dataPane.selected(nodeId);
+    if (!runData.runId) return;
+    const short = runData.runId.slice(0, 8);
+    if (selection?.kind === "edge") {
+      const edge = state.doc.edges[Number(selection.id)];
+      dataPane.samples(runData.runId, `${edge?.from ?? ""} in run ${short}`, runData.samples.filter((s) => `${s.node}.${s.port}` === edge?.from));
+    } else if (nodeId) {
+      dataPane.samples(runData.runId, `${nodeId} in run ${short}`, runData.samples.filter((s) => s.node === nodeId), nodeId);
+    } else {
+      dataPane.samples(runData.runId, "", []);
+    }
   }
 
   const undo = () => { if (state.undo()) { render(); say("Undid the last change."); } else say("Nothing to undo."); };
@@ -324,7 +344,7 @@ export async function editorPage(view, me) {
     try { samples = (await api("GET", `/api/v1/runs/${run.id}/samples`)).samples; } catch { samples = []; }
     if (!canvas.element.isConnected) return;
     runData = { runId: run.id, samples };
-    panel.render(problems);
+    showSelectionData();
     if (samples.length) say(`Run ${run.id.slice(0, 8)}: ${run.status}. Select a node or an edge to see the rows it put out.`, run.status !== "succeeded");
   }
 
@@ -354,7 +374,7 @@ export async function editorPage(view, me) {
     revisionHint);
   showRevision();
   const runPanel = createRunPanel(selectNode);
-  show(view, h("div", { class: "editor" }, toolbar, status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), runPanel.element));
+  show(view, h("div", { class: "editor" }, toolbar, status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), dataPane.element, runPanel.element));
   view.classList.add("wide");
   renderPalette();
   render();
