@@ -22,14 +22,49 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "After the run, print each node output's first rows (the pipeline's sampleRows, default 20) and row count.")
     var samples = false
 
+    @Option(name: .customLong("break"), help: ArgumentHelp(
+        "Debug run: pause before NODE takes a batch (or when a batch crosses FROM.PORT->TO.PORT), only for a batch holding a row where CONDITION holds when given; then step, continue or quit at the terminal. Repeatable.",
+        valueName: "NODE[:CONDITION]"))
+    var breakpoints: [String] = []
+
+    @Flag(help: "With --break: commit the sinks' output when the debug run finishes (a debug run commits nothing unless asked).")
+    var commit = false
+
     func run() async throws {
         let output = Output(json: json)
         let plan = try await pipeline.plan(forRun: true, output: output)
         let runID = RunOptions.newID()
         let rejectPath = rejects ?? ".sluice/runs/\(runID)/rejects.jsonl"
-        let events: any RunEventSink = json ? JSONEventPrinter() : HumanEventPrinter(live: Terminal.isInteractive)
-        let options = RunOptions(runID: runID, events: events, rejects: JSONLinesRejectStore(path: rejectPath))
-        let result = await Interruptible.run { await RunExecutor().run(plan, options: options) }
+        let debugging = !breakpoints.isEmpty
+        // A debug run prints its pauses and questions: no progress line redrawn under them.
+        let events: any RunEventSink = json ? JSONEventPrinter() : HumanEventPrinter(live: Terminal.isInteractive && !debugging)
+        var options = RunOptions(runID: runID, events: events, rejects: JSONLinesRejectStore(path: rejectPath))
+        var controller: TerminalDebugger?
+        if debugging {
+            var parsed: [Breakpoint] = []
+            for text in breakpoints {
+                guard let breakpoint = Breakpoint(text) else {
+                    output.problems([ConfigError(code: "invalid_breakpoint", message: "--break \(text): write NODE, NODE:CONDITION or FROM.PORT->TO.PORT[:CONDITION]", field: "break")])
+                    throw ExitStatus.invalid
+                }
+                parsed.append(breakpoint)
+            }
+            let (pauses, pausing) = AsyncStream<DebugPause?>.makeStream()
+            do {
+                let debugger = try RunDebugger(breakpoints: parsed, plan: plan) { pausing.yield($0) }
+                options.debugger = debugger
+                options.commitsOutputs = commit
+                controller = TerminalDebugger(pauses: pauses, debugger: debugger, stopRun: { kill(getpid(), SIGINT) })
+            } catch {
+                output.problems(error.errors)
+                throw ExitStatus.invalid
+            }
+            if !commit && !json { Terminal.line("debug run: sinks commit nothing (add --commit to keep their output)") }
+        }
+        let runOptions = options
+        let driving = controller.map { controller in Task { await controller.drive() } }
+        let result = await Interruptible.run { await RunExecutor().run(plan, options: runOptions) }
+        driving?.cancel()
         if samples { printSamples(result.samples) }
         if !plan.document.notify.isEmpty {
             let summary = result.summary
