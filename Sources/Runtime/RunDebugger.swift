@@ -238,3 +238,17 @@ public final class RunDebugger: Sendable {
         return true
     }
 }
+
+extension DebugPause {
+    /// The pause as JSON: `sequence`, `point`, `node`, `reason`, `batch_rows`, `first_row`, `matching_row`, and the
+    /// shown rows with their `columns` (cells as the API shows previewed rows).
+    public var json: String {
+        let rowsJSON = EdgeSample(node: node, port: "", schema: schema, rowsSeen: batchRows, rows: rows).json
+        let fields: [(String, Value)] = [
+            ("sequence", .int(Int64(sequence))), ("point", .string(point.description)), ("node", .string(node)), ("reason", .string(reason)),
+            ("batch_rows", .int(Int64(batchRows))), ("first_row", .int(Int64(firstRow))), ("matching_row", matchingRow.map { .int(Int64($0)) } ?? .null),
+            ("data", .json(rowsJSON)),
+        ]
+        return JSONText.object(fields)
+    }
+}

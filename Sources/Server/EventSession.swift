@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWebSocket
+import Runtime
 import Services
 import Store
 import Synchronization
@@ -72,7 +73,7 @@ final class EventSession: Sendable {
 
     private func handle(_ text: String) async throws {
         guard let message = JSONValue.parse(text), case let .string(type)? = message["type"] else {
-            throw APIError.invalid("each message is a JSON object with a \"type\": auth, subscribe or unsubscribe", field: "type")
+            throw APIError.invalid("each message is a JSON object with a \"type\": auth, subscribe, unsubscribe or debug", field: "type")
         }
         if type == "auth" {
             guard case let .string(token)? = message["token"] else { throw APIError.invalid("auth needs a \"token\"", field: "token") }
@@ -101,8 +102,16 @@ final class EventSession: Sendable {
             } else {
                 throw APIError.invalid("\(type) needs \"run\", \"pipeline\" or \"all\": true", field: "run")
             }
+        case "debug":
+            // A debug run's controller steps, continues or stops it.
+            guard case let .string(runID)? = message["run"] else { throw APIError.invalid("debug needs \"run\"", field: "run") }
+            guard case let .string(text)? = message["command"], let command = DebugCommand(rawValue: text) else {
+                throw APIError.invalid("debug needs a \"command\": step, continue or stop", field: "command")
+            }
+            try await state.services.runs.debug(runID, command: command, by: Caller(user))
+            try await send(["type": .string("debugged"), "run": .string(runID), "command": .string(text)])
         default:
-            throw APIError.invalid("unknown message type '\(type)': use auth, subscribe or unsubscribe", field: "type")
+            throw APIError.invalid("unknown message type '\(type)': use auth, subscribe, unsubscribe or debug", field: "type")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NodeKit
+import Runtime
 import Services
 import Store
 
@@ -12,15 +13,41 @@ enum RunRoutes {
         var nodes: [RunNodeRecord]?
         /// The run whose rejected records this run replays.
         var replayOf: String?
+        /// Set for a debug run: its breakpoints, whether its sinks commit at the end, and who controls it.
+        var debug: RunDebugSettings?
         init(_ r: RunRecord, withNodes: Bool = false) {
             id = r.id; pipelineId = r.pipelineID; revision = r.revision; parameters = (try? RunParameters(jsonText: r.parametersJSON))?.values ?? [:]; status = r.phase
             attempt = r.attempt; maxAttempts = r.maxAttempts; requestedBy = r.requestedBy; queuedAt = r.queuedAt; startedAt = r.startedAt
             finishedAt = r.finishedAt; cancelRequested = r.cancelRequested; error = r.error; rejected = r.rejected; nodes = withNodes ? r.nodes : nil
-            replayOf = r.replayOf
+            replayOf = r.replayOf; debug = r.debug
         }
     }
     struct ReplayInput: Decodable { var revision: Int64? }
-    struct StartInput: Decodable { var revision: Int64?; var parameters: [String: String]?; var maxAttempts: Int64? }
+    /// A debug run: pause at `breakpoints` (`NODE[:CONDITION]`, `FROM.PORT->TO.PORT[:CONDITION]`); sinks commit only with `commitOnFinish`.
+    struct DebugInput: Decodable { var breakpoints: [String]; var commitOnFinish: Bool? }
+    struct StartInput: Decodable { var revision: Int64?; var parameters: [String: String]?; var maxAttempts: Int64?; var debug: DebugInput? }
+    struct DebugCommandInput: Decodable { var command: DebugCommand }
+    /// Where a debug run is paused: the batch there (its first rows from `first_row`) and the row that met the condition.
+    struct PauseView: APIView {
+        var sequence: Int64, point: String, node: String, reason: String, batchRows: Int64, firstRow: Int64, matchingRow: Int64?
+        var columns: [PreviewRoutes.Column]
+        var rows: [[JSONValue]]
+        init?(json: String) {
+            guard let p = JSONValue.parse(json), case let .int(sequence)? = p["sequence"] else { return nil }
+            self.sequence = sequence
+            point = p["point"]?.stringValue ?? ""; node = p["node"]?.stringValue ?? ""; reason = p["reason"]?.stringValue ?? ""
+            if case let .int(n)? = p["batch_rows"] { batchRows = n } else { batchRows = 0 }
+            if case let .int(n)? = p["first_row"] { firstRow = n } else { firstRow = 0 }
+            if case let .int(n)? = p["matching_row"] { matchingRow = n } else { matchingRow = nil }
+            columns = (p["data"]?["columns"]?.arrayValue ?? []).map { PreviewRoutes.Column(name: $0["name"]?.stringValue ?? "", type: $0["type"]?.stringValue ?? "") }
+            rows = (p["data"]?["rows"]?.arrayValue ?? []).map { $0.arrayValue ?? [] }
+        }
+    }
+    /// A debug run's breakpoints, whether it commits, who controls it, and where it is paused (none while it runs on).
+    struct DebugView: APIView {
+        var breakpoints: [String], commitOnFinish: Bool, controller: String
+        var paused: PauseView?
+    }
     /// Log lines after a sequence number; `next` is the last one returned, `finished` once the run ended.
     struct LogPage: APIView { var lines: [RunLogLine]; var next: Int64; var finished: Bool }
 
@@ -44,7 +71,8 @@ enum RunRoutes {
                  status: .created, response: APISchema.ref("Run")) { call in
             let run = try await call.services.runs.start(pipeline: call.parameter("id"), by: try call.caller) {
                 let input: StartInput = (call.body?.readableBytes ?? 0) > 0 ? try call.decode(StartInput.self) : StartInput()
-                return RunRequest(revision: input.revision, parameters: input.parameters ?? [:], maxAttempts: input.maxAttempts)
+                return RunRequest(revision: input.revision, parameters: input.parameters ?? [:], maxAttempts: input.maxAttempts,
+                                  debug: input.debug.map { DebugRequest(breakpoints: $0.breakpoints, commitOnFinish: $0.commitOnFinish ?? false) })
             }
             return try .json(RunView(run), status: .created)
         },
@@ -89,6 +117,19 @@ enum RunRoutes {
             let wait = Duration.seconds(try call.queryInt("wait", default: 0, range: 0...30))
             let page = try await call.services.runs.logs(call.parameter("id"), after: after, limit: limit, wait: wait, for: try call.caller)
             return try .json(LogPage(lines: page.lines, next: page.next, finished: page.finished))
+        },
+        Endpoint(.get, "/api/v1/runs/{id}/debug", "runDebugState",
+                 "A debug run's breakpoints, controller, and the batch where it is paused (with the row that met the breakpoint's condition).",
+                 tag: "runs", response: DebugView.schema) { call in
+            let state = try await call.services.runs.debugState(call.parameter("id"), for: try call.caller)
+            return try .json(DebugView(breakpoints: state.settings.breakpoints, commitOnFinish: state.settings.commitOnFinish,
+                                       controller: state.settings.controller, paused: state.pauseJSON.flatMap(PauseView.init(json:))))
+        },
+        Endpoint(.post, "/api/v1/runs/{id}/debug", "controlDebugRun",
+                 "Step (one batch through the paused point), continue (to the next breakpoint) or stop (cancel) a debug run: its controller only. The editor sends the same over the events WebSocket.",
+                 tag: "runs", request: APISchema.of(DebugCommandInput.self), response: APISchema.ref("Run")) { call in
+            let input = try call.decode(DebugCommandInput.self)
+            return try .json(RunView(try await call.services.runs.debug(call.parameter("id"), command: input.command, by: try call.caller)))
         },
         Endpoint(.get, "/api/v1/runs/{id}/samples", "runSamples",
                  "Every node output's first rows (the pipeline's `sampleRows`, default 20) with its columns and row count, in pipeline order.",

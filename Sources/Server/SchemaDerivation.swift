@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import NodeKit
+import Runtime
 
 /// A value of a fixed set of strings (a Swift enum with `String` raw values): its schema lists them.
 protocol APIEnumeration {
@@ -19,6 +20,7 @@ extension ShareRole: APIEnumeration {}
 extension ConnectionRole: APIEnumeration {}
 extension User.Role: APIEnumeration {}
 extension LogLevel: APIEnumeration {}
+extension DebugCommand: APIEnumeration {}
 extension Vault.Status: APIEnumeration {}
 
 /// A dictionary with string keys: its schema is a map of its values' schema.

@@ -7,11 +7,14 @@ public struct RunRequest: Sendable {
     public var revision: Int64?
     public var parameters: [String: String]
     public var maxAttempts: Int64?
+    /// Set for a debug run (see `RunDebugging`).
+    public var debug: DebugRequest?
 
-    public init(revision: Int64? = nil, parameters: [String: String] = [:], maxAttempts: Int64? = nil) {
+    public init(revision: Int64? = nil, parameters: [String: String] = [:], maxAttempts: Int64? = nil, debug: DebugRequest? = nil) {
         self.revision = revision
         self.parameters = parameters
         self.maxAttempts = maxAttempts
+        self.debug = debug
     }
 }
 
@@ -33,8 +36,10 @@ public struct Runs: Sendable {
         _ = try ParameterValues.resolve(document.parameters, overrides: parameters)
         let attempts = maxAttempts ?? 3
         guard (1...10).contains(attempts) else { throw ServiceError.invalid("max_attempts must be 1 to 10", field: "max_attempts") }
+        let debug = try request.debug.map { try $0.settings(for: document, controller: caller.name) }
+        // A debug run waits for its controller: it is not retried behind their back.
         return try await context.queue.enqueue(pipelineID: pipeline.id, revision: revision, parametersJSON: RunParameters(parameters).jsonText,
-                                               requestedBy: caller.name, maxAttempts: attempts)
+                                               requestedBy: caller.name, maxAttempts: debug == nil ? attempts : 1, debug: debug)
     }
 
     /// Which runs to list.

@@ -6,7 +6,7 @@ import Synchronization
 /// Its JSON (what WebSocket clients and other processes receive) is flat: `kind`, `run_id`, `pipeline_id`, `at`
 /// and the fields of its kind (`phase`; `nodes`, `rates`, `progress`; `log`; `error`).
 public struct RunUpdate: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case status, progress, log, finished }
+    public enum Kind: String, Sendable, Codable { case status, progress, log, finished, debug }
 
     /// What happened.
     public enum Event: Sendable, Equatable {
@@ -20,6 +20,8 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         /// The run ended: its final phase, the worker's last node counters (none when it ended without a worker:
         /// cancelled while queued, failed by the lease reaper) and its error.
         case finished(RunPhase, nodes: [RunNodeRecord]?, error: String?)
+        /// A debug run paused, went on, or was given a command by its controller.
+        case debug(RunDebugUpdate)
     }
 
     public var runID: String
@@ -40,6 +42,7 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         case .progress: .progress
         case .log: .log
         case .finished: .finished
+        case .debug: .debug
         }
     }
 
@@ -47,7 +50,7 @@ public struct RunUpdate: Sendable, Codable, Equatable {
     public var phase: RunPhase {
         switch event {
         case let .status(phase), let .finished(phase, _, _): phase
-        case .progress, .log: .running
+        case .progress, .log, .debug: .running
         }
     }
 
@@ -56,11 +59,11 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         switch event {
         case let .progress(nodes, _, _): nodes
         case let .finished(_, nodes, _): nodes
-        case .status, .log: nil
+        case .status, .log, .debug: nil
         }
     }
 
-    private enum CodingKeys: String, CodingKey { case kind, runID, pipelineID, phase, nodes, rates, progress, log, error, at }
+    private enum CodingKeys: String, CodingKey { case kind, runID, pipelineID, phase, nodes, rates, progress, log, error, at, debug }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -81,6 +84,8 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         case let .finished(_, nodes, error):
             try container.encodeIfPresent(nodes, forKey: .nodes)
             try container.encodeIfPresent(error, forKey: .error)
+        case let .debug(update):
+            try container.encode(update, forKey: .debug)
         }
     }
 
@@ -100,6 +105,8 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         case .finished:
             event = .finished(try container.decode(RunPhase.self, forKey: .phase), nodes: try container.decodeIfPresent([RunNodeRecord].self, forKey: .nodes),
                               error: try container.decodeIfPresent(String.self, forKey: .error))
+        case .debug:
+            event = .debug(try container.decode(RunDebugUpdate.self, forKey: .debug))
         }
     }
 }

@@ -166,6 +166,12 @@ enum Migrations {
                 position BIGINT NOT NULL, rows_seen BIGINT NOT NULL, sample TEXT NOT NULL, PRIMARY KEY (run_id, node, port))
             """,
         ]),
+        // Debug runs: `debug` holds how the run was asked to debug (`RunDebugSettings` as JSON; NULL for an ordinary
+        // run), `debug_pause` where it is paused now (the batch there, written by its worker; NULL while it runs on).
+        (8, [
+            "ALTER TABLE runs ADD COLUMN debug TEXT",
+            "ALTER TABLE runs ADD COLUMN debug_pause TEXT",
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

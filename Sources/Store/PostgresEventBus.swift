@@ -135,7 +135,7 @@ public final class PostgresEventBus: EventBus {
             case let .finished(phase, _, error):
                 first.event = .finished(phase, nodes: Array(nodes[..<half]), error: error)
                 second.event = .finished(phase, nodes: Array(nodes[half...]), error: error)
-            case .status, .log:
+            case .status, .log, .debug:
                 break
             }
             return payloads(first, origin: origin) + payloads(second, origin: origin)
@@ -157,6 +157,10 @@ public final class PostgresEventBus: EventBus {
             trimmed.event = .finished(phase, nodes: trim(nodes), error: error.map(trim))
         case let .progress(nodes, rates, progress):
             trimmed.event = .progress(nodes: trim(nodes) ?? [], rates: rates, progress: progress)
+        case var .debug(debug):
+            debug.reason = debug.reason.map(trim)
+            debug.point = debug.point.map(trim)
+            trimmed.event = .debug(debug)
         case .status:
             break
         }

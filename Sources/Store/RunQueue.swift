@@ -18,11 +18,11 @@ public struct RunQueue: Sendable {
 
     /// Queues a run of one revision (by hand or as a replay of `replayOf`'s rejects).
     public func enqueue(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3,
-                        replayOf: String? = nil) async throws -> RunRecord {
+                        replayOf: String? = nil, debug: RunDebugSettings? = nil) async throws -> RunRecord {
         let at = store.now()
         return try await transaction { session, announce in
             let run = try await MetadataStore.insertRun(pipelineID: pipelineID, revision: revision, parametersJSON: parametersJSON, requestedBy: requestedBy,
-                                                        maxAttempts: maxAttempts, replayOf: replayOf, triggerID: nil, at: at, in: session)
+                                                        maxAttempts: maxAttempts, replayOf: replayOf, triggerID: nil, debug: debug, at: at, in: session)
             announce.status(run, at: at)
             return run
         }

@@ -23,6 +23,8 @@ public struct RunRecord: Sendable, Equatable {
     public var replayOf: String?
     /// The trigger whose firing queued this run, if any.
     public var triggerID: String?
+    /// Set for a debug run.
+    public var debug: RunDebugSettings?
     public var nodes: [RunNodeRecord] = []
 
     init(row: SQLRow) throws {
@@ -44,6 +46,7 @@ public struct RunRecord: Sendable, Equatable {
         rejected = try row.requiredInt("rejected")
         replayOf = row.text("replay_of")
         triggerID = row.text("trigger_id")
+        debug = try row.text("debug").map { try JSONDecoder().decode(RunDebugSettings.self, from: Data($0.utf8)) }
     }
 }
 
@@ -116,17 +119,18 @@ public struct RunFilter: Sendable {
 extension MetadataStore {
     static let runColumns = """
         id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, started_at, finished_at,
-        worker_id, lease_expires_at, cancel_requested, error, rejected, replay_of, trigger_id
+        worker_id, lease_expires_at, cancel_requested, error, rejected, replay_of, trigger_id, debug
         """
 
     /// Inserts a queued run inside an open transaction (runs queued by hand, by replay, or by a trigger's firing).
     static func insertRun(pipelineID: String, revision: Int64, parametersJSON: String, requestedBy: String, maxAttempts: Int64 = 3,
-                          replayOf: String? = nil, triggerID: String?, at: Int64, in session: any StoreSession) async throws -> RunRecord {
+                          replayOf: String? = nil, triggerID: String?, debug: RunDebugSettings? = nil, at: Int64, in session: any StoreSession) async throws -> RunRecord {
+        let debugJSON = try debug.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let rows = try await session.query("""
-            INSERT INTO runs (id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, replay_of, trigger_id)
-            VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $9) RETURNING \(runColumns)
+            INSERT INTO runs (id, pipeline_id, revision, parameters, status, attempt, max_attempts, requested_by, queued_at, replay_of, trigger_id, debug)
+            VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $9, $10) RETURNING \(runColumns)
             """, .text(newID()), .text(pipelineID), .int(revision), .text(parametersJSON), .int(maxAttempts), .text(requestedBy), .int(at),
-               .optional(replayOf), .optional(triggerID))
+               .optional(replayOf), .optional(triggerID), .optional(debugJSON))
         return try RunRecord(row: rows[0])
     }
 

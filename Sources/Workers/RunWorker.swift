@@ -99,13 +99,29 @@ struct RunWorker: Sendable {
 
         let progress = RunProgress(runID: run.id, pipelineID: run.pipelineID, report: queue.report, now: store.now)
         let rejects = StoreRejectStore()
-        let options = RunOptions(runID: run.id, traceID: run.id, events: progress, rejects: rejects)
+        var options = RunOptions(runID: run.id, traceID: run.id, events: progress, rejects: rejects)
+        let debugging = run.debug.map { _ in DebugSession(run: run, queue: queue) }
+        if let debugging, let settings = run.debug {
+            do {
+                options.debugger = try debugging.debugger(for: settings, plan: plan)
+                options.commitsOutputs = settings.commitOnFinish
+            } catch {
+                let message = Self.message(error)
+                try? await store.appendLogs(runID: run.id, [(store.now(), .error, nil, message)])
+                return await finish(run, phase: .failed, error: message, rejected: 0)
+            }
+        }
         // Awaited below; cancelled by the heartbeat (user cancel, lost lease) or by shutdown.
-        let runTask = Task { await RunExecutor().run(plan, options: options) }
+        let runOptions = options
+        let runTask = Task { await RunExecutor().run(plan, options: runOptions) }
         let result = await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await heartbeat(run, stop: stop, runTask: runTask) }
                 group.addTask { await flushLoop(run, progress: progress, rejects: rejects) }
+                if let debugging, let debugger = runOptions.debugger {
+                    group.addTask { await debugging.announcePauses() }
+                    group.addTask { await debugging.obeyCommands(debugger, runTask: runTask) }
+                }
                 let result = await runTask.value
                 group.cancelAll()
                 return result
@@ -115,6 +131,7 @@ struct RunWorker: Sendable {
             runTask.cancel()
         }
         await flush(run, progress: progress, rejects: rejects)
+        if debugging != nil { try? await store.setDebugPause(runID: run.id, nil) }
 
         switch stop.current {
         case .leaseLost:
