@@ -67,6 +67,7 @@ def browser():
         options.add_argument(flag)
     # The TLS run's certificate is self-signed: the browser is told to accept it (it still speaks TLS).
     options.accept_insecure_certs = TLS
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=options)
     driver.implicitly_wait(0)
@@ -693,6 +694,51 @@ def journey_edge_samples(server, driver):
     driver.save_screenshot(os.path.join(shots, "editor-past-run.png"))
 
 
+def journey_debug_run(server, driver):
+    """A conditional breakpoint set in a node's panel pauses a debug run at the first batch holding a matching row,
+    shown highlighted in the data pane; Step pauses at the next batch; Continue runs on; with "commit on finish"
+    the output is a normal run's."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    lines = "id,amount\n" + "".join(f"{i},{i * 10}\n" for i in range(1, 1001))
+    import_pipeline(server, driver, "debugged", "debugged.csv", lines,
+        "apiVersion: sluice/v1\nname: debugged\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: debugged.csv, batchRows: 100}}\n"
+        "  - {id: big, type: filter, settings: {where: 'amount > 1000'}}\n"
+        "  - {id: out, type: csv.write, settings: {path: debugged-out.csv}}\n"
+        "edges:\n  - {from: src.out, to: big.in}\n  - {from: big.out, to: out.in}\n"
+        "layout: {src: [20, 80], big: [250, 80], out: [480, 80]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=debugged]").find_element(By.LINK_TEXT, "debugged").click()
+    text_in(driver, By.ID, "debug-status", "No breakpoints")
+    ActionChains(driver).move_to_element(visible(driver, By.CSS_SELECTOR, "g[data-node='big'] .node-header")).click().perform()
+    visible(driver, By.ID, "breakpoint-toggle").click()
+    fill(driver, "breakpoint-condition", "amount > 5050")
+    driver.find_element(By.ID, "breakpoint-condition").send_keys(Keys.TAB)
+    text_in(driver, By.ID, "debug-status", "1 breakpoint")
+    visible(driver, By.CSS_SELECTOR, "g[data-node='big'] .breakpoint-dot")
+    driver.find_element(By.ID, "debug-commit").click()
+    driver.find_element(By.ID, "debug-pipeline").click()
+    text_in(driver, By.ID, "debug-status", "Paused before big takes its next batch (breakpoint big:amount > 5050), pause 1", timeout=30)
+    match = visible(driver, By.CSS_SELECTOR, "#data-pane [data-testid=matching-row]")
+    assert [td.text for td in match.find_elements(By.TAG_NAME, "td")] == ["506", "5060"], match.text
+    assert "row 6 matches" in driver.find_element(By.ID, "data-pane").text
+    driver.execute_script("document.getElementById('data-pane').scrollIntoView({block: 'end'})")
+    driver.save_screenshot(os.path.join(shots, "editor-debug-paused.png"))
+    driver.find_element(By.ID, "debug-step").click()
+    text_in(driver, By.ID, "debug-status", "(step), pause 2", timeout=15)
+    first = visible(driver, By.CSS_SELECTOR, "#data-pane tbody tr:first-child").text
+    assert first == "601 6010", first
+    for pause in (3, 4, 5):
+        wait(driver, lambda d: d.find_element(By.ID, "debug-continue").is_enabled())
+        driver.find_element(By.ID, "debug-continue").click()
+        text_in(driver, By.ID, "debug-status", f"pause {pause}", timeout=15)
+    wait(driver, lambda d: d.find_element(By.ID, "debug-continue").is_enabled())
+    driver.find_element(By.ID, "debug-continue").click()
+    text_in(driver, By.ID, "debug-status", "succeeded", timeout=20)
+    with open(os.path.join(server.dir, "data", "files", "debugged-out.csv")) as f:
+        assert f.read() == "id,amount\n" + "".join(f"{i},{i * 10}\n" for i in range(101, 1001))
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -818,9 +864,10 @@ def journey_large_graph(server, driver):
 # notifies about runs with rejects through a connection whose server has stopped, and delivering it (with the
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
-            journey_edge_samples,
+            journey_edge_samples, journey_debug_run,
             journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
-# While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one.
+# While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one
+# (journeys may rely on files earlier ones left: journey_editor_build_save_run needs journey_pipelines_import_and_run).
 if os.environ.get("SLUICE_JOURNEYS"):
     wanted = set(os.environ["SLUICE_JOURNEYS"].split(","))
     journeys = [j for j in journeys if j is journeys[0] or j.__name__ in wanted]
@@ -837,6 +884,10 @@ try:
             failed += 1
             driver.save_screenshot(os.path.join(shots, f"FAILED-{journey.__name__}.png"))
             print(f"✘ {journey.__name__}\n{traceback.format_exc()}")
+            for entry in driver.get_log("browser"):
+                print(f"  browser console: {entry['level']} {entry['message']}")
+            print("  status:", driver.execute_script("return (document.querySelector('[role=status]') || {}).innerText"))
+            print("  data pane:", driver.execute_script("return (document.getElementById('data-pane') || {}).innerText"))
             server.log.seek(0)
             print(server.log.read()[-3000:])
 finally:

@@ -75,6 +75,16 @@ export class LiveEvents {
   }
 
   /**
+   * Sends a message on the live connection (a debug run's command); false when it is not connected.
+   * @param {Record<string, unknown>} message
+   */
+  message(message) {
+    if (this.state !== "ready" || !this.socket) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /**
    * @param {Record<string, unknown>} filter  `{run: id}`, `{pipeline: id}` or `{all: true}`
    * @param {(message: any) => void} handler  every message (snapshot, update, error)
    * @returns {() => void} unsubscribes

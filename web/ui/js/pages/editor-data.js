@@ -143,6 +143,29 @@ export function createDataPane({ documentText }) {
       present(key, heading, tabs, "run-samples");
     },
     /**
+     * Shows the batch where a debug run is paused, the row that met the breakpoint's condition highlighted and
+     * scrolled into view.
+     * @param {any} pause `GET /api/v1/runs/{id}/debug`'s `paused`
+     */
+    paused(pause) {
+      const rowsView = () => {
+        const table = rowsTable(`Paused batch at ${pause.point}`, pause.columns, pause.rows);
+        const body = table.querySelector("tbody");
+        const rows = body ? [...body.children] : [];
+        if (pause.matching_row !== null && pause.matching_row !== undefined) {
+          const row = rows[pause.matching_row - pause.first_row];
+          if (row) { row.classList.add("match"); row.setAttribute("data-testid", "matching-row"); setTimeout(() => row.scrollIntoView({ block: "nearest" }), 0); }
+        }
+        const shown = pause.rows.length < pause.batch_rows ? ` (rows ${pause.first_row + 1}–${pause.first_row + pause.rows.length} shown)` : "";
+        return h("div", {}, h("p", { class: "hint" }, `A batch of ${pause.batch_rows} row(s)${pause.matching_row != null ? `; row ${pause.matching_row + 1} matches` : ""}${shown}.`), table);
+      };
+      present(`pause:${pause.sequence}`, `Paused at ${pause.point}`, [
+        { label: "Rows", id: "rows", content: rowsView },
+        { label: "Schema", id: "schema", content: () => schemaTable(pause.columns) },
+        { label: "JSON", id: "json", content: () => jsonRows(pause.columns, pause.rows) },
+      ], "debug-pause");
+    },
+    /**
      * Hides a preview when its node is no longer selected.
      * @param {string|null} nodeId
      */

@@ -22,8 +22,9 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(index: number) => void} options.removeEdge
  * @param {(index: number, where: string, select: string[]) => void} options.filterEdge sets an edge's where and select
  * @param {(nodeId: string) => void} options.preview shows a node's first rows in the data pane
+ * @param {(point: string) => Node|string} options.breakpointSection the breakpoint toggle and condition of a node or an edge
  */
-export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview }) {
+export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
 
   /**
@@ -49,7 +50,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
           } }, h("label", { for: "edge-where" }, "where"), where, h("label", { for: "edge-select" }, "select"), select,
             canEdit ? h("p", { class: "row" }, h("button", { type: "submit", class: "primary", id: "edge-apply" }, "Apply"),
               h("button", { type: "button", class: "danger", onclick: () => removeEdge(index) }, "Remove edge")) : ""),
-          problemList ?? "");
+          breakpointSection(`${edge.from}->${edge.to}`), problemList ?? "");
         return;
       }
     }
@@ -79,7 +80,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
         canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
         spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
       connectionsSection({ doc, specs: state.specs, nodeId: node.id, outputs: outputsOf(spec, node), canEdit, connect, removeEdge }),
-      problemList ?? "");
+      breakpointSection(node.id), problemList ?? "");
     if (canEdit) checkWhileTyping(fields, node.id);
   }
 

@@ -8,6 +8,7 @@ import { EditorState } from "../editor-state.js";
 import { autoLayout } from "../graph.js";
 import { createCanvas } from "./editor-canvas.js";
 import { createDataPane } from "./editor-data.js";
+import { createDebugger } from "./editor-debug.js";
 import { createPanel } from "./editor-panel.js";
 import { createRunPanel, watchRun } from "./editor-run.js";
 import { runTests } from "./editor-tests.js";
@@ -54,14 +55,20 @@ export async function editorPage(view, me) {
   let runData = { runId: "", samples: /** @type {any[]} */ ([]) };
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), canEdit, readOnlyRole: () => pipeline?.role, sharing,
-    apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId) });
+    apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId),
+    breakpointSection: (point) => debug?.section(point) ?? "" });
   const dataPane = createDataPane({ documentText });
+  const mayRun = !pipeline || ["owner", "editor", "runner"].includes(pipeline.role);
+  // Debug runs need a saved pipeline (they run a revision, like every run).
+  const debug = pipeline ? createDebugger({ pipelineId: pipeline.id, canRun: mayRun, dataPane, say, changed: render,
+    watch: (run) => watchRun(run.id, { overlay: canvas.liveOverlay, panel: runPanel, doc: () => state.doc, say, isShown: () => canvas.element.isConnected, finished: showRunData }) }) : null;
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
   const paletteList = h("div");
   const palette = h("aside", { class: "palette", "aria-label": "Node types" }, search, paletteList);
 
   function render() {
     canvas.render(problems);
+    debug?.mark(canvas.element);
     panel.render(problems);
     showSelectionData();
   }
@@ -374,10 +381,11 @@ export async function editorPage(view, me) {
     revisionHint);
   showRevision();
   const runPanel = createRunPanel(selectNode);
-  show(view, h("div", { class: "editor" }, toolbar, status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), dataPane.element, runPanel.element));
+  show(view, h("div", { class: "editor" }, toolbar, debug?.element ?? "", status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), dataPane.element, runPanel.element));
   view.classList.add("wide");
   renderPalette();
   render();
+  debug?.describe();
   await renderSharing(sharing, pipeline, me);
   if (state.doc.nodes.length && pipeline) await validate();
   if (pastRun && pipeline) {
