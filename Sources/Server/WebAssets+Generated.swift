@@ -153,7 +153,11 @@ extension WebAssets {
             "IHJvdy4gKi8KLmRlYnVnLWJhciB7IG1hcmdpbjogNHB4IDA7IH0KLmRlYnVnLWJhciAjZGVidWctc3RhdHVzIHsgbWFyZ2luLWxlZnQ6IDZweDsgfQouYnJl" +
             "YWtwb2ludC1kb3QgeyBmaWxsOiB2YXIoLS1iYWQpOyBzdHJva2U6ICNmZmY7IHN0cm9rZS13aWR0aDogMS41OyB9Ci5lZGdlcyBwYXRoLmVkZ2UuYnJlYWtw" +
             "b2ludCB7IHN0cm9rZTogdmFyKC0tYmFkKTsgc3Ryb2tlLWRhc2hhcnJheTogNiAzOyB9CnRyLm1hdGNoIHRkIHsgYmFja2dyb3VuZDogI2ZmZjNiZjsgZm9u" +
-            "dC13ZWlnaHQ6IDYwMDsgfQouYnJlYWtwb2ludCBsYWJlbCB7IGRpc3BsYXk6IGJsb2NrOyBtYXJnaW46IDRweCAwOyB9Cg=="),
+            "dC13ZWlnaHQ6IDYwMDsgfQouYnJlYWtwb2ludCBsYWJlbCB7IGRpc3BsYXk6IGJsb2NrOyBtYXJnaW46IDRweCAwOyB9Ci5kYXRhLXBhbmUgPiAuc3ByZWFk" +
+            "IHsgcG9zaXRpb246IHN0aWNreTsgdG9wOiAtNnB4OyBiYWNrZ3JvdW5kOiB2YXIoLS1wYW5lbCk7IHotaW5kZXg6IDE7IHBhZGRpbmctdG9wOiA0cHg7IH0K" +
+            "LyogV2l0aCB0aGUgZGF0YSBwYW5lIG9wZW4gdGhlIGNhbnZhcyBtYWtlcyByb29tIGZvciBpdCwgc28gYm90aCBmaXQgdGhlIHdpbmRvdy4gKi8KLmVkaXRv" +
+            "cjpoYXMoI2RhdGEtcGFuZTpub3QoW2hpZGRlbl0pKSAuZWRpdG9yLWJvZHkgeyBoZWlnaHQ6IGNhbGMoMTAwdmggLSA0MzBweCk7IG1pbi1oZWlnaHQ6IDI4" +
+            "MHB4OyB9Ci5lZGl0b3I6aGFzKCNkYXRhLXBhbmU6bm90KFtoaWRkZW5dKSkgLmRhdGEtcGFuZSB7IGhlaWdodDogMjQwcHg7IH0K"),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
