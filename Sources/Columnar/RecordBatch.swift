@@ -6,6 +6,19 @@ public struct RecordBatch: Sendable, Equatable {
     public let schema: Schema
     public let columns: [Column]
     public let count: Int
+    /// Where the rows came from, when known (see `RowOrigin`); not part of a batch's equality.
+    public var origin: RowOrigin?
+
+    public static func == (lhs: RecordBatch, rhs: RecordBatch) -> Bool {
+        lhs.schema == rhs.schema && lhs.count == rhs.count && lhs.columns == rhs.columns
+    }
+
+    /// The same rows with other columns (a projection, or columns added): the rows' origin stays.
+    public func withColumns(schema: Schema, columns: [Column]) -> RecordBatch {
+        var batch = RecordBatch(schema: schema, columns: columns, count: count)
+        batch.origin = origin
+        return batch
+    }
 
     /// The bytes its columns' buffers hold, for budgeting memory.
     public var approximateBytes: Int { columns.reduce(0) { $0 + $1.approximateBytes } }
@@ -43,18 +56,22 @@ public struct RecordBatch: Sendable, Equatable {
         var kept = 0
         for k in keep where k { kept &+= 1 }
         if kept == count { return self }
-        return RecordBatch(schema: schema, columns: columns.map { $0.filtered(keep, keptCount: kept) }, count: kept)
+        var batch = RecordBatch(schema: schema, columns: columns.map { $0.filtered(keep, keptCount: kept) }, count: kept)
+        batch.origin = origin?.filtered(keep)
+        return batch
     }
 
     public func slice(_ range: Range<Int>) -> RecordBatch {
         if range == 0..<count { return self }
-        return RecordBatch(schema: schema, columns: columns.map { $0.slice(range) }, count: range.count)
+        var batch = RecordBatch(schema: schema, columns: columns.map { $0.slice(range) }, count: range.count)
+        batch.origin = origin?.sliced(range)
+        return batch
     }
 
     /// Only the named columns, in the order given.
     public func projected(_ names: [String]) -> RecordBatch {
         let indices = names.compactMap { schema.index(of: $0) }
-        return RecordBatch(schema: Schema(indices.map { schema.fields[$0] }), columns: indices.map { columns[$0] }, count: count)
+        return withColumns(schema: Schema(indices.map { schema.fields[$0] }), columns: indices.map { columns[$0] })
     }
 
     /// Approximate bytes held by the column buffers.

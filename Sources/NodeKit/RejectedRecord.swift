@@ -23,16 +23,25 @@ public struct RejectedRecord: Sendable {
     public var line: Int?
     /// 0-based index of the row in the node's input stream, when known.
     public var row: Int?
+    /// Where a later node's row came from (`RowOrigin.describe`: "orders: orders.csv line 12"), when known.
+    public var origin: String?
     public var payload: Payload
 
-    public init(code: String, message: String, field: String? = nil, source: String? = nil, line: Int? = nil, row: Int? = nil, payload: Payload) {
+    public init(code: String, message: String, field: String? = nil, source: String? = nil, line: Int? = nil, row: Int? = nil, origin: String? = nil,
+                payload: Payload) {
         self.code = code
         self.message = message
         self.field = field
         self.source = source
         self.line = line
         self.row = row
+        self.origin = origin
         self.payload = payload
+    }
+
+    /// A reject for row `r` of `batch`: its values, and where the row came from when the batch knows.
+    public init(code: String, message: String, field: String? = nil, row: Int? = nil, of batch: RecordBatch, _ r: Int) {
+        self.init(code: code, message: message, field: field, row: row, origin: batch.origin?.describe(r), payload: .row(of: batch, r))
     }
 
     /// Rejects for the rows of `batch` whose expression evaluation failed.
@@ -40,7 +49,7 @@ public struct RejectedRecord: Sendable {
     public static func rows(of batch: RecordBatch, errors: [Int: ExpressionError], field: String, firstRow: Int) -> [RejectedRecord] {
         errors.keys.sorted().map { row in
             let error = errors[row]!
-            return RejectedRecord(code: error.code, message: "\(error.message) in \(field) = \(error.source)", field: field, row: firstRow + row, payload: .row(of: batch, row))
+            return RejectedRecord(code: error.code, message: "\(error.message) in \(field) = \(error.source)", field: field, row: firstRow + row, of: batch, row)
         }
     }
 }

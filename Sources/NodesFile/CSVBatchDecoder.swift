@@ -22,6 +22,8 @@ final class CSVBatchDecoder {
     var rejects: [RejectedRecord] = []
     /// Line number of the next record.
     var line = 1
+    /// The line (relative to where this decoder started) of each row in the batch being built.
+    var rowLines: [Int64] = []
     var source = ""
     /// When set, an unterminated quoted field stops decoding instead of being rejected: the bytes may
     /// continue in the next chunk. `unterminatedAt` then holds where that record starts.
@@ -47,14 +49,17 @@ final class CSVBatchDecoder {
     /// Returns where decoding stopped; when `atEOF` is false an incomplete tail is left for the next call.
     func decode(_ b: UnsafeBufferPointer<UInt8>, from start: Int, atEOF: Bool) -> Int {
         // Work on locals: class properties would pay an exclusivity check on every field.
-        var decoders = self.decoders, rows = self.rows, line = self.line
+        var decoders = self.decoders, rows = self.rows, line = self.line, rowLines = self.rowLines
         let fields = self.fields
         self.decoders = []
+        self.rowLines = []
         defer {
             self.decoders = decoders
             self.rows = rows
             self.line = line
+            self.rowLines = rowLines
         }
+        if rowLines.isEmpty { rowLines.reserveCapacity(batchRows) }
         let fieldIndex = self.fieldIndex, expectedFields = self.expectedFields, batchRows = self.batchRows
         var pos = start
         while rows < batchRows, pos < b.count {
@@ -101,6 +106,7 @@ final class CSVBatchDecoder {
                     }
                 }
                 if bad { badRows.append(rows) }
+                rowLines.append(Int64(line))
                 rows &+= 1
             }
         }
@@ -111,8 +117,11 @@ final class CSVBatchDecoder {
     func finishBatch(schema: Schema) -> RecordBatch {
         var columns: [Column] = []
         for k in decoders.indices { columns.append(decoders[k].builder.finish()) }
-        let batch = RecordBatch(schema: schema, columns: columns, count: rows).removing(rows: badRows)
+        var batch = RecordBatch(schema: schema, columns: columns, count: rows)
+        batch.origin = RowOrigin(file: source.isEmpty ? nil : source, unit: .line, positions: rowLines)
+        batch = batch.removing(rows: badRows)
         rows = 0
+        rowLines = []
         badRows.removeAll(keepingCapacity: true)
         return batch
     }

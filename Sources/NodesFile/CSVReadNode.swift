@@ -214,7 +214,15 @@ public struct CSVReadNode: NodeType {
                                 return fixed
                             })
                         }
-                        for batch in result.batches { try await context.emit(batch, on: "out") }
+                        let base = Int64(nextLine - 1)
+                        for var batch in result.batches {
+                            // The decoder counted lines from the chunk's start; the file's lines start at `nextLine`.
+                            if var origin = batch.origin {
+                                for i in origin.positions.indices { origin.positions[i] += base }
+                                batch.origin = origin
+                            }
+                            try await context.emit(batch, on: "out")
+                        }
                         nextLine += result.lines
                         carry = result.tail ?? []
                         nextIndex += 1

@@ -19,6 +19,8 @@ final class JSONLBatchDecoder {
     /// Keys met that are not columns, with how often (reported once at the end).
     private(set) var unknownKeys: [String: Int] = [:]
     var line = 1
+    /// The line of each row in the batch being built.
+    private var rowLines: [Int64] = []
     var source = ""
 
     /// What happens to a line that is not valid UTF-8 (JSON text must be).
@@ -98,6 +100,7 @@ final class JSONLBatchDecoder {
             badRows.append(rows)
         }
         for k in filled.indices where !filled[k] { builders[k].appendNull() }
+        rowLines.append(Int64(line))
         rows += 1
     }
 
@@ -151,8 +154,11 @@ final class JSONLBatchDecoder {
     func finishBatch() -> RecordBatch {
         var columns: [Column] = []
         for k in builders.indices { columns.append(builders[k].finish()) }
-        let batch = RecordBatch(schema: schema, columns: columns, count: rows).removing(rows: badRows)
+        var batch = RecordBatch(schema: schema, columns: columns, count: rows)
+        batch.origin = RowOrigin(file: source.isEmpty ? nil : source, unit: .line, positions: rowLines)
+        batch = batch.removing(rows: badRows)
         rows = 0
+        rowLines.removeAll(keepingCapacity: true)
         badRows.removeAll(keepingCapacity: true)
         return batch
     }

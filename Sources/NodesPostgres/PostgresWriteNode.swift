@@ -286,7 +286,7 @@ struct PostgresLoad: StateStore {
                 try await session.query("ROLLBACK TO SAVEPOINT sluice_row")
                 states.insert(PostgresErrors.sqlState(error) ?? "")
                 rejects.append(RejectedRecord(code: "rejected_by_database", message: "row \(firstRow + r): \(PostgresErrors.reason(error))", row: firstRow + r,
-                                              payload: .row(of: projected, r)))
+                                              of: projected, r))
             }
         }
         if rejects.count == projected.count, projected.count > 1, states.count == 1 {

@@ -71,7 +71,7 @@ public struct SQLiteWriteNode: NodeType {
                                 _ = try insert.step()
                             } catch let error as SQLiteError where error.isConstraint || error.code & 0xFF == SQLITE_MISMATCH || error.code & 0xFF == SQLITE_TOOBIG {
                                 rejects.append(RejectedRecord(code: "constraint_violation", message: "row \(row + r): \(error.message)", row: row + r,
-                                                              payload: .row(of: batch, r)))
+                                                              of: batch, r))
                             }
                             insert.reset()
                         }

@@ -182,7 +182,7 @@ struct AssertWork: NodeWork {
                     keep[r] = false
                     let message = names.isEmpty ? "could not check: \(errors[r]!.message)" : "failed " + names.joined(separator: ", ")
                     rejects.append(RejectedRecord(code: names.isEmpty ? errors[r]!.code : "check_failed", message: message, field: names.first,
-                                                  row: rowNumber + r, payload: .row(of: batch, r)))
+                                                  row: rowNumber + r, of: batch, r))
                 }
             }
             if !rejects.isEmpty { try await context.reject(rejects) }

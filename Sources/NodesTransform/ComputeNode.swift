@@ -68,7 +68,7 @@ public struct ComputeNode: NodeType {
                     var fields = batch.schema.fields, columns = batch.columns
                     let field = SchemaField(step.name, step.expression.type)
                     if let p = step.position { fields[p] = field; columns[p] = result.column } else { fields.append(field); columns.append(result.column) }
-                    batch = RecordBatch(schema: Schema(fields), columns: columns, count: batch.count)
+                    batch = batch.withColumns(schema: Schema(fields), columns: columns)
                 }
                 if !failed.isEmpty {
                     var rejects: [RejectedRecord] = []

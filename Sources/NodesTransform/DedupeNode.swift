@@ -66,7 +66,7 @@ public struct DedupeNode: NodeType {
             guard rejectDuplicates, !rows.isEmpty else { return }
             try await context.reject(rows.map { r in
                 RejectedRecord(code: "duplicate", message: "another row has the same \(keyNames.joined(separator: ", ")) and was kept", field: "key",
-                               payload: .row(of: batch, r))
+                               of: batch, r)
             })
         }
 

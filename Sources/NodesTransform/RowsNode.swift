@@ -46,7 +46,9 @@ public struct RowsNode: NodeType {
                 }
             }
         }
-        batch = RecordBatch(schema: schema, columns: builders.indices.map { builders[$0].finish() }, count: rows.count)
+        var batch = RecordBatch(schema: schema, columns: builders.indices.map { builders[$0].finish() }, count: rows.count)
+        batch.origin = RowOrigin(unit: .row, positions: (0..<Int64(rows.count)).map { $0 + 1 })
+        self.batch = batch
     }
 
     /// The narrowest type holding every value: bool, int64, float64 (integers and numbers), else string.

@@ -79,14 +79,14 @@ public struct SelectNode: NodeType {
             var row = 0
             for try await input in context.input("in") {
                 var columns = input.projected(sources).columns
-                let base = RecordBatch(schema: renamed, columns: columns, count: input.count)
+                let base = input.withColumns(schema: renamed, columns: columns)
                 var failed: [Int: ExpressionError] = [:]
                 for (i, expression) in casts {
                     let result = expression.evaluate(base)
                     columns[i] = result.column
                     for (r, e) in result.rowErrors where failed[r] == nil { failed[r] = e }
                 }
-                var batch = RecordBatch(schema: output, columns: columns, count: input.count)
+                var batch = input.withColumns(schema: output, columns: columns)
                 if !failed.isEmpty {
                     try await context.reject(RejectedRecord.rows(of: base, errors: failed, field: "cast", firstRow: row))
                     batch = batch.removing(rows: failed.keys)

@@ -132,7 +132,7 @@ struct TimeWindowWork: NodeWork {
     }
 
     private func reject(_ batch: RecordBatch, _ r: Int, _ streamRow: Int, code: String, _ message: String) -> RejectedRecord {
-        RejectedRecord(code: code, message: message, field: "time", row: streamRow, payload: .row(of: batch, r))
+        RejectedRecord(code: code, message: message, field: "time", row: streamRow, of: batch, r)
     }
 
     /// Adds row `r` of `column` to aggregate `k` of `cell`.

@@ -8,7 +8,7 @@ public struct UnionNode: NodeType {
         id: "union", version: 1, category: .transform, title: "Union",
         summary: "Merges several streams into one, matching columns by name.",
         inputs: [.data("in", "Connect any number of edges.")], outputs: [.data("out")], fields: [allowMissing.spec],
-        capabilities: [.fanIn], icon: "merge")
+        capabilities: [.fanIn, .projection], icon: "merge")
 
     let allowMissing: Bool
 
@@ -17,7 +17,10 @@ public struct UnionNode: NodeType {
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
-        let inputs = request.inputs["in"] ?? []
+        var inputs = request.inputs["in"] ?? []
+        // Only the columns downstream reads are merged: inputs may differ in the others (a source that projects
+        // beside one that cannot).
+        if let demand = request.projection { inputs = inputs.map { $0.projected(demand) } }
         guard var fields = inputs.first?.fields else { return NodePlan(outputs: ["out": try request.input()], work: Work(schema: .empty)) }
         for (n, schema) in inputs.enumerated().dropFirst() {
             for field in schema.fields {
@@ -50,7 +53,7 @@ public struct UnionNode: NodeType {
                 let columns = schema.fields.map { field in
                     batch.column(named: field.name) ?? Column.nulls(type: field.type, count: batch.count)
                 }
-                try await context.emit(RecordBatch(schema: schema, columns: columns, count: batch.count), on: "out")
+                try await context.emit(batch.withColumns(schema: schema, columns: columns), on: "out")
             }
             return nil
         }

@@ -13,17 +13,20 @@ public struct EdgeSample: Sendable {
     public var rowsSeen: Int
     /// The first rows, in the order the node put them out; long texts are cut (see `EdgeSampler.maxCellCharacters`).
     public var rows: [[Value]]
+    /// Where each row came from ("orders: orders.csv line 12"), when its batch knew (see `RowOrigin`).
+    public var origins: [String?]
 
-    public init(node: String, port: String, schema: Schema, rowsSeen: Int, rows: [[Value]]) {
+    public init(node: String, port: String, schema: Schema, rowsSeen: Int, rows: [[Value]], origins: [String?] = []) {
         self.node = node
         self.port = port
         self.schema = schema
         self.rowsSeen = rowsSeen
         self.rows = rows
+        self.origins = origins
     }
 
-    /// `{"columns": [{"name", "type"}], "rows": [[cell, …]]}` with cells as JSON numbers and booleans, or text
-    /// (as the API shows previewed rows).
+    /// `{"columns": [{"name", "type"}], "rows": [[cell, …]], "origins": [text or null, …]}` with cells as JSON numbers
+    /// and booleans, or text (as the API shows previewed rows); `origins` only when some row's origin is known.
     public var json: String {
         var out: [UInt8] = Array(#"{"columns":["#.utf8)
         for (i, field) in schema.fields.enumerated() {
@@ -48,7 +51,16 @@ public struct EdgeSample: Sendable {
             }
             out.append(UInt8(ascii: "]"))
         }
-        out += Array("]}".utf8)
+        out.append(UInt8(ascii: "]"))
+        if origins.contains(where: { $0 != nil }) {
+            out += Array(#","origins":["#.utf8)
+            for (i, origin) in origins.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let origin { JSONText.appendString(origin, to: &out) } else { out += Array("null".utf8) }
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
     }
 }
@@ -60,7 +72,7 @@ final class PortSampler: Sendable {
     let port: String
     let schema: Schema
     let limit: Int
-    private let state = Mutex<(seen: Int, rows: [[Value]])>((0, []))
+    private let state = Mutex<(seen: Int, rows: [[Value]], origins: [String?])>((0, [], []))
 
     init(node: String, port: String, schema: Schema, limit: Int) {
         self.node = node
@@ -73,14 +85,17 @@ final class PortSampler: Sendable {
         state.withLock { state in
             if state.rows.count < limit {
                 let take = min(batch.count, limit - state.rows.count)
-                for r in 0..<take { state.rows.append(batch.columns.map { EdgeSampler.clipped($0.value(at: r)) }) }
+                for r in 0..<take {
+                    state.rows.append(batch.columns.map { EdgeSampler.clipped($0.value(at: r)) })
+                    state.origins.append(batch.origin?.describe(r))
+                }
             }
             state.seen += batch.count
         }
     }
 
     var sample: EdgeSample {
-        state.withLock { EdgeSample(node: node, port: port, schema: schema, rowsSeen: $0.seen, rows: $0.rows) }
+        state.withLock { EdgeSample(node: node, port: port, schema: schema, rowsSeen: $0.seen, rows: $0.rows, origins: $0.origins) }
     }
 }
 

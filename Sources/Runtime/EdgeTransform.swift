@@ -55,7 +55,7 @@ public struct EdgeTransform: Sendable {
             for i in 0..<batch.count { keep[i] = values[i] && !evaluation.column.isNull(i) && errors[i] == nil }
             result = batch.filtered(keep)
         }
-        if let columns { result = RecordBatch(schema: schema, columns: columns.map { result.columns[$0] }, count: result.count) }
+        if let columns { result = result.withColumns(schema: schema, columns: columns.map { result.columns[$0] }) }
         return (result, errors)
     }
 }

@@ -113,6 +113,9 @@ struct NodeRunContext: NodeContext {
 
     func emit(_ batch: RecordBatch, on port: String) async throws {
         guard batch.count > 0 else { return }
+        // A source's rows are traced to it: its id goes with the lines or row numbers it gave.
+        var batch = batch
+        if batch.origin != nil, batch.origin?.node == nil { batch.origin?.node = node }
         // A source takes no batches: a breakpoint on it pauses before each batch it puts out.
         if let debugger, inputs.isEmpty { try await debugger.check(.node(node), node: node, batch: batch) }
         coordinator.add(node, recordsOut: batch.count)

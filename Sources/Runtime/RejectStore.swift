@@ -10,7 +10,8 @@ public struct RejectPacket: Sendable {
     public var node: String
     public var record: RejectedRecord
 
-    /// One JSON object per packet: code, message, node, field, source, line, row, trace_id, run_id, and the record.
+    /// One JSON object per packet: code, message, node, field, source, line, row, trace_id, run_id, origin (where a later
+    /// node's row came from, when known), and the record.
     public var jsonLine: String {
         var fields: [(String, Value)] = [
             ("code", .string(record.code)), ("message", .string(record.message)), ("node", .string(node)),
@@ -18,6 +19,7 @@ public struct RejectPacket: Sendable {
             ("line", record.line.map { .int(Int64($0)) } ?? .null), ("row", record.row.map { .int(Int64($0)) } ?? .null),
             ("trace_id", .string(traceID)), ("run_id", .string(runID)),
         ]
+        if let origin = record.origin { fields.append(("origin", .string(origin))) }
         switch record.payload {
         case let .text(text): fields.append(("raw", .string(text)))
         case let .row(values): fields.append(("record", .json(JSONText.object(values.map { ($0.name, $0.value) }))))

@@ -64,6 +64,8 @@ public struct DebugPause: Sendable {
     /// The batch's row number (from 0) of `rows[0]`.
     public var firstRow: Int
     public var rows: [[Value]]
+    /// Where each shown row came from, when known (see `RowOrigin`).
+    public var origins: [String?]
     /// The row (in the batch, from 0) where the condition held; nil for a breakpoint without a condition or a step.
     public var matchingRow: Int?
     /// Why it paused: the breakpoint as written, or "step".
@@ -192,6 +194,7 @@ public final class RunDebugger: Sendable {
         let first = matching.map { max(0, min($0 - 5, batch.count - DebugPause.maxRows)) } ?? 0
         let shown = batch.slice(first..<min(batch.count, first + DebugPause.maxRows))
         let rows = (0..<shown.count).map { r in shown.columns.map { EdgeSampler.clipped($0.value(at: r)) } }
+        let origins = (0..<shown.count).map { shown.origin?.describe($0) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let current: DebugPause? = state.withLock { state in
                 if state.stopped {
@@ -200,7 +203,7 @@ public final class RunDebugger: Sendable {
                 }
                 state.sequence += 1
                 let pause = DebugPause(sequence: state.sequence, point: point, node: node, schema: batch.schema, batchRows: batch.count, firstRow: first,
-                                       rows: rows, matchingRow: matching, reason: reason)
+                                       rows: rows, origins: origins, matchingRow: matching, reason: reason)
                 state.waiting.append(Waiting(pause: pause, continuation: continuation))
                 return state.waiting.count == 1 ? pause : nil
             }
@@ -243,7 +246,7 @@ extension DebugPause {
     /// The pause as JSON: `sequence`, `point`, `node`, `reason`, `batch_rows`, `first_row`, `matching_row`, and the
     /// shown rows with their `columns` (cells as the API shows previewed rows).
     public var json: String {
-        let rowsJSON = EdgeSample(node: node, port: "", schema: schema, rowsSeen: batchRows, rows: rows).json
+        let rowsJSON = EdgeSample(node: node, port: "", schema: schema, rowsSeen: batchRows, rows: rows, origins: origins).json
         let fields: [(String, Value)] = [
             ("sequence", .int(Int64(sequence))), ("point", .string(point.description)), ("node", .string(node)), ("reason", .string(reason)),
             ("batch_rows", .int(Int64(batchRows))), ("first_row", .int(Int64(firstRow))), ("matching_row", matchingRow.map { .int(Int64($0)) } ?? .null),

@@ -32,6 +32,8 @@ enum RunRoutes {
         var sequence: Int64, point: String, node: String, reason: String, batchRows: Int64, firstRow: Int64, matchingRow: Int64?
         var columns: [PreviewRoutes.Column]
         var rows: [[JSONValue]]
+        /// Where each shown row came from, when known.
+        var origins: [String?]
         init?(json: String) {
             guard let p = JSONValue.parse(json), case let .int(sequence)? = p["sequence"] else { return nil }
             self.sequence = sequence
@@ -41,6 +43,8 @@ enum RunRoutes {
             if case let .int(n)? = p["matching_row"] { matchingRow = n } else { matchingRow = nil }
             columns = (p["data"]?["columns"]?.arrayValue ?? []).map { PreviewRoutes.Column(name: $0["name"]?.stringValue ?? "", type: $0["type"]?.stringValue ?? "") }
             rows = (p["data"]?["rows"]?.arrayValue ?? []).map { $0.arrayValue ?? [] }
+            let known = p["data"]?["origins"]?.arrayValue ?? []
+            origins = rows.indices.map { known.indices.contains($0) ? known[$0].stringValue : nil }
         }
     }
     /// A debug run's breakpoints, whether it commits, who controls it, and where it is paused (none while it runs on).
@@ -56,11 +60,15 @@ enum RunRoutes {
         var node: String, port: String, rowsSeen: Int64
         var columns: [PreviewRoutes.Column]
         var rows: [[JSONValue]]
+        /// Where each row came from ("orders: orders.csv line 12"; null when not known), one per row.
+        var origins: [String?]
         init(_ record: RunSampleRecord) {
             node = record.node; port = record.port; rowsSeen = record.rowsSeen
             let sample = JSONValue.parse(record.sampleJSON)
             columns = (sample?["columns"]?.arrayValue ?? []).map { PreviewRoutes.Column(name: $0["name"]?.stringValue ?? "", type: $0["type"]?.stringValue ?? "") }
             rows = (sample?["rows"]?.arrayValue ?? []).map { $0.arrayValue ?? [] }
+            let known = sample?["origins"]?.arrayValue ?? []
+            origins = rows.indices.map { known.indices.contains($0) ? known[$0].stringValue : nil }
         }
     }
     struct SampleList: APIView { var samples: [SampleView] }

@@ -91,7 +91,13 @@ struct RunCommand: AsyncParsableCommand {
             }
             print("\n\(sample.node).\(sample.port): \(sample.rowsSeen) row\(sample.rowsSeen == 1 ? "" : "s")\(sample.rows.count < sample.rowsSeen ? ", first \(sample.rows.count) shown" : "")")
             guard !sample.rows.isEmpty else { continue }
-            print(Table.render(header: sample.schema.fields.map { "\($0.name)\n\($0.type)" }, rows: sample.rows.map { $0.map { $0.isNull ? "NULL" : $0.description } }))
+            // Where each row came from, when known, first.
+            let traced = sample.origins.contains { $0 != nil }
+            let header = (traced ? ["from\n"] : []) + sample.schema.fields.map { "\($0.name)\n\($0.type)" }
+            let rows = sample.rows.enumerated().map { i, row in
+                (traced ? [(i < sample.origins.count ? sample.origins[i] : nil) ?? ""] : []) + row.map { $0.isNull ? "NULL" : $0.description }
+            }
+            print(Table.render(header: header, rows: rows))
         }
     }
 }

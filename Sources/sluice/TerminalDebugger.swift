@@ -33,12 +33,15 @@ struct TerminalDebugger {
         var lines = ["", "⏸  paused \(place) (\(pause.reason == "step" ? "step" : "breakpoint \(pause.reason)")): a batch of \(pause.batchRows) row\(pause.batchRows == 1 ? "" : "s")"
             + (pause.matchingRow.map { ", row \($0 + 1) matches" } ?? "")]
         if let row = pause.matchingRow, row - pause.firstRow < pause.rows.count {
-            lines.append("matching row: " + zip(pause.schema.names, pause.rows[row - pause.firstRow]).map { "\($0)=\($1.isNull ? "NULL" : $1.description)" }.joined(separator: ", "))
+            let origin = pause.origins.indices.contains(row - pause.firstRow) ? pause.origins[row - pause.firstRow].map { " (\($0))" } ?? "" : ""
+            lines.append("matching row\(origin): " + zip(pause.schema.names, pause.rows[row - pause.firstRow]).map { "\($0)=\($1.isNull ? "NULL" : $1.description)" }.joined(separator: ", "))
         }
-        let header = ["\n#"] + pause.schema.fields.map { "\($0.name)\n\($0.type)" }
+        let traced = pause.origins.contains { $0 != nil }
+        let header = ["\n#"] + (traced ? ["from\n"] : []) + pause.schema.fields.map { "\($0.name)\n\($0.type)" }
         let rows = pause.rows.enumerated().map { index, values in
             let number = pause.firstRow + index
-            return ["\(number == pause.matchingRow ? "▶" : " ")\(number + 1)"] + values.map { $0.isNull ? "NULL" : $0.description }
+            let origin = traced ? [(index < pause.origins.count ? pause.origins[index] : nil) ?? ""] : []
+            return ["\(number == pause.matchingRow ? "▶" : " ")\(number + 1)"] + origin + values.map { $0.isNull ? "NULL" : $0.description }
         }
         lines.append(Table.render(header: header, rows: rows))
         if pause.rows.count < pause.batchRows { lines.append("(rows \(pause.firstRow + 1)–\(pause.firstRow + pause.rows.count) of \(pause.batchRows) shown)") }
