@@ -157,7 +157,8 @@ extension WebAssets {
             "IHsgcG9zaXRpb246IHN0aWNreTsgdG9wOiAtNnB4OyBiYWNrZ3JvdW5kOiB2YXIoLS1wYW5lbCk7IHotaW5kZXg6IDE7IHBhZGRpbmctdG9wOiA0cHg7IH0K" +
             "LyogV2l0aCB0aGUgZGF0YSBwYW5lIG9wZW4gdGhlIGNhbnZhcyBtYWtlcyByb29tIGZvciBpdCwgc28gYm90aCBmaXQgdGhlIHdpbmRvdy4gKi8KLmVkaXRv" +
             "cjpoYXMoI2RhdGEtcGFuZTpub3QoW2hpZGRlbl0pKSAuZWRpdG9yLWJvZHkgeyBoZWlnaHQ6IGNhbGMoMTAwdmggLSA0MzBweCk7IG1pbi1oZWlnaHQ6IDI4" +
-            "MHB4OyB9Ci5lZGl0b3I6aGFzKCNkYXRhLXBhbmU6bm90KFtoaWRkZW5dKSkgLmRhdGEtcGFuZSB7IGhlaWdodDogMjQwcHg7IH0K"),
+            "MHB4OyB9Ci5lZGl0b3I6aGFzKCNkYXRhLXBhbmU6bm90KFtoaWRkZW5dKSkgLmRhdGEtcGFuZSB7IGhlaWdodDogMjQwcHg7IH0KdGQub3JpZ2luIHsgY29s" +
+            "b3I6IHZhcigtLW11dGVkKTsgZm9udC1zaXplOiAxMnB4OyB3aGl0ZS1zcGFjZTogbm93cmFwOyB9Cg=="),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
@@ -724,24 +725,29 @@ extension WebAssets {
             "ZW5kKGxhYmVsLCBiYXIpOwogIH0pOwogIHJldHVybiBzdmc7Cn0KCi8qKgogKiBBIG5vZGUgb3V0cHV0J3Mgc2FtcGxlIGZyb20gYSBydW4gKGBHRVQgL2Fw" +
             "aS92MS9ydW5zL3tpZH0vc2FtcGxlc2ApOiBob3cgbWFueSByb3dzIGNyb3NzZWQgaXQgYW5kIGl0cyBmaXJzdAogKiByb3dzIGFzIGEgdGFibGUgd2l0aCBl" +
             "YWNoIGNvbHVtbidzIG5hbWUgYW5kIHR5cGUuCiAqIEBwYXJhbSB7e25vZGU6IHN0cmluZywgcG9ydDogc3RyaW5nLCByb3dzX3NlZW46IG51bWJlciwgY29s" +
-            "dW1uczoge25hbWU6IHN0cmluZywgdHlwZTogc3RyaW5nfVtdLCByb3dzOiBhbnlbXVtdfX0gc2FtcGxlCiAqLwpleHBvcnQgZnVuY3Rpb24gc2FtcGxlVGFi" +
-            "bGUoc2FtcGxlKSB7CiAgY29uc3QgbWFrZSA9ICgvKiogQHR5cGUge3N0cmluZ30gKi8gdGFnLCAvKiogQHR5cGUge3N0cmluZ30gKi8gdGV4dCA9ICIiKSA9" +
-            "PiB7IGNvbnN0IGUgPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50KHRhZyk7IGUudGV4dENvbnRlbnQgPSB0ZXh0OyByZXR1cm4gZTsgfTsKICBjb25zdCBib3gg" +
-            "PSBkb2N1bWVudC5jcmVhdGVFbGVtZW50KCJkaXYiKTsKICBib3guY2xhc3NOYW1lID0gInNhbXBsZSI7CiAgYm94LmRhdGFzZXQudGVzdGlkID0gYHNhbXBs" +
-            "ZS0ke3NhbXBsZS5ub2RlfS4ke3NhbXBsZS5wb3J0fWA7CiAgY29uc3QgY2FwdGlvbiA9IG1ha2UoInAiLCBgJHtzYW1wbGUucm93c19zZWVuLnRvTG9jYWxl" +
-            "U3RyaW5nKCl9IHJvdyR7c2FtcGxlLnJvd3Nfc2VlbiA9PT0gMSA/ICIiIDogInMifSBjcm9zc2VkICR7c2FtcGxlLm5vZGV9LiR7c2FtcGxlLnBvcnR9YCAr" +
-            "CiAgICAoc2FtcGxlLnJvd3MubGVuZ3RoIDwgc2FtcGxlLnJvd3Nfc2VlbiA/IGA7IHRoZSBmaXJzdCAke3NhbXBsZS5yb3dzLmxlbmd0aH0gYXJlIGtlcHRg" +
-            "IDogIiIpKTsKICBjYXB0aW9uLmNsYXNzTmFtZSA9ICJoaW50IjsKICBib3guYXBwZW5kKGNhcHRpb24pOwogIGlmICghc2FtcGxlLnJvd3MubGVuZ3RoKSBy" +
-            "ZXR1cm4gYm94OwogIGNvbnN0IHNjcm9sbCA9IG1ha2UoImRpdiIpOwogIHNjcm9sbC5jbGFzc05hbWUgPSAicHJldmlldy1zY3JvbGwiOwogIGNvbnN0IHRh" +
-            "YmxlID0gbWFrZSgidGFibGUiKTsKICB0YWJsZS5zZXRBdHRyaWJ1dGUoImFyaWEtbGFiZWwiLCBgU2FtcGxlIG9mICR7c2FtcGxlLm5vZGV9LiR7c2FtcGxl" +
-            "LnBvcnR9YCk7CiAgY29uc3QgaGVhZCA9IG1ha2UoInRyIik7CiAgZm9yIChjb25zdCBjb2x1bW4gb2Ygc2FtcGxlLmNvbHVtbnMpIHsKICAgIGNvbnN0IHRo" +
-            "ID0gbWFrZSgidGgiLCBjb2x1bW4ubmFtZSk7CiAgICBjb25zdCB0eXBlID0gbWFrZSgiZGl2IiwgY29sdW1uLnR5cGUpOwogICAgdHlwZS5jbGFzc05hbWUg" +
-            "PSAiaGludCI7CiAgICB0aC5hcHBlbmQodHlwZSk7CiAgICBoZWFkLmFwcGVuZCh0aCk7CiAgfQogIGNvbnN0IHRoZWFkID0gbWFrZSgidGhlYWQiKTsKICB0" +
-            "aGVhZC5hcHBlbmQoaGVhZCk7CiAgY29uc3QgdGJvZHkgPSBtYWtlKCJ0Ym9keSIpOwogIGZvciAoY29uc3Qgcm93IG9mIHNhbXBsZS5yb3dzKSB7CiAgICBj" +
-            "b25zdCB0ciA9IG1ha2UoInRyIik7CiAgICBmb3IgKGNvbnN0IHZhbHVlIG9mIHJvdykgewogICAgICBjb25zdCB0ZCA9IG1ha2UoInRkIiwgdmFsdWUgPT09" +
-            "IG51bGwgPyAiTlVMTCIgOiBTdHJpbmcodmFsdWUpKTsKICAgICAgaWYgKHZhbHVlID09PSBudWxsKSB0ZC5jbGFzc05hbWUgPSAibnVsbCI7CiAgICAgIHRy" +
-            "LmFwcGVuZCh0ZCk7CiAgICB9CiAgICB0Ym9keS5hcHBlbmQodHIpOwogIH0KICB0YWJsZS5hcHBlbmQodGhlYWQsIHRib2R5KTsKICBzY3JvbGwuYXBwZW5k" +
-            "KHRhYmxlKTsKICBib3guYXBwZW5kKHNjcm9sbCk7CiAgcmV0dXJuIGJveDsKfQo="),
+            "dW1uczoge25hbWU6IHN0cmluZywgdHlwZTogc3RyaW5nfVtdLCByb3dzOiBhbnlbXVtdLCBvcmlnaW5zPzogKHN0cmluZ3xudWxsKVtdfX0gc2FtcGxlCiAq" +
+            "LwpleHBvcnQgZnVuY3Rpb24gc2FtcGxlVGFibGUoc2FtcGxlKSB7CiAgY29uc3QgbWFrZSA9ICgvKiogQHR5cGUge3N0cmluZ30gKi8gdGFnLCAvKiogQHR5" +
+            "cGUge3N0cmluZ30gKi8gdGV4dCA9ICIiKSA9PiB7IGNvbnN0IGUgPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50KHRhZyk7IGUudGV4dENvbnRlbnQgPSB0ZXh0" +
+            "OyByZXR1cm4gZTsgfTsKICBjb25zdCBib3ggPSBkb2N1bWVudC5jcmVhdGVFbGVtZW50KCJkaXYiKTsKICBib3guY2xhc3NOYW1lID0gInNhbXBsZSI7CiAg" +
+            "Ym94LmRhdGFzZXQudGVzdGlkID0gYHNhbXBsZS0ke3NhbXBsZS5ub2RlfS4ke3NhbXBsZS5wb3J0fWA7CiAgY29uc3QgY2FwdGlvbiA9IG1ha2UoInAiLCBg" +
+            "JHtzYW1wbGUucm93c19zZWVuLnRvTG9jYWxlU3RyaW5nKCl9IHJvdyR7c2FtcGxlLnJvd3Nfc2VlbiA9PT0gMSA/ICIiIDogInMifSBjcm9zc2VkICR7c2Ft" +
+            "cGxlLm5vZGV9LiR7c2FtcGxlLnBvcnR9YCArCiAgICAoc2FtcGxlLnJvd3MubGVuZ3RoIDwgc2FtcGxlLnJvd3Nfc2VlbiA/IGA7IHRoZSBmaXJzdCAke3Nh" +
+            "bXBsZS5yb3dzLmxlbmd0aH0gYXJlIGtlcHRgIDogIiIpKTsKICBjYXB0aW9uLmNsYXNzTmFtZSA9ICJoaW50IjsKICBib3guYXBwZW5kKGNhcHRpb24pOwog" +
+            "IGlmICghc2FtcGxlLnJvd3MubGVuZ3RoKSByZXR1cm4gYm94OwogIGNvbnN0IHNjcm9sbCA9IG1ha2UoImRpdiIpOwogIHNjcm9sbC5jbGFzc05hbWUgPSAi" +
+            "cHJldmlldy1zY3JvbGwiOwogIGNvbnN0IHRhYmxlID0gbWFrZSgidGFibGUiKTsKICB0YWJsZS5zZXRBdHRyaWJ1dGUoImFyaWEtbGFiZWwiLCBgU2FtcGxl" +
+            "IG9mICR7c2FtcGxlLm5vZGV9LiR7c2FtcGxlLnBvcnR9YCk7CiAgY29uc3QgaGVhZCA9IG1ha2UoInRyIik7CiAgLy8gV2hlcmUgZWFjaCByb3cgY2FtZSBm" +
+            "cm9tIChpdHMgc291cmNlJ3MgZmlsZSBhbmQgbGluZSwgb3Igcm93IG51bWJlciksIHdoZW4ga25vd24uCiAgY29uc3QgdHJhY2VkID0gKHNhbXBsZS5vcmln" +
+            "aW5zID8/IFtdKS5zb21lKEJvb2xlYW4pOwogIGNvbnN0IGNvbHVtbnMgPSB0cmFjZWQgPyBbeyBuYW1lOiAiZnJvbSIsIHR5cGU6ICJzb3VyY2UiIH0sIC4u" +
+            "LnNhbXBsZS5jb2x1bW5zXSA6IHNhbXBsZS5jb2x1bW5zOwogIGZvciAoY29uc3QgY29sdW1uIG9mIGNvbHVtbnMpIHsKICAgIGNvbnN0IHRoID0gbWFrZSgi" +
+            "dGgiLCBjb2x1bW4ubmFtZSk7CiAgICBjb25zdCB0eXBlID0gbWFrZSgiZGl2IiwgY29sdW1uLnR5cGUpOwogICAgdHlwZS5jbGFzc05hbWUgPSAiaGludCI7" +
+            "CiAgICB0aC5hcHBlbmQodHlwZSk7CiAgICBoZWFkLmFwcGVuZCh0aCk7CiAgfQogIGNvbnN0IHRoZWFkID0gbWFrZSgidGhlYWQiKTsKICB0aGVhZC5hcHBl" +
+            "bmQoaGVhZCk7CiAgY29uc3QgdGJvZHkgPSBtYWtlKCJ0Ym9keSIpOwogIHNhbXBsZS5yb3dzLmZvckVhY2goKHJvdywgaW5kZXgpID0+IHsKICAgIGNvbnN0" +
+            "IHRyID0gbWFrZSgidHIiKTsKICAgIGlmICh0cmFjZWQpIHsKICAgICAgY29uc3QgZnJvbSA9IG1ha2UoInRkIiwgc2FtcGxlLm9yaWdpbnM/LltpbmRleF0g" +
+            "Pz8gIiIpOwogICAgICBmcm9tLmNsYXNzTmFtZSA9ICJvcmlnaW4iOwogICAgICB0ci5hcHBlbmQoZnJvbSk7CiAgICB9CiAgICBmb3IgKGNvbnN0IHZhbHVl" +
+            "IG9mIHJvdykgewogICAgICBjb25zdCB0ZCA9IG1ha2UoInRkIiwgdmFsdWUgPT09IG51bGwgPyAiTlVMTCIgOiBTdHJpbmcodmFsdWUpKTsKICAgICAgaWYg" +
+            "KHZhbHVlID09PSBudWxsKSB0ZC5jbGFzc05hbWUgPSAibnVsbCI7CiAgICAgIHRyLmFwcGVuZCh0ZCk7CiAgICB9CiAgICB0Ym9keS5hcHBlbmQodHIpOwog" +
+            "IH0pOwogIHRhYmxlLmFwcGVuZCh0aGVhZCwgdGJvZHkpOwogIHNjcm9sbC5hcHBlbmQodGFibGUpOwogIGJveC5hcHBlbmQoc2Nyb2xsKTsKICByZXR1cm4g" +
+            "Ym94Owp9Cg=="),
         "ui/js/share-list.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdobyBzb21ldGhpbmcgaXMgc2hhcmVkIHdpdGgsIGFuZCAoZm9yIGl0cyBvd25lcnMpIHRoZSBmb3JtIHRoYXQgc2hhcmVzIGl0" +
             "IHdpdGggb25lIG1vcmUgcGVyc29uOiB0aGUgb25lCi8vIHZpZXcgYmVoaW5kIHRoZSBwaXBlbGluZSBhbmQgdGhlIGNvbm5lY3Rpb24gc2hhcmluZyBwYW5l" +
@@ -1153,94 +1159,98 @@ extension WebAssets {
             "Ii4uL3J1bi12aWV3LmpzIjsKCi8qKgogKiBAdHlwZWRlZiB7e25hbWU6IHN0cmluZywgdHlwZTogc3RyaW5nfX0gQ29sdW1uCiAqIEB0eXBlZGVmIHt7bGFi" +
             "ZWw6IHN0cmluZywgaWQ6IHN0cmluZywgY29udGVudDogKCkgPT4gTm9kZX19IFRhYgogKi8KCi8qKgogKiBUaGUgcm93cyBhcyBhIHRhYmxlIHdpdGggZWFj" +
             "aCBjb2x1bW4ncyBuYW1lIGFuZCB0eXBlLgogKiBAcGFyYW0ge3N0cmluZ30gbGFiZWwgdGhlIHRhYmxlJ3MgYWNjZXNzaWJsZSBuYW1lCiAqIEBwYXJhbSB7" +
-            "Q29sdW1uW119IGNvbHVtbnMKICogQHBhcmFtIHthbnlbXVtdfSByb3dzCiAqLwpmdW5jdGlvbiByb3dzVGFibGUobGFiZWwsIGNvbHVtbnMsIHJvd3MpIHsK" +
-            "ICByZXR1cm4gaCgiZGl2IiwgeyBjbGFzczogInByZXZpZXctc2Nyb2xsIiB9LCBoKCJ0YWJsZSIsIHsgImFyaWEtbGFiZWwiOiBsYWJlbCB9LAogICAgaCgi" +
-            "dGhlYWQiLCB7fSwgaCgidHIiLCB7fSwgLi4uY29sdW1ucy5tYXAoKGMpID0+IGgoInRoIiwge30sIGMubmFtZSwgaCgiZGl2IiwgeyBjbGFzczogImhpbnQi" +
-            "IH0sIGMudHlwZSkpKSkpLAogICAgaCgidGJvZHkiLCB7fSwgLi4ucm93cy5tYXAoKHJvdykgPT4gaCgidHIiLCB7fSwgLi4ucm93Lm1hcCgodikgPT4gaCgi" +
-            "dGQiLCB2ID09PSBudWxsID8geyBjbGFzczogIm51bGwiIH0gOiB7fSwgdiA9PT0gbnVsbCA/ICJOVUxMIiA6IFN0cmluZyh2KSkpKSkpKSk7Cn0KCi8qKgog" +
-            "KiBAcGFyYW0ge0NvbHVtbltdfSBjb2x1bW5zCiAqLwpmdW5jdGlvbiBzY2hlbWFUYWJsZShjb2x1bW5zKSB7CiAgcmV0dXJuIGgoInRhYmxlIiwgeyAiYXJp" +
-            "YS1sYWJlbCI6ICJTY2hlbWEiLCBjbGFzczogInNjaGVtYSIgfSwgaCgidGhlYWQiLCB7fSwgaCgidHIiLCB7fSwgaCgidGgiLCB7fSwgIiMiKSwgaCgidGgi" +
-            "LCB7fSwgIkNvbHVtbiIpLCBoKCJ0aCIsIHt9LCAiVHlwZSIpKSksCiAgICBoKCJ0Ym9keSIsIHt9LCAuLi5jb2x1bW5zLm1hcCgoYywgaSkgPT4gaCgidHIi" +
-            "LCB7fSwgaCgidGQiLCB7fSwgU3RyaW5nKGkgKyAxKSksIGgoInRkIiwgeyBjbGFzczogIm5hbWUiIH0sIGMubmFtZSksIGgoInRkIiwge30sIGMudHlwZSkp" +
-            "KSkpOwp9CgovKioKICogQHBhcmFtIHtDb2x1bW5bXX0gY29sdW1ucwogKiBAcGFyYW0ge2FueVtdW119IHJvd3MKICovCmZ1bmN0aW9uIGpzb25Sb3dzKGNv" +
-            "bHVtbnMsIHJvd3MpIHsKICBjb25zdCBvYmplY3RzID0gcm93cy5tYXAoKHJvdykgPT4gT2JqZWN0LmZyb21FbnRyaWVzKGNvbHVtbnMubWFwKChjLCBpKSA9" +
-            "PiBbYy5uYW1lLCByb3dbaV1dKSkpOwogIHJldHVybiBoKCJwcmUiLCB7IGNsYXNzOiAianNvbi1yb3dzIiwgdGFiaW5kZXg6IDAsICJhcmlhLWxhYmVsIjog" +
-            "IlJvd3MgYXMgSlNPTiIgfSwgb2JqZWN0cy5tYXAoKG8pID0+IEpTT04uc3RyaW5naWZ5KG8pKS5qb2luKCJcbiIpKTsKfQoKLyoqCiAqIEBwYXJhbSB7e2Rv" +
-            "Y3VtZW50VGV4dDogKCkgPT4gc3RyaW5nfX0gb3B0aW9ucwogKi8KZXhwb3J0IGZ1bmN0aW9uIGNyZWF0ZURhdGFQYW5lKHsgZG9jdW1lbnRUZXh0IH0pIHsK" +
-            "ICBjb25zdCB0aXRsZSA9IGgoImgyIiwge30pOwogIGNvbnN0IHRhYkxpc3QgPSBoKCJkaXYiLCB7IGNsYXNzOiAidGFicyIsIHJvbGU6ICJ0YWJsaXN0Iiwg" +
-            "ImFyaWEtbGFiZWwiOiAiRGF0YSB2aWV3cyIgfSk7CiAgY29uc3QgYm9keSA9IGgoImRpdiIsIHsgY2xhc3M6ICJkYXRhLWJvZHkiLCByb2xlOiAidGFicGFu" +
-            "ZWwiIH0pOwogIGNvbnN0IGNsb3NlID0gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgY2xhc3M6ICJzbWFsbCIsICJhcmlhLWxhYmVsIjogIkNsb3Nl" +
-            "IHRoZSBkYXRhIHBhbmUiLCBvbmNsaWNrOiBoaWRlIH0sICLDlyIpOwogIGNvbnN0IGVsZW1lbnQgPSBoKCJzZWN0aW9uIiwgeyBjbGFzczogImRhdGEtcGFu" +
-            "ZSIsIGlkOiAiZGF0YS1wYW5lIiwgImFyaWEtbGFiZWwiOiAiRGF0YSIgfSwgaCgiZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwgaCgiZGl2IiwgeyBjbGFz" +
-            "czogInJvdyIgfSwgdGl0bGUsIHRhYkxpc3QpLCBjbG9zZSksIGJvZHkpOwogIGVsZW1lbnQuaGlkZGVuID0gdHJ1ZTsKICAvKiogV2hhdCB0aGUgcGFuZSBz" +
-            "aG93czogYHByZXZpZXc6Tk9ERWAgb3IgYHNhbXBsZTpSVU46Tk9ERS5QT1JU4oCmYCwgc28gYSByZWRyYXcgZm9yIHRoZSBzYW1lIHNlbGVjdGlvbiBrZWVw" +
-            "cyB0aGUgdGFiLiAqLwogIGxldCBzaG93aW5nID0gIiI7CiAgbGV0IGFjdGl2ZVRhYiA9ICJyb3dzIjsKCiAgLyoqCiAgICogQHBhcmFtIHtzdHJpbmd9IGtl" +
-            "eQogICAqIEBwYXJhbSB7c3RyaW5nfSBoZWFkaW5nCiAgICogQHBhcmFtIHtUYWJbXX0gdGFicwogICAqIEBwYXJhbSB7c3RyaW5nfSBbYm9keUlkXQogICAq" +
-            "LwogIGZ1bmN0aW9uIHByZXNlbnQoa2V5LCBoZWFkaW5nLCB0YWJzLCBib2R5SWQgPSAiIikgewogICAgaWYgKGtleSAhPT0gc2hvd2luZykgYWN0aXZlVGFi" +
-            "ID0gInJvd3MiOwogICAgc2hvd2luZyA9IGtleTsKICAgIHRpdGxlLnRleHRDb250ZW50ID0gaGVhZGluZzsKICAgIGlmICghdGFicy5zb21lKCh0KSA9PiB0" +
-            "LmlkID09PSBhY3RpdmVUYWIpKSBhY3RpdmVUYWIgPSB0YWJzWzBdPy5pZCA/PyAicm93cyI7CiAgICBib2R5LmlkID0gYm9keUlkOwogICAgY29uc3QgZHJh" +
-            "dyA9ICgpID0+IHsKICAgICAgc2hvdyh0YWJMaXN0LCAuLi50YWJzLm1hcCgodCkgPT4gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgcm9sZTogInRh" +
-            "YiIsIGNsYXNzOiB0LmlkID09PSBhY3RpdmVUYWIgPyAidGFiIGFjdGl2ZSIgOiAidGFiIiwgImFyaWEtc2VsZWN0ZWQiOiB0LmlkID09PSBhY3RpdmVUYWIg" +
-            "PyAidHJ1ZSIgOiAiZmFsc2UiLAogICAgICAgICJkYXRhLXRhYiI6IHQuaWQsIG9uY2xpY2s6ICgpID0+IHsgYWN0aXZlVGFiID0gdC5pZDsgZHJhdygpOyB9" +
-            "IH0sIHQubGFiZWwpKSk7CiAgICAgIHNob3coYm9keSwgdGFicy5maW5kKCh0KSA9PiB0LmlkID09PSBhY3RpdmVUYWIpPy5jb250ZW50KCkgPz8gIiIpOwog" +
-            "ICAgfTsKICAgIGRyYXcoKTsKICAgIGVsZW1lbnQuaGlkZGVuID0gZmFsc2U7CiAgfQoKICBmdW5jdGlvbiBoaWRlKCkgewogICAgc2hvd2luZyA9ICIiOwog" +
-            "ICAgZWxlbWVudC5oaWRkZW4gPSB0cnVlOwogIH0KCiAgLyoqCiAgICogUnVucyBhIG5vZGUncyB1cHN0cmVhbSBvbiB0aGUgc2VydmVyIChzaW5rcyBkaXNh" +
-            "YmxlZCkgYW5kIHNob3dzIGl0cyBmaXJzdCByb3dzLgogICAqIEBwYXJhbSB7c3RyaW5nfSBub2RlSWQKICAgKi8KICBhc3luYyBmdW5jdGlvbiBwcmV2aWV3" +
-            "KG5vZGVJZCkgewogICAgcHJlc2VudChgcHJldmlldzoke25vZGVJZH1gLCBgUHJldmlldyBvZiAke25vZGVJZH1gLCBbeyBsYWJlbDogIlJvd3MiLCBpZDog" +
-            "InJvd3MiLCBjb250ZW50OiAoKSA9PiBoKCJwIiwgeyBjbGFzczogImhpbnQiIH0sIGBSZWFkaW5nIHRoZSBmaXJzdCByb3dzIG9mICR7bm9kZUlkfeKApmAp" +
-            "IH1dLCAicHJldmlldyIpOwogICAgLyoqIEB0eXBlIHthbnl9ICovCiAgICBsZXQgcmVzdWx0OwogICAgdHJ5IHsKICAgICAgcmVzdWx0ID0gYXdhaXQgYXBp" +
-            "KCJQT1NUIiwgIi9hcGkvdjEvcGlwZWxpbmVzL3ByZXZpZXciLCB7IGRvY3VtZW50OiBkb2N1bWVudFRleHQoKSwgbm9kZTogbm9kZUlkLCBsaW1pdDogMjAg" +
-            "fSk7CiAgICB9IGNhdGNoIChlcnJvcikgewogICAgICBwcmVzZW50KGBwcmV2aWV3OiR7bm9kZUlkfWAsIGBQcmV2aWV3IG9mICR7bm9kZUlkfWAsIFt7IGxh" +
-            "YmVsOiAiUm93cyIsIGlkOiAicm93cyIsIGNvbnRlbnQ6ICgpID0+IGVycm9yVGV4dChlcnJvcikgfV0sICJwcmV2aWV3Iik7CiAgICAgIHJldHVybjsKICAg" +
-            "IH0KICAgIGlmIChzaG93aW5nICE9PSBgcHJldmlldzoke25vZGVJZH1gKSByZXR1cm47CiAgICBjb25zdCBzdGF0dXMgPSAoKSA9PiBoKCJwIiwgeyBjbGFz" +
-            "czogcmVzdWx0LnN0YXR1cyA9PT0gInN1Y2NlZWRlZCIgPyAiaGludCIgOiAiZXJyb3IiIH0sIGAke3Jlc3VsdC5yb3dzLmxlbmd0aH0gcm93KHMpYCwgcmVz" +
-            "dWx0LmVycm9yID8gYCDigJQgJHtyZXN1bHQuZXJyb3J9YCA6ICIiKTsKICAgIC8qKiBAdHlwZSB7VGFiW119ICovCiAgICBjb25zdCB0YWJzID0gWwogICAg" +
-            "ICB7IGxhYmVsOiAiUm93cyIsIGlkOiAicm93cyIsIGNvbnRlbnQ6ICgpID0+IGgoImRpdiIsIHt9LCBzdGF0dXMoKSwgcm93c1RhYmxlKGBQcmV2aWV3IG9m" +
-            "ICR7bm9kZUlkfWAsIHJlc3VsdC5jb2x1bW5zLCByZXN1bHQucm93cykpIH0sCiAgICAgIHsgbGFiZWw6ICJTY2hlbWEiLCBpZDogInNjaGVtYSIsIGNvbnRl" +
-            "bnQ6ICgpID0+IHNjaGVtYVRhYmxlKHJlc3VsdC5jb2x1bW5zKSB9LAogICAgICB7IGxhYmVsOiAiSlNPTiIsIGlkOiAianNvbiIsIGNvbnRlbnQ6ICgpID0+" +
-            "IGpzb25Sb3dzKHJlc3VsdC5jb2x1bW5zLCByZXN1bHQucm93cykgfSwKICAgIF07CiAgICBpZiAocmVzdWx0LnJlamVjdGVkLmxlbmd0aCkgewogICAgICB0" +
-            "YWJzLnB1c2goeyBsYWJlbDogYFJlamVjdGVkIHVwc3RyZWFtICgke3Jlc3VsdC5yZWplY3RlZC5sZW5ndGh9KWAsIGlkOiAicmVqZWN0ZWQiLCBjb250ZW50" +
-            "OiAoKSA9PiBoKCJkaXYiLCB7ICJkYXRhLXRlc3RpZCI6ICJwcmV2aWV3LXJlamVjdHMiIH0sCiAgICAgICAgaCgidWwiLCB7fSwgLi4ucmVzdWx0LnJlamVj" +
-            "dGVkLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIHIpID0+IGgoImxpIiwge30sIGAke3Iubm9kZX06ICR7ci5tZXNzYWdlfWAsIHIubGluZSAhPSBudWxsID8g" +
-            "YCAobGluZSAke3IubGluZX0pYCA6ICIiLCByLnJhdyAhPSBudWxsID8gaCgiY29kZSIsIHt9LCBgICR7ci5yYXd9YCkgOiAiIikpKSkgfSk7CiAgICB9CiAg" +
-            "ICBpZiAoKHJlc3VsdC5sb2cgPz8gW10pLmxlbmd0aCkgewogICAgICB0YWJzLnB1c2goeyBsYWJlbDogYExvZyAoJHtyZXN1bHQubG9nLmxlbmd0aH0pYCwg" +
-            "aWQ6ICJsb2ciLCBjb250ZW50OiAoKSA9PiBoKCJwcmUiLCB7IGNsYXNzOiAicHJldmlldy1sb2ciLCAiZGF0YS10ZXN0aWQiOiAicHJldmlldy1sb2ciIH0s" +
-            "CiAgICAgICAgcmVzdWx0LmxvZy5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBsKSA9PiBgJHtsLm5vZGUgPyBsLm5vZGUgKyAiOiAiIDogIiJ9JHtsLm1lc3Nh" +
-            "Z2V9YCkuam9pbigiXG4iKSkgfSk7CiAgICB9CiAgICBwcmVzZW50KGBwcmV2aWV3OiR7bm9kZUlkfWAsIGBQcmV2aWV3IG9mICR7bm9kZUlkfWAsIHRhYnMs" +
-            "ICJwcmV2aWV3Iik7CiAgfQoKICByZXR1cm4gewogICAgZWxlbWVudCwKICAgIHByZXZpZXcsCiAgICBoaWRlLAogICAgLyoqCiAgICAgKiBTaG93cyB3aGF0" +
-            "IHRoZSBzZWxlY3Rpb24gcHV0IG91dCBpbiBhIHJ1bjogb25lIHNhbXBsZSAoYW4gZWRnZSdzIHNvdXJjZSBvdXRwdXQpIG9yIGEgbm9kZSdzIG91dHB1dHMu" +
-            "CiAgICAgKiBLZWVwcyBhIHByZXZpZXcgb2YgdGhlIHNhbWUgbm9kZSBvbiBzY3JlZW4uCiAgICAgKiBAcGFyYW0ge3N0cmluZ30gcnVuSWQKICAgICAqIEBw" +
-            "YXJhbSB7c3RyaW5nfSBoZWFkaW5nCiAgICAgKiBAcGFyYW0ge2FueVtdfSBzYW1wbGVzCiAgICAgKiBAcGFyYW0ge3N0cmluZ30gW3ByZXZpZXdPZl0gdGhl" +
-            "IHNlbGVjdGVkIG5vZGUsIHdob3NlIHByZXZpZXcgc3RheXMgc2hvd24gaWYgaXQgaXMgc2hvd2luZwogICAgICovCiAgICBzYW1wbGVzKHJ1bklkLCBoZWFk" +
-            "aW5nLCBzYW1wbGVzLCBwcmV2aWV3T2YpIHsKICAgICAgaWYgKHByZXZpZXdPZiAmJiBzaG93aW5nID09PSBgcHJldmlldzoke3ByZXZpZXdPZn1gKSByZXR1" +
-            "cm47CiAgICAgIGlmICghc2FtcGxlcy5sZW5ndGgpIHsgaWYgKHNob3dpbmcuc3RhcnRzV2l0aCgic2FtcGxlOiIpKSBoaWRlKCk7IHJldHVybjsgfQogICAg" +
-            "ICBjb25zdCBrZXkgPSBgc2FtcGxlOiR7cnVuSWR9OiR7c2FtcGxlcy5tYXAoKHMpID0+IGAke3Mubm9kZX0uJHtzLnBvcnR9YCkuam9pbigiLCIpfWA7CiAg" +
-            "ICAgIC8qKiBAdHlwZSB7VGFiW119ICovCiAgICAgIGNvbnN0IHRhYnMgPSBzYW1wbGVzLmZsYXRNYXAoKHMpID0+IHsKICAgICAgICBjb25zdCBzdWZmaXgg" +
-            "PSBzYW1wbGVzLmxlbmd0aCA+IDEgPyBgIMK3ICR7cy5wb3J0fWAgOiAiIjsKICAgICAgICBjb25zdCBpZCA9IHNhbXBsZXMubGVuZ3RoID4gMSA/IGAtJHtz" +
-            "LnBvcnR9YCA6ICIiOwogICAgICAgIHJldHVybiBbCiAgICAgICAgICB7IGxhYmVsOiBgUm93cyR7c3VmZml4fWAsIGlkOiBgcm93cyR7aWR9YCwgY29udGVu" +
-            "dDogKCkgPT4gc2FtcGxlVGFibGUocykgfSwKICAgICAgICAgIHsgbGFiZWw6IGBTY2hlbWEke3N1ZmZpeH1gLCBpZDogYHNjaGVtYSR7aWR9YCwgY29udGVu" +
-            "dDogKCkgPT4gc2NoZW1hVGFibGUocy5jb2x1bW5zKSB9LAogICAgICAgICAgeyBsYWJlbDogYEpTT04ke3N1ZmZpeH1gLCBpZDogYGpzb24ke2lkfWAsIGNv" +
-            "bnRlbnQ6ICgpID0+IGpzb25Sb3dzKHMuY29sdW1ucywgcy5yb3dzKSB9LAogICAgICAgIF07CiAgICAgIH0pOwogICAgICBwcmVzZW50KGtleSwgaGVhZGlu" +
-            "ZywgdGFicywgInJ1bi1zYW1wbGVzIik7CiAgICB9LAogICAgLyoqCiAgICAgKiBTaG93cyB0aGUgYmF0Y2ggd2hlcmUgYSBkZWJ1ZyBydW4gaXMgcGF1c2Vk" +
-            "LCB0aGUgcm93IHRoYXQgbWV0IHRoZSBicmVha3BvaW50J3MgY29uZGl0aW9uIGhpZ2hsaWdodGVkIGFuZAogICAgICogc2Nyb2xsZWQgaW50byB2aWV3Lgog" +
-            "ICAgICogQHBhcmFtIHthbnl9IHBhdXNlIGBHRVQgL2FwaS92MS9ydW5zL3tpZH0vZGVidWdgJ3MgYHBhdXNlZGAKICAgICAqLwogICAgcGF1c2VkKHBhdXNl" +
-            "KSB7CiAgICAgIGNvbnN0IHJvd3NWaWV3ID0gKCkgPT4gewogICAgICAgIGNvbnN0IHRhYmxlID0gcm93c1RhYmxlKGBQYXVzZWQgYmF0Y2ggYXQgJHtwYXVz" +
-            "ZS5wb2ludH1gLCBwYXVzZS5jb2x1bW5zLCBwYXVzZS5yb3dzKTsKICAgICAgICBjb25zdCBib2R5ID0gdGFibGUucXVlcnlTZWxlY3RvcigidGJvZHkiKTsK" +
-            "ICAgICAgICBjb25zdCByb3dzID0gYm9keSA/IFsuLi5ib2R5LmNoaWxkcmVuXSA6IFtdOwogICAgICAgIGlmIChwYXVzZS5tYXRjaGluZ19yb3cgIT09IG51" +
-            "bGwgJiYgcGF1c2UubWF0Y2hpbmdfcm93ICE9PSB1bmRlZmluZWQpIHsKICAgICAgICAgIGNvbnN0IHJvdyA9IHJvd3NbcGF1c2UubWF0Y2hpbmdfcm93IC0g" +
-            "cGF1c2UuZmlyc3Rfcm93XTsKICAgICAgICAgIGlmIChyb3cpIHsgcm93LmNsYXNzTGlzdC5hZGQoIm1hdGNoIik7IHJvdy5zZXRBdHRyaWJ1dGUoImRhdGEt" +
-            "dGVzdGlkIiwgIm1hdGNoaW5nLXJvdyIpOyBzZXRUaW1lb3V0KCgpID0+IHJvdy5zY3JvbGxJbnRvVmlldyh7IGJsb2NrOiAibmVhcmVzdCIgfSksIDApOyB9" +
-            "CiAgICAgICAgfQogICAgICAgIGNvbnN0IHNob3duID0gcGF1c2Uucm93cy5sZW5ndGggPCBwYXVzZS5iYXRjaF9yb3dzID8gYCAocm93cyAke3BhdXNlLmZp" +
-            "cnN0X3JvdyArIDF94oCTJHtwYXVzZS5maXJzdF9yb3cgKyBwYXVzZS5yb3dzLmxlbmd0aH0gc2hvd24pYCA6ICIiOwogICAgICAgIHJldHVybiBoKCJkaXYi" +
-            "LCB7fSwgaCgicCIsIHsgY2xhc3M6ICJoaW50IiB9LCBgQSBiYXRjaCBvZiAke3BhdXNlLmJhdGNoX3Jvd3N9IHJvdyhzKSR7cGF1c2UubWF0Y2hpbmdfcm93" +
-            "ICE9IG51bGwgPyBgOyByb3cgJHtwYXVzZS5tYXRjaGluZ19yb3cgKyAxfSBtYXRjaGVzYCA6ICIifSR7c2hvd259LmApLCB0YWJsZSk7CiAgICAgIH07CiAg" +
-            "ICAgIHByZXNlbnQoYHBhdXNlOiR7cGF1c2Uuc2VxdWVuY2V9YCwgYFBhdXNlZCBhdCAke3BhdXNlLnBvaW50fWAsIFsKICAgICAgICB7IGxhYmVsOiAiUm93" +
-            "cyIsIGlkOiAicm93cyIsIGNvbnRlbnQ6IHJvd3NWaWV3IH0sCiAgICAgICAgeyBsYWJlbDogIlNjaGVtYSIsIGlkOiAic2NoZW1hIiwgY29udGVudDogKCkg" +
-            "PT4gc2NoZW1hVGFibGUocGF1c2UuY29sdW1ucykgfSwKICAgICAgICB7IGxhYmVsOiAiSlNPTiIsIGlkOiAianNvbiIsIGNvbnRlbnQ6ICgpID0+IGpzb25S" +
-            "b3dzKHBhdXNlLmNvbHVtbnMsIHBhdXNlLnJvd3MpIH0sCiAgICAgIF0sICJkZWJ1Zy1wYXVzZSIpOwogICAgfSwKICAgIC8qKgogICAgICogSGlkZXMgYSBw" +
-            "cmV2aWV3IHdoZW4gaXRzIG5vZGUgaXMgbm8gbG9uZ2VyIHNlbGVjdGVkLgogICAgICogQHBhcmFtIHtzdHJpbmd8bnVsbH0gbm9kZUlkCiAgICAgKi8KICAg" +
-            "IHNlbGVjdGVkKG5vZGVJZCkgewogICAgICBpZiAoc2hvd2luZy5zdGFydHNXaXRoKCJwcmV2aWV3OiIpICYmIHNob3dpbmcgIT09IGBwcmV2aWV3OiR7bm9k" +
-            "ZUlkfWApIGhpZGUoKTsKICAgIH0sCiAgfTsKfQo="),
+            "Q29sdW1uW119IGNvbHVtbnMKICogQHBhcmFtIHthbnlbXVtdfSByb3dzCiAqIEBwYXJhbSB7KHN0cmluZ3xudWxsKVtdfSBbb3JpZ2luc10gd2hlcmUgZWFj" +
+            "aCByb3cgY2FtZSBmcm9tIChhIGZpcnN0ICJmcm9tIiBjb2x1bW4gd2hlbiBhbnkgaXMga25vd24pCiAqLwpmdW5jdGlvbiByb3dzVGFibGUobGFiZWwsIGNv" +
+            "bHVtbnMsIHJvd3MsIG9yaWdpbnMgPSBbXSkgewogIGNvbnN0IHRyYWNlZCA9IG9yaWdpbnMuc29tZShCb29sZWFuKTsKICByZXR1cm4gaCgiZGl2IiwgeyBj" +
+            "bGFzczogInByZXZpZXctc2Nyb2xsIiB9LCBoKCJ0YWJsZSIsIHsgImFyaWEtbGFiZWwiOiBsYWJlbCB9LAogICAgaCgidGhlYWQiLCB7fSwgaCgidHIiLCB7" +
+            "fSwgdHJhY2VkID8gaCgidGgiLCB7fSwgImZyb20iLCBoKCJkaXYiLCB7IGNsYXNzOiAiaGludCIgfSwgInNvdXJjZSIpKSA6IG51bGwsCiAgICAgIC4uLmNv" +
+            "bHVtbnMubWFwKChjKSA9PiBoKCJ0aCIsIHt9LCBjLm5hbWUsIGgoImRpdiIsIHsgY2xhc3M6ICJoaW50IiB9LCBjLnR5cGUpKSkpKSwKICAgIGgoInRib2R5" +
+            "Iiwge30sIC4uLnJvd3MubWFwKChyb3csIGkpID0+IGgoInRyIiwge30sIHRyYWNlZCA/IGgoInRkIiwgeyBjbGFzczogIm9yaWdpbiIgfSwgb3JpZ2luc1tp" +
+            "XSA/PyAiIikgOiBudWxsLAogICAgICAuLi5yb3cubWFwKCh2KSA9PiBoKCJ0ZCIsIHYgPT09IG51bGwgPyB7IGNsYXNzOiAibnVsbCIgfSA6IHt9LCB2ID09" +
+            "PSBudWxsID8gIk5VTEwiIDogU3RyaW5nKHYpKSkpKSkpKTsKfQoKLyoqCiAqIEBwYXJhbSB7Q29sdW1uW119IGNvbHVtbnMKICovCmZ1bmN0aW9uIHNjaGVt" +
+            "YVRhYmxlKGNvbHVtbnMpIHsKICByZXR1cm4gaCgidGFibGUiLCB7ICJhcmlhLWxhYmVsIjogIlNjaGVtYSIsIGNsYXNzOiAic2NoZW1hIiB9LCBoKCJ0aGVh" +
+            "ZCIsIHt9LCBoKCJ0ciIsIHt9LCBoKCJ0aCIsIHt9LCAiIyIpLCBoKCJ0aCIsIHt9LCAiQ29sdW1uIiksIGgoInRoIiwge30sICJUeXBlIikpKSwKICAgIGgo" +
+            "InRib2R5Iiwge30sIC4uLmNvbHVtbnMubWFwKChjLCBpKSA9PiBoKCJ0ciIsIHt9LCBoKCJ0ZCIsIHt9LCBTdHJpbmcoaSArIDEpKSwgaCgidGQiLCB7IGNs" +
+            "YXNzOiAibmFtZSIgfSwgYy5uYW1lKSwgaCgidGQiLCB7fSwgYy50eXBlKSkpKSk7Cn0KCi8qKgogKiBAcGFyYW0ge0NvbHVtbltdfSBjb2x1bW5zCiAqIEBw" +
+            "YXJhbSB7YW55W11bXX0gcm93cwogKi8KZnVuY3Rpb24ganNvblJvd3MoY29sdW1ucywgcm93cykgewogIGNvbnN0IG9iamVjdHMgPSByb3dzLm1hcCgocm93" +
+            "KSA9PiBPYmplY3QuZnJvbUVudHJpZXMoY29sdW1ucy5tYXAoKGMsIGkpID0+IFtjLm5hbWUsIHJvd1tpXV0pKSk7CiAgcmV0dXJuIGgoInByZSIsIHsgY2xh" +
+            "c3M6ICJqc29uLXJvd3MiLCB0YWJpbmRleDogMCwgImFyaWEtbGFiZWwiOiAiUm93cyBhcyBKU09OIiB9LCBvYmplY3RzLm1hcCgobykgPT4gSlNPTi5zdHJp" +
+            "bmdpZnkobykpLmpvaW4oIlxuIikpOwp9CgovKioKICogQHBhcmFtIHt7ZG9jdW1lbnRUZXh0OiAoKSA9PiBzdHJpbmd9fSBvcHRpb25zCiAqLwpleHBvcnQg" +
+            "ZnVuY3Rpb24gY3JlYXRlRGF0YVBhbmUoeyBkb2N1bWVudFRleHQgfSkgewogIGNvbnN0IHRpdGxlID0gaCgiaDIiLCB7fSk7CiAgY29uc3QgdGFiTGlzdCA9" +
+            "IGgoImRpdiIsIHsgY2xhc3M6ICJ0YWJzIiwgcm9sZTogInRhYmxpc3QiLCAiYXJpYS1sYWJlbCI6ICJEYXRhIHZpZXdzIiB9KTsKICBjb25zdCBib2R5ID0g" +
+            "aCgiZGl2IiwgeyBjbGFzczogImRhdGEtYm9keSIsIHJvbGU6ICJ0YWJwYW5lbCIgfSk7CiAgY29uc3QgY2xvc2UgPSBoKCJidXR0b24iLCB7IHR5cGU6ICJi" +
+            "dXR0b24iLCBjbGFzczogInNtYWxsIiwgImFyaWEtbGFiZWwiOiAiQ2xvc2UgdGhlIGRhdGEgcGFuZSIsIG9uY2xpY2s6IGhpZGUgfSwgIsOXIik7CiAgY29u" +
+            "c3QgZWxlbWVudCA9IGgoInNlY3Rpb24iLCB7IGNsYXNzOiAiZGF0YS1wYW5lIiwgaWQ6ICJkYXRhLXBhbmUiLCAiYXJpYS1sYWJlbCI6ICJEYXRhIiB9LCBo" +
+            "KCJkaXYiLCB7IGNsYXNzOiAic3ByZWFkIiB9LCBoKCJkaXYiLCB7IGNsYXNzOiAicm93IiB9LCB0aXRsZSwgdGFiTGlzdCksIGNsb3NlKSwgYm9keSk7CiAg" +
+            "ZWxlbWVudC5oaWRkZW4gPSB0cnVlOwogIC8qKiBXaGF0IHRoZSBwYW5lIHNob3dzOiBgcHJldmlldzpOT0RFYCBvciBgc2FtcGxlOlJVTjpOT0RFLlBPUlTi" +
+            "gKZgLCBzbyBhIHJlZHJhdyBmb3IgdGhlIHNhbWUgc2VsZWN0aW9uIGtlZXBzIHRoZSB0YWIuICovCiAgbGV0IHNob3dpbmcgPSAiIjsKICBsZXQgYWN0aXZl" +
+            "VGFiID0gInJvd3MiOwoKICAvKioKICAgKiBAcGFyYW0ge3N0cmluZ30ga2V5CiAgICogQHBhcmFtIHtzdHJpbmd9IGhlYWRpbmcKICAgKiBAcGFyYW0ge1Rh" +
+            "YltdfSB0YWJzCiAgICogQHBhcmFtIHtzdHJpbmd9IFtib2R5SWRdCiAgICovCiAgZnVuY3Rpb24gcHJlc2VudChrZXksIGhlYWRpbmcsIHRhYnMsIGJvZHlJ" +
+            "ZCA9ICIiKSB7CiAgICBpZiAoa2V5ICE9PSBzaG93aW5nKSBhY3RpdmVUYWIgPSAicm93cyI7CiAgICBzaG93aW5nID0ga2V5OwogICAgdGl0bGUudGV4dENv" +
+            "bnRlbnQgPSBoZWFkaW5nOwogICAgaWYgKCF0YWJzLnNvbWUoKHQpID0+IHQuaWQgPT09IGFjdGl2ZVRhYikpIGFjdGl2ZVRhYiA9IHRhYnNbMF0/LmlkID8/" +
+            "ICJyb3dzIjsKICAgIGJvZHkuaWQgPSBib2R5SWQ7CiAgICBjb25zdCBkcmF3ID0gKCkgPT4gewogICAgICBzaG93KHRhYkxpc3QsIC4uLnRhYnMubWFwKCh0" +
+            "KSA9PiBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCByb2xlOiAidGFiIiwgY2xhc3M6IHQuaWQgPT09IGFjdGl2ZVRhYiA/ICJ0YWIgYWN0aXZlIiA6" +
+            "ICJ0YWIiLCAiYXJpYS1zZWxlY3RlZCI6IHQuaWQgPT09IGFjdGl2ZVRhYiA/ICJ0cnVlIiA6ICJmYWxzZSIsCiAgICAgICAgImRhdGEtdGFiIjogdC5pZCwg" +
+            "b25jbGljazogKCkgPT4geyBhY3RpdmVUYWIgPSB0LmlkOyBkcmF3KCk7IH0gfSwgdC5sYWJlbCkpKTsKICAgICAgc2hvdyhib2R5LCB0YWJzLmZpbmQoKHQp" +
+            "ID0+IHQuaWQgPT09IGFjdGl2ZVRhYik/LmNvbnRlbnQoKSA/PyAiIik7CiAgICB9OwogICAgZHJhdygpOwogICAgZWxlbWVudC5oaWRkZW4gPSBmYWxzZTsK" +
+            "ICB9CgogIGZ1bmN0aW9uIGhpZGUoKSB7CiAgICBzaG93aW5nID0gIiI7CiAgICBlbGVtZW50LmhpZGRlbiA9IHRydWU7CiAgfQoKICAvKioKICAgKiBSdW5z" +
+            "IGEgbm9kZSdzIHVwc3RyZWFtIG9uIHRoZSBzZXJ2ZXIgKHNpbmtzIGRpc2FibGVkKSBhbmQgc2hvd3MgaXRzIGZpcnN0IHJvd3MuCiAgICogQHBhcmFtIHtz" +
+            "dHJpbmd9IG5vZGVJZAogICAqLwogIGFzeW5jIGZ1bmN0aW9uIHByZXZpZXcobm9kZUlkKSB7CiAgICBwcmVzZW50KGBwcmV2aWV3OiR7bm9kZUlkfWAsIGBQ" +
+            "cmV2aWV3IG9mICR7bm9kZUlkfWAsIFt7IGxhYmVsOiAiUm93cyIsIGlkOiAicm93cyIsIGNvbnRlbnQ6ICgpID0+IGgoInAiLCB7IGNsYXNzOiAiaGludCIg" +
+            "fSwgYFJlYWRpbmcgdGhlIGZpcnN0IHJvd3Mgb2YgJHtub2RlSWR94oCmYCkgfV0sICJwcmV2aWV3Iik7CiAgICAvKiogQHR5cGUge2FueX0gKi8KICAgIGxl" +
+            "dCByZXN1bHQ7CiAgICB0cnkgewogICAgICByZXN1bHQgPSBhd2FpdCBhcGkoIlBPU1QiLCAiL2FwaS92MS9waXBlbGluZXMvcHJldmlldyIsIHsgZG9jdW1l" +
+            "bnQ6IGRvY3VtZW50VGV4dCgpLCBub2RlOiBub2RlSWQsIGxpbWl0OiAyMCB9KTsKICAgIH0gY2F0Y2ggKGVycm9yKSB7CiAgICAgIHByZXNlbnQoYHByZXZp" +
+            "ZXc6JHtub2RlSWR9YCwgYFByZXZpZXcgb2YgJHtub2RlSWR9YCwgW3sgbGFiZWw6ICJSb3dzIiwgaWQ6ICJyb3dzIiwgY29udGVudDogKCkgPT4gZXJyb3JU" +
+            "ZXh0KGVycm9yKSB9XSwgInByZXZpZXciKTsKICAgICAgcmV0dXJuOwogICAgfQogICAgaWYgKHNob3dpbmcgIT09IGBwcmV2aWV3OiR7bm9kZUlkfWApIHJl" +
+            "dHVybjsKICAgIGNvbnN0IHN0YXR1cyA9ICgpID0+IGgoInAiLCB7IGNsYXNzOiByZXN1bHQuc3RhdHVzID09PSAic3VjY2VlZGVkIiA/ICJoaW50IiA6ICJl" +
+            "cnJvciIgfSwgYCR7cmVzdWx0LnJvd3MubGVuZ3RofSByb3cocylgLCByZXN1bHQuZXJyb3IgPyBgIOKAlCAke3Jlc3VsdC5lcnJvcn1gIDogIiIpOwogICAg" +
+            "LyoqIEB0eXBlIHtUYWJbXX0gKi8KICAgIGNvbnN0IHRhYnMgPSBbCiAgICAgIHsgbGFiZWw6ICJSb3dzIiwgaWQ6ICJyb3dzIiwgY29udGVudDogKCkgPT4g" +
+            "aCgiZGl2Iiwge30sIHN0YXR1cygpLCByb3dzVGFibGUoYFByZXZpZXcgb2YgJHtub2RlSWR9YCwgcmVzdWx0LmNvbHVtbnMsIHJlc3VsdC5yb3dzKSkgfSwK" +
+            "ICAgICAgeyBsYWJlbDogIlNjaGVtYSIsIGlkOiAic2NoZW1hIiwgY29udGVudDogKCkgPT4gc2NoZW1hVGFibGUocmVzdWx0LmNvbHVtbnMpIH0sCiAgICAg" +
+            "IHsgbGFiZWw6ICJKU09OIiwgaWQ6ICJqc29uIiwgY29udGVudDogKCkgPT4ganNvblJvd3MocmVzdWx0LmNvbHVtbnMsIHJlc3VsdC5yb3dzKSB9LAogICAg" +
+            "XTsKICAgIGlmIChyZXN1bHQucmVqZWN0ZWQubGVuZ3RoKSB7CiAgICAgIHRhYnMucHVzaCh7IGxhYmVsOiBgUmVqZWN0ZWQgdXBzdHJlYW0gKCR7cmVzdWx0" +
+            "LnJlamVjdGVkLmxlbmd0aH0pYCwgaWQ6ICJyZWplY3RlZCIsIGNvbnRlbnQ6ICgpID0+IGgoImRpdiIsIHsgImRhdGEtdGVzdGlkIjogInByZXZpZXctcmVq" +
+            "ZWN0cyIgfSwKICAgICAgICBoKCJ1bCIsIHt9LCAuLi5yZXN1bHQucmVqZWN0ZWQubWFwKCgvKiogQHR5cGUge2FueX0gKi8gcikgPT4gaCgibGkiLCB7fSwg" +
+            "YCR7ci5ub2RlfTogJHtyLm1lc3NhZ2V9YCwgci5saW5lICE9IG51bGwgPyBgIChsaW5lICR7ci5saW5lfSlgIDogIiIsIHIucmF3ICE9IG51bGwgPyBoKCJj" +
+            "b2RlIiwge30sIGAgJHtyLnJhd31gKSA6ICIiKSkpKSB9KTsKICAgIH0KICAgIGlmICgocmVzdWx0LmxvZyA/PyBbXSkubGVuZ3RoKSB7CiAgICAgIHRhYnMu" +
+            "cHVzaCh7IGxhYmVsOiBgTG9nICgke3Jlc3VsdC5sb2cubGVuZ3RofSlgLCBpZDogImxvZyIsIGNvbnRlbnQ6ICgpID0+IGgoInByZSIsIHsgY2xhc3M6ICJw" +
+            "cmV2aWV3LWxvZyIsICJkYXRhLXRlc3RpZCI6ICJwcmV2aWV3LWxvZyIgfSwKICAgICAgICByZXN1bHQubG9nLm1hcCgoLyoqIEB0eXBlIHthbnl9ICovIGwp" +
+            "ID0+IGAke2wubm9kZSA/IGwubm9kZSArICI6ICIgOiAiIn0ke2wubWVzc2FnZX1gKS5qb2luKCJcbiIpKSB9KTsKICAgIH0KICAgIHByZXNlbnQoYHByZXZp" +
+            "ZXc6JHtub2RlSWR9YCwgYFByZXZpZXcgb2YgJHtub2RlSWR9YCwgdGFicywgInByZXZpZXciKTsKICB9CgogIHJldHVybiB7CiAgICBlbGVtZW50LAogICAg" +
+            "cHJldmlldywKICAgIGhpZGUsCiAgICAvKioKICAgICAqIFNob3dzIHdoYXQgdGhlIHNlbGVjdGlvbiBwdXQgb3V0IGluIGEgcnVuOiBvbmUgc2FtcGxlIChh" +
+            "biBlZGdlJ3Mgc291cmNlIG91dHB1dCkgb3IgYSBub2RlJ3Mgb3V0cHV0cy4KICAgICAqIEtlZXBzIGEgcHJldmlldyBvZiB0aGUgc2FtZSBub2RlIG9uIHNj" +
+            "cmVlbi4KICAgICAqIEBwYXJhbSB7c3RyaW5nfSBydW5JZAogICAgICogQHBhcmFtIHtzdHJpbmd9IGhlYWRpbmcKICAgICAqIEBwYXJhbSB7YW55W119IHNh" +
+            "bXBsZXMKICAgICAqIEBwYXJhbSB7c3RyaW5nfSBbcHJldmlld09mXSB0aGUgc2VsZWN0ZWQgbm9kZSwgd2hvc2UgcHJldmlldyBzdGF5cyBzaG93biBpZiBp" +
+            "dCBpcyBzaG93aW5nCiAgICAgKi8KICAgIHNhbXBsZXMocnVuSWQsIGhlYWRpbmcsIHNhbXBsZXMsIHByZXZpZXdPZikgewogICAgICBpZiAocHJldmlld09m" +
+            "ICYmIHNob3dpbmcgPT09IGBwcmV2aWV3OiR7cHJldmlld09mfWApIHJldHVybjsKICAgICAgaWYgKCFzYW1wbGVzLmxlbmd0aCkgeyBpZiAoc2hvd2luZy5z" +
+            "dGFydHNXaXRoKCJzYW1wbGU6IikpIGhpZGUoKTsgcmV0dXJuOyB9CiAgICAgIGNvbnN0IGtleSA9IGBzYW1wbGU6JHtydW5JZH06JHtzYW1wbGVzLm1hcCgo" +
+            "cykgPT4gYCR7cy5ub2RlfS4ke3MucG9ydH1gKS5qb2luKCIsIil9YDsKICAgICAgLyoqIEB0eXBlIHtUYWJbXX0gKi8KICAgICAgY29uc3QgdGFicyA9IHNh" +
+            "bXBsZXMuZmxhdE1hcCgocykgPT4gewogICAgICAgIGNvbnN0IHN1ZmZpeCA9IHNhbXBsZXMubGVuZ3RoID4gMSA/IGAgwrcgJHtzLnBvcnR9YCA6ICIiOwog" +
+            "ICAgICAgIGNvbnN0IGlkID0gc2FtcGxlcy5sZW5ndGggPiAxID8gYC0ke3MucG9ydH1gIDogIiI7CiAgICAgICAgcmV0dXJuIFsKICAgICAgICAgIHsgbGFi" +
+            "ZWw6IGBSb3dzJHtzdWZmaXh9YCwgaWQ6IGByb3dzJHtpZH1gLCBjb250ZW50OiAoKSA9PiBzYW1wbGVUYWJsZShzKSB9LAogICAgICAgICAgeyBsYWJlbDog" +
+            "YFNjaGVtYSR7c3VmZml4fWAsIGlkOiBgc2NoZW1hJHtpZH1gLCBjb250ZW50OiAoKSA9PiBzY2hlbWFUYWJsZShzLmNvbHVtbnMpIH0sCiAgICAgICAgICB7" +
+            "IGxhYmVsOiBgSlNPTiR7c3VmZml4fWAsIGlkOiBganNvbiR7aWR9YCwgY29udGVudDogKCkgPT4ganNvblJvd3Mocy5jb2x1bW5zLCBzLnJvd3MpIH0sCiAg" +
+            "ICAgICAgXTsKICAgICAgfSk7CiAgICAgIHByZXNlbnQoa2V5LCBoZWFkaW5nLCB0YWJzLCAicnVuLXNhbXBsZXMiKTsKICAgIH0sCiAgICAvKioKICAgICAq" +
+            "IFNob3dzIHRoZSBiYXRjaCB3aGVyZSBhIGRlYnVnIHJ1biBpcyBwYXVzZWQsIHRoZSByb3cgdGhhdCBtZXQgdGhlIGJyZWFrcG9pbnQncyBjb25kaXRpb24g" +
+            "aGlnaGxpZ2h0ZWQgYW5kCiAgICAgKiBzY3JvbGxlZCBpbnRvIHZpZXcuCiAgICAgKiBAcGFyYW0ge2FueX0gcGF1c2UgYEdFVCAvYXBpL3YxL3J1bnMve2lk" +
+            "fS9kZWJ1Z2AncyBgcGF1c2VkYAogICAgICovCiAgICBwYXVzZWQocGF1c2UpIHsKICAgICAgY29uc3Qgcm93c1ZpZXcgPSAoKSA9PiB7CiAgICAgICAgY29u" +
+            "c3QgdGFibGUgPSByb3dzVGFibGUoYFBhdXNlZCBiYXRjaCBhdCAke3BhdXNlLnBvaW50fWAsIHBhdXNlLmNvbHVtbnMsIHBhdXNlLnJvd3MsIHBhdXNlLm9y" +
+            "aWdpbnMgPz8gW10pOwogICAgICAgIGNvbnN0IGJvZHkgPSB0YWJsZS5xdWVyeVNlbGVjdG9yKCJ0Ym9keSIpOwogICAgICAgIGNvbnN0IHJvd3MgPSBib2R5" +
+            "ID8gWy4uLmJvZHkuY2hpbGRyZW5dIDogW107CiAgICAgICAgaWYgKHBhdXNlLm1hdGNoaW5nX3JvdyAhPT0gbnVsbCAmJiBwYXVzZS5tYXRjaGluZ19yb3cg" +
+            "IT09IHVuZGVmaW5lZCkgewogICAgICAgICAgY29uc3Qgcm93ID0gcm93c1twYXVzZS5tYXRjaGluZ19yb3cgLSBwYXVzZS5maXJzdF9yb3ddOwogICAgICAg" +
+            "ICAgaWYgKHJvdykgeyByb3cuY2xhc3NMaXN0LmFkZCgibWF0Y2giKTsgcm93LnNldEF0dHJpYnV0ZSgiZGF0YS10ZXN0aWQiLCAibWF0Y2hpbmctcm93Iik7" +
+            "IHNldFRpbWVvdXQoKCkgPT4gcm93LnNjcm9sbEludG9WaWV3KHsgYmxvY2s6ICJuZWFyZXN0IiB9KSwgMCk7IH0KICAgICAgICB9CiAgICAgICAgY29uc3Qg" +
+            "c2hvd24gPSBwYXVzZS5yb3dzLmxlbmd0aCA8IHBhdXNlLmJhdGNoX3Jvd3MgPyBgIChyb3dzICR7cGF1c2UuZmlyc3Rfcm93ICsgMX3igJMke3BhdXNlLmZp" +
+            "cnN0X3JvdyArIHBhdXNlLnJvd3MubGVuZ3RofSBzaG93bilgIDogIiI7CiAgICAgICAgcmV0dXJuIGgoImRpdiIsIHt9LCBoKCJwIiwgeyBjbGFzczogImhp" +
+            "bnQiIH0sIGBBIGJhdGNoIG9mICR7cGF1c2UuYmF0Y2hfcm93c30gcm93KHMpJHtwYXVzZS5tYXRjaGluZ19yb3cgIT0gbnVsbCA/IGA7IHJvdyAke3BhdXNl" +
+            "Lm1hdGNoaW5nX3JvdyArIDF9IG1hdGNoZXNgIDogIiJ9JHtzaG93bn0uYCksIHRhYmxlKTsKICAgICAgfTsKICAgICAgcHJlc2VudChgcGF1c2U6JHtwYXVz" +
+            "ZS5zZXF1ZW5jZX1gLCBgUGF1c2VkIGF0ICR7cGF1c2UucG9pbnR9YCwgWwogICAgICAgIHsgbGFiZWw6ICJSb3dzIiwgaWQ6ICJyb3dzIiwgY29udGVudDog" +
+            "cm93c1ZpZXcgfSwKICAgICAgICB7IGxhYmVsOiAiU2NoZW1hIiwgaWQ6ICJzY2hlbWEiLCBjb250ZW50OiAoKSA9PiBzY2hlbWFUYWJsZShwYXVzZS5jb2x1" +
+            "bW5zKSB9LAogICAgICAgIHsgbGFiZWw6ICJKU09OIiwgaWQ6ICJqc29uIiwgY29udGVudDogKCkgPT4ganNvblJvd3MocGF1c2UuY29sdW1ucywgcGF1c2Uu" +
+            "cm93cykgfSwKICAgICAgXSwgImRlYnVnLXBhdXNlIik7CiAgICB9LAogICAgLyoqCiAgICAgKiBIaWRlcyBhIHByZXZpZXcgd2hlbiBpdHMgbm9kZSBpcyBu" +
+            "byBsb25nZXIgc2VsZWN0ZWQuCiAgICAgKiBAcGFyYW0ge3N0cmluZ3xudWxsfSBub2RlSWQKICAgICAqLwogICAgc2VsZWN0ZWQobm9kZUlkKSB7CiAgICAg" +
+            "IGlmIChzaG93aW5nLnN0YXJ0c1dpdGgoInByZXZpZXc6IikgJiYgc2hvd2luZyAhPT0gYHByZXZpZXc6JHtub2RlSWR9YCkgaGlkZSgpOwogICAgfSwKICB9" +
+            "Owp9Cg=="),
         "ui/js/pages/editor-debug.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIERlYnVnZ2luZyBmcm9tIHRoZSBlZGl0b3I6IGJyZWFrcG9pbnRzIG9uIG5vZGVzIGFuZCBlZGdlcyAoa2VwdCBpbiB0aGlzIGJy" +
             "b3dzZXIgcGVyIHBpcGVsaW5lLCBlYWNoIHdpdGggYW4KLy8gb3B0aW9uYWwgY29uZGl0aW9uKSwgbWFya2VkIG9uIHRoZSBjYW52YXM7IHRoZSBkZWJ1ZyBi" +
@@ -2049,43 +2059,43 @@ extension WebAssets {
             "fSwgIlByZXZpb3VzIiksCiAgICAgICAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBpZDogInJlamVjdHMtbmV4dCIsIGRpc2FibGVkOiBwYWdl" +
             "ID49IHBhZ2VzIC0gMSwgb25jbGljazogKCkgPT4geyBwYWdlICs9IDE7IHJlbmRlclBhZ2UoKTsgfSB9LCAiTmV4dCIpKSwKICAgICAgICBoKCJ0YWJsZSIs" +
             "IHsgImFyaWEtbGFiZWwiOiAiUmVqZWN0ZWQgcmVjb3JkcyIgfSwgaCgidGhlYWQiLCB7fSwgaCgidHIiLCB7fSwgaCgidGgiLCB7fSwgIk5vZGUiKSwgaCgi" +
-            "dGgiLCB7fSwgIkxpbmUgb3Igcm93IiksIGgoInRoIiwge30sICJSZWFzb24iKSwgaCgidGgiLCB7fSwgIlJlY29yZCIpKSksCiAgICAgICAgICBoKCJ0Ym9k" +
-            "eSIsIHt9LCAuLi5zbGljZS5tYXAoKHApID0+IGgoInRyIiwge30sIGgoInRkIiwge30sIHAubm9kZSA/PyAiIiksIGgoInRkIiwge30sIHAubGluZSAhPSBu" +
-            "dWxsID8gYGxpbmUgJHtwLmxpbmV9YCA6IHAucm93ICE9IG51bGwgPyBgcm93ICR7cC5yb3d9YCA6ICIiKSwKICAgICAgICAgICAgaCgidGQiLCB7IGNsYXNz" +
-            "OiAibmFtZSIgfSwgYCR7cC5jb2RlID8/ICIifTogJHtwLm1lc3NhZ2UgPz8gIiJ9JHtwLmZpZWxkID8gYCAoJHtwLmZpZWxkfSlgIDogIiJ9YCksCiAgICAg" +
-            "ICAgICAgIC8vIEEgc291cmNlJ3MgcmVqZWN0IGtlZXBzIHRoZSByYXcgaW5wdXQgbGluZTsgYSBsYXRlciBub2RlJ3MsIHRoZSByb3cncyB2YWx1ZXMuCiAg" +
-            "ICAgICAgICAgIGgoInRkIiwgeyBjbGFzczogIm5hbWUiIH0sIGgoImNvZGUiLCB7fSwgcC5yYXcgIT0gbnVsbCA/IHAucmF3IDogSlNPTi5zdHJpbmdpZnko" +
-            "cC5yZWNvcmQgPz8gcC52YWx1ZXMgPz8gIiIpKSkpKSkpKTsKICAgIH0KICAgIG5vZGVGaWx0ZXIuYWRkRXZlbnRMaXN0ZW5lcigiY2hhbmdlIiwgKCkgPT4g" +
-            "eyBwYWdlID0gMDsgcmVuZGVyUGFnZSgpOyB9KTsKICAgIGNvZGVGaWx0ZXIuYWRkRXZlbnRMaXN0ZW5lcigiY2hhbmdlIiwgKCkgPT4geyBwYWdlID0gMDsg" +
-            "cmVuZGVyUGFnZSgpOyB9KTsKICAgIHJlbmRlclBhZ2UoKTsKICAgIHNob3cocmVqZWN0c0JveCwgaCgiaDIiLCB7fSwgYFJlamVjdGVkIHJlY29yZHMgKCR7" +
-            "cnVuLnJlamVjdGVkfSlgKSwKICAgICAgaCgicCIsIHsgY2xhc3M6ICJyb3ciIH0sCiAgICAgICAgaCgiYSIsIHsgY2xhc3M6ICJidXR0b24iLCBocmVmOiBg" +
-            "L2FwaS92MS9ydW5zLyR7aWR9L3JlamVjdHM/Zm9ybWF0PWNzdmAsIG9uY2xpY2s6IGRvd25sb2FkUmVqZWN0cygiY3N2IikgfSwgIkRvd25sb2FkIENTViIp" +
-            "LAogICAgICAgIGgoImEiLCB7IGNsYXNzOiAiYnV0dG9uIiwgaHJlZjogYC9hcGkvdjEvcnVucy8ke2lkfS9yZWplY3RzYCwgb25jbGljazogZG93bmxvYWRS" +
-            "ZWplY3RzKCJqc29ubCIpIH0sICJEb3dubG9hZCBKU09OIGxpbmVzIiksCiAgICAgICAgY2FuUmVwbGF5ID8gaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9u" +
-            "IiwgY2xhc3M6ICJwcmltYXJ5IiwgaWQ6ICJyZXBsYXktcmVqZWN0cyIsIG9uY2xpY2s6IHJlcGxheSB9LCAiUmVwbGF5IHJlamVjdHMiKSA6IG51bGwpLAog" +
-            "ICAgICBoKCJwIiwgeyBjbGFzczogInJvdyIgfSwgbm9kZUZpbHRlciwgY29kZUZpbHRlciksIHRhYmxlKTsKICB9CgogIC8qKgogICAqIERvd25sb2FkcyB3" +
-            "aXRoIHRoZSBhY2Nlc3MgdG9rZW4gKGEgcGxhaW4gbGluayBjYW5ub3Qgc2VuZCBpdCkuCiAgICogQHBhcmFtIHtzdHJpbmd9IGZvcm1hdAogICAqLwogIGZ1" +
-            "bmN0aW9uIGRvd25sb2FkUmVqZWN0cyhmb3JtYXQpIHsKICAgIHJldHVybiBhc3luYyAoLyoqIEB0eXBlIHtFdmVudH0gKi8gZXZlbnQpID0+IHsKICAgICAg" +
-            "ZXZlbnQucHJldmVudERlZmF1bHQoKTsKICAgICAgZG93bmxvYWQoYHJlamVjdHMtJHtpZH0uJHtmb3JtYXR9YCwgYXdhaXQgYXBpKCJHRVQiLCBgL2FwaS92" +
-            "MS9ydW5zLyR7aWR9L3JlamVjdHMke2Zvcm1hdCA9PT0gImNzdiIgPyAiP2Zvcm1hdD1jc3YiIDogIiJ9YCkpOwogICAgfTsKICB9CgogIGFzeW5jIGZ1bmN0" +
-            "aW9uIHJlcGxheSgpIHsKICAgIHRyeSB7CiAgICAgIGNvbnN0IG5leHQgPSBhd2FpdCBhcGkoIlBPU1QiLCBgL2FwaS92MS9ydW5zLyR7aWR9L3JlcGxheWAs" +
-            "IHt9KTsKICAgICAgbG9jYXRpb24uaGFzaCA9IGAjL3J1bi8ke25leHQuaWR9YDsKICAgIH0gY2F0Y2ggKGVycm9yKSB7IHNob3cobWVzc2FnZSwgZXJyb3JU" +
-            "ZXh0KGVycm9yKSk7IH0KICB9CgogIGFzeW5jIGZ1bmN0aW9uIGNhbmNlbCgpIHsKICAgIHRyeSB7IHJ1biA9IGF3YWl0IGFwaSgiUE9TVCIsIGAvYXBpL3Yx" +
-            "L3J1bnMvJHtpZH0vY2FuY2VsYCwge30pOyByZW5kZXJIZWFkZXIoKTsgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3Ip" +
-            "KTsgfQogIH0KCiAgcmVuZGVySGVhZGVyKCk7CiAgcmVuZGVyTm9kZXMoKTsKICBhd2FpdCBsb2FkTG9ncygpOwogIGF3YWl0IGxvYWRSZWplY3RzKCk7CiAg" +
-            "YXdhaXQgbG9hZFNhbXBsZXMoKTsKICBzaG93KHZpZXcsIGhlYWRlciwgbWVzc2FnZSwgaCgiaDIiLCB7fSwgIk5vZGVzIiksIG5vZGVzQm94LCB0aW1lbGlu" +
-            "ZSwgc2FtcGxlc0JveCwgcmVqZWN0c0JveCwgaCgiaDIiLCB7fSwgIkxvZyIpLCBsb2dCb3gpOwoKICBpZiAoIVsic3VjY2VlZGVkIiwgImZhaWxlZCIsICJj" +
-            "YW5jZWxsZWQiXS5pbmNsdWRlcyhydW4uc3RhdHVzKSkgewogICAgY29uc3Qgc3RvcCA9IGxpdmUuc3Vic2NyaWJlKHsgcnVuOiBpZCB9LCBhc3luYyAoZGF0" +
-            "YSkgPT4gewogICAgICBpZiAoIXZpZXcuaXNDb25uZWN0ZWQgfHwgIWxvY2F0aW9uLmhhc2guc3RhcnRzV2l0aChgIy9ydW4vJHtpZH1gKSkgeyBzdG9wKCk7" +
-            "IHJldHVybjsgfQogICAgICBpZiAoZGF0YS50eXBlID09PSAic25hcHNob3QiICYmIGRhdGEucnVuPy5pZCA9PT0gaWQpIHsgcnVuID0gZGF0YS5ydW47IHJl" +
-            "bmRlckhlYWRlcigpOyByZW5kZXJOb2RlcygpOyB9CiAgICAgIGlmIChkYXRhLnR5cGUgIT09ICJ1cGRhdGUiIHx8IGRhdGEudXBkYXRlLnJ1bl9pZCAhPT0g" +
-            "aWQpIHJldHVybjsKICAgICAgY29uc3QgdXBkYXRlID0gZGF0YS51cGRhdGU7CiAgICAgIGlmICh1cGRhdGUubm9kZXMpIHJ1bi5ub2RlcyA9IHVwZGF0ZS5u" +
-            "b2RlczsKICAgICAgaWYgKHVwZGF0ZS5yYXRlcykgcmF0ZXMgPSB1cGRhdGUucmF0ZXM7CiAgICAgIGlmICh1cGRhdGUucHJvZ3Jlc3MpIHByb2dyZXNzID0g" +
-            "dXBkYXRlLnByb2dyZXNzOwogICAgICBpZiAodXBkYXRlLmxvZykgYXBwZW5kTG9nKHVwZGF0ZS5sb2cpOwogICAgICBpZiAodXBkYXRlLnBoYXNlKSBydW4u" +
-            "c3RhdHVzID0gdXBkYXRlLnBoYXNlOwogICAgICBpZiAodXBkYXRlLmtpbmQgPT09ICJmaW5pc2hlZCIpIHsKICAgICAgICBzdG9wKCk7CiAgICAgICAgcnVu" +
-            "ID0gYXdhaXQgYXBpKCJHRVQiLCBgL2FwaS92MS9ydW5zLyR7aWR9YCk7CiAgICAgICAgcmF0ZXMgPSB7fTsKICAgICAgICBhd2FpdCBsb2FkTG9ncygpOwog" +
-            "ICAgICAgIGF3YWl0IGxvYWRSZWplY3RzKCk7CiAgICAgICAgYXdhaXQgbG9hZFNhbXBsZXMoKTsKICAgICAgfQogICAgICByZW5kZXJIZWFkZXIoKTsKICAg" +
-            "ICAgcmVuZGVyTm9kZXMoKTsKICAgIH0pOwogIH0KfQo="),
+            "dGgiLCB7fSwgIkxpbmUgb3Igc291cmNlIHJvdyIpLCBoKCJ0aCIsIHt9LCAiUmVhc29uIiksIGgoInRoIiwge30sICJSZWNvcmQiKSkpLAogICAgICAgICAg" +
+            "aCgidGJvZHkiLCB7fSwgLi4uc2xpY2UubWFwKChwKSA9PiBoKCJ0ciIsIHt9LCBoKCJ0ZCIsIHt9LCBwLm5vZGUgPz8gIiIpLCBoKCJ0ZCIsIHt9LCBwLmxp" +
+            "bmUgIT0gbnVsbCA/IGBsaW5lICR7cC5saW5lfWAgOiBwLm9yaWdpbiA/IHAub3JpZ2luIDogcC5yb3cgIT0gbnVsbCA/IGByb3cgJHtwLnJvd31gIDogIiIp" +
+            "LAogICAgICAgICAgICBoKCJ0ZCIsIHsgY2xhc3M6ICJuYW1lIiB9LCBgJHtwLmNvZGUgPz8gIiJ9OiAke3AubWVzc2FnZSA/PyAiIn0ke3AuZmllbGQgPyBg" +
+            "ICgke3AuZmllbGR9KWAgOiAiIn1gKSwKICAgICAgICAgICAgLy8gQSBzb3VyY2UncyByZWplY3Qga2VlcHMgdGhlIHJhdyBpbnB1dCBsaW5lOyBhIGxhdGVy" +
+            "IG5vZGUncywgdGhlIHJvdydzIHZhbHVlcy4KICAgICAgICAgICAgaCgidGQiLCB7IGNsYXNzOiAibmFtZSIgfSwgaCgiY29kZSIsIHt9LCBwLnJhdyAhPSBu" +
+            "dWxsID8gcC5yYXcgOiBKU09OLnN0cmluZ2lmeShwLnJlY29yZCA/PyBwLnZhbHVlcyA/PyAiIikpKSkpKSkpOwogICAgfQogICAgbm9kZUZpbHRlci5hZGRF" +
+            "dmVudExpc3RlbmVyKCJjaGFuZ2UiLCAoKSA9PiB7IHBhZ2UgPSAwOyByZW5kZXJQYWdlKCk7IH0pOwogICAgY29kZUZpbHRlci5hZGRFdmVudExpc3RlbmVy" +
+            "KCJjaGFuZ2UiLCAoKSA9PiB7IHBhZ2UgPSAwOyByZW5kZXJQYWdlKCk7IH0pOwogICAgcmVuZGVyUGFnZSgpOwogICAgc2hvdyhyZWplY3RzQm94LCBoKCJo" +
+            "MiIsIHt9LCBgUmVqZWN0ZWQgcmVjb3JkcyAoJHtydW4ucmVqZWN0ZWR9KWApLAogICAgICBoKCJwIiwgeyBjbGFzczogInJvdyIgfSwKICAgICAgICBoKCJh" +
+            "IiwgeyBjbGFzczogImJ1dHRvbiIsIGhyZWY6IGAvYXBpL3YxL3J1bnMvJHtpZH0vcmVqZWN0cz9mb3JtYXQ9Y3N2YCwgb25jbGljazogZG93bmxvYWRSZWpl" +
+            "Y3RzKCJjc3YiKSB9LCAiRG93bmxvYWQgQ1NWIiksCiAgICAgICAgaCgiYSIsIHsgY2xhc3M6ICJidXR0b24iLCBocmVmOiBgL2FwaS92MS9ydW5zLyR7aWR9" +
+            "L3JlamVjdHNgLCBvbmNsaWNrOiBkb3dubG9hZFJlamVjdHMoImpzb25sIikgfSwgIkRvd25sb2FkIEpTT04gbGluZXMiKSwKICAgICAgICBjYW5SZXBsYXkg" +
+            "PyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBjbGFzczogInByaW1hcnkiLCBpZDogInJlcGxheS1yZWplY3RzIiwgb25jbGljazogcmVwbGF5IH0s" +
+            "ICJSZXBsYXkgcmVqZWN0cyIpIDogbnVsbCksCiAgICAgIGgoInAiLCB7IGNsYXNzOiAicm93IiB9LCBub2RlRmlsdGVyLCBjb2RlRmlsdGVyKSwgdGFibGUp" +
+            "OwogIH0KCiAgLyoqCiAgICogRG93bmxvYWRzIHdpdGggdGhlIGFjY2VzcyB0b2tlbiAoYSBwbGFpbiBsaW5rIGNhbm5vdCBzZW5kIGl0KS4KICAgKiBAcGFy" +
+            "YW0ge3N0cmluZ30gZm9ybWF0CiAgICovCiAgZnVuY3Rpb24gZG93bmxvYWRSZWplY3RzKGZvcm1hdCkgewogICAgcmV0dXJuIGFzeW5jICgvKiogQHR5cGUg" +
+            "e0V2ZW50fSAqLyBldmVudCkgPT4gewogICAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgpOwogICAgICBkb3dubG9hZChgcmVqZWN0cy0ke2lkfS4ke2Zvcm1h" +
+            "dH1gLCBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3J1bnMvJHtpZH0vcmVqZWN0cyR7Zm9ybWF0ID09PSAiY3N2IiA/ICI/Zm9ybWF0PWNzdiIgOiAiIn1g" +
+            "KSk7CiAgICB9OwogIH0KCiAgYXN5bmMgZnVuY3Rpb24gcmVwbGF5KCkgewogICAgdHJ5IHsKICAgICAgY29uc3QgbmV4dCA9IGF3YWl0IGFwaSgiUE9TVCIs" +
+            "IGAvYXBpL3YxL3J1bnMvJHtpZH0vcmVwbGF5YCwge30pOwogICAgICBsb2NhdGlvbi5oYXNoID0gYCMvcnVuLyR7bmV4dC5pZH1gOwogICAgfSBjYXRjaCAo" +
+            "ZXJyb3IpIHsgc2hvdyhtZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0KCiAgYXN5bmMgZnVuY3Rpb24gY2FuY2VsKCkgewogICAgdHJ5IHsgcnVu" +
+            "ID0gYXdhaXQgYXBpKCJQT1NUIiwgYC9hcGkvdjEvcnVucy8ke2lkfS9jYW5jZWxgLCB7fSk7IHJlbmRlckhlYWRlcigpOyB9IGNhdGNoIChlcnJvcikgeyBz" +
+            "aG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfQoKICByZW5kZXJIZWFkZXIoKTsKICByZW5kZXJOb2RlcygpOwogIGF3YWl0IGxvYWRMb2dz" +
+            "KCk7CiAgYXdhaXQgbG9hZFJlamVjdHMoKTsKICBhd2FpdCBsb2FkU2FtcGxlcygpOwogIHNob3codmlldywgaGVhZGVyLCBtZXNzYWdlLCBoKCJoMiIsIHt9" +
+            "LCAiTm9kZXMiKSwgbm9kZXNCb3gsIHRpbWVsaW5lLCBzYW1wbGVzQm94LCByZWplY3RzQm94LCBoKCJoMiIsIHt9LCAiTG9nIiksIGxvZ0JveCk7CgogIGlm" +
+            "ICghWyJzdWNjZWVkZWQiLCAiZmFpbGVkIiwgImNhbmNlbGxlZCJdLmluY2x1ZGVzKHJ1bi5zdGF0dXMpKSB7CiAgICBjb25zdCBzdG9wID0gbGl2ZS5zdWJz" +
+            "Y3JpYmUoeyBydW46IGlkIH0sIGFzeW5jIChkYXRhKSA9PiB7CiAgICAgIGlmICghdmlldy5pc0Nvbm5lY3RlZCB8fCAhbG9jYXRpb24uaGFzaC5zdGFydHNX" +
+            "aXRoKGAjL3J1bi8ke2lkfWApKSB7IHN0b3AoKTsgcmV0dXJuOyB9CiAgICAgIGlmIChkYXRhLnR5cGUgPT09ICJzbmFwc2hvdCIgJiYgZGF0YS5ydW4/Lmlk" +
+            "ID09PSBpZCkgeyBydW4gPSBkYXRhLnJ1bjsgcmVuZGVySGVhZGVyKCk7IHJlbmRlck5vZGVzKCk7IH0KICAgICAgaWYgKGRhdGEudHlwZSAhPT0gInVwZGF0" +
+            "ZSIgfHwgZGF0YS51cGRhdGUucnVuX2lkICE9PSBpZCkgcmV0dXJuOwogICAgICBjb25zdCB1cGRhdGUgPSBkYXRhLnVwZGF0ZTsKICAgICAgaWYgKHVwZGF0" +
+            "ZS5ub2RlcykgcnVuLm5vZGVzID0gdXBkYXRlLm5vZGVzOwogICAgICBpZiAodXBkYXRlLnJhdGVzKSByYXRlcyA9IHVwZGF0ZS5yYXRlczsKICAgICAgaWYg" +
+            "KHVwZGF0ZS5wcm9ncmVzcykgcHJvZ3Jlc3MgPSB1cGRhdGUucHJvZ3Jlc3M7CiAgICAgIGlmICh1cGRhdGUubG9nKSBhcHBlbmRMb2codXBkYXRlLmxvZyk7" +
+            "CiAgICAgIGlmICh1cGRhdGUucGhhc2UpIHJ1bi5zdGF0dXMgPSB1cGRhdGUucGhhc2U7CiAgICAgIGlmICh1cGRhdGUua2luZCA9PT0gImZpbmlzaGVkIikg" +
+            "ewogICAgICAgIHN0b3AoKTsKICAgICAgICBydW4gPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3J1bnMvJHtpZH1gKTsKICAgICAgICByYXRlcyA9IHt9" +
+            "OwogICAgICAgIGF3YWl0IGxvYWRMb2dzKCk7CiAgICAgICAgYXdhaXQgbG9hZFJlamVjdHMoKTsKICAgICAgICBhd2FpdCBsb2FkU2FtcGxlcygpOwogICAg" +
+            "ICB9CiAgICAgIHJlbmRlckhlYWRlcigpOwogICAgICByZW5kZXJOb2RlcygpOwogICAgfSk7CiAgfQp9Cg=="),
         "ui/js/pages/runs.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFJ1bnM6IG5ld2VzdCBmaXJzdCwgZmlsdGVyZWQgYnkgcGlwZWxpbmUsIHN0YXR1cyBhbmQgdHJpZ2dlci4KaW1wb3J0IHsgYXBp" +
             "IH0gZnJvbSAiLi4vYXBpLmpzIjsKaW1wb3J0IHsgaCwgc2hvdywgdGltZSB9IGZyb20gIi4uL2RvbS5qcyI7Cgpjb25zdCBzdGF0dXNlcyA9IFsiIiwgInF1" +

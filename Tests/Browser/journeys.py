@@ -350,6 +350,7 @@ def journey_rejects_and_replay(server, driver):
     text_in(driver, By.ID, "run-status", "succeeded", timeout=30)
     text_in(driver, By.ID, "rejects", "Rejected records (1)")
     text_in(driver, By.CSS_SELECTOR, "table[aria-label='Rejected records']", "division by zero")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Rejected records']", "ratio.csv line 3")  # traced to its source line
     driver.save_screenshot(os.path.join(shots, "run-rejects.png"))
     failed_run = driver.current_url
 
@@ -668,7 +669,7 @@ def journey_edge_samples(server, driver):
     sample = visible(driver, By.CSS_SELECTOR, "#run-samples [data-testid='sample-big.out']")
     assert "50 rows crossed big.out; the first 5 are kept" in sample.text, sample.text
     cells = [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")]
-    assert cells == ["51", "DE", "510"], cells
+    assert cells == ["src: sampled.csv line 52", "51", "DE", "510"], cells
     assert "int64" in sample.find_element(By.CSS_SELECTOR, "thead").text
     driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=schema]").click()
     text_in(driver, By.CSS_SELECTOR, "#data-pane table[aria-label=Schema]", "country")
@@ -690,7 +691,7 @@ def journey_edge_samples(server, driver):
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='src'] .node-header")).click().perform()
     sample = visible(driver, By.CSS_SELECTOR, "#run-samples [data-testid='sample-src.out']")
     assert "100 rows crossed src.out" in sample.text, sample.text
-    assert [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")] == ["1", "FR", "10"]
+    assert [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")] == ["src: sampled.csv line 2", "1", "FR", "10"]
     driver.save_screenshot(os.path.join(shots, "editor-past-run.png"))
 
 
@@ -720,14 +721,14 @@ def journey_debug_run(server, driver):
     driver.find_element(By.ID, "debug-pipeline").click()
     text_in(driver, By.ID, "debug-status", "Paused before big takes its next batch (breakpoint big:amount > 5050), pause 1", timeout=30)
     match = visible(driver, By.CSS_SELECTOR, "#data-pane [data-testid=matching-row]")
-    assert [td.text for td in match.find_elements(By.TAG_NAME, "td")] == ["506", "5060"], match.text
+    assert [td.text for td in match.find_elements(By.TAG_NAME, "td")] == ["src: debugged.csv line 507", "506", "5060"], match.text
     assert "row 6 matches" in driver.find_element(By.ID, "data-pane").text
     driver.execute_script("document.getElementById('data-pane').scrollIntoView({block: 'end'})")
     driver.save_screenshot(os.path.join(shots, "editor-debug-paused.png"))
     driver.find_element(By.ID, "debug-step").click()
     text_in(driver, By.ID, "debug-status", "(step), pause 2", timeout=15)
     first = visible(driver, By.CSS_SELECTOR, "#data-pane tbody tr:first-child").text
-    assert first == "601 6010", first
+    assert first == "src: debugged.csv line 602 601 6010", first
     for pause in (3, 4, 5):
         wait(driver, lambda d: d.find_element(By.ID, "debug-continue").is_enabled())
         driver.find_element(By.ID, "debug-continue").click()

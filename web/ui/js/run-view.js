@@ -44,7 +44,7 @@ export function timelineChart(nodes) {
 /**
  * A node output's sample from a run (`GET /api/v1/runs/{id}/samples`): how many rows crossed it and its first
  * rows as a table with each column's name and type.
- * @param {{node: string, port: string, rows_seen: number, columns: {name: string, type: string}[], rows: any[][]}} sample
+ * @param {{node: string, port: string, rows_seen: number, columns: {name: string, type: string}[], rows: any[][], origins?: (string|null)[]}} sample
  */
 export function sampleTable(sample) {
   const make = (/** @type {string} */ tag, /** @type {string} */ text = "") => { const e = document.createElement(tag); e.textContent = text; return e; };
@@ -61,7 +61,10 @@ export function sampleTable(sample) {
   const table = make("table");
   table.setAttribute("aria-label", `Sample of ${sample.node}.${sample.port}`);
   const head = make("tr");
-  for (const column of sample.columns) {
+  // Where each row came from (its source's file and line, or row number), when known.
+  const traced = (sample.origins ?? []).some(Boolean);
+  const columns = traced ? [{ name: "from", type: "source" }, ...sample.columns] : sample.columns;
+  for (const column of columns) {
     const th = make("th", column.name);
     const type = make("div", column.type);
     type.className = "hint";
@@ -71,15 +74,20 @@ export function sampleTable(sample) {
   const thead = make("thead");
   thead.append(head);
   const tbody = make("tbody");
-  for (const row of sample.rows) {
+  sample.rows.forEach((row, index) => {
     const tr = make("tr");
+    if (traced) {
+      const from = make("td", sample.origins?.[index] ?? "");
+      from.className = "origin";
+      tr.append(from);
+    }
     for (const value of row) {
       const td = make("td", value === null ? "NULL" : String(value));
       if (value === null) td.className = "null";
       tr.append(td);
     }
     tbody.append(tr);
-  }
+  });
   table.append(thead, tbody);
   scroll.append(table);
   box.append(scroll);

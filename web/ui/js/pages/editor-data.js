@@ -17,11 +17,15 @@ import { sampleTable } from "../run-view.js";
  * @param {string} label the table's accessible name
  * @param {Column[]} columns
  * @param {any[][]} rows
+ * @param {(string|null)[]} [origins] where each row came from (a first "from" column when any is known)
  */
-function rowsTable(label, columns, rows) {
+function rowsTable(label, columns, rows, origins = []) {
+  const traced = origins.some(Boolean);
   return h("div", { class: "preview-scroll" }, h("table", { "aria-label": label },
-    h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
-    h("tbody", {}, ...rows.map((row) => h("tr", {}, ...row.map((v) => h("td", v === null ? { class: "null" } : {}, v === null ? "NULL" : String(v))))))));
+    h("thead", {}, h("tr", {}, traced ? h("th", {}, "from", h("div", { class: "hint" }, "source")) : null,
+      ...columns.map((c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
+    h("tbody", {}, ...rows.map((row, i) => h("tr", {}, traced ? h("td", { class: "origin" }, origins[i] ?? "") : null,
+      ...row.map((v) => h("td", v === null ? { class: "null" } : {}, v === null ? "NULL" : String(v))))))));
 }
 
 /**
@@ -149,7 +153,7 @@ export function createDataPane({ documentText }) {
      */
     paused(pause) {
       const rowsView = () => {
-        const table = rowsTable(`Paused batch at ${pause.point}`, pause.columns, pause.rows);
+        const table = rowsTable(`Paused batch at ${pause.point}`, pause.columns, pause.rows, pause.origins ?? []);
         const body = table.querySelector("tbody");
         const rows = body ? [...body.children] : [];
         if (pause.matching_row !== null && pause.matching_row !== undefined) {

@@ -141,8 +141,8 @@ export async function runPage(view) {
           h("span", {}, shown.length ? `${(page * pageSize + 1).toLocaleString()}–${(page * pageSize + slice.length).toLocaleString()} of ${shown.length.toLocaleString()}` : "none match"),
           h("button", { type: "button", disabled: page === 0, onclick: () => { page -= 1; renderPage(); } }, "Previous"),
           h("button", { type: "button", id: "rejects-next", disabled: page >= pages - 1, onclick: () => { page += 1; renderPage(); } }, "Next")),
-        h("table", { "aria-label": "Rejected records" }, h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Line or row"), h("th", {}, "Reason"), h("th", {}, "Record"))),
-          h("tbody", {}, ...slice.map((p) => h("tr", {}, h("td", {}, p.node ?? ""), h("td", {}, p.line != null ? `line ${p.line}` : p.row != null ? `row ${p.row}` : ""),
+        h("table", { "aria-label": "Rejected records" }, h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "Line or source row"), h("th", {}, "Reason"), h("th", {}, "Record"))),
+          h("tbody", {}, ...slice.map((p) => h("tr", {}, h("td", {}, p.node ?? ""), h("td", {}, p.line != null ? `line ${p.line}` : p.origin ? p.origin : p.row != null ? `row ${p.row}` : ""),
             h("td", { class: "name" }, `${p.code ?? ""}: ${p.message ?? ""}${p.field ? ` (${p.field})` : ""}`),
             // A source's reject keeps the raw input line; a later node's, the row's values.
             h("td", { class: "name" }, h("code", {}, p.raw != null ? p.raw : JSON.stringify(p.record ?? p.values ?? ""))))))));
