@@ -113,9 +113,14 @@ struct NodeRunContext: NodeContext {
 
     func emit(_ batch: RecordBatch, on port: String) async throws {
         guard batch.count > 0 else { return }
-        // A source's rows are traced to it: its id goes with the lines or row numbers it gave.
+        // A source's rows are traced to it: its id goes with the lines it gave, or with their row numbers in its
+        // output (database tables, APIs).
         var batch = batch
         if batch.origin != nil, batch.origin?.node == nil { batch.origin?.node = node }
+        if batch.origin == nil, inputs.isEmpty {
+            let before = Int64(coordinator.counts(node).recordsOut)
+            batch.origin = RowOrigin(node: node, unit: .row, positions: (1...Int64(batch.count)).map { before + $0 })
+        }
         // A source takes no batches: a breakpoint on it pauses before each batch it puts out.
         if let debugger, inputs.isEmpty { try await debugger.check(.node(node), node: node, batch: batch) }
         coordinator.add(node, recordsOut: batch.count)
