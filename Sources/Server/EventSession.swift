@@ -108,7 +108,7 @@ final class EventSession: Sendable {
             guard case let .string(text)? = message["command"], let command = DebugCommand(rawValue: text) else {
                 throw APIError.invalid("debug needs a \"command\": step, continue or stop", field: "command")
             }
-            try await state.services.runs.debug(runID, command: command, by: Caller(user))
+            try await state.services.runs.debug(runID, by: Caller(user)) { command }
             try await send(["type": .string("debugged"), "run": .string(runID), "command": .string(text)])
         default:
             throw APIError.invalid("unknown message type '\(type)': use auth, subscribe, unsubscribe or debug", field: "type")

@@ -47,9 +47,11 @@ enum RunRoutes {
             origins = rows.indices.map { known.indices.contains($0) ? known[$0].stringValue : nil }
         }
     }
-    /// A debug run's breakpoints, whether it commits, who controls it, and where it is paused (none while it runs on).
+    /// Whether a run is a debug run; for one, its breakpoints, whether it commits, who controls it, and where it is
+    /// paused (none while it runs on or once it ended).
     struct DebugView: APIView {
-        var breakpoints: [String], commitOnFinish: Bool, controller: String
+        var debug: Bool
+        var breakpoints: [String], commitOnFinish: Bool, controller: String?
         var paused: PauseView?
     }
     /// Log lines after a sequence number; `next` is the last one returned, `finished` once the run ended.
@@ -130,14 +132,13 @@ enum RunRoutes {
                  "A debug run's breakpoints, controller, and the batch where it is paused (with the row that met the breakpoint's condition).",
                  tag: "runs", response: DebugView.schema) { call in
             let state = try await call.services.runs.debugState(call.parameter("id"), for: try call.caller)
-            return try .json(DebugView(breakpoints: state.settings.breakpoints, commitOnFinish: state.settings.commitOnFinish,
-                                       controller: state.settings.controller, paused: state.pauseJSON.flatMap(PauseView.init(json:))))
+            return try .json(DebugView(debug: state.settings != nil, breakpoints: state.settings?.breakpoints ?? [], commitOnFinish: state.settings?.commitOnFinish ?? false,
+                                       controller: state.settings?.controller, paused: state.pauseJSON.flatMap(PauseView.init(json:))))
         },
         Endpoint(.post, "/api/v1/runs/{id}/debug", "controlDebugRun",
                  "Step (one batch through the paused point), continue (to the next breakpoint) or stop (cancel) a debug run: its controller only. The editor sends the same over the events WebSocket.",
                  tag: "runs", request: APISchema.of(DebugCommandInput.self), response: APISchema.ref("Run")) { call in
-            let input = try call.decode(DebugCommandInput.self)
-            return try .json(RunView(try await call.services.runs.debug(call.parameter("id"), command: input.command, by: try call.caller)))
+            try .json(RunView(try await call.services.runs.debug(call.parameter("id"), by: try call.caller) { try call.decode(DebugCommandInput.self).command }))
         },
         Endpoint(.get, "/api/v1/runs/{id}/samples", "runSamples",
                  "Every node output's first rows (the pipeline's `sampleRows`, default 20) with its columns and row count, in pipeline order.",

@@ -38,19 +38,20 @@ public struct DebugRequest: Sendable {
 }
 
 extension Runs {
-    /// A debug run's settings and where it is paused now (the pause as JSON, nil while it runs on or once it ended).
-    /// Anyone who may see the run sees them.
-    public func debugState(_ id: String, for caller: Caller) async throws -> (settings: RunDebugSettings, pauseJSON: String?) {
+    /// A debug run's settings (nil for an ordinary run) and where it is paused now (the pause as JSON, nil while
+    /// it runs on or once it ended). Anyone who may see the run sees them.
+    public func debugState(_ id: String, for caller: Caller) async throws -> (settings: RunDebugSettings?, pauseJSON: String?) {
         let run = try await get(id, for: caller)
-        guard let settings = run.debug else { throw ServiceError(.conflict, "not_debug_run", "run '\(id)' is not a debug run") }
+        guard let settings = run.debug else { return (nil, nil) }
         return (settings, run.phase.isFinal ? nil : try await store.debugPause(runID: run.id))
     }
 
     /// Tells a debug run to step, continue or stop. Only its controller (who started it) may, and only while it
     /// runs; stop also cancels it (so it stops even when its worker missed the command).
     @discardableResult
-    public func debug(_ id: String, command: DebugCommand, by caller: Caller) async throws -> RunRecord {
+    public func debug(_ id: String, by caller: Caller, command read: () throws -> DebugCommand) async throws -> RunRecord {
         let run = try await get(id, needs: .runner, for: caller)
+        let command = try read()
         guard let settings = run.debug else { throw ServiceError(.conflict, "not_debug_run", "run '\(id)' is not a debug run") }
         guard settings.controller == caller.name else {
             throw ServiceError.forbidden("only \(settings.controller), who started this debug run, controls it")

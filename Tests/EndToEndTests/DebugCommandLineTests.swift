@@ -38,7 +38,7 @@ import Testing
         let debug = try sluice(["run", "pipeline.yaml", "--break", "big:id = 150", "--break", "big.out->out.in", "--commit"], answers: "x\\ns\\nc\\nc\\nc\\nc\\nc\\n")
         #expect(debug.status == 0, "\(debug.stdout)\(debug.stderr)")
         #expect(debug.stdout.contains("paused before big takes its next batch (breakpoint big:id = 150)"), "\(debug.stdout)")
-        #expect(debug.stdout.contains("matching row: id=150, amount=1500, country=DE"), "\(debug.stdout)")
+        #expect(debug.stdout.contains("matching row (orders: orders.csv line 151): id=150, amount=1500, country=DE"), "\(debug.stdout)")
         #expect(debug.stdout.contains("▶150"), "the matching row is marked: \(debug.stdout)")
         #expect(debug.stdout.contains("answer s, c or q"), "a wrong answer asks again")
         #expect(debug.stdout.contains("paused on the edge big.out → out.in"), "\(debug.stdout)")

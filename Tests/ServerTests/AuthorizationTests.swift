@@ -82,7 +82,8 @@ struct AuthorizationTests {
                 let reply = try await client.call(endpoint.method, Self.uri(endpoint, ids: ids), token: token, raw: "{}")
                 #expect(reply.status == .forbidden, "\(endpoint.method) \(endpoint.path) as viewer: \(reply.status) \(reply.text)")
             }
-            for endpoint in scoped where endpoint.method == .get && !endpoint.path.hasSuffix("/diff") {
+            // (A diff needs two revisions; the fixture run has no samples to read one of.)
+            for endpoint in scoped where endpoint.method == .get && !endpoint.path.hasSuffix("/diff") && !endpoint.path.hasSuffix("/samples/{node}/{port}") {
                 let reply = try await client.call(endpoint.method, Self.uri(endpoint, ids: ids), token: token)
                 #expect(reply.status == .ok, "\(endpoint.method) \(endpoint.path) as viewer: \(reply.status) \(reply.text)")
             }
