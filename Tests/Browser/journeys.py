@@ -740,6 +740,57 @@ def journey_debug_run(server, driver):
         assert f.read() == "id,amount\n" + "".join(f"{i},{i * 10}\n" for i in range(101, 1001))
 
 
+def journey_drafts(server, driver):
+    """Unsaved changes are safe: the editor marks them, keeps a draft that survives a reload and is offered back,
+    asks before leaving for another page, saves with Ctrl+S, and Run saves what the canvas shows before running."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    from selenium.common.exceptions import NoAlertPresentException
+    import_pipeline(server, driver, "drafty", "drafty.csv", "id\n1\n2\n",
+        "apiVersion: sluice/v1\nname: drafty\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: drafty.csv}}\n"
+        "  - {id: out, type: csv.write, settings: {path: drafty-1.csv}}\n"
+        "edges:\n  - {from: src.out, to: out.in}\nlayout: {src: [20, 80], out: [300, 80]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=drafty]").find_element(By.LINK_TEXT, "drafty").click()
+    text_in(driver, By.ID, "revision-hint", "revision 1, your role: owner")
+    configure(driver, "out", {"path": "drafty-2.csv"})
+    text_in(driver, By.ID, "revision-hint", "unsaved changes")
+    time.sleep(0.5)  # the draft is kept 300 ms after the last change
+    driver.refresh()
+    try:
+        driver.switch_to.alert.accept()  # the browser asks before a reload loses changes
+    except NoAlertPresentException:
+        pass
+    visible(driver, By.ID, "draft-offer")
+    driver.find_element(By.ID, "draft-restore").click()
+    text_in(driver, By.ID, "revision-hint", "unsaved changes")
+    ActionChains(driver).move_to_element(visible(driver, By.CSS_SELECTOR, "g[data-node='out'] .node-header")).click().perform()
+    assert visible(driver, By.ID, "setting-path").get_attribute("value") == "drafty-2.csv"
+    # Leaving for another page asks; staying keeps the editor and its changes.
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    wait(driver, lambda d: d.switch_to.alert)
+    driver.switch_to.alert.dismiss()
+    assert "#/edit/" in driver.current_url, driver.current_url
+    text_in(driver, By.ID, "revision-hint", "unsaved changes")
+    # Ctrl+S saves.
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+    text_in(driver, By.ID, "editor-status", "Saved revision 2")
+    wait(driver, lambda d: "unsaved" not in d.find_element(By.ID, "revision-hint").text)
+    # Run saves what the canvas shows first.
+    configure(driver, "out", {"path": "drafty-3.csv"})
+    driver.find_element(By.ID, "run-pipeline").click()
+    visible(driver, By.ID, "open-run")
+    text_in(driver, By.ID, "revision-hint", "revision 3")
+    target = os.path.join(server.dir, "data", "files", "drafty-3.csv")
+    deadline = time.time() + 20
+    while time.time() < deadline and not os.path.exists(target):
+        time.sleep(0.2)
+    with open(target) as f:
+        assert f.read() == "id\n1\n2\n"
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()  # saved: no question
+    visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=drafty]")
+
+
 def sign_in(driver, server, name, password):
     if driver.find_elements(By.XPATH, "//button[text()='Sign out']"):
         driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
@@ -865,7 +916,7 @@ def journey_large_graph(server, driver):
 # notifies about runs with rejects through a connection whose server has stopped, and delivering it (with the
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
-            journey_edge_samples, journey_debug_run,
+            journey_edge_samples, journey_debug_run, journey_drafts,
             journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
 # While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one
 # (journeys may rely on files earlier ones left: journey_editor_build_save_run needs journey_pipelines_import_and_run).

@@ -2,6 +2,7 @@
 // The app shell: hash routes, the signed-in guard, the account menu and the vault banner.
 import { api, forgetTokens, signedIn } from "./api.js";
 import { h, show } from "./dom.js";
+import { leaveGuard, leaveQuestion } from "./leave-guard.js";
 import { setupPage } from "./pages/setup.js";
 import { loginPage } from "./pages/login.js";
 import { pipelinesPage } from "./pages/pipelines.js";
@@ -37,6 +38,8 @@ let me = null;
  */
 async function route() {
   const hash = location.hash;
+  leaveGuard.current = hash;
+  leaveGuard.unsaved = null; // the page being shown registers its own check
   if (hash.startsWith("#setup=")) return setupPage(view, decodeURIComponent(hash.slice(7)));
   if (!signedIn()) {
     me = null;
@@ -98,7 +101,14 @@ async function renderVaultBanner() {
   show(banner, form);
 }
 
-window.addEventListener("hashchange", () => { route().catch(showFailure); });
+window.addEventListener("hashchange", () => {
+  // Leaving a page with unsaved changes asks first; staying puts the address back.
+  if (location.hash !== leaveGuard.current && leaveGuard.unsaved?.() && !confirm(leaveQuestion)) {
+    history.replaceState(null, "", leaveGuard.current);
+    return;
+  }
+  route().catch(showFailure);
+});
 window.addEventListener("sluice:signed-out", () => { me = null; location.hash = "#/login"; });
 route().catch(showFailure);
 

@@ -15,8 +15,9 @@ import { live } from "../live.js";
  * @param {(text: string, bad?: boolean) => void} options.say
  * @param {(run: any) => void} options.watch follows the run on the canvas and in the run panel
  * @param {() => void} options.changed redraws the editor (breakpoints changed)
+ * @param {() => Promise<boolean>} options.beforeRun saves unsaved changes first (false: they could not be saved)
  */
-export function createDebugger({ pipelineId, canRun, dataPane, say, watch, changed }) {
+export function createDebugger({ pipelineId, canRun, dataPane, say, watch, changed, beforeRun }) {
   const storageKey = `sluice.breakpoints.${pipelineId}`;
   /** Point (`node` or `from.port->to.port`) → its condition ("" for none). @type {Map<string, string>} */
   const breakpoints = new Map(Object.entries(JSON.parse(localStorage.getItem(storageKey) ?? "{}")));
@@ -46,6 +47,7 @@ export function createDebugger({ pipelineId, canRun, dataPane, say, watch, chang
   }
 
   async function start() {
+    if (!(await beforeRun())) return;
     /** @type {any} */
     let run;
     const list = [...breakpoints].map(([point, condition]) => condition ? `${point}:${condition}` : point);

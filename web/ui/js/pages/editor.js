@@ -15,6 +15,7 @@ import { runTests } from "./editor-tests.js";
 import { renderSharing } from "./editor-sharing.js";
 import { askParameters } from "../run-dialog.js";
 import { toYAML } from "../yaml.js";
+import { leaveGuard, replaceHash } from "../leave-guard.js";
 
 /**
  * A stored document ready for the canvas: nodes without a saved position are laid out.
@@ -60,7 +61,7 @@ export async function editorPage(view, me) {
   const dataPane = createDataPane({ documentText });
   const mayRun = !pipeline || ["owner", "editor", "runner"].includes(pipeline.role);
   // Debug runs need a saved pipeline (they run a revision, like every run).
-  const debug = pipeline ? createDebugger({ pipelineId: pipeline.id, canRun: mayRun, dataPane, say, changed: render,
+  const debug = pipeline ? createDebugger({ pipelineId: pipeline.id, canRun: mayRun, dataPane, say, changed: render, beforeRun: () => saveBeforeRun(),
     watch: (run) => watchRun(run.id, { overlay: canvas.liveOverlay, panel: runPanel, doc: () => state.doc, say, isShown: () => canvas.element.isConnected, finished: showRunData }) }) : null;
   const search = /** @type {HTMLInputElement} */ (h("input", { type: "search", id: "palette-search", placeholder: "Search node types", "aria-label": "Search node types" }));
   const paletteList = h("div");
@@ -71,6 +72,54 @@ export async function editorPage(view, me) {
     debug?.mark(canvas.element);
     panel.render(problems);
     showSelectionData();
+    noteChange();
+  }
+
+  // ---- drafts: the document as saved, and the unsaved one kept in this browser until it is saved or discarded
+  let savedText = "";
+  // Per user and pipeline: a draft is only ever offered to the one who made it.
+  const draftPrefix = `sluice.draft.${me?.name ?? ""}.`;
+  let draftKey = draftPrefix + (pipeline ? pipeline.id : "new");
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let draftTimer;
+  const unsaved = () => canEdit && documentText() !== savedText;
+  /** After every change (soon after, so a drag stays fast): keeps the draft, or drops it once it equals the saved document. */
+  function noteChange() {
+    if (!canEdit) return;
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(() => {
+      if (!canvas.element.isConnected) return;
+      const text = documentText();
+      if (text === savedText) localStorage.removeItem(draftKey);
+      else localStorage.setItem(draftKey, JSON.stringify({ text, base: pipeline?.current_revision ?? null, at: Date.now() }));
+      showRevision();
+    }, 300);
+  }
+  /** The saved document is what the canvas shows now. */
+  function markSaved() {
+    savedText = documentText();
+    localStorage.removeItem(draftKey);
+    showRevision();
+  }
+  /** A draft from an earlier visit (a reload, a closed tab): offered back, never applied silently. */
+  function offerDraft() {
+    /** @type {any} */
+    let draft = null;
+    try { draft = JSON.parse(localStorage.getItem(draftKey) ?? "null"); } catch { draft = null; }
+    if (!canEdit || !draft || draft.text === savedText) return;
+    const older = pipeline && draft.base !== null && draft.base !== pipeline.current_revision ? ` It was based on revision ${draft.base}; the pipeline is now at revision ${pipeline.current_revision}.` : "";
+    show(conflict, h("div", { class: "card", role: "alertdialog", "aria-label": "Unsaved draft", id: "draft-offer" },
+      h("p", {}, `You have unsaved changes to this pipeline from ${new Date(draft.at).toLocaleString()}.${older}`),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "primary", id: "draft-restore", onclick: async () => {
+          show(conflict);
+          state.replace(await loadDocument(draft.text));
+          name.value = state.doc.name;
+          render();
+          await validate();
+          say("Restored your unsaved changes: save them to keep them.");
+        } }, "Restore my changes"),
+        h("button", { type: "button", id: "draft-discard", onclick: () => { localStorage.removeItem(draftKey); show(conflict); } }, "Discard them"))));
   }
 
   /** The data pane follows the selection: after a run, what the selected node or edge put out in it. */
@@ -265,7 +314,7 @@ export async function editorPage(view, me) {
       pipeline = await api("POST", `/api/v1/pipelines/${pipeline.id}/revisions/${revision.revision}/restore`);
       state.replace(await loadDocument(pipeline.document));
       name.value = state.doc.name;
-      showRevision();
+      markSaved();
       render();
       say(`Restored revision ${revision.revision} as revision ${pipeline.current_revision}.`);
     }
@@ -302,21 +351,28 @@ export async function editorPage(view, me) {
   /**
    * @param {boolean} [overwrite]
    */
+  /**
+   * Saves the canvas as a new revision; true when it was saved.
+   * @param {boolean} [overwrite]
+   */
   async function save(overwrite = false) {
     const text = documentText();
     const message = /** @type {HTMLInputElement} */ (document.getElementById("save-message")).value;
     try {
       if (!pipeline) {
         pipeline = await api("POST", "/api/v1/pipelines", { document: text, message: message || "created in the editor" });
-        history.replaceState(null, "", `#/edit/${pipeline.id}`);
+        localStorage.removeItem(draftKey);
+        draftKey = draftPrefix + pipeline.id;
+        replaceHash(`#/edit/${pipeline.id}`);
       } else {
         const base = overwrite ? (await api("GET", `/api/v1/pipelines/${pipeline.id}`)).current_revision : pipeline.current_revision;
         pipeline = await api("PUT", `/api/v1/pipelines/${pipeline.id}`, { document: text, message: message || "saved in the editor", base_revision: base });
       }
-      showRevision();
+      markSaved();
       await renderSharing(sharing, pipeline, me);
       await validate();
       say(`Saved revision ${pipeline.current_revision}. ${status.textContent}`);
+      return true;
     } catch (error) {
       const e = /** @type {any} */ (error);
       if (e.status === 409) {
@@ -327,11 +383,24 @@ export async function editorPage(view, me) {
       } else {
         show(conflict, errorText(error));
       }
+      return false;
     }
   }
 
+  /**
+   * A run uses what the canvas shows: unsaved changes are saved first (a revision like any other).
+   * @returns {Promise<boolean>} false when they could not be saved
+   */
+  async function saveBeforeRun() {
+    if (!unsaved()) return true;
+    say("Saving your changes first: a run uses a saved revision…");
+    return save();
+  }
+
   async function runNow() {
+    if (!pipeline && canEdit && !(await save())) return;
     if (!pipeline) { say("Save the pipeline before running it.", true); return; }
+    if (!(await saveBeforeRun())) return;
     const parameters = await askParameters(state.doc.parameters);
     if (parameters === null) return;
     /** @type {any} */
@@ -364,7 +433,8 @@ export async function editorPage(view, me) {
   const testResults = h("div");
   const revisionHint = h("span", { class: "hint", id: "revision-hint" });
   function showRevision() {
-    revisionHint.textContent = pipeline ? `revision ${pipeline.current_revision}, your role: ${pipeline.role}` : "not saved yet";
+    const changes = unsaved() ? " · unsaved changes" : "";
+    revisionHint.textContent = (pipeline ? `revision ${pipeline.current_revision}, your role: ${pipeline.role}` : "not saved yet") + changes;
   }
   const toolbar = h("div", { class: "toolbar" }, name,
     h("button", { type: "button", onclick: validate }, "Validate"),
@@ -384,8 +454,21 @@ export async function editorPage(view, me) {
   show(view, h("div", { class: "editor" }, toolbar, debug?.element ?? "", status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), dataPane.element, runPanel.element));
   view.classList.add("wide");
   renderPalette();
+  savedText = documentText(); // a new pipeline: the empty one it starts as
+  showRevision();
   render();
   debug?.describe();
+  offerDraft();
+  // A saved pipeline with changes, or a new one with nodes, asks before the page is left.
+  leaveGuard.unsaved = () => canvas.element.isConnected && canEdit && (pipeline ? unsaved() : state.doc.nodes.length > 0);
+  // Ctrl+S saves (while the editor is shown).
+  const saveKey = (/** @type {KeyboardEvent} */ event) => {
+    if (!canvas.element.isConnected) { document.removeEventListener("keydown", saveKey); return; }
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") { event.preventDefault(); if (canEdit) save(); }
+  };
+  document.addEventListener("keydown", saveKey);
+  const afterDrag = () => { if (canvas.element.isConnected) noteChange(); else window.removeEventListener("pointerup", afterDrag); };
+  window.addEventListener("pointerup", afterDrag);
   await renderSharing(sharing, pipeline, me);
   if (state.doc.nodes.length && pipeline) await validate();
   if (pastRun && pipeline) {
