@@ -645,6 +645,10 @@ def journey_many_rejects(server, driver):
     from selenium.webdriver.support.ui import Select
     Select(driver.find_element(By.ID, "rejects-code")).select_by_value("invalid_value")
     text_in(driver, By.CSS_SELECTOR, "[data-testid=rejects-paging]", "1–100 of 230")
+    first_run = driver.current_url
+    driver.find_element(By.ID, "run-again").click()  # the same revision and parameters, as a new run
+    wait(driver, lambda d: d.current_url != first_run)
+    text_in(driver, By.ID, "run-status", "succeeded with 230 rejects", timeout=30)
     driver.find_element(By.LINK_TEXT, "Runs").click()
     row = visible(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody tr")
     assert "succeeded with 230 rejects" in row.text and "230" in row.text, row.text

@@ -44,6 +44,8 @@ export async function runPage(view) {
       h("div", { class: "row" },
         pipeline && ["succeeded", "failed", "cancelled"].includes(run.status)
           ? h("a", { class: "button", id: "open-on-canvas", href: `#/edit/${pipeline.id}?run=${id}`, title: "The pipeline with this run's statuses and the data on every edge" }, "Open on canvas") : null,
+        pipeline && ["owner", "editor", "runner"].includes(pipeline.role) && ["succeeded", "failed", "cancelled"].includes(run.status)
+          ? h("button", { type: "button", id: "run-again", title: `A new run of revision ${run.revision} with the same parameters`, onclick: runAgain }, "Run again") : null,
         !["succeeded", "failed", "cancelled"].includes(run.status) ? h("button", { type: "button", onclick: cancel }, "Cancel") : null)),
       h("p", {}, h("span", { class: `status ${withRejects ? "succeeded-with-rejects" : run.status}`, id: "run-status" },
           withRejects ? `succeeded with ${run.rejected.toLocaleString()} reject${run.rejected === 1 ? "" : "s"}` : run.status),
@@ -172,6 +174,14 @@ export async function runPage(view) {
   async function replay() {
     try {
       const next = await api("POST", `/api/v1/runs/${id}/replay`, {});
+      location.hash = `#/run/${next.id}`;
+    } catch (error) { show(message, errorText(error)); }
+  }
+
+  /** A new run of the same revision with the same parameters (a debug run's breakpoints are not repeated). */
+  async function runAgain() {
+    try {
+      const next = await api("POST", `/api/v1/pipelines/${run.pipeline_id}/runs`, { revision: run.revision, parameters: run.parameters ?? {} });
       location.hash = `#/run/${next.id}`;
     } catch (error) { show(message, errorText(error)); }
   }
