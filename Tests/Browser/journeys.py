@@ -746,7 +746,8 @@ def journey_debug_run(server, driver):
 
 def journey_drafts(server, driver):
     """Unsaved changes are safe: the editor marks them, keeps a draft that survives a reload and is offered back,
-    asks before leaving for another page, saves with Ctrl+S, and Run saves what the canvas shows before running."""
+    asks before leaving for another page, saves with Ctrl+S, and Run saves what the canvas shows before running.
+    A system set to dark gets the dark colour scheme."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     from selenium.common.exceptions import NoAlertPresentException
@@ -793,6 +794,21 @@ def journey_drafts(server, driver):
         assert f.read() == "id\n1\n2\n"
     driver.find_element(By.LINK_TEXT, "Pipelines").click()  # saved: no question
     visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=drafty]")
+    # A system set to dark gets the dark colour scheme.
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=drafty]").find_element(By.LINK_TEXT, "drafty").click()
+        visible(driver, By.CSS_SELECTOR, "g[data-node='out']")
+        background = driver.execute_script("return getComputedStyle(document.documentElement).backgroundColor")
+        channels = [int(c) for c in background[background.index("(") + 1:background.index(")")].split(",")[:3]]
+        assert max(channels) < 40, background
+        driver.save_screenshot(os.path.join(shots, "editor-dark.png"))
+        driver.find_element(By.LINK_TEXT, "Dashboard").click()
+        text_in(driver, By.TAG_NAME, "h1", "Dashboard")
+        driver.save_screenshot(os.path.join(shots, "dashboard-dark.png"))
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
 
 
 def sign_in(driver, server, name, password):
