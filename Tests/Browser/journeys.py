@@ -667,6 +667,13 @@ def journey_edge_samples(server, driver):
         "edges:\n  - {from: src.out, to: big.in}\n  - {from: big.out, to: out.in}\n"
         "layout: {src: [20, 80], big: [250, 80], out: [480, 80]}\n")
     driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=sampled]").find_element(By.LINK_TEXT, "sampled").click()
+    # The pipeline opens fitted to the canvas; the zoom buttons change the view and Fit puts it back.
+    world = visible(driver, By.ID, "world")
+    fitted = world.get_attribute("style")
+    driver.find_element(By.ID, "zoom-out").click()
+    assert world.get_attribute("style") != fitted
+    driver.find_element(By.ID, "zoom-fit").click()
+    assert world.get_attribute("style") == fitted, (world.get_attribute("style"), fitted)
     visible(driver, By.ID, "run-pipeline").click()
     text_in(driver, By.ID, "editor-status", "Select a node or an edge", timeout=30)
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "path[data-edge='big.out->out.in']")).click().perform()

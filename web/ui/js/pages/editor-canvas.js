@@ -37,7 +37,13 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
   const liveOverlay = createLiveOverlay(nodeLayer, edgePaths, NODE_WIDTH);
   edgeLayer.append(edgePaths, ghost);
   world.append(edgeLayer, nodeLayer);
-  element.append(world);
+  // Zoom controls in the canvas's corner (also the keys + - and 0).
+  const zoomControls = h("div", { class: "zoom-controls", role: "group", "aria-label": "Zoom" },
+    h("button", { type: "button", class: "small", id: "zoom-in", title: "Zoom in (+)", "aria-label": "Zoom in", onclick: () => zoomBy(1.25) }, "+"),
+    h("button", { type: "button", class: "small", id: "zoom-out", title: "Zoom out (-)", "aria-label": "Zoom out", onclick: () => zoomBy(0.8) }, "−"),
+    h("button", { type: "button", class: "small", id: "zoom-fit", title: "Fit the pipeline in view (0)", onclick: () => fit() }, "Fit"));
+  zoomControls.addEventListener("pointerdown", (event) => event.stopPropagation());
+  element.append(world, zoomControls);
 
   /** @param {any} node */
   function portsOf(node) {
@@ -250,6 +256,48 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     });
   }
 
+  /**
+   * Zooms around the canvas's middle.
+   * @param {number} factor
+   */
+  function zoomBy(factor) {
+    const box = element.getBoundingClientRect();
+    const zoom = Math.min(2.5, Math.max(0.2, view.zoom * factor));
+    const px = box.width / 2, py = box.height / 2;
+    view.x = px - (px - view.x) * (zoom / view.zoom);
+    view.y = py - (py - view.y) * (zoom / view.zoom);
+    view.zoom = zoom;
+    applyView();
+  }
+
+  /** Shows every node: zoomed out as far as needed (never in beyond 100 %), centred. */
+  function fit() {
+    const nodes = state.doc.nodes;
+    if (!nodes.length) return;
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) return;
+    let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
+    for (const node of nodes) {
+      const [x, y] = state.doc.layout[node.id] ?? [0, 0];
+      const { inputs, outputs } = portsOf(node);
+      left = Math.min(left, x); top = Math.min(top, y - 16); // the live counters sit above a node
+      right = Math.max(right, x + NODE_WIDTH); bottom = Math.max(bottom, y + HEADER + Math.max(inputs.length, outputs.length) * PORT_GAP + 8);
+    }
+    const margin = 24;
+    const zoom = Math.min(1, Math.max(0.2, Math.min((box.width - 2 * margin) / (right - left), (box.height - 2 * margin) / (bottom - top))));
+    view.zoom = zoom;
+    view.x = Math.round((box.width - (right - left) * zoom) / 2 - left * zoom);
+    view.y = Math.round((box.height - (bottom - top) * zoom) / 2 - top * zoom);
+    applyView();
+  }
+
+  element.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "+" || event.key === "=") { event.preventDefault(); zoomBy(1.25); }
+    else if (event.key === "-") { event.preventDefault(); zoomBy(0.8); }
+    else if (event.key === "0") { event.preventDefault(); fit(); }
+  });
+
   element.addEventListener("wheel", (event) => {
     event.preventDefault();
     const box = element.getBoundingClientRect();
@@ -261,5 +309,5 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     applyView();
   }, { passive: false });
 
-  return { element, nodeLayer, liveOverlay, view, render, moveNode, toWorld, contains, centreOn };
+  return { element, nodeLayer, liveOverlay, view, render, moveNode, toWorld, contains, centreOn, fit };
 }

@@ -438,7 +438,7 @@ export async function editorPage(view, me) {
   }
   const toolbar = h("div", { class: "toolbar" }, name,
     h("button", { type: "button", onclick: validate }, "Validate"),
-    h("button", { type: "button", onclick: () => { state.layoutAll(); render(); } }, "Auto-layout"),
+    h("button", { type: "button", id: "auto-layout", onclick: () => { state.layoutAll(); render(); canvas.fit(); } }, "Auto-layout"),
     canEdit ? h("button", { type: "button", id: "undo", title: "Undo (Ctrl+Z)", onclick: undo }, "Undo") : null,
     canEdit ? h("button", { type: "button", id: "redo", title: "Redo (Ctrl+Shift+Z)", onclick: redo }, "Redo") : null,
     h("button", { type: "button", id: "show-history", onclick: () => showHistory() }, "History"),
@@ -457,6 +457,7 @@ export async function editorPage(view, me) {
   savedText = documentText(); // a new pipeline: the empty one it starts as
   showRevision();
   render();
+  canvas.fit(); // the whole pipeline in view on open
   debug?.describe();
   offerDraft();
   // A saved pipeline with changes, or a new one with nodes, asks before the page is left.
