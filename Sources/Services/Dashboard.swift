@@ -1,5 +1,5 @@
 import Foundation
-public import Store
+import Store
 
 /// What the dashboard shows a caller, over the pipelines they may see (all, for admins): runs of the last 24 hours
 /// and 7 days by status, success rate and slowest runs per pipeline, what runs now, the queue, failing pipelines with
