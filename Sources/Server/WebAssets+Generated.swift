@@ -178,7 +178,8 @@ extension WebAssets {
             "LS1zaWduYWwtZmlsbDogIzJiMWY0NDsgLS1yZWplY3RlZC1maWxsOiAjM2ExYTE3OyAtLWRhbmdlci1saW5lOiAjN2EzYTMzOwogIH0KICAudG9wIHsgYmFj" +
             "a2dyb3VuZDogIzBhMGUxMzsgfQogIC5ub2RlLWhlYWRlciB7IGZpbGwtb3BhY2l0eTogLjQ7IH0KfQouem9vbS1jb250cm9scyB7IHBvc2l0aW9uOiBhYnNv" +
             "bHV0ZTsgcmlnaHQ6IDhweDsgdG9wOiA4cHg7IGRpc3BsYXk6IGZsZXg7IGdhcDogNHB4OyB6LWluZGV4OiAyOyB9Ci56b29tLWNvbnRyb2xzIGJ1dHRvbiB7" +
-            "IGJhY2tncm91bmQ6IHZhcigtLXBhbmVsKTsgbWluLXdpZHRoOiAyOHB4OyB9Cg=="),
+            "IGJhY2tncm91bmQ6IHZhcigtLXBhbmVsKTsgbWluLXdpZHRoOiAyOHB4OyB9CmJ1dHRvbjpkaXNhYmxlZCB7IG9wYWNpdHk6IC41NTsgY3Vyc29yOiBkZWZh" +
+            "dWx0OyB9Cg=="),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +

@@ -217,10 +217,25 @@ def connect(driver, source, target):
     ActionChains(driver).move_to_element(a).click_and_hold().move_by_offset(10, 10).move_to_element(b).release().perform()
 
 
+def click_node(driver, node):
+    """Selects a node on the canvas by its header. The canvas redraws after validations, so a header found just
+    before one can go stale: find it again then."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.common.exceptions import StaleElementReferenceException
+    for attempt in range(5):
+        try:
+            header = visible(driver, By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")
+            ActionChains(driver).move_to_element(header).click().perform()
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
+
+
 def configure(driver, node, values):
     from selenium.webdriver.common.action_chains import ActionChains
-    header = driver.find_element(By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")
-    ActionChains(driver).move_to_element(header).click().perform()
+    click_node(driver, node)
     text_in(driver, By.CSS_SELECTOR, "#panel h2", node)
     for field, value in values.items():
         fill(driver, f"setting-{field}", value)
@@ -251,7 +266,7 @@ def journey_editor_build_save_run(server, driver):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     connect(driver, "csv_read.out", "filter.in")
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node=csv_read] .node-header")).click().perform()
+    click_node(driver, "csv_read")
     ActionChains(driver).key_down(Keys.SHIFT).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node=filter] .node-header")).click().key_up(Keys.SHIFT).perform()
     text_in(driver, By.ID, "editor-status", "2 node(s) selected")
     ActionChains(driver).key_down(Keys.CONTROL).send_keys("c").key_up(Keys.CONTROL).perform()
@@ -292,7 +307,7 @@ def journey_editor_build_save_run(server, driver):
     fill(driver, "pipeline-name", "build-by-hand")
     configure(driver, "csv_read", {"path": "in.csv"})
     # While typing, before Apply: the expression's syntax error shows under the field.
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='filter'] .node-header")).click().perform()
+    click_node(driver, "filter")
     fill(driver, "setting-where", "amount >")
     text_in(driver, By.ID, "setting-where-error", "expected")
     assert "where" not in (driver.execute_script("return window.sluiceEditor.doc().nodes.find(n => n.id === 'filter').settings") or {})
@@ -444,8 +459,7 @@ def journey_http_api_preview(server, driver):
         "      pagination: {style: cursor, cursorPath: next_cursor, cursorParam: cursor}}}\n"
         "  - {id: out, type: jsonl.write, settings: {path: contacts.jsonl}}\nedges:\n  - {from: api.out, to: out.in}\n")
     driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=contacts]").find_element(By.LINK_TEXT, "contacts").click()
-    header = visible(driver, By.CSS_SELECTOR, "g[data-node='api'] .node-header")
-    ActionChains(driver).move_to_element(header).click().perform()
+    click_node(driver, "api")
     text_in(driver, By.CSS_SELECTOR, "#panel h2", "api")
     visible(driver, By.ID, "setting-pagination")
     visible(driver, By.ID, "preview-node").click()
@@ -541,7 +555,7 @@ def journey_switch_and_dead_letters(server, driver):
     visible(driver, By.CSS_SELECTOR, "circle[data-port='route.default']")
     assert "rejected" in visible(driver, By.CSS_SELECTOR, "circle[data-port='src.rejected']").get_attribute("class")
     assert not driver.find_elements(By.CSS_SELECTOR, "circle[data-port='route.huge']")
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='route'] .node-header")).click().perform()
+    click_node(driver, "route")
     fill(driver, "setting-cases", '{"huge": "amount > 1000", "big": "amount > 100"}')
     driver.find_element(By.ID, "apply-settings").click()
     visible(driver, By.CSS_SELECTOR, "circle[data-port='route.huge']")
@@ -588,7 +602,7 @@ def journey_pipeline_tests(server, driver):
     assert "the threshold is 200" in failed.text and "rows differ (expected 0, got 1" in failed.text and "id: 3" in failed.text, failed.text
     driver.save_screenshot(os.path.join(shots, "editor-tests.png"))
     # Change the filter in the draft (not saved): the test now passes.
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='big'] .node-header")).click().perform()
+    click_node(driver, "big")
     fill(driver, "setting-where", "amount > 200")
     driver.find_element(By.ID, "apply-settings").click()
     driver.find_element(By.ID, "run-tests").click()
@@ -596,6 +610,11 @@ def journey_pipeline_tests(server, driver):
     results = driver.find_element(By.CSS_SELECTOR, "[data-testid=test-results]").text
     assert "✘ keeps big orders" in results and "✔ the threshold is 200" in results, results
     assert not os.path.exists(os.path.join(server.dir, "data", "files", "tested-out.csv")), "tests write nothing"
+    # The change was never saved: leaving asks, and leaving anyway goes.
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    wait(driver, EC.alert_is_present())
+    driver.switch_to.alert.accept()
+    visible(driver, By.ID, "import-yaml")
 
 
 def journey_settings_round_trip(server, driver):
@@ -612,7 +631,7 @@ def journey_settings_round_trip(server, driver):
     settings = lambda node: driver.execute_script(f"return window.sluiceEditor.doc().nodes.find(n => n.id === '{node}').settings")
     before = settings("totals")
     for _ in range(2):
-        ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='totals'] .node-header")).click().perform()
+        click_node(driver, "totals")
         assert visible(driver, By.ID, "setting-groupBy").get_attribute("value") == "country, status"
         driver.find_element(By.ID, "apply-settings").click()
         text_in(driver, By.ID, "editor-status", "Valid")
@@ -622,6 +641,8 @@ def journey_settings_round_trip(server, driver):
     configure(driver, "src", {"schema": "{amount: int64, id: int64}"})
     assert settings("src")["schema"] == {"amount": "int64", "id": "int64"}, settings("src")
     text_in(driver, By.ID, "editor-status", "Valid")
+    driver.find_element(By.ID, "save-pipeline").click()
+    text_in(driver, By.ID, "editor-status", "Saved revision 2")
 
 
 def journey_many_rejects(server, driver):
@@ -699,7 +720,7 @@ def journey_edge_samples(server, driver):
     text_in(driver, By.ID, "editor-status", "Select a node or an edge", timeout=15)
     counters = visible(driver, By.CSS_SELECTOR, "g[data-node=big] .node-counters")
     assert "out 50" in counters.text, counters.text
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='src'] .node-header")).click().perform()
+    click_node(driver, "src")
     sample = visible(driver, By.CSS_SELECTOR, "#run-samples [data-testid='sample-src.out']")
     assert "100 rows crossed src.out" in sample.text, sample.text
     assert [td.text for td in sample.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")] == ["src: sampled.csv line 2", "1", "FR", "10"]
@@ -722,7 +743,7 @@ def journey_debug_run(server, driver):
         "layout: {src: [20, 80], big: [250, 80], out: [480, 80]}\n")
     driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=debugged]").find_element(By.LINK_TEXT, "debugged").click()
     text_in(driver, By.ID, "debug-status", "No breakpoints")
-    ActionChains(driver).move_to_element(visible(driver, By.CSS_SELECTOR, "g[data-node='big'] .node-header")).click().perform()
+    click_node(driver, "big")
     visible(driver, By.ID, "breakpoint-toggle").click()
     fill(driver, "breakpoint-condition", "amount > 5050")
     driver.find_element(By.ID, "breakpoint-condition").send_keys(Keys.TAB)
@@ -776,11 +797,11 @@ def journey_drafts(server, driver):
     visible(driver, By.ID, "draft-offer")
     driver.find_element(By.ID, "draft-restore").click()
     text_in(driver, By.ID, "revision-hint", "unsaved changes")
-    ActionChains(driver).move_to_element(visible(driver, By.CSS_SELECTOR, "g[data-node='out'] .node-header")).click().perform()
+    click_node(driver, "out")
     assert visible(driver, By.ID, "setting-path").get_attribute("value") == "drafty-2.csv"
     # Leaving for another page asks; staying keeps the editor and its changes.
     driver.find_element(By.LINK_TEXT, "Pipelines").click()
-    wait(driver, lambda d: d.switch_to.alert)
+    wait(driver, EC.alert_is_present())
     driver.switch_to.alert.dismiss()
     assert "#/edit/" in driver.current_url, driver.current_url
     text_in(driver, By.ID, "revision-hint", "unsaved changes")
@@ -961,6 +982,10 @@ try:
             print(f"✔ {journey.__name__} ({time.time() - started:.1f} s)")
         except Exception:
             failed += 1
+            try:
+                driver.switch_to.alert.dismiss()  # a dialog left open would block the screenshot and every later journey
+            except Exception:
+                pass
             driver.save_screenshot(os.path.join(shots, f"FAILED-{journey.__name__}.png"))
             print(f"✘ {journey.__name__}\n{traceback.format_exc()}")
             for entry in driver.get_log("browser"):
