@@ -48,6 +48,9 @@ public struct Breakpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { point.description + (condition.map { ":" + $0 } ?? "") }
+
+    /// The written forms, for errors about a breakpoint that is none of them.
+    public static let forms = "NODE, NODE:CONDITION, FROM.PORT->TO.PORT or FROM.PORT->TO.PORT:CONDITION"
 }
 
 /// A paused debug run: where, the batch there (up to `DebugPause.maxRows` rows, the first matching row

@@ -22,7 +22,7 @@ public struct DebugRequest: Sendable {
         guard breakpoints.count <= Self.maxBreakpoints else { throw ServiceError.invalid("at most \(Self.maxBreakpoints) breakpoints", field: "debug.breakpoints") }
         for text in breakpoints {
             guard text.utf8.count <= 2000, let breakpoint = Breakpoint(text) else {
-                throw ServiceError.invalid("breakpoint '\(text.prefix(100))' is not NODE[:CONDITION] or FROM.PORT->TO.PORT[:CONDITION]", field: "debug.breakpoints")
+                throw ServiceError.invalid("breakpoint '\(text.prefix(100))' is none of \(Breakpoint.forms)", field: "debug.breakpoints")
             }
             switch breakpoint.point {
             case let .node(id):

@@ -24,7 +24,7 @@ struct DebugSession: Sendable {
     func debugger(for settings: RunDebugSettings, plan: ExecutionPlan) throws -> RunDebugger {
         var breakpoints: [Breakpoint] = []
         for text in settings.breakpoints {
-            guard let breakpoint = Breakpoint(text) else { throw ConfigErrors([ConfigError(code: "invalid_breakpoint", message: "breakpoint '\(text)' is not NODE[:CONDITION] or FROM.PORT->TO.PORT[:CONDITION]")]) }
+            guard let breakpoint = Breakpoint(text) else { throw ConfigErrors([ConfigError(code: "invalid_breakpoint", message: "breakpoint '\(text)' is none of \(Breakpoint.forms)")]) }
             breakpoints.append(breakpoint)
         }
         let pausing = pausing

@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
             var parsed: [Breakpoint] = []
             for text in breakpoints {
                 guard let breakpoint = Breakpoint(text) else {
-                    output.problems([ConfigError(code: "invalid_breakpoint", message: "--break \(text): write NODE, NODE:CONDITION or FROM.PORT->TO.PORT[:CONDITION]", field: "break")])
+                    output.problems([ConfigError(code: "invalid_breakpoint", message: "--break \(text): write \(Breakpoint.forms)", field: "break")])
                     throw ExitStatus.invalid
                 }
                 parsed.append(breakpoint)
