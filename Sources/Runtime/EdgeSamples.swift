@@ -66,13 +66,13 @@ public struct EdgeSample: Sendable {
 }
 
 /// Keeps one output port's sample during a run. Called once per batch the node sends on the port: after the
-/// sample is full that is one lock and an addition.
+/// sample is full (`limit` rows, or about `EdgeSampler.maxBytes`) that is one lock and an addition.
 final class PortSampler: Sendable {
     let node: String
     let port: String
     let schema: Schema
     let limit: Int
-    private let state = Mutex<(seen: Int, rows: [[Value]], origins: [String?])>((0, [], []))
+    private let state = Mutex<(seen: Int, rows: [[Value]], origins: [String?], bytes: Int, full: Bool)>((0, [], [], 0, false))
 
     init(node: String, port: String, schema: Schema, limit: Int) {
         self.node = node
@@ -83,12 +83,11 @@ final class PortSampler: Sendable {
 
     func observe(_ batch: RecordBatch) {
         state.withLock { state in
-            if state.rows.count < limit {
-                let take = min(batch.count, limit - state.rows.count)
-                for r in 0..<take {
-                    state.rows.append(batch.columns.map { EdgeSampler.clipped($0.value(at: r)) })
-                    state.origins.append(batch.origin?.describe(r))
-                }
+            if !state.full {
+                let taken = EdgeSampler.rows(of: batch, upTo: limit - state.rows.count, bytes: &state.bytes)
+                state.rows += taken.rows
+                state.origins += taken.origins
+                state.full = state.rows.count >= limit || state.bytes >= EdgeSampler.maxBytes
             }
             state.seen += batch.count
         }
@@ -105,6 +104,29 @@ struct EdgeSampler: Sendable {
     static let maxRows = 1000
     /// Longer texts are cut in samples, so a sample stays small whatever the data holds.
     static let maxCellCharacters = 1000
+    /// A sample (or a paused batch) stops taking rows once it holds about this much, however wide the rows.
+    static let maxBytes = 1 << 20
+
+    /// Up to `count` rows from the top of `batch`, cut to size, with their origins; stops once `bytes` (what the
+    /// sample already holds) passes `maxBytes`, after row `keeping` at the earliest (a paused batch's matching row).
+    static func rows(of batch: RecordBatch, upTo count: Int, bytes: inout Int, keeping: Int = -1) -> (rows: [[Value]], origins: [String?]) {
+        var rows: [[Value]] = [], origins: [String?] = []
+        var r = 0
+        while r < min(count, batch.count), bytes < maxBytes || r <= keeping {
+            let row = batch.columns.map { clipped($0.value(at: r)) }
+            bytes += row.reduce(0) { total, value in
+                switch value {
+                case let .string(s), let .json(s): total + s.utf8.count + 16
+                case let .bytes(b): total + b.count + 16
+                default: total + 16
+                }
+            }
+            rows.append(row)
+            origins.append(batch.origin?.describe(r))
+            r += 1
+        }
+        return (rows, origins)
+    }
 
     let ports: [PortSampler]
 

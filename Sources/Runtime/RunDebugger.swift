@@ -196,8 +196,8 @@ public final class RunDebugger: Sendable {
         // The rows shown start a little before the matching row, so it is on screen with its neighbours.
         let first = matching.map { max(0, min($0 - 5, batch.count - DebugPause.maxRows)) } ?? 0
         let shown = batch.slice(first..<min(batch.count, first + DebugPause.maxRows))
-        let rows = (0..<shown.count).map { r in shown.columns.map { EdgeSampler.clipped($0.value(at: r)) } }
-        let origins = (0..<shown.count).map { shown.origin?.describe($0) }
+        var bytes = 0
+        let (rows, origins) = EdgeSampler.rows(of: shown, upTo: shown.count, bytes: &bytes, keeping: matching.map { $0 - first } ?? 0)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let current: DebugPause? = state.withLock { state in
                 if state.stopped {

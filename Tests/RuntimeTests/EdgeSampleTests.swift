@@ -107,6 +107,28 @@ import Testing
         #expect(sample.json.utf8.count < 2000)
     }
 
+    @Test func wideRowsStopASampleAtAboutAMegabyte() async throws {
+        // 200 columns of 1,000-character texts: 200 KB a row, so 1 MB holds about five of the 1000 rows asked for.
+        let header = (0..<200).map { "c\($0)" }.joined(separator: ",")
+        let row = Array(repeating: String(repeating: "w", count: 1000), count: 200).joined(separator: ",")
+        try dir.write("wide.csv", header + "\n" + Array(repeating: row, count: 50).joined(separator: "\n") + "\n")
+        let yaml = """
+        apiVersion: sluice/v1
+        name: wide
+        settings: {sampleRows: 1000}
+        nodes:
+          - {id: read, type: csv.read, settings: {path: wide.csv}}
+          - {id: sink, type: test.sink}
+        edges:
+          - {from: read.out, to: sink.in}
+        """
+        let run = try await harness.run(yaml)
+        let sample = try #require(run.result.samples.first)
+        #expect(sample.rowsSeen == 50)
+        #expect((5...7).contains(sample.rows.count), "\(sample.rows.count) rows kept")
+        #expect(sample.json.utf8.count < 1_400_000)
+    }
+
     @Test func aConnectedRejectedPortIsSampledToo() async throws {
         try dir.write("bad.csv", "id,amount\n1,10\n2,oops\n3,30\n")
         let yaml = """

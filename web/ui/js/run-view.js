@@ -1,6 +1,7 @@
 // @ts-check
-// Pieces of a run's display shared by the run page and the editor's run panel: a log line as text and the
-// per-node timeline chart.
+// Pieces of a run's display shared by the run page and the editor: a log line as text, the per-node timeline
+// chart, and rows as a table (samples, previews, paused batches).
+import { h } from "./dom.js";
 
 /**
  * One log line as the run log shows it: time, level, node, message.
@@ -42,54 +43,30 @@ export function timelineChart(nodes) {
 }
 
 /**
+ * Rows as a table with each column's name and type; when any row's origin is known, a first "from" column says
+ * where each row came from.
+ * @param {string} label the table's accessible name
+ * @param {{name: string, type: string}[]} columns
+ * @param {any[][]} rows
+ * @param {(string|null)[]} [origins]
+ */
+export function rowsTable(label, columns, rows, origins = []) {
+  const traced = origins.some(Boolean);
+  return h("div", { class: "preview-scroll" }, h("table", { "aria-label": label },
+    h("thead", {}, h("tr", {}, traced ? h("th", {}, "from", h("div", { class: "hint" }, "source")) : null,
+      ...columns.map((c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
+    h("tbody", {}, ...rows.map((row, i) => h("tr", {}, traced ? h("td", { class: "origin" }, origins[i] ?? "") : null,
+      ...row.map((v) => h("td", v === null ? { class: "null" } : {}, v === null ? "NULL" : String(v))))))));
+}
+
+/**
  * A node output's sample from a run (`GET /api/v1/runs/{id}/samples`): how many rows crossed it and its first
- * rows as a table with each column's name and type.
+ * rows.
  * @param {{node: string, port: string, rows_seen: number, columns: {name: string, type: string}[], rows: any[][], origins?: (string|null)[]}} sample
  */
 export function sampleTable(sample) {
-  const make = (/** @type {string} */ tag, /** @type {string} */ text = "") => { const e = document.createElement(tag); e.textContent = text; return e; };
-  const box = document.createElement("div");
-  box.className = "sample";
-  box.dataset.testid = `sample-${sample.node}.${sample.port}`;
-  const caption = make("p", `${sample.rows_seen.toLocaleString()} row${sample.rows_seen === 1 ? "" : "s"} crossed ${sample.node}.${sample.port}` +
-    (sample.rows.length < sample.rows_seen ? `; the first ${sample.rows.length} are kept` : ""));
-  caption.className = "hint";
-  box.append(caption);
-  if (!sample.rows.length) return box;
-  const scroll = make("div");
-  scroll.className = "preview-scroll";
-  const table = make("table");
-  table.setAttribute("aria-label", `Sample of ${sample.node}.${sample.port}`);
-  const head = make("tr");
-  // Where each row came from (its source's file and line, or row number), when known.
-  const traced = (sample.origins ?? []).some(Boolean);
-  const columns = traced ? [{ name: "from", type: "source" }, ...sample.columns] : sample.columns;
-  for (const column of columns) {
-    const th = make("th", column.name);
-    const type = make("div", column.type);
-    type.className = "hint";
-    th.append(type);
-    head.append(th);
-  }
-  const thead = make("thead");
-  thead.append(head);
-  const tbody = make("tbody");
-  sample.rows.forEach((row, index) => {
-    const tr = make("tr");
-    if (traced) {
-      const from = make("td", sample.origins?.[index] ?? "");
-      from.className = "origin";
-      tr.append(from);
-    }
-    for (const value of row) {
-      const td = make("td", value === null ? "NULL" : String(value));
-      if (value === null) td.className = "null";
-      tr.append(td);
-    }
-    tbody.append(tr);
-  });
-  table.append(thead, tbody);
-  scroll.append(table);
-  box.append(scroll);
-  return box;
+  const caption = `${sample.rows_seen.toLocaleString()} row${sample.rows_seen === 1 ? "" : "s"} crossed ${sample.node}.${sample.port}` +
+    (sample.rows.length < sample.rows_seen ? `; the first ${sample.rows.length} are kept` : "");
+  return h("div", { class: "sample", "data-testid": `sample-${sample.node}.${sample.port}` }, h("p", { class: "hint" }, caption),
+    sample.rows.length ? rowsTable(`Sample of ${sample.node}.${sample.port}`, sample.columns, sample.rows, sample.origins ?? []) : null);
 }

@@ -5,28 +5,12 @@
 // rows as JSON, and for a preview the records rejected upstream and the nodes' log.
 import { api } from "../api.js";
 import { errorText, h, show } from "../dom.js";
-import { sampleTable } from "../run-view.js";
+import { rowsTable, sampleTable } from "../run-view.js";
 
 /**
  * @typedef {{name: string, type: string}} Column
  * @typedef {{label: string, id: string, content: () => Node}} Tab
  */
-
-/**
- * The rows as a table with each column's name and type.
- * @param {string} label the table's accessible name
- * @param {Column[]} columns
- * @param {any[][]} rows
- * @param {(string|null)[]} [origins] where each row came from (a first "from" column when any is known)
- */
-function rowsTable(label, columns, rows, origins = []) {
-  const traced = origins.some(Boolean);
-  return h("div", { class: "preview-scroll" }, h("table", { "aria-label": label },
-    h("thead", {}, h("tr", {}, traced ? h("th", {}, "from", h("div", { class: "hint" }, "source")) : null,
-      ...columns.map((c) => h("th", {}, c.name, h("div", { class: "hint" }, c.type))))),
-    h("tbody", {}, ...rows.map((row, i) => h("tr", {}, traced ? h("td", { class: "origin" }, origins[i] ?? "") : null,
-      ...row.map((v) => h("td", v === null ? { class: "null" } : {}, v === null ? "NULL" : String(v))))))));
-}
 
 /**
  * @param {Column[]} columns
