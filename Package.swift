@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "NodeKit", dependencies: ["Columnar", "Expressions", .product(name: "Yams", package: "Yams"), .product(name: "Mustache", package: "swift-mustache")],
                 swiftSettings: strict),
         .target(name: "Runtime", dependencies: ["Columnar", "Expressions", "NodeKit"], swiftSettings: strict),
-        .target(name: "NodesFile", dependencies: ["Columnar", "NodeKit"], swiftSettings: strict),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "NodesFile", dependencies: ["Columnar", "NodeKit", "CZlib"], swiftSettings: strict),
         .target(name: "NodesTransform", dependencies: ["Columnar", "Expressions", "NodeKit"], swiftSettings: strict),
         .target(
             name: "Scheduler",
@@ -85,7 +86,16 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP"], swiftSettings: strict),
+        .target(
+            name: "NodesS3",
+            dependencies: [
+                "NodeKit", crypto, nioCore,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP", "NodesS3"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
@@ -129,6 +139,8 @@ let package = Package(
         .testTarget(name: "ExpressionsTests", dependencies: ["Columnar", "Expressions"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "NodeKitTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesS3Tests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesS3", "Runtime", "BuiltinNodes", crypto, nioCore,
+                                                      .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: strict),
         .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "Columnar", "Expressions", "NodeKit", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),

@@ -66,6 +66,8 @@ public struct ConnectionCatalog: Sendable {
     public let connections: [String: Connection]
     /// Where they came from, for messages ("connections.yaml").
     public let source: String?
+    /// Which hosts requests made without a connection (a plain `https://` file path) may reach.
+    public var outbound: OutboundPolicy = .unrestricted
 
     public init(_ connections: [Connection] = [], source: String? = nil) {
         self.connections = Dictionary(connections.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

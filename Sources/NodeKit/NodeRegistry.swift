@@ -1,8 +1,13 @@
 /// The node types a build knows, as an explicit list (no self-registration).
 public struct NodeRegistry: Sendable {
     public let types: [any NodeType.Type]
+    /// The connectors nodes may reach through type-agnostic settings (a file node's `connection`).
+    public let connectors: ConnectorRegistry
 
-    public init(_ types: [any NodeType.Type]) { self.types = types }
+    public init(_ types: [any NodeType.Type], connectors: ConnectorRegistry = ConnectorRegistry([])) {
+        self.types = types
+        self.connectors = connectors
+    }
 
     public var specs: [NodeSpec] { types.map { $0.spec } }
 

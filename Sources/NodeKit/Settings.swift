@@ -8,12 +8,16 @@ public struct Settings: Sendable {
     public let files: FileRoots
     /// The connections nodes may name (`connection: warehouse`).
     public let connections: ConnectionCatalog
+    /// The connectors of this build, for connections named by type-agnostic fields (a file node's store).
+    public let connectors: ConnectorRegistry
 
-    public init(node: String, raw: Setting, files: FileRoots = .unconfined(base: "."), connections: ConnectionCatalog = .empty) {
+    public init(node: String, raw: Setting, files: FileRoots = .unconfined(base: "."), connections: ConnectionCatalog = .empty,
+                connectors: ConnectorRegistry = ConnectorRegistry([])) {
         self.node = node
         self.raw = raw
         self.files = files
         self.connections = connections
+        self.connectors = connectors
     }
 
     /// The connection a `connection` field names, checked to be of `type`.

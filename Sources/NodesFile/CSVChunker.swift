@@ -27,11 +27,11 @@ final class CSVChunker {
     }
 
     /// The next chunk, or nil at the end of the file. Reads more of the file as needed.
-    func next() throws -> CSVChunk? {
+    func next() async throws -> CSVChunk? {
         while true {
             if position >= input.filled {
                 if input.atEOF { return nil }
-                try input.refill(consumed: position)
+                try await input.refill(consumed: position)
                 position = 0
                 continue
             }
@@ -51,7 +51,7 @@ final class CSVChunker {
                 return CSVChunk(index: index, bytes: bytes, isLast: true)
             }
             // No complete record in the buffered bytes: read more (the buffer grows if it is full).
-            try input.refill(consumed: position)
+            try await input.refill(consumed: position)
             position = 0
         }
     }

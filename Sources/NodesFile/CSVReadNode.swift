@@ -10,7 +10,8 @@ public import NodeKit
 public struct CSVReadNode: NodeType {
     enum Encoding: String, Choice { case utf8 = "utf-8" }
 
-    static let path = Field<String>("path", summary: "A file or glob such as data/*.csv, relative to the pipeline file.", example: "data/orders.csv")
+    static let path = Field<String>("path", summary: "A file or glob (data/*.csv, logs/**/*.csv) relative to the pipeline file, a path in the connection's store, or an https:// URL. Files ending in .gz are decompressed.", example: "data/orders.csv")
+    static let connection = FileNodeSupport.connection
     static let delimiter = Field<String>("delimiter", summary: "Field separator: one character, or 'tab'.", default: ",")
     static let quote = Field<String>("quote", summary: "Quote character.", default: "\"")
     static let header = Field<Bool>("header", summary: "Whether the first line holds column names.", default: true)
@@ -27,11 +28,11 @@ public struct CSVReadNode: NodeType {
         id: "csv.read", version: 1, category: .source, title: "CSV file",
         summary: "Reads CSV or other delimited files into typed rows.",
         inputs: [], outputs: [.data("out")],
-        fields: [path.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, invalidText.spec, batchRows.spec, threads.spec, chunkBytes.spec],
+        fields: [path.spec, connection.spec, delimiter.spec, quote.spec, header.spec, nullValues.spec, schema.spec, inferRows.spec, encoding.spec, invalidText.spec, batchRows.spec, threads.spec, chunkBytes.spec],
         capabilities: [.projection, .rejects], icon: "file-csv")
 
     let settings: Settings
-    let pattern: String
+    let location: FileLocation
     let scanner: CSVScanner
     let header: Bool
     let nullMarkers: [[UInt8]]
@@ -44,7 +45,7 @@ public struct CSVReadNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        pattern = try settings.path(Self.path)
+        location = try settings.fileLocation(path: Self.path, connection: Self.connection)
         func singleByte<T>(_ text: String, _ field: Field<T>) throws(ConfigError) -> UInt8 {
             if text == "tab" || text == "\\t" { return 9 }
             guard text.utf8.count == 1, let b = text.utf8.first else { throw settings.error(field, "must be a single ASCII character, got '\(text)'") }
@@ -70,21 +71,19 @@ public struct CSVReadNode: NodeType {
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
-        let files = FileMatcher.expand(pattern)
-        try settings.checkFiles(files, for: Self.path)
-        guard let first = files.first else {
-            throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found")
-        }
+        let files = try await FileNodeSupport.list(location, settings: settings, path: Self.path)
+        let first = files[0]
         let sample: CSVSample
-        do { sample = try CSVSample.read(path: first, scanner: scanner, header: header, rows: inferRows, nullMarkers: nullMarkers) } catch let error as NodeError {
-            throw settings.error(Self.path, error.message, code: error.code)
+        do {
+            let input = try await FileInput.open(first, in: location, chunkSize: 1 << 20)
+            sample = try await CSVSample.read(input, scanner: scanner, header: header, rows: inferRows, nullMarkers: nullMarkers)
         } catch {
-            throw settings.error(Self.path, "\(error)", code: "file_unreadable")
+            throw FileNodeSupport.planError(error, settings: settings, path: Self.path)
         }
         var names = sample.names
         if let declared, !header {
             guard declared.count == names.count || names.isEmpty else {
-                throw settings.error(Self.schema, "the schema declares \(declared.count) columns but '\(first)' has \(names.count)")
+                throw settings.error(Self.schema, "the schema declares \(declared.count) columns but '\(first.path)' has \(names.count)")
             }
             names = declared.names
         }
@@ -102,14 +101,15 @@ public struct CSVReadNode: NodeType {
         var positions = Array(full.fields.indices)
         if let projection = request.projection { positions = positions.filter { projection.contains(full.fields[$0].name) } }
         let output = Schema(positions.map { full.fields[$0] })
-        let work = Work(files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
+        let work = Work(location: location, files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
                         positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads, chunkBytes: chunkBytes,
                         invalidText: invalidText)
         return NodePlan(outputs: ["out": output], work: work)
     }
 
     struct Work: NodeWork {
-        let files: [String]
+        let location: FileLocation
+        let files: [StoredFile]
         let scanner: CSVScanner
         let header: Bool
         let headerNames: [String]
@@ -168,11 +168,11 @@ public struct CSVReadNode: NodeType {
             return ChunkResult(chunk: chunk, batches: batches, rejects: decoder.rejects, lines: decoder.line - 1, tail: tail)
         }
 
-        private func read(_ path: String, _ context: any NodeContext) async throws {
-            let input: FileInput
-            do { input = try FileInput(path: path, chunkSize: chunkBytes) } catch { throw NodeError(code: "file_unreadable", message: "\(error)", isRetryable: false) }
+        private func read(_ file: StoredFile, _ context: any NodeContext) async throws {
+            let input = try await FileInput.open(file, in: location, chunkSize: chunkBytes)
+            let path = input.path
             let headerReader = makeDecoder(path)
-            context.addBytes(try input.refill(consumed: 0))
+            context.addBytes(try await input.refill(consumed: 0))
             var pos = CSVSample.bomLength(input.buffer, input.filled)
             if header {
                 while true {
@@ -187,7 +187,7 @@ public struct CSVReadNode: NodeType {
                         break
                     }
                     if input.atEOF { return }
-                    context.addBytes(try input.refill(consumed: pos))
+                    context.addBytes(try await input.refill(consumed: pos))
                     pos = 0
                 }
             }
@@ -228,7 +228,7 @@ public struct CSVReadNode: NodeType {
                         nextIndex += 1
                     }
                 }
-                while let chunk = try chunker.next() {
+                while let chunk = try await chunker.next() {
                     try Task.checkCancellation()
                     context.addBytes(input.totalRead - bytesBefore)
                     bytesBefore = input.totalRead
@@ -264,13 +264,13 @@ struct CSVSample {
     /// The most columns a CSV file may have (a wider record fails at plan time with `too_many_columns`).
     static let maximumColumns = 16_384
 
-    static func bomLength(_ buffer: [UInt8], _ filled: Int) -> Int {
+    static func bomLength(_ buffer: UnsafeBufferPointer<UInt8>, _ filled: Int) -> Int {
         filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
     }
 
-    static func read(path: String, scanner: CSVScanner, header: Bool, rows: Int, nullMarkers: [[UInt8]]) throws -> CSVSample {
-        let input = try FileInput(path: path, chunkSize: 1 << 20)
-        try input.refill(consumed: 0)
+    static func read(_ input: FileInput, scanner: CSVScanner, header: Bool, rows: Int, nullMarkers: [[UInt8]]) async throws -> CSVSample {
+        let path = input.path
+        try await input.refill(consumed: 0)
         var pos = bomLength(input.buffer, input.filled)
         // One more than the most columns allowed: the span count goes on past capacity, so a wider record is seen.
         let spans = FieldSpans(capacity: maximumColumns + 1)
@@ -304,7 +304,7 @@ struct CSVSample {
             switch outcome.0 {
             case .incomplete:
                 if input.atEOF { break }
-                try input.refill(consumed: pos)
+                try await input.refill(consumed: pos)
                 pos = 0
                 continue
             case let .record(next, _), let .malformed(next, _, _), let .unterminated(next, _):
@@ -312,7 +312,7 @@ struct CSVSample {
                 if header, names == nil, let values = outcome.1 { names = values.map { $0.replacingOccurrences(of: "\"\"", with: "\"") } } else { seen += 1 }
             }
             if input.atEOF, pos >= input.filled { break }
-            if pos >= input.filled { try input.refill(consumed: pos); pos = 0 }
+            if pos >= input.filled { try await input.refill(consumed: pos); pos = 0 }
         }
         let raw = names ?? (0..<inference.count).map { "column_\($0 + 1)" }
         return CSVSample(rawNames: raw, names: uniqued(raw), inferred: inference.map(\.inferred))

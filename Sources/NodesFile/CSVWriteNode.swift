@@ -4,7 +4,8 @@ public import NodeKit
 
 /// Writes rows to a CSV file atomically: a temporary file renamed into place when the run commits.
 public struct CSVWriteNode: NodeType {
-    static let path = Field<String>("path", summary: "Output file, relative to the pipeline file. Replaced atomically on commit.", example: "out/orders.csv")
+    static let path = Field<String>("path", summary: "Output file, relative to the pipeline file or a path in the connection's store. Replaced atomically when the run commits.", example: "out/orders.csv")
+    static let connection = FileNodeSupport.connection
     static let delimiter = Field<String>("delimiter", summary: "Field separator: one character, or 'tab'.", default: ",")
     static let header = Field<Bool>("header", summary: "Write a header line.", default: true)
     static let nullValue = Field<String>("nullValue", summary: "Text written for NULL (empty strings are quoted to stay distinct).", default: "")
@@ -16,17 +17,17 @@ public struct CSVWriteNode: NodeType {
         id: "csv.write", version: 1, category: .sink, title: "CSV file",
         summary: "Writes rows to a CSV file; the file appears only when the run commits.",
         inputs: [.data("in")], outputs: [],
-        fields: [path.spec, delimiter.spec, header.spec, nullValue.spec, lineEnding.spec],
+        fields: [path.spec, connection.spec, delimiter.spec, header.spec, nullValue.spec, lineEnding.spec],
         capabilities: [.transactionalSink], icon: "file-export")
 
-    let path: String
+    let location: FileLocation
     let delimiter: UInt8
     let header: Bool
     let nullValue: [UInt8]
     let lineEnding: [UInt8]
 
     public init(settings: Settings) throws(ConfigError) {
-        path = try settings.path(Self.path)
+        location = try settings.fileLocation(path: Self.path, connection: Self.connection, writing: true)
         let d = try settings[Self.delimiter]
         if d == "tab" || d == "\\t" { delimiter = 9 } else {
             guard d.utf8.count == 1, let b = d.utf8.first, b != UInt8(ascii: "\""), b != 10, b != 13 else {
@@ -48,7 +49,7 @@ public struct CSVWriteNode: NodeType {
         let schema: Schema
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            try await FileSink.run(context, path: node.path) { output in
+            try await FileSink.run(context, location: node.location) { output in
                 var buffer = TextBuffer(capacity: AtomicFileOutput.flushThreshold + (1 << 16))
                 if node.header {
                     for (i, name) in schema.names.enumerated() {

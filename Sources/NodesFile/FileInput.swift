@@ -3,49 +3,56 @@ import NodeKit
 
 /// Reads a file in large chunks into a growable byte buffer, keeping the unconsumed tail.
 ///
-/// Uses POSIX `read` directly: no Foundation `Data` per chunk on the hot path. The buffer grows only while
-/// one record does not fit, and never past `maximumRecordBytes`: a file with no line end (`/dev/zero`, a
-/// binary file, an unclosed quote) fails the node with `record_too_large` instead of exhausting memory.
+/// The bytes come from the file's store (`LocalByteStream` reads with POSIX `read`: no copy beyond this
+/// buffer), inflated on the way when the file is gzip. The buffer grows only while one record does not fit, and
+/// never past `maximumRecordBytes`: a file with no line end (`/dev/zero`, a binary file, an unclosed quote)
+/// fails the node with `record_too_large` instead of exhausting memory.
 final class FileInput {
     /// The longest record a file node reads (64 MiB).
     static let maximumRecordBytes = 64 << 20
 
+    /// How the file is named in messages.
     let path: String
-    private let fd: Int32
-    private(set) var buffer: [UInt8]
+    private let stream: any ByteStream
+    /// The bytes read and not yet consumed are `buffer[0..<filled]`. Owned memory (not an array), so a stream
+    /// can fill it across suspension points.
+    private(set) var buffer: UnsafeBufferPointer<UInt8>
+    private var storage: UnsafeMutableBufferPointer<UInt8>
     /// Valid bytes in `buffer`.
     private(set) var filled = 0
     private(set) var atEOF = false
+    /// Bytes read (after decompression).
     private(set) var totalRead = 0
 
-    init(path: String, chunkSize: Int = 4 << 20) throws {
+    init(stream: any ByteStream, path: String, chunkSize: Int = 4 << 20) {
         self.path = path
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw FileInputError(path: path, reason: String(cString: strerror(errno))) }
-        buffer = [UInt8](repeating: 0, count: chunkSize)
+        self.stream = stream
+        storage = .allocate(capacity: chunkSize)
+        buffer = UnsafeBufferPointer(storage)
     }
 
-    deinit { close(fd) }
+    deinit { storage.deallocate() }
 
-    /// The sizes of `paths` added up (files that cannot be read count 0: reading them reports the error).
-    static func totalSize(of paths: [String]) -> Int {
-        paths.reduce(0) { total, path in
-            var info = stat()
-            return total + (stat(path, &info) == 0 ? Int(info.st_size) : 0)
-        }
+    /// Opens a file of a location's store, inflating `.gz` files.
+    static func open(_ file: StoredFile, in location: FileLocation, chunkSize: Int = 4 << 20) async throws -> FileInput {
+        let name = location.isLocal ? file.path : "'\(file.path)' in \(location.store.label)"
+        var stream = try await location.store.open(file)
+        if GzipByteStream.isGzipPath(file.path) { stream = try GzipByteStream(stream, label: name) }
+        return FileInput(stream: stream, path: name, chunkSize: chunkSize)
+    }
+
+    /// The sizes of `files` added up (unknown sizes count 0).
+    static func totalSize(of files: [StoredFile]) -> Int {
+        files.reduce(0) { $0 + Int($1.size ?? 0) }
     }
 
     /// Drops bytes before `consumed`, then reads more; grows the buffer when a single record fills it.
     /// Returns the number of bytes read (0 at end of file).
     @discardableResult
-    func refill(consumed: Int) throws -> Int {
+    func refill(consumed: Int) async throws -> Int {
         if consumed > 0 {
             let remaining = filled - consumed
-            if remaining > 0 {
-                buffer.withUnsafeMutableBufferPointer { b in
-                    _ = memmove(b.baseAddress!, b.baseAddress! + consumed, remaining)
-                }
-            }
+            if remaining > 0 { memmove(storage.baseAddress!, storage.baseAddress! + consumed, remaining) }
             filled = remaining
         }
         if filled == buffer.count {
@@ -54,35 +61,30 @@ final class FileInput {
                                 message: "'\(path)': the record at byte \(totalRead - filled) is longer than \(Self.maximumRecordBytes >> 20) MiB, the most a record may have (a file without line ends, or a quote that is never closed?)",
                                 isRetryable: false)
             }
-            buffer += [UInt8](repeating: 0, count: min(buffer.count, Self.maximumRecordBytes - buffer.count))
+            let grown = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count + min(buffer.count, Self.maximumRecordBytes - buffer.count))
+            memcpy(grown.baseAddress!, storage.baseAddress!, filled)
+            storage.deallocate()
+            storage = grown
+            buffer = UnsafeBufferPointer(storage)
         }
-        let capacity = buffer.count - filled
-        let count = buffer.withUnsafeMutableBufferPointer { b in
-            read(fd, b.baseAddress! + filled, capacity)
+        // Streams may return less than asked (a network read): keep reading until the chunk is full or the file ends,
+        // so chunk sizes (and the parallel decoding) do not depend on the store.
+        var count = 0
+        while filled < buffer.count {
+            let n = try await stream.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[filled...])))
+            if n == 0 {
+                atEOF = true
+                break
+            }
+            filled += n
+            count += n
         }
-        guard count >= 0 else { throw FileInputError(path: path, reason: String(cString: strerror(errno))) }
-        if count == 0 { atEOF = true }
-        filled += count
         totalRead += count
         return count
     }
 }
 
-struct FileInputError: Error, CustomStringConvertible {
-    let path: String
-    let reason: String
-    var description: String { "cannot read '\(path)': \(reason)" }
-}
-
-/// Expands a path or glob (`data/*.csv`) into sorted file paths.
-enum FileMatcher {
-    static func expand(_ pattern: String) -> [String] {
-        guard pattern.contains(where: { "*?[".contains($0) }) else {
-            return FileManager.default.fileExists(atPath: pattern) ? [pattern] : []
-        }
-        var result = glob_t()
-        defer { globfree(&result) }
-        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
-        return (0..<Int(result.gl_pathc)).compactMap { i in result.gl_pathv[i].map { String(cString: $0) } }.sorted()
-    }
+extension UnsafeBufferPointer {
+    /// Lets code written for arrays (`buffer.withUnsafeBufferPointer { … }`) read a `FileInput`'s buffer.
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R { try body(self) }
 }

@@ -7,7 +7,8 @@ public import NodeKit
 /// int64 or float64, nested objects and arrays are json. A line that is not a JSON object, or whose
 /// value does not fit its column, is rejected with its line number.
 public struct JSONLReadNode: NodeType {
-    static let path = Field<String>("path", summary: "A file or glob such as logs/*.jsonl, relative to the pipeline file.", example: "data/events.jsonl")
+    static let path = Field<String>("path", summary: "A file or glob (logs/*.jsonl, logs/**/*.jsonl) relative to the pipeline file, a path in the connection's store, or an https:// URL. Files ending in .gz are decompressed.", example: "data/events.jsonl")
+    static let connection = FileNodeSupport.connection
     static let schema = Field<SchemaDeclaration?>("schema", summary: "Column types (all or some keys); the rest are inferred.")
     static let inferRows = Field<Int>("inferRows", summary: "Lines sampled to infer the schema.", default: 1_000)
     static let batchRows = Field<Int>("batchRows", summary: "Rows per batch.", default: 8_192)
@@ -16,11 +17,11 @@ public struct JSONLReadNode: NodeType {
     public static let spec = NodeSpec(
         id: "jsonl.read", version: 1, category: .source, title: "JSON Lines file",
         summary: "Reads newline-delimited JSON objects into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: [path.spec, schema.spec, inferRows.spec, batchRows.spec, invalidText.spec],
+        inputs: [], outputs: [.data("out")], fields: [path.spec, connection.spec, schema.spec, inferRows.spec, batchRows.spec, invalidText.spec],
         capabilities: [.projection, .rejects], icon: "file-code")
 
     let settings: Settings
-    let pattern: String
+    let location: FileLocation
     let declared: Schema?
     let inferRows: Int
     let batchRows: Int
@@ -28,7 +29,7 @@ public struct JSONLReadNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        pattern = try settings.path(Self.path)
+        location = try settings.fileLocation(path: Self.path, connection: Self.connection)
         declared = try settings[Self.schema]?.schema
         inferRows = try settings[Self.inferRows]
         batchRows = max(1, try settings[Self.batchRows])
@@ -36,30 +37,29 @@ public struct JSONLReadNode: NodeType {
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
-        let files = FileMatcher.expand(pattern)
-        try settings.checkFiles(files, for: Self.path)
-        guard let first = files.first else { throw settings.error(Self.path, "no file matches '\(pattern)'", code: "file_not_found") }
+        let files = try await FileNodeSupport.list(location, settings: settings, path: Self.path)
         var order: [String] = []
         var types: [String: DataType] = [:]
         do {
-            let input = try FileInput(path: first, chunkSize: 1 << 20)
-            try input.refill(consumed: 0)
+            let input = try await FileInput.open(files[0], in: location, chunkSize: 1 << 20)
+            try await input.refill(consumed: 0)
             let bom = CSVSample.bomLength(input.buffer, input.filled)
             _ = input.buffer.withUnsafeBufferPointer { b in
                 JSONLBatchDecoder.infer(UnsafeBufferPointer(rebasing: b[bom..<input.filled]), maxLines: inferRows, order: &order, types: &types)
             }
         } catch {
-            throw settings.error(Self.path, "\(error)", code: "file_unreadable")
+            throw FileNodeSupport.planError(error, settings: settings, path: Self.path)
         }
         var fields = order.map { SchemaField($0, declared?.field(named: $0)?.type ?? types[$0] ?? .string) }
         for field in declared?.fields ?? [] where !order.contains(field.name) { fields.append(field) }
         let full = Schema(fields)
         let output = request.projection.map { p in Schema(full.fields.filter { p.contains($0.name) }) } ?? full
-        return NodePlan(outputs: ["out": output], work: Work(files: files, schema: output, batchRows: batchRows, invalidText: invalidText))
+        return NodePlan(outputs: ["out": output], work: Work(location: location, files: files, schema: output, batchRows: batchRows, invalidText: invalidText))
     }
 
     struct Work: NodeWork {
-        let files: [String]
+        let location: FileLocation
+        let files: [StoredFile]
         let schema: Schema
         let batchRows: Int
         let invalidText: UTF8Validation.Policy
@@ -70,12 +70,12 @@ public struct JSONLReadNode: NodeType {
             return nil
         }
 
-        private func read(_ path: String, _ context: any NodeContext) async throws {
-            let input: FileInput
-            do { input = try FileInput(path: path) } catch { throw NodeError(code: "file_unreadable", message: "\(error)") }
+        private func read(_ file: StoredFile, _ context: any NodeContext) async throws {
+            let input = try await FileInput.open(file, in: location)
+            let path = input.path
             let decoder = JSONLBatchDecoder(schema: schema, batchRows: batchRows, invalidText: invalidText)
             decoder.source = path
-            context.addBytes(try input.refill(consumed: 0))
+            context.addBytes(try await input.refill(consumed: 0))
             var pos = CSVSample.bomLength(input.buffer, input.filled)
             while true {
                 pos = input.buffer.withUnsafeBufferPointer { b in
@@ -92,7 +92,7 @@ public struct JSONLReadNode: NodeType {
                     continue
                 }
                 if input.atEOF, pos >= input.filled { break }
-                context.addBytes(try input.refill(consumed: pos))
+                context.addBytes(try await input.refill(consumed: pos))
                 pos = 0
             }
             if decoder.rows > 0 { try await context.emit(decoder.finishBatch(), on: "out") }

@@ -4,28 +4,29 @@ public import NodeKit
 
 /// Writes rows as JSON Lines atomically (temporary file renamed into place on commit).
 public struct JSONLWriteNode: NodeType {
-    static let path = Field<String>("path", summary: "Output file, relative to the pipeline file. Replaced atomically on commit.", example: "out/events.jsonl")
+    static let path = Field<String>("path", summary: "Output file, relative to the pipeline file or a path in the connection's store. Replaced atomically when the run commits.", example: "out/events.jsonl")
+    static let connection = FileNodeSupport.connection
     public static let spec = NodeSpec(
         id: "jsonl.write", version: 1, category: .sink, title: "JSON Lines file",
         summary: "Writes one JSON object per row; the file appears only when the run commits.",
-        inputs: [.data("in")], outputs: [], fields: [path.spec], capabilities: [.transactionalSink], icon: "file-export")
+        inputs: [.data("in")], outputs: [], fields: [path.spec, connection.spec], capabilities: [.transactionalSink], icon: "file-export")
 
-    let path: String
+    let location: FileLocation
 
     public init(settings: Settings) throws(ConfigError) {
-        path = try settings.path(Self.path)
+        location = try settings.fileLocation(path: Self.path, connection: Self.connection, writing: true)
     }
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
-        NodePlan(outputs: [:], work: Work(path: path, schema: try request.input()))
+        NodePlan(outputs: [:], work: Work(location: location, schema: try request.input()))
     }
 
     struct Work: NodeWork {
-        let path: String
+        let location: FileLocation
         let schema: Schema
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
-            try await FileSink.run(context, path: path) { output in try await write(context, output) }
+            try await FileSink.run(context, location: location) { output in try await write(context, output) }
         }
 
         private func write(_ context: any NodeContext, _ output: AtomicFileOutput) async throws {

@@ -49,7 +49,8 @@ public struct Planner: Sendable {
             if !problems.isEmpty { errors += problems; continue }
             do {
                 let raw = try SettingParameters.substitute(declaration.settings, spec: type.spec, parameters: parameters, node: declaration.id)
-                let node = try type.init(settings: Settings(node: declaration.id, raw: raw, files: files, connections: connections))
+                let node = try type.init(settings: Settings(node: declaration.id, raw: raw, files: files, connections: connections,
+                                                                    connectors: registry.connectors))
                 instances[declaration.id] = (type, node, declaration)
             } catch {
                 errors.append(error.at(node: declaration.id, location: declaration.location))

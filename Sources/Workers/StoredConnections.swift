@@ -66,7 +66,9 @@ public struct StoredConnections: Sendable {
             try refuseStoreDatabase(connection)
             connections.append(connection)
         }
-        return ConnectionCatalog(connections, source: "the server's connections")
+        var catalog = ConnectionCatalog(connections, source: "the server's connections")
+        catalog.outbound = outbound
+        return catalog
     }
 
     /// Builds one connection; values are literal (no `${env:…}` on the server).

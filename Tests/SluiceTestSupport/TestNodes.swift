@@ -115,4 +115,4 @@ public struct SinkNode: NodeType {
 }
 
 /// The builtin nodes plus the test nodes.
-public let testRegistry = NodeRegistry(BuiltinNodes.all + [GenerateNode.self, FailNode.self, SinkNode.self])
+public let testRegistry = NodeRegistry(BuiltinNodes.all + [GenerateNode.self, FailNode.self, SinkNode.self], connectors: BuiltinNodes.connectors)
