@@ -2,6 +2,7 @@ import CZlib
 import NodeKit
 
 /// Inflates a gzip stream (RFC 1952, members concatenated as `gzip` and `cat` make them) as it is read.
+/// A `.gz` file whose bytes are not gzip (a web server that already decoded it) passes through unchanged.
 ///
 /// Memory stays bounded whatever the ratio: each `read` inflates at most the caller's buffer. A corrupt or
 /// truncated stream fails the node with `invalid_gzip` naming the file.
@@ -14,6 +15,8 @@ final class GzipByteStream: ByteStream {
     private var inputEnd = 0
     private var sourceEnded = false
     private var finished = false
+    /// nil until the first bytes are seen; false when they are not gzip (no gzip magic number).
+    private var isGzip: Bool?
 
     init(_ source: any ByteStream, label: String) throws {
         self.source = source
@@ -36,6 +39,23 @@ final class GzipByteStream: ByteStream {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         guard buffer.count > 0 else { return 0 }
+        if isGzip == nil {
+            while inputEnd < 2, !sourceEnded {
+                let n = try await source.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: input[inputEnd...])))
+                if n == 0 { sourceEnded = true }
+                inputEnd += n
+            }
+            isGzip = inputEnd >= 2 && input[0] == 0x1f && input[1] == 0x8b
+        }
+        if isGzip == false {
+            if inputStart < inputEnd {
+                let n = min(buffer.count, inputEnd - inputStart)
+                buffer.baseAddress!.copyMemory(from: input.baseAddress! + inputStart, byteCount: n)
+                inputStart += n
+                return n
+            }
+            return sourceEnded ? 0 : try await source.read(into: buffer)
+        }
         while !finished {
             if inputStart == inputEnd, !sourceEnded {
                 let n = try await source.read(into: UnsafeMutableRawBufferPointer(input))

@@ -130,6 +130,17 @@ final class HTTPSession: Sendable {
 
     /// One attempt: authentication added, redirects followed (each target checked), the body collected.
     private func sendOnce(_ original: OutgoingRequest) async throws -> HTTPReply {
+        let (response, url) = try await respond(original)
+        let collected: ByteBuffer
+        do { collected = try await response.body.collect(upTo: maxBodyBytes) } catch is NIOTooManyBytesError {
+            throw NodeError(code: "body_too_large", message: "\(endpoint.redacted(url)) answered with more than \(maxBodyBytes >> 20) MB; lower the page size or raise maxBodyBytes")
+        }
+        return HTTPReply(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView), url: url)
+    }
+
+    /// One attempt up to the response's head: authentication added, redirects followed (each target checked).
+    /// The body is left to the caller to read.
+    private func respond(_ original: OutgoingRequest) async throws -> (HTTPClientResponse, String) {
         var url = original.url
         var method = original.method
         var body = original.body
@@ -150,13 +161,49 @@ final class HTTPSession: Sendable {
                 url = next
                 continue
             }
-            let collected: ByteBuffer
-            do { collected = try await response.body.collect(upTo: maxBodyBytes) } catch is NIOTooManyBytesError {
-                throw NodeError(code: "body_too_large", message: "\(endpoint.redacted(url)) answered with more than \(maxBodyBytes >> 20) MB; lower the page size or raise maxBodyBytes")
-            }
-            return HTTPReply(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView), url: url)
+            return (response, url)
         }
         throw NodeError(code: "too_many_redirects", message: "\(endpoint.redacted(original.url)) redirected more than 5 times")
+    }
+
+    /// GETs `url` for streaming its body (a file): network failures and retryable statuses are retried before
+    /// any byte is read; any other status than 2xx fails with the start of the reply.
+    func open(_ url: String) async throws -> HTTPClientResponse.Body {
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            await limiter?.acquire()
+            let response: HTTPClientResponse
+            let answered: String
+            do { (response, answered) = try await respond(OutgoingRequest(method: .GET, url: url)) } catch let error as ConfigError {
+                throw NodeError(code: error.code, message: error.message)
+            } catch let error as NodeError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch let error as NIOSSLError {
+                // A certificate the client does not trust will not become trusted by asking again.
+                throw NodeError(code: "tls_failed", message: "GET \(endpoint.redacted(url)): TLS failed (\(error)); for a server with a private CA, read it through an http connection with caFile",
+                                isRetryable: false)
+            } catch {
+                guard attempt < endpoint.retries else {
+                    throw NodeError(code: "http_unreachable", message: "GET \(endpoint.redacted(url)) failed after \(attempt + 1) attempt(s)", isRetryable: true, cause: "\(error)")
+                }
+                try await Task.sleep(for: Self.backoff(attempt))
+                attempt += 1
+                continue
+            }
+            let status = Int(response.status.code)
+            if (200..<300).contains(status) { return response.body }
+            let excerpt = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
+            if Self.retryableStatuses.contains(status), attempt < endpoint.retries {
+                try await Task.sleep(for: Self.retryAfter(response.headers.first(name: "Retry-After")) ?? Self.backoff(attempt))
+                attempt += 1
+                continue
+            }
+            throw NodeError(code: status == 404 ? "file_not_found" : "http_status", message: "GET \(endpoint.redacted(answered)) answered \(status)",
+                            isRetryable: Self.retryableStatuses.contains(status), cause: String(excerpt.prefix(500)))
+        }
     }
 
     /// The URL with an API key added when the key goes in the query.

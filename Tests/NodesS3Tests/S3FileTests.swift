@@ -26,6 +26,16 @@ import Testing
         "id,name,amount\n" + (from..<(from + rows)).map { "\($0),customer \($0),\($0 % 100).25\n" }.joined()
     }
 
+    /// Writes `rows` rows like `csv(rows:)` to `name` with awk (fast, where building the text in a debug build is not).
+    func writeCSV(_ name: String, rows: Int) throws {
+        let made = try runProcess("/bin/sh", ["-c", "awk 'BEGIN { print \"id,name,amount\"; for (i = 0; i < \(rows); i++) printf \"%d,customer %d,%d.25\\n\", i, i, i % 100 }' > '\(dir.file(name))'"])
+        #expect(made.status == 0)
+    }
+
+    func sameFiles(_ a: String, _ b: String) throws -> Bool {
+        try runProcess("/usr/bin/cmp", ["-s", dir.file(a), dir.file(b)]).status == 0
+    }
+
     func object(_ key: String) async throws -> String {
         String(buffer: try await client.get(key, range: nil, etag: nil))
     }
@@ -58,8 +68,8 @@ import Testing
     }
 
     @Test func aLargeOutputIsUploadedInManyPartsAndReadBackByRanges() async throws {
-        // About 26 MB: six parts of 5 MB and a last one, three in flight.
-        try dir.write("big.csv", csv(rows: 600_000))
+        // About 17 MB: three parts of 5 MB and a last one, three in flight.
+        try writeCSV("big.csv", rows: 500_000)
         let size = try FileManager.default.attributesOfItem(atPath: dir.file("big.csv"))[.size] as! Int
         let write = try await harness.run("""
         apiVersion: sluice/v1
@@ -86,18 +96,18 @@ import Testing
         edges: [{from: lake.out, to: out.in}]
         """)
         #expect(read.summary.status == .succeeded, "\(read.summary.error ?? "")")
-        #expect(try dir.read("copy.csv") == csv(rows: 600_000))
+        #expect(try sameFiles("copy.csv", "big.csv"))
     }
 
     @Test func aFailedRunLeavesNoObjectAndNoParts() async throws {
-        try dir.write("big.csv", csv(rows: 600_000))
+        try writeCSV("big.csv", rows: 500_000)
         let failing = PipelineHarness(registry: testRegistry, directory: dir, connections: harness.connections)
         let run = try await failing.run("""
         apiVersion: sluice/v1
         name: fails
         nodes:
           - {id: src, type: csv.read, settings: {path: big.csv, batchRows: 16384}}
-          - {id: boom, type: test.fail, settings: {after: 30}}
+          - {id: boom, type: test.fail, settings: {after: 25}}
           - {id: land, type: csv.write, settings: {connection: smallparts, path: failed/out.csv}}
         edges: [{from: src.out, to: boom.in}, {from: boom.out, to: land.in}]
         """)
