@@ -4,15 +4,19 @@ import Columnar
 import Foundation
 import NodeKit
 
-/// `sluice discover CONNECTION`: tables, columns, types, nullability and primary keys of a connection.
+/// `sluice discover CONNECTION`: tables, columns, types, nullability and primary keys of a database connection;
+/// files (path, size, modified) of a file connection, with the inferred schema of the first CSV and JSONL files.
 struct DiscoverCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "discover", abstract: "List the tables, columns, types and primary keys of a connection.")
+    static let configuration = CommandConfiguration(commandName: "discover", abstract: "List the tables of a database connection, or the files of a file connection (s3) with their inferred schemas.")
 
     @Argument(help: "The connection's name in the connections file.")
     var connection: String
 
     @Option(help: "Only this schema (PostgreSQL).")
     var schema: String?
+
+    @Option(help: ArgumentHelp("Only files matching this path or glob (file connections; default: every file).", valueName: "glob"))
+    var path = "**"
 
     @Option(help: ArgumentHelp("Connections file.", valueName: "file"))
     var connections = "connections.yaml"
@@ -31,6 +35,9 @@ struct DiscoverCommand: AsyncParsableCommand {
             throw ExitStatus.invalid
         }
         let connectors = BuiltinNodes.connectors
+        if connectors.connector(named.type, offering: (any FileStoring.Type).self) != nil {
+            return try await FileDiscovery(catalog: catalog, connection: named.name, pattern: path).print(json: json)
+        }
         guard let discoverer = connectors.connector(named.type, offering: (any SchemaDiscovering.Type).self) else {
             Terminal.error("\(named.type) connections cannot be discovered; discovery needs \(connectors.describeTypes(offering: (any SchemaDiscovering.Type).self))")
             throw ExitStatus.invalid

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Remote-file benchmark (not a test): the orders CSV moved through moto's S3 server on loopback, Sluice against
+# the AWS command line (`aws s3 cp`, boto3) moving the same bytes against the same server in the same run.
+#
+#   bench/s3.sh [ROWS]        (default 5,000,000 rows, about 720 MB)
+#
+# Prints best-of-3 wall times, Sluice's peak RSS and the ratios:
+#   S3 → local:  Sluice csv.read (s3) → csv.write (local)   vs  aws s3 cp s3://… local
+#   S3 → S3:     Sluice csv.read (s3) → csv.write (s3)      vs  aws s3 cp s3://… local, then aws s3 cp local s3://…
+# Requirements: the AWS CLI (pip install awscli), moto[server] (scripts/setup), GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-5000000}
+data=bench/data/orders.csv
+mkdir -p bench/data bench/results
+command -v aws >/dev/null || pip install --quiet awscli
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
+swift build -c release --scratch-path .build-release --product sluice >/dev/null
+sluice=$PWD/.build-release/release/sluice
+if [ ! -f "$data" ] || [ "$(cat bench/data/.rows 2>/dev/null)" != "$rows" ]; then
+  echo "generating $rows rows into $data …"
+  python3 bench/generate_orders.py "$rows" "$data"
+  echo "$rows" > bench/data/.rows
+fi
+
+work=$(mktemp -d /tmp/sluice-bench-s3.XXXXXX)
+port=$(scripts/s3-server start "$work/s3" --watch $$)
+trap 'scripts/s3-server stop "$work/s3"; rm -rf "$work"' EXIT
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_DEFAULT_REGION=us-east-1
+aws_s3() { aws --endpoint-url "http://127.0.0.1:$port" s3 "$@" >/dev/null; }
+aws_s3 mb s3://bench-source
+aws_s3 mb s3://bench-target
+aws_s3 cp "$data" s3://bench-source/orders.csv
+
+cat > "$work/connections.yaml" <<YAML
+source: {type: s3, endpoint: "http://127.0.0.1:$port", bucket: bench-source, pathStyle: true, accessKeyId: bench, secretAccessKey: bench-secret}
+target: {type: s3, endpoint: "http://127.0.0.1:$port", bucket: bench-target, pathStyle: true, accessKeyId: bench, secretAccessKey: bench-secret}
+YAML
+cat > "$work/to-local.yaml" <<YAML
+apiVersion: sluice/v1
+name: s3-to-local
+nodes:
+  - {id: read, type: csv.read, settings: {connection: source, path: orders.csv}}
+  - {id: write, type: csv.write, settings: {path: $work/copy.csv}}
+edges: [{from: read.out, to: write.in}]
+YAML
+cat > "$work/to-s3.yaml" <<YAML
+apiVersion: sluice/v1
+name: s3-to-s3
+nodes:
+  - {id: read, type: csv.read, settings: {connection: source, path: orders.csv}}
+  - {id: write, type: csv.write, settings: {connection: target, path: copy/orders.csv}}
+edges: [{from: read.out, to: write.in}]
+YAML
+
+# best NAME COMMAND…: the best wall time of 3 runs and that run's peak RSS (KB), as "SECONDS RSS".
+best() {
+  local best="" rss=""
+  for _ in 1 2 3; do
+    local timing; timing=$(mktemp)
+    /usr/bin/time -o "$timing" -f "%e %M" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$timing" >&2; exit 1; }
+    local out; out=$(tail -1 "$timing"); rm -f "$timing"
+    local t=${out% *} m=${out#* }
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+  done
+  echo "$best $rss"
+}
+download() { aws_s3 cp s3://bench-source/orders.csv "$work/aws.csv"; }
+download_upload() { download && aws_s3 cp "$work/aws.csv" s3://bench-target/aws/orders.csv; }
+export -f aws_s3 download download_upload; export port work
+
+read -r aws_down _ <<< "$(best bash -c download)"
+read -r aws_both _ <<< "$(best bash -c download_upload)"
+read -r sl_local sl_local_rss <<< "$(best "$sluice" run "$work/to-local.yaml" --connections "$work/connections.yaml")"
+read -r sl_s3 sl_s3_rss <<< "$(best "$sluice" run "$work/to-s3.yaml" --connections "$work/connections.yaml")"
+size=$(stat -c %s "$data")
+
+printf '\n%s rows, %s MB, moto S3 on loopback, best of 3\n\n' "$rows" "$((size / 1000000))"
+printf '| task | sluice | peak RSS | aws s3 cp | sluice / aws |\n|---|---|---|---|---|\n'
+awk -v s="$sl_local" -v a="$aws_down" -v r="$sl_local_rss" 'BEGIN { printf "| S3 → local (csv.read → csv.write) | %.2f s | %d MB | %.2f s (download) | %.2f× |\n", s, r / 1024, a, s / a }'
+awk -v s="$sl_s3" -v a="$aws_both" -v r="$sl_s3_rss" 'BEGIN { printf "| S3 → S3 (csv.read → csv.write) | %.2f s | %d MB | %.2f s (download + upload) | %.2f× |\n", s, r / 1024, a, s / a }'
