@@ -14,17 +14,23 @@ public protocol FileStore: Sendable {
     func open(_ file: StoredFile) async throws -> any ByteStream
     /// Starts writing `path` for run `runID`; the file appears only when the returned destination's commit runs.
     func create(_ path: String, runID: String) async throws -> any FileDestination
+    /// Moves a file (replacing what is at `target`), for triggers that move fired files to `processed/`.
+    func move(_ path: String, to target: String) async throws
 }
 
 extension FileStore {
     public var isWritable: Bool { true }
+
+    public func move(_ path: String, to target: String) async throws {
+        throw NodeError(code: "read_only_store", message: "\(label) cannot move files")
+    }
 }
 
 /// A file a store listed: its path in the store, size, modification time and entity tag where the store has them.
 public struct StoredFile: Sendable, Hashable, Codable {
     public let path: String
     public let size: Int64?
-    /// Seconds since 1970 (UTC).
+    /// Milliseconds since 1970 (UTC).
     public let modified: Int64?
     public let etag: String?
 

@@ -22,7 +22,7 @@ public struct LocalFileStore: FileStore {
         return paths.map { path in
             var info = stat()
             guard stat(path, &info) == 0 else { return StoredFile(path: path, size: nil) }
-            return StoredFile(path: path, size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec))
+            return StoredFile(path: path, size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
         }
     }
 
@@ -33,6 +33,16 @@ public struct LocalFileStore: FileStore {
     public func create(_ path: String, runID: String) async throws -> any FileDestination {
         try files.check(path)
         return try LocalFileDestination(target: path, runID: runID)
+    }
+
+    public func move(_ path: String, to target: String) async throws {
+        try files.check(path)
+        try files.check(target)
+        let folder = (target as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard rename(path, target) == 0 else {
+            throw NodeError(code: "file_unwritable", message: "cannot move '\(path)' to '\(target)': \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Regular files a path or glob names, sorted. `**` walks directories (never into hidden ones).

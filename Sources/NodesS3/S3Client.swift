@@ -178,6 +178,16 @@ struct S3Client: Sendable {
         _ = try await send(.PUT, key: nil, operation: "creating bucket '\(endpoint.bucket)'")
     }
 
+    /// Copies an object within the bucket (objects up to 5 GB, S3's limit for one copy).
+    func copy(_ key: String, to target: String) async throws {
+        let source = "/\(endpoint.bucket)/\(SigV4Signer.encode(key, keepSlash: true))"
+        let reply = try await send(.PUT, key: target, headers: [("x-amz-copy-source", source)], operation: "copying '\(key)' to '\(target)'")
+        let text = String(buffer: reply.body)[...]
+        if S3XML.elements("Error", in: text).count > 0, let code = S3XML.value("Code", in: text) {
+            throw S3Failure(status: 200, code: code, message: S3XML.value("Message", in: text) ?? "", operation: "copying '\(key)'").nodeError
+        }
+    }
+
     func delete(_ key: String) async throws {
         _ = try await send(.DELETE, key: key, operation: "deleting '\(key)'")
     }
@@ -225,7 +235,7 @@ struct S3Client: Sendable {
         return S3XML.elements("Upload", in: xml).compactMap { S3XML.value("Key", in: $0) }
     }
 
-    /// `2026-01-31T12:00:00.000Z` as seconds since 1970.
+    /// `2026-01-31T12:00:00.123Z` as milliseconds since 1970.
     static func parseTime(_ text: String) -> Int64? {
         let digits = text.split(whereSeparator: { !$0.isNumber }).prefix(6).compactMap { Int32($0) }
         guard digits.count == 6 else { return nil }
@@ -236,7 +246,9 @@ struct S3Client: Sendable {
         parts.tm_hour = digits[3]
         parts.tm_min = digits[4]
         parts.tm_sec = digits[5]
-        return Int64(timegm(&parts))
+        let fraction = text.split(separator: ".").dropFirst().first.map { String($0.prefix { $0.isNumber }.prefix(3)) } ?? ""
+        let millis = Int64(fraction.padding(toLength: 3, withPad: "0", startingAt: 0)) ?? 0
+        return Int64(timegm(&parts)) * 1000 + millis
     }
 }
 

@@ -43,6 +43,12 @@ struct S3FileStore: FileStore {
         }
         return try S3Upload(client: client, key: key, runID: runID, partSize: partSize, inFlight: uploadsInFlight)
     }
+
+    /// S3 has no rename: a copy, then the original deleted (the copy is whole before the original goes).
+    func move(_ path: String, to target: String) async throws {
+        try await client.copy(path, to: target)
+        try await client.delete(path)
+    }
 }
 
 /// Reads an object as ranged GETs, `readAhead` of them in flight, handed out in order; memory stays near

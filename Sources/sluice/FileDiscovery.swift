@@ -38,7 +38,7 @@ struct FileDiscovery {
         let width = min(60, files.prefix(Self.listed).map(\.path.count).max() ?? 0)
         for file in files.prefix(Self.listed) {
             let size = file.size.map { ByteCount.describe(ByteCount(Int($0))) } ?? "?"
-            let modified = file.modified.map { CivilTime.formatTimestamp(micros: $0 * 1_000_000) } ?? ""
+            let modified = file.modified.map { CivilTime.formatTimestamp(micros: $0 * 1000) } ?? ""
             Swift.print("\(file.path.padding(toLength: max(width, file.path.count), withPad: " ", startingAt: 0))  \(size.padding(toLength: 9, withPad: " ", startingAt: 0))  \(modified)")
         }
         if files.count > Self.listed { Swift.print("… and \(files.count - Self.listed) more") }

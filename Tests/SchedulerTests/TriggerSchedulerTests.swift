@@ -395,3 +395,51 @@ struct TriggerSchedulerTests {
         #expect(try await b.whileLeader { _ in } == true)
     }
 }
+
+/// The `file` trigger on an `s3` connection's folder, against moto on loopback: settle, fire once, move to processed/.
+@Suite struct S3FileTriggerTests {
+    func curl(_ arguments: [String]) throws -> ProcessResult {
+        try runProcess("/usr/bin/curl", ["-s", "-f"] + arguments)
+    }
+
+    /// An object's text read with a signed request (boto3, installed with moto), or nil when there is none.
+    func object(_ bucket: String, _ key: String) throws -> String? {
+        let script = """
+        import boto3, sys
+        s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:\(try S3TestServer.port)", aws_access_key_id="testing", aws_secret_access_key="x", region_name="us-east-1")
+        try:
+            sys.stdout.write(s3.get_object(Bucket="\(bucket)", Key="\(key)")["Body"].read().decode())
+        except s3.exceptions.NoSuchKey:
+            sys.exit(3)
+        """
+        let result = try runProcess("/usr/bin/env", ["python3", "-c", script])
+        return result.status == 0 ? result.stdout : nil
+    }
+
+    @Test func objectsArrivingInAPrefixFireOnceAndMoveToProcessed() async throws {
+        let bucket = S3TestServer.bucketName()
+        let base = "http://127.0.0.1:\(try S3TestServer.port)/\(bucket)"
+        // moto accepts these without a signature; Sluice's own requests are signed.
+        #expect(try curl(["-X", "PUT", base]).status == 0)
+        let catalog = try ConnectionsFile.parse(try S3TestServer.connectionYAML("lake", bucket: bucket), file: nil, specs: BuiltinNodes.connectors.specs,
+                                                environment: [:])
+        let f = try await SchedulerFixture.make(connections: Array(catalog.connections.values))
+        defer { Task { await f.close() } }
+        _ = try await f.trigger(#"{"name": "lake-drops", "kind": "file", "overlap": "queue", "settings": {"connection": "lake", "directory": "incoming", "glob": "*.csv", "settle": "2s", "pollEvery": "1s", "after": "move"}}"#,
+                                parameters: ["input": "${event.path}"])
+        #expect(try curl(["-X", "PUT", "-H", "Content-Type: application/octet-stream", "--data-binary", "id\n1\n", "\(base)/incoming/a.csv"]).status == 0)
+        #expect(try curl(["-X", "PUT", "-H", "Content-Type: application/octet-stream", "--data-binary", "id\n2\n", "\(base)/incoming/deeper/b.csv"]).status == 0)
+        #expect(try curl(["-X", "PUT", "-H", "Content-Type: application/octet-stream", "--data-binary", "x", "\(base)/incoming/notes.txt"]).status == 0)
+        #expect(await f.scheduler.tick().isEmpty, "seen, now settling")
+        f.clock.advance(seconds: 3)
+        let fired = await f.scheduler.tick()
+        let event = fired.first.flatMap { JSONValue.parse($0.eventJSON) }
+        #expect(fired.count == 1 && event?["path"] == .string("incoming/processed/a.csv") && event?["size"] == .int(5), "\(fired.map(\.eventJSON))")
+        #expect(try object(bucket, "incoming/processed/a.csv") == "id\n1\n")
+        #expect(try object(bucket, "incoming/a.csv") == nil, "moved away")
+        for _ in 0..<2 {
+            f.clock.advance(seconds: 5)
+            #expect(await f.scheduler.tick().isEmpty, "fires once; deeper folders and other names are not watched")
+        }
+    }
+}
