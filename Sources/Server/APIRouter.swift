@@ -10,7 +10,7 @@ public enum APIRouter {
     static func endpoints() -> [Endpoint] {
         SystemRoutes.endpoints + AuthRoutes.endpoints + UserRoutes.endpoints + VaultRoutes.endpoints + NotificationRoutes.endpoints + DashboardRoutes.endpoints + ConnectionRoutes.endpoints
             + PipelineRoutes.endpoints + [PreviewRoutes.endpoint, TestRoutes.endpoint] + StateRoutes.endpoints + RunRoutes.endpoints + TriggerRoutes.endpoints + [WebhookRoutes.endpoint]
-            + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
+            + FileRoutes.endpoints + [EventRoutes.endpoint, OpenAPIDocument.endpoint]
     }
 
     public static func router(_ state: ServerState) -> Router<AppContext> {
@@ -36,7 +36,7 @@ public enum APIRouter {
             guard let user else { throw APIError.unauthenticated }
             guard user.role == .admin else { throw APIError.forbidden("only admins can do this") }
         }
-        let body = endpoint.requestSchema == nil ? nil : try await collectBody(&request, upTo: context.maxUploadSize)
+        let body = endpoint.requestSchema == nil || endpoint.streamsBody ? nil : try await collectBody(&request, upTo: context.maxUploadSize)
         let reply = try await endpoint.handler(APICall(request: request, context: context, body: body, user: user, state: state))
         return response(reply)
     }

@@ -32,12 +32,14 @@ public struct Endpoint: Sendable {
     /// Error statuses this endpoint answers besides the ones every endpoint of its shape does (see `errorStatuses`):
     /// 502 when it reaches another server, 413 for a raw body, 426 for a protocol upgrade, ….
     public let errors: [HTTPResponse.Status]
+    /// The body is a file's raw bytes, streamed to the handler (`call.request.body`) instead of collected.
+    public let streamsBody: Bool
     let handler: @Sendable (APICall) async throws -> APIReply
 
     init(_ method: HTTPRequest.Method, _ path: String, _ operationID: String, _ summary: String, tag: String, access: Access = .user,
          query: [QueryParameter] = [], request: JSONValue? = nil, status: HTTPResponse.Status = .ok, response: JSONValue?,
          contentType: String = "application/json", alternativeContentTypes: [String] = [], errors: [HTTPResponse.Status] = [],
-         handler: @escaping @Sendable (APICall) async throws -> APIReply) {
+         streamsBody: Bool = false, handler: @escaping @Sendable (APICall) async throws -> APIReply) {
         self.method = method
         self.path = path
         self.operationID = operationID
@@ -51,6 +53,7 @@ public struct Endpoint: Sendable {
         self.contentType = contentType
         self.alternativeContentTypes = alternativeContentTypes
         self.errors = errors
+        self.streamsBody = streamsBody
         self.handler = handler
     }
 
@@ -172,6 +175,7 @@ enum APISchema {
     static let number: JSONValue = .object(["type": .string("number")])
     static let boolean: JSONValue = .object(["type": .string("boolean")])
     static let any: JSONValue = .object([:])
+    static let binary: JSONValue = .object(["type": .string("string"), "format": .string("binary")])
     static let anyObject: JSONValue = .object(["type": .string("object")])
 
     /// The schema of a request or response type, derived from its `Decodable` conformance.

@@ -72,7 +72,8 @@ enum OpenAPIDocument {
         ]
         operation["security"] = endpoint.access == .anyone ? .array([]) : .array([.object(["bearer": .array([])])])
         if let request = endpoint.requestSchema {
-            operation["requestBody"] = .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": request])])])
+            let type = endpoint.streamsBody ? "application/octet-stream" : "application/json"
+            operation["requestBody"] = .object(["required": .bool(true), "content": .object([type: .object(["schema": request])])])
         }
         return .object(operation)
     }

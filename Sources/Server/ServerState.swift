@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var leaseMillis: Int64 = 30_000
     /// Whether this server takes part in scheduling triggers (one server at a time holds the role).
     public var scheduling = true
+    /// The largest file `POST /api/v1/files` accepts.
+    public var maximumUploadBytes: Int64 = 1 << 30
 
     /// The workspace roots: every file path a pipeline run by the server reads or writes must lie inside one
     /// (the first is where relative paths resolve). Empty means `<data-dir>/files`.
@@ -114,7 +116,8 @@ public final class ServerState: Sendable {
         dispatcher.onScheduleLag = { kind, lag in runMetrics.scheduleLag(kind: kind, lag) }
         self.dispatcher = dispatcher
         services = Services(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: configuration.fileRoots, outbound: configuration.outbound,
-                            accounts: AccountSettings(bcryptCost: configuration.bcryptCost, refreshTokenMillis: configuration.refreshTokenMillis))
+                            accounts: AccountSettings(bcryptCost: configuration.bcryptCost, refreshTokenMillis: configuration.refreshTokenMillis),
+                            maximumUploadBytes: configuration.maximumUploadBytes)
     }
 
     /// The scheduler for this server's triggers: watermark triggers query the stored connections, mailbox

@@ -90,9 +90,10 @@ public struct Services: Sendable {
     public let vault: VaultKeeping
     public let notifications: Notifications
     public let dashboard: Dashboard
+    public let files: WorkspaceFiles
 
     public init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots,
-                outbound: OutboundPolicy = .unrestricted, accounts: AccountSettings) {
+                outbound: OutboundPolicy = .unrestricted, accounts: AccountSettings, maximumUploadBytes: Int64 = 1 << 30) {
         let context = ServiceContext(store: store, vault: vault, queue: queue, dispatcher: dispatcher, files: files, outbound: outbound, accounts: accounts)
         pipelines = Pipelines(context: context)
         runs = Runs(context: context)
@@ -103,5 +104,6 @@ public struct Services: Sendable {
         self.vault = VaultKeeping(context: context)
         notifications = Notifications(context: context)
         dashboard = Dashboard(context: context)
+        self.files = WorkspaceFiles(context: context, maximumBytes: maximumUploadBytes)
     }
 }

@@ -24,9 +24,11 @@ struct ServerHarness {
     let transcript = Transcript()
 
     /// A harness on a temp SQLite store, or on `store` (e.g. a database of the test PostgreSQL cluster).
-    static func make(withUsers: Bool = true, store: StoreLocation? = nil, allowPrivateNetwork: Bool = false) async throws -> ServerHarness {
+    static func make(withUsers: Bool = true, store: StoreLocation? = nil, allowPrivateNetwork: Bool = false,
+                     configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> ServerHarness {
         let directory = try TemporaryDirectory()
         var configuration = ServerConfiguration(dataDirectory: directory.path, port: 0, store: store, workers: 0)
+        configure(&configuration)
         configuration.allowPrivateNetwork = allowPrivateNetwork
         configuration.bcryptCost = 4
         configuration.leaseMillis = 3_000
