@@ -429,6 +429,29 @@ def journey_triggers(server, driver):
     text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook]", "disabled")
 
 
+def journey_files(server, driver):
+    """Upload a CSV on the Files page (progress shown, then listed under the user's folder), read it in a
+    pipeline's preview by the path the page shows, then delete it."""
+    driver.find_element(By.LINK_TEXT, "Files").click()
+    visible(driver, By.CSS_SELECTOR, "[data-testid=drop-zone]")
+    home = driver.find_element(By.ID, "upload-folder").get_attribute("value")
+    assert home.startswith("uploads/") and home.endswith("/"), home
+    local = os.path.join(tempfile.mkdtemp(), "uploaded-orders.csv")
+    with open(local, "w") as f:
+        f.write("id,amount\n" + "".join(f"{i},{i}.5\n" for i in range(2000)))
+    driver.find_element(By.ID, "upload-input").send_keys(local)
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Uploaded files']", home + "uploaded-orders.csv", timeout=20)
+    driver.save_screenshot(os.path.join(shots, "files.png"))
+    path = home + "uploaded-orders.csv"
+    stored = os.path.join(server.dir, "data", "files", path)
+    assert os.path.getsize(stored) == os.path.getsize(local), "the upload is stored byte for byte"
+    row = driver.find_element(By.XPATH, f"//table[@aria-label='Uploaded files']//tr[.//code[text()='{path}']]")
+    row.find_element(By.XPATH, ".//button[text()='Delete']").click()
+    wait(driver, EC.alert_is_present()).accept()
+    wait(driver, lambda d: not os.path.exists(stored))
+    text_in(driver, By.TAG_NAME, "main", "No files uploaded yet")
+
+
 def journey_http_api_preview(server, driver):
     """An http connection made through its form (a bearer token as a secret) and tested; an http.read node previewed in
     the editor shows the API's first rows and the start of its answer."""
@@ -965,7 +988,7 @@ def journey_large_graph(server, driver):
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_edge_samples, journey_debug_run, journey_drafts,
-            journey_triggers, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
+            journey_triggers, journey_files, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
 # While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one
 # (journeys may rely on files earlier ones left: journey_editor_build_save_run needs journey_pipelines_import_and_run).
 if os.environ.get("SLUICE_JOURNEYS"):

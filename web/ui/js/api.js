@@ -109,3 +109,31 @@ export async function parseDocument(text) {
   document.edges ??= [];
   return document;
 }
+
+/**
+ * Uploads a file's bytes to `path` in the workspace (`POST /api/v1/files`), reporting progress (0 to 1). Uses
+ * XMLHttpRequest: fetch reports no upload progress. Refreshes the access token once on 401, like `api`.
+ * @param {string} path workspace path, e.g. uploads/ann/orders.csv
+ * @param {Blob} file
+ * @param {(fraction: number) => void} onProgress
+ * @returns {Promise<any>} the stored file
+ */
+export async function uploadFile(path, file, onProgress) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const access = sessionStorage.getItem(ACCESS);
+    const { status, text } = await new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", "/api/v1/files?path=" + encodeURIComponent(path));
+      if (access) request.setRequestHeader("Authorization", "Bearer " + access);
+      request.setRequestHeader("Content-Type", "application/octet-stream");
+      request.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
+      request.onload = () => resolve({ status: request.status, text: request.responseText });
+      request.onerror = () => reject(new ApiError(0, "network_error", "the upload was interrupted (network error)"));
+      request.send(file);
+    });
+    if (status === 401 && attempt === 0 && access && await refresh()) continue;
+    if (status < 200 || status >= 300) throw decodeError(status, text);
+    onProgress(1);
+    return JSON.parse(text);
+  }
+}

@@ -15,6 +15,7 @@ import { usersPage } from "./pages/users.js";
 import { triggersPage } from "./pages/triggers.js";
 import { notificationsPage } from "./pages/notifications.js";
 import { dashboardPage } from "./pages/dashboard.js";
+import { filesPage } from "./pages/files.js";
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 const nav = /** @type {HTMLElement} */ (document.getElementById("nav"));
@@ -24,7 +25,7 @@ const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
 /**
  * @type {Record<string, (view: HTMLElement, me: any) => Promise<void>>}
  */
-const pages = { dashboard: dashboardPage, pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage, users: usersPage, triggers: triggersPage, notifications: notificationsPage };
+const pages = { dashboard: dashboardPage, pipelines: pipelinesPage, connections: connectionsPage, runs: runsPage, tokens: tokensPage, edit: editorPage, new: editorPage, run: runPage, users: usersPage, triggers: triggersPage, notifications: notificationsPage, files: filesPage };
 
 /**
  * The signed-in user (null when signed out).

@@ -130,8 +130,9 @@ export function displayValue(field, current) {
 /**
  * Renders a form for `fields`. `initial` holds current values; `secretsSet` names secret fields already stored
  * (their values are never shown: leaving them empty keeps them).
+ * `files` (uploaded workspace paths) are offered as suggestions in `path` fields.
  * @param {FieldSpec[]} fields
- * @param {{initial?: Record<string, unknown>, secretsSet?: string[], idPrefix?: string, connections?: string[]}} [options]
+ * @param {{initial?: Record<string, unknown>, secretsSet?: string[], idPrefix?: string, connections?: string[], files?: string[]}} [options]
  */
 export function renderFields(fields, options = {}) {
   const initial = options.initial ?? {};
@@ -178,6 +179,12 @@ export function renderFields(fields, options = {}) {
       input = /** @type {HTMLInputElement} */ (h("input", { id, name: field.name, type, autocomplete: field.secret ? "new-password" : "off",
         placeholder: field.secret && secretsSet.has(field.name) ? "set — leave empty to keep" : (field.example ?? field.default ?? "") }));
       if (current !== undefined && !field.secret) input.value = displayValue(field, current);
+      if (field.name === "path" && options.files?.length) {
+        // A file picker of sorts: the uploaded files, suggested as the user types (any other path stays allowed).
+        const list = h("datalist", { id: `${id}-files` }, ...options.files.map((path) => h("option", { value: path })));
+        input.setAttribute("list", `${id}-files`);
+        element.append(list);
+      }
     }
     const error = h("div", { class: "field-error", id: `${id}-error`, role: "alert" });
     input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);

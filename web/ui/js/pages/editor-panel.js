@@ -13,6 +13,7 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {object} options
  * @param {import("../editor-state.js").EditorState} options.state
  * @param {string[]} options.connections names of the connections forms may pick
+ * @param {string[]} [options.files] uploaded workspace files, suggested in path fields
  * @param {boolean} options.canEdit
  * @param {() => string} options.readOnlyRole the caller's role, for the read-only hint
  * @param {HTMLElement} options.sharing the sharing section shown in the overview
@@ -24,7 +25,7 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(nodeId: string) => void} options.preview shows a node's first rows in the data pane
  * @param {(point: string) => Node|string} options.breakpointSection the breakpoint toggle and condition of a node or an edge
  */
-export function createPanel({ state, connections, canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection }) {
+export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
 
   /**
@@ -66,7 +67,7 @@ export function createPanel({ state, connections, canEdit, readOnlyRole, sharing
     /** @type {any} */
     const spec = state.specOf(node.id);
     if (!spec) { show(element, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
-    const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections });
+    const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections, files });
     for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
     const message = h("div");
     show(element, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),

@@ -36,7 +36,8 @@ export async function editorPage(view, me) {
   const id = path.split("/")[2] ?? "";
   // `#/edit/ID?run=RUN` opens a past run on the canvas: its statuses, counters and the data on every edge.
   const pastRun = new URLSearchParams(query ?? "").get("run");
-  const [specs, connections] = await Promise.all([api("GET", "/api/v1/node-types"), api("GET", "/api/v1/connections")]);
+  const [specs, connections, uploads] = await Promise.all([api("GET", "/api/v1/node-types"), api("GET", "/api/v1/connections"),
+    api("GET", "/api/v1/files").catch(() => ({ files: [] }))]);
   /** @type {any} */
   let pipeline = null;
   const state = new EditorState(id ? { apiVersion: "sluice/v1", name: "", nodes: [], edges: [], layout: {} } : { apiVersion: "sluice/v1", name: "new-pipeline", nodes: [], edges: [], layout: {} }, specs);
@@ -55,7 +56,7 @@ export async function editorPage(view, me) {
   /** The run whose data the panel shows for a selected node or edge. */
   let runData = { runId: "", samples: /** @type {any[]} */ ([]) };
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
-  const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), canEdit, readOnlyRole: () => pipeline?.role, sharing,
+  const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), files: uploads.files.map((/** @type {any} */ f) => f.path), canEdit, readOnlyRole: () => pipeline?.role, sharing,
     apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId),
     breakpointSection: (point) => debug?.section(point) ?? "" });
   const dataPane = createDataPane({ documentText });
