@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
     ],
     targets: [
         .target(name: "Columnar", swiftSettings: strict),
@@ -95,7 +96,15 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP", "NodesS3"], swiftSettings: strict),
+        .target(
+            name: "NodesSFTP",
+            dependencies: [
+                "NodeKit", crypto, nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
+            ],
+            swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP", "NodesS3", "NodesSFTP"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
@@ -139,6 +148,8 @@ let package = Package(
         .testTarget(name: "ExpressionsTests", dependencies: ["Columnar", "Expressions"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "NodeKitTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesSFTPTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesSFTP", "Runtime", "BuiltinNodes", nioCore,
+                                                        .product(name: "NIOSSH", package: "swift-nio-ssh")], swiftSettings: strict),
         .testTarget(name: "NodesS3Tests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesS3", "Runtime", "BuiltinNodes", crypto, nioCore,
                                                       .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: strict),
         .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "Columnar", "Expressions", "NodeKit", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),

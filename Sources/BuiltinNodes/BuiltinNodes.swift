@@ -4,6 +4,7 @@ import NodesHTTP
 import NodesMail
 import NodesPostgres
 import NodesS3
+import NodesSFTP
 import NodesSQLite
 import NodesTransform
 
@@ -18,7 +19,7 @@ public enum BuiltinNodes {
 
     /// Every connector this build knows (its connection type and abilities): the one list the server, the
     /// scheduler and the command line look connectors up in.
-    public static let connectors = ConnectorRegistry([SQLiteConnector.self, PostgresConnector.self, IMAPConnector.self, SMTPConnector.self, HTTPConnector.self, SlackConnector.self, S3Connector.self])
+    public static let connectors = ConnectorRegistry([SQLiteConnector.self, PostgresConnector.self, IMAPConnector.self, SMTPConnector.self, HTTPConnector.self, SlackConnector.self, S3Connector.self, SFTPConnector.self])
 
     public static let registry = NodeRegistry(all, connectors: connectors)
 }

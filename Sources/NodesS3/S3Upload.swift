@@ -2,46 +2,14 @@ import Foundation
 import NIOCore
 import NodeKit
 
-/// A local file that holds an output's bytes until they are uploaded: created unlinked (nothing is left on disk
-/// if the process dies), read back by position from any task, closed when the last holder lets go.
-final class SpoolFile: Sendable {
-    let fd: Int32
-
-    init(label: String) throws {
-        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(directory)/sluice-upload-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw NodeError(code: "file_unwritable", message: "cannot create a spool file for \(label) in \(directory): \(String(cString: strerror(errno)))")
-        }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        self.fd = fd
-    }
-
-    deinit { close(fd) }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            guard n > 0 else { throw NodeError(code: "file_unwritable", message: "cannot write the upload's spool file: \(String(cString: strerror(errno)))") }
-            offset += n
-        }
-    }
-
-    /// `length` bytes from `offset`.
+extension SpoolFile {
+    /// `length` bytes from `offset`, in a buffer to send.
     func read(offset: Int, length: Int) throws -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: length)
-        let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target -> Int in
-            var done = 0
-            while done < length {
-                let n = pread(fd, target.baseAddress! + done, length - done, off_t(offset + done))
-                guard n > 0 else { throw NodeError(code: "file_unreadable", message: "cannot read the upload's spool file: \(n == 0 ? "it is shorter than written" : String(cString: strerror(errno)))") }
-                done += n
-            }
-            return done
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+            try read(offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: target[0..<length]))
+            return length
         }
-        precondition(got == length)
         return buffer
     }
 }

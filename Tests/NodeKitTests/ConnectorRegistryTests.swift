@@ -25,6 +25,6 @@ struct ConnectorRegistryTests {
         #expect(connectors.connector("sqlite", offering: (any WatermarkProbing.Type).self) != nil)
         #expect(connectors.describeTypes(offering: (any WatermarkProbing.Type).self) == "a sqlite or postgres connection")
         #expect(connectors.describeTypes(offering: (any MailboxWatching.Type).self) == "an imap connection")
-        #expect(Set(connectors.types(offering: (any FileStoring.Type).self)) == ["http", "s3"])
+        #expect(Set(connectors.types(offering: (any FileStoring.Type).self)) == ["http", "s3", "sftp"])
     }
 }
