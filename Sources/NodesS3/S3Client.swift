@@ -85,13 +85,25 @@ struct S3Client: Sendable {
     /// for an error status.
     func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: ByteBuffer? = nil,
               payloadHash: String = SigV4Signer.emptyPayloadHash, operation: String, limit: Int = 16 << 20) async throws -> Reply {
-        var attempt = 0
+        try await retrying(operation) {
+            let response = try await respond(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash, operation: operation)
+            let collected: ByteBuffer
+            do { collected = try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+                throw NodeError(code: "s3_error", message: "\(operation): the reply is larger than \(limit >> 20) MB")
+            }
+            return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
+        }
+    }
+
+    /// Runs `attempt`, again after network failures and retryable statuses (exponential backoff, `retries` times).
+    private func retrying<T>(_ operation: String, _ attempt: () async throws -> T) async throws -> T {
+        var tries = 0
         while true {
             try Task.checkCancellation()
             do {
-                return try await sendOnce(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash, operation: operation, limit: limit)
-            } catch let failure as S3Failure where failure.isRetryable && attempt < endpoint.retries {
-                attempt += 1
+                return try await attempt()
+            } catch let failure as S3Failure where failure.isRetryable && tries < endpoint.retries {
+                tries += 1
             } catch let failure as S3Failure {
                 throw failure
             } catch is CancellationError {
@@ -99,17 +111,19 @@ struct S3Client: Sendable {
             } catch let error as NodeError {
                 throw error
             } catch {
-                guard attempt < endpoint.retries else {
-                    throw NodeError(code: "s3_unreachable", message: "\(operation) failed after \(attempt + 1) attempts: \(error)", isRetryable: true)
+                guard tries < endpoint.retries else {
+                    throw NodeError(code: "s3_unreachable", message: "\(operation) failed after \(tries + 1) attempts: \(error)", isRetryable: true)
                 }
-                attempt += 1
+                tries += 1
             }
-            try await Task.sleep(for: .milliseconds(200 << min(attempt, 6)))
+            try await Task.sleep(for: .milliseconds(200 << min(tries, 6)))
         }
     }
 
-    private func sendOnce(_ method: HTTPMethod, key: String?, query: [(String, String)], headers: [(String, String)], body: ByteBuffer?,
-                          payloadHash: String, operation: String, limit: Int) async throws -> Reply {
+    /// One signed request up to its response head; an error status is read and thrown as `S3Failure`. The body of
+    /// a success is left to the caller.
+    private func respond(_ method: HTTPMethod, key: String?, query: [(String, String)], headers: [(String, String)], body: ByteBuffer?,
+                         payloadHash: String, operation: String) async throws -> HTTPClientResponse {
         let path = key.map(endpoint.path(key:)) ?? endpoint.bucketPath
         let host = endpoint.hostHeader
         var signed = headers.map { ($0.0.lowercased(), $0.1) }
@@ -128,16 +142,26 @@ struct S3Client: Sendable {
         }
         let response = try await client.execute(request, timeout: endpoint.timeout)
         let status = Int(response.status.code)
-        let collected: ByteBuffer
-        do { collected = try await response.body.collect(upTo: status >= 300 ? 1 << 20 : limit) } catch is NIOTooManyBytesError {
-            throw NodeError(code: "s3_error", message: "\(operation): the reply is larger than \(limit >> 20) MB")
-        }
         guard (200..<300).contains(status) else {
-            let text = String(buffer: collected)[...]
+            let text = String(buffer: (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer())[...]
             throw S3Failure(status: status, code: S3XML.value("Code", in: text) ?? (status == 404 ? "NotFound" : "HTTP\(status)"),
                             message: S3XML.value("Message", in: text) ?? "", operation: operation)
         }
-        return Reply(status: status, headers: response.headers, body: collected)
+        return response
+    }
+
+    /// The bytes of an object's range (both ends included) as a stream the caller reads at its own pace (the
+    /// connection holds back while the caller does not read), failing if the object changed since it was listed.
+    func stream(_ key: String, range: ClosedRange<Int64>, etag: String?) async throws -> HTTPClientResponse.Body {
+        var headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound)")]
+        if let etag { headers.append(("if-match", etag)) }
+        do {
+            return try await retrying("reading '\(key)'") {
+                try await respond(.GET, key: key, query: [], headers: headers, body: nil, payloadHash: SigV4Signer.emptyPayloadHash, operation: "reading '\(key)'").body
+            }
+        } catch let failure as S3Failure where failure.status == 412 {
+            throw NodeError(code: "file_changed", message: "'\(key)' changed while it was read (its ETag is no longer \(etag ?? "")); run again to read the new version")
+        }
     }
 
     /// Every object whose key starts with `prefix`, paging through ListObjectsV2 (1,000 keys a page).

@@ -16,8 +16,8 @@ public enum S3Connector: FileStoring {
     static let caFile = Field<String?>("caFile", summary: "A PEM file of certificate authorities to trust instead of the system's (a private CA).")
     static let timeout = Field<Duration>("timeout", summary: "Time allowed for one request (a part upload or ranged read included).", default: .seconds(120))
     static let retries = Field<Int>("retries", summary: "Retries of a request that failed on the network or with 500, 502, 503 or 504 (exponential backoff).", default: 4)
-    static let partSize = Field<ByteCount>("partSize", summary: "Size of an upload's parts (at least 5MB; parts double every 1,000 parts) and of ranged reads.", default: ByteCount(8 << 20))
-    static let concurrency = Field<Int>("concurrency", summary: "Parts uploaded, and ranges read ahead, at once per file.", default: 4)
+    static let partSize = Field<ByteCount>("partSize", summary: "Size of an upload's parts (at least 5MB; parts double every 1,000 parts); ranged reads take four parts at a time.", default: ByteCount(8 << 20))
+    static let concurrency = Field<Int>("concurrency", summary: "Parts uploaded, and ranged reads started, at once per file.", default: 4)
 
     public static let spec = ConnectionSpec(
         type: "s3", summary: "An S3-compatible bucket (AWS S3, MinIO, Ceph): files read and written by file nodes.",
@@ -47,7 +47,8 @@ public enum S3Connector: FileStoring {
         guard (1...64).contains(concurrency) else {
             throw ConfigError(code: "invalid_value", message: "concurrency must be 1 to 64", node: "connection '\(connection.name)'", field: "concurrency")
         }
-        return S3FileStore(client: try S3Client(try endpoint(connection)), connectionName: connection.name, readChunk: size, readAhead: concurrency,
+        // Reads stream, so their ranges can be large at little memory cost: fewer requests, less per-request overhead.
+        return S3FileStore(client: try S3Client(try endpoint(connection)), connectionName: connection.name, readChunk: 4 * size, readAhead: concurrency,
                            partSize: size, uploadsInFlight: concurrency)
     }
 

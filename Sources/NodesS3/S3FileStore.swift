@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NodeKit
@@ -51,16 +52,18 @@ struct S3FileStore: FileStore {
     }
 }
 
-/// Reads an object as ranged GETs, `readAhead` of them in flight, handed out in order; memory stays near
-/// `chunk × readAhead` whatever the object's size. An object that changes while it is read fails the read
-/// (each GET carries `If-Match` with the listed ETag).
+/// Reads an object as ranged GETs of `chunk` bytes, `readAhead` of them started at once and read in order. Each
+/// range's body streams: a range not yet being read holds only what the connection buffers before it pauses, so
+/// memory stays small however large the ranges (large ranges mean fewer requests). An object that changes while it
+/// is read fails the read (each GET carries `If-Match` with the listed ETag).
 final class S3ByteStream: ByteStream {
     private let client: S3Client
     private let file: StoredFile
     private let chunk: Int64
     private let readAhead: Int
     private var nextOffset: Int64 = 0
-    private var pending: [Task<ByteBuffer, any Error>] = []
+    private var pending: [Task<HTTPClientResponse.Body, any Error>] = []
+    private var body: HTTPClientResponse.Body.AsyncIterator?
     private var current = ByteBuffer()
     private var ended = false
 
@@ -76,6 +79,13 @@ final class S3ByteStream: ByteStream {
     func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         while current.readableBytes == 0 {
             if ended { return 0 }
+            if body != nil {
+                if let next = try await body!.next() {
+                    current = next
+                    continue
+                }
+                body = nil
+            }
             guard let size = file.size else {
                 // Size unknown: one whole GET (a listing always gives the size; this is the fallback).
                 current = try await client.get(file.path, range: nil, etag: file.etag)
@@ -86,13 +96,13 @@ final class S3ByteStream: ByteStream {
                 let range = nextOffset...min(size, nextOffset + chunk) - 1
                 nextOffset = range.upperBound + 1
                 let client = client, file = file
-                pending.append(Task { try await client.get(file.path, range: range, etag: file.etag) })
+                pending.append(Task { try await client.stream(file.path, range: range, etag: file.etag) })
             }
             guard !pending.isEmpty else {
                 ended = true
                 return 0
             }
-            current = try await pending.removeFirst().value
+            body = try await pending.removeFirst().value.makeAsyncIterator()
         }
         let n = min(buffer.count, current.readableBytes)
         current.withUnsafeReadableBytes { source in

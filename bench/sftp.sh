@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SFTP benchmark (not a test): the orders CSV read from OpenSSH's sshd on loopback (scripts/sftp-server), Sluice
+# against OpenSSH's own sftp client getting the same file from the same server in the same run.
+#
+#   bench/sftp.sh [ROWS]        (default 5,000,000 rows, about 720 MB)
+#
+# Prints best-of-3 wall times, Sluice's peak RSS and the ratio:
+#   SFTP → local:  Sluice csv.read (sftp) → csv.write (local)   vs  sftp get
+#   local → SFTP:  Sluice csv.read (local) → csv.write (sftp)   vs  sftp put
+# Needs root (the test sshd), openssh-server and openssh-client (scripts/setup), GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-5000000}
+data=bench/data/orders.csv
+mkdir -p bench/data bench/results
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
+swift build -c release --scratch-path .build-release --product sluice >/dev/null
+sluice=$PWD/.build-release/release/sluice
+if [ ! -f "$data" ] || [ "$(cat bench/data/.rows 2>/dev/null)" != "$rows" ]; then
+  echo "generating $rows rows into $data …"
+  python3 bench/generate_orders.py "$rows" "$data"
+  echo "$rows" > bench/data/.rows
+fi
+work=$(mktemp -d /tmp/sluice-bench-sftp.XXXXXX)
+port=$(scripts/sftp-server start "$work/sftp" --watch $$)
+trap 'scripts/sftp-server stop "$work/sftp"; rm -rf "$work"' EXIT
+cp "$data" "$work/sftp/files/orders.csv"
+chown "$(cat "$work/sftp/user")" "$work/sftp/files/orders.csv"
+key="$work/sftp/client_ed25519"
+cat > "$work/connections.yaml" <<YAML
+partner: {type: sftp, host: 127.0.0.1, port: $port, user: $(cat "$work/sftp/user"), privateKey: "\${file:$key}", hostKeyFingerprint: "$(cat "$work/sftp/host_key.fingerprint")"}
+YAML
+cat > "$work/get.yaml" <<YAML
+apiVersion: sluice/v1
+name: sftp-get
+nodes:
+  - {id: read, type: csv.read, settings: {connection: partner, path: orders.csv}}
+  - {id: write, type: csv.write, settings: {path: $work/copy.csv}}
+edges: [{from: read.out, to: write.in}]
+YAML
+cat > "$work/put.yaml" <<YAML
+apiVersion: sluice/v1
+name: sftp-put
+nodes:
+  - {id: read, type: csv.read, settings: {path: $PWD/$data}}
+  - {id: write, type: csv.write, settings: {connection: partner, path: up/orders.csv}}
+edges: [{from: read.out, to: write.in}]
+YAML
+sftp_batch() { sftp -q -b - -P "$port" -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "$(cat "$work/sftp/user")@127.0.0.1" >/dev/null; }
+export -f sftp_batch; export port key work
+get_file() { echo "get orders.csv $work/sftp-copy.csv" | sftp_batch; }
+put_file() { echo "put $PWD/bench/data/orders.csv up-sftp.csv" | sftp_batch; }
+export -f get_file put_file
+
+best() {
+  local best="" rss=""
+  for _ in 1 2 3; do
+    local timing; timing=$(mktemp)
+    /usr/bin/time -o "$timing" -f "%e %M" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$timing" >&2; exit 1; }
+    local out; out=$(tail -1 "$timing"); rm -f "$timing"
+    local t=${out% *} m=${out#* }
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+  done
+  echo "$best $rss"
+}
+cat "$data" > /dev/null
+read -r ssh_get _ <<< "$(best bash -c get_file)"
+read -r ssh_put _ <<< "$(best bash -c put_file)"
+read -r sl_get sl_get_rss <<< "$(best "$sluice" run "$work/get.yaml" --connections "$work/connections.yaml")"
+read -r sl_put sl_put_rss <<< "$(best "$sluice" run "$work/put.yaml" --connections "$work/connections.yaml")"
+size=$(stat -c %s "$data")
+printf '\n%s rows, %s MB, OpenSSH sshd on loopback, best of 3\n\n' "$rows" "$((size / 1000000))"
+printf '| task | sluice | peak RSS | OpenSSH sftp | sluice / sftp |\n|---|---|---|---|---|\n'
+awk -v s="$sl_get" -v a="$ssh_get" -v r="$sl_get_rss" 'BEGIN { printf "| SFTP → local (csv.read → csv.write) | %.2f s | %d MB | %.2f s (get) | %.2f× |\n", s, r / 1024, a, s / a }'
+awk -v s="$sl_put" -v a="$ssh_put" -v r="$sl_put_rss" 'BEGIN { printf "| local → SFTP (csv.read → csv.write) | %.2f s | %d MB | %.2f s (put) | %.2f× |\n", s, r / 1024, a, s / a }'
