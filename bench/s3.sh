@@ -69,10 +69,10 @@ download() { aws_s3 cp s3://bench-source/orders.csv "$work/aws.csv"; }
 download_upload() { download && aws_s3 cp "$work/aws.csv" s3://bench-target/aws/orders.csv; }
 export -f aws_s3 download download_upload; export port work
 
-read -r aws_down _ <<< "$(best bash -c download)"
-read -r aws_both _ <<< "$(best bash -c download_upload)"
-read -r sl_local sl_local_rss <<< "$(best "$sluice" run "$work/to-local.yaml" --connections "$work/connections.yaml")"
-read -r sl_s3 sl_s3_rss <<< "$(best "$sluice" run "$work/to-s3.yaml" --connections "$work/connections.yaml")"
+results=$(best bash -c download) || exit 1; read -r aws_down _ <<< "$results"
+results=$(best bash -c download_upload) || exit 1; read -r aws_both _ <<< "$results"
+results=$(best "$sluice" run "$work/to-local.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_local sl_local_rss <<< "$results"
+results=$(best "$sluice" run "$work/to-s3.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_s3 sl_s3_rss <<< "$results"
 size=$(stat -c %s "$data")
 
 printf '\n%s rows, %s MB, moto S3 on loopback, best of 3\n\n' "$rows" "$((size / 1000000))"

@@ -22,6 +22,7 @@ if [ ! -f "$data" ] || [ "$(cat bench/data/.rows 2>/dev/null)" != "$rows" ]; the
   echo "$rows" > bench/data/.rows
 fi
 work=$(mktemp -d /tmp/sluice-bench-sftp.XXXXXX)
+chmod 755 "$work"   # sshd reads the authorized keys as the test user, who must reach them
 port=$(scripts/sftp-server start "$work/sftp" --watch $$)
 trap 'scripts/sftp-server stop "$work/sftp"; rm -rf "$work"' EXIT
 cp "$data" "$work/sftp/files/orders.csv"
@@ -64,10 +65,10 @@ best() {
   echo "$best $rss"
 }
 cat "$data" > /dev/null
-read -r ssh_get _ <<< "$(best bash -c get_file)"
-read -r ssh_put _ <<< "$(best bash -c put_file)"
-read -r sl_get sl_get_rss <<< "$(best "$sluice" run "$work/get.yaml" --connections "$work/connections.yaml")"
-read -r sl_put sl_put_rss <<< "$(best "$sluice" run "$work/put.yaml" --connections "$work/connections.yaml")"
+results=$(best bash -c get_file) || exit 1; read -r ssh_get _ <<< "$results"
+results=$(best bash -c put_file) || exit 1; read -r ssh_put _ <<< "$results"
+results=$(best "$sluice" run "$work/get.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_get sl_get_rss <<< "$results"
+results=$(best "$sluice" run "$work/put.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_put sl_put_rss <<< "$results"
 size=$(stat -c %s "$data")
 printf '\n%s rows, %s MB, OpenSSH sshd on loopback, best of 3\n\n' "$rows" "$((size / 1000000))"
 printf '| task | sluice | peak RSS | OpenSSH sftp | sluice / sftp |\n|---|---|---|---|---|\n'

@@ -39,6 +39,52 @@ struct S3Endpoint: Sendable {
     var bucketPath: String { pathStyle ? "/\(bucket)" : "/" }
 }
 
+/// What a request sends: bytes in memory (small XML bodies, tests), or a range of a spool file streamed in 256 KB
+/// reads, so an upload of many large parts holds almost nothing in memory.
+enum S3Body: Sendable {
+    case bytes(ByteBuffer)
+    case spool(SpoolFile, offset: Int, length: Int)
+
+    var length: Int {
+        switch self {
+        case let .bytes(buffer): buffer.readableBytes
+        case let .spool(_, _, length): length
+        }
+    }
+
+    /// A fresh request body (each attempt of a retried request reads the range again).
+    var requestBody: HTTPClientRequest.Body {
+        switch self {
+        case let .bytes(buffer): .bytes(buffer)
+        case let .spool(file, offset, length): .stream(SpoolChunks(file: file, offset: offset, end: offset + length), length: .known(Int64(length)))
+        }
+    }
+}
+
+/// A spool file's range as a sequence of buffers read on demand.
+struct SpoolChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let file: SpoolFile
+    let offset: Int
+    let end: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let file: SpoolFile
+        var position: Int
+        let end: Int
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard position < end else { return nil }
+            let length = Swift.min(256 << 10, end - position)
+            let buffer = try file.read(offset: position, length: length)
+            position += length
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(file: file, position: offset, end: end) }
+}
+
 /// An S3 request's outcome that was not a success: S3's error code and message, and the HTTP status.
 struct S3Failure: Error, CustomStringConvertible {
     let status: Int
@@ -83,7 +129,7 @@ struct S3Client: Sendable {
 
     /// Sends one request, retrying transient failures; the body is collected (up to `limit`). Throws `S3Failure`
     /// for an error status.
-    func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: ByteBuffer? = nil,
+    func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: S3Body? = nil,
               payloadHash: String = SigV4Signer.emptyPayloadHash, operation: String, limit: Int = 16 << 20) async throws -> Reply {
         try await retrying(operation) {
             let response = try await respond(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash, operation: operation)
@@ -122,7 +168,7 @@ struct S3Client: Sendable {
 
     /// One signed request up to its response head; an error status is read and thrown as `S3Failure`. The body of
     /// a success is left to the caller.
-    private func respond(_ method: HTTPMethod, key: String?, query: [(String, String)], headers: [(String, String)], body: ByteBuffer?,
+    private func respond(_ method: HTTPMethod, key: String?, query: [(String, String)], headers: [(String, String)], body: S3Body?,
                          payloadHash: String, operation: String) async throws -> HTTPClientResponse {
         let path = key.map(endpoint.path(key:)) ?? endpoint.bucketPath
         let host = endpoint.hostHeader
@@ -135,8 +181,8 @@ struct S3Client: Sendable {
         request.method = method
         for (name, value) in signed + added { request.headers.replaceOrAdd(name: name, value: value) }
         if let body {
-            request.body = .bytes(body)
-            request.headers.replaceOrAdd(name: "content-length", value: "\(body.readableBytes)")
+            request.body = body.requestBody
+            request.headers.replaceOrAdd(name: "content-length", value: "\(body.length)")
         } else if method == .PUT || method == .POST {
             request.headers.replaceOrAdd(name: "content-length", value: "0")
         }
@@ -193,7 +239,7 @@ struct S3Client: Sendable {
         }
     }
 
-    func put(_ key: String, body: ByteBuffer) async throws {
+    func put(_ key: String, body: S3Body) async throws {
         _ = try await send(.PUT, key: key, body: body, payloadHash: SigV4Signer.unsignedPayload, operation: "writing '\(key)'")
     }
 
@@ -225,7 +271,7 @@ struct S3Client: Sendable {
     }
 
     /// Uploads one part; returns its ETag.
-    func uploadPart(_ key: String, uploadID: String, number: Int, body: ByteBuffer) async throws -> String {
+    func uploadPart(_ key: String, uploadID: String, number: Int, body: S3Body) async throws -> String {
         let reply = try await send(.PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], body: body,
                                    payloadHash: SigV4Signer.unsignedPayload, operation: "uploading part \(number) of '\(key)'")
         guard let etag = reply.headers.first(name: "etag") else {
@@ -238,8 +284,7 @@ struct S3Client: Sendable {
         var xml = "<CompleteMultipartUpload>"
         for (i, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(S3XML.escape(etag))</ETag></Part>" }
         xml += "</CompleteMultipartUpload>"
-        let body = ByteBuffer(string: xml)
-        let reply = try await send(.POST, key: key, query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")], body: body,
+        let reply = try await send(.POST, key: key, query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")], body: .bytes(ByteBuffer(string: xml)),
                                    payloadHash: SigV4Signer.hex(SHA256Digest.of(xml)), operation: "completing the upload of '\(key)'")
         // S3 may answer 200 with an error in the body when completion fails late.
         let text = String(buffer: reply.body)[...]

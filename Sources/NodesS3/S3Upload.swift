@@ -83,8 +83,7 @@ final class S3Upload: FileDestination {
                             running -= 1
                         }
                         group.addTask {
-                            let body = try spool.read(offset: part.offset, length: part.length)
-                            return (part.number, try await client.uploadPart(key, uploadID: id, number: part.number, body: body))
+                            (part.number, try await client.uploadPart(key, uploadID: id, number: part.number, body: .spool(spool, offset: part.offset, length: part.length)))
                         }
                         running += 1
                     }
@@ -149,7 +148,7 @@ struct S3PutAtCommit: PendingCommit {
     let length: Int
 
     func commit() async throws {
-        try await client.put(key, body: try spool.read(offset: 0, length: length))
+        try await client.put(key, body: .spool(spool, offset: 0, length: length))
     }
 
     func abort() async {}

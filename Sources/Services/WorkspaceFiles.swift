@@ -1,5 +1,5 @@
 import Foundation
-public import NodeKit
+import NodeKit
 
 /// Files users upload into the workspace (`uploads/` under its first root), for pipelines to read.
 ///

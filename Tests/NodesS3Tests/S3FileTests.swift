@@ -122,11 +122,11 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<1_050 {
                 if i >= 16 { try await group.next() }
-                group.addTask { try await client.put(String(format: "many/%04d.csv", i), body: ByteBuffer(string: "n\n\(i)\n")) }
+                group.addTask { try await client.put(String(format: "many/%04d.csv", i), body: .bytes(ByteBuffer(string: "n\n\(i)\n"))) }
             }
             try await group.waitForAll()
         }
-        try await client.put("many/notes.txt", body: ByteBuffer(string: "not csv"))
+        try await client.put("many/notes.txt", body: .bytes(ByteBuffer(string: "not csv")))
         let run = try await harness.run("""
         apiVersion: sluice/v1
         name: many
@@ -144,7 +144,7 @@ import Testing
         try dir.write("plain.csv", csv(rows: 2_000))
         let gz = try runProcess("/bin/sh", ["-c", "gzip -c '\(dir.file("plain.csv"))' > '\(dir.file("plain.csv.gz"))'"])
         #expect(gz.status == 0)
-        try await client.put("zipped/orders.csv.gz", body: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: dir.file("plain.csv.gz")))))
+        try await client.put("zipped/orders.csv.gz", body: .bytes(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: dir.file("plain.csv.gz"))))))
         let run = try await harness.run("""
         apiVersion: sluice/v1
         name: gz

@@ -443,3 +443,29 @@ struct TriggerSchedulerTests {
         }
     }
 }
+
+/// The `file` trigger on an `sftp` connection's folder, against OpenSSH's sshd on loopback: fire once, move to processed/.
+@Suite struct SFTPFileTriggerTests {
+    @Test func filesArrivingInAFolderFireOnceAndMoveToProcessed() async throws {
+        let server = try SFTPTestServer.server
+        let folder = "trigger-" + UUID().uuidString.prefix(8).lowercased()
+        let incoming = server.files + "/" + folder + "/incoming"
+        try FileManager.default.createDirectory(atPath: incoming + "/deeper", withIntermediateDirectories: true)
+        try "id\n1\n".write(toFile: incoming + "/a.csv", atomically: true, encoding: .utf8)
+        try "id\n2\n".write(toFile: incoming + "/deeper/b.csv", atomically: true, encoding: .utf8)
+        // The SFTP user must be able to move files out of the folder.
+        #expect(try runProcess("/bin/chown", ["-R", server.user, server.files + "/" + folder]).status == 0)
+        let catalog = try ConnectionsFile.parse(server.connectionYAML("partner", key: "ed25519"), file: nil, specs: BuiltinNodes.connectors.specs, environment: [:])
+        let f = try await SchedulerFixture.make(connections: Array(catalog.connections.values))
+        defer { Task { await f.close() } }
+        _ = try await f.trigger(#"{"name": "partner-drops", "kind": "file", "overlap": "queue", "settings": {"connection": "partner", "directory": "\#(folder)/incoming", "glob": "*.csv", "settle": "2s", "pollEvery": "1s", "after": "move"}}"#)
+        #expect(await f.scheduler.tick().isEmpty, "seen, now settling")
+        f.clock.advance(seconds: 3)
+        let fired = await f.scheduler.tick()
+        let event = fired.first.flatMap { JSONValue.parse($0.eventJSON) }
+        #expect(fired.count == 1 && event?["path"] == .string("\(folder)/incoming/processed/a.csv") && event?["size"] == .int(5), "\(fired.map(\.eventJSON))")
+        #expect(FileManager.default.fileExists(atPath: incoming + "/processed/a.csv") && !FileManager.default.fileExists(atPath: incoming + "/a.csv"))
+        f.clock.advance(seconds: 5)
+        #expect(await f.scheduler.tick().isEmpty, "fires once; deeper folders are not watched")
+    }
+}

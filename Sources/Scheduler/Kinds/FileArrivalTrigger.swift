@@ -39,7 +39,7 @@ public struct FileArrivalTrigger: TriggerKind {
     public func check(_ trigger: TriggerRecord, _ definition: TriggerDefinition, state: JSONValue, now: Int64, in scheduler: TriggerScheduler) async throws -> [TriggerFiring] {
         let (store, folder) = try await watched(scheduler.probes)
         let listing = try await list(store, folder)
-        let (result, alreadyFired) = poll(listing, folder: folder, state: state, now: now)
+        let (result, alreadyFired) = poll(listing, folder: folder, state: state, now: now, local: store is LocalFileStore)
         let fired = try await scheduler.apply(result, trigger, definition)
         if moveToProcessed {
             // Files fired now, and fired before but still here (a move that failed last time).
@@ -89,7 +89,7 @@ public struct FileArrivalTrigger: TriggerKind {
 /// `after: move`, a fired file is moved to `processed/` in the folder and the event's `path` is where it was moved.
 extension FileArrivalTrigger {
     /// What to fire, and the names of files fired before that are still in the folder.
-    func poll(_ files: [StoredFile], folder: String, state: JSONValue, now: Int64) -> (PollResult, [String]) {
+    func poll(_ files: [StoredFile], folder: String, state: JSONValue, now: Int64, local: Bool) -> (PollResult, [String]) {
         var seen = state["seen"]?.objectValue ?? [:]
         var pending = state["pending"]?.objectValue ?? [:]
         let before = JSONValue.object(["seen": .object(seen), "pending": .object(pending)])
@@ -102,7 +102,7 @@ extension FileArrivalTrigger {
             present.insert(name)
             let size = file.size ?? 0
             let modified = file.modified ?? 0
-            let identity = "\(size):\(modified):\(file.etag ?? Self.inode(file.path))"
+            let identity = "\(size):\(modified):\(file.etag ?? (local ? Self.inode(file.path) : "-"))"
             if let fired = seen[name]?.stringValue, fired == identity || fired == "\(size):\(modified)" {
                 alreadyFired.append(name)
                 continue
