@@ -1,3 +1,5 @@
+import NodeKit
+
 /// Reads the few elements Sluice needs from S3's XML replies (list results, upload ids, errors): the text of
 /// `<Tag>…</Tag>` elements, with XML entities decoded. S3's replies are flat and well-formed; anything missing
 /// reads as nil or empty, which callers report.
@@ -65,17 +67,5 @@ enum S3XML {
     }
 
     /// Escapes text for an element's content (keys in a multipart completion).
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { MarkupText.escaped(text) }
 }

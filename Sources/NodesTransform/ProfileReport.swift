@@ -1,5 +1,6 @@
 import Columnar
 import Foundation
+import NodeKit
 
 /// The statistics of one column as shown in the profile's rows and report.
 struct ColumnSummary {
@@ -118,19 +119,5 @@ enum ProfileReport {
     private static func percent(_ share: Double) -> String { String(format: "%.1f %%", share * 100) }
     private static func format(_ x: Double) -> String { String(format: "%.1f", x) }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { MarkupText.escaped(text) }
 }

@@ -141,10 +141,7 @@ struct TestCommand: AsyncParsableCommand {
 enum JUnitReport {
     static func xml(_ report: [(file: String, results: [PipelineTestResult])]) -> String {
         func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-                .replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        func escape(_ s: String) -> String { MarkupText.escaped(s) }
         let all = report.flatMap(\.results)
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites name=\"sluice test\" tests=\"\(all.count)\" failures=\"\(all.filter { !$0.passed }.count)\">\n"
