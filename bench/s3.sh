@@ -10,18 +10,9 @@
 # Requirements: the AWS CLI (pip install awscli), moto[server] (scripts/setup), GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 rows=${1:-5000000}
-data=bench/data/orders.csv
-mkdir -p bench/data bench/results
-command -v aws >/dev/null || pip install --quiet awscli
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
-swift build -c release --scratch-path .build-release --product sluice >/dev/null
-sluice=$PWD/.build-release/release/sluice
-if [ ! -f "$data" ] || [ "$(cat bench/data/.rows 2>/dev/null)" != "$rows" ]; then
-  echo "generating $rows rows into $data …"
-  python3 bench/generate_orders.py "$rows" "$data"
-  echo "$rows" > bench/data/.rows
-fi
+prepare_orders "$rows"
 
 work=$(mktemp -d /tmp/sluice-bench-s3.XXXXXX)
 port=$(scripts/s3-server start "$work/s3" --watch $$)
@@ -53,18 +44,6 @@ nodes:
 edges: [{from: read.out, to: write.in}]
 YAML
 
-# best NAME COMMAND…: the best wall time of 3 runs and that run's peak RSS (KB), as "SECONDS RSS".
-best() {
-  local best="" rss=""
-  for _ in 1 2 3; do
-    local timing; timing=$(mktemp)
-    /usr/bin/time -o "$timing" -f "%e %M" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$timing" >&2; exit 1; }
-    local out; out=$(tail -1 "$timing"); rm -f "$timing"
-    local t=${out% *} m=${out#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
-  done
-  echo "$best $rss"
-}
 download() { aws_s3 cp s3://bench-source/orders.csv "$work/aws.csv"; }
 download_upload() { download && aws_s3 cp "$work/aws.csv" s3://bench-target/aws/orders.csv; }
 export -f aws_s3 download download_upload; export port work

@@ -10,17 +10,9 @@
 # Needs root (the test sshd), openssh-server and openssh-client (scripts/setup), GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 rows=${1:-5000000}
-data=bench/data/orders.csv
-mkdir -p bench/data bench/results
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
-swift build -c release --scratch-path .build-release --product sluice >/dev/null
-sluice=$PWD/.build-release/release/sluice
-if [ ! -f "$data" ] || [ "$(cat bench/data/.rows 2>/dev/null)" != "$rows" ]; then
-  echo "generating $rows rows into $data …"
-  python3 bench/generate_orders.py "$rows" "$data"
-  echo "$rows" > bench/data/.rows
-fi
+prepare_orders "$rows"
 work=$(mktemp -d /tmp/sluice-bench-sftp.XXXXXX)
 chmod 755 "$work"   # sshd reads the authorized keys as the test user, who must reach them
 port=$(scripts/sftp-server start "$work/sftp" --watch $$)
@@ -53,17 +45,6 @@ get_file() { echo "get orders.csv $work/sftp-copy.csv" | sftp_batch; }
 put_file() { echo "put $PWD/bench/data/orders.csv up-sftp.csv" | sftp_batch; }
 export -f get_file put_file
 
-best() {
-  local best="" rss=""
-  for _ in 1 2 3; do
-    local timing; timing=$(mktemp)
-    /usr/bin/time -o "$timing" -f "%e %M" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$timing" >&2; exit 1; }
-    local out; out=$(tail -1 "$timing"); rm -f "$timing"
-    local t=${out% *} m=${out#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
-  done
-  echo "$best $rss"
-}
 cat "$data" > /dev/null
 results=$(best bash -c get_file) || exit 1; read -r ssh_get _ <<< "$results"
 results=$(best bash -c put_file) || exit 1; read -r ssh_put _ <<< "$results"

@@ -64,8 +64,13 @@ public enum S3Connector: FileStoring {
         }
         do { try connection.outbound.check(url: text) } catch { throw error.at(node: node, field: "endpoint") }
         let bucket = try fields[Self.bucket]
+        let pathStyle = try fields[Self.pathStyle]
         guard (3...63).contains(bucket.count), bucket.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "." }), bucket.first?.isLetter ?? false || bucket.first?.isNumber ?? false else {
             throw fail("bucket", "'\(bucket)' is not a bucket name (3 to 63 lowercase letters, digits, '-' and '.')")
+        }
+        if !pathStyle {
+            // Requests go to bucket.host: that name must pass the outbound policy too (it may resolve elsewhere).
+            do { try connection.outbound.check(url: "\(scheme)://\(bucket).\(host)/") } catch { throw error.at(node: node, field: "bucket") }
         }
         let region = try fields[Self.region]
         let accessKey = try fields[Self.accessKeyId]
@@ -82,7 +87,7 @@ public enum S3Connector: FileStoring {
             do { caFile = try connection.files.resolve(ca) } catch { throw error.at(node: node, field: "caFile") }
         }
         let millis = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
-        return S3Endpoint(scheme: scheme, host: host, port: url.port, bucket: bucket, pathStyle: try fields[Self.pathStyle],
+        return S3Endpoint(scheme: scheme, host: host, port: url.port, bucket: bucket, pathStyle: pathStyle,
                           signer: SigV4Signer(accessKeyID: accessKey, secretAccessKey: secret, sessionToken: token?.isEmpty == false ? token : nil,
                                               region: region, service: "s3"),
                           caFile: caFile, timeout: .milliseconds(millis), retries: retries)

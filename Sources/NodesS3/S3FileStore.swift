@@ -17,6 +17,9 @@ struct S3FileStore: FileStore {
 
     var label: String { "s3 connection '\(connectionName)'" }
 
+    /// The most objects one glob may match (a node reads them all; a runaway pattern should fail, not list a bucket).
+    static let maximumFiles = 100_000
+
     func list(_ pattern: String) async throws -> [StoredFile] {
         let key = pattern.hasPrefix("/") ? String(pattern.dropFirst()) : pattern
         let glob = GlobPattern(key)
@@ -24,6 +27,9 @@ struct S3FileStore: FileStore {
         if glob.hasWildcards {
             try await client.list(prefix: glob.literalPrefix) { file in
                 if glob.matches(file.path) { found.append(file) }
+                guard found.count <= Self.maximumFiles else {
+                    throw NodeError(code: "too_many_files", message: "'\(pattern)' matches more than \(Self.maximumFiles) objects in \(label); narrow the glob")
+                }
             }
         } else {
             try await client.list(prefix: key) { file in

@@ -98,8 +98,8 @@ public struct WorkspaceFiles: Sendable {
     func checkWritable(_ path: String, for caller: Caller) throws -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, path.utf8.count <= 1024, !path.hasPrefix("/"), segments.count >= 3, segments.first == Substring(Self.folder),
-              segments.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && !$0.contains("\0") }) else {
-            throw ServiceError.invalid("'\(path)' is not an upload path: it must be uploads/<user>/<name>, with no empty, '.' or '..' segments and no hidden names", field: "path")
+              segments.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) else {
+            throw ServiceError.invalid("'\(path)' is not an upload path: it must be uploads/<user>/<name>, with no empty, '.' or '..' segments, no hidden names and no control characters", field: "path")
         }
         if !caller.isAdmin, !path.hasPrefix(Self.home(of: caller)) || caller.name.hasPrefix(".") {
             throw ServiceError.forbidden("members upload into their own folder, \(Self.home(of: caller)); '\(path)' is outside it")
