@@ -405,8 +405,8 @@ struct TriggerSchedulerTests {
     /// An object's text read with a signed request (boto3, installed with moto), or nil when there is none.
     func object(_ bucket: String, _ key: String) throws -> String? {
         let script = """
-        import boto3, sys
-        s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:\(try S3TestServer.port)", aws_access_key_id="testing", aws_secret_access_key="x", region_name="us-east-1")
+        sys = __import__("sys")
+        s3 = __import__("boto3").client("s3", endpoint_url="http://127.0.0.1:\(try S3TestServer.port)", aws_access_key_id="testing", aws_secret_access_key="x", region_name="us-east-1")
         try:
             sys.stdout.write(s3.get_object(Bucket="\(bucket)", Key="\(key)")["Body"].read().decode())
         except s3.exceptions.NoSuchKey:
