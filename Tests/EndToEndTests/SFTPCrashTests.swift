@@ -29,20 +29,21 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         let remote = server.files + "/" + folder
-        // Wait until the hidden temporary file on the server holds data, then kill the run outright.
-        var sawTemporary = false
-        for _ in 0..<400 where process.isRunning {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: remote)) ?? []
-            if let temporary = names.first(where: { $0.hasPrefix(".big.csv.sluice-") }),
-               let size = try? FileManager.default.attributesOfItem(atPath: remote + "/" + temporary)[.size] as? Int, size > 1 << 20 {
-                sawTemporary = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        #expect(sawTemporary, "the run wrote to a temporary name first")
-        kill(process.processIdentifier, SIGKILL)
+        // A shell watches for the hidden temporary file on the server to hold data, then kills the run outright
+        // (a process of its own: its timing does not depend on this test process's busy threads).
+        let watcher = """
+        for i in $(seq 1 6000); do
+          for f in '\(remote)'/.big.csv.sluice-*; do
+            if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 1048576 ]; then kill -9 \(process.processIdentifier); echo killed > '\(dir.file("killed"))'; exit 0; fi
+          done
+          kill -0 \(process.processIdentifier) 2>/dev/null || exit 1
+          sleep 0.005
+        done
+        exit 2
+        """
+        let watched = try runProcess("/bin/bash", ["-c", watcher])
         process.waitUntilExit()
+        #expect(watched.status == 0 && dir.exists("killed"), "the run wrote to a temporary name first and was killed there (watcher: \(watched.status))")
         #expect(process.terminationReason == .uncaughtSignal, "killed mid-write, not finished")
         #expect(!FileManager.default.fileExists(atPath: remote + "/big.csv"), "no file at the target")
     }
