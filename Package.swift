@@ -104,7 +104,8 @@ let package = Package(
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),
             ],
             swiftSettings: strict),
-        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP", "NodesS3", "NodesSFTP"], swiftSettings: strict),
+        .target(name: "NodesSQL", dependencies: ["NodeKit", "Columnar", "Expressions"], swiftSettings: strict),
+        .target(name: "BuiltinNodes", dependencies: ["NodeKit", "NodesFile", "NodesTransform", "NodesSQLite", "NodesPostgres", "NodesMail", "NodesHTTP", "NodesS3", "NodesSFTP", "NodesSQL"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
@@ -154,6 +155,7 @@ let package = Package(
                                                       .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: strict),
         .testTarget(name: "NodesFileTests", dependencies: ["SluiceTestSupport", "Columnar", "Expressions", "NodeKit", "NodesFile", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesTransformTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesTransform", "Runtime", "BuiltinNodes"], swiftSettings: strict),
+        .testTarget(name: "NodesSQLTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesSQL", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesSQLiteTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesSQLite", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesPostgresTests", dependencies: ["SluiceTestSupport", "Columnar", "NodeKit", "NodesPostgres", "Runtime", "BuiltinNodes"], swiftSettings: strict),
         .testTarget(name: "NodesMailTests", dependencies: ["SluiceTestSupport", "NodeKit", "NodesMail", "Runtime", "BuiltinNodes"], swiftSettings: strict),

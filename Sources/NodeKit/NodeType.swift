@@ -133,12 +133,15 @@ public protocol NodeContext: Sendable {
     var pipeline: String { get }
     /// Why the run is failing (the first failure), or nil while it is healthy: what a failure branch reports.
     var runFailure: String? { get }
+    /// Reports a step of this node's work (started, then ended) for the run page and the command line.
+    func reportStep(_ step: NodeStep)
 }
 
 extension NodeContext {
     public var hasStateStore: Bool { false }
     public var pipeline: String { "" }
     public var runFailure: String? { nil }
+    public func reportStep(_ step: NodeStep) {}
 }
 
 /// A source's state for one pipeline, as committed in a destination: `key` is `pipeline/node`.

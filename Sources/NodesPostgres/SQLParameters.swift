@@ -6,6 +6,56 @@ enum SQLParameters {
         rewrite(sql) { _, position in "$\(position)" }
     }
 
+    /// The 1-based character position in `sql` (as written, with `:name`s) of `position` in its positional form.
+    static func originalPosition(_ position: Int, in sql: String) -> Int {
+        guard sql.contains(":") else { return position }
+        var mapped = 0
+        var original = 0
+        // Walk both texts: each `:name` in the original is `$n` in the rewritten one.
+        let chars = Array(sql)
+        var names: [String] = []
+        var i = 0
+        while i < chars.count, mapped < position - 1 {
+            if chars[i] == ":", i + 1 < chars.count, chars[i + 1] == ":" { i += 2; mapped += 2; original = i; continue }
+            if chars[i] == ":", i + 1 < chars.count, chars[i + 1].isLetter || chars[i + 1] == "_", !inQuoteOrComment(chars, i) {
+                var j = i + 1
+                while j < chars.count, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" { j += 1 }
+                let name = String(chars[(i + 1)..<j])
+                if !names.contains(name) { names.append(name) }
+                mapped += 1 + String(names.firstIndex(of: name)! + 1).count
+                i = j
+                original = i
+                continue
+            }
+            i += 1
+            mapped += 1
+            original = i
+        }
+        return original + 1
+    }
+
+    private static func inQuoteOrComment(_ chars: [Character], _ at: Int) -> Bool {
+        var i = 0
+        while i < at {
+            switch chars[i] {
+            case "'", "\"":
+                let quote = chars[i]
+                var j = i + 1
+                while j < chars.count, chars[j] != quote { j += 1 }
+                if j >= at { return true }
+                i = j + 1
+            case "-" where i + 1 < chars.count && chars[i + 1] == "-":
+                var j = i
+                while j < chars.count, chars[j] != "\n" { j += 1 }
+                if j >= at { return true }
+                i = j
+            default:
+                i += 1
+            }
+        }
+        return false
+    }
+
     /// The SQL with each parameter replaced by `literal(name)` (a quoted SQL literal).
     static func inlined(_ sql: String, _ literal: (String) -> String) -> String {
         rewrite(sql) { name, _ in literal(name) }.sql

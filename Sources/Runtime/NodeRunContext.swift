@@ -184,6 +184,10 @@ struct NodeRunContext: NodeContext {
         events.send(.log(node: node, level: level, message: message))
     }
 
+    func reportStep(_ step: NodeStep) {
+        events.send(.step(node: node, step: step))
+    }
+
     func addBytes(_ count: Int) { coordinator.add(node, bytes: count) }
 
     func expectBytes(_ total: Int) { coordinator.expect(node, bytes: total) }

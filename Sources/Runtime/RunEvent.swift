@@ -42,6 +42,8 @@ public enum RunEvent: Sendable {
     case nodeFinished(node: String, outcome: NodeOutcome, counts: NodeCounts, duration: Duration, error: String?)
     case nodeCommitted(node: String)
     case log(node: String?, level: LogLevel, message: String)
+    /// A node's step started or ended (a SQL model, a data test).
+    case step(node: String, step: NodeStep)
     case runFinished(RunSummary)
 }
 

@@ -75,6 +75,22 @@ enum RunRoutes {
     }
     struct SampleList: APIView { var samples: [SampleView] }
 
+    /// One step of a node's work in a run (a SQL model, a data test): its outcome, rows, time, and the SQL that failed.
+    struct StepView: APIView {
+        var node: String, name: String, kind: String
+        /// running, succeeded, warned, failed or skipped.
+        var status: String
+        var rows: Int?
+        var durationMillis: Int64?
+        var message: String?
+        var sql: String?
+        init(_ record: RunStepRecord) {
+            node = record.node; name = record.step.name; kind = record.step.kind; status = record.step.status.rawValue
+            rows = record.step.rows; durationMillis = record.step.durationMillis; message = record.step.message; sql = record.step.sql
+        }
+    }
+    struct StepList: APIView { var steps: [StepView] }
+
     static let endpoints: [Endpoint] = [
         Endpoint(.post, "/api/v1/pipelines/{id}/runs", "startRun", "Queues a run of a revision (default: current) with parameters.", tag: "runs",
                  request: APISchema.of(StartInput.self),
@@ -139,6 +155,11 @@ enum RunRoutes {
                  "Step (one batch through the paused point), continue (to the next breakpoint) or stop (cancel) a debug run: its controller only. The editor sends the same over the events WebSocket.",
                  tag: "runs", request: APISchema.of(DebugCommandInput.self), response: APISchema.ref("Run")) { call in
             try .json(RunView(try await call.services.runs.debug(call.parameter("id"), by: try call.caller) { try call.decode(DebugCommandInput.self).command }))
+        },
+        Endpoint(.get, "/api/v1/runs/{id}/steps", "runSteps",
+                 "The steps of the run's nodes (each SQL model and data test) in the order they started, with status, rows, duration and the SQL that failed.",
+                 tag: "runs", response: StepList.schema) { call in
+            try .json(StepList(steps: try await call.services.runs.steps(call.parameter("id"), for: try call.caller).map(StepView.init)))
         },
         Endpoint(.get, "/api/v1/runs/{id}/samples", "runSamples",
                  "Every node output's first rows (the pipeline's `sampleRows`, default 20) with its columns and row count, in pipeline order.",

@@ -119,6 +119,12 @@ public struct Runs: Sendable {
         return try await store.allRejects(runID: existing.id).map(\.json)
     }
 
+    /// A run's steps (SQL models, data tests) in the order they started. Anyone who may see the run sees them.
+    public func steps(_ id: String, for caller: Caller) async throws -> [RunStepRecord] {
+        let existing = try await get(id, for: caller)
+        return try await store.steps(runID: existing.id)
+    }
+
     /// A run's edge samples (each node output's first rows and row count), in pipeline order; one output's when
     /// `node` and `port` are given (not found when the run kept none for it). Anyone who may see the run sees them.
     public func samples(_ id: String, node: String? = nil, port: String? = nil, for caller: Caller) async throws -> [RunSampleRecord] {

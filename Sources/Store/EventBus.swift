@@ -6,7 +6,7 @@ import Synchronization
 /// Its JSON (what WebSocket clients and other processes receive) is flat: `kind`, `run_id`, `pipeline_id`, `at`
 /// and the fields of its kind (`phase`; `nodes`, `rates`, `progress`; `log`; `error`).
 public struct RunUpdate: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case status, progress, log, finished, debug }
+    public enum Kind: String, Sendable, Codable { case status, progress, log, finished, debug, step }
 
     /// What happened.
     public enum Event: Sendable, Equatable {
@@ -22,6 +22,8 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         case finished(RunPhase, nodes: [RunNodeRecord]?, error: String?)
         /// A debug run paused, went on, or was given a command by its controller.
         case debug(RunDebugUpdate)
+        /// A node's step (a SQL model, a data test) started or ended.
+        case step(RunStepRecord)
     }
 
     public var runID: String
@@ -43,6 +45,7 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         case .log: .log
         case .finished: .finished
         case .debug: .debug
+        case .step: .step
         }
     }
 
@@ -50,7 +53,7 @@ public struct RunUpdate: Sendable, Codable, Equatable {
     public var phase: RunPhase {
         switch event {
         case let .status(phase), let .finished(phase, _, _): phase
-        case .progress, .log, .debug: .running
+        case .progress, .log, .debug, .step: .running
         }
     }
 
@@ -59,11 +62,11 @@ public struct RunUpdate: Sendable, Codable, Equatable {
         switch event {
         case let .progress(nodes, _, _): nodes
         case let .finished(_, nodes, _): nodes
-        case .status, .log, .debug: nil
+        case .status, .log, .debug, .step: nil
         }
     }
 
-    private enum CodingKeys: String, CodingKey { case kind, runID, pipelineID, phase, nodes, rates, progress, log, error, at, debug }
+    private enum CodingKeys: String, CodingKey { case kind, runID, pipelineID, phase, nodes, rates, progress, log, error, at, debug, step }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -86,6 +89,8 @@ public struct RunUpdate: Sendable, Codable, Equatable {
             try container.encodeIfPresent(error, forKey: .error)
         case let .debug(update):
             try container.encode(update, forKey: .debug)
+        case let .step(record):
+            try container.encode(record, forKey: .step)
         }
     }
 
@@ -107,6 +112,8 @@ public struct RunUpdate: Sendable, Codable, Equatable {
                               error: try container.decodeIfPresent(String.self, forKey: .error))
         case .debug:
             event = .debug(try container.decode(RunDebugUpdate.self, forKey: .debug))
+        case .step:
+            event = .step(try container.decode(RunStepRecord.self, forKey: .step))
         }
     }
 }

@@ -172,6 +172,15 @@ enum Migrations {
             "ALTER TABLE runs ADD COLUMN debug TEXT",
             "ALTER TABLE runs ADD COLUMN debug_pause TEXT",
         ]),
+        // Steps of a node's work (SQL models, data tests), each with its outcome; kept and deleted with the run.
+        (9, [
+            """
+            CREATE TABLE run_steps (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, node TEXT NOT NULL, name TEXT NOT NULL, position BIGINT NOT NULL,
+                kind TEXT NOT NULL, status TEXT NOT NULL, rows_count BIGINT, duration_ms BIGINT, message TEXT, sql_text TEXT,
+                PRIMARY KEY (run_id, node, name))
+            """,
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

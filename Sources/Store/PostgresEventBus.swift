@@ -135,7 +135,7 @@ public final class PostgresEventBus: EventBus {
             case let .finished(phase, _, error):
                 first.event = .finished(phase, nodes: Array(nodes[..<half]), error: error)
                 second.event = .finished(phase, nodes: Array(nodes[half...]), error: error)
-            case .status, .log, .debug:
+            case .status, .log, .debug, .step:
                 break
             }
             return payloads(first, origin: origin) + payloads(second, origin: origin)
@@ -161,6 +161,11 @@ public final class PostgresEventBus: EventBus {
             debug.reason = debug.reason.map(trim)
             debug.point = debug.point.map(trim)
             trimmed.event = .debug(debug)
+        case var .step(record):
+            // The SQL of a failed step stays in the store (GET /api/v1/runs/{id}/steps).
+            record.step.message = record.step.message.map(trim)
+            record.step.sql = record.step.sql.map { String($0.prefix(500)) }
+            trimmed.event = .step(record)
         case .status:
             break
         }

@@ -18,6 +18,9 @@ final class RunProgress: RunEventSink {
         var progress: [String: Double] = [:]
         var lastPublished: Int64?
         var dirty = false
+        /// Each step's position (the order steps started), and the steps reported since the last drain.
+        var stepPositions: [String: Int64] = [:]
+        var pendingSteps: [String: RunStepRecord] = [:]
     }
 
     private let state = Mutex(State())
@@ -66,6 +69,16 @@ final class RunProgress: RunEventSink {
             log(at: at, level: .info, node: node, message: "committed")
         case let .log(node, level, message):
             log(at: at, level: level, node: node, message: message)
+        case let .step(node, step):
+            let record = state.withLock { s -> RunStepRecord in
+                let key = node + "\u{0}" + step.name
+                let position = s.stepPositions[key] ?? Int64(s.stepPositions.count)
+                s.stepPositions[key] = position
+                let record = RunStepRecord(node: node, position: position, step: step)
+                s.pendingSteps[key] = record
+                return record
+            }
+            report(RunUpdate(runID: runID, pipelineID: pipelineID, event: .step(record), at: at))
         case .runFinished:
             break
         }
@@ -74,14 +87,16 @@ final class RunProgress: RunEventSink {
     /// Counters of every node in plan order.
     var nodes: [RunNodeRecord] { state.withLock { s in s.order.compactMap { s.nodes[$0] } } }
 
-    /// Takes what changed since the last drain: node counters (when any changed) and new log lines.
-    func drain() -> (nodes: [RunNodeRecord]?, logs: [(at: Int64, level: LogLevel, node: String?, message: String)]) {
+    /// Takes what changed since the last drain: node counters (when any changed), new log lines and steps that changed.
+    func drain() -> (nodes: [RunNodeRecord]?, logs: [(at: Int64, level: LogLevel, node: String?, message: String)], steps: [RunStepRecord]) {
         state.withLock { s in
             let nodes = s.dirty ? s.order.compactMap { s.nodes[$0] } : nil
             s.dirty = false
             let logs = s.pendingLogs
             s.pendingLogs = []
-            return (nodes, logs)
+            let steps = s.pendingSteps.values.sorted { $0.position < $1.position }
+            s.pendingSteps = [:]
+            return (nodes, logs, steps)
         }
     }
 

@@ -286,9 +286,10 @@ struct RunWorker: Sendable {
     }
 
     private func flush(_ run: RunRecord, progress: RunProgress, rejects: StoreRejectStore) async {
-        let (nodes, logs) = progress.drain()
+        let (nodes, logs, steps) = progress.drain()
         if let nodes { try? await store.recordNodes(runID: run.id, nodes) }
         try? await store.appendLogs(runID: run.id, logs)
+        try? await store.saveSteps(runID: run.id, steps)
         try? await store.appendRejects(runID: run.id, rejects.drain())
     }
 

@@ -40,6 +40,10 @@ final class JSONEventPrinter: RunEventSink {
             return [("event", .string("node_committed")), ("node", .string(node))]
         case let .log(node, level, message):
             return [("event", .string("log")), ("node", node.map(Value.string) ?? .null), ("level", .string(level.rawValue)), ("message", .string(message))]
+        case let .step(node, step):
+            return [("event", .string("step")), ("node", .string(node)), ("step", .string(step.name)), ("kind", .string(step.kind)), ("status", .string(step.status.rawValue)),
+                    ("rows", step.rows.map { Value.int(Int64($0)) } ?? .null), ("millis", step.durationMillis.map(Value.int) ?? .null),
+                    ("message", step.message.map(Value.string) ?? .null), ("sql", step.sql.map(Value.string) ?? .null)]
         case let .runFinished(s):
             let nodes = "[" + s.nodes.map { JSONText.object([("node", .string($0.node)), ("outcome", .string($0.outcome.rawValue))] + counts($0.counts)) }.joined(separator: ",") + "]"
             return [("event", .string("run_finished")), ("run_id", .string(s.runID)), ("status", .string(s.status.rawValue)), ("error", s.error.map(Value.string) ?? .null),
@@ -96,6 +100,8 @@ final class HumanEventPrinter: RunEventSink {
                 if !live { emit(&s, "  \(node): committed") }
             case let .log(node, level, message):
                 emit(&s, "  [\(level.rawValue)] \(node.map { "\($0): " } ?? "")\(message)")
+            case let .step(node, step):
+                if step.status != .running { emit(&s, Self.describe(step, of: node)) }
             case let .runFinished(summary):
                 if live { redraw(&s, force: true) }
                 s.drawn = 0
@@ -111,6 +117,22 @@ final class HumanEventPrinter: RunEventSink {
             if live, !s.finished { redraw(&s, force: false) }
         }
         fflush(nil)
+    }
+
+    /// "  models › stg_orders (view): succeeded, 120 rows in 0.04s".
+    static func describe(_ step: NodeStep, of node: String) -> String {
+        let mark = switch step.status {
+        case .succeeded: "✔"
+        case .warned: "!"
+        case .failed: "✘"
+        case .skipped: "–"
+        case .running: "…"
+        }
+        var line = "  \(node) › \(mark) \(step.name) (\(step.kind)): \(step.status.rawValue)"
+        if let rows = step.rows { line += ", \(number(rows)) rows" }
+        if let millis = step.durationMillis { line += " in \(String(format: "%.2f", Double(millis) / 1000))s" }
+        if let message = step.message { line += "\n      \(message)" }
+        return line
     }
 
     private func emit(_ s: inout State, _ line: String) {

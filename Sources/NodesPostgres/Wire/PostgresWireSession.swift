@@ -270,6 +270,11 @@ struct PostgresServerNotice: CustomStringConvertible {
     var message = ""
     var detail: String?
     var sqlState: String?
+    /// The 1-based character of the statement the server points at.
+    var position: Int?
+    /// ERROR, WARNING, NOTICE… (not localized).
+    var severity: String?
+    var hint: String?
 
     init(_ body: ByteBuffer) {
         var body = body
@@ -278,6 +283,9 @@ struct PostgresServerNotice: CustomStringConvertible {
             case UInt8(ascii: "M"): message = value
             case UInt8(ascii: "D"): detail = value
             case UInt8(ascii: "C"): sqlState = value
+            case UInt8(ascii: "P"): position = Int(value)
+            case UInt8(ascii: "V"): severity = value
+            case UInt8(ascii: "H"): hint = value
             default: break
             }
         }
