@@ -141,7 +141,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "sluice",
-            dependencies: ["Columnar", "Expressions", "NodeKit", "Store", "Runtime", "BuiltinNodes", "Server", "Scheduler", logging,
+            dependencies: ["Columnar", "Expressions", "NodeKit", "Store", "Runtime", "BuiltinNodes", "NodesSQL", "Server", "Scheduler", logging,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "SluiceTestSupport", dependencies: ["Columnar", "NodeKit", "Runtime", "BuiltinNodes"], path: "Tests/SluiceTestSupport", swiftSettings: strict),

@@ -8,7 +8,7 @@ struct SluiceCommand: AsyncParsableCommand {
         abstract: "Sluice: build, run and watch data pipelines.",
         version: "0.1.0",
         subcommands: [RunCommand.self, ValidateCommand.self, PreviewCommand.self, NodesCommand.self, DiscoverCommand.self, InitCommand.self, CronCommand.self,
-                      ServeCommand.self, WorkerCommand.self, UserCommand.self, KeysCommand.self, TriggersCommand.self, TestCommand.self])
+                      ServeCommand.self, WorkerCommand.self, UserCommand.self, KeysCommand.self, TriggersCommand.self, TestCommand.self, ModelsCommand.self])
 }
 
 /// Exit statuses, chosen once here: 0 succeeded, 1 run failed, 2 invalid pipeline or usage, 130 interrupted.

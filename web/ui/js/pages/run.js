@@ -5,6 +5,7 @@ import { logLine, sampleTable, timelineChart } from "../run-view.js";
 import { api } from "../api.js";
 import { download, errorText, h, show, time } from "../dom.js";
 import { live } from "../live.js";
+import { runSteps } from "../run-steps.js";
 
 /**
  * @param {HTMLElement} view
@@ -28,6 +29,8 @@ export async function runPage(view) {
   const logBox = h("pre", { class: "log", id: "run-log", "aria-label": "Run log", tabindex: 0 });
   const rejectsBox = h("div", { id: "rejects" });
   const samplesBox = h("section", { id: "samples", class: "samples" });
+  const stepsBox = h("section", { id: "steps" });
+  const steps = runSteps(stepsBox, id);
   const message = h("div");
   let logSeq = 0;
 
@@ -195,7 +198,8 @@ export async function runPage(view) {
   await loadLogs();
   await loadRejects();
   await loadSamples();
-  show(view, header, message, h("h2", {}, "Nodes"), nodesBox, timeline, samplesBox, rejectsBox, h("h2", {}, "Log"), logBox);
+  await steps.load();
+  show(view, header, message, h("h2", {}, "Nodes"), nodesBox, stepsBox, timeline, samplesBox, rejectsBox, h("h2", {}, "Log"), logBox);
 
   if (!["succeeded", "failed", "cancelled"].includes(run.status)) {
     const stop = live.subscribe({ run: id }, async (data) => {
@@ -207,6 +211,7 @@ export async function runPage(view) {
       if (update.rates) rates = update.rates;
       if (update.progress) progress = update.progress;
       if (update.log) appendLog(update.log);
+      if (update.kind === "step" && update.step) { steps.update(update.step); return; }
       if (update.phase) run.status = update.phase;
       if (update.kind === "finished") {
         stop();
@@ -215,6 +220,7 @@ export async function runPage(view) {
         await loadLogs();
         await loadRejects();
         await loadSamples();
+        await steps.load();
       }
       renderHeader();
       renderNodes();
