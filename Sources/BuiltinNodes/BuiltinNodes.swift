@@ -16,7 +16,7 @@ public enum BuiltinNodes {
         FilterNode.self, ComputeNode.self, SelectNode.self, AggregateNode.self, LimitNode.self, UnionNode.self, LogNode.self, JoinNode.self, SortNode.self, DedupeNode.self, AssertNode.self, WindowNode.self, PivotNode.self, UnpivotNode.self, SwitchNode.self, ProfileNode.self, RowsNode.self,
         SQLiteReadNode.self, SQLiteWriteNode.self, PostgresReadNode.self, PostgresWriteNode.self,
         HTTPReadNode.self, HTTPRequestNode.self, HTTPWriteNode.self, SlackPostNode.self, EmailSendNode.self,
-        SQLRunNode.self, SQLModelsNode.self,
+        SQLRunNode.self, SQLModelsNode.self, DBTBuildNode.self,
     ]
 
     /// Every connector this build knows (its connection type and abilities): the one list the server, the

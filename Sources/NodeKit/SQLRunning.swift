@@ -123,3 +123,23 @@ extension Settings {
         return (connection, connector)
     }
 }
+
+/// A connector whose connections dbt can use: it writes the connection as a dbt profile output.
+public protocol DBTProfiling: Connector {
+    /// The profile's fields for `profiles.yml` (never a secret: a secret is written as `{{ env_var('NAME') }}`)
+    /// and the environment variables that carry the secrets to dbt.
+    static func dbtProfile(_ connection: Connection, schema: String, threads: Int) throws(ConfigError) -> DBTProfile
+}
+
+/// A dbt profile output for one connection.
+public struct DBTProfile: Sendable {
+    /// Fields in order; values are written as YAML strings unless they are whole numbers.
+    public var fields: [(name: String, value: String)]
+    /// Secrets, by environment variable name.
+    public var environment: [String: String]
+
+    public init(fields: [(name: String, value: String)], environment: [String: String]) {
+        self.fields = fields
+        self.environment = environment
+    }
+}

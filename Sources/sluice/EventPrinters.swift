@@ -67,6 +67,7 @@ final class HumanEventPrinter: RunEventSink {
         var drawn = 0
         var lastDraw: ContinuousClock.Instant?
         var finished = false
+        var printedSteps: [String: NodeStep.Status] = [:]
     }
 
     private let live: Bool
@@ -101,7 +102,12 @@ final class HumanEventPrinter: RunEventSink {
             case let .log(node, level, message):
                 emit(&s, "  [\(level.rawValue)] \(node.map { "\($0): " } ?? "")\(message)")
             case let .step(node, step):
-                if step.status != .running { emit(&s, Self.describe(step, of: node)) }
+                // A step reported again with the same outcome (dbt: live, then from run_results.json) prints once.
+                let key = node + "\u{0}" + step.name
+                if step.status != .running, s.printedSteps[key] != step.status {
+                    s.printedSteps[key] = step.status
+                    emit(&s, Self.describe(step, of: node))
+                }
             case let .runFinished(summary):
                 if live { redraw(&s, force: true) }
                 s.drawn = 0
