@@ -6,11 +6,13 @@ import PostgresNIO
 /// Streams a PostgreSQL table or query result into typed batches, with backpressure.
 public struct PostgresReadNode: NodeType {
     static let lookback = Field<String?>("lookback", summary: "Incremental: also re-read rows this far behind the cursor (an interval such as '10 minutes', or a number), for late commits; pair with a merge sink.")
+    static let columns = Field<SchemaDeclaration?>("columns", summary: "The columns read, with their types (each is cast to it): the read then needs no database while planning, for a table or view an earlier step of the run builds.",
+                                                   example: "{courier: string, deliveries: int64}")
 
     public static let spec = NodeSpec(
         id: "postgres.read", version: 1, category: .source, title: "PostgreSQL table",
         summary: "Streams a PostgreSQL table or query into typed rows.",
-        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields(PostgresConnector.spec.type, example: "warehouse") + [lookback.spec],
+        inputs: [], outputs: [.data("out")], fields: TableSourceOptions.fields(PostgresConnector.spec.type, example: "warehouse") + [lookback.spec, columns.spec],
         capabilities: [.projection, .rejects], icon: "database")
 
     let settings: Settings
@@ -41,7 +43,11 @@ public struct PostgresReadNode: NodeType {
         // The query with its parameters as literals: for describing it, and for COPY, which binds nothing.
         let inlinedQuery = query.map { SQLParameters.inlined($0) { PostgresValues.literal(values[$0]!) } }
         let described: [PostgresColumn]
-        do {
+        let declared = try settings[Self.columns]?.schema
+        if let declared {
+            guard !declared.fields.isEmpty else { throw settings.error(Self.columns, "name at least one column") }
+            described = declared.fields.map { PostgresTypes.column(named: $0.name, as: $0.type) }
+        } else { do {
             let connection = try await endpoint.connect()
             do {
                 if let table {
@@ -56,7 +62,7 @@ public struct PostgresReadNode: NodeType {
             }
         } catch {
             throw settings.error(table == nil ? TableSourceOptions.query : TableSourceOptions.table, "\(endpoint): \(PostgresErrors.reason(error))", code: "database_error")
-        }
+        } }
         if let table, described.isEmpty {
             throw settings.error(TableSourceOptions.table, "table \(table) does not exist in \(endpoint)", code: "unknown_table")
         }
@@ -76,7 +82,7 @@ public struct PostgresReadNode: NodeType {
         var columns = described
         if let needed = options.needed(request.projection) { columns = columns.filter { needed.contains($0.name) } }
         let schema = Schema(columns.map { SchemaField($0.name, PostgresTypes.dataType($0), nullable: !$0.notNull) })
-        let list = columns.map { PostgresTypes.selectExpression($0) }.joined(separator: ", ")
+        let list = columns.map { declared == nil ? PostgresTypes.selectExpression($0) : PostgresTypes.castExpression($0) }.joined(separator: ", ")
         let source = table.map(\.quoted) ?? "(\(inlinedQuery!)) AS sluice_query"
         return NodePlan(outputs: ["out": schema], work: Work(endpoint: endpoint, copySQL: "SELECT \(list) FROM \(source)",
                                                              schema: schema, oids: columns.map(PostgresTypes.resultOID), batchRows: batchRows, incremental: incremental))

@@ -74,6 +74,30 @@ enum PostgresTypes {
         }
     }
 
+    /// A column declared by the user (`postgres.read`'s `columns`): read as `castExpression` yields it.
+    static func column(named name: String, as type: DataType) -> PostgresColumn {
+        let oid: UInt32 = switch type {
+        case .bool: 16
+        case .int64: 20
+        case .float64: 701
+        case .decimal: 1700
+        case .string: 25
+        case .bytes: 17
+        case .date: 1082
+        case .timestamp: 1184
+        case .json: 3802
+        }
+        var typmod: Int32 = -1
+        if case let .decimal(precision, scale) = type { typmod = Int32((precision << 16) | scale) + 4 }
+        return PostgresColumn(name: name, oid: oid, typmod: typmod, formatted: declared(type), notNull: false)
+    }
+
+    /// A declared column cast to its type, in the form `append` decodes.
+    static func castExpression(_ c: PostgresColumn) -> String {
+        let cast = "CAST(\(SQLText.quote(c.name)) AS \(c.formatted))"
+        return (conversion(c) == .text ? "\(cast)::text" : cast) + " AS \(SQLText.quote(c.name))"
+    }
+
     /// The column type Sluice creates for a Sluice type.
     static func declared(_ type: DataType) -> String {
         switch type {

@@ -131,9 +131,20 @@ struct PostgresLoad: StateStore {
                 try await stream.query("COMMIT")
                 await stream.close()
             }
+            // Views built on the table (SQL models reading it) forbid dropping it: then its rows are replaced
+            // instead, in the same transaction, and the views keep working.
+            let dependents = try await session.query("""
+                SELECT DISTINCT r.ev_class::regclass::text FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+                WHERE d.refobjid = to_regclass(\(SQLText.literal(node.table.quoted))) AND r.ev_class <> d.refobjid ORDER BY 1
+                """).compactMap { $0.first ?? nil }
             try await session.query("BEGIN")
             let state = context.upstreamState()
-            let swap = ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
+            var swap = ["DROP TABLE IF EXISTS \(node.table.quoted)", "ALTER TABLE \(staging.quoted) RENAME TO \(SQLText.quote(node.table.name))"]
+            if !dependents.isEmpty {
+                context.log(.info, "views read \(node.table) (\(dependents.joined(separator: ", "))): replacing its rows rather than the table")
+                let list = input.names.map(SQLText.quote).joined(separator: ", ")
+                swap = ["TRUNCATE \(node.table.quoted)", "INSERT INTO \(node.table.quoted) (\(list)) SELECT \(list) FROM \(staging.quoted)", dropStaging]
+            }
             return PostgresPending(session: session, finish: swap + (state.isEmpty ? [] : Self.stateStatements(state)) + Self.markerStatements(context),
                                    onAbort: [dropStaging])
         } catch {

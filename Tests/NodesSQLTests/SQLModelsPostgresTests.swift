@@ -235,4 +235,34 @@ import Testing
         let downstream = try await harness.run(pipeline(", select: ['b+', d]"))
         #expect(Set(Self.steps(downstream).map(\.name)) == ["b", "c", "d"])
     }
+
+    @Test func reloadingAStagingTableThatModelsReadKeepsTheirViews() async throws {
+        try dir.write("models/stg.sql", "select id, amount * 2 as doubled from {{ source('staging', 'orders') }}\n")
+        try dir.write("models/schema.yaml", "sources:\n  - name: staging\n    tables: [{name: orders}]\n")
+        func load(_ rows: String) async throws -> HarnessRun {
+            try dir.write("orders.csv", "id,amount\n" + rows)
+            return try await harness.run("""
+            apiVersion: sluice/v1
+            name: load
+            nodes:
+              - {id: src, type: csv.read, settings: {path: orders.csv}}
+              - {id: stage, type: postgres.write, settings: {connection: warehouse, table: staging.orders, mode: replace}}
+              - {id: build, type: sql.models, settings: {connection: warehouse, path: models, schema: analytics}}
+              - id: check
+                type: postgres.read
+                settings: {connection: warehouse, query: "SELECT sum(doubled) AS total FROM analytics.stg", columns: {total: int64}}
+            edges:
+              - {from: src.out, to: stage.in}
+              - {from: stage.done, to: build.start, kind: signal}
+              - {from: build.done, to: check.start, kind: signal}
+            """, preview: nil)
+        }
+        let first = try await load("1,10\n2,20\n")
+        #expect(first.summary.status == .succeeded, "\(first.summary.error ?? "")")
+        let second = try await load("3,5\n")
+        #expect(second.summary.status == .succeeded, "\(second.summary.error ?? "")")
+        #expect(second.events.messages.contains { $0.contains("views read staging.orders (analytics.stg): replacing its rows rather than the table") })
+        #expect(try psql("SELECT id, doubled FROM analytics.stg") == "3|10")
+        #expect(second.summary.counts("check")?.recordsOut == 1)
+    }
 }
