@@ -1,0 +1,2 @@
+{{ config(materialized='view') }}
+select month, revenue, revenue - lag(revenue) over (order by month) as change from {{ ref('monthly_revenue') }}
