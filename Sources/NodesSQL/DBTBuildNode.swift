@@ -58,7 +58,20 @@ public struct DBTBuildNode: NodeType {
             throw settings.error(Self.project, "dbt_project.yml names no profile")
         }
         projectName = profileName
+        // The project's own folders must stay inside it: dbt would read models, macros or seeds from anywhere.
+        for entry in declared.entries ?? [] where entry.key.hasSuffix("-paths") || entry.key.hasSuffix("-path") {
+            for value in (entry.value.list ?? [entry.value]).compactMap(\.scalarText) {
+                if value.hasPrefix("/") || value.hasPrefix("~") || value.split(separator: "/").contains("..") {
+                    throw ConfigError(code: "path_outside_workspace", message: "dbt_project.yml: \(entry.key) '\(value)' leaves the project folder",
+                                      location: entry.value.location, node: settings.node, field: Self.project.name)
+                }
+            }
+        }
+        try settings.checkFiles(Self.files(in: projectFolder), for: Self.project)
         selectors = try settings[Self.select]
+        if let option = selectors.first(where: { $0.hasPrefix("-") }) {
+            throw settings.error(Self.select, "'\(option)' is not a selector (options cannot be passed through select)")
+        }
         vars = try settings[Self.vars].entries.map { ($0.name, $0.value) }
         target = try settings[Self.target]
         guard target.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !target.isEmpty else { throw settings.error(Self.target, "a target name is letters, digits and _") }
@@ -67,6 +80,14 @@ public struct DBTBuildNode: NodeType {
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         NodePlan(outputs: [:], work: Work(node: self))
+    }
+
+    /// Every file in the project (at most 20,000), so links leading out of the workspace are refused.
+    static func files(in folder: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String, files.count < 20_000 { files.append(folder + "/" + relative) }
+        return files
     }
 
     /// profiles.yml for the project's profile, with one output: the connection.

@@ -55,7 +55,7 @@ public struct SQLiteReadNode: NodeType {
 
     public func plan(_ request: PlanRequest) async throws(ConfigError) -> NodePlan {
         do {
-            let db = try SQLiteDatabase(path: path, readOnly: true)
+            let db = try SQLiteConnector.open(path, readOnly: true)
             var sql: String
             var schema: Schema
             if let table {
@@ -143,7 +143,7 @@ public struct SQLiteReadNode: NodeType {
                 state = CursorState.earliest(try await context.committedState().compactMap(CursorState.parse), cursorType: schema.fields[incremental.cursor].type)
             }
             do {
-                db = try SQLiteDatabase(path: path, readOnly: true)
+                db = try SQLiteConnector.open(path, readOnly: true)
                 if let incremental {
                     // One read transaction: a consistent snapshot of the rows and of the cursor they lead to.
                     try db.execute("BEGIN")

@@ -7,7 +7,7 @@ extension SQLiteConnector: SQLRunning {
     public static func sqlSession(_ connection: Connection) async throws -> any SQLSession {
         let path = try path(of: connection)
         do {
-            return SQLiteSQLSession(try SQLiteDatabase(path: path, readOnly: false))
+            return SQLiteSQLSession(try SQLiteConnector.open(path, readOnly: false))
         } catch {
             throw NodeError(code: "database_unavailable", message: "\(error)", isRetryable: error.isBusy)
         }

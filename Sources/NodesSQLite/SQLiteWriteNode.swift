@@ -47,7 +47,7 @@ public struct SQLiteWriteNode: NodeType {
             }
             let db: SQLiteDatabase
             do {
-                db = try SQLiteDatabase(path: node.path, readOnly: false)
+                db = try SQLiteConnector.open(node.path, readOnly: false)
                 try db.execute("BEGIN IMMEDIATE")
             } catch {
                 throw NodeError(code: "database_unavailable", message: "\(error)", isRetryable: error.isBusy)
@@ -155,7 +155,7 @@ public struct SQLiteWriteNode: NodeType {
 
         func committedState(pipeline: String, node: String) async throws -> String? {
             guard FileManager.default.fileExists(atPath: self.node.path) else { return nil }
-            let db = try SQLiteDatabase(path: self.node.path, readOnly: true)
+            let db = try SQLiteConnector.open(self.node.path, readOnly: true)
             guard try !db.tableColumns(QualifiedName(schema: nil, name: "sluice_state")).isEmpty else { return nil }
             let statement = try db.prepare("SELECT state FROM sluice_state WHERE pipeline = ? AND node = ?")
             statement.bindText(1, pipeline)
@@ -165,7 +165,7 @@ public struct SQLiteWriteNode: NodeType {
 
         func resetState(pipeline: String, node: String) async throws -> Bool {
             guard try await committedState(pipeline: pipeline, node: node) != nil else { return false }
-            let db = try SQLiteDatabase(path: self.node.path, readOnly: false)
+            let db = try SQLiteConnector.open(self.node.path, readOnly: false)
             let statement = try db.prepare("DELETE FROM sluice_state WHERE pipeline = ? AND node = ?")
             statement.bindText(1, pipeline)
             statement.bindText(2, node)

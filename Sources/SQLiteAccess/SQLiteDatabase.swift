@@ -33,6 +33,12 @@ package final class SQLiteDatabase {
 
     deinit { sqlite3_close_v2(handle) }
 
+    /// Refuses `ATTACH` and `VACUUM INTO` on this connection: SQL a pipeline runs then reaches no other file
+    /// (another database, the server's own store).
+    package func forbidAttaching() {
+        sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
+    }
+
     package func execute(_ sql: String) throws(SQLiteError) {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)

@@ -84,5 +84,10 @@ import Testing
         try dir.write("p/dbt_project.yml", "name: p\nprofile: p\n")
         #expect(await problems("connection: warehouse, project: p, target: 'a b'").first?.field == "target")
         #expect(await problems("connection: warehouse, project: p").isEmpty)
+        #expect(await problems("connection: warehouse, project: p, select: ['--project-dir=/etc']").first?.field == "select")
+        try dir.write("p/dbt_project.yml", "name: p\nprofile: p\nseed-paths: ['/var/lib']\n")
+        #expect(await problems("connection: warehouse, project: p").first?.code == "path_outside_workspace")
+        try dir.write("p/dbt_project.yml", "name: p\nprofile: p\nmacro-paths: ['macros', '../../elsewhere']\n")
+        #expect(await problems("connection: warehouse, project: p").first?.message.contains("leaves the project folder") == true)
     }
 }

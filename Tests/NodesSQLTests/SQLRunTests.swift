@@ -97,4 +97,28 @@ import Testing
         #expect(await harness.problems(pipeline("connection: nowhere, sql: 'select 1'")).first?.code == "unknown_connection")
         #expect(await harness.problems(pipeline("connection: warehouse, file: missing.sql")).first?.code == "file_not_found")
     }
+
+    @Test func pipelineSQLReachesNoOtherFileAndNoFolderOutsideTheWorkspace() async throws {
+        let attach = try await harness.run(pipeline("connection: local, sql: \"ATTACH DATABASE 'other.db' AS other\""))
+        #expect(attach.summary.status == .failed)
+        #expect(attach.summary.error?.contains("too many attached databases") == true, "\(attach.summary.error ?? "")")
+        let vacuum = try await harness.run(pipeline("connection: local, sql: \"VACUUM INTO 'copy.db'\""))
+        #expect(vacuum.summary.status == .failed)
+        #expect(!dir.exists("copy.db") && !dir.exists("other.db"))
+
+        let outside = try TemporaryDirectory()
+        defer { outside.remove() }
+        try outside.write("models/a.sql", "select 1 as x\n")
+        try outside.write("secret.sql", "select 1\n")
+        var confined = harness
+        confined.fileRoots = .confined(to: [dir.path])
+        let models = "apiVersion: sluice/v1\nname: m\nnodes:\n  - {id: m, type: sql.models, settings: {connection: local, path: \(outside.path)/models}}\n"
+        #expect(await confined.problems(models).first?.code == "path_outside_workspace")
+        #expect(await confined.problems(pipeline("connection: local, file: \(outside.path)/secret.sql")).first?.code == "path_outside_workspace")
+        // A link inside the workspace leading out of it is refused too.
+        try FileManager.default.createDirectory(atPath: dir.file("linked"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.file("linked/a.sql"), withDestinationPath: outside.file("models/a.sql"))
+        let linked = "apiVersion: sluice/v1\nname: m\nnodes:\n  - {id: m, type: sql.models, settings: {connection: local, path: linked}}\n"
+        #expect(await confined.problems(linked).first?.code == "path_outside_workspace")
+    }
 }
