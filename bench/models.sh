@@ -53,7 +53,7 @@ dbt_build() {
 
 echo "loading 5,000,000 orders into staging.orders …"
 (cd "$work" && "$sluice" run load.yaml >/dev/null)
-q -c "CREATE TABLE staging.orders_new AS SELECT * FROM staging.orders WHERE id > 4950000; DELETE FROM staging.orders WHERE id > 4950000; VACUUM ANALYZE staging.orders"
+q -c "CREATE TABLE staging.orders_new AS SELECT * FROM staging.orders WHERE id > 4950000; DELETE FROM staging.orders WHERE id > 4950000" -c "VACUUM ANALYZE staging.orders"
 echo "first builds (the incremental tables get 99% of the rows) …"
 native; dbt_build
 q -c "INSERT INTO staging.orders SELECT * FROM staging.orders_new; ANALYZE staging.orders"
@@ -86,7 +86,7 @@ PY
 
 # timed NAME COMMAND: restores the incremental tables, runs COMMAND, prints "WALL BUSY".
 timed() {
-  q -c "DELETE FROM native.orders_incremental WHERE id > 4950000; DELETE FROM dbt.orders_incremental WHERE id > 4950000; CHECKPOINT"
+  q -c "DELETE FROM native.orders_incremental WHERE id > 4950000; DELETE FROM dbt.orders_incremental WHERE id > 4950000" -c "CHECKPOINT"
   local offset; offset=$(stat -c %s "$pg_dir/server.log")
   local start; start=$(date +%s.%N)
   "$@"

@@ -80,6 +80,8 @@ struct ModelProject: Sendable {
 
     static let maximumFiles = 5000
     static let maximumFileBytes = 1 << 20
+    /// All files of a project together: reading it (on every validation in the editor) stays cheap.
+    static let maximumProjectBytes = 32 << 20
 
     let models: [String: Model]
     /// Every model, dependencies first (ties by name).
@@ -202,6 +204,7 @@ struct ModelProject: Sendable {
     static func listFiles(_ folder: String, written: String, checkFile: (String) throws(ConfigError) -> Void) throws -> [ProjectFile] {
         guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
         var files: [ProjectFile] = []
+        var bytes = 0
         let prefix = written.hasSuffix("/") ? written : written + "/"
         while let relative = enumerator.nextObject() as? String {
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
@@ -209,6 +212,8 @@ struct ModelProject: Sendable {
             guard relative.hasSuffix(".sql") || relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") else { continue }
             let path = folder + "/" + relative
             try checkFile(path)
+            bytes += (enumerator.fileAttributes?[.size] as? Int) ?? 0
+            if bytes > maximumProjectBytes { throw Failure(file: written, line: 1, message: "the files add up to more than 32 MB; split the project") }
             files.append(ProjectFile(path: path, relative: relative, written: prefix + relative))
             if files.count > maximumFiles { throw Failure(file: written, line: 1, message: "more than \(maximumFiles) files; split the project") }
         }

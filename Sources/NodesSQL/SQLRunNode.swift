@@ -44,6 +44,9 @@ public struct SQLRunNode: NodeType {
         case let (nil, file?):
             let resolved: String
             do { resolved = try settings.files.resolve(file.text) } catch { throw error.at(node: settings.node, field: Self.file.name, location: settings.location(of: Self.file)) }
+            if let size = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? Int, size > 16 << 20 {
+                throw settings.error(Self.file, "'\(file.text)' is larger than 16 MB", code: "file_too_large")
+            }
             guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
                 throw settings.error(Self.file, "cannot read '\(file.text)' (a UTF-8 text file in the workspace)", code: "file_not_found")
             }

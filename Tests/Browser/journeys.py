@@ -983,12 +983,51 @@ def journey_large_graph(server, driver):
     assert result["drag"]["p95"] < 16 and result["pan"]["p95"] < 16, line
 
 
+def journey_sql_models(server, driver):
+    """A load, then SQL models with tests on the shop database: the run page lists each model and test as a step,
+    with the failing model's file, line and SQL."""
+    models = os.path.join(server.dir, "data", "files", "models")
+    os.makedirs(models, exist_ok=True)
+    for name, sql in {
+        "clean_orders.sql": "-- materialized: table\nselect id, lower(status) as status, amount from raw_orders where amount > 0\n",
+        "revenue.sql": "select status, sum(amount) as revenue from {{ ref('clean_orders') }} group by status\n",
+        "broken.sql": "select id,\n       amonut\nfrom {{ ref('clean_orders') }}\n",
+        "schema.yaml": "models:\n  - name: clean_orders\n    columns:\n      - name: id\n        tests: [not_null, unique]\n"
+                       "      - name: status\n        tests:\n          - accepted_values: {values: [paid, open], config: {severity: warn}}\n",
+    }.items():
+        with open(os.path.join(models, name), "w") as f:
+            f.write(sql)
+    document = ("apiVersion: sluice/v1\nname: warehouse-models\nnodes:\n"
+                "  - {id: seed, type: sql.run, settings: {connection: shop, sql: \"DROP TABLE IF EXISTS raw_orders; CREATE TABLE raw_orders (id INTEGER, status TEXT, amount REAL); "
+                "INSERT INTO raw_orders VALUES (1, 'PAID', 10), (2, 'open', 5), (3, 'lost', 7), (4, 'paid', -1)\"}}\n"
+                "  - {id: models, type: sql.models, settings: {connection: shop, path: models}}\n"
+                "edges:\n  - {from: seed.done, to: models.start, kind: signal}\n")
+    row = import_pipeline(server, driver, "warehouse-models", "models-readme.txt", "models live in models/\n", document)
+    row.find_element(By.XPATH, ".//button[text()='Run now']").click()
+    text_in(driver, By.ID, "pipelines-message", "queued")
+    driver.find_element(By.LINK_TEXT, "See runs").click()
+    visible(driver, By.CSS_SELECTOR, "table[aria-label=Runs] tbody a.status").click()
+    text_in(driver, By.ID, "run-status", "failed", timeout=30)
+    steps = visible(driver, By.CSS_SELECTOR, "table[aria-label='Steps of models']")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-step=clean_orders]", "table")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-step=clean_orders]", "warned")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-step='accepted_values(clean_orders.status)']", "1 failing row")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-step='unique(clean_orders.id)']", "succeeded")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-step=revenue]", "succeeded")
+    broken = driver.find_element(By.CSS_SELECTOR, "tr[data-step=broken]")
+    assert "failed" in broken.text and "models/broken.sql" in broken.text, broken.text
+    broken.find_element(By.TAG_NAME, "summary").click()
+    text_in(driver, By.CSS_SELECTOR, "tr[data-step=broken] pre", "amonut")
+    text_in(driver, By.CSS_SELECTOR, "[data-testid=steps-summary]", "1 failed")
+    driver.execute_script("arguments[0].scrollIntoView()", steps)
+    driver.save_screenshot(os.path.join(shots, "run-steps.png"))
+
 # journey_many_rejects runs before the notification rule of journey_dashboard_and_notifications exists: that rule
 # notifies about runs with rejects through a connection whose server has stopped, and delivering it (with the
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_edge_samples, journey_debug_run, journey_drafts,
-            journey_triggers, journey_files, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
+            journey_triggers, journey_files, journey_sql_models, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
 # While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one
 # (journeys may rely on files earlier ones left: journey_editor_build_save_run needs journey_pipelines_import_and_run).
 if os.environ.get("SLUICE_JOURNEYS"):
