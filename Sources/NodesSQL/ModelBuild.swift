@@ -1,3 +1,4 @@
+import Foundation
 import NodeKit
 
 /// Builds one model on a session: renders its SQL, then creates the view, swaps in the new table, or merges
@@ -21,6 +22,16 @@ struct ModelBuild {
         let line: Int?
         let sql: String
         let isRetryable: Bool
+    }
+
+    /// The first line of `body` holding the name an error is about ("no such column: amonut"), when there is one.
+    static func line(naming message: String, in body: String) -> Int? {
+        guard let colon = message.lastIndex(of: ":") else { return nil }
+        let name = message[message.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, !name.contains(" ") else { return nil }
+        let bare = name.split(separator: ".").last.map(String.init) ?? name
+        for (index, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains(bare) { return index + 1 }
+        return nil
     }
 
     func run(on session: any SQLSession) async throws -> Outcome {
@@ -87,7 +98,7 @@ struct ModelBuild {
                 _ = try await run("CREATE VIEW \(statements.relation(target)) AS\n", body, on: session)
                 // SQLite checks a view's names only when it is read: read it once so a mistake fails this model.
                 do { _ = try await session.run("SELECT * FROM \(statements.relation(target)) LIMIT 0") } catch let error as SQLStatementError {
-                    throw Failure(message: error.message, line: nil, sql: body, isRetryable: false)
+                    throw Failure(message: error.message, line: Self.line(naming: error.message, in: body), sql: body, isRetryable: false)
                 }
                 try await plain("COMMIT", on: session)
             } catch {

@@ -1015,7 +1015,7 @@ def journey_sql_models(server, driver):
     text_in(driver, By.CSS_SELECTOR, "tr[data-step='unique(clean_orders.id)']", "succeeded")
     text_in(driver, By.CSS_SELECTOR, "tr[data-step=revenue]", "succeeded")
     broken = driver.find_element(By.CSS_SELECTOR, "tr[data-step=broken]")
-    assert "failed" in broken.text and "models/broken.sql" in broken.text, broken.text
+    assert "failed" in broken.text and "models/broken.sql line 2" in broken.text, broken.text
     broken.find_element(By.TAG_NAME, "summary").click()
     text_in(driver, By.CSS_SELECTOR, "tr[data-step=broken] pre", "amonut")
     text_in(driver, By.CSS_SELECTOR, "[data-testid=steps-summary]", "1 failed")

@@ -85,7 +85,7 @@ import Testing
         try dir.write("models/broken.sql", "select missing_column from {{ ref('doubled') }}\n")
         let broken = try await harness.run(models)
         #expect(broken.summary.status == .failed)
-        #expect(broken.summary.error?.contains("no such column: missing_column") == true, "\(broken.summary.error ?? "")")
+        #expect(broken.summary.error?.contains("models/broken.sql line 1: no such column: missing_column") == true, "\(broken.summary.error ?? "")")
         #expect(await harness.problems(models.replacingOccurrences(of: "path: models", with: "path: models, schema: analytics")).isEmpty)
     }
 

@@ -8,6 +8,14 @@ import { h, show } from "./dom.js";
  */
 
 /**
+ * "12 ms" under a second, "3.40 s" above.
+ * @param {number} millis
+ */
+function duration(millis) {
+  return millis < 1000 ? `${millis} ms` : `${(millis / 1000).toFixed(2)} s`;
+}
+
+/**
  * Keeps a run's steps and draws them into `box`.
  * @param {HTMLElement} box
  * @param {string} runID
@@ -30,7 +38,7 @@ export function runSteps(box, runID) {
             h("td", { class: "name" }, s.name), h("td", {}, s.kind),
             h("td", {}, h("span", { class: `status ${s.status === "warned" ? "succeeded-with-rejects" : s.status}` }, s.status)),
             h("td", { class: "num" }, s.rows != null ? s.rows.toLocaleString() : ""),
-            h("td", { class: "num" }, s.duration_millis != null ? `${(s.duration_millis / 1000).toFixed(2)} s` : ""),
+            h("td", { class: "num" }, s.duration_millis != null ? duration(s.duration_millis) : ""),
             h("td", {}, s.message ? h("span", { class: s.status === "failed" ? "error" : "" }, s.message) : "",
               s.sql ? h("details", {}, h("summary", {}, "SQL"), h("pre", { class: "log" }, s.sql)) : null))))))));
   }
