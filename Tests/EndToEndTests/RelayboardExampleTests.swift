@@ -32,8 +32,8 @@ import Testing
         team: {type: slack, webhookUrl: "\(api.baseURL)/slack/hooks/\(store)"}
         """)
 
-        let first = try CommandLineTests.sluice(["run", "pipeline.yaml", "--param", "source_url=\(api.tlsBaseURL)/static/\(store)-2026-12-01.csv", "--param", "day=2026-12-01"],
-                                                in: dir.path)
+        let first = try await offThePool { try CommandLineTests.sluice(["run", "pipeline.yaml", "--param", "source_url=\(api.tlsBaseURL)/static/\(store)-2026-12-01.csv", "--param", "day=2026-12-01"],
+                                                in: dir.path) }
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("models › ✔ deliveries (incremental (first build)): succeeded, 1,200 rows"), "\(first.stdout)")
         #expect(first.stdout.contains("models › ✔ accepted_values(deliveries.status) (test): succeeded"))
@@ -41,8 +41,8 @@ import Testing
         #expect(try psql("SELECT count(*), count(DISTINCT courier) FROM analytics.deliveries") == "1200|12")
         #expect(try psql("SELECT count(*) FROM analytics.deliveries WHERE courier <> trim(courier) OR status <> lower(status)") == "0", "staging cleaned the messy rows")
 
-        let second = try CommandLineTests.sluice(["run", "pipeline.yaml", "--param", "source_url=\(api.tlsBaseURL)/static/\(store)-2026-12-02.csv", "--param", "day=2026-12-02"],
-                                                 in: dir.path)
+        let second = try await offThePool { try CommandLineTests.sluice(["run", "pipeline.yaml", "--param", "source_url=\(api.tlsBaseURL)/static/\(store)-2026-12-02.csv", "--param", "day=2026-12-02"],
+                                                 in: dir.path) }
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
         #expect(second.stdout.contains("models › ✔ deliveries (incremental): succeeded, 940 rows"), "\(second.stdout)")
         // 900 new deliveries, and 40 of day 1 corrected in place (returned after all).
@@ -50,7 +50,7 @@ import Testing
         #expect(try psql("SELECT count(*) FROM analytics.deliveries WHERE delivery_id BETWEEN 100001 AND 100040 AND status = 'returned'") == "40")
         #expect(try psql("SELECT count(DISTINCT day) FROM analytics.courier_daily") == "2")
 
-        let listed = try CommandLineTests.sluice(["discover", "lake", "--path", "raw/relayboard/*.csv"], in: dir.path)
+        let listed = try await offThePool { try CommandLineTests.sluice(["discover", "lake", "--path", "raw/relayboard/*.csv"], in: dir.path) }
         #expect(listed.stdout.contains("raw/relayboard/deliveries-2026-12-01.csv") && listed.stdout.contains("raw/relayboard/deliveries-2026-12-02.csv"), "\(listed.stdout)")
 
         let received = try await APITestServer.call("GET", "/hook/received?store=slack:\(store)") as? [String: Any]
@@ -64,9 +64,9 @@ import Testing
         #expect(text.last?.contains(leader) == true && text.last?.contains("on_time_pct") == true, "\(text)")
     }
 
-    @Test func theExampleRunsWithOneCommand() throws {
+    @Test func theExampleRunsWithOneCommand() async throws {
         // The script starts servers that stop when it exits: spawned with stdout and stderr only (see spawn).
-        let run = PostgresTestServer.spawn("/usr/bin/env", ["SLUICE=\(CommandLineTests.binary)", "/bin/bash", "\(Self.example)/run.sh"])
+        let run = try await offThePool { PostgresTestServer.spawn("/usr/bin/env", ["SLUICE=\(CommandLineTests.binary)", "/bin/bash", "\(Self.example)/run.sh"]) }
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("*Relayboard, 2026-12-02*: the top 5 couriers by deliveries"), "\(run.output)")
         #expect(run.output.contains("raw/relayboard/deliveries-2026-12-02.csv"))

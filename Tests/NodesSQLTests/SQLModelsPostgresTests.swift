@@ -81,10 +81,10 @@ import Testing
     }
 
     @Test func aReaderDuringRebuildsSeesTheOldTableOrTheNewNeverAnEmptyOrHalfOne() async throws {
-        try dir.write("models/wide.sql", "-- materialized: table\nselect g as id, md5(g::text) as label from generate_series(1, 200000) g\n")
+        try dir.write("models/wide.sql", "-- materialized: table\nselect g as id, md5(g::text) as label from generate_series(1, 100000) g\n")
         let first = try await harness.run(pipeline())
         #expect(first.summary.status == .succeeded)
-        // An outside reader counts the table as fast as it can while the table is rebuilt five times.
+        // An outside reader counts the table as fast as it can while the table is rebuilt four times.
         let script = """
         for i in $(seq 1 400); do
           [ -f '\(dir.path)/stop' ] && break
@@ -97,15 +97,15 @@ import Testing
         reader.executableURL = URL(fileURLWithPath: "/bin/sh")
         reader.arguments = [dir.file("reader.sh")]
         try reader.run()
-        for _ in 0..<5 {
+        for _ in 0..<4 {
             let run = try await harness.run(pipeline())
             #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
         }
         try dir.write("stop", "")
-        reader.waitUntilExit()
+        try await offThePool { reader.waitUntilExit() }
         let counts = try dir.read("counts.txt").split(separator: "\n")
         #expect(counts.count > 5)
-        #expect(counts.allSatisfy { $0 == "200000" }, "\(Set(counts))")
+        #expect(counts.allSatisfy { $0 == "100000" }, "\(Set(counts))")
     }
 
     @Test func incrementalModelsMergeNewRowsOnTheirUniqueKeyAcrossRuns() async throws {

@@ -34,3 +34,11 @@ public func runProcess(_ executable: String, _ arguments: [String], in directory
     let text = { (name: String) in String(decoding: FileManager.default.contents(atPath: outputs.file(name)) ?? Data(), as: UTF8.self) }
     return ProcessResult(status: process.terminationStatus, stdout: text("stdout"), stderr: text("stderr"))
 }
+
+/// Runs blocking work (a child process, a wait) on a thread of its own, not on one of the few threads every
+/// test's async work shares: on two cores a test waiting seconds for a process there would starve the others.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
