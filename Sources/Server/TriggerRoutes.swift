@@ -17,6 +17,14 @@ enum TriggerRoutes {
         var webhookPath: String?
         /// Why the stored definition no longer validates (it does not fire until it is saved again), or nil.
         var problem: String?
+        /// When it fires, in words; its next three fire times (Unix ms; time triggers while enabled).
+        var schedule: String?
+        var nextFires: [Int64]?
+        /// Its last firing, and the status of the run that firing queued.
+        var lastFiring: FiringView?
+        var lastRunStatus: String?
+        /// Problems its pipelines have only when run on a schedule (totals appended to a table).
+        var warnings: [String]?
 
         init(_ t: TriggerRecord, secret: String? = nil) {
             id = t.id; name = t.name; kind = t.kind; settings = JSONValue.parse(t.settingsJSON)?.objectValue ?? [:]; rule = t.rule; enabled = t.enabled
@@ -26,6 +34,15 @@ enum TriggerRoutes {
             createdAt = t.createdAt; updatedAt = t.updatedAt; self.secret = secret
             webhookPath = t.kind == WebhookTrigger.name ? "/hooks/\(t.id)" : nil
             do { _ = try TriggerDefinition.load(t) } catch { problem = "\(error.field.map { "\($0): " } ?? "")\(error.message)" }
+        }
+
+        init(_ t: TriggerRecord, glance: TriggerAtAGlance) {
+            self.init(t)
+            schedule = glance.schedule
+            nextFires = glance.nextFires
+            lastFiring = glance.lastFiring.map(FiringView.init)
+            lastRunStatus = glance.lastRunStatus
+            warnings = glance.warnings
         }
     }
     /// One firing: its event, the rule's result, the runs it queued, and its outcome (fired, filtered, skipped, failed, missed).
@@ -52,7 +69,10 @@ enum TriggerRoutes {
     static let endpoints: [Endpoint] = [
         Endpoint(.get, "/api/v1/triggers", "listTriggers", "Triggers linked to pipelines you can see (all, for admins).", tag: "triggers",
                  response: APISchema.array(APISchema.ref("Trigger"))) { call in
-            try .json(try await call.services.triggers.list(for: try call.caller).map { TriggerView($0) })
+            let triggers = call.services.triggers
+            var views: [TriggerView] = []
+            for trigger in try await triggers.list(for: try call.caller) { views.append(TriggerView(trigger, glance: await triggers.glance(trigger, now: Date()))) }
+            return try .json(views)
         },
         Endpoint(.post, "/api/v1/triggers", "createTrigger",
                  "Creates a trigger. A webhook trigger's secret is in the response, once (rotate it to see a new one).", tag: "triggers",

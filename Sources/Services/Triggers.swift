@@ -1,8 +1,21 @@
+import BuiltinNodes
 import Foundation
 import NodeKit
 import Scheduler
 public import Store
 import Workers
+
+/// What the Triggers page shows of a trigger besides its definition.
+public struct TriggerAtAGlance: Sendable {
+    /// When it fires, in words ("at 02:00 every day (UTC)").
+    public var schedule: String?
+    /// The next fire times (Unix ms), for time triggers that are enabled.
+    public var nextFires: [Int64] = []
+    public var lastFiring: TriggerFiring?
+    /// The phase of the last run its last firing queued.
+    public var lastRunStatus: String?
+    public var warnings: [String] = []
+}
 
 /// Triggers: create and change them, enable and disable, fire now, read their history, rotate webhook secrets,
 /// and take webhook deliveries.
@@ -20,6 +33,30 @@ public struct Triggers: Sendable {
         var visible: [TriggerRecord] = []
         for trigger in try await store.triggers() where try await role(of: caller, on: trigger) != nil { visible.append(trigger) }
         return visible
+    }
+
+    /// A trigger at a glance: its schedule in words, its next three fire times (time triggers, while enabled),
+    /// its last firing and the status of the run that firing queued, and warnings about its pipelines that only
+    /// a schedule makes matter (totals appended to a table). For triggers the caller may see.
+    public func glance(_ trigger: TriggerRecord, now: Date) async -> TriggerAtAGlance {
+        var glance = TriggerAtAGlance()
+        if let definition = try? TriggerDefinition.load(trigger) {
+            glance.schedule = TriggerGlance.schedule(definition)
+            if trigger.enabled {
+                glance.nextFires = TriggerGlance.nextFires(definition, after: now, count: 3).map { Int64($0.timeIntervalSince1970 * 1000) }
+            }
+        }
+        glance.lastFiring = try? await store.firings(triggerID: trigger.id, limit: 1).first
+        if let runID = glance.lastFiring?.runIDs.last { glance.lastRunStatus = try? await store.run(id: runID)?.phase.rawValue }
+        if trigger.kind != WebhookTrigger.name {
+            for link in trigger.links {
+                guard let pipeline = try? await store.pipeline(id: link.pipelineID),
+                      let text = try? await store.revision(pipelineID: pipeline.id, revision: pipeline.currentRevision)?.document,
+                      let document = try? PipelineDocument.parse(text) else { continue }
+                glance.warnings += ScheduleWarnings.of(document, registry: BuiltinNodes.registry).map { "\(pipeline.name): \($0)" }
+            }
+        }
+        return glance
     }
 
     /// Creates a trigger from its JSON definition; a webhook trigger's secret is returned, once.

@@ -412,6 +412,15 @@ def journey_triggers(server, driver):
     fill(driver, "trigger-setting-schedule", "61 * * * *")
     driver.find_element(By.ID, "trigger-save").click()
     text_in(driver, By.ID, "trigger-setting-schedule-error", "61")
+    # A valid schedule: the list says when it fires, in words, with its next fire times.
+    fill(driver, "trigger-setting-schedule", "30 2 * * 1-5")
+    driver.find_element(By.ID, "trigger-pipeline").send_keys("copy-orders")
+    driver.find_element(By.ID, "trigger-save").click()
+    text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=nightly] [data-testid=trigger-schedule]", "at 02:30, Monday to Friday (UTC)")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=nightly] [data-testid=trigger-schedule]", "next:")
+    assert driver.find_element(By.CSS_SELECTOR, "tr[data-trigger=nightly] [data-testid=trigger-schedule]").text.count("·") == 2, "three next fire times"
+    text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=nightly]", "never fired")
+    visible(driver, By.XPATH, "//button[text()='New trigger']").click()
     visible(driver, By.ID, "trigger-kind").send_keys("webhook")
     fill(driver, "trigger-name", "orders-hook")
     driver.find_element(By.ID, "trigger-pipeline").send_keys("copy-orders")
@@ -421,7 +430,9 @@ def journey_triggers(server, driver):
     row = visible(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook]")
     assert "copy-orders" in row.text and "enabled" in row.text
     row.find_element(By.XPATH, ".//button[text()='Fire now']").click()
-    text_in(driver, By.ID, "triggers-message", "orders-hook fired: 1 run queued.")
+    text_in(driver, By.ID, "triggers-message", "orders-hook: 1 run queued.")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook] [data-testid=last-firing]", "queued a run")
+    text_in(driver, By.CSS_SELECTOR, "tr[data-trigger=orders-hook] [data-testid=last-firing] a.status", "run ")
     driver.find_element(By.CSS_SELECTOR, "tr[data-trigger=orders-hook]").find_element(By.XPATH, ".//button[text()='History']").click()
     text_in(driver, By.CSS_SELECTOR, "table[aria-label=Firings]", "fired")
     driver.save_screenshot(os.path.join(shots, "triggers.png"))

@@ -212,4 +212,50 @@ struct TriggerRouteTests {
             #expect(delivery.status.code < 500, "\(delivery.status): \(delivery.text)")
         }
     }
+
+    @Test func theListShowsEachTriggersScheduleNextFiresLastOutcomeAndScheduleWarnings() async throws {
+        let harness = try await ServerHarness.make()
+        defer { Task { await harness.close() } }
+        try await harness.withClient { client in
+            let (root, _) = try await client.login("root", ServerHarness.adminPassword)
+            let totals = """
+                apiVersion: sluice/v1
+                name: daily-totals
+                nodes:
+                  - {id: src, type: csv.read, settings: {path: in.csv}}
+                  - {id: totals, type: aggregate, settings: {groupBy: [country], aggregates: {orders: "count(*)"}}}
+                  - {id: save, type: sqlite.write, settings: {connection: local, table: totals}}
+                edges:
+                  - {from: src.out, to: totals.in}
+                  - {from: totals.out, to: save.in}
+                """
+            _ = try await client.call(.post, "/api/v1/connections", token: root, json: .object(["name": .string("local"), "type": .string("sqlite"), "settings": .object(["path": .string("t.db")])]))
+            let pipeline = try #require(try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(totals)])).body["id"]?.stringValue)
+            let created = try await client.call(.post, "/api/v1/triggers", token: root, json: .object([
+                "name": .string("nightly"), "kind": .string("cron"), "settings": .object(["schedule": .string("30 2 * * 1-5"), "timezone": .string("Europe/Berlin")]),
+                "pipelines": .array([.object(["pipeline_id": .string(pipeline)])])]))
+            #expect(created.status == .created, "\(created.text)")
+            let listed = try await client.call(.get, "/api/v1/triggers", token: root)
+            let nightly = try #require(listed.body.arrayItems.first { $0["name"] == .string("nightly") }, "\(listed.text)")
+            #expect(nightly["schedule"] == .string("at 02:30, Monday to Friday (Europe/Berlin)"), "\(nightly)")
+            let fires = (nightly["next_fires"]?.arrayItems ?? []).compactMap { item -> Int64? in if case let .int(value) = item { value } else { nil } }
+            #expect(fires.count == 3 && fires == fires.sorted() && fires.allSatisfy { $0 > Int64(Date().timeIntervalSince1970 * 1000) }, "\(fires)")
+            #expect(nightly["last_firing"] == nil || nightly["last_firing"] == .null)
+            #expect(nightly["warnings"]?.arrayItems.first?.stringValue?.contains("daily-totals: 'totals' (aggregate) feeds 'save', which appends to the table totals") == true, "\(nightly)")
+
+            let id = try #require(nightly["id"]?.stringValue)
+            #expect(try await client.call(.post, "/api/v1/triggers/\(id)/fire", token: root, json: .object([:])).status == .created)
+            let after = try await client.call(.get, "/api/v1/triggers", token: root)
+            let fired = try #require(after.body.arrayItems.first { $0["name"] == .string("nightly") })
+            #expect(fired["last_firing"]?["outcome"] == .string("fired"), "\(fired)")
+            #expect(["queued", "running", "succeeded", "failed"].contains(fired["last_run_status"]?.stringValue ?? ""), "\(fired)")
+
+            // merge or replace does not repeat totals: no warning.
+            let merged = totals.replacingOccurrences(of: "table: totals}", with: "table: totals, mode: replace}")
+            let saved = try await client.call(.put, "/api/v1/pipelines/\(pipeline)", token: root, json: .object(["document": .string(merged), "base_revision": .int(1)]))
+            #expect(saved.status == .ok, "\(saved.text)")
+            let quiet = try await client.call(.get, "/api/v1/triggers", token: root)
+            #expect(quiet.body.arrayItems.first { $0["name"] == .string("nightly") }?["warnings"]?.arrayItems.isEmpty == true)
+        }
+    }
 }

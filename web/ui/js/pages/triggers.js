@@ -27,7 +27,8 @@ export async function triggersPage(view, _me, notice) {
       if (path === "fire") {
         const runs = result.runs?.length ?? 0;
         const what = result.outcome === "fired" ? `${runs} run${runs === 1 ? "" : "s"} queued` : `${result.outcome}${result.detail ? `: ${result.detail}` : ""}`;
-        show(message, h("p", { class: result.outcome === "fired" ? "ok" : "error" }, `${trigger.name} fired: ${what}.`));
+        // The list again, with the firing as its last outcome.
+        await triggersPage(view, _me, h("p", { class: result.outcome === "fired" ? "ok" : "error" }, `${trigger.name}: ${what}.`));
       }
       else await triggersPage(view);
     } catch (error) { show(message, errorText(error)); }
@@ -114,9 +115,26 @@ export async function triggersPage(view, _me, notice) {
     name.focus();
   }
 
+  /**
+   * Its last firing: the outcome, when, and the status of the run it queued (linked).
+   * @param {any} t
+   */
+  function lastOutcome(t) {
+    const f = t.last_firing;
+    if (!f) return h("span", { class: "hint" }, "never fired");
+    const run = f.runs?.[f.runs.length - 1];
+    const outcome = f.outcome === "fired" ? "queued a run" : f.outcome;
+    return h("div", { "data-testid": "last-firing" }, h("div", {}, `${outcome}, ${time(f.at)}`),
+      run && t.last_run_status ? h("a", { href: `#/run/${run}`, class: `status ${t.last_run_status}` }, `run ${t.last_run_status}`) : null);
+  }
+
   const rows = triggers.map((/** @type {any} */ t) => h("tr", { "data-trigger": t.name },
-    h("td", { class: "name" }, t.name, t.declared_in ? h("div", { class: "hint" }, "declared in the pipeline document") : null),
+    h("td", { class: "name" }, t.name, t.declared_in ? h("div", { class: "hint" }, "declared in the pipeline document") : null,
+      ...(t.warnings ?? []).map((/** @type {string} */ w) => h("div", { class: "warning", role: "note", "data-testid": "trigger-warning" }, `⚠ ${w}`))),
     h("td", {}, t.kind),
+    h("td", { "data-testid": "trigger-schedule" }, t.schedule ?? "",
+      t.next_fires?.length ? h("div", { class: "hint" }, "next: ", t.next_fires.map((/** @type {number} */ at) => time(at)).join(" · ")) : null),
+    h("td", {}, lastOutcome(t)),
     h("td", {}, t.enabled ? "enabled" : "disabled",
       // A stored definition this version no longer accepts: it does not fire until it is saved again.
       t.problem ? h("div", { class: "error", role: "alert", "data-testid": "trigger-problem" }, `Not valid: ${t.problem}. Edit and save it to fix it.`) : null),
@@ -131,6 +149,6 @@ export async function triggersPage(view, _me, notice) {
         try { await api("DELETE", `/api/v1/triggers/${t.id}`); await triggersPage(view); } catch (error) { show(message, errorText(error)); }
       } }, "Delete")))));
   show(view, h("div", { class: "spread" }, h("h1", {}, "Triggers"), h("button", { type: "button", class: "primary", onclick: () => edit() }, "New trigger")), message,
-    h("table", { "aria-label": "Triggers" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Kind"), h("th", {}, "State"), h("th", {}, "Pipelines"), h("th", {}, "Actions"))),
-      h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No triggers yet."))]))), detail);
+    h("table", { "aria-label": "Triggers" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Kind"), h("th", {}, "When"), h("th", {}, "Last"), h("th", {}, "State"), h("th", {}, "Pipelines"), h("th", {}, "Actions"))),
+      h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No triggers yet."))]))), detail);
 }
