@@ -108,8 +108,13 @@ public struct SQLStatementError: Error, Sendable, CustomStringConvertible {
 extension Settings {
     /// The connection a `connection` field names, checked to run SQL, and its connector.
     public func sqlConnection(_ field: Field<ConnectionName>) throws(ConfigError) -> (connection: Connection, connector: any SQLRunning.Type) {
+        try connection(field, offering: (any SQLRunning.Type).self, refusal: "runs no SQL")
+    }
+
+    /// The connection a `connection` field names and its connector's `ability`; an unknown name lists the
+    /// connections that offer it, another type says it `refusal` ("runs no SQL") and names the types that do.
+    public func connection<Ability>(_ field: Field<ConnectionName>, offering ability: Ability.Type, refusal: String) throws(ConfigError) -> (connection: Connection, connector: Ability) {
         let name = try self[field].name
-        let ability = (any SQLRunning.Type).self
         guard let connection = connections.connections[name] else {
             let usable = connections.connections.values.filter { connectors.connector($0.type, offering: ability) != nil }.map(\.name).sorted()
             let place = connections.source.map { " in \($0)" } ?? " (pass --connections FILE or put connections.yaml beside the pipeline)"
@@ -117,7 +122,7 @@ extension Settings {
                               field: field.name, expected: usable.isEmpty ? connectors.describeTypes(offering: ability) : "one of: \(usable.joined(separator: ", "))")
         }
         guard let connector = connectors.connector(connection.type, offering: ability) else {
-            throw error(field, "connection '\(name)' is a \(connection.type) connection, which runs no SQL", code: "connection_type_mismatch",
+            throw error(field, "connection '\(name)' is a \(connection.type) connection, which \(refusal)", code: "connection_type_mismatch",
                         expected: connectors.describeTypes(offering: ability))
         }
         return (connection, connector)

@@ -33,15 +33,7 @@ public struct DBTBuildNode: NodeType {
 
     public init(settings: Settings) throws(ConfigError) {
         self.settings = settings
-        let name = try settings[Self.connection].name
-        guard let connection = settings.connections.connections[name] else {
-            throw ConfigError(code: "unknown_connection", message: "no connection named '\(name)'", location: settings.location(of: Self.connection), node: settings.node,
-                              field: Self.connection.name, expected: settings.connectors.describeTypes(offering: (any DBTProfiling.Type).self))
-        }
-        guard let connector = settings.connectors.connector(connection.type, offering: (any DBTProfiling.Type).self) else {
-            throw settings.error(Self.connection, "dbt cannot use a \(connection.type) connection", code: "connection_type_mismatch",
-                                 expected: settings.connectors.describeTypes(offering: (any DBTProfiling.Type).self))
-        }
+        let (connection, connector) = try settings.connection(Self.connection, offering: (any DBTProfiling.Type).self, refusal: "dbt cannot use")
         threads = try settings[Self.threads]
         guard (1...32).contains(threads) else { throw settings.error(Self.threads, "threads is 1 to 32") }
         profile = try connector.dbtProfile(connection, schema: try settings[Self.schema], threads: threads)

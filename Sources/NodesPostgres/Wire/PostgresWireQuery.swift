@@ -20,16 +20,7 @@ extension PostgresWireSession {
             var (type, body) = try await nextMessage()
             switch type {
             case UInt8(ascii: "D"):
-                guard let count = body.readInteger(as: Int16.self) else { throw PostgresWireError.protocolViolation("short data row") }
-                var row: [String?] = []
-                row.reserveCapacity(Int(count))
-                for _ in 0..<Int(count) {
-                    guard let length = body.readInteger(as: Int32.self) else { throw PostgresWireError.protocolViolation("short data row") }
-                    if length < 0 { row.append(nil); continue }
-                    guard let text = body.readString(length: Int(length)) else { throw PostgresWireError.protocolViolation("short data row") }
-                    row.append(text)
-                }
-                rows.append(row)
+                rows.append(try PostgresWireMessage.textRow(&body))
             case UInt8(ascii: "E"):
                 if failure == nil { failure = .server(PostgresServerNotice(body)) }
             case UInt8(ascii: "G"):
@@ -48,5 +39,21 @@ extension PostgresWireSession {
         var message = ByteBuffer()
         PostgresWireMessage.write(type: "f", to: &message) { $0.writeNullTerminated(reason) }
         try await send(message)
+    }
+}
+
+extension PostgresWireMessage {
+    /// A DataRow's values as text (nil for NULL).
+    static func textRow(_ body: inout ByteBuffer) throws -> [String?] {
+        guard let count = body.readInteger(as: Int16.self) else { throw PostgresWireError.protocolViolation("short data row") }
+        var row: [String?] = []
+        row.reserveCapacity(Int(count))
+        for _ in 0..<Int(count) {
+            guard let length = body.readInteger(as: Int32.self) else { throw PostgresWireError.protocolViolation("short data row") }
+            if length < 0 { row.append(nil); continue }
+            guard let text = body.readString(length: Int(length)) else { throw PostgresWireError.protocolViolation("short data row") }
+            row.append(text)
+        }
+        return row
     }
 }

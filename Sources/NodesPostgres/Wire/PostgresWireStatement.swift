@@ -59,16 +59,7 @@ extension PostgresWireSession {
                     body.moveReaderIndex(forwardBy: 18)
                 }
             case UInt8(ascii: "D"):
-                guard let count = body.readInteger(as: Int16.self) else { throw PostgresWireError.protocolViolation("short data row") }
-                var row: [String?] = []
-                row.reserveCapacity(Int(count))
-                for _ in 0..<Int(count) {
-                    guard let length = body.readInteger(as: Int32.self) else { throw PostgresWireError.protocolViolation("short data row") }
-                    if length < 0 { row.append(nil); continue }
-                    guard let text = body.readString(length: Int(length)) else { throw PostgresWireError.protocolViolation("short data row") }
-                    row.append(text)
-                }
-                outcome.rows.append(row)
+                outcome.rows.append(try PostgresWireMessage.textRow(&body))
             case UInt8(ascii: "C"):
                 outcome.tag = body.readNullTerminatedString()
             case UInt8(ascii: "N"):
