@@ -187,7 +187,9 @@ extension WebAssets {
             "IHBhZGRpbmc6IDA7IG1hcmdpbjogMDsgfQoudXBsb2FkcyBsaSB7IGRpc3BsYXk6IGZsZXg7IGdhcDogMTJweDsgYWxpZ24taXRlbXM6IGNlbnRlcjsgcGFk" +
             "ZGluZzogNHB4IDA7IH0KLnVwbG9hZHMgcHJvZ3Jlc3MgeyBmbGV4OiAwIDAgMjIwcHg7IH0KdGQuYWN0aW9ucyB7IHdoaXRlLXNwYWNlOiBub3dyYXA7IHRl" +
             "eHQtYWxpZ246IHJpZ2h0OyB9Ci53YXJuaW5nIHsgY29sb3I6IHZhcigtLXdhcm4pOyBmb250LXNpemU6IDEzcHg7IGZvbnQtd2VpZ2h0OiBub3JtYWw7IG1h" +
-            "cmdpbi10b3A6IDRweDsgfQo="),
+            "cmdpbi10b3A6IDRweDsgfQoudGVtcGxhdGVzIHsgZGlzcGxheTogZ3JpZDsgZ3JpZC10ZW1wbGF0ZS1jb2x1bW5zOiByZXBlYXQoYXV0by1maXQsIG1pbm1h" +
+            "eCgyMjBweCwgMWZyKSk7IGdhcDogMTJweDsgfQoudGVtcGxhdGUgeyBib3JkZXI6IDFweCBzb2xpZCB2YXIoLS1ib3JkZXIsICNjOGNjZDIpOyBib3JkZXIt" +
+            "cmFkaXVzOiA4cHg7IHBhZGRpbmc6IDEwcHggMTJweDsgfQoudGVtcGxhdGUgaDMgeyBtYXJnaW46IDAgMCA0cHg7IGZvbnQtc2l6ZTogMTVweDsgfQo="),
         "ui/js/api.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEV2ZXJ5IHJlcXVlc3QgdGhlIFVJIG1ha2VzIGdvZXMgdGhyb3VnaCBoZXJlOiB0b2tlbnMsIHJlZnJlc2ggb24gNDAxLCBhbmQg" +
             "dGhlIGVycm9yIGVudmVsb3BlLgoKLyoqIEFuIEFQSSBlcnJvciBkZWNvZGVkIGZyb20gYHsiZXJyb3IiOnsiY29kZSIsIm1lc3NhZ2UiLCJub2RlIiwiZmll" +
@@ -865,6 +867,48 @@ extension WebAssets {
             "IHsgc2hvdyhtZXNzYWdlLCB1c2VyKTsgcmV0dXJuOyB9CiAgICAgIGF3YWl0IGFkZCh1c2VyLmlkLCByb2xlLnZhbHVlKTsKICAgIH0gY2F0Y2ggKGVycm9y" +
             "KSB7IHNob3cobWVzc2FnZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICB9IH0sIHBpY2tlci5pbnB1dCwgcGlja2VyLnN1Z2dlc3Rpb25zLCByb2xlLCBoKCJi" +
             "dXR0b24iLCB7IHR5cGU6ICJzdWJtaXQiLCBpZDogYWRkSUQgfSwgIlNoYXJlIikpOwogIHJldHVybiBbbGlzdCwgZm9ybV07Cn0K"),
+        "ui/js/templates.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
+            "Ly8gQHRzLWNoZWNrCi8vIFBpcGVsaW5lcyB0byBzdGFydCBmcm9tICh0aGUgZW1wdHkgUGlwZWxpbmVzIHBhZ2Ugb2ZmZXJzIHRoZW0pOiB0aGUgZXhhbXBs" +
+            "ZSBgc2x1aWNlIGluaXRgIHdyaXRlcywgd2l0aCBpdHMKLy8gc2FtcGxlIGRhdGEsIGFuZCB0aGUgc2hhcGVzIG1vc3QgcGlwZWxpbmVzIHRha2UuIGBfX0RB" +
+            "VEFfX2AgaW4gYSB0ZW1wbGF0ZSBpcyB0aGUgcGF0aCBvZiBpdHMgc2FtcGxlIGZpbGUuCgovKioKICogQHR5cGVkZWYge3tpZDogc3RyaW5nLCB0aXRsZTog" +
+            "c3RyaW5nLCBzdW1tYXJ5OiBzdHJpbmcsIHlhbWw6IHN0cmluZywgc2FtcGxlPzoge25hbWU6IHN0cmluZywgdGV4dDogc3RyaW5nfX19IFBpcGVsaW5lVGVt" +
+            "cGxhdGUKICovCgovKiogQHR5cGUge1BpcGVsaW5lVGVtcGxhdGVbXX0gKi8KZXhwb3J0IGNvbnN0IHRlbXBsYXRlcyA9IFsKICB7CiAgICBpZDogImV4YW1w" +
+            "bGUiLAogICAgdGl0bGU6ICJFeGFtcGxlOiBwYWlkIG9yZGVycyBieSBjb3VudHJ5IiwKICAgIHN1bW1hcnk6ICJXaGF0IHNsdWljZSBpbml0IHdyaXRlczog" +
+            "cmVhZCBhIENTViwgZmlsdGVyLCBjb21wdXRlLCBhZ2dyZWdhdGUsIHdyaXRlIGEgQ1NWLiBJdHMgc2FtcGxlIGRhdGEgaXMgdXBsb2FkZWQgdG8geW91ciBm" +
+            "b2xkZXIuIiwKICAgIHNhbXBsZTogewogICAgICBuYW1lOiAic2FtcGxlLW9yZGVycy5jc3YiLAogICAgICB0ZXh0OiAiaWQsY3VzdG9tZXJfaWQsY3JlYXRl" +
+            "ZF9hdCxhbW91bnQsc3RhdHVzLGNvdW50cnlcbjEsMTAxLDIwMjQtMDMtMDFUMDk6MTU6MDArMDE6MDAsMTIwLjUwLHBhaWQsREVcbjIsMTAyLDIwMjQtMDMt" +
+            "MDFUMTA6MDI6MTErMDE6MDAsMzUuMDAscGFpZCxGUlxuIgogICAgICAgICsgIjMsMTAzLDIwMjQtMDMtMDJUMTQ6NDU6MzAtMDU6MDAsMzEwLjk5LHNoaXBw" +
+            "ZWQsVVNcbjQsMTAxLDIwMjQtMDMtMDJUMTY6MjA6MDArMDE6MDAsODkuOTAscGFpZCxERVxuNSwxMDQsMjAyNC0wMy0wM1QwODowMDowMCswMTowMCxOL0Es" +
+            "cGFpZCxGUlxuIgogICAgICAgICsgIjYsMTA1LDIwMjQtMDMtMDNUMTE6MzA6MDArMDE6MDAsNjQuMDAscmVmdW5kZWQsREVcbiIsCiAgICB9LAogICAgeWFt" +
+            "bDogYGFwaVZlcnNpb246IHNsdWljZS92MQpuYW1lOiBwYWlkLW9yZGVycy1ieS1jb3VudHJ5CmRlc2NyaXB0aW9uOiBUb3RhbHMgb2YgcGFpZCBvcmRlcnMg" +
+            "b3ZlciBhIG1pbmltdW0gYW1vdW50LCBwZXIgY291bnRyeS4KcGFyYW1ldGVyczoKICBtaW5BbW91bnQ6IHsgdHlwZTogZmxvYXQ2NCwgZGVmYXVsdDogNTAg" +
+            "fQpzZXR0aW5nczogeyBvblJlY29yZEVycm9yOiByZWplY3QsIG1heFJlamVjdGVkOiAxMDAgfQpub2RlczoKICAtIHsgaWQ6IG9yZGVycywgdHlwZTogY3N2" +
+            "LnJlYWQsIHNldHRpbmdzOiB7IHBhdGg6IF9fREFUQV9fLCBzY2hlbWE6IHsgYW1vdW50OiBmbG9hdDY0IH0gfSB9CiAgLSB7IGlkOiBwYWlkLCB0eXBlOiBm" +
+            "aWx0ZXIsIHNldHRpbmdzOiB7IHdoZXJlOiAic3RhdHVzID0gJ3BhaWQnIEFORCBhbW91bnQgPiBcJHttaW5BbW91bnR9IiB9IH0KICAtIHsgaWQ6IHRheGVk" +
+            "LCB0eXBlOiBjb21wdXRlLCBzZXR0aW5nczogeyBjb2x1bW5zOiB7IGFtb3VudF93aXRoX3RheDogInJvdW5kKGFtb3VudCAqIDEuMiwgMikiIH0gfSB9CiAg" +
+            "LSBpZDogdG90YWxzCiAgICB0eXBlOiBhZ2dyZWdhdGUKICAgIHNldHRpbmdzOiB7IGdyb3VwQnk6IFtjb3VudHJ5XSwgYWdncmVnYXRlczogeyBvcmRlcnM6" +
+            "ICJjb3VudCgqKSIsIHJldmVudWU6ICJzdW0oYW1vdW50KSIsIHJldmVudWVfd2l0aF90YXg6ICJzdW0oYW1vdW50X3dpdGhfdGF4KSIgfSB9CiAgLSB7IGlk" +
+            "OiBzYXZlLCB0eXBlOiBjc3Yud3JpdGUsIHNldHRpbmdzOiB7IHBhdGg6IG91dC9wYWlkX2J5X2NvdW50cnkuY3N2IH0gfQplZGdlczoKICAtIHsgZnJvbTog" +
+            "b3JkZXJzLm91dCwgdG86IHBhaWQuaW4gfQogIC0geyBmcm9tOiBwYWlkLm91dCwgdG86IHRheGVkLmluIH0KICAtIHsgZnJvbTogdGF4ZWQub3V0LCB0bzog" +
+            "dG90YWxzLmluIH0KICAtIHsgZnJvbTogdG90YWxzLm91dCwgdG86IHNhdmUuaW4gfQpgLAogIH0sCiAgewogICAgaWQ6ICJjc3YtdG8tcG9zdGdyZXMiLAog" +
+            "ICAgdGl0bGU6ICJDU1YgZmlsZSDihpIgUG9zdGdyZVNRTCB0YWJsZSIsCiAgICBzdW1tYXJ5OiAiTG9hZCBhIENTViBmaWxlIGludG8gYSB0YWJsZTsgYmFk" +
+            "IHJvd3MgYXJlIHJlamVjdGVkIGFuZCBrZXB0LiBOYW1lIHlvdXIgb3duIGZpbGUgYW5kIGNvbm5lY3Rpb24uIiwKICAgIHlhbWw6IGBhcGlWZXJzaW9uOiBz" +
+            "bHVpY2UvdjEKbmFtZTogbG9hZC1vcmRlcnMKc2V0dGluZ3M6IHsgb25SZWNvcmRFcnJvcjogcmVqZWN0IH0Kbm9kZXM6CiAgLSB7IGlkOiBmaWxlLCB0eXBl" +
+            "OiBjc3YucmVhZCwgc2V0dGluZ3M6IHsgcGF0aDogdXBsb2Fkcy9vcmRlcnMuY3N2IH0gfQogIC0geyBpZDogbG9hZCwgdHlwZTogcG9zdGdyZXMud3JpdGUs" +
+            "IHNldHRpbmdzOiB7IGNvbm5lY3Rpb246IHdhcmVob3VzZSwgdGFibGU6IHB1YmxpYy5vcmRlcnMsIG1vZGU6IGFwcGVuZCB9IH0KZWRnZXM6CiAgLSB7IGZy" +
+            "b206IGZpbGUub3V0LCB0bzogbG9hZC5pbiB9CmAsCiAgfSwKICB7CiAgICBpZDogImluY3JlbWVudGFsLWNvcHkiLAogICAgdGl0bGU6ICJJbmNyZW1lbnRh" +
+            "bCB0YWJsZSBjb3B5IiwKICAgIHN1bW1hcnk6ICJDb3B5IG9ubHkgd2hhdCBjaGFuZ2VkIHNpbmNlIHRoZSBsYXN0IHJ1biwgZXhhY3RseSBvbmNlOiB0aGUg" +
+            "Y3Vyc29yIGNvbW1pdHMgd2l0aCB0aGUgcm93cy4iLAogICAgeWFtbDogYGFwaVZlcnNpb246IHNsdWljZS92MQpuYW1lOiBzeW5jLW9yZGVycwpub2RlczoK" +
+            "ICAtIHsgaWQ6IHNvdXJjZSwgdHlwZTogcG9zdGdyZXMucmVhZCwgc2V0dGluZ3M6IHsgY29ubmVjdGlvbjogcHJvZHVjdGlvbiwgdGFibGU6IHB1YmxpYy5v" +
+            "cmRlcnMsIG1vZGU6IGluY3JlbWVudGFsLCBjdXJzb3I6IHVwZGF0ZWRfYXQsIGtleTogW2lkXSB9IH0KICAtIHsgaWQ6IHRhcmdldCwgdHlwZTogcG9zdGdy" +
+            "ZXMud3JpdGUsIHNldHRpbmdzOiB7IGNvbm5lY3Rpb246IHdhcmVob3VzZSwgdGFibGU6IGFuYWx5dGljcy5vcmRlcnMsIG1vZGU6IG1lcmdlLCBrZXk6IFtp" +
+            "ZF0sIHNjaGVtYURyaWZ0OiBldm9sdmUgfSB9CmVkZ2VzOgogIC0geyBmcm9tOiBzb3VyY2Uub3V0LCB0bzogdGFyZ2V0LmluIH0KYCwKICB9LAogIHsKICAg" +
+            "IGlkOiAiYXBpLXRvLWZpbGUiLAogICAgdGl0bGU6ICJSRVNUIEFQSSDihpIgSlNPTiBMaW5lcyBmaWxlIiwKICAgIHN1bW1hcnk6ICJQYWdlIHRocm91Z2gg" +
+            "YW4gQVBJJ3MgcmVjb3JkcyBhbmQga2VlcCB0aGVtIGFzIGEgSlNPTiBMaW5lcyBmaWxlLCByZXBsYWNlZCBhdG9taWNhbGx5IGF0IGVhY2ggcnVuLiIsCiAg" +
+            "ICB5YW1sOiBgYXBpVmVyc2lvbjogc2x1aWNlL3YxCm5hbWU6IGV4cG9ydC1jb250YWN0cwpub2RlczoKICAtIHsgaWQ6IGFwaSwgdHlwZTogaHR0cC5yZWFk" +
+            "LCBzZXR0aW5nczogeyBjb25uZWN0aW9uOiBjcm0sIHBhdGg6IC92MS9jb250YWN0cywgcmVjb3JkczogZGF0YS5pdGVtcyB9IH0KICAtIHsgaWQ6IGZpbGUs" +
+            "IHR5cGU6IGpzb25sLndyaXRlLCBzZXR0aW5nczogeyBwYXRoOiBvdXQvY29udGFjdHMuanNvbmwgfSB9CmVkZ2VzOgogIC0geyBmcm9tOiBhcGkub3V0LCB0" +
+            "bzogZmlsZS5pbiB9CmAsCiAgfSwKXTsK"),
         "ui/js/user-picker.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIEZpbmRzIGEgcGVyc29uIGJ5IG5hbWUgZm9yIHNoYXJpbmc6IGEgdGV4dCBpbnB1dCB3aXRoIHN1Z2dlc3Rpb25zIGZyb20gR0VU" +
             "IC9hcGkvdjEvdXNlcnMvbG9va3VwIChuYW1lcyBvbmx5LAovLyBubyByb2xlcyksIHdoaWNoIGFueSBzaWduZWQtaW4gdXNlciBtYXkgY2FsbC4gVXNlZCBi" +
@@ -2137,61 +2181,78 @@ extension WebAssets {
             "IDogIiIpOwp9Cg=="),
         "ui/js/pages/pipelines.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFBpcGVsaW5lczogc2VhcmNoLCBsYXN0IHJ1biwgcnVuIG5vdywgZGVsZXRlIChjb25maXJtZWQpLCBpbXBvcnQgYW5kIGV4cG9y" +
-            "dCBvZiB0aGUgWUFNTCBkb2N1bWVudC4KaW1wb3J0IHsgYXBpLCBwYXJzZURvY3VtZW50IH0gZnJvbSAiLi4vYXBpLmpzIjsKaW1wb3J0IHsgZG93bmxvYWQs" +
-            "IGVycm9yVGV4dCwgaCwgc2hvdywgdGltZSB9IGZyb20gIi4uL2RvbS5qcyI7CmltcG9ydCB7IGFza1BhcmFtZXRlcnMgfSBmcm9tICIuLi9ydW4tZGlhbG9n" +
-            "LmpzIjsKCi8qKgogKiBAcGFyYW0ge0hUTUxFbGVtZW50fSB2aWV3CiAqLwpleHBvcnQgYXN5bmMgZnVuY3Rpb24gcGlwZWxpbmVzUGFnZSh2aWV3KSB7CiAg" +
-            "Y29uc3QgcGlwZWxpbmVzID0gYXdhaXQgYXBpKCJHRVQiLCAiL2FwaS92MS9waXBlbGluZXMiKTsKICBjb25zdCBzZWFyY2ggPSAvKiogQHR5cGUge0hUTUxJ" +
-            "bnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgdHlwZTogInNlYXJjaCIsIGlkOiAicGlwZWxpbmUtc2VhcmNoIiwgcGxhY2Vob2xkZXI6ICJTZWFyY2gg" +
-            "cGlwZWxpbmVzIiwgImFyaWEtbGFiZWwiOiAiU2VhcmNoIHBpcGVsaW5lcyIgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiLCB7IHJvbGU6ICJzdGF0" +
-            "dXMiLCBpZDogInBpcGVsaW5lcy1tZXNzYWdlIiB9KTsKICBjb25zdCBib2R5ID0gaCgidGJvZHkiKTsKICBjb25zdCB0YWJsZSA9IGgoInRhYmxlIiwgeyAi" +
-            "YXJpYS1sYWJlbCI6ICJQaXBlbGluZXMiIH0sCiAgICBoKCJ0aGVhZCIsIHt9LCBoKCJ0ciIsIHt9LCBoKCJ0aCIsIHt9LCAiTmFtZSIpLCBoKCJ0aCIsIHt9" +
-            "LCAiUmV2aXNpb24iKSwgaCgidGgiLCB7fSwgIllvdXIgcm9sZSIpLCBoKCJ0aCIsIHt9LCAiTGFzdCBydW4iKSwgaCgidGgiLCB7fSwgIlVwZGF0ZWQiKSwg" +
-            "aCgidGgiLCB7fSwgIkFjdGlvbnMiKSkpLCBib2R5KTsKICBjb25zdCBsYXN0UnVucyA9IG5ldyBNYXAoYXdhaXQgUHJvbWlzZS5hbGwocGlwZWxpbmVzLm1h" +
-            "cChhc3luYyAoLyoqIEB0eXBlIHthbnl9ICovIHApID0+IHsKICAgIGNvbnN0IHJ1bnMgPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3J1bnM/cGlwZWxp" +
-            "bmU9JHtlbmNvZGVVUklDb21wb25lbnQocC5pZCl9JmxpbWl0PTFgKTsKICAgIHJldHVybiAvKiogQHR5cGUge1tzdHJpbmcsIGFueV19ICovIChbcC5pZCwg" +
-            "cnVuc1swXSA/PyBudWxsXSk7CiAgfSkpKTsKCiAgZnVuY3Rpb24gcmVuZGVyKCkgewogICAgY29uc3QgcXVlcnkgPSBzZWFyY2gudmFsdWUudHJpbSgpLnRv" +
-            "TG93ZXJDYXNlKCk7CiAgICBjb25zdCBzaG93biA9IHBpcGVsaW5lcy5maWx0ZXIoKC8qKiBAdHlwZSB7YW55fSAqLyBwKSA9PiBwLm5hbWUudG9Mb3dlckNh" +
-            "c2UoKS5pbmNsdWRlcyhxdWVyeSkpOwogICAgc2hvdyhib2R5LCAuLi5zaG93bi5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBwKSA9PiB7CiAgICAgIGNvbnN0" +
-            "IGxhc3QgPSBsYXN0UnVucy5nZXQocC5pZCk7CiAgICAgIGNvbnN0IGNhblJ1biA9IFsib3duZXIiLCAiZWRpdG9yIiwgInJ1bm5lciJdLmluY2x1ZGVzKHAu" +
-            "cm9sZSk7CiAgICAgIHJldHVybiBoKCJ0ciIsIHsgImRhdGEtcGlwZWxpbmUiOiBwLm5hbWUgfSwKICAgICAgICBoKCJ0ZCIsIHsgY2xhc3M6ICJuYW1lIiB9" +
-            "LCBoKCJhIiwgeyBocmVmOiBgIy9lZGl0LyR7cC5pZH1gIH0sIHAubmFtZSkpLAogICAgICAgIGgoInRkIiwge30sIFN0cmluZyhwLmN1cnJlbnRfcmV2aXNp" +
-            "b24pKSwKICAgICAgICBoKCJ0ZCIsIHt9LCBwLnJvbGUpLAogICAgICAgIGgoInRkIiwge30sIGxhc3QgPyBoKCJzcGFuIiwgeyBjbGFzczogYHN0YXR1cyAk" +
-            "e2xhc3Quc3RhdHVzfWAgfSwgbGFzdC5zdGF0dXMpIDogIm5ldmVyIiwgbGFzdCA/IGgoImRpdiIsIHsgY2xhc3M6ICJoaW50IiB9LCB0aW1lKGxhc3QucXVl" +
-            "dWVkX2F0KSkgOiBudWxsKSwKICAgICAgICBoKCJ0ZCIsIHt9LCB0aW1lKHAudXBkYXRlZF9hdCkpLAogICAgICAgIGgoInRkIiwge30sIGgoImRpdiIsIHsg" +
-            "Y2xhc3M6ICJyb3ciIH0sCiAgICAgICAgICBjYW5SdW4gPyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBydW5Ob3cocCkg" +
-            "fSwgIlJ1biBub3ciKSA6IG51bGwsCiAgICAgICAgICBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBleHBvcnRZQU1MKHAp" +
-            "IH0sICJFeHBvcnQiKSwKICAgICAgICAgIHAucm9sZSA9PT0gIm93bmVyIiA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAiZGFuZ2Vy" +
-            "Iiwgb25jbGljazogKCkgPT4gcmVtb3ZlKHApIH0sICJEZWxldGUiKSA6IG51bGwpKSk7CiAgICB9KSk7CiAgICBpZiAoc2hvd24ubGVuZ3RoID09PSAwKSBi" +
-            "b2R5LmFwcGVuZChoKCJ0ciIsIHt9LCBoKCJ0ZCIsIHsgY29sc3BhbjogNiwgY2xhc3M6ICJlbXB0eSIgfSwgcGlwZWxpbmVzLmxlbmd0aCA/ICJObyBwaXBl" +
-            "bGluZSBtYXRjaGVzLiIgOiAiTm8gcGlwZWxpbmVzIHlldDogaW1wb3J0IGEgcGlwZWxpbmUgZG9jdW1lbnQuIikpKTsKICB9CgogIC8qKgogICAqIEBwYXJh" +
-            "bSB7YW55fSBwaXBlbGluZQogICAqLwogIGFzeW5jIGZ1bmN0aW9uIHJ1bk5vdyhwaXBlbGluZSkgewogICAgdHJ5IHsKICAgICAgY29uc3QgZnVsbCA9IGF3" +
-            "YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9YCk7CiAgICAgIGNvbnN0IHBhcnNlZCA9IGF3YWl0IHBhcnNlRG9jdW1l" +
-            "bnQoZnVsbC5kb2N1bWVudCk7CiAgICAgIGNvbnN0IHBhcmFtZXRlcnMgPSBhd2FpdCBhc2tQYXJhbWV0ZXJzKHBhcnNlZC5wYXJhbWV0ZXJzKTsKICAgICAg" +
-            "aWYgKHBhcmFtZXRlcnMgPT09IG51bGwpIHJldHVybjsKICAgICAgY29uc3QgcnVuID0gYXdhaXQgYXBpKCJQT1NUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7" +
-            "cGlwZWxpbmUuaWR9L3J1bnNgLCB7IHBhcmFtZXRlcnMgfSk7CiAgICAgIHNob3cobWVzc2FnZSwgaCgicCIsIHsgY2xhc3M6ICJvayIgfSwgYFJ1biBvZiAk" +
-            "e3BpcGVsaW5lLm5hbWV9IHF1ZXVlZC4gYCwgaCgiYSIsIHsgaHJlZjogYCMvcnVucz9waXBlbGluZT0ke3BpcGVsaW5lLmlkfWAgfSwgIlNlZSBydW5zIikp" +
-            "KTsKICAgICAgbGFzdFJ1bnMuc2V0KHBpcGVsaW5lLmlkLCBydW4pOwogICAgICByZW5kZXIoKTsKICAgIH0gY2F0Y2ggKGVycm9yKSB7IHNob3cobWVzc2Fn" +
-            "ZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICB9CgogIC8qKgogICAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogICAqLwogIGFzeW5jIGZ1bmN0aW9uIGV4cG9y" +
-            "dFlBTUwocGlwZWxpbmUpIHsKICAgIGNvbnN0IGZ1bGwgPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3BpcGVsaW5lcy8ke3BpcGVsaW5lLmlkfWApOwog" +
-            "ICAgZG93bmxvYWQoYCR7cGlwZWxpbmUubmFtZX0ueWFtbGAsIGZ1bGwuZG9jdW1lbnQsICJhcHBsaWNhdGlvbi95YW1sIik7CiAgfQoKICAvKioKICAgKiBA" +
-            "cGFyYW0ge2FueX0gcGlwZWxpbmUKICAgKi8KICBhc3luYyBmdW5jdGlvbiByZW1vdmUocGlwZWxpbmUpIHsKICAgIGlmICghY29uZmlybShgRGVsZXRlIHBp" +
-            "cGVsaW5lICIke3BpcGVsaW5lLm5hbWV9IiB3aXRoIGFsbCBpdHMgcmV2aXNpb25zIGFuZCBydW5zPyBUaGlzIGNhbm5vdCBiZSB1bmRvbmUuYCkpIHJldHVy" +
-            "bjsKICAgIHRyeSB7CiAgICAgIGF3YWl0IGFwaSgiREVMRVRFIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9YCk7CiAgICAgIHBpcGVsaW5l" +
-            "cy5zcGxpY2UocGlwZWxpbmVzLmluZGV4T2YocGlwZWxpbmUpLCAxKTsKICAgICAgcmVuZGVyKCk7CiAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3Nh" +
-            "Z2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfQoKICBjb25zdCBpbXBvcnRCb3ggPSAvKiogQHR5cGUge0hUTUxUZXh0QXJlYUVsZW1lbnR9ICovIChoKCJ0" +
-            "ZXh0YXJlYSIsIHsgaWQ6ICJpbXBvcnQteWFtbCIsICJhcmlhLWxhYmVsIjogIlBpcGVsaW5lIGRvY3VtZW50IChZQU1MKSIsIHBsYWNlaG9sZGVyOiAiYXBp" +
-            "VmVyc2lvbjogc2x1aWNlL3YxXG5uYW1lOiDigKYiIH0pKTsKICBjb25zdCBmaWxlID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5w" +
-            "dXQiLCB7IHR5cGU6ICJmaWxlIiwgYWNjZXB0OiAiLnlhbWwsLnltbCIsICJhcmlhLWxhYmVsIjogIlBpcGVsaW5lIGZpbGUiLCBvbmNoYW5nZTogYXN5bmMg" +
-            "KCkgPT4gewogICAgaWYgKGZpbGUuZmlsZXMgJiYgZmlsZS5maWxlc1swXSkgaW1wb3J0Qm94LnZhbHVlID0gYXdhaXQgZmlsZS5maWxlc1swXS50ZXh0KCk7" +
-            "CiAgfSB9KSk7CiAgY29uc3QgaW1wb3J0TWVzc2FnZSA9IGgoImRpdiIpOwogIGNvbnN0IGltcG9ydEZvcm0gPSBoKCJmb3JtIiwgeyBjbGFzczogImNhcmQi" +
-            "LCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZlbnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgpOwogICAgdHJ5IHsK" +
-            "ICAgICAgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEvcGlwZWxpbmVzIiwgeyBkb2N1bWVudDogaW1wb3J0Qm94LnZhbHVlLCBtZXNzYWdlOiAiaW1wb3J0" +
-            "ZWQiIH0pOwogICAgICBhd2FpdCBwaXBlbGluZXNQYWdlKHZpZXcpOwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhpbXBvcnRNZXNzYWdlLCBlcnJvclRl" +
-            "eHQoZXJyb3IpKTsgfQogIH0gfSwgaCgiaDIiLCB7fSwgIkltcG9ydCBhIHBpcGVsaW5lIGRvY3VtZW50IiksIGZpbGUsIGltcG9ydEJveCwgaW1wb3J0TWVz" +
-            "c2FnZSwgaCgicCIsIHt9LCBoKCJidXR0b24iLCB7IGNsYXNzOiAicHJpbWFyeSIsIHR5cGU6ICJzdWJtaXQiIH0sICJJbXBvcnQiKSkpOwoKICBzZWFyY2gu" +
-            "YWRkRXZlbnRMaXN0ZW5lcigiaW5wdXQiLCByZW5kZXIpOwogIHJlbmRlcigpOwogIHNob3codmlldywgaCgiZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwg" +
-            "aCgiaDEiLCB7fSwgIlBpcGVsaW5lcyIpLCBoKCJkaXYiLCB7IGNsYXNzOiAicm93IiB9LCBzZWFyY2gsIGgoImEiLCB7IGNsYXNzOiAiYnV0dG9uIHByaW1h" +
-            "cnkiLCBocmVmOiAiIy9uZXciIH0sICJOZXcgcGlwZWxpbmUiKSkpLAogICAgbWVzc2FnZSwgdGFibGUsIGltcG9ydEZvcm0pOwp9Cg=="),
+            "dCBvZiB0aGUgWUFNTCBkb2N1bWVudC4KaW1wb3J0IHsgYXBpLCBwYXJzZURvY3VtZW50LCB1cGxvYWRGaWxlIH0gZnJvbSAiLi4vYXBpLmpzIjsKaW1wb3J0" +
+            "IHsgZG93bmxvYWQsIGVycm9yVGV4dCwgaCwgc2hvdywgdGltZSB9IGZyb20gIi4uL2RvbS5qcyI7CmltcG9ydCB7IGFza1BhcmFtZXRlcnMgfSBmcm9tICIu" +
+            "Li9ydW4tZGlhbG9nLmpzIjsKaW1wb3J0IHsgdGVtcGxhdGVzIH0gZnJvbSAiLi4vdGVtcGxhdGVzLmpzIjsKCi8qKgogKiBAcGFyYW0ge0hUTUxFbGVtZW50" +
+            "fSB2aWV3CiAqLwpleHBvcnQgYXN5bmMgZnVuY3Rpb24gcGlwZWxpbmVzUGFnZSh2aWV3KSB7CiAgY29uc3QgcGlwZWxpbmVzID0gYXdhaXQgYXBpKCJHRVQi" +
+            "LCAiL2FwaS92MS9waXBlbGluZXMiKTsKICBjb25zdCBzZWFyY2ggPSAvKiogQHR5cGUge0hUTUxJbnB1dEVsZW1lbnR9ICovIChoKCJpbnB1dCIsIHsgdHlw" +
+            "ZTogInNlYXJjaCIsIGlkOiAicGlwZWxpbmUtc2VhcmNoIiwgcGxhY2Vob2xkZXI6ICJTZWFyY2ggcGlwZWxpbmVzIiwgImFyaWEtbGFiZWwiOiAiU2VhcmNo" +
+            "IHBpcGVsaW5lcyIgfSkpOwogIGNvbnN0IG1lc3NhZ2UgPSBoKCJkaXYiLCB7IHJvbGU6ICJzdGF0dXMiLCBpZDogInBpcGVsaW5lcy1tZXNzYWdlIiB9KTsK" +
+            "ICBjb25zdCBib2R5ID0gaCgidGJvZHkiKTsKICBjb25zdCB0YWJsZSA9IGgoInRhYmxlIiwgeyAiYXJpYS1sYWJlbCI6ICJQaXBlbGluZXMiIH0sCiAgICBo" +
+            "KCJ0aGVhZCIsIHt9LCBoKCJ0ciIsIHt9LCBoKCJ0aCIsIHt9LCAiTmFtZSIpLCBoKCJ0aCIsIHt9LCAiUmV2aXNpb24iKSwgaCgidGgiLCB7fSwgIllvdXIg" +
+            "cm9sZSIpLCBoKCJ0aCIsIHt9LCAiTGFzdCBydW4iKSwgaCgidGgiLCB7fSwgIlVwZGF0ZWQiKSwgaCgidGgiLCB7fSwgIkFjdGlvbnMiKSkpLCBib2R5KTsK" +
+            "ICBjb25zdCBsYXN0UnVucyA9IG5ldyBNYXAoYXdhaXQgUHJvbWlzZS5hbGwocGlwZWxpbmVzLm1hcChhc3luYyAoLyoqIEB0eXBlIHthbnl9ICovIHApID0+" +
+            "IHsKICAgIGNvbnN0IHJ1bnMgPSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3J1bnM/cGlwZWxpbmU9JHtlbmNvZGVVUklDb21wb25lbnQocC5pZCl9Jmxp" +
+            "bWl0PTFgKTsKICAgIHJldHVybiAvKiogQHR5cGUge1tzdHJpbmcsIGFueV19ICovIChbcC5pZCwgcnVuc1swXSA/PyBudWxsXSk7CiAgfSkpKTsKCiAgZnVu" +
+            "Y3Rpb24gcmVuZGVyKCkgewogICAgY29uc3QgcXVlcnkgPSBzZWFyY2gudmFsdWUudHJpbSgpLnRvTG93ZXJDYXNlKCk7CiAgICBjb25zdCBzaG93biA9IHBp" +
+            "cGVsaW5lcy5maWx0ZXIoKC8qKiBAdHlwZSB7YW55fSAqLyBwKSA9PiBwLm5hbWUudG9Mb3dlckNhc2UoKS5pbmNsdWRlcyhxdWVyeSkpOwogICAgc2hvdyhi" +
+            "b2R5LCAuLi5zaG93bi5tYXAoKC8qKiBAdHlwZSB7YW55fSAqLyBwKSA9PiB7CiAgICAgIGNvbnN0IGxhc3QgPSBsYXN0UnVucy5nZXQocC5pZCk7CiAgICAg" +
+            "IGNvbnN0IGNhblJ1biA9IFsib3duZXIiLCAiZWRpdG9yIiwgInJ1bm5lciJdLmluY2x1ZGVzKHAucm9sZSk7CiAgICAgIHJldHVybiBoKCJ0ciIsIHsgImRh" +
+            "dGEtcGlwZWxpbmUiOiBwLm5hbWUgfSwKICAgICAgICBoKCJ0ZCIsIHsgY2xhc3M6ICJuYW1lIiB9LCBoKCJhIiwgeyBocmVmOiBgIy9lZGl0LyR7cC5pZH1g" +
+            "IH0sIHAubmFtZSkpLAogICAgICAgIGgoInRkIiwge30sIFN0cmluZyhwLmN1cnJlbnRfcmV2aXNpb24pKSwKICAgICAgICBoKCJ0ZCIsIHt9LCBwLnJvbGUp" +
+            "LAogICAgICAgIGgoInRkIiwge30sIGxhc3QgPyBoKCJzcGFuIiwgeyBjbGFzczogYHN0YXR1cyAke2xhc3Quc3RhdHVzfWAgfSwgbGFzdC5zdGF0dXMpIDog" +
+            "Im5ldmVyIiwgbGFzdCA/IGgoImRpdiIsIHsgY2xhc3M6ICJoaW50IiB9LCB0aW1lKGxhc3QucXVldWVkX2F0KSkgOiBudWxsKSwKICAgICAgICBoKCJ0ZCIs" +
+            "IHt9LCB0aW1lKHAudXBkYXRlZF9hdCkpLAogICAgICAgIGgoInRkIiwge30sIGgoImRpdiIsIHsgY2xhc3M6ICJyb3ciIH0sCiAgICAgICAgICBjYW5SdW4g" +
+            "PyBoKCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBydW5Ob3cocCkgfSwgIlJ1biBub3ciKSA6IG51bGwsCiAgICAgICAgICBo" +
+            "KCJidXR0b24iLCB7IHR5cGU6ICJidXR0b24iLCBvbmNsaWNrOiAoKSA9PiBleHBvcnRZQU1MKHApIH0sICJFeHBvcnQiKSwKICAgICAgICAgIHAucm9sZSA9" +
+            "PT0gIm93bmVyIiA/IGgoImJ1dHRvbiIsIHsgdHlwZTogImJ1dHRvbiIsIGNsYXNzOiAiZGFuZ2VyIiwgb25jbGljazogKCkgPT4gcmVtb3ZlKHApIH0sICJE" +
+            "ZWxldGUiKSA6IG51bGwpKSk7CiAgICB9KSk7CiAgICBpZiAoc2hvd24ubGVuZ3RoID09PSAwKSBib2R5LmFwcGVuZChoKCJ0ciIsIHt9LCBoKCJ0ZCIsIHsg" +
+            "Y29sc3BhbjogNiwgY2xhc3M6ICJlbXB0eSIgfSwgcGlwZWxpbmVzLmxlbmd0aCA/ICJObyBwaXBlbGluZSBtYXRjaGVzLiIgOiAiTm8gcGlwZWxpbmVzIHll" +
+            "dDogaW1wb3J0IGEgcGlwZWxpbmUgZG9jdW1lbnQuIikpKTsKICB9CgogIC8qKgogICAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogICAqLwogIGFzeW5jIGZ1" +
+            "bmN0aW9uIHJ1bk5vdyhwaXBlbGluZSkgewogICAgdHJ5IHsKICAgICAgY29uc3QgZnVsbCA9IGF3YWl0IGFwaSgiR0VUIiwgYC9hcGkvdjEvcGlwZWxpbmVz" +
+            "LyR7cGlwZWxpbmUuaWR9YCk7CiAgICAgIGNvbnN0IHBhcnNlZCA9IGF3YWl0IHBhcnNlRG9jdW1lbnQoZnVsbC5kb2N1bWVudCk7CiAgICAgIGNvbnN0IHBh" +
+            "cmFtZXRlcnMgPSBhd2FpdCBhc2tQYXJhbWV0ZXJzKHBhcnNlZC5wYXJhbWV0ZXJzKTsKICAgICAgaWYgKHBhcmFtZXRlcnMgPT09IG51bGwpIHJldHVybjsK" +
+            "ICAgICAgY29uc3QgcnVuID0gYXdhaXQgYXBpKCJQT1NUIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9L3J1bnNgLCB7IHBhcmFtZXRlcnMg" +
+            "fSk7CiAgICAgIHNob3cobWVzc2FnZSwgaCgicCIsIHsgY2xhc3M6ICJvayIgfSwgYFJ1biBvZiAke3BpcGVsaW5lLm5hbWV9IHF1ZXVlZC4gYCwgaCgiYSIs" +
+            "IHsgaHJlZjogYCMvcnVucz9waXBlbGluZT0ke3BpcGVsaW5lLmlkfWAgfSwgIlNlZSBydW5zIikpKTsKICAgICAgbGFzdFJ1bnMuc2V0KHBpcGVsaW5lLmlk" +
+            "LCBydW4pOwogICAgICByZW5kZXIoKTsKICAgIH0gY2F0Y2ggKGVycm9yKSB7IHNob3cobWVzc2FnZSwgZXJyb3JUZXh0KGVycm9yKSk7IH0KICB9CgogIC8q" +
+            "KgogICAqIEBwYXJhbSB7YW55fSBwaXBlbGluZQogICAqLwogIGFzeW5jIGZ1bmN0aW9uIGV4cG9ydFlBTUwocGlwZWxpbmUpIHsKICAgIGNvbnN0IGZ1bGwg" +
+            "PSBhd2FpdCBhcGkoIkdFVCIsIGAvYXBpL3YxL3BpcGVsaW5lcy8ke3BpcGVsaW5lLmlkfWApOwogICAgZG93bmxvYWQoYCR7cGlwZWxpbmUubmFtZX0ueWFt" +
+            "bGAsIGZ1bGwuZG9jdW1lbnQsICJhcHBsaWNhdGlvbi95YW1sIik7CiAgfQoKICAvKioKICAgKiBAcGFyYW0ge2FueX0gcGlwZWxpbmUKICAgKi8KICBhc3lu" +
+            "YyBmdW5jdGlvbiByZW1vdmUocGlwZWxpbmUpIHsKICAgIGlmICghY29uZmlybShgRGVsZXRlIHBpcGVsaW5lICIke3BpcGVsaW5lLm5hbWV9IiB3aXRoIGFs" +
+            "bCBpdHMgcmV2aXNpb25zIGFuZCBydW5zPyBUaGlzIGNhbm5vdCBiZSB1bmRvbmUuYCkpIHJldHVybjsKICAgIHRyeSB7CiAgICAgIGF3YWl0IGFwaSgiREVM" +
+            "RVRFIiwgYC9hcGkvdjEvcGlwZWxpbmVzLyR7cGlwZWxpbmUuaWR9YCk7CiAgICAgIHBpcGVsaW5lcy5zcGxpY2UocGlwZWxpbmVzLmluZGV4T2YocGlwZWxp" +
+            "bmUpLCAxKTsKICAgICAgcmVuZGVyKCk7CiAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KG1lc3NhZ2UsIGVycm9yVGV4dChlcnJvcikpOyB9CiAgfQoKICBj" +
+            "b25zdCBpbXBvcnRCb3ggPSAvKiogQHR5cGUge0hUTUxUZXh0QXJlYUVsZW1lbnR9ICovIChoKCJ0ZXh0YXJlYSIsIHsgaWQ6ICJpbXBvcnQteWFtbCIsICJh" +
+            "cmlhLWxhYmVsIjogIlBpcGVsaW5lIGRvY3VtZW50IChZQU1MKSIsIHBsYWNlaG9sZGVyOiAiYXBpVmVyc2lvbjogc2x1aWNlL3YxXG5uYW1lOiDigKYiIH0p" +
+            "KTsKICBjb25zdCBmaWxlID0gLyoqIEB0eXBlIHtIVE1MSW5wdXRFbGVtZW50fSAqLyAoaCgiaW5wdXQiLCB7IHR5cGU6ICJmaWxlIiwgYWNjZXB0OiAiLnlh" +
+            "bWwsLnltbCIsICJhcmlhLWxhYmVsIjogIlBpcGVsaW5lIGZpbGUiLCBvbmNoYW5nZTogYXN5bmMgKCkgPT4gewogICAgaWYgKGZpbGUuZmlsZXMgJiYgZmls" +
+            "ZS5maWxlc1swXSkgaW1wb3J0Qm94LnZhbHVlID0gYXdhaXQgZmlsZS5maWxlc1swXS50ZXh0KCk7CiAgfSB9KSk7CiAgY29uc3QgaW1wb3J0TWVzc2FnZSA9" +
+            "IGgoImRpdiIpOwogIGNvbnN0IGltcG9ydEZvcm0gPSBoKCJmb3JtIiwgeyBjbGFzczogImNhcmQiLCBvbnN1Ym1pdDogYXN5bmMgKC8qKiBAdHlwZSB7RXZl" +
+            "bnR9ICovIGV2ZW50KSA9PiB7CiAgICBldmVudC5wcmV2ZW50RGVmYXVsdCgpOwogICAgdHJ5IHsKICAgICAgYXdhaXQgYXBpKCJQT1NUIiwgIi9hcGkvdjEv" +
+            "cGlwZWxpbmVzIiwgeyBkb2N1bWVudDogaW1wb3J0Qm94LnZhbHVlLCBtZXNzYWdlOiAiaW1wb3J0ZWQiIH0pOwogICAgICBhd2FpdCBwaXBlbGluZXNQYWdl" +
+            "KHZpZXcpOwogICAgfSBjYXRjaCAoZXJyb3IpIHsgc2hvdyhpbXBvcnRNZXNzYWdlLCBlcnJvclRleHQoZXJyb3IpKTsgfQogIH0gfSwgaCgiaDIiLCB7fSwg" +
+            "IkltcG9ydCBhIHBpcGVsaW5lIGRvY3VtZW50IiksIGZpbGUsIGltcG9ydEJveCwgaW1wb3J0TWVzc2FnZSwgaCgicCIsIHt9LCBoKCJidXR0b24iLCB7IGNs" +
+            "YXNzOiAicHJpbWFyeSIsIHR5cGU6ICJzdWJtaXQiIH0sICJJbXBvcnQiKSkpOwoKICAvKioKICAgKiBQdXRzIGEgdGVtcGxhdGUgaW50byB0aGUgaW1wb3J0" +
+            "IGJveCAoaXRzIHNhbXBsZSBkYXRhIHVwbG9hZGVkIHRvIHRoZSBjYWxsZXIncyBmb2xkZXIgZmlyc3QpLgogICAqIEBwYXJhbSB7aW1wb3J0KCIuLi90ZW1w" +
+            "bGF0ZXMuanMiKS5QaXBlbGluZVRlbXBsYXRlfSB0ZW1wbGF0ZQogICAqLwogIGFzeW5jIGZ1bmN0aW9uIHVzZVRlbXBsYXRlKHRlbXBsYXRlKSB7CiAgICB0" +
+            "cnkgewogICAgICBsZXQgeWFtbCA9IHRlbXBsYXRlLnlhbWw7CiAgICAgIGlmICh0ZW1wbGF0ZS5zYW1wbGUpIHsKICAgICAgICBjb25zdCBob21lID0gKGF3" +
+            "YWl0IGFwaSgiR0VUIiwgIi9hcGkvdjEvZmlsZXMiKSkuaG9tZTsKICAgICAgICBjb25zdCBwYXRoID0gYCR7U3RyaW5nKGhvbWUpLnJlcGxhY2UoL1wvKyQv" +
+            "LCAiIil9LyR7dGVtcGxhdGUuc2FtcGxlLm5hbWV9YDsKICAgICAgICBhd2FpdCB1cGxvYWRGaWxlKHBhdGgsIG5ldyBCbG9iKFt0ZW1wbGF0ZS5zYW1wbGUu" +
+            "dGV4dF0sIHsgdHlwZTogInRleHQvY3N2IiB9KSwgKCkgPT4ge30pOwogICAgICAgIHlhbWwgPSB5YW1sLnJlcGxhY2UoIl9fREFUQV9fIiwgcGF0aCk7CiAg" +
+            "ICAgIH0KICAgICAgaW1wb3J0Qm94LnZhbHVlID0geWFtbDsKICAgICAgc2hvdyhpbXBvcnRNZXNzYWdlLCBoKCJwIiwgeyBjbGFzczogImhpbnQiIH0sIHRl" +
+            "bXBsYXRlLnNhbXBsZSA/ICJJdHMgc2FtcGxlIGRhdGEgaXMgaW4geW91ciBmb2xkZXIuIEltcG9ydCBpdCBhcyBpdCBpcywgb3IgZWRpdCBpdCBmaXJzdC4i" +
+            "IDogIk5hbWUgeW91ciBvd24gZmlsZXMgYW5kIGNvbm5lY3Rpb25zLCB0aGVuIEltcG9ydC4iKSk7CiAgICAgIGltcG9ydEJveC5zY3JvbGxJbnRvVmlldyh7" +
+            "IGJsb2NrOiAiY2VudGVyIiB9KTsKICAgICAgaW1wb3J0Qm94LmZvY3VzKCk7CiAgICB9IGNhdGNoIChlcnJvcikgeyBzaG93KGltcG9ydE1lc3NhZ2UsIGVy" +
+            "cm9yVGV4dChlcnJvcikpOyB9CiAgfQoKICBjb25zdCBzdGFydGVycyA9IHBpcGVsaW5lcy5sZW5ndGggPyBudWxsIDogaCgic2VjdGlvbiIsIHsgY2xhc3M6" +
+            "ICJjYXJkIiwgaWQ6ICJ0ZW1wbGF0ZXMiLCAiYXJpYS1sYWJlbCI6ICJTdGFydCBmcm9tIGEgdGVtcGxhdGUiIH0sCiAgICBoKCJoMiIsIHt9LCAiU3RhcnQg" +
+            "ZnJvbSBhIHRlbXBsYXRlIiksCiAgICBoKCJkaXYiLCB7IGNsYXNzOiAidGVtcGxhdGVzIiB9LCAuLi50ZW1wbGF0ZXMubWFwKCh0KSA9PiBoKCJkaXYiLCB7" +
+            "IGNsYXNzOiAidGVtcGxhdGUiLCAiZGF0YS10ZW1wbGF0ZSI6IHQuaWQgfSwKICAgICAgaCgiaDMiLCB7fSwgdC50aXRsZSksIGgoInAiLCB7IGNsYXNzOiAi" +
+            "aGludCIgfSwgdC5zdW1tYXJ5KSwKICAgICAgaCgiYnV0dG9uIiwgeyB0eXBlOiAiYnV0dG9uIiwgb25jbGljazogKCkgPT4gdXNlVGVtcGxhdGUodCkgfSwg" +
+            "IlVzZSB0aGlzIikpKSkpOwoKICBzZWFyY2guYWRkRXZlbnRMaXN0ZW5lcigiaW5wdXQiLCByZW5kZXIpOwogIHJlbmRlcigpOwogIHNob3codmlldywgaCgi" +
+            "ZGl2IiwgeyBjbGFzczogInNwcmVhZCIgfSwgaCgiaDEiLCB7fSwgIlBpcGVsaW5lcyIpLCBoKCJkaXYiLCB7IGNsYXNzOiAicm93IiB9LCBzZWFyY2gsIGgo" +
+            "ImEiLCB7IGNsYXNzOiAiYnV0dG9uIHByaW1hcnkiLCBocmVmOiAiIy9uZXciIH0sICJOZXcgcGlwZWxpbmUiKSkpLAogICAgbWVzc2FnZSwgdGFibGUsIHN0" +
+            "YXJ0ZXJzID8/ICIiLCBpbXBvcnRGb3JtKTsKfQo="),
         "ui/js/pages/run.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIE9uZSBydW46IHN0YXR1cywgcGVyLW5vZGUgY291bnRlcnMgYW5kIHJhdGVzIChsaXZlIG92ZXIgdGhlIFdlYlNvY2tldCksIGEg" +
             "dGltZWxpbmUgd2hlbiBmaW5pc2hlZCwgdGhlIGxvZwovLyBzdHJlYW0sIGFuZCByZWplY3RlZCByZWNvcmRzIHdpdGggZG93bmxvYWQgYW5kIHJlcGxheS4K" +

@@ -170,6 +170,21 @@ def journey_setup_login_connection(server, driver):
     text_in(driver, By.CSS_SELECTOR, "[data-testid=connection-sharing]", "Every user may name it in pipelines.")
     driver.save_screenshot(os.path.join(shots, "connection-sharing.png"))
 
+    # No pipeline yet: the Pipelines page offers templates; the example's sample data lands in the user's folder.
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    templates = visible(driver, By.ID, "templates")
+    assert len(templates.find_elements(By.CSS_SELECTOR, "[data-template]")) == 4, templates.text
+    driver.save_screenshot(os.path.join(shots, "pipelines-templates.png"))
+    templates.find_element(By.CSS_SELECTOR, "[data-template=example]").find_element(By.XPATH, ".//button[text()='Use this']").click()
+    wait(driver, lambda d: "uploads/admin/sample-orders.csv" in d.find_element(By.ID, "import-yaml").get_attribute("value"))
+    assert os.path.exists(os.path.join(server.dir, "data", "files", "uploads", "admin", "sample-orders.csv"))
+    driver.find_element(By.XPATH, "//button[text()='Import']").click()
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=paid-orders-by-country]")
+    assert not driver.find_elements(By.ID, "templates"), "templates are offered only while there is no pipeline"
+    row.find_element(By.XPATH, ".//button[text()='Delete']").click()
+    driver.switch_to.alert.accept()
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-pipeline=paid-orders-by-country]"))
+
 
 def journey_pipelines_import_and_run(server, driver):
     """Import a pipeline document, find it by search, run it now, and see the run succeed in the runs list."""

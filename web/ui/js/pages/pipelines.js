@@ -1,8 +1,9 @@
 // @ts-check
 // Pipelines: search, last run, run now, delete (confirmed), import and export of the YAML document.
-import { api, parseDocument } from "../api.js";
+import { api, parseDocument, uploadFile } from "../api.js";
 import { download, errorText, h, show, time } from "../dom.js";
 import { askParameters } from "../run-dialog.js";
+import { templates } from "../templates.js";
 
 /**
  * @param {HTMLElement} view
@@ -88,8 +89,34 @@ export async function pipelinesPage(view) {
     } catch (error) { show(importMessage, errorText(error)); }
   } }, h("h2", {}, "Import a pipeline document"), file, importBox, importMessage, h("p", {}, h("button", { class: "primary", type: "submit" }, "Import")));
 
+  /**
+   * Puts a template into the import box (its sample data uploaded to the caller's folder first).
+   * @param {import("../templates.js").PipelineTemplate} template
+   */
+  async function useTemplate(template) {
+    try {
+      let yaml = template.yaml;
+      if (template.sample) {
+        const home = (await api("GET", "/api/v1/files")).home;
+        const path = `${String(home).replace(/\/+$/, "")}/${template.sample.name}`;
+        await uploadFile(path, new Blob([template.sample.text], { type: "text/csv" }), () => {});
+        yaml = yaml.replace("__DATA__", path);
+      }
+      importBox.value = yaml;
+      show(importMessage, h("p", { class: "hint" }, template.sample ? "Its sample data is in your folder. Import it as it is, or edit it first." : "Name your own files and connections, then Import."));
+      importBox.scrollIntoView({ block: "center" });
+      importBox.focus();
+    } catch (error) { show(importMessage, errorText(error)); }
+  }
+
+  const starters = pipelines.length ? null : h("section", { class: "card", id: "templates", "aria-label": "Start from a template" },
+    h("h2", {}, "Start from a template"),
+    h("div", { class: "templates" }, ...templates.map((t) => h("div", { class: "template", "data-template": t.id },
+      h("h3", {}, t.title), h("p", { class: "hint" }, t.summary),
+      h("button", { type: "button", onclick: () => useTemplate(t) }, "Use this")))));
+
   search.addEventListener("input", render);
   render();
   show(view, h("div", { class: "spread" }, h("h1", {}, "Pipelines"), h("div", { class: "row" }, search, h("a", { class: "button primary", href: "#/new" }, "New pipeline"))),
-    message, table, importForm);
+    message, table, starters ?? "", importForm);
 }
