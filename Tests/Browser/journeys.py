@@ -184,6 +184,8 @@ def journey_setup_login_connection(server, driver):
     row.find_element(By.XPATH, ".//button[text()='Delete']").click()
     driver.switch_to.alert.accept()
     wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-pipeline=paid-orders-by-country]"))
+    # journey_files starts from an empty folder.
+    os.remove(os.path.join(server.dir, "data", "files", "uploads", "admin", "sample-orders.csv"))
 
 
 def journey_pipelines_import_and_run(server, driver):
