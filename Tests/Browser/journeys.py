@@ -71,7 +71,13 @@ def browser():
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=options)
     driver.implicitly_wait(0)
+    viewport(driver, 1280, 800)
     return driver
+
+
+def viewport(driver, width, height):
+    """Makes the page exactly width×height CSS pixels (the window's own bars do not count)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
 
 
 def wait(driver, condition, timeout=10):
@@ -229,9 +235,13 @@ def drag_to_canvas(driver, node_type, x, y):
 
 def connect(driver, source, target):
     from selenium.webdriver.common.action_chains import ActionChains
-    a = driver.find_element(By.CSS_SELECTOR, f"[data-port='{source}'][data-side=out]")
-    b = driver.find_element(By.CSS_SELECTOR, f"[data-port='{target}'][data-side=in]")
-    ActionChains(driver).move_to_element(a).click_and_hold().move_by_offset(10, 10).move_to_element(b).release().perform()
+    # Unconnected signal ports show while the pointer is over their node (and every input while an edge is drawn).
+    header = driver.find_element(By.CSS_SELECTOR, f"g[data-node='{source.rsplit('.', 1)[0]}'] .node-header")
+    ActionChains(driver).move_to_element(header).perform()
+    a = visible(driver, By.CSS_SELECTOR, f"[data-port='{source}'][data-side=out]")
+    ActionChains(driver).move_to_element(a).click_and_hold().move_by_offset(10, 10).perform()
+    b = visible(driver, By.CSS_SELECTOR, f"[data-port='{target}'][data-side=in]")
+    ActionChains(driver).move_to_element(b).release().perform()
 
 
 def click_node(driver, node):
@@ -259,6 +269,12 @@ def configure(driver, node, values):
     driver.find_element(By.ID, "apply-settings").click()
     # Applying validates on the server; wait for its answer (it redraws the canvas).
     wait(driver, lambda d: "problem" in d.find_element(By.ID, "editor-status").text or "Valid" in d.find_element(By.ID, "editor-status").text)
+
+
+def counters_show(driver, node, text, timeout=30):
+    """Waits for a node's live counters (drawn as badges; their whole line is the badge group's label)."""
+    wait(driver, lambda d: text in (d.execute_script(
+        f"return (document.querySelector('g[data-node={node}] .node-counters') || {{getAttribute: () => ''}}).getAttribute('data-counters')") or ""), timeout)
 
 
 def journey_editor_build_save_run(server, driver):
@@ -348,9 +364,9 @@ def journey_editor_build_save_run(server, driver):
     driver.save_screenshot(os.path.join(shots, "editor.png"))
     driver.find_element(By.ID, "run-pipeline").click()
     # Live over the WebSocket: every node reaches succeeded with its counts, on the canvas.
-    text_in(driver, By.CSS_SELECTOR, "g[data-node=filter] .node-counters", "succeeded · in 2 · out 1", timeout=30)
-    text_in(driver, By.CSS_SELECTOR, "g[data-node=compute] .node-counters", "succeeded · in 1 · out 1", timeout=30)
-    text_in(driver, By.CSS_SELECTOR, "g[data-node=sqlite_write] .node-counters", "succeeded · in 1", timeout=30)
+    counters_show(driver, "filter", "succeeded · in 2 · out 1")
+    counters_show(driver, "compute", "succeeded · in 1 · out 1")
+    counters_show(driver, "sqlite_write", "succeeded · in 1")
     text_in(driver, By.ID, "editor-status", "succeeded", timeout=30)
     # Every node's progress bar is full once it succeeded.
     for node in ("csv_read", "filter", "compute", "sqlite_write"):
@@ -769,8 +785,7 @@ def journey_edge_samples(server, driver):
     driver.save_screenshot(os.path.join(shots, "run-samples.png"))
     driver.find_element(By.ID, "open-on-canvas").click()
     text_in(driver, By.ID, "editor-status", "Select a node or an edge", timeout=15)
-    counters = visible(driver, By.CSS_SELECTOR, "g[data-node=big] .node-counters")
-    assert "out 50" in counters.text, counters.text
+    counters_show(driver, "big", "out 50", timeout=10)
     click_node(driver, "src")
     sample = visible(driver, By.CSS_SELECTOR, "#run-samples [data-testid='sample-src.out']")
     assert "100 rows crossed src.out" in sample.text, sample.text
@@ -1011,6 +1026,95 @@ def journey_large_graph(server, driver):
     assert result["drag"]["p95"] < 16 and result["pan"]["p95"] < 16, line
 
 
+NO_PAGE_SCROLL = "return [document.documentElement.scrollWidth - window.innerWidth, document.documentElement.scrollHeight - window.innerHeight]"
+
+ROUTE_CHECK = """
+const [edgeName, blocker] = arguments;
+const path = document.querySelector(`path[data-edge="${edgeName}"]`);
+const [x, y] = window.sluiceEditor.doc().layout[blocker];
+const box = document.querySelector(`svg[data-node-box="${blocker}"]`);
+const r = {x, y, w: Number(box.getAttribute("width")), h: Number(box.getAttribute("height"))};
+const length = path.getTotalLength();
+for (let d = 0; d <= length; d += 2) {
+  const p = path.getPointAtLength(d);
+  if (p.x > r.x && p.x < r.x + r.w && p.y > r.y && p.y < r.y + r.h) return `crosses ${blocker} at ${p.x},${p.y}`;
+}
+return "clear";
+"""
+
+
+def journey_canvas_fits(server, driver):
+    """The editor fills a 1280×800 window without a page scroll; the pipeline is fitted in view on open; nodes draw
+    their icons; unconnected signal ports show only on hover; an edge is routed around the node in its way; a node
+    dropped on another is placed beside it; the palette folds away; at 800×1000 the settings panel sits under the
+    canvas and nothing scrolls sideways."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    import_pipeline(server, driver, "fits", "fits.csv", "id,amount\n1,5\n",
+        "apiVersion: sluice/v1\nname: fits\nnodes:\n"
+        "  - {id: src, type: csv.read, settings: {path: fits.csv}}\n"
+        "  - {id: big, type: filter, settings: {where: amount > 1}}\n"
+        "  - {id: copy, type: csv.write, settings: {path: out/fits.csv}}\n"
+        "  - {id: kept, type: csv.write, settings: {path: out/kept.csv}}\n"
+        "edges:\n  - {from: src.out, to: big.in}\n  - {from: src.out, to: copy.in}\n  - {from: big.out, to: kept.in}\n"
+        "layout: {src: [40, 80], big: [320, 80], copy: [600, 80], kept: [600, 300]}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=fits]").find_element(By.LINK_TEXT, "fits").click()
+    visible(driver, By.CSS_SELECTOR, "g[data-node='kept']")
+    text_in(driver, By.ID, "editor-status", "Valid")
+    assert driver.execute_script(NO_PAGE_SCROLL) == [0, 0], driver.execute_script(NO_PAGE_SCROLL)
+    canvas = driver.find_element(By.ID, "canvas").rect
+    assert canvas["width"] >= 700 and canvas["height"] >= 450, canvas
+    for node in ("src", "big", "copy", "kept"):
+        box = driver.find_element(By.CSS_SELECTOR, f"g[data-node='{node}'] .node-body").rect
+        assert box["x"] >= canvas["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"] and \
+            box["y"] >= canvas["y"] and box["y"] + box["height"] <= canvas["y"] + canvas["height"], (node, box, canvas)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#canvas path.node-icon")) == 4
+    assert driver.find_element(By.ID, "minimap").is_displayed()
+    # Signal ports: hidden until the pointer is over the node.
+    done_port = driver.find_element(By.CSS_SELECTOR, "[data-port='src.done']")
+    assert not done_port.is_displayed()
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "g[data-node='src'] .node-header")).perform()
+    wait(driver, lambda d: done_port.is_displayed())
+    # src.out → copy.in would run straight through big: it goes around.
+    assert driver.execute_script(ROUTE_CHECK, "src.out->copy.in", "big") == "clear"
+    driver.save_screenshot(os.path.join(shots, "editor-canvas.png"))
+    # A filter dropped onto big lands beside it, overlapping nothing.
+    big = driver.find_element(By.CSS_SELECTOR, "g[data-node='big'] .node-header").rect
+    drag_to_canvas(driver, "filter", big["x"] - canvas["x"] + 40, big["y"] - canvas["y"] + 10)
+    visible(driver, By.CSS_SELECTOR, "g[data-node='filter']")
+    overlaps = driver.execute_script("""
+      const boxes = [...document.querySelectorAll('#canvas svg[data-node-box]')].map((b) => [b.dataset.nodeBox, b.getBoundingClientRect()]);
+      const hits = [];
+      for (const [a, p] of boxes) for (const [b, q] of boxes) if (a < b && p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom) hits.push(a + '/' + b);
+      return hits;""")
+    assert overlaps == [], overlaps
+    driver.find_element(By.XPATH, "//button[text()='Undo']").click()
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "g[data-node='filter']"))
+    # Folding the palette gives the canvas its room.
+    before = driver.find_element(By.ID, "canvas").rect["width"]
+    driver.find_element(By.ID, "fold-palette").click()
+    wait(driver, lambda d: d.find_element(By.ID, "canvas").rect["width"] > before + 100)
+    driver.find_element(By.ID, "fold-palette").click()
+    wait(driver, lambda d: d.find_element(By.ID, "canvas").rect["width"] == before)
+    # A narrow window.
+    viewport(driver, 800, 1000)
+    try:
+        driver.refresh()
+        visible(driver, By.CSS_SELECTOR, "g[data-node='kept']")
+        text_in(driver, By.ID, "editor-status", "Valid")
+        assert driver.execute_script(NO_PAGE_SCROLL)[0] == 0, driver.execute_script(NO_PAGE_SCROLL)
+        canvas = driver.find_element(By.ID, "canvas").rect
+        panel = driver.find_element(By.ID, "panel").rect
+        assert canvas["width"] >= 560 and canvas["height"] >= 300, canvas
+        assert panel["y"] >= canvas["y"] + canvas["height"] and panel["height"] >= 250 and panel["width"] >= 700, (panel, canvas)
+        click_node(driver, "big")
+        visible(driver, By.ID, "setting-where")
+        driver.save_screenshot(os.path.join(shots, "editor-narrow.png"))
+    finally:
+        viewport(driver, 1280, 800)
+        driver.refresh()
+        visible(driver, By.CSS_SELECTOR, "g[data-node='kept']")
+
+
 def journey_sql_models(server, driver):
     """A load, then SQL models with tests on the shop database: the run page lists each model and test as a step,
     with the failing model's file, line and SQL."""
@@ -1055,7 +1159,7 @@ def journey_sql_models(server, driver):
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_edge_samples, journey_debug_run, journey_drafts,
-            journey_triggers, journey_files, journey_sql_models, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_roles, journey_large_graph]
+            journey_triggers, journey_files, journey_sql_models, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_canvas_fits, journey_roles, journey_large_graph]
 # While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one
 # (journeys may rely on files earlier ones left: journey_editor_build_save_run needs journey_pipelines_import_and_run).
 if os.environ.get("SLUICE_JOURNEYS"):

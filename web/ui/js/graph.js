@@ -4,7 +4,7 @@
 
 /**
  * @typedef {{name: string, kind: string, summary?: string}} Port
- * @typedef {{id: string, reference: string, category: string, title: string, summary?: string, inputs: Port[], outputs: Port[], fields: any[], capabilities: string[], color?: string, outputsFromSetting?: string|null}} NodeSpec
+ * @typedef {{id: string, reference: string, category: string, title: string, summary?: string, inputs: Port[], outputs: Port[], fields: any[], capabilities: string[], color?: string, icon?: string, outputsFromSetting?: string|null}} NodeSpec
  * @typedef {{id: string, type: string, settings?: Record<string, unknown>}} NodeDecl
  * @typedef {{from: string, to: string, kind?: string, where?: string, select?: string[]}} EdgeDecl
  * @typedef {{name?: string, nodes: NodeDecl[], edges: EdgeDecl[], layout?: Record<string, number[]>}} Doc

@@ -6,19 +6,14 @@
 // node then lays out that node only; in one big SVG the browser laid out all 500 nodes again on every move
 // (see docs/performance.md).
 import { h, svg } from "../dom.js";
-import { inputsOf, outputsOf, splitRef } from "../graph.js";
+import { splitRef } from "../graph.js";
+import { FOOTER, HEADER, NODE_WIDTH, PORT_GAP, RectIndex, curve, nodeHeight, portLayout, portY, routeEdge } from "../canvas-geometry.js";
+import { iconPath } from "../icons.js";
 import { createLiveOverlay } from "./editor-run.js";
+import { createMinimap } from "./editor-minimap.js";
 
-export const NODE_WIDTH = 180, HEADER = 30, PORT_GAP = 20;
+export { NODE_WIDTH, HEADER, PORT_GAP };
 const s = svg;
-
-/**
- * @param {{a: number[], b: number[]}} ends
- */
-function curve({ a, b }) {
-  const dx = Math.max(40, Math.abs(b[0] - a[0]) / 2);
-  return `M${a[0]},${a[1]} C${a[0] + dx},${a[1]} ${b[0] - dx},${b[1]} ${b[0]},${b[1]}`;
-}
 
 /**
  * @param {object} options
@@ -43,12 +38,41 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     h("button", { type: "button", class: "small", id: "zoom-out", title: "Zoom out (-)", "aria-label": "Zoom out", onclick: () => zoomBy(0.8) }, "−"),
     h("button", { type: "button", class: "small", id: "zoom-fit", title: "Fit the pipeline in view (0)", onclick: () => fit() }, "Fit"));
   zoomControls.addEventListener("pointerdown", (event) => event.stopPropagation());
-  element.append(world, zoomControls);
+  const minimap = createMinimap({ centreAt: (x, y) => {
+    const box = element.getBoundingClientRect();
+    view.x = Math.round(box.width / 2 - x * view.zoom);
+    view.y = Math.round(box.height / 2 - y * view.zoom);
+    applyView();
+  } });
+  element.append(world, zoomControls, minimap.element);
+
+  /** Every edge end (`node.port`): signal ports without one are drawn only on hover. */
+  let connected = new Set();
+  /** Each node's box in canvas coordinates (its shown ports and footer), and an index of them for routing edges. */
+  /** @type {Map<string, import("../canvas-geometry.js").Rect>} */
+  const rects = new Map();
+  let index = new RectIndex([]);
 
   /** @param {any} node */
   function portsOf(node) {
     const spec = state.specOf(node.id);
-    return { spec, inputs: spec ? inputsOf(spec) : [], outputs: spec ? outputsOf(spec, node) : [] };
+    const layout = spec ? portLayout(spec, node, connected) : { inputs: [], outputs: [], shownInputs: 0, shownOutputs: 0 };
+    return { spec, ...layout, rows: Math.max(layout.shownInputs, layout.shownOutputs) };
+  }
+
+  /**
+   * The box a node takes (its ports shown, its footer).
+   * @param {any} node
+   */
+  function rectOf(node) {
+    const [x, y] = state.doc.layout[node.id] ?? [0, 0];
+    return { id: node.id, x, y, w: NODE_WIDTH, h: nodeHeight(portsOf(node).rows) + FOOTER };
+  }
+
+  function indexNodes() {
+    rects.clear();
+    for (const node of state.doc.nodes) rects.set(node.id, rectOf(node));
+    index = new RectIndex([...rects.values()]);
   }
 
   /**
@@ -61,16 +85,34 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     const { node: nodeId, port } = splitRef(ref);
     const node = state.node(nodeId);
     const [x, y] = state.doc.layout[nodeId] ?? [0, 0];
-    const ports = node ? (side === "in" ? portsOf(node).inputs : portsOf(node).outputs) : [];
-    const index = Math.max(0, ports.findIndex((/** @type {any} */ p) => p.name === port));
-    return [side === "in" ? x : x + NODE_WIDTH, y + HEADER + 10 + index * PORT_GAP];
+    if (!node) return [x, y];
+    const ports = portsOf(node);
+    const list = side === "in" ? ports.inputs : ports.outputs;
+    const at = Math.max(0, list.findIndex((/** @type {any} */ p) => p.name === port));
+    return [side === "in" ? x : x + NODE_WIDTH, y + rowY(at, side === "in" ? ports.shownInputs : ports.shownOutputs, ports.rows)];
   }
 
+  /**
+   * The middle of port `at` of a side showing `shown` ports, in a node of `rows` rows: shown ports in rows, then
+   * the hover ones in a drawer under the footer.
+   * @param {number} at
+   * @param {number} shown
+   * @param {number} rows
+   */
+  const rowY = (at, shown, rows) => at < shown ? portY(at) : nodeHeight(rows) + FOOTER + 10 + (at - shown) * PORT_GAP;
+
   /** @param {any} edge */
-  const edgePath = (edge) => curve({ a: portPosition(edge.from, "out"), b: portPosition(edge.to, "in") });
+  const edgeRoute = (edge) => routeEdge(portPosition(edge.from, "out"), portPosition(edge.to, "in"), index, new Set([splitRef(edge.from).node, splitRef(edge.to).node]));
+
+  /** The canvas area in view, in canvas coordinates. */
+  function visibleArea() {
+    const box = element.getBoundingClientRect();
+    return { x: -view.x / view.zoom, y: -view.y / view.zoom, w: box.width / view.zoom, h: box.height / view.zoom };
+  }
 
   function applyView() {
     world.style.transform = `translate(${view.x}px,${view.y}px) scale(${view.zoom})`;
+    minimap.frame(visibleArea());
   }
 
   /**
@@ -78,16 +120,26 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
    * @param {any[]} problems
    */
   function render(problems) {
+    connected = new Set(state.doc.edges.flatMap((edge) => [edge.from, edge.to]));
+    indexNodes();
     applyView();
+    renderEdges();
+    nodeLayer.replaceChildren(...state.doc.nodes.map((node) => renderNode(node, problems.filter((p) => p.node === node.id))));
+    liveOverlay.redraw(state.doc);
+    minimap.draw([...rects.values()], visibleArea());
+  }
+
+  /** Draws every edge again, routed around the nodes as they stand. */
+  function renderEdges() {
     const selection = state.selection;
     edgePaths.replaceChildren(...state.doc.edges.map((edge, index) => {
+      const route = edgeRoute(edge);
       const path = s("path", { class: `edge ${edge.kind === "signal" ? "signal" : ""} ${selection?.kind === "edge" && selection.id === String(index) ? "selected" : ""}`,
-        d: edgePath(edge), "data-edge": `${edge.from}->${edge.to}` });
+        d: route.d, "data-edge": `${edge.from}->${edge.to}` });
       path.addEventListener("pointerdown", (event) => { event.stopPropagation(); state.selectEdge(index); changed(); });
       if (!edge.where && !edge.select) return path;
       // An edge that filters rows or columns says so at its middle.
-      const a = portPosition(edge.from, "out"), b = portPosition(edge.to, "in");
-      const label = s("text", { x: (a[0] + b[0]) / 2, y: (a[1] + b[1]) / 2 - 6, class: "edge-label", "text-anchor": "middle" });
+      const label = s("text", { x: route.label[0], y: route.label[1] - 6, class: "edge-label", "text-anchor": "middle" });
       const words = [edge.where ? `where ${edge.where}` : "", edge.select ? `select ${edge.select.join(", ")}` : ""].filter(Boolean).join(" · ");
       label.textContent = words.length > 28 ? words.slice(0, 27) + "…" : words;
       const tip = s("title");
@@ -97,8 +149,6 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
       group.append(path, label);
       return group;
     }));
-    nodeLayer.replaceChildren(...state.doc.nodes.map((node) => renderNode(node, problems.filter((p) => p.node === node.id))));
-    liveOverlay.redraw(state.doc);
   }
 
   /**
@@ -106,32 +156,43 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
    * @param {any[]} nodeProblems
    */
   function renderNode(node, nodeProblems) {
-    const { spec, inputs, outputs } = portsOf(node);
+    const { spec, inputs, outputs, shownInputs, shownOutputs, rows } = portsOf(node);
     const [x, y] = state.doc.layout[node.id] ?? [0, 0];
-    const height = HEADER + Math.max(inputs.length, outputs.length) * PORT_GAP + 8;
+    const height = nodeHeight(rows) + FOOTER;
+    const hoverRows = Math.max(inputs.length - shownInputs, outputs.length - shownOutputs);
     const group = s("g", { class: `node ${state.isSelected(node.id) ? "selected" : ""} ${nodeProblems.length ? "invalid" : ""}`, "data-node": node.id });
     const title = s("title");
     title.textContent = nodeProblems.map((p) => p.message).join("\n") || (spec ? spec.summary ?? "" : `unknown type ${node.type}`);
-    const label = s("text", { x: 10, y: 19, class: "node-title" });
-    label.textContent = node.id.length > 22 ? node.id.slice(0, 21) + "…" : node.id;
-    const type = s("text", { x: NODE_WIDTH - 8, y: 19, class: "node-type", "text-anchor": "end" });
-    type.textContent = node.type.length > 14 ? node.type.slice(0, 13) + "…" : node.type;
+    const icon = s("path", { d: iconPath(spec?.icon), class: "node-icon", transform: "translate(8,5)" });
+    const label = s("text", { x: 30, y: 18, class: "node-title" });
+    label.textContent = node.id.length > 19 ? node.id.slice(0, 18) + "…" : node.id;
+    const type = s("text", { x: 10, y: nodeHeight(rows) + 10, class: "node-type" });
+    type.textContent = node.type.length > 26 ? node.type.slice(0, 25) + "…" : node.type;
     const header = s("rect", { width: NODE_WIDTH, height: HEADER - 4, rx: 6, class: "node-header" });
     // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
-    if (spec?.color) header.style.setProperty("--node-color", spec.color);
-    group.append(title, s("rect", { width: NODE_WIDTH, height, rx: 6, class: "node-body" }), header, label, type);
-    inputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => {
-      const circle = s("circle", { cx: 0, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port in ${port.kind}`, "data-port": `${node.id}.${port.name}`, "data-side": "in" });
-      const text = s("text", { x: 10, y: HEADER + 14 + i * PORT_GAP, class: "port-label" });
+    if (spec?.color) { header.style.setProperty("--node-color", spec.color); icon.style.setProperty("--node-color", spec.color); }
+    const body = s("rect", { width: NODE_WIDTH, height, rx: 6, class: "node-body" });
+    // Hovered or selected, the body grows over the drawer of unconnected signal ports (CSS reads --full).
+    if (hoverRows) body.style.setProperty("--full", `${height + hoverRows * PORT_GAP + 4}px`);
+    group.append(title, body, header, icon, label, type);
+    const drawer = s("g", { class: "hover-ports" });
+    /**
+     * @param {any} port
+     * @param {number} i
+     * @param {"in"|"out"} side
+     * @param {number} shown
+     */
+    const drawPort = (port, i, side, shown) => {
+      const cy = rowY(i, shown, rows);
+      const circle = s("circle", { cx: side === "in" ? 0 : NODE_WIDTH, cy, r: 6, class: `port ${side} ${port.kind}${port.name === "rejected" ? " rejected" : ""}`,
+        "data-port": `${node.id}.${port.name}`, "data-side": side });
+      const text = s("text", side === "in" ? { x: 10, y: cy + 4, class: "port-label" } : { x: NODE_WIDTH - 10, y: cy + 4, class: "port-label", "text-anchor": "end" });
       text.textContent = port.name;
-      group.append(circle, text);
-    });
-    outputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => {
-      const circle = s("circle", { cx: NODE_WIDTH, cy: HEADER + 10 + i * PORT_GAP, r: 6, class: `port out ${port.kind}${port.name === "rejected" ? " rejected" : ""}`, "data-port": `${node.id}.${port.name}`, "data-side": "out" });
-      const text = s("text", { x: NODE_WIDTH - 10, y: HEADER + 14 + i * PORT_GAP, class: "port-label", "text-anchor": "end" });
-      text.textContent = port.name;
-      group.append(circle, text);
-    });
+      (i < shown ? group : drawer).append(circle, text);
+    };
+    inputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => drawPort(port, i, "in", shownInputs));
+    outputs.forEach((/** @type {any} */ port, /** @type {number} */ i) => drawPort(port, i, "out", shownOutputs));
+    if (hoverRows) group.append(drawer);
     // Its own small SVG, placed with a CSS transform (ports stick out by their radius: overflow is visible).
     const box = /** @type {SVGElement} */ (s("svg", { class: "node-box", width: NODE_WIDTH, height, "data-node-box": node.id }));
     box.style.transform = `translate(${x}px,${y}px)`;
@@ -147,10 +208,21 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     const [x, y] = state.doc.layout[nodeId];
     const box = /** @type {HTMLElement|null} */ (nodeLayer.querySelector(`svg[data-node-box="${CSS.escape(nodeId)}"]`));
     if (box) box.style.transform = `translate(${x}px,${y}px)`;
+    const node = state.node(nodeId);
+    if (node) rects.set(nodeId, rectOf(node));
+    index = new RectIndex([...rects.values()]);
     for (const edge of state.doc.edges) {
       if (splitRef(edge.from).node !== nodeId && splitRef(edge.to).node !== nodeId) continue;
-      edgePaths.querySelector(`path[data-edge="${CSS.escape(`${edge.from}->${edge.to}`)}"]`)?.setAttribute("d", edgePath(edge));
+      edgePaths.querySelector(`path[data-edge="${CSS.escape(`${edge.from}->${edge.to}`)}"]`)?.setAttribute("d", edgeRoute(edge).d);
     }
+  }
+
+  /** After nodes moved: every edge routed again around where they now stand, and the minimap redrawn. */
+  function settle() {
+    indexNodes();
+    renderEdges();
+    liveOverlay.redraw(state.doc);
+    minimap.draw([...rects.values()], visibleArea());
   }
 
   /**
@@ -223,10 +295,12 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     if (!canEdit) return;
     const start = [event.clientX, event.clientY], origin = [...state.doc.layout[nodeId]];
     const moveTo = state.beginMove(nodeId);
+    let moved = false;
     track((e) => {
       moveTo([Math.round(origin[0] + (e.clientX - start[0]) / view.zoom), Math.round(origin[1] + (e.clientY - start[1]) / view.zoom)]);
       moveNode(nodeId);
-    });
+      moved = true;
+    }, () => { if (moved) settle(); });
   }
 
   /** @param {PointerEvent} event */
@@ -246,10 +320,13 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
   function startConnect(event, from) {
     event.stopPropagation();
     const a = portPosition(from, "out");
+    // While an edge is drawn every node shows all its inputs, the signal ones too.
+    element.classList.add("connecting");
     track((e) => {
       const box = element.getBoundingClientRect();
-      ghost.setAttribute("d", curve({ a, b: [(e.clientX - box.left - view.x) / view.zoom, (e.clientY - box.top - view.y) / view.zoom] }));
+      ghost.setAttribute("d", curve(a, [(e.clientX - box.left - view.x) / view.zoom, (e.clientY - box.top - view.y) / view.zoom]));
     }, (e) => {
+      element.classList.remove("connecting");
       ghost.setAttribute("d", "");
       const over = document.elementFromPoint(e.clientX, e.clientY)?.closest("[data-port][data-side=in]");
       if (over) connect(from, /** @type {string} */ (over.getAttribute("data-port")));
@@ -276,12 +353,11 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     if (!nodes.length) return;
     const box = element.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) return;
+    indexNodes();
     let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
-    for (const node of nodes) {
-      const [x, y] = state.doc.layout[node.id] ?? [0, 0];
-      const { inputs, outputs } = portsOf(node);
-      left = Math.min(left, x); top = Math.min(top, y - 16); // the live counters sit above a node
-      right = Math.max(right, x + NODE_WIDTH); bottom = Math.max(bottom, y + HEADER + Math.max(inputs.length, outputs.length) * PORT_GAP + 8);
+    for (const r of rects.values()) {
+      left = Math.min(left, r.x); top = Math.min(top, r.y);
+      right = Math.max(right, r.x + r.w); bottom = Math.max(bottom, r.y + r.h);
     }
     const margin = 24;
     const zoom = Math.min(1, Math.max(0.2, Math.min((box.width - 2 * margin) / (right - left), (box.height - 2 * margin) / (bottom - top))));
@@ -309,5 +385,5 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     applyView();
   }, { passive: false });
 
-  return { element, nodeLayer, liveOverlay, view, render, moveNode, toWorld, contains, centreOn, fit };
+  return { element, nodeLayer, liveOverlay, view, render, moveNode, settle, toWorld, contains, centreOn, fit, sizeOf: (/** @type {any} */ node) => rectOf(node) };
 }

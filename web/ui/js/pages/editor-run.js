@@ -5,8 +5,19 @@
 import { api } from "../api.js";
 import { h, show, svg } from "../dom.js";
 import { runProgress } from "../graph.js";
+import { FOOTER } from "../canvas-geometry.js";
 import { live } from "../live.js";
 import { logLine, timelineChart } from "../run-view.js";
+
+/**
+ * A count with thousands separators, shortened (12.3M) when it would not fit a badge.
+ * @param {number} n
+ */
+export function count(n) {
+  const full = Math.round(n).toLocaleString("en-US");
+  if (full.length <= 9) return full;
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)}B` : `${(n / 1e6).toFixed(1)}M`;
+}
 
 /**
  * The live overlay on the canvas. `update` takes a run's node records and redraws only those nodes' parts;
@@ -29,7 +40,8 @@ export function createLiveOverlay(nodeLayer, edgePaths, nodeWidth) {
   let reported = {};
 
   /**
-   * Shows a node's run status and counters on the canvas (only that node is touched).
+   * Shows a node's run status and counters on the canvas (only that node is touched): badges in the node's
+   * footer, the whole line in the group's `aria-label` and tooltip.
    * @param {any} n
    */
   function draw(n) {
@@ -37,22 +49,41 @@ export function createLiveOverlay(nodeLayer, edgePaths, nodeWidth) {
     if (!group) return;
     group.classList.remove("run-queued", "run-running", "run-succeeded", "run-failed", "run-skipped", "run-cancelled");
     group.classList.add(`run-${n.status}`);
+    const height = Number(group.parentElement?.getAttribute("height") ?? 60);
+    const fraction = progress.get(n.node) ?? null, rate = rates[n.node];
+    const percent = fraction !== null && n.status !== "succeeded" ? ` ${Math.floor(fraction * 100)}%` : "";
+    const line = `${n.status}${percent} · in ${count(n.records_in)} · out ${count(n.records_out)}${n.rejected ? ` · rejected ${count(n.rejected)}` : ""}${n.status === "running" && rate ? ` · ${count(rate)}/s` : ""}`;
     let counters = group.querySelector(".node-counters");
     if (!counters) {
-      counters = svg("text", { x: 10, y: -6, class: "node-counters" });
+      counters = svg("g", { class: "node-counters", transform: `translate(6,${height - FOOTER - 2})` });
       group.append(counters);
     }
+    counters.setAttribute("aria-label", line);
+    counters.setAttribute("data-counters", line);
+    /** @type {[string, string][]} */
+    const badges = [[`in ${count(n.records_in)}`, "in"], [`out ${count(n.records_out)}`, "out"]];
+    if (n.rejected) badges.push([`✗ ${count(n.rejected)}`, "rejected"]);
+    if (n.status === "running" && rate) badges.push([`${count(rate)}/s`, "rate"]);
+    else if (percent) badges.push([percent.trim(), "rate"]);
+    let x = 0;
+    const drawn = [];
+    for (const [text, kind] of badges) {
+      const width = text.length * 6 + 10;
+      if (x + width > nodeWidth - 12) break;
+      const label = svg("text", { x: x + width / 2, y: 12, class: "badge-text", "text-anchor": "middle" });
+      label.textContent = text;
+      drawn.push(svg("rect", { x, y: 2, width, height: 14, rx: 7, class: `badge ${kind}` }), label);
+      x += width + 4;
+    }
+    counters.replaceChildren(...drawn);
     // A failed node's error (with its location) shows on hover and in the run panel below the canvas.
     const tooltip = group.querySelector("title");
-    if (tooltip && n.error) tooltip.textContent = `${n.status}: ${n.error}`;
-    const fraction = progress.get(n.node) ?? null, rate = rates[n.node];
-    counters.textContent = `${n.status}${fraction !== null && n.status !== "succeeded" ? ` ${Math.floor(fraction * 100)}%` : ""} · in ${n.records_in} · out ${n.records_out}${n.rejected ? ` · rejected ${n.rejected}` : ""}${n.status === "running" && rate ? ` · ${Math.round(rate).toLocaleString()}/s` : ""}`;
+    if (tooltip) tooltip.textContent = n.error ? `${n.status}: ${n.error}` : line;
     // The progress bar along the node's bottom edge: its share when known, a pulsing bar while running when not.
     let bar = group.querySelector(".node-progress");
     if (!bar) {
-      const bottom = Number(group.parentElement?.getAttribute("height") ?? 60) - 5;
-      group.append(svg("rect", { x: 4, y: bottom, width: nodeWidth - 8, height: 3, rx: 1.5, class: "node-progress-track" }));
-      bar = svg("rect", { x: 4, y: bottom, width: 0, height: 3, rx: 1.5, class: "node-progress" });
+      group.append(svg("rect", { x: 4, y: height - 4, width: nodeWidth - 8, height: 3, rx: 1.5, class: "node-progress-track" }));
+      bar = svg("rect", { x: 4, y: height - 4, width: 0, height: 3, rx: 1.5, class: "node-progress" });
       group.append(bar);
     }
     bar.setAttribute("width", String(Math.round((nodeWidth - 8) * (fraction ?? (n.status === "running" ? 0.3 : 0)))));

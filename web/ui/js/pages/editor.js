@@ -3,9 +3,11 @@
 // which holds the document, the selection and undo), validation shown on nodes and fields, revision history,
 // save with conflict handling, and runs watched live on the canvas.
 import { api, parseDocument } from "../api.js";
-import { errorText, h, show, time } from "../dom.js";
+import { errorText, h, show, svg, time } from "../dom.js";
 import { EditorState } from "../editor-state.js";
 import { autoLayout } from "../graph.js";
+import { clearSpot, newNodeSize } from "../canvas-geometry.js";
+import { iconPath } from "../icons.js";
 import { createCanvas } from "./editor-canvas.js";
 import { createDataPane } from "./editor-data.js";
 import { createDebugger } from "./editor-debug.js";
@@ -144,6 +146,18 @@ export async function editorPage(view, me) {
   const redo = () => { if (state.redo()) { render(); say("Redid the last change."); } else say("Nothing to redo."); };
 
   // ---- palette
+  /**
+   * A node type's icon, as drawn in its nodes' headers.
+   * @param {any} spec
+   */
+  function paletteIcon(spec) {
+    const path = svg("path", { d: iconPath(spec.icon), class: "node-icon" });
+    if (spec.color) path.style.setProperty("--node-color", spec.color);
+    const icon = svg("svg", { class: "palette-icon", width: 16, height: 16, viewBox: "0 0 16 16", "aria-hidden": "true" });
+    icon.append(path);
+    return icon;
+  }
+
   function renderPalette() {
     const query = search.value.trim().toLowerCase();
     const byCategory = new Map();
@@ -156,7 +170,7 @@ export async function editorPage(view, me) {
       ...list.map((/** @type {any} */ spec) => h("button", { type: "button", class: "palette-item", "data-type": spec.id, title: spec.summary, disabled: !canEdit,
         onpointerdown: (/** @type {PointerEvent} */ event) => startPaletteDrag(event, spec),
         onkeydown: (/** @type {KeyboardEvent} */ event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); addNode(spec); } } },
-        spec.title || spec.id, h("span", { class: "hint" }, ` ${spec.id}`))))));
+        paletteIcon(spec), spec.title || spec.id, h("span", { class: "hint" }, ` ${spec.id}`))))));
   }
   search.addEventListener("input", renderPalette);
 
@@ -186,7 +200,9 @@ export async function editorPage(view, me) {
    * @param {number[]} [at]
    */
   function addNode(spec, at) {
-    const nodeId = state.addNode(spec, at);
+    // Never on top of another node: the nearest free place to where it was dropped.
+    const size = newNodeSize(spec);
+    const nodeId = state.addNode(spec, clearSpot(state.doc.nodes.map((n) => canvas.sizeOf(n)), at ?? state.freeSpot(), size.w, size.h));
     render();
     say(`Added ${nodeId}.`);
   }
@@ -272,6 +288,7 @@ export async function editorPage(view, me) {
     if (nudge && canEdit && state.selectedNodes().size) {
       event.preventDefault();
       for (const nodeId of state.nudge(nudge[0], nudge[1])) canvas.moveNode(nodeId);
+      canvas.settle();
       return;
     }
     if ((event.key === "Delete" || event.key === "Backspace") && canEdit) {
@@ -430,7 +447,7 @@ export async function editorPage(view, me) {
     await runTests(testResults, pipeline.id, documentText());
   }
 
-  const conflict = h("div");
+  const conflict = h("div", { class: "editor-notice" });
   const testResults = h("div");
   const revisionHint = h("span", { class: "hint", id: "revision-hint" });
   function showRevision() {
@@ -452,7 +469,35 @@ export async function editorPage(view, me) {
     revisionHint);
   showRevision();
   const runPanel = createRunPanel(selectNode);
-  show(view, h("div", { class: "editor" }, toolbar, debug?.element ?? "", status, conflict, testResults, h("div", { class: "editor-body" }, palette, canvas.element, panel.element), dataPane.element, runPanel.element));
+  // The palette and the panel fold away (remembered in this browser); on a narrow window the palette starts folded.
+  const panelWrap = h("div", { class: "panel-wrap" }, panel.element);
+  const body = h("div", { class: "editor-body" }, palette, canvas.element, panelWrap);
+  /**
+   * @param {"palette"|"panel"} part
+   * @param {string} label
+   */
+  const folder = (part, label) => {
+    const key = `sluice.editor.fold.${part}`;
+    const stored = localStorage.getItem(key);
+    const button = h("button", { type: "button", class: "small fold", id: `fold-${part}`, "aria-expanded": "true", title: `Fold or unfold the ${label}` });
+    const apply = (/** @type {boolean} */ folded) => {
+      body.classList.toggle(`${part}-folded`, folded);
+      button.setAttribute("aria-expanded", String(!folded));
+      button.textContent = part === "palette" ? (folded ? "›" : "‹") : (folded ? "‹" : "›");
+      button.setAttribute("aria-label", `${folded ? "Show" : "Hide"} the ${label}`);
+      requestAnimationFrame(() => canvas.settle());
+    };
+    button.addEventListener("click", () => {
+      const folded = !body.classList.contains(`${part}-folded`);
+      localStorage.setItem(key, folded ? "1" : "0");
+      apply(folded);
+    });
+    apply(stored === null ? part === "palette" && window.innerWidth < 900 : stored === "1");
+    return button;
+  };
+  palette.prepend(folder("palette", "node types"));
+  panelWrap.prepend(folder("panel", "settings panel"));
+  show(view, h("div", { class: "editor" }, toolbar, debug?.element ?? "", status, conflict, testResults, body, dataPane.element, runPanel.element));
   view.classList.add("wide");
   renderPalette();
   savedText = documentText(); // a new pipeline: the empty one it starts as
