@@ -119,7 +119,7 @@ let package = Package(
         .target(name: "Workers", dependencies: ["Columnar", "NodeKit", "Store", "Runtime", "BuiltinNodes", logging], swiftSettings: strict),
         .target(
             name: "Services",
-            dependencies: ["NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", crypto,
+            dependencies: ["Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", crypto,
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
             swiftSettings: strict),
         .target(

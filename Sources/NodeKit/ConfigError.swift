@@ -1,3 +1,5 @@
+public import Columnar
+
 /// A place in a pipeline document: file, 1-based line and column.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String?
@@ -68,6 +70,8 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Several configuration problems reported together (validation reports every problem, not the first).
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
+    /// The output schemas (node → port → schema) of the nodes the planner could check despite the errors.
+    public var schemas: [String: [String: Schema]] = [:]
 
     public init(_ errors: [ConfigError]) { self.errors = errors }
 

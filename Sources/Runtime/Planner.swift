@@ -107,9 +107,6 @@ public struct Planner: Sendable {
                                       location: document.node(cycle.nodes[0])?.location, node: cycle.nodes[0]))
             throw ConfigErrors(errors)
         }
-        if !errors.isEmpty { throw ConfigErrors(errors) }
-
-        // 4. Schemas, then projection pushdown, then final schemas.
         let discovered = document, validEdges = edges
         let discovery = { @Sendable (node: String) -> ValueDiscovery in
             { @Sendable port, column, limit throws(ConfigError) in
@@ -117,6 +114,18 @@ public struct Planner: Sendable {
                                         parameters: parameters, now: now, files: files, connections: connections)
             }
         }
+        if !errors.isEmpty {
+            // Check what can be checked already: every node whose settings were read and whose inputs are wired, fed by
+            // nodes like it, so an unknown column shows while another node is still unfinished. Their output schemas
+            // travel with the errors (the editor offers their columns).
+            let unfinished = Set(order).subtracting(instances.keys).union(errors.compactMap(\.node))
+            let partial = await inferSchemasCollecting(sorted, instances, edges, environment, projections: [:], discovery: discovery, skipping: unfinished)
+            var failure = ConfigErrors(errors + partial.errors)
+            failure.schemas = partial.plans.mapValues(\.outputs)
+            throw failure
+        }
+
+        // 4. Schemas, then projection pushdown, then final schemas.
         let (firstPass, firstTransforms) = try await inferSchemas(sorted, instances, edges, environment, projections: [:], discovery: discovery)
         var demand: [String: Set<String>?] = [:]
         for id in sorted.reversed() {
@@ -174,14 +183,25 @@ public struct Planner: Sendable {
                               _ edges: [EdgeDeclaration], _ environment: ExpressionEnvironment,
                               projections: [String: Set<String>], discovery: (String) -> ValueDiscovery) async throws(ConfigErrors)
         -> (plans: [String: NodePlan], transforms: [String: EdgeTransform]) {
+        let result = await inferSchemasCollecting(order, instances, edges, environment, projections: projections, discovery: discovery)
+        if !result.errors.isEmpty { throw ConfigErrors(result.errors) }
+        return (result.plans, result.transforms)
+    }
+
+    /// Plans the nodes in `order` (skipping those in `skipping` and everything fed by a node not planned), collecting
+    /// every error.
+    private func inferSchemasCollecting(_ order: [String], _ instances: [String: (type: any NodeType.Type, node: any NodeType, declaration: NodeDeclaration)],
+                                        _ edges: [EdgeDeclaration], _ environment: ExpressionEnvironment,
+                                        projections: [String: Set<String>], discovery: (String) -> ValueDiscovery, skipping: Set<String> = [])
+        async -> (plans: [String: NodePlan], transforms: [String: EdgeTransform], errors: [ConfigError]) {
         var plans: [String: NodePlan] = [:]
         var transforms: [String: EdgeTransform] = [:]
         var errors: [ConfigError] = []
-        var blocked = Set<String>()
+        var blocked = skipping
         for id in order {
             let upstream = edges.filter { $0.kind == .data && $0.to.node == id }.map(\.from.node)
+            guard !blocked.contains(id), let entry = instances[id] else { blocked.insert(id); continue }
             if upstream.contains(where: blocked.contains) { blocked.insert(id); continue }
-            let entry = instances[id]!
             var edgeFailed = false
             for edge in edges where edge.kind == .data && edge.to.node == id && edge.transforms {
                 guard let schema = plans[edge.from.node]?.outputs[edge.from.port] else { continue }
@@ -201,8 +221,7 @@ public struct Planner: Sendable {
                 blocked.insert(id)
             }
         }
-        if !errors.isEmpty { throw ConfigErrors(errors) }
-        return (plans, transforms)
+        return (plans, transforms, errors)
     }
 
     /// How long a check or a preview lets a node discover its columns (runs take the time they need).

@@ -1,4 +1,5 @@
 import BuiltinNodes
+import Columnar
 import Foundation
 import NodeKit
 import Runtime
@@ -25,8 +26,16 @@ enum PipelineRoutes {
     struct SaveInput: Decodable { var document: JSONValue; var message: String?; var baseRevision: Int64? }
     struct ValidateInput: Decodable { var document: JSONValue }
     struct ParseInput: Decodable { var document: String }
-    /// Whether a document validates, and every problem (code, message, node, field, line, column).
-    struct Validation: APIView { var valid: Bool; var problems: [[String: JSONValue]] }
+    /// Whether a document validates, every problem (code, message, node, field, line, column), and the output
+    /// columns of every node that could be checked (node → port → columns), which the editor offers in its forms.
+    struct Validation: APIView {
+        var valid: Bool; var problems: [[String: JSONValue]]; var schemas: [String: [String: [PreviewRoutes.Column]]]
+        init(valid: Bool, problems: [[String: JSONValue]], schemas: [String: [String: Schema]] = [:]) {
+            self.valid = valid
+            self.problems = problems
+            self.schemas = schemas.mapValues { ports in ports.mapValues { $0.fields.map { PreviewRoutes.Column(name: $0.name, type: $0.type.description) } } }
+        }
+    }
     /// A YAML document read into its JSON form.
     struct Parsed: APIView { var document: [String: JSONValue] }
     struct ShareInput: Codable { var role: ShareRole }
@@ -49,10 +58,10 @@ enum PipelineRoutes {
                  tag: "pipelines", request: APISchema.of(ValidateInput.self), response: Validation.schema) { call in
             let input = try call.decode(ValidateInput.self)
             do {
-                try await call.services.pipelines.validate(try PipelineSource(input.document), for: try call.caller)
-                return try .json(Validation(valid: true, problems: []))
+                let schemas = try await call.services.pipelines.validate(try PipelineSource(input.document), for: try call.caller)
+                return try .json(Validation(valid: true, problems: [], schemas: schemas))
             } catch let errors as ConfigErrors {
-                return try .json(Validation(valid: false, problems: errors.errors.compactMap(\.json.objectValue)))
+                return try .json(Validation(valid: false, problems: errors.errors.compactMap(\.json.objectValue), schemas: errors.schemas))
             } catch let error as ConfigError {
                 return try .json(Validation(valid: false, problems: [error.json.objectValue ?? [:]]))
             }

@@ -1,3 +1,4 @@
+public import Columnar
 public import NodeKit
 public import Runtime
 import Scheduler
@@ -105,9 +106,13 @@ public struct Pipelines: Sendable {
         return (try PipelineDocument.parse(old.document), try PipelineDocument.parse(new.document))
     }
 
-    /// Plans a document without saving it, exactly as a run would (the caller's connections, the workspace).
-    public func validate(_ source: PipelineSource, for caller: Caller) async throws {
-        _ = try await context.plan(source.document, for: caller)
+    /// Plans a document without saving it, exactly as a run would (the caller's connections, the workspace); returns
+    /// every node's output schemas (node → port → schema). A document with problems throws `ConfigErrors`, carrying
+    /// the schemas of the nodes that could be checked.
+    @discardableResult
+    public func validate(_ source: PipelineSource, for caller: Caller) async throws -> [String: [String: Schema]] {
+        let plan = try await context.plan(source.document, for: caller)
+        return Dictionary(uniqueKeysWithValues: plan.nodes.map { ($0.id, $0.outputSchemas) })
     }
 
     /// Plans a document for a preview of one node (its upstream only).

@@ -47,6 +47,29 @@ import Testing
         #expect(p.location?.line == 5)
     }
 
+    @Test func nodesAreCheckedAsSoonAsTheyCanBe() async throws {
+        // `paid`'s unknown column shows although `top` is unfinished (no count) and `loose` has no input yet; the
+        // columns of the nodes that could be planned travel with the errors.
+        let yaml = pipeline("""
+          - {id: orders, type: csv.read, settings: {path: orders.csv}}
+          - {id: paid, type: filter, settings: {where: "stauts = 'paid'"}}
+          - {id: top, type: limit, settings: {}}
+          - {id: loose, type: filter, settings: {where: "nope > 1"}}
+        """, """
+          - {from: orders.out, to: paid.in}
+          - {from: orders.out, to: top.in}
+        """)
+        do {
+            _ = try await harness.plan(yaml)
+            Issue.record("the pipeline should not plan")
+        } catch let error as ConfigErrors {
+            let found = Set(error.errors.map { "\($0.node ?? "") \($0.code)" })
+            #expect(found == ["paid unknown_column", "top missing_field", "loose unconnected_port"], "\(error.errors)")
+            #expect(error.schemas["orders"]?["out"]?.fields.map(\.name) == ["id", "status", "amount", "note"])
+            #expect(error.schemas["paid"] == nil && error.schemas["top"] == nil)
+        }
+    }
+
     @Test func everyProblemIsReportedAtOnce() async {
         let problems = await harness.problems(pipeline("""
           - {id: a, type: csv.reed, settings: {path: orders.csv}}

@@ -89,6 +89,10 @@ struct ResourceTests {
             let validation = try await client.call(.post, "/api/v1/pipelines/validate", token: token, json: .object(["document": .string(broken)]))
             let problem = try #require(validation.body["problems"]?.arrayItems.first)
             #expect(validation.body["valid"] == .bool(false) && problem["node"] == .string("src") && problem["field"] == .string("delimeter") && problem["line"] == .int(4), "\(validation.text)")
+            // A valid document comes with every node's output columns (the editor's column pickers).
+            try "id,amount\n1,10\n".write(toFile: harness.state.configuration.workspace + "/in.csv", atomically: true, encoding: .utf8)
+            let valid = try await client.call(.post, "/api/v1/pipelines/validate", token: token, json: .object(["document": .string(fileCopyPipeline())]))
+            #expect(valid.body["valid"] == .bool(true) && valid.body["schemas"]?["src"]?["out"]?.arrayItems.compactMap({ $0["name"]?.stringValue }) == ["id", "amount"], "\(valid.text)")
             let unparsable = try await client.call(.post, "/api/v1/pipelines", token: token, json: .object(["document": .string("nodes: [")]))
             #expect(unparsable.status == .unprocessableContent && unparsable.body["error"]?["problems"] != nil)
         }
