@@ -27,6 +27,9 @@ public struct ExecutionPlan: Sendable {
     public let previewNode: String?
     /// What data edges with `where` or `select` do to their batches, by `EdgeTransform.key`.
     public var edgeTransforms: [String: EdgeTransform] = [:]
+    /// Every node's output schemas before projection pushdown narrowed them (node → port → schema): all the
+    /// columns a node could use, which the editor offers.
+    public var fullSchemas: [String: [String: Schema]] = [:]
 
     public func node(_ id: String) -> PlannedNode? { nodes.first { $0.id == id } }
 

@@ -158,7 +158,9 @@ public struct Planner: Sendable {
                                outputSchemas: plans[id]!.outputs, work: plans[id]!.work,
                                retry: entry.declaration.retry ?? spec.defaults.retry, timeout: entry.declaration.timeout ?? spec.defaults.timeout)
         }
-        return ExecutionPlan(document: document, nodes: planned, edges: edges, parameters: parameters, previewNode: previewNode, edgeTransforms: transforms)
+        var plan = ExecutionPlan(document: document, nodes: planned, edges: edges, parameters: parameters, previewNode: previewNode, edgeTransforms: transforms)
+        plan.fullSchemas = firstPass.mapValues(\.outputs)
+        return plan
     }
 
     private func portError(_ edge: EdgeDeclaration, _ end: String, _ ports: [String], output: Bool) -> ConfigError {

@@ -107,12 +107,11 @@ public struct Pipelines: Sendable {
     }
 
     /// Plans a document without saving it, exactly as a run would (the caller's connections, the workspace); returns
-    /// every node's output schemas (node → port → schema). A document with problems throws `ConfigErrors`, carrying
+    /// every node's output schemas before projection (node → port → schema). A document with problems throws `ConfigErrors`, carrying
     /// the schemas of the nodes that could be checked.
     @discardableResult
     public func validate(_ source: PipelineSource, for caller: Caller) async throws -> [String: [String: Schema]] {
-        let plan = try await context.plan(source.document, for: caller)
-        return Dictionary(uniqueKeysWithValues: plan.nodes.map { ($0.id, $0.outputSchemas) })
+        try await context.plan(source.document, for: caller).fullSchemas
     }
 
     /// Plans a document for a preview of one node (its upstream only).

@@ -94,6 +94,11 @@ def text_in(driver, by, value, text, timeout=10):
 
 def fill(driver, element_id, value):
     element = visible(driver, By.ID, element_id)
+    widget = element.get_attribute("class") or ""
+    if "tag-entry" in widget:  # a tag input: its chips removed (last first), then the text typed (read at Apply)
+        driver.execute_script("[...arguments[0].closest('[data-widget]').querySelectorAll('.tag-remove')].reverse().forEach((b) => b.click())", element)
+    elif "pair-key" in widget:  # key/value rows: every row emptied, then the mapping typed as the first key
+        driver.execute_script("arguments[0].closest('[data-widget]').querySelectorAll('input').forEach((i) => { i.value = ''; })", element)
     if element.tag_name == "select":  # a choice or a connection picker
         from selenium.webdriver.support.ui import Select
         Select(element).select_by_value(value)
@@ -697,12 +702,33 @@ def journey_settings_round_trip(server, driver):
     visible(driver, By.CSS_SELECTOR, "g[data-node='totals']")
     settings = lambda node: driver.execute_script(f"return window.sluiceEditor.doc().nodes.find(n => n.id === '{node}').settings")
     before = settings("totals")
+    tags = lambda field: [t.get_attribute("data-tag") for t in driver.find_elements(By.CSS_SELECTOR, f"[data-field={field}] .tag")]
     for _ in range(2):
         click_node(driver, "totals")
-        assert visible(driver, By.ID, "setting-groupBy").get_attribute("value") == "country, status"
+        visible(driver, By.ID, "setting-groupBy")
+        assert tags("groupBy") == ["country", "status"], tags("groupBy")
+        pairs = [(r.find_element(By.CSS_SELECTOR, ".pair-key").get_attribute("value"), r.find_element(By.CSS_SELECTOR, ".pair-value").get_attribute("value"))
+                 for r in driver.find_elements(By.CSS_SELECTOR, "[data-field=aggregates] .pair")]
+        assert pairs == [("orders", "count(*)"), ("revenue", "sum(amount)")], pairs
         driver.find_element(By.ID, "apply-settings").click()
         text_in(driver, By.ID, "editor-status", "Valid")
         assert settings("totals") == before, settings("totals")
+    # The tag input offers the columns arriving from src; Enter adds a tag, Backspace on an empty input removes it.
+    click_node(driver, "totals")
+    offered = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#setting--columns option")]
+    assert offered == ["id", "country", "status", "amount"], offered
+    entry = visible(driver, By.ID, "setting-groupBy")
+    entry.send_keys("amount\n")
+    assert tags("groupBy") == ["country", "status", "amount"], tags("groupBy")
+    from selenium.webdriver.common.keys import Keys
+    entry.send_keys(Keys.BACKSPACE)
+    assert tags("groupBy") == ["country", "status"], tags("groupBy")
+    # Rarely set options fold under "More settings".
+    click_node(driver, "src")
+    assert not driver.find_element(By.ID, "setting-delimiter").is_displayed()
+    driver.find_element(By.CSS_SELECTOR, "details.more-settings > summary").click()
+    assert visible(driver, By.ID, "setting-delimiter").is_displayed()
+    driver.save_screenshot(os.path.join(shots, "editor-form.png"))
     configure(driver, "totals", {"groupBy": "[country]", "aggregates": '{orders: "count(*)", biggest: max(amount)}'})
     assert settings("totals") == {"groupBy": ["country"], "aggregates": {"orders": "count(*)", "biggest": "max(amount)"}}, settings("totals")
     configure(driver, "src", {"schema": "{amount: int64, id: int64}"})

@@ -70,6 +70,19 @@ import Testing
         }
     }
 
+    @Test func theFullSchemasKeepColumnsProjectionDropped() async throws {
+        let plan = try await harness.plan(pipeline("""
+          - {id: orders, type: csv.read, settings: {path: orders.csv}}
+          - {id: few, type: select, settings: {columns: [id]}}
+          - {id: out, type: test.sink}
+        """, """
+          - {from: orders.out, to: few.in}
+          - {from: few.out, to: out.in}
+        """))
+        #expect(plan.fullSchemas["orders"]?["out"]?.fields.map(\.name) == ["id", "status", "amount", "note"])
+        #expect(plan.node("orders")?.outputSchemas["out"]?.fields.map(\.name) == ["id"])
+    }
+
     @Test func everyProblemIsReportedAtOnce() async {
         let problems = await harness.problems(pipeline("""
           - {id: a, type: csv.reed, settings: {path: orders.csv}}

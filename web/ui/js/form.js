@@ -1,6 +1,7 @@
 // @ts-check
 // One generic form renderer, driven by field specs (node settings and connection fields alike).
 import { h } from "./dom.js";
+import { COLUMN_TYPES, pairInput, tagInput, widgetOf } from "./form-widgets.js";
 
 /**
  * @typedef {{name: string, kind: string, type: string, summary: string, required: boolean,
@@ -127,25 +128,50 @@ export function displayValue(field, current) {
   return typeof current === "object" ? JSON.stringify(current) : String(current);
 }
 
+/** Optional settings shown unfolded even when unset: the ones most pipelines set. */
+const FRONT = new Set(["connection", "table", "where", "columns", "key", "mode", "groupBy", "aggregates", "by", "on", "type", "schema", "url", "sql", "cases"]);
+
 /**
  * Renders a form for `fields`. `initial` holds current values; `secretsSet` names secret fields already stored
  * (their values are never shown: leaving them empty keeps them).
- * `files` (uploaded workspace paths) are offered as suggestions in `path` fields.
+ * `files` (uploaded workspace paths) are offered as suggestions in `path` fields, `columns` (the columns the node
+ * receives) in lists of names and in a schema's column names. Lists of names or expressions get a tag input, flat
+ * mappings key/value rows. With `fold`, settings that are unset and neither required nor commonly set fold under
+ * "More settings".
  * @param {FieldSpec[]} fields
- * @param {{initial?: Record<string, unknown>, secretsSet?: string[], idPrefix?: string, connections?: string[], files?: string[]}} [options]
+ * @param {{initial?: Record<string, unknown>, secretsSet?: string[], idPrefix?: string, connections?: string[], files?: string[], columns?: string[], disabled?: boolean, fold?: boolean}} [options]
  */
 export function renderFields(fields, options = {}) {
   const initial = options.initial ?? {};
   const secretsSet = new Set(options.secretsSet ?? []);
   const prefix = options.idPrefix ?? "f";
   /**
-   * @type {Map<string, {field: FieldSpec, input: HTMLInputElement|HTMLSelectElement, error: HTMLElement}>}
+   * @type {Map<string, {field: FieldSpec, input: HTMLInputElement|HTMLSelectElement|(() => HTMLElement), error: HTMLElement, read?: () => unknown}>}
    */
   const controls = new Map();
   const element = h("div", { class: "fields" });
+  // Optional settings nobody has set fold away (below the required ones and those in use).
+  const more = h("details", { class: "more-settings" }, h("summary", {}, "More settings"));
+  const columnList = options.columns?.length ? `${prefix}--columns` : null;
+  if (columnList) element.append(h("datalist", { id: columnList }, ...(options.columns ?? []).map((c) => h("option", { value: c }))));
+  const typeList = `${prefix}--column-types`;
+  if (fields.some((f) => f.kind === "schema")) element.append(h("datalist", { id: typeList }, ...COLUMN_TYPES.map((t) => h("option", { value: t }))));
   for (const field of fields) {
     const id = `${prefix}-${field.name}`;
     const current = initial[field.name];
+    const folded = options.fold === true && !field.required && current === undefined && !FRONT.has(field.name) && !field.secret;
+    const place = folded ? more : element;
+    const widget = widgetOf(field);
+    if (widget !== "text") {
+      const error = h("div", { class: "field-error", id: `${id}-error`, role: "alert" });
+      const names = field.type === "list of string" || field.kind === "schema" || field.type === "map of string" ? columnList : null;
+      const control = widget === "tags" ? tagInput(field, current, id, names, options.disabled ?? false)
+        : pairInput(field, current, id, { keys: names, values: field.kind === "schema" ? typeList : null }, options.disabled ?? false);
+      control.element.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+      place.append(h("label", { for: id }, field.name, field.required ? " *" : ""), control.element, h("div", { class: "hint", id: `${id}-hint` }, field.summary), error);
+      controls.set(field.name, { field, input: "input" in control && typeof control.input === "function" ? control.input : () => /** @type {any} */ (control).input, error, read: control.value });
+      continue;
+    }
     /**
      * @type {HTMLInputElement|HTMLSelectElement}
      */
@@ -188,7 +214,8 @@ export function renderFields(fields, options = {}) {
     }
     const error = h("div", { class: "field-error", id: `${id}-error`, role: "alert" });
     input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    element.append(
+    if (options.disabled) input.disabled = true;
+    place.append(
       h("label", { for: id }, field.name, field.required ? " *" : "", field.secret && secretsSet.has(field.name) ? h("span", { class: "secret-set" }, " (set)") : null),
       input,
       h("div", { class: "hint", id: `${id}-hint` }, field.summary),
@@ -196,6 +223,7 @@ export function renderFields(fields, options = {}) {
     );
     controls.set(field.name, { field, input, error });
   }
+  if (more.childElementCount > 1) element.append(more);
 
   return {
     element,
@@ -207,11 +235,11 @@ export function renderFields(fields, options = {}) {
       /** @type {Record<string, unknown>} */ const settings = {};
       /** @type {Record<string, string>} */ const secrets = {};
       let failed = false;
-      for (const { field, input, error } of controls.values()) {
+      for (const { field, input, error, read } of controls.values()) {
         error.textContent = "";
         try {
-          const raw = input instanceof HTMLInputElement && input.type === "checkbox" ? input.checked : input.value;
-          const value = parseValue(field, raw);
+          const value = read ? read() : typeof input === "function" ? undefined
+            : parseValue(field, input instanceof HTMLInputElement && input.type === "checkbox" ? input.checked : input.value);
           if (value === undefined) {
             if (field.required && !(field.secret && secretsSet.has(field.name))) throw new Error(`${field.name} is required`);
             continue;
@@ -237,7 +265,10 @@ export function renderFields(fields, options = {}) {
       const control = controls.get(key);
       if (!control) return false;
       control.error.textContent = message;
-      if (options.focus !== false) control.input.focus();
+      // A folded setting with an error unfolds.
+      const fold = control.error.closest("details");
+      if (fold) /** @type {HTMLDetailsElement} */ (fold).open = true;
+      if (options.focus !== false) (typeof control.input === "function" ? control.input() : control.input).focus();
       return true;
     },
   };

@@ -24,8 +24,9 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(index: number, where: string, select: string[]) => void} options.filterEdge sets an edge's where and select
  * @param {(nodeId: string) => void} options.preview shows a node's first rows in the data pane
  * @param {(point: string) => Node|string} options.breakpointSection the breakpoint toggle and condition of a node or an edge
+ * @param {(nodeId: string) => string[]} options.columnsInto the columns arriving at a node's data inputs (as last checked)
  */
-export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection }) {
+export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection, columnsInto }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
 
   /**
@@ -67,7 +68,8 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
     /** @type {any} */
     const spec = state.specOf(node.id);
     if (!spec) { show(element, h("p", { class: "error" }, `Unknown node type ${node.type}`)); return; }
-    const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections, files });
+    const fields = renderFields(spec.fields, { initial: node.settings ?? {}, idPrefix: `setting`, connections, files, columns: columnsInto(node.id),
+      disabled: !canEdit, fold: true });
     for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
     const message = h("div");
     show(element, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),

@@ -50,6 +50,26 @@ export async function editorPage(view, me) {
   const canEdit = !pipeline || pipeline.role === "owner" || pipeline.role === "editor";
   /** @type {any[]} problems found by the last validation */
   let problems = [];
+  /**
+   * The output columns of every node the last check could plan: node → port → columns.
+   * @type {Record<string, Record<string, {name: string, type: string}[]>>}
+   */
+  let schemas = {};
+  /**
+   * The columns arriving at a node's data inputs (after each edge's select), for the form's column pickers.
+   * @param {string} nodeId
+   */
+  const columnsInto = (nodeId) => {
+    /** @type {Set<string>} */
+    const names = new Set();
+    for (const edge of state.doc.edges) {
+      if (edge.kind === "signal" || !edge.to.startsWith(`${nodeId}.`) || edge.to.slice(nodeId.length + 1).includes(".")) continue;
+      const dot = edge.from.lastIndexOf(".");
+      const columns = schemas[edge.from.slice(0, dot)]?.[edge.from.slice(dot + 1)] ?? [];
+      for (const c of columns) if (!edge.select || edge.select.includes(c.name)) names.add(c.name);
+    }
+    return [...names];
+  };
 
   const status = h("div", { id: "editor-status", role: "status", "aria-live": "polite", class: "editor-status" });
   const name = /** @type {HTMLInputElement} */ (h("input", { id: "pipeline-name", "aria-label": "Pipeline name", value: state.doc.name, disabled: !canEdit }));
@@ -60,7 +80,7 @@ export async function editorPage(view, me) {
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), files: uploads.files.map((/** @type {any} */ f) => f.path), canEdit, readOnlyRole: () => pipeline?.role, sharing,
     apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId),
-    breakpointSection: (point) => debug?.section(point) ?? "" });
+    breakpointSection: (point) => debug?.section(point) ?? "", columnsInto });
   const dataPane = createDataPane({ documentText });
   const mayRun = !pipeline || ["owner", "editor", "runner"].includes(pipeline.role);
   // Debug runs need a saved pipeline (they run a revision, like every run).
@@ -361,6 +381,7 @@ export async function editorPage(view, me) {
   async function validate() {
     const result = await api("POST", "/api/v1/pipelines/validate", { document: documentText() });
     problems = result.problems;
+    schemas = result.schemas ?? {};
     render();
     say(result.valid ? "Valid: the planner accepts this pipeline." : `${problems.length} problem(s): see the nodes marked in red.`, !result.valid);
     return result.valid;
