@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Columnar", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "Services", crypto, logging, nioCore,
+                "Columnar", "Expressions", "NodeKit", "Store", "Workers", "Runtime", "BuiltinNodes", "Scheduler", "Services", crypto, logging, nioCore,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,4 +1,5 @@
 import BuiltinNodes
+import Expressions
 import Foundation
 import Scheduler
 import NodeKit
@@ -14,6 +15,8 @@ enum SystemRoutes {
     struct Readiness: APIView { var status: String; var store: String; var vault: Vault.Status }
     /// Whether the server still needs its first admin, and the vault's state.
     struct SetupStatus: APIView { var needsSetup: Bool; var vault: Vault.Status }
+    /// One function of the expression language.
+    struct FunctionView: APIView { var name: String; var summary: String; var minArguments: Int; var maxArguments: Int }
     struct SetupRequest: Codable { var token: String; var username: String; var password: String; var masterPassword: String }
 
     static let endpoints: [Endpoint] = [
@@ -51,6 +54,10 @@ enum SystemRoutes {
         Endpoint(.get, "/api/v1/node-types", "listNodeTypes", "The node type catalog (specs drive the editor's forms).", tag: "system",
                  response: APISchema.array(APISchema.anyObject)) { _ in
             APIReply(status: .ok, contentType: "application/json", body: Data(NodeCatalog.json(BuiltinNodes.registry.specs).utf8))
+        },
+        Endpoint(.get, "/api/v1/expression-functions", "listExpressionFunctions", "The expression language's functions (the editor completes them).",
+                 tag: "system", response: APISchema.array(FunctionView.schema)) { _ in
+            try .json(ExpressionFunctions.all.map { FunctionView(name: $0.name, summary: $0.summary, minArguments: $0.minArguments, maxArguments: $0.maxArguments) })
         },
         Endpoint(.get, "/api/v1/trigger-kinds", "listTriggerKinds", "Trigger kinds and their settings fields, for trigger forms.",
                  tag: "triggers", response: APISchema.array(APISchema.anyObject)) { _ in

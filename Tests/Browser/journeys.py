@@ -352,7 +352,20 @@ def journey_editor_build_save_run(server, driver):
     configure(driver, "filter", {"where": "amount >"})
     text_in(driver, By.ID, "setting-where-error", "expected")
     assert "invalid" in driver.find_element(By.CSS_SELECTOR, "g[data-node=filter]").get_attribute("class")
+    # The expression editor underlines where the error is (here: past the end, where a value is missing).
+    visible(driver, By.CSS_SELECTOR, "#panel .expr .expr-bad")
     driver.save_screenshot(os.path.join(shots, "editor-invalid.png"))
+    # It completes columns (and functions) as they are typed: Enter takes the highlighted one.
+    from selenium.webdriver.common.keys import Keys
+    fill(driver, "setting-where", "amo")
+    text_in(driver, By.CSS_SELECTOR, "#panel .expr-complete", "amount")
+    driver.find_element(By.ID, "setting-where").send_keys(Keys.ENTER)
+    assert driver.find_element(By.ID, "setting-where").get_attribute("value") == "amount"
+    fill(driver, "setting-where", "co")
+    text_in(driver, By.CSS_SELECTOR, "#panel .expr-complete", "coalesce()")
+    second = driver.find_elements(By.CSS_SELECTOR, "#panel .expr-complete .expr-option")[1].text
+    driver.find_element(By.ID, "setting-where").send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    assert driver.find_element(By.ID, "setting-where").get_attribute("value") + ")" == second, second
     configure(driver, "filter", {"where": "amount > 10"})
     driver.find_element(By.ID, "preview-node").click()
     text_in(driver, By.CSS_SELECTOR, "table[aria-label='Preview of filter']", "amount")

@@ -5,6 +5,7 @@
 // as YAML or JSON (`[a, b]`, `{amount: decimal(12,2)}`) is read too.
 import { h } from "./dom.js";
 import { parseValue } from "./form.js";
+import { enhanceExpression } from "./expression-input.js";
 
 /**
  * @typedef {import("./form.js").FieldSpec} FieldSpec
@@ -149,7 +150,7 @@ export function tagInput(field, current, id, suggestions, disabled) {
  * @param {FieldSpec} field
  * @param {unknown} current
  * @param {string} id
- * @param {{keys?: string|null, values?: string|null}} suggestions
+ * @param {{keys?: string|null, values?: string|null, columns?: string[]}} suggestions columns: completed in expression values
  * @param {boolean} disabled
  */
 export function pairInput(field, current, id, suggestions, disabled) {
@@ -166,7 +167,7 @@ export function pairInput(field, current, id, suggestions, disabled) {
     const value = /** @type {HTMLInputElement} */ (h("input", { type: "text", class: `pair-value${field.type === "map of expression" ? " code" : ""}`, value: pair.value,
       placeholder: valueLabel, "aria-label": `${field.name} ${valueLabel}`, autocomplete: "off", disabled, ...(suggestions.values ? { list: suggestions.values } : {}) }));
     const entry = { row: h("div", { class: "pair" }), key, value, json: pair.json };
-    entry.row.append(key, value, disabled ? "" : h("button", { type: "button", class: "small pair-remove", "aria-label": `Remove this ${keyLabel}`, title: "Remove",
+    entry.row.append(key, field.type === "map of expression" ? enhanceExpression(value, { columns: suggestions.columns }).element : value, disabled ? "" : h("button", { type: "button", class: "small pair-remove", "aria-label": `Remove this ${keyLabel}`, title: "Remove",
       onclick: () => { rows = rows.filter((r) => r !== entry); draw(); } }, "×"));
     rows.push(entry);
     draw();

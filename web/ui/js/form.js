@@ -2,6 +2,7 @@
 // One generic form renderer, driven by field specs (node settings and connection fields alike).
 import { h } from "./dom.js";
 import { COLUMN_TYPES, pairInput, tagInput, widgetOf } from "./form-widgets.js";
+import { enhanceExpression } from "./expression-input.js";
 
 /**
  * @typedef {{name: string, kind: string, type: string, summary: string, required: boolean,
@@ -146,7 +147,8 @@ export function renderFields(fields, options = {}) {
   const secretsSet = new Set(options.secretsSet ?? []);
   const prefix = options.idPrefix ?? "f";
   /**
-   * @type {Map<string, {field: FieldSpec, input: HTMLInputElement|HTMLSelectElement|(() => HTMLElement), error: HTMLElement, read?: () => unknown}>}
+   * @type {Map<string, {field: FieldSpec, input: HTMLInputElement|HTMLSelectElement|(() => HTMLElement), error: HTMLElement, read?: () => unknown,
+   *   mark?: (message: string|null) => string}>}
    */
   const controls = new Map();
   const element = h("div", { class: "fields" });
@@ -166,7 +168,7 @@ export function renderFields(fields, options = {}) {
       const error = h("div", { class: "field-error", id: `${id}-error`, role: "alert" });
       const names = field.type === "list of string" || field.kind === "schema" || field.type === "map of string" ? columnList : null;
       const control = widget === "tags" ? tagInput(field, current, id, names, options.disabled ?? false)
-        : pairInput(field, current, id, { keys: names, values: field.kind === "schema" ? typeList : null }, options.disabled ?? false);
+        : pairInput(field, current, id, { keys: names, values: field.kind === "schema" ? typeList : null, columns: options.columns }, options.disabled ?? false);
       control.element.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
       place.append(h("label", { for: id }, field.name, field.required ? " *" : ""), control.element, h("div", { class: "hint", id: `${id}-hint` }, field.summary), error);
       controls.set(field.name, { field, input: "input" in control && typeof control.input === "function" ? control.input : () => /** @type {any} */ (control).input, error, read: control.value });
@@ -215,13 +217,15 @@ export function renderFields(fields, options = {}) {
     const error = h("div", { class: "field-error", id: `${id}-error`, role: "alert" });
     input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
     if (options.disabled) input.disabled = true;
+    // An expression gets the expression editor: highlighting, completion, the error's span underlined.
+    const editor = field.kind === "expression" && input instanceof HTMLInputElement ? enhanceExpression(input, { columns: options.columns }) : null;
     place.append(
       h("label", { for: id }, field.name, field.required ? " *" : "", field.secret && secretsSet.has(field.name) ? h("span", { class: "secret-set" }, " (set)") : null),
-      input,
+      editor ? editor.element : input,
       h("div", { class: "hint", id: `${id}-hint` }, field.summary),
       error,
     );
-    controls.set(field.name, { field, input, error });
+    controls.set(field.name, { field, input, error, mark: editor?.mark });
   }
   if (more.childElementCount > 1) element.append(more);
 
@@ -235,8 +239,9 @@ export function renderFields(fields, options = {}) {
       /** @type {Record<string, unknown>} */ const settings = {};
       /** @type {Record<string, string>} */ const secrets = {};
       let failed = false;
-      for (const { field, input, error, read } of controls.values()) {
+      for (const { field, input, error, read, mark } of controls.values()) {
         error.textContent = "";
+        mark?.(null);
         try {
           const value = read ? read() : typeof input === "function" ? undefined
             : parseValue(field, input instanceof HTMLInputElement && input.type === "checkbox" ? input.checked : input.value);
@@ -262,9 +267,10 @@ export function renderFields(fields, options = {}) {
      */
     showError(name, message, options = {}) {
       const key = (name ?? "").replace(/^(settings|secrets)\./, "");
-      const control = controls.get(key);
+      // An error inside a mapping or a list (`columns.total`) shows on the field holding it.
+      const control = controls.get(key) ?? controls.get(key.split(/[.[]/)[0]);
       if (!control) return false;
-      control.error.textContent = message;
+      control.error.textContent = control.mark ? control.mark(message) : message;
       // A folded setting with an error unfolds.
       const fold = control.error.closest("details");
       if (fold) /** @type {HTMLDetailsElement} */ (fold).open = true;

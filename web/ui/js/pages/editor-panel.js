@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { h, show } from "../dom.js";
 import { renderFields } from "../form.js";
+import { enhanceExpression } from "../expression-input.js";
 import { outputsOf } from "../graph.js";
 import { toYAML } from "../yaml.js";
 import { connectionsSection, nodePicker } from "./editor-keyboard.js";
@@ -43,13 +44,14 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
       const edge = doc.edges[index];
       if (edge && edge.kind !== "signal") {
         const where = /** @type {HTMLInputElement} */ (h("input", { id: "edge-where", class: "code", value: edge.where ?? "", placeholder: "amount > 100 AND country = 'DE'", disabled: !canEdit }));
+        const whereEditor = enhanceExpression(where, { columns: columnsInto(edge.to.slice(0, edge.to.lastIndexOf("."))) });
         const select = /** @type {HTMLInputElement} */ (h("input", { id: "edge-select", value: (edge.select ?? []).join(", "), placeholder: "id, amount (all columns when empty)", disabled: !canEdit }));
         show(element, h("h2", {}, "Edge"), h("p", {}, `${edge.from} → ${edge.to}`),
           h("p", { class: "hint" }, "Rows cross the edge only where the condition is true; select keeps the listed columns, in that order."),
           h("form", { "aria-label": "Edge filter", onsubmit: (/** @type {Event} */ event) => {
             event.preventDefault();
             filterEdge(index, where.value, select.value.split(",").map((c) => c.trim()).filter(Boolean));
-          } }, h("label", { for: "edge-where" }, "where"), where, h("label", { for: "edge-select" }, "select"), select,
+          } }, h("label", { for: "edge-where" }, "where"), whereEditor.element, h("label", { for: "edge-select" }, "select"), select,
             canEdit ? h("p", { class: "row" }, h("button", { type: "submit", class: "primary", id: "edge-apply" }, "Apply"),
               h("button", { type: "button", class: "danger", onclick: () => removeEdge(index) }, "Remove edge")) : ""),
           breakpointSection(`${edge.from}->${edge.to}`), problemList ?? "");
