@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Browser journeys: a real headless Chromium (WebDriver, selenium) against a `sluice serve` started here on loopback.
 
-  python3 Tests/Browser/journeys.py SLUICE_BINARY [SCREENSHOT_DIR]
+  python3 Tests/Browser/journeys.py SLUICE_BINARY [SCREENSHOT_DIR] [--tls] [--narrow]
 
 Each journey asserts what the page shows. Screenshots of the main pages go to SCREENSHOT_DIR
 (default .build/ui-screenshots). scripts/test runs this after the Swift tests.
@@ -20,6 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 shots = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".build/ui-screenshots")
 # With --tls the server serves HTTPS and WSS only, with a self-signed certificate made here.
 TLS = "--tls" in sys.argv[3:]
+# With --narrow every journey runs in an 800×1000 page (a narrow window) instead of 1280×800.
+VIEWPORT = (800, 1000) if "--narrow" in sys.argv[3:] else (1280, 800)
 os.makedirs(shots, exist_ok=True)
 ADMIN_PASSWORD = "correct horse battery"
 MASTER_PASSWORD = "master password of the vault"
@@ -71,7 +73,7 @@ def browser():
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=options)
     driver.implicitly_wait(0)
-    viewport(driver, 1280, 800)
+    viewport(driver, *VIEWPORT)
     return driver
 
 
@@ -257,6 +259,10 @@ def click_node(driver, node):
     for attempt in range(5):
         try:
             header = visible(driver, By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")
+            box, canvas = header.rect, driver.find_element(By.ID, "canvas").rect
+            if not (canvas["x"] <= box["x"] + box["width"] / 2 <= canvas["x"] + canvas["width"] - 60 and canvas["y"] + 40 <= box["y"] + box["height"] / 2 <= canvas["y"] + canvas["height"]):
+                driver.find_element(By.ID, "zoom-fit").click()  # out of sight (a small canvas, a panned view): as a user would, fit
+                header = visible(driver, By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")
             ActionChains(driver).move_to_element(header).click().perform()
             return
         except StaleElementReferenceException:
@@ -288,6 +294,10 @@ def journey_editor_build_save_run(server, driver):
     driver.find_element(By.LINK_TEXT, "Pipelines").click()
     visible(driver, By.LINK_TEXT, "New pipeline").click()
     visible(driver, By.ID, "canvas")
+    # In a narrow window the palette starts folded: unfold it.
+    fold = driver.find_element(By.ID, "fold-palette")
+    if fold.get_attribute("aria-expanded") == "false":
+        fold.click()
     fill(driver, "palette-search", "csv")
     text_in(driver, By.CSS_SELECTOR, ".palette", "csv.read")
     assert "filter" not in driver.find_element(By.CSS_SELECTOR, ".palette").text
@@ -336,6 +346,7 @@ def journey_editor_build_save_run(server, driver):
     before = driver.execute_script("return window.sluiceEditor.doc().layout.compute")
     canvas.send_keys(Keys.ARROW_RIGHT)
     assert driver.execute_script("return window.sluiceEditor.doc().layout.compute") == [before[0] + 20, before[1]]
+    driver.find_element(By.ID, "zoom-fit").click()  # going to compute panned the view; every node back in sight
     connect(driver, "csv_read.done", "compute.in")
     text_in(driver, By.ID, "editor-status", "cannot connect to data input")
     connect(driver, "sqlite_write.done", "csv_read.start")
@@ -796,6 +807,8 @@ def journey_edge_samples(server, driver):
     driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=sampled]").find_element(By.LINK_TEXT, "sampled").click()
     # The pipeline opens fitted to the canvas; the zoom buttons change the view and Fit puts it back.
     world = visible(driver, By.ID, "world")
+    text_in(driver, By.ID, "editor-status", "Valid")  # the status line above the canvas has its final height
+    driver.find_element(By.ID, "zoom-fit").click()
     fitted = world.get_attribute("style")
     driver.find_element(By.ID, "zoom-out").click()
     assert world.get_attribute("style") != fitted
@@ -1088,6 +1101,7 @@ def journey_canvas_fits(server, driver):
     dropped on another is placed beside it; the palette folds away; at 800×1000 the settings panel sits under the
     canvas and nothing scrolls sideways."""
     from selenium.webdriver.common.action_chains import ActionChains
+    viewport(driver, 1280, 800)
     import_pipeline(server, driver, "fits", "fits.csv", "id,amount\n1,5\n",
         "apiVersion: sluice/v1\nname: fits\nnodes:\n"
         "  - {id: src, type: csv.read, settings: {path: fits.csv}}\n"
@@ -1140,7 +1154,7 @@ def journey_canvas_fits(server, driver):
         driver.refresh()
         visible(driver, By.CSS_SELECTOR, "g[data-node='kept']")
         text_in(driver, By.ID, "editor-status", "Valid")
-        assert driver.execute_script(NO_PAGE_SCROLL)[0] == 0, driver.execute_script(NO_PAGE_SCROLL)
+        assert driver.execute_script(NO_PAGE_SCROLL)[0] <= 0, driver.execute_script(NO_PAGE_SCROLL)  # nothing sideways (the page may scroll down)
         canvas = driver.find_element(By.ID, "canvas").rect
         panel = driver.find_element(By.ID, "panel").rect
         assert canvas["width"] >= 560 and canvas["height"] >= 300, canvas
@@ -1149,7 +1163,7 @@ def journey_canvas_fits(server, driver):
         visible(driver, By.ID, "setting-where")
         driver.save_screenshot(os.path.join(shots, "editor-narrow.png"))
     finally:
-        viewport(driver, 1280, 800)
+        viewport(driver, *VIEWPORT)
         driver.refresh()
         visible(driver, By.CSS_SELECTOR, "g[data-node='kept']")
 
@@ -1199,6 +1213,20 @@ def journey_sql_models(server, driver):
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_edge_samples, journey_debug_run, journey_drafts,
             journey_triggers, journey_files, journey_sql_models, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_canvas_fits, journey_roles, journey_large_graph]
+def console_errors(driver):
+    """The browser console's errors since the last look. An API answering 4xx is not one: journeys provoke refusals
+    on purpose and the page shows them; any other failed load, a script error or a refused policy is."""
+    errors = []
+    for entry in driver.get_log("browser"):
+        if entry["level"] != "SEVERE":
+            continue
+        message = entry["message"]
+        if re.search(r"/api/v1/\S* - Failed to load resource: the server responded with a status of 4\d\d", message):
+            continue
+        errors.append(message)
+    return errors
+
+
 # While working on one journey: SLUICE_JOURNEYS=journey_edge_samples runs the first journey (setup) and that one
 # (journeys may rely on files earlier ones left: journey_editor_build_save_run needs journey_pipelines_import_and_run).
 if os.environ.get("SLUICE_JOURNEYS"):
@@ -1211,7 +1239,10 @@ try:
     for journey in journeys:
         started = time.time()
         try:
+            driver.get_log("browser")  # what an earlier journey left is not this one's
             journey(server, driver)
+            console = console_errors(driver)
+            assert not console, "console errors:\n" + "\n".join(console)
             print(f"✔ {journey.__name__} ({time.time() - started:.1f} s)")
         except Exception:
             failed += 1
