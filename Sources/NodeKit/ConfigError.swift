@@ -72,6 +72,8 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
     /// The output schemas (node → port → schema) of the nodes the planner could check despite the errors.
     public var schemas: [String: [String: Schema]] = [:]
+    /// What planning noticed on those nodes (see `NodePlan.notes`).
+    public var notes: [String: [String]] = [:]
 
     public init(_ errors: [ConfigError]) { self.errors = errors }
 

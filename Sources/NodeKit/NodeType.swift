@@ -65,10 +65,14 @@ public typealias ValueDiscovery = @Sendable (_ port: String, _ column: String, _
 public struct NodePlan: Sendable {
     public let outputs: [String: Schema]
     public let work: any NodeWork
+    /// What planning noticed that the user should know, though nothing is wrong (e.g. a column inferred as
+    /// string because of one odd value). Shown by checks, previews and the editor.
+    public var notes: [String]
 
-    public init(outputs: [String: Schema], work: any NodeWork) {
+    public init(outputs: [String: Schema], work: any NodeWork, notes: [String] = []) {
         self.outputs = outputs
         self.work = work
+        self.notes = notes
     }
 }
 

@@ -104,8 +104,15 @@ public struct CSVReadNode: NodeType {
         let work = Work(location: location, files: files, scanner: scanner, header: header, headerNames: sample.rawNames, fullSchema: full, output: output,
                         positions: positions, nullMarkers: nullMarkers, batchRows: batchRows, workers: threads, chunkBytes: chunkBytes,
                         invalidText: invalidText)
-        return NodePlan(outputs: ["out": output], work: work)
+        // A column inferred as string because of a few odd values says so (the editor shows it with the schema).
+        let notes = names.indices.compactMap { i -> String? in
+            guard declared?.field(named: names[i]) == nil, i < sample.inference.count, projection(request, keeps: names[i]) else { return nil }
+            return sample.inference[i].fallbackNote(column: names[i]).map { "\($0) (in \(first.path.split(separator: "/").last.map(String.init) ?? first.path))" }
+        }
+        return NodePlan(outputs: ["out": output], work: work, notes: notes)
     }
+
+    private func projection(_ request: PlanRequest, keeps name: String) -> Bool { request.projection?.contains(name) ?? true }
 
     struct Work: NodeWork {
         let location: FileLocation
@@ -255,11 +262,12 @@ public struct CSVReadNode: NodeType {
     }
 }
 
-/// The first records of a file: column names and inferred types.
+/// The first records of a file: column names, inferred types, and why a column fell back to string.
 struct CSVSample {
     var rawNames: [String]
     var names: [String]
     var inferred: [DataType]
+    var inference: [TypeInference] = []
 
     /// The most columns a CSV file may have (a wider record fails at plan time with `too_many_columns`).
     static let maximumColumns = 16_384
@@ -277,6 +285,7 @@ struct CSVSample {
         var names: [String]?
         var inference: [TypeInference] = []
         var seen = 0
+        var line = 1
         let markers = Set(nullMarkers)
         while seen < rows {
             let outcome = input.buffer.withUnsafeBufferPointer { b -> (ScanOutcome, [String]?) in
@@ -292,7 +301,7 @@ struct CSVSample {
                             let slice = UnsafeBufferPointer(rebasing: buffer[span.start..<span.end])
                             if span.quoted, span.start == span.end { continue }
                             if !span.quoted, markers.contains(Array(slice)) { continue }
-                            inference[k].observe(slice)
+                            inference[k].observe(slice, line: line)
                         }
                     }
                 }
@@ -308,6 +317,7 @@ struct CSVSample {
                 pos = 0
                 continue
             case let .record(next, _), let .malformed(next, _, _), let .unterminated(next, _):
+                line += input.buffer.withUnsafeBufferPointer { b in b[pos..<min(next, input.filled)].reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
                 pos = next
                 if header, names == nil, let values = outcome.1 { names = values.map { $0.replacingOccurrences(of: "\"\"", with: "\"") } } else { seen += 1 }
             }
@@ -315,7 +325,7 @@ struct CSVSample {
             if pos >= input.filled { try await input.refill(consumed: pos); pos = 0 }
         }
         let raw = names ?? (0..<inference.count).map { "column_\($0 + 1)" }
-        return CSVSample(rawNames: raw, names: uniqued(raw), inferred: inference.map(\.inferred))
+        return CSVSample(rawNames: raw, names: uniqued(raw), inferred: inference.map(\.inferred), inference: inference)
     }
 
     /// Empty names become column_N; repeated names get _2, _3 … suffixes.

@@ -77,8 +77,47 @@ struct FieldDecoder {
 struct TypeInference {
     private var canInt = true, canFloat = true, canBool = true, canDate = true, canTimestamp = true
     private var sawValue = false
+    /// The value that turned a typed column into a string: the type every value before it had, the value and its
+    /// line; then how many values were sampled and how many of them did not fit that type.
+    private(set) var demotion: (type: DataType, value: String, line: Int)?
+    private(set) var values = 0, misfits = 0
 
-    mutating func observe(_ field: UnsafeBufferPointer<UInt8>) {
+    /// Observes one value (on `line` of the file, for the note a demotion leaves).
+    mutating func observe(_ field: UnsafeBufferPointer<UInt8>, line: Int) {
+        let before = sawValue ? inferred : nil
+        values += 1
+        if let demotion {
+            if !Self.fits(field, demotion.type) { misfits += 1 }
+            return
+        }
+        observe(field)
+        if let before, before != .string, inferred == .string {
+            demotion = (before, String(decoding: UnsafeBufferPointer(rebasing: field[..<min(field.count, 60)]), as: UTF8.self), line)
+            misfits = 1
+        }
+    }
+
+    /// Why the column is a string although nearly every sampled value has a narrower type (at most one in ten
+    /// does not), or nil.
+    func fallbackNote(column: String) -> String? {
+        guard let demotion, misfits * 10 <= values else { return nil }
+        let others = misfits > 1 ? " (\(misfits) of \(values) sampled values are not \(demotion.type))" : " (the other \(values - 1) sampled values are \(demotion.type))"
+        return "column '\(column)' became string because of '\(demotion.value)' on line \(demotion.line)\(others); "
+            + "declare it in schema ({\(column): \(demotion.type)}) to reject such values, or add '\(demotion.value)' to nullValues"
+    }
+
+    private static func fits(_ field: UnsafeBufferPointer<UInt8>, _ type: DataType) -> Bool {
+        switch type {
+        case .int64: TextParsing.int64(field) != nil
+        case .float64: TextParsing.double(field) != nil
+        case .bool: isBoolWord(field)
+        case .date: CivilTime.parseDate(field) != nil
+        case .timestamp: CivilTime.parseTimestamp(field) != nil
+        default: true
+        }
+    }
+
+    private mutating func observe(_ field: UnsafeBufferPointer<UInt8>) {
         sawValue = true
         if canInt {
             let leadingZero = field.count > 1 && field[0] == UInt8(ascii: "0") || field.count > 2 && (field[0] == UInt8(ascii: "-") || field[0] == UInt8(ascii: "+")) && field[1] == UInt8(ascii: "0")

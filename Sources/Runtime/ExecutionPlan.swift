@@ -30,6 +30,8 @@ public struct ExecutionPlan: Sendable {
     /// Every node's output schemas before projection pushdown narrowed them (node → port → schema): all the
     /// columns a node could use, which the editor offers.
     public var fullSchemas: [String: [String: Schema]] = [:]
+    /// What planning noticed per node (see `NodePlan.notes`).
+    public var notes: [String: [String]] = [:]
 
     public func node(_ id: String) -> PlannedNode? { nodes.first { $0.id == id } }
 

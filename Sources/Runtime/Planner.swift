@@ -122,6 +122,7 @@ public struct Planner: Sendable {
             let partial = await inferSchemasCollecting(sorted, instances, edges, environment, projections: [:], discovery: discovery, skipping: unfinished)
             var failure = ConfigErrors(errors + partial.errors)
             failure.schemas = partial.plans.mapValues(\.outputs)
+            failure.notes = partial.plans.mapValues(\.notes).filter { !$0.value.isEmpty }
             throw failure
         }
 
@@ -160,6 +161,7 @@ public struct Planner: Sendable {
         }
         var plan = ExecutionPlan(document: document, nodes: planned, edges: edges, parameters: parameters, previewNode: previewNode, edgeTransforms: transforms)
         plan.fullSchemas = firstPass.mapValues(\.outputs)
+        plan.notes = plans.mapValues(\.notes).filter { !$0.value.isEmpty }
         return plan
     }
 
@@ -279,7 +281,7 @@ public struct Planner: Sendable {
         let input = spec.inputs.first { $0.kind == .data }.flatMap { request.inputs[$0.name]?.first }
         var outputs = plan.outputs
         outputs[RejectedPort.name] = RejectedPort.schema(input: input)
-        return NodePlan(outputs: outputs, work: plan.work)
+        return NodePlan(outputs: outputs, work: plan.work, notes: plan.notes)
     }
 
     private func ancestors(of node: String, edges: [EdgeDeclaration]) -> Set<String> {

@@ -28,12 +28,15 @@ enum PipelineRoutes {
     struct ParseInput: Decodable { var document: String }
     /// Whether a document validates, every problem (code, message, node, field, line, column), and the output
     /// columns of every node that could be checked (node → port → columns), which the editor offers in its forms.
+    /// `notes` says what planning noticed per node though nothing is wrong (a column inferred as string because
+    /// of one odd value).
     struct Validation: APIView {
-        var valid: Bool; var problems: [[String: JSONValue]]; var schemas: [String: [String: [PreviewRoutes.Column]]]
-        init(valid: Bool, problems: [[String: JSONValue]], schemas: [String: [String: Schema]] = [:]) {
+        var valid: Bool; var problems: [[String: JSONValue]]; var schemas: [String: [String: [PreviewRoutes.Column]]]; var notes: [String: [String]]
+        init(valid: Bool, problems: [[String: JSONValue]], schemas: [String: [String: Schema]] = [:], notes: [String: [String]] = [:]) {
             self.valid = valid
             self.problems = problems
             self.schemas = schemas.mapValues { ports in ports.mapValues { $0.fields.map { PreviewRoutes.Column(name: $0.name, type: $0.type.description) } } }
+            self.notes = notes
         }
     }
     /// A YAML document read into its JSON form.
@@ -58,10 +61,10 @@ enum PipelineRoutes {
                  tag: "pipelines", request: APISchema.of(ValidateInput.self), response: Validation.schema) { call in
             let input = try call.decode(ValidateInput.self)
             do {
-                let schemas = try await call.services.pipelines.validate(try PipelineSource(input.document), for: try call.caller)
-                return try .json(Validation(valid: true, problems: [], schemas: schemas))
+                let plan = try await call.services.pipelines.validate(try PipelineSource(input.document), for: try call.caller)
+                return try .json(Validation(valid: true, problems: [], schemas: plan.fullSchemas, notes: plan.notes))
             } catch let errors as ConfigErrors {
-                return try .json(Validation(valid: false, problems: errors.errors.compactMap(\.json.objectValue), schemas: errors.schemas))
+                return try .json(Validation(valid: false, problems: errors.errors.compactMap(\.json.objectValue), schemas: errors.schemas, notes: errors.notes))
             } catch let error as ConfigError {
                 return try .json(Validation(valid: false, problems: [error.json.objectValue ?? [:]]))
             }

@@ -27,6 +27,8 @@ enum PreviewRoutes {
         var rows: [[JSONValue]]
         var rejected: [[String: JSONValue]]
         var log: [LogLine]
+        /// What planning noticed on the node (a column inferred as string because of one odd value).
+        var notes: [String]
     }
 
     static let endpoint = Endpoint(
@@ -54,7 +56,8 @@ enum PreviewRoutes {
                                  columns: schema.fields.map { Column(name: $0.name, type: $0.type.description) },
                                  rows: (preview?.rows ?? []).map { $0.map(json) },
                                  rejected: (preview?.rejects ?? []).prefix(50).compactMap { JSONValue.parse($0.jsonLine)?.objectValue },
-                                 log: (preview?.log ?? []).map { LogLine(node: $0.node, level: $0.level, message: $0.message) }))
+                                 log: (preview?.log ?? []).map { LogLine(node: $0.node, level: $0.level, message: $0.message) },
+                                 notes: plan.notes[input.node] ?? []))
     }
 
     /// A cell as JSON: numbers and booleans as such, everything else as its text.

@@ -106,12 +106,12 @@ public struct Pipelines: Sendable {
         return (try PipelineDocument.parse(old.document), try PipelineDocument.parse(new.document))
     }
 
-    /// Plans a document without saving it, exactly as a run would (the caller's connections, the workspace); returns
-    /// every node's output schemas before projection (node → port → schema). A document with problems throws `ConfigErrors`, carrying
-    /// the schemas of the nodes that could be checked.
+    /// Plans a document without saving it, exactly as a run would (the caller's connections, the workspace); the
+    /// plan carries every node's output schemas before projection (`fullSchemas`) and planning's notes. A
+    /// document with problems throws `ConfigErrors`, carrying the schemas and notes of the nodes that could be checked.
     @discardableResult
-    public func validate(_ source: PipelineSource, for caller: Caller) async throws -> [String: [String: Schema]] {
-        try await context.plan(source.document, for: caller).fullSchemas
+    public func validate(_ source: PipelineSource, for caller: Caller) async throws -> ExecutionPlan {
+        try await context.plan(source.document, for: caller)
     }
 
     /// Plans a document for a preview of one node (its upstream only).

@@ -762,6 +762,28 @@ def journey_settings_round_trip(server, driver):
     text_in(driver, By.ID, "editor-status", "Saved revision 2")
 
 
+def journey_inference_note(server, driver):
+    """A source whose column became a string because of one odd value says so beside its settings and in its
+    preview; declaring the column's type in the schema rows makes the note go."""
+    rows = "".join(f"{i},{'N/A' if i == 40 else i * 3}\n" for i in range(1, 60))
+    import_pipeline(server, driver, "odd-value", "odd.csv", "id,amount\n" + rows,
+        "apiVersion: sluice/v1\nname: odd-value\nnodes:\n  - {id: src, type: csv.read, settings: {path: odd.csv}}\n"
+        "  - {id: out, type: csv.write, settings: {path: out/odd.csv}}\nedges:\n  - {from: src.out, to: out.in}\n")
+    driver.find_element(By.CSS_SELECTOR, "tr[data-pipeline=odd-value]").find_element(By.LINK_TEXT, "odd-value").click()
+    text_in(driver, By.ID, "editor-status", "Valid")
+    click_node(driver, "src")
+    note = visible(driver, By.CSS_SELECTOR, "#panel [data-testid=node-note]")
+    assert "column 'amount' became string because of 'N/A' on line 41" in note.text, note.text
+    driver.find_element(By.ID, "preview-node").click()
+    text_in(driver, By.CSS_SELECTOR, "#data-pane [data-testid=preview-note]", "'N/A' on line 41")
+    driver.save_screenshot(os.path.join(shots, "editor-inference-note.png"))
+    configure(driver, "src", {"schema": "{amount: int64}"})
+    text_in(driver, By.ID, "editor-status", "Valid")
+    click_node(driver, "src")
+    visible(driver, By.ID, "setting-schema")
+    assert not driver.find_elements(By.CSS_SELECTOR, "#panel [data-testid=node-note]")
+
+
 def journey_many_rejects(server, driver):
     """A run with 230 rejects: the run page says so in the status, pages through them 100 at a time, filters by
     reason, and shows a source's raw input line with its line number."""
@@ -1212,7 +1234,7 @@ def journey_sql_models(server, driver):
 # connection's retries) keeps a worker busy for most of a minute after the run is recorded.
 journeys = [journey_setup_login_connection, journey_pipelines_import_and_run, journey_editor_build_save_run, journey_rejects_and_replay, journey_many_rejects,
             journey_edge_samples, journey_debug_run, journey_drafts,
-            journey_triggers, journey_files, journey_sql_models, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_canvas_fits, journey_roles, journey_large_graph]
+            journey_triggers, journey_files, journey_sql_models, journey_http_api_preview, journey_dashboard_and_notifications, journey_edge_filter, journey_switch_and_dead_letters, journey_pipeline_tests, journey_settings_round_trip, journey_inference_note, journey_canvas_fits, journey_roles, journey_large_graph]
 def console_errors(driver):
     """The browser console's errors since the last look. An API answering 4xx is not one: journeys provoke refusals
     on purpose and the page shows them; any other failed load, a script error or a refused policy is."""

@@ -108,6 +108,25 @@ import Testing
         #expect(plan.node("src")?.outputSchemas["out"]?.fields.map(\.type) == [.int64, .float64, .bool, .date, .timestamp, .string, .string, .string])
     }
 
+    @Test func aColumnThatFellBackToStringSaysWhy() async throws {
+        // 'amount' is an integer on every line but one (a quoted line break before it moves the line count on);
+        // 'note' is mostly text and says nothing.
+        var text = "id,amount,note\n1,10,\"two\nlines\"\n"
+        for i in 2...30 { text += i == 12 ? "\(i),N/A,x\n" : "\(i),\(i * 10),\(i == 3 ? "7" : "word")\n" }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("in.csv", text)
+        let yaml = "apiVersion: sluice/v1\nname: t\nnodes:\n  - {id: src, type: csv.read, settings: {path: in.csv%@}}\nedges: []\n"
+        let plan = try await PipelineHarness(directory: dir).plan(yaml.replacingOccurrences(of: "%@", with: ""))
+        #expect(plan.node("src")?.outputSchemas["out"]?.fields.map(\.type) == [.int64, .string, .string])
+        let notes = plan.notes["src"] ?? []
+        #expect(notes.count == 1, "\(notes)")
+        #expect(notes.first?.hasPrefix("column 'amount' became string because of 'N/A' on line 14 (the other 29 sampled values are int64)") == true, "\(notes)")
+        // Declared, the note goes (and 'N/A' becomes a reject at run time).
+        let declared = try await PipelineHarness(directory: dir).plan(yaml.replacingOccurrences(of: "%@", with: ", schema: {amount: int64}"))
+        #expect(declared.notes["src"] == nil)
+    }
+
     @Test func everyRecordIsCountedAcrossManyChunks() async throws {
         // Large enough for several parallel chunks; every 1000th row is bad.
         var text = "n,label\n"

@@ -85,10 +85,12 @@ export function createDataPane({ documentText }) {
     }
     if (showing !== `preview:${nodeId}`) return;
     const status = () => h("p", { class: result.status === "succeeded" ? "hint" : "error" }, `${result.rows.length} row(s)`, result.error ? ` — ${result.error}` : "");
+    // What planning noticed (a column inferred as string because of one odd value), beside the rows and the schema.
+    const notes = () => (result.notes ?? []).map((/** @type {string} */ note) => h("p", { class: "warning", "data-testid": "preview-note" }, `⚠ ${note}`));
     /** @type {Tab[]} */
     const tabs = [
-      { label: "Rows", id: "rows", content: () => h("div", {}, status(), rowsTable(`Preview of ${nodeId}`, result.columns, result.rows)) },
-      { label: "Schema", id: "schema", content: () => schemaTable(result.columns) },
+      { label: "Rows", id: "rows", content: () => h("div", {}, status(), ...notes(), rowsTable(`Preview of ${nodeId}`, result.columns, result.rows)) },
+      { label: "Schema", id: "schema", content: () => h("div", {}, ...notes(), schemaTable(result.columns)) },
       { label: "JSON", id: "json", content: () => jsonRows(result.columns, result.rows) },
     ];
     if (result.rejected.length) {

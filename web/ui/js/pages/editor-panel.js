@@ -26,8 +26,9 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(nodeId: string) => void} options.preview shows a node's first rows in the data pane
  * @param {(point: string) => Node|string} options.breakpointSection the breakpoint toggle and condition of a node or an edge
  * @param {(nodeId: string) => string[]} options.columnsInto the columns arriving at a node's data inputs (as last checked)
+ * @param {(nodeId: string) => string[]} options.notesOf what the last check noticed on a node
  */
-export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection, columnsInto }) {
+export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection, columnsInto, notesOf }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
 
   /**
@@ -75,6 +76,7 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
     for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
     const message = h("div");
     show(element, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
+      ...notesOf(node.id).map((note) => h("p", { class: "warning", "data-testid": "node-note" }, `⚠ ${note}`)),
       h("form", { "aria-label": `Settings of ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
         event.preventDefault();
         /** @type {Record<string, unknown>} */

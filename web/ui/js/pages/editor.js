@@ -56,6 +56,11 @@ export async function editorPage(view, me) {
    */
   let schemas = {};
   /**
+   * What the last check noticed per node (a column inferred as string because of one odd value).
+   * @type {Record<string, string[]>}
+   */
+  let notes = {};
+  /**
    * The columns arriving at a node's data inputs (after each edge's select), for the form's column pickers.
    * @param {string} nodeId
    */
@@ -80,7 +85,7 @@ export async function editorPage(view, me) {
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), files: uploads.files.map((/** @type {any} */ f) => f.path), canEdit, readOnlyRole: () => pipeline?.role, sharing,
     apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId),
-    breakpointSection: (point) => debug?.section(point) ?? "", columnsInto });
+    breakpointSection: (point) => debug?.section(point) ?? "", columnsInto, notesOf: (nodeId) => notes[nodeId] ?? [] });
   const dataPane = createDataPane({ documentText });
   const mayRun = !pipeline || ["owner", "editor", "runner"].includes(pipeline.role);
   // Debug runs need a saved pipeline (they run a revision, like every run).
@@ -382,6 +387,7 @@ export async function editorPage(view, me) {
     const result = await api("POST", "/api/v1/pipelines/validate", { document: documentText() });
     problems = result.problems;
     schemas = result.schemas ?? {};
+    notes = result.notes ?? {};
     render();
     say(result.valid ? "Valid: the planner accepts this pipeline." : `${problems.length} problem(s): see the nodes marked in red.`, !result.valid);
     return result.valid;
