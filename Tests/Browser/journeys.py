@@ -849,6 +849,9 @@ def journey_edge_samples(server, driver):
     driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=json]").click()
     text_in(driver, By.CSS_SELECTOR, "#data-pane pre.json-rows", '{"id":51,"country":"DE","amount":510}')
     driver.find_element(By.CSS_SELECTOR, "#data-pane [data-tab=rows]").click()
+    if VIEWPORT == (1280, 800):  # the canvas, the data pane and the run panel share the window: no page scroll
+        assert driver.find_element(By.ID, "run-panel").is_displayed()
+        assert driver.execute_script(NO_PAGE_SCROLL) == [0, 0], driver.execute_script(NO_PAGE_SCROLL)
     driver.execute_script("document.getElementById('data-pane').scrollIntoView({block: 'end'})")
     driver.save_screenshot(os.path.join(shots, "editor-edge-sample.png"))
     visible(driver, By.ID, "open-run").click()
@@ -1047,6 +1050,12 @@ const done = arguments[arguments.length - 1];
   while (document.querySelectorAll("#canvas g[data-node]").length < 500) await frame();
   const openMs = performance.now() - opened;
   const edges = document.querySelectorAll("#canvas path[data-edge]").length;
+  // Every node with a finished run's counters as badges, as after a run in the editor (once this editor is the one exposed).
+  while (!window.sluiceEditor || window.sluiceEditor.doc().nodes.length !== 500) await frame();
+  const editor = window.sluiceEditor, doc = editor.doc();
+  editor.overlay.reset(doc);
+  editor.overlay.update(doc, { nodes: doc.nodes.map((n, i) => ({ node: n.id, status: "succeeded", records_in: 1234567 - i, records_out: 1234000 - i, rejected: i % 7 })) });
+  const badged = document.querySelectorAll("#canvas .node-counters rect.badge").length;
   const svg = document.getElementById("canvas");
   const at = (el) => { const r = el.getBoundingClientRect(); return [r.left + r.width / 2, r.top + 8]; };
   // One frame's work per move: the handler plus the style and layout it causes (forced here), timed with the Performance API.
@@ -1071,9 +1080,10 @@ const done = arguments[arguments.length - 1];
   const drag = await gesture(node, 3, 2, 60);
   const edgeFollowed = document.querySelector('#canvas path[data-edge="n249.out->n250.in"]').getAttribute("d") !== edgeBefore;
   const box = svg.getBoundingClientRect();
-  const background = document.elementFromPoint(box.right - 5, box.bottom - 5);
+  const background = document.elementFromPoint(box.left + 5, box.bottom - 5);  // (the minimap holds the other corner)
   const pan = await gesture(background, -4, -3, 60);
-  done({ openMs, nodes: document.querySelectorAll("#canvas g[data-node]").length, edges, drag, pan, edgeFollowed });
+  done({ openMs, nodes: document.querySelectorAll("#canvas g[data-node]").length, edges, drag, pan, edgeFollowed, badged,
+         panned: background === svg || svg.contains(background) && !background.closest("#minimap") });
 })().catch((e) => done({ error: String(e) }));
 """
 
@@ -1089,6 +1099,7 @@ def journey_large_graph(server, driver):
     assert "error" not in result, result
     assert result["nodes"] == 500 and result["edges"] == 600, result
     assert result["edgeFollowed"], "the dragged node's edges follow it"
+    assert result["badged"] >= 1000 and result["panned"], result  # counters drawn as badges on every node; the pan hit the canvas
     line = (f"500 nodes, 600 edges: opened in {result['openMs']:.0f} ms; per-move work dragging a node p50 {result['drag']['p50']:.2f} ms, "
             f"p95 {result['drag']['p95']:.2f} ms, max {result['drag']['max']:.2f} ms; panning p50 {result['pan']['p50']:.2f} ms, "
             f"p95 {result['pan']['p95']:.2f} ms, max {result['pan']['max']:.2f} ms")

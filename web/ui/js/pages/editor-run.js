@@ -10,12 +10,12 @@ import { live } from "../live.js";
 import { logLine, timelineChart } from "../run-view.js";
 
 /**
- * A count with thousands separators, shortened (12.3M) when it would not fit a badge.
+ * A count with thousands separators up to 999,999, then shortened (1.2M, 12.3M, 1.1B) so three badges fit a node.
  * @param {number} n
  */
 export function count(n) {
   const full = Math.round(n).toLocaleString("en-US");
-  if (full.length <= 9) return full;
+  if (full.length <= 7) return full;
   return n >= 1e9 ? `${(n / 1e9).toFixed(1)}B` : `${(n / 1e6).toFixed(1)}M`;
 }
 
@@ -68,7 +68,7 @@ export function createLiveOverlay(nodeLayer, edgePaths, nodeWidth) {
     let x = 0;
     const drawn = [];
     for (const [text, kind] of badges) {
-      const width = text.length * 6 + 10;
+      const width = Math.round(text.length * 5.9 + 10);
       if (x + width > nodeWidth - 12) break;
       const label = svg("text", { x: x + width / 2, y: 12, class: "badge-text", "text-anchor": "middle" });
       label.textContent = text;

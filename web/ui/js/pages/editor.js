@@ -554,5 +554,5 @@ export async function editorPage(view, me) {
     await showRunData(run);
   }
   // For tests and tooling: the editor's state and actions.
-  /** @type {any} */ (window).sluiceEditor = { doc: () => state.doc, connect, render, view: canvas.view };
+  /** @type {any} */ (window).sluiceEditor = { doc: () => state.doc, connect, render, view: canvas.view, overlay: canvas.liveOverlay };
 }
