@@ -38,7 +38,7 @@ public struct LocalFileStore: FileStore {
     public func move(_ path: String, to target: String) async throws {
         try files.check(path)
         try files.check(target)
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = PathText.parent(target)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         guard rename(path, target) == 0 else {
             throw NodeError(code: "file_unwritable", message: "cannot move '\(path)' to '\(target)': \(String(cString: strerror(errno)))")

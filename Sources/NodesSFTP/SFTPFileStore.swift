@@ -75,9 +75,9 @@ final class SFTPFileStore: FileStore, Sendable {
 
     func create(_ path: String, runID: String) async throws -> any FileDestination {
         let client = try await client()
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathText.parent(path)
         if !folder.isEmpty { try await client.makeDirectories(folder) }
-        let name = (path as NSString).lastPathComponent
+        let name = PathText.lastComponent(path)
         let temporary = (folder.isEmpty ? "" : folder + "/") + ".\(name).sluice-\(runID).tmp"
         let handle = try await client.open(temporary, flags: [.write, .create, .truncate])
         return try SFTPUpload(client: client, handle: handle, temporary: temporary, target: path, inFlight: inFlight)
@@ -85,7 +85,7 @@ final class SFTPFileStore: FileStore, Sendable {
 
     func move(_ path: String, to target: String) async throws {
         let client = try await client()
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = PathText.parent(target)
         if !folder.isEmpty { try await client.makeDirectories(folder) }
         try await client.rename(path, to: target)
     }

@@ -29,8 +29,8 @@ public struct ModelGraph: Sendable {
     /// beside it).
     public static func load(_ folder: String) throws -> ModelGraph {
         let resolved = URL(fileURLWithPath: folder).standardizedFileURL.path
-        let parent = (resolved as NSString).deletingLastPathComponent
-        let writtenParent = (folder as NSString).deletingLastPathComponent
+        let parent = PathText.parent(resolved)
+        let writtenParent = PathText.parent(folder)
         let project: ModelProject
         do {
             project = try ModelProject.load(folder: resolved, written: folder, testsFolder: (parent + "/tests", writtenParent.isEmpty ? "tests" : writtenParent + "/tests")) { _ in }

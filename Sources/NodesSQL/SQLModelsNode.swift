@@ -45,9 +45,14 @@ public struct SQLModelsNode: NodeType {
                 throw error.at(node: settings.node, field: Self.tests.name, location: settings.location(of: Self.tests))
             }
         } else {
-            let parent = (folder as NSString).deletingLastPathComponent
-            let writtenParent = (written as NSString).deletingLastPathComponent
-            testsFolder = (parent + "/tests", writtenParent.isEmpty ? "tests" : writtenParent + "/tests")
+            // The default is a tests folder beside the models, when that place is in the workspace and not inside
+            // the models folder (models at the workspace's root, `path: .`, have none).
+            let writtenParent = PathText.parent(written)
+            let candidate = writtenParent.isEmpty || writtenParent == "." ? "tests" : writtenParent + "/tests"
+            if PathText.lastComponent(written) != ".", let resolved = try? settings.files.resolve(candidate),
+               resolved != folder, !resolved.hasPrefix(folder + "/") {
+                testsFolder = (resolved, candidate)
+            }
         }
         let files = settings.files
         do {

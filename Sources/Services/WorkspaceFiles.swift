@@ -29,12 +29,12 @@ public struct WorkspaceFiles: Sendable {
     public func upload(_ path: String, for caller: Caller, chunks: () async throws -> [UInt8]?) async throws -> Entry {
         let relative = try checkWritable(path, for: caller)
         let target = context.files.base + "/" + relative
-        let directory = (target as NSString).deletingLastPathComponent
+        let directory = PathText.parent(target)
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ServiceError.invalid("cannot create the folder of '\(relative)' (a file has its name?)", field: "path")
         }
         try context.files.check(target, as: relative)
-        let temporary = directory + "/.\((target as NSString).lastPathComponent).upload-\(UUID().uuidString.prefix(8)).tmp"
+        let temporary = directory + "/.\(PathText.lastComponent(target)).upload-\(UUID().uuidString.prefix(8)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw ServiceError(.unprocessable, "file_unwritable", "cannot write '\(relative)': \(String(cString: strerror(errno)))") }
         var written: Int64 = 0

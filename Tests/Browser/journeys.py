@@ -258,7 +258,7 @@ def click_node(driver, node):
     from selenium.common.exceptions import StaleElementReferenceException
     for attempt in range(5):
         try:
-            header = visible(driver, By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")
+            header = wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"g[data-node='{node}'] .node-header")))
             box, canvas = header.rect, driver.find_element(By.ID, "canvas").rect
             if not (canvas["x"] <= box["x"] + box["width"] / 2 <= canvas["x"] + canvas["width"] - 60 and canvas["y"] + 40 <= box["y"] + box["height"] / 2 <= canvas["y"] + canvas["height"]):
                 driver.find_element(By.ID, "zoom-fit").click()  # out of sight (a small canvas, a panned view): as a user would, fit

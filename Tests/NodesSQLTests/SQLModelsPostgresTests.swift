@@ -225,6 +225,27 @@ import Testing
         """).isEmpty == false)
     }
 
+    @Test func modelsAtTheWorkspaceRootLookForNoTestsOutsideIt() async throws {
+        // The default tests folder sits beside the models folder: for models at the workspace's root that place is
+        // outside the workspace, and is not read (a tests folder there would have been refused).
+        try dir.write("ws/only.sql", "select 1 as x\n")
+        try dir.write("tests/outside.sql", "select 1 from {{ ref('only') }}\n")
+        var confined = harness
+        confined.fileRoots = .confined(to: [dir.path + "/ws"])
+        let problems = await confined.problems("""
+        apiVersion: sluice/v1
+        name: models
+        nodes:
+          - {id: build, type: sql.models, settings: {connection: warehouse, path: .}}
+        """)
+        #expect(problems.isEmpty, "\(problems)")
+        // One-character and trailing-slash paths (which trap in Foundation's path functions) get a plain answer.
+        for path in ["a", "x/", "./"] {
+            let answer = await confined.problems("apiVersion: sluice/v1\nname: m\nnodes:\n  - {id: b, type: sql.models, settings: {connection: warehouse, path: '\(path)'}}\n")
+            #expect(path == "./" ? answer.isEmpty : answer.first?.message.contains("there is no folder") == true, "\(path): \(answer)")
+        }
+    }
+
     @Test func selectBuildsANameWithWhatItReadsOrWhatReadsIt() async throws {
         try dir.write("models/a.sql", "select 1 as x\n")
         try dir.write("models/b.sql", "select * from {{ ref('a') }}\n")

@@ -39,6 +39,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     h("button", { type: "button", class: "small", id: "zoom-fit", title: "Fit the pipeline in view (0)", onclick: () => fit() }, "Fit"));
   zoomControls.addEventListener("pointerdown", (event) => event.stopPropagation());
   const minimap = createMinimap({ centreAt: (x, y) => {
+    fitted = false;
     const box = element.getBoundingClientRect();
     view.x = Math.round(box.width / 2 - x * view.zoom);
     view.y = Math.round(box.height / 2 - y * view.zoom);
@@ -251,6 +252,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
    * @param {string} nodeId
    */
   function centreOn(nodeId) {
+    fitted = false;
     const [x, y] = state.doc.layout[nodeId] ?? [0, 0];
     const box = element.getBoundingClientRect();
     view.x = Math.round(box.width / 2 - (x + NODE_WIDTH / 2) * view.zoom);
@@ -306,7 +308,9 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
   /** @param {PointerEvent} event */
   function startPan(event) {
     const start = [event.clientX, event.clientY], origin = [view.x, view.y];
+    let moved = false;
     track((e) => {
+      if (!moved) { moved = true; fitted = false; }
       view.x = origin[0] + e.clientX - start[0];
       view.y = origin[1] + e.clientY - start[1];
       applyView();
@@ -338,6 +342,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
    * @param {number} factor
    */
   function zoomBy(factor) {
+    fitted = false;
     const box = element.getBoundingClientRect();
     const zoom = Math.min(2.5, Math.max(0.2, view.zoom * factor));
     const px = box.width / 2, py = box.height / 2;
@@ -346,6 +351,10 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     view.zoom = zoom;
     applyView();
   }
+
+  /** Whether the view is as `fit` left it: then a canvas that changes size (a pane opens) fits again. */
+  let fitted = false;
+  new ResizeObserver(() => { if (fitted && element.isConnected) fit(); }).observe(element);
 
   /** Shows every node: zoomed out as far as needed (never in beyond 100 %), centred. */
   function fit() {
@@ -365,6 +374,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     view.x = Math.round((box.width - (right - left) * zoom) / 2 - left * zoom);
     view.y = Math.round((box.height - (bottom - top) * zoom) / 2 - top * zoom);
     applyView();
+    fitted = true;
   }
 
   element.addEventListener("keydown", (event) => {
@@ -376,6 +386,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
 
   element.addEventListener("wheel", (event) => {
     event.preventDefault();
+    fitted = false;
     const box = element.getBoundingClientRect();
     const zoom = Math.min(2.5, Math.max(0.2, view.zoom * Math.exp(-event.deltaY * 0.0015)));
     const px = event.clientX - box.left, py = event.clientY - box.top;
