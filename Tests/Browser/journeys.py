@@ -782,6 +782,8 @@ def journey_inference_note(server, driver):
     click_node(driver, "src")
     visible(driver, By.ID, "setting-schema")
     assert not driver.find_elements(By.CSS_SELECTOR, "#panel [data-testid=node-note]")
+    driver.find_element(By.ID, "save-pipeline").click()
+    text_in(driver, By.ID, "editor-status", "Saved revision 2")
 
 
 def journey_many_rejects(server, driver):
