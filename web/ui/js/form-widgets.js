@@ -141,7 +141,7 @@ export function tagInput(field, current, id, suggestions, disabled) {
   input.addEventListener("change", () => { if (suggestions && input.value.trim()) { try { commit(); } catch { /* see above */ } } });
   element.addEventListener("click", (event) => { if (event.target === element || event.target === chips) input.focus(); });
   draw();
-  return { element, input, value: () => listFromTags(field, tags, input.value) };
+  return { element, focusTarget: () => input, value: () => listFromTags(field, tags, input.value) };
 }
 
 /**
@@ -184,7 +184,7 @@ export function pairInput(field, current, id, suggestions, disabled) {
   return {
     element,
     /** The input a label or an error focuses: the first key. */
-    input: () => rows[0]?.key ?? add,
+    focusTarget: () => rows[0]?.key ?? add,
     value: () => mapFromPairs(field, rows.map((r) => ({ key: r.key.value, value: r.value.value, json: r.json }))),
   };
 }

@@ -171,7 +171,7 @@ export function renderFields(fields, options = {}) {
         : pairInput(field, current, id, { keys: names, values: field.kind === "schema" ? typeList : null, columns: options.columns }, options.disabled ?? false);
       control.element.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
       place.append(h("label", { for: id }, field.name, field.required ? " *" : ""), control.element, h("div", { class: "hint", id: `${id}-hint` }, field.summary), error);
-      controls.set(field.name, { field, input: "input" in control && typeof control.input === "function" ? control.input : () => /** @type {any} */ (control).input, error, read: control.value });
+      controls.set(field.name, { field, input: control.focusTarget, error, read: control.value });
       continue;
     }
     /**
