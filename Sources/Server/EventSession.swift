@@ -27,6 +27,11 @@ final class EventSession: Sendable {
     private let outbound: WebSocketOutboundWriter
     private let access: Mutex<Access>
     private let subscriptions = Mutex(Subscriptions())
+    /// Live editing: this socket's outbox and the pipelines it edits (pipeline → client id).
+    private let live: (outbox: LiveOutbox, stream: AsyncStream<JSONValue>)
+    private let editing = Mutex<[String: String]>([:])
+    /// When the client last said something (a socket editing a pipeline that falls silent is closed).
+    private let lastHeard = Mutex(ContinuousClock.now)
 
     /// How long a sharing decision is trusted before it is checked again.
     static let visibilityTTL: Duration = .seconds(10)
@@ -34,11 +39,16 @@ final class EventSession: Sendable {
     static let reauthenticateEvery: Duration = .seconds(30)
     /// How long an unauthenticated socket may stay open.
     static let authTimeout: Duration = .seconds(10)
+    /// How long a socket editing a pipeline may stay silent (editors send a heartbeat every 3 s): then its tab is
+    /// taken as gone and leaves the room.
+    static let editorSilence: Duration = .seconds(8)
 
     init(state: ServerState, outbound: WebSocketOutboundWriter, user: User?, token: String?) {
         self.state = state
         self.outbound = outbound
         access = Mutex(Access(user: user, token: user == nil ? nil : token))
+        let (stream, continuation) = AsyncStream.makeStream(of: JSONValue.self, bufferingPolicy: .bufferingOldest(4096))
+        live = (LiveOutbox(session: UUID().uuidString, continuation: continuation), stream)
     }
 
     private var user: User? { access.withLock { $0.user } }
@@ -51,14 +61,37 @@ final class EventSession: Sendable {
             group.addTask { try await self.forward(updates) }
             group.addTask { try await self.guardAccess() }
             group.addTask { try await self.receive(inbound) }
-            // The first task to end (client closed, token revoked) ends the socket.
+            group.addTask { try await self.forwardLive() }
+            group.addTask { try await self.watchSilence() }
+            // The first task to end (client closed, token revoked, too slow for live editing) ends the socket.
+            defer { live.outbox.finish() }
             try await group.next()
             group.cancelAll()
+        }
+        await state.services.live.leaveAll(session: live.outbox.session)
+    }
+
+    /// Sends what live editing rooms say to this socket; ends when the socket was too slow to keep up.
+    private func forwardLive() async throws {
+        for await message in live.stream { try await outbound.write(.text(message.text)) }
+        try await outbound.close(.goingAway, reason: "too slow for live editing: reconnect")
+    }
+
+    /// Closes a socket that edits a pipeline and has fallen silent (a lost connection), so its tab leaves the room.
+    private func watchSilence() async throws {
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            let silent = ContinuousClock.now - lastHeard.withLock { $0 }
+            if silent > Self.editorSilence, !editing.withLock({ $0.isEmpty }) {
+                try await outbound.close(.goingAway, reason: "no heartbeat")
+                return
+            }
         }
     }
 
     private func receive(_ inbound: WebSocketInboundStream) async throws {
-        for try await message in inbound.messages(maxSize: 64 * 1024) {
+        for try await message in inbound.messages(maxSize: 256 * 1024) {
+            lastHeard.withLock { $0 = .now }
             guard case let .text(text) = message else {
                 try await sendError(APIError.invalid("send JSON text messages"))
                 continue
@@ -73,7 +106,7 @@ final class EventSession: Sendable {
 
     private func handle(_ text: String) async throws {
         guard let message = JSONValue.parse(text), case let .string(type)? = message["type"] else {
-            throw APIError.invalid("each message is a JSON object with a \"type\": auth, subscribe, unsubscribe or debug", field: "type")
+            throw APIError.invalid("each message is a JSON object with a \"type\": auth, subscribe, unsubscribe, op, presence or debug", field: "type")
         }
         if type == "auth" {
             guard case let .string(token)? = message["token"] else { throw APIError.invalid("auth needs a \"token\"", field: "token") }
@@ -92,6 +125,15 @@ final class EventSession: Sendable {
                 try await send(["type": .string(type + "d"), "run": .string(runID)])
                 // The current state first, so a late subscriber is not blank until the next update.
                 if adding { try await send(["type": .string("snapshot"), "run": try JSONValue.encoded(RunRoutes.RunView(run, withNodes: true))]) }
+            } else if case let .string(pipelineID)? = message["edit"] {
+                guard case let .string(client)? = message["client"] else { throw APIError.invalid("edit needs the tab's \"client\" id", field: "client") }
+                if adding {
+                    try await state.services.live.join(pipelineID, client: client, by: Caller(user), outbox: live.outbox)
+                    editing.withLock { $0[pipelineID] = client }
+                } else {
+                    editing.withLock { $0[pipelineID] = nil }
+                    await state.services.live.leave(pipelineID, client: client, session: live.outbox.session)
+                }
             } else if case let .string(pipelineID)? = message["pipeline"] {
                 guard try await visible(pipelineID, to: user, fresh: true) else { throw APIError.notFound("pipeline '\(pipelineID)'") }
                 subscriptions.withLock { if adding { $0.pipelines.insert(pipelineID) } else { $0.pipelines.remove(pipelineID) } }
@@ -100,8 +142,18 @@ final class EventSession: Sendable {
                 subscriptions.withLock { $0.all = adding }
                 try await send(["type": .string(type + "d"), "all": .bool(true)])
             } else {
-                throw APIError.invalid("\(type) needs \"run\", \"pipeline\" or \"all\": true", field: "run")
+                throw APIError.invalid("\(type) needs \"run\", \"pipeline\", \"edit\" or \"all\": true", field: "run")
             }
+        case "op":
+            // One change to a pipeline being edited live; refusals come back as "refused" for that operation.
+            let (pipelineID, client) = try joined(message)
+            guard case let .int(clientOp)? = message["client_op"], case let .int(base)? = message["base"], let op = message["op"] else {
+                throw APIError.invalid("op needs client_op and base (numbers) and op", field: "op")
+            }
+            try await state.services.live.apply(pipelineID, client: client, session: live.outbox.session, clientOp: clientOp, base: base, op: op)
+        case "presence":
+            let (pipelineID, client) = try joined(message)
+            await state.services.live.presence(pipelineID, client: client, session: live.outbox.session, message.objectValue ?? [:])
         case "debug":
             // A debug run's controller steps, continues or stops it.
             guard case let .string(runID)? = message["run"] else { throw APIError.invalid("debug needs \"run\"", field: "run") }
@@ -111,8 +163,16 @@ final class EventSession: Sendable {
             try await state.services.runs.debug(runID, by: Caller(user)) { command }
             try await send(["type": .string("debugged"), "run": .string(runID), "command": .string(text)])
         default:
-            throw APIError.invalid("unknown message type '\(type)': use auth, subscribe, unsubscribe or debug", field: "type")
+            throw APIError.invalid("unknown message type '\(type)': use auth, subscribe, unsubscribe, op, presence or debug", field: "type")
         }
+    }
+
+    /// The pipeline a live message is about, and this socket's client id in its room.
+    private func joined(_ message: JSONValue) throws -> (String, String) {
+        guard case let .string(pipelineID)? = message["pipeline"], let client = editing.withLock({ $0[pipelineID] }) else {
+            throw APIError.invalid("join the pipeline first: {\"type\":\"subscribe\",\"edit\":ID,\"client\":TAB}", field: "pipeline")
+        }
+        return (pipelineID, client)
     }
 
     private func forward(_ updates: AsyncStream<RunUpdate>) async throws {

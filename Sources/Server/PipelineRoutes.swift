@@ -19,11 +19,15 @@ enum PipelineRoutes {
     }
     /// One revision; `document` only when one revision is read.
     struct RevisionView: APIView {
-        var revision: Int64, author: String, message: String, createdAt: Int64, document: String?
-        init(_ r: PipelineRevision, withDocument: Bool) { revision = r.revision; author = r.author; message = r.message; createdAt = r.createdAt; document = withDocument ? r.document : nil }
+        var revision: Int64, author: String, message: String, createdAt: Int64, document: String?, contributors: [String]
+        init(_ r: PipelineRevision, withDocument: Bool) {
+            revision = r.revision; author = r.author; message = r.message; createdAt = r.createdAt; document = withDocument ? r.document : nil
+            contributors = r.contributors
+        }
     }
     /// A save: the document (YAML/JSON text, or a JSON object), a message, and for updates the revision it was based on.
-    struct SaveInput: Decodable { var document: JSONValue; var message: String?; var baseRevision: Int64? }
+    /// `live_seq`: saved from the live editor, the last operation of the working copy the document holds.
+    struct SaveInput: Decodable { var document: JSONValue; var message: String?; var baseRevision: Int64?; var liveSeq: Int64? }
     struct ValidateInput: Decodable { var document: JSONValue }
     struct ParseInput: Decodable { var document: String }
     /// Whether a document validates, every problem (code, message, node, field, line, column), and the output
@@ -88,7 +92,7 @@ enum PipelineRoutes {
                  tag: "pipelines", request: saveSchema, response: APISchema.ref("Pipeline")) { call in
             let saved = try await call.services.pipelines.save(call.parameter("id"), by: try call.caller) {
                 let input = try call.decode(SaveInput.self)
-                return PipelineEdit(source: try PipelineSource(input.document), message: input.message, base: input.baseRevision)
+                return PipelineEdit(source: try PipelineSource(input.document), message: input.message, base: input.baseRevision, liveSeq: input.liveSeq)
             }
             return try .json(PipelineView(saved.record, role: saved.role, document: saved.text))
         },

@@ -22,16 +22,19 @@ public struct PipelineSource: Sendable {
     }
 }
 
-/// A save: the new document, a message, and the revision the edit started from.
+/// A save: the new document, a message, and the revision the edit started from; from the live editor also the
+/// last operation of the working copy the document holds (`liveSeq`).
 public struct PipelineEdit: Sendable {
     public var source: PipelineSource
     public var message: String?
     public var base: Int64?
+    public var liveSeq: Int64?
 
-    public init(source: PipelineSource, message: String?, base: Int64?) {
+    public init(source: PipelineSource, message: String?, base: Int64?, liveSeq: Int64? = nil) {
         self.source = source
         self.message = message
         self.base = base
+        self.liveSeq = liveSeq
     }
 }
 
@@ -66,7 +69,16 @@ public struct Pipelines: Sendable {
         let (pipeline, role) = try await context.pipeline(id, needs: .editor, for: caller)
         let edit = try edit()
         guard let base = edit.base else { throw ServiceError.invalid("base_revision is required: the revision your edit started from", field: "base_revision") }
+        if let through = edit.liveSeq {
+            // The live working copy, merged: its operations become this revision, their authors its contributors.
+            let saved = try await context.live.save(pipeline.id, through: through, by: caller) {
+                try await self.save(pipeline, text: edit.source.text, name: edit.source.document.name, message: edit.message ?? "saved", base: base, by: caller,
+                                    liveThrough: through)
+            }
+            return (saved, role, edit.source.text)
+        }
         let saved = try await save(pipeline, text: edit.source.text, name: edit.source.document.name, message: edit.message ?? "saved", base: base, by: caller)
+        await context.live.revisionSaved(pipeline.id)
         return (saved, role, edit.source.text)
     }
 
@@ -76,6 +88,7 @@ public struct Pipelines: Sendable {
         let old = try await revision(of: pipeline, number)
         let name = (try? PipelineDocument.parse(old.document).name) ?? pipeline.name
         let saved = try await save(pipeline, text: old.document, name: name, message: "restored revision \(old.revision)", base: pipeline.currentRevision, by: caller)
+        await context.live.revisionSaved(pipeline.id)
         return (saved, role, old.document)
     }
 
@@ -199,9 +212,11 @@ public struct Pipelines: Sendable {
         return revision
     }
 
-    func save(_ pipeline: PipelineRecord, text: String, name: String, message: String, base: Int64, by caller: Caller) async throws -> PipelineRecord {
+    func save(_ pipeline: PipelineRecord, text: String, name: String, message: String, base: Int64, by caller: Caller,
+              liveThrough: Int64? = nil) async throws -> PipelineRecord {
         do {
-            guard let saved = try await store.savePipeline(id: pipeline.id, name: name, document: text, message: message, author: caller.user, base: base) else {
+            guard let saved = try await store.savePipeline(id: pipeline.id, name: name, document: text, message: message, author: caller.user, base: base,
+                                                           liveThrough: liveThrough) else {
                 throw ServiceError.notFound("pipeline")
             }
             if let document = try? PipelineDocument.parse(text, file: "document") {

@@ -26,6 +26,8 @@ final class ServiceContext: Sendable {
     let connections: StoredConnections
     let files: FileRoots
     let accounts: AccountSettings
+    /// Pipelines open in editors: their rooms.
+    let live: LiveEditing
 
     init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots, outbound: OutboundPolicy, accounts: AccountSettings) {
         self.store = store
@@ -35,6 +37,7 @@ final class ServiceContext: Sendable {
         self.files = files
         self.accounts = accounts
         connections = StoredConnections(store: store, vault: vault, files: files, outbound: outbound)
+        live = LiveEditing(store: store)
     }
 
     /// Compiles documents for this server: its workspace roots, its store's clock.
@@ -91,6 +94,7 @@ public struct Services: Sendable {
     public let notifications: Notifications
     public let dashboard: Dashboard
     public let files: WorkspaceFiles
+    public let live: LiveEditing
 
     public init(store: MetadataStore, vault: Vault, queue: RunQueue, dispatcher: TriggerDispatcher, files: FileRoots,
                 outbound: OutboundPolicy = .unrestricted, accounts: AccountSettings, maximumUploadBytes: Int64 = 1 << 30) {
@@ -105,5 +109,6 @@ public struct Services: Sendable {
         notifications = Notifications(context: context)
         dashboard = Dashboard(context: context)
         self.files = WorkspaceFiles(context: context, maximumBytes: maximumUploadBytes)
+        live = context.live
     }
 }

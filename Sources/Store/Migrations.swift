@@ -181,6 +181,18 @@ enum Migrations {
                 PRIMARY KEY (run_id, node, name))
             """,
         ]),
+        // Live editing: the working copy of a pipeline is its current revision plus the operations editors sent
+        // since the last save, in the server's order (`seq`, counted per pipeline in `live_seq`); a revision lists who
+        // contributed to it (`contributors`, comma-separated; NULL: its author alone).
+        (10, [
+            """
+            CREATE TABLE pipeline_live_ops (
+                pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE, seq BIGINT NOT NULL, client TEXT NOT NULL,
+                client_op BIGINT NOT NULL, author TEXT NOT NULL, op TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (pipeline_id, seq))
+            """,
+            "ALTER TABLE pipelines ADD COLUMN live_seq BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE pipeline_revisions ADD COLUMN contributors TEXT",
+        ]),
     ]
 
     /// Brings the store to the latest version. Safe to call from several processes at once.

@@ -33,6 +33,8 @@ public struct PipelineRevision: Sendable, Equatable {
     public var author: String
     public var message: String
     public var createdAt: Int64
+    /// Everyone whose changes it holds: the editors of a live working copy saved together, else the author.
+    public var contributors: [String]
 
     init(row: SQLRow) throws {
         pipelineID = try row.required("pipeline_id")
@@ -41,6 +43,7 @@ public struct PipelineRevision: Sendable, Equatable {
         author = try row.required("author")
         message = try row.required("message")
         createdAt = try row.requiredInt("created_at")
+        contributors = row.text("contributors").map { $0.split(separator: ",").map(String.init) } ?? [author]
     }
 }
 
@@ -64,7 +67,7 @@ public struct StaleRevision: Error, Sendable {
 
 extension MetadataStore {
     static let pipelineColumns = "id, name, current_revision, created_by, created_at, updated_at"
-    static let revisionColumns = "pipeline_id, revision, document, author, message, created_at"
+    static let revisionColumns = "pipeline_id, revision, document, author, message, created_at, contributors"
 
     /// Creates a pipeline with revision 1; the creator becomes its owner.
     public func createPipeline(name: String, document: String, message: String, author: User) async throws -> PipelineRecord {
@@ -79,8 +82,11 @@ extension MetadataStore {
         }
     }
 
-    /// Saves a new revision on top of `base`; throws `StaleRevision` when someone saved in between.
-    public func savePipeline(id: String, name: String, document: String, message: String, author: User, base: Int64) async throws -> PipelineRecord? {
+    /// Saves a new revision on top of `base`; throws `StaleRevision` when someone saved in between. A save of a live
+    /// working copy (`liveThrough`) also drops the operations it holds (those up to `liveThrough`, which must still be
+    /// the last one: else `LiveSequenceMoved`) and lists their authors as the revision's contributors.
+    public func savePipeline(id: String, name: String, document: String, message: String, author: User, base: Int64,
+                             liveThrough: Int64? = nil) async throws -> PipelineRecord? {
         let at = now()
         return try await transaction { session in
             let updated = try await session.query("""
@@ -92,8 +98,18 @@ extension MetadataStore {
                 throw StaleRevision(current: current.int("current_revision") ?? 0)
             }
             let record = try PipelineRecord(row: row)
-            try await session.execute("INSERT INTO pipeline_revisions (pipeline_id, revision, document, author, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                                      .text(id), .int(record.currentRevision), .text(document), .text(author.name), .text(message), .int(at))
+            var contributors: SQLValue = .null
+            if let through = liveThrough {
+                guard let seq = try await session.first("SELECT live_seq FROM pipelines WHERE id = $1", .text(id))?.int("live_seq"), seq == through else {
+                    throw LiveSequenceMoved()
+                }
+                let authors = try await session.query("SELECT DISTINCT author FROM pipeline_live_ops WHERE pipeline_id = $1 AND seq <= $2", .text(id), .int(through))
+                    .map { $0.string("author") }
+                contributors = .text(([author.name] + authors.filter { $0 != author.name }.sorted()).joined(separator: ","))
+                try await session.execute("DELETE FROM pipeline_live_ops WHERE pipeline_id = $1 AND seq <= $2", .text(id), .int(through))
+            }
+            try await session.execute("INSERT INTO pipeline_revisions (pipeline_id, revision, document, author, message, created_at, contributors) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                      .text(id), .int(record.currentRevision), .text(document), .text(author.name), .text(message), .int(at), contributors)
             return record
         }
     }
