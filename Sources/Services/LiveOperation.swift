@@ -48,6 +48,7 @@ public enum LiveOperation {
             try id(op["node"], "op.node")
             try text(op["field"], "op.field")
             try value(op["value"])
+            if let since = op["since"], case .int = since {} else if op["since"] != nil { throw invalid("since is the operation number the editor's form showed", "op.since") }
         case "rename":
             try id(op["node"], "op.node")
             guard let to = op["to"]?.stringValue, isNewID(to) else {

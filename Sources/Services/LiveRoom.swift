@@ -160,7 +160,10 @@ actor LiveRoom {
             case "set", "meta":
                 let field = inner["field"]?.stringValue ?? ""
                 let key = (inner["node"]?.stringValue ?? "\u{0}pipeline") + "\u{0}" + field
-                if let last = newWriters[key] ?? writers[key], last.seq > base, last.client != member.client {
+                // The value was edited from what the editor showed at `since` (its settings form), or else at `base`.
+                var seen = base
+                if case let .int(since)? = inner["since"] { seen = min(seen, since) }
+                if let last = newWriters[key] ?? writers[key], last.seq > seen, last.client != member.client {
                     overrode.append(.object(["node": inner["node"] ?? .null, "field": .string(field), "client": .string(last.client), "user": .string(last.user)]))
                 }
                 newWriters[key] = Writer(seq: next, client: member.client, user: member.user.name)

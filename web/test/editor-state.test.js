@@ -29,6 +29,7 @@ test("every change undoes and redoes; a drag is one change", () => {
   const move = state.beginMove("filter");
   move([210, 5]);
   move([220, 10]);
+  move.end();
   assert.deepEqual(state.doc.layout.filter, [220, 10]);
   assert.ok(state.undo());
   assert.deepEqual(state.doc.layout.filter, [200, 0], "the whole drag is undone at once");
@@ -123,4 +124,32 @@ test("an edge's filter is set, cleared and undone, never on a signal edge", asyn
   assert.deepEqual(state.doc.edges[0], { from: "csv_read.out", to: "filter.in" });
   state.undo();
   assert.equal(state.doc.edges[0].where, "amount > 100");
+});
+
+test("every change is one operation for the other editors; undo takes back only one's own", () => {
+  const state = new EditorState(emptyDoc(), specs);
+  const sent = [];
+  state.onOp = (op) => sent.push(op);
+  state.addNode(specs[0], [0, 0]);
+  state.addNode(specs[1], [200, 0]);
+  state.applySettings("filter", { where: "a > 1", limit: 5 }, {});
+  assert.deepEqual(sent.map((op) => op.kind), ["add", "add", "batch"]);
+  // Someone else changes another field of the same node: applying from the form's base keeps their change.
+  const theirs = JSON.parse(JSON.stringify(state.doc));
+  theirs.nodes[1].settings.note = "theirs";
+  state.rebase(theirs);
+  state.applySettings("filter", { where: "a > 2", limit: 5 }, { where: "a > 1", limit: 5 });
+  assert.deepEqual(state.doc.nodes[1].settings, { where: "a > 2", limit: 5, note: "theirs" });
+  assert.deepEqual(sent.at(-1), { kind: "set", node: "filter", field: "where", value: JSON.stringify("a > 2") });
+  // Undo reverts my where, not their note.
+  assert.ok(state.undo());
+  assert.deepEqual(state.doc.nodes[1].settings, { where: "a > 1", limit: 5, note: "theirs" });
+  assert.equal(sent.at(-1).kind, "set");
+  // A node the server renamed (its id was taken) is followed by the history.
+  state.renamed({ filter: "filter_2" });
+  const renamed = JSON.parse(JSON.stringify(state.doc).replaceAll('"filter"', '"filter_2"'));
+  state.rebase(renamed);
+  assert.ok(state.redo());
+  assert.equal(state.doc.nodes[1].settings.where, "a > 2");
+  assert.equal(sent.at(-1).node, "filter_2");
 });

@@ -1,8 +1,11 @@
 // @ts-check
 // The editor's state, pure (no DOM; unit-tested with node --test): the pipeline document, the selection, and
-// every change the editor makes to them, each undoable. The canvas and the settings panel render this state
-// and call these operations; they never change the document themselves.
+// every change the editor makes to them. Each change is an operation of live editing (live-ops.js): applied here,
+// handed to `onOp` (which sends it to the other editors), and undoable; undo and redo apply the inverse of one's
+// own operations only, so they never take back what someone else did. The canvas and the settings panel render
+// this state and call these methods; they never change the document themselves.
 import { autoLayout, newNodeId, outputsOf, refusal, specFor, splitRef } from "./graph.js";
+import { addOp, applyOp, encode, inverseOf, renameIn } from "./live-ops.js";
 
 /**
  * @typedef {import("./graph.js").NodeSpec} NodeSpec
@@ -11,6 +14,8 @@ import { autoLayout, newNodeId, outputsOf, refusal, specFor, splitRef } from "./
  * @typedef {{apiVersion?: string, name: string, nodes: NodeDecl[], edges: EdgeDecl[], layout: Record<string, number[]>, parameters?: any, [key: string]: any}} EditorDoc
  * @typedef {{kind: "node"|"edge", id: string}} Selection
  * @typedef {{nodes: NodeDecl[], edges: EdgeDecl[], layout: Record<string, number[]>}} Clip
+ * @typedef {import("./live-ops.js").Op} Op
+ * @typedef {{op: Op, inverse: Op}} HistoryEntry
  */
 
 /** How many changes undo remembers. */
@@ -29,41 +34,55 @@ export class EditorState {
     this.selection = null;
     /** Nodes selected together (shift-click); `selection` is the last one clicked. */
     this.multi = new Set();
-    /** @type {string[]} snapshots of the document before each change */
+    /** @type {HistoryEntry[]} own changes, each with the operation that undoes it */
     this.undoStack = [];
-    /** @type {string[]} */
+    /** @type {HistoryEntry[]} */
     this.redoStack = [];
+    /** @type {((op: Op) => void)|null} told of every change made here (live editing sends it) */
+    this.onOp = null;
+    /** @type {{id: string, at: number[]}|null} the node being dragged, where it is now (kept over others' changes) */
+    this.dragging = null;
   }
 
-  /** Takes a snapshot before a change (the change can then be undone). */
-  remember() {
-    this.undoStack.push(JSON.stringify(this.doc));
-    if (this.undoStack.length > UNDO_DEPTH) this.undoStack.shift();
-    this.redoStack.length = 0;
+  /**
+   * Makes a change: applies it, remembers how to undo it, and tells `onOp`.
+   * @param {Op} op
+   */
+  perform(op) {
+    const inverse = inverseOf(this.doc, op);
+    applyOp(this.doc, op);
+    if (inverse) {
+      this.undoStack.push({ op, inverse });
+      if (this.undoStack.length > UNDO_DEPTH) this.undoStack.shift();
+      this.redoStack.length = 0;
+    }
+    this.onOp?.(op);
   }
 
-  /** Undoes the last change; false when there is none. */
+  /** Undoes one's own last change; false when there is none. */
   undo() { return this.#travel(this.undoStack, this.redoStack); }
 
-  /** Redoes the last undone change; false when there is none. */
+  /** Redoes one's own last undone change; false when there is none. */
   redo() { return this.#travel(this.redoStack, this.undoStack); }
 
   /**
-   * @param {string[]} from
-   * @param {string[]} to
+   * @param {HistoryEntry[]} from
+   * @param {HistoryEntry[]} to
    */
   #travel(from, to) {
-    const snapshot = from.pop();
-    if (!snapshot) return false;
-    to.push(JSON.stringify(this.doc));
-    this.doc = JSON.parse(snapshot);
+    const entry = from.pop();
+    if (!entry) return false;
+    const back = inverseOf(this.doc, entry.inverse) ?? entry.op;
+    applyOp(this.doc, entry.inverse);
+    to.push({ op: entry.inverse, inverse: back });
+    this.onOp?.(entry.inverse);
     this.selection = null;
     this.multi.clear();
     return true;
   }
 
   /**
-   * Replaces the whole document (a restored revision); the selection is cleared, undo starts again.
+   * Replaces the whole document (another pipeline, a restored draft); the selection is cleared, undo starts again.
    * @param {EditorDoc} doc
    */
   replace(doc) {
@@ -72,6 +91,32 @@ export class EditorState {
     this.multi.clear();
     this.undoStack.length = 0;
     this.redoStack.length = 0;
+  }
+
+  /**
+   * Shows the document as others changed it (live editing): the selection keeps what still exists, undo keeps
+   * one's own changes, a node being dragged stays under the pointer.
+   * @param {EditorDoc} doc
+   */
+  rebase(doc) {
+    this.doc = doc;
+    const exists = (/** @type {string} */ id) => doc.nodes.some((n) => n.id === id);
+    for (const id of [...this.multi]) if (!exists(id)) this.multi.delete(id);
+    if (this.selection?.kind === "node" && !exists(this.selection.id)) this.selection = null;
+    if (this.selection?.kind === "edge" && !doc.edges[Number(this.selection.id)]) this.selection = null;
+    if (this.dragging && exists(this.dragging.id)) doc.layout[this.dragging.id] = this.dragging.at;
+  }
+
+  /**
+   * Node ids the server changed (another editor added the same id first): one's history and selection follow.
+   * @param {Record<string, string>} map old → new
+   */
+  renamed(map) {
+    for (const stack of [this.undoStack, this.redoStack]) {
+      for (const entry of stack) { entry.op = renameIn(entry.op, map); entry.inverse = renameIn(entry.inverse, map); }
+    }
+    if (this.selection?.kind === "node" && map[this.selection.id]) this.selection = { kind: "node", id: map[this.selection.id] };
+    this.multi = new Set([...this.multi].map((id) => map[id] ?? id));
   }
 
   /** @param {string} nodeId */
@@ -133,9 +178,7 @@ export class EditorState {
    */
   addNode(spec, at = this.freeSpot()) {
     const nodeId = newNodeId(this.doc, spec.id);
-    this.remember();
-    this.doc.nodes.push({ id: nodeId, type: spec.id, settings: {} });
-    this.doc.layout[nodeId] = at;
+    this.perform(addOp({ id: nodeId, type: spec.id, settings: {} }, at));
     this.selection = { kind: "node", id: nodeId };
     this.multi.clear();
     return nodeId;
@@ -152,8 +195,7 @@ export class EditorState {
     const ref = splitRef(from);
     const spec = this.specOf(ref.node);
     const port = spec ? outputsOf(spec, this.node(ref.node)).find((p) => p.name === ref.port) : undefined;
-    this.remember();
-    this.doc.edges.push(port?.kind === "signal" ? { from, to, kind: "signal" } : { from, to });
+    this.perform({ kind: "connect", edge: port?.kind === "signal" ? { from, to, kind: "signal" } : { from, to } });
     return null;
   }
 
@@ -164,8 +206,7 @@ export class EditorState {
   removeEdge(index) {
     const edge = this.doc.edges[index];
     if (!edge) return null;
-    this.remember();
-    this.doc.edges.splice(index, 1);
+    this.perform({ kind: "disconnect", from: edge.from, to: edge.to });
     if (this.selection?.kind === "edge") this.selection = null;
     return edge;
   }
@@ -181,10 +222,7 @@ export class EditorState {
     }
     const gone = this.selectedNodes();
     if (!gone.size) return null;
-    this.remember();
-    this.doc.nodes = this.doc.nodes.filter((n) => !gone.has(n.id));
-    this.doc.edges = this.doc.edges.filter((e) => !gone.has(splitRef(e.from).node) && !gone.has(splitRef(e.to).node));
-    for (const id of gone) delete this.doc.layout[id];
+    this.perform({ kind: "remove", nodes: [...gone] });
     this.clearSelection();
     return { nodes: [...gone] };
   }
@@ -197,42 +235,73 @@ export class EditorState {
   nudge(dx, dy) {
     const ids = [...this.selectedNodes()];
     if (!ids.length) return ids;
-    this.remember();
+    /** @type {Record<string, number[]>} */
+    const at = {};
     for (const id of ids) {
       const [x, y] = this.doc.layout[id] ?? [0, 0];
-      this.doc.layout[id] = [x + dx, y + dy];
+      at[id] = [x + dx, y + dy];
     }
+    this.perform({ kind: "move", at });
     return ids;
   }
 
   /**
-   * Starts dragging a node: the returned function moves it; the first move makes the drag one undoable change.
+   * Starts dragging a node: the returned function moves it (here only); its `end()` makes the whole drag one
+   * change (one operation, one undo).
    * @param {string} nodeId
-   * @returns {(at: number[]) => void}
+   * @returns {((at: number[]) => void) & {end: () => void}}
    */
   beginMove(nodeId) {
-    const before = JSON.stringify(this.doc);
-    let moved = false;
-    return (at) => {
-      if (!moved) {
-        moved = true;
-        this.undoStack.push(before);
-        this.redoStack.length = 0;
-      }
+    const origin = [...(this.doc.layout[nodeId] ?? [0, 0])];
+    const move = (/** @type {number[]} */ at) => {
+      this.dragging = { id: nodeId, at };
       this.doc.layout[nodeId] = at;
     };
+    move.end = () => {
+      const dragged = this.dragging;
+      this.dragging = null;
+      if (!dragged || !this.node(nodeId)) return;
+      this.doc.layout[nodeId] = origin;
+      if (dragged.at[0] !== origin[0] || dragged.at[1] !== origin[1]) this.perform({ kind: "move", at: { [nodeId]: dragged.at } });
+    };
+    return move;
   }
 
   /**
-   * Replaces a node's settings.
+   * Applies a node's settings as edited from `base` (the settings the form showed; by default the current ones):
+   * only the fields that differ from `base` change, so others' changes to other fields stay. False when the node
+   * is gone or nothing changed.
    * @param {string} nodeId
    * @param {Record<string, unknown>} settings
+   * @param {Record<string, unknown>} [base]
+   * @param {number} [since] the live operation the form showed: a field someone changed after it is a race (they are told)
    */
-  applySettings(nodeId, settings) {
+  applySettings(nodeId, settings, base, since) {
     const node = this.node(nodeId);
     if (!node) return false;
-    this.remember();
-    node.settings = settings;
+    const before = base ?? node.settings ?? {};
+    /** @type {import("./live-ops.js").SimpleOp[]} */
+    const ops = [];
+    for (const field of new Set([...Object.keys(before), ...Object.keys(settings)])) {
+      if (JSON.stringify(before[field]) === JSON.stringify(settings[field])) continue;
+      /** @type {import("./live-ops.js").SetOp} */
+      const op = { kind: "set", node: nodeId, field, value: encode(settings[field]) };
+      if (since !== undefined) op.since = since;
+      ops.push(op);
+    }
+    if (!ops.length) return false;
+    this.perform(ops.length === 1 ? ops[0] : { kind: "batch", ops });
+    return true;
+  }
+
+  /**
+   * Sets (or, with undefined, removes) a field of the pipeline itself (its name, description, parameters).
+   * @param {string} field
+   * @param {unknown} value
+   */
+  setMeta(field, value) {
+    if (JSON.stringify(this.doc[field]) === JSON.stringify(value)) return false;
+    this.perform({ kind: "meta", field, value: encode(value) });
     return true;
   }
 
@@ -245,16 +314,17 @@ export class EditorState {
   setEdgeFilter(index, where, select) {
     const edge = this.doc.edges[index];
     if (!edge || edge.kind === "signal") return false;
-    this.remember();
-    if (where.trim()) edge.where = where.trim(); else delete edge.where;
-    if (select.length) edge.select = select; else delete edge.select;
+    /** @type {import("./live-ops.js").FilterOp} */
+    const op = { kind: "filter", from: edge.from, to: edge.to };
+    if (where.trim()) op.where = where.trim();
+    if (select.length) op.select = select;
+    this.perform(op);
     return true;
   }
 
   /** Lays every node out again by layers. */
   layoutAll() {
-    this.remember();
-    this.doc.layout = autoLayout(this.doc);
+    this.perform({ kind: "move", at: autoLayout(this.doc) });
   }
 
   /**
@@ -287,22 +357,27 @@ export class EditorState {
    * @param {Clip} clip
    */
   paste(clip) {
-    this.remember();
     /** @type {Map<string, string>} */
     const ids = new Map();
     this.clearSelection();
+    const taken = { nodes: [...this.doc.nodes] };
+    /** @type {import("./live-ops.js").AddOp} */
+    const op = { kind: "add", nodes: [], at: {}, edges: [] };
     for (const node of clip.nodes) {
-      const id = newNodeId(this.doc, node.type);
+      const id = newNodeId(/** @type {any} */ (taken), node.type);
       ids.set(node.id, id);
-      this.doc.nodes.push({ ...JSON.parse(JSON.stringify(node)), id });
+      taken.nodes.push({ ...node, id });
+      const { id: _, ...rest } = node;
+      op.nodes.push({ id, decl: JSON.stringify(rest) });
       const [x, y] = clip.layout[node.id] ?? this.freeSpot();
-      this.doc.layout[id] = [x + 40, y + 40];
-      this.multi.add(id);
+      /** @type {Record<string, number[]>} */ (op.at)[id] = [x + 40, y + 40];
     }
     for (const edge of clip.edges) {
       const from = splitRef(edge.from), to = splitRef(edge.to);
-      this.doc.edges.push({ ...edge, from: `${ids.get(from.node)}.${from.port}`, to: `${ids.get(to.node)}.${to.port}` });
+      op.edges?.push({ ...edge, from: `${ids.get(from.node)}.${from.port}`, to: `${ids.get(to.node)}.${to.port}` });
     }
+    this.perform(op);
+    for (const id of ids.values()) this.multi.add(id);
     return [...ids.values()];
   }
 }

@@ -66,7 +66,12 @@ export class LiveEvents {
     const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/events`);
     this.socket = socket;
     socket.onopen = () => this.send("opened");
-    socket.onclose = () => { if (this.socket === socket) this.send("lost"); };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      // Subscribers learn of it (live editing holds its changes back until it has the working copy again).
+      for (const s of this.subscriptions) s.handler({ type: "disconnected" });
+      this.send("lost");
+    };
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "ready") this.send("authenticated");
@@ -79,7 +84,7 @@ export class LiveEvents {
    * @param {Record<string, unknown>} message
    */
   message(message) {
-    if (this.state !== "ready" || !this.socket) return false;
+    if (this.state !== "ready" || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(message));
     return true;
   }

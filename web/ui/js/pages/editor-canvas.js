@@ -31,7 +31,9 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
   const edgePaths = s("g");
   const liveOverlay = createLiveOverlay(nodeLayer, edgePaths, NODE_WIDTH);
   edgeLayer.append(edgePaths, ghost);
-  world.append(edgeLayer, nodeLayer);
+  // Collaborators' pointers, selections and open settings (live editing draws them; canvas coordinates).
+  const presenceLayer = h("div", { class: "presence-layer", "aria-hidden": "true" });
+  world.append(edgeLayer, nodeLayer, presenceLayer);
   // Zoom controls in the canvas's corner (also the keys + - and 0).
   const zoomControls = h("div", { class: "zoom-controls", role: "group", "aria-label": "Zoom" },
     h("button", { type: "button", class: "small", id: "zoom-in", title: "Zoom in (+)", "aria-label": "Zoom in", onclick: () => zoomBy(1.25) }, "+"),
@@ -302,7 +304,7 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
       moveTo([Math.round(origin[0] + (e.clientX - start[0]) / view.zoom), Math.round(origin[1] + (e.clientY - start[1]) / view.zoom)]);
       moveNode(nodeId);
       moved = true;
-    }, () => { if (moved) settle(); });
+    }, () => { moveTo.end(); if (moved) settle(); });
   }
 
   /** @param {PointerEvent} event */
@@ -396,5 +398,5 @@ export function createCanvas({ state, canEdit, say, connect, changed }) {
     applyView();
   }, { passive: false });
 
-  return { element, nodeLayer, liveOverlay, view, render, moveNode, settle, toWorld, contains, centreOn, fit, sizeOf: (/** @type {any} */ node) => rectOf(node) };
+  return { element, nodeLayer, presenceLayer, liveOverlay, view, render, moveNode, settle, toWorld, contains, centreOn, fit, sizeOf: (/** @type {any} */ node) => rectOf(node) };
 }

@@ -18,7 +18,8 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {boolean} options.canEdit
  * @param {() => string} options.readOnlyRole the caller's role, for the read-only hint
  * @param {HTMLElement} options.sharing the sharing section shown in the overview
- * @param {(nodeId: string, settings: Record<string, unknown>) => void} options.apply applies a node's settings
+ * @param {(nodeId: string, settings: Record<string, unknown>, base: Record<string, unknown>, since?: number) => void} options.apply applies a node's
+ *   settings as edited from `base` (what the form showed, as of live operation `since`)
  * @param {(nodeId: string) => void} options.selectNode selects a node from the keyboard
  * @param {(from: string, to: string) => boolean} options.connect
  * @param {(index: number) => void} options.removeEdge
@@ -27,15 +28,22 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(point: string) => Node|string} options.breakpointSection the breakpoint toggle and condition of a node or an edge
  * @param {(nodeId: string) => string[]} options.columnsInto the columns arriving at a node's data inputs (as last checked)
  * @param {(nodeId: string) => string[]} options.notesOf what the last check noticed on a node
+ * @param {(nodeId: string) => string[]} [options.editingNode] who else has the node's settings open (live editing)
+ * @param {() => number|undefined} [options.liveSeq] the last live operation shown (live editing)
  */
-export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection, columnsInto, notesOf }) {
+export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection, columnsInto, notesOf,
+  editingNode = () => [], liveSeq = () => undefined }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
+  /** Whether something was typed in the panel since it was drawn (then others' changes do not redraw it). */
+  let typing = false;
+  element.addEventListener("input", () => { typing = true; });
 
   /**
    * Shows the overview or the selected node's settings, with the problems found by the last validation.
    * @param {any[]} problems
    */
   function render(problems) {
+    typing = false;
     const doc = state.doc;
     const problemList = problems.length ? h("section", { class: "problems", "data-testid": "problems" }, h("h2", {}, `${problems.length} problem(s)`),
       h("ul", {}, ...problems.map((p) => h("li", {}, p.node ? h("strong", {}, p.node) : null, p.node ? ": " : "", p.message, p.field ? ` (${p.field})` : "", p.line ? ` — line ${p.line}` : "")))) : null;
@@ -75,14 +83,18 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
       disabled: !canEdit, fold: true });
     for (const p of problems) if (p.node === node.id && p.field) fields.showError(p.field, p.message, { focus: false });
     const message = h("div");
+    const base = JSON.parse(JSON.stringify(node.settings ?? {})), since = liveSeq();
+    const alsoHere = editingNode(node.id);
     show(element, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
+      alsoHere.length ? h("p", { class: "warning", "data-testid": "also-editing" },
+        `${alsoHere.join(", ")} ${alsoHere.length > 1 ? "are" : "is"} editing this node too: changes to different settings merge; on the same setting the last applied wins.`) : "",
       ...notesOf(node.id).map((note) => h("p", { class: "warning", "data-testid": "node-note" }, `⚠ ${note}`)),
       h("form", { "aria-label": `Settings of ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
         event.preventDefault();
         /** @type {Record<string, unknown>} */
         let settings;
         try { settings = fields.values().settings; } catch { show(message, h("p", { class: "error" }, "Some settings need attention.")); return; }
-        apply(node.id, settings);
+        apply(node.id, settings, base, since);
       } }, fields.element, message, h("p", { class: "row" },
         canEdit ? h("button", { type: "submit", class: "primary", id: "apply-settings" }, "Apply") : null,
         spec.outputs.some((/** @type {any} */ p) => p.kind === "data") ? h("button", { type: "button", id: "preview-node", onclick: () => preview(node.id) }, "Preview data") : null)),
@@ -118,5 +130,6 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
     });
   }
 
-  return { element, render };
+  // Typing, or about to: a field of the panel has the focus.
+  return { element, render, isTyping: () => typing || element.contains(document.activeElement) };
 }

@@ -13,6 +13,7 @@ import { createDataPane } from "./editor-data.js";
 import { createDebugger } from "./editor-debug.js";
 import { createPanel } from "./editor-panel.js";
 import { createRunPanel, watchRun } from "./editor-run.js";
+import { startLiveEditing } from "./editor-live.js";
 import { runTests } from "./editor-tests.js";
 import { renderSharing } from "./editor-sharing.js";
 import { askParameters } from "../run-dialog.js";
@@ -20,13 +21,22 @@ import { toYAML } from "../yaml.js";
 import { leaveGuard, replaceHash } from "../leave-guard.js";
 
 /**
- * A stored document ready for the canvas: nodes without a saved position are laid out.
+ * A document ready for the canvas: nodes without a saved position are laid out.
+ * @param {any} doc
+ */
+function completeLayout(doc) {
+  doc.nodes ??= [];
+  doc.edges ??= [];
+  if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
+  return doc;
+}
+
+/**
+ * A stored document ready for the canvas.
  * @param {string} text
  */
 async function loadDocument(text) {
-  const doc = await parseDocument(text);
-  if (!doc.layout || Object.keys(doc.layout).length < doc.nodes.length) doc.layout = { ...autoLayout(doc), ...(doc.layout ?? {}) };
-  return doc;
+  return completeLayout(await parseDocument(text));
 }
 
 /**
@@ -83,9 +93,12 @@ export async function editorPage(view, me) {
   /** The run whose data the panel shows for a selected node or edge. */
   let runData = { runId: "", samples: /** @type {any[]} */ ([]) };
   const canvas = createCanvas({ state, canEdit, say, connect, changed: render });
+  /** @type {ReturnType<typeof startLiveEditing>|null} live editing of a saved pipeline (others' changes, presence) */
+  let liveEditing = null;
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), files: uploads.files.map((/** @type {any} */ f) => f.path), canEdit, readOnlyRole: () => pipeline?.role, sharing,
     apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId),
-    breakpointSection: (point) => debug?.section(point) ?? "", columnsInto, notesOf: (nodeId) => notes[nodeId] ?? [] });
+    breakpointSection: (point) => debug?.section(point) ?? "", columnsInto, notesOf: (nodeId) => notes[nodeId] ?? [],
+    editingNode: (nodeId) => liveEditing?.editingNode(nodeId) ?? [], liveSeq: () => liveEditing?.doc.seq });
   const dataPane = createDataPane({ documentText });
   const mayRun = !pipeline || ["owner", "editor", "runner"].includes(pipeline.role);
   // Debug runs need a saved pipeline (they run a revision, like every run).
@@ -100,7 +113,46 @@ export async function editorPage(view, me) {
     debug?.mark(canvas.element);
     panel.render(problems);
     showSelectionData();
+    liveEditing?.rendered();
     noteChange();
+  }
+
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let recheck;
+  /**
+   * Someone else changed the document (or the working copy was received again): the canvas shows it at once;
+   * the panel too, unless its form is being typed in (its Apply then changes only the fields edited there).
+   * @param {"remote"|"resync"|"own"} why
+   */
+  function changedLive(why) {
+    if (why === "own") { noteChange(); return; }
+    canvas.render(problems);
+    debug?.mark(canvas.element);
+    if (!panel.isTyping()) panel.render(problems);
+    liveEditing?.rendered();
+    if (document.activeElement !== name) name.value = state.doc.name ?? "";
+    noteChange();
+    clearTimeout(recheck);
+    recheck = setTimeout(() => { if (canvas.element.isConnected) validate({ quiet: true }); }, 800);
+  }
+
+  /**
+   * A revision was saved from the live working copy (by anyone).
+   * @param {any} message
+   */
+  function savedLive(message) {
+    if (!pipeline) return;
+    pipeline.current_revision = message.revision;
+    showRevision();
+    if (message.by !== me?.name) say(`${message.by} saved revision ${message.revision} (changes by ${(message.contributors ?? []).join(", ")}).`);
+  }
+
+  /** Joins the pipeline's live room: from now on changes go to (and come from) everyone who has it open. */
+  function goLive() {
+    if (!pipeline || liveEditing) return;
+    liveEditing = startLiveEditing({ pipelineId: pipeline.id, me: me?.name ?? "", canEdit, state, canvas, prepare: completeLayout,
+      changed: changedLive, saved: savedLive, say });
+    presenceSlot.replaceChildren(liveEditing.element);
   }
 
   // ---- drafts: the document as saved, and the unsaved one kept in this browser until it is saved or discarded
@@ -110,10 +162,12 @@ export async function editorPage(view, me) {
   let draftKey = draftPrefix + (pipeline ? pipeline.id : "new");
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   let draftTimer;
-  const unsaved = () => canEdit && documentText() !== savedText;
+  // Live: the server keeps the working copy; what is unsaved is what no revision holds yet.
+  const unsaved = () => canEdit && (liveEditing ? liveEditing.doc.unsaved : documentText() !== savedText);
   /** After every change (soon after, so a drag stays fast): keeps the draft, or drops it once it equals the saved document. */
   function noteChange() {
     if (!canEdit) return;
+    if (liveEditing) { showRevision(); return; }
     clearTimeout(draftTimer);
     draftTimer = setTimeout(() => {
       if (!canvas.element.isConnected) return;
@@ -134,7 +188,7 @@ export async function editorPage(view, me) {
     /** @type {any} */
     let draft = null;
     try { draft = JSON.parse(localStorage.getItem(draftKey) ?? "null"); } catch { draft = null; }
-    if (!canEdit || !draft || draft.text === savedText) return;
+    if (!canEdit || !draft || draft.text === savedText || liveEditing) return;
     const older = pipeline && draft.base !== null && draft.base !== pipeline.current_revision ? ` It was based on revision ${draft.base}; the pipeline is now at revision ${pipeline.current_revision}.` : "";
     show(conflict, h("div", { class: "card", role: "alertdialog", "aria-label": "Unsaved draft", id: "draft-offer" },
       h("p", {}, `You have unsaved changes to this pipeline from ${new Date(draft.at).toLocaleString()}.${older}`),
@@ -268,9 +322,11 @@ export async function editorPage(view, me) {
   /**
    * @param {string} nodeId
    * @param {Record<string, unknown>} settings
+   * @param {Record<string, unknown>} [base] the settings the form showed
+   * @param {number} [since] the live operation the form showed
    */
-  function applySettings(nodeId, settings) {
-    state.applySettings(nodeId, settings);
+  function applySettings(nodeId, settings, base, since) {
+    state.applySettings(nodeId, settings, base, since);
     say(`Applied the settings of ${nodeId}.`);
     validate();
   }
@@ -355,6 +411,7 @@ export async function editorPage(view, me) {
     async function restore(revision) {
       if (!confirm(`Restore revision ${revision.revision}? It becomes a new revision; nothing is lost.`)) return;
       pipeline = await api("POST", `/api/v1/pipelines/${pipeline.id}/revisions/${revision.revision}/restore`);
+      if (liveEditing) { say(`Restored revision ${revision.revision} as revision ${pipeline.current_revision}.`); return; } // the room sends it to every editor
       state.replace(await loadDocument(pipeline.document));
       name.value = state.doc.name;
       markSaved();
@@ -362,7 +419,7 @@ export async function editorPage(view, me) {
       say(`Restored revision ${revision.revision} as revision ${pipeline.current_revision}.`);
     }
     show(panel.element, h("h2", {}, "Revisions"), h("ul", { class: "revisions" }, ...revisions.map((/** @type {any} */ r) => h("li", { "data-revision": String(r.revision) },
-      h("strong", {}, `#${r.revision}`), ` ${r.message} — ${r.author}, ${time(r.created_at)} `,
+      h("strong", {}, `#${r.revision}`), ` ${r.message} — ${(r.contributors ?? [r.author]).join(", ")}, ${time(r.created_at)} `,
       r.revision === pipeline.current_revision ? h("span", { class: "hint" }, "(current)") : h("span", { class: "row" },
         h("button", { type: "button", onclick: () => compare(r) }, "Compare with current"),
         canEdit ? h("button", { type: "button", onclick: () => restore(r) }, "Restore") : null)))), diffBox);
@@ -379,15 +436,29 @@ export async function editorPage(view, me) {
   }
 
   function documentText() {
-    state.doc.name = name.value.trim() || state.doc.name;
+    const typed = name.value.trim();
+    if (typed && typed !== state.doc.name) state.setMeta("name", typed);
     return toYAML(state.doc);
   }
 
-  async function validate() {
+  /**
+   * Checks the document on the server and shows its problems. `quiet` (after someone else's change): the canvas
+   * is drawn again, the panel only when nobody is typing in it, and the status line is left alone.
+   * @param {{quiet?: boolean}} [options]
+   */
+  async function validate(options = {}) {
     const result = await api("POST", "/api/v1/pipelines/validate", { document: documentText() });
     problems = result.problems;
     schemas = result.schemas ?? {};
     notes = result.notes ?? {};
+    if (options.quiet) {
+      if (!canvas.element.isConnected) return result.valid;
+      canvas.render(problems);
+      debug?.mark(canvas.element);
+      if (!panel.isTyping()) panel.render(problems);
+      liveEditing?.rendered();
+      return result.valid;
+    }
     render();
     say(result.valid ? "Valid: the planner accepts this pipeline." : `${problems.length} problem(s): see the nodes marked in red.`, !result.valid);
     return result.valid;
@@ -409,11 +480,14 @@ export async function editorPage(view, me) {
         localStorage.removeItem(draftKey);
         draftKey = draftPrefix + pipeline.id;
         replaceHash(`#/edit/${pipeline.id}`);
+      } else if (liveEditing) {
+        pipeline = await saveLive(message || "saved in the editor");
       } else {
         const base = overwrite ? (await api("GET", `/api/v1/pipelines/${pipeline.id}`)).current_revision : pipeline.current_revision;
         pipeline = await api("PUT", `/api/v1/pipelines/${pipeline.id}`, { document: text, message: message || "saved in the editor", base_revision: base });
       }
       markSaved();
+      goLive();
       await renderSharing(sharing, pipeline, me);
       await validate();
       say(`Saved revision ${pipeline.current_revision}. ${status.textContent}`);
@@ -429,6 +503,25 @@ export async function editorPage(view, me) {
         show(conflict, errorText(error));
       }
       return false;
+    }
+  }
+
+  /**
+   * Saves the live working copy: once every own change is acknowledged, the document as of the server's last
+   * operation, which the server checks is still the last (else it tries again when the rest has arrived).
+   * @param {string} message
+   */
+  async function saveLive(message) {
+    const live = /** @type {NonNullable<typeof liveEditing>} */ (liveEditing);
+    for (let attempt = 0; ; attempt++) {
+      if (!(await live.settled())) throw new Error("Your last changes have not reached the server yet (is the connection down?): save again in a moment.");
+      try {
+        return await api("PUT", `/api/v1/pipelines/${pipeline.id}`, { document: documentText(), message, base_revision: live.doc.revision, live_seq: live.doc.seq });
+      } catch (error) {
+        const e = /** @type {any} */ (error);
+        if (e.status !== 409 || attempt >= 20 || !["live_behind", "working_copy_moved", "stale_revision"].includes(e.code)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
     }
   }
 
@@ -477,8 +570,10 @@ export async function editorPage(view, me) {
   const conflict = h("div", { class: "editor-notice" });
   const testResults = h("div");
   const revisionHint = h("span", { class: "hint", id: "revision-hint" });
+  /** Where the presence list goes (the people who have this pipeline open). */
+  const presenceSlot = h("span", { class: "presence-slot" });
   function showRevision() {
-    const changes = unsaved() ? " · unsaved changes" : "";
+    const changes = unsaved() ? (liveEditing ? " · unsaved changes (kept on the server for everyone editing)" : " · unsaved changes") : "";
     revisionHint.textContent = (pipeline ? `revision ${pipeline.current_revision}, your role: ${pipeline.role}` : "not saved yet") + changes;
   }
   const toolbar = h("div", { class: "toolbar" }, name,
@@ -493,8 +588,10 @@ export async function editorPage(view, me) {
     !pipeline || ["owner", "editor", "runner"].includes(pipeline.role)
       ? h("button", { type: "button", id: "run-tests", title: "Run the tests in the document's tests: list (unsaved edits included; nothing is written)", onclick: testNow }, "Test")
       : null,
-    revisionHint);
+    revisionHint, presenceSlot);
   showRevision();
+  // A new name is a change like any other (and reaches the others who have the pipeline open).
+  name.addEventListener("change", () => { documentText(); noteChange(); });
   const runPanel = createRunPanel(selectNode);
   // The palette and the panel fold away (remembered in this browser); on a narrow window the palette starts folded.
   const panelWrap = h("div", { class: "panel-wrap" }, panel.element);
@@ -534,7 +631,9 @@ export async function editorPage(view, me) {
   debug?.describe();
   offerDraft();
   // A saved pipeline with changes, or a new one with nodes, asks before the page is left.
-  leaveGuard.unsaved = () => canvas.element.isConnected && canEdit && (pipeline ? unsaved() : state.doc.nodes.length > 0);
+  // Live, the server keeps the working copy: only changes it has not acknowledged yet would be lost.
+  leaveGuard.unsaved = () => canvas.element.isConnected && canEdit
+    && (liveEditing ? liveEditing.pendingCount() > 0 : pipeline ? unsaved() : state.doc.nodes.length > 0);
   // Ctrl+S saves (while the editor is shown).
   const saveKey = (/** @type {KeyboardEvent} */ event) => {
     if (!canvas.element.isConnected) { document.removeEventListener("keydown", saveKey); return; }
@@ -543,6 +642,7 @@ export async function editorPage(view, me) {
   document.addEventListener("keydown", saveKey);
   const afterDrag = () => { if (canvas.element.isConnected) noteChange(); else window.removeEventListener("pointerup", afterDrag); };
   window.addEventListener("pointerup", afterDrag);
+  goLive();
   await renderSharing(sharing, pipeline, me);
   if (state.doc.nodes.length && pipeline) await validate();
   if (pastRun && pipeline) {
@@ -554,5 +654,7 @@ export async function editorPage(view, me) {
     await showRunData(run);
   }
   // For tests and tooling: the editor's state and actions.
-  /** @type {any} */ (window).sluiceEditor = { doc: () => state.doc, connect, render, view: canvas.view, overlay: canvas.liveOverlay };
+  /** @type {any} */ (window).sluiceEditor = { doc: () => state.doc, connect, render, view: canvas.view, overlay: canvas.liveOverlay,
+    live: () => liveEditing && { timings: liveEditing.timings, seq: liveEditing.doc.seq, pending: liveEditing.pendingCount(), unsaved: liveEditing.doc.unsaved },
+    dropLive: () => liveEditing?.dropConnection() };
 }
