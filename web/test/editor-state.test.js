@@ -153,3 +153,19 @@ test("every change is one operation for the other editors; undo takes back only 
   assert.equal(state.doc.nodes[1].settings.where, "a > 2");
   assert.equal(sent.at(-1).node, "filter_2");
 });
+
+test("renaming a node moves its edges and position with it, refuses a taken or malformed id, and undoes", () => {
+  const state = new EditorState(emptyDoc(), specs);
+  state.addNode(specs[0], [0, 0]);
+  state.addNode(specs[1], [200, 0]);
+  state.connect("csv_read.out", "filter.in");
+  state.selectNode("filter");
+  assert.equal(state.renameNode("filter", "big_orders"), null);
+  assert.deepEqual(state.doc.edges, [{ from: "csv_read.out", to: "big_orders.in" }]);
+  assert.deepEqual(state.doc.layout.big_orders, [200, 0]);
+  assert.deepEqual(state.selection, { kind: "node", id: "big_orders" });
+  assert.match(state.renameNode("big_orders", "csv_read") ?? "", /already called csv_read/);
+  assert.match(state.renameNode("big_orders", "1st") ?? "", /starts with a letter/);
+  assert.ok(state.undo());
+  assert.deepEqual(state.doc.edges, [{ from: "csv_read.out", to: "filter.in" }]);
+});

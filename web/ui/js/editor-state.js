@@ -295,6 +295,22 @@ export class EditorState {
   }
 
   /**
+   * Gives a node another id (its edges and position follow); returns why not, or null.
+   * @param {string} nodeId
+   * @param {string} to
+   */
+  renameNode(nodeId, to) {
+    if (!this.node(nodeId)) return `there is no node ${nodeId}`;
+    if (to === nodeId) return null;
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,99}$/.test(to)) return "an id starts with a letter or _ and holds letters, digits, _ and - (at most 100)";
+    if (this.node(to)) return `a node is already called ${to}`;
+    this.perform({ kind: "rename", node: nodeId, to });
+    if (this.selection?.kind === "node" && this.selection.id === nodeId) this.selection = { kind: "node", id: to };
+    if (this.multi.delete(nodeId)) this.multi.add(to);
+    return null;
+  }
+
+  /**
    * Sets (or, with undefined, removes) a field of the pipeline itself (its name, description, parameters).
    * @param {string} field
    * @param {unknown} value

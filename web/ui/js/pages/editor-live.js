@@ -57,6 +57,9 @@ export function startLiveEditing({ pipelineId, me, canEdit, state, canvas, prepa
   const list = h("ul", { class: "presence", "data-testid": "presence", "aria-label": "Who has this pipeline open" });
   /** For tests and the latency figures: when the last change of someone else was shown, and when an own one was sent. */
   const timings = { lastRemote: { seq: 0, at: 0 }, lastSent: { at: 0 }, shown: 0 };
+  /** @type {() => void} */
+  let gotWorkingCopy = () => {};
+  const firstWorkingCopy = new Promise((resolve) => { gotWorkingCopy = () => resolve(true); });
 
   /** @param {Record<string, unknown>} message */
   const send = (message) => live.message({ ...message, pipeline: pipelineId });
@@ -87,6 +90,7 @@ export function startLiveEditing({ pipelineId, me, canEdit, state, canvas, prepa
         } else {
           drawOthers();
         }
+        gotWorkingCopy();
         if (message.type === "rebased") say("A revision was saved outside this editor: the canvas shows it with the unsaved changes on top.");
         break;
       }
@@ -227,6 +231,8 @@ export function startLiveEditing({ pipelineId, me, canEdit, state, canvas, prepa
 
   return {
     element: list, doc, rendered, editingNode, stop, timings,
+    /** Waits (up to `ms`) for the working copy, so the editor opens on it rather than on the last revision. */
+    ready: (ms = 1500) => Promise.race([firstWorkingCopy, new Promise((resolve) => setTimeout(() => resolve(false), ms))]),
     /** For tests: the connection drops as if the network failed (it reconnects by itself). */
     dropConnection: () => live.socket?.close(),
     /** Own changes the server has not acknowledged yet (lost if the tab closes now). */

@@ -29,10 +29,11 @@ import { connectionsSection, nodePicker } from "./editor-keyboard.js";
  * @param {(nodeId: string) => string[]} options.columnsInto the columns arriving at a node's data inputs (as last checked)
  * @param {(nodeId: string) => string[]} options.notesOf what the last check noticed on a node
  * @param {(nodeId: string) => string[]} [options.editingNode] who else has the node's settings open (live editing)
+ * @param {(nodeId: string, to: string) => void} [options.rename] gives a node another id
  * @param {() => number|undefined} [options.liveSeq] the last live operation shown (live editing)
  */
 export function createPanel({ state, connections, files = [], canEdit, readOnlyRole, sharing, apply, selectNode, connect, removeEdge, filterEdge, preview, breakpointSection, columnsInto, notesOf,
-  editingNode = () => [], liveSeq = () => undefined }) {
+  editingNode = () => [], liveSeq = () => undefined, rename = () => {} }) {
   const element = h("aside", { class: "panel", id: "panel", "aria-label": "Settings" });
   /** Whether something was typed in the panel since it was drawn (then others' changes do not redraw it). */
   let typing = false;
@@ -85,7 +86,12 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
     const message = h("div");
     const base = JSON.parse(JSON.stringify(node.settings ?? {})), since = liveSeq();
     const alsoHere = editingNode(node.id);
-    show(element, h("h2", {}, node.id), h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
+    const newId = /** @type {HTMLInputElement} */ (h("input", { id: "node-id", value: node.id, "aria-label": "Node id", class: "code", size: 16 }));
+    const renameForm = canEdit ? h("form", { class: "row rename", "aria-label": `Rename ${node.id}`, onsubmit: (/** @type {Event} */ event) => {
+      event.preventDefault();
+      rename(node.id, newId.value.trim());
+    } }, newId, h("button", { type: "submit", id: "rename-node", class: "small" }, "Rename")) : "";
+    show(element, h("h2", {}, node.id), renameForm, h("p", { class: "hint" }, `${spec.title} (${spec.reference}): ${spec.summary}`),
       alsoHere.length ? h("p", { class: "warning", "data-testid": "also-editing" },
         `${alsoHere.join(", ")} ${alsoHere.length > 1 ? "are" : "is"} editing this node too: changes to different settings merge; on the same setting the last applied wins.`) : "",
       ...notesOf(node.id).map((note) => h("p", { class: "warning", "data-testid": "node-note" }, `⚠ ${note}`)),

@@ -98,7 +98,7 @@ export async function editorPage(view, me) {
   const panel = createPanel({ state, connections: connections.map((/** @type {any} */ c) => c.name), files: uploads.files.map((/** @type {any} */ f) => f.path), canEdit, readOnlyRole: () => pipeline?.role, sharing,
     apply: applySettings, selectNode, connect, removeEdge, filterEdge, preview: (nodeId) => dataPane.preview(nodeId),
     breakpointSection: (point) => debug?.section(point) ?? "", columnsInto, notesOf: (nodeId) => notes[nodeId] ?? [],
-    editingNode: (nodeId) => liveEditing?.editingNode(nodeId) ?? [], liveSeq: () => liveEditing?.doc.seq });
+    editingNode: (nodeId) => liveEditing?.editingNode(nodeId) ?? [], liveSeq: () => liveEditing?.doc.seq, rename: renameNode });
   const dataPane = createDataPane({ documentText });
   const mayRun = !pipeline || ["owner", "editor", "runner"].includes(pipeline.role);
   // Debug runs need a saved pipeline (they run a revision, like every run).
@@ -149,10 +149,11 @@ export async function editorPage(view, me) {
 
   /** Joins the pipeline's live room: from now on changes go to (and come from) everyone who has it open. */
   function goLive() {
-    if (!pipeline || liveEditing) return;
+    if (!pipeline || liveEditing) return liveEditing;
     liveEditing = startLiveEditing({ pipelineId: pipeline.id, me: me?.name ?? "", canEdit, state, canvas, prepare: completeLayout,
       changed: changedLive, saved: savedLive, say });
     presenceSlot.replaceChildren(liveEditing.element);
+    return liveEditing;
   }
 
   // ---- drafts: the document as saved, and the unsaved one kept in this browser until it is saved or discarded
@@ -328,6 +329,19 @@ export async function editorPage(view, me) {
   function applySettings(nodeId, settings, base, since) {
     state.applySettings(nodeId, settings, base, since);
     say(`Applied the settings of ${nodeId}.`);
+    validate();
+  }
+
+  /**
+   * Gives a node another id, or says why not.
+   * @param {string} nodeId
+   * @param {string} to
+   */
+  function renameNode(nodeId, to) {
+    const reason = state.renameNode(nodeId, to);
+    if (reason) { say(`Cannot rename ${nodeId}: ${reason}`, true); return; }
+    render();
+    say(`Renamed ${nodeId} to ${to}.`);
     validate();
   }
 
@@ -621,6 +635,8 @@ export async function editorPage(view, me) {
   };
   palette.prepend(folder("palette", "node types"));
   panelWrap.prepend(folder("panel", "settings panel"));
+  // A saved pipeline opens on its working copy (the revision plus everyone's unsaved changes).
+  await goLive()?.ready();
   show(view, h("div", { class: "editor" }, toolbar, debug?.element ?? "", status, conflict, testResults, body, dataPane.element, runPanel.element));
   view.classList.add("wide");
   renderPalette();
@@ -642,7 +658,6 @@ export async function editorPage(view, me) {
   document.addEventListener("keydown", saveKey);
   const afterDrag = () => { if (canvas.element.isConnected) noteChange(); else window.removeEventListener("pointerup", afterDrag); };
   window.addEventListener("pointerup", afterDrag);
-  goLive();
   await renderSharing(sharing, pipeline, me);
   if (state.doc.nodes.length && pipeline) await validate();
   if (pastRun && pipeline) {
