@@ -2616,8 +2616,10 @@ extension WebAssets {
             "ZGVJZCwgc2V0dGluZ3MpKSB9KTsgfSBjYXRjaCB7IHJldHVybjsgfQogICAgICAgIGlmIChtaW5lICE9PSBzZXF1ZW5jZSB8fCAhZmllbGRzLmVsZW1lbnQu" +
             "aXNDb25uZWN0ZWQpIHJldHVybjsKICAgICAgICBmb3IgKGNvbnN0IHAgb2YgcmVzdWx0LnByb2JsZW1zKSBpZiAocC5ub2RlID09PSBub2RlSWQgJiYgcC5m" +
             "aWVsZCkgZmllbGRzLnNob3dFcnJvcihwLmZpZWxkLCBwLm1lc3NhZ2UsIHsgZm9jdXM6IGZhbHNlIH0pOwogICAgICB9LCA0MDApOwogICAgfSk7CiAgfQoK" +
-            "ICAvLyBUeXBpbmcsIG9yIGFib3V0IHRvOiBhIGZpZWxkIG9mIHRoZSBwYW5lbCBoYXMgdGhlIGZvY3VzLgogIHJldHVybiB7IGVsZW1lbnQsIHJlbmRlciwg" +
-            "aXNUeXBpbmc6ICgpID0+IHR5cGluZyB8fCBlbGVtZW50LmNvbnRhaW5zKGRvY3VtZW50LmFjdGl2ZUVsZW1lbnQpIH07Cn0K"),
+            "ICAvLyBUeXBpbmcsIG9yIGFib3V0IHRvOiBhIGZpZWxkIG9mIHRoZSBwYW5lbCBoYXMgdGhlIGZvY3VzIChhIGJ1dHRvbiBkb2VzIG5vdCBjb3VudCkuCiAg" +
+            "Y29uc3QgZmllbGRGb2N1c2VkID0gKCkgPT4geyBjb25zdCBhY3RpdmUgPSBkb2N1bWVudC5hY3RpdmVFbGVtZW50OyByZXR1cm4gISFhY3RpdmUgJiYgZWxl" +
+            "bWVudC5jb250YWlucyhhY3RpdmUpICYmIGFjdGl2ZS5tYXRjaGVzKCJpbnB1dCwgc2VsZWN0LCB0ZXh0YXJlYSIpOyB9OwogIHJldHVybiB7IGVsZW1lbnQs" +
+            "IHJlbmRlciwgaXNUeXBpbmc6ICgpID0+IHR5cGluZyB8fCBmaWVsZEZvY3VzZWQoKSB9Owp9Cg=="),
         "ui/js/pages/editor-run.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFdhdGNoaW5nIGEgcnVuIGZyb20gdGhlIGVkaXRvcjogZWFjaCBub2RlJ3Mgc3RhdHVzLCBjb3VudGVycywgcmF0ZSBhbmQgcHJv" +
             "Z3Jlc3MgYmFyIGRyYXduIG9uIHRoZSBjYW52YXMKLy8gKHRoZSBsaXZlIG92ZXJsYXkpLCBhbmQgdGhlIHJ1biBwYW5lbCB1bmRlciB0aGUgY2FudmFzIHdp" +

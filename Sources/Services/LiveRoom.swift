@@ -49,8 +49,8 @@ actor LiveRoom {
     struct Writer { var seq: Int64; var client: String; var user: String }
 
     static let colors = ["#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#e8590c", "#0c8599", "#c2255c", "#5c940d"]
-    /// Unsaved operations a working copy may hold; then it must be saved.
-    static let maximumOps = 10_000
+    /// Unsaved operations a working copy may hold, and their size in all; then it must be saved.
+    static let maximumOps = 10_000, maximumOpBytes = 16 << 20
     /// Operations per second a client may send, and in one burst.
     static let opsPerSecond = 40.0, opBurst = 200.0
     /// The fastest presence updates are forwarded (20 per second).
@@ -63,6 +63,8 @@ actor LiveRoom {
     private var loaded = false
     private var revision: PipelineRevision?
     private var ops: [LiveOpRecord] = []
+    /// The size of `ops`' operations in all.
+    private var opBytes = 0
     private var seq: Int64 = 0
     private var ids: Set<String> = []
     private var renames: [Rename] = []
@@ -113,8 +115,9 @@ actor LiveRoom {
             members[client] = member
             if let last = lastClientOp[client], clientOp <= last { return } // sent again after a reconnect: already applied
             try LiveOperation.check(op)
-            guard ops.count < Self.maximumOps else {
-                throw ServiceError(.conflict, "working_copy_full", "the working copy holds \(Self.maximumOps) unsaved changes: save the pipeline to go on")
+            guard ops.count < Self.maximumOps, opBytes < Self.maximumOpBytes else {
+                throw ServiceError(.conflict, "working_copy_full",
+                                   "the working copy holds \(ops.count) unsaved changes (\(opBytes >> 10) KiB): save the pipeline to go on")
             }
             try await order(member, clientOp: clientOp, base: base, op: op)
         } catch let error as ServiceError {
@@ -197,6 +200,7 @@ actor LiveRoom {
         writers.merge(newWriters) { $1 }
         lastClientOp[member.client] = clientOp
         ops.append(record)
+        opBytes += record.op.utf8.count
         var message: [String: JSONValue] = ["type": .string("op"), "pipeline": .string(pipelineID), "seq": .int(next), "client": .string(member.client),
                                             "client_op": .int(clientOp), "user": .string(member.user.name), "op": op]
         if !overrode.isEmpty { message["overrode"] = .array(overrode) }
@@ -245,6 +249,7 @@ actor LiveRoom {
         }
         revision = try await store.revision(pipelineID: pipelineID, revision: record.currentRevision)
         ops.removeAll()
+        opBytes = 0
         broadcast(["type": .string("saved"), "pipeline": .string(pipelineID), "revision": .int(record.currentRevision), "seq": .int(seq), "by": .string(user.name),
                    "contributors": .array((revision?.contributors ?? [user.name]).map { .string($0) })])
         return record
@@ -264,6 +269,7 @@ actor LiveRoom {
         guard let copy = try await store.liveWorkingCopy(pipelineID: pipelineID) else { throw ServiceError.notFound("pipeline '\(pipelineID)'") }
         revision = copy.revision
         ops = copy.ops
+        opBytes = ops.reduce(0) { $0 + $1.op.utf8.count }
         seq = copy.seq
         ids = Set((try? PipelineDocument.parse(copy.revision.document).nodes.map(\.id)) ?? [])
         for record in ops {
@@ -292,6 +298,7 @@ actor LiveRoom {
         loaded = false
         revision = nil
         ops = []
+        opBytes = 0
         renames = []
         writers = [:]
     }

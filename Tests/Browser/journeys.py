@@ -1307,7 +1307,7 @@ def journey_live_collaboration(server, driver):
     document = ("apiVersion: sluice/v1\nname: together\nnodes:\n"
                 "  - {id: src, type: csv.read, settings: {path: orders.csv}}\n"
                 "  - {id: big, type: filter, settings: {where: 'amount > 100'}}\n"
-                "  - {id: out, type: csv.write, settings: {path: together.csv}}\n"
+                "  - {id: out, type: csv.write, settings: {path: together.csv, delimiter: ','}}\n"
                 "edges:\n  - {from: src.out, to: big.in}\n  - {from: big.out, to: out.in}\n"
                 "layout: {src: [40, 80], big: [320, 80], out: [600, 80]}\n")
     driver.find_element(By.LINK_TEXT, "Pipelines").click()
@@ -1360,18 +1360,19 @@ def journey_live_collaboration(server, driver):
         for who in (driver, bea, vik):
             wait(who, lambda d: live_doc(d)["layout"]["src"] == [before["src"][0], before["src"][1] + 20]
                  and live_doc(d)["layout"]["out"] == [before["out"][0], before["out"][1] + 20])
-        click_node(driver, "big")
-        fill(driver, "setting-where", "amount > 500")
+        # Two settings of one node (both have it open): each Apply sends only its own field, so both stay.
+        click_node(driver, "out")
+        fill(driver, "setting-delimiter", ";")
         visible(bea, By.ID, "setting-path")
         fill(bea, "setting-path", "bea.csv")
         at_once(lambda: driver.find_element(By.ID, "apply-settings").click(), lambda: bea.find_element(By.ID, "apply-settings").click())
         for who in (driver, bea, vik):
-            wait(who, lambda d: {n["id"]: n.get("settings", {}) for n in live_doc(d)["nodes"]}["big"].get("where") == "amount > 500"
+            wait(who, lambda d: {n["id"]: n.get("settings", {}) for n in live_doc(d)["nodes"]}["out"].get("delimiter") == ";"
                  and {n["id"]: n.get("settings", {}) for n in live_doc(d)["nodes"]}["out"].get("path") == "bea.csv")
 
         # The same setting, both at once (Bea typed before the admin's change reached her): the later wins for both,
-        # and the admin, whose value was replaced, is told who replaced it.
-        click_node(driver, "out")
+        # and the admin, whose value was replaced, is told who replaced it. (The admin's form first shows Bea's path.)
+        wait(driver, lambda d: d.execute_script("return (document.getElementById('setting-path') || {}).value") == "bea.csv")
         fill(driver, "setting-path", "admin.csv")
         fill(bea, "setting-path", "bea-2.csv")
         driver.find_element(By.ID, "apply-settings").click()

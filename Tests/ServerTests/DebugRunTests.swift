@@ -24,7 +24,9 @@ struct DebugRunTests {
 
     /// Waits until the run's debug state shows pause number `sequence`.
     func pause(_ client: ServerHarness.Client, _ runID: String, token: String, sequence: Int64) async throws -> JSONValue {
-        for _ in 0..<200 {
+        // By the clock, not a count of polls: on a loaded machine each call can take a while.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             let state = try await client.call(.get, "/api/v1/runs/\(runID)/debug", token: token)
             if case let .int(seen)? = state.body["paused"]?["sequence"], seen >= sequence { return state.body }
             try await Task.sleep(for: .milliseconds(50))

@@ -136,6 +136,7 @@ export function createPanel({ state, connections, files = [], canEdit, readOnlyR
     });
   }
 
-  // Typing, or about to: a field of the panel has the focus.
-  return { element, render, isTyping: () => typing || element.contains(document.activeElement) };
+  // Typing, or about to: a field of the panel has the focus (a button does not count).
+  const fieldFocused = () => { const active = document.activeElement; return !!active && element.contains(active) && active.matches("input, select, textarea"); };
+  return { element, render, isTyping: () => typing || fieldFocused() };
 }
