@@ -40,9 +40,8 @@ class Server:
                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
             tls = ["--tls-cert", cert, "--tls-key", key]
         # --allow-private-network: an admin's choice that lets pipelines reach the test API on loopback.
-        self.process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data"),
-                                         "--allow-private-network"] + tls,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.args = [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data"), "--allow-private-network"] + tls
+        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         self.url = self.setup_link = None
         while time.time() < deadline and not (self.url and self.setup_link):
@@ -54,6 +53,23 @@ class Server:
             self.setup_link = setup and setup.group(1)
             time.sleep(0.05)
         assert self.url and self.setup_link, "sluice serve did not start:\n" + text
+
+    def restart(self):
+        """Stops the server and starts it again on the same port with the same data (a deploy, a crash)."""
+        self.process.terminate()
+        self.process.wait(20)
+        port = self.url.rsplit(":", 1)[1]
+        self.args[self.args.index("--listen") + 1] = f"127.0.0.1:{port}"
+        self.log.seek(0)
+        self.log.truncate()
+        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            self.log.seek(0)
+            if "running at" in self.log.read():
+                return
+            time.sleep(0.05)
+        raise AssertionError("sluice serve did not start again")
 
     def stop(self):
         self.process.terminate()
@@ -1414,6 +1430,27 @@ def journey_live_collaboration(server, driver):
         with open(os.path.join(shots, "live-latency.txt"), "w") as f:
             f.write(f"p50 {p50} ms, p95 {p95} ms over {len(latencies)} changes\n")
         assert p95 <= 250, latencies
+
+        # The server restarts with a change nobody saved: it is kept, both editors reconnect by themselves and go on.
+        click_node(driver, "big")
+        fill(driver, "setting-where", "amount > 700")
+        driver.find_element(By.ID, "apply-settings").click()
+        wait(driver, lambda d: d.execute_script("return window.sluiceEditor.live().pending") == 0)
+        server.restart()
+        click_node(bea, "src")
+        wait(bea, lambda d: d.execute_script("return window.sluiceEditor.live().seq") > 0 and bea.find_elements(By.CSS_SELECTOR, "[data-testid=presence] li[data-user=admin]"), timeout=20)
+        bea.find_element(By.ID, "canvas").send_keys(Keys.ARROW_DOWN)
+        moved = live_doc(bea)["layout"]["src"]
+        wait(driver, lambda d: live_doc(d)["layout"]["src"] == moved, timeout=20)
+        for who in (driver, bea, vik):
+            # While the server was down the browsers' reconnect attempts were refused: those lines, and only those, are expected.
+            left = [e["message"] for e in who.get_log("browser") if e["level"] == "SEVERE" and "ERR_CONNECTION_REFUSED" not in e["message"]
+                    and not re.search(r"/api/v1/\S* - Failed to load resource: the server responded with a status of 4\d\d", e["message"])]
+            assert not left, left
+        bea.refresh()  # a late joiner after the restart gets the working copy, not the last revision
+        visible(bea, By.CSS_SELECTOR, "g[data-node='src']")
+        wait(bea, lambda d: {n["id"]: n for n in live_doc(d)["nodes"]}["big"]["settings"]["where"] == "amount > 700")
+        text_in(bea, By.ID, "revision-hint", "unsaved changes")
 
         # A closed tab leaves the list.
         vik.quit()

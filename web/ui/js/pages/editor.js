@@ -461,7 +461,15 @@ export async function editorPage(view, me) {
    * @param {{quiet?: boolean}} [options]
    */
   async function validate(options = {}) {
-    const result = await api("POST", "/api/v1/pipelines/validate", { document: documentText() });
+    /** @type {any} */
+    let result;
+    try {
+      result = await api("POST", "/api/v1/pipelines/validate", { document: documentText() });
+    } catch (error) {
+      // The server is out of reach (a restart, the network): say so; the next change checks again.
+      if (!options.quiet && canvas.element.isConnected) say(`Could not check the pipeline: ${/** @type {Error} */ (error).message}`, true);
+      return false;
+    }
     problems = result.problems;
     schemas = result.schemas ?? {};
     notes = result.notes ?? {};
