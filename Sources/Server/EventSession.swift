@@ -68,7 +68,10 @@ final class EventSession: Sendable {
             try await group.next()
             group.cancelAll()
         }
-        await state.services.live.leaveAll(session: live.outbox.session)
+        // Its tabs leave the rooms they were in.
+        for (pipelineID, client) in editing.withLock({ $0 }) {
+            await state.services.live.leave(pipelineID, client: client, session: live.outbox.session)
+        }
     }
 
     /// Sends what live editing rooms say to this socket; ends when the socket was too slow to keep up.

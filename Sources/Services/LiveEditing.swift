@@ -38,11 +38,6 @@ public final class LiveEditing: Sendable {
         await existingRoom(pipelineID)?.leave(client: client, session: session)
     }
 
-    /// Leaves every room a socket had joined (it closed).
-    public func leaveAll(session: String) async {
-        for room in rooms.withLock({ Array($0.values) }) { await room.leave(session: session) }
-    }
-
     /// Orders an operation (editors and owners only; checked per operation).
     public func apply(_ pipelineID: String, client: String, session: String, clientOp: Int64, base: Int64, op: JSONValue) async throws {
         guard let room = existingRoom(pipelineID) else { throw ServiceError.invalid("join the pipeline before editing it", field: "pipeline") }

@@ -71,6 +71,10 @@ actor LiveRoom {
     private var writers: [String: Writer] = [:]
     private var lastClientOp: [String: Int64] = [:]
     private var members: [String: Member] = [:]
+    /// Whether a change of the working copy is under way, and who waits for it: the actor is reentrant at each
+    /// `await` (the store), so two operations must not be ordered at once.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(pipelineID: String, store: MetadataStore) {
         self.pipelineID = pipelineID
@@ -80,6 +84,8 @@ actor LiveRoom {
     // MARK: Membership
 
     func join(client: String, user: User, role: ShareRole, outbox: LiveOutbox) async throws {
+        await acquire()
+        defer { release() }
         if let other = members[client], other.user.id != user.id { throw ServiceError.forbidden("that client id belongs to another user's editor") }
         try await load()
         let taken = Set(members.values.filter { $0.user.id != user.id }.map(\.color))
@@ -97,10 +103,6 @@ actor LiveRoom {
         if members.isEmpty { unload() }
     }
 
-    func leave(session: String) {
-        for member in members.values where member.session == session { leave(client: member.client, session: session) }
-    }
-
     var isEmpty: Bool { members.isEmpty }
 
     // MARK: Operations
@@ -108,6 +110,8 @@ actor LiveRoom {
     /// Orders one operation of `client` (sent when it had seen `base`), stores it and broadcasts it (its sender
     /// takes the broadcast as its acknowledgement). A refused operation is answered to its sender alone.
     func apply(client: String, session: String, clientOp: Int64, base: Int64, op: JSONValue) async throws {
+        await acquire()
+        defer { release() }
         guard var member = members[client], member.session == session else { throw ServiceError.invalid("join the pipeline before editing it", field: "pipeline") }
         do {
             try await authorize(&member, needs: .editor)
@@ -237,6 +241,8 @@ actor LiveRoom {
 
     /// Saves the merged document (`commit`, which must keep every operation up to `through`) and tells every editor.
     func save(through: Int64, by user: User, _ commit: @Sendable () async throws -> PipelineRecord) async throws -> PipelineRecord {
+        await acquire()
+        defer { release() }
         try await load()
         guard through == seq else {
             throw ServiceError(.conflict, "live_behind", "the working copy has changes you have not received yet (operation \(seq); you have \(through)): save again in a moment",
@@ -258,11 +264,24 @@ actor LiveRoom {
     /// A revision was saved outside the live editor (the API, an import, a restore): the working copy is now that
     /// revision plus the unsaved operations, and every editor gets it.
     func revisionSaved() async throws {
+        await acquire()
+        defer { release() }
         guard loaded else { return }
         try await reload()
     }
 
     // MARK: State
+
+    /// Waits until no other change of the working copy is under way (first come, first served).
+    private func acquire() async {
+        guard busy else { busy = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the working copy to the next waiter (still busy), or frees it.
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
 
     private func load() async throws {
         guard !loaded else { return }

@@ -2,6 +2,7 @@ import Foundation
 @testable import Server
 import SluiceTestSupport
 import Store
+import Synchronization
 import Testing
 
 /// Live editing over a real WebSocket on loopback: rooms, ordered operations, unique ids, same-field races,
@@ -145,11 +146,10 @@ struct LiveEditingTests {
 }
 
 /// A value set inside a `@Sendable` closure and read after it.
-final class Box<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
+final class Box<T: Sendable>: Sendable {
+    private let stored = Mutex<T?>(nil)
     var value: T {
-        get { lock.withLock { stored! } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0! } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
