@@ -100,6 +100,7 @@ let package = Package(
             name: "NodesSFTP",
             dependencies: [
                 "NodeKit", crypto, nioCore,
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),
             ],

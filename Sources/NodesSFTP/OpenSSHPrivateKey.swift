@@ -1,17 +1,23 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 import NIOCore
 import NIOSSH
 
 /// Reads an OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`, what `ssh-keygen` writes): ed25519
-/// and ECDSA (P-256, P-384, P-521) keys without a passphrase. A passphrase-protected or RSA key is refused with
-/// what to do instead (swift-nio-ssh, the SSH implementation, signs with ed25519 and ECDSA keys only).
+/// and ECDSA (P-256, P-384, P-521) keys, with or without a passphrase (bcrypt key derivation, AES in CTR or CBC
+/// mode: what ssh-keygen uses). An RSA key is refused with what to do instead (swift-nio-ssh, the SSH
+/// implementation, signs with ed25519 and ECDSA keys only).
 enum OpenSSHPrivateKey {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func parse(_ text: String) throws -> NIOSSHPrivateKey {
+    /// The most bcrypt rounds a key may ask for (ssh-keygen's default is 16; each round costs a few milliseconds,
+    /// so a hostile key cannot keep the server busy for long).
+    static let maximumRounds = 1_000
+
+    static func parse(_ text: String, passphrase: String? = nil) throws -> NIOSSHPrivateKey {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(of: "-----BEGIN OPENSSH PRIVATE KEY-----"), let end = lines.firstIndex(of: "-----END OPENSSH PRIVATE KEY-----"), begin < end else {
             if text.contains("BEGIN RSA PRIVATE KEY") || text.contains("BEGIN PRIVATE KEY") {
@@ -24,16 +30,19 @@ enum OpenSSHPrivateKey {
         let magic = Array("openssh-key-v1\0".utf8)
         guard buffer.readBytes(length: magic.count) == magic else { throw Failure(description: "not an openssh-key-v1 key") }
         let cipher = try string(&buffer)
-        _ = try bytes(&buffer) // kdf name
-        _ = try bytes(&buffer) // kdf options
-        guard cipher == "none" else {
-            throw Failure(description: "the key is protected by a passphrase; store a copy without one in the connection (it is kept in the server's vault): ssh-keygen -p -N '' -f COPY")
-        }
+        let kdf = try string(&buffer)
+        var kdfOptions = try bytes(&buffer)
         guard let count = buffer.readInteger(as: UInt32.self), count == 1 else { throw Failure(description: "the file must hold exactly one key") }
         _ = try bytes(&buffer) // public key
         var secret = try bytes(&buffer)
+        if cipher != "none" {
+            guard let passphrase, !passphrase.isEmpty else {
+                throw Failure(description: "the key is protected by a passphrase: give it in the connection's passphrase (a secret)")
+            }
+            secret = ByteBuffer(bytes: try decrypt(secret, cipher: cipher, kdf: kdf, options: &kdfOptions, passphrase: passphrase))
+        }
         guard let check1 = secret.readInteger(as: UInt32.self), let check2 = secret.readInteger(as: UInt32.self), check1 == check2 else {
-            throw Failure(description: "the key's private part is damaged")
+            throw Failure(description: cipher == "none" ? "the key's private part is damaged" : "the passphrase does not open the key")
         }
         let type = try string(&secret)
         switch type {
@@ -58,6 +67,34 @@ enum OpenSSHPrivateKey {
         default:
             throw Failure(description: "key type \(type) is not supported; use an ed25519 key (ssh-keygen -t ed25519)")
         }
+    }
+
+    /// The private part of a passphrase-protected key, decrypted.
+    private static func decrypt(_ secret: ByteBuffer, cipher: String, kdf: String, options: inout ByteBuffer, passphrase: String) throws -> [UInt8] {
+        guard kdf == "bcrypt" else { throw Failure(description: "the key's key derivation \(kdf) is not supported (ssh-keygen uses bcrypt)") }
+        let keyLength: Int, counterMode: Bool
+        switch cipher {
+        case "aes128-ctr": (keyLength, counterMode) = (16, true)
+        case "aes192-ctr": (keyLength, counterMode) = (24, true)
+        case "aes256-ctr": (keyLength, counterMode) = (32, true)
+        case "aes128-cbc": (keyLength, counterMode) = (16, false)
+        case "aes192-cbc": (keyLength, counterMode) = (24, false)
+        case "aes256-cbc": (keyLength, counterMode) = (32, false)
+        default: throw Failure(description: "the key's cipher \(cipher) is not supported; rewrite it with ssh-keygen -p -Z aes256-ctr -f KEY")
+        }
+        let salt = Array(try bytes(&options).readableBytesView)
+        guard let rounds = options.readInteger(as: UInt32.self), rounds >= 1 else { throw Failure(description: "the key's bcrypt options are damaged") }
+        guard rounds <= maximumRounds else {
+            throw Failure(description: "the key asks for \(rounds) bcrypt rounds (at most \(maximumRounds) here); rewrite it with ssh-keygen -p -a 16 -f KEY")
+        }
+        let material = BcryptPBKDF.derive(passphrase: Array(passphrase.utf8), salt: salt, rounds: Int(rounds), length: keyLength + 16)
+        let key = SymmetricKey(data: material[0..<keyLength]), iv = material[keyLength...]
+        let encrypted = Array(secret.readableBytesView)
+        guard encrypted.count % 16 == 0 else { throw Failure(description: "the key's private part is damaged (not whole AES blocks)") }
+        if counterMode {
+            return Array(try AES._CTR.decrypt(encrypted, using: key, nonce: AES._CTR.Nonce(nonceBytes: iv)))
+        }
+        return Array(try AES._CBC.decrypt(encrypted, using: key, iv: AES._CBC.IV(ivBytes: iv), noPadding: true))
     }
 
     private static func bytes(_ buffer: inout ByteBuffer) throws -> ByteBuffer {

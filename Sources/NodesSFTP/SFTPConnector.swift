@@ -11,7 +11,8 @@ public enum SFTPConnector: FileStoring {
     static let port = Field<Int>("port", summary: "The SSH port.", default: 22)
     static let user = Field<String>("user", summary: "The login name.", example: "acme")
     static let password = Field<String?>("password", summary: "The password (a secret); or use privateKey.")
-    static let privateKey = Field<String?>("privateKey", summary: "An OpenSSH private key, ed25519 or ECDSA, without a passphrase (a secret; \"${file:./keys/acme}\").")
+    static let privateKey = Field<String?>("privateKey", summary: "An OpenSSH private key, ed25519 or ECDSA (a secret; \"${file:./keys/acme}\").")
+    static let passphrase = Field<String?>("passphrase", summary: "The private key's passphrase, when it has one (a secret).")
     static let hostKeyFingerprint = Field<String>("hostKeyFingerprint", summary: "The server's host key fingerprint as ssh-keygen -lf prints it (SHA256:…); any other key is refused.",
                                                   example: "SHA256:yLzh0lTv7V8iMZQ6kN2j2mP3s5ytWQvOQ0V3wRfAx0k")
     static let timeout = Field<Duration>("timeout", summary: "Time allowed to connect.", default: .seconds(30))
@@ -19,8 +20,8 @@ public enum SFTPConnector: FileStoring {
 
     public static let spec = ConnectionSpec(
         type: "sftp", summary: "An SFTP server (SSH): files read and written by file nodes.",
-        fields: [host.spec, port.spec, user.spec, password.spec, privateKey.spec, hostKeyFingerprint.spec, timeout.spec, concurrency.spec],
-        secretFields: ["password", "privateKey"])
+        fields: [host.spec, port.spec, user.spec, password.spec, privateKey.spec, passphrase.spec, hostKeyFingerprint.spec, timeout.spec, concurrency.spec],
+        secretFields: ["password", "privateKey", "passphrase"])
 
     public static func check(_ connection: Connection) async throws -> ConnectionCheckResult {
         let login = try self.login(connection)
@@ -52,7 +53,7 @@ public enum SFTPConnector: FileStoring {
         let password = connection.secrets["password"]?.reveal()
         var key: NIOSSHPrivateKey?
         if let text = connection.secrets["privateKey"]?.reveal(), !text.isEmpty {
-            do { key = try OpenSSHPrivateKey.parse(text) } catch {
+            do { key = try OpenSSHPrivateKey.parse(text, passphrase: connection.secrets["passphrase"]?.reveal()) } catch {
                 throw ConfigError(code: "invalid_value", message: "privateKey: \(error)", node: node, field: "privateKey")
             }
         }

@@ -54,6 +54,9 @@ struct NodeDriver {
                 let after = coordinator.counts(node.id)
                 let moved = after.recordsIn != before.recordsIn || after.recordsOut != before.recordsOut
                 if isStopping || error is RunAborted || error is CancellationError {
+                    // Aborted while the run still runs (a debug run's controller said stop): the whole run is cancelled
+                    // before this node's outputs end, so no sink downstream takes the end for a finished input and commits.
+                    if !isStopping { coordinator.cancel() }
                     finishOutputs()
                     finish(.cancelled, started, error: nil)
                     return

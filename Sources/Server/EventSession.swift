@@ -41,7 +41,7 @@ final class EventSession: Sendable {
     static let authTimeout: Duration = .seconds(10)
     /// How long a socket editing a pipeline may stay silent (editors send a heartbeat every 3 s): then its tab is
     /// taken as gone and leaves the room.
-    static let editorSilence: Duration = .seconds(8)
+    static let editorSilence: Duration = .seconds(7)
 
     init(state: ServerState, outbound: WebSocketOutboundWriter, user: User?, token: String?) {
         self.state = state

@@ -20,6 +20,7 @@ import Testing
         folder = "t-" + UUID().uuidString.prefix(8).lowercased()
         harness = try PipelineHarness(directory: dir, connectionsYAML: server.connectionYAML("partner") + "\n" + server.connectionYAML("keyed", key: "ed25519")
             + "\n" + server.connectionYAML("ecdsa", key: "ecdsa")
+            + "\n" + server.connectionYAML("locked", key: "ed25519_locked") + "\n" + server.connectionYAML("locked_cbc", key: "ecdsa_locked")
             + "\n" + server.connectionYAML("impostor", fingerprint: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
     }
 
@@ -49,7 +50,7 @@ import Testing
         let left = try FileManager.default.contentsOfDirectory(atPath: server.files + "/\(folder)/out")
         #expect(left == ["orders.csv"], "no temporary file is left: \(left)")
 
-        for connection in ["keyed", "ecdsa"] {
+        for connection in ["keyed", "ecdsa", "locked", "locked_cbc"] {
             let read = try await copy(from: "connection: \(connection), path: \"\(folder)/**/*.csv\"", to: "path: back.csv")
             #expect(read.summary.status == .succeeded, "\(connection): \(read.summary.error ?? "")")
             #expect(try same(dir.file("orders.csv"), dir.file("back.csv")), "\(connection)")
@@ -115,5 +116,20 @@ import Testing
             "\(error)".contains("RSA keys are not supported") && "\(error)".contains("ed25519")
         }
         #expect { try OpenSSHPrivateKey.parse("not a key") } throws: { "\($0)".contains("not an OpenSSH private key") }
+        // Passphrase-protected keys (aes256-ctr with 16 rounds; aes128-cbc with 8): opened with the passphrase only.
+        for kind in ["ed25519_locked", "ecdsa_locked"] {
+            let text = try String(contentsOfFile: server.keyPath(kind), encoding: .utf8)
+            #expect(throws: Never.self) { try OpenSSHPrivateKey.parse(text, passphrase: server.passphrase) }
+            #expect { try OpenSSHPrivateKey.parse(text) } throws: { "\($0)".contains("protected by a passphrase: give it in the connection's passphrase") }
+            #expect { try OpenSSHPrivateKey.parse(text, passphrase: "open sesame") } throws: { "\($0)".contains("the passphrase does not open the key") }
+        }
+    }
+
+    @Test func blowfishStartsFromTheDigitsOfPi() {
+        // π = 3.243F6A88 85A308D3 13198A2E 03707344 A4093822 299F31D0 … in hexadecimal.
+        #expect(Array(PiWords.blowfish.prefix(6)) == [0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344, 0xA409_3822, 0x299F_31D0])
+        #expect(PiWords.blowfish.count == 1042)
+        // More words agree with a longer computation (the guard words absorbed the rounding).
+        #expect(PiWords.compute(count: 1100).prefix(1042).elementsEqual(PiWords.blowfish))
     }
 }

@@ -145,6 +145,47 @@ struct LiveEditingTests {
     }
 }
 
+extension LiveEditingTests {
+    /// A tab whose connection is lost without a close (no heartbeat any more) leaves the room within 10 s.
+    @Test
+    func aSilentTabLeavesTheRoomWithinTenSeconds() async throws {
+        let harness = try await ServerHarness.make()
+        try await harness.withLiveServer(workers: 0) { client in
+            let port = try #require(client.client.port)
+            let (root, _) = try await client.login("root", ServerHarness.adminPassword)
+            let (mia, _) = try await client.login("mia", ServerHarness.memberPassword)
+            let created = try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(Self.document)]))
+            let pipeline = try #require(created.body["id"]?.stringValue)
+            _ = try await client.call(.put, "/api/v1/pipelines/\(pipeline)/shares/\(harness.member.id)", token: root, json: .object(["role": .string("viewer")]))
+            let watcher = EventsClient(port: port), silent = EventsClient(port: port)
+            _ = try await Self.join(watcher, root, pipeline: pipeline, client: "tab-w")
+            _ = try await Self.join(silent, mia, pipeline: pipeline, client: "tab-s")
+            try await watcher.waitFor("two members") { $0.messageType == "members" && $0["members"]?.arrayItems.count == 2 }
+            // The watcher keeps sending its heartbeat; the other tab says nothing more.
+            let started = ContinuousClock.now
+            let heartbeat = Task {
+                while !Task.isCancelled {
+                    watcher.send(.object(["type": .string("presence"), "pipeline": .string(pipeline)]))
+                    try await Task.sleep(for: .seconds(3))
+                }
+            }
+            defer { heartbeat.cancel() }
+            let before = watcher.messages.count
+            while ContinuousClock.now - started < .seconds(12),
+                  !watcher.messages.dropFirst(before).contains(where: { $0.messageType == "members" && $0["members"]?.arrayItems.count == 1 }) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let gone = ContinuousClock.now - started
+            #expect(gone < .seconds(10), "left after \(gone)")
+            #expect(await silent.closedByServer(within: .seconds(2)))
+            heartbeat.cancel()
+            await watcher.close()
+            await silent.close()
+        }
+        await harness.close()
+    }
+}
+
 /// A value set inside a `@Sendable` closure and read after it.
 final class Box<T: Sendable>: Sendable {
     private let stored = Mutex<T?>(nil)

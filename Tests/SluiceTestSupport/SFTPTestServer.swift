@@ -12,12 +12,15 @@ public enum SFTPTestServer {
         public var user: String { read("user") }
         public var password: String { read("password") }
         public func keyPath(_ kind: String) -> String { directory + "/client_" + kind }
+        /// The passphrase of the `ed25519_locked` and `ecdsa_locked` keys.
+        public let passphrase = "open sesame, said the test"
 
         func read(_ name: String) -> String {
             ((try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        /// connections.yaml text for an `sftp` connection `name`: key login (`ed25519`, `ecdsa`, `rsa`) or the password.
+        /// connections.yaml text for an `sftp` connection `name`: key login (`ed25519`, `ecdsa`, `rsa`, and with a
+        /// passphrase `ed25519_locked`, `ecdsa_locked`) or the password.
         public func connectionYAML(_ name: String, key: String? = nil, fingerprint: String? = nil, extra: String = "") -> String {
             """
             \(name):
@@ -26,7 +29,7 @@ public enum SFTPTestServer {
               port: \(port)
               user: \(user)
               hostKeyFingerprint: "\(fingerprint ?? self.fingerprint)"
-            \(key.map { "  privateKey: \"${file:\(keyPath($0))}\"" } ?? "  password: \"\(password)\"")
+            \(key.map { "  privateKey: \"${file:\(keyPath($0))}\"" + ($0.hasSuffix("_locked") ? "\n  passphrase: \"\(passphrase)\"" : "") } ?? "  password: \"\(password)\"")
             \(extra)
             """
         }
