@@ -16,9 +16,10 @@ struct TerminalDebugger {
             guard let pause else { continue }
             print(Self.describe(pause))
             let command = await Self.ask()
+            // Said before the command is given: once stopped, the run ends at once.
+            if command == .stop { print("stopping: the run is cancelled and its sinks roll back") }
             debugger.command(command)
             if command == .stop {
-                print("stopping: the run is cancelled and its sinks roll back")
                 stopRun()
                 return
             }

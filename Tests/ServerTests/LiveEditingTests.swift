@@ -64,6 +64,14 @@ struct LiveEditingTests {
             #expect(document.contains(#""id":"src""#) && document.range(of: #""nodes""#)!.lowerBound < document.range(of: #""edges""#)!.lowerBound)
             _ = try await Self.join(b, mia, pipeline: pipeline, client: "tab-b")
             _ = try await Self.join(v, vic, pipeline: pipeline, client: "tab-v")
+            // Editors send a heartbeat (a tab silent for 7 s is taken as gone); so do these, however slow the machine.
+            let heartbeats = Task {
+                while !Task.isCancelled {
+                    for socket in [a, b, v] { socket.send(.object(["type": .string("presence"), "pipeline": .string(pipeline)])) }
+                    try await Task.sleep(for: .seconds(2))
+                }
+            }
+            defer { heartbeats.cancel() }
             // Everyone sees everyone, with a colour each and the viewer marked by role.
             let members = try await a.waitFor("three members") { $0.messageType == "members" && $0["members"]?.arrayItems.count == 3 }
             let roles = Dictionary(uniqueKeysWithValues: (members["members"]?.arrayItems ?? []).map { ($0["user"]?.stringValue ?? "", $0["role"]?.stringValue ?? "") })
