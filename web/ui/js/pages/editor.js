@@ -535,6 +535,7 @@ export async function editorPage(view, me) {
    */
   async function saveLive(message) {
     const live = /** @type {NonNullable<typeof liveEditing>} */ (liveEditing);
+    documentText(); // a name still being typed becomes its operation first, so the saved revision holds it
     for (let attempt = 0; ; attempt++) {
       if (!(await live.settled())) throw new Error("Your last changes have not reached the server yet (is the connection down?): save again in a moment.");
       try {
