@@ -41,8 +41,8 @@ enum BcryptPBKDF {
         var state = Blowfish()
         state.expand(data: hashedSalt, key: hashedPassphrase)
         for _ in 0..<64 {
-            state.expand(key: hashedSalt)
-            state.expand(key: hashedPassphrase)
+            state.expand(data: nil, key: hashedSalt)
+            state.expand(data: nil, key: hashedPassphrase)
         }
         let text = Array("OxychromaticBlowfishSwatDynamite".utf8)
         var position = 0
@@ -97,43 +97,22 @@ struct Blowfish {
         right = l
     }
 
-    /// The key schedule with a salt (`data`): the key is mixed into P, then P and the S-boxes are replaced by
-    /// successive encryptions, each of the last block mixed with the next words of the salt.
-    mutating func expand(data: [UInt8], key: [UInt8]) {
+    /// The key schedule: the key is mixed into P, then P and the S-boxes are replaced by successive encryptions of
+    /// the last block, each first mixed with the next words of the salt (`data`) when there is one.
+    mutating func expand(data: [UInt8]?, key: [UInt8]) {
         var position = 0
         for i in 0..<18 { p[i] ^= Self.word(key, &position) }
         position = 0
         var l: UInt32 = 0, r: UInt32 = 0
-        for i in Swift.stride(from: 0, to: 18, by: 2) {
-            l ^= Self.word(data, &position)
-            r ^= Self.word(data, &position)
+        func next() -> (UInt32, UInt32) {
+            if let data {
+                l ^= Self.word(data, &position)
+                r ^= Self.word(data, &position)
+            }
             encipher(&l, &r)
-            p[i] = l
-            p[i + 1] = r
+            return (l, r)
         }
-        for i in Swift.stride(from: 0, to: 1024, by: 2) {
-            l ^= Self.word(data, &position)
-            r ^= Self.word(data, &position)
-            encipher(&l, &r)
-            s[i] = l
-            s[i + 1] = r
-        }
-    }
-
-    /// The key schedule without a salt.
-    mutating func expand(key: [UInt8]) {
-        var position = 0
-        for i in 0..<18 { p[i] ^= Self.word(key, &position) }
-        var l: UInt32 = 0, r: UInt32 = 0
-        for i in Swift.stride(from: 0, to: 18, by: 2) {
-            encipher(&l, &r)
-            p[i] = l
-            p[i + 1] = r
-        }
-        for i in Swift.stride(from: 0, to: 1024, by: 2) {
-            encipher(&l, &r)
-            s[i] = l
-            s[i + 1] = r
-        }
+        for i in Swift.stride(from: 0, to: 18, by: 2) { (p[i], p[i + 1]) = next() }
+        for i in Swift.stride(from: 0, to: 1024, by: 2) { (s[i], s[i + 1]) = next() }
     }
 }
