@@ -37,6 +37,8 @@ actor LiveRoom {
         var outbox: LiveOutbox
         var presence: [String: JSONValue] = [:]
         var lastPresence: ContinuousClock.Instant?
+        /// An update that came too soon after the last one: sent when the interval ends (the latest wins), never dropped.
+        var pendingPresence: [String: JSONValue]?
         var opTokens: Double = LiveRoom.opBurst
         var tokensAt = ContinuousClock.now
     }
@@ -213,19 +215,45 @@ actor LiveRoom {
 
     // MARK: Presence
 
-    /// Forwards where a client's pointer is, what it selected and which node's settings it has open.
+    /// Forwards where a client's pointer is, what it selected and which node's settings it has open. At most one
+    /// update per client per `presenceInterval`: one that comes sooner waits for the interval's end (a later one
+    /// replaces it), so the last word of a burst always arrives.
     func presence(client: String, session: String, _ update: [String: JSONValue]) {
         guard var member = members[client], member.session == session else { return }
-        let now = ContinuousClock.now
-        if let last = member.lastPresence, now - last < Self.presenceInterval { return }
-        member.lastPresence = now
+        if let last = member.lastPresence, ContinuousClock.now - last < Self.presenceInterval {
+            let scheduled = member.pendingPresence != nil
+            member.pendingPresence = update
+            members[client] = member
+            if !scheduled {
+                Task { [weak self] in
+                    try? await Task.sleep(until: last + Self.presenceInterval)
+                    await self?.sendPendingPresence(client: client, session: session)
+                }
+            }
+            return
+        }
+        member.lastPresence = .now
+        members[client] = member
+        forwardPresence(client: client, update)
+    }
+
+    private func sendPendingPresence(client: String, session: String) {
+        guard var member = members[client], member.session == session, let update = member.pendingPresence else { return }
+        member.pendingPresence = nil
+        member.lastPresence = .now
+        members[client] = member
+        forwardPresence(client: client, update)
+    }
+
+    private func forwardPresence(client: String, _ update: [String: JSONValue]) {
+        guard var member = members[client] else { return }
         var presence: [String: JSONValue] = [:]
         if let cursor = update["cursor"]?.arrayValue, cursor.count == 2, cursor.allSatisfy(\.isFiniteNumber) { presence["cursor"] = .array(cursor) }
         if let selection = update["selection"]?.arrayValue {
             presence["selection"] = .array(Array(selection.prefix(200).filter { ($0.stringValue?.count ?? 1000) <= LiveOperation.maximumIDLength }))
         }
         if let editing = update["editing"]?.stringValue, editing.count <= LiveOperation.maximumIDLength { presence["editing"] = .string(editing) }
-        guard presence != member.presence else { members[client] = member; return }
+        guard presence != member.presence else { return }
         member.presence = presence
         members[client] = member
         var message = presence

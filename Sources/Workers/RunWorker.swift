@@ -50,6 +50,9 @@ struct RunWorker: Sendable {
     let queue: RunQueue
     let connections: StoredConnections
     let configuration: WorkerConfiguration
+    /// Says when the process is shutting down gracefully: ordinary runs finish, but a debug run (which may wait at a
+    /// breakpoint for as long as nobody answers) is stopped.
+    var shutdown: (@Sendable () -> Bool) = { false }
     var store: MetadataStore { queue.store }
 
     enum Ending: Equatable { case finished(RunPhase), abandoned, handedBack }
@@ -121,6 +124,14 @@ struct RunWorker: Sendable {
                 if let debugging, let debugger = runOptions.debugger {
                     group.addTask { await debugging.announcePauses() }
                     group.addTask { await debugging.obeyCommands(debugger, runTask: runTask) }
+                    group.addTask { [shutdown, store] in
+                        while !shutdown() {
+                            do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
+                        }
+                        try? await store.appendLogs(runID: run.id, [(store.now(), .warning, nil, "the server is shutting down: the debug run stops")])
+                        debugger.command(.stop)
+                        runTask.cancel()
+                    }
                 }
                 let result = await runTask.value
                 group.cancelAll()

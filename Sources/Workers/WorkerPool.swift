@@ -5,7 +5,8 @@ import Synchronization
 /// requeues runs whose worker died (lease expired).
 ///
 /// `run()` lives until its task is cancelled (hard stop: running runs are handed back to the queue).
-/// `stopClaiming()` is the graceful path: no new claims, current runs finish, then `run()` returns.
+/// `stopClaiming()` is the graceful path: no new claims, current runs finish (a debug run, which may wait at a
+/// breakpoint for as long as nobody answers, is stopped), then `run()` returns.
 public final class WorkerPool: Sendable {
     public let store: MetadataStore
     public let vault: Vault
@@ -55,7 +56,8 @@ public final class WorkerPool: Sendable {
     private func workerLoop(index: Int) async {
         var configuration = self.configuration
         if count > 1 { configuration.workerID += "#\(index)" }
-        let worker = RunWorker(queue: queue, connections: StoredConnections(store: store, vault: vault, files: configuration.files, outbound: configuration.outbound), configuration: configuration)
+        var worker = RunWorker(queue: queue, connections: StoredConnections(store: store, vault: vault, files: configuration.files, outbound: configuration.outbound), configuration: configuration)
+        worker.shutdown = { [self] in !self.claiming.withLock { $0 } }
         while !Task.isCancelled, claiming.withLock({ $0 }) {
             let seen = wakeup.generation
             let claimed: RunRecord?

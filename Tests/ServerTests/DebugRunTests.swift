@@ -2,6 +2,7 @@ import Foundation
 @testable import Server
 import SluiceTestSupport
 import Store
+import Synchronization
 import Testing
 
 /// Debug runs through the server: an ordinary run with a debug flag, run by a worker, paused at its breakpoints,
@@ -127,6 +128,41 @@ struct DebugRunTests {
             let logs = try await client.call(.get, "/api/v1/runs/\(plainID)/logs", token: root)
             #expect(logs.text.contains("output not committed"))
         }
+        await harness.close()
+    }
+
+    /// A server shutting down gracefully lets ordinary runs finish, but does not wait on a debug run paused at a
+    /// breakpoint (nobody may ever answer it): the run is stopped, ends cancelled, and the shutdown completes.
+    @Test func aShutdownStopsADebugRunWaitingAtABreakpoint() async throws {
+        let harness = try await ServerHarness.make()
+        let workspace = harness.state.configuration.workspace
+        try ("id,amount\n" + (1...1000).map { "\($0),\($0 * 10)" }.joined(separator: "\n") + "\n").write(toFile: workspace + "/orders.csv", atomically: true, encoding: .utf8)
+        let runBox = Box<String>()
+        let ended = Mutex(false)
+        let served = Task {
+            defer { ended.withLock { $0 = true } }
+            try await harness.withLiveServer(workers: 1) { client in
+                let (root, _) = try await client.login("root", ServerHarness.adminPassword)
+                let created = try await client.call(.post, "/api/v1/pipelines", token: root, json: .object(["document": .string(Self.document(output: "shutdown.csv"))]))
+                let pipeline = try #require(created.body["id"]?.stringValue, "\(created.text)")
+                let started = try await client.call(.post, "/api/v1/pipelines/\(pipeline)/runs", token: root,
+                                                    json: .object(["debug": .object(["breakpoints": .array([.string("orders")]), "commit_on_finish": .bool(true)])]))
+                let runID = try #require(started.body["id"]?.stringValue, "\(started.text)")
+                runBox.value = runID
+                _ = try await pause(client, runID, token: root, sequence: 1)
+                // Returning shuts the server down gracefully while the run waits at its breakpoint.
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !ended.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(ended.withLock { $0 }, "the shutdown waited on the paused debug run")
+        guard ended.withLock({ $0 }) else { return }
+        try await served.value
+        let run = try #require(try await harness.state.store.run(id: runBox.value))
+        #expect(run.phase == .cancelled, "\(run.phase)")
+        #expect(!FileManager.default.fileExists(atPath: workspace + "/shutdown.csv"), "the stopped run commits nothing")
+        let logs = try await harness.state.store.logs(runID: runBox.value, afterSeq: 0, limit: 1000)
+        #expect(logs.contains { $0.message.contains("shutting down: the debug run stops") }, "\(logs)")
         await harness.close()
     }
 }

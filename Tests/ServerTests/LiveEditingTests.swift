@@ -64,10 +64,12 @@ struct LiveEditingTests {
             #expect(document.contains(#""id":"src""#) && document.range(of: #""nodes""#)!.lowerBound < document.range(of: #""edges""#)!.lowerBound)
             _ = try await Self.join(b, mia, pipeline: pipeline, client: "tab-b")
             _ = try await Self.join(v, vic, pipeline: pipeline, client: "tab-v")
-            // Editors send a heartbeat (a tab silent for 7 s is taken as gone); so do these, however slow the machine.
+            // Editors send a heartbeat (a tab silent for 7 s is taken as gone); so do these, however slow the machine. Any
+            // message counts: these subscribe to the pipeline's runs again, which changes nothing (an editor's heartbeat
+            // repeats its presence, which would replace a presence this test sends on purpose).
             let heartbeats = Task {
                 while !Task.isCancelled {
-                    for socket in [a, b, v] { socket.send(.object(["type": .string("presence"), "pipeline": .string(pipeline)])) }
+                    for socket in [a, b, v] { socket.send(.object(["type": .string("subscribe"), "pipeline": .string(pipeline)])) }
                     try await Task.sleep(for: .seconds(2))
                 }
             }

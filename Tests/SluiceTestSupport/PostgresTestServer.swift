@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,14 +48,27 @@ public enum PostgresTestServer {
     /// Adds a login role that must authenticate with `method` (`scram-sha-256`, `md5` or `password`) over TCP:
     /// a rule for that role goes first in the cluster's pg_hba.conf (the cluster trusts everyone else) and the
     /// server reloads it. The password is stored as MD5 for `md5`, else as SCRAM.
+    /// Tests add roles in parallel: one edit of pg_hba.conf at a time, or one would drop another's rule. It returns
+    /// once the server enforces the rule (a reload is asynchronous): a login without a password is refused.
     public static func addPasswordRole(_ role: String, password: String, method: String) throws {
         let encryption = method == "md5" ? "md5" : "scram-sha-256"
         try psql("postgres", "SET password_encryption = '\(encryption)'; CREATE ROLE \(role) LOGIN PASSWORD '\(password)'")
-        let hbaFile = try psql("postgres", "SHOW hba_file")
-        let current = try String(contentsOfFile: hbaFile, encoding: .utf8)
-        try ("host all \(role) 127.0.0.1/32 \(method)\n" + current).write(toFile: hbaFile, atomically: false, encoding: .utf8)
-        try psql("postgres", "SELECT pg_reload_conf()")
+        try hbaEdits.withLock { _ in
+            let hbaFile = try psql("postgres", "SHOW hba_file")
+            let current = try String(contentsOfFile: hbaFile, encoding: .utf8)
+            try ("host all \(role) 127.0.0.1/32 \(method)\n" + current).write(toFile: hbaFile, atomically: false, encoding: .utf8)
+            try psql("postgres", "SELECT pg_reload_conf()")
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let probe = try runProcess("/usr/bin/psql", ["-X", "-w", "-At", "-h", "127.0.0.1", "-p", "\(try port)", "-U", role, "-d", "postgres", "-c", "SELECT 1"])
+            if probe.status != 0 { return }
+            usleep(50_000)
+        }
+        throw PSQLFailure(message: "pg_hba.conf rule for \(role) not in force after 10 s")
     }
+
+    private static let hbaEdits = Mutex(())
 
     /// Runs SQL with psql in `database` and returns the unaligned, tuples-only output (fields separated by |).
     @discardableResult
