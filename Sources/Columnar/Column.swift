@@ -29,6 +29,8 @@ public struct VariableWidthBuffer: Sendable, Equatable {
 public enum ColumnBuffer: Sendable, Equatable {
     case bool([Bool])
     case int64([Int64])
+    /// Decimals of 19 to 38 digits.
+    case int128([Int128])
     case float64([Double])
     case bytes(VariableWidthBuffer)
 }
@@ -48,6 +50,7 @@ public struct Column: Sendable, Equatable {
         self.count = switch buffer {
         case let .bool(v): v.count
         case let .int64(v): v.count
+        case let .int128(v): v.count
         case let .float64(v): v.count
         case let .bytes(b): b.count
         }
@@ -63,6 +66,7 @@ public struct Column: Sendable, Equatable {
         let values = switch buffer {
         case let .bool(v): v.count
         case let .int64(v): v.count * 8
+        case let .int128(v): v.count * 16
         case let .float64(v): v.count * 8
         case let .bytes(b): b.data.count + b.offsets.count * 8
         }
@@ -74,6 +78,20 @@ public struct Column: Sendable, Equatable {
     public var int64Values: [Int64] {
         guard case let .int64(v) = buffer else { preconditionFailure("column of type \(type) has no int64 buffer") }
         return v
+    }
+
+    public var int128Values: [Int128] {
+        guard case let .int128(v) = buffer else { preconditionFailure("column of type \(type) has no int128 buffer") }
+        return v
+    }
+
+    /// A decimal or integer column's scaled values in 128 bits, whichever width it is stored in.
+    public var exactValues: [Int128] {
+        switch buffer {
+        case let .int128(v): v
+        case let .int64(v): v.map { Int128(truncatingIfNeeded: $0) }
+        default: preconditionFailure("column of type \(type) holds no exact numbers")
+        }
     }
 
     public var float64Values: [Double] {
@@ -99,7 +117,8 @@ public struct Column: Sendable, Equatable {
         case let (.int64, .int64(v)): return .int(v[i])
         case let (.date, .int64(v)): return .date(v[i])
         case let (.timestamp, .int64(v)): return .timestamp(v[i])
-        case let (.decimal(_, scale), .int64(v)): return .decimal(v[i], scale: scale)
+        case let (.decimal(_, scale), .int64(v)): return .decimal(Int128(truncatingIfNeeded: v[i]), scale: scale)
+        case let (.decimal(_, scale), .int128(v)): return .decimal(v[i], scale: scale)
         case let (.float64, .float64(v)): return .float(v[i])
         case let (.string, .bytes(b)): return .string(b.string(at: i))
         case let (.json, .bytes(b)): return .json(b.string(at: i))
@@ -123,6 +142,7 @@ public struct Column: Sendable, Equatable {
         switch buffer {
         case let .bool(v): return Column(type: type, buffer: .bool(Array(v[range])), validity: bits)
         case let .int64(v): return Column(type: type, buffer: .int64(Array(v[range])), validity: bits)
+        case let .int128(v): return Column(type: type, buffer: .int128(Array(v[range])), validity: bits)
         case let .float64(v): return Column(type: type, buffer: .float64(Array(v[range])), validity: bits)
         case let .bytes(b):
             let base = b.offsets[range.lowerBound], end = b.offsets[range.upperBound]

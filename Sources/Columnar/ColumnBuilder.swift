@@ -6,6 +6,7 @@ public struct ColumnBuilder {
     public let type: DataType
     private var bools: [Bool] = []
     private var ints: [Int64] = []
+    private var wides: [Int128] = []
     private var doubles: [Double] = []
     private var offsets: [Int] = [0]
     private var data: [UInt8] = []
@@ -18,6 +19,7 @@ public struct ColumnBuilder {
         switch type.storage {
         case .bool: bools.reserveCapacity(capacity)
         case .int64: ints.reserveCapacity(capacity)
+        case .int128: wides.reserveCapacity(capacity)
         case .float64: doubles.reserveCapacity(capacity)
         case .bytes:
             offsets.reserveCapacity(capacity + 1)
@@ -45,6 +47,7 @@ public struct ColumnBuilder {
         switch type.storage {
         case .bool: bools.append(false)
         case .int64: ints.append(0)
+        case .int128: wides.append(0)
         case .float64: doubles.append(0)
         case .bytes: offsets.append(data.count)
         }
@@ -56,6 +59,15 @@ public struct ColumnBuilder {
 
     @inline(__always)
     public mutating func appendInt64(_ v: Int64) { ints.append(v); markValid() }
+
+    @inline(__always)
+    public mutating func appendInt128(_ v: Int128) { wides.append(v); markValid() }
+
+    /// Appends a decimal's scaled value (at this builder's scale) in whichever width the type stores.
+    @inline(__always)
+    public mutating func appendExact(_ v: Int128) {
+        if type.storage == .int128 { appendInt128(v) } else { appendInt64(Int64(truncatingIfNeeded: v)) }
+    }
 
     @inline(__always)
     public mutating func appendDouble(_ v: Double) { doubles.append(v); markValid() }
@@ -87,16 +99,26 @@ public struct ColumnBuilder {
         case (_, .null): appendNull()
         case let (.bool, .bool(b)): appendBool(b)
         case let (.int64, .int(i)):
-            if case let .decimal(_, scale) = type { appendInt64(i &* Int64(pow10(scale))) } else { appendInt64(i) }
+            if case let .decimal(precision, scale) = type { appendDecimal(Int128(i), scale: 0, precision: precision, target: scale) } else { appendInt64(i) }
         case let (.int64, .date(d)): appendInt64(d)
         case let (.int64, .timestamp(t)): appendInt64(t)
-        case let (.int64, .decimal(v, scale)):
-            if case let .decimal(_, target) = type { appendInt64(rescale(v, from: scale, to: target)) } else { appendInt64(v / Int64(pow10(scale))) }
-        case let (.int64, .float(d)):
-            if case let .decimal(_, scale) = type {
-                if let v = DecimalText.fromDouble(d, scale: scale) { appendInt64(v) } else { appendNull() }
+        case let (.int64, .decimal(v, scale)), let (.int128, .decimal(v, scale)):
+            if case let .decimal(precision, target) = type {
+                appendDecimal(v, scale: scale, precision: precision, target: target)
+            } else if let whole = ExactDecimal.rescale(v, from: scale, to: 0).flatMap({ Int64(exactly: $0) }) {
+                appendInt64(whole)
             } else {
-                appendInt64(Int64(d))
+                appendNull()
+            }
+        case let (.int128, .int(i)):
+            if case let .decimal(precision, scale) = type { appendDecimal(Int128(i), scale: 0, precision: precision, target: scale) } else { appendNull() }
+        case let (.int64, .float(d)), let (.int128, .float(d)):
+            if case let .decimal(precision, scale) = type {
+                if let v = DecimalText.fromDouble(d, scale: scale) { appendDecimal(v, scale: scale, precision: precision, target: scale) } else { appendNull() }
+            } else if d.isFinite, let i = Int64(exactly: d.rounded(.towardZero)) {
+                appendInt64(i)
+            } else {
+                appendNull()
             }
         case let (.float64, .float(d)): appendDouble(d)
         case let (.float64, .int(i)): appendDouble(Double(i))
@@ -107,6 +129,15 @@ public struct ColumnBuilder {
         case (.bytes, _): appendString(value.description)
         default: appendNull()
         }
+    }
+
+    /// A decimal at scale `scale` stored at this type's scale; NULL when it has more digits than `precision`.
+    private mutating func appendDecimal(_ v: Int128, scale: Int, precision: Int, target: Int) {
+        guard let moved = ExactDecimal.rescale(v, from: scale, to: target), let fits = ExactDecimal.fitting(moved, precision: precision) else {
+            appendNull()
+            return
+        }
+        appendExact(fits)
     }
 
     /// Appends rows `range` of `column`, which must have this builder's storage.
@@ -137,6 +168,7 @@ public struct ColumnBuilder {
         switch column.buffer {
         case let .bool(v): appendBool(v[i])
         case let .int64(v): appendInt64(v[i])
+        case let .int128(v): appendInt128(v[i])
         case let .float64(v): appendDouble(v[i])
         case let .bytes(b):
             b.data.withUnsafeBufferPointer { appendBytes(UnsafeBufferPointer(rebasing: $0[b.range(i)])) }
@@ -154,6 +186,7 @@ public struct ColumnBuilder {
         let buffer: ColumnBuffer = switch type.storage {
         case .bool: .bool(bools)
         case .int64: .int64(ints)
+        case .int128: .int128(wides)
         case .float64: .float64(doubles)
         case .bytes: .bytes(VariableWidthBuffer(offsets: offsets, data: data))
         }

@@ -5,6 +5,8 @@
 public struct ColumnCursor {
     public let type: DataType
     public let ints: UnsafePointer<Int64>?
+    /// Decimals of 19 to 38 digits.
+    public var wides: UnsafePointer<Int128>? = nil
     public let doubles: UnsafePointer<Double>?
     public let bools: UnsafePointer<Bool>?
     public let offsets: UnsafePointer<Int>?
@@ -16,6 +18,10 @@ public struct ColumnCursor {
         guard let validity else { return false }
         return validity[i &>> 6] & (1 &<< UInt64(i & 63)) == 0
     }
+
+    /// A decimal's scaled value (or an integer) in 128 bits, whichever width it is stored in.
+    @inline(__always)
+    public func exact(_ i: Int) -> Int128 { wides?[i] ?? Int128(truncatingIfNeeded: ints![i]) }
 
     /// The bytes of a string, bytes or json value.
     @inline(__always)
@@ -35,6 +41,8 @@ extension RecordBatch {
                 switch column.buffer {
                 case let .int64(v):
                     return ColumnCursor(type: column.type, ints: v.withUnsafeBufferPointer { $0.baseAddress }, doubles: nil, bools: nil, offsets: nil, data: nil, validity: validity)
+                case let .int128(v):
+                    return ColumnCursor(type: column.type, ints: nil, wides: v.withUnsafeBufferPointer { $0.baseAddress }, doubles: nil, bools: nil, offsets: nil, data: nil, validity: validity)
                 case let .float64(v):
                     return ColumnCursor(type: column.type, ints: nil, doubles: v.withUnsafeBufferPointer { $0.baseAddress }, bools: nil, offsets: nil, data: nil, validity: validity)
                 case let .bool(v):

@@ -18,6 +18,12 @@ extension Column {
                 count = n
             } }
             return Column(type: type, buffer: .int64(out), validity: validityOut)
+        case let .int128(values):
+            let out = values.withUnsafeBufferPointer { v in [Int128](unsafeUninitializedCapacity: n) { buf, count in
+                for i in 0..<n { buf[i] = v[Int(rows[i])] }
+                count = n
+            } }
+            return Column(type: type, buffer: .int128(out), validity: validityOut)
         case let .float64(values):
             let out = values.withUnsafeBufferPointer { v in [Double](unsafeUninitializedCapacity: n) { buf, count in
                 for i in 0..<n { buf[i] = v[Int(rows[i])] }
@@ -114,6 +120,8 @@ extension RecordBatch {
                 switch first.buffer {
                 case .int64:
                     return Column(type: type, buffer: .int64(interleaved(parts.map { $0.int64Values }, refs)), validity: validity)
+                case .int128:
+                    return Column(type: type, buffer: .int128(interleaved(parts.map { $0.int128Values }, refs)), validity: validity)
                 case .float64:
                     return Column(type: type, buffer: .float64(interleaved(parts.map { $0.float64Values }, refs)), validity: validity)
                 case .bool:
@@ -237,6 +245,11 @@ extension RecordBatch {
                 out.reserveCapacity(n)
                 for part in parts { out.append(contentsOf: part.int64Values) }
                 return Column(type: type, buffer: .int64(out), validity: validity)
+            case .int128:
+                var out: [Int128] = []
+                out.reserveCapacity(n)
+                for part in parts { out.append(contentsOf: part.int128Values) }
+                return Column(type: type, buffer: .int128(out), validity: validity)
             case .float64:
                 var out: [Double] = []
                 out.reserveCapacity(n)

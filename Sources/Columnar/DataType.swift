@@ -8,7 +8,8 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
     case bool
     case int64
     case float64
-    /// Fixed-point number stored as an `Int64` scaled by 10^scale (precision ≤ 18).
+    /// Fixed-point number: an integer scaled by 10^scale, stored as an `Int64` up to precision 18 and as an
+    /// `Int128` from 19 to 38 digits.
     case decimal(precision: Int, scale: Int)
     case string
     case bytes
@@ -51,7 +52,7 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
             guard name.hasPrefix("decimal(") || name.hasPrefix("numeric("), name.hasSuffix(")") else { return nil }
             let inner = name.drop(while: { $0 != "(" }).dropFirst().dropLast()
             let parts = inner.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 2, let p = parts[0], let s = parts[1], (1...18).contains(p), (0...p).contains(s) else { return nil }
+            guard parts.count == 2, let p = parts[0], let s = parts[1], (1...ExactDecimal.maxPrecision).contains(p), (0...p).contains(s) else { return nil }
             self = .decimal(precision: p, scale: s)
         }
     }
@@ -76,6 +77,7 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
     public var storage: StorageKind {
         switch self {
         case .bool: .bool
+        case let .decimal(precision, _) where precision > ExactDecimal.narrowPrecision: .int128
         case .int64, .date, .timestamp, .decimal: .int64
         case .float64: .float64
         case .string, .bytes, .json: .bytes
@@ -85,7 +87,7 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
 
 /// The physical buffer kind behind a `DataType`.
 public enum StorageKind: Sendable, Hashable {
-    case bool, int64, float64, bytes
+    case bool, int64, int128, float64, bytes
 }
 
 import Foundation

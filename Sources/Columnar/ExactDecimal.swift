@@ -1,11 +1,15 @@
-/// Exact fixed-point arithmetic on decimals stored as scaled 64-bit integers, with 128-bit intermediates:
-/// sums, products and quotients are computed without rounding noise and checked against the 18 digits a stored
-/// decimal holds.
+/// Exact fixed-point arithmetic on decimals stored as scaled integers (64-bit up to 18 digits, 128-bit up to 38):
+/// sums, products and quotients are computed in 128 bits without rounding noise and checked against the 38 digits
+/// a decimal holds.
 public enum ExactDecimal {
-    /// The digits a stored decimal holds (a scaled `Int64`).
-    public static let maxPrecision = 18
-    /// 10^18: every stored decimal's scaled value is below this in magnitude.
-    public static let limit: Int128 = 1_000_000_000_000_000_000
+    /// The most digits a decimal holds (a scaled `Int128`).
+    public static let maxPrecision = 38
+    /// 10^38: every decimal's scaled value is below this in magnitude.
+    public static let limit: Int128 = power(38)!
+    /// The most digits a decimal stored in 64 bits holds.
+    public static let narrowPrecision = 18
+    /// 10^18: a narrow decimal's scaled value is below this in magnitude.
+    public static let narrowLimit: Int128 = 1_000_000_000_000_000_000
 
     /// 10^n for n in 0...38, nil beyond.
     public static func power(_ n: Int) -> Int128? {
@@ -29,17 +33,42 @@ public enum ExactDecimal {
         return (x < 0) == (y < 0) ? q + 1 : q - 1
     }
 
-    /// The value as a stored decimal, nil when it has more than 18 digits.
+    /// The value as a narrow (64-bit) decimal, nil when it has more than 18 digits.
     public static func narrow(_ x: Int128) -> Int64? {
-        x.magnitude < limit.magnitude ? Int64(x) : nil
+        x.magnitude < narrowLimit.magnitude ? Int64(x) : nil
+    }
+
+    /// The value when it has at most `precision` digits, else nil.
+    public static func fitting(_ x: Int128, precision: Int) -> Int128? {
+        x.magnitude < (power(min(precision, maxPrecision)) ?? limit).magnitude ? x : nil
     }
 
     /// A stored decimal's scaled value moved from scale `from` to scale `to` (rounding half away from zero when
-    /// it loses digits), nil when it does not fit.
+    /// it loses digits), nil when it does not fit in 18 digits.
     public static func rescale(_ value: Int64, from: Int, to: Int) -> Int64? {
-        if to >= from { return scaled(Int128(value), by: to - from).flatMap(narrow) }
+        rescale(Int128(value), from: from, to: to).flatMap(narrow)
+    }
+
+    /// A scaled value moved from scale `from` to scale `to` (rounding half away from zero when it loses digits), nil
+    /// when it does not fit in 38 digits.
+    public static func rescale(_ value: Int128, from: Int, to: Int) -> Int128? {
+        if to >= from { return scaled(value, by: to - from).flatMap { fitting($0, precision: maxPrecision) } }
         guard let p = power(from - to) else { return 0 }
-        return narrow(divide(Int128(value), p))
+        return divide(value, p)
+    }
+
+    /// The precision of a decimal holding `value`'s digits (at least `scale + 1`, at most 38).
+    public static func precision(of value: Int128, scale: Int) -> Int {
+        var digits = 1, rest = value.magnitude
+        while rest >= 10 { rest /= 10; digits += 1 }
+        return min(max(digits, scale + 1), maxPrecision)
+    }
+
+    /// The decimal type a value of `integerDigits` integer digits and `scale` fraction digits needs (at most 38 digits,
+    /// the integer digits giving way when both do not fit).
+    public static func type(integerDigits: Int, scale: Int) -> DataType {
+        let scale = min(max(scale, 0), maxPrecision)
+        return .decimal(precision: max(min(max(integerDigits, 0) + scale, maxPrecision), max(scale, 1)), scale: scale)
     }
 }
 
@@ -49,6 +78,15 @@ extension DataType {
         switch self {
         case let .decimal(_, scale): scale
         case .int64: 0
+        default: nil
+        }
+    }
+
+    /// The integer digits (precision − scale) of a decimal type, 19 for int64, nil otherwise.
+    public var decimalIntegerDigits: Int? {
+        switch self {
+        case let .decimal(precision, scale): precision - scale
+        case .int64: 19
         default: nil
         }
     }

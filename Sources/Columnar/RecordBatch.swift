@@ -80,6 +80,7 @@ public struct RecordBatch: Sendable, Equatable {
             let size = switch column.buffer {
             case let .bool(v): v.count
             case let .int64(v): v.count * 8
+            case let .int128(v): v.count * 16
             case let .float64(v): v.count * 8
             case let .bytes(b): b.data.count + b.offsets.count * 8
             }

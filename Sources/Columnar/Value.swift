@@ -5,7 +5,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     case int(Int64)
     case float(Double)
     /// A fixed-point number: `unscaled / 10^scale`.
-    case decimal(Int64, scale: Int)
+    case decimal(Int128, scale: Int)
     case string(String)
     case bytes([UInt8])
     /// Days since 1970-01-01.
@@ -23,7 +23,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .bool: .bool
         case .int: .int64
         case .float: .float64
-        case let .decimal(_, scale): .decimal(precision: 18, scale: scale)
+        case let .decimal(v, scale): .decimal(precision: ExactDecimal.precision(of: v, scale: scale) > ExactDecimal.narrowPrecision ? ExactDecimal.maxPrecision : ExactDecimal.narrowPrecision, scale: scale)
         case .string: .string
         case .bytes: .bytes
         case .date: .date
@@ -69,6 +69,14 @@ public func formatDouble(_ d: Double) -> String {
 
 /// Formats a scaled integer with exactly `scale` digits after the point.
 public func formatDecimal(_ unscaled: Int64, scale: Int) -> String {
+    guard scale > 0 else { return String(unscaled) }
+    let digits = String(unscaled.magnitude).leftPadded(to: scale + 1)
+    let split = digits.index(digits.endIndex, offsetBy: -scale)
+    return (unscaled < 0 ? "-" : "") + digits[..<split] + "." + digits[split...]
+}
+
+/// Formats a scaled integer with exactly `scale` digits after the point.
+public func formatDecimal(_ unscaled: Int128, scale: Int) -> String {
     guard scale > 0 else { return String(unscaled) }
     let negative = unscaled < 0
     let digits = String(unscaled.magnitude).leftPadded(to: scale + 1)

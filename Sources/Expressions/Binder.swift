@@ -176,10 +176,11 @@ struct Binder {
         for (node, part) in [(left, l), (right, r)] where !(node.type.isNumeric || node.isNullConstant) {
             throw error("type_mismatch", "operator '\(op.rawValue)' needs numbers, but this is \(node.type)", part.span)
         }
-        if let decimal = Self.decimalResult(op, lt, rt) {
-            // Exact: each side keeps its own scale (an integer is a decimal of scale 0); the evaluator aligns them.
-            let l = try coerce(left, to: lt == .int64 || left.isNullConstant ? .decimal(precision: ExactDecimal.maxPrecision, scale: 0) : lt, span)
-            let r = try coerce(right, to: rt == .int64 || right.isNullConstant ? .decimal(precision: ExactDecimal.maxPrecision, scale: 0) : rt, span)
+        if let decimal = Self.decimalResult(op, left, right, lt, rt) {
+            // Exact: each side keeps its own scale and storage (an integer is a decimal of scale 0); the evaluator
+            // aligns them in 128 bits.
+            let l = left.isNullConstant ? try coerce(left, to: .decimal(precision: ExactDecimal.narrowPrecision, scale: 0), span) : left
+            let r = right.isNullConstant ? try coerce(right, to: .decimal(precision: ExactDecimal.narrowPrecision, scale: 0), span) : right
             return .arithmetic(op, l, r, decimal, span)
         }
         let type: DataType = (lt == .int64 && rt == .int64) ? .int64 : .float64
@@ -187,32 +188,37 @@ struct Binder {
     }
 
     /// The exact result type of decimal arithmetic (at least one decimal side, no float), with PostgreSQL's
-    /// result scales for + - * % (the larger scale; the sum of scales for *) and for / the larger of the scales and 6;
-    /// nil (float64 arithmetic) when a side is a float or the scale would pass 18 digits.
-    static func decimalResult(_ op: BinaryOperator, _ lt: DataType, _ rt: DataType) -> DataType? {
+    /// result scales for + - * % (the larger scale; the sum of scales for *) and for / the larger of the scales and 6,
+    /// and room for every integer digit the operands can produce (a sum one more than the larger side, a product
+    /// both sides' digits; a literal counts its own digits), at most 38 digits. Nil (float64 arithmetic) when a side
+    /// is a float or the scale would pass 38 digits.
+    static func decimalResult(_ op: BinaryOperator, _ left: BoundNode, _ right: BoundNode, _ lt: DataType, _ rt: DataType) -> DataType? {
         let isDecimal = { (t: DataType) -> Bool in if case .decimal = t { true } else { false } }
         guard isDecimal(lt) || isDecimal(rt), let s1 = lt.decimalScale, let s2 = rt.decimalScale else { return nil }
-        return decimalScale(op, s1, s2)
+        let d1 = integerDigits(left, lt), d2 = integerDigits(right, rt)
+        let (digits, scale) = switch op {
+        case .add, .subtract: (max(d1, d2) + 1, max(s1, s2))
+        case .multiply: (d1 + d2, s1 + s2)
+        case .divide: (d1 + s2, max(s1, s2, 6))
+        default: (min(d1, d2), max(s1, s2))   // a remainder is smaller than both sides
+        }
+        return scale <= ExactDecimal.maxPrecision ? ExactDecimal.type(integerDigits: digits, scale: scale) : nil
     }
 
-    private static func decimalScale(_ op: BinaryOperator, _ s1: Int, _ s2: Int) -> DataType? {
-        let scale = switch op {
-        case .multiply: s1 + s2
-        case .divide: max(s1, s2, 6)
-        default: max(s1, s2)
+    /// The integer digits a node's values can have: a literal's own, else its type's (19 for int64).
+    static func integerDigits(_ node: BoundNode, _ type: DataType) -> Int {
+        switch node.constantValue {
+        case let .int(v)?: String(v.magnitude).count
+        case let .decimal(v, scale)?: max(ExactDecimal.precision(of: v, scale: scale) - scale, 1)
+        default: type.decimalIntegerDigits ?? 19
         }
-        return scale <= ExactDecimal.maxPrecision ? .decimal(precision: ExactDecimal.maxPrecision, scale: scale) : nil
     }
 
     /// A number literal with a fraction (`1.19`) next to a decimal is a decimal of its written digits, as
     /// PostgreSQL's numeric literals are: `amount * 1.19` stays exact. Anything else is left as it is.
     static func literalAsDecimal(_ node: BoundNode, beside other: DataType) -> BoundNode {
-        guard case .decimal = other, case let .float(d)? = node.constantValue, d.isFinite else { return node }
-        let text = formatDouble(d)
-        guard !text.contains("e"), !text.contains("E") else { return node }
-        let scale = text.firstIndex(of: ".").map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
-        guard scale <= ExactDecimal.maxPrecision, let v = DecimalText.fromDouble(d, scale: scale), v.magnitude < UInt64(ExactDecimal.limit) else { return node }
-        let type = DataType.decimal(precision: ExactDecimal.maxPrecision, scale: scale)
+        guard case .decimal = other, case let .float(d)? = node.constantValue, let (v, scale) = DecimalText.shortest(d) else { return node }
+        let type = DataType.decimal(precision: ExactDecimal.precision(of: v, scale: scale), scale: scale)
         return .constant(.decimal(v, scale: scale), type)
     }
 
@@ -220,6 +226,8 @@ struct Binder {
     func commonType(_ nodes: [BoundNode], _ span: Span, context: String) throws(ExpressionError) -> DataType {
         let typed = nodes.filter { !$0.isNullConstant }
         guard var result = typed.first(where: { $0.constantValue == nil })?.type ?? typed.first?.type else { return .string }
+        // Decimals meet at the most integer digits and the largest scale of any side (a literal counts its own digits).
+        var digits = result.decimalIntegerDigits ?? 0
         for node in typed {
             let t = node.type
             if t == result { continue }
@@ -227,7 +235,8 @@ struct Binder {
             case _ where result.isNumeric && t.isNumeric:
                 // Integers and decimals meet exactly at the larger scale; a float makes it float.
                 if let a = result.decimalScale, let b = t.decimalScale {
-                    result = .decimal(precision: ExactDecimal.maxPrecision, scale: max(a, b))
+                    digits = max(digits, Self.integerDigits(node, t))
+                    result = ExactDecimal.type(integerDigits: digits, scale: max(a, b))
                 } else {
                     result = .float64
                 }

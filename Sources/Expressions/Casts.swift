@@ -25,7 +25,7 @@ enum Casts {
         case let (.int(i), .int64): return .int(i)
         case let (.int(i), .float64): return .float(Double(i))
         case let (.int(i), .decimal(p, s)):
-            guard let v = ExactDecimal.rescale(i, from: 0, to: s), Double(v.magnitude) < pow10(p) else { throw .outOfRange("decimal(\(p),\(s))") }
+            guard let v = ExactDecimal.rescale(Int128(i), from: 0, to: s).flatMap({ ExactDecimal.fitting($0, precision: p) }) else { throw .outOfRange("decimal(\(p),\(s))") }
             return .decimal(v, scale: s)
         case let (.int(i), .bool): return .bool(i != 0)
         case let (.int(i), .json): return .json(String(i))
@@ -40,10 +40,13 @@ enum Casts {
             return .int(Int64(r))
         case let (.float(d), .decimal(p, s)): return try decimal(d, precision: p, scale: s)
         case let (.decimal(v, s), .float64): return .float(Double(v) / pow10(s))
-        case let (.decimal(v, s), .int64): return .int(rescale(v, from: s, to: 0))
+        case let (.decimal(v, s), .int64):
+            guard let whole = ExactDecimal.rescale(v, from: s, to: 0).flatMap({ Int64(exactly: $0) }) else { throw .outOfRange("int64") }
+            return .int(whole)
         case let (.decimal(v, s), .decimal(p, target)):
-            let r = rescale(v, from: s, to: target)
-            guard Double(r.magnitude) < pow10(p) else { throw .outOfRange("decimal(\(p),\(target))") }
+            guard let r = ExactDecimal.rescale(v, from: s, to: target).flatMap({ ExactDecimal.fitting($0, precision: p) }) else {
+                throw .outOfRange("decimal(\(p),\(target))")
+            }
             return .decimal(r, scale: target)
         case let (.date(d), .timestamp): return .timestamp(d * CivilTime.microsPerDay)
         case let (.date(d), .date): return .date(d)
@@ -87,8 +90,12 @@ enum Casts {
             default: throw invalid()
             }
         case let .decimal(p, scale):
-            guard let v = parseDecimal(s, scale: scale) else { throw invalid() }
-            guard Double(v.magnitude) < pow10(p) else { throw .outOfRange("decimal(\(p),\(scale))") }
+            guard let v = parseDecimal(s, scale: scale) else {
+                // Digits that do not fit in 38 are out of range, not a syntax error.
+                if s.allSatisfy({ $0.isNumber || "+-.".contains($0) }), s.contains(where: \.isNumber) { throw .outOfRange("decimal(\(p),\(scale))") }
+                throw invalid()
+            }
+            guard ExactDecimal.fitting(v, precision: p) != nil else { throw .outOfRange("decimal(\(p),\(scale))") }
             return .decimal(v, scale: scale)
         case .date:
             if let d = CivilTime.parseDate(s) { return .date(d) }
@@ -100,10 +107,10 @@ enum Casts {
         }
     }
 
-    static func parseDecimal(_ s: String, scale: Int) -> Int64? { DecimalText.parse(s, scale: scale) }
+    static func parseDecimal(_ s: String, scale: Int) -> Int128? { DecimalText.parse(s, scale: scale) }
 
     static func decimal(_ d: Double, precision: Int, scale: Int) throws(RowFailure) -> Value {
-        guard let v = DecimalText.fromDouble(d, scale: scale), Double(v.magnitude) < pow10(precision) else { throw .outOfRange("decimal(\(precision),\(scale))") }
+        guard let v = DecimalText.fromDouble(d, scale: scale).flatMap({ ExactDecimal.fitting($0, precision: precision) }) else { throw .outOfRange("decimal(\(precision),\(scale))") }
         return .decimal(v, scale: scale)
     }
 }

@@ -34,8 +34,8 @@ struct Evaluator {
             if input.type.storage == type.storage, input.type == .json || type == .string && input.type == .json {
                 return Column(type: type, buffer: input.buffer, validity: input.validity)
             }
-            if let from = input.type.decimalScale, case let .decimal(precision, to) = type, case let .int64(values) = input.buffer {
-                return rescaled(values, input.validity, from: from, to: to, precision: precision, type: type, span)
+            if let from = input.type.decimalScale, case let .decimal(precision, to) = type {
+                return rescaled(input.exactValues, input.validity, from: from, to: to, precision: precision, type: type, span)
             }
             return rowwise([input], type: type, strict: true, span: span) { (v: [Value]) throws(RowFailure) -> Value in try Casts.cast(v[0], to: type) }
         case let .function(implementation, args, type, strict, span):
@@ -44,17 +44,22 @@ struct Evaluator {
     }
 
     /// Integers or decimals as decimals of another scale, vectorized (rounding half away from zero when digits go).
-    private func rescaled(_ values: [Int64], _ validity: Bitmap?, from: Int, to: Int, precision: Int, type: DataType, _ span: Span) -> Column {
-        var out = [Int64](repeating: 0, count: count)
-        let bound = ExactDecimal.power(min(precision, ExactDecimal.maxPrecision)) ?? ExactDecimal.limit
+    private func rescaled(_ values: [Int128], _ validity: Bitmap?, from: Int, to: Int, precision: Int, type: DataType, _ span: Span) -> Column {
+        var out = [Int128](repeating: 0, count: count)
         for i in 0..<count where validity?[i] ?? true {
-            guard let v = ExactDecimal.rescale(values[i], from: from, to: to), Int128(v).magnitude < bound.magnitude else {
+            guard let v = ExactDecimal.rescale(values[i], from: from, to: to).flatMap({ ExactDecimal.fitting($0, precision: precision) }) else {
                 state.fail(row: i, .outOfRange("\(type)"), span: span)
                 continue
             }
             out[i] = v
         }
-        return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
+        return Self.decimalColumn(out, type: type, validity: failedRowsCleared(validity))
+    }
+
+    /// Scaled values that fit `type` as its column: 128-bit past 18 digits, else 64-bit.
+    static func decimalColumn(_ values: [Int128], type: DataType, validity: Bitmap?) -> Column {
+        if type.storage == .int128 { return Column(type: type, buffer: .int128(values), validity: validity) }
+        return Column(type: type, buffer: .int64(values.map { Int64(truncatingIfNeeded: $0) }), validity: validity)
     }
 
     // MARK: - Row-by-row fallback
@@ -84,8 +89,8 @@ struct Evaluator {
 
     private func arithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, _ type: DataType, _ span: Span) -> Column {
         let validity = Bitmap.intersect(l.validity, r.validity)
-        if case let .decimal(_, scale) = type, case .int64 = l.buffer, case .int64 = r.buffer {
-            return decimalArithmetic(op, l, r, scale: scale, type: type, validity: validity, span)
+        if case let .decimal(precision, scale) = type {
+            return decimalArithmetic(op, l, r, precision: precision, scale: scale, type: type, validity: validity, span)
         }
         if case .float64 = l.buffer, case .float64 = r.buffer {
             let a = l.float64Values, b = r.float64Values
@@ -133,12 +138,14 @@ struct Evaluator {
         return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
     }
 
-    /// Exact decimal arithmetic: both sides' scaled integers aligned in 128 bits, the result rounded half away from
-    /// zero to the result scale (division) and checked against the 18 digits a decimal holds.
-    private func decimalArithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, scale: Int, type: DataType, validity: Bitmap?, _ span: Span) -> Column {
-        let a = l.int64Values, b = r.int64Values
+    /// Exact decimal arithmetic: both sides' scaled integers (integers are decimals of scale 0) aligned in 128 bits,
+    /// the result rounded half away from zero to the result scale (division) and checked against the result's
+    /// precision (at most 38 digits); a result that does not fit is an error for that row.
+    private func decimalArithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, precision: Int, scale: Int, type: DataType, validity: Bitmap?,
+                                   _ span: Span) -> Column {
+        let a = l.exactValues, b = r.exactValues
         let s1 = l.type.decimalScale ?? 0, s2 = r.type.decimalScale ?? 0
-        var out = [Int64](repeating: 0, count: count)
+        var out = [Int128](repeating: 0, count: count)
         // Factors that bring each side to the scale the operation works at.
         let (leftFactor, rightFactor): (Int128, Int128) = switch op {
         case .multiply: (1, 1)
@@ -146,14 +153,16 @@ struct Evaluator {
         default: (ExactDecimal.power(scale - s1) ?? 0, ExactDecimal.power(scale - s2) ?? 0)
         }
         for i in 0..<count where validity?[i] ?? true {
-            let (x, o1) = Int128(a[i]).multipliedReportingOverflow(by: leftFactor)
-            let (y, o2) = Int128(b[i]).multipliedReportingOverflow(by: rightFactor)
+            let (x, o1) = a[i].multipliedReportingOverflow(by: leftFactor)
+            let (y, o2) = b[i].multipliedReportingOverflow(by: rightFactor)
             var result: Int128?
             if !o1 && !o2 {
                 switch op {
-                case .add: result = x + y
-                case .subtract: result = x - y
-                case .multiply: result = x * y
+                case .add: result = x.addingReportingOverflow(y).overflow ? nil : x + y
+                case .subtract: result = x.subtractingReportingOverflow(y).overflow ? nil : x - y
+                case .multiply:
+                    let (product, overflow) = x.multipliedReportingOverflow(by: y)
+                    result = overflow ? nil : product
                 case .divide, .modulo:
                     if y == 0 {
                         state.fail(row: i, .divisionByZero, span: span)
@@ -163,13 +172,13 @@ struct Evaluator {
                 default: preconditionFailure("not an arithmetic operator: \(op)")
                 }
             }
-            guard let result, let stored = ExactDecimal.narrow(result) else {
-                state.fail(row: i, .outOfRange("\(type) (a decimal holds \(ExactDecimal.maxPrecision) digits)"), span: span)
+            guard let result, let stored = ExactDecimal.fitting(result, precision: precision) else {
+                state.fail(row: i, .outOfRange("\(type) (at most \(precision) digits)"), span: span)
                 continue
             }
             out[i] = stored
         }
-        return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
+        return Self.decimalColumn(out, type: type, validity: failedRowsCleared(validity))
     }
 
     /// Rows that failed evaluate to NULL.
@@ -193,6 +202,7 @@ struct Evaluator {
         var out = [Bool](repeating: false, count: count)
         switch (left.buffer, right.buffer) {
         case let (.int64(a), .int64(b)): Self.compareLoop(op, a, b, &out)
+        case (.int128, _), (_, .int128): Self.compareLoop(op, left.exactValues, right.exactValues, &out)
         case let (.float64(a), .float64(b)): Self.compareLoop(op, a, b, &out)
         case let (.bool(a), .bool(b)): Self.compareLoop(op, a.map { $0 ? 1 : 0 }, b.map { $0 ? 1 : 0 }, &out)
         case let (.bytes(a), .bytes(b)):

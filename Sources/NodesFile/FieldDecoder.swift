@@ -54,6 +54,11 @@ struct FieldDecoder {
             if let v = CivilTime.parseDate(TextParsing.trimmed(field)) { builder.appendInt64(v); return true }
         case .timestamp:
             if let v = CivilTime.parseTimestamp(TextParsing.trimmed(field)) { builder.appendInt64(v); return true }
+        case let .decimal(precision, scale) where precision > ExactDecimal.narrowPrecision:
+            if let v = DecimalText.parse(TextParsing.trimmed(field), scale: scale).flatMap({ ExactDecimal.fitting($0, precision: precision) }) {
+                builder.appendInt128(v)
+                return true
+            }
         case let .decimal(precision, scale):
             if let v = TextParsing.decimal(TextParsing.trimmed(field), scale: scale), Double(v.magnitude) < pow10(precision) { builder.appendInt64(v); return true }
         }

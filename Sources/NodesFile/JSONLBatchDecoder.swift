@@ -128,6 +128,9 @@ final class JSONLBatchDecoder {
         case let (.float64, .number(text, _)):
             guard let v = TextParsing.double(text) else { return false }
             builders[k].appendDouble(v)
+        case let (.decimal(precision, scale), .number(text, _)) where precision > ExactDecimal.narrowPrecision:
+            guard let v = DecimalText.parse(text, scale: scale).flatMap({ ExactDecimal.fitting($0, precision: precision) }) else { return false }
+            builders[k].appendInt128(v)
         case let (.decimal(precision, scale), .number(text, _)):
             guard let v = TextParsing.decimal(text, scale: scale), Double(v.magnitude) < pow10(precision) else { return false }
             builders[k].appendInt64(v)

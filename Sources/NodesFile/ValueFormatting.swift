@@ -23,7 +23,9 @@ enum ValueFormatting {
             }
         case .date: out.write(maximum: CivilTime.maxTimestampLength) { CivilTime.writeDate(days: c.ints![i], to: $0) }
         case .timestamp: out.write(maximum: CivilTime.maxTimestampLength) { CivilTime.writeTimestamp(micros: c.ints![i], to: $0) }
-        case let .decimal(_, scale): out.append(contentsOf: Array(formatDecimal(c.ints![i], scale: scale).utf8))
+        case let .decimal(_, scale):
+            let text = c.wides.map { formatDecimal($0[i], scale: scale) } ?? formatDecimal(c.ints![i], scale: scale)
+            out.append(contentsOf: Array(text.utf8))
         case .string, .json, .bytes:
             let bytes = c.bytes(i)
             out.reserve(bytes.count)

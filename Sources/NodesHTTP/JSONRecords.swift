@@ -132,9 +132,12 @@ struct RecordBatchBuilder {
         case let (.float64, .string(s)): return Double(s).map { .success(.float($0)) } ?? .failure(Mismatch(message: "'\(s.prefix(40))' is not a number"))
         case let (.bool, .bool(b)): return .success(.bool(b))
         case let (.bool, .string(s)) where s == "true" || s == "false": return .success(.bool(s == "true"))
-        case let (.decimal(_, scale), _):
+        case let (.decimal(precision, scale), _):
             guard let text = value.scalarText, let unscaled = DecimalText.parse(text, scale: scale) else {
                 return .failure(Mismatch(message: "\(value.text.prefix(40)) is not a decimal with \(scale) places"))
+            }
+            guard ExactDecimal.fitting(unscaled, precision: precision) != nil else {
+                return .failure(Mismatch(message: "\(value.text.prefix(40)) has more digits than decimal(\(precision),\(scale)) holds"))
             }
             return .success(.decimal(unscaled, scale: scale))
         case let (.timestamp, .string(s)):

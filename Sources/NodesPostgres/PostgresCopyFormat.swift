@@ -92,7 +92,8 @@ enum PostgresCopyFormat: Equatable, Sendable {
                 case .bool: p.storeBytes(of: cursor.bools![row] ? UInt8(1) : 0, toByteOffset: n, as: UInt8.self); n += 1
                 case .int8: p.storeBytes(of: cursor.ints![row].bigEndian, toByteOffset: n, as: Int64.self); n += 8
                 case .float8: p.storeBytes(of: cursor.doubles![row].bitPattern.bigEndian, toByteOffset: n, as: UInt64.self); n += 8
-                case let .numeric(scale): n += writeNumeric(cursor.ints![row], scale: scale, to: p + n)
+                case let .numeric(scale):
+                    if let wides = cursor.wides { n += writeWideNumeric(wides[row], scale: scale, to: p + n) } else { n += writeNumeric(cursor.ints![row], scale: scale, to: p + n) }
                 case .date: p.storeBytes(of: postgresDate(cursor.ints![row]).bigEndian, toByteOffset: n, as: Int32.self); n += 4
                 case .timestamp: p.storeBytes(of: postgresTimestamp(cursor.ints![row]).bigEndian, toByteOffset: n, as: Int64.self); n += 8
                 case .jsonb:
@@ -163,6 +164,44 @@ enum PostgresCopyFormat: Equatable, Sendable {
         }
     }
 
+    /// A decimal of 19 to 38 digits as PostgreSQL's binary numeric: its decimal digits cut into base-10000 groups
+    /// around the point (at most 11 groups), leading and trailing zero groups left out.
+    static func writeWideNumeric(_ unscaled: Int128, scale: Int, to p: UnsafeMutableRawPointer) -> Int {
+        var digits: [UInt8] = []   // least significant first
+        var magnitude = unscaled.magnitude
+        while magnitude > 0 { digits.append(UInt8(magnitude % 10)); magnitude /= 10 }
+        let fractionGroups = (scale + 3) / 4
+        // Align the fraction to whole groups: zeros below the last fraction digit.
+        digits.insert(contentsOf: repeatElement(0, count: fractionGroups * 4 - scale), at: 0)
+        var groups: [UInt16] = []   // least significant first
+        var i = 0
+        while i < digits.count {
+            var group: UInt16 = 0
+            for k in stride(from: min(i + 3, digits.count - 1), through: i, by: -1) { group = group * 10 + UInt16(digits[k]) }
+            groups.append(group)
+            i += 4
+        }
+        // Fraction groups that hold only the leading zeros of a small number still count toward the weight.
+        while groups.count < fractionGroups { groups.append(0) }
+        while let top = groups.last, top == 0, groups.count > fractionGroups { groups.removeLast() }
+        var count = groups.count
+        while count > 0, groups[count - 1] == 0 { count -= 1 }
+        let weight = groups.count - fractionGroups - 1 - (groups.count - count)
+        var lowest = 0
+        while lowest < count, groups[lowest] == 0 { lowest += 1 }
+        let stored = count - lowest
+        p.storeBytes(of: Int16(stored).bigEndian, as: Int16.self)
+        p.storeBytes(of: Int16(stored == 0 ? 0 : weight).bigEndian, toByteOffset: 2, as: Int16.self)
+        p.storeBytes(of: (unscaled < 0 ? UInt16(0x4000) : 0).bigEndian, toByteOffset: 4, as: UInt16.self)
+        p.storeBytes(of: Int16(scale).bigEndian, toByteOffset: 6, as: Int16.self)
+        var n = 8
+        for i in stride(from: count - 1, through: lowest, by: -1) {
+            p.storeBytes(of: groups[i].bigEndian, toByteOffset: n, as: UInt16.self)
+            n += 2
+        }
+        return n
+    }
+
     // MARK: - Text
 
     /// Appends one row of the batch in COPY text format (tab-separated, `\N` for NULL, backslash escapes).
@@ -192,7 +231,7 @@ enum PostgresCopyFormat: Equatable, Sendable {
                     let d = cursor.doubles![row]
                     n += d.isFinite ? NumberText.writeDouble(d, to: p + n) : put(d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity", p + n)
                 case .bool: p[n] = cursor.bools![row] ? 116 : 102; n += 1
-                case let .decimal(_, scale): n += put(formatDecimal(cursor.ints![row], scale: scale), p + n)
+                case let .decimal(_, scale): n += put(formatDecimal(cursor.exact(row), scale: scale), p + n)
                 case .date:
                     let d = cursor.ints![row]
                     n += d >= PostgresTypes.yearOneDays ? CivilTime.writeDate(days: d, to: p + n) : put(PostgresTypes.postgresText(date: d), p + n)

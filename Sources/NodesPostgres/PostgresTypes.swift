@@ -33,7 +33,7 @@ enum PostgresTypes {
         case 1700:
             guard c.typmod >= 4 else { return .float64 }
             let precision = Int((c.typmod - 4) >> 16 & 0xFFFF), scale = Int((c.typmod - 4) & 0xFFFF)
-            return precision <= 18 ? .decimal(precision: precision, scale: scale) : .string
+            return precision <= ExactDecimal.maxPrecision ? .decimal(precision: precision, scale: scale) : .string
         case 1082: return .date
         case 1114, 1184: return .timestamp
         case 114, 3802: return .json
@@ -179,9 +179,14 @@ enum PostgresTypes {
             guard let bits = bytes.read(UInt32.self) else { break }
             builder.appendDouble(Double(Float(bitPattern: bits)))
             return true
-        case (.decimal(_, let scale), 1700):
-            guard let v = numeric(&bytes, scale: scale) else { break }
-            builder.appendInt64(v)
+        case (.decimal(let precision, let scale), 1700):
+            if precision > ExactDecimal.narrowPrecision {
+                guard let v = wideNumeric(&bytes, scale: scale).flatMap({ ExactDecimal.fitting($0, precision: precision) }) else { break }
+                builder.appendInt128(v)
+            } else {
+                guard let v = numeric(&bytes, scale: scale), Int128(v).magnitude < (ExactDecimal.power(precision) ?? 0).magnitude else { break }
+                builder.appendInt64(v)
+            }
             return true
         case (.date, 1082):
             guard let d = bytes.read(Int32.self), d != .max, d != .min else { break }
@@ -234,6 +239,36 @@ enum PostgresTypes {
             if remainder * 2 >= divisor { value += 1 }
         }
         return sign == 0x4000 ? -value : value
+    }
+
+    /// A binary numeric as a scaled integer of 19 to 38 digits: its base-10000 groups written out as decimal text,
+    /// then parsed at `scale` (rounding half away from zero); nil for NaN, infinities or more than 38 digits.
+    static func wideNumeric(_ bytes: inout BigEndianBytes, scale: Int) -> Int128? {
+        guard let count = bytes.read(Int16.self), let weight = bytes.read(Int16.self),
+              let sign = bytes.read(UInt16.self), bytes.read(Int16.self) != nil else { return nil }
+        guard sign == 0 || sign == 0x4000, count >= 0 else { return nil }
+        var groups: [Int16] = []
+        for _ in 0..<Int(count) {
+            guard let group = bytes.read(Int16.self) else { return nil }
+            groups.append(group)
+        }
+        // Group k (from 0) stands for 10000^(weight - k).
+        var text = sign == 0x4000 ? "-" : ""
+        let integerGroups = Int(weight) + 1
+        if integerGroups <= 0 { text += "0" }
+        for k in 0..<max(integerGroups, 0) {
+            let group = k < groups.count ? Int(groups[k]) : 0
+            text += k == 0 ? String(group) : fourDigits(group)
+        }
+        text += "."
+        if integerGroups < 0 { text += String(repeating: "0000", count: -integerGroups) }
+        for k in max(integerGroups, 0)..<max(groups.count, integerGroups) { text += fourDigits(Int(groups[k])) }
+        return DecimalText.parse(text, scale: scale)
+    }
+
+    private static func fourDigits(_ group: Int) -> String {
+        let digits = String(group)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// `YYYY-MM-DD`, with PostgreSQL's ` BC` suffix for years before 1 (year 0 is 1 BC).

@@ -13,6 +13,7 @@ enum SQLiteTypes {
         if t.contains("DATETIME") || t.contains("TIMESTAMP") { return .timestamp }
         if t.contains("DATE") { return .date }
         if t.contains("JSON") { return .json }
+        if t.hasPrefix("DECIMAL_TEXT("), let type = DataType(name: "decimal(" + t.dropFirst("DECIMAL_TEXT(".count)), case .decimal = type { return type }
         if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") || t.contains("UUID") { return .string }
         if t.contains("BLOB") || t.contains("BINARY") { return .bytes }
         if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") { return .float64 }
@@ -27,7 +28,9 @@ enum SQLiteTypes {
         case .bool: "BOOLEAN"
         case .int64: "INTEGER"
         case .float64: "REAL"
-        case let .decimal(p, s): "DECIMAL(\(p),\(s))"
+        // Past 15 digits SQLite's NUMERIC affinity would turn the text into a REAL and lose digits: such columns are
+        // declared with TEXT affinity (the name contains TEXT) and keep every digit.
+        case let .decimal(p, s): p > 15 ? "DECIMAL_TEXT(\(p),\(s))" : "DECIMAL(\(p),\(s))"
         case .string: "TEXT"
         case .bytes: "BLOB"
         case .date: "DATE"
@@ -60,10 +63,11 @@ enum SQLiteTypes {
                 default: break
                 }
             }
-        case let .decimal(_, scale):
-            let text = storage == SQLITE_FLOAT ? formatDouble(statement.double(i)) : statement.text(i)
-            if let v = storage == SQLITE_FLOAT ? DecimalText.fromDouble(statement.double(i), scale: scale) : DecimalText.parse(text, scale: scale) {
-                builder.appendInt64(v)
+        case let .decimal(precision, scale):
+            let parsed = storage == SQLITE_FLOAT ? DecimalText.fromDouble(statement.double(i), scale: scale)
+                : storage == SQLITE_INTEGER ? ExactDecimal.scaled(Int128(statement.int(i)), by: scale) : DecimalText.parse(statement.text(i), scale: scale)
+            if let v = parsed.flatMap({ ExactDecimal.fitting($0, precision: precision) }) {
+                builder.appendExact(v)
                 return true
             }
         case .string, .json:
@@ -98,7 +102,7 @@ enum SQLiteTypes {
         case .int64: statement.bind(index, c.ints![row])
         case .float64: statement.bind(index, c.doubles![row])
         case .bool: statement.bind(index, c.bools![row] ? Int64(1) : 0)
-        case let .decimal(_, scale): statement.bindText(index, formatDecimal(c.ints![row], scale: scale))
+        case let .decimal(_, scale): statement.bindText(index, formatDecimal(c.exact(row), scale: scale))
         case .string, .json: statement.bindText(index, c.bytes(row))
         case .bytes: statement.bindBlob(index, c.bytes(row))
         case .date: statement.bindText(index, CivilTime.formatDate(days: c.ints![row]))

@@ -42,7 +42,8 @@ final class DistinctCountAccumulator: Accumulator {
 }
 
 /// sum and avg over numbers; integer sums stay exact int64 (overflow fails the node); decimal sums are exact
-/// (128-bit, a decimal of the input's scale; past 18 digits the node fails) and their averages divide the exact sum.
+/// (128-bit, a decimal(38) of the input's scale; past 38 digits the node fails) and their averages divide the exact
+/// sum, rounded half away from zero at the larger of the input's scale and 6.
 final class SumAccumulator: Accumulator {
     let isAverage: Bool
     let integer: Bool
@@ -60,9 +61,12 @@ final class SumAccumulator: Accumulator {
 
     var type: DataType {
         if integer { return .int64 }
-        if let scale, !isAverage { return .decimal(precision: ExactDecimal.maxPrecision, scale: scale) }
+        if let scale { return .decimal(precision: ExactDecimal.maxPrecision, scale: isAverage ? Self.averageScale(scale) : scale) }
         return .float64
     }
+
+    /// The scale of a decimal average: the input's, and at least 6 (as decimal division).
+    static func averageScale(_ scale: Int) -> Int { max(scale, 6) }
 
     func update(_ column: Column?, groups: [Int], groupCount: Int) throws(AggregateOverflow) {
         if counts.count < groupCount {
@@ -94,6 +98,13 @@ final class SumAccumulator: Accumulator {
                 }
                 counts[g] &+= 1
             }
+        case let .int128(values):
+            for (i, g) in groups.enumerated() where validity?[i] ?? true {
+                let (s, o) = decimalSums[g].addingReportingOverflow(values[i])
+                if o { throw AggregateOverflow() }
+                decimalSums[g] = s
+                counts[g] &+= 1
+            }
         default: break
         }
     }
@@ -103,16 +114,22 @@ final class SumAccumulator: Accumulator {
         if integer { return .int(intSums[group]) }
         if let scale {
             let sum = decimalSums[group]
-            if isAverage { return .float(Double(sum) / pow10(scale) / Double(counts[group])) }
-            // A sum past 18 digits cannot be stored: NULL here, and `overflowed` makes the node fail naming it.
-            return ExactDecimal.narrow(sum).map { .decimal($0, scale: scale) } ?? .null
+            if isAverage {
+                let target = Self.averageScale(scale)
+                guard let scaled = ExactDecimal.scaled(sum, by: target - scale) else { return .null }
+                return .decimal(ExactDecimal.divide(scaled, Int128(counts[group])), scale: target)
+            }
+            // A sum past 38 digits cannot be stored: NULL here, and `overflowed` makes the node fail naming it.
+            return ExactDecimal.fitting(sum, precision: ExactDecimal.maxPrecision).map { .decimal($0, scale: scale) } ?? .null
         }
         return .float(isAverage ? sums[group] / Double(counts[group]) : sums[group])
     }
 
     /// Whether a group's decimal sum has more digits than a decimal holds.
     func overflowed(_ group: Int) -> Bool {
-        scale != nil && !isAverage && group < decimalSums.count && ExactDecimal.narrow(decimalSums[group]) == nil
+        guard let scale, group < decimalSums.count else { return false }
+        if isAverage { return ExactDecimal.scaled(decimalSums[group], by: Self.averageScale(scale) - scale) == nil }
+        return ExactDecimal.fitting(decimalSums[group], precision: ExactDecimal.maxPrecision) == nil
     }
 }
 
@@ -140,7 +157,8 @@ final class ExtremumAccumulator: Accumulator {
 
     static func less(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
-        case let (.int(x), .int(y)), let (.date(x), .date(y)), let (.timestamp(x), .timestamp(y)), let (.decimal(x, _), .decimal(y, _)): x < y
+        case let (.int(x), .int(y)), let (.date(x), .date(y)), let (.timestamp(x), .timestamp(y)): x < y
+        case let (.decimal(x, _), .decimal(y, _)): x < y
         case let (.float(x), .float(y)): x < y
         case let (.bool(x), .bool(y)): !x && y
         case let (.string(x), .string(y)), let (.json(x), .json(y)): Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))

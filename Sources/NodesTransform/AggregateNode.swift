@@ -181,9 +181,13 @@ public struct AggregateNode: NodeType {
                 }
                 row += batch.count
                 let groups = table.groups(of: groupBy.map { rows.column(named: $0)! }, rows: rows.count)
-                for (accumulator, column) in zip(accumulators, arguments) {
+                for (j, (accumulator, column)) in zip(accumulators, arguments).enumerated() {
                     do { try accumulator.update(column, groups: groups, groupCount: table.count) } catch {
-                        throw NodeError(code: "out_of_range", message: "an int64 sum overflowed; cast the argument to float64")
+                        let name = schema.fields[groupBy.count + j].name
+                        if case .decimal = accumulator.type {
+                            throw NodeError(code: "out_of_range", message: "the decimal sum '\(name)' has more than \(ExactDecimal.maxPrecision) digits; cast the argument to float64")
+                        }
+                        throw NodeError(code: "out_of_range", message: "the int64 sum '\(name)' overflowed; cast the argument to float64")
                     }
                 }
             }

@@ -10,6 +10,8 @@ func numericValue(_ column: Column, _ i: Int) -> Double? {
     case let .int64(v):
         if case let .decimal(_, scale) = column.type { return Double(v[i]) / pow10(scale) }
         return Double(v[i])
+    case let .int128(v):
+        return Double(v[i]) / pow10(column.type.decimalScale ?? 0)
     default: return nil
     }
 }

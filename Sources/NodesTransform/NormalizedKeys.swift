@@ -5,8 +5,9 @@ import Columnar
 /// integers instead of dispatching on column types per comparison.
 ///
 /// Each key takes one word (a NULL-placement word before it when the column has NULLs, or always with
-/// `alwaysNullWords`). A text key holds its first 8 bytes and ends the encoding (later keys are not encoded):
-/// when two rows' words are equal and `isExact` is false, the full `RowOrder` comparison decides.
+/// `alwaysNullWords`). A text key holds its first 8 bytes, and a wide (38-digit) decimal its upper 64 bits, and
+/// either ends the encoding (later keys are not encoded): when two rows' words are equal and `isExact` is false, the
+/// full `RowOrder` comparison decides.
 struct NormalizedKeys {
     /// Words per row.
     let width: Int
@@ -19,7 +20,12 @@ struct NormalizedKeys {
     init(_ batch: RecordBatch, order: RowOrder, alwaysNullWords: Bool = false) {
         // Keys after the first text key are not encoded: a text prefix that ties leaves the order to RowOrder,
         // which then compares the rest of that text before any later key.
-        let isText = { (key: RowOrder.Key) -> Bool in if case .bytes = batch.columns[key.column].buffer { true } else { false } }
+        let isText = { (key: RowOrder.Key) -> Bool in
+            switch batch.columns[key.column].buffer {
+            case .bytes, .int128: true
+            default: false
+            }
+        }
         let encoded = order.keys.firstIndex(where: isText).map { Array(order.keys[...$0]) } ?? order.keys
         let plan = encoded.map { key in (key: key, nullWord: alwaysNullWords || batch.columns[key.column].validity != nil) }
         width = plan.reduce(0) { $0 + ($1.nullWord ? 2 : 1) }
@@ -41,6 +47,12 @@ struct NormalizedKeys {
                 case let .int64(values):
                     values.withUnsafeBufferPointer { v in
                         for r in 0..<n where valid?[r] ?? true { out[r * width + valueOffset] = (UInt64(bitPattern: v[r]) ^ (1 << 63)) ^ flip }
+                    }
+                case let .int128(values):
+                    values.withUnsafeBufferPointer { v in
+                        for r in 0..<n where valid?[r] ?? true {
+                            out[r * width + valueOffset] = (UInt64(bitPattern: Int64(truncatingIfNeeded: v[r] >> 64)) ^ (1 << 63)) ^ flip
+                        }
                     }
                 case let .float64(values):
                     values.withUnsafeBufferPointer { v in

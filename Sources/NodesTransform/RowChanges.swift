@@ -16,6 +16,8 @@ enum RowChanges {
                 switch column.buffer {
                 case let .int64(v):
                     v.withUnsafeBufferPointer { v in for i in 1..<n { out[i] = v[i] != v[i - 1] } }
+                case let .int128(v):
+                    v.withUnsafeBufferPointer { v in for i in 1..<n { out[i] = v[i] != v[i - 1] } }
                 case let .float64(v):
                     // -0 equals 0 and NaN equals NaN, as in the sort order.
                     v.withUnsafeBufferPointer { v in for i in 1..<n { out[i] = NormalizedKeys.encode(v[i]) != NormalizedKeys.encode(v[i - 1]) } }

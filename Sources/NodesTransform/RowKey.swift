@@ -11,6 +11,7 @@ enum RowKey {
         switch column.buffer {
         case let .bool(v): out.append(v[row] ? 1 : 0)
         case let .int64(v): withUnsafeBytes(of: v[row]) { out.append(contentsOf: $0) }
+        case let .int128(v): withUnsafeBytes(of: v[row]) { out.append(contentsOf: $0) }
         case let .float64(v):
             var d = v[row]
             if d == 0 { d = 0 }

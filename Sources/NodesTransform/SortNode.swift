@@ -42,10 +42,11 @@ public struct SortNode: NodeType {
 }
 
 extension Value {
-    /// The stored integer of an int64-backed value (int, date, timestamp, decimal units); 0 otherwise.
-    var int64Storage: Int64 {
+    /// The stored integer of an integer-backed value (int, date, timestamp, decimal units) in 128 bits; 0 otherwise.
+    var exactStorage: Int128 {
         switch self {
-        case let .int(v), let .date(v), let .timestamp(v), let .decimal(v, _): v
+        case let .int(v), let .date(v), let .timestamp(v): Int128(truncatingIfNeeded: v)
+        case let .decimal(v, _): v
         default: 0
         }
     }
@@ -117,6 +118,7 @@ struct RowOrder: Sendable {
             var result: Int
             switch (x.buffer, y.buffer) {
             case let (.int64(p), .int64(q)): result = p[i] < q[j] ? -1 : (p[i] > q[j] ? 1 : 0)
+            case let (.int128(p), .int128(q)): result = p[i] < q[j] ? -1 : (p[i] > q[j] ? 1 : 0)
             case let (.float64(p), .float64(q)):
                 let u = p[i], v = q[j]
                 if u.isNaN || v.isNaN { result = u.isNaN && v.isNaN ? 0 : (u.isNaN ? 1 : -1) } else { result = u < v ? -1 : (u > v ? 1 : 0) }
@@ -146,7 +148,7 @@ struct RowOrder: Sendable {
                 result = p == q ? 0 : (p.lexicographicallyPrecedes(q) ? -1 : 1)
             case let (.bool(u), .bool(v)): result = u == v ? 0 : (u ? 1 : -1)
             default:
-                let (u, v) = (x.int64Storage, y.int64Storage)
+                let (u, v) = (x.exactStorage, y.exactStorage)
                 result = u < v ? -1 : (u > v ? 1 : 0)
             }
             if result != 0 { return key.descending ? -result : result }

@@ -44,6 +44,7 @@ final class SpillFile {
             switch column.buffer {
             case let .bool(v): try v.map { UInt8($0 ? 1 : 0) }.withUnsafeBytes { try put($0) }
             case let .int64(v): try v.withUnsafeBytes { try put($0) }
+            case let .int128(v): try v.withUnsafeBytes { try put($0) }
             case let .float64(v): try v.withUnsafeBytes { try put($0) }
             case let .bytes(b):
                 let base = b.offsets.first ?? 0
@@ -114,6 +115,7 @@ final class SpillReader {
             switch field.type.storage {
             case .bool: buffer = .bool(try readBytes(handle, count).map { $0 != 0 })
             case .int64: buffer = .int64(try readArray(handle, count, of: Int64.self))
+            case .int128: buffer = .int128(try readArray(handle, count, of: Int128.self))
             case .float64: buffer = .float64(try readArray(handle, count, of: Double.self))
             case .bytes:
                 let offsets = try readArray(handle, count + 1, of: Int.self)

@@ -85,6 +85,8 @@ struct TimeWindowState: Codable, Sendable {
 /// A `Value` in saved state.
 enum SavedValue: Codable, Sendable {
     case null, bool(Bool), int(Int64), float(Double), decimal(Int64, scale: Int), string(String), bytes(Data), date(Int64), timestamp(Int64), json(String)
+    /// A decimal past 18 digits, its scaled integer as decimal text.
+    case wideDecimal(String, scale: Int)
 
     init(_ value: Value) {
         switch value {
@@ -92,7 +94,8 @@ enum SavedValue: Codable, Sendable {
         case let .bool(b): self = .bool(b)
         case let .int(i): self = .int(i)
         case let .float(d): self = .float(d)
-        case let .decimal(v, scale): self = .decimal(v, scale: scale)
+        case let .decimal(v, scale):
+            if let narrow = Int64(exactly: v) { self = .decimal(narrow, scale: scale) } else { self = .wideDecimal(String(v), scale: scale) }
         case let .string(s): self = .string(s)
         case let .bytes(b): self = .bytes(Data(b))
         case let .date(d): self = .date(d)
@@ -107,7 +110,8 @@ enum SavedValue: Codable, Sendable {
         case let .bool(b): .bool(b)
         case let .int(i): .int(i)
         case let .float(d): .float(d)
-        case let .decimal(v, scale): .decimal(v, scale: scale)
+        case let .decimal(v, scale): .decimal(Int128(v), scale: scale)
+        case let .wideDecimal(text, scale): Int128(text).map { .decimal($0, scale: scale) } ?? .null
         case let .string(s): .string(s)
         case let .bytes(b): .bytes(Array(b))
         case let .date(d): .date(d)

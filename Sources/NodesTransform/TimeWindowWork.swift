@@ -142,7 +142,13 @@ struct TimeWindowWork: NodeWork {
         cell.counts[k] += 1
         switch aggregates[k].function.kind {
         case .sum, .avg:
-            if case let .int64(values) = column.buffer, column.type.decimalScale != nil { cell.exact[k] &+= Int128(values[r]) } else { cell.floats[k] += numericValue(column, r) ?? 0 }
+            switch column.buffer {
+            case let .int64(values) where column.type.decimalScale != nil: cell.exact[k] &+= Int128(values[r])
+            case let .int128(values):
+                let (sum, overflow) = cell.exact[k].addingReportingOverflow(values[r])
+                cell.exact[k] = overflow ? ExactDecimal.limit : sum   // past 38 digits: the result is NULL
+            default: cell.floats[k] += numericValue(column, r) ?? 0
+            }
         case .min, .max:
             let value = column.value(at: r)
             let held = cell.extremes[k]
@@ -166,7 +172,7 @@ struct TimeWindowWork: NodeWork {
                 case .sum where n == 0, .avg where n == 0: builders[b].appendNull()
                 case .sum:
                     if case let .decimal(_, scale) = aggregate.type {
-                        if let v = ExactDecimal.narrow(cell.exact[k]) { builders[b].append(.decimal(v, scale: scale)) } else { builders[b].appendNull() }
+                        if let v = ExactDecimal.fitting(cell.exact[k], precision: ExactDecimal.maxPrecision) { builders[b].append(.decimal(v, scale: scale)) } else { builders[b].appendNull() }
                     } else if aggregate.type == .int64 {
                         if cell.exact[k].magnitude <= UInt64(Int64.max) { builders[b].appendInt64(Int64(cell.exact[k])) } else { builders[b].appendNull() }
                     } else {
@@ -174,7 +180,15 @@ struct TimeWindowWork: NodeWork {
                     }
                 case .avg:
                     let scale = aggregate.argument?.type.decimalScale
-                    builders[b].appendDouble(scale.map { Double(cell.exact[k]) / pow10($0) / Double(n) } ?? cell.floats[k] / Double(n))
+                    if case let .decimal(_, target) = aggregate.type, let scale {
+                        if let scaled = ExactDecimal.scaled(cell.exact[k], by: target - scale) {
+                            builders[b].appendExact(ExactDecimal.divide(scaled, Int128(n)))
+                        } else {
+                            builders[b].appendNull()
+                        }
+                    } else {
+                        builders[b].appendDouble(scale.map { Double(cell.exact[k]) / pow10($0) / Double(n) } ?? cell.floats[k] / Double(n))
+                    }
                 default: builders[b].append(cell.extremes[k])
                 }
             }

@@ -239,6 +239,7 @@ struct WindowFunction: Sendable {
         case .rowNumber, .rank, .denseRank, .count: return .int64
         case .avg:
             guard argument?.isNumeric == true else { throw mismatch("avg() needs a number", settings) }
+            if case let .decimal(_, scale) = argument { return .decimal(precision: ExactDecimal.maxPrecision, scale: SumAccumulator.averageScale(scale)) }
             return .float64
         case .sum:
             guard let argument, argument.isNumeric else { throw mismatch("sum() needs a number", settings) }

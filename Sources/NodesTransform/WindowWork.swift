@@ -180,13 +180,14 @@ struct WindowWork: NodeWork {
         var counts = [Int](repeating: 0, count: n + 1)
         var exactTotals = [Int128](repeating: 0, count: exact ? n + 1 : 0)
         var floatTotals = [Double](repeating: 0, count: exact ? 0 : n + 1)
-        let ints = exact ? column.int64Values : []
+        let ints = exact ? column.exactValues : []
         for i in 0..<n {
             // Running totals restart at each partition: totals[i + 1] covers partStart[i]…i.
             let restart = i == partStart[i]
             let valid = !column.isNull(i)
             counts[i + 1] = (restart ? 0 : counts[i]) + (valid ? 1 : 0)
-            if exact { exactTotals[i + 1] = (restart ? 0 : exactTotals[i]) &+ (valid ? Int128(ints[i]) : 0) }
+            // Totals of 38-digit values can pass 128 bits only after 2^64 rows: wrapping is checked at the result.
+            if exact { exactTotals[i + 1] = (restart ? 0 : exactTotals[i]) &+ (valid ? ints[i] : 0) }
             else { floatTotals[i + 1] = (restart ? 0 : floatTotals[i]) + (valid ? numericValue(column, i) ?? 0 : 0) }
         }
         for i in 0..<n {
@@ -197,14 +198,16 @@ struct WindowWork: NodeWork {
             if exact {
                 let total = exactTotals[hi + 1] &- (fromStart ? 0 : exactTotals[lo])
                 let scale = column.type.decimalScale!
-                if function.kind == .avg {
+                if function.kind == .avg, case let .decimal(_, target) = type {
+                    if let scaled = ExactDecimal.scaled(total, by: target - scale) { builder.appendExact(ExactDecimal.divide(scaled, Int128(count))) } else { builder.appendNull() }
+                } else if function.kind == .avg {
                     builder.appendDouble(Double(total) / pow10(scale) / Double(count))
                 } else if type == .int64 {
                     if total >= Int128(Int64.min) && total <= Int128(Int64.max) { builder.appendInt64(Int64(total)) } else { builder.appendNull() }
-                } else if let stored = ExactDecimal.narrow(total) {
-                    builder.appendInt64(stored)
+                } else if let stored = ExactDecimal.fitting(total, precision: ExactDecimal.maxPrecision) {
+                    builder.appendExact(stored)
                 } else {
-                    builder.appendNull()   // past the 18 digits of a decimal
+                    builder.appendNull()   // past the 38 digits of a decimal
                 }
             } else {
                 var total = floatTotals[hi + 1]

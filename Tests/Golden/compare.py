@@ -8,6 +8,7 @@ Prints nothing and exits 0 when both hold the same rows (as text, NULL as empty;
 """
 import csv, sys
 from collections import Counter
+from decimal import Decimal
 import duckdb
 
 actual_path, sql = sys.argv[1], sys.argv[2]
@@ -22,6 +23,8 @@ def text(value):
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")  # 0.0000000000, never 0E-10
     return str(value)
 
 

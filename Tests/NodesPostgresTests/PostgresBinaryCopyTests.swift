@@ -65,6 +65,54 @@ import Testing
         #expect(try psql("SELECT n::text, d::text FROM as_binary WHERE tag IN (1, 5, 6) ORDER BY tag") == "0.0000|-0\n10000.0000|5e-324\n100000000.0000|1.7976931348623157e+308")
     }
 
+    /// Numerics of 19 to 38 digits read as exact 128-bit decimals (binary COPY out) and load back (binary COPY into a
+    /// table Sluice creates, text COPY into one that needs a cast) digit for digit: the largest values, negatives,
+    /// zero, the smallest fractions. Sluice's sums and averages equal PostgreSQL's, digit for digit.
+    @Test func wideNumericsRoundTripDigitForDigit() async throws {
+        try psql("""
+        CREATE TABLE wide (tag integer, n numeric(38,10), m numeric(30,0), s numeric(38,37));
+        INSERT INTO wide VALUES
+          (1, 9999999999999999999999999999.9999999999, 999999999999999999999999999999, 0.1234567890123456789012345678901234567),
+          (2, -9999999999999999999999999999.9999999999, -123456789012345678901234567890, -0.0000000000000000000000000000000000001),
+          (3, 0, 0, 0),
+          (4, 0.0000000001, 1, 0.0001),
+          (5, 12345678901234567890.5, 100000000000000000000, 9.9999999999999999999999999999999999999),
+          (6, NULL, NULL, NULL),
+          (7, 1e27, 10000, -0.5),
+          (8, -0.0000100001, -10000000000000000000, 0.0000000000000000001);
+        CREATE TABLE wide_text (tag integer, n numeric(38,10), m numeric(30,0), s numeric(38,37));
+        """)
+        let created = try await copy("wide", to: "wide_binary")
+        #expect(created.summary.status == .succeeded, "\(created.summary.error ?? "")")
+        let cast = try await copy("wide", to: "wide_text")
+        #expect(cast.summary.status == .succeeded, "\(cast.summary.error ?? "")")
+        #expect(created.rejects.isEmpty && cast.rejects.isEmpty)
+        #expect(try psql("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'wide_binary'::regclass AND attnum > 0 ORDER BY attnum")
+                == "bigint\nnumeric(38,10)\nnumeric(30,0)\nnumeric(38,37)")
+        for table in ["wide_binary", "wide_text"] {
+            let missing = try psql("(SELECT tag, n::text, m::text, s::text FROM wide) EXCEPT ALL (SELECT tag, n::text, m::text, s::text FROM \(table))")
+            #expect(missing.isEmpty, "\(table) lacks \(missing)")
+        }
+
+        let summed = try await db.harness.run("""
+        apiVersion: sluice/v1
+        name: wide-sums
+        nodes:
+          - {id: src, type: postgres.read, settings: {connection: db, table: wide}}
+          - {id: sums, type: aggregate, settings: {aggregates: {n: "sum(n)", m: "sum(m)", s: "sum(s)", mean: "avg(m)"}}}
+          - {id: out, type: csv.write, settings: {path: sums.csv}}
+        edges:
+          - {from: src.out, to: sums.in}
+          - {from: sums.out, to: out.in}
+        """)
+        #expect(summed.summary.status == .succeeded, "\(summed.summary.error ?? "")")
+        // avg keeps 6 places exactly; PostgreSQL's avg keeps 16 significant digits (none after the point for a
+        // 30-digit mean), so the exact mean is computed at 6 places for the comparison.
+        let expected = try psql("SELECT sum(n), sum(m), sum(s), (sum(m)::numeric(60,6) / count(m))::numeric(60,6) FROM wide").replacingOccurrences(of: "|", with: ",")
+        let written = try String(contentsOfFile: db.dir.file("sums.csv"), encoding: .utf8)
+        #expect(written == "n,m,s,mean\n\(expected)\n", "\(written)")
+    }
+
     /// Rows the server refuses in a binary COPY (a constraint, a numeric that overflows its column) are rejected
     /// with the server's reason and their row numbers; the others load.
     @Test func refusedRowsOfABinaryCopyAreRejected() async throws {

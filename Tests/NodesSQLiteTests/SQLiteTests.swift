@@ -62,6 +62,28 @@ import Testing
         #expect(values[2].dropFirst().allSatisfy { $0.isNull })
     }
 
+    /// Decimals of 19 to 38 digits keep every digit through a table Sluice creates (TEXT affinity: SQLite's NUMERIC
+    /// affinity would keep 15), and read back as the same decimals.
+    @Test func wideDecimalsKeepEveryDigit() async throws {
+        let values = ["9999999999999999999999999999.9999999999", "-0.0000000001", "12345678901234567890.1234567890", "0.0000000000"]
+        let run = try await load("id,v\n" + values.enumerated().map { "\($0.offset),\($0.element)" }.joined(separator: "\n") + "\n",
+                                 table: "wide", csvSettings: ", schema: {v: 'decimal(38,10)'}")
+        #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
+        #expect(try sqlite("SELECT group_concat(v, ' ') FROM (SELECT v FROM wide ORDER BY id)") == values.joined(separator: " "))
+        #expect(try sqlite("SELECT type FROM pragma_table_info('wide') WHERE name = 'v'") == "DECIMAL_TEXT(38,10)")
+        let back = try await harness.run("""
+        apiVersion: sluice/v1
+        name: back
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: local, table: wide}}
+          - {id: last, type: limit, settings: {count: 10}}
+        edges:
+          - {from: src.out, to: last.in}
+        """, preview: "last")
+        #expect(back.result.preview.first?.schema.fields.map(\.type) == [.int64, .decimal(precision: 38, scale: 10)])
+        #expect(rows(back.result.preview).map { $0[1].description } == values)
+    }
+
     @Test func oddNamesAreQuotedEverywhere() async throws {
         let run = try await load("\"Order Id\",\"say \"\"hi\"\"\",Ünïcode\n1,x,y\n", table: "\"My \"\"Table\"\"\"", settings: ", mode: merge, key: ['Order Id']")
         #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")

@@ -5,7 +5,8 @@ import SluiceTestSupport
 import Testing
 
 /// Exact decimals through a pipeline: money sums equal DuckDB's exact DECIMAL sums digit for digit (no float
-/// noise), arithmetic keeps PostgreSQL's scales, and a sum past 18 digits fails the node with a clear message.
+/// noise), arithmetic keeps PostgreSQL's scales, sums pass 18 digits exactly, and a sum past 38 digits fails the node
+/// with a clear message.
 @Suite struct DecimalTests {
     let dir: TemporaryDirectory
     let harness: PipelineHarness
@@ -43,20 +44,28 @@ import Testing
             """) == nil)
     }
 
-    @Test func aSumPastEighteenDigitsFailsTheNode() async throws {
-        try dir.write("huge.csv", "x\n" + String(repeating: "999999999999999.99\n", count: 20))
-        let run = try await harness.run("""
-        apiVersion: sluice/v1
-        name: huge
-        nodes:
-          - {id: src, type: csv.read, settings: {path: huge.csv, schema: {x: "decimal(18,2)"}}}
-          - {id: a, type: aggregate, settings: {aggregates: {total: "sum(x)"}}}
-          - {id: out, type: csv.write, settings: {path: huge-sum.csv}}
-        edges:
-          - {from: src.out, to: a.in}
-          - {from: a.out, to: out.in}
-        """)
-        #expect(run.summary.status == .failed)
-        #expect(run.summary.error?.contains("the decimal sum 'total' has more than 18 digits") == true, "\(run.summary.error ?? "")")
+    @Test(arguments: [150, 200])
+    func aSumPastThirtyEightDigitsFailsTheNode(rows: Int) async throws {
+        // 20 values of 18 digits sum to 19 digits, exactly; 150 or 200 values of 38 digits pass 10^38 (200 of them
+        // even pass what 128 bits hold).
+        try dir.write("big.csv", "x\n" + String(repeating: "999999999999999.99\n", count: 20))
+        try dir.write("huge.csv", "x\n" + String(repeating: "999999999999999999999999999999999999.99\n", count: rows))
+        let pipeline = { (file: String, type: String) in """
+            apiVersion: sluice/v1
+            name: huge
+            nodes:
+              - {id: src, type: csv.read, settings: {path: \(file).csv, schema: {x: "\(type)"}}}
+              - {id: a, type: aggregate, settings: {aggregates: {total: "sum(x)", mean: "avg(x)"}}}
+              - {id: out, type: csv.write, settings: {path: \(file)-sum.csv}}
+            edges:
+              - {from: src.out, to: a.in}
+              - {from: a.out, to: out.in}
+            """ }
+        let big = try await harness.run(pipeline("big", "decimal(18,2)"))
+        #expect(big.summary.status == .succeeded, "\(big.summary.error ?? "")")
+        #expect(try String(contentsOfFile: dir.file("big-sum.csv"), encoding: .utf8) == "total,mean\n19999999999999999.80,999999999999999.990000\n")
+        let huge = try await harness.run(pipeline("huge", "decimal(38,2)"))
+        #expect(huge.summary.status == .failed)
+        #expect(huge.summary.error?.contains("the decimal sum 'total' has more than 38 digits") == true, "\(huge.summary.error ?? "")")
     }
 }
