@@ -5,19 +5,20 @@ public enum ExactDecimal {
     /// The most digits a decimal holds (a scaled `Int128`).
     public static let maxPrecision = 38
     /// 10^38: every decimal's scaled value is below this in magnitude.
-    public static let limit: Int128 = power(38)!
+    public static let limit: Int128 = 100_000_000_000_000_000_000_000_000_000_000_000_000
     /// The most digits a decimal stored in 64 bits holds.
     public static let narrowPrecision = 18
     /// 10^18: a narrow decimal's scaled value is below this in magnitude.
     public static let narrowLimit: Int128 = 1_000_000_000_000_000_000
 
     /// 10^n for n in 0...38, nil beyond.
+    @inline(__always)
     public static func power(_ n: Int) -> Int128? {
-        guard (0...38).contains(n) else { return nil }
-        var p: Int128 = 1
-        for _ in 0..<n { p &*= 10 }
-        return p
+        n >= 0 && n <= 38 ? powers[n] : nil
     }
+
+    /// 10^0 … 10^38.
+    private static let powers: [Int128] = (0...38).map { n in (0..<n).reduce(Int128(1)) { p, _ in p * 10 } }
 
     /// `value × 10^n`, nil when it overflows 128 bits.
     public static func scaled(_ value: Int128, by n: Int) -> Int128? {

@@ -143,9 +143,26 @@ struct Evaluator {
     /// precision (at most 38 digits); a result that does not fit is an error for that row.
     private func decimalArithmetic(_ op: BinaryOperator, _ l: Column, _ r: Column, precision: Int, scale: Int, type: DataType, validity: Bitmap?,
                                    _ span: Span) -> Column {
-        let a = l.exactValues, b = r.exactValues
         let s1 = l.type.decimalScale ?? 0, s2 = r.type.decimalScale ?? 0
-        var out = [Int128](repeating: 0, count: count)
+        // Money-sized operands and result (the common case) stay in 64-bit arrays: no widened copies.
+        if case let .int64(a) = l.buffer, case let .int64(b) = r.buffer, type.storage == .int64 {
+            let out: [Int64] = exactLoop(op, a, b, s1: s1, s2: s2, precision: precision, scale: scale, type: type, validity: validity, span) {
+                Int64(truncatingIfNeeded: $0)
+            }
+            return Column(type: type, buffer: .int64(out), validity: failedRowsCleared(validity))
+        }
+        let out: [Int128] = exactLoop(op, l.exactValues, r.exactValues, s1: s1, s2: s2, precision: precision, scale: scale, type: type, validity: validity,
+                                      span) { $0 }
+        return Self.decimalColumn(out, type: type, validity: failedRowsCleared(validity))
+    }
+
+    /// The loop of `decimalArithmetic` over either width of operands, storing each result with `store`.
+    @inline(__always)
+    private func exactLoop<A: FixedWidthInteger & SignedInteger, B: FixedWidthInteger & SignedInteger, Out: FixedWidthInteger>(
+        _ op: BinaryOperator, _ a: [A], _ b: [B], s1: Int, s2: Int, precision: Int, scale: Int, type: DataType, validity: Bitmap?, _ span: Span,
+        _ store: (Int128) -> Out
+    ) -> [Out] {
+        var out = [Out](repeating: 0, count: count)
         // Factors that bring each side to the scale the operation works at.
         let (leftFactor, rightFactor): (Int128, Int128) = switch op {
         case .multiply: (1, 1)
@@ -153,8 +170,8 @@ struct Evaluator {
         default: (ExactDecimal.power(scale - s1) ?? 0, ExactDecimal.power(scale - s2) ?? 0)
         }
         for i in 0..<count where validity?[i] ?? true {
-            let (x, o1) = a[i].multipliedReportingOverflow(by: leftFactor)
-            let (y, o2) = b[i].multipliedReportingOverflow(by: rightFactor)
+            let (x, o1) = Int128(truncatingIfNeeded: a[i]).multipliedReportingOverflow(by: leftFactor)
+            let (y, o2) = Int128(truncatingIfNeeded: b[i]).multipliedReportingOverflow(by: rightFactor)
             var result: Int128?
             if !o1 && !o2 {
                 switch op {
@@ -176,9 +193,9 @@ struct Evaluator {
                 state.fail(row: i, .outOfRange("\(type) (at most \(precision) digits)"), span: span)
                 continue
             }
-            out[i] = stored
+            out[i] = store(stored)
         }
-        return Self.decimalColumn(out, type: type, validity: failedRowsCleared(validity))
+        return out
     }
 
     /// Rows that failed evaluate to NULL.
