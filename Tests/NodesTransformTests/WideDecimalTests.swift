@@ -4,9 +4,10 @@ import Runtime
 import SluiceTestSupport
 import Testing
 
-/// Decimals of 19 to 38 digits (128-bit) through every transform that moves, orders or groups values: sorting
-/// (spilled to disk), grouping and summing, joining and deduplicating on a wide key, running window sums and
-/// arithmetic, each compared with DuckDB's exact DECIMAL(38) results on the same file, digit for digit.
+/// Decimals of 19 to 38 digits (128-bit) through every transform that moves, orders or groups values: sorting,
+/// grouping and summing, joining (the build side spilled to disk) and deduplicating on a wide key, running window
+/// sums (over a spilled sort) and arithmetic, each compared with DuckDB's exact DECIMAL(38) results on the same
+/// file, digit for digit.
 @Suite struct WideDecimalTests {
     let dir: TemporaryDirectory
     let harness: PipelineHarness
@@ -69,7 +70,7 @@ import Testing
     @Test func arithmeticAndRunningSumsMatchDuckDB() async throws {
         try await run("""
               - {id: c, type: compute, settings: {columns: {tripled: "v * 3 - k", shifted: "k + 0.00001"}}}
-              - {id: t, type: window, settings: {partitionBy: [k], orderBy: [id], columns: {running: "sum(v)"}}}
+              - {id: t, type: window, settings: {partitionBy: [k], orderBy: [id], columns: {running: "sum(v)"}, memoryLimit: 64KB}}
             """, chain: ["c", "t"], output: "window.csv")
         #expect(GoldenReference.differences(actual: dir.file("window.csv"), sql: """
             SELECT id, k, v, v * 3 - k AS tripled, k + 0.00001 AS shifted,
@@ -85,7 +86,7 @@ import Testing
         nodes:
           - {id: src, type: csv.read, settings: {path: wide.csv, schema: \(Self.schema)}}
           - {id: keys, type: csv.read, settings: {path: keys.csv, schema: {k: "decimal(25,5)", label: string}}}
-          - {id: j, type: join, settings: {on: [k], type: inner, memoryLimit: 64KB}}
+          - {id: j, type: join, settings: {on: [k], type: inner, build: left, memoryLimit: 64KB}}
           - {id: d, type: dedupe, settings: {key: [k], keep: first, orderBy: [id]}}
           - {id: joined, type: csv.write, settings: {path: joined.csv}}
           - {id: firsts, type: csv.write, settings: {path: firsts.csv}}
