@@ -200,13 +200,3 @@ public struct ColumnBuilder {
         return column
     }
 }
-
-/// Converts a scaled integer from one scale to another, rounding half away from zero.
-public func rescale(_ value: Int64, from: Int, to: Int) -> Int64 {
-    if from == to { return value }
-    if to > from { return value &* Int64(pow10(to - from)) }
-    let divisor = Int64(pow10(from - to))
-    let half = divisor / 2
-    return value >= 0 ? (value + half) / divisor : (value - half) / divisor
-}
-

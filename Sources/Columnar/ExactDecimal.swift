@@ -8,8 +8,6 @@ public enum ExactDecimal {
     public static let limit: Int128 = 100_000_000_000_000_000_000_000_000_000_000_000_000
     /// The most digits a decimal stored in 64 bits holds.
     public static let narrowPrecision = 18
-    /// 10^18: a narrow decimal's scaled value is below this in magnitude.
-    public static let narrowLimit: Int128 = 1_000_000_000_000_000_000
 
     /// 10^n for n in 0...38, nil beyond.
     @inline(__always)
@@ -34,20 +32,9 @@ public enum ExactDecimal {
         return (x < 0) == (y < 0) ? q + 1 : q - 1
     }
 
-    /// The value as a narrow (64-bit) decimal, nil when it has more than 18 digits.
-    public static func narrow(_ x: Int128) -> Int64? {
-        x.magnitude < narrowLimit.magnitude ? Int64(x) : nil
-    }
-
     /// The value when it has at most `precision` digits, else nil.
     public static func fitting(_ x: Int128, precision: Int) -> Int128? {
         x.magnitude < (power(min(precision, maxPrecision)) ?? limit).magnitude ? x : nil
-    }
-
-    /// A stored decimal's scaled value moved from scale `from` to scale `to` (rounding half away from zero when
-    /// it loses digits), nil when it does not fit in 18 digits.
-    public static func rescale(_ value: Int64, from: Int, to: Int) -> Int64? {
-        rescale(Int128(value), from: from, to: to).flatMap(narrow)
     }
 
     /// A scaled value moved from scale `from` to scale `to` (rounding half away from zero when it loses digits), nil

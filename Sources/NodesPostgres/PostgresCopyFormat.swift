@@ -137,62 +137,46 @@ enum PostgresCopyFormat: Equatable, Sendable {
         // Base-10000 digits, least significant first; an Int64 with a 3-digit shift needs at most 6.
         var groups: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
-        withUnsafeMutableBytes(of: &groups) { raw in
+        return withUnsafeMutableBytes(of: &groups) { raw in
             let digits = raw.bindMemory(to: UInt16.self)
             while magnitude > 0 {
                 digits[count] = UInt16(magnitude % 10_000)
                 magnitude /= 10_000
                 count += 1
             }
-        }
-        return withUnsafeBytes(of: &groups) { raw in
-            let digits = raw.bindMemory(to: UInt16.self)
-            var lowest = 0
-            while lowest < count, digits[lowest] == 0 { lowest += 1 }
-            let stored = count - lowest
-            let weight = count == 0 ? 0 : count - fractionGroups - 1
-            p.storeBytes(of: Int16(stored).bigEndian, as: Int16.self)
-            p.storeBytes(of: Int16(weight).bigEndian, toByteOffset: 2, as: Int16.self)
-            p.storeBytes(of: (unscaled < 0 ? UInt16(0x4000) : 0).bigEndian, toByteOffset: 4, as: UInt16.self)
-            p.storeBytes(of: Int16(scale).bigEndian, toByteOffset: 6, as: Int16.self)
-            var n = 8
-            for i in stride(from: count - 1, through: lowest, by: -1) {
-                p.storeBytes(of: digits[i].bigEndian, toByteOffset: n, as: UInt16.self)
-                n += 2
-            }
-            return n
+            return storeNumeric(UnsafeBufferPointer(digits), count: count, fractionGroups: fractionGroups, negative: unscaled < 0, scale: scale, to: p)
         }
     }
 
-    /// A decimal of 19 to 38 digits as PostgreSQL's binary numeric: its decimal digits cut into base-10000 groups
-    /// around the point (at most 11 groups), leading and trailing zero groups left out.
+    /// `writeNumeric` for a decimal of 19 to 38 digits: its decimal digits cut into base-10000 groups around the point
+    /// (up to 11 groups, more than 128 bits hold once the fraction is aligned).
     static func writeWideNumeric(_ unscaled: Int128, scale: Int, to p: UnsafeMutableRawPointer) -> Int {
-        var digits: [UInt8] = []   // least significant first
+        let fractionGroups = (scale + 3) / 4
+        // Decimal digits, least significant first, the fraction aligned to whole groups by zeros below it.
+        var digits = [UInt8](repeating: 0, count: fractionGroups * 4 - scale)
         var magnitude = unscaled.magnitude
         while magnitude > 0 { digits.append(UInt8(magnitude % 10)); magnitude /= 10 }
-        let fractionGroups = (scale + 3) / 4
-        // Align the fraction to whole groups: zeros below the last fraction digit.
-        digits.insert(contentsOf: repeatElement(0, count: fractionGroups * 4 - scale), at: 0)
-        var groups: [UInt16] = []   // least significant first
-        var i = 0
-        while i < digits.count {
-            var group: UInt16 = 0
-            for k in stride(from: min(i + 3, digits.count - 1), through: i, by: -1) { group = group * 10 + UInt16(digits[k]) }
-            groups.append(group)
-            i += 4
+        var groups: [UInt16] = []
+        for start in stride(from: 0, to: digits.count, by: 4) {
+            groups.append(digits[start..<min(start + 4, digits.count)].reversed().reduce(0) { $0 * 10 + UInt16($1) })
         }
-        // Fraction groups that hold only the leading zeros of a small number still count toward the weight.
-        while groups.count < fractionGroups { groups.append(0) }
-        while let top = groups.last, top == 0, groups.count > fractionGroups { groups.removeLast() }
         var count = groups.count
         while count > 0, groups[count - 1] == 0 { count -= 1 }
-        let weight = groups.count - fractionGroups - 1 - (groups.count - count)
+        return groups.withUnsafeBufferPointer { storeNumeric($0, count: count, fractionGroups: fractionGroups, negative: unscaled < 0, scale: scale, to: p) }
+    }
+
+    /// The binary numeric's header and its base-10000 `groups` (least significant first, the first `count` of them,
+    /// the last nonzero), most significant first with trailing zero groups dropped; returns the bytes written.
+    @inline(__always)
+    private static func storeNumeric(_ groups: UnsafeBufferPointer<UInt16>, count: Int, fractionGroups: Int, negative: Bool, scale: Int,
+                                     to p: UnsafeMutableRawPointer) -> Int {
         var lowest = 0
         while lowest < count, groups[lowest] == 0 { lowest += 1 }
         let stored = count - lowest
+        let weight = count == 0 ? 0 : count - fractionGroups - 1
         p.storeBytes(of: Int16(stored).bigEndian, as: Int16.self)
-        p.storeBytes(of: Int16(stored == 0 ? 0 : weight).bigEndian, toByteOffset: 2, as: Int16.self)
-        p.storeBytes(of: (unscaled < 0 ? UInt16(0x4000) : 0).bigEndian, toByteOffset: 4, as: UInt16.self)
+        p.storeBytes(of: Int16(weight).bigEndian, toByteOffset: 2, as: Int16.self)
+        p.storeBytes(of: (negative ? UInt16(0x4000) : 0).bigEndian, toByteOffset: 4, as: UInt16.self)
         p.storeBytes(of: Int16(scale).bigEndian, toByteOffset: 6, as: Int16.self)
         var n = 8
         for i in stride(from: count - 1, through: lowest, by: -1) {

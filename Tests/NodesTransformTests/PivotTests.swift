@@ -127,8 +127,11 @@ import Testing
           - {from: src.out, to: p.in}
           - {from: p.out, to: out.in}
         """
-        let check = try await harness.plan(yaml)
-        #expect(check.node("p")?.outputSchemas["out"]?.names == ["a"])
+        // The check gives up after 30 s; a machine busy with the whole suite can take that long for 100,000 rows, so a
+        // check that timed out is tried again (a finished one must show only what the first rows hold).
+        var check = try? await harness.plan(yaml)
+        for _ in 0..<2 where check == nil { check = try? await harness.plan(yaml) }
+        #expect(try #require(check).node("p")?.outputSchemas["out"]?.names == ["a"])
         let run = try await harness.plan(yaml, forRun: true)
         #expect(run.node("p")?.outputSchemas["out"]?.names == ["a", "z"])
     }
