@@ -16,7 +16,7 @@ public enum SFTPConnector: FileStoring {
     static let hostKeyFingerprint = Field<String>("hostKeyFingerprint", summary: "The server's host key fingerprint as ssh-keygen -lf prints it (SHA256:…); any other key is refused.",
                                                   example: "SHA256:yLzh0lTv7V8iMZQ6kN2j2mP3s5ytWQvOQ0V3wRfAx0k")
     static let timeout = Field<Duration>("timeout", summary: "Time allowed to connect.", default: .seconds(30))
-    static let concurrency = Field<Int>("concurrency", summary: "Reads or writes of 64 KB in flight per file.", default: 32)
+    static let concurrency = Field<Int>("concurrency", summary: "Requests in flight per file: reads of 255 KB, writes of 64 KB.", default: 32)
 
     public static let spec = ConnectionSpec(
         type: "sftp", summary: "An SFTP server (SSH): files read and written by file nodes.",

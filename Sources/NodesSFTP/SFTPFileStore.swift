@@ -4,7 +4,7 @@ import NodeKit
 import Synchronization
 
 /// The files of an `sftp` connection: paths relative to the login's home folder (or absolute), globs expanded by
-/// listing folders, reads and writes pipelined (`inFlight` requests of 64 KB), outputs written under a hidden
+/// listing folders, reads and writes pipelined (`inFlight` requests of 255 KB and 64 KB), outputs written under a hidden
 /// temporary name beside the target and renamed onto it at commit (atomically, with `posix-rename@openssh.com`).
 /// One SSH session per store, opened on first use and shared by its reads and writes.
 final class SFTPFileStore: FileStore, Sendable {
@@ -14,6 +14,9 @@ final class SFTPFileStore: FileStore, Sendable {
     private let session = Mutex<Task<SFTPClient, any Error>?>(nil)
 
     static let chunk: UInt32 = 64 << 10
+    /// Reads ask for as much as OpenSSH's sftp-server answers at once (256 KB less its message overhead): a quarter of
+    /// the requests of 64 KB reads, 3.5–3.75 s instead of 4.5 s for the benchmark's 725 MB.
+    static let readChunk: UInt32 = 261_120
 
     init(login: SFTPLogin, connectionName: String, inFlight: Int) {
         self.login = login
@@ -125,7 +128,7 @@ final class SFTPByteStream: ByteStream {
             if ended { return 0 }
             // Keep the window full; with an unknown size, read on until the server says end of file.
             while pending.count < inFlight, size.map({ nextOffset < $0 }) ?? (pending.count < 2) {
-                let length = size.map { UInt32(min(UInt64(SFTPFileStore.chunk), $0 - nextOffset)) } ?? SFTPFileStore.chunk
+                let length = size.map { UInt32(min(UInt64(SFTPFileStore.readChunk), $0 - nextOffset)) } ?? SFTPFileStore.readChunk
                 pending.append(request(nextOffset, length))
                 nextOffset += UInt64(length)
             }
