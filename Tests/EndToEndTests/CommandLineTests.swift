@@ -75,7 +75,8 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stdout.contains("maxRejected = 0"))
         #expect(!dir.exists("out/paid_by_country.csv"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("out")).isEmpty)
+        // The run may fail before the writer made its folder: no folder is no output too.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.file("out"))) ?? []).isEmpty)
     }
 
     @Test func previewPrintsRowsWithoutWriting() throws {
