@@ -734,34 +734,37 @@ extension WebAssets {
             "aW5nLCB1bmtub3duPiwgaGFuZGxlcjogKG1lc3NhZ2U6IGFueSkgPT4gdm9pZH0+fSAqLwogICAgdGhpcy5zdWJzY3JpcHRpb25zID0gbmV3IFNldCgpOwog" +
             "IH0KCiAgLyoqIEBwYXJhbSB7TGl2ZUV2ZW50fSBldmVudCAqLwogIHNlbmQoZXZlbnQpIHsKICAgIGNvbnN0IG5leHQgPSB0cmFuc2l0aW9uKHRoaXMuc3Rh" +
             "dGUsIGV2ZW50LCB0aGlzLmF0dGVtcHQpOwogICAgdGhpcy5zdGF0ZSA9IG5leHQuc3RhdGU7CiAgICBzd2l0Y2ggKG5leHQuYWN0aW9uKSB7CiAgICAgIGNh" +
-            "c2UgImNvbm5lY3QiOiB0aGlzLmNvbm5lY3QoKTsgYnJlYWs7CiAgICAgIGNhc2UgImF1dGhlbnRpY2F0ZSI6IHRoaXMuc29ja2V0Py5zZW5kKEpTT04uc3Ry" +
-            "aW5naWZ5KHsgdHlwZTogImF1dGgiLCB0b2tlbjogdGhpcy50b2tlbigpIH0pKTsgYnJlYWs7CiAgICAgIGNhc2UgInJlc3Vic2NyaWJlIjoKICAgICAgICB0" +
-            "aGlzLmF0dGVtcHQgPSAwOwogICAgICAgIGZvciAoY29uc3QgcyBvZiB0aGlzLnN1YnNjcmlwdGlvbnMpIHRoaXMuc29ja2V0Py5zZW5kKEpTT04uc3RyaW5n" +
-            "aWZ5KHsgdHlwZTogInN1YnNjcmliZSIsIC4uLnMuZmlsdGVyIH0pKTsKICAgICAgICBicmVhazsKICAgICAgY2FzZSAid2FpdCI6IHRoaXMuYXR0ZW1wdCsr" +
-            "OyBzZXRUaW1lb3V0KCgpID0+IHRoaXMuc2VuZCgicmV0cnkiKSwgbmV4dC5kZWxheU1zKTsgYnJlYWs7CiAgICAgIGNhc2UgImNsb3NlIjogewogICAgICAg" +
-            "IGNvbnN0IHNvY2tldCA9IHRoaXMuc29ja2V0OwogICAgICAgIHRoaXMuc29ja2V0ID0gbnVsbDsgLy8gaXRzIGNsb3NlIGV2ZW50IGlzIHRoZW4gbm90IGEg" +
-            "bG9zcyB0byByZWNvdmVyIGZyb20KICAgICAgICBzb2NrZXQ/LmNsb3NlKCk7CiAgICAgICAgYnJlYWs7CiAgICAgIH0KICAgIH0KICB9CgogIGNvbm5lY3Qo" +
-            "KSB7CiAgICBjb25zdCBzb2NrZXQgPSBuZXcgV2ViU29ja2V0KGAke2xvY2F0aW9uLnByb3RvY29sID09PSAiaHR0cHM6IiA/ICJ3c3MiIDogIndzIn06Ly8k" +
-            "e2xvY2F0aW9uLmhvc3R9L2FwaS92MS9ldmVudHNgKTsKICAgIHRoaXMuc29ja2V0ID0gc29ja2V0OwogICAgc29ja2V0Lm9ub3BlbiA9ICgpID0+IHRoaXMu" +
-            "c2VuZCgib3BlbmVkIik7CiAgICBzb2NrZXQub25jbG9zZSA9ICgpID0+IHsKICAgICAgaWYgKHRoaXMuc29ja2V0ICE9PSBzb2NrZXQpIHJldHVybjsKICAg" +
-            "ICAgLy8gU3Vic2NyaWJlcnMgbGVhcm4gb2YgaXQgKGxpdmUgZWRpdGluZyBob2xkcyBpdHMgY2hhbmdlcyBiYWNrIHVudGlsIGl0IGhhcyB0aGUgd29ya2lu" +
-            "ZyBjb3B5IGFnYWluKS4KICAgICAgZm9yIChjb25zdCBzIG9mIHRoaXMuc3Vic2NyaXB0aW9ucykgcy5oYW5kbGVyKHsgdHlwZTogImRpc2Nvbm5lY3RlZCIg" +
-            "fSk7CiAgICAgIHRoaXMuc2VuZCgibG9zdCIpOwogICAgfTsKICAgIHNvY2tldC5vbm1lc3NhZ2UgPSAobWVzc2FnZSkgPT4gewogICAgICBjb25zdCBkYXRh" +
-            "ID0gSlNPTi5wYXJzZShtZXNzYWdlLmRhdGEpOwogICAgICBpZiAoZGF0YS50eXBlID09PSAicmVhZHkiKSB0aGlzLnNlbmQoImF1dGhlbnRpY2F0ZWQiKTsK" +
-            "ICAgICAgZm9yIChjb25zdCBzIG9mIHRoaXMuc3Vic2NyaXB0aW9ucykgcy5oYW5kbGVyKGRhdGEpOwogICAgfTsKICB9CgogIC8qKgogICAqIFNlbmRzIGEg" +
-            "bWVzc2FnZSBvbiB0aGUgbGl2ZSBjb25uZWN0aW9uIChhIGRlYnVnIHJ1bidzIGNvbW1hbmQpOyBmYWxzZSB3aGVuIGl0IGlzIG5vdCBjb25uZWN0ZWQuCiAg" +
-            "ICogQHBhcmFtIHtSZWNvcmQ8c3RyaW5nLCB1bmtub3duPn0gbWVzc2FnZQogICAqLwogIG1lc3NhZ2UobWVzc2FnZSkgewogICAgaWYgKHRoaXMuc3RhdGUg" +
-            "IT09ICJyZWFkeSIgfHwgIXRoaXMuc29ja2V0IHx8IHRoaXMuc29ja2V0LnJlYWR5U3RhdGUgIT09IFdlYlNvY2tldC5PUEVOKSByZXR1cm4gZmFsc2U7CiAg" +
-            "ICB0aGlzLnNvY2tldC5zZW5kKEpTT04uc3RyaW5naWZ5KG1lc3NhZ2UpKTsKICAgIHJldHVybiB0cnVlOwogIH0KCiAgLyoqCiAgICogQHBhcmFtIHtSZWNv" +
-            "cmQ8c3RyaW5nLCB1bmtub3duPn0gZmlsdGVyICBge3J1bjogaWR9YCwgYHtwaXBlbGluZTogaWR9YCBvciBge2FsbDogdHJ1ZX1gCiAgICogQHBhcmFtIHso" +
-            "bWVzc2FnZTogYW55KSA9PiB2b2lkfSBoYW5kbGVyICBldmVyeSBtZXNzYWdlIChzbmFwc2hvdCwgdXBkYXRlLCBlcnJvcikKICAgKiBAcmV0dXJucyB7KCkg" +
-            "PT4gdm9pZH0gdW5zdWJzY3JpYmVzCiAgICovCiAgc3Vic2NyaWJlKGZpbHRlciwgaGFuZGxlcikgewogICAgY29uc3QgZW50cnkgPSB7IGZpbHRlciwgaGFu" +
-            "ZGxlciB9OwogICAgdGhpcy5zdWJzY3JpcHRpb25zLmFkZChlbnRyeSk7CiAgICBpZiAodGhpcy5zdGF0ZSA9PT0gImlkbGUiKSB0aGlzLnNlbmQoInN0YXJ0" +
-            "Iik7CiAgICBlbHNlIGlmICh0aGlzLnN0YXRlID09PSAicmVhZHkiKSB0aGlzLnNvY2tldD8uc2VuZChKU09OLnN0cmluZ2lmeSh7IHR5cGU6ICJzdWJzY3Jp" +
-            "YmUiLCAuLi5maWx0ZXIgfSkpOwogICAgcmV0dXJuICgpID0+IHsKICAgICAgdGhpcy5zdWJzY3JpcHRpb25zLmRlbGV0ZShlbnRyeSk7CiAgICAgIGlmICh0" +
-            "aGlzLnN0YXRlID09PSAicmVhZHkiKSB0aGlzLnNvY2tldD8uc2VuZChKU09OLnN0cmluZ2lmeSh7IHR5cGU6ICJ1bnN1YnNjcmliZSIsIC4uLmZpbHRlciB9" +
-            "KSk7CiAgICAgIGlmICh0aGlzLnN1YnNjcmlwdGlvbnMuc2l6ZSA9PT0gMCkgeyB0aGlzLnNlbmQoInN0b3AiKTsgdGhpcy5zdGF0ZSA9ICJpZGxlIjsgdGhp" +
-            "cy5hdHRlbXB0ID0gMDsgfQogICAgfTsKICB9Cn0K"),
+            "c2UgImNvbm5lY3QiOiB0aGlzLmNvbm5lY3QoKTsgYnJlYWs7CiAgICAgIGNhc2UgImF1dGhlbnRpY2F0ZSI6IHRoaXMuc2VuZElmT3Blbih7IHR5cGU6ICJh" +
+            "dXRoIiwgdG9rZW46IHRoaXMudG9rZW4oKSB9KTsgYnJlYWs7CiAgICAgIGNhc2UgInJlc3Vic2NyaWJlIjoKICAgICAgICB0aGlzLmF0dGVtcHQgPSAwOwog" +
+            "ICAgICAgIGZvciAoY29uc3QgcyBvZiB0aGlzLnN1YnNjcmlwdGlvbnMpIHRoaXMuc2VuZElmT3Blbih7IHR5cGU6ICJzdWJzY3JpYmUiLCAuLi5zLmZpbHRl" +
+            "ciB9KTsKICAgICAgICBicmVhazsKICAgICAgY2FzZSAid2FpdCI6IHRoaXMuYXR0ZW1wdCsrOyBzZXRUaW1lb3V0KCgpID0+IHRoaXMuc2VuZCgicmV0cnki" +
+            "KSwgbmV4dC5kZWxheU1zKTsgYnJlYWs7CiAgICAgIGNhc2UgImNsb3NlIjogewogICAgICAgIGNvbnN0IHNvY2tldCA9IHRoaXMuc29ja2V0OwogICAgICAg" +
+            "IHRoaXMuc29ja2V0ID0gbnVsbDsgLy8gaXRzIGNsb3NlIGV2ZW50IGlzIHRoZW4gbm90IGEgbG9zcyB0byByZWNvdmVyIGZyb20KICAgICAgICBzb2NrZXQ/" +
+            "LmNsb3NlKCk7CiAgICAgICAgYnJlYWs7CiAgICAgIH0KICAgIH0KICB9CgogIGNvbm5lY3QoKSB7CiAgICBjb25zdCBzb2NrZXQgPSBuZXcgV2ViU29ja2V0" +
+            "KGAke2xvY2F0aW9uLnByb3RvY29sID09PSAiaHR0cHM6IiA/ICJ3c3MiIDogIndzIn06Ly8ke2xvY2F0aW9uLmhvc3R9L2FwaS92MS9ldmVudHNgKTsKICAg" +
+            "IHRoaXMuc29ja2V0ID0gc29ja2V0OwogICAgc29ja2V0Lm9ub3BlbiA9ICgpID0+IHRoaXMuc2VuZCgib3BlbmVkIik7CiAgICBzb2NrZXQub25jbG9zZSA9" +
+            "ICgpID0+IHsKICAgICAgaWYgKHRoaXMuc29ja2V0ICE9PSBzb2NrZXQpIHJldHVybjsKICAgICAgLy8gU3Vic2NyaWJlcnMgbGVhcm4gb2YgaXQgKGxpdmUg" +
+            "ZWRpdGluZyBob2xkcyBpdHMgY2hhbmdlcyBiYWNrIHVudGlsIGl0IGhhcyB0aGUgd29ya2luZyBjb3B5IGFnYWluKS4KICAgICAgZm9yIChjb25zdCBzIG9m" +
+            "IHRoaXMuc3Vic2NyaXB0aW9ucykgcy5oYW5kbGVyKHsgdHlwZTogImRpc2Nvbm5lY3RlZCIgfSk7CiAgICAgIHRoaXMuc2VuZCgibG9zdCIpOwogICAgfTsK" +
+            "ICAgIHNvY2tldC5vbm1lc3NhZ2UgPSAobWVzc2FnZSkgPT4gewogICAgICBjb25zdCBkYXRhID0gSlNPTi5wYXJzZShtZXNzYWdlLmRhdGEpOwogICAgICBp" +
+            "ZiAoZGF0YS50eXBlID09PSAicmVhZHkiKSB0aGlzLnNlbmQoImF1dGhlbnRpY2F0ZWQiKTsKICAgICAgZm9yIChjb25zdCBzIG9mIHRoaXMuc3Vic2NyaXB0" +
+            "aW9ucykgcy5oYW5kbGVyKGRhdGEpOwogICAgfTsKICB9CgogIC8qKgogICAqIFNlbmRzIGEgbWVzc2FnZSBvbiB0aGUgbGl2ZSBjb25uZWN0aW9uIChhIGRl" +
+            "YnVnIHJ1bidzIGNvbW1hbmQpOyBmYWxzZSB3aGVuIGl0IGlzIG5vdCBjb25uZWN0ZWQuCiAgICogQHBhcmFtIHtSZWNvcmQ8c3RyaW5nLCB1bmtub3duPn0g" +
+            "bWVzc2FnZQogICAqLwogIG1lc3NhZ2UobWVzc2FnZSkgewogICAgaWYgKHRoaXMuc3RhdGUgIT09ICJyZWFkeSIgfHwgIXRoaXMuc29ja2V0IHx8IHRoaXMu" +
+            "c29ja2V0LnJlYWR5U3RhdGUgIT09IFdlYlNvY2tldC5PUEVOKSByZXR1cm4gZmFsc2U7CiAgICB0aGlzLnNvY2tldC5zZW5kKEpTT04uc3RyaW5naWZ5KG1l" +
+            "c3NhZ2UpKTsKICAgIHJldHVybiB0cnVlOwogIH0KCiAgLyoqCiAgICogU2VuZHMgd2hlbiB0aGUgc29ja2V0IGlzIG9wZW47IGEgc29ja2V0IHRoYXQgaXMg" +
+            "Y2xvc2luZyAodGhlIHNlcnZlciBlbmRlZCBpdCwgdGhlIHBhZ2UgaXMgbGVhdmluZykgdGFrZXMKICAgKiBub3RoaW5nLCBhbmQgdGhlIHJlY29ubmVjdCBz" +
+            "dWJzY3JpYmVzIGFnYWluIGZyb20gYHN1YnNjcmlwdGlvbnNgLgogICAqIEBwYXJhbSB7UmVjb3JkPHN0cmluZywgdW5rbm93bj59IG1lc3NhZ2UKICAgKi8K" +
+            "ICBzZW5kSWZPcGVuKG1lc3NhZ2UpIHsKICAgIGlmICh0aGlzLnNvY2tldD8ucmVhZHlTdGF0ZSA9PT0gV2ViU29ja2V0Lk9QRU4pIHRoaXMuc29ja2V0LnNl" +
+            "bmQoSlNPTi5zdHJpbmdpZnkobWVzc2FnZSkpOwogIH0KCiAgLyoqCiAgICogQHBhcmFtIHtSZWNvcmQ8c3RyaW5nLCB1bmtub3duPn0gZmlsdGVyICBge3J1" +
+            "bjogaWR9YCwgYHtwaXBlbGluZTogaWR9YCBvciBge2FsbDogdHJ1ZX1gCiAgICogQHBhcmFtIHsobWVzc2FnZTogYW55KSA9PiB2b2lkfSBoYW5kbGVyICBl" +
+            "dmVyeSBtZXNzYWdlIChzbmFwc2hvdCwgdXBkYXRlLCBlcnJvcikKICAgKiBAcmV0dXJucyB7KCkgPT4gdm9pZH0gdW5zdWJzY3JpYmVzCiAgICovCiAgc3Vi" +
+            "c2NyaWJlKGZpbHRlciwgaGFuZGxlcikgewogICAgY29uc3QgZW50cnkgPSB7IGZpbHRlciwgaGFuZGxlciB9OwogICAgdGhpcy5zdWJzY3JpcHRpb25zLmFk" +
+            "ZChlbnRyeSk7CiAgICBpZiAodGhpcy5zdGF0ZSA9PT0gImlkbGUiKSB0aGlzLnNlbmQoInN0YXJ0Iik7CiAgICBlbHNlIGlmICh0aGlzLnN0YXRlID09PSAi" +
+            "cmVhZHkiKSB0aGlzLnNlbmRJZk9wZW4oeyB0eXBlOiAic3Vic2NyaWJlIiwgLi4uZmlsdGVyIH0pOwogICAgcmV0dXJuICgpID0+IHsKICAgICAgdGhpcy5z" +
+            "dWJzY3JpcHRpb25zLmRlbGV0ZShlbnRyeSk7CiAgICAgIGlmICh0aGlzLnN0YXRlID09PSAicmVhZHkiKSB0aGlzLnNlbmRJZk9wZW4oeyB0eXBlOiAidW5z" +
+            "dWJzY3JpYmUiLCAuLi5maWx0ZXIgfSk7CiAgICAgIGlmICh0aGlzLnN1YnNjcmlwdGlvbnMuc2l6ZSA9PT0gMCkgeyB0aGlzLnNlbmQoInN0b3AiKTsgdGhp" +
+            "cy5zdGF0ZSA9ICJpZGxlIjsgdGhpcy5hdHRlbXB0ID0gMDsgfQogICAgfTsKICB9Cn0K"),
         "ui/js/expression-input.js": WebAsset(contentType: "text/javascript; charset=utf-8", base64:
             "Ly8gQHRzLWNoZWNrCi8vIFRoZSBleHByZXNzaW9uIGVkaXRvcjogYW4gaW5wdXQgd2hvc2UgdGV4dCBpcyBoaWdobGlnaHRlZCBhcyBpdCBpcyB0eXBlZCAo" +
             "YSBsYXllciBvZiBjb2xvdXJlZCBzcGFucyBiZWhpbmQgdGhlCi8vIHRyYW5zcGFyZW50IHRleHQpLCB3aXRoIGNvbXBsZXRpb24gb2YgY29sdW1ucyBhbmQg" +

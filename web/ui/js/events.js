@@ -47,10 +47,10 @@ export class LiveEvents {
     this.state = next.state;
     switch (next.action) {
       case "connect": this.connect(); break;
-      case "authenticate": this.socket?.send(JSON.stringify({ type: "auth", token: this.token() })); break;
+      case "authenticate": this.sendIfOpen({ type: "auth", token: this.token() }); break;
       case "resubscribe":
         this.attempt = 0;
-        for (const s of this.subscriptions) this.socket?.send(JSON.stringify({ type: "subscribe", ...s.filter }));
+        for (const s of this.subscriptions) this.sendIfOpen({ type: "subscribe", ...s.filter });
         break;
       case "wait": this.attempt++; setTimeout(() => this.send("retry"), next.delayMs); break;
       case "close": {
@@ -90,6 +90,15 @@ export class LiveEvents {
   }
 
   /**
+   * Sends when the socket is open; a socket that is closing (the server ended it, the page is leaving) takes
+   * nothing, and the reconnect subscribes again from `subscriptions`.
+   * @param {Record<string, unknown>} message
+   */
+  sendIfOpen(message) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /**
    * @param {Record<string, unknown>} filter  `{run: id}`, `{pipeline: id}` or `{all: true}`
    * @param {(message: any) => void} handler  every message (snapshot, update, error)
    * @returns {() => void} unsubscribes
@@ -98,10 +107,10 @@ export class LiveEvents {
     const entry = { filter, handler };
     this.subscriptions.add(entry);
     if (this.state === "idle") this.send("start");
-    else if (this.state === "ready") this.socket?.send(JSON.stringify({ type: "subscribe", ...filter }));
+    else if (this.state === "ready") this.sendIfOpen({ type: "subscribe", ...filter });
     return () => {
       this.subscriptions.delete(entry);
-      if (this.state === "ready") this.socket?.send(JSON.stringify({ type: "unsubscribe", ...filter }));
+      if (this.state === "ready") this.sendIfOpen({ type: "unsubscribe", ...filter });
       if (this.subscriptions.size === 0) { this.send("stop"); this.state = "idle"; this.attempt = 0; }
     };
   }
