@@ -45,6 +45,12 @@ public enum ExactDecimal {
         return divide(value, p)
     }
 
+    /// The exact mean of `count` values whose scaled sum at scale `from` is `sum`, at scale `to` (rounded half away
+    /// from zero); nil when the sum at that scale passes 128 bits.
+    public static func average(sum: Int128, count: Int64, from: Int, to: Int) -> Int128? {
+        scaled(sum, by: to - from).map { divide($0, Int128(count)) }
+    }
+
     /// The precision of a decimal holding `value`'s digits (at least `scale + 1`, at most 38).
     public static func precision(of value: Int128, scale: Int) -> Int {
         var digits = 1, rest = value.magnitude

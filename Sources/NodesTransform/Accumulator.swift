@@ -116,8 +116,7 @@ final class SumAccumulator: Accumulator {
             let sum = decimalSums[group]
             if isAverage {
                 let target = Self.averageScale(scale)
-                guard let scaled = ExactDecimal.scaled(sum, by: target - scale) else { return .null }
-                return .decimal(ExactDecimal.divide(scaled, Int128(counts[group])), scale: target)
+                return ExactDecimal.average(sum: sum, count: counts[group], from: scale, to: target).map { .decimal($0, scale: target) } ?? .null
             }
             // A sum past 38 digits cannot be stored: NULL here, and `overflowed` makes the node fail naming it.
             return ExactDecimal.fitting(sum, precision: ExactDecimal.maxPrecision).map { .decimal($0, scale: scale) } ?? .null

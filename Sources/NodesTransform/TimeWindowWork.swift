@@ -181,8 +181,8 @@ struct TimeWindowWork: NodeWork {
                 case .avg:
                     let scale = aggregate.argument?.type.decimalScale
                     if case let .decimal(_, target) = aggregate.type, let scale {
-                        if let scaled = ExactDecimal.scaled(cell.exact[k], by: target - scale) {
-                            builders[b].appendExact(ExactDecimal.divide(scaled, Int128(n)))
+                        if let mean = ExactDecimal.average(sum: cell.exact[k], count: Int64(n), from: scale, to: target) {
+                            builders[b].appendExact(mean)
                         } else {
                             builders[b].appendNull()
                         }

@@ -199,7 +199,7 @@ struct WindowWork: NodeWork {
                 let total = exactTotals[hi + 1] &- (fromStart ? 0 : exactTotals[lo])
                 let scale = column.type.decimalScale!
                 if function.kind == .avg, case let .decimal(_, target) = type {
-                    if let scaled = ExactDecimal.scaled(total, by: target - scale) { builder.appendExact(ExactDecimal.divide(scaled, Int128(count))) } else { builder.appendNull() }
+                    if let mean = ExactDecimal.average(sum: total, count: Int64(count), from: scale, to: target) { builder.appendExact(mean) } else { builder.appendNull() }
                 } else if function.kind == .avg {
                     builder.appendDouble(Double(total) / pow10(scale) / Double(count))
                 } else if type == .int64 {

@@ -34,6 +34,19 @@ import Testing
         """)
     }
 
+    /// The first rows of `table`, read back by `sqlite.read`.
+    func readBack(_ table: String) async throws -> HarnessRun {
+        try await harness.run("""
+        apiVersion: sluice/v1
+        name: back
+        nodes:
+          - {id: src, type: sqlite.read, settings: {connection: local, table: \(table)}}
+          - {id: last, type: limit, settings: {count: 10}}
+        edges:
+          - {from: src.out, to: last.in}
+        """, preview: "last")
+    }
+
     @Test func typesRoundTripThroughATable() async throws {
         let csv = #"""
         id,name,amount,price,ok,day,at,doc
@@ -45,15 +58,7 @@ import Testing
         let run = try await load(csv, table: "things", csvSettings: ", schema: {price: 'decimal(10,2)', doc: json}")
         #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
         #expect(try sqlite("SELECT typeof(id), typeof(amount), typeof(day) FROM things LIMIT 1") == "integer|real|text")
-        let back = try await harness.run("""
-        apiVersion: sluice/v1
-        name: back
-        nodes:
-          - {id: src, type: sqlite.read, settings: {connection: local, table: things}}
-          - {id: last, type: limit, settings: {count: 10}}
-        edges:
-          - {from: src.out, to: last.in}
-        """, preview: "last")
+        let back = try await readBack("things")
         #expect(back.result.preview.first?.schema.fields.map(\.type) == [.int64, .string, .float64, .decimal(precision: 10, scale: 2), .bool, .date, .timestamp, .json])
         let values = rows(back.result.preview)
         #expect(values[0] == [.int(1), .string("Ann"), .float(1.5), .decimal(1234, scale: 2), .bool(true), .date(CivilTime.parseDate("2024-02-29")!),
@@ -71,15 +76,7 @@ import Testing
         #expect(run.summary.status == .succeeded, "\(run.summary.error ?? "")")
         #expect(try sqlite("SELECT group_concat(v, ' ') FROM (SELECT v FROM wide ORDER BY id)") == values.joined(separator: " "))
         #expect(try sqlite("SELECT type FROM pragma_table_info('wide') WHERE name = 'v'") == "DECIMAL_TEXT(38,10)")
-        let back = try await harness.run("""
-        apiVersion: sluice/v1
-        name: back
-        nodes:
-          - {id: src, type: sqlite.read, settings: {connection: local, table: wide}}
-          - {id: last, type: limit, settings: {count: 10}}
-        edges:
-          - {from: src.out, to: last.in}
-        """, preview: "last")
+        let back = try await readBack("wide")
         #expect(back.result.preview.first?.schema.fields.map(\.type) == [.int64, .decimal(precision: 38, scale: 10)])
         #expect(rows(back.result.preview).map { $0[1].description } == values)
     }
