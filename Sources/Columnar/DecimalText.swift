@@ -26,9 +26,10 @@ public enum DecimalText {
                 digits += 1
                 let d = Int128(c - 48)
                 if !seenPoint {
-                    // Leading zeros cost nothing; past 38 integer digits it cannot fit.
+                    // Leading zeros cost nothing; past 38 integer digits it cannot fit (checked before it could
+                    // pass 128 bits: any length of digits is refused, never a trap).
+                    guard integer < ExactDecimal.limit / 10 else { return nil }
                     integer = integer * 10 + d
-                    guard integer < ExactDecimal.limit else { return nil }
                 } else if fractionDigits < scale {
                     fraction = fraction * 10 + d
                     fractionDigits += 1
@@ -42,7 +43,7 @@ public enum DecimalText {
         guard digits > 0 else { return nil }
         var fractionScaled = fraction
         for _ in min(fractionDigits, scale)..<scale { fractionScaled *= 10 }
-        guard let whole = ExactDecimal.scaled(integer, by: scale) else { return nil }
+        guard let whole = ExactDecimal.scaled(integer, by: scale), whole < ExactDecimal.limit else { return nil }
         let v = whole + fractionScaled + (roundUp ? 1 : 0)
         guard v < ExactDecimal.limit else { return nil }
         return negative ? -v : v
