@@ -7,6 +7,7 @@
 # Prints best-of-3 wall times, Sluice's peak RSS and the ratio:
 #   SFTP → local:  Sluice csv.read (sftp) → csv.write (local)   vs  sftp get
 #   local → SFTP:  Sluice csv.read (local) → csv.write (sftp)   vs  sftp put
+#   SFTP → local:  Sluice files.copy (the bytes, no parsing)     vs  sftp get
 # Needs root (the test sshd), openssh-server and openssh-client (scripts/setup), GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,12 @@ nodes:
   - {id: write, type: csv.write, settings: {path: $work/copy.csv}}
 edges: [{from: read.out, to: write.in}]
 YAML
+cat > "$work/copy.yaml" <<YAML
+apiVersion: sluice/v1
+name: sftp-copy
+nodes:
+  - {id: copy, type: files.copy, settings: {connection: partner, path: orders.csv, to: $work/copied.csv}}
+YAML
 cat > "$work/put.yaml" <<YAML
 apiVersion: sluice/v1
 name: sftp-put
@@ -50,8 +57,11 @@ results=$(best bash -c get_file) || exit 1; read -r ssh_get _ <<< "$results"
 results=$(best bash -c put_file) || exit 1; read -r ssh_put _ <<< "$results"
 results=$(best "$sluice" run "$work/get.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_get sl_get_rss <<< "$results"
 results=$(best "$sluice" run "$work/put.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_put sl_put_rss <<< "$results"
+results=$(best "$sluice" run "$work/copy.yaml" --connections "$work/connections.yaml") || exit 1; read -r sl_copy sl_copy_rss <<< "$results"
+cmp -s "$data" "$work/copied.csv" || { echo "files.copy's copy differs from the original" >&2; exit 1; }
 size=$(stat -c %s "$data")
 printf '\n%s rows, %s MB, OpenSSH sshd on loopback, best of 3\n\n' "$rows" "$((size / 1000000))"
 printf '| task | sluice | peak RSS | OpenSSH sftp | sluice / sftp |\n|---|---|---|---|---|\n'
 awk -v s="$sl_get" -v a="$ssh_get" -v r="$sl_get_rss" 'BEGIN { printf "| SFTP → local (csv.read → csv.write) | %.2f s | %d MB | %.2f s (get) | %.2f× |\n", s, r / 1024, a, s / a }'
 awk -v s="$sl_put" -v a="$ssh_put" -v r="$sl_put_rss" 'BEGIN { printf "| local → SFTP (csv.read → csv.write) | %.2f s | %d MB | %.2f s (put) | %.2f× |\n", s, r / 1024, a, s / a }'
+awk -v s="$sl_copy" -v a="$ssh_get" -v r="$sl_copy_rss" 'BEGIN { printf "| SFTP → local (files.copy, bytes) | %.2f s | %d MB | %.2f s (get) | %.2f× |\n", s, r / 1024, a, s / a }'

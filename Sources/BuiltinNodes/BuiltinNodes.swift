@@ -12,7 +12,7 @@ import NodesTransform
 /// Every node type and connector this build ships, as explicit lists (the registries read nothing else).
 public enum BuiltinNodes {
     public static let all: [any NodeType.Type] = [
-        CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self,
+        CSVReadNode.self, CSVWriteNode.self, JSONLReadNode.self, JSONLWriteNode.self, FilesCopyNode.self,
         FilterNode.self, ComputeNode.self, SelectNode.self, AggregateNode.self, LimitNode.self, UnionNode.self, LogNode.self, JoinNode.self, SortNode.self, DedupeNode.self, AssertNode.self, WindowNode.self, PivotNode.self, UnpivotNode.self, SwitchNode.self, ProfileNode.self, RowsNode.self,
         SQLiteReadNode.self, SQLiteWriteNode.self, PostgresReadNode.self, PostgresWriteNode.self,
         HTTPReadNode.self, HTTPRequestNode.self, HTTPWriteNode.self, SlackPostNode.self, EmailSendNode.self,

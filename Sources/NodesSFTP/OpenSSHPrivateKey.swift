@@ -2,12 +2,10 @@ import Crypto
 import _CryptoExtras
 import Foundation
 import NIOCore
-import NIOSSH
 
 /// Reads an OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`, what `ssh-keygen` writes): ed25519
-/// and ECDSA (P-256, P-384, P-521) keys, with or without a passphrase (bcrypt key derivation, AES in CTR or CBC
-/// mode: what ssh-keygen uses). An RSA key is refused with what to do instead (swift-nio-ssh, the SSH
-/// implementation, signs with ed25519 and ECDSA keys only).
+/// ECDSA (P-256, P-384, P-521) and RSA (2048 bits or more) keys, with or without a passphrase (bcrypt key
+/// derivation, AES in CTR or CBC mode: what ssh-keygen uses).
 enum OpenSSHPrivateKey {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -17,11 +15,11 @@ enum OpenSSHPrivateKey {
     /// so a hostile key cannot keep the server busy for long).
     static let maximumRounds = 1_000
 
-    static func parse(_ text: String, passphrase: String? = nil) throws -> NIOSSHPrivateKey {
+    static func parse(_ text: String, passphrase: String? = nil) throws -> SSHPrivateKey {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(of: "-----BEGIN OPENSSH PRIVATE KEY-----"), let end = lines.firstIndex(of: "-----END OPENSSH PRIVATE KEY-----"), begin < end else {
             if text.contains("BEGIN RSA PRIVATE KEY") || text.contains("BEGIN PRIVATE KEY") {
-                throw Failure(description: "the key is in PEM form; write it in OpenSSH form (ssh-keygen -p -f KEY rewrites it) and use an ed25519 or ECDSA key")
+                throw Failure(description: "the key is in PEM form; write it in OpenSSH form (ssh-keygen -p -f KEY rewrites it in place)")
             }
             throw Failure(description: "not an OpenSSH private key (it should start with -----BEGIN OPENSSH PRIVATE KEY-----)")
         }
@@ -50,7 +48,7 @@ enum OpenSSHPrivateKey {
             _ = try bytes(&secret)
             let both = try bytes(&secret)
             guard both.readableBytes == 64 else { throw Failure(description: "an ed25519 key's private part has the wrong length") }
-            return NIOSSHPrivateKey(ed25519Key: try Curve25519.Signing.PrivateKey(rawRepresentation: Data(both.readableBytesView.prefix(32))))
+            return .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: Data(both.readableBytesView.prefix(32))))
         case "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521":
             _ = try bytes(&secret) // curve name
             _ = try bytes(&secret) // public point
@@ -58,14 +56,21 @@ enum OpenSSHPrivateKey {
             while scalar.first == 0, scalar.count > 1 { scalar.removeFirst() }
             func padded(_ size: Int) -> Data { Data(repeating: 0, count: max(0, size - scalar.count)) + Data(scalar) }
             switch type {
-            case "ecdsa-sha2-nistp256": return NIOSSHPrivateKey(p256Key: try P256.Signing.PrivateKey(rawRepresentation: padded(32)))
-            case "ecdsa-sha2-nistp384": return NIOSSHPrivateKey(p384Key: try P384.Signing.PrivateKey(rawRepresentation: padded(48)))
-            default: return NIOSSHPrivateKey(p521Key: try P521.Signing.PrivateKey(rawRepresentation: padded(66)))
+            case "ecdsa-sha2-nistp256": return .p256(try P256.Signing.PrivateKey(rawRepresentation: padded(32)))
+            case "ecdsa-sha2-nistp384": return .p384(try P384.Signing.PrivateKey(rawRepresentation: padded(48)))
+            default: return .p521(try P521.Signing.PrivateKey(rawRepresentation: padded(66)))
             }
         case "ssh-rsa":
-            throw Failure(description: "RSA keys are not supported (the SSH implementation signs with ed25519 and ECDSA keys only); make an ed25519 key: ssh-keygen -t ed25519")
+            func number() throws -> [UInt8] { Array(try bytes(&secret).readableBytesView.drop { $0 == 0 }) }
+            let n = try number(), e = try number(), d = try number()
+            _ = try number() // iqmp
+            let p = try number(), q = try number()
+            guard n.count * 8 >= 2048 else { throw Failure(description: "the RSA key has \(n.count * 8) bits; SSH servers and Sluice want at least 2048 (ssh-keygen -t rsa -b 3072)") }
+            do { return .rsa(try _RSA.Signing.PrivateKey(n: n, e: e, d: d, p: p, q: q), n: n, e: e) } catch {
+                throw Failure(description: "the RSA key's numbers are not a valid key: \(error)")
+            }
         default:
-            throw Failure(description: "key type \(type) is not supported; use an ed25519 key (ssh-keygen -t ed25519)")
+            throw Failure(description: "key type \(type) is not supported; use an ed25519, ECDSA or RSA key (ssh-keygen -t ed25519)")
         }
     }
 

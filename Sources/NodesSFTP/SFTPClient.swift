@@ -1,10 +1,7 @@
-import Crypto
 import Foundation
 import NIOCore
 import NIOPosix
-import NIOSSH
 import NodeKit
-import Synchronization
 
 /// How an `sftp` connection logs in and which server it trusts.
 struct SFTPLogin: Sendable {
@@ -12,92 +9,99 @@ struct SFTPLogin: Sendable {
     let port: Int
     let user: String
     let password: String?
-    let privateKey: NIOSSHPrivateKey?
+    let privateKey: SSHPrivateKey?
     /// `SHA256:…` as `ssh-keygen -lf` prints it; a server presenting another key is refused.
     let hostKeyFingerprint: String
     let timeout: TimeAmount
 }
 
-/// The SHA-256 fingerprint of a public key as OpenSSH prints it: `SHA256:` and the unpadded base64 of the hash of
-/// the key's wire form.
-func sshFingerprint(_ key: NIOSSHPublicKey) -> String {
-    let text = String(openSSHPublicKey: key)
-    let blob = text.split(separator: " ").dropFirst().first.flatMap { Data(base64Encoded: String($0)) } ?? Data()
-    return "SHA256:" + Data(SHA256.hash(data: blob)).base64EncodedString().replacingOccurrences(of: "=", with: "")
-}
-
-/// An SFTP session over one SSH connection (swift-nio-ssh; the SFTP v3 subsystem on a session channel). Requests
-/// are pipelined: each gets an id and its reply is matched by id, so many reads or writes can be in flight.
+/// An SFTP session over one SSH connection (Sluice's own SSH client, `SSHClientHandler`; the SFTP v3 subsystem on a
+/// session channel). Requests are pipelined: each gets an id and its reply is matched by id, so many reads or
+/// writes can be in flight.
 final class SFTPClient: Sendable {
     private let connection: any Channel
-    private let session: any Channel
     private let handler: NIOLoopBound<SFTPChannelHandler>
     /// Extensions the server announced (`posix-rename@openssh.com` makes commits a single atomic rename).
     let extensions: [String: String]
 
-    private init(connection: any Channel, session: any Channel, handler: NIOLoopBound<SFTPChannelHandler>, extensions: [String: String]) {
+    private init(connection: any Channel, handler: NIOLoopBound<SFTPChannelHandler>, extensions: [String: String]) {
         self.connection = connection
-        self.session = session
         self.handler = handler
         self.extensions = extensions
     }
 
     deinit { connection.close(promise: nil) }
 
+    /// Opens a session. A server has one host key per type and the pinned fingerprint may be any of them: when the
+    /// key of the preferred type is not the pinned one, the types the server also offers are tried in turn.
     static func connect(_ login: SFTPLogin) async throws -> SFTPClient {
-        let mismatch = SeenHostKey()
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var credentials = SSHCredentials(user: login.user, password: login.password, privateKey: login.privateKey, hostKeyFingerprint: login.hostKeyFingerprint)
+        var seen: [String] = []
+        while true {
+            do { return try await connect(login, credentials) } catch let SSHError.hostKeyMismatch(fingerprint, algorithm, offered) {
+                seen.append("\(fingerprint) (\(SSHHostKey.family(algorithm)))")
+                credentials.hostKeyAlgorithms.removeAll { SSHHostKey.family($0) == SSHHostKey.family(algorithm) }
+                if !login.hostKeyFingerprint.isEmpty, credentials.hostKeyAlgorithms.contains(where: offered.contains) { continue }
+                let expected = login.hostKeyFingerprint.isEmpty ? "no hostKeyFingerprint is set" : "the connection pins \(login.hostKeyFingerprint)"
+                let keys = seen.count == 1 ? "host key is \(seen[0])" : "host keys are \(seen.joined(separator: ", "))"
+                throw NodeError(code: "host_key_mismatch",
+                                message: "\(login.host)'s \(keys) but \(expected); if you trust this server (check with its administrator, e.g. ssh-keygen -lf on its host key), set hostKeyFingerprint to it")
+            }
+        }
+    }
+
+    static func connect(_ login: SFTPLogin, _ credentials: SSHCredentials) async throws -> SFTPClient {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let ready = loop.makePromise(of: Void.self)
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(login.timeout)
             .channelOption(ChannelOptions.socket(SocketOptionLevel(IPPROTO_TCP), TCP_NODELAY), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let configuration = SSHClientConfiguration(userAuthDelegate: LoginDelegate(login), serverAuthDelegate: HostKeyPin(login.hostKeyFingerprint, mismatch: mismatch))
-                    try channel.pipeline.syncOperations.addHandler(NIOSSHHandler(role: .client(configuration), allocator: channel.allocator, inboundChildChannelInitializer: nil))
-                    try channel.pipeline.syncOperations.addHandler(CloseOnError())
+                    try channel.pipeline.syncOperations.addHandler(SSHClientHandler(credentials: credentials, subsystem: "sftp", timeout: login.timeout, ready: ready))
+                    try channel.pipeline.syncOperations.addHandler(SFTPChannelHandler())
                 }
             }
         let connection: any Channel
         do { connection = try await bootstrap.connect(host: login.host, port: login.port).get() } catch {
+            ready.fail(error)
             throw NodeError(code: "sftp_unreachable", message: "cannot connect to \(login.host):\(login.port): \(error)", isRetryable: true)
         }
         do {
-            let session = try await connection.eventLoop.flatSubmit { () -> EventLoopFuture<any Channel> in
-                let promise = connection.eventLoop.makePromise(of: (any Channel).self)
-                do {
-                    let ssh = try connection.pipeline.syncOperations.handler(type: NIOSSHHandler.self)
-                    ssh.createChannel(promise, channelType: .session) { child, _ in
-                        child.eventLoop.makeCompletedFuture { try child.pipeline.syncOperations.addHandler(SFTPChannelHandler()) }
-                    }
-                } catch { promise.fail(error) }
-                return promise.futureResult
+            try await ready.futureResult.get()
+            let handler = try await connection.eventLoop.submit {
+                NIOLoopBound(try connection.pipeline.syncOperations.handler(type: SFTPChannelHandler.self), eventLoop: connection.eventLoop)
             }.get()
-            try await session.triggerUserOutboundEvent(SSHChannelRequestEvent.SubsystemRequest(subsystem: "sftp", wantReply: true)).get()
-            let handler = try await session.eventLoop.submit {
-                NIOLoopBound(try session.pipeline.syncOperations.handler(type: SFTPChannelHandler.self), eventLoop: session.eventLoop)
-            }.get()
-            let version = try await session.eventLoop.flatSubmit {
+            let version = try await connection.eventLoop.flatSubmit {
                 handler.value.sendInit(version: 3)
             }.get()
             guard case let .version(number, extensions) = version, number >= 3 else {
                 throw NodeError(code: "sftp_error", message: "\(login.host) does not speak SFTP version 3")
             }
-            return SFTPClient(connection: connection, session: session, handler: handler, extensions: extensions)
+            return SFTPClient(connection: connection, handler: handler, extensions: extensions)
         } catch {
             connection.close(promise: nil)
-            if let seen = mismatch.refused.withLock({ $0 }) {
-                let expected = login.hostKeyFingerprint.isEmpty ? "no hostKeyFingerprint is set" : "the connection pins \(login.hostKeyFingerprint)"
-                throw NodeError(code: "host_key_mismatch",
-                                message: "\(login.host)'s host key is \(seen) but \(expected); if you trust this server (check with its administrator, e.g. ssh-keygen -lf on its host key), set hostKeyFingerprint to it")
+            switch error {
+            case let error as NodeError: throw error
+            case SSHError.hostKeyMismatch: throw error
+            case let SSHError.loginRefused(text):
+                throw NodeError(code: "sftp_login_failed", message: "could not log in to \(login.host):\(login.port) as '\(login.user)': \(text)")
+            default:
+                throw NodeError(code: "sftp_login_failed", message: "could not open an SFTP session on \(login.host):\(login.port) as '\(login.user)': \(error)")
             }
-            if let error = error as? NodeError { throw error }
-            throw NodeError(code: "sftp_login_failed", message: "could not open an SFTP session on \(login.host):\(login.port) as '\(login.user)' (login refused, or no SFTP subsystem): \(error)")
         }
+    }
+
+    /// How many key exchanges the connection went through (1, plus one per re-key).
+    func keyExchanges() async throws -> Int {
+        let connection = connection
+        return try await connection.eventLoop.submit { try connection.pipeline.syncOperations.handler(type: SSHClientHandler.self).keyExchanges }.get()
     }
 
     /// Sends a request built for its id and waits for the reply.
     func request(_ kind: SFTPMessage.Kind, _ body: @escaping @Sendable (inout ByteBuffer) -> Void) async throws -> SFTPMessage.Reply {
         let handler = handler
-        return try await session.eventLoop.flatSubmit { handler.value.send(kind, body) }.get()
+        return try await connection.eventLoop.flatSubmit { handler.value.send(kind, body) }.get()
     }
 
     /// A reply that must be a status OK (or the error it carries).
@@ -217,9 +221,9 @@ final class SFTPClient: Sendable {
 
 /// Frames SFTP packets on the session channel and matches replies to requests by id.
 final class SFTPChannelHandler: ChannelDuplexHandler {
-    typealias InboundIn = SSHChannelData
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = SSHChannelData
+    typealias OutboundOut = ByteBuffer
 
     /// The largest reply accepted (a READ of 256 KB, a long listing page, with room to spare).
     static let maximumPacket = 4 << 20
@@ -239,7 +243,7 @@ final class SFTPChannelHandler: ChannelDuplexHandler {
         let promise = context.eventLoop.makePromise(of: SFTPMessage.Reply.self)
         versionPromise = promise
         let packet = SFTPMessage.packet(.initialize, id: nil) { $0.writeInteger(version) }
-        context.writeAndFlush(wrapOutboundOut(SSHChannelData(type: .channel, data: .byteBuffer(packet))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(packet), promise: nil)
         return promise.futureResult
     }
 
@@ -251,13 +255,12 @@ final class SFTPChannelHandler: ChannelDuplexHandler {
         let promise = context.eventLoop.makePromise(of: SFTPMessage.Reply.self)
         pending[id] = promise
         let packet = SFTPMessage.packet(kind, id: id, body)
-        context.writeAndFlush(wrapOutboundOut(SSHChannelData(type: .channel, data: .byteBuffer(packet))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(packet), promise: nil)
         return promise.futureResult
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = unwrapInboundIn(data)
-        guard case .channel = message.type, case var .byteBuffer(bytes) = message.data else { return }
+        var bytes = unwrapInboundIn(data)
         if received == nil { received = bytes } else { received!.writeBuffer(&bytes) }
         do {
             while var buffer = received, let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) {
@@ -282,7 +285,7 @@ final class SFTPChannelHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        context.write(wrapOutboundOut(SSHChannelData(type: .channel, data: .byteBuffer(unwrapOutboundIn(data)))), promise: promise)
+        context.write(data, promise: promise)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -302,64 +305,5 @@ final class SFTPChannelHandler: ChannelDuplexHandler {
         let waiting = pending
         pending = [:]
         for promise in waiting.values { promise.fail(error) }
-    }
-}
-
-/// Offers the connection's private key, then its password, each once.
-final class LoginDelegate: NIOSSHClientUserAuthenticationDelegate {
-    private let login: SFTPLogin
-    private var triedKey = false
-    private var triedPassword = false
-
-    init(_ login: SFTPLogin) { self.login = login }
-
-    func nextAuthenticationType(availableMethods: NIOSSHAvailableUserAuthenticationMethods, nextChallengePromise: EventLoopPromise<NIOSSHUserAuthenticationOffer?>) {
-        if !triedKey, let key = login.privateKey, availableMethods.contains(.publicKey) {
-            triedKey = true
-            nextChallengePromise.succeed(NIOSSHUserAuthenticationOffer(username: login.user, serviceName: "", offer: .privateKey(.init(privateKey: key))))
-        } else if !triedPassword, let password = login.password, availableMethods.contains(.password) {
-            triedPassword = true
-            nextChallengePromise.succeed(NIOSSHUserAuthenticationOffer(username: login.user, serviceName: "", offer: .password(.init(password: password))))
-        } else {
-            // Nothing left to offer: fail, so the connection closes now rather than when the server gives up.
-            let offered = [login.privateKey == nil ? nil : "key", login.password == nil ? nil : "password"].compactMap { $0 }.joined(separator: " and ")
-            nextChallengePromise.fail(NodeError(code: "sftp_login_failed", message: "the server refused the \(offered) of '\(login.user)' (it accepts: \(availableMethods))"))
-        }
-    }
-}
-
-/// Accepts only the pinned host key; remembers what a refused server presented, for the error.
-final class HostKeyPin: NIOSSHClientServerAuthenticationDelegate {
-    private let expected: String
-    private let mismatch: SeenHostKey
-
-    init(_ expected: String, mismatch: SeenHostKey) {
-        self.expected = expected
-        self.mismatch = mismatch
-    }
-
-    func validateHostKey(hostKey: NIOSSHPublicKey, validationCompletePromise: EventLoopPromise<Void>) {
-        let seen = sshFingerprint(hostKey)
-        if !expected.isEmpty, seen == expected || "SHA256:" + expected == seen {
-            validationCompletePromise.succeed(())
-        } else {
-            mismatch.refused.withLock { $0 = seen }
-            validationCompletePromise.fail(NodeError(code: "host_key_mismatch", message: "host key \(seen) is not the pinned one"))
-        }
-    }
-}
-
-/// The fingerprint of a host key that was refused, kept for the error message.
-final class SeenHostKey: Sendable {
-    let refused = Mutex<String?>(nil)
-}
-
-/// Closes the SSH connection on any error (a refused host key, a failed login), so whatever waits on it fails at
-/// once instead of when the server gives up on the login.
-final class CloseOnError: ChannelInboundHandler {
-    typealias InboundIn = Any
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOSSH
 public import NodeKit
 
 /// The `sftp` connector: a partner's SFTP server (SSH with password or key login, the host key pinned by its
@@ -11,7 +10,7 @@ public enum SFTPConnector: FileStoring {
     static let port = Field<Int>("port", summary: "The SSH port.", default: 22)
     static let user = Field<String>("user", summary: "The login name.", example: "acme")
     static let password = Field<String?>("password", summary: "The password (a secret); or use privateKey.")
-    static let privateKey = Field<String?>("privateKey", summary: "An OpenSSH private key, ed25519 or ECDSA (a secret; \"${file:./keys/acme}\").")
+    static let privateKey = Field<String?>("privateKey", summary: "An OpenSSH private key: ed25519, ECDSA or RSA (a secret; \"${file:./keys/acme}\").")
     static let passphrase = Field<String?>("passphrase", summary: "The private key's passphrase, when it has one (a secret).")
     static let hostKeyFingerprint = Field<String>("hostKeyFingerprint", summary: "The server's host key fingerprint as ssh-keygen -lf prints it (SHA256:…); any other key is refused.",
                                                   example: "SHA256:yLzh0lTv7V8iMZQ6kN2j2mP3s5ytWQvOQ0V3wRfAx0k")
@@ -51,7 +50,7 @@ public enum SFTPConnector: FileStoring {
         let port = try fields[Self.port]
         guard (1...65535).contains(port) else { throw ConfigError(code: "invalid_value", message: "port must be 1 to 65535", node: node, field: "port") }
         let password = connection.secrets["password"]?.reveal()
-        var key: NIOSSHPrivateKey?
+        var key: SSHPrivateKey?
         if let text = connection.secrets["privateKey"]?.reveal(), !text.isEmpty {
             do { key = try OpenSSHPrivateKey.parse(text, passphrase: connection.secrets["passphrase"]?.reveal()) } catch {
                 throw ConfigError(code: "invalid_value", message: "privateKey: \(error)", node: node, field: "privateKey")

@@ -65,6 +65,33 @@ public struct ExecutionPlan: Sendable {
         return upstream
     }
 
+    /// For each node, the nodes its rows flow into (over data edges, at any depth), leaving out any that wait on a
+    /// signal from it, directly or further on (they cannot end before it). A node that writes and also passes rows
+    /// on (`files.copy`) commits only once these ended with the run still healthy, so a failure downstream of it
+    /// leaves nothing behind.
+    public func commitWaits() -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for (node, ancestors) in upstreamNodes() { for ancestor in ancestors { result[ancestor, default: []].insert(node) } }
+        for node in nodes {
+            guard let downstream = result[node.id], !downstream.isEmpty else { continue }
+            // Everything reached from the node along a path that takes at least one signal edge.
+            var afterSignal = Set<String>(), seen = Set<String>()
+            var frontier: [(String, Bool)] = [(node.id, false)]
+            while let (current, signalled) = frontier.popLast() {
+                for edge in dataEdges where edge.from.node == current && seen.insert("\(edge.to.node)|\(signalled)").inserted {
+                    if signalled { afterSignal.insert(edge.to.node) }
+                    frontier.append((edge.to.node, signalled))
+                }
+                for edge in signalEdges where edge.from.node == current && seen.insert("\(edge.to.node)|true").inserted {
+                    afterSignal.insert(edge.to.node)
+                    frontier.append((edge.to.node, true))
+                }
+            }
+            result[node.id] = downstream.subtracting(afterSignal)
+        }
+        return result
+    }
+
     /// For each node with state stores downstream of it, those stores (by sink id), where its committed state lives.
     public func stateStores() -> [String: [(sink: String, store: any StateStore)]] {
         var result: [String: [(sink: String, store: any StateStore)]] = [:]

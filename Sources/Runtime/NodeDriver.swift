@@ -16,6 +16,8 @@ struct NodeDriver {
     let inFailureBranch: Bool
     /// The nodes feeding this node's data inputs: when every one of them was skipped, so is this node.
     let producers: Set<String>
+    /// The nodes its rows flow into (`ExecutionPlan.commitWaits`): its commit waits until they ended.
+    var commitWaits: Set<String> = []
 
     /// Whether the run is being stopped for this node: any teardown for most nodes, only a cancellation for a
     /// failure branch (which exists to run after a failure).
@@ -98,9 +100,11 @@ struct NodeDriver {
         }
     }
 
-    /// Commits a sink's output if the run is still healthy, otherwise aborts it.
+    /// Commits a node's output if the run is still healthy, otherwise aborts it.
     private func settle(_ pending: (any PendingCommit)?) async throws {
         guard let pending else { return }
+        // A node whose rows flow on commits when the nodes they reach have ended, if the run is still healthy then.
+        _ = await coordinator.waitFor(commitWaits.sorted().map { SignalRequirement(node: $0, wantsFailure: false) })
         // A failure branch commits although the run is failing (its output records the failure); others only in a healthy run.
         guard inFailureBranch ? !coordinator.isCancelled : coordinator.canCommit, !context.isPreview else {
             await pending.abort()

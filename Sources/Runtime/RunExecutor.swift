@@ -85,6 +85,7 @@ public struct RunExecutor: Sendable {
         let inputsByNode = inputChannels, outputsByNode = outputChannels
         // Upstream and downstream reachability over data edges, for committing source state with sink data.
         let ancestorsByNode = plan.upstreamNodes().mapValues { Array($0).sorted() }
+        let commitWaits = plan.commitWaits()
         let storesByNode = plan.stateStores().mapValues { $0.map(\.store) }
         let collector = plan.previewNode.map { _ in
             PreviewCollector(options.previewDistinct.map { .distinct(column: $0.column, edge: $0.edge, limit: $0.limit, rows: $0.rows) } ?? .rows(limit: options.previewLimit))
@@ -116,11 +117,13 @@ public struct RunExecutor: Sendable {
                             parts.addTask {
                                 await withTaskGroup(of: Void.self) { group in
                                     for node in plan.nodes where failureBranch.contains(node.id) == inBranch {
-                                        let driver = NodeDriver(
+                                        var driver = NodeDriver(
                                             node: node, context: context(node), options: options, coordinator: coordinator, slots: node.isSource ? slots : nil,
                                             signals: plan.signalEdges.filter { $0.to.node == node.id }.map { SignalRequirement(node: $0.from.node, wantsFailure: $0.from.port == "failed") },
                                             inFailureBranch: inBranch, producers: Set(plan.dataEdges.filter { $0.to.node == node.id }.map(\.from.node)))
-                                        group.addTask { await driver.run() }
+                                        driver.commitWaits = commitWaits[node.id] ?? []
+                                        let ready = driver
+                                        group.addTask { await ready.run() }
                                     }
                                     // A teardown interrupts nodes blocked on I/O; a failure branch only a cancellation.
                                     for await _ in group where inBranch ? coordinator.isCancelled : coordinator.isTearingDown { group.cancelAll() }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NodeKit
 import Runtime
 import SluiceTestSupport
@@ -19,7 +20,9 @@ import Testing
         server = try SFTPTestServer.server
         folder = "t-" + UUID().uuidString.prefix(8).lowercased()
         harness = try PipelineHarness(directory: dir, connectionsYAML: server.connectionYAML("partner") + "\n" + server.connectionYAML("keyed", key: "ed25519")
-            + "\n" + server.connectionYAML("ecdsa", key: "ecdsa")
+            + "\n" + server.connectionYAML("ecdsa", key: "ecdsa") + "\n" + server.connectionYAML("rsa", key: "rsa") + "\n" + server.connectionYAML("rsa_locked", key: "rsa_locked")
+            + "\n" + server.connectionYAML("pinned_rsa", key: "ed25519", fingerprint: server.fingerprint(of: "rsa"))
+            + "\n" + server.connectionYAML("pinned_ecdsa", fingerprint: server.fingerprint(of: "ecdsa"))
             + "\n" + server.connectionYAML("locked", key: "ed25519_locked") + "\n" + server.connectionYAML("locked_cbc", key: "ecdsa_locked")
             + "\n" + server.connectionYAML("impostor", fingerprint: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
     }
@@ -50,7 +53,7 @@ import Testing
         let left = try FileManager.default.contentsOfDirectory(atPath: server.files + "/\(folder)/out")
         #expect(left == ["orders.csv"], "no temporary file is left: \(left)")
 
-        for connection in ["keyed", "ecdsa", "locked", "locked_cbc"] {
+        for connection in ["keyed", "ecdsa", "rsa", "rsa_locked", "locked", "locked_cbc"] {
             let read = try await copy(from: "connection: \(connection), path: \"\(folder)/**/*.csv\"", to: "path: back.csv")
             #expect(read.summary.status == .succeeded, "\(connection): \(read.summary.error ?? "")")
             #expect(try same(dir.file("orders.csv"), dir.file("back.csv")), "\(connection)")
@@ -112,17 +115,154 @@ import Testing
         for kind in ["ed25519", "ecdsa"] {
             #expect(throws: Never.self) { try OpenSSHPrivateKey.parse(try String(contentsOfFile: server.keyPath(kind), encoding: .utf8)) }
         }
-        #expect { try OpenSSHPrivateKey.parse(try String(contentsOfFile: server.keyPath("rsa"), encoding: .utf8)) } throws: { error in
-            "\(error)".contains("RSA keys are not supported") && "\(error)".contains("ed25519")
-        }
+        let rsa = try OpenSSHPrivateKey.parse(try String(contentsOfFile: server.keyPath("rsa"), encoding: .utf8))
+        #expect(rsa.keyType == "ssh-rsa" && rsa.signatureAlgorithms == ["rsa-sha2-512", "rsa-sha2-256"])
+        // The public half Sluice sends is exactly the one ssh-keygen wrote beside the key.
+        let published = try String(contentsOfFile: server.keyPath("rsa") + ".pub", encoding: .utf8).split(separator: " ")[1]
+        #expect(Data(rsa.publicKeyBlob).base64EncodedString() == String(published))
         #expect { try OpenSSHPrivateKey.parse("not a key") } throws: { "\($0)".contains("not an OpenSSH private key") }
         // Passphrase-protected keys (aes256-ctr with 16 rounds; aes128-cbc with 8): opened with the passphrase only.
-        for kind in ["ed25519_locked", "ecdsa_locked"] {
+        for kind in ["ed25519_locked", "ecdsa_locked", "rsa_locked"] {
             let text = try String(contentsOfFile: server.keyPath(kind), encoding: .utf8)
             #expect(throws: Never.self) { try OpenSSHPrivateKey.parse(text, passphrase: server.passphrase) }
             #expect { try OpenSSHPrivateKey.parse(text) } throws: { "\($0)".contains("protected by a passphrase: give it in the connection's passphrase") }
             #expect { try OpenSSHPrivateKey.parse(text, passphrase: "open sesame") } throws: { "\($0)".contains("the passphrase does not open the key") }
         }
+    }
+
+    @Test func aPinnedECDSAOrRSAHostKeyIsFoundAmongTheServersKeys() async throws {
+        // The server has ed25519, ECDSA and RSA host keys; the client asks for ed25519 first, then tries the others.
+        try writeCSV(server.files + "/\(folder)/a.csv", rows: 50)
+        for connection in ["pinned_rsa", "pinned_ecdsa"] {
+            let read = try await copy(from: "connection: \(connection), path: \(folder)/a.csv", to: "path: a-\(connection).csv")
+            #expect(read.summary.status == .succeeded, "\(connection): \(read.summary.error ?? "")")
+            #expect(try same(server.files + "/\(folder)/a.csv", dir.file("a-\(connection).csv")))
+        }
+        // A pin matching none of them names every key the server showed.
+        let wrong = try PipelineHarness(directory: dir, connectionsYAML: server.connectionYAML("wrong", fingerprint: "SHA256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"))
+        await #expect { try await SFTPConnector.check(wrong.connections.connections["wrong"]!) } throws: { error in
+            let text = "\(error)"
+            return (error as? NodeError)?.code == "host_key_mismatch" && text.contains(server.fingerprint) && text.contains(server.fingerprint(of: "rsa"))
+                && text.contains(server.fingerprint(of: "ecdsa")) && text.contains("(rsa)")
+        }
+    }
+
+    @Test func everyKeyExchangeCipherAndHostKeyTypeWorksWithOpenSSH() async throws {
+        let login = try SFTPConnector.login(harness.connections.connections["keyed"]!)
+        let pins = ["ssh-ed25519": server.fingerprint, "ecdsa-sha2-nistp384": server.fingerprint(of: "ecdsa"),
+                    "rsa-sha2-512": server.fingerprint(of: "rsa"), "rsa-sha2-256": server.fingerprint(of: "rsa")]
+        for kex in SSHKeyExchange.kexAlgorithms {
+            for cipher in SSHKeyExchange.ciphers {
+                for (hostKey, pin) in pins {
+                    var offer = SSHCredentials(user: login.user, password: nil, privateKey: login.privateKey, hostKeyFingerprint: pin)
+                    offer.kexAlgorithms = [kex]
+                    offer.ciphers = [cipher]
+                    offer.hostKeyAlgorithms = [hostKey]
+                    let client = try await SFTPClient.connect(login, offer)
+                    #expect(try await client.list(".").count >= 0, "\(kex) \(cipher) \(hostKey)")
+                }
+            }
+        }
+    }
+
+    @Test func sessionKeysAreRenewedDuringLongTransfers() async throws {
+        // The test server renews its keys every 4 MB: a 24 MB file read and written on one connection goes through
+        // several key exchanges in both directions and arrives whole.
+        try writeCSV(dir.file("big.csv"), rows: 800_000)
+        let store = try SFTPConnector.fileStore(harness.connections.connections["rsa"]!, outbound: .unrestricted) as! SFTPFileStore
+        let client = try await store.client()
+        let upload = try await store.create("\(folder)/renewed.csv", runID: "rekey")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("big.csv")))
+        try bytes.withUnsafeBytes { try upload.write($0) }
+        try await upload.finish().commit()
+        let listed = try await store.list("\(folder)/renewed.csv")
+        let input = try await store.open(listed[0])
+        var back = Data()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try await input.read(into: buffer)
+            if n == 0 { break }
+            back.append(contentsOf: buffer[..<n])
+        }
+        #expect(back == bytes)
+        let exchanges = try await client.keyExchanges()
+        #expect(exchanges >= 6, "\(exchanges) key exchanges for \(bytes.count * 2) bytes")
+    }
+
+    @Test func filesCopyMovesBytesBetweenStoresAtCommit() async throws {
+        try writeCSV(dir.file("drop/2026/orders.csv"), rows: 20_000)
+        let binary = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+        try FileManager.default.createDirectory(atPath: dir.file("drop/2026/12"), withIntermediateDirectories: true)
+        try dir.write("drop/2026/12/blob.bin.gz", binary)
+        let up = try await harness.run("""
+        apiVersion: sluice/v1
+        name: upload
+        nodes:
+          - {id: copy, type: files.copy, settings: {path: "drop/**", toConnection: rsa, to: "\(folder)/landing/"}}
+          - {id: seen, type: log}
+        edges: [{from: copy.out, to: seen.in}]
+        """)
+        #expect(up.summary.status == .succeeded, "\(up.summary.error ?? "")")
+        #expect(up.events.messages.filter { $0.contains("copied '") }.count == 2, "\(up.events.messages)")
+        #expect(try same(dir.file("drop/2026/orders.csv"), server.files + "/\(folder)/landing/2026/orders.csv"))
+        #expect(try same(dir.file("drop/2026/12/blob.bin.gz"), server.files + "/\(folder)/landing/2026/12/blob.bin.gz"))
+        let down = try await harness.run("""
+        apiVersion: sluice/v1
+        name: download
+        nodes:
+          - {id: copy, type: files.copy, settings: {connection: partner, path: "\(folder)/landing/**/*.gz", to: back/}}
+        """)
+        #expect(down.summary.status == .succeeded, "\(down.summary.error ?? "")")
+        #expect(try same(dir.file("drop/2026/12/blob.bin.gz"), dir.file("back/2026/12/blob.bin.gz")))
+        #expect(!dir.exists("back/2026/orders.csv"))
+
+        // A failed run leaves neither the copies nor their temporary files on the server.
+        let failing = PipelineHarness(registry: testRegistry, directory: dir, connections: harness.connections)
+        let failed = try await failing.run("""
+        apiVersion: sluice/v1
+        name: fails
+        nodes:
+          - {id: copy, type: files.copy, settings: {path: "drop/**", toConnection: partner, to: "\(folder)/failed/"}}
+          - {id: boom, type: test.fail}
+          - {id: seen, type: log}
+        edges: [{from: copy.out, to: boom.in}, {from: boom.out, to: seen.in}]
+        """)
+        #expect(failed.summary.status == .failed)
+        var isFolder: ObjCBool = false
+        let left = (try? FileManager.default.subpathsOfDirectory(atPath: server.files + "/\(folder)/failed")) ?? []
+        let files = left.filter { FileManager.default.fileExists(atPath: server.files + "/\(folder)/failed/" + $0, isDirectory: &isFolder) && !isFolder.boolValue }
+        #expect(files.isEmpty, "\(files)")
+
+        // One target file for several sources is a mistake caught before the run.
+        let problems = await harness.problems("""
+        apiVersion: sluice/v1
+        name: one
+        nodes:
+          - {id: copy, type: files.copy, settings: {path: "drop/**", to: one.csv}}
+        """)
+        #expect(problems.contains { $0.field == "to" && $0.message.contains("matches 2 files; end it with '/'") }, "\(problems)")
+    }
+
+    @Test func sealedPacketsOpenOnlyWhole() throws {
+        var sender = SSHPacketCodec(), receiver = SSHPacketCodec()
+        let key = Array(repeating: UInt8(7), count: 32), iv = Array(0..<12).map(UInt8.init)
+        sender.startSealing(key: key, iv: iv, resetCount: false)
+        receiver.startOpening(key: key, iv: iv, resetCount: false)
+        var wire = ByteBuffer()
+        for size in [0, 1, 15, 16, 1000, 70_000] { sender.seal(Array(repeating: UInt8(size % 251), count: size), into: &wire) }
+        for size in [0, 1, 15, 16, 1000, 70_000] {
+            let payload = try #require(try receiver.open(&wire))
+            #expect(Array(payload.readableBytesView) == Array(repeating: UInt8(size % 251), count: size))
+        }
+        // One flipped bit fails the integrity check; a hostile length is refused before anything is buffered.
+        sender.seal([1, 2, 3], into: &wire)
+        wire.setInteger(wire.getInteger(at: wire.readerIndex + 6, as: UInt8.self)! ^ 1, at: wire.readerIndex + 6)
+        #expect { _ = try receiver.open(&wire) } throws: { "\($0)".contains("integrity") }
+        var huge = ByteBuffer()
+        huge.writeInteger(UInt32(200 << 20))
+        var fresh = SSHPacketCodec()
+        #expect { _ = try fresh.open(&huge) } throws: { "\($0)".contains("a packet of") }
     }
 
     @Test func blowfishStartsFromTheDigitsOfPi() {
