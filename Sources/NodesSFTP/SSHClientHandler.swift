@@ -100,13 +100,14 @@ final class SSHClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        inbound.writeBuffer(&bytes)
+        if inbound.readableBytes == 0 { inbound = bytes } else { inbound.writeBuffer(&bytes) }
         do {
             if stage == .version { try readVersion() }
             while stage != .version, stage != .closed, let payload = try codec.open(&inbound) {
                 try handle(payload, context)
             }
-            inbound.discardReadBytes()
+            // Moving a partial packet to the front costs a copy: only once a megabyte of read bytes sits before it.
+            if inbound.readerIndex > 1 << 20 { inbound.discardReadBytes() }
         } catch {
             fail(error, context)
         }

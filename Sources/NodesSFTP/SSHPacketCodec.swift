@@ -26,8 +26,7 @@ struct SSHPacketCodec {
         plain.reserveCapacity(1 + payload.count + padding)
         plain.append(UInt8(padding))
         plain.append(contentsOf: payload)
-        var random = SystemRandomNumberGenerator()
-        for _ in 0..<padding { plain.append(UInt8(truncatingIfNeeded: random.next() as UInt32)) }
+        plain.append(contentsOf: randomBytes(padding))
         out.writeInteger(UInt32(plain.count))
         guard var key = sealing else {
             out.writeBytes(plain)
@@ -73,6 +72,16 @@ struct SSHPacketCodec {
             throw .protocolError("a packet with a wrong padding length")
         }
         return packet.readSlice(length: packet.readableBytes - Int(padding))!
+    }
+
+    /// Random padding comes from a pool refilled 4 KB at a time (one call to BoringSSL's generator, not a system call
+    /// per byte).
+    private var randomPool: [UInt8] = []
+
+    private mutating func randomBytes(_ count: Int) -> [UInt8] {
+        if randomPool.count < count { randomPool = SymmetricKey(size: SymmetricKeySize(bitCount: 4096 * 8)).withUnsafeBytes { Array($0) } }
+        defer { randomPool.removeLast(count) }
+        return Array(randomPool.suffix(count))
     }
 
     /// Seals what is sent from now on with the new keys (after sending NEWKEYS).

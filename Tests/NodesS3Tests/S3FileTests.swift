@@ -118,6 +118,42 @@ import Testing
         #expect(keys.isEmpty)
     }
 
+    @Test func filesCopyMovesObjectsWholeInManyPartsAndNothingOnFailure() async throws {
+        try writeCSV("big.csv", rows: 500_000)
+        let up = try await harness.run("""
+        apiVersion: sluice/v1
+        name: copy-up
+        nodes:
+          - {id: copy, type: files.copy, settings: {path: "*.csv", toConnection: smallparts, to: "copied/"}}
+        """)
+        #expect(up.summary.status == .succeeded, "\(up.summary.error ?? "")")
+        let down = try await harness.run("""
+        apiVersion: sluice/v1
+        name: copy-down
+        nodes:
+          - {id: copy, type: files.copy, settings: {connection: lake, path: "copied/big.csv", to: back.csv}}
+        """)
+        #expect(down.summary.status == .succeeded, "\(down.summary.error ?? "")")
+        #expect(try sameFiles("big.csv", "back.csv"))
+
+        // A failure downstream of the copy aborts its multipart upload: no object, no parts.
+        let failing = PipelineHarness(registry: testRegistry, directory: dir, connections: harness.connections)
+        let failed = try await failing.run("""
+        apiVersion: sluice/v1
+        name: copy-fails
+        nodes:
+          - {id: copy, type: files.copy, settings: {path: "*.csv", toConnection: smallparts, to: "copy-failed/"}}
+          - {id: boom, type: test.fail}
+          - {id: seen, type: log}
+        edges: [{from: copy.out, to: boom.in}, {from: boom.out, to: seen.in}]
+        """)
+        #expect(failed.summary.status == .failed)
+        #expect(try await client.multipartUploads(prefix: "copy-failed/").isEmpty)
+        var keys: [String] = []
+        try await client.list(prefix: "copy-failed/") { keys.append($0.path) }
+        #expect(keys.isEmpty, "\(keys)")
+    }
+
     @Test func listingPagesBeyondAThousandKeys() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<1_050 {
