@@ -133,9 +133,11 @@ final class SSHClientHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if stage != .closed {
-            let error = SSHError.disconnected(stage == .open ? "the connection was lost" : "the connection closed during the SSH handshake")
+            let wasOpen = stage == .open
+            let error = SSHError.disconnected(wasOpen ? "the connection was lost" : "the connection closed during the SSH handshake")
             stage = .closed
-            ready.fail(error)
+            handshakeTimer?.cancel()
+            if !wasOpen { ready.fail(error) }
             context.fireErrorCaught(error)
         }
         context.fireChannelInactive()
