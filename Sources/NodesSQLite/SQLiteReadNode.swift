@@ -1,3 +1,4 @@
+import Foundation
 import CSQLite
 import Columnar
 import Expressions
@@ -87,7 +88,7 @@ public struct SQLiteReadNode: NodeType {
                 }
                 let position = schema.index(of: cursor)!
                 incremental = Work.Incremental(cursor: position, key: key.map { schema.index(of: $0)! }, nulls: nullCursor,
-                                               lookback: try lookbackBound(schema.fields[position].type))
+                                               lookback: try lookbackBound(schema.fields[position].type), lookbackAmount: lookback.flatMap { Decimal(string: $0) })
                 sql = "SELECT * FROM (\(sql)) AS sluice_read"
             }
             return NodePlan(outputs: ["out": schema], work: Work(path: path, sql: sql, schema: schema, parameters: bound, batchRows: batchRows, incremental: incremental))
@@ -133,6 +134,15 @@ public struct SQLiteReadNode: NodeType {
             let nulls: NullCursorPolicy
             /// With a lookback: SQL for the lower bound over the bound cursor value; rows from there on are read again.
             let lookback: String?
+            /// The lookback as a number, for decimal cursors kept as text (their bound is computed here, exactly).
+            let lookbackAmount: Decimal?
+        }
+
+        /// Whether a column holds decimals of more than 15 digits, which SQLite keeps as text (`DECIMAL_TEXT`): they
+        /// compare and sort by value only through the `SLUICE_DECIMAL` collation.
+        static func isTextDecimal(_ type: DataType) -> Bool {
+            if case let .decimal(precision, _) = type { return precision > 15 }
+            return false
         }
 
         func run(_ context: any NodeContext) async throws -> (any PendingCommit)? {
@@ -147,24 +157,33 @@ public struct SQLiteReadNode: NodeType {
                 if let incremental {
                     // One read transaction: a consistent snapshot of the rows and of the cursor they lead to.
                     try db.execute("BEGIN")
-                    let columns = ([incremental.cursor] + incremental.key).map { SQLText.quote(schema.fields[$0].name) }
+                    db.registerDecimalCollation()
+                    let positions = [incremental.cursor] + incremental.key
+                    let names = positions.map { SQLText.quote(schema.fields[$0].name) }
+                    // Decimals kept as text compare by value through the collation, not letter by letter.
+                    let columns = positions.map { Self.isTextDecimal(schema.fields[$0].type) ? SQLText.quote(schema.fields[$0].name) + " COLLATE SLUICE_DECIMAL" : SQLText.quote(schema.fields[$0].name) }
+                    let textCursor = Self.isTextDecimal(schema.fields[incremental.cursor].type)
                     var filter = ""
                     if state != nil {
                         let placeholders = columns.map { _ in "?" }.joined(separator: ", ")
                         if let bound = incremental.lookback {
-                            filter = " WHERE \(columns[0]) >= \(bound) OR \(columns[0]) IS NULL"
+                            filter = " WHERE \(columns[0]) >= \(textCursor ? "?" : bound) OR \(names[0]) IS NULL"
                         } else {
-                            filter = columns.count == 1 ? " WHERE \(columns[0]) > ? OR \(columns[0]) IS NULL"
-                                : " WHERE (\(columns.joined(separator: ", "))) > (\(placeholders)) OR \(columns[0]) IS NULL"
+                            filter = columns.count == 1 ? " WHERE \(columns[0]) > ? OR \(names[0]) IS NULL"
+                                : " WHERE (\(columns.joined(separator: ", "))) > (\(placeholders)) OR \(names[0]) IS NULL"
                         }
                     }
                     statement = try db.prepare(sql + filter + " ORDER BY " + columns.joined(separator: ", "))
                     if let state {
                         let offset = parameters.count
-                        let bound = incremental.lookback == nil ? Array(zip([state.cursor] + state.key, [incremental.cursor] + incremental.key))
-                            : [(state.cursor, incremental.cursor)]
-                        for (i, (text, column)) in bound.enumerated() {
-                            Self.bindCursor(statement, offset + i + 1, text, schema.fields[column].type)
+                        if incremental.lookback != nil, textCursor {
+                            let from = (Decimal(string: state.cursor) ?? 0) - (incremental.lookbackAmount ?? 0)
+                            statement.bindText(offset + 1, "\(from)")
+                        } else {
+                            let bound = incremental.lookback == nil ? Array(zip([state.cursor] + state.key, positions)) : [(state.cursor, incremental.cursor)]
+                            for (i, (text, column)) in bound.enumerated() {
+                                Self.bindCursor(statement, offset + i + 1, text, schema.fields[column].type)
+                            }
                         }
                     }
                     context.log(.info, state.map { "reading rows after cursor \($0.cursor)" } ?? "no committed cursor: reading everything")
@@ -234,6 +253,7 @@ public struct SQLiteReadNode: NodeType {
         static func bindCursor(_ statement: SQLiteStatement, _ index: Int, _ text: String, _ type: DataType) {
             switch type {
             case .int64, .bool: if let v = Int64(text) { statement.bind(index, v) } else { statement.bindText(index, text) }
+            case .decimal where isTextDecimal(type): statement.bindText(index, text)
             case .float64, .decimal: if let v = Double(text) { statement.bind(index, v) } else { statement.bindText(index, text) }
             default: statement.bindText(index, text)
             }

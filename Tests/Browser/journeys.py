@@ -547,6 +547,29 @@ def journey_files(server, driver):
     path = home + "uploaded-orders.csv"
     stored = os.path.join(server.dir, "data", "files", path)
     assert os.path.getsize(stored) == os.path.getsize(local), "the upload is stored byte for byte"
+    # files.copy lands the upload unchanged in another folder: its form on the canvas, then a run from the list.
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.ID, "import-yaml").send_keys(
+        "apiVersion: sluice/v1\nname: land-upload\nnodes:\n"
+        f"  - {{id: land, type: files.copy, settings: {{path: \"{path}\", to: landed/}}}}\n"
+        "  - {id: inventory, type: log}\nedges:\n  - {from: land.out, to: inventory.in}\nlayout: {land: [40, 80], inventory: [320, 80]}\n")
+    driver.find_element(By.XPATH, "//button[text()='Import']").click()
+    row = visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=land-upload]")
+    row.find_element(By.LINK_TEXT, "land-upload").click()
+    click_node(driver, "land")
+    assert visible(driver, By.ID, "setting-to").get_attribute("value") == "landed/"
+    text_in(driver, By.ID, "editor-status", "Valid")
+    driver.save_screenshot(os.path.join(shots, "files-copy.png"))
+    driver.find_element(By.LINK_TEXT, "Pipelines").click()
+    visible(driver, By.CSS_SELECTOR, "tr[data-pipeline=land-upload]").find_element(By.XPATH, ".//button[text()='Run now']").click()
+    landed = os.path.join(server.dir, "data", "files", "landed", "uploaded-orders.csv")
+    wait(driver, lambda d: os.path.exists(landed), timeout=30)
+    with open(landed, "rb") as a, open(local, "rb") as b:
+        assert a.read() == b.read(), "files.copy lands the file byte for byte"
+    os.remove(landed)
+    driver.find_element(By.LINK_TEXT, "Files").click()
+    visible(driver, By.CSS_SELECTOR, "[data-testid=drop-zone]")
+    text_in(driver, By.CSS_SELECTOR, "table[aria-label='Uploaded files']", path, timeout=20)
     row = driver.find_element(By.XPATH, f"//table[@aria-label='Uploaded files']//tr[.//code[text()='{path}']]")
     row.find_element(By.XPATH, ".//button[text()='Delete']").click()
     wait(driver, EC.alert_is_present()).accept()

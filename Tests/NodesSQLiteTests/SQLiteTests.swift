@@ -214,6 +214,35 @@ import Testing
         #expect(idle.summary.counts("src")?.recordsOut == 1) // only the NULL-cursor row
     }
 
+    @Test func wideDecimalCursorsResumeByValueNotByText() async throws {
+        // Decimals of more than 15 digits are text in SQLite: '9.50' > '10.00' letter by letter. The cursor must
+        // still follow their values.
+        _ = try sqlite("CREATE TABLE led (id INTEGER PRIMARY KEY, amount DECIMAL_TEXT(20,2)); " +
+                       "INSERT INTO led VALUES (1, '9.50'), (2, '10.00'), (3, '-5.25'), (4, '99999999999999999.99'), (5, '100.00')")
+        func sync(_ name: String, lookback: String? = nil) async throws -> HarnessRun {
+            try await harness.run("""
+            apiVersion: sluice/v1
+            name: \(name)
+            nodes:
+              - {id: src, type: sqlite.read, settings: {connection: local, table: led, mode: incremental, cursor: amount, key: [id]\(lookback.map { ", lookback: '\($0)'" } ?? "")}}
+              - {id: dst, type: sqlite.write, settings: {connection: local, table: \(name)_copy, mode: merge, key: [id]}}
+            edges:
+              - {from: src.out, to: dst.in}
+            """)
+        }
+        let first = try await sync("ledger")
+        #expect(first.summary.status == .succeeded, "\(first.summary.error ?? "")")
+        #expect(first.summary.counts("src")?.recordsOut == 5)
+        #expect(try sqlite("SELECT state FROM sluice_state WHERE pipeline = 'ledger'").contains("99999999999999999.99"))
+        // Above the cursor by value (but below it as text), and below it: only the first is new.
+        _ = try sqlite("INSERT INTO led VALUES (6, '100000000000000000.00'), (7, '99999999999999999.98')")
+        let second = try await sync("ledger")
+        #expect(second.summary.counts("src")?.recordsOut == 1)
+        #expect(try sqlite("SELECT group_concat(id) FROM (SELECT id FROM ledger_copy ORDER BY id)") == "1,2,3,4,5,6")
+        // A lookback is subtracted exactly, past 15 digits: 0.02 behind 100000000000000000.00 reaches …99.98 (ids 4, 6, 7).
+        #expect(try await sync("ledger", lookback: "0.02").summary.counts("src")?.recordsOut == 3)
+    }
+
     @Test func lookbackRereadsLateWritesBehindTheCursor() async throws {
         _ = try sqlite("CREATE TABLE ev (id INTEGER PRIMARY KEY, v TEXT, seq INTEGER, at TIMESTAMP); " +
                        "INSERT INTO ev VALUES (1, 'a', 10, '2024-01-01T10:00:00Z'), (2, 'b', 20, '2024-01-01T11:00:00Z')")
