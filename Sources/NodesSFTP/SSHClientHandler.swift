@@ -14,6 +14,9 @@ struct SSHCredentials: Sendable {
     /// The key exchanges and ciphers to offer, best first (all Sluice has; tests narrow them to try each).
     var kexAlgorithms = SSHKeyExchange.kexAlgorithms
     var ciphers = SSHKeyExchange.ciphers
+    /// After this many bytes with one set of keys the client starts a key re-exchange itself (as OpenSSH's client
+    /// does; servers usually ask first).
+    var rekeyBytes = 1 << 30
 }
 
 /// The client side of an SSH connection (RFC 4253, 4252, 4254) that runs one subsystem on one session channel: the
@@ -106,6 +109,7 @@ final class SSHClientHandler: ChannelDuplexHandler {
             while stage != .version, stage != .closed, let payload = try codec.open(&inbound) {
                 try handle(payload, context)
             }
+            renewKeysIfDue(context)
             // Moving a partial packet to the front costs a copy: only once a megabyte of read bytes sits before it.
             if inbound.readerIndex > 1 << 20 { inbound.discardReadBytes() }
         } catch {
@@ -126,6 +130,7 @@ final class SSHClientHandler: ChannelDuplexHandler {
         var bytes = unwrapOutboundIn(data)
         outbound.writeBuffer(&bytes)
         pumpOutbound(context)
+        renewKeysIfDue(context)
         promise?.succeed(())
     }
 
@@ -201,7 +206,7 @@ final class SSHClientHandler: ChannelDuplexHandler {
             let text = line.last == 13 ? Array(line.dropLast()) : line
             if text.starts(with: Array("SSH-".utf8)) {
                 guard text.starts(with: Array("SSH-2.0-".utf8)) || text.starts(with: Array("SSH-1.99-".utf8)) else {
-                    throw .unsupported("the server speaks \(String(decoding: text, as: UTF8.self)), not SSH 2")
+                    throw .unsupported("the server speaks \(Self.printable(String(decoding: text, as: UTF8.self))), not SSH 2")
                 }
                 serverVersion = text
                 stage = .firstKex
@@ -229,7 +234,7 @@ final class SSHClientHandler: ChannelDuplexHandler {
         switch type {
         case SSHMessage.disconnect:
             _ = try r.uint32()
-            throw SSHError.disconnected(try r.text())
+            throw SSHError.disconnected(Self.printable(try r.text()))
         case SSHMessage.ignore, SSHMessage.debug, SSHMessage.extInfo, SSHMessage.userauthBanner, SSHMessage.requestSuccess, SSHMessage.requestFailure, SSHMessage.channelEOF:
             break
         case SSHMessage.unimplemented:
@@ -285,7 +290,7 @@ final class SSHClientHandler: ChannelDuplexHandler {
             send(w.bytes, context)
         case SSHMessage.channelOpenFailure:
             _ = try r.uint32(); _ = try r.uint32()
-            throw SSHError.loginRefused("the server refused a session: \(try r.text())")
+            throw SSHError.loginRefused("the server refused a session: \(Self.printable(try r.text()))")
         case SSHMessage.channelSuccess:
             if stage == .subsystem {
                 stage = .open
@@ -332,7 +337,19 @@ final class SSHClientHandler: ChannelDuplexHandler {
         send(w.bytes, context)
     }
 
+    /// Text the server chose, made safe for logs and terminals: control characters dropped, at most 200 characters.
+    static func printable(_ text: String) -> String {
+        let kept = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.properties.generalCategory != .control }))
+        return kept.count > 200 ? String(kept.prefix(200)) + "…" : kept
+    }
+
     // MARK: Key exchange
+
+    /// Starts a key re-exchange once the current keys carried `rekeyBytes`, unless one already runs.
+    private func renewKeysIfDue(_ context: ChannelHandlerContext) {
+        guard stage == .open, clientKexInit == nil, codec.volume > credentials.rekeyBytes else { return }
+        startKex(context)
+    }
 
     private func startKex(_ context: ChannelHandlerContext) {
         let payload = SSHKeyExchange.clientKexInit(initial: sessionID == nil, credentials)

@@ -13,6 +13,8 @@ struct SSHPacketCodec {
     private var opening: GCMDirection?
     private(set) var sent: UInt32 = 0
     private(set) var received: UInt32 = 0
+    /// Bytes sealed and opened since the current keys were taken into use (what a re-key is due by).
+    private(set) var volume = 0
 
     /// A payload as one packet, ready for the socket.
     mutating func seal(_ payload: [UInt8], into out: inout ByteBuffer) {
@@ -28,6 +30,7 @@ struct SSHPacketCodec {
         plain.append(contentsOf: payload)
         plain.append(contentsOf: randomBytes(padding))
         out.writeInteger(UInt32(plain.count))
+        volume += plain.count
         guard var key = sealing else {
             out.writeBytes(plain)
             return
@@ -47,6 +50,7 @@ struct SSHPacketCodec {
         let tagLength = opening == nil ? 0 : 16
         guard buffer.readableBytes >= 4 + Int(length) + tagLength else { return nil }
         defer { received &+= 1 }
+        volume += Int(length)
         guard var key = opening else {
             buffer.moveReaderIndex(forwardBy: 4)
             var packet = buffer.readSlice(length: Int(length))!
@@ -87,6 +91,7 @@ struct SSHPacketCodec {
     /// Seals what is sent from now on with the new keys (after sending NEWKEYS).
     mutating func startSealing(key: [UInt8], iv: [UInt8], resetCount: Bool) {
         sealing = GCMDirection(key: key, iv: iv)
+        volume = 0
         if resetCount { sent = 0 }
     }
 

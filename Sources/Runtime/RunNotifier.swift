@@ -2,12 +2,15 @@ import Foundation
 public import NodeKit
 
 /// Delivers a finished run's notifications (`notify:` in its document): each entry whose outcomes match, through
-/// its connection's connector, retried twice (after 1 s and 4 s) on failure. Returns one line per entry for
+/// its connection's connector, retried twice (after 1 s and 4 s) on failure unless the process is shutting down. Returns one line per entry for
 /// the run's log, saying it was sent or why it could not be: a notification is never lost silently.
 public struct RunNotifier: Sendable {
     public let connectors: ConnectorRegistry
     /// Waits between attempts (tests shorten it).
     public var retryDelays: [Duration] = [.seconds(1), .seconds(4)]
+    /// Whether a failed attempt may still be tried again: a process shutting down sends each notification once
+    /// rather than making its stop wait through the retries.
+    public var mayRetry: @Sendable () -> Bool = { true }
 
     public init(connectors: ConnectorRegistry) { self.connectors = connectors }
 
@@ -33,6 +36,7 @@ public struct RunNotifier: Sendable {
                         break
                     } catch {
                         guard attempt < retryDelays.count else { throw error }
+                        guard mayRetry() else { throw NotRetried(error: error) }
                         try? await Task.sleep(for: retryDelays[attempt])
                         attempt += 1
                     }
@@ -44,6 +48,12 @@ public struct RunNotifier: Sendable {
         }
         return lines
     }
+}
+
+/// A failed notification that was not tried again because the process is shutting down.
+struct NotRetried: Error, CustomStringConvertible {
+    let error: any Error
+    var description: String { "\(error) (not tried again: the process is shutting down)" }
 }
 
 extension RunMessage {

@@ -30,8 +30,9 @@ final class EventSession: Sendable {
     /// Live editing: this socket's outbox and the pipelines it edits (pipeline → client id).
     private let live: (outbox: LiveOutbox, stream: AsyncStream<JSONValue>)
     private let editing = Mutex<[String: String]>([:])
-    /// When the client last said something (a socket editing a pipeline that falls silent is closed).
-    private let lastHeard = Mutex(ContinuousClock.now)
+    /// When the client last said something, and whether the server is still handling it (a socket editing a
+    /// pipeline that falls silent is closed; one whose message waits on a slow store is not silent).
+    private let lastHeard = Mutex((at: ContinuousClock.now, handling: false))
 
     /// How long a sharing decision is trusted before it is checked again.
     static let visibilityTTL: Duration = .seconds(10)
@@ -84,8 +85,8 @@ final class EventSession: Sendable {
     private func watchSilence() async throws {
         while true {
             try await Task.sleep(for: .seconds(1))
-            let silent = ContinuousClock.now - lastHeard.withLock { $0 }
-            if silent > Self.editorSilence, !editing.withLock({ $0.isEmpty }) {
+            let (heard, handling) = lastHeard.withLock { $0 }
+            if !handling, ContinuousClock.now - heard > Self.editorSilence, !editing.withLock({ $0.isEmpty }) {
                 try await outbound.close(.goingAway, reason: "no heartbeat")
                 return
             }
@@ -94,7 +95,10 @@ final class EventSession: Sendable {
 
     private func receive(_ inbound: WebSocketInboundStream) async throws {
         for try await message in inbound.messages(maxSize: 256 * 1024) {
-            lastHeard.withLock { $0 = .now }
+            lastHeard.withLock { $0 = (.now, true) }
+            // Silence counts from when the server is done with the message: a heartbeat queued behind an operation
+            // that waited on the store was still heard.
+            defer { lastHeard.withLock { $0 = (.now, false) } }
             guard case let .text(text) = message else {
                 try await sendError(APIError.invalid("send JSON text messages"))
                 continue

@@ -66,12 +66,15 @@ public struct RunQueue: Sendable {
         }
     }
 
-    /// Cancels a queued run at once, or flags a running one for its worker. Returns the run afterwards.
+    /// Cancels a queued run at once, or flags a running one for its worker (announcing its status, which the
+    /// worker listens for). Returns the run afterwards.
     public func cancel(runID: String) async throws -> RunRecord? {
         let at = store.now()
         return try await transaction { session, announce in
             guard let (run, cancelledNow) = try await store.cancelRun(runID, at: at, in: session) else { return nil }
-            if cancelledNow { announce.finished(run, at: at) }
+            // A running run's status is announced again: its worker hears it and checks the flag at once instead
+            // of at its next heartbeat.
+            if cancelledNow { announce.finished(run, at: at) } else if !run.phase.isFinal { announce.status(run, at: at) }
             return run
         }
     }

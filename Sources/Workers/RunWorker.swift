@@ -119,7 +119,12 @@ struct RunWorker: Sendable {
         let runTask = Task { await RunExecutor().run(plan, options: runOptions) }
         let result = await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await heartbeat(run, stop: stop, runTask: runTask) }
+                // A status announced for this run while it runs (a cancel request) makes the heartbeat check at once.
+                let checkNow = QueueWakeup()
+                group.addTask { [bus = queue.bus] in
+                    for await update in bus.subscribe() where update.runID == run.id && update.kind == .status { checkNow.signal() }
+                }
+                group.addTask { await heartbeat(run, stop: stop, runTask: runTask, checkNow: checkNow) }
                 group.addTask { await flushLoop(run, progress: progress, rejects: rejects) }
                 if let debugging, let debugger = runOptions.debugger {
                     group.addTask { await debugging.announcePauses() }
@@ -224,7 +229,9 @@ struct RunWorker: Sendable {
             actor = nil
         }
         let connections = self.connections
-        let lines = await RunNotifier(connectors: BuiltinNodes.connectors).deliver(message, for: entries, succeeded: succeeded) { name in
+        var notifier = RunNotifier(connectors: BuiltinNodes.connectors)
+        notifier.mayRetry = { [shutdown] in !shutdown() }
+        let lines = await notifier.deliver(message, for: entries, succeeded: succeeded) { name in
             guard let connection = try await connections.catalog(names: [name], actingAs: actor ?? ConnectionActor(nil)).connections[name] else {
                 throw NodeError(code: "unknown_connection", message: "no connection named '\(name)' that this run's user may use")
             }
@@ -260,11 +267,16 @@ struct RunWorker: Sendable {
         return (try await compiler.compile(replay.document, parameters: parameters, connections: resolver, forRun: true), replay.notes)
     }
 
-    private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>) async {
+    /// Renews the run's lease every third of it, and at once when `checkNow` is signalled; stops the run when it
+    /// was cancelled or its lease was lost.
+    private func heartbeat(_ run: RunRecord, stop: StopReason, runTask: Task<RunResult, Never>, checkNow: QueueWakeup) async {
         var lease = LeaseStateMachine(expiresAt: run.leaseExpiresAt ?? store.now() + configuration.leaseMillis)
         let interval = Duration.milliseconds(max(configuration.leaseMillis / 3, 10))
+        var seen = checkNow.generation
         while !Task.isCancelled {
-            do { try await Task.sleep(for: interval) } catch { return }
+            await checkNow.wait(after: seen, timeout: interval)
+            if Task.isCancelled { return }
+            seen = checkNow.generation
             let action: LeaseStateMachine.Action
             do {
                 switch try await queue.heartbeat(runID: run.id, workerID: configuration.workerID, leaseMillis: configuration.leaseMillis) {

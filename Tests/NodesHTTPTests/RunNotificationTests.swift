@@ -22,11 +22,13 @@ import Testing
         #expect(rejected.applies(succeeded: true, rejected: 2) && rejected.applies(succeeded: false, rejected: 1) && !rejected.applies(succeeded: true, rejected: 0))
     }
 
-    func deliver(_ message: RunMessage, _ entries: [RunNotification], succeeded: Bool, store: String) async throws -> [(level: LogLevel, message: String, via: String)] {
+    func deliver(_ message: RunMessage, _ entries: [RunNotification], succeeded: Bool, store: String,
+                 shuttingDown: Bool = false) async throws -> [(level: LogLevel, message: String, via: String)] {
         let api = try APITestServer.server
         let catalog = try ConnectionsFile.parse("ops: {type: http, baseUrl: \"\(api.baseURL)\", retries: 0}", file: nil, specs: [HTTPConnector.spec], environment: [:])
         var notifier = RunNotifier(connectors: ConnectorRegistry([HTTPConnector.self]))
         notifier.retryDelays = [.milliseconds(50), .milliseconds(100)]
+        notifier.mayRetry = { !shuttingDown }
         return await notifier.deliver(message, for: entries, succeeded: succeeded) { name in try #require(catalog.connections[name]) }
     }
 
@@ -54,6 +56,15 @@ import Testing
         #expect(lines.map(\.message) == ["webhook notification through 'ops' sent"], "\(lines)")
         let rows = try await received(store)
         #expect(rows.count == 1 && rows.first?["error"] as? String == "node 'load': disk full", "sent once, after two refusals")
+    }
+
+    @Test func shuttingDownSendsOnceWithoutRetrying() async throws {
+        let store = UUID().uuidString
+        let entry = RunNotification(on: [.failed], via: "webhook", connection: "ops", path: "/hook?store=\(store)&failFirst=1")
+        let lines = try await deliver(Self.message(status: "failed"), [entry], succeeded: false, store: store, shuttingDown: true)
+        #expect(lines.count == 1 && lines[0].level == .error)
+        #expect(lines[0].message.contains("not tried again: the process is shutting down"), "\(lines[0].message)")
+        #expect(try await received(store).isEmpty, "one refused attempt, no retry")
     }
 
     @Test func aReceiverThatStaysDownIsRecordedAsNotSent() async throws {
